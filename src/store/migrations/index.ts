@@ -1,0 +1,16 @@
+import type Database from 'better-sqlite3'
+
+import {resultsMigration} from './001-results.js'
+
+export interface Migration {
+  version: number
+  name: string
+  up: string | ((db: Database.Database) => void)
+}
+
+/**
+ * Every migration, one file each. Numbers are fixed once released:
+ * 1 results (checks wing), 2 incidents (incidents wing), 3 monitor state/rollups/notifications (watch wing),
+ * 4 posture (security wing). New ones take the next free number.
+ */
+export const MIGRATIONS: readonly Migration[] = [resultsMigration]

@@ -1,0 +1,74 @@
+/** Shared value types of watchkeeper's core. No I/O here. */
+
+export type Status = 'ok' | 'warn' | 'crit' | 'unknown'
+
+export const STATUSES: readonly Status[] = ['ok', 'warn', 'crit', 'unknown']
+
+/** Nagios exit code and the small integer stored in the database. */
+export const STATUS_CODE: Record<Status, number> = {ok: 0, warn: 1, crit: 2, unknown: 3}
+
+export function statusFromCode(code: number): Status {
+  return STATUSES[code] ?? 'unknown'
+}
+
+/** Severity order used to pick the worst of several statuses: ok < warn < unknown < crit. */
+const STATUS_RANK: Record<Status, number> = {ok: 0, warn: 1, unknown: 2, crit: 3}
+
+export function worstStatus(statuses: Iterable<Status>): Status {
+  let worst: Status = 'ok'
+  for (const s of statuses) if (STATUS_RANK[s] > STATUS_RANK[worst]) worst = s
+  return worst
+}
+
+/** Exit code of a run: the worst status, as Nagios plugins do (crit beats unknown). */
+export function exitCodeFor(statuses: Iterable<Status>): number {
+  return STATUS_CODE[worstStatus(statuses)]
+}
+
+export type Severity = 'info' | 'warn' | 'crit'
+
+export interface Finding {
+  /** Stable dotted lower-case id, listed in src/findings.ts. */
+  id: string
+  severity: Severity
+  message: string
+}
+
+export interface Timings {
+  dnsMs?: number
+  connectMs?: number
+  tlsMs?: number
+  ttfbMs?: number
+  totalMs?: number
+}
+
+/** What one probe returns for one attempt. */
+export interface Observation {
+  status: Status
+  /** One line. */
+  summary: string
+  timings: Timings
+  findings: Finding[]
+  /** Named numbers, e.g. httpStatus, certDaysLeft. */
+  metrics: Record<string, number>
+  /** Extra structured facts worth keeping (e.g. negotiated protocol); omitted when empty. */
+  details?: Record<string, unknown>
+}
+
+/** A check's result as the runner reports and stores it. */
+export interface CheckResult extends Observation {
+  checkId: string
+  kind: string
+  target: string
+  service?: string
+  /** Epoch ms when the (last) attempt started. */
+  startedAt: number
+  durationMs: number
+  attempts: number
+}
+
+export interface Clock {
+  now(): number
+}
+
+export const systemClock: Clock = {now: () => Date.now()}
