@@ -53,6 +53,8 @@ export interface Observation {
   metrics: Record<string, number>
   /** Extra structured facts worth keeping (e.g. negotiated protocol); omitted when empty. */
   details?: Record<string, unknown>
+  /** Warn/crit thresholds of some metrics, for Nagios perfdata (not stored). */
+  thresholds?: Record<string, {warn?: number; crit?: number}>
 }
 
 /** A check's result as the runner reports and stores it. */

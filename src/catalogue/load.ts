@@ -1,0 +1,278 @@
+import fs from 'node:fs'
+import path from 'node:path'
+
+import {DefinitionError, type Problem, UserError} from '../errors.js'
+import {parseResolveRule} from '../probes/net.js'
+import {probeFor} from '../probes/index.js'
+import type {NetOptions, ResolveRule} from '../probes/types.js'
+import {SHIPPED_CHECKS} from '../paths.js'
+import {durationMs} from '../util/duration.js'
+import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
+import {catalogueSchema} from './schema.js'
+
+export const DEFAULT_TIMEOUT_MS = 10_000
+export const DEFAULT_RETRIES = 0
+
+/** A check ready to run: validated, defaults merged, `${env:…}` filled in. */
+export interface CheckDefinition {
+  id: string
+  name: string
+  kind: string
+  /** The target as written (with `${env:…}` left in), safe to show and store. */
+  target: string
+  service?: string
+  tier?: string
+  tags: string[]
+  description?: string
+  enabled: boolean
+  /** Why the check will not run (e.g. an unset required variable). */
+  disabledReason?: string
+  timeoutMs: number
+  retries: number
+  net: NetOptions
+  /** The whole check mapping after defaults and interpolation; probes and the monitor read their keys here. */
+  spec: Record<string, unknown>
+  /** Values interpolated from the environment; redacted from anything stored or shown. */
+  secrets: string[]
+  source: {file: string; line: number; col: number}
+}
+
+export interface Catalogue {
+  files: string[]
+  checks: CheckDefinition[]
+  /** Other top-level sections by name, as found in each file. */
+  sections: Map<string, {file: string; value: unknown}[]>
+}
+
+/** Expands files and folders (recursively, *.yaml / *.yml, sorted) into a list of files. */
+export function catalogueFiles(paths: readonly string[]): string[] {
+  const out: string[] = []
+  for (const p of paths) {
+    let st: fs.Stats
+    try {
+      st = fs.statSync(p)
+    } catch {
+      throw new UserError(`Check catalogue not found: ${p}`, {hint: 'Pass --checks with a YAML file or a folder of them.', code: 'E_NO_CATALOGUE', exit: 2})
+    }
+    if (st.isDirectory()) {
+      const walk = (dir: string) => {
+        for (const name of fs.readdirSync(dir).sort()) {
+          const full = path.join(dir, name)
+          if (fs.statSync(full).isDirectory()) walk(full)
+          else if (/\.ya?ml$/i.test(name)) out.push(full)
+        }
+      }
+      walk(p)
+    } else out.push(p)
+  }
+  return [...new Set(out)]
+}
+
+/** --checks values, else WATCHKEEPER_CHECKS (path-list), else the shipped catalogue. */
+export function cataloguePaths(flag: readonly string[] | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+  if (flag && flag.length > 0) return [...flag]
+  if (env.WATCHKEEPER_CHECKS) return env.WATCHKEEPER_CHECKS.split(path.delimiter).filter(Boolean)
+  return [SHIPPED_CHECKS]
+}
+
+let compiled: ReturnType<typeof compileSchema> | undefined
+function validator() {
+  compiled ??= compileSchema(catalogueSchema())
+  return compiled
+}
+
+const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g
+
+/** Replaces `${env:NAME}` in every string; unset names are reported, values collected as secrets. */
+function interpolate(value: unknown, path: KeyPath, env: NodeJS.ProcessEnv, missing: {path: KeyPath; name: string}[], secrets: Set<string>): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_REF, (_, name: string) => {
+      const v = env[name]
+      if (v === undefined || v === '') {
+        missing.push({path, name})
+        return ''
+      }
+      secrets.add(v)
+      return v
+    })
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], env, missing, secrets))
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, [...path, k], env, missing, secrets)
+    return out
+  }
+  return value
+}
+
+function mergeDefaults(defaults: Record<string, unknown>, check: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {...defaults, ...check}
+  if (Array.isArray(defaults.tags) || Array.isArray(check.tags)) {
+    out.tags = [...new Set([...((check.tags as string[]) ?? []), ...((defaults.tags as string[]) ?? [])])]
+  }
+  if (Array.isArray(defaults.resolve) && Array.isArray(check.resolve)) out.resolve = [...check.resolve, ...defaults.resolve]
+  return out
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv
+  /** Address overrides from the command line; they win over the catalogue's. */
+  resolve?: readonly string[]
+  /** DNS server from the command line for every check that sets none. */
+  resolver?: string
+}
+
+/**
+ * Loads and validates every file, reporting all problems at once. Returns the catalogue only when there
+ * are no problems, so nothing runs from a half-valid definition.
+ */
+export function validateCatalogue(paths: readonly string[], opts: LoadOptions = {}): {catalogue?: Catalogue; problems: Problem[]} {
+  const env = opts.env ?? process.env
+  const files = catalogueFiles(paths)
+  const problems: Problem[] = []
+  const checks: CheckDefinition[] = []
+  const sections = new Map<string, {file: string; value: unknown}[]>()
+  const firstSeen = new Map<string, {file: string; line: number; col: number}>()
+  const cliRules: ResolveRule[] = []
+  for (const r of opts.resolve ?? []) {
+    const rule = parseResolveRule(r)
+    if (!rule) throw new UserError(`--resolve ${r}: expected host:port:address, e.g. www.nhs.uk:443:127.0.0.1`, {code: 'E_FLAG', exit: 2})
+    cliRules.push(rule)
+  }
+  if (files.length === 0) {
+    throw new UserError(`No catalogue files (*.yaml, *.yml) in ${paths.join(', ')}`, {code: 'E_NO_CATALOGUE', exit: 2})
+  }
+
+  for (const file of files) {
+    const {parsed, problems: syntax} = parseYamlFile(file)
+    problems.push(...syntax)
+    if (!parsed) continue
+    if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
+      problems.push({file, line: 1, col: 1, path: '', message: 'expected a mapping with a "checks:" list (and optionally "defaults:")'})
+      continue
+    }
+    const doc = parsed.value as Record<string, unknown>
+    const rawChecks = Array.isArray(doc.checks) ? (doc.checks as unknown[]) : []
+    const labeller = (p: KeyPath) => {
+      if (p[0] !== 'checks' || typeof p[1] !== 'number') return undefined
+      const c = rawChecks[p[1]] as {id?: unknown} | undefined
+      return typeof c?.id === 'string' ? `check ${c.id}` : undefined
+    }
+    const schemaErrs = schemaProblems(parsed, validator(), labeller)
+    problems.push(...schemaErrs)
+
+    for (const [key, value] of Object.entries(doc)) {
+      if (key === 'defaults' || key === 'checks') continue
+      const list = sections.get(key) ?? []
+      list.push({file, value})
+      sections.set(key, list)
+    }
+
+    const defaults = (doc.defaults && typeof doc.defaults === 'object' ? doc.defaults : {}) as Record<string, unknown>
+    rawChecks.forEach((raw, index) => {
+      if (!raw || typeof raw !== 'object') return
+      const check = raw as Record<string, unknown>
+      const base: KeyPath = ['checks', index]
+      const here = positionOf(parsed, base)
+      if (typeof check.id === 'string') {
+        const prev = firstSeen.get(check.id)
+        if (prev) {
+          const pos = positionOf(parsed, [...base, 'id'])
+          problems.push({file, line: pos.line, col: pos.col, path: formatPath([...base, 'id']),
+            message: `duplicate check id "${check.id}" (first defined at ${prev.file}:${prev.line}:${prev.col})`})
+        } else firstSeen.set(check.id, {file, ...here})
+      }
+      // Definitions that failed the schema are not built further; their problems are already listed.
+      if (schemaErrs.some((p) => p.path === formatPath(base) || p.path.startsWith(formatPath(base) + '.') || p.path.startsWith(formatPath(base) + '['))) return
+      if (schemaErrs.some((p) => p.path === 'defaults' || p.path.startsWith('defaults.'))) return
+      const def = buildCheck(parsed, base, mergeDefaults(defaults, check), env, cliRules, opts.resolver, problems)
+      if (def) checks.push(def)
+    })
+  }
+  if (problems.length > 0) return {problems: sortProblems(problems)}
+  return {catalogue: {files, checks, sections}, problems: []}
+}
+
+function buildCheck(parsed: ParsedYaml, base: KeyPath, merged: Record<string, unknown>, env: NodeJS.ProcessEnv,
+  cliRules: ResolveRule[], cliResolver: string | undefined, problems: Problem[]): CheckDefinition | undefined {
+  const file = parsed.file
+  const id = merged.id as string
+  const kind = merged.kind as string
+  const probe = probeFor(kind)
+  if (!probe) return undefined
+  const at = (p: KeyPath, message: string) => {
+    const pos = positionOf(parsed, [...base, ...p], false)
+    problems.push({file, line: pos.line, col: pos.col, path: formatPath([...base, ...p]), message: `${message} (check ${id})`})
+  }
+  const before = problems.length
+
+  const required = (merged.requires_env as string[] | undefined) ?? []
+  const unset = required.filter((n) => !env[n])
+  let enabled = merged.enabled !== false
+  let disabledReason = merged.enabled === false ? 'disabled in the catalogue' : undefined
+  if (unset.length > 0) {
+    enabled = false
+    disabledReason = `needs ${unset.join(', ')} set in the environment`
+  }
+
+  const secrets = new Set<string>()
+  const missing: {path: KeyPath; name: string}[] = []
+  const spec = (unset.length > 0 ? merged : interpolate(merged, [], env, missing, secrets)) as Record<string, unknown>
+  for (const m of missing) at(m.path, `environment variable ${m.name} is not set (used in ${formatPath(m.path)})`)
+
+  for (const p of probe.validate?.(spec) ?? []) at(p.path, p.message)
+
+  let ca: string | undefined
+  if (typeof spec.ca === 'string') {
+    const caPath = path.resolve(path.dirname(file), spec.ca)
+    try {
+      ca = fs.readFileSync(caPath, 'utf8')
+      if (!ca.includes('-----BEGIN CERTIFICATE-----')) at(['ca'], `${caPath} holds no PEM certificate`)
+    } catch (error) {
+      at(['ca'], `cannot read CA file ${caPath}: ${(error as Error).message}`)
+    }
+  }
+  const rules: ResolveRule[] = [...cliRules]
+  for (const [i, r] of ((spec.resolve as string[] | undefined) ?? []).entries()) {
+    const rule = parseResolveRule(r)
+    if (rule) rules.push(rule)
+    else at(['resolve', i], `expected host:port:address with an IP address, got "${r}"`)
+  }
+  if (problems.length > before) return undefined
+
+  const pos = positionOf(parsed, base)
+  return {
+    id,
+    name: (merged.name as string | undefined) ?? id,
+    kind,
+    target: String(merged.target),
+    service: merged.service as string | undefined,
+    tier: merged.tier as string | undefined,
+    tags: (merged.tags as string[] | undefined) ?? [],
+    description: merged.description as string | undefined,
+    enabled,
+    disabledReason,
+    timeoutMs: typeof merged.timeout === 'string' ? durationMs(merged.timeout) : DEFAULT_TIMEOUT_MS,
+    retries: (merged.retries as number | undefined) ?? DEFAULT_RETRIES,
+    net: {ca, resolve: rules, resolver: (spec.resolver as string | undefined) ?? cliResolver},
+    spec,
+    secrets: [...secrets],
+    source: {file, line: pos.line, col: pos.col},
+  }
+}
+
+/** Like validateCatalogue, but throws a DefinitionError listing every problem. */
+export function loadCatalogue(paths: readonly string[], opts: LoadOptions = {}): Catalogue {
+  const {catalogue, problems} = validateCatalogue(paths, opts)
+  if (!catalogue) throw new DefinitionError(problems, 'catalogue')
+  return catalogue
+}
+
+/** Selects checks by id (exact or glob with *) and tag; no filter selects all. */
+export function selectChecks(checks: readonly CheckDefinition[], filter: {ids?: readonly string[]; tags?: readonly string[]; services?: readonly string[]}): CheckDefinition[] {
+  const globs = (filter.ids ?? []).map((g) => new RegExp('^' + g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$'))
+  return checks.filter((c) =>
+    (globs.length === 0 || globs.some((g) => g.test(c.id))) &&
+    (!filter.tags?.length || filter.tags.some((t) => c.tags.includes(t))) &&
+    (!filter.services?.length || filter.services.some((s) => c.service?.toLowerCase() === s.toLowerCase())))
+}

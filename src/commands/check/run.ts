@@ -1,0 +1,68 @@
+import {Flags} from '@oclif/core'
+import chalk from 'chalk'
+
+import {BaseCommand} from '../../base-command.js'
+import {cataloguePaths, loadCatalogue, selectChecks} from '../../catalogue/load.js'
+import {UserError} from '../../errors.js'
+import {executeRun, type RunReport} from '../../monitor/check-run.js'
+import {DEFAULT_CONCURRENCY} from '../../monitor/runner.js'
+import {STATUS_CODE, worstStatus} from '../../types.js'
+import {runNagios, runNdjson, runProm, runTable} from '../../ui/run-output.js'
+import {colourStatus} from '../../ui/table.js'
+
+export default class CheckRun extends BaseCommand<typeof CheckRun> {
+  static override summary = 'Run checks once and store every result'
+  static override description = `Runs the selected checks from the catalogue through a bounded pool, writes each result to the database as it arrives, and exits with the worst status as Nagios plugins do: 0 ok, 1 warn, 2 crit, 3 unknown (3 also when it cannot run at all).`
+  static override examples = [
+    '<%= config.bin %> check run',
+    '<%= config.bin %> check run --checks checks/national.yaml --tag api-platform --json',
+    '<%= config.bin %> check run --id pds-ping --format nagios',
+    '<%= config.bin %> check run --checks test.yaml --resolve www.nhs.uk:443:127.0.0.1',
+  ]
+  static override failureExitCode = 3
+
+  static override flags = {
+    checks: Flags.string({char: 'c', description: 'catalogue file or folder (repeatable) [env: WATCHKEEPER_CHECKS; default: the shipped checks/]', multiple: true}),
+    id: Flags.string({description: 'run only this check id (repeatable; * matches any text)', multiple: true}),
+    tag: Flags.string({char: 't', description: 'run only checks with this tag (repeatable)', multiple: true}),
+    service: Flags.string({description: 'run only checks of this service (repeatable)', multiple: true}),
+    format: Flags.string({char: 'f', description: 'output format', options: ['table', 'json', 'ndjson', 'nagios', 'prom'], default: 'table'}),
+    concurrency: Flags.integer({description: 'checks in flight at once', default: DEFAULT_CONCURRENCY, min: 1, max: 1000}),
+    resolve: Flags.string({description: 'address override host:port:address, as curl (repeatable)', multiple: true}),
+    resolver: Flags.string({description: 'DNS server host:port for checks that name none'}),
+  }
+
+  async run(): Promise<RunReport> {
+    const {flags} = this
+    const catalogue = loadCatalogue(cataloguePaths(flags.checks), {resolve: flags.resolve, resolver: flags.resolver})
+    const selected = selectChecks(catalogue.checks, {ids: flags.id, tags: flags.tag, services: flags.service})
+    if (selected.length === 0) {
+      throw new UserError('No check matches the filters.', {hint: `The catalogue has ${catalogue.checks.length} checks; see \`watchkeeper check list\`.`, code: 'E_NO_CHECKS'})
+    }
+    const runnable = selected.filter((c) => c.enabled)
+    const skipped = selected.filter((c) => !c.enabled)
+    for (const c of skipped) this.note(chalk.dim(`skipped ${c.id}: ${c.disabledReason}`))
+    if (runnable.length === 0) throw new UserError('Every selected check is disabled.', {hint: skipped.map((c) => `${c.id}: ${c.disabledReason}`).join('; '), code: 'E_NO_CHECKS'})
+
+    const db = this.openDb()
+    const json = this.jsonEnabled() || flags.format === 'json'
+    const progress = process.stderr.isTTY && !json && flags.format === 'table'
+    const report = await executeRun(db, runnable, {
+      concurrency: flags.concurrency,
+      onResult: progress
+        ? (r, done, total) => process.stderr.write(`\r\u001B[2K${done}/${total} ${colourStatus(r.status)} ${r.checkId}`)
+        : undefined,
+    })
+    if (progress) process.stderr.write('\r\u001B[2K')
+    process.exitCode = STATUS_CODE[worstStatus(report.results.map((r) => r.status))]
+    if (this.jsonEnabled()) return report
+    switch (flags.format) {
+      case 'json': this.log(JSON.stringify(report, null, 2)); break
+      case 'ndjson': this.log(runNdjson(report)); break
+      case 'nagios': this.log(runNagios(report)); break
+      case 'prom': process.stdout.write(runProm(report)); break
+      default: this.log(runTable(report))
+    }
+    return report
+  }
+}

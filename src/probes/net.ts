@@ -1,0 +1,113 @@
+import dns from 'node:dns'
+import net from 'node:net'
+
+import type {NetOptions, ResolveRule} from './types.js'
+
+export interface ResolvedAddress {
+  address: string
+  family: 4 | 6
+  /** Time spent on the lookup; 0 for literal addresses and overrides. */
+  dnsMs: number
+  /** True when a `resolve:` rule supplied the address. */
+  overridden: boolean
+}
+
+/** Parses `host:port:address` (address may be `[v6]`). */
+export function parseResolveRule(text: string): ResolveRule | undefined {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5}):(\[[^\]]+\]|.+)$/.exec(text)
+  if (!m) return undefined
+  const unbracket = (s: string) => s.replace(/^\[(.*)\]$/, '$1')
+  const port = Number(m[2])
+  const address = unbracket(m[3])
+  if (port < 1 || port > 65535 || net.isIP(address) === 0) return undefined
+  return {host: unbracket(m[1]).toLowerCase(), port, address}
+}
+
+export function findOverride(rules: readonly ResolveRule[], host: string, port: number): ResolveRule | undefined {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1')
+  return rules.find((r) => r.host === h && r.port === port)
+}
+
+/** Splits `host:port` or `[v6]:port` (port optional: `fallback`). */
+export function splitHostPort(text: string, fallbackPort?: number): {host: string; port: number} | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:\s/]+))(?::(\d{1,5}))?$/.exec(text)
+  if (!m) return undefined
+  const port = m[3] === undefined ? fallbackPort : Number(m[3])
+  if (port === undefined || port < 1 || port > 65535) return undefined
+  return {host: m[1] ?? m[2], port}
+}
+
+/** A dns.promises.Resolver using the configured server, or undefined for the system resolver. */
+export function makeResolver(server: string | undefined, timeoutMs: number): dns.promises.Resolver | undefined {
+  if (!server) return undefined
+  const resolver = new dns.promises.Resolver({timeout: Math.max(100, Math.min(timeoutMs, 5000)), tries: 2})
+  const hp = splitHostPort(server, 53)
+  resolver.setServers([hp ? (net.isIPv6(hp.host) ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`) : server])
+  return resolver
+}
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason ?? new Error('aborted'))
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason ?? new Error('aborted'))
+    signal.addEventListener('abort', onAbort, {once: true})
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(v)
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(e)
+      },
+    )
+  })
+}
+
+/**
+ * Resolves host:port to an address: a `resolve:` override first, then a literal IP, then the configured
+ * resolver (A, then AAAA) or the system's getaddrinfo.
+ */
+export async function resolveAddress(host: string, port: number, opts: NetOptions, signal: AbortSignal, now: () => number = performance.now.bind(performance)): Promise<ResolvedAddress> {
+  const rule = findOverride(opts.resolve, host, port)
+  if (rule) return {address: rule.address, family: net.isIPv6(rule.address) ? 6 : 4, dnsMs: 0, overridden: true}
+  const bare = host.replace(/^\[(.*)\]$/, '$1')
+  const literal = net.isIP(bare)
+  if (literal) return {address: bare, family: literal as 4 | 6, dnsMs: 0, overridden: false}
+  const started = now()
+  const resolver = makeResolver(opts.resolver, 5000)
+  try {
+    if (resolver) {
+      try {
+        const v4 = await abortable(resolver.resolve4(bare), signal)
+        if (v4.length > 0) return {address: v4[0], family: 4, dnsMs: now() - started, overridden: false}
+      } catch (error) {
+        if (signal.aborted) throw error
+      }
+      const v6 = await abortable(resolver.resolve6(bare), signal)
+      if (v6.length === 0) throw Object.assign(new Error(`no address for ${bare}`), {code: 'ENOTFOUND'})
+      return {address: v6[0], family: 6, dnsMs: now() - started, overridden: false}
+    }
+    const r = await abortable(dns.promises.lookup(bare), signal)
+    return {address: r.address, family: r.family as 4 | 6, dnsMs: now() - started, overridden: false}
+  } finally {
+    resolver?.cancel()
+  }
+}
+
+/** One line for a network error: `ECONNREFUSED`, DNS failures, resets, timeouts, TLS errors. */
+export function describeNetError(error: unknown, what = 'connection'): string {
+  const e = error as {code?: string; message?: string; name?: string; cause?: unknown}
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `${what} timed out`
+  const code = e?.code ?? (e?.cause as {code?: string} | undefined)?.code
+  const msg = e?.message ?? String(error)
+  switch (code) {
+    case 'ECONNREFUSED': return `${what} refused`
+    case 'ECONNRESET': return `${what} reset by peer`
+    case 'ENOTFOUND': case 'ENODATA': case 'ESERVFAIL': case 'EAI_AGAIN': case 'ENONAME':
+      return `DNS lookup failed (${code}): ${msg.replace(/^.*?:\s*/, '')}`
+    case 'EHOSTUNREACH': case 'ENETUNREACH': return `host unreachable (${code})`
+    case 'ETIMEDOUT': case 'ETIMEOUT': return `${what} timed out (${code})`
+    default: return code ? `${msg} (${code})` : msg
+  }
+}

@@ -1,0 +1,93 @@
+import net from 'node:net'
+
+import type {Observation} from '../types.js'
+import {describeNetError, resolveAddress, splitHostPort} from './net.js'
+import type {Probe} from './types.js'
+
+interface TcpOptions {
+  banner?: string
+  send?: string
+  banner_bytes?: number
+}
+
+/** TCP connect, with an optional banner read and regex match (SMTP, SSH…). */
+export const tcpProbe: Probe = {
+  kind: 'tcp',
+  description: 'TCP connect time, with an optional banner match',
+  targetSchema: {type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9._-]+):\\d{1,5}$', description: 'host:port, e.g. mail.example.org:25'},
+  properties: {
+    banner: {type: 'string', description: 'regular expression the first bytes the server sends must match'},
+    send: {type: 'string', description: 'text to send after connecting (before reading the banner)'},
+    banner_bytes: {type: 'integer', minimum: 1, maximum: 65536, description: 'bytes of banner to read at most (default 1024)'},
+  },
+  validate(o) {
+    if (typeof o.banner === 'string') {
+      try {
+        new RegExp(o.banner)
+      } catch (error) {
+        return [{path: ['banner'], message: `not a valid regular expression: ${(error as Error).message}`}]
+      }
+    }
+    return []
+  },
+  async run(target, options, ctx): Promise<Observation> {
+    const o = options as TcpOptions
+    const hp = splitHostPort(target)
+    const started = performance.now()
+    const timings: Observation['timings'] = {}
+    const fail = (status: 'crit' | 'unknown', summary: string): Observation => ({
+      status, summary, timings: {...timings, totalMs: performance.now() - started}, findings: [], metrics: {}})
+    if (!hp) return fail('unknown', `bad target ${target}: expected host:port`)
+    let addr
+    try {
+      addr = await resolveAddress(hp.host, hp.port, ctx.net, ctx.signal)
+      timings.dnsMs = addr.dnsMs
+    } catch (error) {
+      return fail('crit', describeNetError(error))
+    }
+    const socket = new net.Socket()
+    try {
+      const connectStarted = performance.now()
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(ctx.signal.reason ?? new Error('aborted'))
+        ctx.signal.addEventListener('abort', onAbort, {once: true})
+        socket.once('error', reject)
+        socket.connect({host: addr.address, port: hp.port}, () => {
+          ctx.signal.removeEventListener('abort', onAbort)
+          resolve()
+        })
+      })
+      timings.connectMs = performance.now() - connectStarted
+      if (!o.banner) {
+        return {status: 'ok', summary: `connected to ${target} in ${Math.round(timings.connectMs)} ms`,
+          timings: {...timings, totalMs: performance.now() - started}, findings: [], metrics: {connectMs: timings.connectMs}}
+      }
+      if (o.send) socket.write(o.send)
+      const max = o.banner_bytes ?? 1024
+      const re = new RegExp(o.banner)
+      const banner = await new Promise<string>((resolve, reject) => {
+        let buf = ''
+        const onAbort = () => resolve(buf)
+        ctx.signal.addEventListener('abort', onAbort, {once: true})
+        socket.on('data', (chunk: Buffer) => {
+          buf += chunk.toString('latin1')
+          if (re.test(buf) || buf.length >= max) resolve(buf.slice(0, max))
+        })
+        socket.once('end', () => resolve(buf))
+        socket.once('error', reject)
+      })
+      const line = banner.split(/\r?\n/)[0].slice(0, 120)
+      const total = performance.now() - started
+      if (!re.test(banner)) {
+        const why = banner.length === 0 ? (ctx.signal.aborted ? 'no banner before timeout' : 'no banner') : `banner "${line}" does not match /${o.banner}/`
+        return {status: 'crit', summary: why, timings: {...timings, totalMs: total}, findings: [], metrics: {connectMs: timings.connectMs}}
+      }
+      return {status: 'ok', summary: `connected in ${Math.round(timings.connectMs)} ms, banner "${line}"`,
+        timings: {...timings, totalMs: total}, findings: [], metrics: {connectMs: timings.connectMs}, details: {banner: line}}
+    } catch (error) {
+      return fail('crit', describeNetError(error))
+    } finally {
+      socket.destroy()
+    }
+  },
+}
