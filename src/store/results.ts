@@ -1,6 +1,7 @@
 import type {CheckResult, Finding, Status, Timings} from '../types.js'
 import {STATUS_CODE, statusFromCode} from '../types.js'
 import type {DB} from './db.js'
+import {type RollupInput, updateRollups} from './rollups.js'
 
 /** What the store needs to know of a check to file its results. */
 export interface CheckIdentity {
@@ -57,6 +58,7 @@ export function insertResults(db: DB, refs: Map<string, number>, runId: number |
     INSERT INTO results (check_ref, run_id, ts, status, duration_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, attempts, summary, details)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
   const ids: number[] = []
+  const rolled: RollupInput[] = []
   db.transaction(() => {
     for (const r of results) {
       const ref = refs.get(r.checkId)
@@ -64,7 +66,10 @@ export function insertResults(db: DB, refs: Map<string, number>, runId: number |
       const t = r.timings
       ids.push(Number(insert.run(ref, runId, r.startedAt, STATUS_CODE[r.status], Math.round(r.durationMs),
         ms(t.dnsMs), ms(t.connectMs), ms(t.tlsMs), ms(t.ttfbMs), r.attempts, r.summary, detailsJson(r)).lastInsertRowid))
+      rolled.push({checkRef: ref, ts: r.startedAt, status: r.status, durationMs: r.durationMs})
     }
+    // Hourly/daily rollups and outages move in the same transaction as the results.
+    updateRollups(db, rolled)
   })()
   return ids
 }

@@ -1,0 +1,246 @@
+import Database from 'better-sqlite3'
+import fs from 'node:fs'
+import path from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {UserError} from '../errors.js'
+import {formatDuration, parseDuration} from '../util/duration.js'
+import type {DB} from './db.js'
+import {DAY_MS, retentionMarks, type RetentionLevel, setRetentionMark} from './rollups.js'
+
+/** How long each level of data is kept, in ms. */
+export interface RetentionPolicy {
+  raw: number
+  hourly: number
+  daily: number
+}
+
+export const DEFAULT_RETENTION: RetentionPolicy = {raw: 30 * DAY_MS, hourly: 90 * DAY_MS, daily: 731 * DAY_MS}
+
+/** Parses a retention duration such as `30d`, `13w`, `2y` (a year is 365 days) into ms; throws a UserError. */
+export function parseRetention(text: string, what: string): number {
+  const m = /^(\d+)y$/.exec(text)
+  const ms = m ? Number(m[1]) * 365 * DAY_MS : parseDuration(text)
+  if (ms === undefined || ms < DAY_MS) {
+    throw new UserError(`${what} must be a duration of at least one day, such as 30d, 13w or 2y (got "${text}").`, {code: 'E_USAGE', exit: 2})
+  }
+  return ms
+}
+
+export interface PruneOptions {
+  dryRun?: boolean
+  /** Rows deleted per transaction; each transaction holds the write lock only briefly. */
+  batchSize?: number
+  /** Pause between batches, so a concurrent writer (a `check run` from cron) gets the lock. */
+  pauseMs?: number
+  signal?: AbortSignal
+}
+
+export interface PruneReport {
+  dryRun: boolean
+  /** Rows older than these times (epoch ms) are deleted. */
+  cutoffs: Record<RetentionLevel, number>
+  /** Rows deleted (or, with dryRun, that would be). */
+  deleted: {results: number; runs: number; rollupHourly: number; rollupDaily: number; outages: number}
+  batches: number
+  elapsedMs: number
+}
+
+const TARGETS = [
+  {key: 'results', level: 'raw', table: 'results', where: 'ts < ?'},
+  {key: 'runs', level: 'raw', table: 'runs', where: 'started_at < ? AND NOT EXISTS (SELECT 1 FROM results r WHERE r.run_id = runs.id)'},
+  {key: 'rollupHourly', level: 'hourly', table: 'rollup_hourly', where: 'hour_start < ?'},
+  {key: 'rollupDaily', level: 'daily', table: 'rollup_daily', where: 'day_start < ?'},
+  {key: 'outages', level: 'daily', table: 'outages', where: 'ended_at < ?'},
+] as const
+
+/**
+ * Deletes raw results, runs, rollups and ended outages older than the policy allows, in bounded batches
+ * (one short transaction each, with a pause between), so a concurrent writer is never locked out for
+ * long. Rollups are never touched by raw pruning: reports over old periods keep working. Safe to call
+ * periodically (the `watch` scheduler does); a call with nothing to delete costs a few index probes.
+ */
+export async function pruneOnce(db: DB, now: number, policy: RetentionPolicy = DEFAULT_RETENTION, opts: PruneOptions = {}): Promise<PruneReport> {
+  const started = Date.now()
+  const batchSize = opts.batchSize ?? 5000
+  const pauseMs = opts.pauseMs ?? 5
+  const cutoffs: Record<RetentionLevel, number> = {raw: now - policy.raw, hourly: now - policy.hourly, daily: now - policy.daily}
+  const deleted = {results: 0, runs: 0, rollupHourly: 0, rollupDaily: 0, outages: 0}
+  let batches = 0
+  if (opts.dryRun) {
+    for (const t of TARGETS) {
+      deleted[t.key] = (db.prepare(`SELECT count(*) AS n FROM ${t.table} WHERE ${t.where}`).get(cutoffs[t.level]) as {n: number}).n
+    }
+    return {dryRun: true, cutoffs, deleted, batches, elapsedMs: Date.now() - started}
+  }
+  // Marks first: from now on reports do not read rows that are about to go.
+  db.transaction(() => {
+    for (const level of ['raw', 'hourly', 'daily'] as const) setRetentionMark(db, level, cutoffs[level])
+  }).immediate()
+  for (const t of TARGETS) {
+    const rowKey = t.table === 'rollup_hourly' || t.table === 'rollup_daily' ? `(${t.table === 'rollup_hourly' ? 'hour_start' : 'day_start'}, check_ref)` : 'rowid'
+    const del = db.prepare(`DELETE FROM ${t.table} WHERE ${rowKey} IN (SELECT ${rowKey} FROM ${t.table} WHERE ${t.where} LIMIT ?)`)
+    for (;;) {
+      opts.signal?.throwIfAborted()
+      const n = del.run(cutoffs[t.level], batchSize).changes
+      batches++
+      deleted[t.key] += n
+      if (n < batchSize) break
+      await sleep(pauseMs)
+    }
+  }
+  return {dryRun: false, cutoffs, deleted, batches, elapsedMs: Date.now() - started}
+}
+
+export interface VacuumReport {
+  beforeBytes: number
+  afterBytes: number
+  elapsedMs: number
+}
+
+/** Size of the database file plus its WAL, in bytes. */
+function fileBytes(file: string): number {
+  let n = 0
+  for (const f of [file, file + '-wal']) {
+    try {
+      n += fs.statSync(f).size
+    } catch {
+      // absent
+    }
+  }
+  return n
+}
+
+/** VACUUM (rebuilds the file, returning free pages to the disk) then truncates the WAL. */
+export function vacuum(db: DB): VacuumReport {
+  const started = Date.now()
+  const beforeBytes = fileBytes(db.name)
+  db.exec('VACUUM')
+  db.pragma('wal_checkpoint(TRUNCATE)')
+  db.pragma('optimize')
+  return {beforeBytes, afterBytes: fileBytes(db.name), elapsedMs: Date.now() - started}
+}
+
+export interface BackupReport {
+  file: string
+  bytes: number
+  pages: number
+  elapsedMs: number
+}
+
+/**
+ * Online backup with SQLite's backup API (writers may go on meanwhile). Written to a temporary file
+ * beside the destination and renamed into place, so a failed backup never leaves a half file.
+ */
+export async function backupDatabase(db: DB, file: string, opts: {force?: boolean} = {}): Promise<BackupReport> {
+  const started = Date.now()
+  const dest = path.resolve(file)
+  if (dest === path.resolve(db.name)) {
+    throw new UserError('The backup file is the database itself.', {hint: 'Name another file.', code: 'E_USAGE', exit: 2})
+  }
+  if (fs.existsSync(dest) && !opts.force) {
+    throw new UserError(`${file} already exists.`, {hint: 'Pass --force to overwrite it, or name another file.', code: 'E_EXISTS'})
+  }
+  const dir = path.dirname(dest)
+  if (!fs.existsSync(dir)) throw new UserError(`Folder ${dir} does not exist.`, {code: 'E_NO_DIR'})
+  const tmp = path.join(dir, `.${path.basename(dest)}.${process.pid}.tmp`)
+  let pages = 0
+  try {
+    const result = await db.backup(tmp, {progress: ({totalPages}) => {
+      pages = totalPages
+      return 1000
+    }})
+    pages = result.totalPages
+    fs.chmodSync(tmp, 0o600)
+    fs.renameSync(tmp, dest)
+  } catch (error) {
+    fs.rmSync(tmp, {force: true})
+    throw new UserError(`Backup to ${file} failed: ${(error as Error).message}`, {code: 'E_BACKUP'})
+  }
+  return {file: dest, bytes: fs.statSync(dest).size, pages, elapsedMs: Date.now() - started}
+}
+
+export interface TableStats {
+  name: string
+  rows: number
+  /** Bytes of the table and its indexes. */
+  bytes: number
+}
+
+export interface DbStats {
+  file: string
+  fileBytes: number
+  walBytes: number
+  pageSize: number
+  pages: number
+  freePages: number
+  schemaVersion: number
+  tables: TableStats[]
+  results: {rows: number; oldest: string | null; newest: string | null; bytesPerResult: number | null}
+  rollups: {
+    hourly: {rows: number; oldest: string | null; newest: string | null; bytesPerRow: number | null}
+    daily: {rows: number; oldest: string | null; newest: string | null; bytesPerRow: number | null}
+  }
+  outages: {rows: number; open: number}
+  /** Data older than these times has been pruned. */
+  prunedBefore: Partial<Record<RetentionLevel, string>>
+}
+
+const iso = (ts: number | null): string | null => (ts === null ? null : new Date(ts).toISOString())
+
+/** Sizes, row counts and time spans of the database (reads every page once, for the per-table sizes). */
+export function databaseStats(db: DB): DbStats {
+  const bytesByTable = new Map<string, number>()
+  for (const row of db.prepare(`SELECT coalesce(s.tbl_name, d.name) AS tbl, sum(d.pgsize) AS bytes
+      FROM dbstat d LEFT JOIN sqlite_schema s ON s.name = d.name GROUP BY tbl`).all() as {tbl: string; bytes: number}[]) {
+    bytesByTable.set(row.tbl, row.bytes)
+  }
+  const tables = (db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as {name: string}[])
+    .map(({name}) => ({
+      name,
+      rows: (db.prepare(`SELECT count(*) AS n FROM "${name.replace(/"/g, '""')}"`).get() as {n: number}).n,
+      bytes: bytesByTable.get(name) ?? 0,
+    }))
+  const rowsOf = (name: string) => tables.find((t) => t.name === name)?.rows ?? 0
+  const per = (name: string) => (rowsOf(name) > 0 ? Math.round((bytesByTable.get(name) ?? 0) / rowsOf(name) * 10) / 10 : null)
+  const span = (sql: string) => db.prepare(sql).get() as {lo: number | null; hi: number | null}
+  const raw = span('SELECT min(ts) AS lo, max(ts) AS hi FROM results')
+  const hourly = span('SELECT min(hour_start) AS lo, max(hour_start) AS hi FROM rollup_hourly')
+  const daily = span('SELECT min(day_start) AS lo, max(day_start) AS hi FROM rollup_daily')
+  const marks = retentionMarks(db)
+  const prunedBefore: Partial<Record<RetentionLevel, string>> = {}
+  for (const level of ['raw', 'hourly', 'daily'] as const) if (Number.isFinite(marks[level])) prunedBefore[level] = new Date(marks[level]).toISOString()
+  return {
+    file: db.name,
+    fileBytes: fs.statSync(db.name).size,
+    walBytes: fs.existsSync(db.name + '-wal') ? fs.statSync(db.name + '-wal').size : 0,
+    pageSize: db.pragma('page_size', {simple: true}) as number,
+    pages: db.pragma('page_count', {simple: true}) as number,
+    freePages: db.pragma('freelist_count', {simple: true}) as number,
+    schemaVersion: db.pragma('user_version', {simple: true}) as number,
+    tables,
+    results: {rows: rowsOf('results'), oldest: iso(raw.lo), newest: iso(raw.hi), bytesPerResult: per('results')},
+    rollups: {
+      hourly: {rows: rowsOf('rollup_hourly'), oldest: iso(hourly.lo), newest: iso(hourly.hi), bytesPerRow: per('rollup_hourly')},
+      daily: {rows: rowsOf('rollup_daily'), oldest: iso(daily.lo), newest: iso(daily.hi), bytesPerRow: per('rollup_daily')},
+    },
+    outages: {rows: rowsOf('outages'), open: (db.prepare('SELECT count(*) AS n FROM outages WHERE ended_at IS NULL').get() as {n: number}).n},
+    prunedBefore,
+  }
+}
+
+/** Opens a backup (or any database file) read-only to check it: integrity and row counts. */
+export function verifyDatabaseFile(file: string): {ok: boolean; integrity: string; results: number} {
+  const db = new Database(file, {readonly: true, fileMustExist: true})
+  try {
+    const integrity = db.pragma('quick_check', {simple: true}) as string
+    const results = (db.prepare('SELECT count(*) AS n FROM results').get() as {n: number}).n
+    return {ok: integrity === 'ok', integrity, results}
+  } finally {
+    db.close()
+  }
+}
+
+export function describePolicy(p: RetentionPolicy): string {
+  return `raw ${formatDuration(p.raw)}, hourly ${formatDuration(p.hourly)}, daily ${formatDuration(p.daily)}`
+}

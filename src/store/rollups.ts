@@ -1,0 +1,431 @@
+import type Database from 'better-sqlite3'
+
+import type {Status} from '../types.js'
+import type {DB} from './db.js'
+
+/*
+ * Hourly and daily rollups of results per check, an outage table, and the latency histogram they carry.
+ *
+ * Hours are UTC clock hours. Days are calendar days in ROLLUP_TIME_ZONE (Europe/London), so a day row
+ * covers 23, 24 or 25 hours and a month of days is exactly a London calendar month.
+ * "Up" means ok or warn, "down" means crit; unknown counts are kept but are neither.
+ * Latency (count, sum, max, histogram) covers up results only: a timeout is an outage, not a latency.
+ */
+
+export const ROLLUP_TIME_ZONE = 'Europe/London'
+export const HOUR_MS = 3_600_000
+export const DAY_MS = 86_400_000
+
+// ---------------------------------------------------------------------------------------------------------
+// Latency histogram: fixed log buckets, six per doubling from 0.1 ms.
+// Bucket 0 holds [0, 0.1 ms); bucket k (1..HIST_LOG_BUCKETS) holds [0.1·2^((k-1)/6), 0.1·2^(k/6)) ms;
+// the last bucket holds everything from 0.1·2^(122/6) ms ≈ 132 s up.
+// ---------------------------------------------------------------------------------------------------------
+
+export const HIST_MIN_MS = 0.1
+export const HIST_PER_DOUBLING = 6
+export const HIST_LOG_BUCKETS = 122
+export const HIST_BUCKETS = HIST_LOG_BUCKETS + 2
+/** Largest relative error of a reported percentile against the true nearest-rank value: 2^(1/12) − 1. */
+export const HIST_RELATIVE_ERROR = 2 ** (1 / (2 * HIST_PER_DOUBLING)) - 1
+
+export type Histogram = Float64Array
+
+export function emptyHistogram(): Histogram {
+  return new Float64Array(HIST_BUCKETS)
+}
+
+export function bucketOf(ms: number): number {
+  if (!(ms >= HIST_MIN_MS)) return 0
+  const k = Math.floor(Math.log2(ms / HIST_MIN_MS) * HIST_PER_DOUBLING) + 1
+  return Math.min(k, HIST_BUCKETS - 1)
+}
+
+/** Lower and upper bound (ms) of a bucket; the last bucket's upper bound is Infinity. */
+export function bucketBounds(k: number): [number, number] {
+  if (k <= 0) return [0, HIST_MIN_MS]
+  const lo = HIST_MIN_MS * 2 ** ((k - 1) / HIST_PER_DOUBLING)
+  if (k >= HIST_BUCKETS - 1) return [lo, Infinity]
+  return [lo, HIST_MIN_MS * 2 ** (k / HIST_PER_DOUBLING)]
+}
+
+/** Sparse encoding: (bucket index byte, LEB128 count) pairs for non-empty buckets, in index order. */
+export function encodeHistogram(h: Histogram): Buffer {
+  const bytes: number[] = []
+  for (let k = 0; k < h.length; k++) {
+    let n = h[k]
+    if (n <= 0) continue
+    bytes.push(k)
+    while (n >= 128) {
+      bytes.push((n % 128) | 128)
+      n = Math.floor(n / 128)
+    }
+    bytes.push(n)
+  }
+  return Buffer.from(bytes)
+}
+
+/** Adds an encoded histogram into `into` (allocating one when absent) and returns it. */
+export function mergeEncoded(blob: Uint8Array | null | undefined, into: Histogram = emptyHistogram()): Histogram {
+  if (!blob) return into
+  let i = 0
+  while (i < blob.length) {
+    const k = blob[i++]
+    let n = 0
+    let scale = 1
+    for (;;) {
+      const b = blob[i++]
+      n += (b & 127) * scale
+      if (b < 128) break
+      scale *= 128
+    }
+    if (k < into.length) into[k] += n
+  }
+  return into
+}
+
+export function mergeHistogram(into: Histogram, from: Histogram): Histogram {
+  for (let k = 0; k < into.length; k++) into[k] += from[k]
+  return into
+}
+
+/**
+ * Nearest-rank percentile (p in 0..100) from a histogram: the geometric centre of the bucket holding the
+ * rank, capped at the true maximum when it is known. Undefined when the histogram is empty.
+ */
+export function percentile(h: Histogram, p: number, maxMs?: number): number | undefined {
+  let total = 0
+  for (const n of h) total += n
+  if (total === 0) return undefined
+  const rank = Math.max(1, Math.ceil((p / 100) * total))
+  let seen = 0
+  for (let k = 0; k < h.length; k++) {
+    seen += h[k]
+    if (seen < rank) continue
+    let value: number
+    if (k === 0) value = HIST_MIN_MS / 2
+    else if (k === HIST_BUCKETS - 1) value = maxMs ?? bucketBounds(k)[0]
+    else value = HIST_MIN_MS * 2 ** ((k - 0.5) / HIST_PER_DOUBLING)
+    return maxMs === undefined ? value : Math.min(value, maxMs)
+  }
+  return undefined
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Time buckets
+// ---------------------------------------------------------------------------------------------------------
+
+export function hourStart(ts: number): number {
+  return Math.floor(ts / HOUR_MS) * HOUR_MS
+}
+
+const partsFormatters = new Map<string, Intl.DateTimeFormat>()
+
+/** Calendar fields of an instant in a time zone (month 1..12). */
+export function zonedParts(ts: number, timeZone: string): {year: number; month: number; day: number; hour: number; minute: number; second: number} {
+  let f = partsFormatters.get(timeZone)
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', {timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric'})
+    partsFormatters.set(timeZone, f)
+  }
+  const out: Record<string, number> = {}
+  for (const p of f.formatToParts(new Date(ts))) if (p.type !== 'literal') out[p.type] = Number(p.value)
+  return {year: out.year, month: out.month, day: out.day, hour: out.hour, minute: out.minute, second: out.second}
+}
+
+function offsetAt(ts: number, timeZone: string): number {
+  const p = zonedParts(ts, timeZone)
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(ts / 1000) * 1000
+}
+
+/** The instant of a local wall-clock time (month 1..12; overflowing fields roll over). */
+export function zonedTime(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, timeZone = ROLLUP_TIME_ZONE): number {
+  const local = Date.UTC(year, month - 1, day, hour, minute, second)
+  const guess = local - offsetAt(local, timeZone)
+  return local - offsetAt(guess, timeZone)
+}
+
+/** The instant of local midnight starting the given calendar day. */
+export function zonedMidnight(year: number, month: number, day: number, timeZone = ROLLUP_TIME_ZONE): number {
+  return zonedTime(year, month, day, 0, 0, 0, timeZone)
+}
+
+/** Start of the calendar day (in the zone) holding ts. */
+export function zonedDayStart(ts: number, timeZone = ROLLUP_TIME_ZONE): number {
+  const p = zonedParts(ts, timeZone)
+  return zonedMidnight(p.year, p.month, p.day, timeZone)
+}
+
+/** Start of the calendar day after the one starting at dayStart. */
+export function nextZonedDay(dayStart: number, timeZone = ROLLUP_TIME_ZONE): number {
+  const p = zonedParts(dayStart + 12 * HOUR_MS, timeZone)
+  return zonedMidnight(p.year, p.month, p.day + 1, timeZone)
+}
+
+// London's offset changes only on whole hours, so every hour lies in one day; cache day starts by hour.
+const dayOfHour = new Map<number, number>()
+
+export function dayStartOfHour(hour: number): number {
+  let d = dayOfHour.get(hour)
+  if (d === undefined) {
+    if (dayOfHour.size > 50_000) dayOfHour.clear()
+    d = zonedDayStart(hour)
+    dayOfHour.set(hour, d)
+  }
+  return d
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rollup rows
+// ---------------------------------------------------------------------------------------------------------
+
+/** Counts and latency of a set of results. */
+export interface Aggregate {
+  ok: number
+  warn: number
+  crit: number
+  unknown: number
+  /** Sum and max of the latency of up (ok/warn) results, in ms. */
+  sumMs: number
+  maxMs: number
+  hist: Histogram
+}
+
+export function emptyAggregate(): Aggregate {
+  return {ok: 0, warn: 0, crit: 0, unknown: 0, sumMs: 0, maxMs: 0, hist: emptyHistogram()}
+}
+
+export function addResult(a: Aggregate, status: Status, durationMs: number): void {
+  a[status]++
+  if (status === 'ok' || status === 'warn') {
+    const ms = Math.max(0, durationMs)
+    a.sumMs += ms
+    if (ms > a.maxMs) a.maxMs = ms
+    a.hist[bucketOf(ms)]++
+  }
+}
+
+export function mergeAggregate(into: Aggregate, from: Aggregate): Aggregate {
+  into.ok += from.ok
+  into.warn += from.warn
+  into.crit += from.crit
+  into.unknown += from.unknown
+  into.sumMs += from.sumMs
+  into.maxMs = Math.max(into.maxMs, from.maxMs)
+  mergeHistogram(into.hist, from.hist)
+  return into
+}
+
+export interface RollupRow {
+  ok: number
+  warn: number
+  crit: number
+  unknown: number
+  sum_ms: number
+  max_ms: number
+  hist: Buffer
+}
+
+export function addRow(into: Aggregate, row: RollupRow): void {
+  into.ok += row.ok
+  into.warn += row.warn
+  into.crit += row.crit
+  into.unknown += row.unknown
+  into.sumMs += row.sum_ms
+  into.maxMs = Math.max(into.maxMs, row.max_ms)
+  mergeEncoded(row.hist, into.hist)
+}
+
+/** One result as the rollups need it. */
+export interface RollupInput {
+  checkRef: number
+  ts: number
+  status: Status
+  durationMs: number
+}
+
+type Stmt = Database.Statement<unknown[]>
+
+interface Statements {
+  getHour: Stmt
+  putHour: Stmt
+  getDay: Stmt
+  putDay: Stmt
+  getCursor: Stmt
+  putCursor: Stmt
+  openOutage: Stmt
+  startOutage: Stmt
+  extendOutage: Stmt
+  endOutage: Stmt
+}
+
+const statements = new WeakMap<DB, Statements>()
+
+function prepared(db: DB): Statements {
+  let s = statements.get(db)
+  if (s) return s
+  const put = (table: string, col: string) => db.prepare(`
+    INSERT INTO ${table} (${col}, check_ref, ok, warn, crit, unknown, sum_ms, max_ms, hist)
+    VALUES (@start, @checkRef, @ok, @warn, @crit, @unknown, @sumMs, @maxMs, @hist)
+    ON CONFLICT(${col}, check_ref) DO UPDATE SET ok = excluded.ok, warn = excluded.warn, crit = excluded.crit,
+      unknown = excluded.unknown, sum_ms = excluded.sum_ms, max_ms = excluded.max_ms, hist = excluded.hist`)
+  s = {
+    getHour: db.prepare('SELECT ok, warn, crit, unknown, sum_ms, max_ms, hist FROM rollup_hourly WHERE hour_start = ? AND check_ref = ?'),
+    putHour: put('rollup_hourly', 'hour_start'),
+    getDay: db.prepare('SELECT ok, warn, crit, unknown, sum_ms, max_ms, hist FROM rollup_daily WHERE day_start = ? AND check_ref = ?'),
+    putDay: put('rollup_daily', 'day_start'),
+    getCursor: db.prepare('SELECT last_ts FROM rollup_cursor WHERE check_ref = ?'),
+    putCursor: db.prepare('INSERT INTO rollup_cursor (check_ref, last_ts) VALUES (?, ?) ON CONFLICT(check_ref) DO UPDATE SET last_ts = excluded.last_ts'),
+    openOutage: db.prepare('SELECT id, started_at FROM outages WHERE check_ref = ? AND ended_at IS NULL'),
+    startOutage: db.prepare('INSERT INTO outages (check_ref, started_at, last_down_at, down_results) VALUES (?, ?, ?, 1)'),
+    extendOutage: db.prepare('UPDATE outages SET last_down_at = max(last_down_at, ?), down_results = down_results + 1 WHERE id = ?'),
+    endOutage: db.prepare('UPDATE outages SET ended_at = ? WHERE id = ?'),
+  }
+  statements.set(db, s)
+  return s
+}
+
+function upsertBucket(get: Statements['getHour'], put: Statements['putHour'], start: number, checkRef: number, add: Aggregate): void {
+  const row = get.get(start, checkRef) as RollupRow | undefined
+  const total = emptyAggregate()
+  if (row) addRow(total, row)
+  mergeAggregate(total, add)
+  put.run({start, checkRef, ok: total.ok, warn: total.warn, crit: total.crit, unknown: total.unknown,
+    sumMs: total.sumMs, maxMs: total.maxMs, hist: encodeHistogram(total.hist)})
+}
+
+/**
+ * Folds results into the hourly and daily rollups and the outage table. Call inside the transaction
+ * that inserts the results: one read and one write per (check, hour) and (check, day) touched.
+ *
+ * Outages: a down result opens one (or extends the open one); the next up result ends it at its own
+ * time. Unknown results neither open nor end an outage. A result older than the newest one already
+ * seen for its check (out of order) still counts in the rollups but does not move outages.
+ */
+export function updateRollups(db: DB, inputs: readonly RollupInput[]): void {
+  if (inputs.length === 0) return
+  const s = prepared(db)
+  const hours = new Map<string, {start: number; checkRef: number; agg: Aggregate}>()
+  const days = new Map<string, {start: number; checkRef: number; agg: Aggregate}>()
+  const byCheck = new Map<number, RollupInput[]>()
+  for (const r of inputs) {
+    const h = hourStart(r.ts)
+    const d = dayStartOfHour(h)
+    const hk = `${r.checkRef}:${h}`
+    const dk = `${r.checkRef}:${d}`
+    let he = hours.get(hk)
+    if (!he) hours.set(hk, (he = {start: h, checkRef: r.checkRef, agg: emptyAggregate()}))
+    let de = days.get(dk)
+    if (!de) days.set(dk, (de = {start: d, checkRef: r.checkRef, agg: emptyAggregate()}))
+    addResult(he.agg, r.status, r.durationMs)
+    addResult(de.agg, r.status, r.durationMs)
+    let list = byCheck.get(r.checkRef)
+    if (!list) byCheck.set(r.checkRef, (list = []))
+    list.push(r)
+  }
+  for (const e of hours.values()) upsertBucket(s.getHour, s.putHour, e.start, e.checkRef, e.agg)
+  for (const e of days.values()) upsertBucket(s.getDay, s.putDay, e.start, e.checkRef, e.agg)
+
+  for (const [checkRef, list] of byCheck) {
+    list.sort((a, b) => a.ts - b.ts)
+    const cursor = s.getCursor.get(checkRef) as {last_ts: number} | undefined
+    let last = cursor?.last_ts ?? -Infinity
+    let open = s.openOutage.get(checkRef) as {id: number; started_at: number} | undefined
+    for (const r of list) {
+      if (r.ts < last) continue
+      last = r.ts
+      if (r.status === 'crit') {
+        if (open) s.extendOutage.run(r.ts, open.id)
+        else open = {id: Number(s.startOutage.run(checkRef, r.ts, r.ts).lastInsertRowid), started_at: r.ts}
+      } else if ((r.status === 'ok' || r.status === 'warn') && open) {
+        s.endOutage.run(r.ts, open.id)
+        open = undefined
+      }
+    }
+    if (Number.isFinite(last)) s.putCursor.run(checkRef, last)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reading
+// ---------------------------------------------------------------------------------------------------------
+
+export type RollupLevel = 'hourly' | 'daily'
+
+/** Rollup rows with start in [from, to), added per check into `into`. */
+export function addRollups(db: DB, level: RollupLevel, from: number, to: number, into: Map<number, Aggregate>): number {
+  if (to <= from) return 0
+  const [table, col] = level === 'hourly' ? ['rollup_hourly', 'hour_start'] : ['rollup_daily', 'day_start']
+  const stmt = db.prepare(`SELECT check_ref, ok, warn, crit, unknown, sum_ms, max_ms, hist FROM ${table} WHERE ${col} >= ? AND ${col} < ?`)
+  let n = 0
+  for (const row of stmt.iterate(from, to) as IterableIterator<RollupRow & {check_ref: number}>) {
+    let a = into.get(row.check_ref)
+    if (!a) into.set(row.check_ref, (a = emptyAggregate()))
+    addRow(a, row)
+    n++
+  }
+  return n
+}
+
+const STATUS_OF_CODE: Status[] = ['ok', 'warn', 'crit', 'unknown']
+
+/** Raw results with ts in [from, to), added per check into `into`. */
+export function addRaw(db: DB, from: number, to: number, into: Map<number, Aggregate>): number {
+  if (to <= from) return 0
+  const stmt = db.prepare('SELECT check_ref, status, duration_ms FROM results WHERE ts >= ? AND ts < ?').raw(true)
+  let n = 0
+  for (const [ref, status, ms] of stmt.iterate(from, to) as IterableIterator<[number, number, number]>) {
+    let a = into.get(ref)
+    if (!a) into.set(ref, (a = emptyAggregate()))
+    addResult(a, STATUS_OF_CODE[status] ?? 'unknown', ms)
+    n++
+  }
+  return n
+}
+
+/** Retention marks: everything of a level before the mark has been pruned. */
+export type RetentionLevel = 'raw' | 'hourly' | 'daily'
+
+export function retentionMarks(db: DB): Record<RetentionLevel, number> {
+  const out: Record<RetentionLevel, number> = {raw: -Infinity, hourly: -Infinity, daily: -Infinity}
+  for (const row of db.prepare('SELECT level, pruned_before FROM retention_marks').all() as {level: RetentionLevel; pruned_before: number}[]) {
+    out[row.level] = row.pruned_before
+  }
+  return out
+}
+
+export function setRetentionMark(db: DB, level: RetentionLevel, before: number): void {
+  db.prepare(`INSERT INTO retention_marks (level, pruned_before) VALUES (?, ?)
+    ON CONFLICT(level) DO UPDATE SET pruned_before = max(pruned_before, excluded.pruned_before)`).run(level, before)
+}
+
+export interface CheckRow {
+  ref: number
+  checkId: string
+  name: string | null
+  service: string | null
+}
+
+export function checkRows(db: DB): CheckRow[] {
+  return (db.prepare('SELECT id, check_id, name, service FROM checks ORDER BY check_id').all() as {id: number; check_id: string; name: string | null; service: string | null}[])
+    .map((r) => ({ref: r.id, checkId: r.check_id, name: r.name, service: r.service}))
+}
+
+export interface OutageRow {
+  checkRef: number
+  startedAt: number
+  lastDownAt: number
+  /** Time of the first up result after the outage; null while it lasts. */
+  endedAt: number | null
+  downResults: number
+}
+
+/** Outages that overlap [from, to): started before `to` and not ended by `from`. */
+export function outagesOverlapping(db: DB, from: number, to: number): OutageRow[] {
+  type Row = {check_ref: number; started_at: number; last_down_at: number; ended_at: number | null; down_results: number}
+  const rows = [
+    ...(db.prepare('SELECT * FROM outages WHERE ended_at > ? AND started_at < ?').all(from, to) as Row[]),
+    ...(db.prepare('SELECT * FROM outages WHERE ended_at IS NULL AND started_at < ?').all(to) as Row[]),
+  ]
+  return rows.map((r) => ({checkRef: r.check_ref, startedAt: r.started_at, lastDownAt: r.last_down_at, endedAt: r.ended_at, downResults: r.down_results}))
+}
