@@ -1,0 +1,82 @@
+import net from 'node:net'
+import {rootCertificates, type TLSSocket} from 'node:tls'
+
+import {Agent, buildConnector} from 'undici'
+
+import {resolveAddress} from './net.js'
+import type {NetOptions} from './types.js'
+
+/** What one new connection cost and what it found. */
+export interface ConnectionFacts {
+  host: string
+  port: number
+  address?: string
+  dnsMs: number
+  connectMs?: number
+  tlsMs?: number
+  tlsProtocol?: string
+  cipher?: string
+  /** The peer certificate's validity end, when TLS. */
+  certNotAfter?: Date
+  certSubject?: string
+}
+
+export type ConnectPhase = 'dns' | 'connect' | 'tls'
+
+export interface TimedAgentOptions {
+  net: NetOptions
+  signal: AbortSignal
+  /** Extra trusted CAs (PEM), added to Node's default roots. */
+  ca?: string
+  /** Called as each connection moves through its phases (for "timed out while …" messages). */
+  onPhase?: (phase: ConnectPhase) => void
+  /** Called once per new connection, when it is ready. */
+  onConnection?: (facts: ConnectionFacts) => void
+}
+
+/**
+ * An undici Agent whose connections resolve addresses through the check's settings (a `resolve:`
+ * override first, then the configured resolver or the system's) and time each phase: DNS, TCP connect
+ * and TLS handshake. SNI and the certificate name check use the URL's host name even when an override
+ * sends the connection elsewhere; the Host header is undici's, from the URL.
+ */
+export function timedAgent(opts: TimedAgentOptions): Agent {
+  const base = buildConnector({
+    ...(opts.ca ? {ca: [...rootCertificates, opts.ca]} : {}),
+    // The check's AbortSignal bounds every wait; this only stops undici's own 10 s default.
+    timeout: 0,
+  })
+  const connect: buildConnector.connector = (options, callback) => {
+    const port = Number(options.port) || (options.protocol === 'https:' ? 443 : 80)
+    const host = options.hostname.replace(/^\[(.*)\]$/, '$1')
+    opts.onPhase?.('dns')
+    resolveAddress(host, port, opts.net, opts.signal).then((addr) => {
+      const facts: ConnectionFacts = {host, port, address: addr.address, dnsMs: addr.dnsMs}
+      const connectStarted = performance.now()
+      opts.onPhase?.('connect')
+      const servername = net.isIP(host) ? undefined : host
+      const socket = base({...options, hostname: addr.address, port: String(port), servername}, (error, sock) => {
+        if (error) {
+          callback(error, null)
+          return
+        }
+        const s = sock as TLSSocket
+        if (options.protocol === 'https:') {
+          facts.tlsMs = performance.now() - (facts.connectMs === undefined ? connectStarted : connectStarted + facts.connectMs)
+          facts.tlsProtocol = s.getProtocol?.() ?? undefined
+          facts.cipher = s.getCipher?.()?.standardName
+          const cert = s.getPeerCertificate?.()
+          if (cert?.valid_to) facts.certNotAfter = new Date(cert.valid_to)
+          if (cert?.subject?.CN) facts.certSubject = String(cert.subject.CN)
+        } else facts.connectMs ??= performance.now() - connectStarted
+        opts.onConnection?.(facts)
+        callback(null, sock)
+      }) as unknown as net.Socket // undici's connector returns the socket, though its type says void
+      socket.once('connect', () => {
+        facts.connectMs = performance.now() - connectStarted
+        if (options.protocol === 'https:') opts.onPhase?.('tls')
+      })
+    }, (error: unknown) => callback(error as Error, null))
+  }
+  return new Agent({connect, headersTimeout: 0, bodyTimeout: 0, connections: 4})
+}
