@@ -12,7 +12,12 @@ export class ResultWriter {
     private readonly db: DB,
     private readonly refs: Map<string, number>,
     private readonly runId: number | null,
-    private readonly opts: {batchSize?: number; flushMs?: number; onWritten?: (results: CheckResult[], ids: number[]) => void} = {},
+    private readonly opts: {batchSize?: number; flushMs?: number; onWritten?: (results: CheckResult[], ids: number[]) => void
+      /** The database was locked past its busy timeout: the batch is kept and retried after `retryMs` (default 1 s). */
+      onBusy?: (error: Error, pending: number) => void
+      retryMs?: number
+      /** Keep written ids in `written` (default true; a long-running watch turns it off). */
+      keepIds?: boolean} = {},
   ) {}
 
   add(result: CheckResult): void {
@@ -30,8 +35,25 @@ export class ResultWriter {
     if (this.buffer.length === 0) return
     const batch = this.buffer
     this.buffer = []
-    const ids = insertResults(this.db, this.refs, this.runId, batch)
-    this.written.push(...ids)
+    let ids: number[]
+    try {
+      ids = insertResults(this.db, this.refs, this.runId, batch)
+    } catch (error) {
+      const code = (error as {code?: string}).code
+      if (code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED' || !this.opts.onBusy) throw error
+      // Locked by another writer (a `check run` from cron): keep every result and try again shortly.
+      this.buffer = batch.concat(this.buffer)
+      this.opts.onBusy(error as Error, this.buffer.length)
+      this.timer = setTimeout(() => this.flush(), this.opts.retryMs ?? 1000)
+      this.timer.unref()
+      return
+    }
+    if (this.opts.keepIds !== false) this.written.push(...ids)
     this.opts.onWritten?.(batch, ids)
+  }
+
+  /** Results waiting to be written. */
+  get pending(): number {
+    return this.buffer.length
   }
 }

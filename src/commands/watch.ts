@@ -1,0 +1,120 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {cataloguePaths, validateCatalogue} from '../catalogue/load.js'
+import {DefinitionError, UserError} from '../errors.js'
+import {startMetricsServer} from '../metrics/server.js'
+import {WatchMetrics} from '../metrics/watch-metrics.js'
+import {buildWatchConfig} from '../monitor/watch-config.js'
+import {formatLogLine, type LogEntry, WatchConfigError, Watcher, type WatchSummary} from '../monitor/watch.js'
+import {watchHooks} from '../monitor/watch-hooks.js'
+import {parseRetention} from '../store/maintenance.js'
+import {parseDuration} from '../util/duration.js'
+
+export default class Watch extends BaseCommand<typeof Watch> {
+  static override summary = 'Watch the catalogue: run checks on their schedules, alert on state changes, export metrics'
+  static override description = `Runs every enabled check on its interval: or schedule: (cron, in its timezone:), stores every result, and keeps a state per check: failing after thresholds.failure failed results in a row (default 3), ok again after thresholds.recovery passing ones (default 2), degraded on warn, flapping when it changes state too often. State changes go to the notifiers; a check with incident: opens an incident when it keeps failing. Maintenance windows hold alerts. When most checks fail at once, the canary decides whether the probe lost its own network (one alert instead of hundreds).
+
+Signals: SIGHUP re-reads the catalogue (an invalid one is reported and the running one kept); SIGTERM or SIGINT stops scheduling, lets checks in flight finish (up to watch.shutdown_grace), writes everything and exits 0.
+
+Logs go to stderr: readable lines by default, one JSON object a line with --log-format json.`
+  static override examples = [
+    '<%= config.bin %> watch --checks checks/',
+    '<%= config.bin %> watch --metrics 127.0.0.1:9464 --log-format json',
+    '<%= config.bin %> watch --once --json',
+  ]
+
+  static override flags = {
+    checks: Flags.string({char: 'c', description: 'catalogue file or folder (repeatable) [env: WATCHKEEPER_CHECKS; default: the shipped checks/]', multiple: true}),
+    once: Flags.boolean({description: 'run every enabled check once, evaluate, notify, and exit (for systemd timers and tests)', default: false}),
+    metrics: Flags.string({description: 'serve Prometheus metrics and /healthz on this address, e.g. 127.0.0.1:9464'}),
+    'metrics-label': Flags.string({description: 'constant label on every metric, name=value (repeatable), e.g. site=leeds', multiple: true}),
+    'log-format': Flags.string({description: 'stderr log format', options: ['human', 'json'], default: 'human'}),
+    concurrency: Flags.integer({description: 'checks in flight at once [default: watch.concurrency or 32]', min: 1, max: 1000}),
+    instance: Flags.string({description: 'name of this watchkeeper in notifications [default: the host name]'}),
+    grace: Flags.string({description: 'on SIGTERM, how long checks in flight may take [default: watch.shutdown_grace or 15s]'}),
+    'keep-raw': Flags.string({description: 'retention: prune raw results older than this, hourly (e.g. 30d); 0 turns pruning off', default: '30d'}),
+    'keep-hourly': Flags.string({description: 'retention of hourly rollups', default: '90d'}),
+    'keep-daily': Flags.string({description: 'retention of daily rollups', default: '731d'}),
+    resolve: Flags.string({description: 'address override host:port:address, as curl (repeatable)', multiple: true}),
+    resolver: Flags.string({description: 'DNS server host:port for checks that name none'}),
+  }
+
+  async run(): Promise<WatchSummary> {
+    const {flags} = this
+    const format = flags['log-format'] as 'human' | 'json'
+    const log = (e: LogEntry) => process.stderr.write(formatLogLine(e, format) + '\n')
+    const paths = cataloguePaths(flags.checks)
+    const load = () => {
+      const {catalogue, problems} = validateCatalogue(paths, {resolve: flags.resolve, resolver: flags.resolver})
+      if (!catalogue) return {problems}
+      return buildWatchConfig(catalogue)
+    }
+    const labels: Record<string, string> = {}
+    for (const l of flags['metrics-label'] ?? []) {
+      const m = /^([a-zA-Z_][a-zA-Z0-9_]*)=(.*)$/.exec(l)
+      if (!m || m[1] === 'instance' || m[1] === 'job' || m[1].startsWith('__')) {
+        throw new UserError(`--metrics-label ${l}: expected name=value (instance and job are Prometheus's own)`, {code: 'E_FLAG', exit: 2})
+      }
+      labels[m[1]] = m[2]
+    }
+    let graceMs: number | undefined
+    if (flags.grace !== undefined) {
+      graceMs = parseDuration(flags.grace)
+      if (graceMs === undefined) throw new UserError(`--grace ${flags.grace}: expected a duration such as 15s`, {code: 'E_FLAG', exit: 2})
+    }
+    const retention = flags['keep-raw'] === '0' ? undefined : {
+      raw: parseRetention(flags['keep-raw'], '--keep-raw'),
+      hourly: parseRetention(flags['keep-hourly'], '--keep-hourly'),
+      daily: parseRetention(flags['keep-daily'], '--keep-daily'),
+    }
+
+    const db = this.openDb()
+    const hooks = watchHooks({retention})
+    const metrics = flags.metrics ? new WatchMetrics({defaultLabels: labels, ...hooks.metricSources(db)}) : undefined
+    const watcher = new Watcher({db, load, log, metrics, hooks, concurrency: flags.concurrency, instance: flags.instance})
+    try {
+      watcher.init()
+    } catch (error) {
+      if (error instanceof WatchConfigError) throw new DefinitionError(error.problems, 'catalogue')
+      throw error
+    }
+
+    if (flags.once) {
+      await watcher.runOnce()
+      await watcher.settle()
+      return watcher.stop(graceMs)
+    }
+
+    const server = metrics && flags.metrics
+      ? await startMetricsServer(flags.metrics, {
+        metrics: async () => ({contentType: metrics.registry.contentType, body: await metrics.text()}),
+        health: () => watcher.health(),
+      })
+      : undefined
+    if (server) log({level: 'info', at: Date.now(), msg: `metrics on http://${server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host}:${server.address.port}/metrics`})
+
+    watcher.start()
+    const stopSignal = await new Promise<NodeJS.Signals>((resolve) => {
+      const onHup = () => {
+        log({level: 'info', at: Date.now(), msg: 'SIGHUP: re-reading the catalogue'})
+        watcher.reload()
+      }
+      process.on('SIGHUP', onHup)
+      const onStop = (sig: NodeJS.Signals) => {
+        process.off('SIGHUP', onHup)
+        process.on('SIGINT', () => log({level: 'warn', at: Date.now(), msg: 'already stopping; waiting for checks in flight'}))
+        process.on('SIGTERM', () => log({level: 'warn', at: Date.now(), msg: 'already stopping; waiting for checks in flight'}))
+        resolve(sig)
+      }
+      process.once('SIGTERM', onStop)
+      process.once('SIGINT', onStop)
+    })
+    log({level: 'info', at: Date.now(), msg: `${stopSignal}: stopping; letting checks in flight finish`})
+    const summary = await watcher.stop(graceMs)
+    await server?.close()
+    log({level: 'info', at: Date.now(), msg: `stopped after ${summary.runs} run(s); ${summary.notifications} notification(s) queued`, unwritten: summary.unwritten})
+    if (summary.unwritten > 0) process.exitCode = 1
+    return summary
+  }
+}

@@ -1,0 +1,264 @@
+import type {Catalogue, CheckDefinition} from '../catalogue/load.js'
+import type {Problem} from '../errors.js'
+import {DEFAULT_MIN_INTERVAL_MS, DEFAULT_NOTIFY_RETRIES, DEFAULT_NOTIFY_TIMEOUT_MS, type NotifierConfig, type NotifyCategory, type ProviderType} from '../notify/types.js'
+import {durationMs} from '../util/duration.js'
+import {didYouMean} from '../util/suggest.js'
+import {formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf} from '../util/yaml-schema.js'
+import {DEFAULT_FLAPPING, DEFAULT_THRESHOLDS, type FlappingPolicy, type Thresholds} from './evaluator.js'
+import {DEFAULT_TIMEZONE, isTimeZone, type MaintenanceWindow, parseLocalDateTime, weekdayNumber} from './maintenance.js'
+import {cronProblems, type Trigger} from './scheduler.js'
+
+export const DEFAULT_INTERVAL_MS = 60_000
+export const DEFAULT_WATCH_CONCURRENCY = 32
+
+/** How a check opens an incident: after it has been failing this long, or after N failed results in a row. */
+export interface IncidentPolicy {
+  afterMs?: number
+  afterFailures?: number
+  severity?: string
+  playbook?: string
+  title?: string
+}
+
+/** One enabled check as `watch` runs it. */
+export interface WatchedCheck {
+  check: CheckDefinition
+  trigger: Trigger
+  thresholds: Thresholds
+  flapping: FlappingPolicy
+  /** Notifier names. */
+  notify: string[]
+  remindEveryMs?: number
+  incident?: IncidentPolicy
+}
+
+export interface CanaryConfig {
+  /** A catalogue check to run, or a TCP host:port. */
+  checkId?: string
+  target?: string
+  ratio: number
+  minChecks: number
+  everyMs: number
+}
+
+export interface WatchSettings {
+  concurrency: number
+  staggerMs: number
+  shutdownGraceMs: number
+  canary?: CanaryConfig
+}
+
+export interface WatchConfig {
+  checks: WatchedCheck[]
+  disabled: {id: string; reason: string}[]
+  notifiers: Map<string, NotifierConfig>
+  maintenance: MaintenanceWindow[]
+  settings: WatchSettings
+  /** Every check of the catalogue (for the canary and for `notify test`). */
+  all: CheckDefinition[]
+}
+
+/** Locates problems in the catalogue files (re-parsed once each) by key path. */
+class Locator {
+  private parsed = new Map<string, ParsedYaml | undefined>()
+  readonly problems: Problem[] = []
+
+  at(file: string, path: KeyPath, message: string, key = false): void {
+    if (!this.parsed.has(file)) this.parsed.set(file, parseYamlFile(file).parsed)
+    const p = this.parsed.get(file)
+    const pos = p ? positionOf(p, path, key) : {line: 0, col: 0}
+    this.problems.push({file, line: pos.line, col: pos.col, path: formatPath(path), message})
+  }
+
+  /** Key path of a check inside its file. */
+  checkPath(c: CheckDefinition): KeyPath {
+    if (!this.parsed.has(c.source.file)) this.parsed.set(c.source.file, parseYamlFile(c.source.file).parsed)
+    const doc = this.parsed.get(c.source.file)?.value as {checks?: {id?: string}[]} | undefined
+    const index = doc?.checks?.findIndex((x) => x?.id === c.id) ?? -1
+    return index >= 0 ? ['checks', index] : ['checks']
+  }
+}
+
+const ENV_ONLY = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/
+
+type Obj = Record<string, unknown>
+
+function thresholdsOf(v: unknown, base: Thresholds): Thresholds {
+  const o = (v ?? {}) as Obj
+  return {failure: (o.failure as number | undefined) ?? base.failure, recovery: (o.recovery as number | undefined) ?? base.recovery}
+}
+
+function flappingOf(v: unknown, base: FlappingPolicy): FlappingPolicy {
+  const o = (v ?? {}) as Obj
+  return {changes: (o.changes as number | undefined) ?? base.changes, windowMs: typeof o.window === 'string' ? durationMs(o.window) : base.windowMs}
+}
+
+/**
+ * Builds what `watch` needs from a validated catalogue: triggers, thresholds, notifiers (URLs from the
+ * environment), maintenance windows and watch settings. Problems the schema cannot see (bad cron
+ * expressions, unknown zones and notifier names, clashing settings) come back located in the files.
+ */
+export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = process.env): {config?: WatchConfig; problems: Problem[]} {
+  const loc = new Locator()
+
+  // watch: settings; several files may each set different keys.
+  const watch: Obj = {}
+  const watchFrom = new Map<string, string>()
+  for (const {file, value} of catalogue.sections.get('watch') ?? []) {
+    for (const [k, v] of Object.entries((value ?? {}) as Obj)) {
+      if (watchFrom.has(k)) loc.at(file, ['watch', k], `watch.${k} is already set in ${watchFrom.get(k)}`, true)
+      else {
+        watch[k] = v
+        watchFrom.set(k, file)
+      }
+    }
+  }
+  const globalThresholds = thresholdsOf(watch.thresholds, DEFAULT_THRESHOLDS)
+  const globalFlapping = flappingOf(watch.flapping, DEFAULT_FLAPPING)
+
+  // notifiers:
+  const notifiers = new Map<string, NotifierConfig>()
+  const notifierFile = new Map<string, string>()
+  for (const {file, value} of catalogue.sections.get('notifiers') ?? []) {
+    for (const [name, raw] of Object.entries((value ?? {}) as Obj)) {
+      const o = raw as Obj
+      if (notifiers.has(name)) {
+        loc.at(file, ['notifiers', name], `notifier "${name}" is already defined in ${notifierFile.get(name)}`, true)
+        continue
+      }
+      const m = ENV_ONLY.exec(String(o.url))
+      const url = m ? env[m[1]] : undefined
+      if (!m) continue
+      if (!url) {
+        loc.at(file, ['notifiers', name, 'url'], `environment variable ${m[1]} is not set (the URL of notifier "${name}")`)
+        continue
+      }
+      try {
+        const u = new URL(url)
+        if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http(s)')
+      } catch {
+        loc.at(file, ['notifiers', name, 'url'], `environment variable ${m[1]} does not hold an http(s) URL`)
+        continue
+      }
+      notifierFile.set(name, file)
+      notifiers.set(name, {
+        name, type: o.type as ProviderType, url, urlEnv: m[1],
+        events: Array.isArray(o.events) ? new Set(o.events as NotifyCategory[]) : null,
+        minIntervalMs: typeof o.min_interval === 'string' ? durationMs(o.min_interval) : DEFAULT_MIN_INTERVAL_MS,
+        retries: (o.retries as number | undefined) ?? DEFAULT_NOTIFY_RETRIES,
+        timeoutMs: typeof o.timeout === 'string' ? durationMs(o.timeout) : DEFAULT_NOTIFY_TIMEOUT_MS,
+      })
+    }
+  }
+  const declared = new Set<string>()
+  for (const {value} of catalogue.sections.get('notifiers') ?? []) for (const n of Object.keys((value ?? {}) as Obj)) declared.add(n)
+  const checkNames = (names: unknown, file: string, path: KeyPath): string[] => {
+    const list = (names as string[] | undefined) ?? []
+    list.forEach((n, i) => {
+      if (!declared.has(n)) {
+        const guess = didYouMean(n, declared)
+        loc.at(file, [...path, i], `no notifier named "${n}"` + (guess ? `; did you mean "${guess}"?` : declared.size > 0 ? `; notifiers: ${[...declared].join(', ')}` : '; define it under notifiers:'))
+      }
+    })
+    return list
+  }
+  const defaultNotify = watch.notify === undefined ? [...notifiers.keys()] : checkNames(watch.notify, watchFrom.get('notify')!, ['watch', 'notify'])
+
+  // maintenance:
+  const maintenance: MaintenanceWindow[] = []
+  for (const {file, value} of catalogue.sections.get('maintenance') ?? []) {
+    ((value ?? []) as Obj[]).forEach((w, i) => {
+      const here: KeyPath = ['maintenance', i]
+      const tz = (w.timezone as string | undefined) ?? DEFAULT_TIMEZONE
+      if (!isTimeZone(tz)) return loc.at(file, [...here, 'timezone'], `unknown time zone "${tz}" (expected an IANA name such as Europe/London)`)
+      const start = String(w.start)
+      const base = {name: String(w.name), checks: (w.checks as string[] | undefined) ?? [], tags: (w.tags as string[] | undefined) ?? [], timezone: tz}
+      if (w.every !== undefined) {
+        const hm = /^(\d{2}):(\d{2})$/.exec(start)
+        if (!hm || Number(hm[1]) > 23 || Number(hm[2]) > 59) return loc.at(file, [...here, 'start'], 'a recurring window (with every:) starts at a time of day such as 22:00')
+        if (typeof w.duration !== 'string') return loc.at(file, here, 'a recurring window needs duration: (e.g. 2h)')
+        if (w.end !== undefined) return loc.at(file, [...here, 'end'], 'a recurring window takes duration:, not end:', true)
+        const dur = durationMs(w.duration)
+        if (dur <= 0 || dur > 7 * 86_400_000) return loc.at(file, [...here, 'duration'], 'duration must be more than 0 and at most 7d')
+        maintenance.push({...base, recurring: {startMinute: Number(hm[1]) * 60 + Number(hm[2]), durationMs: dur,
+          days: w.every === 'day' ? null : (w.every as string[]).map(weekdayNumber)}})
+        return
+      }
+      const from = parseLocalDateTime(start, tz)
+      if (from === undefined) return loc.at(file, [...here, 'start'], 'a one-off window starts at a date and time such as 2026-12-01T22:00 (a time of day alone needs every:)')
+      let until: number | undefined
+      if (typeof w.end === 'string' && typeof w.duration === 'string') return loc.at(file, [...here, 'duration'], 'give end: or duration:, not both', true)
+      if (typeof w.end === 'string') until = parseLocalDateTime(w.end, tz)
+      else if (typeof w.duration === 'string') until = from + durationMs(w.duration)
+      if (until === undefined) return loc.at(file, here, 'a one-off window needs end: (a date and time) or duration:')
+      if (until <= from) return loc.at(file, [...here, w.end ? 'end' : 'duration'], 'the window ends before it starts')
+      maintenance.push({...base, once: {start: from, end: until}})
+    })
+  }
+
+  // checks
+  const checks: WatchedCheck[] = []
+  const disabled: {id: string; reason: string}[] = []
+  for (const c of catalogue.checks) {
+    if (!c.enabled) {
+      disabled.push({id: c.id, reason: c.disabledReason ?? 'disabled'})
+      continue
+    }
+    const s = c.spec
+    const path = loc.checkPath(c)
+    const before = loc.problems.length
+    let trigger: Trigger
+    if (typeof s.schedule === 'string') {
+      const tz = (s.timezone as string | undefined) ?? DEFAULT_TIMEZONE
+      for (const p of cronProblems(s.schedule, tz)) loc.at(c.source.file, [...path, p.startsWith('unknown time zone') ? 'timezone' : 'schedule'], `${p} (check ${c.id})`)
+      trigger = {kind: 'cron', expression: s.schedule, timezone: tz}
+    } else {
+      const every = typeof s.interval === 'string' ? durationMs(s.interval) : DEFAULT_INTERVAL_MS
+      if (every < 1000) loc.at(c.source.file, [...path, 'interval'], `interval must be at least 1s (check ${c.id})`)
+      trigger = {kind: 'interval', everyMs: every}
+    }
+    const inc = s.incident as Obj | undefined
+    let incident: IncidentPolicy | undefined
+    if (inc) {
+      incident = {severity: inc.severity as string | undefined, playbook: inc.playbook as string | undefined, title: inc.title as string | undefined}
+      if (typeof inc.after === 'number') incident.afterFailures = inc.after
+      else incident.afterMs = durationMs(String(inc.after))
+    }
+    const notify = s.notify === undefined ? defaultNotify : checkNames(s.notify, c.source.file, [...path, 'notify'])
+    if (loc.problems.length > before) continue
+    checks.push({
+      check: c, trigger, notify, incident,
+      thresholds: thresholdsOf(s.thresholds, globalThresholds),
+      flapping: flappingOf(s.flapping, globalFlapping),
+      remindEveryMs: typeof s.remind_every === 'string' ? durationMs(s.remind_every) : undefined,
+    })
+  }
+
+  // canary
+  let canary: CanaryConfig | undefined
+  const cn = watch.canary as Obj | undefined
+  if (cn) {
+    const file = watchFrom.get('canary')!
+    if ((cn.check === undefined) === (cn.target === undefined)) loc.at(file, ['watch', 'canary'], 'give check: (a check id) or target: (host:port), one of them')
+    else if (typeof cn.check === 'string' && !catalogue.checks.some((c) => c.id === cn.check)) {
+      const guess = didYouMean(cn.check, catalogue.checks.map((c) => c.id))
+      loc.at(file, ['watch', 'canary', 'check'], `no check with id "${cn.check}"` + (guess ? `; did you mean "${guess}"?` : ''))
+    }
+    canary = {checkId: cn.check as string | undefined, target: cn.target as string | undefined, ratio: (cn.ratio as number | undefined) ?? 0.5,
+      minChecks: (cn.min_checks as number | undefined) ?? 3, everyMs: typeof cn.every === 'string' ? durationMs(cn.every) : 30_000}
+  }
+
+  if (loc.problems.length > 0) return {problems: loc.problems}
+  return {
+    problems: [],
+    config: {
+      checks, disabled, notifiers, maintenance, all: catalogue.checks,
+      settings: {
+        concurrency: (watch.concurrency as number | undefined) ?? DEFAULT_WATCH_CONCURRENCY,
+        staggerMs: typeof watch.stagger === 'string' ? durationMs(watch.stagger) : 60_000,
+        shutdownGraceMs: typeof watch.shutdown_grace === 'string' ? durationMs(watch.shutdown_grace) : 15_000,
+        canary,
+      },
+    },
+  }
+}

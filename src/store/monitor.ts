@@ -1,0 +1,187 @@
+import type {CheckState, MonitorEvent, MonitorState} from '../monitor/evaluator.js'
+import {STATUS_CODE, type Status, statusFromCode} from '../types.js'
+import type {DB} from './db.js'
+
+interface StateRow {
+  check_id: string
+  state: string
+  since: number
+  bad_streak: number
+  not_ok_streak: number
+  ok_streak: number
+  pass_streak: number
+  bad_since: number | null
+  last_status: number | null
+  last_result_id: number | null
+  last_ts: number | null
+  alerted: string | null
+  alerted_at: number | null
+  flapping: number
+  changes: string
+  incident_id: number | null
+}
+
+export interface StoredMonitorState extends MonitorState {
+  /** The incident this check opened and that was open when last seen. */
+  incidentId: number | null
+}
+
+function fromRow(r: StateRow): StoredMonitorState {
+  return {
+    checkId: r.check_id, state: r.state as CheckState, since: r.since, badStreak: r.bad_streak, notOkStreak: r.not_ok_streak,
+    okStreak: r.ok_streak, passStreak: r.pass_streak, badSince: r.bad_since,
+    lastStatus: r.last_status === null ? null : statusFromCode(r.last_status), lastResultId: r.last_result_id, lastTs: r.last_ts,
+    alerted: r.alerted as MonitorState['alerted'], alertedAt: r.alerted_at, flapping: r.flapping === 1,
+    changes: JSON.parse(r.changes) as number[], incidentId: r.incident_id,
+  }
+}
+
+/** Every stored check state, by check id. */
+export function loadMonitorStates(db: DB): Map<string, StoredMonitorState> {
+  const rows = db.prepare('SELECT * FROM monitor_state').all() as StateRow[]
+  return new Map(rows.map((r) => [r.check_id, fromRow(r)]))
+}
+
+export function getMonitorState(db: DB, checkId: string): StoredMonitorState | undefined {
+  const row = db.prepare('SELECT * FROM monitor_state WHERE check_id = ?').get(checkId) as StateRow | undefined
+  return row ? fromRow(row) : undefined
+}
+
+/** Writes check states (one transaction). */
+export function saveMonitorStates(db: DB, states: readonly StoredMonitorState[], at: number): void {
+  const upsert = db.prepare(`
+    INSERT INTO monitor_state (check_id, state, since, bad_streak, not_ok_streak, ok_streak, pass_streak, bad_since, last_status,
+      last_result_id, last_ts, alerted, alerted_at, flapping, changes, incident_id, updated_at)
+    VALUES (@checkId, @state, @since, @badStreak, @notOkStreak, @okStreak, @passStreak, @badSince, @lastStatus,
+      @lastResultId, @lastTs, @alerted, @alertedAt, @flapping, @changes, @incidentId, @at)
+    ON CONFLICT(check_id) DO UPDATE SET state = excluded.state, since = excluded.since, bad_streak = excluded.bad_streak,
+      not_ok_streak = excluded.not_ok_streak, ok_streak = excluded.ok_streak, pass_streak = excluded.pass_streak,
+      bad_since = excluded.bad_since, last_status = excluded.last_status, last_result_id = excluded.last_result_id,
+      last_ts = excluded.last_ts, alerted = excluded.alerted, alerted_at = excluded.alerted_at, flapping = excluded.flapping,
+      changes = excluded.changes, incident_id = excluded.incident_id, updated_at = excluded.updated_at`)
+  db.transaction(() => {
+    for (const s of states) {
+      upsert.run({...s, lastStatus: s.lastStatus === null ? null : STATUS_CODE[s.lastStatus as Status], flapping: s.flapping ? 1 : 0,
+        changes: JSON.stringify(s.changes), at})
+    }
+  })()
+}
+
+/** Forgets the states of checks no longer in the catalogue. */
+export function deleteMonitorStates(db: DB, checkIds: readonly string[]): void {
+  const del = db.prepare('DELETE FROM monitor_state WHERE check_id = ?')
+  db.transaction(() => {
+    for (const id of checkIds) del.run(id)
+  })()
+}
+
+/** A row of monitor_events: an announced event of the state machine, or a change not announced (with why). */
+export interface MonitorEventRecord {
+  kind: MonitorEvent['kind'] | 'state' | 'incident' | 'posture' | 'connectivity-lost' | 'connectivity-restored' | 'not-counted'
+  checkId: string
+  state: string | null
+  previous: string | null
+  at: number
+  resultId: number | null
+  message: string
+  suppressed?: string | null
+}
+
+/** Appends monitor events. */
+export function insertMonitorEvents(db: DB, events: readonly MonitorEventRecord[]): void {
+  const insert = db.prepare(`INSERT INTO monitor_events (check_id, ts, kind, state, previous, result_id, message, suppressed)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+  db.transaction(() => {
+    for (const e of events) insert.run(e.checkId, e.at, e.kind, e.state, e.previous, e.resultId, e.message, e.suppressed ?? null)
+  })()
+}
+
+export interface StoredMonitorEvent {
+  id: number
+  checkId: string
+  ts: number
+  kind: string
+  state: string | null
+  previous: string | null
+  resultId: number | null
+  message: string
+  suppressed: string | null
+}
+
+export function monitorEvents(db: DB, opts: {checkId?: string; since?: number; limit?: number} = {}): StoredMonitorEvent[] {
+  const rows = db.prepare(`SELECT id, check_id AS checkId, ts, kind, state, previous, result_id AS resultId, message, suppressed
+    FROM monitor_events WHERE (@checkId IS NULL OR check_id = @checkId) AND ts >= @since ORDER BY ts, id LIMIT @limit`)
+    .all({checkId: opts.checkId ?? null, since: opts.since ?? 0, limit: opts.limit ?? 10_000}) as StoredMonitorEvent[]
+  return rows
+}
+
+/** Ids of the most recent results of a check with crit/unknown status, newest first (evidence). */
+export function recentFailedResultIds(db: DB, checkId: string, limit: number): number[] {
+  const rows = db.prepare(`SELECT r.id FROM results r JOIN checks c ON c.id = r.check_ref
+    WHERE c.check_id = ? AND r.status IN (2, 3) ORDER BY r.ts DESC, r.id DESC LIMIT ?`).all(checkId, limit) as {id: number}[]
+  return rows.map((r) => r.id)
+}
+
+// Notification deliveries.
+
+export type DeliveryStatus = 'pending' | 'sent' | 'failed' | 'suppressed'
+
+export interface DeliveryRecord {
+  id: number
+  createdAt: number
+  notifier: string
+  provider: string
+  event: string
+  checkId: string | null
+  subject: string
+  dedupKey: string
+  status: DeliveryStatus
+  attempts: number
+  httpStatus: number | null
+  error: string | null
+  message: string
+  finishedAt: number | null
+}
+
+export function insertDelivery(db: DB, d: {createdAt: number; notifier: string; provider: string; event: string; checkId: string | null;
+  subject: string; dedupKey: string; status: DeliveryStatus; message: string; body?: string; error?: string}): number {
+  return Number(db.prepare(`INSERT INTO notifications (created_at, notifier, provider, event, check_id, subject, dedup_key, status, message, body, error, finished_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(d.createdAt, d.notifier, d.provider, d.event, d.checkId, d.subject, d.dedupKey, d.status, d.message,
+    d.status === 'pending' ? (d.body ?? null) : null, d.error ?? null, d.status === 'suppressed' ? d.createdAt : null).lastInsertRowid)
+}
+
+export function finishDelivery(db: DB, id: number, d: {status: DeliveryStatus; attempts: number; httpStatus?: number; error?: string; at: number}): void {
+  db.prepare('UPDATE notifications SET status = ?, attempts = ?, http_status = ?, error = ?, finished_at = ?, body = NULL WHERE id = ?')
+    .run(d.status, d.attempts, d.httpStatus ?? null, d.error ?? null, d.at, id)
+}
+
+/** The last message this notifier accepted (queued or sent) about one subject (a check id, or a watch-wide topic). */
+export function lastDelivery(db: DB, notifier: string, subject: string): {dedupKey: string; createdAt: number} | undefined {
+  return db.prepare(`SELECT dedup_key AS dedupKey, created_at AS createdAt FROM notifications
+    WHERE notifier = ? AND subject = ? AND status IN ('pending', 'sent') ORDER BY id DESC LIMIT 1`)
+    .get(notifier, subject) as {dedupKey: string; createdAt: number} | undefined
+}
+
+export function deliveries(db: DB, opts: {since?: number; notifier?: string; limit?: number} = {}): DeliveryRecord[] {
+  return db.prepare(`SELECT id, created_at AS createdAt, notifier, provider, event, check_id AS checkId, subject, dedup_key AS dedupKey, status,
+    attempts, http_status AS httpStatus, error, message, finished_at AS finishedAt FROM notifications
+    WHERE created_at >= @since AND (@notifier IS NULL OR notifier = @notifier) ORDER BY id LIMIT @limit`)
+    .all({since: opts.since ?? 0, notifier: opts.notifier ?? null, limit: opts.limit ?? 10_000}) as DeliveryRecord[]
+}
+
+/** Deliveries a stopped process left pending, with their bodies, oldest first (to send again). */
+export function pendingDeliveries(db: DB): {id: number; notifier: string; body: string | null}[] {
+  return db.prepare(`SELECT id, notifier, body FROM notifications WHERE status = 'pending' ORDER BY id`).all() as {id: number; notifier: string; body: string | null}[]
+}
+
+// Watch-wide facts.
+
+export function getMeta<T>(db: DB, key: string): T | undefined {
+  const row = db.prepare('SELECT value FROM watch_meta WHERE key = ?').get(key) as {value: string} | undefined
+  return row ? (JSON.parse(row.value) as T) : undefined
+}
+
+export function setMeta(db: DB, key: string, value: unknown, at: number): void {
+  db.prepare(`INSERT INTO watch_meta (key, value, updated_at) VALUES (?, ?, ?)
+    ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`).run(key, JSON.stringify(value), at)
+}
