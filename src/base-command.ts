@@ -85,7 +85,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     } else if (err.oclif?.exit !== undefined) {
       exit = err.oclif.exit
       code = 'E_USAGE'
-      hint = `See: ${this.config.bin} ${this.id ?? ''} --help`.replace(/\s+--help$/, ' --help')
+      message = message.replace(/\n?See more help with --help$/, '')
+      hint = `See: ${[this.config.bin, ...(this.id ?? '').split(':')].filter(Boolean).join(' ')} --help`
     } else {
       exit = 1
       code = 'E_INTERNAL'

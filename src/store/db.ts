@@ -24,6 +24,17 @@ export interface OpenOptions {
   busyTimeoutMs?: number
 }
 
+/** mkdir -p with mode 0700, one level at a time (fs.mkdirSync's recursive mode can spin on /proc). */
+function makeDirs(dir: string): void {
+  if (fs.existsSync(dir)) {
+    if (!fs.statSync(dir).isDirectory()) throw new Error(`${dir} is not a folder`)
+    return
+  }
+  const parent = path.dirname(dir)
+  if (parent !== dir) makeDirs(parent)
+  fs.mkdirSync(dir, {mode: 0o700})
+}
+
 /**
  * Opens (creating when needed, with mode 0600 in a 0700 folder) and migrates the database.
  * Every failure becomes a UserError naming the path.
@@ -34,7 +45,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
   if (file !== ':memory:' && !opts.readonly) {
     try {
       const dir = path.dirname(path.resolve(file))
-      if (!fs.existsSync(dir)) fs.mkdirSync(dir, {recursive: true, mode: 0o700})
+      makeDirs(dir)
       if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'wx', 0o600))
       else fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK)
     } catch (error) {

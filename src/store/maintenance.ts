@@ -78,8 +78,9 @@ export async function pruneOnce(db: DB, now: number, policy: RetentionPolicy = D
     for (const level of ['raw', 'hourly', 'daily'] as const) setRetentionMark(db, level, cutoffs[level])
   }).immediate()
   for (const t of TARGETS) {
-    const rowKey = t.table === 'rollup_hourly' || t.table === 'rollup_daily' ? `(${t.table === 'rollup_hourly' ? 'hour_start' : 'day_start'}, check_ref)` : 'rowid'
-    const del = db.prepare(`DELETE FROM ${t.table} WHERE ${rowKey} IN (SELECT ${rowKey} FROM ${t.table} WHERE ${t.where} LIMIT ?)`)
+    // Rollup tables have no rowid: their key is (start, check_ref).
+    const key = t.table === 'rollup_hourly' ? 'hour_start, check_ref' : t.table === 'rollup_daily' ? 'day_start, check_ref' : 'rowid'
+    const del = db.prepare(`DELETE FROM ${t.table} WHERE (${key}) IN (SELECT ${key} FROM ${t.table} WHERE ${t.where} LIMIT ?)`)
     for (;;) {
       opts.signal?.throwIfAborted()
       const n = del.run(cutoffs[t.level], batchSize).changes

@@ -169,3 +169,7 @@ export function resultById(db: DB, resultId: number): StoredResult | undefined {
   const row = db.prepare(`SELECT ${RESULT_COLUMNS} FROM results r JOIN checks c ON c.id = r.check_ref WHERE r.id = ?`).get(resultId) as ResultRow | undefined
   return row ? toStored(row) : undefined
 }
+
+export function knownCheckIds(db: DB): string[] {
+  return (db.prepare('SELECT check_id FROM checks ORDER BY check_id').all() as {check_id: string}[]).map((r) => r.check_id)
+}

@@ -1,0 +1,41 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {UserError} from '../errors.js'
+import {knownCheckIds, recentResults} from '../store/results.js'
+import {didYouMean} from '../util/suggest.js'
+import {parseTime} from '../util/time.js'
+import {colourStatus, formatMs, renderTable} from '../ui/table.js'
+
+export default class History extends BaseCommand<typeof History> {
+  static override summary = 'Show recent results of one check with their timings'
+  static override examples = ['<%= config.bin %> history pds-ping', '<%= config.bin %> history nhs-website --since 24h --limit 200 --json']
+  static override args = {
+    check: Args.string({description: 'check id', required: true}),
+  }
+  static override flags = {
+    limit: Flags.integer({char: 'n', description: 'results to show at most', default: 50, min: 1, max: 100_000}),
+    since: Flags.string({description: 'only results after this time: an ISO date/time or an age such as 24h, 7d'}),
+  }
+
+  async run() {
+    const db = this.openDb()
+    const id = this.args.check
+    const known = knownCheckIds(db)
+    if (!known.includes(id)) {
+      const guess = didYouMean(id, known)
+      throw new UserError(`No results for check "${id}".`, {hint: guess ? `Did you mean "${guess}"?` : 'See `watchkeeper status` for the checks with results.', code: 'E_NO_CHECK'})
+    }
+    let since: number | undefined
+    if (this.flags.since) {
+      since = parseTime(this.flags.since, Date.now())
+      if (since === undefined) throw new UserError(`--since ${this.flags.since}: expected an ISO date/time (2026-11-25T09:00Z) or an age (30m, 24h, 7d)`, {code: 'E_FLAG', exit: 2})
+    }
+    const results = recentResults(db, id, {limit: this.flags.limit, since})
+    this.log(renderTable(['TIME (UTC)', 'STATUS', 'TOTAL', 'DNS', 'CONNECT', 'TLS', 'TTFB', 'TRIES', 'SUMMARY'], results.map((r) => [
+      new Date(r.ts).toISOString().replace('T', ' ').slice(0, 19), colourStatus(r.status), formatMs(r.durationMs),
+      formatMs(r.timings.dnsMs), formatMs(r.timings.connectMs), formatMs(r.timings.tlsMs), formatMs(r.timings.ttfbMs), String(r.attempts), r.summary,
+    ]), {align: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left']}))
+    return {checkId: id, results: results.map((r) => ({...r, at: new Date(r.ts).toISOString()}))}
+  }
+}

@@ -1,0 +1,29 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+import {listIncidents, recordDueClockEvents} from '../../incidents/service.js'
+import {parseWhen} from '../../incidents/terminal/flags.js'
+import {incidentTable} from '../../incidents/terminal/render.js'
+
+export default class IncidentList extends BaseCommand<typeof IncidentList> {
+  static override summary = 'List incidents, newest first, with their most urgent clock'
+  static override examples = ['<%= config.bin %> incident list --open', '<%= config.bin %> incident list --service "NHS login" --since 7d --json']
+
+  static override flags = {
+    open: Flags.boolean({description: 'only incidents in triage, active or mitigated'}),
+    service: Flags.string({description: 'only this service'}),
+    severity: Flags.string({description: 'only this severity'}),
+    since: Flags.string({description: 'only incidents opened since (ISO time, or a duration ago such as 7d)'}),
+  }
+
+  async run(): Promise<{incidents: unknown[]}> {
+    const {flags} = this
+    const now = Date.now()
+    const db = this.openDb()
+    recordDueClockEvents(db, now)
+    const list = listIncidents(db, {open: flags.open, service: flags.service, severity: flags.severity,
+      since: flags.since ? parseWhen(flags.since, now, '--since') : undefined})
+    if (!this.jsonEnabled()) this.log(list.length > 0 ? incidentTable(list, now) : 'No incidents.')
+    return {incidents: list.map(({playbookJson: _p, ...rest}) => rest)}
+  }
+}

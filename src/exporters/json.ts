@@ -1,0 +1,80 @@
+import {canonicalJson, sha256Hex, type TimelineEvent, verifyChain} from '../incidents/chain.js'
+import {clocksFromEvents} from '../incidents/clocks.js'
+import {replay} from '../incidents/service.js'
+import type {ExportInput} from './input.js'
+
+export const EXPORT_FORMAT = 'watchkeeper-incident-export/1'
+
+export interface IncidentExport {
+  format: string
+  exportedAt: string
+  incident: Record<string, unknown>
+  clocks: unknown[]
+  events: TimelineEvent[]
+  chain: {algorithm: 'sha256'; count: number; head: string}
+  /** SHA-256 of the canonical JSON of this document without `digest`. */
+  digest: string
+}
+
+/** Serialises exactly as written to disk; verification re-serialises and compares bytes. */
+export function serialiseExport(doc: IncidentExport): string {
+  return JSON.stringify(doc, null, 2) + '\n'
+}
+
+export function jsonExport(input: ExportInput): string {
+  const {summary: s, events} = input
+  const chain = verifyChain(events, s.id)
+  const body: Omit<IncidentExport, 'digest'> = {
+    format: EXPORT_FORMAT,
+    exportedAt: new Date(input.now).toISOString(),
+    incident: {
+      id: s.id, title: s.title, severity: s.severity, state: s.state, service: s.service, openedAt: s.openedAt,
+      resolvedAt: s.resolvedAt, closedAt: s.closedAt, checks: s.checks, roles: s.roles,
+      playbook: s.playbookId ? {id: s.playbookId, sha256: s.playbookSha256} : null,
+    },
+    clocks: s.clocks,
+    events: [...events],
+    chain: {algorithm: 'sha256', count: events.length, head: chain.head},
+  }
+  return serialiseExport({...body, digest: sha256Hex(canonicalJson(body))})
+}
+
+export interface ExportVerifyReport {
+  ok: boolean
+  incidentId?: number
+  count: number
+  head?: string
+  firstBad?: {seq: number; reason: string}
+  problems: string[]
+}
+
+/** Verifies an export offline: the chain, its head, the summary against the timeline, the digest and the bytes. */
+export function verifyExportText(text: string): ExportVerifyReport {
+  let doc: IncidentExport
+  try {
+    doc = JSON.parse(text) as IncidentExport
+  } catch (error) {
+    return {ok: false, count: 0, problems: [`not valid JSON: ${(error as Error).message}`]}
+  }
+  const problems: string[] = []
+  if (!doc || typeof doc !== 'object' || doc.format !== EXPORT_FORMAT || !Array.isArray(doc.events)) {
+    return {ok: false, count: 0, problems: [`not a watchkeeper incident export (format ${EXPORT_FORMAT})`]}
+  }
+  const id = Number(doc.incident?.id)
+  const chain = verifyChain(doc.events, id)
+  if (chain.firstBad) problems.push(`event ${chain.firstBad.seq}: ${chain.firstBad.reason}`)
+  else {
+    if (doc.chain?.head !== chain.head) problems.push(`chain head is recorded as ${String(doc.chain?.head)} but the events give ${chain.head}`)
+    if (doc.chain?.count !== doc.events.length) problems.push(`chain count is recorded as ${String(doc.chain?.count)} but there are ${doc.events.length} events`)
+    const r = replay(undefined, doc.events)
+    const inc = doc.incident
+    if (inc.title !== r.title) problems.push('the incident title does not match the timeline')
+    if (inc.severity !== r.severity) problems.push('the incident severity does not match the timeline')
+    if (inc.state !== r.state) problems.push('the incident state does not match the timeline')
+    if (canonicalJson(doc.clocks) !== canonicalJson([...clocksFromEvents(doc.events).values()])) problems.push('the clocks do not match the timeline')
+  }
+  const {digest, ...body} = doc
+  if (sha256Hex(canonicalJson(body)) !== digest) problems.push('the document digest does not match its content')
+  if (problems.length === 0 && serialiseExport(doc) !== text) problems.push('the file is not byte-for-byte as exported (edited or re-formatted)')
+  return {ok: problems.length === 0, incidentId: id, count: doc.events.length, head: chain.head, ...(chain.firstBad ? {firstBad: chain.firstBad} : {}), problems}
+}

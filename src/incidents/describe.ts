@@ -1,0 +1,43 @@
+import type {TimelineEvent} from './chain.js'
+import {formatUtc, toIsoDuration} from './time.js'
+
+function str(v: unknown): string {
+  return v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v)
+}
+
+/** One line of plain text for a timeline event (no colour, no markup). */
+export function describeEvent(e: TimelineEvent): string {
+  const d = e.data
+  switch (e.type) {
+    case 'incident_opened': return `Incident opened: "${str(d.title)}" (${str(d.severity)}${d.service ? `, ${str(d.service)}` : ''})`
+    case 'playbook_attached': return `Playbook attached: ${str(d.name)} (${str(d.id)})`
+    case 'evidence_attached': return `Evidence: check ${str(d.checkId)} was ${str(d.status)}: ${str(d.summary)}`
+    case 'state_changed': return `State ${str(d.from)} → ${str(d.to)}${d.reason ? ` (${str(d.reason)})` : ''}`
+    case 'severity_changed': return `Severity ${str(d.from)} → ${str(d.to)}`
+    case 'role_assigned': return `${str(d.role)}: ${str(d.person)}${d.previous ? ` (was ${str(d.previous)})` : ''}`
+    case 'note': return str(d.text)
+    case 'clock_started': return `Clock ${str(d.name)} started; due ${formatUtc(Number(d.dueAt))}${d.to ? ` (${str(d.to)})` : ''}`
+    case 'clock_warned': return `Clock ${str(d.name)}: ${toIsoDuration(Number(d.remainingMs))} left`
+    case 'clock_breached': return `Clock ${str(d.name)} deadline passed`
+    case 'clock_stopped': return `Clock ${str(d.name)} stopped: ${str(d.reason)} (${d.met ? 'met' : 'missed'})`
+    case 'walk_started': return `Playbook walk started at ${str(d.step)}`
+    case 'walk_completed': return 'Playbook walk reached its end'
+    case 'step_started': return `Step ${str(d.step)} started${d.name ? `: ${str(d.name)}` : ''}`
+    case 'step_completed': return `Step ${str(d.step)} completed${d.next ? ` → ${str(d.next)}` : ''}`
+    case 'checklist_ticked': return `${d.done ? '☑' : '☐ skipped'} ${str(d.text)}`
+    case 'variable_recorded': return `${str(d.name)} = ${str(d.value)}`
+    case 'decision_taken': return `Decision at ${str(d.step)}: ${d.condition ? `${str(d.condition)} is ${str(d.result)}` : `${str(d.variable)} = ${str(d.value)}`} → ${str(d.next)}`
+    case 'command_run': return `Ran ${(d.argv as string[] | undefined)?.join(' ') ?? ''}: exit ${str(d.exitCode)}${d.error ? ` (${str(d.error)})` : ''}, output sha256 ${str(d.outputSha256).slice(0, 16)}…`
+    case 'command_declined': return `Declined to run ${(d.argv as string[] | undefined)?.join(' ') ?? ''}`
+    case 'branches_started': return `Parallel branches started: ${((d.branches as {at: string}[] | undefined) ?? []).map((b) => b.at).join(', ')}`
+    case 'loop_iteration': return `Loop ${str(d.step)}: iteration ${str(d.iteration)} (${str(d.condition)} is true)`
+    case 'loop_exited': return `Loop ${str(d.step)} exited after ${str(d.iterations)} iteration(s)${d.reason === 'max_iterations' ? ' (maximum reached)' : ''}`
+    case 'subplaybook_started': return `Sub-playbook ${str(d.playbook)} started`
+    case 'wait_started': return `Timer until ${formatUtc(Number(d.until))}`
+    case 'wait_finished': return `Timer finished${d.early ? ' early' : ''}`
+    default: return `${e.type} ${str(d)}`
+  }
+}
+
+/** Event types that record a decision (for the review's Decisions section). */
+export const DECISION_TYPES = new Set(['decision_taken', 'severity_changed', 'state_changed', 'command_declined'])

@@ -1,0 +1,307 @@
+import {UserError} from '../errors.js'
+import type {Playbook} from '../playbooks/model.js'
+import type {DB} from '../store/db.js'
+import {activeIncidentIds, eventsOf, getIncident, immediate, incidentCheckIds, insertEvent, insertIncident, lastEventOf,
+  linkChecks, listIncidentRows, type IncidentRow, updateIncident} from '../store/incidents.js'
+import {knownCheckIds, recentResults} from '../store/results.js'
+import {didYouMean} from '../util/suggest.js'
+import {canonicalJson, type ChainReport, eventHash, GENESIS_HASH, sha256Hex, type TimelineEvent, verifyChain} from './chain.js'
+import {BUILTIN_CLOCKS, type ClockDef, clocksFromEvents, type ClockState, dueAtOf, dueClockCrossings, warnPoints} from './clocks.js'
+import {assertTransition, DEFAULT_SEVERITIES, normaliseSeverity, OPEN_STATES} from './lifecycle.js'
+import {parseIsoDuration} from './time.js'
+
+/** Who is acting and when: every write takes one. */
+export interface Actor {
+  db: DB
+  actor: string
+  now: number
+}
+
+export interface NewEvent {
+  type: string
+  data: Record<string, unknown>
+  /** When it happened, if not now (back-dated scribe entries, clock crossings). */
+  occurredAt?: number
+}
+
+/** Appends events to an incident's chain. Call inside `immediate` so the head cannot move underneath. */
+export function appendEvents(db: DB, incidentId: number, actor: string, recordedAt: number, events: readonly NewEvent[]): TimelineEvent[] {
+  return immediate(db, () => {
+    const last = lastEventOf(db, incidentId)
+    let seq = last?.seq ?? 0
+    let prev = last?.hash ?? GENESIS_HASH
+    const out: TimelineEvent[] = []
+    for (const n of events) {
+      const data = JSON.parse(canonicalJson(n.data)) as Record<string, unknown>
+      const e: Omit<TimelineEvent, 'hash'> = {incidentId, seq: ++seq, occurredAt: Math.round(n.occurredAt ?? recordedAt),
+        recordedAt, actor, type: n.type, data, prevHash: prev}
+      const full: TimelineEvent = {...e, hash: eventHash(e)}
+      insertEvent(db, full, canonicalJson(data))
+      prev = full.hash
+      out.push(full)
+    }
+    return out
+  })
+}
+
+export function parseIncidentId(text: string): number {
+  const m = /^(?:INC-?)?(\d+)$/i.exec(text.trim())
+  if (!m) throw new UserError(`"${text}" is not an incident id.`, {hint: 'Incident ids are numbers, e.g. 3 or INC-3.', code: 'E_INCIDENT_ID', exit: 2})
+  return Number(m[1])
+}
+
+export function requireIncident(db: DB, id: number): IncidentRow {
+  const row = getIncident(db, id)
+  if (!row) throw new UserError(`No incident ${id}.`, {hint: 'See `watchkeeper incident list`.', code: 'E_NO_INCIDENT'})
+  return row
+}
+
+export function incidentPlaybook(row: IncidentRow): Playbook | undefined {
+  return row.playbookJson ? (JSON.parse(row.playbookJson) as Playbook) : undefined
+}
+
+/** Clock definitions available to an incident: its playbook's (and sub-playbooks'), then the built-in ones. */
+export function clockDefsFor(playbook: Playbook | undefined): Map<string, ClockDef> {
+  const defs = new Map<string, ClockDef>()
+  const visit = (p: Playbook) => {
+    for (const [name, c] of Object.entries(p.clocks)) {
+      if (defs.has(name)) continue
+      defs.set(name, {name, to: c.to, basis: c.basis, durationMs: c.duration ? parseIsoDuration(c.duration) : undefined,
+        businessDays: c.business_days, warnBeforeMs: (c.warn_when_remaining ?? []).map((w) => parseIsoDuration(w) ?? 0).filter((w) => w > 0)})
+    }
+    for (const s of Object.values(p.subs)) visit(s)
+  }
+  if (playbook) visit(playbook)
+  for (const c of BUILTIN_CLOCKS) if (!defs.has(c.name)) defs.set(c.name, c)
+  return defs
+}
+
+/** clock_started event data for a definition. */
+export function clockStartEvent(def: ClockDef, startedAt: number, source: string): NewEvent {
+  const dueAt = dueAtOf(def, startedAt)
+  return {type: 'clock_started', occurredAt: startedAt, data: {name: def.name, to: def.to, basis: def.basis, durationMs: def.durationMs,
+    businessDays: def.businessDays, dueAt, warnBeforeMs: warnPoints(def, startedAt, dueAt), source}}
+}
+
+/** Warning and deadline crossings of one incident's clocks not yet recorded, as events. Inside a transaction. */
+function dueClockEventsOf(db: DB, incidentId: number, now: number): NewEvent[] {
+  const clocks = clocksFromEvents(eventsOf(db, incidentId))
+  return dueClockCrossings(clocks.values(), now).map((c) => ({type: c.type, occurredAt: c.at, data: c.data}))
+}
+
+/**
+ * Records every clock warning point and deadline passed since the last look, on every incident still open.
+ * Called by each incident command and by `watch`. Returns the events written.
+ */
+export function recordDueClockEvents(db: DB, now: number, actor = 'watchkeeper'): TimelineEvent[] {
+  const out: TimelineEvent[] = []
+  for (const id of activeIncidentIds(db)) {
+    out.push(...immediate(db, () => {
+      const due = dueClockEventsOf(db, id, now)
+      return due.length > 0 ? appendEvents(db, id, actor, now, due) : []
+    }))
+  }
+  return out
+}
+
+/**
+ * Runs fn against an incident in one IMMEDIATE transaction, first recording clock crossings that are due,
+ * then whatever fn returns as events. fn sees the row as it is inside the lock.
+ */
+export function mutate<T>(a: Actor, id: number, fn: (row: IncidentRow, events: TimelineEvent[]) => {events: NewEvent[]; update?: Parameters<typeof updateIncident>[2]; result: T}): T {
+  return immediate(a.db, () => {
+    const row = requireIncident(a.db, id)
+    const due = dueClockEventsOf(a.db, id, a.now)
+    if (due.length > 0) appendEvents(a.db, id, 'watchkeeper', a.now, due)
+    const {events, update, result} = fn(row, eventsOf(a.db, id))
+    if (events.length > 0) appendEvents(a.db, id, a.actor, a.now, events)
+    if (update || events.length > 0) updateIncident(a.db, id, update ?? {}, a.now)
+    return result
+  })
+}
+
+export interface OpenOptions {
+  title: string
+  severity?: string
+  service?: string
+  checks?: string[]
+  fromCheck?: string
+  playbook?: Playbook
+}
+
+export function openIncident(a: Actor, o: OpenOptions): {id: number; events: TimelineEvent[]} {
+  const title = o.title.trim()
+  if (title === '') throw new UserError('An incident needs a title.', {code: 'E_USAGE', exit: 2})
+  const scale = o.playbook?.severities ?? DEFAULT_SEVERITIES
+  const severity = normaliseSeverity(o.severity ?? scale[Math.min(scale.length - 1, 1)], scale)
+  const checks = [...new Set([...(o.checks ?? []), ...(o.fromCheck ? [o.fromCheck] : [])])]
+  const known = knownCheckIds(a.db)
+  let evidence: NewEvent | undefined
+  if (o.fromCheck) {
+    if (!known.includes(o.fromCheck)) {
+      const guess = didYouMean(o.fromCheck, known)
+      throw new UserError(`No results stored for check "${o.fromCheck}".`, {hint: guess ? `Did you mean "${guess}"?` : 'Run `watchkeeper check run` first, or pass --check to link it without evidence.', code: 'E_NO_CHECK', exit: 2})
+    }
+    const failing = recentResults(a.db, o.fromCheck, {limit: 1000}).find((r) => r.status !== 'ok')
+    if (!failing) throw new UserError(`Check "${o.fromCheck}" has no failing result stored.`, {hint: 'Use --check to link it without evidence.', code: 'E_NO_FAILURE'})
+    evidence = {type: 'evidence_attached', occurredAt: failing.ts, data: {kind: 'check_result', checkId: failing.checkId, resultId: failing.resultId,
+      status: failing.status, summary: failing.summary, target: failing.target, durationMs: failing.durationMs,
+      findings: failing.findings.map((f) => ({id: f.id, severity: f.severity, message: f.message}))}}
+  }
+  return immediate(a.db, () => {
+    const service = o.service ?? undefined
+    const id = insertIncident(a.db, {title, severity, state: 'triage', service, openedAt: a.now})
+    linkChecks(a.db, id, checks)
+    const events: NewEvent[] = [{type: 'incident_opened', data: {title, severity, state: 'triage', service, checks}}]
+    if (o.playbook) {
+      const p = o.playbook
+      const json = JSON.stringify(p)
+      const sha256 = sha256Hex(json)
+      updateIncident(a.db, id, {playbookId: p.id, playbookJson: json, playbookSha256: sha256}, a.now)
+      events.push({type: 'playbook_attached', data: {id: p.id, name: p.name, version: p.version, file: p.file, sha256}})
+    }
+    if (evidence) events.push(evidence)
+    return {id, events: appendEvents(a.db, id, a.actor, a.now, events)}
+  })
+}
+
+export function addNote(a: Actor, id: number, text: string, occurredAt?: number): TimelineEvent[] {
+  if (text.trim() === '') throw new UserError('A note needs some text.', {code: 'E_USAGE', exit: 2})
+  if (occurredAt !== undefined && occurredAt > a.now + 60_000) throw new UserError('--at is in the future.', {code: 'E_USAGE', exit: 2})
+  mutate(a, id, () => ({events: [{type: 'note', data: {text}, occurredAt}], result: undefined}))
+  return eventsOf(a.db, id).slice(-1)
+}
+
+export function assignRole(a: Actor, id: number, role: string, person: string): void {
+  mutate(a, id, (row, events) => {
+    const r = role.trim()
+    if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(r)) throw new UserError(`"${role}" is not a role name.`, {hint: 'Use a short name such as ic, scribe, comms.', code: 'E_USAGE', exit: 2})
+    const playbook = incidentPlaybook(row)
+    if (playbook && Object.keys(playbook.roles).length > 0 && !(r in playbook.roles) && !['ic', 'scribe', 'deputy'].includes(r)) {
+      const guess = didYouMean(r, Object.keys(playbook.roles))
+      throw new UserError(`The playbook has no role "${r}".`, {hint: guess ? `Did you mean "${guess}"?` : `Roles: ${Object.keys(playbook.roles).join(', ')}.`, code: 'E_ROLE', exit: 2})
+    }
+    const previous = replay(row, events).roles[r]
+    return {events: [{type: 'role_assigned', data: {role: r, person, previous}}], result: undefined}
+  })
+}
+
+export function changeSeverity(a: Actor, id: number, value: string): string {
+  return mutate(a, id, (row) => {
+    const sev = normaliseSeverity(value, incidentPlaybook(row)?.severities ?? DEFAULT_SEVERITIES)
+    if (sev === row.severity) throw new UserError(`The incident is already ${sev}.`, {code: 'E_SEVERITY'})
+    return {events: [{type: 'severity_changed', data: {from: row.severity, to: sev}}], update: {severity: sev}, result: sev}
+  })
+}
+
+export function changeState(a: Actor, id: number, to: string, reason?: string, extra: Record<string, unknown> = {}): void {
+  mutate(a, id, (row) => {
+    assertTransition(row.state, to)
+    const update: Parameters<typeof updateIncident>[2] = {state: to}
+    if (to === 'resolved') update.resolvedAt = a.now
+    if (to === 'closed') update.closedAt = a.now
+    return {events: [{type: 'state_changed', data: {from: row.state, to, reason, ...extra}}], update, result: undefined}
+  })
+}
+
+export function startClock(a: Actor, id: number, name: string, at?: number): TimelineEvent {
+  mutate(a, id, (row, events) => {
+    const defs = clockDefsFor(incidentPlaybook(row))
+    const def = defs.get(name)
+    if (!def) {
+      const guess = didYouMean(name, [...defs.keys()])
+      throw new UserError(`No clock "${name}" is declared by the playbook or built in.`, {hint: guess ? `Did you mean "${guess}"?` : `Clocks: ${[...defs.keys()].join(', ')}.`, code: 'E_CLOCK', exit: 2})
+    }
+    if (clocksFromEvents(events).has(name)) throw new UserError(`Clock ${name} has already been started.`, {code: 'E_CLOCK'})
+    return {events: [clockStartEvent(def, at ?? a.now, 'hand')], result: undefined}
+  })
+  return eventsOf(a.db, id).filter((e) => e.type === 'clock_started').at(-1) as TimelineEvent
+}
+
+export function stopClock(a: Actor, id: number, name: string, reason = 'stopped by hand', at?: number): void {
+  mutate(a, id, (_row, events) => {
+    const c = clocksFromEvents(events).get(name)
+    if (!c) throw new UserError(`Clock ${name} is not running on incident ${id}.`, {code: 'E_CLOCK'})
+    if (c.stoppedAt !== undefined) throw new UserError(`Clock ${name} was already stopped.`, {code: 'E_CLOCK'})
+    const when = at ?? a.now
+    return {events: [{type: 'clock_stopped', occurredAt: when, data: {name, reason, dueAt: c.dueAt, met: when <= c.dueAt}}], result: undefined}
+  })
+}
+
+/** What the timeline says about an incident, replayed from its events. */
+export interface Replayed {
+  title: string
+  severity: string
+  state: string
+  service?: string
+  checks: string[]
+  roles: Record<string, string>
+  notes: number
+  playbook?: {id: string; name: string; sha256: string}
+}
+
+export function replay(row: Pick<IncidentRow, 'title'> | undefined, events: readonly TimelineEvent[]): Replayed {
+  const r: Replayed = {title: row?.title ?? '', severity: '', state: '', checks: [], roles: {}, notes: 0}
+  for (const e of events) {
+    const d = e.data
+    switch (e.type) {
+      case 'incident_opened':
+        r.title = String(d.title)
+        r.severity = String(d.severity)
+        r.state = String(d.state)
+        r.service = d.service as string | undefined
+        r.checks = (d.checks as string[] | undefined) ?? []
+        break
+      case 'state_changed': r.state = String(d.to); break
+      case 'severity_changed': r.severity = String(d.to); break
+      case 'role_assigned': r.roles[String(d.role)] = String(d.person); break
+      case 'note': r.notes++; break
+      case 'playbook_attached': r.playbook = {id: String(d.id), name: String(d.name), sha256: String(d.sha256)}; break
+    }
+  }
+  return r
+}
+
+export interface VerifyReport extends ChainReport {
+  incidentId: number
+  /** Summary columns that disagree with what the timeline says. */
+  mismatches: string[]
+  firstBadEvent?: TimelineEvent
+}
+
+/** Recomputes the chain and checks the incident's summary row against the timeline. */
+export function verifyIncident(db: DB, id: number): VerifyReport {
+  const row = requireIncident(db, id)
+  const events = eventsOf(db, id)
+  const chain = verifyChain(events, id)
+  const mismatches: string[] = []
+  if (chain.ok) {
+    const r = replay(row, events)
+    if (r.title !== row.title) mismatches.push(`title is "${row.title}" but the timeline says "${r.title}"`)
+    if (r.severity !== row.severity) mismatches.push(`severity is ${row.severity} but the timeline says ${r.severity}`)
+    if (r.state !== row.state) mismatches.push(`state is ${row.state} but the timeline says ${r.state}`)
+    if ((r.playbook?.sha256 ?? null) !== row.playbookSha256) mismatches.push('the attached playbook does not match the playbook_attached event')
+    if (row.playbookJson && row.playbookSha256 && sha256Hex(row.playbookJson) !== row.playbookSha256) mismatches.push('the stored playbook copy does not match its SHA-256')
+    if (events.length === 0) mismatches.push('the incident has no timeline events')
+  }
+  const firstBadEvent = chain.firstBad ? events.find((e) => e.seq === chain.firstBad?.seq) : undefined
+  return {...chain, ok: chain.ok && mismatches.length === 0, incidentId: id, mismatches, ...(firstBadEvent ? {firstBadEvent} : {})}
+}
+
+export interface IncidentSummary extends IncidentRow {
+  checks: string[]
+  clocks: ClockState[]
+  roles: Record<string, string>
+}
+
+export function incidentSummary(db: DB, id: number): {row: IncidentRow; events: TimelineEvent[]; summary: IncidentSummary} {
+  const row = requireIncident(db, id)
+  const events = eventsOf(db, id)
+  const r = replay(row, events)
+  return {row, events, summary: {...row, checks: incidentCheckIds(db, id), clocks: [...clocksFromEvents(events).values()], roles: r.roles}}
+}
+
+export function listIncidents(db: DB, f: {open?: boolean; service?: string; severity?: string; since?: number}): IncidentSummary[] {
+  return listIncidentRows(db, {states: f.open ? OPEN_STATES : undefined, service: f.service, severity: f.severity, since: f.since})
+    .map((row) => incidentSummary(db, row.id).summary)
+}

@@ -1,0 +1,70 @@
+/** Edge code of the incidents wing: colour rendering of incidents, clocks and timelines for a terminal. */
+import chalk from 'chalk'
+
+import {ago, renderTable} from '../../ui/table.js'
+import {formatDuration} from '../../util/duration.js'
+import type {TimelineEvent} from '../chain.js'
+import {clockPhase, type ClockState} from '../clocks.js'
+import {describeEvent} from '../describe.js'
+import type {IncidentSummary} from '../service.js'
+import {formatLondon, formatUtc} from '../time.js'
+
+export function colourState(state: string): string {
+  switch (state) {
+    case 'triage': return chalk.magenta(state)
+    case 'active': return chalk.red(state)
+    case 'mitigated': return chalk.yellow(state)
+    case 'resolved': return chalk.green(state)
+    default: return chalk.dim(state)
+  }
+}
+
+export function colourSeverity(sev: string): string {
+  return /1$/.test(sev) ? chalk.bgRed.white(` ${sev} `) : /2$/.test(sev) ? chalk.red(sev) : /3$/.test(sev) ? chalk.yellow(sev) : chalk.cyan(sev)
+}
+
+/** "5h 12m left" / "overdue by 2h" / "met" in colour. */
+export function clockText(c: ClockState, now: number): string {
+  const phase = clockPhase(c, now)
+  switch (phase) {
+    case 'met': return chalk.green(`met (stopped ${formatDuration(c.dueAt - (c.stoppedAt ?? 0))} before the deadline)`)
+    case 'missed': return chalk.red(`missed by ${formatDuration((c.stoppedAt ?? 0) - c.dueAt)}`)
+    case 'overdue': return chalk.red.bold(`OVERDUE by ${formatDuration(now - c.dueAt)}`)
+    case 'warning': return chalk.yellow(`${formatDuration(c.dueAt - now)} left`)
+    default: return chalk.green(`${formatDuration(c.dueAt - now)} left`)
+  }
+}
+
+export function clockLines(clocks: readonly ClockState[], now: number): string[] {
+  return clocks.map((c) => `  ${c.name.padEnd(16)} ${clockText(c, now)}  ${chalk.dim(`due ${formatUtc(c.dueAt)}${c.to ? ` · ${c.to}` : ''}`)}`)
+}
+
+export function incidentTable(list: readonly IncidentSummary[], now: number): string {
+  const rows = list.map((i) => {
+    const running = i.clocks.filter((c) => c.stoppedAt === undefined).sort((a, b) => a.dueAt - b.dueAt)
+    const clock = running[0] ? `${running[0].name} ${clockText(running[0], now)}` : ''
+    return [String(i.id), colourSeverity(i.severity), colourState(i.state), i.title, i.service ?? '', ago(i.openedAt, now), clock]
+  })
+  return renderTable(['ID', 'SEV', 'STATE', 'TITLE', 'SERVICE', 'OPENED', 'NEXT CLOCK'], rows)
+}
+
+export function timelineTable(events: readonly TimelineEvent[]): string {
+  const rows = events.map((e) => [String(e.seq), formatUtc(e.occurredAt), formatLondon(e.occurredAt).slice(11),
+    e.recordedAt - e.occurredAt > 60_000 ? chalk.dim('(late)') : '', e.actor, chalk.dim(e.type), describeEvent(e)])
+  return renderTable(['#', 'OCCURRED (UTC)', 'LONDON', '', 'ACTOR', 'TYPE', 'EVENT'], rows)
+}
+
+export function incidentDetail(s: IncidentSummary, events: readonly TimelineEvent[], now: number, position: string[]): string {
+  const lines: string[] = []
+  lines.push(`${chalk.bold(`Incident ${s.id}`)}  ${colourSeverity(s.severity)}  ${colourState(s.state)}  ${chalk.bold(s.title)}`)
+  lines.push(`Opened   ${formatUtc(s.openedAt)} (${formatLondon(s.openedAt)})`)
+  if (s.service) lines.push(`Service  ${s.service}`)
+  if (s.checks.length > 0) lines.push(`Checks   ${s.checks.join(', ')}`)
+  if (s.playbookId) lines.push(`Playbook ${s.playbookId}`)
+  const roles = Object.entries(s.roles)
+  lines.push(`Roles    ${roles.length > 0 ? roles.map(([r, p]) => `${r}: ${p}`).join('; ') : chalk.dim('none assigned')}`)
+  if (s.clocks.length > 0) lines.push('Clocks', ...clockLines(s.clocks, now))
+  if (position.length > 0) lines.push(`Current step ${position.join(', ')}`)
+  lines.push('', timelineTable(events))
+  return lines.join('\n')
+}

@@ -1,0 +1,166 @@
+/** Europe/London wall time, ISO 8601 durations and England and Wales business days. No I/O. */
+
+const LONDON = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+  hour: '2-digit', minute: '2-digit', second: '2-digit',
+})
+
+export interface LocalParts {
+  year: number
+  month: number
+  day: number
+  hour: number
+  minute: number
+  second: number
+}
+
+export function londonParts(ms: number): LocalParts {
+  const p: Record<string, number> = {}
+  for (const part of LONDON.formatToParts(new Date(ms))) if (part.type !== 'literal') p[part.type] = Number(part.value)
+  return {year: p.year, month: p.month, day: p.day, hour: p.hour, minute: p.minute, second: p.second}
+}
+
+/** Offset of London from UTC at an instant, in ms (0 in winter, 3,600,000 in summer). */
+export function londonOffsetMs(ms: number): number {
+  const p = londonParts(ms)
+  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second)
+  return asUtc - Math.floor(ms / 1000) * 1000
+}
+
+/** The instant of a London wall-clock time (the later instant when the clocks go back). */
+export function fromLondon(p: LocalParts): number {
+  const guess = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second)
+  const first = guess - londonOffsetMs(guess)
+  return guess - londonOffsetMs(first)
+}
+
+/** `2024-05-06 14:03:00 BST` style London time. */
+export function formatLondon(ms: number): string {
+  const p = londonParts(ms)
+  const zone = londonOffsetMs(ms) === 0 ? 'GMT' : 'BST'
+  const two = (n: number) => String(n).padStart(2, '0')
+  return `${p.year}-${two(p.month)}-${two(p.day)} ${two(p.hour)}:${two(p.minute)}:${two(p.second)} ${zone}`
+}
+
+/** `2024-05-06 13:03:00Z` */
+export function formatUtc(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z')
+}
+
+export const ISO_DURATION_PATTERN = '^P(?!$)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+(\\.\\d+)?S)?)?$'
+
+/** `PT72H`, `P2D`, `PT30M`, `P1DT12H` into ms (days are 24 h); undefined when malformed. */
+export function parseIsoDuration(text: string): number | undefined {
+  if (!new RegExp(ISO_DURATION_PATTERN).test(text)) return undefined
+  const m = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(text)
+  if (!m) return undefined
+  const [, w, d, h, mi, s] = m.map((x) => (x === undefined ? 0 : Number(x)))
+  return Math.round(((((w * 7 + d) * 24 + h) * 60 + mi) * 60 + s) * 1000)
+}
+
+/** `PT1H30M` from ms (whole seconds). */
+export function toIsoDuration(ms: number): string {
+  let s = Math.round(ms / 1000)
+  const d = Math.floor(s / 86400)
+  s -= d * 86400
+  const h = Math.floor(s / 3600)
+  s -= h * 3600
+  const m = Math.floor(s / 60)
+  s -= m * 60
+  const time = `${h ? h + 'H' : ''}${m ? m + 'M' : ''}${s ? s + 'S' : ''}`
+  return `P${d ? d + 'D' : ''}${time ? 'T' + time : d ? '' : 'T0S'}`
+}
+
+/**
+ * England and Wales bank holidays 2024–2028 (gov.uk/bank-holidays; 2027–2028 follow the standing rules,
+ * including substitute days, and may change by proclamation). Years outside the table are computed by
+ * the same rules (see computedBankHolidays).
+ */
+export const ENGLAND_WALES_BANK_HOLIDAYS: Readonly<Record<number, readonly string[]>> = {
+  2024: ['2024-01-01', '2024-03-29', '2024-04-01', '2024-05-06', '2024-05-27', '2024-08-26', '2024-12-25', '2024-12-26'],
+  2025: ['2025-01-01', '2025-04-18', '2025-04-21', '2025-05-05', '2025-05-26', '2025-08-25', '2025-12-25', '2025-12-26'],
+  2026: ['2026-01-01', '2026-04-03', '2026-04-06', '2026-05-04', '2026-05-25', '2026-08-31', '2026-12-25', '2026-12-28'],
+  2027: ['2027-01-01', '2027-03-26', '2027-03-29', '2027-05-03', '2027-05-31', '2027-08-30', '2027-12-27', '2027-12-28'],
+  2028: ['2028-01-03', '2028-04-14', '2028-04-17', '2028-05-01', '2028-05-29', '2028-08-28', '2028-12-25', '2028-12-26'],
+}
+
+function ymd(y: number, m: number, d: number): string {
+  return `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`
+}
+
+/** Day of week (0 Sunday) of a calendar date. */
+function weekday(y: number, m: number, d: number): number {
+  return new Date(Date.UTC(y, m - 1, d)).getUTCDay()
+}
+
+function addDays(y: number, m: number, d: number, n: number): [number, number, number] {
+  const t = new Date(Date.UTC(y, m - 1, d + n))
+  return [t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate()]
+}
+
+/** Easter Sunday (Gregorian, anonymous algorithm). */
+function easter(y: number): [number, number] {
+  const a = y % 19, b = Math.floor(y / 100), c = y % 100, d = Math.floor(b / 4), e = b % 4
+  const f = Math.floor((b + 8) / 25), g = Math.floor((b - f + 1) / 3), h = (19 * a + b - d - g + 15) % 30
+  const i = Math.floor(c / 4), k = c % 4, l = (32 + 2 * e + 2 * i - h - k) % 7, m = Math.floor((a + 11 * h + 22 * l) / 451)
+  const month = Math.floor((h + l - 7 * m + 114) / 31)
+  return [month, ((h + l - 7 * m + 114) % 31) + 1]
+}
+
+/** The standing England and Wales rules: New Year, Good Friday, Easter Monday, May Day, Spring, Summer, Christmas, Boxing Day. */
+export function computedBankHolidays(y: number): string[] {
+  const out: string[] = []
+  const firstMonday = (m: number) => {
+    let d = 1
+    while (weekday(y, m, d) !== 1) d++
+    return ymd(y, m, d)
+  }
+  const lastMonday = (m: number) => {
+    let d = new Date(Date.UTC(y, m, 0)).getUTCDate()
+    while (weekday(y, m, d) !== 1) d--
+    return ymd(y, m, d)
+  }
+  const jan1 = weekday(y, 1, 1)
+  out.push(ymd(y, 1, jan1 === 6 ? 3 : jan1 === 0 ? 2 : 1))
+  const [em, ed] = easter(y)
+  out.push(ymd(...addDays(y, em, ed, -2)), ymd(...addDays(y, em, ed, 1)))
+  out.push(firstMonday(5), lastMonday(5), lastMonday(8))
+  const xmas = weekday(y, 12, 25)
+  // Substitute days: a holiday on a weekend moves to the next weekday not already a holiday.
+  if (xmas === 6) out.push(ymd(y, 12, 27), ymd(y, 12, 28))
+  else if (xmas === 0) out.push(ymd(y, 12, 27), ymd(y, 12, 26))
+  else if (xmas === 5) out.push(ymd(y, 12, 25), ymd(y, 12, 28))
+  else out.push(ymd(y, 12, 25), ymd(y, 12, 26))
+  return out.sort()
+}
+
+const holidayCache = new Map<number, Set<string>>()
+
+export function isBankHoliday(y: number, m: number, d: number): boolean {
+  let set = holidayCache.get(y)
+  if (!set) {
+    set = new Set(ENGLAND_WALES_BANK_HOLIDAYS[y] ?? computedBankHolidays(y))
+    holidayCache.set(y, set)
+  }
+  return set.has(ymd(y, m, d))
+}
+
+export function isBusinessDay(y: number, m: number, d: number): boolean {
+  const w = weekday(y, m, d)
+  return w !== 0 && w !== 6 && !isBankHoliday(y, m, d)
+}
+
+/**
+ * The instant `days` England and Wales business days after `start`, at the same London wall-clock time:
+ * weekends and bank holidays are not counted.
+ */
+export function addBusinessDays(start: number, days: number): number {
+  const p = londonParts(start)
+  let [y, m, d] = [p.year, p.month, p.day]
+  let counted = 0
+  while (counted < days) {
+    ;[y, m, d] = addDays(y, m, d, 1)
+    if (isBusinessDay(y, m, d)) counted++
+  }
+  return fromLondon({...p, year: y, month: m, day: d})
+}

@@ -1,0 +1,308 @@
+import fs from 'node:fs'
+import path from 'node:path'
+
+import {DefinitionError, type Problem, UserError} from '../errors.js'
+import {BUILTIN_CLOCKS} from '../incidents/clocks.js'
+import {SHIPPED_PLAYBOOKS} from '../paths.js'
+import {didYouMean} from '../util/suggest.js'
+import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
+import {ExprError, parseExpr, variablesOf} from './expr.js'
+import {asList, type Playbook, type Step} from './model.js'
+import {playbookSchema} from './schema.js'
+
+let compiled: ReturnType<typeof compileSchema> | undefined
+function validator() {
+  compiled ??= compileSchema(playbookSchema())
+  return compiled
+}
+
+/** --playbooks, else WATCHKEEPER_PLAYBOOKS, else the shipped playbooks/. */
+export function playbookDir(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return flag ?? (env.WATCHKEEPER_PLAYBOOKS || SHIPPED_PLAYBOOKS)
+}
+
+export function playbookFiles(p: string): string[] {
+  let st: fs.Stats
+  try {
+    st = fs.statSync(p)
+  } catch {
+    throw new UserError(`Playbook file or folder not found: ${p}`, {code: 'E_NO_PLAYBOOK', exit: 2})
+  }
+  if (!st.isDirectory()) return [p]
+  const out: string[] = []
+  const walk = (dir: string) => {
+    for (const name of fs.readdirSync(dir).sort()) {
+      const full = path.join(dir, name)
+      if (fs.statSync(full).isDirectory()) walk(full)
+      else if (/\.ya?ml$/i.test(name)) out.push(full)
+    }
+  }
+  walk(p)
+  return out
+}
+
+/** The successors of a step along each kind of edge, with the key path the edge is written at. */
+export function edges(step: Step, implicitNext: string | undefined): {to: string; key: KeyPath; kind: 'flow' | 'branch' | 'body'}[] {
+  const flow = (to: string | undefined, key: KeyPath) => (to ? [{to, key, kind: 'flow' as const}] : [])
+  const next = (key = 'next') => flow(step.next ?? implicitNext, step.next ? [key] : [])
+  switch (step.type) {
+    case 'decision': {
+      if (step.cases) {
+        return [...Object.entries(step.cases).map(([k, to]) => ({to, key: ['cases', k], kind: 'flow' as const})),
+          ...(step.default ? flow(step.default, ['default']) : next())]
+      }
+      return [...flow(step.then, ['then']), ...flow(step.else, ['else'])]
+    }
+    case 'command':
+      return [...(step.on_success ? flow(step.on_success, ['on_success']) : next()), ...(step.on_failure ? flow(step.on_failure, ['on_failure']) : next())]
+    case 'parallel':
+      return [...step.branches.map((to, i) => ({to, key: ['branches', i], kind: 'branch' as const})), ...flow(step.join, ['join'])]
+    case 'loop':
+      return [{to: step.do, key: ['do'], kind: 'body'}, ...flow(step.then, ['then'])]
+    case 'end':
+      return []
+    default:
+      return next()
+  }
+}
+
+interface Ctx {
+  problems: Problem[]
+  stack: string[]
+  cache: Map<string, Playbook | null>
+}
+
+function problemAt(ctx: Ctx, parsed: ParsedYaml, p: KeyPath, message: string, key = false): void {
+  const pos = positionOf(parsed, p, key)
+  ctx.problems.push({file: parsed.file, line: pos.line, col: pos.col, path: formatPath(p), message})
+}
+
+/** Resolves a `playbook:` reference: a path relative to the file, or an id in the same folder. */
+function resolveRef(ref: string, fromFile: string): string | undefined {
+  const dir = path.dirname(fromFile)
+  if (/\.ya?ml$/i.test(ref) || ref.includes('/')) {
+    const p = path.resolve(dir, ref)
+    return fs.existsSync(p) ? p : undefined
+  }
+  for (const ext of ['.yaml', '.yml']) {
+    const p = path.join(dir, ref + ext)
+    if (fs.existsSync(p)) return p
+  }
+  for (const f of fs.readdirSync(dir).filter((n) => /\.ya?ml$/i.test(n)).sort()) {
+    const text = fs.readFileSync(path.join(dir, f), 'utf8')
+    if (new RegExp(`^id:\\s*['"]?${ref.replace(/[-]/g, '\\-')}['"]?\\s*$`, 'm').test(text)) return path.join(dir, f)
+  }
+  return undefined
+}
+
+function loadOne(file: string, ctx: Ctx): Playbook | undefined {
+  const abs = path.resolve(file)
+  if (ctx.cache.has(abs)) return ctx.cache.get(abs) ?? undefined
+  const {parsed, problems: syntax} = parseYamlFile(file)
+  ctx.problems.push(...syntax)
+  if (!parsed) {
+    ctx.cache.set(abs, null)
+    return undefined
+  }
+  if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
+    ctx.problems.push({file, line: 1, col: 1, path: '', message: 'expected a playbook mapping (format, id, name, steps…)'})
+    ctx.cache.set(abs, null)
+    return undefined
+  }
+  const doc = parsed.value as Record<string, unknown>
+  const rawSteps = Array.isArray(doc.steps) ? (doc.steps as Record<string, unknown>[]) : []
+  const labeller = (p: KeyPath) => p[0] === 'steps' && typeof p[1] === 'number' && typeof rawSteps[p[1]]?.id === 'string' ? `step ${String(rawSteps[p[1]].id)}` : undefined
+  const schemaErrs = schemaProblems(parsed, validator(), labeller)
+  ctx.problems.push(...schemaErrs)
+  if (schemaErrs.length > 0) {
+    ctx.cache.set(abs, null)
+    return undefined
+  }
+  const before = ctx.problems.length
+  const steps = rawSteps as unknown as Step[]
+  const {format: _f, id, name, description, version, severities, roles, variables, clocks, start, steps: _s, ...meta} = doc
+  const playbook: Playbook = {
+    format: 'nhs-ir/1', id: id as string, name: name as string, description: description as string | undefined,
+    version: version === undefined ? undefined : String(version), severities: severities as string[] | undefined,
+    roles: (roles ?? {}) as Playbook['roles'], variables: (variables ?? {}) as Playbook['variables'], clocks: (clocks ?? {}) as Playbook['clocks'],
+    start: start as string | undefined, steps, meta, subs: {}, file: abs,
+  }
+  ctx.cache.set(abs, playbook)
+  checkGraph(playbook, parsed, ctx)
+
+  // Sub-playbooks, each validated in its own file; a cycle is a problem at the step that closes it.
+  ctx.stack.push(abs)
+  steps.forEach((s, i) => {
+    if (s.type !== 'playbook') return
+    const target = resolveRef(s.playbook, abs)
+    if (!target) return problemAt(ctx, parsed, ['steps', i, 'playbook'], `no playbook "${s.playbook}" next to ${path.basename(file)} (an id in the same folder, or a relative path)`)
+    if (ctx.stack.includes(path.resolve(target))) return problemAt(ctx, parsed, ['steps', i, 'playbook'], `playbook ${s.playbook} includes itself (cycle through ${ctx.stack.map((f) => path.basename(f)).join(' → ')})`)
+    const sub = loadOne(target, ctx)
+    if (sub) {
+      playbook.subs[s.playbook] = sub
+      for (const role of Object.keys(sub.roles)) if (!(role in playbook.roles)) playbook.roles[role] = sub.roles[role]
+    }
+  })
+  ctx.stack.pop()
+  if (ctx.problems.length > before) {
+    ctx.cache.set(abs, null)
+    return undefined
+  }
+  return playbook
+}
+
+const VAR_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g
+
+function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
+  const at = (i: number, key: KeyPath, message: string, isKey = false) => problemAt(ctx, parsed, ['steps', i, ...key], `${message} (step ${p.steps[i].id})`, isKey)
+  const index = new Map<string, number>()
+  p.steps.forEach((s, i) => {
+    if (index.has(s.id)) at(i, ['id'], `duplicate step id "${s.id}" (first at steps[${index.get(s.id)}])`)
+    else index.set(s.id, i)
+  })
+  const ids = [...index.keys()]
+  const unknownStep = (ref: string) => {
+    const guess = didYouMean(ref, ids)
+    return `unknown step id "${ref}"${guess ? `; did you mean "${guess}"?` : ''}`
+  }
+  const implicit = (i: number) => p.steps[i + 1]?.id
+  const vars = Object.keys(p.variables)
+  const clocks = new Set([...Object.keys(p.clocks), ...BUILTIN_CLOCKS.map((c) => c.name)])
+  const checkVar = (i: number, key: KeyPath, name: string) => {
+    if (!(name in p.variables)) {
+      const guess = didYouMean(name, vars)
+      at(i, key, `unknown variable "${name}"${guess ? `; did you mean "${guess}"?` : '; declare it under variables:'}`)
+    }
+  }
+  const checkCondition = (i: number, key: KeyPath, text: string) => {
+    try {
+      for (const v of variablesOf(parseExpr(text))) checkVar(i, key, v)
+    } catch (error) {
+      if (error instanceof ExprError) at(i, key, `bad condition at character ${error.offset + 1} of "${text}": ${error.message}`)
+      else throw error
+    }
+  }
+  if (p.start !== undefined && !index.has(p.start)) problemAt(ctx, parsed, ['start'], unknownStep(p.start))
+
+  const started = new Map<string, number>()
+  const stopped = new Set<string>()
+  p.steps.forEach((s, i) => {
+    for (const e of edges(s, implicit(i))) if (!index.has(e.to)) at(i, e.key.length > 0 ? e.key : ['id'], e.key.length > 0 ? unknownStep(e.to) : `falls through to unknown step "${e.to}"`)
+    if (s.owner !== undefined && !(s.owner in p.roles)) {
+      const guess = didYouMean(s.owner, Object.keys(p.roles))
+      at(i, ['owner'], `unknown role "${s.owner}"${guess ? `; did you mean "${guess}"?` : '; declare it under roles:'}`)
+    }
+    asList(s.ask).forEach((v, j) => checkVar(i, typeof s.ask === 'string' ? ['ask'] : ['ask', j], v))
+    ;(s.record ?? []).forEach((v, j) => checkVar(i, ['record', j], v))
+    for (const [key, list] of [['starts_clock', asList(s.starts_clock)], ['stops_clock', asList(s.stops_clock)]] as const) {
+      for (const c of list) {
+        if (!clocks.has(c)) {
+          const guess = didYouMean(c, [...clocks])
+          at(i, [key], `unknown clock "${c}"${guess ? `; did you mean "${guess}"?` : '; declare it under clocks:'}`)
+        } else if (key === 'starts_clock') started.set(c, started.get(c) ?? i)
+        else stopped.add(c)
+      }
+    }
+    switch (s.type) {
+      case 'decision':
+        if (s.cases && (s.if || s.then || s.else)) at(i, ['cases'], 'a decision has either cases or if/then/else, not both')
+        else if (s.cases) {
+          if (asList(s.ask).length === 0) at(i, ['cases'], 'cases need a variable to switch on: add ask: <variable>')
+        } else if (!s.if || !s.then || !s.else) at(i, ['id'], 'a decision needs if, then and else (or ask and cases)')
+        if (s.if) checkCondition(i, ['if'], s.if)
+        break
+      case 'loop':
+        checkCondition(i, ['while'], s.while)
+        break
+      case 'command':
+        if (s.exit_code_to) checkVar(i, ['exit_code_to'], s.exit_code_to)
+        s.argv.forEach((a, j) => {
+          for (const m of a.matchAll(VAR_REF)) checkVar(i, ['argv', j], m[1])
+        })
+        break
+    }
+  })
+  if (ctx.problems.some((x) => x.file === parsed.file)) return
+
+  // Walk the flows: main from start, then each branch and loop body up to its stops.
+  const reached = new Set<string>()
+  const walkFlow = (from: string, stops: Set<string>, context: 'main' | 'branch' | 'body') => {
+    const queue = [from]
+    const seen = new Set<string>()
+    while (queue.length > 0) {
+      const id = queue.shift() as string
+      if (seen.has(id) || stops.has(id)) continue
+      seen.add(id)
+      reached.add(id)
+      const i = index.get(id) as number
+      const s = p.steps[i]
+      if (s.type === 'end' && context !== 'main') at(i, ['type'], `an end step inside a ${context === 'branch' ? 'parallel branch' : 'loop body'}; let the ${context} run on to its ${context === 'branch' ? 'join' : 'loop'} instead`)
+      if (s.type === 'parallel') {
+        for (const b of s.branches) walkFlow(b, new Set([s.join, ...s.branches.filter((x) => x !== b)]), 'branch')
+        queue.push(s.join)
+        continue
+      }
+      if (s.type === 'loop') {
+        const body = walkFlow(s.do, new Set([s.id, s.then]), 'body')
+        const cond = variablesOf(parseExpr(s.while))
+        const changed = [...body].some((bid) => {
+          const b = p.steps[index.get(bid) as number]
+          return [...asList(b.ask), ...(b.record ?? []), ...(b.type === 'command' && b.exit_code_to ? [b.exit_code_to] : [])].some((v) => cond.includes(v))
+        })
+        if (!changed) at(i, ['while'], `loop without an exit: no step in its body (from ${s.do}) asks for or records ${cond.length > 0 ? cond.join(', ') : 'a variable of the condition'}, so the condition cannot change`)
+        queue.push(s.then)
+        continue
+      }
+      const nexts = edges(s, implicit(i)).map((e) => e.to)
+      if (nexts.length === 0 && s.type !== 'end' && context === 'main') at(i, ['id'], 'the walk falls off the end of the playbook here; add next: or an end step')
+      queue.push(...nexts)
+    }
+    return seen
+  }
+  const first = p.start ?? p.steps[0]?.id
+  if (first) walkFlow(first, new Set(), 'main')
+  p.steps.forEach((s, i) => {
+    if (!reached.has(s.id)) at(i, ['id'], `unreachable step "${s.id}": nothing leads here from ${first}`)
+  })
+  for (const [c, i] of started) if (!stopped.has(c)) at(i, ['starts_clock'], `clock ${c} is started but no step stops it`)
+}
+
+/** Validates files and folders, reporting every problem with file:line:col. */
+export function validatePlaybooks(paths: readonly string[]): {playbooks: Playbook[]; files: string[]; problems: Problem[]} {
+  const ctx: Ctx = {problems: [], stack: [], cache: new Map()}
+  const files = paths.flatMap((p) => playbookFiles(p))
+  if (files.length === 0) throw new UserError(`No playbook files (*.yaml, *.yml) in ${paths.join(', ')}`, {code: 'E_NO_PLAYBOOK', exit: 2})
+  const playbooks: Playbook[] = []
+  const ids = new Map<string, string>()
+  for (const f of files) {
+    const pb = loadOne(f, ctx)
+    if (!pb) continue
+    const prev = ids.get(pb.id)
+    if (prev && prev !== pb.file) ctx.problems.push({file: f, line: 1, col: 1, path: 'id', message: `duplicate playbook id "${pb.id}" (also in ${prev})`})
+    ids.set(pb.id, pb.file)
+    playbooks.push(pb)
+  }
+  const unique = [...new Map(ctx.problems.map((p) => [`${p.file}:${p.line}:${p.col}:${p.message}`, p])).values()]
+  return {playbooks, files, problems: sortProblems(unique)}
+}
+
+/** Loads one playbook by file path or by id (looked up in dir); throws DefinitionError on any problem. */
+export function loadPlaybookRef(ref: string, dir?: string): Playbook {
+  let file: string | undefined
+  if (/\.ya?ml$/i.test(ref) || ref.includes('/') || ref.includes(path.sep)) {
+    if (!fs.existsSync(ref)) throw new UserError(`Playbook file not found: ${ref}`, {code: 'E_NO_PLAYBOOK', exit: 2})
+    file = ref
+  } else {
+    const folder = playbookDir(dir)
+    file = fs.existsSync(folder) ? resolveRef(ref, path.join(folder, '_')) : undefined
+    if (!file) {
+      const known = fs.existsSync(folder) ? playbookFiles(folder).map((f) => path.basename(f).replace(/\.ya?ml$/i, '')) : []
+      const guess = didYouMean(ref, known)
+      throw new UserError(`No playbook "${ref}" in ${folder}.`, {hint: guess ? `Did you mean "${guess}"?` : `See \`watchkeeper playbook list\`.`, code: 'E_NO_PLAYBOOK', exit: 2})
+    }
+  }
+  const ctx: Ctx = {problems: [], stack: [], cache: new Map()}
+  const pb = loadOne(file, ctx)
+  if (!pb || ctx.problems.length > 0) throw new DefinitionError(sortProblems(ctx.problems), 'playbook')
+  return pb
+}

@@ -1,0 +1,128 @@
+/** The shape of a validated playbook (format nhs-ir/1), as loaded from YAML and stored with an incident. */
+
+export type VariableType = 'string' | 'bool' | 'integer' | 'number'
+export type Value = string | number | boolean
+
+export interface RoleDef {
+  name: string
+  kind?: 'individual' | 'group' | 'organization'
+  description?: string
+  contact?: string
+}
+
+export interface VariableDef {
+  type: VariableType
+  description?: string
+  /** Allowed answers (offered as a choice). */
+  values?: string[]
+  /** Default value. */
+  value?: Value
+  /** Filled in by the trust before or during the walk. */
+  external?: boolean
+}
+
+export interface ClockDecl {
+  to?: string
+  basis?: string
+  /** ISO 8601 duration of continuous time, e.g. PT72H. */
+  duration?: string
+  /** England and Wales business days instead of continuous time. */
+  business_days?: number
+  warn_when_remaining?: string[]
+}
+
+interface StepBase {
+  id: string
+  name?: string
+  description?: string
+  owner?: string
+  next?: string
+  ask?: string | string[]
+  record?: string[]
+  starts_clock?: string | string[]
+  stops_clock?: string | string[]
+}
+
+export interface ManualStep extends StepBase {
+  type: 'manual'
+  checklist?: string[]
+}
+
+export interface DecisionStep extends StepBase {
+  type: 'decision'
+  if?: string
+  then?: string
+  else?: string
+  /** Value of the (first) asked variable → step id. */
+  cases?: Record<string, string>
+  default?: string
+}
+
+export interface CommandStep extends StepBase {
+  type: 'command'
+  /** Program and arguments; never run through a shell. `${var}` is filled in from variables. */
+  argv: string[]
+  timeout?: string
+  on_success?: string
+  on_failure?: string
+  /** Variable that receives the exit code. */
+  exit_code_to?: string
+}
+
+export interface ParallelStep extends StepBase {
+  type: 'parallel'
+  branches: string[]
+  join: string
+}
+
+export interface LoopStep extends StepBase {
+  type: 'loop'
+  while: string
+  do: string
+  then: string
+  max_iterations: number
+}
+
+export interface WaitStep extends StepBase {
+  type: 'wait'
+  duration: string
+}
+
+export interface PlaybookStep extends StepBase {
+  type: 'playbook'
+  playbook: string
+}
+
+export interface EndStep extends StepBase {
+  type: 'end'
+}
+
+export type Step = ManualStep | DecisionStep | CommandStep | ParallelStep | LoopStep | WaitStep | PlaybookStep | EndStep
+export type StepType = Step['type']
+
+export interface Playbook {
+  format: 'nhs-ir/1'
+  id: string
+  name: string
+  description?: string
+  version?: string
+  severities?: string[]
+  roles: Record<string, RoleDef>
+  variables: Record<string, VariableDef>
+  clocks: Record<string, ClockDecl>
+  start?: string
+  steps: Step[]
+  /** Everything else the file declares (metadata for CACAO export and display). */
+  meta: Record<string, unknown>
+  /** Sub-playbooks named by `playbook` steps, resolved at load time, by the name the step uses. */
+  subs: Record<string, Playbook>
+  file: string
+}
+
+export function stepIndex(p: Playbook): Map<string, Step> {
+  return new Map(p.steps.map((s) => [s.id, s]))
+}
+
+export function asList(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v]
+}

@@ -1,0 +1,68 @@
+import type {ClockState} from '../incidents/clocks.js'
+import type {Step, VariableType} from './model.js'
+
+/** What every prompt carries, so a responder can show the step, its owner and the clocks. */
+export interface PromptContext {
+  /** Qualified step id (sub-playbook steps as `parent-step/step`). */
+  step: string
+  /** The step's id within its own playbook. */
+  localStep: string
+  def: Step
+  /** Invocation number of this step run (unique in the walk). */
+  inv: number
+  /** 1 for the first time this step runs in the walk, 2 for the second (loops)… */
+  occurrence: number
+  flow: string
+  owner?: {role: string; name: string; person?: string}
+  clocks: ClockState[]
+  now: number
+}
+
+export interface TickPrompt extends PromptContext {
+  item: number
+  text: string
+  of: number
+}
+
+export interface AskPrompt extends PromptContext {
+  variable: string
+  type: VariableType
+  description?: string
+  default?: string
+  /** Returns an error message for an unacceptable answer. */
+  validate(answer: string): string | undefined
+}
+
+export interface ChoosePrompt extends PromptContext {
+  /** Set when the choice answers a variable. */
+  variable?: string
+  message: string
+  choices: {value: string; name?: string}[]
+}
+
+export interface ConfirmPrompt extends PromptContext {
+  message: string
+  /** For command steps: the exact program and arguments that will run. */
+  command?: string[]
+  /** Set when this command was started before but its result was never recorded. */
+  interruptedAt?: number
+}
+
+/**
+ * How the engine talks to a person. Implementations: prompts in a terminal, an answers file, flags of
+ * `incident step`. Throw WalkStop to leave the walk at this prompt; nothing already answered is lost.
+ */
+export interface Responder {
+  tick(p: TickPrompt): Promise<boolean>
+  ask(p: AskPrompt): Promise<string>
+  choose(p: ChoosePrompt): Promise<string>
+  confirm(p: ConfirmPrompt): Promise<boolean>
+}
+
+/** Leave the walk at the current prompt: the responder quit, or has no answer for it. */
+export class WalkStop extends Error {
+  constructor(message: string, readonly reason: 'quit' | 'no-answer' | 'other-step' = 'quit') {
+    super(message)
+    this.name = 'WalkStop'
+  }
+}

@@ -1,0 +1,139 @@
+import {ISO_DURATION_PATTERN} from '../incidents/time.js'
+
+type JsonSchema = Record<string, unknown>
+
+const ID = '^[a-z0-9][a-z0-9_-]*$'
+const VAR = '^[A-Za-z_][A-Za-z0-9_]*$'
+const stepId = (description: string): JsonSchema => ({type: 'string', pattern: ID, description})
+const duration = (description: string): JsonSchema => ({type: 'string', pattern: ISO_DURATION_PATTERN, description: `${description} (ISO 8601 duration such as PT30M, PT72H, P2D)`})
+const names = (pattern: string, description: string): JsonSchema => ({
+  anyOf: [{type: 'string', pattern}, {type: 'array', items: {type: 'string', pattern}, minItems: 1, uniqueItems: true}],
+  description,
+})
+
+const common: Record<string, JsonSchema> = {
+  id: stepId('step id: lower-case letters, digits, - and _'),
+  name: {type: 'string', minLength: 1, description: 'what the step is, in a line'},
+  description: {type: 'string'},
+  owner: {type: 'string', pattern: ID, description: 'the role (from roles:) that does this step'},
+  next: stepId('the step after this one (default: the next in the list)'),
+  ask: names(VAR, 'variable(s) to ask the responder for before the step completes'),
+  record: {type: 'array', items: {type: 'string', pattern: VAR}, uniqueItems: true, description: 'variables to record (free answers) in this step'},
+  starts_clock: names(ID, 'clock(s) from clocks: started when this step starts'),
+  stops_clock: names(ID, 'clock(s) from clocks: stopped when this step completes'),
+}
+
+function step(type: string, description: string, props: Record<string, JsonSchema>, required: string[] = []): JsonSchema {
+  return {
+    type: 'object', title: `${type} step`, description,
+    properties: {...common, type: {const: type}, ...props},
+    required: ['id', 'type', ...required],
+    additionalProperties: false,
+  }
+}
+
+export const STEP_SCHEMAS: JsonSchema[] = [
+  step('manual', 'work a person does, as a checklist ticked item by item', {
+    checklist: {type: 'array', items: {type: 'string', minLength: 1}, description: 'items, each ticked separately'},
+  }),
+  step('decision', 'branch on a condition (if/then/else) or on the value of the asked variable (cases)', {
+    if: {type: 'string', minLength: 1, description: 'condition, e.g. personal_data == "yes" and not contained'},
+    then: stepId('step when the condition holds'),
+    else: stepId('step when it does not'),
+    cases: {type: 'object', additionalProperties: {type: 'string', pattern: ID}, minProperties: 1, description: 'value of the asked variable → step id'},
+    default: stepId('step when no case matches'),
+  }),
+  step('command', 'run a program with arguments (never through a shell) after the responder confirms the exact command', {
+    argv: {type: 'array', items: {type: 'string'}, minItems: 1, description: 'program and arguments; ${var} is filled in from variables'},
+    timeout: duration('how long the command may run'),
+    on_success: stepId('step after exit code 0 (default: next)'),
+    on_failure: stepId('step after a non-zero exit, a timeout, or a declined run (default: next)'),
+    exit_code_to: {type: 'string', pattern: VAR, description: 'variable that receives the exit code'},
+  }, ['argv']),
+  step('parallel', 'start several branches; continue at join once every branch has ended', {
+    branches: {type: 'array', items: {type: 'string', pattern: ID}, minItems: 2, uniqueItems: true, description: 'the first step of each branch'},
+    join: stepId('the step after every branch has ended'),
+  }, ['branches', 'join']),
+  step('loop', 'repeat a body while a condition holds', {
+    while: {type: 'string', minLength: 1, description: 'condition checked before each iteration'},
+    do: stepId('first step of the body; the body ends when it comes back here or reaches then'),
+    then: stepId('step once the condition no longer holds'),
+    max_iterations: {type: 'integer', minimum: 1, maximum: 1000, description: 'the loop exits after this many iterations whatever the condition'},
+  }, ['while', 'do', 'then', 'max_iterations']),
+  step('wait', 'a timer: the walk pauses until it runs out (the responder may continue early)', {
+    duration: duration('how long'),
+  }, ['duration']),
+  step('playbook', 'run another playbook, then continue', {
+    playbook: {type: 'string', minLength: 1, description: 'id of a playbook in the same folder, or a path relative to this file'},
+  }, ['playbook']),
+  step('end', 'the walk (or sub-playbook) ends here', {}),
+]
+
+export const STEP_TYPES = STEP_SCHEMAS.map((s) => ((s.properties as Record<string, {const: string}>).type.const))
+
+/** The JSON Schema of a playbook file; published as schemas/playbook.schema.json. */
+export function playbookSchema(): JsonSchema {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://watchkeeper.dev/schemas/playbook.schema.json',
+    title: 'watchkeeper incident playbook (nhs-ir/1)',
+    type: 'object',
+    properties: {
+      format: {const: 'nhs-ir/1', description: 'format version'},
+      id: {type: 'string', pattern: ID, description: 'playbook id: lower-case letters, digits, - and _'},
+      name: {type: 'string', minLength: 1},
+      description: {type: 'string'},
+      version: {type: 'string', description: 'when this version was written (CACAO modified)'},
+      created_by: {type: 'string'},
+      valid_until: {type: 'string', description: 'review the playbook before this date'},
+      types: {type: 'array', items: {enum: ['attack', 'detection', 'engagement', 'investigation', 'mitigation', 'notification', 'prevention', 'remediation']}, uniqueItems: true, description: 'CACAO playbook_types'},
+      activities: {type: 'array', items: {type: 'string', pattern: ID}, uniqueItems: true, description: 'CACAO playbook_activities'},
+      sectors: {type: 'array', items: {type: 'string'}, uniqueItems: true},
+      labels: {type: 'array', items: {type: 'string'}, uniqueItems: true},
+      marking: {enum: ['TLP:RED', 'TLP:AMBER+STRICT', 'TLP:AMBER', 'TLP:GREEN', 'TLP:CLEAR'], description: 'Traffic Light Protocol 2.0 marking'},
+      severities: {type: 'array', items: {type: 'string', pattern: '^[A-Za-z0-9_-]+$'}, minItems: 2, uniqueItems: true, description: 'the severity scale, worst first (default SEV1..SEV4)'},
+      references: {type: 'array', items: {type: 'object', properties: {name: {type: 'string'}, url: {type: 'string', pattern: '^https?://'}}, required: ['name'], additionalProperties: false}},
+      roles: {
+        type: 'object', description: 'roles by short name',
+        propertyNames: {pattern: ID},
+        additionalProperties: {type: 'object', properties: {
+          name: {type: 'string', minLength: 1}, kind: {enum: ['individual', 'group', 'organization']}, description: {type: 'string'},
+          contact: {type: 'string', description: 'how to reach them (only contacts the trust has confirmed)'},
+        }, required: ['name'], additionalProperties: false},
+      },
+      variables: {
+        type: 'object', description: 'variables by name',
+        propertyNames: {pattern: VAR},
+        additionalProperties: {type: 'object', properties: {
+          type: {enum: ['string', 'bool', 'integer', 'number']}, description: {type: 'string'},
+          values: {type: 'array', items: {type: 'string'}, minItems: 1, uniqueItems: true, description: 'allowed answers (offered as a choice)'},
+          value: {type: ['string', 'number', 'boolean'], description: 'default value'},
+          external: {type: 'boolean', description: 'filled in by the trust'},
+        }, required: ['type'], additionalProperties: false},
+      },
+      clocks: {
+        type: 'object', description: 'regulatory or internal deadlines, by name',
+        propertyNames: {pattern: ID},
+        additionalProperties: {type: 'object', properties: {
+          to: {type: 'string', description: 'who must be told'},
+          basis: {type: 'string', description: 'the rule behind the deadline'},
+          duration: duration('continuous time; weekends and bank holidays count'),
+          business_days: {type: 'integer', minimum: 1, maximum: 365, description: 'England and Wales business days instead of continuous time'},
+          warn_when_remaining: {type: 'array', items: duration('time left'), uniqueItems: true},
+        }, additionalProperties: false, oneOf: [{required: ['duration']}, {required: ['business_days']}], description: 'a clock with either duration or business_days'},
+      },
+      start: stepId('the first step (default: the first in the list)'),
+      steps: {
+        type: 'array', minItems: 1, description: 'the steps, in order',
+        items: {
+          type: 'object', required: ['type'],
+          properties: {type: {enum: STEP_TYPES, description: 'step type'}},
+          discriminator: {propertyName: 'type'},
+          oneOf: STEP_SCHEMAS,
+        },
+      },
+    },
+    required: ['format', 'id', 'name', 'steps'],
+    additionalProperties: false,
+  }
+}

@@ -1,0 +1,161 @@
+import type {TimelineEvent} from '../incidents/chain.js'
+import type {DB} from './db.js'
+
+/** One row of the incidents table: the current summary, kept in step with the timeline. */
+export interface IncidentRow {
+  id: number
+  title: string
+  severity: string
+  state: string
+  service: string | null
+  openedAt: number
+  updatedAt: number
+  resolvedAt: number | null
+  closedAt: number | null
+  playbookId: string | null
+  playbookJson: string | null
+  playbookSha256: string | null
+}
+
+interface RawIncident {
+  id: number
+  title: string
+  severity: string
+  state: string
+  service: string | null
+  opened_at: number
+  updated_at: number
+  resolved_at: number | null
+  closed_at: number | null
+  playbook_id: string | null
+  playbook_json: string | null
+  playbook_sha256: string | null
+}
+
+function toRow(r: RawIncident): IncidentRow {
+  return {
+    id: r.id, title: r.title, severity: r.severity, state: r.state, service: r.service, openedAt: r.opened_at,
+    updatedAt: r.updated_at, resolvedAt: r.resolved_at, closedAt: r.closed_at, playbookId: r.playbook_id,
+    playbookJson: r.playbook_json, playbookSha256: r.playbook_sha256,
+  }
+}
+
+/**
+ * Runs fn in an IMMEDIATE transaction: the write lock is taken at BEGIN, so a second writer (another
+ * process) waits for it (busy_timeout) instead of both reading the same chain head.
+ */
+export function immediate<T>(db: DB, fn: () => T): T {
+  if (db.inTransaction) return fn()
+  return db.transaction(fn).immediate()
+}
+
+export function insertIncident(db: DB, i: {title: string; severity: string; state: string; service?: string; openedAt: number}): number {
+  return Number(db.prepare(`INSERT INTO incidents (title, severity, state, service, opened_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`)
+    .run(i.title, i.severity, i.state, i.service ?? null, i.openedAt, i.openedAt).lastInsertRowid)
+}
+
+export function getIncident(db: DB, id: number): IncidentRow | undefined {
+  const r = db.prepare('SELECT * FROM incidents WHERE id = ?').get(id) as RawIncident | undefined
+  return r ? toRow(r) : undefined
+}
+
+export type IncidentUpdate = Partial<Pick<IncidentRow, 'title' | 'severity' | 'state' | 'service' | 'resolvedAt' | 'closedAt' | 'playbookId' | 'playbookJson' | 'playbookSha256'>>
+
+const COLUMNS: Record<keyof IncidentUpdate, string> = {
+  title: 'title', severity: 'severity', state: 'state', service: 'service', resolvedAt: 'resolved_at', closedAt: 'closed_at',
+  playbookId: 'playbook_id', playbookJson: 'playbook_json', playbookSha256: 'playbook_sha256',
+}
+
+export function updateIncident(db: DB, id: number, changes: IncidentUpdate, at: number): void {
+  const sets: string[] = ['updated_at = @updatedAt']
+  const params: Record<string, unknown> = {id, updatedAt: at}
+  for (const [k, v] of Object.entries(changes)) {
+    const col = COLUMNS[k as keyof IncidentUpdate]
+    if (!col || v === undefined) continue
+    sets.push(`${col} = @${k}`)
+    params[k] = v
+  }
+  db.prepare(`UPDATE incidents SET ${sets.join(', ')} WHERE id = @id`).run(params)
+}
+
+export interface IncidentFilter {
+  states?: readonly string[]
+  service?: string
+  severity?: string
+  since?: number
+}
+
+export function listIncidentRows(db: DB, f: IncidentFilter = {}): IncidentRow[] {
+  const where: string[] = []
+  const params: Record<string, unknown> = {}
+  if (f.states && f.states.length > 0) {
+    where.push(`state IN (${f.states.map((_, i) => `@s${i}`).join(', ')})`)
+    f.states.forEach((s, i) => (params[`s${i}`] = s))
+  }
+  if (f.service) {
+    where.push('lower(service) = lower(@service)')
+    params.service = f.service
+  }
+  if (f.severity) {
+    where.push('upper(severity) = upper(@severity)')
+    params.severity = f.severity
+  }
+  if (f.since !== undefined) {
+    where.push('opened_at >= @since')
+    params.since = f.since
+  }
+  const rows = db.prepare(`SELECT * FROM incidents ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY opened_at DESC, id DESC`).all(params) as RawIncident[]
+  return rows.map(toRow)
+}
+
+export function linkChecks(db: DB, incidentId: number, checkIds: readonly string[]): void {
+  const ins = db.prepare('INSERT OR IGNORE INTO incident_checks (incident_id, check_id) VALUES (?, ?)')
+  for (const c of checkIds) ins.run(incidentId, c)
+}
+
+export function incidentCheckIds(db: DB, incidentId: number): string[] {
+  return (db.prepare('SELECT check_id FROM incident_checks WHERE incident_id = ? ORDER BY check_id').all(incidentId) as {check_id: string}[]).map((r) => r.check_id)
+}
+
+interface RawEvent {
+  incident_id: number
+  seq: number
+  occurred_at: number
+  recorded_at: number
+  actor: string
+  type: string
+  data: string
+  prev_hash: string
+  hash: string
+}
+
+function toEvent(r: RawEvent): TimelineEvent {
+  let data: Record<string, unknown>
+  try {
+    data = JSON.parse(r.data) as Record<string, unknown>
+  } catch {
+    // A hand-edited row that is no longer JSON still has to reach verify, which reports it.
+    data = {unparseable: r.data}
+  }
+  return {incidentId: r.incident_id, seq: r.seq, occurredAt: r.occurred_at, recordedAt: r.recorded_at, actor: r.actor, type: r.type,
+    data, prevHash: r.prev_hash, hash: r.hash}
+}
+
+export function lastEventOf(db: DB, incidentId: number): {seq: number; hash: string} | undefined {
+  return db.prepare('SELECT seq, hash FROM timeline_events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1').get(incidentId) as {seq: number; hash: string} | undefined
+}
+
+/** Stores one event; `data` is written as given (the caller serialises it canonically). */
+export function insertEvent(db: DB, e: TimelineEvent, dataText: string): void {
+  db.prepare(`INSERT INTO timeline_events (incident_id, seq, occurred_at, recorded_at, actor, type, data, prev_hash, hash)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(e.incidentId, e.seq, e.occurredAt, e.recordedAt, e.actor, e.type, dataText, e.prevHash, e.hash)
+}
+
+export function eventsOf(db: DB, incidentId: number): TimelineEvent[] {
+  return (db.prepare('SELECT * FROM timeline_events WHERE incident_id = ? ORDER BY seq').all(incidentId) as RawEvent[]).map(toEvent)
+}
+
+/** Ids of incidents not yet closed, declined or merged. */
+export function activeIncidentIds(db: DB): number[] {
+  return (db.prepare(`SELECT id FROM incidents WHERE state NOT IN ('closed', 'declined', 'merged') ORDER BY id`).all() as {id: number}[]).map((r) => r.id)
+}
