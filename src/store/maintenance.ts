@@ -117,8 +117,8 @@ export function vacuum(db: DB): VacuumReport {
   const started = Date.now()
   const beforeBytes = fileBytes(db.name)
   db.exec('VACUUM')
-  db.pragma('wal_checkpoint(TRUNCATE)')
   db.pragma('optimize')
+  db.pragma('wal_checkpoint(TRUNCATE)')
   return {beforeBytes, afterBytes: fileBytes(db.name), elapsedMs: Date.now() - started}
 }
 
