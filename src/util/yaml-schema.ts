@@ -142,6 +142,8 @@ export function schemaProblems(parsed: ParsedYaml, validate: ValidateFunction, l
         // An unknown or missing kind is already reported by the enum/required error beside it.
         continue
       case 'pattern':
+        // `${env:NAME}` is filled in after validation; its shape cannot be judged here.
+        if (typeof e.data === 'string' && e.data.includes('${env:')) continue
         message = `expected ${describeSchema(parent) ?? 'a value matching ' + (e.params as {pattern: string}).pattern}, got ${typeName(e.data)}`
         break
       case 'oneOf':

@@ -1,0 +1,77 @@
+import Database from 'better-sqlite3'
+import fs from 'node:fs'
+import path from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import {UserError} from '../../src/errors.js'
+import {openDatabase} from '../../src/store/db.js'
+import {MIGRATIONS} from '../../src/store/migrations/index.js'
+import {insertResults, lastResults, recentResults, startRun, statusSince, upsertChecks} from '../../src/store/results.js'
+import type {CheckResult, Status} from '../../src/types.js'
+import {tmpDir} from '../helpers/cli.js'
+
+let dir: string
+let cleanup: () => void
+beforeEach(() => ({dir, cleanup} = tmpDir()))
+afterEach(() => cleanup())
+
+function result(checkId: string, status: Status, ts: number, ms = 10): CheckResult {
+  return {checkId, kind: 'tcp', target: 'h:1', status, summary: status, startedAt: ts, durationMs: ms, attempts: 1,
+    timings: {connectMs: ms / 2, totalMs: ms}, findings: [], metrics: {}}
+}
+
+describe('store', () => {
+  it('creates the file 0600 in a new 0700 folder and migrates to the latest version', () => {
+    const file = path.join(dir, 'deep', 'er', 'wk.db')
+    const db = openDatabase(file)
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600)
+    expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700)
+    expect(db.pragma('user_version', {simple: true})).toBe(Math.max(...MIGRATIONS.map((m) => m.version)))
+    expect(db.pragma('journal_mode', {simple: true})).toBe('wal')
+    expect(db.pragma('foreign_keys', {simple: true})).toBe(1)
+    db.close()
+  })
+
+  it('refuses a database from a newer version with a clear message', () => {
+    const file = path.join(dir, 'new.db')
+    const raw = new Database(file)
+    raw.pragma('user_version = 999')
+    raw.close()
+    expect(() => openDatabase(file)).toThrow(UserError)
+    expect(() => openDatabase(file)).toThrow(/schema version 999, newer than this watchkeeper understands/)
+  })
+
+  it('a failing migration leaves nothing half-applied', () => {
+    const file = path.join(dir, 'm.db')
+    expect(() => openDatabase(file, {migrations: [...MIGRATIONS.slice(0, 1), {version: 99, name: 'broken', up: 'CREATE TABLE ok_then (x); SELECT * FROM no_such_table;'}]})).toThrow()
+    const raw = new Database(file)
+    expect(raw.pragma('user_version', {simple: true})).toBe(1)
+    expect(raw.prepare("SELECT name FROM sqlite_master WHERE name = 'ok_then'").get()).toBeUndefined()
+    raw.close()
+  })
+
+  it('keeps the last result per check and since when it has been in that status', () => {
+    const db = openDatabase(path.join(dir, 'r.db'))
+    const refs = upsertChecks(db, [{id: 'a', kind: 'tcp', target: 'h:1'}, {id: 'b', kind: 'tcp', target: 'h:2'}], 1000)
+    const run = startRun(db, 'test', 1000)
+    insertResults(db, refs, run, [result('a', 'ok', 1000), result('a', 'crit', 2000), result('a', 'crit', 3000), result('b', 'ok', 1500)])
+    const last = lastResults(db)
+    expect(last.map((r) => [r.checkId, r.status, r.ts])).toEqual([['a', 'crit', 3000], ['b', 'ok', 1500]])
+    expect(last[0].timings).toEqual({connectMs: 5, totalMs: 10})
+    expect(statusSince(db, 'a', 'crit')).toBe(2000)
+    expect(statusSince(db, 'b', 'ok')).toBe(1500)
+    expect(recentResults(db, 'a', {limit: 2}).map((r) => r.ts)).toEqual([3000, 2000])
+    expect(recentResults(db, 'a', {since: 1500, until: 2500}).map((r) => r.ts)).toEqual([2000])
+    // Rows stay compact: no details JSON when there are no findings or metrics.
+    const raw = db.prepare('SELECT details FROM results').all() as {details: string | null}[]
+    expect(raw.every((r) => r.details === null)).toBe(true)
+    db.close()
+  })
+
+  it('answers "results of a check in a time range" from the index', () => {
+    const db = openDatabase(path.join(dir, 'p.db'))
+    const plan = (db.prepare("EXPLAIN QUERY PLAN SELECT * FROM results WHERE check_ref = 1 AND ts BETWEEN 1 AND 2").all() as {detail: string}[]).map((r) => r.detail).join(' ')
+    expect(plan).toMatch(/USING INDEX results_check_ts/)
+    db.close()
+  })
+})
