@@ -3,8 +3,9 @@ import net from 'node:net'
 import tls from 'node:tls'
 
 import {finding} from '../findings.js'
-import type {Finding, Observation, Status, Timings} from '../types.js'
+import {type Finding, type Observation, type Status, type Timings, worstStatus} from '../types.js'
 import {describeNetError, resolveAddress, splitHostPort} from './net.js'
+import {TLS_POSTURE_PROPERTIES, tlsPosture, tlsPostureOptions} from './tls-posture.js'
 import type {NetOptions, OptionProblem, Probe} from './types.js'
 
 export const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const
@@ -291,6 +292,7 @@ export const tlsProbe: Probe = {
       description: 'days-to-expiry thresholds of the leaf certificate',
     },
     min_protocol: {enum: [...TLS_VERSIONS], description: `lowest acceptable negotiated protocol (default ${DEFAULT_MIN_PROTOCOL})`},
+    ...TLS_POSTURE_PROPERTIES,
   },
   validate(options): OptionProblem[] {
     const o = options as TlsBasicOptions
@@ -318,6 +320,21 @@ export const tlsProbe: Probe = {
       return {status: 'crit', summary: why, timings, findings: [], metrics: {}}
     }
     const obs = evaluateTls(hs, o, ctx.clock.now())
+    const postureOpts = tlsPostureOptions(options)
+    if (postureOpts) {
+      // The deeper assessment (protocol versions, weak ciphers, chain keys and hashes) of tls-posture.ts.
+      const p = await tlsPosture(hp.host, hp.port, ctx, postureOpts)
+      obs.findings.push(...p.findings)
+      if (p.unavailable) obs.findings.push(finding('tls.posture.incomplete', p.unavailable))
+      obs.metrics = {...p.metrics, ...obs.metrics}
+      obs.details = {...obs.details, posture: p.details}
+      const worst = worstStatus([obs.status, ...obs.findings.map((f): Status => (f.severity === 'info' ? 'ok' : f.severity))])
+      if (worst !== obs.status) {
+        const f = obs.findings.find((x) => x.severity === worst)
+        obs.status = worst
+        if (f) obs.summary = `${f.message} (+${obs.findings.length - 1} more)`
+      }
+    }
     obs.timings = {...obs.timings, totalMs: performance.now() - started}
     return obs
   },

@@ -125,6 +125,18 @@ describe('tls probe against loopback TLS servers', () => {
     expect((await probe(tls11, {min_protocol: 'TLSv1'})).status).toBe('ok')
   })
 
+  it('adds the deeper posture assessment when posture: is set', async () => {
+    const port = await serve({key: 'rsa2048'}, {minVersion: 'TLSv1.1', ...WEAK_SERVER_OPTIONS})
+    const plain = await probe(port)
+    expect(plain.status).toBe('ok')
+    expect(plain.details?.posture).toBeUndefined()
+    const deep = await probe(port, {posture: {ciphers: false}}, true, 6000)
+    expect(deep.status).toBe('crit')
+    expect(deep.findings.map((f) => f.id)).toContain('tls.protocol.tls1_1')
+    expect((deep.details?.posture as {protocols: Record<string, string>}).protocols).toMatchObject({'TLSv1.1': 'accepted', 'TLSv1.2': 'accepted', 'TLSv1.3': 'accepted'})
+    expect(deep.metrics.certDaysLeft).toBe(plain.metrics.certDaysLeft)
+  })
+
   it('gives the parsed chain to other probes through tlsHandshake', async () => {
     const port = await serve({issuer: 'intermediate', key: 'rsa2048'})
     const hs = await tlsHandshake({host: HOST, port, net: {ca, resolve: [{host: HOST, port, address: '127.0.0.1'}]}, signal: AbortSignal.timeout(5000), requestOCSP: true})
