@@ -176,13 +176,13 @@ export class Watcher {
       host: this.host,
       lostSince,
       log: (level, message) => this.say(level, message),
-      runCanary: async () => {
+      runCanary: () => this.track((async () => {
         const c = this.config.settings.canary
         const def = c?.checkId ? this.config.all.find((x) => x.id === c.checkId) : c?.target ? canaryCheck(c.target) : undefined
         if (!def) return {passed: false, summary: 'no canary'}
         const r = await runCheck(def, {clock: this.host, signal: this.abort.signal})
         return {passed: r.status === 'ok' || r.status === 'warn', summary: `${def.id}: ${r.summary}`}
-      },
+      })()),
       onChange: (state, d) => this.connectivityChanged(state, d),
     })
   }
@@ -470,9 +470,13 @@ export class Watcher {
 
   /** Waits for runs in flight and writes what is buffered (tests and --once use this between steps). */
   async settle(): Promise<void> {
-    await this.scheduler?.idle()
-    await Promise.all([...this.inFlight])
-    this.writer.flush()
+    do {
+      await this.scheduler?.idle()
+      await Promise.all([...this.inFlight])
+      // Let verdicts that resolved just now (the canary) release what they hold.
+      await new Promise((resolve) => setImmediate(resolve))
+      this.writer.flush()
+    } while (this.inFlight.size > 0 || (this.scheduler?.running ?? 0) > 0)
     this.persist()
   }
 
