@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Regenerates the published schema and the README's finding table from the source.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npm run build >/dev/null
+./bin/run.js check schema > schemas/checks.schema.json
+table=$(./bin/run.js check findings --markdown)
+python3 - "$table" <<'PY'
+import re, sys
+p = 'README.md'
+s = open(p).read()
+s = re.sub(r'<!-- findings:start -->\n.*?<!-- findings:end -->', lambda m: '<!-- findings:start -->\n' + sys.argv[1] + '\n<!-- findings:end -->', s, flags=re.S)
+open(p, 'w').write(s)
+PY
