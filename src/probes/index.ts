@@ -1,4 +1,5 @@
 import {emailSecurityProbe} from './email-security.js'
+import {dnsProbe} from './dns.js'
 import {httpProbe} from './http.js'
 import {tcpProbe} from './tcp.js'
 import {tlsProbe} from './tls.js'
@@ -6,7 +7,7 @@ import type {Probe} from './types.js'
 import {webSecurityProbe} from './web-security.js'
 
 /** Every kind of check, by kind. Adding a kind: one file in this folder, one line here. */
-export const PROBES: ReadonlyMap<string, Probe> = new Map([httpProbe, tcpProbe, tlsProbe, webSecurityProbe, emailSecurityProbe].map((p) => [p.kind, p]))
+export const PROBES: ReadonlyMap<string, Probe> = new Map([httpProbe, tcpProbe, tlsProbe, dnsProbe, webSecurityProbe, emailSecurityProbe].map((p) => [p.kind, p]))
 
 export function probeFor(kind: string): Probe | undefined {
   return PROBES.get(kind)

@@ -1,0 +1,159 @@
+import dns from 'node:dns'
+
+import type {Observation, Status} from '../types.js'
+import {makeResolver} from './net.js'
+import type {OptionProblem, Probe} from './types.js'
+
+export const DNS_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'NS', 'CAA'] as const
+export type DnsType = (typeof DNS_TYPES)[number]
+
+interface DnsOptions {
+  type?: DnsType
+  expect?: {
+    exact?: string[]
+    all_of?: string[]
+    any_of?: string[]
+    matches?: string | string[]
+    min_answers?: number
+  }
+}
+
+const NAME_TYPES = new Set<DnsType>(['CNAME', 'NS', 'MX'])
+const norm = (s: string) => s.toLowerCase().replace(/\.$/, '')
+
+/** Answers in presentation form: addresses, names, "10 mx.example.org", joined TXT strings, `0 issue "ca.example"`. */
+export async function lookup(resolver: dns.promises.Resolver, name: string, type: DnsType): Promise<string[]> {
+  switch (type) {
+    case 'A': return resolver.resolve4(name)
+    case 'AAAA': return resolver.resolve6(name)
+    case 'CNAME': return (await resolver.resolveCname(name)).map(norm)
+    case 'NS': return (await resolver.resolveNs(name)).map(norm)
+    case 'MX': return (await resolver.resolveMx(name)).sort((a, b) => a.priority - b.priority).map((m) => `${m.priority} ${norm(m.exchange)}`)
+    // A record split into several strings is one value (RFC 7208 section 3.3).
+    case 'TXT': return (await resolver.resolveTxt(name)).map((parts) => parts.join(''))
+    case 'CAA': return (await resolver.resolveCaa(name)).map((c) => {
+      const rec = c as unknown as Record<string, unknown>
+      const tag = ['issue', 'issuewild', 'iodef', 'contactemail', 'contactphone'].find((t) => rec[t] !== undefined) ?? 'unknown'
+      return `${c.critical ?? 0} ${tag} "${String(rec[tag] ?? '')}"`
+    })
+  }
+}
+
+/** Whether an expected value names an answer: exact text, names in any case, an MX host without its preference. */
+function same(type: DnsType, answer: string, expected: string): boolean {
+  if (type === 'TXT') return answer === expected
+  if (type === 'CAA') return answer.toLowerCase() === expected.toLowerCase() || answer.toLowerCase().replace(/^\d+ /, '') === expected.toLowerCase()
+  const a = NAME_TYPES.has(type) ? norm(answer) : answer.toLowerCase()
+  const e = NAME_TYPES.has(type) ? norm(expected) : expected.toLowerCase()
+  if (a === e) return true
+  return type === 'MX' && a.replace(/^\d+ /, '') === e
+}
+
+const DNS_ERRORS: Record<string, string> = {
+  ENOTFOUND: 'NXDOMAIN: the name does not exist',
+  ENODATA: 'no records of this type',
+  ESERVFAIL: 'SERVFAIL from the resolver',
+  EREFUSED: 'the resolver refused the query',
+  EBADRESP: 'malformed DNS response',
+  EFORMERR: 'the resolver reported a format error',
+  ETIMEOUT: 'no answer from the resolver (timed out)',
+  ECONNREFUSED: 'could not reach the resolver (connection refused)',
+  ENOTIMP: 'the resolver does not implement this query',
+}
+
+function list(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v]
+}
+
+/** DNS lookup of one record type, with expected values or patterns. */
+export const dnsProbe: Probe = {
+  kind: 'dns',
+  description: 'DNS lookup (A, AAAA, CNAME, MX, TXT, NS, CAA) with expected values or patterns',
+  targetSchema: {type: 'string', pattern: '^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\\.?$', description: 'the name to look up, e.g. nhs.net'},
+  required: ['type'],
+  properties: {
+    type: {enum: [...DNS_TYPES], description: 'record type to look up'},
+    expect: {
+      type: 'object',
+      description: 'what the answers must be (MX values may omit the preference: "mx1.example.org")',
+      properties: {
+        exact: {type: 'array', items: {type: 'string'}, description: 'the answers must be exactly these (any order)'},
+        all_of: {type: 'array', items: {type: 'string'}, minItems: 1, description: 'each of these must be among the answers'},
+        any_of: {type: 'array', items: {type: 'string'}, minItems: 1, description: 'at least one of these must be among the answers'},
+        matches: {anyOf: [{type: 'string'}, {type: 'array', items: {type: 'string'}, minItems: 1}], description: 'regular expression(s); each must match at least one answer'},
+        min_answers: {type: 'integer', minimum: 0, description: 'at least this many answers (default 1)'},
+      },
+      additionalProperties: false,
+    },
+  },
+  validate(options): OptionProblem[] {
+    const o = options as DnsOptions
+    const problems: OptionProblem[] = []
+    for (const [i, re] of list(o.expect?.matches).entries()) {
+      try {
+        new RegExp(re)
+      } catch (error) {
+        problems.push({path: Array.isArray(o.expect?.matches) ? ['expect', 'matches', i] : ['expect', 'matches'], message: `not a valid regular expression: ${(error as Error).message}`})
+      }
+    }
+    return problems
+  },
+  async run(target, options, ctx): Promise<Observation> {
+    const o = options as DnsOptions
+    const type = o.type ?? 'A'
+    const name = target.replace(/\.$/, '')
+    const resolver = makeResolver(ctx.net.resolver, ctx.timeoutMs) ?? new dns.promises.Resolver({timeout: Math.max(100, Math.min(ctx.timeoutMs, 5000)), tries: 2})
+    const started = performance.now()
+    const onAbort = () => resolver.cancel()
+    ctx.signal.addEventListener('abort', onAbort, {once: true})
+    const via = ctx.net.resolver ? ` via ${ctx.net.resolver}` : ''
+    let answers: string[]
+    try {
+      answers = await lookup(resolver, name, type)
+    } catch (error) {
+      const ms = performance.now() - started
+      const timings = {dnsMs: ms, totalMs: ms}
+      const code = (error as {code?: string}).code ?? ''
+      if (ctx.signal.aborted) return {status: 'crit', summary: `${type} ${name}: timed out after ${ctx.timeoutMs} ms${via}`, timings, findings: [], metrics: {lookupMs: ms}}
+      const expectsNothing = o.expect?.min_answers === 0 && (o.expect.exact?.length ?? 0) === 0 && !o.expect.all_of && !o.expect.any_of && !o.expect.matches
+      if ((code === 'ENODATA' || code === 'ENOTFOUND') && expectsNothing) {
+        return {status: 'ok', summary: `${type} ${name}: no records, as expected`, timings, findings: [], metrics: {answers: 0, lookupMs: ms}}
+      }
+      const why = DNS_ERRORS[code] ?? ((error as Error).message ?? String(error)).split('\n')[0]
+      return {status: 'crit', summary: `${type} ${name}: ${why}${via}`, timings, findings: [], metrics: {answers: 0, lookupMs: ms}}
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort)
+    }
+    const ms = performance.now() - started
+    const problems: string[] = []
+    const min = o.expect?.min_answers ?? 1
+    if (answers.length < min) problems.push(`${answers.length} answer${answers.length === 1 ? '' : 's'}, expected at least ${min}`)
+    const has = (e: string) => answers.some((a) => same(type, a, e))
+    if (o.expect?.exact) {
+      const missing = o.expect.exact.filter((e) => !has(e))
+      const extra = answers.filter((a) => !o.expect?.exact?.some((e) => same(type, a, e)))
+      if (missing.length > 0 || extra.length > 0) {
+        problems.push(`answers differ from expected${missing.length ? `; missing ${missing.map((m) => JSON.stringify(m)).join(', ')}` : ''}${extra.length ? `; unexpected ${extra.slice(0, 3).map((m) => JSON.stringify(m)).join(', ')}` : ''}`)
+      }
+    }
+    const missingAll = (o.expect?.all_of ?? []).filter((e) => !has(e))
+    if (missingAll.length > 0) problems.push(`missing ${missingAll.map((m) => JSON.stringify(m)).join(', ')}`)
+    if (o.expect?.any_of && !o.expect.any_of.some(has)) problems.push(`none of ${o.expect.any_of.map((m) => JSON.stringify(m)).join(', ')}`)
+    for (const re of list(o.expect?.matches)) {
+      if (!answers.some((a) => new RegExp(re).test(a))) problems.push(`no answer matches /${re}/`)
+    }
+    const shown = answers.slice(0, 3).map((a) => (a.length > 60 ? a.slice(0, 59) + '…' : a)).join(', ') + (answers.length > 3 ? `, +${answers.length - 3} more` : '')
+    const status: Status = problems.length > 0 ? 'crit' : 'ok'
+    const summary = problems.length > 0
+      ? `${type} ${name}: ${problems.join('; ')} (got ${answers.length ? shown : 'none'})`
+      : `${type} ${name}: ${answers.length} answer${answers.length === 1 ? '' : 's'} in ${Math.round(ms)} ms${answers.length ? ` (${shown})` : ''}`
+    return {
+      status,
+      summary,
+      timings: {dnsMs: ms, totalMs: ms},
+      findings: [],
+      metrics: {answers: answers.length, lookupMs: ms},
+      details: {answers: answers.slice(0, 50)},
+    }
+  },
+}
