@@ -3,7 +3,7 @@ import type {Problem} from '../errors.js'
 import {DEFAULT_MIN_INTERVAL_MS, DEFAULT_NOTIFY_RETRIES, DEFAULT_NOTIFY_TIMEOUT_MS, type NotifierConfig, type NotifyCategory, type ProviderType} from '../notify/types.js'
 import {durationMs} from '../util/duration.js'
 import {didYouMean} from '../util/suggest.js'
-import {formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf} from '../util/yaml-schema.js'
+import {formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, sortProblems} from '../util/yaml-schema.js'
 import {DEFAULT_FLAPPING, DEFAULT_THRESHOLDS, type FlappingPolicy, type Thresholds} from './evaluator.js'
 import {DEFAULT_TIMEZONE, isTimeZone, type MaintenanceWindow, parseLocalDateTime, weekdayNumber} from './maintenance.js'
 import {cronProblems, type Trigger} from './scheduler.js'
@@ -248,7 +248,7 @@ export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = 
       minChecks: (cn.min_checks as number | undefined) ?? 3, everyMs: typeof cn.every === 'string' ? durationMs(cn.every) : 30_000}
   }
 
-  if (loc.problems.length > 0) return {problems: loc.problems}
+  if (loc.problems.length > 0) return {problems: sortProblems(loc.problems)}
   return {
     problems: [],
     config: {
