@@ -11,7 +11,7 @@ import {appendEvents, clockDefsFor, incidentPlaybook, mutate, type NewEvent, rep
  * transaction; if another responder wrote to the walk in between, the engine re-reads and asks again.
  */
 export async function respond(db: DB, incidentId: number, opts: {actor: string; responder: Responder; prefer?: string; now?: () => number;
-  runCommand?: EngineDeps['runCommand']}): Promise<WalkResult> {
+  runCommand?: EngineDeps['runCommand']}): Promise<WalkResult & {written: number}> {
   const row = requireIncident(db, incidentId)
   const playbook = incidentPlaybook(row)
   if (!playbook) throw new UserError(`Incident ${incidentId} has no playbook.`, {hint: 'Open it with --playbook NAME to walk one.', code: 'E_NO_PLAYBOOK'})
@@ -22,13 +22,12 @@ export async function respond(db: DB, incidentId: number, opts: {actor: string; 
   const deps: EngineDeps = {
     playbook,
     events: () => eventsOf(db, incidentId),
-    append: (list: NewEvent[], basedOnSeq: number) => {
-      immediate(db, () => {
-        const last = eventsOf(db, incidentId).filter((e) => WALK_EVENT_TYPES.has(e.type)).at(-1)?.seq ?? 0
-        if (last !== basedOnSeq) throw new WalkConflict()
-        appendEvents(db, incidentId, opts.actor, now(), list)
-      })
-    },
+    append: (list: NewEvent[], basedOnSeq: number | null) => immediate(db, () => {
+      const last = eventsOf(db, incidentId).filter((e) => WALK_EVENT_TYPES.has(e.type)).at(-1)?.seq ?? 0
+      if (basedOnSeq !== null && last !== basedOnSeq) throw new WalkConflict()
+      const written = appendEvents(db, incidentId, opts.actor, now(), list).filter((e) => WALK_EVENT_TYPES.has(e.type))
+      return written.at(-1)?.seq ?? last
+    }),
     now,
     runCommand: opts.runCommand ?? ((argv, o) => runCommand(argv, o)),
     responder: opts.responder,
@@ -36,5 +35,7 @@ export async function respond(db: DB, incidentId: number, opts: {actor: string; 
     roles: () => replay(row, eventsOf(db, incidentId)).roles,
     prefer: opts.prefer,
   }
-  return runWalk(deps)
+  const before = eventsOf(db, incidentId).length
+  const result = await runWalk(deps)
+  return {...result, written: eventsOf(db, incidentId).length - before}
 }

@@ -168,8 +168,11 @@ export interface EngineDeps {
   playbook: Playbook
   /** The incident's events, freshly read. */
   events(): TimelineEvent[]
-  /** Appends events in one transaction; throws WalkConflict if walk events were written after `basedOnSeq`. */
-  append(events: NewEvent[], basedOnSeq: number): void
+  /**
+   * Appends events in one transaction and returns the seq of the last walk event; throws WalkConflict if walk
+   * events were written after `basedOnSeq` (null: append whatever happened meanwhile, for facts such as a command's result).
+   */
+  append(events: NewEvent[], basedOnSeq: number | null): number
   now(): number
   runCommand(argv: string[], opts: {timeoutMs: number}): Promise<CommandOutcome>
   responder: Responder
@@ -248,7 +251,10 @@ export async function runWalk(deps: EngineDeps): Promise<WalkResult> {
 /** Does one thing (one prompt, or one automatic move) and appends its events. */
 async function advance(deps: EngineDeps, state: WalkState, events: readonly TimelineEvent[]): Promise<'ended' | 'more'> {
   const {playbook} = deps
-  const append = (list: NewEvent[]) => deps.append(list, state.lastSeq)
+  let based = state.lastSeq
+  const append = (list: NewEvent[], force = false) => {
+    based = deps.append(list, force ? null : based)
+  }
   if (!state.started) {
     append([{type: 'walk_started', data: {flow: 'main', step: playbook.start ?? playbook.steps[0].id, playbook: playbook.id}}])
     return 'more'
@@ -353,6 +359,7 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
       return 'more'
     }
     case 'command': {
+      if (await askNext()) return 'more'
       const argv = step.argv.map((a) => interpolate(a, state.vars))
       const prompt: ConfirmPrompt = {...ctx, message: `Run ${argv.map(quoteArg).join(' ')} ?`, command: argv,
         ...(flow.commandStartedAt === undefined ? {} : {interruptedAt: flow.commandStartedAt})}
@@ -371,7 +378,7 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
       const extra: NewEvent[] = [ran]
       if (step.exit_code_to) extra.push({type: 'variable_recorded', data: {...base, name: step.exit_code_to, value: out.exitCode ?? -1}})
       const ok = out.exitCode === 0 && !out.timedOut
-      append(complete(nextOr(ok ? step.on_success ?? step.next ?? implicit : step.on_failure ?? step.next ?? implicit), extra))
+      append(complete(nextOr(ok ? step.on_success ?? step.next ?? implicit : step.on_failure ?? step.next ?? implicit), extra), true)
       return 'more'
     }
     case 'wait': {

@@ -1,0 +1,35 @@
+import {Args, Flags} from '@oclif/core'
+import chalk from 'chalk'
+
+import {BaseCommand} from '../../base-command.js'
+import {loadPlaybookRef} from '../../playbooks/load.js'
+import {asList, type Playbook} from '../../playbooks/model.js'
+
+export default class PlaybookShow extends BaseCommand<typeof PlaybookShow> {
+  static override summary = 'Show a playbook: roles, variables, clocks and steps'
+  static override examples = ['<%= config.bin %> playbook show ransomware-nhs-trust']
+  static override args = {playbook: Args.string({description: 'playbook id or file', required: true})}
+  static override flags = {playbooks: Flags.string({description: 'folder of playbooks'})}
+
+  async run(): Promise<Playbook> {
+    const p = loadPlaybookRef(this.args.playbook, this.flags.playbooks)
+    if (this.jsonEnabled()) return p
+    const lines = [chalk.bold(`${p.name}`) + chalk.dim(` (${p.id}${p.version ? `, ${p.version}` : ''})`)]
+    if (p.description) lines.push(p.description.trim())
+    lines.push('', chalk.bold('Roles'), ...Object.entries(p.roles).map(([k, r]) => `  ${k.padEnd(10)} ${r.name}${r.contact ? chalk.dim(` · ${r.contact}`) : ''}`))
+    lines.push('', chalk.bold('Clocks'), ...Object.entries(p.clocks).map(([k, c]) => `  ${k.padEnd(10)} ${c.duration ?? `${c.business_days} business days`} ${chalk.dim(`${c.to ?? ''} ${c.basis ? '· ' + c.basis : ''}`)}`))
+    lines.push('', chalk.bold('Steps'))
+    for (const s of p.steps) {
+      const extra = [s.owner ? `owner ${s.owner}` : '', asList(s.starts_clock).length > 0 ? `starts ${asList(s.starts_clock).join(', ')}` : '',
+        asList(s.stops_clock).length > 0 ? `stops ${asList(s.stops_clock).join(', ')}` : ''].filter(Boolean).join(', ')
+      lines.push(`  ${chalk.cyan(s.id.padEnd(24))} ${s.type.padEnd(9)} ${s.name ?? ''} ${chalk.dim(extra)}`)
+      if (s.type === 'manual') for (const c of s.checklist ?? []) lines.push(chalk.dim(`      ☐ ${c}`))
+      if (s.type === 'decision') lines.push(chalk.dim(s.cases ? `      ${asList(s.ask)[0]}: ${Object.entries(s.cases).map(([k, v]) => `${k} → ${v}`).join(', ')}` : `      if ${s.if} → ${s.then} else → ${s.else}`))
+      if (s.type === 'command') lines.push(chalk.dim(`      $ ${s.argv.join(' ')}`))
+      if (s.type === 'loop') lines.push(chalk.dim(`      while ${s.while}: ${s.do} (max ${s.max_iterations}), then ${s.then}`))
+      if (s.type === 'parallel') lines.push(chalk.dim(`      branches ${s.branches.join(', ')} → join ${s.join}`))
+    }
+    this.log(lines.join('\n'))
+    return p
+  }
+}
