@@ -247,16 +247,62 @@ export interface RollupInput {
 type Stmt = Database.Statement<unknown[]>
 
 interface Statements {
-  getHour: Stmt
   putHour: Stmt
-  getDay: Stmt
   putDay: Stmt
-  getCursor: Stmt
+  cursor: Stmt
   putCursor: Stmt
-  openOutage: Stmt
   startOutage: Stmt
   extendOutage: Stmt
   endOutage: Stmt
+}
+
+/** Merges two encoded histograms (sorted sparse lists) without expanding them. */
+export function mergeEncodedPair(a: Uint8Array, b: Uint8Array): Buffer {
+  if (a.length === 0) return Buffer.from(b)
+  if (b.length === 0) return Buffer.from(a)
+  const out: number[] = []
+  let i = 0
+  let j = 0
+  const read = (blob: Uint8Array, at: number): [number, number, number] => {
+    const k = blob[at++]
+    let n = 0
+    let scale = 1
+    for (;;) {
+      const x = blob[at++]
+      n += (x & 127) * scale
+      if (x < 128) break
+      scale *= 128
+    }
+    return [k, n, at]
+  }
+  const write = (k: number, n: number) => {
+    out.push(k)
+    while (n >= 128) {
+      out.push((n % 128) | 128)
+      n = Math.floor(n / 128)
+    }
+    out.push(n)
+  }
+  let x = i < a.length ? read(a, i) : undefined
+  let y = j < b.length ? read(b, j) : undefined
+  while (x || y) {
+    if (x && (!y || x[0] < y[0])) {
+      write(x[0], x[1])
+      i = x[2]
+      x = i < a.length ? read(a, i) : undefined
+    } else if (y && (!x || y[0] < x[0])) {
+      write(y[0], y[1])
+      j = y[2]
+      y = j < b.length ? read(b, j) : undefined
+    } else {
+      write(x![0], x![1] + y![1])
+      i = x![2]
+      j = y![2]
+      x = i < a.length ? read(a, i) : undefined
+      y = j < b.length ? read(b, j) : undefined
+    }
+  }
+  return Buffer.from(out)
 }
 
 const statements = new WeakMap<DB, Statements>()
@@ -264,39 +310,75 @@ const statements = new WeakMap<DB, Statements>()
 function prepared(db: DB): Statements {
   let s = statements.get(db)
   if (s) return s
+  // Adds a delta row into the stored one in a single statement; histograms merge in wk_hist_merge.
+  db.function('wk_hist_merge', {deterministic: true}, (x: unknown, y: unknown) => mergeEncodedPair(x as Uint8Array, y as Uint8Array))
   const put = (table: string, col: string) => db.prepare(`
     INSERT INTO ${table} (${col}, check_ref, ok, warn, crit, unknown, sum_ms, max_ms, hist)
-    VALUES (@start, @checkRef, @ok, @warn, @crit, @unknown, @sumMs, @maxMs, @hist)
-    ON CONFLICT(${col}, check_ref) DO UPDATE SET ok = excluded.ok, warn = excluded.warn, crit = excluded.crit,
-      unknown = excluded.unknown, sum_ms = excluded.sum_ms, max_ms = excluded.max_ms, hist = excluded.hist`)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT(${col}, check_ref) DO UPDATE SET ok = ok + excluded.ok, warn = warn + excluded.warn, crit = crit + excluded.crit,
+      unknown = unknown + excluded.unknown, sum_ms = sum_ms + excluded.sum_ms, max_ms = max(max_ms, excluded.max_ms),
+      hist = wk_hist_merge(hist, excluded.hist)`)
   s = {
-    getHour: db.prepare('SELECT ok, warn, crit, unknown, sum_ms, max_ms, hist FROM rollup_hourly WHERE hour_start = ? AND check_ref = ?'),
     putHour: put('rollup_hourly', 'hour_start'),
-    getDay: db.prepare('SELECT ok, warn, crit, unknown, sum_ms, max_ms, hist FROM rollup_daily WHERE day_start = ? AND check_ref = ?'),
     putDay: put('rollup_daily', 'day_start'),
-    getCursor: db.prepare('SELECT last_ts FROM rollup_cursor WHERE check_ref = ?'),
+    cursor: db.prepare(`SELECT c.last_ts, o.id AS outage, o.started_at FROM (SELECT ? AS ref) x
+      LEFT JOIN rollup_cursor c ON c.check_ref = x.ref LEFT JOIN outages o ON o.check_ref = x.ref AND o.ended_at IS NULL`),
     putCursor: db.prepare('INSERT INTO rollup_cursor (check_ref, last_ts) VALUES (?, ?) ON CONFLICT(check_ref) DO UPDATE SET last_ts = excluded.last_ts'),
-    openOutage: db.prepare('SELECT id, started_at FROM outages WHERE check_ref = ? AND ended_at IS NULL'),
-    startOutage: db.prepare('INSERT INTO outages (check_ref, started_at, last_down_at, down_results) VALUES (?, ?, ?, 1)'),
-    extendOutage: db.prepare('UPDATE outages SET last_down_at = max(last_down_at, ?), down_results = down_results + 1 WHERE id = ?'),
+    startOutage: db.prepare('INSERT INTO outages (check_ref, started_at, last_down_at, down_results) VALUES (?, ?, ?, ?)'),
+    extendOutage: db.prepare('UPDATE outages SET last_down_at = max(last_down_at, ?), down_results = down_results + ? WHERE id = ?'),
     endOutage: db.prepare('UPDATE outages SET ended_at = ? WHERE id = ?'),
   }
   statements.set(db, s)
   return s
 }
 
-function upsertBucket(get: Statements['getHour'], put: Statements['putHour'], start: number, checkRef: number, add: Aggregate): void {
-  const row = get.get(start, checkRef) as RollupRow | undefined
-  const total = emptyAggregate()
-  if (row) addRow(total, row)
-  mergeAggregate(total, add)
-  put.run({start, checkRef, ok: total.ok, warn: total.warn, crit: total.crit, unknown: total.unknown,
-    sumMs: total.sumMs, maxMs: total.maxMs, hist: encodeHistogram(total.hist)})
+/** A batch's contribution to one rollup row: counts, latency, and bucket counts kept sparse. */
+interface Delta {
+  start: number
+  checkRef: number
+  ok: number
+  warn: number
+  crit: number
+  unknown: number
+  sumMs: number
+  maxMs: number
+  buckets: Map<number, number>
+}
+
+function addToDelta(d: Delta, status: Status, durationMs: number): void {
+  d[status]++
+  if (status === 'ok' || status === 'warn') {
+    const ms = Math.max(0, durationMs)
+    d.sumMs += ms
+    if (ms > d.maxMs) d.maxMs = ms
+    const k = bucketOf(ms)
+    d.buckets.set(k, (d.buckets.get(k) ?? 0) + 1)
+  }
+}
+
+function encodeBuckets(buckets: Map<number, number>): Buffer {
+  const keys = buckets.size === 1 ? [...buckets.keys()] : [...buckets.keys()].sort((a, b) => a - b)
+  const bytes: number[] = []
+  for (const k of keys) {
+    let n = buckets.get(k)!
+    bytes.push(k)
+    while (n >= 128) {
+      bytes.push((n % 128) | 128)
+      n = Math.floor(n / 128)
+    }
+    bytes.push(n)
+  }
+  return Buffer.from(bytes)
+}
+
+function writeDelta(put: Stmt, d: Delta): void {
+  put.run(d.start, d.checkRef, d.ok, d.warn, d.crit, d.unknown, d.sumMs, d.maxMs, encodeBuckets(d.buckets))
 }
 
 /**
  * Folds results into the hourly and daily rollups and the outage table. Call inside the transaction
- * that inserts the results: one read and one write per (check, hour) and (check, day) touched.
+ * that inserts the results: one upsert per (check, hour) and (check, day) touched, and one read and one
+ * write per check for the outage bookkeeping.
  *
  * Outages: a down result opens one (or extends the open one); the next up result ends it at its own
  * time. Unknown results neither open nor end an outage. A result older than the newest one already
@@ -305,43 +387,51 @@ function upsertBucket(get: Statements['getHour'], put: Statements['putHour'], st
 export function updateRollups(db: DB, inputs: readonly RollupInput[]): void {
   if (inputs.length === 0) return
   const s = prepared(db)
-  const hours = new Map<string, {start: number; checkRef: number; agg: Aggregate}>()
-  const days = new Map<string, {start: number; checkRef: number; agg: Aggregate}>()
+  const hours = new Map<string, Delta>()
+  const days = new Map<string, Delta>()
   const byCheck = new Map<number, RollupInput[]>()
+  const delta = (map: Map<string, Delta>, start: number, checkRef: number): Delta => {
+    const key = `${checkRef}:${start}`
+    let d = map.get(key)
+    if (!d) map.set(key, (d = {start, checkRef, ok: 0, warn: 0, crit: 0, unknown: 0, sumMs: 0, maxMs: 0, buckets: new Map()}))
+    return d
+  }
   for (const r of inputs) {
     const h = hourStart(r.ts)
-    const d = dayStartOfHour(h)
-    const hk = `${r.checkRef}:${h}`
-    const dk = `${r.checkRef}:${d}`
-    let he = hours.get(hk)
-    if (!he) hours.set(hk, (he = {start: h, checkRef: r.checkRef, agg: emptyAggregate()}))
-    let de = days.get(dk)
-    if (!de) days.set(dk, (de = {start: d, checkRef: r.checkRef, agg: emptyAggregate()}))
-    addResult(he.agg, r.status, r.durationMs)
-    addResult(de.agg, r.status, r.durationMs)
+    addToDelta(delta(hours, h, r.checkRef), r.status, r.durationMs)
+    addToDelta(delta(days, dayStartOfHour(h), r.checkRef), r.status, r.durationMs)
     let list = byCheck.get(r.checkRef)
     if (!list) byCheck.set(r.checkRef, (list = []))
     list.push(r)
   }
-  for (const e of hours.values()) upsertBucket(s.getHour, s.putHour, e.start, e.checkRef, e.agg)
-  for (const e of days.values()) upsertBucket(s.getDay, s.putDay, e.start, e.checkRef, e.agg)
+  for (const d of hours.values()) writeDelta(s.putHour, d)
+  for (const d of days.values()) writeDelta(s.putDay, d)
 
   for (const [checkRef, list] of byCheck) {
-    list.sort((a, b) => a.ts - b.ts)
-    const cursor = s.getCursor.get(checkRef) as {last_ts: number} | undefined
-    let last = cursor?.last_ts ?? -Infinity
-    let open = s.openOutage.get(checkRef) as {id: number; started_at: number} | undefined
+    if (list.length > 1) list.sort((a, b) => a.ts - b.ts)
+    const state = s.cursor.get(checkRef) as {last_ts: number | null; outage: number | null; started_at: number | null}
+    let last = state.last_ts ?? -Infinity
+    let open = state.outage
+    let downs = 0
+    let lastDown = 0
     for (const r of list) {
       if (r.ts < last) continue
       last = r.ts
       if (r.status === 'crit') {
-        if (open) s.extendOutage.run(r.ts, open.id)
-        else open = {id: Number(s.startOutage.run(checkRef, r.ts, r.ts).lastInsertRowid), started_at: r.ts}
-      } else if ((r.status === 'ok' || r.status === 'warn') && open) {
-        s.endOutage.run(r.ts, open.id)
-        open = undefined
+        if (open === null) {
+          open = Number(s.startOutage.run(checkRef, r.ts, r.ts, 1).lastInsertRowid)
+        } else {
+          downs++
+          lastDown = r.ts
+        }
+      } else if ((r.status === 'ok' || r.status === 'warn') && open !== null) {
+        if (downs > 0) s.extendOutage.run(lastDown, downs, open)
+        downs = 0
+        s.endOutage.run(r.ts, open)
+        open = null
       }
     }
+    if (downs > 0 && open !== null) s.extendOutage.run(lastDown, downs, open)
     if (Number.isFinite(last)) s.putCursor.run(checkRef, last)
   }
 }

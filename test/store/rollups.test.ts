@@ -4,7 +4,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {openDatabase} from '../../src/store/db.js'
 import {resultsMigration} from '../../src/store/migrations/001-results.js'
 import {
-  addRollups, type Aggregate, bucketBounds, bucketOf, emptyHistogram, encodeHistogram, HIST_BUCKETS, HIST_RELATIVE_ERROR, mergeEncoded,
+  addRollups, type Aggregate, bucketBounds, bucketOf, emptyHistogram, encodeHistogram, HIST_BUCKETS, HIST_RELATIVE_ERROR, mergeEncoded, mergeEncodedPair,
   outagesOverlapping, percentile, zonedDayStart,
 } from '../../src/store/rollups.js'
 import type {Status} from '../../src/types.js'
@@ -69,6 +69,21 @@ describe('latency histogram', () => {
     const twice = mergeEncoded(blob, mergeEncoded(blob))
     expect(twice[80]).toBe(10_000_000)
     expect(twice[41]).toBe(256)
+  })
+
+  it('merges two encoded histograms without expanding them, as adding their counts', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const a = emptyHistogram()
+      const b = emptyHistogram()
+      for (let k = 0; k < HIST_BUCKETS; k++) {
+        if ((k * seed) % 7 === 0) a[k] = (k * seed * 31) % 300
+        if ((k + seed) % 5 === 0) b[k] = (k * 17 + seed * 1000) % 20_000
+      }
+      const sum = emptyHistogram()
+      for (let k = 0; k < HIST_BUCKETS; k++) sum[k] = a[k] + b[k]
+      expect([...mergeEncoded(mergeEncodedPair(encodeHistogram(a), encodeHistogram(b)))]).toEqual([...sum])
+    }
+    expect([...mergeEncodedPair(Buffer.alloc(0), encodeHistogram(emptyHistogram()))]).toEqual([])
   })
 
   it('gives nearest-rank percentiles within one bucket (±6%) of the exact value, capped at the max', () => {
