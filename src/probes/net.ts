@@ -95,6 +95,14 @@ export async function resolveAddress(host: string, port: number, opts: NetOption
   }
 }
 
+const DNS_WORDS: Record<string, string> = {
+  ENOTFOUND: 'name not found',
+  ENODATA: 'no address records',
+  ESERVFAIL: 'resolver failure (SERVFAIL)',
+  EAI_AGAIN: 'temporary resolver failure',
+  ENONAME: 'name not found',
+}
+
 /** One line for a network error: `ECONNREFUSED`, DNS failures, resets, timeouts, TLS errors. */
 export function describeNetError(error: unknown, what = 'connection'): string {
   const e = error as {code?: string; message?: string; name?: string; cause?: unknown}
@@ -104,8 +112,10 @@ export function describeNetError(error: unknown, what = 'connection'): string {
   switch (code) {
     case 'ECONNREFUSED': return `${what} refused`
     case 'ECONNRESET': return `${what} reset by peer`
-    case 'ENOTFOUND': case 'ENODATA': case 'ESERVFAIL': case 'EAI_AGAIN': case 'ENONAME':
-      return `DNS lookup failed (${code}): ${msg.replace(/^.*?:\s*/, '')}`
+    case 'ENOTFOUND': case 'ENODATA': case 'ESERVFAIL': case 'EAI_AGAIN': case 'ENONAME': {
+      const host = (e as {hostname?: string}).hostname
+      return host ? `DNS lookup failed (${code}): ${DNS_WORDS[code] ?? 'no address'} for ${host}` : `DNS lookup failed (${code}): ${msg.replace(/^.*?:\s*/, '')}`
+    }
     case 'EHOSTUNREACH': case 'ENETUNREACH': return `host unreachable (${code})`
     case 'ETIMEDOUT': case 'ETIMEOUT': return `${what} timed out (${code})`
     default: return code ? `${msg} (${code})` : msg
