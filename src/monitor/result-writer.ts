@@ -1,4 +1,5 @@
 import type {DB} from '../store/db.js'
+import {recordPosture} from '../store/posture.js'
 import {insertResults} from '../store/results.js'
 import type {CheckResult} from '../types.js'
 
@@ -48,6 +49,7 @@ export class ResultWriter {
       this.timer.unref()
       return
     }
+    recordPosture(this.db, this.refs, this.runId, batch, ids)
     if (this.opts.keepIds !== false) this.written.push(...ids)
     this.opts.onWritten?.(batch, ids)
   }
