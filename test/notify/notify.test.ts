@@ -1,0 +1,172 @@
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import path from 'node:path'
+
+import {NotificationDispatcher} from '../../src/notify/dispatcher.js'
+import {sendNotification} from '../../src/notify/send.js'
+import type {Notification, NotifierConfig} from '../../src/notify/types.js'
+import {type DB, openDatabase} from '../../src/store/db.js'
+import {deliveries} from '../../src/store/monitor.js'
+import type {Clock} from '../../src/types.js'
+import {tmpDir} from '../helpers/cli.js'
+import {closedPort, startHttp} from '../helpers/servers.js'
+import {webhookReceiver} from '../monitor/harness.js'
+
+const SECRET_PATH = '/services/T000/B000/very-secret-token'
+
+const failing: Notification = {
+  event: 'failing', severity: 'crit', at: Date.UTC(2026, 10, 25, 9, 30), title: 'FAILING: NHS login authorize', instance: 'probe-leeds',
+  text: 'failing after 3 failed results: HTTP 503 in 120 ms',
+  check: {id: 'nhs-login-authorize', name: 'NHS login authorize', service: 'NHS login', target: 'https://auth.login.nhs.uk/authorize', state: 'failing', previous: 'ok'},
+  resultId: 42,
+}
+
+function notifier(url: string, type: NotifierConfig['type'], extra: Partial<NotifierConfig> = {}): NotifierConfig {
+  return {name: `n-${type}`, type, url, urlEnv: 'HOOK', events: null, minIntervalMs: 60_000, retries: 3, timeoutMs: 2000, ...extra}
+}
+
+let tmp: {dir: string; cleanup: () => void}
+let db: DB
+beforeEach(() => {
+  tmp = tmpDir('wk-notify-')
+  db = openDatabase(path.join(tmp.dir, 'wk.db'))
+})
+afterEach(() => {
+  db.close()
+  tmp.cleanup()
+})
+
+describe('providers against a loopback receiver', () => {
+  it('posts the generic JSON payload', async () => {
+    const rx = await webhookReceiver()
+    const out = await sendNotification(notifier(rx.url + SECRET_PATH, 'webhook'), failing)
+    expect(out).toEqual({ok: true, attempts: 1, httpStatus: 200})
+    expect(rx.received[0].path).toBe(SECRET_PATH)
+    expect(rx.received[0].body).toEqual({
+      source: 'watchkeeper', event: 'failing', severity: 'crit', title: failing.title, text: failing.text, at: '2026-11-25T09:30:00.000Z',
+      check: failing.check, resultId: 42, instance: 'probe-leeds',
+    })
+    await rx.close()
+  })
+
+  it('posts a Slack incoming-webhook payload: fallback text and Block Kit blocks', async () => {
+    const rx = await webhookReceiver()
+    await sendNotification(notifier(rx.url + SECRET_PATH, 'slack'), failing)
+    const body = rx.received[0].body as {text: string; blocks: {type: string; text?: {type: string; text: string}; fields?: {text: string}[]}[]}
+    expect(body.text).toBe(':red_circle: FAILING: NHS login authorize')
+    expect(body.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section'])
+    expect(body.blocks[0].text).toEqual({type: 'plain_text', text: 'FAILING: NHS login authorize', emoji: true})
+    expect(body.blocks[2].fields!.map((f) => f.text)).toContain('*State*\nok → failing')
+    await rx.close()
+  })
+
+  it('posts a Teams Workflows payload: a message with one Adaptive Card', async () => {
+    const rx = await webhookReceiver()
+    await sendNotification(notifier(rx.url + SECRET_PATH, 'teams'), failing)
+    const body = rx.received[0].body as {type: string; attachments: {contentType: string; contentUrl: null; content: {type: string; version: string; body: {type: string; color?: string; facts?: {title: string; value: string}[]}[]}}[]}
+    expect(body.type).toBe('message')
+    expect(body.attachments.length).toBe(1)
+    const card = body.attachments[0]
+    expect(card.contentType).toBe('application/vnd.microsoft.card.adaptive')
+    expect(card.contentUrl).toBeNull()
+    expect(card.content.type).toBe('AdaptiveCard')
+    expect(card.content.version).toBe('1.4')
+    expect(card.content.body.map((b) => b.type)).toEqual(['TextBlock', 'TextBlock', 'FactSet'])
+    expect(card.content.body[0].color).toBe('Attention')
+    expect(card.content.body[2].facts).toContainEqual({title: 'Service', value: 'NHS login'})
+    await rx.close()
+  })
+
+  it('retries 500s with backoff and succeeds; gives up on a 400 at once', async () => {
+    const rx = await webhookReceiver([500, 503])
+    expect(await sendNotification(notifier(rx.url + SECRET_PATH, 'slack'), failing, {backoffMs: 10})).toEqual({ok: true, attempts: 3, httpStatus: 200})
+    expect(rx.attempts).toBe(3)
+    const bad = await webhookReceiver([400])
+    const out = await sendNotification(notifier(bad.url + SECRET_PATH, 'slack'), failing, {backoffMs: 10})
+    expect(out).toMatchObject({ok: false, attempts: 1, httpStatus: 400})
+    await Promise.all([rx.close(), bad.close()])
+  })
+})
+
+describe('NotificationDispatcher', () => {
+  const clock = (): Clock & {t: number} => {
+    const c = {t: Date.UTC(2026, 10, 25, 9, 0), now: () => c.t}
+    return c
+  }
+
+  it('logs every delivery without the URL, even when the notifier is down', async () => {
+    const port = await closedPort()
+    const url = `http://127.0.0.1:${port}${SECRET_PATH}?token=abcdef123`
+    const c = clock()
+    const d = new NotificationDispatcher(db, new Map([['down', {...notifier(url, 'slack'), name: 'down', retries: 2}]]), {clock: c, backoffMs: 10})
+    expect(d.notify(failing, ['down'])).toBe(1)
+    expect(deliveries(db)[0].status).toBe('pending')
+    expect(await d.drain(5000)).toBe(true)
+    const [row] = deliveries(db)
+    expect(row).toMatchObject({notifier: 'down', provider: 'slack', event: 'failing', checkId: 'nhs-login-authorize', status: 'failed', attempts: 3})
+    expect(row.error).toMatch(/ECONNREFUSED/)
+    const everything = JSON.stringify(db.prepare('SELECT * FROM notifications').all())
+    expect(everything).not.toContain('very-secret-token')
+    expect(everything).not.toContain('abcdef123')
+    expect(everything).not.toContain(String(port) + '/services')
+  })
+
+  it('suppresses a repeat within min_interval, but not a changed message or a repeat after it', async () => {
+    const rx = await webhookReceiver()
+    const c = clock()
+    const d = new NotificationDispatcher(db, new Map([['ops', {...notifier(rx.url, 'webhook'), name: 'ops'}]]), {clock: c})
+    d.notify(failing, ['ops'])
+    c.t += 10_000
+    d.notify(failing, ['ops'])
+    c.t += 10_000
+    d.notify({...failing, event: 'recovered', severity: 'ok', check: {...failing.check!, state: 'ok', previous: 'failing'}}, ['ops'])
+    c.t += 10_000
+    d.notify(failing, ['ops'])
+    c.t += 61_000
+    d.notify(failing, ['ops'])
+    await d.drain(5000)
+    // A repeat is suppressed; after a different message, or once min_interval (60 s) has passed, it goes again.
+    expect(deliveries(db).map((r) => `${r.event} ${r.status}`)).toEqual(['failing sent', 'failing suppressed', 'recovered sent', 'failing sent', 'failing sent'])
+    expect(rx.received.length).toBe(4)
+    await rx.close()
+  })
+
+  it('sends only the events a notifier asks for', async () => {
+    const rx = await webhookReceiver()
+    const d = new NotificationDispatcher(db, new Map([['pager', {...notifier(rx.url, 'webhook'), name: 'pager', events: new Set(['incident' as const])}]]), {clock: clock()})
+    expect(d.notify(failing, ['pager'])).toBe(0)
+    expect(d.notify({...failing, event: 'incident-opened', incident: {id: 7, title: 'NHS login down'}}, ['pager'])).toBe(1)
+    await d.drain(5000)
+    expect(rx.received.map((r) => r.body.event)).toEqual(['incident-opened'])
+    await rx.close()
+  })
+
+  it('never makes the caller wait for a slow notifier', async () => {
+    const slow = await startHttp(() => {
+      // never answers
+    })
+    const d = new NotificationDispatcher(db, new Map([['slow', {...notifier(slow.url, 'webhook'), name: 'slow', timeoutMs: 300, retries: 0}]]), {clock: clock()})
+    const t0 = performance.now()
+    for (let i = 0; i < 50; i++) d.notify({...failing, check: {...failing.check!, id: `c${i}`}}, ['slow'])
+    expect(performance.now() - t0).toBeLessThan(200)
+    expect(d.backlog).toBe(50)
+    d.stop()
+    await slow.close()
+  })
+
+  it('resends at start what a stopped process left pending', async () => {
+    const rx = await webhookReceiver()
+    const hang = await startHttp(() => {})
+    const first = new NotificationDispatcher(db, new Map([['ops', {...notifier(hang.url, 'webhook'), name: 'ops'}]]), {clock: clock()})
+    first.notify(failing, ['ops'])
+    first.stop()
+    await hang.close()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(deliveries(db)[0].status).toBe('pending')
+    const second = new NotificationDispatcher(db, new Map([['ops', {...notifier(rx.url, 'webhook'), name: 'ops'}]]), {clock: clock()})
+    expect(second.resumePending()).toBe(1)
+    await second.drain(5000)
+    expect(deliveries(db).map((r) => r.status)).toEqual(['sent'])
+    expect(rx.received[0].body.title).toBe(failing.title)
+    await rx.close()
+  })
+})
