@@ -1,0 +1,86 @@
+import {createHash} from 'node:crypto'
+
+import {UserError} from '../errors.js'
+import {parseIsoDuration} from '../incidents/time.js'
+import {quoteArg} from '../playbooks/engine.js'
+import {asList, type Playbook, type Step} from '../playbooks/model.js'
+import type {ExportInput} from './input.js'
+
+/** The namespace CACAO 2.0 gives for UUIDv5 identifiers (data-types/identifier.json). */
+const CACAO_NAMESPACE = 'aa7caf3a-d55a-4e9a-b34e-056215fba56a'
+
+export function uuidV5(name: string, namespace = CACAO_NAMESPACE): string {
+  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex')
+  const h = createHash('sha1').update(Buffer.concat([ns, Buffer.from(name, 'utf8')])).digest()
+  h[6] = (h[6] & 0x0f) | 0x50
+  h[8] = (h[8] & 0x3f) | 0x80
+  const hex = h.subarray(0, 16).toString('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+/** `personal_data == "yes"` → `__personal_data__:value == 'yes'`, the comparison form SOARCA accepts. */
+function condition(text: string): string {
+  return text.replace(/"([^"]*)"/g, "'$1'").replace(/\b([A-Za-z_][A-Za-z0-9_]*)\b/g, (w) => (['and', 'or', 'not', 'in', 'true', 'false'].includes(w) ? w : `__${w}__:value`))
+}
+
+function iso(text: string | undefined, fallback: string): string {
+  if (!text) return fallback
+  const t = Date.parse(text)
+  return Number.isNaN(t) ? fallback : new Date(t).toISOString()
+}
+
+/** The incident's playbook as CACAO 2.0 JSON; clocks go in a playbook extension (CACAO has none). */
+export function cacaoExport(input: ExportInput): string {
+  const p = input.playbook
+  if (!p) throw new UserError(`Incident ${input.summary.id} has no playbook to export as CACAO.`, {code: 'E_NO_PLAYBOOK', exit: 2})
+  return JSON.stringify(cacaoPlaybook(p, new Date(input.now).toISOString()), null, 2) + '\n'
+}
+
+export function cacaoPlaybook(p: Playbook, now: string): Record<string, unknown> {
+  const typeOf: Record<Step['type'], string> = {manual: 'action', command: 'action', wait: 'action', decision: 'if-condition', loop: 'while-condition',
+    parallel: 'parallel', playbook: 'playbook-action', end: 'end'}
+  const ids = new Map<string, string>()
+  for (const s of p.steps) {
+    const t = s.type === 'decision' && s.cases ? 'switch-condition' : typeOf[s.type]
+    ids.set(s.id, `${t}--${uuidV5(`${p.id}/${s.id}`)}`)
+  }
+  const ref = (id: string | undefined) => (id ? ids.get(id) : undefined)
+  const startId = `start--${uuidV5(`${p.id}/__start__`)}`
+  const workflow: Record<string, unknown> = {[startId]: {type: 'start', on_completion: ref(p.start ?? p.steps[0].id)}}
+  p.steps.forEach((s, i) => {
+    const implicit = p.steps[i + 1]?.id
+    const common: Record<string, unknown> = {name: s.name ?? s.id, description: s.description, ...(s.owner ? {agent: `individual--${uuidV5(`${p.id}/role/${s.owner}`)}`} : {}),
+      ...(asList(s.ask).length + (s.record?.length ?? 0) > 0 ? {out_args: [...asList(s.ask), ...(s.record ?? [])].map((v) => `__${v}__`)} : {}),
+      ...(s.starts_clock || s.stops_clock ? {step_extensions: {'x-watchkeeper-clocks': {starts: asList(s.starts_clock), stops: asList(s.stops_clock)}}} : {})}
+    let out: Record<string, unknown>
+    switch (s.type) {
+      case 'manual': out = {type: 'action', commands: (s.checklist ?? [s.name ?? s.id]).map((c) => ({type: 'manual', command: c})), on_completion: ref(s.next ?? implicit)}; break
+      case 'command': out = {type: 'action', commands: [{type: 'bash', command: s.argv.map(quoteArg).join(' ')}],
+        ...(s.timeout ? {timeout: parseIsoDuration(s.timeout)} : {}), on_success: ref(s.on_success ?? s.next ?? implicit), on_failure: ref(s.on_failure ?? s.next ?? implicit)}; break
+      case 'wait': out = {type: 'action', delay: parseIsoDuration(s.duration), commands: [{type: 'manual', command: `Wait ${s.duration}`}], on_completion: ref(s.next ?? implicit)}; break
+      case 'decision': out = s.cases
+        ? {type: 'switch-condition', switch: `__${asList(s.ask)[0]}__:value`, cases: Object.fromEntries(Object.entries(s.cases).map(([k, v]) => [k, ref(v)])), ...(s.default ? {on_completion: ref(s.default)} : {})}
+        : {type: 'if-condition', condition: condition(s.if as string), on_true: ref(s.then), on_false: ref(s.else)}; break
+      case 'loop': out = {type: 'while-condition', condition: condition(s.while), on_true: ref(s.do), on_completion: ref(s.then)}; break
+      case 'parallel': out = {type: 'parallel', next_steps: s.branches.map((b) => ref(b)), on_completion: ref(s.join)}; break
+      case 'playbook': out = {type: 'playbook-action', playbook_id: `playbook--${uuidV5(p.subs[s.playbook]?.id ?? s.playbook)}`, on_completion: ref(s.next ?? implicit)}; break
+      case 'end': out = {type: 'end'}; break
+    }
+    workflow[ids.get(s.id) as string] = JSON.parse(JSON.stringify({...common, ...out}))
+  })
+  const extId = `extension-definition--${uuidV5('watchkeeper/clocks')}`
+  const modified = iso(p.version, now)
+  return {
+    type: 'playbook', spec_version: 'cacao-2.0', id: `playbook--${uuidV5(p.id)}`, name: p.name, description: p.description,
+    playbook_types: p.meta.types, playbook_activities: p.meta.activities, industry_sectors: p.meta.sectors, labels: p.meta.labels,
+    created_by: `identity--${uuidV5(String(p.meta.created_by ?? 'watchkeeper'))}`, created: modified, modified,
+    ...(p.meta.valid_until ? {valid_until: iso(String(p.meta.valid_until), modified)} : {}),
+    ...(p.meta.references ? {external_references: p.meta.references} : {}),
+    workflow_start: startId, workflow,
+    agent_definitions: Object.fromEntries(Object.entries(p.roles).map(([k, r]) => [`individual--${uuidV5(`${p.id}/role/${k}`)}`, {type: r.kind ?? 'individual', name: r.name, description: r.description}])),
+    playbook_variables: Object.fromEntries(Object.entries(p.variables).map(([k, v]) => [`__${k}__`, {type: v.type === 'bool' ? 'bool' : v.type === 'integer' ? 'integer' : 'string', description: v.description,
+      ...(v.value === undefined ? {} : {value: String(v.value)}), constant: false, external: v.external ?? false}])),
+    extension_definitions: {[extId]: {type: 'extension-definition', name: 'watchkeeper regulatory clocks', created_by: `identity--${uuidV5('watchkeeper')}`, schema: 'https://watchkeeper.dev/schemas/playbook.schema.json', version: '1'}},
+    playbook_extensions: {[extId]: {clocks: p.clocks}},
+  }
+}

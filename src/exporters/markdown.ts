@@ -1,0 +1,132 @@
+import {verifyChain} from '../incidents/chain.js'
+import {clockPhase} from '../incidents/clocks.js'
+import {DECISION_TYPES, describeEvent} from '../incidents/describe.js'
+import {formatLondon, formatUtc} from '../incidents/time.js'
+import {formatDuration} from '../util/duration.js'
+import type {ExportInput} from './input.js'
+
+/** Text safe inside a Markdown table cell: no pipes, no line breaks, no raw HTML. */
+export function mdCell(s: unknown): string {
+  return String(s ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
+}
+
+function mdText(s: unknown): string {
+  return String(s ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+/** Time spent in each severity while the incident was open (resolved/closed ends it). */
+export function timeInSeverity(input: ExportInput): Record<string, number> {
+  const out: Record<string, number> = {}
+  let current: string | undefined
+  let since = 0
+  const end = input.summary.resolvedAt ?? input.summary.closedAt ?? input.now
+  for (const e of input.events) {
+    if (e.type === 'incident_opened') {
+      current = String(e.data.severity)
+      since = e.occurredAt
+    } else if (e.type === 'severity_changed' && current) {
+      out[current] = (out[current] ?? 0) + (e.occurredAt - since)
+      current = String(e.data.to)
+      since = e.occurredAt
+    }
+  }
+  if (current) out[current] = (out[current] ?? 0) + Math.max(0, end - since)
+  return out
+}
+
+/** Follow-ups: checklist items recorded as not done, and notes that start with "action:". */
+export function actionItems(input: ExportInput): string[] {
+  const out: string[] = []
+  for (const e of input.events) {
+    if (e.type === 'checklist_ticked' && e.data.done === false) out.push(`${String(e.data.text)} (not done at step ${String(e.data.step)})`)
+    if (e.type === 'note' && /^\s*action:/i.test(String(e.data.text))) out.push(String(e.data.text).replace(/^\s*action:\s*/i, ''))
+  }
+  return out
+}
+
+/** A post-incident review in the PagerDuty post-mortem shape. */
+export function markdownExport(input: ExportInput): string {
+  const {summary: s, events} = input
+  const chain = verifyChain(events, s.id)
+  const end = s.resolvedAt ?? s.closedAt
+  const L: string[] = []
+  L.push(`# Post-incident review: ${mdText(s.title)}`, '')
+  L.push('| | |', '|---|---|')
+  L.push(`| Incident | ${s.id} |`, `| Severity | ${mdCell(s.severity)} |`, `| State | ${mdCell(s.state)} |`)
+  if (s.service) L.push(`| Service | ${mdCell(s.service)} |`)
+  L.push(`| Opened | ${formatUtc(s.openedAt)} (${formatLondon(s.openedAt)}) |`)
+  if (s.resolvedAt) L.push(`| Resolved | ${formatUtc(s.resolvedAt)} (${formatLondon(s.resolvedAt)}) |`)
+  if (s.closedAt) L.push(`| Closed | ${formatUtc(s.closedAt)} |`)
+  if (end) L.push(`| Duration | ${formatDuration(end - s.openedAt)} |`)
+  if (input.playbook) L.push(`| Playbook | ${mdCell(input.playbook.name)} (${mdCell(input.playbook.id)}) |`)
+  L.push(`| Timeline | ${events.length} events, chain head \`${chain.head}\`${chain.ok ? '' : ' — **the chain does not verify**'} |`, '')
+
+  L.push('## Summary', '')
+  const evidence = events.filter((e) => e.type === 'evidence_attached')
+  L.push(`Opened as ${mdText(s.severity)} by ${mdText(events[0]?.actor ?? 'unknown')}${s.service ? ` for ${mdText(s.service)}` : ''}; now ${mdText(s.state)}.` +
+    (end ? ` Resolved after ${formatDuration(end - s.openedAt)}.` : ''))
+  for (const e of evidence) L.push('', `First evidence: ${mdText(describeEvent(e))} (${formatUtc(e.occurredAt)}).`)
+  const walkEnd = events.find((e) => e.type === 'walk_completed')
+  if (input.playbook) L.push('', walkEnd ? `The playbook walk reached its end at ${formatUtc(walkEnd.occurredAt)}.` : 'The playbook walk has not reached its end.')
+  L.push('')
+
+  L.push('## Impact', '')
+  const sev = timeInSeverity(input)
+  L.push('| Measure | Value |', '|---|---|')
+  for (const [k, v] of Object.entries(sev)) L.push(`| Time in ${mdCell(k)} | ${formatDuration(v)} |`)
+  for (const c of s.checks) {
+    const rs = input.results.filter((r) => r.checkId === c)
+    const bad = rs.filter((r) => r.status !== 'ok')
+    L.push(`| Check ${mdCell(c)} | ${rs.length} results in the window, ${bad.length} not ok${bad.length > 0 ? ` (first ${formatUtc(bad[0].ts)}, last ${formatUtc(bad.at(-1)?.ts ?? 0)})` : ''} |`)
+  }
+  L.push('')
+
+  L.push('## Responders', '')
+  const roles = Object.entries(s.roles)
+  if (roles.length === 0) L.push('No roles were assigned.')
+  else {
+    L.push('| Role | Person |', '|---|---|')
+    for (const [r, p] of roles) L.push(`| ${mdCell(input.playbook?.roles[r]?.name ?? r)} | ${mdCell(p)} |`)
+  }
+  L.push('')
+
+  L.push('## Timeline', '', '| Time (UTC) | Europe/London | Event | Actor |', '|---|---|---|---|')
+  for (const e of events) {
+    const late = e.recordedAt - e.occurredAt > 60_000 ? ` _(recorded ${formatUtc(e.recordedAt)})_` : ''
+    L.push(`| ${formatUtc(e.occurredAt)} | ${formatLondon(e.occurredAt)} | ${mdCell(describeEvent(e))}${late} | ${mdCell(e.actor)} |`)
+  }
+  L.push('')
+
+  L.push('## Decisions', '')
+  const decisions = events.filter((e) => DECISION_TYPES.has(e.type))
+  if (decisions.length === 0) L.push('None recorded.')
+  for (const e of decisions) L.push(`- ${formatUtc(e.occurredAt)} — ${mdText(describeEvent(e))} (${mdText(e.actor)})`)
+  L.push('')
+
+  L.push('## Regulatory clocks', '')
+  if (s.clocks.length === 0) L.push('No clocks were started.')
+  else {
+    L.push('| Clock | To | Basis | Started (UTC) | Due (UTC) | Stopped (UTC) | Outcome |', '|---|---|---|---|---|---|---|')
+    for (const c of s.clocks) {
+      const phase = clockPhase(c, input.now)
+      const outcome = phase === 'running' || phase === 'warning' ? `running, ${formatDuration(c.dueAt - input.now)} left` : phase === 'overdue' ? `**overdue** by ${formatDuration(input.now - c.dueAt)}` : phase === 'met' ? 'met' : '**missed**'
+      L.push(`| ${mdCell(c.name)} | ${mdCell(c.to)} | ${mdCell(c.basis)} | ${formatUtc(c.startedAt)} | ${formatUtc(c.dueAt)} | ${c.stoppedAt ? formatUtc(c.stoppedAt) : ''} | ${outcome} |`)
+    }
+  }
+  L.push('')
+
+  const commands = events.filter((e) => e.type === 'command_run')
+  if (commands.length > 0) {
+    L.push('## Commands run', '', '| Time (UTC) | Command | Exit | Output SHA-256 |', '|---|---|---|---|')
+    for (const e of commands) L.push(`| ${formatUtc(e.occurredAt)} | \`${mdCell((e.data.argv as string[]).join(' ')).replace(/`/g, "'")}\` | ${mdCell(e.data.exitCode)} | \`${mdCell(e.data.outputSha256)}\` |`)
+    L.push('')
+  }
+
+  L.push('## Action items', '')
+  const actions = actionItems(input)
+  if (actions.length === 0) L.push('None recorded (add them as notes starting "action:").')
+  for (const a of actions) L.push(`- [ ] ${mdText(a)}`)
+  L.push('')
+  L.push('## Verification', '', `Recompute the chain with \`watchkeeper incident verify ${s.id}\`, or offline from the JSON export with \`watchkeeper incident verify --file FILE\`. The head above must match.`, '')
+  return L.join('\n')
+}
