@@ -50,5 +50,5 @@ export function unknownObservation(reason: string, startedMs: number, extra: Par
 
 /** A signal that aborts with the parent or after ms, whichever is first. */
 export function boundedSignal(parent: AbortSignal, ms: number): AbortSignal {
-  return AbortSignal.any([parent, AbortSignal.timeout(Math.max(50, ms))])
+  return AbortSignal.any([parent, AbortSignal.timeout(Math.max(50, Math.round(ms)))])
 }

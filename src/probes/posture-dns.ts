@@ -35,7 +35,7 @@ export class PostureDns {
   queries = 0
 
   constructor(netOpts: NetOptions, private readonly signal: AbortSignal, perQueryMs: number) {
-    const timeout = Math.max(200, Math.min(perQueryMs, 5000))
+    const timeout = Math.round(Math.max(200, Math.min(perQueryMs, 5000)))
     this.resolver = makeResolver(netOpts.resolver, timeout) ?? new dns.promises.Resolver({timeout, tries: 2})
     signal.addEventListener('abort', () => this.resolver.cancel(), {once: true})
   }
