@@ -93,30 +93,14 @@ function flappingOf(v: unknown, base: FlappingPolicy): FlappingPolicy {
   return {changes: (o.changes as number | undefined) ?? base.changes, windowMs: typeof o.window === 'string' ? durationMs(o.window) : base.windowMs}
 }
 
-/**
- * Builds what `watch` needs from a validated catalogue: triggers, thresholds, notifiers (URLs from the
- * environment), maintenance windows and watch settings. Problems the schema cannot see (bad cron
- * expressions, unknown zones and notifier names, clashing settings) come back located in the files.
- */
-export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = process.env): {config?: WatchConfig; problems: Problem[]} {
+/** The notifiers of the catalogue, URLs resolved from the environment; problems for those that cannot be used. */
+export function loadNotifiers(catalogue: Catalogue, env: NodeJS.ProcessEnv = process.env): {notifiers: Map<string, NotifierConfig>; problems: Problem[]} {
   const loc = new Locator()
+  const notifiers = parseNotifiers(catalogue, env, loc)
+  return {notifiers, problems: sortProblems(loc.problems)}
+}
 
-  // watch: settings; several files may each set different keys.
-  const watch: Obj = {}
-  const watchFrom = new Map<string, string>()
-  for (const {file, value} of catalogue.sections.get('watch') ?? []) {
-    for (const [k, v] of Object.entries((value ?? {}) as Obj)) {
-      if (watchFrom.has(k)) loc.at(file, ['watch', k], `watch.${k} is already set in ${watchFrom.get(k)}`, true)
-      else {
-        watch[k] = v
-        watchFrom.set(k, file)
-      }
-    }
-  }
-  const globalThresholds = thresholdsOf(watch.thresholds, DEFAULT_THRESHOLDS)
-  const globalFlapping = flappingOf(watch.flapping, DEFAULT_FLAPPING)
-
-  // notifiers:
+function parseNotifiers(catalogue: Catalogue, env: NodeJS.ProcessEnv, loc: Locator): Map<string, NotifierConfig> {
   const notifiers = new Map<string, NotifierConfig>()
   const notifierFile = new Map<string, string>()
   for (const {file, value} of catalogue.sections.get('notifiers') ?? []) {
@@ -150,6 +134,33 @@ export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = 
       })
     }
   }
+  return notifiers
+}
+
+/**
+ * Builds what `watch` needs from a validated catalogue: triggers, thresholds, notifiers (URLs from the
+ * environment), maintenance windows and watch settings. Problems the schema cannot see (bad cron
+ * expressions, unknown zones and notifier names, clashing settings) come back located in the files.
+ */
+export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = process.env): {config?: WatchConfig; problems: Problem[]} {
+  const loc = new Locator()
+
+  // watch: settings; several files may each set different keys.
+  const watch: Obj = {}
+  const watchFrom = new Map<string, string>()
+  for (const {file, value} of catalogue.sections.get('watch') ?? []) {
+    for (const [k, v] of Object.entries((value ?? {}) as Obj)) {
+      if (watchFrom.has(k)) loc.at(file, ['watch', k], `watch.${k} is already set in ${watchFrom.get(k)}`, true)
+      else {
+        watch[k] = v
+        watchFrom.set(k, file)
+      }
+    }
+  }
+  const globalThresholds = thresholdsOf(watch.thresholds, DEFAULT_THRESHOLDS)
+  const globalFlapping = flappingOf(watch.flapping, DEFAULT_FLAPPING)
+
+  const notifiers = parseNotifiers(catalogue, env, loc)
   const declared = new Set<string>()
   for (const {value} of catalogue.sections.get('notifiers') ?? []) for (const n of Object.keys((value ?? {}) as Obj)) declared.add(n)
   const checkNames = (names: unknown, file: string, path: KeyPath): string[] => {

@@ -17,12 +17,14 @@ export class FakeClock implements TimerHost {
   private timers: Timer[] = []
   private nextId = 1
 
-  constructor(start = Date.UTC(2026, 10, 25, 9, 0, 0), private readonly settle: () => Promise<void> = async () => {}) {
+  private settle: () => Promise<void> = async () => {}
+
+  constructor(start = Date.UTC(2026, 10, 25, 9, 0, 0)) {
     this.wall = start
   }
 
   settleWith(fn: () => Promise<void>): void {
-    (this as {settle: () => Promise<void>}).settle = fn
+    this.settle = fn
   }
 
   now(): number {

@@ -27,7 +27,7 @@ export async function toggleServer(): Promise<RunningServer & {mode: Mode; hits:
   return Object.defineProperties(srv, {
     mode: {get: () => state.mode, set: (m: Mode) => (state.mode = m)},
     hits: {get: () => state.hits},
-  }) as RunningServer & {mode: Mode; hits: number}
+  }) as unknown as RunningServer & {mode: Mode; hits: number}
 }
 
 export interface Received {
@@ -50,7 +50,7 @@ export async function webhookReceiver(statuses: number[] = []): Promise<RunningS
       res.writeHead(status).end(status === 200 ? 'ok' : 'try later')
     })
   })
-  return Object.defineProperties(srv, {received: {value: received}, attempts: {get: () => attempts}}) as RunningServer & {received: Received[]; attempts: number}
+  return Object.defineProperties(srv, {received: {value: received}, attempts: {get: () => attempts}}) as unknown as RunningServer & {received: Received[]; attempts: number}
 }
 
 export interface Harness {

@@ -1,0 +1,40 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+import {cataloguePaths, loadCatalogue} from '../../catalogue/load.js'
+import {formatProblem} from '../../errors.js'
+import {loadNotifiers} from '../../monitor/watch-config.js'
+import {renderTable} from '../../ui/table.js'
+
+interface NotifierRow {
+  name: string
+  type: string
+  urlFrom: string
+  events: string[] | 'all'
+  minIntervalSeconds: number
+  retries: number
+  ready: boolean
+}
+
+export default class NotifyList extends BaseCommand<typeof NotifyList> {
+  static override summary = 'List the notifiers of the catalogue (never their URLs)'
+  static override flags = {
+    checks: Flags.string({char: 'c', description: 'catalogue file or folder (repeatable) [env: WATCHKEEPER_CHECKS; default: the shipped checks/]', multiple: true}),
+  }
+
+  async run(): Promise<{notifiers: NotifierRow[]}> {
+    const catalogue = loadCatalogue(cataloguePaths(this.flags.checks))
+    const {notifiers, problems} = loadNotifiers(catalogue)
+    const rows: NotifierRow[] = [...notifiers.values()].map((n) => ({name: n.name, type: n.type, urlFrom: `\${env:${n.urlEnv}}`,
+      events: n.events ? [...n.events] : 'all', minIntervalSeconds: n.minIntervalMs / 1000, retries: n.retries, ready: true}))
+    for (const {value} of catalogue.sections.get('notifiers') ?? []) {
+      for (const [name, raw] of Object.entries((value ?? {}) as Record<string, {type?: string; url?: string}>)) {
+        if (!notifiers.has(name)) rows.push({name, type: String(raw.type), urlFrom: String(raw.url), events: 'all', minIntervalSeconds: 0, retries: 0, ready: false})
+      }
+    }
+    if (rows.length === 0) this.note('No notifiers: define them under notifiers: in the catalogue.')
+    else this.log(renderTable(['NAME', 'TYPE', 'URL FROM', 'EVENTS', 'READY'], rows.map((r) => [r.name, r.type, r.urlFrom, r.events === 'all' ? 'all' : r.events.join(','), r.ready ? 'yes' : 'no'])))
+    for (const p of problems) this.note(formatProblem(p))
+    return {notifiers: rows}
+  }
+}
