@@ -7,7 +7,8 @@ import {startMetricsServer} from '../metrics/server.js'
 import {WatchMetrics} from '../metrics/watch-metrics.js'
 import {buildWatchConfig} from '../monitor/watch-config.js'
 import {formatLogLine, type LogEntry, WatchConfigError, Watcher, type WatchSummary} from '../monitor/watch.js'
-import {watchHooks} from '../monitor/watch-hooks.js'
+import {loadIncidentPlaybooks, watchHooks} from '../monitor/watch-hooks.js'
+import type {Playbook} from '../playbooks/model.js'
 import {parseRetention} from '../store/maintenance.js'
 import {parseDuration} from '../util/duration.js'
 
@@ -38,6 +39,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     'keep-daily': Flags.string({description: 'retention of daily rollups', default: '731d'}),
     resolve: Flags.string({description: 'address override host:port:address, as curl (repeatable)', multiple: true}),
     resolver: Flags.string({description: 'DNS server host:port for checks that name none'}),
+    playbooks: Flags.string({description: 'folder that incident.playbook ids are looked up in [env: WATCHKEEPER_PLAYBOOKS; default: the shipped playbooks/]'}),
   }
 
   async run(): Promise<WatchSummary> {
@@ -45,10 +47,16 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     const format = flags['log-format'] as 'human' | 'json'
     const log = (e: LogEntry) => process.stderr.write(formatLogLine(e, format) + '\n')
     const paths = cataloguePaths(flags.checks)
+    let playbooks = new Map<string, Playbook>()
     const load = () => {
       const {catalogue, problems} = validateCatalogue(paths, {resolve: flags.resolve, resolver: flags.resolver})
       if (!catalogue) return {problems}
-      return buildWatchConfig(catalogue)
+      const built = buildWatchConfig(catalogue)
+      if (!built.config) return built
+      const pb = loadIncidentPlaybooks(built.config, flags.playbooks)
+      if (pb.problems.length > 0) return {problems: pb.problems}
+      playbooks = pb.playbooks
+      return built
     }
     const labels: Record<string, string> = {}
     for (const l of flags['metrics-label'] ?? []) {
@@ -70,7 +78,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     }
 
     const db = this.openDb()
-    const hooks = watchHooks({retention})
+    const hooks = watchHooks({retention, playbooks: () => playbooks})
     const metrics = flags.metrics ? new WatchMetrics({defaultLabels: labels, ...hooks.metricSources(db)}) : undefined
     const watcher = new Watcher({db, load, log, metrics, hooks, concurrency: flags.concurrency, instance: flags.instance})
     try {
