@@ -4,6 +4,7 @@ import path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {openDatabase} from '../../src/store/db.js'
+import {eventsOf} from '../../src/store/incidents.js'
 import {BIN, ROOT, runCli, tmpDir} from '../helpers/cli.js'
 import {closedPort} from '../helpers/servers.js'
 import {toggleServer, webhookReceiver, writeCatalogue} from './harness.js'
@@ -35,7 +36,7 @@ async function until<T>(what: string, fn: () => T | undefined | false | Promise<
   }
 }
 
-function catalogue(): string {
+function catalogue(events = ''): string {
   return writeCatalogue(tmp.dir, `
 defaults:
   interval: 1s
@@ -47,16 +48,18 @@ checks:
     target: ${api.url}/health
     service: PDS
     thresholds: {failure: 2, recovery: 1}
+    incident: {after: 3, severity: SEV2}
 notifiers:
   ops:
     type: webhook
     url: \${env:HOOK_URL}
-`)
+${events}`)
 }
 
 describe('watchkeeper watch (real process)', () => {
-  it('alerts once when a server fails, serves metrics, stops on SIGTERM with every result stored', async () => {
-    const file = catalogue()
+  it('opens one incident and sends one notification when a server fails, serves metrics, stops on SIGTERM with every result stored', async () => {
+    // The channel takes incident events only: one message for the outage, not one per state change.
+    const file = catalogue('    events: [incident]\n')
     const db = path.join(tmp.dir, 'wk.db')
     const port = await closedPort()
     let stderr = ''
@@ -76,9 +79,10 @@ describe('watchkeeper watch (real process)', () => {
     expect(health).toMatchObject({status: 'watching', checks: 1})
     await until('a passing result', () => api.hits >= 2)
     api.mode = 'fail'
-    await until('the failing notification', () => hook.received.length >= 1)
-    await new Promise((resolve) => setTimeout(resolve, 2500)) // more failures: still one notification
-    expect(hook.received.map((r) => r.body.event)).toEqual(['failing'])
+    await until('the incident notification', () => hook.received.length >= 1)
+    await new Promise((resolve) => setTimeout(resolve, 2500)) // more failures: still one incident, one notification
+    expect(hook.received.map((r) => r.body.event)).toEqual(['incident-opened'])
+    expect(hook.received[0].body).toMatchObject({incident: {title: 'Patient API failing', severity: 'SEV2'}, check: {id: 'api', state: 'failing'}})
     expect(hook.received[0].path).toBe('/hook/secret-part')
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
     expect(metrics).toMatch(/^probe_success\{check="api",kind="http",service="PDS",target="http:\/\/127\.0\.0\.1:\d+\/health",site="test"\} 0$/m)
@@ -86,9 +90,11 @@ describe('watchkeeper watch (real process)', () => {
     expect(metrics).toMatch(/^watchkeeper_check_state\{check="api",state="failing",site="test"\} 1$/m)
     expect(metrics).toMatch(/^probe_http_duration_seconds\{check="api",[^}]*phase="connect"[^}]*\} [\d.e-]+$/m)
     expect(metrics).toMatch(/^process_resident_memory_bytes\{site="test"\} \d+/m)
+    expect(metrics).toMatch(/^watchkeeper_incidents_open\{site="test"\} 1$/m)
     expect(metrics).not.toMatch(/instance=/)
     api.mode = 'ok'
-    await until('the recovery notification', () => hook.received.length >= 2)
+    await until('the incident update on recovery', () => hook.received.length >= 2)
+    expect(hook.received[1].body).toMatchObject({event: 'incident-updated'})
     child.kill('SIGTERM')
     expect(await exited).toBe(0)
     const logs = stderr.trim().split('\n').map((l) => JSON.parse(l) as {level: string; msg: string})
@@ -98,7 +104,10 @@ describe('watchkeeper watch (real process)', () => {
     const results = (store.prepare('SELECT count(*) AS n FROM results').get() as {n: number}).n
     expect(results).toBe(api.hits) // one request per run, every one stored
     const sent = store.prepare('SELECT event, status, error FROM notifications ORDER BY id').all()
-    expect(sent).toEqual([{event: 'failing', status: 'sent', error: null}, {event: 'recovered', status: 'sent', error: null}])
+    expect(sent).toEqual([{event: 'incident-opened', status: 'sent', error: null}, {event: 'incident-updated', status: 'sent', error: null}])
+    const incidents = store.prepare('SELECT id, title, state FROM incidents').all() as {id: number; title: string; state: string}[]
+    expect(incidents).toEqual([{id: 1, title: 'Patient API failing', state: 'triage'}])
+    expect(eventsOf(store, 1).map((e) => e.type)).toEqual(['incident_opened', 'evidence_attached', 'evidence_attached', 'evidence_attached', 'note', 'check_recovered'])
     expect(JSON.stringify(store.prepare('SELECT * FROM notifications').all())).not.toContain('secret-part')
     expect(stderr).not.toContain('secret-part')
     store.close()
