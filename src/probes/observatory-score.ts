@@ -110,11 +110,11 @@ export const MODIFIERS: Record<string, number> = {
   'x-frame-options-allow-from-origin': 0,
   'x-frame-options-not-implemented': -20,
   'x-frame-options-header-invalid': -20,
-  'cross-origin-resource-policy-implemented-with-same-origin': 10,
-  'cross-origin-resource-policy-implemented-with-same-site': 10,
-  'cross-origin-resource-policy-implemented-with-cross-origin': 0,
-  'cross-origin-resource-policy-not-implemented': 0,
-  'cross-origin-resource-policy-header-invalid': -5,
+  'corp-implemented-with-same-origin': 10,
+  'corp-implemented-with-same-site': 10,
+  'corp-implemented-with-cross-origin': 0,
+  'corp-not-implemented': 0,
+  'corp-header-invalid': -5,
   'html-not-parseable': -20,
 }
 
@@ -560,11 +560,11 @@ export function analyseXfo(headers: HeaderMap, csp: CspAnalysis): {result: strin
 
 export function analyseCorp(headers: HeaderMap): {result: string; pass: boolean; value?: string} {
   const v = first(headers, 'cross-origin-resource-policy')?.slice(0, 256).trim().toLowerCase()
-  if (!v) return {result: 'cross-origin-resource-policy-not-implemented', pass: true}
-  const result = v === 'same-site' ? 'cross-origin-resource-policy-implemented-with-same-site'
-    : v === 'same-origin' ? 'cross-origin-resource-policy-implemented-with-same-origin'
-      : v === 'cross-origin' ? 'cross-origin-resource-policy-implemented-with-cross-origin' : 'cross-origin-resource-policy-header-invalid'
-  return {result, pass: result !== 'cross-origin-resource-policy-header-invalid', value: v}
+  if (!v) return {result: 'corp-not-implemented', pass: true}
+  const result = v === 'same-site' ? 'corp-implemented-with-same-site'
+    : v === 'same-origin' ? 'corp-implemented-with-same-origin'
+      : v === 'cross-origin' ? 'corp-implemented-with-cross-origin' : 'corp-header-invalid'
+  return {result, pass: result !== 'corp-header-invalid', value: v}
 }
 
 export function analyseCors(cors: ObservatoryInput['cors']): {result: string; pass: boolean; value?: string; credentials: boolean} {

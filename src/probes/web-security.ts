@@ -282,8 +282,8 @@ function judgeHeaders(final: PostureResponse, obs: ReturnType<typeof observatory
   if (!coop) found.add('web.coop.missing', 'no Cross-Origin-Opener-Policy')
   else if (!COOP_VALUES.has(coop.split(';')[0].trim())) found.add('web.coop.invalid', `Cross-Origin-Opener-Policy "${coop.slice(0, 60)}" is not a known value`)
   const corp = t('cross-origin-resource-policy')
-  if (corp === 'cross-origin-resource-policy-not-implemented') found.add('web.corp.missing', 'no Cross-Origin-Resource-Policy')
-  else if (corp === 'cross-origin-resource-policy-header-invalid') found.add('web.corp.invalid', `Cross-Origin-Resource-Policy "${header(final, 'cross-origin-resource-policy')?.slice(0, 60)}" is invalid`)
+  if (corp === 'corp-not-implemented') found.add('web.corp.missing', 'no Cross-Origin-Resource-Policy')
+  else if (corp === 'corp-header-invalid') found.add('web.corp.invalid', `Cross-Origin-Resource-Policy "${header(final, 'cross-origin-resource-policy')?.slice(0, 60)}" is invalid`)
   // Version leaks.
   for (const name of LEAKY_HEADERS) {
     for (const v of h.get(name) ?? []) {
