@@ -7,7 +7,8 @@ import {WalkStop} from './responder.js'
 
 /**
  * Answers for one run of a step. In a file, a step's entry is one of these, or a list of them for steps that
- * run more than once (loops): the first for the first run, and so on. A scalar answers the step's variable.
+ * run more than once (loops): the first for the first run, and so on (a run past the end of the list has no
+ * answer). A scalar answers the step's variable.
  */
 export interface StepAnswer {
   /** Checklist: all (default), none, or one true/false per item. */
@@ -54,7 +55,11 @@ export function readAnswers(file: string): Answers {
     throw new UserError(`Cannot read answers file ${file}: ${(error as Error).message}`, {code: 'E_ANSWERS', exit: 2})
   }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`Answers file ${file} must be a mapping of step ids to answers.`, {code: 'E_ANSWERS', exit: 2})
-  const d = doc as Record<string, unknown>
+  return answersFrom(doc as Record<string, unknown>)
+}
+
+/** Answers from a parsed document (the file's shape). */
+export function answersFrom(d: Record<string, unknown>): Answers {
   const rawSteps = (d.steps && typeof d.steps === 'object' ? d.steps : Object.fromEntries(Object.entries(d).filter(([k]) => k !== 'vars'))) as Record<string, unknown>
   const steps: Answers['steps'] = {}
   for (const [k, v] of Object.entries(rawSteps)) steps[k] = Array.isArray(v) && v.every((x) => x !== null && typeof x === 'object') && v.length > 0 ? v.map(normalise) : normalise(v)
@@ -78,7 +83,7 @@ export class AnswersResponder implements Responder {
     }
     const e = this.answers.steps[p.step] ?? this.answers.steps[p.localStep]
     if (e === undefined) return undefined
-    if (Array.isArray(e)) return e[p.occurrence - 1] ?? e.at(-1)
+    if (Array.isArray(e)) return e[p.occurrence - 1]
     return e
   }
 
@@ -93,7 +98,8 @@ export class AnswersResponder implements Responder {
     if (t === undefined) this.missing(p, `checklist item ${p.item + 1} ("${p.text}")`)
     if (t === 'all') return true
     if (t === 'none') return false
-    return Boolean(t[p.item] ?? true)
+    if (t[p.item] === undefined) this.missing(p, `checklist item ${p.item + 1} ("${p.text}")`)
+    return Boolean(t[p.item])
   }
 
   private value(p: PromptContext & {variable?: string}): unknown {

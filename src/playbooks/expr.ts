@@ -193,6 +193,11 @@ export function variablesOf(e: Expr): string[] {
 
 export type Vars = Readonly<Record<string, Value | undefined>>
 
+/** Own variables only: `constructor` or `__proto__` are never reached through the prototype. */
+function lookup(vars: Vars, name: string): Value | undefined {
+  return Object.hasOwn(vars, name) ? vars[name] : undefined
+}
+
 function truthy(v: Value | undefined): boolean {
   if (typeof v === 'boolean') return v
   if (typeof v === 'number') return v !== 0
@@ -203,7 +208,7 @@ function truthy(v: Value | undefined): boolean {
 function value(e: Expr, vars: Vars): Value | undefined {
   switch (e.kind) {
     case 'lit': return e.value
-    case 'var': return vars[e.name]
+    case 'var': return lookup(vars, e.name)
     default: return evaluate(e, vars)
   }
 }
@@ -237,7 +242,7 @@ function order(a: Value | undefined, b: Value | undefined): number | undefined {
 export function evaluate(e: Expr, vars: Vars): boolean {
   switch (e.kind) {
     case 'lit': return truthy(e.value)
-    case 'var': return truthy(vars[e.name])
+    case 'var': return truthy(lookup(vars, e.name))
     case 'not': return !evaluate(e.arg, vars)
     case 'and': return evaluate(e.left, vars) && evaluate(e.right, vars)
     case 'or': return evaluate(e.left, vars) || evaluate(e.right, vars)
