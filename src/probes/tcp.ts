@@ -21,14 +21,15 @@ export const tcpProbe: Probe = {
     banner_bytes: {type: 'integer', minimum: 1, maximum: 65536, description: 'bytes of banner to read at most (default 1024)'},
   },
   validate(o) {
+    const problems: {path: string[]; message: string}[] = []
     if (typeof o.banner === 'string') {
       try {
         new RegExp(o.banner)
       } catch (error) {
-        return [{path: ['banner'], message: `not a valid regular expression: ${(error as Error).message}`}]
+        problems.push({path: ['banner'], message: `not a valid regular expression: ${(error as Error).message}`})
       }
     }
-    return []
+    return problems
   },
   async run(target, options, ctx): Promise<Observation> {
     const o = options as TcpOptions
@@ -50,15 +51,21 @@ export const tcpProbe: Probe = {
       const connectStarted = performance.now()
       await new Promise<void>((resolve, reject) => {
         const onAbort = () => reject(ctx.signal.reason ?? new Error('aborted'))
+        const onError = (error: Error) => {
+          ctx.signal.removeEventListener('abort', onAbort)
+          reject(error)
+        }
         ctx.signal.addEventListener('abort', onAbort, {once: true})
-        socket.once('error', reject)
+        socket.once('error', onError)
         socket.connect({host: addr.address, port: hp.port}, () => {
           ctx.signal.removeEventListener('abort', onAbort)
+          socket.off('error', onError)
           resolve()
         })
       })
       timings.connectMs = performance.now() - connectStarted
       if (!o.banner) {
+        if (o.send) await new Promise<void>((resolve) => socket.write(o.send as string, () => resolve()))
         return {status: 'ok', summary: `connected to ${target} in ${Math.round(timings.connectMs)} ms`,
           timings: {...timings, totalMs: performance.now() - started}, findings: [], metrics: {connectMs: timings.connectMs}}
       }
@@ -67,14 +74,23 @@ export const tcpProbe: Probe = {
       const re = new RegExp(o.banner)
       const banner = await new Promise<string>((resolve, reject) => {
         let buf = ''
+        const done = (value: string) => {
+          ctx.signal.removeEventListener('abort', onAbort)
+          resolve(value)
+        }
         const onAbort = () => resolve(buf)
         ctx.signal.addEventListener('abort', onAbort, {once: true})
         socket.on('data', (chunk: Buffer) => {
           buf += chunk.toString('latin1')
-          if (re.test(buf) || buf.length >= max) resolve(buf.slice(0, max))
+          if (re.test(buf) || buf.length >= max) done(buf.slice(0, max))
         })
-        socket.once('end', () => resolve(buf))
-        socket.once('error', reject)
+        socket.once('end', () => done(buf))
+        socket.once('error', (error) => {
+          ctx.signal.removeEventListener('abort', onAbort)
+          // A reset after some bytes still lets the banner be judged.
+          if (buf.length > 0) resolve(buf)
+          else reject(error)
+        })
       })
       const line = banner.split(/\r?\n/)[0].slice(0, 120)
       const total = performance.now() - started

@@ -68,3 +68,10 @@ describe('tcp probe', () => {
     }
   })
 })
+
+describe('tcp option validation', () => {
+  it('rejects a bad banner pattern', () => {
+    expect(tcpProbe.validate?.({target: 'x.test:25', banner: '('})?.map((p) => p.path)).toEqual([['banner']])
+    expect(tcpProbe.validate?.({target: 'x.test:25', banner: '^220', send: 'EHLO x\r\n'})).toEqual([])
+  })
+})
