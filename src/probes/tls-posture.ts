@@ -331,24 +331,6 @@ export async function tlsPosture(host: string, port: number, ctx: Pick<ProbeCont
     return handshake(address, port, servername, ctx.net, boundedSignal(ctx.signal, perHandshake), spec)
   }
 
-  // The main handshake: best protocol, default suites, OCSP requested; its chain is judged.
-  const main = await shake({requestOCSP: true, keep: true, minVersion: 'TLSv1'})
-  if (main.kind !== 'accepted') {
-    return {findings: found.list, metrics: {}, details: {...details, errors: [main.reason]}, unavailable: `TLS handshake with ${host}:${port} failed: ${main.reason}`}
-  }
-  try {
-    const now = ctx.clock.now()
-    details.chain = peerChain(main.socket).map((der, i) => certFacts(der, i, now))
-    const eph = main.socket.getEphemeralKeyInfo() as {type?: string; name?: string; size?: number} | null
-    details.negotiated = {protocol: main.protocol, cipher: main.cipher, ...(eph && Object.keys(eph).length > 0 ? {ephemeralKey: eph} : {})}
-    details.ocspStapled = Boolean(main.ocsp)
-    if (eph?.type === 'DH' && eph.size !== undefined && eph.size < 2048) found.add('tls.kex.weak_dh', `ephemeral Diffie-Hellman group of ${eph.size} bits (minimum 2048)`)
-  } finally {
-    main.socket.destroy()
-  }
-  judgeChain(details.chain, opts, found)
-  if (!details.ocspStapled) found.add('tls.ocsp.no_staple', 'no OCSP response was stapled')
-
   const tasks: (() => Promise<void>)[] = []
   if (opts.protocols !== false) {
     for (const p of PROTOCOLS) {
@@ -369,7 +351,28 @@ export async function tlsPosture(host: string, port: number, ctx: Pick<ProbeCont
       })
     }
   }
-  await pool(tasks, 6)
+  // The sweep runs beside the main handshake, whose presented chain is judged.
+  const sweep = pool(tasks, 6)
+  // The main handshake: best protocol, default suites, OCSP requested; its chain is judged.
+  const main = await shake({requestOCSP: true, keep: true, minVersion: 'TLSv1'})
+  if (main.kind !== 'accepted') {
+    await sweep
+    return {findings: found.list, metrics: {}, details: {...details, errors: [main.reason]}, unavailable: `TLS handshake with ${host}:${port} failed: ${main.reason}`}
+  }
+  try {
+    const now = ctx.clock.now()
+    details.chain = peerChain(main.socket).map((der, i) => certFacts(der, i, now))
+    const eph = main.socket.getEphemeralKeyInfo() as {type?: string; name?: string; size?: number} | null
+    details.negotiated = {protocol: main.protocol, cipher: main.cipher, ...(eph && Object.keys(eph).length > 0 ? {ephemeralKey: eph} : {})}
+    details.ocspStapled = Boolean(main.ocsp)
+    if (eph?.type === 'DH' && eph.size !== undefined && eph.size < 2048) found.add('tls.kex.weak_dh', `ephemeral Diffie-Hellman group of ${eph.size} bits (minimum 2048)`)
+  } finally {
+    main.socket.destroy()
+  }
+  judgeChain(details.chain, opts, found)
+  if (!details.ocspStapled) found.add('tls.ocsp.no_staple', 'no OCSP response was stapled')
+
+  await sweep
 
   if (opts.protocols !== false) {
     details.protocols.SSLv3 = 'not tested'
