@@ -1,7 +1,7 @@
 import net from 'node:net'
 import {rootCertificates, type TLSSocket} from 'node:tls'
 
-import {Agent, buildConnector} from 'undici'
+import {buildConnector, Client} from 'undici'
 
 import {resolveAddress} from './net.js'
 import type {NetOptions} from './types.js'
@@ -35,12 +35,12 @@ export interface TimedAgentOptions {
 }
 
 /**
- * An undici Agent whose connections resolve addresses through the check's settings (a `resolve:`
+ * An undici connector whose connections resolve addresses through the check's settings (a `resolve:`
  * override first, then the configured resolver or the system's) and time each phase: DNS, TCP connect
  * and TLS handshake. SNI and the certificate name check use the URL's host name even when an override
  * sends the connection elsewhere; the Host header is undici's, from the URL.
  */
-export function timedAgent(opts: TimedAgentOptions): Agent {
+export function timedConnector(opts: TimedAgentOptions): buildConnector.connector {
   const base = buildConnector({
     ...(opts.ca ? {ca: [...rootCertificates, opts.ca]} : {}),
     // The check's AbortSignal bounds every wait; this only stops undici's own 10 s default.
@@ -78,5 +78,32 @@ export function timedAgent(opts: TimedAgentOptions): Agent {
       })
     }, (error: unknown) => callback(error as Error, null))
   }
-  return new Agent({connect, headersTimeout: 0, bodyTimeout: 0, connections: 4})
+  return connect
+}
+
+/**
+ * One undici Client per origin, all on a timed connector: what one check needs (a plain Client per origin
+ * costs less than an Agent for the one or two requests a check makes). `destroy()` closes them all.
+ */
+export class TimedClients {
+  private readonly clients = new Map<string, Client>()
+  private readonly connect: buildConnector.connector
+  constructor(opts: TimedAgentOptions) {
+    this.connect = timedConnector(opts)
+  }
+
+  for(origin: string): Client {
+    let c = this.clients.get(origin)
+    if (!c) {
+      // The check's AbortSignal bounds every wait, so undici's own timers are off.
+      c = new Client(origin, {connect: this.connect, headersTimeout: 0, bodyTimeout: 0})
+      this.clients.set(origin, c)
+    }
+    return c
+  }
+
+  destroy(): void {
+    for (const c of this.clients.values()) c.destroy().catch(() => {})
+    this.clients.clear()
+  }
 }

@@ -3,7 +3,7 @@ import type {Dispatcher} from 'undici'
 import type {Observation, Status, Timings} from '../types.js'
 import {DURATION_PATTERN, durationMs} from '../util/duration.js'
 import {applyOperator, describeStatusSpec, evalJsonPath, type Operator, OPERATORS, parseJsonPath, parseStatusSpec, show, statusMatches, UNARY_OPERATORS} from './http-assert.js'
-import {type ConnectionFacts, type ConnectPhase, timedAgent} from './http-connector.js'
+import {type ConnectionFacts, type ConnectPhase, TimedClients} from './http-connector.js'
 import {describeNetError} from './net.js'
 import type {JsonSchema, OptionProblem, Probe} from './types.js'
 
@@ -216,7 +216,7 @@ export const httpProbe: Probe = {
     }
 
     const usesOverrides = ctx.net.resolve.length > 0 || ctx.net.ca !== undefined || ctx.net.resolver !== undefined
-    const own = ctx.dispatcher && !usesOverrides ? undefined : timedAgent({
+    const own = ctx.dispatcher && !usesOverrides ? undefined : new TimedClients({
       net: ctx.net, signal: ctx.signal, ca: ctx.net.ca,
       onPhase: (p) => (phase = p),
       onConnection: (c) => {
@@ -224,7 +224,6 @@ export const httpProbe: Probe = {
         phase = 'headers'
       },
     })
-    const dispatcher: Dispatcher = own ?? (ctx.dispatcher as Dispatcher)
     const follow = o.follow_redirects !== false
     const maxRedirects = o.max_redirects ?? DEFAULT_MAX_REDIRECTS
     const maxBody = o.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES
@@ -240,6 +239,7 @@ export const httpProbe: Probe = {
         visited.add(`${method} ${url.href}`)
         const hopStarted = performance.now()
         phase = own ? 'dns' : 'headers'
+        const dispatcher: Dispatcher = own ? own.for(url.origin) : (ctx.dispatcher as Dispatcher)
         const res = await dispatcher.request({
           origin: url.origin,
           path: url.pathname + url.search,
@@ -274,10 +274,8 @@ export const httpProbe: Probe = {
         // The final response: read the body up to the cap.
         phase = 'body'
         metrics.httpStatus = res.statusCode
-        if (redirects > 0) {
-          metrics.redirects = redirects
-          details.finalUrl = url.href
-        }
+        metrics.redirects = redirects
+        if (redirects > 0) details.finalUrl = url.href
         const chunks: Buffer[] = []
         let bytes = 0
         let oversize = false
@@ -350,7 +348,7 @@ export const httpProbe: Probe = {
     } catch (error) {
       return finish('crit', describeHttpError(error, phase, ctx.timeoutMs, ctx.signal.aborted))
     } finally {
-      if (own) own.destroy().catch(() => {})
+      own?.destroy()
     }
   },
 }

@@ -130,7 +130,7 @@ describe('tls probe against loopback TLS servers', () => {
     const plain = await probe(port)
     expect(plain.status).toBe('ok')
     expect(plain.details?.posture).toBeUndefined()
-    const deep = await probe(port, {posture: {ciphers: false}}, true, 6000)
+    const deep = await probe(port, {posture: {ciphers: false}})
     expect(deep.status).toBe('crit')
     expect(deep.findings.map((f) => f.id)).toContain('tls.protocol.tls1_1')
     expect((deep.details?.posture as {protocols: Record<string, string>}).protocols).toMatchObject({'TLSv1.1': 'accepted', 'TLSv1.2': 'accepted', 'TLSv1.3': 'accepted'})
