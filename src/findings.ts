@@ -98,6 +98,7 @@ export const FINDINGS: readonly FindingDef[] = [
   {id: 'tls.cert.lifetime', severity: 'warn', criterion: 'the leaf certificate is valid for more than 398 days', reference: 'CA/Browser Forum Baseline Requirements 6.3.2 (398 days); Apple/Chrome root programme rules'},
   {id: 'tls.ocsp.no_staple', severity: 'info', criterion: 'no OCSP response stapled in the handshake', reference: 'testssl.sh (LOW when the certificate has an OCSP URI); Internet.nl'},
   {id: 'tls.posture.incomplete', severity: 'warn', criterion: 'some posture handshakes failed for reasons other than a refusal (time-outs, resets)', reference: 'watchkeeper'},
+  {id: 'email.domain.nxdomain', severity: 'crit', criterion: 'the mail domain itself does not exist (NXDOMAIN for both MX and TXT); no other record is judged', reference: 'RFC 8020; RFC 5321 section 5.1'},
   {id: 'email.mx.missing', severity: 'crit', criterion: 'the domain has no MX records', reference: 'RFC 5321 section 5.1; Mail Check MX'},
   {id: 'email.mx.null', severity: 'info', criterion: 'the domain publishes a null MX (accepts no mail)', reference: 'RFC 7505'},
   {id: 'email.mx.unresolvable', severity: 'warn', criterion: 'an MX host has no A or AAAA record', reference: 'RFC 5321 section 5.1'},

@@ -74,6 +74,10 @@ async function runEmailSecurity(target: string, options: Record<string, unknown>
   if (core.every((a) => a.error)) {
     return unknownObservation(`DNS lookups for ${domain} failed: ${[...new Set(core.map((a) => a.error))].join('; ')}`, started, {details})
   }
+  if (mx.nxdomain && rootTxt.nxdomain) {
+    found.add('email.domain.nxdomain', `${domain} does not exist in DNS (NXDOMAIN)`)
+    return {status: 'crit', summary: `${domain} does not exist in DNS (NXDOMAIN)`, timings: {totalMs: performance.now() - started}, findings: found.list, metrics, details}
+  }
   const failed = (what: string, a: DnsAnswer<unknown>) => {
     if (a.error) found.add('dns.lookup.failed', `${what}: ${a.error}`)
     return Boolean(a.error)

@@ -8,6 +8,8 @@ export interface DnsAnswer<T> {
   records: T[]
   /** True when the name or type does not exist (counts as a void lookup in SPF). */
   void: boolean
+  /** True when the name itself does not exist (NXDOMAIN), not merely this record type. */
+  nxdomain?: boolean
   /** Set when the lookup failed: SERVFAIL, refused, time-out, malformed answer. */
   error?: string
 }
@@ -48,7 +50,7 @@ export class PostureDns {
       return {records, void: records.length === 0}
     } catch (error) {
       const e = error as {code?: string; message?: string}
-      if (e.code && VOID_CODES.has(e.code)) return {records: [], void: true}
+      if (e.code && VOID_CODES.has(e.code)) return {records: [], void: true, ...(e.code === 'ENOTFOUND' ? {nxdomain: true} : {})}
       return {records: [], void: false, error: reason(e.code, e.message ?? String(error))}
     }
   }
