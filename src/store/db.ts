@@ -71,7 +71,11 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
   return db
 }
 
-/** Applies pending numbered migrations, each in its own transaction; refuses a newer database. */
+/**
+ * Applies every migration not yet applied, in number order, each in its own transaction, and records it
+ * in schema_migrations (so one merged late with a lower number still runs). user_version holds the
+ * highest applied; a database from a newer watchkeeper is refused.
+ */
 export function migrate(db: DB, migrations: readonly Migration[], label = 'database'): number {
   const current = db.pragma('user_version', {simple: true}) as number
   const latest = migrations.reduce((m, x) => Math.max(m, x.version), 0)
@@ -81,17 +85,32 @@ export function migrate(db: DB, migrations: readonly Migration[], label = 'datab
       {hint: 'Upgrade watchkeeper, or point --db at another file.', code: 'E_DB_NEWER'},
     )
   }
-  if (current === latest) return current
+  const tracked = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined
+  const applied = new Set<number>(tracked
+    ? (db.prepare('SELECT version FROM schema_migrations').all() as {version: number}[]).map((r) => r.version)
+    : migrations.filter((m) => m.version <= current).map((m) => m.version))
+  const pending = [...migrations].filter((m) => !applied.has(m.version)).sort((a, b) => a.version - b.version)
+  if (pending.length === 0) return current
   if (db.readonly) {
-    throw new UserError(`${label} needs migrating from version ${current} to ${latest}; it was opened read-only.`, {code: 'E_DB_OLD'})
+    throw new UserError(`${label} needs migrating (${pending.map((m) => m.version).join(', ')}); it was opened read-only.`, {code: 'E_DB_OLD'})
   }
-  const pending = [...migrations].filter((m) => m.version > current).sort((a, b) => a.version - b.version)
+  if (!tracked) {
+    db.transaction(() => {
+      db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
+      const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+      for (const m of migrations) if (applied.has(m.version)) record.run(m.version, m.name, Date.now())
+    }).immediate()
+  }
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+  let version = current
   for (const m of pending) {
     db.transaction(() => {
       if (typeof m.up === 'string') db.exec(m.up)
       else m.up(db)
-      db.pragma(`user_version = ${m.version}`)
+      record.run(m.version, m.name, Date.now())
+      version = Math.max(version, m.version)
+      db.pragma(`user_version = ${version}`)
     }).immediate()
   }
-  return latest
+  return version
 }

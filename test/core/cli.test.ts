@@ -53,6 +53,11 @@ describe('watchkeeper CLI (real process)', () => {
     expect(res.stderr).toContain(`${bad}:10:9 checks[2].id: duplicate check id "a"`)
     expect(res.stderr).not.toMatch(/\n\s+at /)
 
+    const cron = catalogue('cron.yaml', 'checks:\n  - id: a\n    kind: tcp\n    target: h:1\n    schedule: "61 * * * *"\n')
+    const cronRes = await runCli(['check', 'validate', '--checks', cron])
+    expect(cronRes.code).toBe(2)
+    expect(cronRes.stderr).toContain(`${cron}:5:15 checks[0].schedule:`)
+
     const json = await runCli(['check', 'validate', '--checks', bad, '--json'])
     expect(json.code).toBe(2)
     const doc = JSON.parse(json.stdout)

@@ -75,3 +75,29 @@ describe('store', () => {
     db.close()
   })
 })
+
+describe('migrations', () => {
+  it('applies a migration with a lower number that arrived after a higher one', () => {
+    const file = path.join(dir, 'late.db')
+    const [first, ...rest] = MIGRATIONS
+    const late = rest[0]
+    openDatabase(file, {migrations: [first, ...rest.slice(1)]}).close()
+    const db = openDatabase(file)
+    const versions = (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as {version: number}[]).map((r) => r.version)
+    expect(versions).toEqual(MIGRATIONS.map((m) => m.version).sort((a, b) => a - b))
+    expect(db.pragma('user_version', {simple: true})).toBe(Math.max(...MIGRATIONS.map((m) => m.version)))
+    expect(late.version).toBeLessThan(Math.max(...rest.map((m) => m.version)))
+    db.close()
+  })
+
+  it('adopts a database migrated before versions were recorded', () => {
+    const file = path.join(dir, 'legacy.db')
+    const raw = new Database(file)
+    raw.exec(MIGRATIONS[0].up as string)
+    raw.pragma('user_version = 1')
+    raw.close()
+    const db = openDatabase(file)
+    expect((db.prepare('SELECT count(*) AS n FROM schema_migrations').get() as {n: number}).n).toBe(MIGRATIONS.length)
+    db.close()
+  })
+})

@@ -13,8 +13,7 @@ export interface Migration {
 }
 
 /**
- * Every migration, one file each. Numbers are fixed once released:
- * 1 results (checks wing), 2 incidents (incidents wing), 3 monitor state/rollups/notifications (watch wing),
- * 4 posture (security wing). New ones take the next free number.
+ * Every migration, one file each. Numbers are fixed once released: 1 results, 2 incidents, 3 rollups and
+ * retention, 4 posture, 5 monitor state and notifications. New ones take the next free number.
  */
 export const MIGRATIONS: readonly Migration[] = [resultsMigration, incidentsMigration, rollupsMigration, postureMigration, monitorMigration]
