@@ -228,6 +228,7 @@ export function interpolate(arg: string, vars: Record<string, Value>): string {
 /** Runs (or resumes) a walk until it ends or the responder stops. */
 export async function runWalk(deps: EngineDeps): Promise<WalkResult> {
   let conflicts = 0
+  const initial = deps.events().length
   for (;;) {
     const events = deps.events()
     const state = reduceWalk(deps.playbook, events)
@@ -240,6 +241,11 @@ export async function runWalk(deps: EngineDeps): Promise<WalkResult> {
         continue
       }
       if (error instanceof WalkStop) {
+        // Once the preferred step is done, moves that need nobody (an end, a join, a decision) still happen.
+        if (error.reason === 'other-step' && deps.prefer && deps.events().length > initial) {
+          deps = {...deps, prefer: undefined}
+          continue
+        }
         const now = reduceWalk(deps.playbook, deps.events())
         return {status: 'stopped', at: actionableFlows(now).map((f) => qualified(f, f.at as string)), reason: error.message, conflicts}
       }
