@@ -55,7 +55,10 @@ export function timedConnector(opts: TimedAgentOptions): buildConnector.connecto
       const connectStarted = performance.now()
       opts.onPhase?.('connect')
       const servername = net.isIP(host) ? undefined : host
+      // undici does not abort a request whose connection is still being made: stop the socket here.
+      const onAbort = () => socket.destroy(opts.signal.reason instanceof Error ? opts.signal.reason : new Error('aborted'))
       const socket = base({...options, hostname: addr.address, port: String(port), servername}, (error, sock) => {
+        opts.signal.removeEventListener('abort', onAbort)
         if (error) {
           callback(error, null)
           return
@@ -72,6 +75,8 @@ export function timedConnector(opts: TimedAgentOptions): buildConnector.connecto
         opts.onConnection?.(facts)
         callback(null, sock)
       }) as unknown as net.Socket // undici's connector returns the socket, though its type says void
+      if (opts.signal.aborted) onAbort()
+      else opts.signal.addEventListener('abort', onAbort, {once: true})
       socket.once('connect', () => {
         facts.connectMs = performance.now() - connectStarted
         if (options.protocol === 'https:') opts.onPhase?.('tls')

@@ -138,6 +138,30 @@ const TLS_REASONS: Record<string, string> = {
   CERT_REVOKED: 'certificate revoked',
 }
 
+/** Rejects when the signal aborts even if the promise never settles (a shared pool still connecting). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  // A response that still arrives is dropped, so a shared pool gets its connection back.
+  const abandon = () => p.then((r) => (r as {body?: {destroy?: () => void}}).body?.destroy?.(), () => {})
+  if (signal.aborted) {
+    abandon()
+    return Promise.reject(signal.reason)
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      abandon()
+      reject(signal.reason)
+    }
+    signal.addEventListener('abort', onAbort, {once: true})
+    p.then((v) => {
+      signal.removeEventListener('abort', onAbort)
+      resolve(v)
+    }, (error: unknown) => {
+      signal.removeEventListener('abort', onAbort)
+      reject(error)
+    })
+  })
+}
+
 /** One line for a request failure, naming TLS and HTTP parser problems plainly. */
 export function describeHttpError(error: unknown, phase: Phase, timeoutMs: number, aborted: boolean): string {
   if (aborted) return `timed out after ${timeoutMs} ms ${PHASE_WORDS[phase]}`
@@ -240,14 +264,14 @@ export const httpProbe: Probe = {
         const hopStarted = performance.now()
         phase = own ? 'dns' : 'headers'
         const dispatcher: Dispatcher = own ? own.for(url.origin) : (ctx.dispatcher as Dispatcher)
-        const res = await dispatcher.request({
+        const res = await untilAborted(dispatcher.request({
           origin: url.origin,
           path: url.pathname + url.search,
           method: method as Dispatcher.HttpMethod,
           headers,
           body: reqBody,
           signal: ctx.signal,
-        })
+        }), ctx.signal)
         phase = 'headers'
         timings.ttfbMs = performance.now() - hopStarted
         const location = res.headers.location

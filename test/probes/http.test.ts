@@ -338,6 +338,32 @@ describe('http probe over HTTPS with test certificates', () => {
     expect(obs.summary).toMatch(/^TLS: certificate (issuer )?not trusted/)
   })
 
+  it('follows an http:// to https:// redirect with overrides for both ports', async () => {
+    const s = await start({hosts: ['www.nhs.uk']})
+    const plain = await startHttp((req, res) => res.writeHead(301, {location: `https://www.nhs.uk:${s.port}/`}).end())
+    try {
+      const obs = await run(`http://www.nhs.uk:${plain.port}/`, {expect: {contains: `host=www.nhs.uk:${s.port}`}}, probeContext({net: {ca, resolve: [
+        {host: 'www.nhs.uk', port: plain.port, address: '127.0.0.1'}, {host: 'www.nhs.uk', port: s.port, address: '127.0.0.1'}]}}))
+      expect(obs.summary).toMatch(/^HTTP 200 in \d+ ms after 1 redirect$/)
+      expect(obs.details?.finalUrl).toBe(`https://www.nhs.uk:${s.port}/`)
+      expect(obs.metrics.certDaysLeft).toBeGreaterThan(80)
+      expect(obs.timings.tlsMs).toBeGreaterThan(0)
+    } finally {
+      await plain.close()
+    }
+  })
+
+  it('names the TLS handshake as the phase that timed out', async () => {
+    const silent = await startTcp(() => {})
+    try {
+      const obs = await run(`https://www.nhs.uk:${silent.port}/`, {}, probeContext({timeoutMs: 300, net: {ca, resolve: [{host: 'www.nhs.uk', port: silent.port, address: '127.0.0.1'}]}}))
+      expect(obs.status).toBe('crit')
+      expect(obs.summary).toBe('timed out after 300 ms in the TLS handshake')
+    } finally {
+      await silent.close()
+    }
+  })
+
   it('drops credential headers when a redirect leaves the origin', async () => {
     const target = await startHttp((req, res) => res.end(`apikey=${req.headers.apikey ?? 'none'} x=${req.headers['x-kept'] ?? 'none'}`))
     const first = await startHttp((req, res) => res.writeHead(302, {location: `${target.url}/next`}).end())
