@@ -262,7 +262,8 @@ export const httpProbe: Probe = {
       for (;;) {
         visited.add(`${method} ${url.href}`)
         const hopStarted = performance.now()
-        phase = own ? 'dns' : 'headers'
+        // A new connection moves this through dns, connect and tls (the connector reports them).
+        phase = 'headers'
         const dispatcher: Dispatcher = own ? own.for(url.origin) : (ctx.dispatcher as Dispatcher)
         const res = await untilAborted(dispatcher.request({
           origin: url.origin,
