@@ -446,29 +446,45 @@ export type RollupLevel = 'hourly' | 'daily'
 export function addRollups(db: DB, level: RollupLevel, from: number, to: number, into: Map<number, Aggregate>): number {
   if (to <= from) return 0
   const [table, col] = level === 'hourly' ? ['rollup_hourly', 'hour_start'] : ['rollup_daily', 'day_start']
-  const stmt = db.prepare(`SELECT check_ref, ok, warn, crit, unknown, sum_ms, max_ms, hist FROM ${table} WHERE ${col} >= ? AND ${col} < ?`)
+  // Summed per check inside SQLite. Encoded histograms are self-delimiting (bucket, count) pairs, so
+  // their concatenation decodes to the sum. "+check_ref" keeps the planner on the primary-key range.
+  const stmt = db.prepare(`SELECT check_ref, count(*), sum(ok), sum(warn), sum(crit), sum(unknown), sum(sum_ms), max(max_ms),
+      CAST(group_concat(hist, x'') AS BLOB)
+    FROM ${table} WHERE ${col} >= ? AND ${col} < ? GROUP BY +check_ref`).raw(true)
   let n = 0
-  for (const row of stmt.iterate(from, to) as IterableIterator<RollupRow & {check_ref: number}>) {
-    let a = into.get(row.check_ref)
-    if (!a) into.set(row.check_ref, (a = emptyAggregate()))
-    addRow(a, row)
-    n++
+  for (const [ref, rows, ok, warn, crit, unknown, sumMs, maxMs, hist] of stmt.all(from, to) as [number, number, number, number, number, number, number, number, Buffer | null][]) {
+    let a = into.get(ref)
+    if (!a) into.set(ref, (a = emptyAggregate()))
+    addRow(a, {ok, warn, crit, unknown, sum_ms: sumMs, max_ms: maxMs, hist: hist ?? Buffer.alloc(0)})
+    n += rows
   }
   return n
 }
 
 const STATUS_OF_CODE: Status[] = ['ok', 'warn', 'crit', 'unknown']
 
-/** Raw results with ts in [from, to), added per check into `into`. */
+/** bucketOf() in SQL, for raw results (integer ms). */
+const SQL_BUCKET = `CASE WHEN duration_ms < ${HIST_MIN_MS} THEN 0
+  ELSE min(${HIST_BUCKETS - 1}, CAST(log2(duration_ms / ${HIST_MIN_MS}) * ${HIST_PER_DOUBLING} AS INTEGER) + 1) END`
+
+/** Raw results with ts in [from, to), added per check into `into`; grouped by status and bucket in SQLite. */
 export function addRaw(db: DB, from: number, to: number, into: Map<number, Aggregate>): number {
   if (to <= from) return 0
-  const stmt = db.prepare('SELECT check_ref, status, duration_ms FROM results WHERE ts >= ? AND ts < ?').raw(true)
+  const stmt = db.prepare(`SELECT check_ref, status, CASE WHEN status <= 1 THEN ${SQL_BUCKET} ELSE -1 END AS bucket,
+      count(*), sum(max(duration_ms, 0)), max(duration_ms)
+    FROM results WHERE ts >= ? AND ts < ? GROUP BY check_ref, status, bucket`).raw(true)
   let n = 0
-  for (const [ref, status, ms] of stmt.iterate(from, to) as IterableIterator<[number, number, number]>) {
+  for (const [ref, code, bucket, count, sumMs, maxMs] of stmt.all(from, to) as [number, number, number, number, number, number][]) {
     let a = into.get(ref)
     if (!a) into.set(ref, (a = emptyAggregate()))
-    addResult(a, STATUS_OF_CODE[status] ?? 'unknown', ms)
-    n++
+    const status = STATUS_OF_CODE[code] ?? 'unknown'
+    a[status] += count
+    if (status === 'ok' || status === 'warn') {
+      a.sumMs += sumMs
+      if (maxMs > a.maxMs) a.maxMs = maxMs
+      a.hist[bucket] += count
+    }
+    n += count
   }
   return n
 }

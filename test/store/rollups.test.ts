@@ -4,7 +4,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {openDatabase} from '../../src/store/db.js'
 import {resultsMigration} from '../../src/store/migrations/001-results.js'
 import {
-  addRollups, type Aggregate, bucketBounds, bucketOf, emptyHistogram, encodeHistogram, HIST_BUCKETS, HIST_RELATIVE_ERROR, mergeEncoded, mergeEncodedPair,
+  addRaw, addRollups, type Aggregate, bucketBounds, bucketOf, emptyHistogram, encodeHistogram, HIST_BUCKETS, HIST_RELATIVE_ERROR, mergeEncoded, mergeEncodedPair,
   outagesOverlapping, percentile, zonedDayStart,
 } from '../../src/store/rollups.js'
 import type {Status} from '../../src/types.js'
@@ -139,6 +139,22 @@ describe('rollups maintained by insertResults', () => {
     expect(addRollups(d, 'daily', 0, Date.UTC(2030, 0), allDays)).toBe(3)
     const total = one(allDays)
     expect(total.ok + total.warn + total.crit + total.unknown).toBe(n)
+  })
+
+  it('sums raw results in SQL exactly as the rollups hold them (same buckets, counts, sum and max)', () => {
+    const {db: d} = db()
+    // Integer durations across the whole histogram range, as raw results store them.
+    const spread = Array.from({length: 3000}, (_, i) => result('api', start + i * 4000, statusAt(i), i % 3 === 0 ? i * 47 : i % 200))
+    store(d, {api: undefined}, spread)
+    const from = Math.ceil(start / HOUR) * HOUR
+    const raw = new Map<number, Aggregate>()
+    const rolled = new Map<number, Aggregate>()
+    expect(addRaw(d, from, from + HOUR, raw)).toBe(900)
+    addRollups(d, 'hourly', from, from + HOUR, rolled)
+    const x = one(raw)
+    const y = one(rolled)
+    expect({...x, hist: [...x.hist]}).toEqual({...y, hist: [...y.hist]})
+    expect(x.hist.filter((n) => n > 0).length).toBeGreaterThan(40)
   })
 
   it('gives the same rollups whatever the batch size', () => {
