@@ -16,6 +16,14 @@ export interface TimelineEvent {
   hash: string
 }
 
+/** An event to append: the chain fields are filled in when it is written. */
+export interface NewEvent {
+  type: string
+  data: Record<string, unknown>
+  /** When it happened, if not now (back-dated scribe entries, clock crossings). */
+  occurredAt?: number
+}
+
 /**
  * Canonical JSON: object keys sorted, no whitespace, `undefined` members dropped. The same value always
  * gives the same text, whatever order its keys were written in.

@@ -1,5 +1,5 @@
-import type {TimelineEvent} from './chain.js'
-import {addBusinessDays, parseIsoDuration} from './time.js'
+import type {NewEvent, TimelineEvent} from './chain.js'
+import {addBusinessDays} from './time.js'
 
 /** A regulatory (or internal) deadline: declared by a playbook, or one of the built-in ones. */
 export interface ClockDef {
@@ -108,7 +108,10 @@ export function dueClockCrossings(clocks: Iterable<ClockState>, now: number): {t
   return out.sort((a, b) => a.at - b.at)
 }
 
-/** Parses a clock declaration's duration text (ISO 8601). */
-export function clockDurationMs(text: string): number | undefined {
-  return parseIsoDuration(text)
+/** clock_started event data for a definition. */
+export function clockStartEvent(def: ClockDef, startedAt: number, source: string): NewEvent {
+  const dueAt = dueAtOf(def, startedAt)
+  return {type: 'clock_started', occurredAt: startedAt, data: {name: def.name, to: def.to, basis: def.basis, durationMs: def.durationMs,
+    businessDays: def.businessDays, dueAt, warnBeforeMs: warnPoints(def, startedAt, dueAt), source}}
 }
+

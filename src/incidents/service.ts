@@ -5,8 +5,8 @@ import {activeIncidentIds, eventsOf, getIncident, immediate, incidentCheckIds, i
   linkChecks, listIncidentRows, type IncidentRow, updateIncident} from '../store/incidents.js'
 import {knownCheckIds, recentResults} from '../store/results.js'
 import {didYouMean} from '../util/suggest.js'
-import {canonicalJson, type ChainReport, eventHash, GENESIS_HASH, sha256Hex, type TimelineEvent, verifyChain} from './chain.js'
-import {BUILTIN_CLOCKS, type ClockDef, clocksFromEvents, type ClockState, dueAtOf, dueClockCrossings, warnPoints} from './clocks.js'
+import {canonicalJson, type ChainReport, eventHash, GENESIS_HASH, type NewEvent, sha256Hex, type TimelineEvent, verifyChain} from './chain.js'
+import {BUILTIN_CLOCKS, type ClockDef, clocksFromEvents, clockStartEvent, type ClockState, dueClockCrossings} from './clocks.js'
 import {assertTransition, DEFAULT_SEVERITIES, normaliseSeverity, OPEN_STATES} from './lifecycle.js'
 import {parseIsoDuration} from './time.js'
 
@@ -17,12 +17,8 @@ export interface Actor {
   now: number
 }
 
-export interface NewEvent {
-  type: string
-  data: Record<string, unknown>
-  /** When it happened, if not now (back-dated scribe entries, clock crossings). */
-  occurredAt?: number
-}
+export type {NewEvent} from './chain.js'
+export {clockStartEvent} from './clocks.js'
 
 /** Appends events to an incident's chain. Call inside `immediate` so the head cannot move underneath. */
 export function appendEvents(db: DB, incidentId: number, actor: string, recordedAt: number, events: readonly NewEvent[]): TimelineEvent[] {
@@ -74,13 +70,6 @@ export function clockDefsFor(playbook: Playbook | undefined): Map<string, ClockD
   if (playbook) visit(playbook)
   for (const c of BUILTIN_CLOCKS) if (!defs.has(c.name)) defs.set(c.name, c)
   return defs
-}
-
-/** clock_started event data for a definition. */
-export function clockStartEvent(def: ClockDef, startedAt: number, source: string): NewEvent {
-  const dueAt = dueAtOf(def, startedAt)
-  return {type: 'clock_started', occurredAt: startedAt, data: {name: def.name, to: def.to, basis: def.basis, durationMs: def.durationMs,
-    businessDays: def.businessDays, dueAt, warnBeforeMs: warnPoints(def, startedAt, dueAt), source}}
 }
 
 /** Warning and deadline crossings of one incident's clocks not yet recorded, as events. Inside a transaction. */

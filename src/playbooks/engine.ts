@@ -3,10 +3,8 @@
  * events (reduceWalk); each answer becomes events appended at once, so a walk can stop at any prompt and
  * resume exactly there, parallel branches and loop iterations included.
  */
-import {sha256Hex, type TimelineEvent} from '../incidents/chain.js'
-import {type ClockDef, clocksFromEvents} from '../incidents/clocks.js'
-import type {NewEvent} from '../incidents/service.js'
-import {clockStartEvent} from '../incidents/service.js'
+import {type NewEvent, sha256Hex, type TimelineEvent} from '../incidents/chain.js'
+import {type ClockDef, clocksFromEvents, clockStartEvent} from '../incidents/clocks.js'
 import {parseIsoDuration} from '../incidents/time.js'
 import {test} from './expr.js'
 import {asList, type Playbook, type Step, type Value, type VariableDef} from './model.js'
