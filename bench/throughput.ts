@@ -47,7 +47,7 @@ function checksFor(urls: string[]): CheckDefinition[] {
     const target = urls[i % urls.length]
     const id = `bench-${i}`
     return {id, name: id, kind: 'http', target, tags: [], enabled: true, timeoutMs: 10_000, retries: 0, net: {resolve: []},
-      spec: {id, kind: 'http', target, json: [{path: '$.status', op: '==', value: 'pass'}]}, secrets: [], source: {file: 'bench', line: 1, col: 1}}
+      spec: {id, kind: 'http', target, expect: {json: [{path: '$.status', op: '==', value: 'pass'}]}}, secrets: [], source: {file: 'bench', line: 1, col: 1}}
   })
 }
 
