@@ -70,6 +70,22 @@ export function markdownExport(input: ExportInput): string {
   if (input.playbook) L.push('', walkEnd ? `The playbook walk reached its end at ${formatUtc(walkEnd.occurredAt)}.` : 'The playbook walk has not reached its end.')
   L.push('')
 
+  L.push('## What happened', '')
+  const notes = events.filter((e) => e.type === 'note').sort((a, b) => a.occurredAt - b.occurredAt || a.seq - b.seq)
+  if (notes.length === 0) L.push('No scribe notes were recorded.')
+  for (const e of notes) L.push(`- ${formatUtc(e.occurredAt)} — ${mdText(String(e.data.text))} (${mdText(e.actor)})`)
+  L.push('')
+
+  L.push('## Resolution', '')
+  const firstState = (to: string) => events.find((e) => e.type === 'state_changed' && e.data.to === to)
+  const milestones = (['active', 'mitigated', 'resolved', 'closed'] as const).map((st) => [st, firstState(st)] as const).filter(([, e]) => e)
+  if (milestones.length === 0) L.push('The incident has not left triage.')
+  else {
+    L.push('| Milestone | Time (UTC) | Since opened |', '|---|---|---|')
+    for (const [st, e] of milestones) L.push(`| ${st} | ${formatUtc(e!.occurredAt)} | ${formatDuration(e!.occurredAt - s.openedAt)} |`)
+  }
+  L.push('')
+
   L.push('## Impact', '')
   const sev = timeInSeverity(input)
   L.push('| Measure | Value |', '|---|---|')

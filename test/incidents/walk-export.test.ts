@@ -104,7 +104,7 @@ steps:
       expect(r.code, `${f}: ${r.stderr}`).toBe(0)
     }
     const md = fs.readFileSync(files.md, 'utf8')
-    for (const h of ['## Summary', '## Impact', '## Responders', '## Timeline', '## Decisions', '## Regulatory clocks', '## Action items']) expect(md).toContain(h)
+    for (const h of ['## Summary', '## What happened', '## Resolution', '## Impact', '## Responders', '## Timeline', '## Decisions', '## Regulatory clocks', '## Action items']) expect(md).toContain(h)
     expect(md).toContain('| Time (UTC) | Europe/London | Event | Actor |')
     expect(md).toMatch(/\| ico_72h \| .* \| met \|/)
     expect(md).toContain('- [ ] Log any patient-safety impact for the incident record (not done at step clinical-continuity)')
