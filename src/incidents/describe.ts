@@ -12,6 +12,8 @@ export function describeEvent(e: TimelineEvent): string {
     case 'incident_opened': return `Incident opened: "${str(d.title)}" (${str(d.severity)}${d.service ? `, ${str(d.service)}` : ''})`
     case 'playbook_attached': return `Playbook attached: ${str(d.name)} (${str(d.id)})`
     case 'evidence_attached': return `Evidence: check ${str(d.checkId)} was ${str(d.status)}: ${str(d.summary)}`
+    case 'check_recovered': return `Check ${str(d.checkId)} recovered (${str(d.state)}): ${str(d.summary)}`
+    case 'check_failing_again': return `Check ${str(d.checkId)} is failing again (${str(d.status)}): ${str(d.summary)}`
     case 'state_changed': return `State ${str(d.from)} → ${str(d.to)}${d.reason ? ` (${str(d.reason)})` : ''}`
     case 'severity_changed': return `Severity ${str(d.from)} → ${str(d.to)}`
     case 'role_assigned': return `${str(d.role)}: ${str(d.person)}${d.previous ? ` (was ${str(d.previous)})` : ''}`
