@@ -19,7 +19,7 @@ import {runChecks} from '../src/monitor/runner.js'
 const N = Number(process.argv[2] ?? 1000)
 const C = Number(process.argv[3] ?? 16)
 const SERVERS = Number(process.argv[4] ?? 10)
-const ROUNDS = 3
+const ROUNDS = 5
 
 async function startFleet(): Promise<{urls: string[]; close: () => Promise<void>}> {
   const servers: http.Server[] = []

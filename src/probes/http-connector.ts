@@ -86,6 +86,8 @@ export function timedConnector(opts: TimedAgentOptions): buildConnector.connecto
   return connect
 }
 
+const CHECK_FINISHED = Object.assign(new Error('check finished; connection closed'), {code: 'WK_CHECK_FINISHED'})
+
 /**
  * One undici Client per origin, all on a timed connector: what one check needs (a plain Client per origin
  * costs less than an Agent for the one or two requests a check makes). `destroy()` closes them all.
@@ -107,8 +109,10 @@ export class TimedClients {
     return c
   }
 
+  /** Closes every connection at once. */
   destroy(): void {
-    for (const c of this.clients.values()) c.destroy().catch(() => {})
+    // One prepared error: undici builds a new one (with a stack trace) per destroy() otherwise.
+    for (const c of this.clients.values()) c.destroy(CHECK_FINISHED).catch(() => {})
     this.clients.clear()
   }
 }
