@@ -2,12 +2,16 @@ import {execFileSync} from 'node:child_process'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-/** End-to-end tests run bin/run.js, which loads dist/: compile src first (emitting even past type errors). */
+/**
+ * End-to-end tests run bin/run.js, which loads dist/: compile src first (emitting even past type errors,
+ * which the typecheck step of `npm test` reports), then write the command manifest from it.
+ */
 export default function setup(): void {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
   try {
     execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], {cwd: root, stdio: 'pipe'})
   } catch {
-    // Type errors are reported by the typecheck step of `npm test`; the emitted JavaScript is still usable.
+    // see above
   }
+  execFileSync(process.execPath, [path.join(root, 'scripts/manifest.mjs')], {cwd: root, stdio: 'pipe'})
 }
