@@ -7,6 +7,7 @@ import {probeFor} from '../probes/index.js'
 import type {NetOptions, ResolveRule} from '../probes/types.js'
 import {SHIPPED_CHECKS} from '../paths.js'
 import {durationMs} from '../util/duration.js'
+import {yamlFilesIn} from '../util/files.js'
 import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
 import {catalogueSchema} from './schema.js'
 
@@ -54,16 +55,8 @@ export function catalogueFiles(paths: readonly string[]): string[] {
     } catch {
       throw new UserError(`Check catalogue not found: ${p}`, {hint: 'Pass --checks with a YAML file or a folder of them.', code: 'E_NO_CATALOGUE', exit: 2})
     }
-    if (st.isDirectory()) {
-      const walk = (dir: string) => {
-        for (const name of fs.readdirSync(dir).sort()) {
-          const full = path.join(dir, name)
-          if (fs.statSync(full).isDirectory()) walk(full)
-          else if (/\.ya?ml$/i.test(name)) out.push(full)
-        }
-      }
-      walk(p)
-    } else out.push(p)
+    if (st.isDirectory()) out.push(...yamlFilesIn(p))
+    else out.push(p)
   }
   return [...new Set(out)]
 }

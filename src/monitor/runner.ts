@@ -4,6 +4,7 @@ import type {CheckDefinition} from '../catalogue/load.js'
 import {probeFor} from '../probes/index.js'
 import type {Observation} from '../types.js'
 import {type CheckResult, type Clock, systemClock} from '../types.js'
+import {sleep} from '../util/sleep.js'
 
 export interface RunnerOptions {
   /** Checks in flight at once (default 16). */
@@ -21,17 +22,6 @@ export interface RunnerOptions {
 }
 
 export const DEFAULT_CONCURRENCY = 16
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve()
-    const t = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t)
-      resolve()
-    }, {once: true})
-  })
-}
 
 /** Replaces every secret value in a result's text with ***. */
 export function redact<T>(value: T, secrets: readonly string[]): T {

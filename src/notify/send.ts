@@ -1,5 +1,7 @@
 import {request} from 'undici'
 
+import {sleep} from '../util/sleep.js'
+
 import {payloadFor} from './providers.js'
 import type {Notification, NotifierConfig} from './types.js'
 
@@ -28,17 +30,6 @@ export function scrubUrl(text: string, url: string): string {
     // not a URL: nothing more to scrub
   }
   return out
-}
-
-function wait(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve()
-    const t = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t)
-      resolve()
-    }, {once: true})
-  })
 }
 
 function retryAfterMs(header: string | string[] | undefined): number | undefined {
@@ -76,7 +67,7 @@ export async function sendNotification(notifier: NotifierConfig, n: Notification
       const reason = e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${notifier.timeoutMs} ms` : `${e.code ? e.code + ' ' : ''}${e.message}`
       last = {ok: false, attempts, error: scrubUrl(reason.split('\n')[0], notifier.url)}
     }
-    if (i < notifier.retries) await wait(delay, opts.signal)
+    if (i < notifier.retries) await sleep(delay, opts.signal)
   }
   return {...last, attempts}
 }

@@ -4,6 +4,7 @@ import path from 'node:path'
 import {DefinitionError, type Problem, UserError} from '../errors.js'
 import {BUILTIN_CLOCKS} from '../incidents/clocks.js'
 import {SHIPPED_PLAYBOOKS} from '../paths.js'
+import {yamlFilesIn} from '../util/files.js'
 import {didYouMean} from '../util/suggest.js'
 import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
 import {ExprError, parseExpr, variablesOf} from './expr.js'
@@ -29,16 +30,7 @@ export function playbookFiles(p: string): string[] {
     throw new UserError(`Playbook file or folder not found: ${p}`, {code: 'E_NO_PLAYBOOK', exit: 2})
   }
   if (!st.isDirectory()) return [p]
-  const out: string[] = []
-  const walk = (dir: string) => {
-    for (const name of fs.readdirSync(dir).sort()) {
-      const full = path.join(dir, name)
-      if (fs.statSync(full).isDirectory()) walk(full)
-      else if (/\.ya?ml$/i.test(name)) out.push(full)
-    }
-  }
-  walk(p)
-  return out
+  return yamlFilesIn(p)
 }
 
 /** The successors of a step along each kind of edge, with the key path the edge is written at. */
