@@ -49,6 +49,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return db
   }
 
+  /** --json output: plain JSON (oclif's colouriser tokenises the whole document, slow on large reports). */
+  public override logJson(json: unknown): void {
+    process.stdout.write(JSON.stringify(json, null, 2) + '\n')
+  }
+
   /** Human text on stderr (progress, warnings), so stdout stays clean for --json and pipes. */
   protected note(text: string): void {
     process.stderr.write(text + '\n')
