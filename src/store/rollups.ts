@@ -52,17 +52,19 @@ export function bucketBounds(k: number): [number, number] {
 /** Sparse encoding: (bucket index byte, LEB128 count) pairs for non-empty buckets, in index order. */
 export function encodeHistogram(h: Histogram): Buffer {
   const bytes: number[] = []
-  for (let k = 0; k < h.length; k++) {
-    let n = h[k]
-    if (n <= 0) continue
-    bytes.push(k)
-    while (n >= 128) {
-      bytes.push((n % 128) | 128)
-      n = Math.floor(n / 128)
-    }
-    bytes.push(n)
-  }
+  for (let k = 0; k < h.length; k++) if (h[k] > 0) pushBucket(bytes, k, h[k])
   return Buffer.from(bytes)
+}
+
+/** Appends one (bucket index, LEB128 count) pair. */
+function pushBucket(bytes: number[], k: number, count: number): void {
+  let n = count
+  bytes.push(k)
+  while (n >= 128) {
+    bytes.push((n % 128) | 128)
+    n = Math.floor(n / 128)
+  }
+  bytes.push(n)
 }
 
 /** Adds an encoded histogram into `into` (allocating one when absent) and returns it. */
@@ -359,15 +361,7 @@ function addToDelta(d: Delta, status: Status, durationMs: number): void {
 function encodeBuckets(buckets: Map<number, number>): Buffer {
   const keys = buckets.size === 1 ? [...buckets.keys()] : [...buckets.keys()].sort((a, b) => a - b)
   const bytes: number[] = []
-  for (const k of keys) {
-    let n = buckets.get(k)!
-    bytes.push(k)
-    while (n >= 128) {
-      bytes.push((n % 128) | 128)
-      n = Math.floor(n / 128)
-    }
-    bytes.push(n)
-  }
+  for (const k of keys) pushBucket(bytes, k, buckets.get(k)!)
   return Buffer.from(bytes)
 }
 
