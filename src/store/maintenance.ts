@@ -41,7 +41,7 @@ export interface PruneReport {
   /** Rows older than these times (epoch ms) are deleted. */
   cutoffs: Record<RetentionLevel, number>
   /** Rows deleted (or, with dryRun, that would be). */
-  deleted: {results: number; runs: number; rollupHourly: number; rollupDaily: number; outages: number}
+  deleted: {results: number; runs: number; monitorEvents: number; rollupHourly: number; rollupDaily: number; outages: number}
   batches: number
   elapsedMs: number
 }
@@ -49,6 +49,8 @@ export interface PruneReport {
 const TARGETS = [
   {key: 'results', level: 'raw', table: 'results', where: 'ts < ?'},
   {key: 'runs', level: 'raw', table: 'runs', where: 'started_at < ? AND NOT EXISTS (SELECT 1 FROM results r WHERE r.run_id = runs.id)'},
+  // The state machine's event log grows by one row a failed result during a connectivity loss.
+  {key: 'monitorEvents', level: 'raw', table: 'monitor_events', where: 'ts < ?'},
   {key: 'rollupHourly', level: 'hourly', table: 'rollup_hourly', where: 'hour_start < ?'},
   {key: 'rollupDaily', level: 'daily', table: 'rollup_daily', where: 'day_start < ?'},
   {key: 'outages', level: 'daily', table: 'outages', where: 'ended_at < ?'},
@@ -65,7 +67,7 @@ export async function pruneOnce(db: DB, now: number, policy: RetentionPolicy = D
   const batchSize = opts.batchSize ?? 5000
   const pauseMs = opts.pauseMs ?? 5
   const cutoffs: Record<RetentionLevel, number> = {raw: now - policy.raw, hourly: now - policy.hourly, daily: now - policy.daily}
-  const deleted = {results: 0, runs: 0, rollupHourly: 0, rollupDaily: 0, outages: 0}
+  const deleted = {results: 0, runs: 0, monitorEvents: 0, rollupHourly: 0, rollupDaily: 0, outages: 0}
   let batches = 0
   if (opts.dryRun) {
     for (const t of TARGETS) {

@@ -44,7 +44,11 @@ describe('db prune', () => {
     const before = {results: count(db, 'results'), hourly: count(db, 'rollup_hourly'), daily: count(db, 'rollup_daily'), outages: count(db, 'outages')}
     expect(before.results).toBe(results.length)
 
+    const event = db.prepare("INSERT INTO monitor_events (check_id, ts, kind, message) VALUES ('c', ?, 'state', 'x')")
+    event.run(rawCut - DAY)
+    event.run(rawCut + DAY)
     const dry = await pruneOnce(db, NOW, DEFAULT_RETENTION, {dryRun: true})
+    expect(dry.deleted.monitorEvents).toBe(1)
     expect(dry.deleted.results).toBe(oldRaw)
     expect(dry.deleted.runs).toBe(0) // the run still has results
     expect(dry.deleted.rollupHourly).toBe(before.hourly - 90 * 24)
@@ -58,6 +62,8 @@ describe('db prune', () => {
     expect(real.deleted.rollupHourly).toBe(dry.deleted.rollupHourly)
     expect(real.deleted.rollupDaily).toBe(0)
     expect(real.deleted.outages).toBe(0)
+    expect(real.deleted.monitorEvents).toBe(1)
+    expect((db.prepare('SELECT ts FROM monitor_events').all() as {ts: number}[]).map((r) => r.ts)).toEqual([rawCut + DAY])
     expect(real.batches).toBeGreaterThanOrEqual(Math.ceil(oldRaw / 1000))
     expect(count(db, 'results')).toBe(results.length - oldRaw)
     expect(count(db, 'rollup_daily')).toBe(before.daily)
@@ -67,7 +73,7 @@ describe('db prune', () => {
 
     // A second run finds nothing more.
     const again = await pruneOnce(db, NOW, DEFAULT_RETENTION)
-    expect(again.deleted).toEqual({results: 0, runs: 0, rollupHourly: 0, rollupDaily: 0, outages: 0})
+    expect(again.deleted).toEqual({results: 0, runs: 0, monitorEvents: 0, rollupHourly: 0, rollupDaily: 0, outages: 0})
   })
 
   it('keeps reports working past raw retention, widening pruned edges to the hour or day and saying so', async () => {

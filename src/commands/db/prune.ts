@@ -38,7 +38,7 @@ export default class DbPrune extends BaseCommand<typeof DbPrune> {
     if (!this.jsonEnabled()) {
       const d = report.deleted
       const verb = report.dryRun ? 'Would delete' : 'Deleted'
-      this.log(`${verb} ${d.results} results (before ${new Date(report.cutoffs.raw).toISOString()}), ${d.runs} runs, ` +
+      this.log(`${verb} ${d.results} results and ${d.monitorEvents} monitor events (before ${new Date(report.cutoffs.raw).toISOString()}), ${d.runs} runs, ` +
         `${d.rollupHourly} hourly rollups (before ${new Date(report.cutoffs.hourly).toISOString()}), ` +
         `${d.rollupDaily} daily rollups and ${d.outages} outages (before ${new Date(report.cutoffs.daily).toISOString()})` +
         (report.dryRun ? '.' : ` in ${report.batches} batches, ${report.elapsedMs} ms.`))
