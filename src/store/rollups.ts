@@ -56,6 +56,21 @@ export function encodeHistogram(h: Histogram): Buffer {
   return Buffer.from(bytes)
 }
 
+/** Reads the (bucket index, LEB128 count) pair at `at`; returns [index, count, offset after it]. */
+function readBucket(blob: Uint8Array, at: number): [number, number, number] {
+  let i = at
+  const k = blob[i++]
+  let n = 0
+  let scale = 1
+  for (;;) {
+    const b = blob[i++]
+    n += (b & 127) * scale
+    if (b < 128 || i >= blob.length) break
+    scale *= 128
+  }
+  return [k, n, i]
+}
+
 /** Appends one (bucket index, LEB128 count) pair. */
 function pushBucket(bytes: number[], k: number, count: number): void {
   let n = count
@@ -72,15 +87,8 @@ export function mergeEncoded(blob: Uint8Array | null | undefined, into: Histogra
   if (!blob) return into
   let i = 0
   while (i < blob.length) {
-    const k = blob[i++]
-    let n = 0
-    let scale = 1
-    for (;;) {
-      const b = blob[i++]
-      n += (b & 127) * scale
-      if (b < 128) break
-      scale *= 128
-    }
+    const [k, n, next] = readBucket(blob, i)
+    i = next
     if (k < into.length) into[k] += n
   }
   return into
@@ -265,26 +273,8 @@ export function mergeEncodedPair(a: Uint8Array, b: Uint8Array): Buffer {
   const out: number[] = []
   let i = 0
   let j = 0
-  const read = (blob: Uint8Array, at: number): [number, number, number] => {
-    const k = blob[at++]
-    let n = 0
-    let scale = 1
-    for (;;) {
-      const x = blob[at++]
-      n += (x & 127) * scale
-      if (x < 128) break
-      scale *= 128
-    }
-    return [k, n, at]
-  }
-  const write = (k: number, n: number) => {
-    out.push(k)
-    while (n >= 128) {
-      out.push((n % 128) | 128)
-      n = Math.floor(n / 128)
-    }
-    out.push(n)
-  }
+  const read = readBucket
+  const write = (k: number, n: number) => pushBucket(out, k, n)
   let x = i < a.length ? read(a, i) : undefined
   let y = j < b.length ? read(b, j) : undefined
   while (x || y) {
