@@ -1,17 +1,19 @@
-import {verifyChain} from '../incidents/chain.js'
+import {type TimelineEvent, verifyChain} from '../incidents/chain.js'
+import {commandRunOf, EXPORT_OUTPUT_CAP, exitText, neutralise, outputExcerpt} from '../incidents/command-output.js'
 import {clockPhase} from '../incidents/clocks.js'
 import {DECISION_TYPES, describeEvent} from '../incidents/describe.js'
 import {formatLondon, formatUtc} from '../incidents/time.js'
+import {quoteArg} from '../playbooks/engine.js'
 import {formatDuration} from '../util/duration.js'
 import type {ExportInput} from './input.js'
 
 /** Text safe inside a Markdown table cell: no pipes, no line breaks, no raw HTML. */
 export function mdCell(s: unknown): string {
-  return String(s ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
+  return neutralise(String(s ?? '')).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
 }
 
 function mdText(s: unknown): string {
-  return String(s ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  return neutralise(String(s ?? '')).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 
 /** Time spent in each severity while the incident was open (resolved/closed ends it). */
@@ -44,6 +46,23 @@ export function actionItems(input: ExportInput): string[] {
   return out
 }
 
+/** A fence longer than any run of backticks in the text, so the text cannot close it (CommonMark 4.5). */
+function fenceFor(text: string): string {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length))
+  return '`'.repeat(Math.max(3, longest + 1))
+}
+
+/** One command run: a transcript in a fenced block (no Markdown or HTML is read inside it), then its result. */
+function commandBlock(e: TimelineEvent): string[] {
+  const r = commandRunOf(e.data)
+  const ex = outputExcerpt(r, EXPORT_OUTPUT_CAP)
+  const body = [`$ ${neutralise(r.argv.map(quoteArg).join(' '))}`, ...ex.lines]
+  const fence = fenceFor(body.join('\n'))
+  return [`### ${formatUtc(e.occurredAt)} at step ${mdText(neutralise(String(e.data.step ?? '')))}`, '', `${fence}text`, ...body, fence, '',
+    `**${mdText(exitText(r))}**${r.durationMs === undefined ? '' : ` in ${formatDuration(r.durationMs)}`}; ${r.outputBytes} bytes of output, SHA-256 \`${mdCell(r.outputSha256)}\`.` +
+    (ex.cut ? ` Output cut: ${mdText(ex.cut)}` : '')]
+}
+
 /** A post-incident review in the PagerDuty post-mortem shape. */
 export function markdownExport(input: ExportInput): string {
   const {summary: s, events} = input
@@ -65,7 +84,10 @@ export function markdownExport(input: ExportInput): string {
   const evidence = events.filter((e) => e.type === 'evidence_attached')
   L.push(`Opened as ${mdText(s.severity)} by ${mdText(events[0]?.actor ?? 'unknown')}${s.service ? ` for ${mdText(s.service)}` : ''}; now ${mdText(s.state)}.` +
     (end ? ` Resolved after ${formatDuration(end - s.openedAt)}.` : ''))
-  for (const e of evidence) L.push('', `First evidence: ${mdText(describeEvent(e))} (${formatUtc(e.occurredAt)}).`)
+  if (evidence[0]) {
+    L.push('', `First evidence: ${mdText(describeEvent(evidence[0]))} (${formatUtc(evidence[0].occurredAt)}).` +
+      (evidence.length > 1 ? ` ${evidence.length - 1} more result${evidence.length > 2 ? 's were' : ' was'} attached as evidence, the last at ${formatUtc(evidence.at(-1)!.occurredAt)} (see the timeline).` : ''))
+  }
   const walkEnd = events.find((e) => e.type === 'walk_completed')
   if (input.playbook) L.push('', walkEnd ? `The playbook walk reached its end at ${formatUtc(walkEnd.occurredAt)}.` : 'The playbook walk has not reached its end.')
   L.push('')
@@ -133,9 +155,8 @@ export function markdownExport(input: ExportInput): string {
 
   const commands = events.filter((e) => e.type === 'command_run')
   if (commands.length > 0) {
-    L.push('## Commands run', '', '| Time (UTC) | Command | Exit | Output SHA-256 |', '|---|---|---|---|')
-    for (const e of commands) L.push(`| ${formatUtc(e.occurredAt)} | \`${mdCell((e.data.argv as string[]).join(' ')).replace(/`/g, "'")}\` | ${mdCell(e.data.exitCode)} | \`${mdCell(e.data.outputSha256)}\` |`)
-    L.push('')
+    L.push('## Commands run', '')
+    for (const e of commands) L.push(...commandBlock(e), '')
   }
 
   L.push('## Action items', '')

@@ -113,7 +113,7 @@ export class AnswersResponder implements Responder {
   }
 
   async ask(p: AskPrompt): Promise<string> {
-    const v = this.value(p)
+    const v = this.value(p) ?? (p.defaultFromCheck ? p.default : undefined)
     if (v === undefined) this.missing(p, `variable ${p.variable}`)
     const text = typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)
     const problem = p.validate(text)

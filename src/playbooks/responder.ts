@@ -29,6 +29,8 @@ export interface AskPrompt extends PromptContext {
   type: VariableType
   description?: string
   default?: string
+  /** The default came from the check the incident came from (an answers file without an answer takes it). */
+  defaultFromCheck?: boolean
   /** Returns an error message for an unacceptable answer. */
   validate(answer: string): string | undefined
 }
@@ -48,6 +50,11 @@ export interface ConfirmPrompt extends PromptContext {
   interruptedAt?: number
 }
 
+export interface CommandRanReport extends PromptContext {
+  /** The `command_run` event's data, as written to the timeline. */
+  data: Record<string, unknown>
+}
+
 /**
  * How the engine talks to a person. Implementations: prompts in a terminal, an answers file, flags of
  * `incident step`. Throw WalkStop to leave the walk at this prompt; nothing already answered is lost.
@@ -57,6 +64,8 @@ export interface Responder {
   ask(p: AskPrompt): Promise<string>
   choose(p: ChoosePrompt): Promise<string>
   confirm(p: ConfirmPrompt): Promise<boolean>
+  /** Shown a command's result once it is on the timeline (optional: an answers file has no one to show it to). */
+  commandRan?(p: CommandRanReport): void | Promise<void>
 }
 
 /** Leave the walk at the current prompt: the responder quit, or has no answer for it. */

@@ -3,7 +3,9 @@ import chalk from 'chalk'
 
 import {ago, renderTable} from '../../ui/table.js'
 import {formatDuration} from '../../util/duration.js'
+import {quoteArg} from '../../playbooks/engine.js'
 import type {TimelineEvent} from '../chain.js'
+import {commandRunOf, exitText, neutralise, outputExcerpt, TERMINAL_OUTPUT_CAP} from '../command-output.js'
 import {clockPhase, type ClockState} from '../clocks.js'
 import {describeEvent} from '../describe.js'
 import type {IncidentSummary} from '../service.js'
@@ -50,8 +52,21 @@ export function incidentTable(list: readonly IncidentSummary[], now: number): st
 
 export function timelineTable(events: readonly TimelineEvent[]): string {
   const rows = events.map((e) => [String(e.seq), formatUtc(e.occurredAt), formatLondon(e.occurredAt).slice(11),
-    e.recordedAt - e.occurredAt > 60_000 ? chalk.dim('(late)') : '', e.actor, chalk.dim(e.type), describeEvent(e)])
+    e.recordedAt - e.occurredAt > 60_000 ? chalk.dim('(late)') : '', neutralise(e.actor), chalk.dim(e.type), neutralise(describeEvent(e))])
   return renderTable(['#', 'OCCURRED (UTC)', 'LONDON', '', 'ACTOR', 'TYPE', 'EVENT'], rows)
+}
+
+/** A command's result for a terminal: argv, exit code in colour, then its output (neutralised, capped, the cut said). */
+export function commandResultLines(data: Record<string, unknown>, cap = TERMINAL_OUTPUT_CAP): string[] {
+  const r = commandRunOf(data)
+  const ok = r.exitCode === 0 && !r.timedOut
+  const status = ok ? chalk.green(exitText(r)) : chalk.red.bold(exitText(r))
+  const lines = [`${chalk.bold('Ran')} ${neutralise(r.argv.map(quoteArg).join(' '))}: ${status}${r.durationMs === undefined ? '' : chalk.dim(` in ${formatDuration(r.durationMs)}`)}`]
+  const ex = outputExcerpt(r, cap)
+  if (ex.lines.length === 0) lines.push(chalk.dim('  (no output)'))
+  for (const l of ex.lines) lines.push(`${chalk.dim('  │')} ${l}`)
+  if (ex.cut) lines.push(chalk.yellow(`  … ${ex.cut}`) + chalk.dim(' The md, html and json exports show more.'))
+  return lines
 }
 
 export function incidentDetail(s: IncidentSummary, events: readonly TimelineEvent[], now: number, position: string[]): string {
@@ -66,5 +81,10 @@ export function incidentDetail(s: IncidentSummary, events: readonly TimelineEven
   if (s.clocks.length > 0) lines.push('Clocks', ...clockLines(s.clocks, now))
   if (position.length > 0) lines.push(`Current step ${position.join(', ')}`)
   lines.push('', timelineTable(events))
+  const runs = events.filter((e) => e.type === 'command_run')
+  if (runs.length > 0) {
+    lines.push('', chalk.bold('Command output'))
+    for (const e of runs) lines.push(`${chalk.dim(`#${e.seq} ${formatUtc(e.occurredAt)} step ${neutralise(String(e.data.step ?? ''))}`)}`, ...commandResultLines(e.data))
+  }
   return lines.join('\n')
 }
