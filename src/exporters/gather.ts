@@ -4,9 +4,9 @@ import {recentResults} from '../store/results.js'
 import type {ExportInput} from './input.js'
 
 /**
- * The incident window the chart is fitted to: from a lead before the earliest event (evidence, a back-dated note) to the
- * resolution, close or export time, plus a short tail after a resolution so recovery shows. The lead and tail
- * scale with the incident's length (a quarter and a tenth of it), within bounds.
+ * The incident window the chart is fitted to: from a lead before the earliest moment (the start of the linked
+ * checks' failing run, evidence, a back-dated note) to the resolution, close or export time, plus a short tail
+ * after a resolution so recovery shows. Lead and tail scale with the incident (a quarter and a tenth), within bounds.
  */
 export function incidentWindow(s: {openedAt: number; resolvedAt?: number | null; closedAt?: number | null}, earliest: number | undefined, now: number): {from: number; to: number} {
   const start = Math.min(s.openedAt, earliest ?? s.openedAt)
@@ -17,10 +17,24 @@ export function incidentWindow(s: {openedAt: number; resolvedAt?: number | null;
   return {from: Math.round(start - lead), to: Math.round(Math.min(now, end + tail))}
 }
 
+/** How far back the failing run that led to an incident is looked for. */
+const ONSET_LOOKBACK_MS = 24 * 60 * 60_000
+
+/** When a check's failing run that was under way at `at` began: its first not-ok result after the last ok one. */
+function failingSince(db: DB, checkId: string, at: number): number | undefined {
+  let since: number | undefined
+  for (const r of recentResults(db, checkId, {since: at - ONSET_LOOKBACK_MS, until: at, limit: 10_000})) {
+    if (r.status === 'ok') break
+    since = r.ts
+  }
+  return since
+}
+
 /** Reads what the exporters need: the incident, its timeline, its playbook, and its checks' results over the window. */
 export function gatherExport(db: DB, id: number, now: number): ExportInput {
   const {row, events, summary} = incidentSummary(db, id)
-  const window = incidentWindow(summary, events.length > 0 ? Math.min(...events.map((e) => e.occurredAt)) : undefined, now)
+  const onsets = summary.checks.map((c) => failingSince(db, c, summary.openedAt)).filter((t): t is number => t !== undefined)
+  const window = incidentWindow(summary, Math.min(summary.openedAt, ...events.map((e) => e.occurredAt), ...onsets), now)
   const results = summary.checks.flatMap((c) => recentResults(db, c, {since: window.from, until: window.to, limit: 10_000}).reverse())
   return {summary, events, playbook: incidentPlaybook(row), results, window, now}
 }

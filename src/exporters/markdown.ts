@@ -85,7 +85,8 @@ export function markdownExport(input: ExportInput): string {
   L.push(`Opened as ${mdText(s.severity)} by ${mdText(events[0]?.actor ?? 'unknown')}${s.service ? ` for ${mdText(s.service)}` : ''}; now ${mdText(s.state)}.` +
     (end ? ` Resolved after ${formatDuration(end - s.openedAt)}.` : ''))
   if (evidence[0]) {
-    L.push('', `First evidence: ${mdText(describeEvent(evidence[0]))} (${formatUtc(evidence[0].occurredAt)}).` +
+    const d = evidence[0].data
+    L.push('', `First evidence: check ${mdText(d.checkId)} was ${mdText(d.status)} at ${formatUtc(evidence[0].occurredAt)}: ${mdText(d.summary)}.` +
       (evidence.length > 1 ? ` ${evidence.length - 1} more result${evidence.length > 2 ? 's were' : ' was'} attached as evidence, the last at ${formatUtc(evidence.at(-1)!.occurredAt)} (see the timeline).` : ''))
   }
   const walkEnd = events.find((e) => e.type === 'walk_completed')
