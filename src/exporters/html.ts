@@ -189,7 +189,7 @@ th{background:#f0f4f5}.mono{font-family:ui-monospace,Menlo,Consolas,monospace;wo
 .clock-met td:last-child{color:#2e7d32}.clock-missed td:last-child,.clock-overdue td:last-child{color:#c62828;font-weight:bold}
 .bad{color:#c62828;font-weight:bold}.ok{color:#2e7d32;font-weight:bold}.cut{color:#8a5a00}
 pre.output{background:#f0f4f5;border:1px solid #d8dde0;padding:.5rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all;font-size:.85rem}.argv{font-weight:bold}
-h3{font-size:1rem;margin-bottom:.3rem}
+h3{font-size:1rem;margin-bottom:.3rem}#timeline td:nth-child(2),#timeline td:nth-child(3){white-space:nowrap}
 </style>
 </head>
 <body>
