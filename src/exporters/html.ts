@@ -55,11 +55,11 @@ export function timeTicks(from: number, to: number, px: number, size: number, ga
   return [{t: from, label: tickLabel(from, DAY, true)}]
 }
 
-/** 0 and round latency values (1, 2 or 5 × 10^k ms) up to at least max, at most `most` of them above zero. */
+/** 0 and round latency values (1, 2, 2.5 or 5 × 10^k whole ms) up to at least max, at most `most` of them above zero. */
 export function latencyTicks(max: number, most = 4): number[] {
-  const raw = Math.max(1, max) / most
+  const raw = Math.max(1, max / most)
   const mag = 10 ** Math.floor(Math.log10(raw))
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) as number
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw && Number.isInteger(s)) as number
   const ticks = [0]
   while (ticks.at(-1)! < max) ticks.push(ticks.at(-1)! + step)
   if (ticks.length === 1) ticks.push(step)
