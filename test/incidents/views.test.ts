@@ -293,3 +293,36 @@ document.getElementById('layout').style.display = 'none'
     if (process.env.WK_KEEP_SCREENSHOTS) for (const f of [shot, page]) fs.copyFileSync(f, path.join(process.env.WK_KEEP_SCREENSHOTS, path.basename(f)))
   }, 300_000)
 })
+
+describe('shipped playbooks take the URL, host and port from the check an incident came from', () => {
+  const tmp = tmpDir()
+  const db = path.join(tmp.dir, 'wk.sqlite')
+  const cli = (args: string[]) => runCli([...args, '--db', db])
+  afterAll(() => tmp.cleanup())
+
+  it('pre-fills the TLS playbook\'s host and port and the DDoS playbook\'s URL when the walk starts', async () => {
+    const store = openDatabase(db)
+    const now = Date.now()
+    const checks = [{id: 'tls-epr', kind: 'tls', target: '127.0.0.1:8443'}, {id: 'web-epr', kind: 'http', target: 'https://127.0.0.1:9443/login'}]
+    const refs = upsertChecks(store, checks, now - 60_000)
+    insertResults(store, refs, startRun(store, 'test', now - 60_000), checks.map((c) => ({checkId: c.id, kind: c.kind, target: c.target, status: 'crit' as const,
+      summary: 'failing', timings: {}, findings: [], metrics: {}, startedAt: now - 60_000, durationMs: 10, attempts: 1})))
+    store.close()
+    fs.writeFileSync(path.join(tmp.dir, 'none.yaml'), 'steps: {}\n')
+    const prefilled: Record<string, unknown[]> = {}
+    for (const [playbook, check] of [['tls-certificate-incident', 'tls-epr'], ['ddos-national-endpoint', 'web-epr']]) {
+      const open = await cli(['incident', 'open', '--title', playbook, '--from-check', check, '--playbook', playbook, '--json'])
+      expect(open.code, open.stderr).toBe(0)
+      const {id} = JSON.parse(open.stdout) as {id: number}
+      // No answers: the walk starts, records what the check gives, and stops at the first prompt.
+      const walk = await cli(['incident', 'respond', String(id), '--answers', path.join(tmp.dir, 'none.yaml')])
+      expect(walk.code, walk.stderr).toBe(1)
+      const events = (JSON.parse((await cli(['incident', 'show', String(id), '--json'])).stdout) as {events: {type: string; data: Record<string, unknown>}[]}).events
+      prefilled[playbook] = events.filter((e) => e.type === 'variable_recorded' && e.data.from === 'check').map((e) => [e.data.name, e.data.value])
+    }
+    expect(prefilled['tls-certificate-incident']).toEqual([['hostname', '127.0.0.1'], ['port', 8443]])
+    expect(prefilled['ddos-national-endpoint']).toEqual([['endpoint_url', 'https://127.0.0.1:9443/login']])
+    // No shipped playbook hard-codes a port in a command.
+    for (const f of fs.readdirSync(path.join(ROOT, 'playbooks'))) expect(fs.readFileSync(path.join(ROOT, 'playbooks', f), 'utf8'), f).not.toMatch(/argv:.*:443\b/)
+  }, 120_000)
+})
