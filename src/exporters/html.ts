@@ -98,7 +98,8 @@ export function statusChart(input: ExportInput): string {
   const marks: [number, string][] = [[input.summary.openedAt, 'opened']]
   if (input.summary.resolvedAt) marks.push([input.summary.resolvedAt, 'resolved'])
   if (input.summary.closedAt) marks.push([input.summary.closedAt, 'closed'])
-  const labels = laneLabels(marks.filter(([t]) => t >= from && t <= to).map(([t, l]) => ({x: x(t), text: `${l} ${tickLabel(t, SECOND * 30, false)}`})), font, left, W - right)
+  const multiDay = new Date(from).toISOString().slice(0, 10) !== new Date(to).toISOString().slice(0, 10)
+  const labels = laneLabels(marks.filter(([t]) => t >= from && t <= to).map(([t, l]) => ({x: x(t), text: `${l} ${tickLabel(t, SECOND, multiDay)}`})), font, left, W - right)
   const lanes = Math.max(1, ...labels.map((l) => l.lane + 1))
   const head = lanes * (font + 5) + 6
   const panelH = 140
