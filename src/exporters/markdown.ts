@@ -82,8 +82,8 @@ export function markdownExport(input: ExportInput): string {
 
   L.push('## Summary', '')
   const evidence = events.filter((e) => e.type === 'evidence_attached')
-  L.push(`Opened as ${mdText(s.severity)} by ${mdText(events[0]?.actor ?? 'unknown')}${s.service ? ` for ${mdText(s.service)}` : ''}; now ${mdText(s.state)}.` +
-    (end ? ` Resolved after ${formatDuration(end - s.openedAt)}.` : ''))
+  // How long it took is in the table above (Duration) and under Resolution; the summary does not say it a third time.
+  L.push(`Opened as ${mdText(s.severity)} by ${mdText(events[0]?.actor ?? 'unknown')}${s.service ? ` for ${mdText(s.service)}` : ''}; now ${mdText(s.state)}.`)
   if (evidence[0]) {
     const d = evidence[0].data
     L.push('', `First evidence: check ${mdText(d.checkId)} was ${mdText(d.status)} at ${formatUtc(evidence[0].occurredAt)}: ${mdText(d.summary)}.` +

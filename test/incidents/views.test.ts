@@ -82,6 +82,10 @@ describe('what responders see of a command step, and the exports of a walked inc
     const walk = await cli(['incident', 'respond', String(id), '--answers', 'answers.yaml', '--json'])
     expect(walk.code, walk.stderr).toBe(0)
     expect(JSON.parse(walk.stdout)).toMatchObject({status: 'ended'})
+    // A walk from an answers file shows each command's result on stderr too.
+    expect(walk.stderr).toMatch(/Ran node -e .* 300: exit 3 in \d/)
+    expect(walk.stderr).toContain('│ would connect to 127.0.0.1:8443')
+    expect(walk.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/)
 
     const shown = JSON.parse((await cli(['incident', 'show', String(id), '--json'])).stdout) as {events: {seq: number; type: string; data: Record<string, any>}[]}
     const prefilled = shown.events.filter((e) => e.type === 'variable_recorded' && e.data.from === 'check').map((e) => [e.data.name, e.data.value, e.data.checkId])

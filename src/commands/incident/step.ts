@@ -4,6 +4,7 @@ import {BaseCommand} from '../../base-command.js'
 import {UserError} from '../../errors.js'
 import {parseIncidentId} from '../../incidents/service.js'
 import {actorFlag, actorName} from '../../incidents/terminal/flags.js'
+import {commandResultLines} from '../../incidents/terminal/render.js'
 import {respond} from '../../incidents/walk.js'
 import {AnswersResponder, type StepAnswer} from '../../playbooks/answers.js'
 import type {WalkResult} from '../../playbooks/engine.js'
@@ -40,7 +41,8 @@ export default class IncidentStep extends BaseCommand<typeof IncidentStep> {
       if (eq < 1) throw new UserError(`--var ${kv}: expected name=value`, {code: 'E_USAGE', exit: 2})
       answer.vars = {...answer.vars, [kv.slice(0, eq)]: kv.slice(eq + 1)}
     }
-    const responder = new AnswersResponder({steps: {[this.args.step]: answer}, vars: {}}, {label: 'the flags', tickAll: false, singleInvocation: true})
+    const responder = new AnswersResponder({steps: {[this.args.step]: answer}, vars: {}}, {label: 'the flags', tickAll: false, singleInvocation: true,
+      onCommandRan: (p) => this.note(commandResultLines(p.data).join('\n'))})
     const result = await respond(this.openDb(), id, {actor: actorName(flags.actor), responder, prefer: this.args.step})
     if (result.status === 'ended') this.note(`The walk of incident ${id} has reached its end.`)
     else if (result.written === 0 && /is not open/.test(result.reason ?? '')) {
