@@ -150,31 +150,41 @@ const VAR_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g
 const STRING_KEYS = ['type', 'name', 'owner', 'next', 'if', 'then', 'else', 'default', 'on_success', 'on_failure', 'join', 'do', 'while', 'playbook', 'exit_code_to', 'duration', 'timeout']
 const NAME_KEYS = ['ask', 'starts_clock', 'stops_clock']
 const LIST_KEYS = ['record', 'branches', 'argv', 'checklist']
+const EDGE_KEYS = ['next', 'then', 'else', 'default', 'on_success', 'on_failure', 'join', 'do', 'branches', 'cases']
+/** Set on a readable part that lost an edge to a wrong type: what is reachable is then unknown, so it is not judged. */
+const UNREADABLE_EDGES = Symbol('unreadable edges')
 
 /**
- * The part of a playbook that failed its schema that the graph checks can still read: values of the wrong type
- * are dropped, and a step without a usable id is named by its position (steps[3]).
+ * The part of a playbook that failed its schema that the graph checks can still read: every key is kept, but a
+ * value of the wrong type for a key the graph checks read is dropped, and a step without a usable id is named
+ * by its position (steps[3]).
  */
 function readablePart(doc: Record<string, unknown>, file: string): Playbook {
   const isText = (v: unknown): v is string => typeof v === 'string'
   const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
   const maps = (v: unknown) => (isMap(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => isMap(x))) : {})
   const raw = Array.isArray(doc.steps) ? doc.steps : []
+  let lostEdge = 'start' in doc && !isText(doc.start)
   const steps = raw.map((r, i) => {
-    const o = isMap(r) ? r : {}
-    const step: Record<string, unknown> = {id: isText(o.id) ? o.id : `steps[${i}]`}
-    for (const k of STRING_KEYS) if (isText(o[k])) step[k] = o[k]
-    for (const k of NAME_KEYS) if (isText(o[k]) || (Array.isArray(o[k]) && (o[k] as unknown[]).every(isText))) step[k] = o[k]
-    for (const k of LIST_KEYS) if (Array.isArray(o[k]) && (o[k] as unknown[]).every(isText)) step[k] = o[k]
-    if (isMap(o.cases) && Object.values(o.cases).every(isText)) step.cases = o.cases
-    if (step.type === 'loop' && typeof o.max_iterations === 'number') step.max_iterations = o.max_iterations
+    const step: Record<string, unknown> = {...(isMap(r) ? r : {})}
+    if (!isText(step.id)) step.id = `steps[${i}]`
+    const texts = (v: unknown) => Array.isArray(v) && v.every(isText)
+    for (const k of EDGE_KEYS) if (k in step && !(k === 'branches' ? texts(step[k]) : k === 'cases' ? isMap(step.cases) && Object.values(step.cases).every(isText) : isText(step[k]))) lostEdge = true
+    for (const k of STRING_KEYS) if (k in step && !isText(step[k])) delete step[k]
+    // A mapping of names (`stops_clock: {ico_72h: notified}`) still names them, so no false "never stopped" follows.
+    for (const k of NAME_KEYS) {
+      if (isMap(step[k])) step[k] = Object.keys(step[k] as Record<string, unknown>)
+      if (k in step && !isText(step[k]) && !texts(step[k])) delete step[k]
+    }
+    for (const k of LIST_KEYS) if (k in step && !texts(step[k])) delete step[k]
+    if ('cases' in step && !(isMap(step.cases) && Object.values(step.cases).every(isText))) delete step.cases
     if (step.type === 'parallel') step.branches ??= []
     if (step.type === 'command') step.argv ??= []
     return step as unknown as Step
   })
   return {format: 'nhs-ir/1', id: isText(doc.id) ? doc.id : '', name: isText(doc.name) ? doc.name : '', roles: maps(doc.roles) as Playbook['roles'],
     variables: maps(doc.variables) as Playbook['variables'], clocks: maps(doc.clocks) as Playbook['clocks'], start: isText(doc.start) ? doc.start : undefined,
-    steps, meta: {}, subs: {}, file}
+    steps, meta: lostEdge ? {[UNREADABLE_EDGES]: true} : {}, subs: {}, file}
 }
 
 function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
@@ -249,6 +259,7 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
   // Walk the flows: main from start, then each branch and loop body up to its stops. Edges to unknown steps are
   // reported above and skipped here, so one mistake does not hide the next.
   const reached = new Set<string>()
+  const guessing = UNREADABLE_EDGES in p.meta
   const conditionVars = (text: string): string[] | undefined => {
     try {
       return variablesOf(parseExpr(text))
@@ -291,7 +302,7 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
       succ.set(id, nexts)
       queue.push(...nexts)
     }
-    trapped(seen, succ, exits)
+    if (!guessing) trapped(seen, succ, exits)
     return seen
   }
   // Steps from which the walk can never leave: a step whose every way on leads back to itself, or a closed cycle.
@@ -321,7 +332,7 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
   const first = p.start ?? p.steps[0]?.id
   if (first) walkFlow(first, new Set(), 'main')
   p.steps.forEach((s, i) => {
-    if (!reached.has(s.id)) at(i, ['id'], `unreachable step "${s.id}": nothing leads here from ${first}`)
+    if (!reached.has(s.id) && !guessing) at(i, ['id'], `unreachable step "${s.id}": nothing leads here from ${first}`)
   })
   for (const [c, i] of started) if (!stopped.has(c)) at(i, ['starts_clock'], `clock ${c} is started but no step stops it`)
 }

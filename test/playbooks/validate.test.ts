@@ -128,6 +128,33 @@ steps:
     tmp2.cleanup()
   })
 
+  it('does not guess what is reachable when an edge itself is unreadable, and never crashes on odd shapes', async () => {
+    const tmp = tmpDir()
+    const file = path.join(tmp.dir, 'odd.yaml')
+    fs.writeFileSync(file, `format: nhs-ir/1
+id: odd
+name: Odd shapes
+steps:
+  - id: fork
+    type: parallel
+    branches: one
+    join: 4
+  - id: after
+    type: manual
+    stops_clock: {ico_72h: notified}
+    ask: 7
+  - hello
+  - id: done
+    type: end
+`)
+    const r = await runCli(['playbook', 'validate', file, '--json'])
+    expect(r.code).toBe(2)
+    const detail = (JSON.parse(r.stdout) as {error: {detail: {line: number; col: number; message: string}[]}}).error.detail
+    expect(detail.map((p) => `${p.line}:${p.col}`)).toEqual(['7:15', '8:11', '11:18', '12:10', '13:5'])
+    expect(detail.some((p) => /unreachable|never stopped|no step stops/.test(p.message))).toBe(false)
+    tmp.cleanup()
+  })
+
   it('refuses to open an incident with a broken playbook (never half-run)', async () => {
     const tmp = tmpDir()
     const db = path.join(tmp.dir, 'db.sqlite')
