@@ -46,6 +46,12 @@ export function actionItems(input: ExportInput): string[] {
   return out
 }
 
+/** London time beside the UTC time: the date only where it differs from the UTC date (a row need not say it twice). */
+function londonBeside(ms: number): string {
+  const london = formatLondon(ms)
+  return london.slice(0, 10) === formatUtc(ms).slice(0, 10) ? london.slice(11) : london
+}
+
 /** A fence longer than any run of backticks in the text, so the text cannot close it (CommonMark 4.5). */
 function fenceFor(text: string): string {
   const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length))
@@ -132,7 +138,7 @@ export function markdownExport(input: ExportInput): string {
   L.push('## Timeline', '', '| Time (UTC) | Europe/London | Event | Actor |', '|---|---|---|---|')
   for (const e of events) {
     const late = e.recordedAt - e.occurredAt > 60_000 ? ` _(recorded ${formatUtc(e.recordedAt)})_` : ''
-    L.push(`| ${formatUtc(e.occurredAt)} | ${formatLondon(e.occurredAt)} | ${mdCell(describeEvent(e))}${late} | ${mdCell(e.actor)} |`)
+    L.push(`| ${formatUtc(e.occurredAt)} | ${londonBeside(e.occurredAt)} | ${mdCell(describeEvent(e))}${late} | ${mdCell(e.actor)} |`)
   }
   L.push('')
 

@@ -143,6 +143,14 @@ describe('what responders see of a command step, and the exports of a walked inc
     expect(md.match(/First evidence/g)).toHaveLength(1)
     expect(md).toMatch(/First evidence: check epr-web was (crit|warn) at .*: HTTP 503\. 3 more results were attached as evidence/)
     expect(md).not.toContain('Evidence: Evidence')
+    // Each timeline row gives the London time beside the UTC one, repeating the date only where it differs.
+    const rows = md.split('\n').filter((l) => /^\| \d{4}-\d\d-\d\d /.test(l))
+    expect(rows.length).toBeGreaterThan(10)
+    for (const r of rows) {
+      const [utc, london] = r.slice(2).split(' | ')
+      expect(london).toMatch(/^(\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d (GMT|BST)$/)
+      if (/^\d{4}/.test(london)) expect(london.slice(0, 10)).not.toBe(utc.slice(0, 10))
+    }
     const prose = md.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('|'))
     const twice = prose.filter((l, i) => prose.indexOf(l) !== i)
     expect(twice).toEqual([])
