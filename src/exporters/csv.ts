@@ -1,3 +1,4 @@
+import {neutralise} from '../incidents/command-output.js'
 import {describeEvent} from '../incidents/describe.js'
 import {formatLondon} from '../incidents/time.js'
 import {canonicalJson} from '../incidents/chain.js'
@@ -20,7 +21,7 @@ export function csvExport(input: ExportInput): string {
   const rows = [CSV_COLUMNS.join(',')]
   for (const e of input.events) {
     rows.push([e.seq, new Date(e.occurredAt).toISOString(), formatLondon(e.occurredAt), new Date(e.recordedAt).toISOString(), e.actor, e.type,
-      describeEvent(e), canonicalJson(e.data), e.prevHash, e.hash].map(csvField).join(','))
+      neutralise(describeEvent(e)), canonicalJson(e.data), e.prevHash, e.hash].map(csvField).join(','))
   }
   return rows.join('\r\n') + '\r\n'
 }

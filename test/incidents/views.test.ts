@@ -69,7 +69,7 @@ describe('what responders see of a command step, and the exports of a walked inc
   afterAll(() => tmp.cleanup())
 
   it('walks a command step: exit code, output kept up to the cap, host and port taken from the check', async () => {
-    const open = await cli(['incident', 'open', '--title', 'EPR <script>x</script> down', '--severity', 'SEV2', '--from-check', 'epr-web', '--playbook', playbook, '--json'])
+    const open = await cli(['incident', 'open', '--title', 'EPR <script>x</script> \u001b[31mdown', '--severity', 'SEV2', '--from-check', 'epr-web', '--playbook', playbook, '--json'])
     expect(open.code, open.stderr).toBe(0)
     id = (JSON.parse(open.stdout) as {id: number}).id
     // As `watch` does, more failing results attached as evidence.

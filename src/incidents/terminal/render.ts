@@ -45,7 +45,7 @@ export function incidentTable(list: readonly IncidentSummary[], now: number): st
   const rows = list.map((i) => {
     const running = i.clocks.filter((c) => c.stoppedAt === undefined).sort((a, b) => a.dueAt - b.dueAt)
     const clock = running[0] ? `${running[0].name} ${clockText(running[0], now)}` : ''
-    return [String(i.id), colourSeverity(i.severity), colourState(i.state), i.title, i.service ?? '', ago(i.openedAt, now), clock]
+    return [String(i.id), colourSeverity(i.severity), colourState(i.state), neutralise(i.title), neutralise(i.service ?? ''), ago(i.openedAt, now), clock]
   })
   return renderTable(['ID', 'SEV', 'STATE', 'TITLE', 'SERVICE', 'OPENED', 'NEXT CLOCK'], rows)
 }
@@ -71,13 +71,13 @@ export function commandResultLines(data: Record<string, unknown>, cap = TERMINAL
 
 export function incidentDetail(s: IncidentSummary, events: readonly TimelineEvent[], now: number, position: string[]): string {
   const lines: string[] = []
-  lines.push(`${chalk.bold(`Incident ${s.id}`)}  ${colourSeverity(s.severity)}  ${colourState(s.state)}  ${chalk.bold(s.title)}`)
+  lines.push(`${chalk.bold(`Incident ${s.id}`)}  ${colourSeverity(s.severity)}  ${colourState(s.state)}  ${chalk.bold(neutralise(s.title))}`)
   lines.push(`Opened   ${formatUtc(s.openedAt)} (${formatLondon(s.openedAt)})`)
-  if (s.service) lines.push(`Service  ${s.service}`)
+  if (s.service) lines.push(`Service  ${neutralise(s.service)}`)
   if (s.checks.length > 0) lines.push(`Checks   ${s.checks.join(', ')}`)
   if (s.playbookId) lines.push(`Playbook ${s.playbookId}`)
   const roles = Object.entries(s.roles)
-  lines.push(`Roles    ${roles.length > 0 ? roles.map(([r, p]) => `${r}: ${p}`).join('; ') : chalk.dim('none assigned')}`)
+  lines.push(`Roles    ${roles.length > 0 ? neutralise(roles.map(([r, p]) => `${r}: ${p}`).join('; ')) : chalk.dim('none assigned')}`)
   if (s.clocks.length > 0) lines.push('Clocks', ...clockLines(s.clocks, now))
   if (position.length > 0) lines.push(`Current step ${position.join(', ')}`)
   lines.push('', timelineTable(events))
