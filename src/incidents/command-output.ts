@@ -85,5 +85,5 @@ export function outputExcerpt(r: CommandRun, cap: {maxLines: number; maxChars: n
 
 /** How much of the output the terminal views show. */
 export const TERMINAL_OUTPUT_CAP = {maxLines: 20, maxChars: 2000}
-/** How much the md and html exports show (the JSON and CSV exports carry all the timeline keeps). */
-export const EXPORT_OUTPUT_CAP = {maxLines: 200, maxChars: 8192}
+/** How much the md and html exports show: all the timeline keeps (8 KiB) unless it is mostly line breaks or escapes. */
+export const EXPORT_OUTPUT_CAP = {maxLines: 400, maxChars: 16_384}

@@ -137,6 +137,12 @@ describe('what responders see of a command step, and the exports of a walked inc
     expect(body.split('\n')[0]).toMatch(/^\$ node -e 'const n = /)
     expect(body.split('\n')[1]).toBe('\\x1b[2J\\x1b[31mRED\\x07 <script>alert(1)</script> \\u202eevil ``` | pipe')
     expect(result).toMatch(/^\*\*exit 3\*\* in \d.*; \d+ bytes of output, SHA-256 `[0-9a-f]{64}`\. Output cut: .*the timeline keeps the first \d+ of \d+ bytes/)
+    // The md shows all the timeline kept (its last kept line, cut mid-way by the byte cap, included).
+    expect(result).not.toContain('more lines not shown')
+    const shownLines = body.split('\n')
+    const whole = /^line (\d+) x{30}$/.exec(shownLines.at(-2) as string)
+    expect(whole).not.toBeNull()
+    expect(`line ${Number(whole![1]) + 1} ${'x'.repeat(30)}`.startsWith(shownLines.at(-1) as string)).toBe(true)
     expect(md.replace(block![0], '')).not.toContain('<script>')
     expect(md).toMatch(/```text\n\$ node -e 'console.log\("would connect to " \+ process.argv\[1\]\)' 127\.0\.0\.1:8443\nwould connect to 127\.0\.0\.1:8443\n```\n\n\*\*exit 0\*\*/)
     // No repetition: the first evidence is named once, "Evidence:" is not doubled, and no line outside the timeline table comes twice.
