@@ -26,7 +26,7 @@ export interface TlsPostureOptions {
   expiry_warn_days?: number
   /** Crit when a certificate expires within this many days (default 14). */
   expiry_crit_days?: number
-  /** Warn when the leaf's total validity exceeds this many days (default: the CA/B Forum maximum for its issue date). */
+  /** Warn when the leaf's total validity exceeds this many days (default: the CA/B Forum maximum for its issue date). A public leaf over that maximum is crit regardless. */
   max_lifetime_days?: number
 }
 
@@ -38,7 +38,7 @@ const postureObject: JsonSchema = {
     ciphers: {type: 'boolean', description: 'probe weak cipher families: NULL, anonymous, 3DES, RC4, CBC-SHA1, static RSA (default true)'},
     expiry_warn_days: {type: 'integer', minimum: 0, maximum: 3650, description: 'warn when any presented certificate expires within this many days (default 30)'},
     expiry_crit_days: {type: 'integer', minimum: 0, maximum: 3650, description: 'crit when any presented certificate expires within this many days (default 14)'},
-    max_lifetime_days: {type: 'integer', minimum: 1, maximum: 36500, description: 'warn when the leaf certificate is valid for longer than this (default: the CA/Browser Forum maximum for its issue date: 398 days before 2026-03-15, then 200, 100 from 2027-03-15, 47 from 2029-03-15)'},
+    max_lifetime_days: {type: 'integer', minimum: 1, maximum: 36500, description: 'warn when the leaf certificate is valid for longer than this (default: the CA/Browser Forum maximum for its issue date: 398 days before 2026-03-15, then 200, 100 from 2027-03-15, 47 from 2029-03-15); a leaf chaining to a public root over that line is crit regardless'},
   },
 }
 
@@ -304,23 +304,22 @@ export function judgeChain(certs: readonly CertFacts[], opts: TlsPostureOptions,
 }
 
 /**
- * The leaf's validity against the line for its issue date (or the check's own max_lifetime_days). Over
- * the CA/B Forum line on a chain to a public root, the certificate is mis-issued and its CA must revoke
- * it (Baseline Requirements 4.9.1.1): crit. Private CAs are not bound by the BRs: warn.
+ * The leaf's validity against the CA/B Forum line for its issue date. Over it on a chain to a public
+ * root, the certificate is mis-issued and its CA must revoke it (Baseline Requirements 4.9.1.1): crit,
+ * whatever the check says. Otherwise (private CAs are not bound by the BRs) the check's own
+ * max_lifetime_days, when set, replaces the line: warn.
  */
 function judgeLifetime(leaf: CertFacts, publiclyTrusted: boolean, opts: TlsPostureOptions, out: Findings): void {
   const notBefore = Date.parse(leaf.notBefore)
   const lifetimeMs = Date.parse(leaf.notAfter) - notBefore
   const issued = leaf.notBefore.slice(0, 10)
-  if (opts.max_lifetime_days !== undefined) {
-    if (lifetimeMs > opts.max_lifetime_days * DAY_MS) out.add('tls.cert.lifetime', `leaf certificate issued ${issued} is valid for ${leaf.lifetimeDays} days (over the check's ${opts.max_lifetime_days})`)
-    return
-  }
   const line = maxLifetime(notBefore)
-  if (lifetimeMs <= line.days * DAY_MS) return
+  const overLine = lifetimeMs > line.days * DAY_MS
   const rule = line.from ? `the ${line.days}-day maximum for certificates issued from ${line.from} (CA/B Forum ballot SC-081)` : `the ${line.days}-day maximum for certificates issued before 2026-03-15 (CA/B Forum Baseline Requirements)`
-  if (publiclyTrusted) out.add('tls.cert.lifetime', `leaf certificate issued ${issued} is valid for ${leaf.lifetimeDays} days, over ${rule}: mis-issued, so its CA must revoke it`, 'crit')
-  else out.add('tls.cert.lifetime', `leaf certificate issued ${issued} is valid for ${leaf.lifetimeDays} days, over ${rule}`)
+  if (overLine && publiclyTrusted) out.add('tls.cert.lifetime', `leaf certificate issued ${issued} is valid for ${leaf.lifetimeDays} days, over ${rule}: mis-issued, so its CA must revoke it`, 'crit')
+  else if (opts.max_lifetime_days !== undefined) {
+    if (lifetimeMs > opts.max_lifetime_days * DAY_MS) out.add('tls.cert.lifetime', `leaf certificate issued ${issued} is valid for ${leaf.lifetimeDays} days (over the check's ${opts.max_lifetime_days})`)
+  } else if (overLine) out.add('tls.cert.lifetime', `leaf certificate issued ${issued} is valid for ${leaf.lifetimeDays} days, over ${rule}`)
 }
 
 export interface TlsPostureResult {

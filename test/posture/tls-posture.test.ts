@@ -155,10 +155,20 @@ describe('leaf lifetime judged by its issue date (CA/B Forum ballot SC-081)', ()
     const leaf: CertFacts = {position: 0, role: 'leaf', subject: 'CN=www.example.test', issuer: publicRoot.subject, notBefore: '2026-04-01T00:00:00.000Z', notAfter: '2027-05-05T00:00:00.000Z',
       daysLeft: 338, lifetimeDays: 399, fingerprint256: 'AA', ocspUris: []}
     const root: CertFacts = {...leaf, position: 1, role: 'root', subject: publicRoot.subject, notBefore: '2020-01-01T00:00:00.000Z', notAfter: '2040-01-01T00:00:00.000Z', daysLeft: 4962, lifetimeDays: 7305, publicRoot: true}
-    const out = new Findings()
-    judgeChain([leaf, root], {}, out, now)
-    expect(out.list).toEqual([{id: 'tls.cert.lifetime', severity: 'crit',
-      message: 'leaf certificate issued 2026-04-01 is valid for 399 days, over the 200-day maximum for certificates issued from 2026-03-15 (CA/B Forum ballot SC-081): mis-issued, so its CA must revoke it'}])
+    const crit = {id: 'tls.cert.lifetime', severity: 'crit',
+      message: 'leaf certificate issued 2026-04-01 is valid for 399 days, over the 200-day maximum for certificates issued from 2026-03-15 (CA/B Forum ballot SC-081): mis-issued, so its CA must revoke it'}
+    const judged = (certs: CertFacts[], opts: TlsPostureOptions) => {
+      const out = new Findings()
+      judgeChain(certs, opts, out, now)
+      return out.list
+    }
+    expect(judged([leaf, root], {})).toEqual([crit])
+    // A check's own, looser line does not excuse a mis-issued public certificate.
+    expect(judged([leaf, root], {max_lifetime_days: 800})).toEqual([crit])
+    // The same leaf from a private CA: warn, or whatever the check's own line says.
+    const privateRoot = {...root, publicRoot: undefined}
+    expect(judged([leaf, privateRoot], {}).map((f) => f.severity)).toEqual(['warn'])
+    expect(judged([leaf, privateRoot], {max_lifetime_days: 800})).toEqual([])
   })
 })
 
