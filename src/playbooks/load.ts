@@ -125,7 +125,7 @@ function loadOne(file: string, ctx: Ctx): Playbook | undefined {
   }
   ctx.cache.set(abs, playbook)
   checkGraph(playbook, parsed, ctx)
-  checkReview(playbook, parsed, ctx)
+  checkMetadata(playbook, parsed, ctx)
 
   // Sub-playbooks, each validated in its own file; a cycle is a problem at the step that closes it.
   ctx.stack.push(abs)
@@ -265,7 +265,7 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
 }
 
 /** review_by must be a real date; once it has passed (UTC), a warning. org_type may only take known organisation types. */
-function checkReview(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
+function checkMetadata(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
   const orgValues = p.variables.org_type?.values ?? []
   orgValues.forEach((v, j) => {
     if (!(v in ORG_TYPES)) {
