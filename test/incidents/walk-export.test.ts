@@ -140,8 +140,9 @@ steps:
       if (label === 'content byte') expect(r.stdout).toMatch(/first bad event: \d+/)
     }
 
-    const cacao = JSON.parse(fs.readFileSync(files.cacao, 'utf8')) as {spec_version: string; workflow: Record<string, {type: string}>; workflow_start: string}
+    const cacao = JSON.parse(fs.readFileSync(files.cacao, 'utf8')) as {spec_version: string; workflow: Record<string, {type: string}>; workflow_start: string; external_references: {name: string; url: string}[]}
     expect(cacao.spec_version).toBe('cacao-2.0')
+    expect(cacao.external_references).toContainEqual(expect.objectContaining({url: 'https://www.reportfraud.police.uk'}))
     expect(cacao.workflow[cacao.workflow_start].type).toBe('start')
     expect(Object.values(cacao.workflow).map((s) => s.type)).toEqual(expect.arrayContaining(['parallel', 'switch-condition', 'if-condition', 'while-condition', 'end']))
 
