@@ -7,7 +7,7 @@ import {type NewEvent, sha256Hex, type TimelineEvent} from '../incidents/chain.j
 import {type ClockDef, clocksFromEvents, clockStartEvent} from '../incidents/clocks.js'
 import {parseIsoDuration} from '../incidents/time.js'
 import {test} from './expr.js'
-import {asList, type Playbook, type Step, type Value, type VariableDef} from './model.js'
+import {asList, type Playbook, referencesFor, type Step, type Value, type VariableDef} from './model.js'
 import type {ConfirmPrompt, PromptContext, Responder} from './responder.js'
 import {WalkStop} from './responder.js'
 import {utf8Prefix} from './run-command.js'
@@ -319,7 +319,7 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
   const ctx: PromptContext = {
     step: base.step, localStep: step.id, def: step, inv: flow.inv, occurrence: state.occurrences.get(base.step) ?? 1, flow: flow.id,
     owner: step.owner ? {role: step.owner, name: roleDef?.name ?? step.owner, person: deps.roles()[step.owner]} : undefined,
-    clocks: [...clocks.values()], now,
+    clocks: [...clocks.values()], now, references: referencesFor(step.references, state.vars.org_type),
   }
   const askNext = async (): Promise<boolean> => {
     const wanted = [...asList(step.ask), ...(step.record ?? [])].find((v) => !flow.recorded.has(v))
