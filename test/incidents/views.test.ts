@@ -340,6 +340,15 @@ describe('shipped playbooks take the URL, host and port from the check an incide
     }
     expect(prefilled['tls-certificate-incident']).toEqual([['hostname', '127.0.0.1'], ['port', 8443]])
     expect(prefilled['ddos-national-endpoint']).toEqual([['endpoint_url', 'https://127.0.0.1:9443/login']])
+    // incident step, for scripts, shows the command's result on stderr as the walk does.
+    const drill = await cli(['incident', 'open', '--title', 'step drill', '--from-check', 'tls-epr', '--playbook', FIXTURE, '--json'])
+    const drillId = (JSON.parse(drill.stdout) as {id: number}).id
+    const step = await cli(['incident', 'step', String(drillId), 'noisy', '--confirm'])
+    expect(step.code, step.stderr).toBe(0)
+    expect(step.stderr).toMatch(/Ran node -e .* 300: exit 3 in \d/)
+    expect(step.stderr).toContain('│ \\x1b[2J\\x1b[31mRED\\x07')
+    const probe = await cli(['incident', 'step', String(drillId), 'probe', '--confirm'])
+    expect(probe.stderr).toContain('│ would connect to 127.0.0.1:8443')
     // No shipped playbook hard-codes a port in a command.
     for (const f of fs.readdirSync(path.join(ROOT, 'playbooks'))) expect(fs.readFileSync(path.join(ROOT, 'playbooks', f), 'utf8'), f).not.toMatch(/argv:.*:443\b/)
   }, 120_000)

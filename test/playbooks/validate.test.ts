@@ -121,6 +121,41 @@ steps:
   - id: done
     type: end
 `)
+    // Inside a parallel branch and a loop body too.
+    const file3 = path.join(tmp2.dir, 'nested.yaml')
+    fs.writeFileSync(file3, `format: nhs-ir/1
+id: nested
+name: Nested
+variables:
+  done_yet: {type: bool}
+steps:
+  - id: fork
+    type: parallel
+    branches: [left, right]
+    join: repeat
+  - id: left
+    type: manual
+    next: left
+  - id: right
+    type: manual
+    next: repeat
+  - id: repeat
+    type: loop
+    while: not done_yet
+    do: body
+    then: done
+    max_iterations: 3
+  - id: body
+    type: manual
+    ask: done_yet
+    next: body
+  - id: done
+    type: end
+`)
+    const r3 = await runCli(['playbook', 'validate', file3])
+    expect(r3.code).toBe(2)
+    expect(r3.stderr).toContain(`${file3}:13:11 steps[1].next: step "left" can only loop to itself`)
+    expect(r3.stderr).toContain(`${file3}:26:11 steps[4].next: step "body" can only loop to itself`)
     const r2 = await runCli(['playbook', 'validate', file2])
     expect(r2.code).toBe(2)
     expect(r2.stderr).toContain(`${file2}:5:9 steps[0].id: the walk can never get out once it reaches "ping", "pong"`)
