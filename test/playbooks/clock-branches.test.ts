@@ -80,6 +80,9 @@ describe('every shipped playbook, down every branch that stops a clock', () => {
         for (const outcome of new Set(Object.values(expected))) expect(text, format).toContain(outcome)
         expect(text, format).not.toMatch(/\bmet\b|\bmissed\b/)
       }
+      const cacao = JSON.parse(renderExport('cacao', input)) as {playbook_extensions: Record<string, {clocks: Record<string, {starts_from?: string}>}>}
+      const defs = Object.values(cacao.playbook_extensions)[0].clocks
+      for (const name of Object.keys(expected)) expect(defs[name], `cacao ${name}`).toMatchObject({starts_from: expect.any(String)})
       db.close()
     })
   }
