@@ -3,7 +3,10 @@ import chalk from 'chalk'
 import type {RunReport} from '../monitor/check-run.js'
 import type {CheckResult, Status} from '../types.js'
 import {STATUS_CODE, statusRank, worstStatus} from '../types.js'
+import {jsonTimes} from '../util/json-time.js'
 import {colourSeverity, colourStatus, formatMs, renderTable} from './table.js'
+
+const RESULT_TIMES: ReadonlySet<string> = new Set(['startedAt'])
 
 export function runTable(report: RunReport): string {
   const rows = report.results.map((r) => [colourStatus(r.status), r.checkId, r.kind, formatMs(r.durationMs), r.summary])
@@ -19,8 +22,13 @@ export function runTable(report: RunReport): string {
   return lines.join('\n')
 }
 
+/** The --json document: the report with each result's startedAt as an ISO time (the JSON convention). */
+export function runJson(report: RunReport): unknown {
+  return jsonTimes(report, RESULT_TIMES)
+}
+
 export function runNdjson(report: RunReport): string {
-  return report.results.map((r) => JSON.stringify(r)).join('\n')
+  return report.results.map((r) => JSON.stringify(jsonTimes(r, RESULT_TIMES))).join('\n')
 }
 
 const NAGIOS_WORD: Record<Status, string> = {ok: 'OK', warn: 'WARNING', crit: 'CRITICAL', unknown: 'UNKNOWN'}

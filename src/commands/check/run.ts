@@ -7,7 +7,7 @@ import {UserError} from '../../errors.js'
 import {executeRun, type RunReport} from '../../monitor/check-run.js'
 import {DEFAULT_CONCURRENCY} from '../../monitor/runner.js'
 import {STATUS_CODE, worstStatus} from '../../types.js'
-import {nagiosUnknown, runNagios, runNdjson, runProm, runTable} from '../../ui/run-output.js'
+import {nagiosUnknown, runJson, runNagios, runNdjson, runProm, runTable} from '../../ui/run-output.js'
 import {colourStatus} from '../../ui/table.js'
 
 export default class CheckRun extends BaseCommand<typeof CheckRun> {
@@ -47,7 +47,7 @@ export default class CheckRun extends BaseCommand<typeof CheckRun> {
     return argv.some((a, i) => a === '--format=nagios' || a === '-fnagios' || a === '-f=nagios' || ((a === '--format' || a === '-f') && argv[i + 1] === 'nagios'))
   }
 
-  async run(): Promise<RunReport> {
+  async run(): Promise<unknown> {
     const {flags} = this
     const catalogue = loadCatalogue(cataloguePaths(flags.checks), {resolve: flags.resolve, resolver: flags.resolver})
     const selected = selectChecks(catalogue.checks, {ids: flags.id, tags: flags.tag, services: flags.service})
@@ -70,9 +70,9 @@ export default class CheckRun extends BaseCommand<typeof CheckRun> {
     })
     if (progress) process.stderr.write('\r\u001B[2K')
     process.exitCode = STATUS_CODE[worstStatus(report.results.map((r) => r.status))]
-    if (this.jsonEnabled()) return report
+    if (this.jsonEnabled()) return runJson(report)
     switch (flags.format) {
-      case 'json': this.log(JSON.stringify(report, null, 2)); break
+      case 'json': this.log(JSON.stringify(runJson(report), null, 2)); break
       case 'ndjson': this.log(runNdjson(report)); break
       case 'nagios': this.log(runNagios(report)); break
       case 'prom': process.stdout.write(runProm(report)); break

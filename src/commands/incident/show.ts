@@ -4,6 +4,7 @@ import {BaseCommand} from '../../base-command.js'
 import {incidentPlaybook, incidentSummary, parseIncidentId, recordDueClockEvents} from '../../incidents/service.js'
 import {incidentDetail} from '../../incidents/terminal/render.js'
 import {walkPosition} from '../../playbooks/engine.js'
+import {INCIDENT_TIMES, jsonTimes} from '../../util/json-time.js'
 
 export default class IncidentShow extends BaseCommand<typeof IncidentShow> {
   static override summary = 'Show an incident: summary, roles, clocks with time left, current step, timeline'
@@ -20,6 +21,6 @@ export default class IncidentShow extends BaseCommand<typeof IncidentShow> {
     const position = playbook ? walkPosition(playbook, events) : []
     if (!this.jsonEnabled()) this.log(incidentDetail(summary, events, now, position))
     const {playbookJson: _p, ...rest} = summary
-    return {incident: rest, currentSteps: position, events}
+    return jsonTimes({incident: rest, currentSteps: position, events}, INCIDENT_TIMES)
   }
 }
