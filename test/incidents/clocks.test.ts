@@ -55,8 +55,8 @@ describe('regulatory clocks on the timeline', () => {
       const r = await cli(['incident', 'step', String(id), ...args])
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
     }
-    const shown = JSON.parse((await cli(['incident', 'show', String(id), '--json'])).stdout) as {currentSteps: string[]; incident: {clocks: {name: string; stoppedAt?: number}[]}}
+    const shown = JSON.parse((await cli(['incident', 'show', String(id), '--json'])).stdout) as {currentSteps: string[]; incident: {clocks: {name: string; stoppedAt?: string}[]}}
     expect(shown.currentSteps).toEqual(['(ended)'])
-    expect(shown.incident.clocks.map((c) => [c.name, typeof c.stoppedAt])).toEqual([['nhs_alert_48h', 'number'], ['alert_update_3d', 'number']])
+    expect(shown.incident.clocks.map((c) => [c.name, typeof c.stoppedAt])).toEqual([['nhs_alert_48h', 'string'], ['alert_update_3d', 'string']])
   }, 240_000)
 })
