@@ -5,6 +5,7 @@ import {clocksJson} from '../../incidents/clocks.js'
 import {incidentPlaybook, incidentSummary, parseIncidentId, recordDueClockEvents} from '../../incidents/service.js'
 import {incidentDetail} from '../../incidents/terminal/render.js'
 import {walkPosition} from '../../playbooks/engine.js'
+import {INCIDENT_TIMES, jsonTimes} from '../../util/json-time.js'
 
 export default class IncidentShow extends BaseCommand<typeof IncidentShow> {
   static override summary = 'Show an incident: summary, roles, clocks with time left, current step, timeline'
@@ -21,6 +22,6 @@ export default class IncidentShow extends BaseCommand<typeof IncidentShow> {
     const position = playbook ? walkPosition(playbook, events) : []
     if (!this.jsonEnabled()) this.log(incidentDetail(summary, events, now, position))
     const {playbookJson: _p, clocks: _c, ...rest} = summary
-    return {incident: rest, clocks: clocksJson(events, now), currentSteps: position, events}
+    return jsonTimes({incident: rest, clocks: clocksJson(events, now), currentSteps: position, events}, INCIDENT_TIMES)
   }
 }
