@@ -3,6 +3,7 @@ import chalk from 'chalk'
 
 import {UserError} from './errors.js'
 import {type DB, defaultDbPath, openDatabase} from './store/db.js'
+import {didYouMean} from './util/suggest.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -92,6 +93,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       code = 'E_USAGE'
       message = message.replace(/\n?See more help with --help$/, '')
       hint = `See: ${[this.config.bin, ...(this.id ?? '').split(':')].filter(Boolean).join(' ')} --help`
+      const guess = flagGuess(err as {flags?: unknown}, {...ctor.baseFlags, ...ctor.flags})
+      if (guess) hint = `Did you mean ${guess}? ${hint}`
     } else {
       exit = 1
       code = 'E_INTERNAL'
@@ -108,4 +111,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     if (debug && err.stack) process.stderr.write(err.stack + '\n')
   }
+}
+
+/** For a mistyped flag (oclif's NonExistentFlagsError), the closest flag of the command: `--problems`. */
+function flagGuess(err: {flags?: unknown}, flags: Record<string, unknown> = {}): string | undefined {
+  const typed = Array.isArray(err.flags) ? String(err.flags[0] ?? '') : ''
+  if (!typed.startsWith('--')) return undefined
+  const name = typed.slice(2).split('=')[0]
+  const guess = didYouMean(name, [...Object.keys(flags), 'json'])
+  return guess ? `--${guess}` : undefined
 }

@@ -36,6 +36,6 @@ export default class History extends BaseCommand<typeof History> {
       new Date(r.ts).toISOString().replace('T', ' ').slice(0, 19), colourStatus(r.status), formatMs(r.durationMs),
       formatMs(r.timings.dnsMs), formatMs(r.timings.connectMs), formatMs(r.timings.tlsMs), formatMs(r.timings.ttfbMs), String(r.attempts), r.summary,
     ]), {align: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left']}))
-    return {checkId: id, results: results.map((r) => ({...r, at: new Date(r.ts).toISOString()}))}
+    return {checkId: id, results: results.map(({ts, ...r}) => ({...r, at: new Date(ts).toISOString()}))}
   }
 }

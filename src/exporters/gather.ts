@@ -1,4 +1,5 @@
-import {incidentPlaybook, incidentSummary} from '../incidents/service.js'
+import {clockDefsFor, incidentPlaybook, incidentSummary} from '../incidents/service.js'
+import {playbookClocks} from '../playbooks/model.js'
 import type {DB} from '../store/db.js'
 import {recentResults} from '../store/results.js'
 import type {ExportInput} from './input.js'
@@ -36,5 +37,8 @@ export function gatherExport(db: DB, id: number, now: number): ExportInput {
   const onsets = summary.checks.map((c) => failingSince(db, c, summary.openedAt)).filter((t): t is number => t !== undefined)
   const window = incidentWindow(summary, Math.min(summary.openedAt, ...events.map((e) => e.occurredAt), ...onsets), now)
   const results = summary.checks.flatMap((c) => recentResults(db, c, {since: window.from, until: window.to, limit: 10_000}).reverse())
-  return {summary, events, playbook: incidentPlaybook(row), results, window, now}
+  const playbook = incidentPlaybook(row)
+  const defs = playbook ? clockDefsFor(playbook) : undefined
+  const clockDefs = playbook && defs ? playbookClocks(playbook).map((n) => defs.get(n)).filter((d) => d !== undefined) : undefined
+  return {summary, events, playbook, clockDefs, results, window, now}
 }

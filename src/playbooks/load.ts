@@ -2,13 +2,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import {DefinitionError, type Problem, UserError} from '../errors.js'
-import {BUILTIN_CLOCKS} from '../incidents/clocks.js'
+import {clockDefsFor} from '../incidents/clock-load.js'
+import {notInForce} from '../incidents/clocks.js'
 import {SHIPPED_PLAYBOOKS} from '../paths.js'
 import {yamlFilesIn} from '../util/files.js'
 import {didYouMean} from '../util/suggest.js'
 import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
 import {ExprError, parseExpr, variablesOf} from './expr.js'
-import {asList, ORG_TYPES, type Playbook, type Step} from './model.js'
+import {asList, clockStops, ORG_TYPES, type Playbook, type Step} from './model.js'
 import {playbookSchema} from './schema.js'
 
 let compiled: ReturnType<typeof compileSchema> | undefined
@@ -153,7 +154,7 @@ function loadOne(file: string, ctx: Ctx): Playbook | undefined {
 const VAR_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g
 
 const STRING_KEYS = ['type', 'name', 'owner', 'next', 'if', 'then', 'else', 'default', 'on_success', 'on_failure', 'join', 'do', 'while', 'playbook', 'exit_code_to', 'duration', 'timeout']
-const NAME_KEYS = ['ask', 'starts_clock', 'stops_clock']
+const NAME_KEYS = ['ask', 'starts_clock', 'restarts_clock']
 const LIST_KEYS = ['record', 'branches', 'argv', 'checklist']
 const EDGE_KEYS = ['next', 'then', 'else', 'default', 'on_success', 'on_failure', 'join', 'do', 'branches', 'cases']
 /** Set on a readable part that lost an edge to a wrong type: what is reachable is then unknown, so it is not judged. */
@@ -176,11 +177,10 @@ function readablePart(doc: Record<string, unknown>, file: string): Playbook {
     const texts = (v: unknown) => Array.isArray(v) && v.every(isText)
     for (const k of EDGE_KEYS) if (k in step && !(k === 'branches' ? texts(step[k]) : k === 'cases' ? isMap(step.cases) && Object.values(step.cases).every(isText) : isText(step[k]))) lostEdge = true
     for (const k of STRING_KEYS) if (k in step && !isText(step[k])) delete step[k]
-    // A mapping of names (`stops_clock: {ico_72h: notified}`) still names them, so no false "never stopped" follows.
-    for (const k of NAME_KEYS) {
-      if (isMap(step[k])) step[k] = Object.keys(step[k] as Record<string, unknown>)
-      if (k in step && !isText(step[k]) && !texts(step[k])) delete step[k]
-    }
+    for (const k of NAME_KEYS) if (k in step && !isText(step[k]) && !texts(step[k])) delete step[k]
+    // stops_clock may also map names to outcomes; entries whose outcome is not text are dropped, the rest kept.
+    if (isMap(step.stops_clock)) step.stops_clock = Object.fromEntries(Object.entries(step.stops_clock).filter(([, o]) => isText(o)))
+    else if ('stops_clock' in step && !isText(step.stops_clock) && !texts(step.stops_clock)) delete step.stops_clock
     for (const k of LIST_KEYS) if (k in step && !texts(step[k])) delete step[k]
     if ('cases' in step && !(isMap(step.cases) && Object.values(step.cases).every(isText))) delete step.cases
     if (step.type === 'parallel') step.branches ??= []
@@ -206,7 +206,8 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
   }
   const implicit = (i: number) => p.steps[i + 1]?.id
   const vars = Object.keys(p.variables)
-  const clocks = new Set([...Object.keys(p.clocks), ...BUILTIN_CLOCKS.map((c) => c.name)])
+  const clockDefs = clockDefsFor({...p, subs: {}})
+  const clocks = new Set(clockDefs.keys())
   const checkVar = (i: number, key: KeyPath, name: string) => {
     if (!(name in p.variables)) {
       const guess = didYouMean(name, vars)
@@ -233,14 +234,22 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
     }
     asList(s.ask).forEach((v, j) => checkVar(i, typeof s.ask === 'string' ? ['ask'] : ['ask', j], v))
     ;(s.record ?? []).forEach((v, j) => checkVar(i, ['record', j], v))
-    for (const [key, list] of [['starts_clock', asList(s.starts_clock)], ['stops_clock', asList(s.stops_clock)]] as const) {
+    for (const [key, list] of [['starts_clock', asList(s.starts_clock)], ['stops_clock', clockStops(s).map((x) => x.name)], ['restarts_clock', asList(s.restarts_clock)]] as const) {
       for (const c of list) {
-        if (!clocks.has(c)) {
+        const def = clockDefs.get(c)
+        if (!def) {
           const guess = didYouMean(c, [...clocks])
-          at(i, [key], `unknown clock "${c}"${guess ? `; did you mean "${guess}"?` : '; declare it under clocks:'}`)
-        } else if (key === 'starts_clock') started.set(c, started.get(c) ?? i)
-        else stopped.add(c)
+          at(i, [key], `unknown clock "${c}"${guess ? `; did you mean "${guess}"?` : '; define it in a clock file (--clocks) or under clocks:'}`)
+        } else if (key === 'starts_clock') {
+          const why = notInForce(def, Date.now())
+          if (why) at(i, [key], `${why}; define it with enabled: true in your own clock file once it is in force`)
+          started.set(c, started.get(c) ?? i)
+        } else if (key === 'stops_clock') stopped.add(c)
+        else if (!def.restartable) at(i, [key], `clock ${c} is not restartable (its definition does not say restartable: true)`)
       }
+    }
+    for (const c of asList(s.starts_clock)) {
+      if (clockStops(s).some((x) => x.name === c)) at(i, ['stops_clock'], `the step starts and stops clock ${c}, so it would always read on_time; start it at declaration or awareness and stop it where the notification is made`)
     }
     switch (s.type) {
       case 'decision':

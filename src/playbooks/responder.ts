@@ -31,8 +31,8 @@ export interface AskPrompt extends PromptContext {
   type: VariableType
   description?: string
   default?: string
-  /** The default came from the check the incident came from (an answers file without an answer takes it). */
-  defaultFromCheck?: boolean
+  /** An answers file without an answer for it takes the default (the time a clock starts from, a value from the incident's check). */
+  acceptDefault?: boolean
   /** Returns an error message for an unacceptable answer. */
   validate(answer: string): string | undefined
 }

@@ -176,7 +176,7 @@ steps:
     join: 4
   - id: after
     type: manual
-    stops_clock: {ico_72h: notified}
+    stops_clock: {ico_72h: 5}
     ask: 7
   - hello
   - id: done
@@ -185,7 +185,7 @@ steps:
     const r = await runCli(['playbook', 'validate', file, '--json'])
     expect(r.code).toBe(2)
     const detail = (JSON.parse(r.stdout) as {error: {detail: {line: number; col: number; message: string}[]}}).error.detail
-    expect(detail.map((p) => `${p.line}:${p.col}`)).toEqual(['7:15', '8:11', '11:18', '12:10', '13:5'])
+    expect(detail.map((p) => `${p.line}:${p.col}`)).toEqual(['7:15', '8:11', '11:18', '11:28', '12:10', '13:5'])
     expect(detail.some((p) => /unreachable|never stopped|no step stops/.test(p.message))).toBe(false)
     tmp.cleanup()
   })

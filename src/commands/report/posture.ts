@@ -27,7 +27,7 @@ export default class ReportPosture extends BaseCommand<typeof ReportPosture> {
       return report
     }
     const rows = report.targets.map((t) => [colourStatus(t.status), t.checkId, t.grade ?? '-', t.score === null ? '-' : String(t.score),
-      `${t.counts.crit}/${t.counts.warn}/${t.counts.info}`, ago(t.ts), t.target])
+      `${t.counts.crit}/${t.counts.warn}/${t.counts.info}`, ago(Date.parse(t.checkedAt)), t.target])
     const lines = [renderTable(['STATUS', 'CHECK', 'GRADE', 'SCORE', 'C/W/I', 'CHECKED', 'TARGET'], rows, {align: ['left', 'left', 'left', 'right', 'right', 'left', 'left']})]
     for (const t of report.targets) {
       const shown = t.findings.filter((f) => this.flags['all-findings'] || f.severity !== 'info')

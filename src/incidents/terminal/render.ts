@@ -5,8 +5,8 @@ import {ago, renderTable} from '../../ui/table.js'
 import {formatDuration} from '../../util/duration.js'
 import {quoteArg} from '../../playbooks/engine.js'
 import type {TimelineEvent} from '../chain.js'
+import {clockNotesText, clockOutcome, type ClockState, clockWarning, lateUpdates} from '../clocks.js'
 import {commandRunOf, exitText, neutralise, outputExcerpt, TERMINAL_OUTPUT_CAP} from '../command-output.js'
-import {clockPhase, type ClockState} from '../clocks.js'
 import {describeEvent} from '../describe.js'
 import type {IncidentSummary} from '../service.js'
 import {formatLondon, formatUtc} from '../time.js'
@@ -25,20 +25,32 @@ export function colourSeverity(sev: string): string {
   return /1$/.test(sev) ? chalk.bgRed.white(` ${sev} `) : /2$/.test(sev) ? chalk.red(sev) : /3$/.test(sev) ? chalk.yellow(sev) : chalk.cyan(sev)
 }
 
-/** "5h 12m left" / "overdue by 2h" / "met" in colour. */
+/** The outcome word and what it means in time: "running, 5h 12m left", "late by 3h", "not_required: reason". */
 export function clockText(c: ClockState, now: number): string {
-  const phase = clockPhase(c, now)
-  switch (phase) {
-    case 'met': return chalk.green(`met (stopped ${formatDuration(c.dueAt - (c.stoppedAt ?? 0))} before the deadline)`)
-    case 'missed': return chalk.red(`missed by ${formatDuration((c.stoppedAt ?? 0) - c.dueAt)}`)
-    case 'overdue': return chalk.red.bold(`OVERDUE by ${formatDuration(now - c.dueAt)}`)
-    case 'warning': return chalk.yellow(`${formatDuration(c.dueAt - now)} left`)
-    default: return chalk.green(`${formatDuration(c.dueAt - now)} left`)
+  const outcome = clockOutcome(c, now)
+  const stopped = c.stoppedAt ?? 0
+  switch (outcome) {
+    case 'on_time': return chalk.green(`on_time (notified ${formatDuration(c.dueAt - stopped)} before the deadline)`)
+    case 'late': {
+      const updates = lateUpdates(c)
+      const by = stopped > c.dueAt ? `by ${formatDuration(stopped - c.dueAt)}` : ''
+      return chalk.red(`late ${[by, updates > 0 ? `${updates} update${updates === 1 ? '' : 's'} after its due time` : ''].filter(Boolean).join(', ')}`)
+    }
+    case 'not_required': return chalk.cyan(`not_required: ${c.stopReason ?? ''}`)
+    case 'superseded': return chalk.dim(`superseded${c.stopReason ? `: ${c.stopReason}` : ''}`)
+    case 'overdue': return chalk.red.bold(`overdue by ${formatDuration(now - c.dueAt)}`)
+    default: return (clockWarning(c, now) ? chalk.yellow : chalk.green)(`running, ${formatDuration(c.dueAt - now)} left`)
   }
 }
 
+/** How it stopped, what was corrected and its restarts, under a clock's line (not_required shows its reasoning inline). */
+function clockNotes(c: ClockState): string[] {
+  const notes = clockNotesText(c).filter((n) => !(c.outcome === 'not_required' && n.startsWith('Reasoning:')))
+  return notes.map((n) => chalk.dim(`    ${n}`))
+}
+
 export function clockLines(clocks: readonly ClockState[], now: number): string[] {
-  return clocks.map((c) => `  ${c.name.padEnd(16)} ${clockText(c, now)}  ${chalk.dim(`due ${formatUtc(c.dueAt)}${c.to ? ` · ${c.to}` : ''}`)}`)
+  return clocks.flatMap((c) => [`  ${c.name.padEnd(20)} ${clockText(c, now)}  ${chalk.dim(`started ${formatUtc(c.startedAt)} · due ${formatUtc(c.dueAt)}${c.to ? ` · ${c.to}` : ''}`)}`, ...clockNotes(c)])
 }
 
 export function incidentTable(list: readonly IncidentSummary[], now: number): string {
@@ -52,7 +64,7 @@ export function incidentTable(list: readonly IncidentSummary[], now: number): st
 
 export function timelineTable(events: readonly TimelineEvent[]): string {
   const rows = events.map((e) => [String(e.seq), formatUtc(e.occurredAt), formatLondon(e.occurredAt).slice(11),
-    e.recordedAt - e.occurredAt > 60_000 ? chalk.dim('(late)') : '', neutralise(e.actor), chalk.dim(e.type), neutralise(describeEvent(e))])
+    e.recordedAt - e.occurredAt > 60_000 ? chalk.dim('(back-dated)') : '', neutralise(e.actor), chalk.dim(e.type), neutralise(describeEvent(e))])
   return renderTable(['#', 'OCCURRED (UTC)', 'LONDON', '', 'ACTOR', 'TYPE', 'EVENT'], rows)
 }
 
