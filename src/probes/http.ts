@@ -2,6 +2,7 @@ import type {Dispatcher} from 'undici'
 
 import type {Observation, Status, Timings} from '../types.js'
 import {DURATION_PATTERN, durationMs} from '../util/duration.js'
+import {regexProblem, userRegex} from '../util/safe-regex.js'
 import {applyOperator, describeStatusSpec, evalJsonPath, type Operator, OPERATORS, parseJsonPath, parseStatusSpec, show, statusMatches, UNARY_OPERATORS} from './http-assert.js'
 import {type ConnectionFacts, type ConnectPhase, TimedClients} from './http-connector.js'
 import {describeNetError} from './net.js'
@@ -85,13 +86,8 @@ function validateHttp(options: Record<string, unknown>): OptionProblem[] {
   if (o.expect?.status !== undefined && !parseStatusSpec(o.expect.status)) {
     problems.push({path: ['expect', 'status'], message: 'a range must run low-high, e.g. "200-299"'})
   }
-  if (o.expect?.matches !== undefined) {
-    try {
-      new RegExp(o.expect.matches)
-    } catch (error) {
-      problems.push({path: ['expect', 'matches'], message: `not a valid regular expression: ${(error as Error).message}`})
-    }
-  }
+  const badRegex = o.expect?.matches === undefined ? undefined : regexProblem(o.expect.matches)
+  if (badRegex) problems.push({path: ['expect', 'matches'], message: badRegex})
   const checkAssertions = (items: Assertion[] | undefined, key: 'json' | 'headers') => {
     for (const [i, a] of (items ?? []).entries()) {
       if (key === 'json' && a.path !== undefined) {
@@ -104,13 +100,8 @@ function validateHttp(options: Record<string, unknown>): OptionProblem[] {
       const op = opOf(a)
       if (!UNARY_OPERATORS.includes(op) && a.value === undefined) problems.push({path: ['expect', key, i], message: `operator "${op}" needs a value`})
       if (UNARY_OPERATORS.includes(op) && a.value !== undefined) problems.push({path: ['expect', key, i, 'value'], message: `operator "${op}" takes no value`})
-      if (op === 'matches' && a.value !== undefined) {
-        try {
-          new RegExp(String(a.value))
-        } catch (error) {
-          problems.push({path: ['expect', key, i, 'value'], message: `not a valid regular expression: ${(error as Error).message}`})
-        }
-      }
+      const bad = op === 'matches' && a.value !== undefined ? regexProblem(String(a.value)) : undefined
+      if (bad) problems.push({path: ['expect', key, i, 'value'], message: bad})
     }
   }
   checkAssertions(o.expect?.json, 'json')
@@ -334,7 +325,7 @@ export const httpProbe: Probe = {
           const text = Buffer.concat(chunks).toString('utf8')
           for (const c of list(o.expect?.contains)) if (!text.includes(c)) problems.push(`body does not contain ${show(c)}`)
           for (const c of list(o.expect?.not_contains)) if (text.includes(c)) problems.push(`body contains ${show(c)}`)
-          if (o.expect?.matches !== undefined && !new RegExp(o.expect.matches).test(text)) problems.push(`body does not match /${o.expect.matches}/`)
+          if (o.expect?.matches !== undefined && !userRegex(o.expect.matches).test(text)) problems.push(`body does not match /${o.expect.matches}/`)
           if ((o.expect?.json?.length ?? 0) > 0) {
             let doc: unknown
             let parsed = true
