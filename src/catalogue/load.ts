@@ -8,11 +8,13 @@ import type {NetOptions, ResolveRule} from '../probes/types.js'
 import {SHIPPED_CHECKS} from '../paths.js'
 import {durationMs} from '../util/duration.js'
 import {yamlFilesIn} from '../util/files.js'
-import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
+import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, readRegularFile, schemaProblems, sortProblems} from '../util/yaml-schema.js'
 import {catalogueSchema} from './schema.js'
 
 export const DEFAULT_TIMEOUT_MS = 10_000
 export const DEFAULT_RETRIES = 0
+/** Largest `ca:` file read: Mozilla's whole root store is about 220 KiB of PEM. */
+export const CA_MAX_BYTES = 1024 * 1024
 
 /** A check ready to run: validated, defaults merged, `${env:…}` filled in. */
 export interface CheckDefinition {
@@ -218,12 +220,11 @@ function buildCheck(parsed: ParsedYaml, base: KeyPath, merged: Record<string, un
   let ca: string | undefined
   if (typeof spec.ca === 'string') {
     const caPath = path.resolve(path.dirname(file), spec.ca)
-    try {
-      ca = fs.readFileSync(caPath, 'utf8')
+    const read = readRegularFile(caPath, CA_MAX_BYTES)
+    if (read.data) {
+      ca = read.data.toString('utf8')
       if (!ca.includes('-----BEGIN CERTIFICATE-----')) at(['ca'], `${caPath} holds no PEM certificate`)
-    } catch (error) {
-      at(['ca'], `cannot read CA file ${caPath}: ${(error as Error).message}`)
-    }
+    } else at(['ca'], `cannot read CA file ${caPath}: ${read.error}${read.error?.startsWith('too large') ? ' (a CA bundle is a few hundred KiB)' : ''}`)
   }
   const rules: ResolveRule[] = [...cliRules]
   for (const [i, r] of ((spec.resolve as string[] | undefined) ?? []).entries()) {
