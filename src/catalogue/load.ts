@@ -7,6 +7,7 @@ import {probeFor} from '../probes/index.js'
 import type {NetOptions, ResolveRule} from '../probes/types.js'
 import {SHIPPED_CHECKS} from '../paths.js'
 import {durationMs} from '../util/duration.js'
+import {Redactor} from '../util/redact.js'
 import {yamlFilesIn} from '../util/files.js'
 import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, readRegularFile, schemaProblems, sortProblems} from '../util/yaml-schema.js'
 import {catalogueSchema} from './schema.js'
@@ -195,9 +196,11 @@ function buildCheck(parsed: ParsedYaml, base: KeyPath, merged: Record<string, un
   const kind = merged.kind as string
   const probe = probeFor(kind)
   if (!probe) return undefined
+  const secrets = new Set<string>()
+  // Messages may quote interpolated values (a probe's "not a URL: …"); they never show a secret.
   const at = (p: KeyPath, message: string) => {
     const pos = positionOf(parsed, [...base, ...p], false)
-    problems.push({file, line: pos.line, col: pos.col, path: formatPath([...base, ...p]), message: `${message} (check ${id})`})
+    problems.push({file, line: pos.line, col: pos.col, path: formatPath([...base, ...p]), message: `${new Redactor(secrets).text(message)} (check ${id})`})
   }
   const before = problems.length
 
@@ -210,7 +213,6 @@ function buildCheck(parsed: ParsedYaml, base: KeyPath, merged: Record<string, un
     disabledReason = `needs ${unset.join(', ')} set in the environment`
   }
 
-  const secrets = new Set<string>()
   const missing: {path: KeyPath; name: string}[] = []
   const spec = (unset.length > 0 ? merged : interpolate(merged, [], env, missing, secrets)) as Record<string, unknown>
   for (const m of missing) at(m.path, `environment variable ${m.name} is not set (used in ${formatPath(m.path)})`)

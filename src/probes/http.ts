@@ -70,6 +70,13 @@ function list(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v]
 }
 
+/** Why JSON.parse failed, without the start of the body V8 quotes (a body may echo a key). */
+function jsonErrorDetail(error: Error): string {
+  const at = /at position (\d+)/.exec(error.message)
+  if (at) return ` (at position ${at[1]})`
+  return /end of JSON input/.test(error.message) ? ' (it ends too early)' : ''
+}
+
 function opOf(a: Assertion): Operator {
   return a.op ?? (a.value === undefined ? 'exists' : '==')
 }
@@ -81,7 +88,7 @@ function validateHttp(options: Record<string, unknown>): OptionProblem[] {
     const url = new URL(String(options.target))
     if (url.protocol !== 'http:' && url.protocol !== 'https:') problems.push({path: ['target'], message: `expected an http:// or https:// URL, got ${url.protocol}`})
   } catch {
-    problems.push({path: ['target'], message: `not a URL: ${String(options.target)}`})
+    problems.push({path: ['target'], message: 'not a URL'})
   }
   if (o.expect?.status !== undefined && !parseStatusSpec(o.expect.status)) {
     problems.push({path: ['expect', 'status'], message: 'a range must run low-high, e.g. "200-299"'})
@@ -333,7 +340,7 @@ export const httpProbe: Probe = {
               doc = JSON.parse(text)
             } catch (error) {
               parsed = false
-              problems.push(`body is not JSON (${(error as Error).message.split('\n')[0]})`)
+              problems.push(`body is not JSON${jsonErrorDetail(error as Error)}`)
             }
             if (parsed) {
               for (const a of o.expect?.json ?? []) {
