@@ -4,6 +4,7 @@ import chalk from 'chalk'
 import {BaseCommand} from '../base-command.js'
 import {statusReport} from '../reports/status.js'
 import {ago, colourStatus, formatMs, renderTable, sparkline} from '../ui/table.js'
+import {termText} from '../ui/terminal-text.js'
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show the last result of every check, since when it is in that state, and recent latency'
@@ -25,7 +26,7 @@ export default class Status extends BaseCommand<typeof Status> {
       const now = Date.now()
       this.log(renderTable(['STATUS', 'CHECK', 'SINCE', 'LAST RUN', 'LATENCY', 'RECENT', 'SUMMARY'], rows.map((r) => [
         colourStatus(r.status), r.checkId, ago(r.since, now), ago(r.lastRun, now), formatMs(r.lastLatencyMs),
-        chalk.cyan(sparkline(r.recentLatencyMs)), r.summary,
+        chalk.cyan(sparkline(r.recentLatencyMs)), termText(r.summary),
       ]), {align: ['left', 'left', 'right', 'right', 'right', 'left', 'left']}))
     }
     return {checks: rows.map((r) => ({...r, since: new Date(r.since).toISOString(), lastRun: new Date(r.lastRun).toISOString()}))}

@@ -4,15 +4,16 @@ import type {RunReport} from '../monitor/check-run.js'
 import type {CheckResult, Status} from '../types.js'
 import {STATUS_CODE, worstStatus} from '../types.js'
 import {colourSeverity, colourStatus, formatMs, renderTable} from './table.js'
+import {termText} from './terminal-text.js'
 
 export function runTable(report: RunReport): string {
-  const rows = report.results.map((r) => [colourStatus(r.status), r.checkId, r.kind, formatMs(r.durationMs), r.summary])
+  const rows = report.results.map((r) => [colourStatus(r.status), r.checkId, r.kind, formatMs(r.durationMs), termText(r.summary)])
   const lines = [renderTable(['STATUS', 'CHECK', 'KIND', 'TIME', 'SUMMARY'], rows, {align: ['left', 'left', 'left', 'right', 'left']})]
   for (const r of report.results) {
     const shown = r.findings.filter((f) => f.severity !== 'info' || r.findings.length <= 12)
     if (shown.length === 0 || r.status === 'ok' && shown.every((f) => f.severity === 'info')) continue
     lines.push('', chalk.bold(r.checkId))
-    for (const f of shown) lines.push(`  ${colourSeverity(f.severity)} ${f.id}  ${f.message}`)
+    for (const f of shown) lines.push(`  ${colourSeverity(f.severity)} ${f.id}  ${termText(f.message)}`)
   }
   const s = report.summary
   lines.push('', `${report.results.length} checks: ${chalk.green(`${s.ok} ok`)}, ${chalk.yellow(`${s.warn} warn`)}, ${chalk.red(`${s.crit} crit`)}, ${chalk.magenta(`${s.unknown} unknown`)}`)
@@ -57,13 +58,13 @@ export function runNagios(report: RunReport): string {
   const worst = worstStatus(results.map((r) => r.status))
   if (results.length === 1) {
     const r = results[0]
-    return `${NAGIOS_WORD[r.status]} - ${r.checkId}: ${r.summary.replace(/\|/g, '/')} | ${perfdata(r, '').join(' ')}`
+    return `${NAGIOS_WORD[r.status]} - ${r.checkId}: ${termText(r.summary).replace(/\|/g, '/')} | ${perfdata(r, '').join(' ')}`
   }
   const s = report.summary
   const head = `${NAGIOS_WORD[worst]} - ${results.length} checks: ${s.crit} critical, ${s.warn} warning, ${s.unknown} unknown, ${s.ok} ok`
   const perf = results.flatMap((r) => perfdata(r, `${r.checkId}_`).slice(0, 1))
   const long = [...results].sort((a, b) => STATUS_CODE[b.status] - STATUS_CODE[a.status])
-    .map((r) => `${NAGIOS_WORD[r.status]} ${r.checkId}: ${r.summary.replace(/\|/g, '/')}`)
+    .map((r) => `${NAGIOS_WORD[r.status]} ${r.checkId}: ${termText(r.summary).replace(/\|/g, '/')}`)
   return `${head} | ${perf.join(' ')}\n${long.join('\n')}`
 }
 
