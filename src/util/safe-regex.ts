@@ -6,7 +6,17 @@
  * `\cX`, `(?<name>…)`); `(?i)`, `(?m)` and `(?s)` set flags inside the pattern. Backreferences and
  * lookaround have no linear-time form: they are validation errors, with their position in the pattern.
  */
-import {RE2JS} from 're2js'
+import {createRequire} from 'node:module'
+
+type RE2JSClass = typeof import('re2js').RE2JS
+type RE2JS = InstanceType<RE2JSClass>
+
+// Loaded on the first pattern (about 50 ms of start-up that commands without patterns skip).
+let engine: RE2JSClass | undefined
+function re2(): RE2JSClass {
+  engine ??= (createRequire(import.meta.url)('re2js') as {RE2JS: RE2JSClass}).RE2JS
+  return engine
+}
 
 export interface UserRegex {
   readonly source: string
@@ -59,7 +69,7 @@ function compile(pattern: string): RE2JS {
   const why = unsupported(pattern)
   if (why) throw new RegexSyntaxError(why, true)
   try {
-    return RE2JS.compile(RE2JS.translateRegExp(pattern))
+    return re2().compile(re2().translateRegExp(pattern))
   } catch (error) {
     throw new RegexSyntaxError(String((error as Error).message).replace(/^error parsing regexp: /, ''))
   }
