@@ -4,6 +4,7 @@ import chalk from 'chalk'
 import {UserError} from './errors.js'
 import {type DB, defaultDbPath, openDatabase} from './store/db.js'
 import {didYouMean} from './util/suggest.js'
+import {guardStyled} from './ui/terminal-text.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -57,7 +58,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Human text on stderr (progress, warnings), so stdout stays clean for --json and pipes. */
   protected note(text: string): void {
-    process.stderr.write(text + '\n')
+    process.stderr.write(guardStyled(text, {multiline: true}) + '\n')
   }
 
   public override async finally(err: Error | undefined): Promise<unknown> {
@@ -106,8 +107,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (this.jsonEnabled()) {
       process.stdout.write(JSON.stringify({error: {code, message, ...(hint ? {hint} : {}), ...(detail === undefined ? {} : {detail}), exit}}, null, 2) + '\n')
     } else {
-      process.stderr.write(`${chalk.red('Error:')} ${message}\n`)
-      if (hint) process.stderr.write(`${chalk.dim('Hint:')} ${hint}\n`)
+      process.stderr.write(`${chalk.red('Error:')} ${guardStyled(message, {multiline: true})}\n`)
+      if (hint) process.stderr.write(`${chalk.dim('Hint:')} ${guardStyled(hint, {multiline: true})}\n`)
     }
     if (debug && err.stack) process.stderr.write(err.stack + '\n')
   }

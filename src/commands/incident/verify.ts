@@ -8,6 +8,7 @@ import {verifyExportText} from '../../exporters/json.js'
 import {describeEvent} from '../../incidents/describe.js'
 import {parseIncidentId, verifyIncident} from '../../incidents/service.js'
 import {formatUtc} from '../../incidents/time.js'
+import {termText} from '../../ui/terminal-text.js'
 
 export default class IncidentVerify extends BaseCommand<typeof IncidentVerify> {
   static override summary = 'Recompute an incident\'s hash chain and name the first event that does not match'
@@ -42,9 +43,9 @@ export default class IncidentVerify extends BaseCommand<typeof IncidentVerify> {
       if (r.ok) this.log(`${chalk.green('verified')} incident ${r.incidentId}: ${r.count} events, head ${r.head}`)
       if (r.firstBad) {
         const e = r.firstBadEvent
-        this.log(`${chalk.red('MISMATCH')} event ${r.firstBad.seq}${e ? ` (${e.type} at ${formatUtc(e.occurredAt)}: ${describeEvent(e)})` : ''}: ${r.firstBad.reason}`)
+        this.log(`${chalk.red('MISMATCH')} event ${r.firstBad.seq}${e ? ` (${termText(e.type)} at ${formatUtc(e.occurredAt)}: ${termText(describeEvent(e))})` : ''}: ${termText(r.firstBad.reason)}`)
       }
-      for (const m of r.mismatches) this.log(`${chalk.red('MISMATCH')} ${m}`)
+      for (const m of r.mismatches) this.log(`${chalk.red('MISMATCH')} ${termText(m)}`)
     }
     return r
   }

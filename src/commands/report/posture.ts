@@ -4,6 +4,7 @@ import chalk from 'chalk'
 import {BaseCommand} from '../../base-command.js'
 import {type PostureReport, postureReport} from '../../reports/posture.js'
 import {ago, colourSeverity, colourStatus, renderTable} from '../../ui/table.js'
+import {termText} from '../../ui/terminal-text.js'
 
 export default class ReportPosture extends BaseCommand<typeof ReportPosture> {
   static override summary = 'Security posture now: each target\'s grade and findings from its latest posture result'
@@ -33,7 +34,7 @@ export default class ReportPosture extends BaseCommand<typeof ReportPosture> {
       const shown = t.findings.filter((f) => this.flags['all-findings'] || f.severity !== 'info')
       if (shown.length === 0) continue
       lines.push('', chalk.bold(t.checkId))
-      for (const f of shown) lines.push(`  ${colourSeverity(f.severity)} ${f.id}  ${f.message}`)
+      for (const f of shown) lines.push(`  ${colourSeverity(f.severity)} ${f.id}  ${termText(f.message)}`)
     }
     this.log(lines.join('\n'))
     return report
