@@ -3,6 +3,8 @@ import chalk from 'chalk'
 
 import {UserError} from './errors.js'
 import {type DB, defaultDbPath, openDatabase} from './store/db.js'
+import {DEFAULT_LOCK_TIMEOUT_MS, type LockWaitEvent} from './store/lock.js'
+import {formatDuration, parseDuration} from './util/duration.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -18,6 +20,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     db: Flags.string({description: 'SQLite database file [default: $XDG_DATA_HOME/watchkeeper/watchkeeper.db]', env: 'WATCHKEEPER_DB', helpGroup: 'GLOBAL'}),
     color: Flags.boolean({description: 'colour the output (--no-color or NO_COLOR=1 turns it off)', allowNo: true, default: true, helpGroup: 'GLOBAL'}),
     debug: Flags.boolean({description: 'show stack traces and internal detail on errors', default: false, helpGroup: 'GLOBAL'}),
+    'lock-timeout': Flags.string({description: `how long a write waits for a database lock held by another process, e.g. 30s, 2m, 0 [default: ${DEFAULT_LOCK_TIMEOUT_MS / 1000}s]`, env: 'WATCHKEEPER_LOCK_TIMEOUT', helpGroup: 'GLOBAL'}),
+    'read-only': Flags.boolean({description: 'open the database read-only (commands that only read): nothing created, migrated or written', default: false, helpGroup: 'GLOBAL'}),
   }
 
   /** When set, every failure exits with this code (check run: 3, as Nagios asks). */
@@ -40,13 +44,39 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
     if (!this.flags.color) chalk.level = 0
+    guardStdout((this.constructor as typeof BaseCommand).failureExitCode ?? 1)
   }
 
-  /** The database from --db / WATCHKEEPER_DB / the default path, opened and migrated; closed at exit. */
-  protected openDb(opts: {readonly?: boolean} = {}): DB {
-    const db = openDatabase(this.flags.db ?? defaultDbPath(), opts)
+  /**
+   * The database from --db / WATCHKEEPER_DB / the default path, opened and migrated; closed at exit.
+   * reader: the command only reads, so a file the user cannot write (or --read-only) is opened read-only.
+   * lockWait false: a write fails at once when another process holds the lock (watch retries on its own).
+   */
+  protected openDb(opts: {reader?: boolean; readonly?: boolean; lockWait?: boolean} = {}): DB {
+    const file = this.flags.db ?? defaultDbPath()
+    if (this.flags['read-only'] && !opts.reader && !opts.readonly) {
+      throw new UserError(`--read-only: \`${this.config.bin} ${(this.id ?? '').split(':').join(' ')}\` writes to the database.`, {code: 'E_FLAG', exit: 2,
+        hint: 'Read-only opening suits status, history, report …, incident list|show|verify|export.'})
+    }
+    const lockTimeoutMs = this.lockTimeoutMs()
+    const db = openDatabase(file, {
+      reader: opts.reader,
+      readonly: opts.readonly || this.flags['read-only'],
+      ...(opts.lockWait === false ? {busyTimeoutMs: Math.min(lockTimeoutMs, 5000)} : {lockTimeoutMs}),
+      onLockWait: (e) => e.phase === 'gave-up' || this.note(lockWaitText(e)),
+    })
     this.openDbs.push(db)
     return db
+  }
+
+  private lockTimeoutMs(): number {
+    const text = this.flags['lock-timeout']
+    if (text === undefined || text === '') return DEFAULT_LOCK_TIMEOUT_MS
+    const ms = /^\d+$/.test(text) ? Number(text) * 1000 : parseDuration(text)
+    if (ms === undefined || ms > 86_400_000) {
+      throw new UserError(`--lock-timeout ${text}: expected a duration up to 24h such as 30s, 2m or 0 (do not wait); a bare number is seconds`, {code: 'E_FLAG', exit: 2})
+    }
+    return ms
   }
 
   /** --json output: plain JSON (oclif's colouriser tokenises the whole document, slow on large reports). */
@@ -108,4 +138,33 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     if (debug && err.stack) process.stderr.write(err.stack + '\n')
   }
+}
+
+function lockWaitText(e: LockWaitEvent): string {
+  if (e.phase === 'waiting') return `The database ${e.file} is locked by another process; waiting up to ${formatDuration(e.timeoutMs)} for it (--lock-timeout)…`
+  return `Got the database lock after ${formatDuration(e.waitedMs)}.`
+}
+
+let stdoutGuarded = false
+
+/**
+ * A reader that goes away (EPIPE, as with `| head`) ends the output quietly and the command finishes with
+ * its normal exit code; any other failure to write stdout (ENOSPC on a full disk …) is one line on stderr
+ * and the "cannot run" exit code. Replaces oclif's own listener, which rethrows those as a stack trace.
+ */
+function guardStdout(exit: number): void {
+  if (stdoutGuarded) return
+  stdoutGuarded = true
+  let closed = false
+  process.stdout.removeAllListeners('error')
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || closed && error.code === 'ERR_STREAM_DESTROYED') {
+      closed = true
+      return
+    }
+    process.stderr.write(`Error: cannot write to standard output: ${error.message}\n`)
+    process.exit(exit)
+  })
+  // Nowhere is left to report a broken stderr.
+  process.stderr.on('error', () => {})
 }

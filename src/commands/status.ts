@@ -14,7 +14,7 @@ export default class Status extends BaseCommand<typeof Status> {
   }
 
   async run() {
-    const db = this.openDb()
+    const db = this.openDb({reader: true})
     let rows = statusReport(db, {recent: this.flags.recent})
     if (this.flags.id?.length) {
       const globs = this.flags.id.map((g) => new RegExp('^' + g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$'))

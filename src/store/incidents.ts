@@ -1,5 +1,6 @@
 import type {TimelineEvent} from '../incidents/chain.js'
 import type {DB} from './db.js'
+import {writeTx} from './lock.js'
 
 /** One row of the incidents table: the current summary, kept in step with the timeline. */
 export interface IncidentRow {
@@ -42,11 +43,11 @@ function toRow(r: RawIncident): IncidentRow {
 
 /**
  * Runs fn in an IMMEDIATE transaction: the write lock is taken at BEGIN, so a second writer (another
- * process) waits for it (busy_timeout) instead of both reading the same chain head.
+ * process) waits for it (up to the lock timeout, saying so) instead of both reading the same chain head.
  */
-export function immediate<T>(db: DB, fn: () => T): T {
+export function immediate<T>(db: DB, fn: () => T, what?: string): T {
   if (db.inTransaction) return fn()
-  return db.transaction(fn).immediate()
+  return writeTx(db, fn, what)
 }
 
 export function insertIncident(db: DB, i: {title: string; severity: string; state: string; service?: string; openedAt: number}): number {

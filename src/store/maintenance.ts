@@ -6,6 +6,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {UserError} from '../errors.js'
 import {formatDuration, parseDuration} from '../util/duration.js'
 import type {DB} from './db.js'
+import {withLockWait, writeTx} from './lock.js'
 import {DAY_MS, retentionMarks, type RetentionLevel, setRetentionMark} from './rollups.js'
 
 /** How long each level of data is kept, in ms. */
@@ -76,16 +77,16 @@ export async function pruneOnce(db: DB, now: number, policy: RetentionPolicy = D
     return {dryRun: true, cutoffs, deleted, batches, elapsedMs: Date.now() - started}
   }
   // Marks first: from now on reports do not read rows that are about to go.
-  db.transaction(() => {
+  writeTx(db, () => {
     for (const level of ['raw', 'hourly', 'daily'] as const) setRetentionMark(db, level, cutoffs[level])
-  }).immediate()
+  })
   for (const t of TARGETS) {
     // Rollup tables have no rowid: their key is (start, check_ref).
     const key = t.table === 'rollup_hourly' ? 'hour_start, check_ref' : t.table === 'rollup_daily' ? 'day_start, check_ref' : 'rowid'
     const del = db.prepare(`DELETE FROM ${t.table} WHERE (${key}) IN (SELECT ${key} FROM ${t.table} WHERE ${t.where} LIMIT ?)`)
     for (;;) {
       opts.signal?.throwIfAborted()
-      const n = del.run(cutoffs[t.level], batchSize).changes
+      const n = withLockWait(db, () => del.run(cutoffs[t.level], batchSize).changes)
       batches++
       deleted[t.key] += n
       if (n < batchSize) break
@@ -118,7 +119,7 @@ function fileBytes(file: string): number {
 export function vacuum(db: DB): VacuumReport {
   const started = Date.now()
   const beforeBytes = fileBytes(db.name)
-  db.exec('VACUUM')
+  withLockWait(db, () => db.exec('VACUUM'))
   db.pragma('optimize')
   db.pragma('wal_checkpoint(TRUNCATE)')
   return {beforeBytes, afterBytes: fileBytes(db.name), elapsedMs: Date.now() - started}

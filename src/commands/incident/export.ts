@@ -20,7 +20,7 @@ export default class IncidentExport extends BaseCommand<typeof IncidentExport> {
 
   async run(): Promise<void> {
     const now = Date.now()
-    const db = this.openDb()
+    const db = this.openDb({reader: true})
     const id = parseIncidentId(this.args.id)
     recordDueClockEvents(db, now)
     const text = renderExport(this.flags.format as ExportFormat, gatherExport(db, id, now))

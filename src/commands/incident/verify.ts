@@ -36,7 +36,7 @@ export default class IncidentVerify extends BaseCommand<typeof IncidentVerify> {
       return {file: this.flags.file, ...r}
     }
     if (!this.args.id) throw new UserError('Give an incident id or --file EXPORT.json.', {code: 'E_USAGE', exit: 2})
-    const r = verifyIncident(this.openDb({readonly: false}), parseIncidentId(this.args.id))
+    const r = verifyIncident(this.openDb({reader: true}), parseIncidentId(this.args.id))
     if (!r.ok) process.exitCode = 1
     if (!this.jsonEnabled()) {
       if (r.ok) this.log(`${chalk.green('verified')} incident ${r.incidentId}: ${r.count} events, head ${r.head}`)
