@@ -83,6 +83,8 @@ function dueClockEventsOf(db: DB, incidentId: number, now: number): NewEvent[] {
  * Called by each incident command and by `watch`. Returns the events written.
  */
 export function recordDueClockEvents(db: DB, now: number, actor = 'watchkeeper'): TimelineEvent[] {
+  // A database opened read-only (an auditor's copy) stays exactly as it is.
+  if (db.readonly) return []
   const out: TimelineEvent[] = []
   for (const id of activeIncidentIds(db)) {
     out.push(...immediate(db, () => {

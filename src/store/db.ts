@@ -125,6 +125,11 @@ function labelled(db: DB, file: string, why: string): DB {
   return db
 }
 
+/** The file a connection reads (a read-only snapshot in memory is named ':memory:' by SQLite). */
+export function databaseFile(db: DB): string {
+  return readOnlyWhy.get(db)?.file ?? db.name
+}
+
 /** Why a connection was opened read-only ("--read-only", "you cannot write the file (EACCES)"), or undefined. */
 export function readOnlyReason(db: DB): string | undefined {
   return readOnlyWhy.get(db)?.why

@@ -5,7 +5,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {UserError} from '../errors.js'
 import {formatDuration, parseDuration} from '../util/duration.js'
-import type {DB} from './db.js'
+import {databaseFile, type DB} from './db.js'
 import {withLockWait, writeTx} from './lock.js'
 import {DAY_MS, retentionMarks, type RetentionLevel, setRetentionMark} from './rollups.js'
 
@@ -214,10 +214,11 @@ export function databaseStats(db: DB): DbStats {
   const marks = retentionMarks(db)
   const prunedBefore: Partial<Record<RetentionLevel, string>> = {}
   for (const level of ['raw', 'hourly', 'daily'] as const) if (Number.isFinite(marks[level])) prunedBefore[level] = new Date(marks[level]).toISOString()
+  const file = databaseFile(db)
   return {
-    file: db.name,
-    fileBytes: fs.statSync(db.name).size,
-    walBytes: fs.existsSync(db.name + '-wal') ? fs.statSync(db.name + '-wal').size : 0,
+    file,
+    fileBytes: fs.statSync(file).size,
+    walBytes: fs.existsSync(file + '-wal') ? fs.statSync(file + '-wal').size : 0,
     pageSize: db.pragma('page_size', {simple: true}) as number,
     pages: db.pragma('page_count', {simple: true}) as number,
     freePages: db.pragma('freelist_count', {simple: true}) as number,
