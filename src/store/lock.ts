@@ -87,27 +87,33 @@ export function withLockWait<T>(db: DB, fn: () => T, what?: string): T {
   const started = Date.now()
   let pause = 25
   let announced = false
-  for (;;) {
-    try {
-      const out = fn()
-      if (announced) policy.onWait?.({phase: 'acquired', file: policy.label, waitedMs: Date.now() - started, timeoutMs: policy.timeoutMs, what})
-      return out
-    } catch (error) {
-      const code = (error as {code?: unknown}).code
-      if (typeof code === 'string' && code.startsWith('SQLITE_READONLY')) throw new StoreReadOnlyError(policy.label, (error as Error).message)
-      if (!isBusy(error)) throw error
-      const waited = Date.now() - started
-      if (!policy.retry || waited >= policy.timeoutMs) {
-        if (announced) policy.onWait?.({phase: 'gave-up', file: policy.label, waitedMs: waited, timeoutMs: policy.timeoutMs, what})
-        throw new StoreBusyError(policy.label, waited, what, policy.retry)
+  try {
+    for (;;) {
+      try {
+        const out = fn()
+        if (announced) policy.onWait?.({phase: 'acquired', file: policy.label, waitedMs: Date.now() - started, timeoutMs: policy.timeoutMs, what})
+        return out
+      } catch (error) {
+        const code = (error as {code?: unknown}).code
+        if (typeof code === 'string' && code.startsWith('SQLITE_READONLY')) throw new StoreReadOnlyError(policy.label, (error as Error).message)
+        if (!isBusy(error)) throw error
+        const waited = Date.now() - started
+        if (!policy.retry || waited >= policy.timeoutMs) {
+          if (announced) policy.onWait?.({phase: 'gave-up', file: policy.label, waitedMs: waited, timeoutMs: policy.timeoutMs, what})
+          throw new StoreBusyError(policy.label, waited, what, policy.retry)
+        }
+        if (!announced) {
+          announced = true
+          policy.onWait?.({phase: 'waiting', file: policy.label, waitedMs: waited, timeoutMs: policy.timeoutMs, what})
+        }
+        sleepSync(Math.min(pause, policy.timeoutMs - waited))
+        pause = Math.min(pause * 2, 500)
+        // The next try's own wait inside SQLite ends by the deadline.
+        db.pragma(`busy_timeout = ${Math.max(0, Math.min(BUSY_SLICE_MS, policy.timeoutMs - (Date.now() - started)))}`)
       }
-      if (!announced) {
-        announced = true
-        policy.onWait?.({phase: 'waiting', file: policy.label, waitedMs: waited, timeoutMs: policy.timeoutMs, what})
-      }
-      sleepSync(Math.min(pause, policy.timeoutMs - waited))
-      pause = Math.min(pause * 2, 500)
     }
+  } finally {
+    if (announced) db.pragma(`busy_timeout = ${Math.min(BUSY_SLICE_MS, policy.timeoutMs)}`)
   }
 }
 
