@@ -1,7 +1,10 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 import chalk from 'chalk'
+import fs from 'node:fs'
 
 import {UserError} from './errors.js'
+import {type Sealer, sealerFromPem} from './incidents/chain.js'
+import {setSealer} from './store/incidents.js'
 import {type DB, defaultDbPath, openDatabase} from './store/db.js'
 import {DEFAULT_LOCK_TIMEOUT_MS, type LockWaitEvent} from './store/lock.js'
 import {formatDuration, parseDuration} from './util/duration.js'
@@ -21,6 +24,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     color: Flags.boolean({description: 'colour the output (--no-color or NO_COLOR=1 turns it off)', allowNo: true, default: true, helpGroup: 'GLOBAL'}),
     debug: Flags.boolean({description: 'show stack traces and internal detail on errors', default: false, helpGroup: 'GLOBAL'}),
     'lock-timeout': Flags.string({description: `how long a write waits for a database lock held by another process, e.g. 30s, 2m, 0 [default: ${DEFAULT_LOCK_TIMEOUT_MS / 1000}s]`, env: 'WATCHKEEPER_LOCK_TIMEOUT', helpGroup: 'GLOBAL'}),
+    'signing-key': Flags.string({description: 'Ed25519 private key (PEM file) that seals every write to an incident; never stored', env: 'WATCHKEEPER_SIGNING_KEY', helpGroup: 'GLOBAL'}),
     'read-only': Flags.boolean({description: 'open the database read-only (commands that only read): nothing created, migrated or written', default: false, helpGroup: 'GLOBAL'}),
   }
 
@@ -66,7 +70,24 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       onLockWait: (e) => e.phase === 'gave-up' || this.note(lockWaitText(e)),
     })
     this.openDbs.push(db)
+    if (this.flags['signing-key'] && !db.readonly) setSealer(db, this.sealer(this.flags['signing-key']))
     return db
+  }
+
+  /** The sealer of --signing-key (the key is read here and kept in memory only). */
+  private sealer(file: string): Sealer {
+    let pem: Buffer
+    try {
+      pem = fs.readFileSync(file)
+      if ((fs.statSync(file).mode & 0o077) !== 0) this.note(`Warning: the signing key ${file} can be read by other users; keep it mode 0600.`)
+    } catch (error) {
+      throw new UserError(`--signing-key ${file}: ${(error as Error).message}`, {code: 'E_FLAG', exit: 2})
+    }
+    try {
+      return sealerFromPem(pem)
+    } catch (error) {
+      throw new UserError(`--signing-key ${file}: ${(error as Error).message}`, {code: 'E_FLAG', exit: 2, hint: 'Make one with: openssl genpkey -algorithm ed25519 -out seal.pem'})
+    }
   }
 
   private lockTimeoutMs(): number {

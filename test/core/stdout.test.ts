@@ -50,7 +50,7 @@ describe('a stdout that cannot be written', () => {
     }
     const history = await shell(['history', 'up', '--db', db, '--json'], '')
     expect(JSON.parse(history.stdout).results).toHaveLength(2)
-  })
+  }, 60_000)
 
   it.skipIf(!full)('a full disk: other commands, --json and help exit 1 with one line', async () => {
     for (const args of [['incident', 'list', '--db', db], ['status', '--db', db, '--json'], ['check', 'run', '--help'], ['--help']]) {
@@ -58,7 +58,7 @@ describe('a stdout that cannot be written', () => {
       expect(r.code, args.join(' ')).toBe(args[0] === 'check' && args[1] === 'run' && !args.includes('--help') ? 3 : 1)
       expect(r.stderr, args.join(' ')).toBe('Error: cannot write to standard output: ENOSPC: no space left on device, write\n')
     }
-  })
+  }, 60_000)
 
   it('a reader that goes away (| head -c1, | true) ends quietly with the normal exit code', async () => {
     // The down check makes the worst status crit: the exit code stays 2 when the pipe closes.
@@ -72,5 +72,5 @@ describe('a stdout that cannot be written', () => {
         expect(r.stderr, `${args.join(' ')} ${redirect}`).toBe('')
       }
     }
-  })
+  }, 90_000)
 })
