@@ -5,7 +5,7 @@ import {activeIncidentIds, eventsOf, getIncident, immediate, incidentCheckIds, i
   linkChecks, listIncidentRows, type IncidentRow, updateIncident} from '../store/incidents.js'
 import {knownCheckIds, recentResults} from '../store/results.js'
 import {didYouMean} from '../util/suggest.js'
-import {canonicalJson, type ChainReport, eventHash, GENESIS_HASH, type NewEvent, sha256Hex, type TimelineEvent, verifyChain} from './chain.js'
+import {canonicalJson, type ChainReport, eventHash, GENESIS_HASH, type NewEvent, SEAL_TYPE, sha256Hex, type TimelineEvent, verifyChain} from './chain.js'
 import {BUILTIN_CLOCKS, type ClockDef, clocksFromEvents, clockStartEvent, type ClockState, dueClockCrossings} from './clocks.js'
 import {assertTransition, DEFAULT_SEVERITIES, normaliseSeverity, OPEN_STATES} from './lifecycle.js'
 import {parseIsoDuration} from './time.js'
@@ -160,7 +160,7 @@ export function addNote(a: Actor, id: number, text: string, occurredAt?: number)
   if (text.trim() === '') throw new UserError('A note needs some text.', {code: 'E_USAGE', exit: 2})
   if (occurredAt !== undefined && occurredAt > a.now + 60_000) throw new UserError('--at is in the future.', {code: 'E_USAGE', exit: 2})
   mutate(a, id, () => ({events: [{type: 'note', data: {text}, occurredAt}], result: undefined}))
-  return eventsOf(a.db, id).slice(-1)
+  return eventsOf(a.db, id).filter((e) => e.type !== SEAL_TYPE).slice(-1)
 }
 
 export function assignRole(a: Actor, id: number, role: string, person: string): void {
