@@ -63,6 +63,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         hint: 'Read-only opening suits status, history, report …, incident list|show|verify|export.'})
     }
     const lockTimeoutMs = this.lockTimeoutMs()
+    const sealer = this.flags['signing-key'] && !this.flags['read-only'] ? this.sealer(this.flags['signing-key']) : undefined
     const db = openDatabase(file, {
       reader: opts.reader,
       readonly: opts.readonly || this.flags['read-only'],
@@ -70,7 +71,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       onLockWait: (e) => e.phase === 'gave-up' || this.note(lockWaitText(e)),
     })
     this.openDbs.push(db)
-    if (this.flags['signing-key'] && !db.readonly) setSealer(db, this.sealer(this.flags['signing-key']))
+    if (sealer && !db.readonly) setSealer(db, sealer)
     return db
   }
 

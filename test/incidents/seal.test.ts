@@ -83,7 +83,7 @@ describe('sealed timelines (Ed25519)', () => {
     expect(bytes).not.toContain(crypto.createPrivateKey(pem).export({type: 'pkcs8', format: 'der'}).subarray(16).toString('latin1'))
     const ok = await cli(['incident', 'verify', '1', '--public-key', pub])
     expect(ok.code, ok.stdout).toBe(0)
-    expect(ok.stdout).toMatch(/sealed 4 seals verify with sha256:[0-9a-f]{64}; the last covers events 1–7/)
+    expect(ok.stdout).toMatch(/sealed: 4 seals verify with sha256:[0-9a-f]{64}; the last covers events 1–7/)
     const copy = path.join(tmp.dir, 'noted.db')
     fs.copyFileSync(db, copy)
     const note = await runCli(['incident', 'note', '1', 'x', '--json', '--db', copy], {env: signed})

@@ -76,7 +76,7 @@ export default class IncidentVerify extends BaseCommand<typeof IncidentVerify> {
 
   private logSeals(s: SealReport): void {
     if (s.checkedWith !== undefined) {
-      if (s.ok) this.log(`${chalk.green('sealed')} ${s.seals} seal${s.seals === 1 ? '' : 's'} verify with ${s.checkedWith}; the last covers events 1–${s.sealedThrough}`)
+      if (s.ok) this.log(`${chalk.green('sealed')}: ${s.seals} seal${s.seals === 1 ? '' : 's'} verif${s.seals === 1 ? 'ies' : 'y'} with ${s.checkedWith}; the last covers events 1–${s.sealedThrough}`)
       for (const p of s.problems) this.log(`${chalk.red('MISMATCH')} ${p}`)
     } else if (s.sealed) {
       this.log(`${chalk.yellow('sealed')} by ${s.keys.join(', ')} (${s.seals} seals, the last covers events 1–${s.sealedThrough}${s.unsealed > 0 ? `; ${s.unsealed} after it unsigned` : ''}); pass --public-key to check the signatures`)
