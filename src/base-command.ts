@@ -54,7 +54,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /**
    * The database from --db / WATCHKEEPER_DB / the default path, opened and migrated; closed at exit.
    * reader: the command only reads, so a file the user cannot write (or --read-only) is opened read-only.
-   * lockWait false: a write fails at once when another process holds the lock (watch retries on its own).
+   * lockWait false: once open, a write fails after SQLite's busy timeout (at most 5 s) when another process
+   * holds the lock, instead of waiting up to --lock-timeout (watch keeps the work and retries on its own).
    */
   protected openDb(opts: {reader?: boolean; readonly?: boolean; lockWait?: boolean} = {}): DB {
     const file = this.flags.db ?? defaultDbPath()
@@ -67,7 +68,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const db = openDatabase(file, {
       reader: opts.reader,
       readonly: opts.readonly || this.flags['read-only'],
-      ...(opts.lockWait === false ? {busyTimeoutMs: Math.min(lockTimeoutMs, 5000)} : {lockTimeoutMs}),
+      lockTimeoutMs,
+      ...(opts.lockWait === false ? {busyTimeoutMs: Math.min(lockTimeoutMs, 5000)} : {}),
       onLockWait: (e) => e.phase === 'gave-up' || this.note(lockWaitText(e)),
     })
     this.openDbs.push(db)

@@ -31,8 +31,9 @@ export interface OpenOptions {
   /** Told when a write starts waiting for the lock, gets it, or gives up. */
   onLockWait?: (e: LockWaitEvent) => void
   /**
-   * One attempt per write within this SQLite busy timeout, then StoreBusyError at once, with no retry loop
-   * (for watch, which keeps the work and retries without blocking its event loop).
+   * Once open (opening itself waits up to lockTimeoutMs), one attempt per write within this SQLite busy
+   * timeout, then StoreBusyError, with no retry loop (for watch, which keeps the work and retries without
+   * blocking its event loop).
    */
   busyTimeoutMs?: number
 }
@@ -144,8 +145,9 @@ export function readOnlyReason(db: DB): string | undefined {
 export function openDatabase(file: string, opts: OpenOptions = {}): DB {
   const migrations = opts.migrations ?? MIGRATIONS
   const hint = 'Pass --db PATH (or set WATCHKEEPER_DB) to a file in a writable folder.'
-  const retry = opts.busyTimeoutMs === undefined
-  const policy = {timeoutMs: retry ? opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS : opts.busyTimeoutMs!, retry, onWait: opts.onLockWait}
+  // Opening (the WAL switch, migrations) always waits for the lock; afterwards writes follow busyTimeoutMs when given.
+  const opening = {timeoutMs: opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, retry: true, onWait: opts.onLockWait}
+  const policy = opts.busyTimeoutMs === undefined ? opening : {timeoutMs: opts.busyTimeoutMs, retry: false, onWait: opts.onLockWait}
   let readOnly: string | undefined = opts.readonly ? 'asked for read-only' : undefined
   if (file !== ':memory:' && !readOnly && opts.reader && fs.existsSync(file)) readOnly = cannotWrite(file)
   if (readOnly) {
@@ -171,8 +173,8 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
   let db: DB
   try {
     db = new Database(file)
-    db.pragma(`busy_timeout = ${retry ? Math.min(BUSY_SLICE_MS, policy.timeoutMs) : policy.timeoutMs}`)
-    setLockPolicy(db, policy, file)
+    db.pragma(`busy_timeout = ${Math.min(BUSY_SLICE_MS, opening.timeoutMs)}`)
+    setLockPolicy(db, opening, file)
   } catch (error) {
     throw new UserError(`Cannot open database ${file}: ${(error as Error).message}`, {hint, code: 'E_DB_OPEN'})
   }
@@ -197,6 +199,10 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
   } catch (error) {
     db.close()
     throw error
+  }
+  if (policy !== opening) {
+    db.pragma(`busy_timeout = ${policy.timeoutMs}`)
+    setLockPolicy(db, policy, file)
   }
   return db
 }
