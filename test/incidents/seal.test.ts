@@ -5,6 +5,9 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {serialiseExport} from '../../src/exporters/json.js'
+import {addNote, appendEvents, openIncident} from '../../src/incidents/service.js'
+import {openDatabase} from '../../src/store/db.js'
+import {eventsOf, setSealer} from '../../src/store/incidents.js'
 import {canonicalJson, eventHash, GENESIS_HASH, type Sealer, SEAL_TYPE, sealerFromPem, type TimelineEvent, verifySeals} from '../../src/incidents/chain.js'
 import {runCli, tmpDir} from '../helpers/cli.js'
 
@@ -151,6 +154,19 @@ describe('sealed timelines (Ed25519)', () => {
       expect(keyed.stdout, name).toMatch(expected)
     }
   }, 90_000)
+
+  it('the core seals what watch writes too: an incident opened and given evidence in separate writes, one seal each', () => {
+    const conn = openDatabase(path.join(tmp.dir, 'core.db'))
+    setSealer(conn, sealerFromPem(fs.readFileSync(key)))
+    const {id} = openIncident({db: conn, actor: 'watchkeeper', now: 1_000}, {title: 'api failing', severity: 'SEV2', checks: ['api']})
+    appendEvents(conn, id, 'watchkeeper', 2_000, [{type: 'evidence_attached', data: {checkId: 'api', status: 'crit', summary: 'HTTP 503'}}])
+    expect(addNote({db: conn, actor: 'alice', now: 3_000}, id, 'looking')[0]).toMatchObject({type: 'note'})
+    const events = eventsOf(conn, id)
+    expect(events.map((e) => e.type).filter((t) => t === SEAL_TYPE)).toHaveLength(3)
+    expect(events.at(-1)!.type).toBe(SEAL_TYPE)
+    expect(verifySeals(events, crypto.createPublicKey(fs.readFileSync(pub)))).toMatchObject({ok: true, seals: 3, unsealed: 0, problems: []})
+    conn.close()
+  })
 
   it('without a key it works as today and says the timeline is unsealed; a bad key file is a usage error', async () => {
     const plainDb = path.join(tmp.dir, 'plain.db')
