@@ -6,6 +6,6 @@ import {execute} from '@oclif/core'
 process.env.NODE_ENV = 'production'
 
 // A full disk or closed pipe on stdout: one line or a quiet end, not a stack trace (also for --help).
-const {guardStdout} = await import('../dist/base-command.js')
+const {guardStdout} = await import('../dist/stdout-guard.js')
 guardStdout()
 await execute({dir: import.meta.url})

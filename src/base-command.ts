@@ -7,6 +7,7 @@ import {type Sealer, sealerFromPem} from './incidents/chain.js'
 import {setSealer} from './store/incidents.js'
 import {type DB, defaultDbPath, openDatabase} from './store/db.js'
 import {DEFAULT_LOCK_TIMEOUT_MS, type LockWaitEvent} from './store/lock.js'
+import {guardStdout} from './stdout-guard.js'
 import {formatDuration, parseDuration} from './util/duration.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -168,32 +169,3 @@ function lockWaitText(e: LockWaitEvent): string {
   if (e.phase === 'waiting') return `The database ${e.file} is locked by another process; waiting up to ${formatDuration(e.timeoutMs)} for it (--lock-timeout)…`
   return `Got the database lock after ${formatDuration(e.waitedMs)}.`
 }
-
-let stdoutExit = 1
-
-/**
- * A reader that goes away (EPIPE, as with `| head`) ends the output quietly and the command finishes with
- * its normal exit code; any other failure to write stdout (ENOSPC on a full disk …) is one line on stderr
- * and the "cannot run" exit code. Replaces oclif's own listener, which rethrows those as a stack trace.
- * bin/run.js calls it before oclif loads (for help output); each command again with its own exit code.
- */
-export function guardStdout(exit = 1): void {
-  stdoutExit = exit
-  for (const l of process.stdout.listeners('error')) if (l !== onStdoutError) process.stdout.off('error', l as (e: Error) => void)
-  if (!process.stdout.listeners('error').includes(onStdoutError)) process.stdout.on('error', onStdoutError)
-  // Nowhere is left to report a broken stderr.
-  if (!process.stderr.listeners('error').includes(ignore)) process.stderr.on('error', ignore)
-}
-
-let stdoutClosed = false
-
-function onStdoutError(error: NodeJS.ErrnoException): void {
-  if (error.code === 'EPIPE' || stdoutClosed && error.code === 'ERR_STREAM_DESTROYED') {
-    stdoutClosed = true
-    return
-  }
-  process.stderr.write(`Error: cannot write to standard output: ${error.message}\n`)
-  process.exit(stdoutExit)
-}
-
-function ignore(): void {}
