@@ -139,7 +139,7 @@ export interface BackupReport {
 export async function backupDatabase(db: DB, file: string, opts: {force?: boolean} = {}): Promise<BackupReport> {
   const started = Date.now()
   const dest = path.resolve(file)
-  if (dest === path.resolve(db.name)) {
+  if (dest === path.resolve(databaseFile(db))) {
     throw new UserError('The backup file is the database itself.', {hint: 'Name another file.', code: 'E_USAGE', exit: 2})
   }
   if (fs.existsSync(dest) && !opts.force) {

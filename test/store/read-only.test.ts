@@ -118,6 +118,11 @@ describe('a database the user can only read (an auditor\'s copy)', () => {
     expect(JSON.parse(out['incident list']).incidents.map((i: {title: string}) => i.title)).toEqual(['Ransom note on the file share'])
     expect(JSON.parse(out['history web']).results).toHaveLength(2)
     expect(JSON.parse(out['db stats'])).toMatchObject({file: copy, schemaVersion: Math.max(...MIGRATIONS.map((m) => m.version))})
+    const backup = path.join(tmp.dir, 'backup.db')
+    const b = await runCli(['db', 'backup', backup, '--db', copy, '--read-only'])
+    expect(b.code, b.stderr).toBe(0)
+    expectUntouched()
+    expect(JSON.parse((await runCli(['incident', 'verify', '1', '--db', backup, '--json'])).stdout)).toMatchObject({ok: true, count: 2})
     // The same answers as from the live file.
     const liveShow = await runCli(['incident', 'show', '1', '--json', '--db', live])
     expect(JSON.parse(out['incident show']).events).toEqual(JSON.parse(liveShow.stdout).events)
