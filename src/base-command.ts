@@ -62,7 +62,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const file = this.flags.db ?? defaultDbPath()
     if (this.flags['read-only'] && !opts.reader && !opts.readonly) {
       throw new UserError(`--read-only: \`${this.config.bin} ${(this.id ?? '').split(':').join(' ')}\` writes to the database.`, {code: 'E_FLAG', exit: 2,
-        hint: 'Read-only opening suits status, history, report …, incident list|show|verify|export.'})
+        hint: 'Read-only opening suits status, history, report …, posture diff, db stats|backup and incident list|show|verify|export.'})
     }
     const lockTimeoutMs = this.lockTimeoutMs()
     const sealer = this.flags['signing-key'] && !this.flags['read-only'] ? this.sealer(this.flags['signing-key']) : undefined
