@@ -20,7 +20,7 @@ export default class History extends BaseCommand<typeof History> {
   }
 
   async run() {
-    const db = this.openDb()
+    const db = this.openDb({reader: true})
     const id = this.args.check
     const known = knownCheckIds(db)
     if (!known.includes(id)) {

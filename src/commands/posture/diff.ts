@@ -23,7 +23,7 @@ export default class PostureDiff extends BaseCommand<typeof PostureDiff> {
   }
 
   async run(): Promise<PostureDiffReport> {
-    const db = this.openDb()
+    const db = this.openDb({reader: true})
     const now = Date.now()
     const report = postureDiffReport(db, parseSince(this.flags.since, now, db), {checks: this.flags.check, all: this.flags.all, now})
     if (this.flags['fail-on-regression'] && report.changes.some((c) => c.appeared.some((f) => f.severity !== 'info'))) process.exitCode = 1

@@ -21,7 +21,7 @@ export default class ReportPosture extends BaseCommand<typeof ReportPosture> {
   }
 
   async run(): Promise<PostureReport> {
-    const report = postureReport(this.openDb(), {checks: this.flags.check})
+    const report = postureReport(this.openDb({reader: true}), {checks: this.flags.check})
     if (this.jsonEnabled()) return report
     if (report.targets.length === 0) {
       this.note('No posture results yet. Run web-security or email-security checks with `watchkeeper check run`.')
