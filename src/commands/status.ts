@@ -24,7 +24,7 @@ export default class Status extends BaseCommand<typeof Status> {
   }
 
   async run(): Promise<StatusReport> {
-    const db = this.openDb()
+    const db = this.openDb({reader: true})
     const now = Date.now()
     const maintenance = catalogueMaintenance(cataloguePaths(this.flags.checks))
     if (maintenance.error) this.note(chalk.yellow(`Maintenance windows not read: ${maintenance.error}`))

@@ -1,7 +1,7 @@
-import {neutralise} from '../incidents/command-output.js'
 import {describeEvent} from '../incidents/describe.js'
 import {formatLondon} from '../incidents/time.js'
 import {canonicalJson} from '../incidents/chain.js'
+import {termText} from '../ui/terminal-text.js'
 import type {ExportInput} from './input.js'
 
 /**
@@ -9,7 +9,8 @@ import type {ExportInput} from './input.js'
  * is prefixed with an apostrophe (OWASP CSV injection advice).
  */
 export function csvField(value: unknown): string {
-  let s = value === undefined || value === null ? '' : String(value)
+  // Controls are shown visibly, as on a terminal; line breaks stay inside the quoted field.
+  let s = termText(value, {multiline: true})
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
@@ -21,7 +22,7 @@ export function csvExport(input: ExportInput): string {
   const rows = [CSV_COLUMNS.join(',')]
   for (const e of input.events) {
     rows.push([e.seq, new Date(e.occurredAt).toISOString(), formatLondon(e.occurredAt), new Date(e.recordedAt).toISOString(), e.actor, e.type,
-      neutralise(describeEvent(e)), canonicalJson(e.data), e.prevHash, e.hash].map(csvField).join(','))
+      describeEvent(e), canonicalJson(e.data), e.prevHash, e.hash].map(csvField).join(','))
   }
   return rows.join('\r\n') + '\r\n'
 }

@@ -5,15 +5,16 @@ import {DECISION_TYPES, describeEvent} from '../incidents/describe.js'
 import {formatLondon, formatUtc} from '../incidents/time.js'
 import {quoteArg} from '../playbooks/engine.js'
 import {formatDuration} from '../util/duration.js'
+import {termText} from '../ui/terminal-text.js'
 import type {ExportInput} from './input.js'
 
 /** Text safe inside a Markdown table cell: no pipes, no line breaks, no raw HTML. */
 export function mdCell(s: unknown): string {
-  return neutralise(String(s ?? '')).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
+  return termText(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
 }
 
 function mdText(s: unknown): string {
-  return neutralise(String(s ?? '')).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  return termText(s, {multiline: true}).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 
 /** Time spent in each severity while the incident was open (resolved/closed ends it). */

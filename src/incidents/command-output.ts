@@ -1,18 +1,9 @@
 /** What a command step printed, made safe to show: control bytes neutralised, long output capped with what was cut said. */
+import {termText} from '../ui/terminal-text.js'
 
-/**
- * C0 controls other than tab and newline, DEL, C1 controls, and the bidirectional overrides and isolates
- * (CVE-2021-42574, "Trojan Source") are shown as escapes instead of acting on a terminal or a reader.
- */
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]/g
-
-/** Replaces every unsafe character with a visible escape such as `\x1b` or `\u202e`; CRLF becomes LF. */
+/** Output shown safely: termText's escapes (`\x1b`, `\t`, `\u202e`…), with its line breaks kept. */
 export function neutralise(text: string): string {
-  return text.replace(/\r\n/g, '\n').replace(UNSAFE, (c) => {
-    const code = c.codePointAt(0) as number
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
-  })
+  return termText(text, {multiline: true})
 }
 
 /** The facts of a `command_run` event the views show. */

@@ -47,6 +47,7 @@ export function describeEvent(e: TimelineEvent): string {
     case 'subplaybook_started': return `Sub-playbook ${str(d.playbook)} started`
     case 'wait_started': return `Timer until ${formatUtc(Number(d.until))}`
     case 'wait_finished': return `Timer finished${d.early ? ' early' : ''}`
+    case 'seal': return `Sealed: event ${str(d.seq)} (head ${str(d.head).slice(0, 12)}…) signed by ${str(d.key).slice(0, 19)}…`
     default: return `${e.type} ${str(d)}`
   }
 }

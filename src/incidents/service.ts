@@ -7,7 +7,7 @@ import {activeIncidentIds, eventsOf, getIncident, immediate, incidentCheckIds, i
   linkChecks, listIncidentRows, type IncidentRow, updateIncident} from '../store/incidents.js'
 import {knownCheckIds, recentResults} from '../store/results.js'
 import {didYouMean} from '../util/suggest.js'
-import {canonicalJson, type ChainReport, eventHash, GENESIS_HASH, type NewEvent, sha256Hex, type TimelineEvent, verifyChain} from './chain.js'
+import {canonicalJson, type ChainReport, eventHash, GENESIS_HASH, type NewEvent, SEAL_TYPE, sha256Hex, type TimelineEvent, verifyChain} from './chain.js'
 import {clockDefsFor} from './clock-load.js'
 import {clockAdjustEvent, type ClockDef, clockRestartEvent, clocksFromEvents, clockStartEvent, type ClockState, clockStopEvent, dueClockCrossings,
   notInForce, type StopOutcome} from './clocks.js'
@@ -71,6 +71,8 @@ function dueClockEventsOf(db: DB, incidentId: number, now: number): NewEvent[] {
  * Called by each incident command and by `watch`. Returns the events written.
  */
 export function recordDueClockEvents(db: DB, now: number, actor = 'watchkeeper'): TimelineEvent[] {
+  // A database opened read-only (an auditor's copy) stays exactly as it is.
+  if (db.readonly) return []
   const out: TimelineEvent[] = []
   for (const id of activeIncidentIds(db)) {
     out.push(...immediate(db, () => {
@@ -147,7 +149,7 @@ export function addNote(a: Actor, id: number, text: string, occurredAt?: number)
   if (text.trim() === '') throw new UserError('A note needs some text.', {code: 'E_USAGE', exit: 2})
   if (occurredAt !== undefined && occurredAt > a.now + 60_000) throw new UserError('--at is in the future.', {code: 'E_USAGE', exit: 2})
   mutate(a, id, () => ({events: [{type: 'note', data: {text}, occurredAt}], result: undefined}))
-  return eventsOf(a.db, id).slice(-1)
+  return eventsOf(a.db, id).filter((e) => e.type !== SEAL_TYPE).slice(-1)
 }
 
 export function assignRole(a: Actor, id: number, role: string, person: string): void {

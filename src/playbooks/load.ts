@@ -7,7 +7,7 @@ import {notInForce} from '../incidents/clocks.js'
 import {SHIPPED_PLAYBOOKS} from '../paths.js'
 import {yamlFilesIn} from '../util/files.js'
 import {didYouMean} from '../util/suggest.js'
-import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
+import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, readRegularFile, schemaProblems, sortProblems, YAML_LIMITS} from '../util/yaml-schema.js'
 import {ExprError, parseExpr, variablesOf} from './expr.js'
 import {asList, clockStops, ORG_TYPES, type Playbook, type Step} from './model.js'
 import {playbookSchema} from './schema.js'
@@ -85,7 +85,8 @@ function resolveRef(ref: string, fromFile: string): string | undefined {
     if (fs.existsSync(p)) return p
   }
   for (const f of fs.readdirSync(dir).filter((n) => /\.ya?ml$/i.test(n)).sort()) {
-    const text = fs.readFileSync(path.join(dir, f), 'utf8')
+    // A FIFO or a huge file among them is skipped here; loading it reports why.
+    const text = readRegularFile(path.join(dir, f), YAML_LIMITS.maxBytes).data?.toString('utf8') ?? ''
     if (new RegExp(`^id:\\s*['"]?${ref.replace(/[-]/g, '\\-')}['"]?\\s*$`, 'm').test(text)) return path.join(dir, f)
   }
   return undefined
@@ -218,7 +219,7 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
     try {
       for (const v of variablesOf(parseExpr(text))) checkVar(i, key, v)
     } catch (error) {
-      if (error instanceof ExprError) at(i, key, `bad condition at character ${error.offset + 1} of "${text}": ${error.message}`)
+      if (error instanceof ExprError) at(i, key, `bad condition at character ${error.offset + 1} of "${text.length > 80 ? text.slice(0, 79) + '…' : text}": ${error.message}`)
       else throw error
     }
   }

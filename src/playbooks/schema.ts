@@ -1,5 +1,6 @@
 import {clockProperties} from '../incidents/clock-schema.js'
 import {ISO_DURATION_PATTERN} from '../incidents/time.js'
+import {TIMEOUT_RANGE} from '../util/duration.js'
 import {ORG_TYPES} from './model.js'
 
 type JsonSchema = Record<string, unknown>
@@ -60,7 +61,7 @@ export const STEP_SCHEMAS: JsonSchema[] = [
   }),
   step('command', 'run a program with arguments (never through a shell) after the responder confirms the exact command', {
     argv: {type: 'array', items: {type: 'string'}, minItems: 1, description: 'program and arguments; ${var} is filled in from variables'},
-    timeout: duration('how long the command may run'),
+    timeout: {...duration('how long the command may run, 1ms to 24d'), durationRange: TIMEOUT_RANGE},
     on_success: stepId('step after exit code 0 (default: next)'),
     on_failure: stepId('step after a non-zero exit, a timeout, or a declined run (default: next)'),
     exit_code_to: {type: 'string', pattern: VAR, description: 'variable that receives the exit code'},

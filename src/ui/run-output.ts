@@ -5,17 +5,18 @@ import type {CheckResult, Status} from '../types.js'
 import {STATUS_CODE, statusRank, worstStatus} from '../types.js'
 import {jsonTimes} from '../util/json-time.js'
 import {colourSeverity, colourStatus, formatMs, renderTable} from './table.js'
+import {termText} from './terminal-text.js'
 
 const RESULT_TIMES: ReadonlySet<string> = new Set(['startedAt'])
 
 export function runTable(report: RunReport): string {
-  const rows = report.results.map((r) => [colourStatus(r.status), r.checkId, r.kind, formatMs(r.durationMs), r.summary])
+  const rows = report.results.map((r) => [colourStatus(r.status), r.checkId, r.kind, formatMs(r.durationMs), termText(r.summary)])
   const lines = [renderTable(['STATUS', 'CHECK', 'KIND', 'TIME', 'SUMMARY'], rows, {align: ['left', 'left', 'left', 'right', 'left']})]
   for (const r of report.results) {
     const shown = r.findings.filter((f) => f.severity !== 'info' || r.findings.length <= 12)
     if (shown.length === 0 || r.status === 'ok' && shown.every((f) => f.severity === 'info')) continue
     lines.push('', chalk.bold(r.checkId))
-    for (const f of shown) lines.push(`  ${colourSeverity(f.severity)} ${f.id}  ${f.message}`)
+    for (const f of shown) lines.push(`  ${colourSeverity(f.severity)} ${f.id}  ${termText(f.message)}`)
   }
   const s = report.summary
   lines.push('', `${report.results.length} checks: ${chalk.green(`${s.ok} ok`)}, ${chalk.yellow(`${s.warn} warn`)}, ${chalk.red(`${s.crit} crit`)}, ${chalk.magenta(`${s.unknown} unknown`)}`)
@@ -110,7 +111,7 @@ function perfItems(r: CheckResult, prefix: string): {name: string; text: string}
 
 /** Plugin text: one line, without the reserved `|`. */
 function pluginText(s: string): string {
-  return s.replace(/\|/g, '/').replace(/[\r\n]+/g, ' ')
+  return termText(s.replace(/[\r\n]+/g, ' ')).replace(/\|/g, '/')
 }
 
 function findingLines(r: CheckResult, indent: string): string[] {

@@ -2,6 +2,7 @@ import chalk from 'chalk'
 
 import type {StatusReport, StatusRow} from '../reports/status.js'
 import {ago, colourStatus, formatMs, renderTable, sparkline} from './table.js'
+import {termText} from './terminal-text.js'
 
 function stateText(r: StatusRow): string {
   const word = r.state === 'failing' ? chalk.red('failing') : r.state === 'degraded' ? chalk.yellow('degraded') : r.state === 'ok' ? chalk.green('ok')
@@ -23,7 +24,7 @@ export function statusTable(report: StatusReport, now: number): string {
   const rows = report.checks.map((r) => [
     stateText(r), r.checkId, ago(Date.parse(r.stateSince ?? r.since), now), `${colourStatus(r.status)} ${ago(Date.parse(r.lastRun), now)}`,
     alertText(r, now), r.incident ? `#${r.incident.id} ${r.incident.severity} ${r.incident.state}` : '-',
-    formatMs(r.lastLatencyMs), chalk.cyan(sparkline(r.recentLatencyMs)), r.summary,
+    formatMs(r.lastLatencyMs), chalk.cyan(sparkline(r.recentLatencyMs)), termText(r.summary),
   ])
   const lines = [renderTable(['STATE', 'CHECK', 'SINCE', 'LAST RESULT', 'LAST ALERT', 'INCIDENT', 'LATENCY', 'RECENT', 'SUMMARY'], rows,
     {align: ['left', 'left', 'right', 'left', 'left', 'left', 'right', 'left', 'left']})]

@@ -7,8 +7,8 @@ import {checkFacts} from '../../src/playbooks/check-facts.js'
 import {utf8Prefix} from '../../src/playbooks/run-command.js'
 
 describe('command output made safe to show', () => {
-  it('shows control bytes, DEL, C1 and bidi overrides as escapes, keeping tab and newline', () => {
-    expect(neutralise('a\u001b[2Jb\u0007c\u0000d\u007fe\u009bf\u202eg\u2066h\ti\r\nj\rk')).toBe('a\\x1b[2Jb\\x07c\\x00d\\x7fe\\x9bf\\u202eg\\u2066h\ti\nj\\x0dk')
+  it('shows control bytes, DEL, C1, tab, a lone CR and bidi overrides as escapes, keeping line breaks', () => {
+    expect(neutralise('a\u001b[2Jb\u0007c\u0000d\u007fe\u009bf\u202eg\u2066h\ti\r\nj\rk')).toBe('a\\x1b[2Jb\\x07c\\x00d\\x7fe\\x9bf\\u202eg\\u2066h\\ti\nj\\rk')
     expect(neutralise('plain text, ünïcode ✓')).toBe('plain text, ünïcode ✓')
   })
 

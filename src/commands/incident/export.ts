@@ -19,7 +19,7 @@ export default class IncidentExport extends BaseCommand<typeof IncidentExport> {
 
   async run(): Promise<{incidentId: number; format: string; file: string | null; bytes: number; content?: string}> {
     const now = Date.now()
-    const db = this.openDb()
+    const db = this.openDb({reader: true})
     const id = parseIncidentId(this.args.id)
     recordDueClockEvents(db, now)
     const text = renderExport(this.flags.format as ExportFormat, gatherExport(db, id, now))

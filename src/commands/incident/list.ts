@@ -21,7 +21,7 @@ export default class IncidentList extends BaseCommand<typeof IncidentList> {
   async run(): Promise<{incidents: unknown}> {
     const {flags} = this
     const now = Date.now()
-    const db = this.openDb()
+    const db = this.openDb({reader: true})
     recordDueClockEvents(db, now)
     const list = listIncidents(db, {open: flags.open, service: flags.service, severity: flags.severity,
       since: flags.since ? parseWhen(flags.since, now, '--since') : undefined})

@@ -15,7 +15,7 @@ export default class IncidentShow extends BaseCommand<typeof IncidentShow> {
   async run(): Promise<unknown> {
     const now = Date.now()
     const id = parseIncidentId(this.args.id)
-    const db = this.openDb()
+    const db = this.openDb({reader: true})
     recordDueClockEvents(db, now)
     const {summary, events, row} = incidentSummary(db, id)
     const playbook = incidentPlaybook(row)

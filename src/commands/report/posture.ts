@@ -4,6 +4,7 @@ import chalk from 'chalk'
 import {BaseCommand} from '../../base-command.js'
 import {type PostureReport, postureReport} from '../../reports/posture.js'
 import {ago, colourSeverity, colourStatus, renderTable} from '../../ui/table.js'
+import {termText} from '../../ui/terminal-text.js'
 
 export default class ReportPosture extends BaseCommand<typeof ReportPosture> {
   static override summary = 'Security posture now: each target\'s grade and findings from its latest posture result'
@@ -20,7 +21,7 @@ export default class ReportPosture extends BaseCommand<typeof ReportPosture> {
   }
 
   async run(): Promise<PostureReport> {
-    const report = postureReport(this.openDb(), {checks: this.flags.check})
+    const report = postureReport(this.openDb({reader: true}), {checks: this.flags.check})
     if (this.jsonEnabled()) return report
     if (report.targets.length === 0) {
       this.note('No posture results yet. Run web-security or email-security checks with `watchkeeper check run`.')
@@ -33,7 +34,7 @@ export default class ReportPosture extends BaseCommand<typeof ReportPosture> {
       const shown = t.findings.filter((f) => this.flags['all-findings'] || f.severity !== 'info')
       if (shown.length === 0) continue
       lines.push('', chalk.bold(t.checkId))
-      for (const f of shown) lines.push(`  ${colourSeverity(f.severity)} ${f.id}  ${f.message}`)
+      for (const f of shown) lines.push(`  ${colourSeverity(f.severity)} ${f.id}  ${termText(f.message)}`)
     }
     this.log(lines.join('\n'))
     return report

@@ -35,7 +35,7 @@ export default class ReportSlo extends BaseCommand<typeof ReportSlo> {
     }
     const now = Date.now()
     const until = flags.until ? parseInstant(flags.until, now, '--until') : now
-    const report = sloReport(this.openDb(), {objective, windowMs, until}, {checks: flags.check, services: flags.service, includePosture: flags['include-posture']})
+    const report = sloReport(this.openDb({reader: true}), {objective, windowMs, until}, {checks: flags.check, services: flags.service, includePosture: flags['include-posture']})
     if (this.jsonEnabled()) return report
     if (flags.format === 'json') this.log(JSON.stringify(report, null, 2))
     else process.stdout.write(renderSlo(report, flags.format as ReportFormat).replace(/\n?$/, '\n'))

@@ -27,7 +27,7 @@ Up = ok or warn results, down = crit; unknown results are left out of availabili
   async run(): Promise<UptimeReport> {
     const {flags} = this
     const window = resolveWindow({since: flags.since, until: flags.until, period: flags.period}, Date.now())
-    const report = uptimeReport(this.openDb(), window, {checks: flags.check, services: flags.service, includePosture: flags['include-posture']})
+    const report = uptimeReport(this.openDb({reader: true}), window, {checks: flags.check, services: flags.service, includePosture: flags['include-posture']})
     if (this.jsonEnabled()) return report
     if (flags.format === 'json') this.log(JSON.stringify(report, null, 2))
     else process.stdout.write(renderUptime(report, flags.format as ReportFormat).replace(/\n?$/, '\n'))

@@ -2,6 +2,7 @@
 import chalk from 'chalk'
 
 import {ago, renderTable} from '../../ui/table.js'
+import {termText as t} from '../../ui/terminal-text.js'
 import {formatDuration} from '../../util/duration.js'
 import {quoteArg} from '../../playbooks/engine.js'
 import type {TimelineEvent} from '../chain.js'
@@ -46,25 +47,25 @@ export function clockText(c: ClockState, now: number): string {
 /** How it stopped, what was corrected and its restarts, under a clock's line (not_required shows its reasoning inline). */
 function clockNotes(c: ClockState): string[] {
   const notes = clockNotesText(c).filter((n) => !(c.outcome === 'not_required' && n.startsWith('Reasoning:')))
-  return notes.map((n) => chalk.dim(`    ${n}`))
+  return notes.map((n) => chalk.dim(`    ${t(n)}`))
 }
 
 export function clockLines(clocks: readonly ClockState[], now: number): string[] {
-  return clocks.flatMap((c) => [`  ${c.name.padEnd(20)} ${clockText(c, now)}  ${chalk.dim(`started ${formatUtc(c.startedAt)} · due ${formatUtc(c.dueAt)}${c.to ? ` · ${c.to}` : ''}`)}`, ...clockNotes(c)])
+  return clocks.flatMap((c) => [`  ${t(c.name).padEnd(20)} ${clockText(c, now)}  ${chalk.dim(`started ${formatUtc(c.startedAt)} · due ${formatUtc(c.dueAt)}${c.to ? ` · ${t(c.to)}` : ''}`)}`, ...clockNotes(c)])
 }
 
 export function incidentTable(list: readonly IncidentSummary[], now: number): string {
   const rows = list.map((i) => {
     const running = i.clocks.filter((c) => c.stoppedAt === undefined).sort((a, b) => a.dueAt - b.dueAt)
-    const clock = running[0] ? `${running[0].name} ${clockText(running[0], now)}` : ''
-    return [String(i.id), colourSeverity(i.severity), colourState(i.state), neutralise(i.title), neutralise(i.service ?? ''), ago(i.openedAt, now), clock]
+    const clock = running[0] ? `${t(running[0].name)} ${clockText(running[0], now)}` : ''
+    return [String(i.id), colourSeverity(t(i.severity)), colourState(t(i.state)), t(i.title), t(i.service), ago(i.openedAt, now), clock]
   })
   return renderTable(['ID', 'SEV', 'STATE', 'TITLE', 'SERVICE', 'OPENED', 'NEXT CLOCK'], rows)
 }
 
 export function timelineTable(events: readonly TimelineEvent[]): string {
   const rows = events.map((e) => [String(e.seq), formatUtc(e.occurredAt), formatLondon(e.occurredAt).slice(11),
-    e.recordedAt - e.occurredAt > 60_000 ? chalk.dim('(back-dated)') : '', neutralise(e.actor), chalk.dim(e.type), neutralise(describeEvent(e))])
+    e.recordedAt - e.occurredAt > 60_000 ? chalk.dim('(back-dated)') : '', t(e.actor), chalk.dim(t(e.type)), t(describeEvent(e))])
   return renderTable(['#', 'OCCURRED (UTC)', 'LONDON', '', 'ACTOR', 'TYPE', 'EVENT'], rows)
 }
 
@@ -83,15 +84,15 @@ export function commandResultLines(data: Record<string, unknown>, cap = TERMINAL
 
 export function incidentDetail(s: IncidentSummary, events: readonly TimelineEvent[], now: number, position: string[]): string {
   const lines: string[] = []
-  lines.push(`${chalk.bold(`Incident ${s.id}`)}  ${colourSeverity(s.severity)}  ${colourState(s.state)}  ${chalk.bold(neutralise(s.title))}`)
+  lines.push(`${chalk.bold(`Incident ${s.id}`)}  ${colourSeverity(t(s.severity))}  ${colourState(t(s.state))}  ${chalk.bold(t(s.title))}`)
   lines.push(`Opened   ${formatUtc(s.openedAt)} (${formatLondon(s.openedAt)})`)
-  if (s.service) lines.push(`Service  ${neutralise(s.service)}`)
-  if (s.checks.length > 0) lines.push(`Checks   ${s.checks.join(', ')}`)
-  if (s.playbookId) lines.push(`Playbook ${s.playbookId}`)
+  if (s.service) lines.push(`Service  ${t(s.service)}`)
+  if (s.checks.length > 0) lines.push(`Checks   ${t(s.checks.join(', '))}`)
+  if (s.playbookId) lines.push(`Playbook ${t(s.playbookId)}`)
   const roles = Object.entries(s.roles)
-  lines.push(`Roles    ${roles.length > 0 ? neutralise(roles.map(([r, p]) => `${r}: ${p}`).join('; ')) : chalk.dim('none assigned')}`)
+  lines.push(`Roles    ${roles.length > 0 ? roles.map(([r, p]) => `${t(r)}: ${t(p)}`).join('; ') : chalk.dim('none assigned')}`)
   if (s.clocks.length > 0) lines.push('Clocks', ...clockLines(s.clocks, now))
-  if (position.length > 0) lines.push(`Current step ${position.join(', ')}`)
+  if (position.length > 0) lines.push(`Current step ${t(position.join(', '))}`)
   lines.push('', timelineTable(events))
   const runs = events.filter((e) => e.type === 'command_run')
   if (runs.length > 0) {
