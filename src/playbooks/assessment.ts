@@ -117,13 +117,13 @@ export function possibleDecisions(s: AssessmentStep): Decision[] {
 }
 
 /** Semantic checks the schema cannot express, as (key path, message) pairs for the loader to place. */
-export function checkAssessmentStep(s: AssessmentStep, knownClocks: ReadonlySet<string>): {key: (string | number)[]; message: string}[] {
-  const out: {key: (string | number)[]; message: string}[] = []
+export function checkAssessmentStep(s: AssessmentStep, knownClocks: ReadonlySet<string>): {key: (string | number)[]; message: string; isKey?: boolean}[] {
+  const out: {key: (string | number)[]; message: string; isKey?: boolean}[] = []
   if (s.cases && (s.then || s.else)) out.push({key: ['cases'], message: 'an assessment has either cases or then/else, not both'})
   else if (!s.cases && (!s.then || !s.else)) out.push({key: ['id'], message: 'an assessment needs then and else (or cases keyed by decision)'})
   const possible = possibleDecisions(s)
   for (const k of Object.keys(s.cases ?? {})) {
-    if (!possible.includes(k as Decision)) out.push({key: ['cases', k], message: `decision "${k}" cannot happen: this step assesses ${s.assess.join(' and ')} (decisions: ${possible.join(', ')})`})
+    if (!possible.includes(k as Decision)) out.push({key: ['cases', k], isKey: true, message: `decision "${k}" cannot happen: this step assesses ${s.assess.join(' and ')} (decisions: ${possible.join(', ')})`})
   }
   for (const [r, c] of Object.entries(s.clocks ?? {})) {
     if (!s.assess.includes(r as Regime)) out.push({key: ['clocks', r], message: `clock for ${r}, which this step does not assess`})
@@ -136,13 +136,13 @@ export function checkAssessmentStep(s: AssessmentStep, knownClocks: ReadonlySet<
  * Declares the assessment variables on a playbook with an assessment step. Returns the names the author
  * declared with another type (a problem for the loader).
  */
-export function declareAssessmentVariables(p: Playbook): string[] {
+export function declareAssessmentVariables(p: Playbook): {name: string; message: string}[] {
   if (!p.steps.some((s) => s.type === 'assessment')) return []
-  const clashes: string[] = []
+  const clashes: {name: string; message: string}[] = []
   for (const [name, def] of Object.entries(ASSESSMENT_VARIABLES)) {
     const mine = p.variables[name]
     if (!mine) p.variables[name] = {...def}
-    else if (mine.type !== def.type) clashes.push(name)
+    else if (mine.type !== def.type) clashes.push({name, message: `${name} is an assessment variable of type ${def.type}; declare it as ${def.type} or leave it out`})
   }
   return clashes
 }

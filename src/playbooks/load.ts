@@ -122,7 +122,7 @@ function loadOne(file: string, ctx: Ctx): Playbook | undefined {
     start: start as string | undefined, steps, meta, subs: {}, file: abs,
   }
   ctx.cache.set(abs, playbook)
-  for (const name of declareAssessmentVariables(playbook)) problemAt(ctx, parsed, ['variables', name, 'type'], `${name} is an assessment variable and has another type there`)
+  for (const c of declareAssessmentVariables(playbook)) problemAt(ctx, parsed, ['variables', c.name, 'type'], c.message)
   checkGraph(playbook, parsed, ctx)
 
   // Sub-playbooks, each validated in its own file; a cycle is a problem at the step that closes it.
@@ -210,7 +210,7 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
         checkCondition(i, ['while'], s.while)
         break
       case 'assessment':
-        for (const x of checkAssessmentStep(s, clocks)) at(i, x.key, x.message)
+        for (const x of checkAssessmentStep(s, clocks)) at(i, x.key, x.message, x.isKey)
         break
       case 'command':
         if (s.exit_code_to) checkVar(i, ['exit_code_to'], s.exit_code_to)
