@@ -118,7 +118,7 @@ describe('personal-data-breach walked from an answers file, then reported', () =
     expect(walk.code, walk.stderr).toBe(0)
     const nis = await cli(['incident', 'report', nisId, '--for', 'nis'])
     expect(nis.stdout).toContain('**Decision:** NIS notification not required: the operator is not a designated operator of essential services (OES), so NIS incident reporting does not apply.')
-    expect(nis.stdout).toContain('| Designated operator of essential services (OES) | no |')
+    expect(nis.stdout).toContain('| NIS Regulations 2018: Designated operator of essential services (OES) | no |')
     expect(nis.stdout).not.toContain('Significant impact on the continuity')
     const bad = await cli(['incident', 'report', id, '--for', 'cqc'])
     expect(bad.code).toBe(2)
