@@ -1,5 +1,5 @@
 import {verifyChain} from '../incidents/chain.js'
-import {clockPhase} from '../incidents/clocks.js'
+import {clockNotesText, clockOutcomeText} from '../incidents/clocks.js'
 import {DECISION_TYPES, describeEvent} from '../incidents/describe.js'
 import {formatLondon, formatUtc} from '../incidents/time.js'
 import {formatDuration} from '../util/duration.js'
@@ -122,11 +122,11 @@ export function markdownExport(input: ExportInput): string {
   L.push('## Regulatory clocks', '')
   if (s.clocks.length === 0) L.push('No clocks were started.')
   else {
-    L.push('| Clock | To | Basis | Started (UTC) | Due (UTC) | Stopped (UTC) | Outcome |', '|---|---|---|---|---|---|---|')
+    L.push('| Clock | To | Basis | Started (UTC) | Due (UTC) | Stopped (UTC) | Outcome | Reasoning and corrections |', '|---|---|---|---|---|---|---|---|')
     for (const c of s.clocks) {
-      const phase = clockPhase(c, input.now)
-      const outcome = phase === 'running' || phase === 'warning' ? `running, ${formatDuration(c.dueAt - input.now)} left` : phase === 'overdue' ? `**overdue** by ${formatDuration(input.now - c.dueAt)}` : phase === 'met' ? 'met' : '**missed**'
-      L.push(`| ${mdCell(c.name)} | ${mdCell(c.to)} | ${mdCell(c.basis)} | ${formatUtc(c.startedAt)} | ${formatUtc(c.dueAt)} | ${c.stoppedAt ? formatUtc(c.stoppedAt) : ''} | ${outcome} |`)
+      const outcome = clockOutcomeText(c, input.now)
+      const strong = /^(late|overdue)/.test(outcome) ? `**${outcome}**` : outcome
+      L.push(`| ${mdCell(c.name)} | ${mdCell(c.to)} | ${mdCell(c.basis)} | ${formatUtc(c.startedAt)} | ${formatUtc(c.dueAt)} | ${c.stoppedAt ? formatUtc(c.stoppedAt) : ''} | ${strong} | ${mdCell(clockNotesText(c).join(' · '))} |`)
     }
   }
   L.push('')

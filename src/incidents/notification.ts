@@ -5,7 +5,7 @@
  */
 import {type AssessmentResult, ART33_FACTS, GRID, NIS_RULE, UNVERIFIED} from '../playbooks/assessment.js'
 import type {TimelineEvent} from './chain.js'
-import {clocksFromEvents} from './clocks.js'
+import {clockSummaries} from './clocks.js'
 import type {IncidentSummary} from './service.js'
 
 export const REPORT_TARGETS = ['ico', 'dspt', 'nis', 'alert'] as const
@@ -76,15 +76,6 @@ function latestAssessment(events: readonly TimelineEvent[]): (AssessmentResult &
   return e ? {...(e.data as unknown as AssessmentResult & {step?: string}), at: e.occurredAt} : undefined
 }
 
-function clockRows(events: readonly TimelineEvent[], now: number): ReportClock[] {
-  return [...clocksFromEvents(events).values()].map((c) => {
-    const d = events.filter((e) => e.type === 'clock_stopped' && e.data.name === c.name).at(-1)?.data
-    const outcome = c.stoppedAt === undefined ? (now > c.dueAt ? 'overdue' : 'running')
-      : d?.outcome === 'not_required' || d?.outcome === 'superseded' ? String(d.outcome) : c.stoppedAt <= c.dueAt ? 'on_time' : 'late'
-    return {name: c.name, to: c.to, startedAt: c.startedAt, dueAt: c.dueAt, stoppedAt: c.stoppedAt, outcome, reason: c.stopReason}
-  })
-}
-
 const DSPT = 'the DSPT incident reporting tool (www.dsptoolkit.nhs.uk)'
 const CSOC = 'Urgent cyber incidents: tell the National Cyber Security Operations Centre (CSOC) on 0300 303 5222 (24/7, every day of the year) or log a ServiceNow ticket; say whether the report is "informational" or a "request for technical support".'
 
@@ -141,7 +132,7 @@ export function notificationReport(summary: Pick<IncidentSummary, 'id' | 'title'
   const clockNames = new Set(route.clocks)
   if (assessment?.ico && (target === 'ico' || target === 'dspt')) clockNames.add(assessment.ico.clock)
   if (assessment?.nis && (target === 'nis' || target === 'dspt')) clockNames.add(assessment.nis.clock)
-  const clocks = clockRows(events, now).filter((c) => clockNames.has(c.name))
+  const clocks: ReportClock[] = clockSummaries(events, now).filter((c) => clockNames.has(c.name))
   const missing: NotificationReport['missing'] = []
   const field = (key: string, label: string, ref?: string, required = true): ReportField => {
     const r = vars.get(key)

@@ -5,7 +5,7 @@
  */
 import {UserError} from '../errors.js'
 import type {NewEvent} from '../incidents/chain.js'
-import type {ClockState} from '../incidents/clocks.js'
+import {clockStopEvent, type ClockState} from '../incidents/clocks.js'
 import type {Answers} from './answers.js'
 import type {AssessmentStep, Playbook, Step, Value, VariableDef} from './model.js'
 import type {PromptContext, Responder} from './responder.js'
@@ -283,14 +283,9 @@ export function assessmentEvents(r: AssessmentResult, o: {base: Record<string, u
     if (!res || res.notifiable || !running(res.clock)) continue
     const c = o.clocks.get(res.clock) as ClockState
     const reason = `not notifiable: ${res.because}${r.reasoning ? `. Reasoning: ${r.reasoning}` : ''} (assessment at step ${String(o.base.step)})`
-    events.push(stopNotRequired(res.clock, reason, o.now, c.dueAt))
+    events.push(clockStopEvent(res.clock, 'not_required', reason, o.now, c.dueAt))
   }
   return events
-}
-
-/** A not_required clock stop, in the clock contract's shape. */
-function stopNotRequired(name: string, reason: string, at: number, dueAt: number): NewEvent {
-  return {type: 'clock_stopped', occurredAt: at, data: {name, outcome: 'not_required', reason, dueAt}}
 }
 
 /** Every assessment step of a playbook and its sub-playbooks, by qualified and local id. */

@@ -1,3 +1,4 @@
+import {clockProperties} from '../incidents/clock-schema.js'
 import {ISO_DURATION_PATTERN} from '../incidents/time.js'
 import {ASSESSMENT_DESCRIPTION, ASSESSMENT_PROPERTIES} from './assessment.js'
 
@@ -21,7 +22,11 @@ const common: Record<string, JsonSchema> = {
   ask: names(VAR, 'variable(s) to ask the responder for before the step completes'),
   record: {type: 'array', items: {type: 'string', pattern: VAR}, uniqueItems: true, description: 'variables to record (free answers) in this step'},
   starts_clock: names(ID, 'clock(s) from clocks: started when this step starts'),
-  stops_clock: names(ID, 'clock(s) from clocks: stopped when this step completes'),
+  stops_clock: {
+    anyOf: [...(names(ID, '').anyOf as JsonSchema[]), {type: 'object', propertyNames: {pattern: ID}, additionalProperties: {enum: ['notified', 'not_required', 'superseded']}, minProperties: 1}],
+    description: 'clock(s) stopped when this step completes: a name or list (notified), or name: notified | not_required | superseded',
+  },
+  restarts_clock: names(ID, 'restartable clock(s) given a new due time when this step completes'),
 }
 
 function step(type: string, description: string, props: Record<string, JsonSchema>, required: string[] = []): JsonSchema {
@@ -116,13 +121,7 @@ export function playbookSchema(): JsonSchema {
       clocks: {
         type: 'object', description: 'regulatory or internal deadlines, by name',
         propertyNames: {pattern: ID},
-        additionalProperties: {type: 'object', properties: {
-          to: {type: 'string', description: 'who must be told'},
-          basis: {type: 'string', description: 'the rule behind the deadline'},
-          duration: duration('continuous time; weekends and bank holidays count'),
-          business_days: {type: 'integer', minimum: 1, maximum: 365, description: 'England and Wales business days instead of continuous time'},
-          warn_when_remaining: {type: 'array', items: duration('time left'), uniqueItems: true},
-        }, additionalProperties: false, oneOf: [{required: ['duration']}, {required: ['business_days']}], description: 'a clock with either duration or business_days'},
+        additionalProperties: {type: 'object', properties: clockProperties(), additionalProperties: false, oneOf: [{required: ['duration']}, {required: ['business_days']}], description: 'a clock with either duration or business_days'},
       },
       start: stepId('the first step (default: the first in the list)'),
       steps: {

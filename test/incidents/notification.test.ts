@@ -23,6 +23,7 @@ function answers(o: {likelihood: number; impact: number; facts: Record<string, u
     assess: {dspt_likelihood: o.likelihood, dspt_impact: o.impact, assessment_reasoning: 'Graded with the DPO: diagnoses disclosed outside the care team', ...o.facts},
     ...(o.notifiable ? {report: {dspt_ref: 'DSPT-123'}} : {'not-reportable': {}}),
     individuals: {high_risk_to_individuals: false},
+    'schedule-review': {},
     review: {},
   }
   return JSON.stringify({steps})

@@ -47,6 +47,7 @@ steps:
   status-update: [{contained: false}, {contained: true}]
   eradicate: {}
   individuals-decision: {high_risk_to_individuals: false}
+  schedule-review: {}
   pir: {}
 `)
   })
@@ -68,7 +69,7 @@ steps:
       .map((e) => e.type.startsWith('clock') ? `${e.type}:${String(e.data.name)}` : `${e.type}:${String(e.data.step ?? '')}`)
     const order = (a: string, b: string) => expect(walkEvents.indexOf(a), `${a} before ${b}`).toBeLessThan(walkEvents.indexOf(b))
     for (const s of ['declare', 'first-hour', 'contain', 'notify-csoc', 'clinical-continuity', 'preserve-evidence', 'assess-data', 'ico-aware',
-      'assess-nis', 'nis-aware', 'report-decision', 'dspt-report', 'status-loop', 'status-update', 'eradicate', 'individuals-decision', 'pir', 'done']) {
+      'assess-nis', 'nis-aware', 'report-decision', 'dspt-report', 'status-loop', 'status-update', 'eradicate', 'individuals-decision', 'schedule-review', 'pir', 'done']) {
       expect(walkEvents, s).toContain(`step_started:${s}`)
       expect(walkEvents, s).toContain(`step_completed:${s}`)
       order(`step_started:${s}`, `step_completed:${s}`)
@@ -107,7 +108,8 @@ steps:
     const md = fs.readFileSync(files.md, 'utf8')
     for (const h of ['## Summary', '## What happened', '## Resolution', '## Impact', '## Responders', '## Timeline', '## Decisions', '## Regulatory clocks', '## Action items']) expect(md).toContain(h)
     expect(md).toContain('| Time (UTC) | Europe/London | Event | Actor |')
-    expect(md).toMatch(/\| ico_72h \| .* \| met \|/)
+    expect(md).toMatch(/\| ico_72h \| .* \| on_time \|/)
+    expect(md).not.toMatch(/\bmet\b/)
     expect(md).toContain('- [ ] Log any patient-safety impact for the incident record (not done at step clinical-continuity)')
     expect(md).toContain('- [ ] rotate the EDR console password &lt;img')
     expect(md).not.toContain('<script>')

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {clockJson} from '../../incidents/clocks.js'
 import {listIncidents, recordDueClockEvents} from '../../incidents/service.js'
 import {parseWhen} from '../../incidents/terminal/flags.js'
 import {incidentTable} from '../../incidents/terminal/render.js'
@@ -24,6 +25,6 @@ export default class IncidentList extends BaseCommand<typeof IncidentList> {
     const list = listIncidents(db, {open: flags.open, service: flags.service, severity: flags.severity,
       since: flags.since ? parseWhen(flags.since, now, '--since') : undefined})
     if (!this.jsonEnabled()) this.log(list.length > 0 ? incidentTable(list, now) : 'No incidents.')
-    return {incidents: list.map(({playbookJson: _p, ...rest}) => rest)}
+    return {incidents: list.map(({playbookJson: _p, clocks, ...rest}) => ({...rest, clocks: clocks.map((c) => clockJson(c, now))}))}
   }
 }

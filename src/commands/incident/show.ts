@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {clocksJson} from '../../incidents/clocks.js'
 import {incidentPlaybook, incidentSummary, parseIncidentId, recordDueClockEvents} from '../../incidents/service.js'
 import {incidentDetail} from '../../incidents/terminal/render.js'
 import {walkPosition} from '../../playbooks/engine.js'
@@ -19,7 +20,7 @@ export default class IncidentShow extends BaseCommand<typeof IncidentShow> {
     const playbook = incidentPlaybook(row)
     const position = playbook ? walkPosition(playbook, events) : []
     if (!this.jsonEnabled()) this.log(incidentDetail(summary, events, now, position))
-    const {playbookJson: _p, ...rest} = summary
-    return {incident: rest, currentSteps: position, events}
+    const {playbookJson: _p, clocks: _c, ...rest} = summary
+    return {incident: rest, clocks: clocksJson(events, now), currentSteps: position, events}
   }
 }

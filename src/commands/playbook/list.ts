@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {DefinitionError} from '../../errors.js'
 import {playbookDir, validatePlaybooks} from '../../playbooks/load.js'
+import {playbookClocks} from '../../playbooks/model.js'
 import {renderTable} from '../../ui/table.js'
 
 export default class PlaybookList extends BaseCommand<typeof PlaybookList> {
@@ -13,7 +14,7 @@ export default class PlaybookList extends BaseCommand<typeof PlaybookList> {
   async run(): Promise<{playbooks: unknown[]}> {
     const {playbooks, problems} = validatePlaybooks([playbookDir(this.flags.playbooks)])
     if (problems.length > 0) throw new DefinitionError(problems, 'playbook')
-    const rows = playbooks.map((p) => ({id: p.id, name: p.name, steps: p.steps.length, clocks: Object.keys(p.clocks), file: p.file}))
+    const rows = playbooks.map((p) => ({id: p.id, name: p.name, steps: p.steps.length, clocks: playbookClocks(p), file: p.file}))
     if (!this.jsonEnabled()) this.log(renderTable(['ID', 'NAME', 'STEPS', 'CLOCKS'], rows.map((r) => [r.id, r.name, String(r.steps), r.clocks.join(', ')])))
     return {playbooks: rows}
   }

@@ -4,7 +4,7 @@ import chalk from 'chalk'
 import {ago, renderTable} from '../../ui/table.js'
 import {formatDuration} from '../../util/duration.js'
 import type {TimelineEvent} from '../chain.js'
-import {clockPhase, type ClockState} from '../clocks.js'
+import {clockOutcome, type ClockState, clockWarning, lateUpdates} from '../clocks.js'
 import {describeEvent} from '../describe.js'
 import type {IncidentSummary} from '../service.js'
 import {formatLondon, formatUtc} from '../time.js'
@@ -23,20 +23,33 @@ export function colourSeverity(sev: string): string {
   return /1$/.test(sev) ? chalk.bgRed.white(` ${sev} `) : /2$/.test(sev) ? chalk.red(sev) : /3$/.test(sev) ? chalk.yellow(sev) : chalk.cyan(sev)
 }
 
-/** "5h 12m left" / "overdue by 2h" / "met" in colour. */
+/** The outcome word and what it means in time: "running, 5h 12m left", "late by 3h", "not_required: reason". */
 export function clockText(c: ClockState, now: number): string {
-  const phase = clockPhase(c, now)
-  switch (phase) {
-    case 'met': return chalk.green(`met (stopped ${formatDuration(c.dueAt - (c.stoppedAt ?? 0))} before the deadline)`)
-    case 'missed': return chalk.red(`missed by ${formatDuration((c.stoppedAt ?? 0) - c.dueAt)}`)
-    case 'overdue': return chalk.red.bold(`OVERDUE by ${formatDuration(now - c.dueAt)}`)
-    case 'warning': return chalk.yellow(`${formatDuration(c.dueAt - now)} left`)
-    default: return chalk.green(`${formatDuration(c.dueAt - now)} left`)
+  const outcome = clockOutcome(c, now)
+  const stopped = c.stoppedAt ?? 0
+  switch (outcome) {
+    case 'on_time': return chalk.green(`on_time (notified ${formatDuration(c.dueAt - stopped)} before the deadline)`)
+    case 'late': {
+      const updates = lateUpdates(c)
+      const by = stopped > c.dueAt ? `by ${formatDuration(stopped - c.dueAt)}` : ''
+      return chalk.red(`late ${[by, updates > 0 ? `${updates} update${updates === 1 ? '' : 's'} after its due time` : ''].filter(Boolean).join(', ')}`)
+    }
+    case 'not_required': return chalk.cyan(`not_required: ${c.stopReason ?? ''}`)
+    case 'superseded': return chalk.dim(`superseded${c.stopReason ? `: ${c.stopReason}` : ''}`)
+    case 'overdue': return chalk.red.bold(`overdue by ${formatDuration(now - c.dueAt)}`)
+    default: return (clockWarning(c, now) ? chalk.yellow : chalk.green)(`running, ${formatDuration(c.dueAt - now)} left`)
   }
 }
 
+/** What was corrected, and restarts, under a clock's line. */
+function clockNotes(c: ClockState): string[] {
+  const out = c.adjustments.map((a) => `    ${a.field} corrected from ${formatUtc(a.from)} to ${formatUtc(a.to)} by ${a.actor}: ${a.reason}`)
+  if (c.periods.length > 1) out.push(`    restarted ${c.periods.length - 1} time${c.periods.length === 2 ? '' : 's'}; started ${formatUtc(c.startedAt)}`)
+  return out.map((l) => chalk.dim(l))
+}
+
 export function clockLines(clocks: readonly ClockState[], now: number): string[] {
-  return clocks.map((c) => `  ${c.name.padEnd(16)} ${clockText(c, now)}  ${chalk.dim(`due ${formatUtc(c.dueAt)}${c.to ? ` · ${c.to}` : ''}`)}`)
+  return clocks.flatMap((c) => [`  ${c.name.padEnd(20)} ${clockText(c, now)}  ${chalk.dim(`started ${formatUtc(c.startedAt)} · due ${formatUtc(c.dueAt)}${c.to ? ` · ${c.to}` : ''}`)}`, ...clockNotes(c)])
 }
 
 export function incidentTable(list: readonly IncidentSummary[], now: number): string {
