@@ -194,3 +194,20 @@ describe('playbook validate on assessment steps', () => {
     })
   }
 })
+
+describe('CACAO export of an assessment step', () => {
+  it('is a manual action of the questions, then a condition on the decision', async () => {
+    const {cacaoPlaybook, uuidV5} = await import('../../src/exporters/cacao.js')
+    const p = loadPlaybookRef('personal-data-breach')
+    const doc = cacaoPlaybook(p, '2026-12-01T00:00:00.000Z') as {workflow: Record<string, Record<string, unknown>>}
+    const id = (step: string, type: string) => `${type}--${uuidV5(`${p.id}/${step}`)}`
+    const action = doc.workflow[id('assess', 'action')]
+    expect(action.type).toBe('action')
+    expect((action.commands as {type: string; command: string}[]).map((c) => c.type)).toEqual(['manual', 'manual', 'manual'])
+    expect(action.out_args).toEqual(expect.arrayContaining(['__dspt_likelihood__', '__dspt_impact__', '__assessment_reasoning__', '__dpo_contact__', '__notification_decision__']))
+    const decide = doc.workflow[action.on_completion as string]
+    expect(decide).toMatchObject({type: 'if-condition', condition: "__notification_decision__:value != 'none'",
+      on_true: id('report', 'action'), on_false: id('not-reportable', 'action')})
+    expect(doc.workflow[id('contain', 'action')].on_completion).toBe(id('assess', 'action'))
+  })
+})
