@@ -326,7 +326,7 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
         }
         reason = answers || (asked as string)
       }
-      clockEvents.push(clockStopEvent(name, outcome, reason, now, running.dueAt))
+      clockEvents.push(clockStopEvent(name, outcome, reason, asked === undefined ? now : deps.now(), running.dueAt))
     }
     const done: NewEvent[] = [...extra, ...clockEvents, {type: 'step_completed', data: {...base, next}}]
     if (next === null && step.type === 'end' && flow.id === 'main') done.push({type: 'walk_completed', data: {}})

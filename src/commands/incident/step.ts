@@ -14,6 +14,7 @@ export default class IncidentStep extends BaseCommand<typeof IncidentStep> {
   static override description = 'Drives the same engine as `incident respond`: answers the named step (which must be open) from the flags, then lets the walk move on until the next thing it needs from a person.'
   static override examples = [
     '<%= config.bin %> incident step 3 declare --done',
+    '<%= config.bin %> incident step 3 ico-aware --done --var aware_at=2026-05-06T07:40:00Z',
     '<%= config.bin %> incident step 3 assess-data --var personal_data=yes',
     '<%= config.bin %> incident step 3 contain --confirm',
   ]

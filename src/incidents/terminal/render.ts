@@ -63,7 +63,7 @@ export function incidentTable(list: readonly IncidentSummary[], now: number): st
 
 export function timelineTable(events: readonly TimelineEvent[]): string {
   const rows = events.map((e) => [String(e.seq), formatUtc(e.occurredAt), formatLondon(e.occurredAt).slice(11),
-    e.recordedAt - e.occurredAt > 60_000 ? chalk.dim('(late)') : '', e.actor, chalk.dim(e.type), describeEvent(e)])
+    e.recordedAt - e.occurredAt > 60_000 ? chalk.dim('(back-dated)') : '', e.actor, chalk.dim(e.type), describeEvent(e)])
   return renderTable(['#', 'OCCURRED (UTC)', 'LONDON', '', 'ACTOR', 'TYPE', 'EVENT'], rows)
 }
 
