@@ -5,7 +5,7 @@ import {mdCell} from './markdown.js'
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
 
 function valueText(f: ReportField): string {
-  if (f.value === null || f.value === '') return '**missing**'
+  if (f.value === null || f.value === '') return f.required === false ? 'not recorded' : '**missing**'
   if (typeof f.value === 'boolean') return f.value ? 'yes' : 'no'
   if (typeof f.value === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(f.value)) return formatUtc(Date.parse(f.value))
   return mdCell(f.value)

@@ -17,6 +17,8 @@ export interface ReportField {
   /** The article or rule it answers, e.g. Art. 33(3)(a). */
   ref?: string
   value: string | number | boolean | null
+  /** A required field without a value is listed under missing. */
+  required?: boolean
   /** Where on the timeline it came from (step and time), when it did. */
   from?: {step?: string; at: number; seq: number}
 }
@@ -138,7 +140,7 @@ export function notificationReport(summary: Pick<IncidentSummary, 'id' | 'title'
     const r = vars.get(key)
     const value = r?.value ?? null
     if (required && (value === null || value === '')) missing.push({key, label, ...(ref ? {ref} : {})})
-    return {key, label, ...(ref ? {ref} : {}), value, ...(r ? {from: {step: r.step, at: r.at, seq: r.seq}} : {})}
+    return {key, label, ...(ref ? {ref} : {}), value, required, ...(r ? {from: {step: r.step, at: r.at, seq: r.seq}} : {})}
   }
   const fixed = (key: string, label: string, value: ReportField['value']): ReportField => ({key, label, value})
   const clock = (name: string) => clocks.find((c) => c.name === name)
@@ -212,7 +214,7 @@ export function notificationReport(summary: Pick<IncidentSummary, 'id' | 'title'
     case 'alert': {
       const applicable = vars.get('applicable')?.value
       decision = applicable === undefined || applicable === null ? {notifiable: true, text: 'A response is due on the Respond to an NHS cyber alert service; applicability is not recorded yet.'}
-        : {notifiable: true, text: `Applicability recorded: ${String(applicable)}.`}
+        : {notifiable: true, text: `A response is due on the Respond to an NHS cyber alert service; applicability recorded: ${String(applicable)}.`}
       sections.push({title: 'Alert', fields: [field('alert_ref', 'Alert reference (e.g. cc-4686)'), ...timing('nhs_alert_48h', 'Alert issued')]})
       const update = clocks.find((c) => c.name === 'nhs_alert_update_3d' || c.name === 'alert_update_3d')
       sections.push({title: 'Response', fields: [field('applicable', 'Applicability'),

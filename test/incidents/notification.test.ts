@@ -126,3 +126,30 @@ describe('personal-data-breach walked from an answers file, then reported', () =
     expect(bad.stderr).toContain('Expected --for=cqc to be one of: ico, dspt, nis, alert')
   })
 })
+
+describe('incident report --for alert', () => {
+  const tmp = tmpDir()
+  const db = path.join(tmp.dir, 'wk.sqlite')
+  const cli = (args: string[]) => runCli([...args, '--db', db], {env: {WATCHKEEPER_ACTOR: 'cyber-lead'}})
+  afterAll(() => tmp.cleanup())
+
+  it('pre-fills the alert response and names what is still missing', async () => {
+    const open = await cli(['incident', 'open', '--title', 'CC-4686 SonicWall SSL-VPN', '--playbook', 'cyber-alert-high-severity', '--json'])
+    const id = String((JSON.parse(open.stdout) as {id: number}).id)
+    for (const args of [['receive', '--done', '--var', 'issued_at=6h ago', '--var', 'alert_ref=cc-4686'], ['acknowledge', '--done'], ['applicability', '--var', 'applicable=yes']]) {
+      const r = await cli(['incident', 'step', id, ...args])
+      expect(r.code, r.stderr).toBe(0)
+    }
+    const md = await cli(['incident', 'report', id, '--for', 'alert'])
+    expect(md.code, md.stderr).toBe(0)
+    expect(md.stdout).toContain('**To:** NHS England, through the Respond to an NHS cyber alert service (digital.nhs.uk/services/respond-to-an-nhs-cyber-alert)')
+    expect(md.stdout).toContain('| Alert reference (e.g. cc-4686) | cc-4686 |')
+    expect(md.stdout).toContain('**Still missing (1):**\n\n- Affected systems and their owners (`affected_assets`)')
+    expect(md.stdout).toContain('| Remediation finished | not recorded |')
+    const r = JSON.parse((await cli(['incident', 'report', id, '--for', 'alert', '--json'])).stdout) as {clocks: {name: string; outcome: string; startedAt: string; dueAt: string}[]}
+    const alert = r.clocks.find((c) => c.name === 'nhs_alert_48h')!
+    expect(alert.outcome).toBe('running')
+    expect(Date.parse(alert.dueAt) - Date.parse(alert.startedAt)).toBe(48 * 3_600_000)
+    expect(r.clocks.map((c) => c.name)).toContain('nhs_alert_update_3d')
+  })
+})
