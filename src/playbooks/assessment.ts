@@ -136,13 +136,20 @@ export function checkAssessmentStep(s: AssessmentStep, knownClocks: ReadonlySet<
  * Declares the assessment variables on a playbook with an assessment step. Returns the names the author
  * declared with another type (a problem for the loader).
  */
-export function declareAssessmentVariables(p: Playbook): {name: string; message: string}[] {
+export function declareAssessmentVariables(p: Playbook): {key: (string | number)[]; message: string}[] {
   if (!p.steps.some((s) => s.type === 'assessment')) return []
-  const clashes: {name: string; message: string}[] = []
+  const clashes: {key: (string | number)[]; message: string}[] = []
   for (const [name, def] of Object.entries(ASSESSMENT_VARIABLES)) {
     const mine = p.variables[name]
     if (!mine) p.variables[name] = {...def}
-    else if (mine.type !== def.type) clashes.push({name, message: `${name} is an assessment variable of type ${def.type}; declare it as ${def.type} or leave it out`})
+    else if (mine.type !== def.type) clashes.push({key: [name, 'type'], message: `${name} is an assessment variable of type ${def.type}; declare it as ${def.type} or leave it out`})
+    else {
+      // A grade the author declares (a default, or the choices offered) must be on the grid.
+      if (mine.value !== undefined && gridProblem(name, mine.value)) clashes.push({key: [name, 'value'], message: gridProblem(name, mine.value) as string})
+      ;(mine.values ?? []).forEach((v, i) => {
+        if (gridProblem(name, v)) clashes.push({key: [name, 'values', i], message: gridProblem(name, v) as string})
+      })
+    }
   }
   return clashes
 }

@@ -123,7 +123,7 @@ function loadOne(file: string, ctx: Ctx): Playbook | undefined {
     start: start as string | undefined, steps, meta, subs: {}, file: abs,
   }
   ctx.cache.set(abs, playbook)
-  for (const c of declareAssessmentVariables(playbook)) problemAt(ctx, parsed, ['variables', c.name, 'type'], c.message)
+  for (const c of declareAssessmentVariables(playbook)) problemAt(ctx, parsed, ['variables', ...c.key], c.message)
   checkGraph(playbook, parsed, ctx)
 
   // Sub-playbooks, each validated in its own file; a cycle is a problem at the step that closes it.

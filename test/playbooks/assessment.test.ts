@@ -183,6 +183,8 @@ describe('playbook validate on assessment steps', () => {
     ['no-else.yaml', '5:9', /an assessment needs then and else/],
     ['no-else.yaml', '8:19', /steps\[0\]\.clocks\.ico: clock for ico, which this step does not assess/],
     ['clash.yaml', '5:27', /dspt_likelihood is an assessment variable of type integer/],
+    ['off-grid.yaml', '5:43', /variables\.dspt_likelihood\.value: dspt_likelihood=7 is outside the DSPT grid/],
+    ['off-grid.yaml', '6:51', /variables\.dspt_impact\.values\[2\]: dspt_impact=6 is outside the DSPT grid/],
   ]
   for (const [file, pos, message] of cases) {
     it(`rejects ${file} at ${pos}`, async () => {
