@@ -226,7 +226,11 @@ export function notificationReport(summary: Pick<IncidentSummary, 'id' | 'title'
   }
   const notes: string[] = []
   if ((target === 'ico' || target === 'dspt') && assessment?.grid) notes.push(`DSPT grid (${GRID.name}): ${GRID.icoRule.text}.`, ...UNVERIFIED.map((u) => `Unverified: ${u}.`))
-  if (target === 'ico' || target === 'dspt') notes.push('Missing facts do not stop a notification: submit within the 72 hours and add them in phases (Art. 33(4)).')
+  if (target === 'ico' || target === 'dspt') {
+    notes.push('Missing facts do not stop a notification: submit within the 72 hours and add them in phases (Art. 33(4)).')
+    const ico = clock(assessment?.ico?.clock ?? 'ico_72h')
+    if (ico && (ico.outcome === 'overdue' || ico.outcome === 'late')) notes.push(`The ICO clock is ${ico.outcome}: a notification made after 72 hours must give the reasons for the delay (Art. 33(1)).`)
+  }
   return {for: target, title: route.title, incident: {id: summary.id, title: summary.title, severity: summary.severity, state: summary.state,
     ...(summary.service ? {service: summary.service} : {}), openedAt: summary.openedAt}, to: route.to, how: route.how, decision, sections, clocks,
   missing: [...new Map(missing.map((m) => [m.key, m])).values()], notes, generatedAt: now}
