@@ -16,9 +16,9 @@ const FACTS: Record<string, string | number> = {
   measures_taken: 'Recipient confirmed deletion in writing; mail rule corrected',
 }
 
-function answers(o: {likelihood: number; impact: number; facts: Record<string, unknown>; notifiable: boolean}): string {
+function answers(o: {likelihood: number; impact: number; facts: Record<string, unknown>; notifiable: boolean; awareAt?: string}): string {
   const steps: Record<string, unknown> = {
-    aware: {what_happened: 'Letters to the wrong practice', aware_reason: 'The practice manager phoned', aware_at: '10h ago'},
+    aware: {what_happened: 'Letters to the wrong practice', aware_reason: 'The practice manager phoned', aware_at: o.awareAt ?? '10h ago'},
     contain: {},
     assess: {dspt_likelihood: o.likelihood, dspt_impact: o.impact, assessment_reasoning: 'Graded with the DPO: diagnoses disclosed outside the care team', ...o.facts},
     ...(o.notifiable ? {report: {dspt_ref: 'DSPT-123'}} : {'not-reportable': {}}),
@@ -93,7 +93,7 @@ describe('personal-data-breach walked from an answers file, then reported', () =
   it('names each Art. 33(3) field still missing', async () => {
     const known = {breach_nature: FACTS.breach_nature, dpo_contact: FACTS.dpo_contact}
     const unknown = Object.fromEntries(ART33_FACTS.filter((f) => !(f.name in known)).map((f) => [f.name, f.type === 'integer' ? null : '']))
-    const id = await walked('missing', {likelihood: 4, impact: 4, facts: {...known, ...unknown}, notifiable: true})
+    const id = await walked('missing', {likelihood: 4, impact: 4, facts: {...known, ...unknown}, notifiable: true, awareAt: '80h ago'})
     const json = await cli(['incident', 'report', id, '--for', 'ico', '--json'])
     const r = JSON.parse(json.stdout) as {missing: {key: string; label: string; ref: string}[]}
     expect(r.missing.map((m) => m.key)).toEqual(['data_subject_categories', 'data_subjects_approx', 'record_categories', 'records_approx', 'likely_consequences', 'measures_taken'])
@@ -102,6 +102,8 @@ describe('personal-data-breach walked from an answers file, then reported', () =
     expect(md.stdout).toContain('**Still missing (6):**')
     expect(md.stdout).toContain('- Art. 33(3)(d) Measures taken or proposed to address the breach and mitigate its possible adverse effects (`measures_taken`)')
     expect(md.stdout).toContain('| Art. 33(3)(a): Approximate number of data subjects concerned | **missing** |')
+    expect(md.stdout).toMatch(/\| Clock \| late/)
+    expect(md.stdout).toContain('The ICO clock is late: a notification made after 72 hours must give the reasons for the delay (Art. 33(1)).')
   })
 
   it('says plainly when nothing was assessed, and for nis when the operator is not an OES', async () => {
