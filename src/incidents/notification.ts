@@ -172,6 +172,7 @@ export function notificationReport(summary: Pick<IncidentSummary, 'id' | 'title'
   const nisSection = (): ReportSection => {
     const f = [field('nis_oes', 'Designated operator of essential services (OES)', 'NIS Regulations 2018')]
     if (vars.get('nis_oes')?.value !== false) f.push(field('nis_significant_impact', 'Significant impact on the continuity of the essential service', 'NIS Regulations 2018'))
+    if (assessment?.nis) f.push(fixed('nis_notifiable', 'NIS notification required', assessment.nis.notifiable), fixed('assessment_reasoning', 'Reasoning', assessment.reasoning || null))
     return {title: 'NIS', fields: f}
   }
 
@@ -202,11 +203,13 @@ export function notificationReport(summary: Pick<IncidentSummary, 'id' | 'title'
       decision = !assessment ? {notifiable: null, text: 'Not assessed yet: no assessment step has been completed.'}
         : on.length > 0 ? {notifiable: true, text: `Notifiable to ${on.join(' and ')}.${assessment.ico && !assessment.ico.notifiable ? ` Not to the ICO: ${assessment.ico.because}.` : ''}${assessment.nis && !assessment.nis.notifiable ? ` NIS not required: ${assessment.nis.because}.` : ''}`}
         : {notifiable: false, text: `Nothing notifiable: ${[assessment.ico?.because, assessment.nis?.because].filter(Boolean).join('; ')}. Record the incident and the reasoning.`}
-      const g = gridSection()
-      sections.push({title: 'Timing', fields: [...timing(assessment?.ico?.clock ?? 'ico_72h', 'Became aware (personal data breach)'),
+      // A NIS-only assessment (no personal data in scope) leaves out the ICO parts.
+      const icoScope = !assessment || assessment.ico !== undefined
+      const g = icoScope ? gridSection() : undefined
+      sections.push({title: 'Timing', fields: [...(icoScope ? timing(assessment?.ico?.clock ?? 'ico_72h', 'Became aware (personal data breach)') : []),
         ...(assessment?.nis?.notifiable ? timing(assessment.nis.clock, 'Became aware (NIS incident)') : [])]})
       if (g) sections.push(g)
-      sections.push(art33())
+      if (icoScope) sections.push(art33())
       if (assessment?.nis) sections.push(nisSection())
       sections.push({title: 'References', fields: [field('dspt_ref', 'DSPT reference', undefined, false), field('csoc_ref', 'National CSOC reference', undefined, false)]})
       break
