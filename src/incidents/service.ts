@@ -183,7 +183,7 @@ function usage(message: string, hint?: string): UserError {
   return new UserError(message, {hint, code: 'E_CLOCK', exit: 2})
 }
 
-function runningClock(events: TimelineEvent[], id: number, name: string): ClockState {
+function startedClock(events: TimelineEvent[], id: number, name: string): ClockState {
   const c = clocksFromEvents(events).get(name)
   if (!c) throw usage(`Clock ${name} has not been started on incident ${id}.`, `Start it with \`watchkeeper incident clock ${id} start ${name} --at TIME\`.`)
   return c
@@ -226,7 +226,7 @@ export function stopClock(a: Actor, id: number, name: string, o: StopOptions): T
   const when = o.at ?? a.now
   notFuture(a, when)
   mutate(a, id, (_row, events) => {
-    const c = runningClock(events, id, name)
+    const c = startedClock(events, id, name)
     if (c.stoppedAt !== undefined) throw usage(`Clock ${name} was already stopped.`, `Correct the stop time with \`watchkeeper incident clock ${id} adjust ${name} --field stop --at TIME --reason TEXT\`.`)
     const from = c.periods[c.periods.length - 1].start
     if (when < from) throw usage(`--at ${new Date(when).toISOString()} is before the clock ${c.periods.length > 1 ? 'was last restarted' : 'started'} (${new Date(from).toISOString()}): a clock cannot stop before it starts.`)
@@ -238,7 +238,7 @@ export function stopClock(a: Actor, id: number, name: string, o: StopOptions): T
 /** Gives a restartable clock a new due time from now (an update was given). */
 export function restartClock(a: Actor, id: number, name: string, reason?: string, registry?: Map<string, ClockDef>): TimelineEvent {
   mutate(a, id, (row, events) => {
-    const c = runningClock(events, id, name)
+    const c = startedClock(events, id, name)
     const def = clockDefsFor(incidentPlaybook(row), registry).get(name)
     if (!def?.restartable) throw usage(`Clock ${name} is not restartable.`)
     if (c.stoppedAt !== undefined) throw usage(`Clock ${name} was already stopped.`)
@@ -253,7 +253,7 @@ export function adjustClock(a: Actor, id: number, name: string, o: {field: 'star
   if (!reason) throw usage(`Adjusting ${name} needs the reason: --reason TEXT.`, 'The correction is kept on the timeline beside the original; say why it was wrong.')
   notFuture(a, o.at)
   mutate(a, id, (_row, events) => {
-    const c = runningClock(events, id, name)
+    const c = startedClock(events, id, name)
     const iso = (t: number) => new Date(t).toISOString()
     if (o.field === 'stop') {
       if (c.stoppedAt === undefined) throw usage(`Clock ${name} has not been stopped, so there is no stop time to adjust.`)

@@ -21,7 +21,7 @@ const common: Record<string, JsonSchema> = {
   next: stepId('the step after this one (default: the next in the list)'),
   ask: names(VAR, 'variable(s) to ask the responder for before the step completes'),
   record: {type: 'array', items: {type: 'string', pattern: VAR}, uniqueItems: true, description: 'variables to record (free answers) in this step'},
-  starts_clock: names(ID, 'clock(s) from clocks: started when this step starts'),
+  starts_clock: names(ID, 'clock(s) started when this step starts; one that runs from aware or issued asks for that time (default now)'),
   stops_clock: {
     anyOf: [...(names(ID, '').anyOf as JsonSchema[]), {type: 'object', propertyNames: {pattern: ID}, additionalProperties: {enum: ['notified', 'not_required', 'superseded']}, minProperties: 1}],
     description: 'clock(s) stopped when this step completes: a name or list (notified), or name: notified | not_required | superseded',

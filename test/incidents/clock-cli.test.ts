@@ -99,6 +99,7 @@ review: {}
       [['start', 'csrb_full_72h'], /not in force: proposed in the Cyber Security and Resilience Bill/],
       [['start', 'ico_27h'], /did you mean "ico_72h"/i],
       [['restart', 'ico_72h'], /not restartable/],
+      [['start', 'trust_board_24h', '--clocks', path.join(FIXTURES, 'unknown-key.yaml')], /unknown-key\.yaml:4:5 clocks\[0\]\.duraton: unknown key "duraton"; did you mean "duration"\?/],
     ]
     for (const [args, message] of cases) {
       const r = await cli(['incident', 'clock', String(id), ...args])
@@ -124,6 +125,10 @@ review: {}
     const clocks = (JSON.parse(list.stdout) as {clocks: {name: string; inForce: boolean; length: string}[]}).clocks
     expect(clocks.find((c) => c.name === 'trust_board_24h')).toMatchObject({inForce: true, length: 'PT24H'})
     expect(clocks.filter((c) => !c.inForce).map((c) => c.name).sort()).toEqual(['csrb_full_72h', 'csrb_initial_24h', 'ransomware_report'])
+    const {id} = JSON.parse((await cli(['incident', 'open', '--title', 'SEV1 outage', '--json'])).stdout) as {id: number}
+    const own = await cli(['incident', 'clock', String(id), 'start', 'trust_board_24h', '--clocks', path.join(FIXTURES, 'board.yaml'), '--json'])
+    expect(own.code, own.stderr).toBe(0)
+    expect((JSON.parse(own.stdout) as {event: {data: Record<string, unknown>}}).event.data).toMatchObject({name: 'trust_board_24h', to: 'the trust board', citation: 'trust incident policy 4.2'})
     const broken = await runCli(['clock', 'list', '--clocks', path.join(FIXTURES, 'unknown-key.yaml')])
     expect(broken.code).toBe(2)
     expect(broken.stderr).toContain('unknown-key.yaml:4:5')

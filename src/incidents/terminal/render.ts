@@ -4,7 +4,7 @@ import chalk from 'chalk'
 import {ago, renderTable} from '../../ui/table.js'
 import {formatDuration} from '../../util/duration.js'
 import type {TimelineEvent} from '../chain.js'
-import {clockOutcome, type ClockState, clockWarning, lateUpdates} from '../clocks.js'
+import {clockNotesText, clockOutcome, type ClockState, clockWarning, lateUpdates} from '../clocks.js'
 import {describeEvent} from '../describe.js'
 import type {IncidentSummary} from '../service.js'
 import {formatLondon, formatUtc} from '../time.js'
@@ -41,11 +41,10 @@ export function clockText(c: ClockState, now: number): string {
   }
 }
 
-/** What was corrected, and restarts, under a clock's line. */
+/** How it stopped, what was corrected and its restarts, under a clock's line (not_required shows its reasoning inline). */
 function clockNotes(c: ClockState): string[] {
-  const out = c.adjustments.map((a) => `    ${a.field} corrected from ${formatUtc(a.from)} to ${formatUtc(a.to)} by ${a.actor}: ${a.reason}`)
-  if (c.periods.length > 1) out.push(`    restarted ${c.periods.length - 1} time${c.periods.length === 2 ? '' : 's'}; started ${formatUtc(c.startedAt)}`)
-  return out.map((l) => chalk.dim(l))
+  const notes = clockNotesText(c).filter((n) => !(c.outcome === 'not_required' && n.startsWith('Reasoning:')))
+  return notes.map((n) => chalk.dim(`    ${n}`))
 }
 
 export function clockLines(clocks: readonly ClockState[], now: number): string[] {
