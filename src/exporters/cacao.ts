@@ -96,7 +96,7 @@ export function cacaoPlaybook(p: Playbook, now: string, clockDefs: ClockDef[] = 
     playbook_types: p.meta.types, playbook_activities: p.meta.activities, industry_sectors: p.meta.sectors, labels: p.meta.labels,
     created_by: `identity--${uuidV5(String(p.meta.created_by ?? 'watchkeeper'))}`, created: modified, modified,
     ...(p.meta.valid_until ? {valid_until: iso(String(p.meta.valid_until), modified)} : {}),
-    ...(p.meta.references ? {external_references: p.meta.references} : {}),
+    ...(p.sources ? {external_references: p.sources.map((x) => ({name: x.title, url: x.url}))} : Array.isArray(p.meta.references) ? {external_references: p.meta.references} : {}),
     workflow_start: startId, workflow,
     agent_definitions: Object.fromEntries(Object.entries(p.roles).map(([k, r]) => [`individual--${uuidV5(`${p.id}/role/${k}`)}`, {type: r.kind ?? 'individual', name: r.name, description: r.description}])),
     playbook_variables: Object.fromEntries(Object.entries(p.variables).map(([k, v]) => [`__${k}__`, {type: v.type === 'bool' ? 'bool' : v.type === 'integer' ? 'integer' : 'string', description: v.description,

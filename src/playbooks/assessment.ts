@@ -242,11 +242,13 @@ export interface AssessmentDeps {
 
 /**
  * One move of an assessment: ask the next question (returns its variable_recorded event), or, when all are
- * answered, return the decision. A fact already known from an earlier step is not asked again; an empty
+ * answered, return the decision. A fact (or the OES designation) already recorded by an earlier step is not asked
+ * again; an empty
  * answer to a fact records it as not known yet (null), which `incident report` lists as missing.
  */
 export async function assessmentMove(s: AssessmentStep, d: AssessmentDeps): Promise<{ask: {name: string; value: Value | null}} | {result: AssessmentResult}> {
-  const wanted = questions(s, d.vars).find((v) => !d.recorded.has(v) && !(FACT_NAMES.has(v) && d.vars[v] !== undefined && d.vars[v] !== null))
+  const known = (v: string) => (FACT_NAMES.has(v) || v === 'nis_oes') && d.vars[v] !== undefined && d.vars[v] !== null
+  const wanted = questions(s, d.vars).find((v) => !d.recorded.has(v) && !known(v))
   if (!wanted) return {result: decide(s, d.vars)}
   const def = ASSESSMENT_VARIABLES[wanted]
   if (wanted === 'dspt_likelihood' || wanted === 'dspt_impact') {

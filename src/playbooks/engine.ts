@@ -8,7 +8,7 @@ import {asksStartTime, type ClockDef, clockRestartEvent, clocksFromEvents, clock
 import {parseIsoDuration} from '../incidents/time.js'
 import {assessmentEvents, assessmentMove, nextAfter} from './assessment.js'
 import {test} from './expr.js'
-import {asList, clockStops, type Playbook, type Step, type Value, type VariableDef} from './model.js'
+import {asList, clockStops, type Playbook, referencesFor, type Step, type Value, type VariableDef} from './model.js'
 import type {ConfirmPrompt, PromptContext, Responder} from './responder.js'
 import {WalkStop} from './responder.js'
 
@@ -300,7 +300,7 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
   const ctx: PromptContext = {
     step: base.step, localStep: step.id, def: step, inv: flow.inv, occurrence: state.occurrences.get(base.step) ?? 1, flow: flow.id,
     owner: step.owner ? {role: step.owner, name: roleDef?.name ?? step.owner, person: deps.roles()[step.owner]} : undefined,
-    clocks: [...clocks.values()], now,
+    clocks: [...clocks.values()], now, references: referencesFor(step.references, state.vars.org_type),
   }
   // Clock stops and restarts happen as the step completes; a not_required stop carries the step's answers as its
   // reasoning, or asks for one when the step records none.

@@ -10,7 +10,7 @@ import {didYouMean} from '../util/suggest.js'
 import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
 import {checkAssessmentStep, declareAssessmentVariables} from './assessment.js'
 import {ExprError, parseExpr, variablesOf} from './expr.js'
-import {asList, clockStops, type Playbook, type Step} from './model.js'
+import {asList, clockStops, ORG_TYPES, type Playbook, type Step} from './model.js'
 import {playbookSchema} from './schema.js'
 
 let compiled: ReturnType<typeof compileSchema> | undefined
@@ -63,8 +63,11 @@ export function edges(step: Step, implicitNext: string | undefined): {to: string
 
 interface Ctx {
   problems: Problem[]
+  /** What is worth saying but not wrong: a review date that has passed. */
+  warnings: Problem[]
   stack: string[]
   cache: Map<string, Playbook | null>
+  now: number
 }
 
 function problemAt(ctx: Ctx, parsed: ParsedYaml, p: KeyPath, message: string, key = false): void {
@@ -115,16 +118,18 @@ function loadOne(file: string, ctx: Ctx): Playbook | undefined {
   }
   const before = ctx.problems.length
   const steps = rawSteps as unknown as Step[]
-  const {format: _f, id, name, description, version, severities, roles, variables, clocks, start, steps: _s, ...meta} = doc
+  const {format: _f, id, name, description, version, severities, sources, references, review_by, roles, variables, clocks, start, steps: _s, ...meta} = doc
   const playbook: Playbook = {
     format: 'nhs-ir/1', id: id as string, name: name as string, description: description as string | undefined,
     version: version === undefined ? undefined : String(version), severities: severities as string[] | undefined,
+    sources: sources as Playbook['sources'], references: references as Playbook['references'], review_by: review_by as string | undefined,
     roles: (roles ?? {}) as Playbook['roles'], variables: (variables ?? {}) as Playbook['variables'], clocks: (clocks ?? {}) as Playbook['clocks'],
     start: start as string | undefined, steps, meta, subs: {}, file: abs,
   }
   ctx.cache.set(abs, playbook)
   for (const c of declareAssessmentVariables(playbook)) problemAt(ctx, parsed, ['variables', ...c.key], c.message)
   checkGraph(playbook, parsed, ctx)
+  checkMetadata(playbook, parsed, ctx)
 
   // Sub-playbooks, each validated in its own file; a cycle is a problem at the step that closes it.
   ctx.stack.push(abs)
@@ -275,9 +280,27 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
   for (const [c, i] of started) if (!stopped.has(c)) at(i, ['starts_clock'], `clock ${c} is started but no step stops it`)
 }
 
-/** Validates files and folders, reporting every problem with file:line:col. */
-export function validatePlaybooks(paths: readonly string[]): {playbooks: Playbook[]; files: string[]; problems: Problem[]} {
-  const ctx: Ctx = {problems: [], stack: [], cache: new Map()}
+/** review_by must be a real date; once it has passed (UTC), a warning. org_type may only take known organisation types. */
+function checkMetadata(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
+  const orgValues = p.variables.org_type?.values ?? []
+  orgValues.forEach((v, j) => {
+    if (!(v in ORG_TYPES)) {
+      const guess = didYouMean(v, Object.keys(ORG_TYPES))
+      problemAt(ctx, parsed, ['variables', 'org_type', 'values', j], `unknown organisation type "${v}"${guess ? `; did you mean "${guess}"?` : `; one of ${Object.keys(ORG_TYPES).join(', ')}`}`)
+    }
+  })
+  if (p.review_by === undefined) return
+  const due = Date.parse(`${p.review_by}T00:00:00Z`)
+  if (Number.isNaN(due) || new Date(due).toISOString().slice(0, 10) !== p.review_by) return problemAt(ctx, parsed, ['review_by'], `review_by "${p.review_by}" is not a calendar date (YYYY-MM-DD)`)
+  if (due <= ctx.now) {
+    const pos = positionOf(parsed, ['review_by'])
+    ctx.warnings.push({file: parsed.file, line: pos.line, col: pos.col, path: 'review_by', message: `review date ${p.review_by} has passed: review playbook ${p.id} and set a new review_by`})
+  }
+}
+
+/** Validates files and folders, reporting every problem with file:line:col, and warnings (past review dates) beside them. */
+export function validatePlaybooks(paths: readonly string[], now = Date.now()): {playbooks: Playbook[]; files: string[]; problems: Problem[]; warnings: Problem[]} {
+  const ctx: Ctx = {problems: [], warnings: [], stack: [], cache: new Map(), now}
   const files = paths.flatMap((p) => playbookFiles(p))
   if (files.length === 0) throw new UserError(`No playbook files (*.yaml, *.yml) in ${paths.join(', ')}`, {code: 'E_NO_PLAYBOOK', exit: 2})
   const playbooks: Playbook[] = []
@@ -291,7 +314,7 @@ export function validatePlaybooks(paths: readonly string[]): {playbooks: Playboo
     playbooks.push(pb)
   }
   const unique = [...new Map(ctx.problems.map((p) => [`${p.file}:${p.line}:${p.col}:${p.message}`, p])).values()]
-  return {playbooks, files, problems: sortProblems(unique)}
+  return {playbooks, files, problems: sortProblems(unique), warnings: sortProblems(ctx.warnings)}
 }
 
 /** Loads one playbook by file path or by id (looked up in dir); throws DefinitionError on any problem. */
@@ -309,7 +332,7 @@ export function loadPlaybookRef(ref: string, dir?: string): Playbook {
       throw new UserError(`No playbook "${ref}" in ${folder}.`, {hint: guess ? `Did you mean "${guess}"?` : `See \`watchkeeper playbook list\`.`, code: 'E_NO_PLAYBOOK', exit: 2})
     }
   }
-  const ctx: Ctx = {problems: [], stack: [], cache: new Map()}
+  const ctx: Ctx = {problems: [], warnings: [], stack: [], cache: new Map(), now: Date.now()}
   const pb = loadOne(file, ctx)
   if (!pb || ctx.problems.length > 0) throw new DefinitionError(sortProblems(ctx.problems), 'playbook')
   return pb

@@ -39,6 +39,27 @@ export interface ClockDecl {
   note?: string
 }
 
+/** Organisation types that references are keyed by; trusts, ICBs, CSUs and ALBs complete the CAF-aligned DSPT. */
+export const ORG_TYPES = {
+  trust: 'NHS trust or foundation trust',
+  icb: 'integrated care board',
+  csu: 'commissioning support unit',
+  alb: 'arm\'s length body (NHS England included)',
+  gp_practice: 'GP practice',
+  social_care: 'social care provider',
+  supplier: 'supplier to the NHS',
+} as const
+export type OrgType = keyof typeof ORG_TYPES
+
+/** Assurance references by organisation type (e.g. the CAF outcome for trusts, DSPT 6.x for others); `default` for the rest. */
+export type OrgReferences = Partial<Record<OrgType | 'default', string>>
+
+/** A document the steps rely on. */
+export interface Source {
+  title: string
+  url: string
+}
+
 /** How a step stops a clock. */
 export type ClockStopOutcome = 'notified' | 'not_required' | 'superseded'
 
@@ -55,6 +76,7 @@ interface StepBase {
   stops_clock?: string | string[] | Record<string, ClockStopOutcome>
   /** Restartable clocks given a new due time when the step completes. */
   restarts_clock?: string | string[]
+  references?: OrgReferences
 }
 
 export interface ManualStep extends StepBase {
@@ -136,6 +158,10 @@ export interface Playbook {
   description?: string
   version?: string
   severities?: string[]
+  sources?: Source[]
+  references?: OrgReferences
+  /** Review the playbook by this date (YYYY-MM-DD); `playbook validate` warns once it has passed. */
+  review_by?: string
   roles: Record<string, RoleDef>
   variables: Record<string, VariableDef>
   clocks: Record<string, ClockDecl>
@@ -146,6 +172,16 @@ export interface Playbook {
   /** Sub-playbooks named by `playbook` steps, resolved at load time, by the name the step uses. */
   subs: Record<string, Playbook>
   file: string
+}
+
+/** The references for an organisation type (its own, else `default`); every one, by key, when the type is not known. */
+export function referencesFor(refs: OrgReferences | undefined, orgType: unknown): {org: string; text: string}[] {
+  if (!refs) return []
+  if (typeof orgType === 'string' && orgType !== '') {
+    const text = refs[orgType as OrgType] ?? refs.default
+    return text === undefined ? [] : [{org: orgType in refs ? orgType : 'default', text}]
+  }
+  return Object.entries(refs).map(([org, text]) => ({org, text: text as string}))
 }
 
 export function stepIndex(p: Playbook): Map<string, Step> {

@@ -16,6 +16,8 @@ export interface PromptContext {
   owner?: {role: string; name: string; person?: string}
   clocks: ClockState[]
   now: number
+  /** The step's assurance references for the walk's org_type (all of them while it is not known). */
+  references: {org: string; text: string}[]
 }
 
 export interface TickPrompt extends PromptContext {

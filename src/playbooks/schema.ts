@@ -1,6 +1,7 @@
 import {clockProperties} from '../incidents/clock-schema.js'
 import {ISO_DURATION_PATTERN} from '../incidents/time.js'
 import {ASSESSMENT_DESCRIPTION, ASSESSMENT_PROPERTIES} from './assessment.js'
+import {ORG_TYPES} from './model.js'
 
 type JsonSchema = Record<string, unknown>
 
@@ -12,6 +13,14 @@ const names = (pattern: string, description: string): JsonSchema => ({
   anyOf: [{type: 'string', pattern}, {type: 'array', items: {type: 'string', pattern}, minItems: 1, uniqueItems: true}],
   description,
 })
+
+const REFERENCES: JsonSchema = {
+  type: 'object', minProperties: 1, additionalProperties: false,
+  description: 'assurance references keyed by organisation type (the walk shows the one for org_type); a list of {title, url} belongs under sources:',
+  properties: Object.fromEntries([...Object.entries(ORG_TYPES), ['default', 'any other organisation type']].map(([k, d]) => [k, {type: 'string', minLength: 1, description: d}])),
+}
+
+const references: JsonSchema = {$ref: '#/definitions/references'}
 
 const common: Record<string, JsonSchema> = {
   id: stepId('step id: lower-case letters, digits, - and _'),
@@ -27,6 +36,7 @@ const common: Record<string, JsonSchema> = {
     description: 'clock(s) stopped when this step completes: a name or list (notified), or name: notified | not_required | superseded',
   },
   restarts_clock: names(ID, 'restartable clock(s) given a new due time when this step completes'),
+  references,
 }
 
 function step(type: string, description: string, props: Record<string, JsonSchema>, required: string[] = []): JsonSchema {
@@ -99,7 +109,11 @@ export function playbookSchema(): JsonSchema {
       labels: {type: 'array', items: {type: 'string'}, uniqueItems: true},
       marking: {enum: ['TLP:RED', 'TLP:AMBER+STRICT', 'TLP:AMBER', 'TLP:GREEN', 'TLP:CLEAR'], description: 'Traffic Light Protocol 2.0 marking'},
       severities: {type: 'array', items: {type: 'string', pattern: '^[A-Za-z0-9_-]+$'}, minItems: 2, uniqueItems: true, description: 'the severity scale, worst first (default SEV1..SEV4)'},
-      references: {type: 'array', items: {type: 'object', properties: {name: {type: 'string'}, url: {type: 'string', pattern: '^https?://'}}, required: ['name'], additionalProperties: false}},
+      review_by: {type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'review the playbook by this date (YYYY-MM-DD); validate warns once it has passed'},
+      sources: {type: 'array', minItems: 1, description: 'the documents the steps rely on', items: {type: 'object', properties: {
+        title: {type: 'string', minLength: 1}, url: {type: 'string', pattern: '^https?://', description: 'an http(s) URL'},
+      }, required: ['title', 'url'], additionalProperties: false}},
+      references,
       roles: {
         type: 'object', description: 'roles by short name',
         propertyNames: {pattern: ID},
@@ -136,5 +150,6 @@ export function playbookSchema(): JsonSchema {
     },
     required: ['format', 'id', 'name', 'steps'],
     additionalProperties: false,
+    definitions: {references: REFERENCES},
   }
 }

@@ -26,7 +26,7 @@ export interface TlsPostureOptions {
   expiry_warn_days?: number
   /** Crit when a certificate expires within this many days (default 14). */
   expiry_crit_days?: number
-  /** Warn when the leaf's total validity exceeds this many days (default 398). */
+  /** Warn when the leaf's total validity exceeds this many days (default: the CA/B Forum maximum for its issue date). A public leaf over that maximum is crit regardless. */
   max_lifetime_days?: number
 }
 
@@ -38,7 +38,7 @@ const postureObject: JsonSchema = {
     ciphers: {type: 'boolean', description: 'probe weak cipher families: NULL, anonymous, 3DES, RC4, CBC-SHA1, static RSA (default true)'},
     expiry_warn_days: {type: 'integer', minimum: 0, maximum: 3650, description: 'warn when any presented certificate expires within this many days (default 30)'},
     expiry_crit_days: {type: 'integer', minimum: 0, maximum: 3650, description: 'crit when any presented certificate expires within this many days (default 14)'},
-    max_lifetime_days: {type: 'integer', minimum: 1, maximum: 36500, description: 'warn when the leaf certificate is valid for longer than this (default 398)'},
+    max_lifetime_days: {type: 'integer', minimum: 1, maximum: 36500, description: 'warn when the leaf certificate is valid for longer than this (default: the CA/Browser Forum maximum for its issue date: 398 days before 2026-03-15, then 200, 100 from 2027-03-15, 47 from 2029-03-15); a leaf chaining to a public root over that line is crit regardless'},
   },
 }
 
@@ -203,9 +203,25 @@ export interface CertFacts {
   curve?: string
   signature?: string
   fingerprint256: string
+  /** OCSP responder URIs named in the Authority Information Access extension. */
+  ocspUris: string[]
+  /** Set on a certificate that is one of Node's bundled public roots. */
+  publicRoot?: true
 }
 
 const EC_BITS: Record<string, number> = {prime256v1: 256, 'P-256': 256, secp384r1: 384, 'P-384': 384, secp521r1: 521, 'P-521': 521, secp224r1: 224, secp192r1: 192, prime192v1: 192}
+
+/** The OCSP URIs of an `infoAccess` text ("OCSP - URI:http://…" lines; Node 20 gives no structured form). */
+export function ocspUris(infoAccess: string | undefined): string[] {
+  return (infoAccess ?? '').split('\n').map((l) => /^OCSP - URI:(\S+)$/.exec(l.trim())?.[1]).filter((u): u is string => Boolean(u))
+}
+
+let publicRoots: Set<string> | undefined
+/** SHA-256 fingerprints of Node's bundled public roots (parsed once). */
+function isPublicRoot(fingerprint256: string): boolean {
+  publicRoots ??= new Set(tls.rootCertificates.map((pem) => new crypto.X509Certificate(pem).fingerprint256))
+  return publicRoots.has(fingerprint256)
+}
 
 export function certFacts(der: Buffer, position: number, now: number): CertFacts {
   const x = new crypto.X509Certificate(der)
@@ -229,7 +245,28 @@ export function certFacts(der: Buffer, position: number, now: number): CertFacts
     ...(details.namedCurve ? {curve: details.namedCurve, keyBits: EC_BITS[details.namedCurve] ?? undefined} : {}),
     ...(oid ? {signature: SIG_OIDS[oid]?.name ?? oid} : {}),
     fingerprint256: x.fingerprint256,
+    ocspUris: ocspUris(x.infoAccess),
+    ...(selfSigned && isPublicRoot(x.fingerprint256) ? {publicRoot: true as const} : {}),
   }
+}
+
+const DAY_MS = 86_400_000
+
+/**
+ * The longest validity a publicly trusted TLS certificate may have, by its issue date (notBefore):
+ * CA/Browser Forum ballot SC-081 (Baseline Requirements 6.3.2) lowers it from 398 days in three steps.
+ */
+export const LIFETIME_STEPS: readonly {from: string; days: number}[] = [
+  {from: '2029-03-15', days: 47},
+  {from: '2027-03-15', days: 100},
+  {from: '2026-03-15', days: 200},
+]
+export const LIFETIME_BEFORE_SC081 = 398
+
+/** The maximum lifetime for a certificate issued at `notBefore`, and the date that line applies from. */
+export function maxLifetime(notBefore: number): {days: number; from?: string} {
+  const step = LIFETIME_STEPS.find((s) => notBefore >= Date.parse(`${s.from}T00:00:00Z`))
+  return step ? {days: step.days, from: step.from} : {days: LIFETIME_BEFORE_SC081}
 }
 
 /** The presented chain, leaf first, as DER buffers (Node appends the trust-store root when it finds one). */
@@ -246,7 +283,7 @@ function peerChain(socket: tls.TLSSocket): Buffer[] {
 }
 
 /** Judges the presented certificates: key size, SHA-1/MD5 signatures, expiry of each, leaf lifetime. */
-export function judgeChain(certs: readonly CertFacts[], opts: TlsPostureOptions, out: Findings): void {
+export function judgeChain(certs: readonly CertFacts[], opts: TlsPostureOptions, out: Findings, now: number): void {
   const warnDays = opts.expiry_warn_days ?? 30
   const critDays = opts.expiry_crit_days ?? 14
   for (const c of certs) {
@@ -257,14 +294,32 @@ export function judgeChain(certs: readonly CertFacts[], opts: TlsPostureOptions,
       const sig = Object.values(SIG_OIDS).find((s) => s.name === c.signature)
       if (sig?.weak) out.add('tls.sig.sha1', `${who} is signed with ${c.signature}`)
     }
-    if (c.daysLeft < 0 || Date.parse(c.notBefore) > Date.now()) {
+    if (c.daysLeft < 0 || Date.parse(c.notBefore) > now) {
       out.add('tls.chain.expired', c.daysLeft < 0 ? `${who} expired on ${c.notAfter.slice(0, 10)}` : `${who} is not valid until ${c.notBefore.slice(0, 10)}`)
     } else if (c.daysLeft < critDays) out.add('tls.chain.expiring', `${who} expires in ${c.daysLeft} days (${c.notAfter.slice(0, 10)})`, 'crit')
     else if (c.daysLeft < warnDays) out.add('tls.chain.expiring', `${who} expires in ${c.daysLeft} days (${c.notAfter.slice(0, 10)})`)
   }
   const leaf = certs.find((c) => c.role === 'leaf')
-  const maxLife = opts.max_lifetime_days ?? 398
-  if (leaf && leaf.lifetimeDays > maxLife) out.add('tls.cert.lifetime', `leaf certificate is valid for ${leaf.lifetimeDays} days (over ${maxLife})`)
+  if (leaf) judgeLifetime(leaf, certs.some((c) => c.publicRoot), opts, out)
+}
+
+/**
+ * The leaf's validity against the CA/B Forum line for its issue date. Over it on a chain to a public
+ * root, the certificate is mis-issued and its CA must revoke it (Baseline Requirements 4.9.1.1): crit,
+ * whatever the check says. Otherwise (private CAs are not bound by the BRs) the check's own
+ * max_lifetime_days, when set, replaces the line: warn.
+ */
+function judgeLifetime(leaf: CertFacts, publiclyTrusted: boolean, opts: TlsPostureOptions, out: Findings): void {
+  const notBefore = Date.parse(leaf.notBefore)
+  const lifetimeMs = Date.parse(leaf.notAfter) - notBefore
+  const issued = leaf.notBefore.slice(0, 10)
+  const line = maxLifetime(notBefore)
+  const overLine = lifetimeMs > line.days * DAY_MS
+  const rule = line.from ? `the ${line.days}-day maximum for certificates issued from ${line.from} (CA/B Forum ballot SC-081)` : `the ${line.days}-day maximum for certificates issued before 2026-03-15 (CA/B Forum Baseline Requirements)`
+  if (overLine && publiclyTrusted) out.add('tls.cert.lifetime', `leaf certificate issued ${issued} is valid for ${leaf.lifetimeDays} days, over ${rule}: mis-issued, so its CA must revoke it`, 'crit')
+  else if (opts.max_lifetime_days !== undefined) {
+    if (lifetimeMs > opts.max_lifetime_days * DAY_MS) out.add('tls.cert.lifetime', `leaf certificate issued ${issued} is valid for ${leaf.lifetimeDays} days (over the check's ${opts.max_lifetime_days})`)
+  } else if (overLine) out.add('tls.cert.lifetime', `leaf certificate issued ${issued} is valid for ${leaf.lifetimeDays} days, over ${rule}`)
 }
 
 export interface TlsPostureResult {
@@ -369,8 +424,11 @@ export async function tlsPosture(host: string, port: number, ctx: Pick<ProbeCont
   } finally {
     main.socket.destroy()
   }
-  judgeChain(details.chain, opts, found)
-  if (!details.ocspStapled) found.add('tls.ocsp.no_staple', 'no OCSP response was stapled')
+  judgeChain(details.chain, opts, found, ctx.clock.now())
+  // OCSP is optional since 2023 and Let's Encrypt has run none since August 2025: a missing staple is
+  // only worth saying when the leaf names a responder (testssl.sh's rule).
+  const responder = details.chain.find((c) => c.role === 'leaf')?.ocspUris[0]
+  if (!details.ocspStapled && responder) found.add('tls.ocsp.no_staple', `no OCSP response was stapled, though the leaf names the responder ${responder}`)
 
   await sweep
 

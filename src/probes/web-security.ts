@@ -1,5 +1,5 @@
 import type {Observation} from '../types.js'
-import {gradeRank, GRADES, type HeaderMap, type ObservatoryCookie, observatory, type ObservatoryInput, parseSetCookie} from './observatory-score.js'
+import {gradeRank, GRADES, type HeaderMap, type ObservatoryCookie, observatory, type ObservatoryInput, parseSetCookie, scoreTests} from './observatory-score.js'
 import {boundedSignal, countBySeverity, findingCounts, Findings, postureStatus, unknownObservation} from './posture-common.js'
 import {type ChainResult, fetchOnce, type FetchOptions, followRedirects, header, type PostureResponse} from './posture-http.js'
 import {judgeSecurityTxt} from './security-txt.js'
@@ -21,7 +21,20 @@ interface WebSecurityOptions {
   csp_required?: boolean
   tls?: boolean | Record<string, unknown>
   expect?: {min_grade?: string; min_score?: number}
+  profile?: Profile
 }
+
+/**
+ * What the target is. `page` (default) is a document a browser renders; `api` is a JSON/API endpoint, for
+ * which the criteria that only protect a rendered document are not judged: CSP, framing (X-Frame-Options /
+ * frame-ancestors), Referrer-Policy, Permissions-Policy, COOP and subresource integrity. HSTS, redirects,
+ * X-Content-Type-Options, CORP, cookies, CORS, version leaks, security.txt and TLS still apply.
+ */
+export const PROFILES = ['page', 'api'] as const
+type Profile = (typeof PROFILES)[number]
+
+/** Observatory tests that judge a rendered page only; the api profile scores them 0. */
+export const PAGE_ONLY_TESTS = new Set(['content-security-policy', 'x-frame-options', 'referrer-policy', 'subresource-integrity'])
 
 export const DEFAULT_CORS_ORIGIN = 'https://cors-probe.watchkeeper.invalid'
 const DEFAULT_MAX_BODY = 1024 * 1024
@@ -60,6 +73,7 @@ export const webSecurityProbe: Probe = {
     cors_origin: {type: 'string', pattern: '^https?://', description: `Origin sent in the CORS preflight (default ${DEFAULT_CORS_ORIGIN})`},
     max_body: {type: 'integer', minimum: 1024, maximum: 16 * 1024 * 1024, description: 'bytes of a response body read at most (default 1 MiB)'},
     csp_required: {type: 'boolean', description: 'a missing Content-Security-Policy is crit rather than warn (transactional services)'},
+    profile: {enum: [...PROFILES], description: 'page (default): a document a browser renders; api: a JSON/API endpoint, where CSP, X-Frame-Options/frame-ancestors, Referrer-Policy, Permissions-Policy, COOP and SRI are neither reported nor scored'},
     tls: {description: 'also assess the TLS posture of the host (true, or the options of the tls probe\'s posture:)', anyOf: [{type: 'boolean'}, TLS_POSTURE_OBJECT_SCHEMA]},
     expect: {
       type: 'object',
@@ -81,6 +95,7 @@ export const webSecurityProbe: Probe = {
         problems.push({path: ['target'], message: `not a URL: ${o.target}`})
       }
     }
+    if (o.profile === 'api' && o.csp_required === true) problems.push({path: ['csp_required'], message: 'csp_required does not apply with profile: api (no Content-Security-Policy is judged on an API)'})
     return problems
   },
   run: runWebSecurity,
@@ -146,18 +161,24 @@ async function runWebSecurity(target: string, options: Record<string, unknown>, 
     cors,
     cookies: cookiesOf([...httpsChain.responses, ...(httpChain?.responses ?? [])]),
   }
+  const page = o.profile !== 'api'
   const obs = observatory(input)
+  if (!page) {
+    for (const t of obs.tests) if (PAGE_ONLY_TESTS.has(t.test)) t.modifier = 0
+    Object.assign(obs, scoreTests(obs.tests))
+    details.profile = 'api'
+  }
   details.grade = obs.abortReason ? null : obs.grade
   details.score = obs.abortReason ? null : obs.score
   details.uncurvedScore = obs.uncurvedScore
-  details.deductions = obs.tests.map((t) => ({test: t.test, result: t.result, modifier: t.modifier, pass: t.pass}))
+  details.deductions = obs.tests.map((t) => ({test: t.test, result: t.result, modifier: t.modifier, pass: t.pass, ...(!page && PAGE_ONLY_TESTS.has(t.test) ? {applies: false} : {})}))
   if (obs.abortReason) {
     details.gradeUnavailable = obs.abortReason
     found.add('web.grade.unavailable', `not graded: ${obs.abortReason} from ${final.url.href}`)
   }
 
   judgeTransport(httpsChain, httpChain, httpsVerified, obs.tests.find((t) => t.test === 'redirection')?.result ?? '', found)
-  judgeHeaders(final, obs, o, found, details)
+  judgeHeaders(final, obs, o, page, found, details)
   judgeCookies(input.cookies, found)
   judgeCors(obs.cors, corsOrigin, found)
   if (final.truncated) found.add('web.body.truncated', `body of ${final.url.href} cut at ${maxBody} bytes`)
@@ -226,7 +247,26 @@ function judgeTransport(httpsChain: ChainResult, httpChain: ChainResult | undefi
   if (httpChain.error && httpChain.responses.length > 0 && !httpChain.loop) found.add('web.redirect.not_https', `http:// redirect chain broke: ${httpChain.error}`)
 }
 
-function judgeHeaders(final: PostureResponse, obs: ReturnType<typeof observatory>, o: WebSecurityOptions, found: Findings, details: Record<string, unknown>): void {
+/** Headers that protect any response, a page's or an API's: nosniff, CORP, no version leaks. */
+function judgeResourceHeaders(final: PostureResponse, obs: ReturnType<typeof observatory>, found: Findings): void {
+  const h = final.headers
+  const t = (name: string) => obs.tests.find((x) => x.test === name)?.result
+  const xcto = t('x-content-type-options')
+  if (xcto === 'x-content-type-options-not-implemented') found.add('web.xcto.missing', 'no X-Content-Type-Options: nosniff')
+  else if (xcto === 'x-content-type-options-header-invalid') found.add('web.xcto.invalid', `X-Content-Type-Options is "${header(final, 'x-content-type-options')?.slice(0, 60)}", not nosniff`)
+  const corp = t('cross-origin-resource-policy')
+  if (corp === 'corp-not-implemented') found.add('web.corp.missing', 'no Cross-Origin-Resource-Policy')
+  else if (corp === 'corp-header-invalid') found.add('web.corp.invalid', `Cross-Origin-Resource-Policy "${header(final, 'cross-origin-resource-policy')?.slice(0, 60)}" is invalid`)
+  // Version leaks.
+  for (const name of LEAKY_HEADERS) {
+    for (const v of h.get(name) ?? []) {
+      if (/\d/.test(v)) found.add('web.leak.version', `${name}: ${v.slice(0, 80)}`)
+      else if (DISCLOSING.has(name)) found.add('web.leak.header', `${name}: ${v.slice(0, 80)}`)
+    }
+  }
+}
+
+function judgeHeaders(final: PostureResponse, obs: ReturnType<typeof observatory>, o: WebSecurityOptions, page: boolean, found: Findings, details: Record<string, unknown>): void {
   const h = final.headers
   // HSTS, from the raw header list (duplicates visible).
   const sts = h.get('strict-transport-security') ?? []
@@ -244,7 +284,9 @@ function judgeHeaders(final: PostureResponse, obs: ReturnType<typeof observatory
       }
     }
   }
-  // CSP
+  judgeResourceHeaders(final, obs, found)
+  if (!page) return
+  // What follows protects a rendered document only (the api profile skips it).
   const csp = obs.csp
   details.csp = csp.policy ?? null
   switch (csp.result) {
@@ -266,11 +308,8 @@ function judgeHeaders(final: PostureResponse, obs: ReturnType<typeof observatory
     if (!p['default-src']) found.add('web.csp.no_default_src', 'the policy has no default-src')
     if (!p['object-src'] && !p['default-src']) found.add('web.csp.no_object_src', 'neither object-src nor default-src is set (plugins unrestricted)')
   }
-  // The other headers.
+  // Framing, referrer, permissions, opener.
   const t = (name: string) => obs.tests.find((x) => x.test === name)?.result
-  const xcto = t('x-content-type-options')
-  if (xcto === 'x-content-type-options-not-implemented') found.add('web.xcto.missing', 'no X-Content-Type-Options: nosniff')
-  else if (xcto === 'x-content-type-options-header-invalid') found.add('web.xcto.invalid', `X-Content-Type-Options is "${header(final, 'x-content-type-options')?.slice(0, 60)}", not nosniff`)
   const xfo = t('x-frame-options')
   if (xfo === 'x-frame-options-not-implemented') found.add('web.xfo.missing', 'neither X-Frame-Options nor CSP frame-ancestors (page can be framed)')
   else if (xfo === 'x-frame-options-header-invalid') found.add('web.xfo.invalid', `X-Frame-Options "${header(final, 'x-frame-options')?.slice(0, 60)}" is not DENY or SAMEORIGIN`)
@@ -281,16 +320,6 @@ function judgeHeaders(final: PostureResponse, obs: ReturnType<typeof observatory
   const coop = header(final, 'cross-origin-opener-policy')?.trim().toLowerCase()
   if (!coop) found.add('web.coop.missing', 'no Cross-Origin-Opener-Policy')
   else if (!COOP_VALUES.has(coop.split(';')[0].trim())) found.add('web.coop.invalid', `Cross-Origin-Opener-Policy "${coop.slice(0, 60)}" is not a known value`)
-  const corp = t('cross-origin-resource-policy')
-  if (corp === 'corp-not-implemented') found.add('web.corp.missing', 'no Cross-Origin-Resource-Policy')
-  else if (corp === 'corp-header-invalid') found.add('web.corp.invalid', `Cross-Origin-Resource-Policy "${header(final, 'cross-origin-resource-policy')?.slice(0, 60)}" is invalid`)
-  // Version leaks.
-  for (const name of LEAKY_HEADERS) {
-    for (const v of h.get(name) ?? []) {
-      if (/\d/.test(v)) found.add('web.leak.version', `${name}: ${v.slice(0, 80)}`)
-      else if (DISCLOSING.has(name)) found.add('web.leak.header', `${name}: ${v.slice(0, 80)}`)
-    }
-  }
   // Subresource integrity.
   const sri = obs.sri
   const insecure = sri.external.filter((s) => !s.secure)

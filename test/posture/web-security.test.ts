@@ -1,6 +1,10 @@
+import fs from 'node:fs'
+import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {validateCatalogue} from '../../src/catalogue/load.js'
 import {webSecurityProbe} from '../../src/probes/web-security.js'
+import {tmpDir} from '../helpers/cli.js'
 import {issueCert, rootCA} from '../helpers/certs.js'
 import {startTcp, startTls} from '../helpers/servers.js'
 import {ids, probeCtx} from './ctx.js'
@@ -173,6 +177,67 @@ describe('web-security against a loopback site', () => {
     const obs = await scan({expect: {min_grade: 'B'}})
     expect(ids(obs)).toContain('web.expectation.unmet')
     expect(obs.findings.find((f) => f.id === 'web.expectation.unmet')?.message).toMatch(/below the expected B/)
+  })
+})
+
+describe('the api profile (JSON/API endpoints)', () => {
+  const PAGE_ONLY = /^web\.(csp|xfo|referrer|permissions_policy|coop|sri)\./
+  /** A JSON API as a platform proxy answers: no page headers, a one-day HSTS, a versioned Server. */
+  function jsonApi() {
+    const c = goodConfig()
+    c.headers = {'content-type': 'application/json', 'strict-transport-security': 'max-age=86400', server: 'envoy 1.29.1'}
+    c.body = '{"status":"pass","version":"1.2.3"}'
+    return c
+  }
+
+  it('raises no page-only finding on a JSON API, and still every one that applies', async () => {
+    site.config = jsonApi()
+    const asPage = await scan()
+    // The page profile judges it as a document: CSP, framing, referrer, permissions and opener findings.
+    expect(ids(asPage)).toEqual(expect.arrayContaining(['web.csp.missing', 'web.xfo.missing', 'web.referrer.missing', 'web.permissions_policy.missing', 'web.coop.missing']))
+    const api = await scan({profile: 'api'})
+    expect(ids(api).filter((id) => PAGE_ONLY.test(id))).toEqual([])
+    expect(ids(api)).toEqual(['web.hsts.short', 'web.hsts.no_include_subdomains', 'web.xcto.missing', 'web.corp.missing', 'web.leak.version'])
+    expect(api.status).toBe('warn')
+    expect(api.details?.profile).toBe('api')
+    // Page-only tests are kept in the details but score 0: 100 - 10 (HSTS under six months) - 5 (nosniff).
+    const deductions = api.details?.deductions as {test: string; modifier: number; applies?: boolean}[]
+    expect(deductions.filter((d) => d.applies === false).map((d) => d.test).sort()).toEqual(['content-security-policy', 'referrer-policy', 'subresource-integrity', 'x-frame-options'])
+    expect(deductions.filter((d) => d.applies === false).every((d) => d.modifier === 0)).toBe(true)
+    expect(api.details?.score).toBe(85)
+    expect(api.details?.grade).toBe('A-')
+    expect(asPage.details?.score).toBeLessThan(85)
+  })
+
+  it('still raises HSTS, cookie and CORS findings on an API', async () => {
+    site.config = jsonApi()
+    delete site.config.headers['strict-transport-security']
+    site.config.headers['set-cookie'] = 'session=abc; Path=/'
+    site.config.cors = 'reflect-credentials'
+    const api = await scan({profile: 'api'})
+    expect(api.status).toBe('crit')
+    expect(ids(api)).toEqual(expect.arrayContaining(['web.hsts.missing', 'web.cookie.session_no_secure', 'web.cors.reflected_credentials']))
+    expect(ids(api).filter((id) => PAGE_ONLY.test(id))).toEqual([])
+  })
+
+  it('refuses csp_required with profile api, naming the key', () => {
+    const problems = webSecurityProbe.validate?.({target: 'https://api.test/_ping', profile: 'api', csp_required: true}) ?? []
+    expect(problems).toEqual([{path: ['csp_required'], message: 'csp_required does not apply with profile: api (no Content-Security-Policy is judged on an API)'}])
+    expect(webSecurityProbe.validate?.({target: 'https://api.test/_ping', profile: 'api'})).toEqual([])
+  })
+
+  it('names file:line:col for a contradictory or misspelt profile in a catalogue', () => {
+    const tmp = tmpDir()
+    try {
+      const file = path.join(tmp.dir, 'api.yaml')
+      fs.writeFileSync(file, ['checks:', '  - id: a', '    kind: web-security', '    target: https://api.test/_ping', '    profile: api', '    csp_required: true',
+        '  - id: b', '    kind: web-security', '    target: https://api.test/_ping', '    profile: apii', ''].join('\n'))
+      const {problems} = validateCatalogue([file], {env: {}})
+      expect(problems.map((p) => `${p.line}:${p.col} ${p.path}`)).toEqual(['6:19 checks[0].csp_required', '10:14 checks[1].profile'])
+      expect(problems[1].message).toContain('did you mean "api"?')
+    } finally {
+      tmp.cleanup()
+    }
   })
 })
 

@@ -123,7 +123,9 @@ describe('the shipped catalogue', () => {
     const checks = catalogue?.checks ?? []
     const ids = checks.map((c) => c.id)
     for (const id of ['api-pds-ping', 'api-ers-ping', 'api-eps-ping', 'api-scr-ping', 'api-bars-ping', 'api-immunisation-ping', 'api-nhs-app-ping', 'api-oauth2-ping',
-      'web-nhs-uk', 'web-digital-nhs-uk', 'web-england-nhs-uk', 'nhs-login-oidc-discovery', 'tls-www-nhs-uk', 'dns-nhs-net-mx']) expect(ids).toContain(id)
+      'web-nhs-uk', 'web-digital-nhs-uk', 'web-england-nhs-uk', 'nhs-login-oidc-discovery', 'tls-www-nhs-uk', 'dns-nhs-net-mx',
+      'web-dspt', 'web-cyber-alert-service', 'web-service-status-hub', 'web-nhs-app', 'web-nhsmail-portal', 'nhs-login-jwks',
+      'api-eps-fhir-prescribing-status', 'api-eps-fhir-dispensing-status']) expect(ids).toContain(id)
     for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
       expect(fs.readFileSync(path.join(dir, file), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=../schemas/checks.schema.json')
     }
@@ -142,6 +144,40 @@ describe('the shipped catalogue', () => {
       expect((c.spec.headers as Record<string, string>).apikey).toBe('abc123')
       expect(c.secrets).toEqual(['abc123'])
     }
+  })
+
+  it('ships only targets confirmed in the NHS services reference (add a target here with its source)', () => {
+    const CONFIRMED = new Set([
+      // API Platform base paths, each API's azure/project.yml; _status of the EPS FHIR APIs from their specs.
+      ...['personal-demographics/FHIR/R4', 'referrals', 'electronic-prescriptions', 'summary-care-record/FHIR/R4', 'immunisation-fhir-api/FHIR/R4', 'nhs-app', 'oauth2']
+        .flatMap((b) => [`https://api.service.nhs.uk/${b}/_ping`, `https://api.service.nhs.uk/${b}/_status`]),
+      'https://api.service.nhs.uk/booking-and-referral/FHIR/R4/_ping',
+      'https://api.service.nhs.uk/fhir-prescribing/FHIR/R4/_status',
+      'https://api.service.nhs.uk/fhir-dispensing/FHIR/R4/_status',
+      // Public hostnames (reference section 2).
+      'https://www.nhs.uk/', 'https://digital.nhs.uk/', 'https://digital.nhs.uk/cyber-alerts', 'https://www.england.nhs.uk/',
+      'https://auth.login.nhs.uk/.well-known/openid-configuration', 'https://auth.login.nhs.uk/.well-known/jwks.json', 'https://access.login.nhs.uk/',
+      'https://www.nhsapp.service.nhs.uk/login', 'https://portal.nhs.net/', 'https://www.dsptoolkit.nhs.uk/',
+      'https://digital.nhs.uk/services/respond-to-an-nhs-cyber-alert', 'https://nhsdigitallive.service-now.com/nhs_digital?id=services_status',
+      'www.nhs.uk:443', 'digital.nhs.uk:443', 'www.england.nhs.uk:443', 'auth.login.nhs.uk:443', 'api.service.nhs.uk:443', 'nhs.net', 'nhs.uk',
+    ])
+    const checks = validateCatalogue([path.join(ROOT, 'checks')], {env: {}}).catalogue?.checks ?? []
+    expect(checks.filter((c) => !CONFIRMED.has(c.target)).map((c) => `${c.id} ${c.target}`)).toEqual([])
+  })
+
+  it('checks the reporting routes and the EPS FHIR _status by status alone, and grades JSON endpoints with the api profile', () => {
+    const checks = validateCatalogue([path.join(ROOT, 'checks')], {env: {NHS_API_STATUS_KEY: 'k'}}).catalogue?.checks ?? []
+    const byId = new Map(checks.map((c) => [c.id, c]))
+    for (const id of ['api-eps-fhir-prescribing-status', 'api-eps-fhir-dispensing-status']) {
+      expect(byId.get(id)?.spec.expect).toEqual({status: 200})
+      expect((byId.get(id)?.spec.headers as Record<string, string>).apikey).toBe('k')
+    }
+    for (const id of ['web-dspt', 'web-cyber-alert-service', 'web-service-status-hub', 'web-nhsmail-portal']) expect(byId.get(id)?.spec.expect).toEqual({status: 200})
+    expect(byId.get('web-nhs-app')?.spec).toMatchObject({follow_redirects: false, expect: {status: '200-399'}})
+    expect((byId.get('nhs-login-jwks')?.spec.expect as {json: unknown[]}).json).toEqual([{path: '$.keys[0].kty', op: 'exists'}])
+    for (const id of ['posture-nhs-login-auth', 'posture-api-platform']) expect(byId.get(id)?.spec.profile).toBe('api')
+    // Pages keep the page profile (the default).
+    for (const c of checks.filter((x) => x.kind === 'web-security' && !['posture-nhs-login-auth', 'posture-api-platform'].includes(x.id))) expect(c.spec.profile).toBeUndefined()
   })
 
   it('asserts jwks_uri on NHS login discovery', () => {

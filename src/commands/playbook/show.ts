@@ -5,19 +5,27 @@ import {BaseCommand} from '../../base-command.js'
 import {loadPlaybookRef} from '../../playbooks/load.js'
 import {clockLength} from '../../incidents/clocks.js'
 import {clockDefsFor} from '../../incidents/service.js'
-import {asList, clockStops, type Playbook} from '../../playbooks/model.js'
+import {asList, clockStops, type OrgReferences, ORG_TYPES, type Playbook, referencesFor} from '../../playbooks/model.js'
 
 export default class PlaybookShow extends BaseCommand<typeof PlaybookShow> {
   static override summary = 'Show a playbook: roles, variables, clocks and steps'
-  static override examples = ['<%= config.bin %> playbook show ransomware-nhs-trust']
+  static override examples = ['<%= config.bin %> playbook show ransomware-nhs-trust', '<%= config.bin %> playbook show ransomware-nhs-trust --org-type gp_practice']
   static override args = {playbook: Args.string({description: 'playbook id or file', required: true})}
-  static override flags = {playbooks: Flags.string({description: 'folder of playbooks'})}
+  static override flags = {
+    playbooks: Flags.string({description: 'folder of playbooks'}),
+    'org-type': Flags.string({description: 'show the references for this organisation type [default: the playbook\'s org_type, else all]', options: Object.keys(ORG_TYPES)}),
+  }
 
   async run(): Promise<Playbook> {
     const p = loadPlaybookRef(this.args.playbook, this.flags.playbooks)
     if (this.jsonEnabled()) return p
     const lines = [chalk.bold(`${p.name}`) + chalk.dim(` (${p.id}${p.version ? `, ${p.version}` : ''})`)]
     if (p.description) lines.push(p.description.trim())
+    const org = this.flags['org-type'] ?? p.variables.org_type?.value
+    const refs = (r: OrgReferences | undefined, indent: string) => referencesFor(r, org).map((x) => chalk.dim(`${indent}Reference (${x.org}): ${x.text}`))
+    if (p.review_by) lines.push('', `${chalk.bold('Review by')} ${p.review_by}`)
+    if (p.references) lines.push('', ...refs(p.references, ''))
+    if (p.sources) lines.push('', chalk.bold('Sources'), ...p.sources.map((x) => `  ${x.title} ${chalk.dim(x.url)}`))
     lines.push('', chalk.bold('Roles'), ...Object.entries(p.roles).map(([k, r]) => `  ${k.padEnd(10)} ${r.name}${r.contact ? chalk.dim(` · ${r.contact}`) : ''}`))
     const defs = clockDefsFor(p)
     const used = [...new Set(p.steps.flatMap((s) => [...asList(s.starts_clock), ...clockStops(s).map((x) => x.name), ...asList(s.restarts_clock)]))]
@@ -30,6 +38,7 @@ export default class PlaybookShow extends BaseCommand<typeof PlaybookShow> {
       lines.push(`  ${chalk.cyan(s.id.padEnd(24))} ${s.type.padEnd(9)} ${s.name ?? ''} ${chalk.dim(extra)}`)
       if (s.type === 'manual') for (const c of s.checklist ?? []) lines.push(chalk.dim(`      ☐ ${c}`))
       if (s.type === 'assessment') lines.push(chalk.dim(`      assesses ${s.assess.join(', ')}: ${s.cases ? Object.entries(s.cases).map(([k, v]) => `${k} → ${v}`).join(', ') : `notifiable → ${s.then}, none → ${s.else}`}`))
+      lines.push(...refs(s.references, '      '))
       if (s.type === 'decision') lines.push(chalk.dim(s.cases ? `      ${asList(s.ask)[0]}: ${Object.entries(s.cases).map(([k, v]) => `${k} → ${v}`).join(', ')}` : `      if ${s.if} → ${s.then} else → ${s.else}`))
       if (s.type === 'command') lines.push(chalk.dim(`      $ ${s.argv.join(' ')}`))
       if (s.type === 'loop') lines.push(chalk.dim(`      while ${s.while}: ${s.do} (max ${s.max_iterations}), then ${s.then}`))

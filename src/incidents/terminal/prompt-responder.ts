@@ -23,6 +23,7 @@ export class PromptResponder implements Responder {
     if (d.description) lines.push(chalk.dim(d.description.trim()))
     if (d.type === 'manual' && d.checklist) lines.push(...d.checklist.map((c, i) => chalk.dim(`  ${i + 1}. ${c}`)))
     if (d.type === 'assessment') lines.push(...assessmentIntro(d).map((l) => chalk.dim(l)))
+    for (const r of p.references) lines.push(`${chalk.dim(`Reference (${r.org})`)} ${r.text}`)
     const running = p.clocks.filter((c) => c.stoppedAt === undefined)
     if (running.length > 0) lines.push(chalk.dim('Clocks ') + running.map((c) => `${c.name} ${clockText(c, p.now)}`).join(chalk.dim(' · ')))
     out.write(lines.join('\n') + '\n')
