@@ -291,7 +291,7 @@ export function assessmentEvents(r: AssessmentResult, o: {base: Record<string, u
     const res = r[g]
     if (!res || res.notifiable || !running(res.clock)) continue
     const c = o.clocks.get(res.clock) as ClockState
-    const reason = `${res.because}${r.reasoning ? `. Reasoning: ${r.reasoning}` : ''} (assessment at step ${String(o.base.step)})`
+    const reason = `${res.because}; ${r.reasoning ? `reasoning recorded at step ${String(o.base.step)}: ${r.reasoning}` : `assessment at step ${String(o.base.step)}`}`
     events.push(clockStopEvent(res.clock, 'not_required', reason, o.now, c.dueAt))
   }
   return events

@@ -34,7 +34,7 @@ review: {}
     const show = await cli(['incident', 'show', String(id), '--json'])
     const shown = JSON.parse(show.stdout) as {clocks: Record<string, unknown>[]; events: {type: string; occurredAt: number; recordedAt: number; data: Record<string, unknown>}[]}
     const ico = shown.clocks.find((c) => c.name === 'ico_72h')!
-    expect(ico).toMatchObject({outcome: 'not_required', reason: expect.stringContaining('is below the ICO threshold (at least likely and at least minor). Reasoning: Recipient practice deleted the letters and confirmed in writing')})
+    expect(ico).toMatchObject({outcome: 'not_required', reason: expect.stringContaining('is below the ICO threshold (at least likely and at least minor); reasoning recorded at step assess: Recipient practice deleted the letters and confirmed in writing')})
     expect(Object.keys(ico).sort()).toEqual(['dueAt', 'name', 'outcome', 'reason', 'startedAt', 'stoppedAt', 'to'])
     for (const k of ['startedAt', 'dueAt', 'stoppedAt']) expect(ico[k]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
     const started = shown.events.find((e) => e.type === 'clock_started' && e.data.name === 'ico_72h')!
@@ -51,10 +51,10 @@ review: {}
       expect(r.stdout, f).toContain('not_required')
       expect(r.stdout, f).toContain('Recipient practice deleted the letters and confirmed in writing')
     }
-    expect(views.md).toMatch(/\| ico_72h \| .* \| not_required \| Reasoning: DSPT grid: likelihood 1 .*Reasoning: Recipient practice/)
-    expect(views.html).toMatch(/<tr class="clock-not_required">.*<td class="outcome">not_required<\/td><td>Reasoning: DSPT grid: likelihood 1 .*Reasoning: Recipient practice/)
+    expect(views.md).toMatch(/\| ico_72h \| .* \| not_required \| Reasoning: DSPT grid: likelihood 1 .*reasoning recorded at step assess: Recipient practice/)
+    expect(views.html).toMatch(/<tr class="clock-not_required">.*<td class="outcome">not_required<\/td><td>Reasoning: DSPT grid: likelihood 1 .*reasoning recorded at step assess: Recipient practice/)
     expect(JSON.parse(views.json).clocks[0]).toMatchObject({name: 'ico_72h', outcome: 'not_required'})
-    expect(views.csv).toMatch(/,clock_stopped,"?Clock ico_72h stopped: not_required \(DSPT grid: likelihood 1 .*Reasoning: Recipient practice/)
+    expect(views.csv).toMatch(/,clock_stopped,"?Clock ico_72h stopped: not_required \(DSPT grid: likelihood 1 .*reasoning recorded at step assess: Recipient practice/)
     for (const [k, v] of Object.entries(views)) expect(v, k).not.toMatch(/\bmet\b|\bmissed\b/)
 
     const out = path.join(tmp.dir, 'export.json')

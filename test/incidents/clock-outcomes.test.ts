@@ -59,7 +59,7 @@ describe('clock outcomes from a walk (fake clock, real SQLite)', () => {
   it('not notifiable is not_required, with the step\'s recorded reasoning, even after the due time', async () => {
     const {db, events} = await breach(80 * H, 1)
     const [c] = clockSummaries(events, T0)
-    expect(c).toMatchObject({outcome: 'not_required', reason: expect.stringContaining('Reasoning: recipient is a GP practice bound by confidentiality; letters deleted and confirmed in writing')})
+    expect(c).toMatchObject({outcome: 'not_required', reason: expect.stringContaining('reasoning recorded at step assess: recipient is a GP practice bound by confidentiality; letters deleted and confirmed in writing')})
     db.close()
   })
 
