@@ -133,8 +133,8 @@ export function checkAssessmentStep(s: AssessmentStep, knownClocks: ReadonlySet<
 }
 
 /**
- * Declares the assessment variables on a playbook with an assessment step. Returns the names the author
- * declared with another type (a problem for the loader).
+ * Declares the assessment variables on a playbook with an assessment step. Returns problems for the loader to
+ * place: an assessment variable the author declared with another type, or a grade they declared off the grid.
  */
 export function declareAssessmentVariables(p: Playbook): {key: (string | number)[]; message: string}[] {
   if (!p.steps.some((s) => s.type === 'assessment')) return []
@@ -243,8 +243,7 @@ export interface AssessmentDeps {
 /**
  * One move of an assessment: ask the next question (returns its variable_recorded event), or, when all are
  * answered, return the decision. A fact (or the OES designation) already recorded by an earlier step is not asked
- * again; an empty
- * answer to a fact records it as not known yet (null), which `incident report` lists as missing.
+ * again; an empty answer to a fact records it as not known yet (null), which `incident report` lists as missing.
  */
 export async function assessmentMove(s: AssessmentStep, d: AssessmentDeps): Promise<{ask: {name: string; value: Value | null}} | {result: AssessmentResult}> {
   const known = (v: string) => (FACT_NAMES.has(v) || v === 'nis_oes') && d.vars[v] !== undefined && d.vars[v] !== null
@@ -283,9 +282,8 @@ export function assessmentEvents(r: AssessmentResult, o: {base: Record<string, u
   const running = (name: string) => o.clocks.has(name) && o.clocks.get(name)?.stoppedAt === undefined
   const clockNotRunning = REGIMES.flatMap((g) => (r[g]?.notifiable && !running(r[g].clock) ? [r[g].clock] : []))
   const events: NewEvent[] = [{type: 'assessment_recorded', data: {...o.base, ...r, next: o.next, ...(clockNotRunning.length > 0 ? {clockNotRunning} : {})}}]
-  const vars: [string, Value][] = [['notification_decision', r.decision]]
-  if (r.ico) vars.unshift(['ico_notifiable', r.ico.notifiable])
-  if (r.nis) vars.splice(vars.length - 1, 0, ['nis_notifiable', r.nis.notifiable])
+  const vars: [string, Value][] = [...(r.ico ? [['ico_notifiable', r.ico.notifiable] as [string, Value]] : []),
+    ...(r.nis ? [['nis_notifiable', r.nis.notifiable] as [string, Value]] : []), ['notification_decision', r.decision]]
   for (const [name, value] of vars) events.push({type: 'variable_recorded', data: {...o.base, name, value}})
   for (const g of REGIMES) {
     const res = r[g]
