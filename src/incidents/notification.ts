@@ -108,7 +108,7 @@ const ROUTES: Record<ReportFor, {title: string; to: string; how: string[]; clock
     to: 'DHSC, the NIS competent authority for health in England, through the DSPT incident reporting tool',
     how: [
       `Submit it on ${DSPT} within 72 hours of becoming aware of an incident with significant impact on the continuity of the essential service.`,
-      `Applies to designated operators of essential services only: ${NIS_RULE.gate.replace(/^NIS incident reporting applies to designated operators of essential services \(OES\); /, '')}.`,
+      `Applies to designated operators of essential services only: ${NIS_RULE.oesList}.`,
       CSOC,
     ],
     clocks: ['nis_72h'],

@@ -58,8 +58,11 @@ export const UNVERIFIED = [
   'grade labels other than likely (3) and minor (2) are an unverified recollection of the Guide',
 ]
 
+const OES_LIST = 'for health in England the gov.uk NIS guide lists NHS trusts and foundation trusts, ICBs and certain independent providers'
+
 export const NIS_RULE = {
-  gate: 'NIS incident reporting applies to designated operators of essential services (OES); for health in England the gov.uk NIS guide lists NHS trusts and foundation trusts, ICBs and certain independent providers',
+  gate: `NIS incident reporting applies to designated operators of essential services (OES); ${OES_LIST}`,
+  oesList: OES_LIST,
   text: 'an OES notifies DHSC (competent authority for health in England) of an incident with significant impact on the continuity of the essential service, within 72 hours of becoming aware',
 }
 
