@@ -155,3 +155,27 @@ describe('incident report --for alert', () => {
     expect(r.clocks.map((c) => c.name)).toContain('nhs_alert_update_3d')
   })
 })
+
+describe('notificationReport (pure)', () => {
+  const T = Date.UTC(2026, 5, 1, 9)
+  let seq = 0
+  const ev = (type: string, data: Record<string, unknown>, at = T) => ({incidentId: 1, seq: ++seq, occurredAt: at, recordedAt: at, actor: 't', type, data, prevHash: '', hash: ''})
+  const summary = {id: 1, title: 'NHS App unavailable', severity: 'SEV1', state: 'active', service: 'NHS App', openedAt: T}
+
+  it('leaves out the ICO parts of a DSPT report when only NIS was assessed', async () => {
+    const {notificationReport} = await import('../../src/incidents/notification.js')
+    const events = [
+      ev('clock_started', {name: 'nis_72h', dueAt: T + 72 * 3_600_000, warnBeforeMs: []}),
+      ev('variable_recorded', {name: 'nis_oes', value: true, step: 'nis'}),
+      ev('variable_recorded', {name: 'nis_significant_impact', value: true, step: 'nis'}),
+      ev('assessment_recorded', {step: 'nis', decision: 'nis', reasoning: 'national outage for 6 hours', unverified: [],
+        nis: {notifiable: true, clock: 'nis_72h', because: 'a designated OES with significant impact on the continuity of the essential service', oes: true, significantImpact: true}}),
+    ]
+    const r = notificationReport(summary, events as never, 'dspt', T + 3_600_000)
+    expect(r.decision).toEqual({notifiable: true, text: 'Notifiable to DHSC (NIS).'})
+    expect(r.sections.map((s) => s.title)).toEqual(['Incident', 'Timing', 'NIS', 'References'])
+    expect(r.missing).toEqual([])
+    expect(r.sections.find((s) => s.title === 'NIS')?.fields.find((f) => f.key === 'assessment_reasoning')?.value).toBe('national outage for 6 hours')
+    expect(r.clocks).toMatchObject([{name: 'nis_72h', outcome: 'running'}])
+  })
+})
