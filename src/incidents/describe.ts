@@ -1,3 +1,4 @@
+import {describeAssessment} from '../playbooks/assessment.js'
 import type {TimelineEvent} from './chain.js'
 import {formatUtc, toIsoDuration} from './time.js'
 
@@ -29,7 +30,8 @@ export function describeEvent(e: TimelineEvent): string {
     case 'step_started': return `Step ${str(d.step)} started${d.name ? `: ${str(d.name)}` : ''}`
     case 'step_completed': return `Step ${str(d.step)} completed${d.next ? ` → ${str(d.next)}` : ''}`
     case 'checklist_ticked': return `${d.done ? '☑' : '☐ skipped'} ${str(d.text)}`
-    case 'variable_recorded': return `${str(d.name)} = ${str(d.value)}`
+    case 'variable_recorded': return `${str(d.name)} = ${d.value === null ? '(not known yet)' : str(d.value)}`
+    case 'assessment_recorded': return describeAssessment(d)
     case 'decision_taken': return `Decision at ${str(d.step)}: ${d.condition ? `${str(d.condition)} is ${str(d.result)}` : `${str(d.variable)} = ${str(d.value)}`} → ${str(d.next)}`
     case 'command_run': return `Ran ${(d.argv as string[] | undefined)?.join(' ') ?? ''}: exit ${str(d.exitCode)}${d.error ? ` (${str(d.error)})` : ''}, output sha256 ${str(d.outputSha256).slice(0, 16)}…`
     case 'command_declined': return `Declined to run ${(d.argv as string[] | undefined)?.join(' ') ?? ''}`
@@ -52,4 +54,4 @@ function stopWord(e: TimelineEvent): string {
 }
 
 /** Event types that record a decision (for the review's Decisions section). */
-export const DECISION_TYPES = new Set(['decision_taken', 'severity_changed', 'state_changed', 'command_declined'])
+export const DECISION_TYPES = new Set(['decision_taken', 'assessment_recorded', 'severity_changed', 'state_changed', 'command_declined'])
