@@ -32,13 +32,13 @@ review: {}
     const walk = await cli(['incident', 'respond', String(id), '--answers', answers, '--json'])
     expect(walk.code, walk.stderr).toBe(0)
     const show = await cli(['incident', 'show', String(id), '--json'])
-    const shown = JSON.parse(show.stdout) as {clocks: Record<string, unknown>[]; events: {type: string; occurredAt: number; recordedAt: number; data: Record<string, unknown>}[]}
+    const shown = JSON.parse(show.stdout) as {clocks: Record<string, unknown>[]; events: {type: string; occurredAt: string; recordedAt: string; data: Record<string, unknown>}[]}
     const ico = shown.clocks.find((c) => c.name === 'ico_72h')!
     expect(ico).toMatchObject({outcome: 'not_required', reason: expect.stringContaining('is below the ICO threshold (at least likely and at least minor); reasoning recorded at step assess: Recipient practice deleted the letters and confirmed in writing')})
     expect(Object.keys(ico).sort()).toEqual(['dueAt', 'name', 'outcome', 'reason', 'startedAt', 'stoppedAt', 'to'])
     for (const k of ['startedAt', 'dueAt', 'stoppedAt']) expect(ico[k]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
     const started = shown.events.find((e) => e.type === 'clock_started' && e.data.name === 'ico_72h')!
-    expect(started.recordedAt - started.occurredAt).toBeGreaterThan(29.9 * H)
+    expect(Date.parse(started.recordedAt) - Date.parse(started.occurredAt)).toBeGreaterThan(29.9 * H)
     expect(shown.clocks.find((c) => c.name === 'pir_5bd')).toMatchObject({outcome: 'on_time'})
 
     const text = await cli(['incident', 'show', String(id)])
@@ -73,10 +73,10 @@ review: {}
     const earlier = new Date(Date.now() - 80 * H).toISOString()
     const adj = await cli(['incident', 'clock', String(id), 'adjust', 'ico_72h', '--at', earlier, '--reason', 'the ward reported it three days before', '--json'])
     expect(adj.code, adj.stderr).toBe(0)
-    const shown = JSON.parse((await cli(['incident', 'show', String(id), '--json'])).stdout) as {clocks: {outcome: string; startedAt: string}[]; events: {type: string; occurredAt: number; data: Record<string, unknown>}[]}
+    const shown = JSON.parse((await cli(['incident', 'show', String(id), '--json'])).stdout) as {clocks: {outcome: string; startedAt: string}[]; events: {type: string; occurredAt: string; data: Record<string, unknown>}[]}
     expect(shown.events.filter((e) => /^clock_(started|stopped|adjusted)$/.test(e.type)).map((e) => e.type)).toEqual(['clock_started', 'clock_stopped', 'clock_adjusted'])
-    expect(shown.events.find((e) => e.type === 'clock_started')!.occurredAt).toBe(Date.parse(start))
-    expect(shown.events.find((e) => e.type === 'clock_adjusted')!.data).toMatchObject({field: 'start', from: Date.parse(start), to: Date.parse(earlier), reason: 'the ward reported it three days before'})
+    expect(Date.parse(shown.events.find((e) => e.type === 'clock_started')!.occurredAt)).toBe(Date.parse(start))
+    expect(shown.events.find((e) => e.type === 'clock_adjusted')!.data).toMatchObject({field: 'start', from: new Date(start).toISOString(), to: new Date(earlier).toISOString(), reason: 'the ward reported it three days before'})
     expect(shown.clocks[0]).toMatchObject({outcome: 'late', startedAt: earlier})
     const verify = await cli(['incident', 'verify', String(id)])
     expect(verify.code, verify.stdout + verify.stderr).toBe(0)
