@@ -3,6 +3,7 @@ import {createHash} from 'node:crypto'
 import {UserError} from '../errors.js'
 import type {ClockDef} from '../incidents/clocks.js'
 import {parseIsoDuration, toIsoDuration} from '../incidents/time.js'
+import {cacaoCommands, questions} from '../playbooks/assessment.js'
 import {quoteArg} from '../playbooks/engine.js'
 import {asList, clockStops, type Playbook, type Step} from '../playbooks/model.js'
 import type {ExportInput} from './input.js'
@@ -45,7 +46,7 @@ export function cacaoExport(input: ExportInput): string {
 
 export function cacaoPlaybook(p: Playbook, now: string, clockDefs: ClockDef[] = []): Record<string, unknown> {
   const typeOf: Record<Step['type'], string> = {manual: 'action', command: 'action', wait: 'action', decision: 'if-condition', loop: 'while-condition',
-    parallel: 'parallel', playbook: 'playbook-action', end: 'end'}
+    parallel: 'parallel', playbook: 'playbook-action', end: 'end', assessment: 'action'}
   const ids = new Map<string, string>()
   for (const s of p.steps) {
     const t = s.type === 'decision' && s.cases ? 'switch-condition' : typeOf[s.type]
@@ -74,6 +75,17 @@ export function cacaoPlaybook(p: Playbook, now: string, clockDefs: ClockDef[] = 
       case 'parallel': out = {type: 'parallel', next_steps: s.branches.map((b) => ref(b)), on_completion: ref(s.join)}; break
       case 'playbook': out = {type: 'playbook-action', playbook_id: `playbook--${uuidV5(p.subs[s.playbook]?.id ?? s.playbook)}`, on_completion: ref(s.next ?? implicit)}; break
       case 'end': out = {type: 'end'}; break
+      case 'assessment': {
+        // The questions as a manual action, then the branch on the recorded decision as a condition step.
+        const decideId = `${s.cases ? 'switch-condition' : 'if-condition'}--${uuidV5(`${p.id}/${s.id}/decision`)}`
+        workflow[decideId] = JSON.parse(JSON.stringify(s.cases
+          ? {type: 'switch-condition', name: `${s.name ?? s.id}: decision`, switch: '__notification_decision__:value',
+            cases: Object.fromEntries(Object.entries(s.cases).map(([k, v]) => [k, ref(v)])), ...(s.default || s.next || implicit ? {on_completion: ref(s.default ?? s.next ?? implicit)} : {})}
+          : {type: 'if-condition', name: `${s.name ?? s.id}: decision`, condition: "__notification_decision__:value != 'none'", on_true: ref(s.then), on_false: ref(s.else)}))
+        out = {type: 'action', commands: cacaoCommands(s), out_args: [...new Set([...((common.out_args as string[] | undefined) ?? []), ...questions(s, {nis_oes: true}).map((v) => `__${v}__`), '__notification_decision__'])],
+          step_extensions: {...(common.step_extensions as object | undefined), 'x-watchkeeper-assessment': {assess: s.assess, clocks: s.clocks ?? {}}}, on_completion: decideId}
+        break
+      }
     }
     workflow[ids.get(s.id) as string] = JSON.parse(JSON.stringify({...common, ...out}))
   })

@@ -1,3 +1,4 @@
+import {describeAssessment} from '../playbooks/assessment.js'
 import {quoteArg} from '../playbooks/engine.js'
 import {formatDuration} from '../util/duration.js'
 import type {TimelineEvent} from './chain.js'
@@ -32,7 +33,8 @@ export function describeEvent(e: TimelineEvent): string {
     case 'step_started': return `Step ${str(d.step)} started${d.name ? `: ${str(d.name)}` : ''}`
     case 'step_completed': return `Step ${str(d.step)} completed${d.next ? ` → ${str(d.next)}` : ''}`
     case 'checklist_ticked': return `${d.done ? '☑' : '☐ skipped'} ${str(d.text)}`
-    case 'variable_recorded': return `${str(d.name)} = ${str(d.value)}${d.from === 'check' ? ` (the ${str(d.fact)} of check ${str(d.checkId)})` : ''}`
+    case 'variable_recorded': return `${str(d.name)} = ${d.value === null ? '(not known yet)' : str(d.value)}${d.from === 'check' ? ` (the ${str(d.fact)} of check ${str(d.checkId)})` : ''}`
+    case 'assessment_recorded': return describeAssessment(d)
     case 'decision_taken': return `Decision at ${str(d.step)}: ${d.condition ? `${str(d.condition)} is ${str(d.result)}` : `${str(d.variable)} = ${str(d.value)}`} → ${str(d.next)}`
     case 'command_run': {
       const r = commandRunOf(d)
@@ -60,4 +62,4 @@ function stopWord(e: TimelineEvent): string {
 }
 
 /** Event types that record a decision (for the review's Decisions section). */
-export const DECISION_TYPES = new Set(['decision_taken', 'severity_changed', 'state_changed', 'command_declined'])
+export const DECISION_TYPES = new Set(['decision_taken', 'assessment_recorded', 'severity_changed', 'state_changed', 'command_declined'])

@@ -28,6 +28,7 @@ export async function respond(db: DB, incidentId: number, opts: {actor: string; 
   const playbook = incidentPlaybook(row)
   if (!playbook) throw new UserError(`Incident ${incidentId} has no playbook.`, {hint: 'Open it with --playbook NAME to walk one.', code: 'E_NO_PLAYBOOK'})
   if (['closed', 'declined', 'merged'].includes(row.state)) throw new UserError(`Incident ${incidentId} is ${row.state}.`, {code: 'E_STATE'})
+  opts.responder.check?.(playbook)
   const now = opts.now ?? (() => Date.now())
   // Clock crossings due so far go on the timeline before anything else.
   mutate({db, actor: opts.actor, now: now()}, incidentId, () => ({events: [], result: undefined}))

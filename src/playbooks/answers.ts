@@ -2,6 +2,8 @@ import fs from 'node:fs'
 import {parse} from 'yaml'
 
 import {UserError} from '../errors.js'
+import {checkAssessmentAnswers} from './assessment.js'
+import type {Playbook} from './model.js'
 import type {AskPrompt, ChoosePrompt, CommandRanReport, ConfirmPrompt, PromptContext, Responder, TickPrompt} from './responder.js'
 import {WalkStop} from './responder.js'
 
@@ -97,6 +99,10 @@ export class AnswersResponder implements Responder {
     throw new WalkStop(`${this.label} has no answer for ${what} at step ${p.step}`, 'no-answer')
   }
 
+  check(playbook: Playbook): void {
+    checkAssessmentAnswers(playbook, this.answers, this.label)
+  }
+
   async tick(p: TickPrompt): Promise<boolean> {
     const e = this.entry(p)
     if (!e) this.missing(p, `checklist item ${p.item + 1} ("${p.text}")`)
@@ -122,7 +128,7 @@ export class AnswersResponder implements Responder {
     let v = this.value(p)
     if (v === undefined && p.acceptDefault) v = p.default
     if (v === undefined) this.missing(p, `variable ${p.variable}`)
-    const text = typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)
+    const text = v === null ? '' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)
     const problem = p.validate(text)
     if (problem) throw new WalkStop(`${this.label}: answer "${text}" for ${p.variable} at step ${p.step}: ${problem}`, 'no-answer')
     return text

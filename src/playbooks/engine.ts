@@ -6,6 +6,7 @@
 import {type NewEvent, sha256Hex, type TimelineEvent} from '../incidents/chain.js'
 import {asksStartTime, type ClockDef, clockRestartEvent, clocksFromEvents, clockStartEvent, clockStopEvent, notInForce, parseClockTime} from '../incidents/clocks.js'
 import {parseIsoDuration} from '../incidents/time.js'
+import {assessmentEvents, assessmentMove, nextAfter} from './assessment.js'
 import {test} from './expr.js'
 import {asList, clockStops, type Playbook, referencesFor, type Step, type Value, type VariableDef} from './model.js'
 import type {ConfirmPrompt, PromptContext, Responder} from './responder.js'
@@ -16,7 +17,7 @@ import {type CheckTarget, prefillFromCheck} from './check-facts.js'
 /** Event types the engine writes and reads back. */
 export const WALK_EVENT_TYPES = new Set(['walk_started', 'step_started', 'checklist_ticked', 'variable_recorded', 'decision_taken',
   'command_started', 'command_run', 'command_declined', 'wait_started', 'wait_finished', 'branches_started', 'loop_iteration',
-  'loop_exited', 'subplaybook_started', 'step_completed', 'walk_completed'])
+  'loop_exited', 'subplaybook_started', 'step_completed', 'walk_completed', 'assessment_recorded'])
 
 export interface Flow {
   id: string
@@ -479,6 +480,17 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
     case 'end':
       append(await complete(null))
       return 'more'
+    case 'assessment': {
+      if (await askNext()) return 'more'
+      const move = await assessmentMove(step, {ctx, responder: deps.responder, vars: state.vars, recorded: flow.recorded})
+      if ('ask' in move) {
+        append([{type: 'variable_recorded', data: {...base, name: move.ask.name, value: move.ask.value}}])
+        return 'more'
+      }
+      const target = nextAfter(step, move.result.decision) ?? implicit
+      append(await complete(nextOr(target), assessmentEvents(move.result, {base, clocks, now, next: target ?? null})))
+      return 'more'
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import {SHIPPED_PLAYBOOKS} from '../paths.js'
 import {yamlFilesIn} from '../util/files.js'
 import {didYouMean} from '../util/suggest.js'
 import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, readRegularFile, schemaProblems, sortProblems, YAML_LIMITS} from '../util/yaml-schema.js'
+import {checkAssessmentStep, declareAssessmentVariables} from './assessment.js'
 import {ExprError, parseExpr, variablesOf} from './expr.js'
 import {asList, clockStops, ORG_TYPES, type Playbook, type Step} from './model.js'
 import {playbookSchema} from './schema.js'
@@ -39,7 +40,8 @@ export function edges(step: Step, implicitNext: string | undefined): {to: string
   const flow = (to: string | undefined, key: KeyPath) => (to ? [{to, key, kind: 'flow' as const}] : [])
   const next = (key = 'next') => flow(step.next ?? implicitNext, step.next ? [key] : [])
   switch (step.type) {
-    case 'decision': {
+    case 'decision':
+    case 'assessment': {
       if (step.cases) {
         return [...Object.entries(step.cases).map(([k, to]) => ({to, key: ['cases', k], kind: 'flow' as const})),
           ...(step.default ? flow(step.default, ['default']) : next())]
@@ -128,6 +130,7 @@ function loadOne(file: string, ctx: Ctx): Playbook | undefined {
     start: start as string | undefined, steps, meta, subs: {}, file: abs,
   }
   ctx.cache.set(abs, playbook)
+  for (const c of declareAssessmentVariables(playbook)) problemAt(ctx, parsed, ['variables', ...c.key], c.message)
   checkGraph(playbook, parsed, ctx)
   checkMetadata(playbook, parsed, ctx)
 
@@ -262,6 +265,9 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
         break
       case 'loop':
         if (typeof s.while === 'string') checkCondition(i, ['while'], s.while)
+        break
+      case 'assessment':
+        for (const x of checkAssessmentStep(s, clocks)) at(i, x.key, x.message, x.isKey)
         break
       case 'command':
         if (s.exit_code_to) checkVar(i, ['exit_code_to'], s.exit_code_to)

@@ -135,7 +135,22 @@ export interface EndStep extends StepBase {
   type: 'end'
 }
 
-export type Step = ManualStep | DecisionStep | CommandStep | ParallelStep | LoopStep | WaitStep | PlaybookStep | EndStep
+/** The notification decision (src/playbooks/assessment.ts). */
+export interface AssessmentStep extends StepBase {
+  type: 'assessment'
+  assess: ('ico' | 'nis')[]
+  /** Regime → the clock a "not required" outcome stops (default ico_72h, nis_72h). */
+  clocks?: Partial<Record<'ico' | 'nis', string>>
+  /** Ask the UK GDPR Art. 33(3) facts (default: when ico is assessed). */
+  facts?: boolean
+  then?: string
+  else?: string
+  /** Decision (ico, nis, ico+nis, none) → step id. */
+  cases?: Record<string, string>
+  default?: string
+}
+
+export type Step = ManualStep | DecisionStep | CommandStep | ParallelStep | LoopStep | WaitStep | PlaybookStep | EndStep | AssessmentStep
 export type StepType = Step['type']
 
 export interface Playbook {

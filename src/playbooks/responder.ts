@@ -1,5 +1,5 @@
 import type {ClockState} from '../incidents/clocks.js'
-import type {Step, VariableType} from './model.js'
+import type {Playbook, Step, VariableType} from './model.js'
 
 /** What every prompt carries, so a responder can show the step, its owner and the clocks. */
 export interface PromptContext {
@@ -66,6 +66,8 @@ export interface Responder {
   ask(p: AskPrompt): Promise<string>
   choose(p: ChoosePrompt): Promise<string>
   confirm(p: ConfirmPrompt): Promise<boolean>
+  /** Checks answers given up front against the playbook before the walk writes anything (throws UserError). */
+  check?(playbook: Playbook): void
   /** Shown a command's result once it is on the timeline (optional: an answers file has no one to show it to). */
   commandRan?(p: CommandRanReport): void | Promise<void>
 }

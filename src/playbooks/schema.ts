@@ -1,6 +1,7 @@
 import {clockProperties} from '../incidents/clock-schema.js'
 import {ISO_DURATION_PATTERN} from '../incidents/time.js'
 import {TIMEOUT_RANGE} from '../util/duration.js'
+import {ASSESSMENT_DESCRIPTION, ASSESSMENT_PROPERTIES} from './assessment.js'
 import {ORG_TYPES} from './model.js'
 
 type JsonSchema = Record<string, unknown>
@@ -83,6 +84,7 @@ export const STEP_SCHEMAS: JsonSchema[] = [
     playbook: {type: 'string', minLength: 1, description: 'id of a playbook in the same folder, or a path relative to this file'},
   }, ['playbook']),
   step('end', 'the walk (or sub-playbook) ends here', {}),
+  step('assessment', ASSESSMENT_DESCRIPTION, ASSESSMENT_PROPERTIES, ['assess']),
 ]
 
 export const STEP_TYPES = STEP_SCHEMAS.map((s) => ((s.properties as Record<string, {const: string}>).type.const))

@@ -23,4 +23,4 @@ export function jsonTimes<T>(value: T, keys: ReadonlySet<string>): unknown {
 }
 
 /** Time fields of incidents, their timeline events and clocks. */
-export const INCIDENT_TIMES: ReadonlySet<string> = new Set(['openedAt', 'updatedAt', 'resolvedAt', 'closedAt', 'occurredAt', 'recordedAt', 'startedAt', 'dueAt', 'stoppedAt', 'at'])
+export const INCIDENT_TIMES: ReadonlySet<string> = new Set(['openedAt', 'updatedAt', 'resolvedAt', 'closedAt', 'occurredAt', 'recordedAt', 'startedAt', 'dueAt', 'stoppedAt', 'previousDueAt', 'from', 'to', 'until', 'at'])

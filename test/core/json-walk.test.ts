@@ -74,6 +74,7 @@ const RECIPES: Record<string, Recipe> = {
   'incident:open': {args: ['--title', 'Patient API outage', '--severity', 'SEV2', '--playbook', 'ddos-national-endpoint', '--check', 'api']},
   'incident:show': {args: ['1'], late: 4.5},
   'incident:export': {args: ['1', '--format', 'md'], late: 4.6},
+  'incident:report': {args: ['1', '--for', 'ico'], late: 4.7},
   'incident:verify': {args: ['1'], late: 10},
   'incident:note': {args: ['1', 'Users report errors'], late: 1},
   'incident:assign': {args: ['1', 'ic', 'A. Responder'], late: 2},

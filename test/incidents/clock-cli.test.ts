@@ -23,8 +23,8 @@ describe('clocks through the CLI', () => {
     fs.writeFileSync(answers, `
 aware: {aware_at: "30h ago", what_happened: "discharge letters sent to the wrong GP practice", aware_reason: "the practice phoned"}
 contain: {}
-grade: {likelihood: 1, impact: 2}
-not-reportable: {not_reportable_reason: "Recipient practice deleted the letters and confirmed in writing"}
+assess: {dspt_likelihood: 1, dspt_impact: 2, assessment_reasoning: "Recipient practice deleted the letters and confirmed in writing", breach_nature: "", data_subject_categories: "", data_subjects_approx: null, record_categories: "", records_approx: null, dpo_contact: "", likely_consequences: "", measures_taken: ""}
+not-reportable: {}
 individuals: {high_risk_to_individuals: false}
 schedule-review: {}
 review: {}
@@ -32,17 +32,17 @@ review: {}
     const walk = await cli(['incident', 'respond', String(id), '--answers', answers, '--json'])
     expect(walk.code, walk.stderr).toBe(0)
     const show = await cli(['incident', 'show', String(id), '--json'])
-    const shown = JSON.parse(show.stdout) as {clocks: Record<string, unknown>[]; events: {type: string; occurredAt: number; recordedAt: number; data: Record<string, unknown>}[]}
+    const shown = JSON.parse(show.stdout) as {clocks: Record<string, unknown>[]; events: {type: string; occurredAt: string; recordedAt: string; data: Record<string, unknown>}[]}
     const ico = shown.clocks.find((c) => c.name === 'ico_72h')!
-    expect(ico).toMatchObject({outcome: 'not_required', reason: 'not_reportable_reason: Recipient practice deleted the letters and confirmed in writing'})
+    expect(ico).toMatchObject({outcome: 'not_required', reason: expect.stringContaining('is below the ICO threshold (at least likely and at least minor); reasoning recorded at step assess: Recipient practice deleted the letters and confirmed in writing')})
     expect(Object.keys(ico).sort()).toEqual(['dueAt', 'name', 'outcome', 'reason', 'startedAt', 'stoppedAt', 'to'])
     for (const k of ['startedAt', 'dueAt', 'stoppedAt']) expect(ico[k]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
     const started = shown.events.find((e) => e.type === 'clock_started' && e.data.name === 'ico_72h')!
-    expect(started.recordedAt - started.occurredAt).toBeGreaterThan(29.9 * H)
+    expect(Date.parse(started.recordedAt) - Date.parse(started.occurredAt)).toBeGreaterThan(29.9 * H)
     expect(shown.clocks.find((c) => c.name === 'pir_5bd')).toMatchObject({outcome: 'on_time'})
 
     const text = await cli(['incident', 'show', String(id)])
-    expect(text.stdout).toContain('not_required: not_reportable_reason: Recipient practice deleted the letters')
+    expect(text.stdout).toContain('not_required: DSPT grid: likelihood 1 (not occurred, label unverified) × impact 2 (minor) is below the ICO threshold')
     const views: Record<string, string> = {show: text.stdout}
     for (const f of ['md', 'json', 'csv', 'html']) {
       const r = await cli(['incident', 'export', String(id), '--format', f])
@@ -51,10 +51,10 @@ review: {}
       expect(r.stdout, f).toContain('not_required')
       expect(r.stdout, f).toContain('Recipient practice deleted the letters and confirmed in writing')
     }
-    expect(views.md).toMatch(/\| ico_72h \| .* \| not_required \| Reasoning: not_reportable_reason: Recipient practice/)
-    expect(views.html).toMatch(/<tr class="clock-not_required">.*<td class="outcome">not_required<\/td><td>Reasoning: not_reportable_reason: Recipient practice/)
+    expect(views.md).toMatch(/\| ico_72h \| .* \| not_required \| Reasoning: DSPT grid: likelihood 1 .*reasoning recorded at step assess: Recipient practice/)
+    expect(views.html).toMatch(/<tr class="clock-not_required">.*<td class="outcome">not_required<\/td><td>Reasoning: DSPT grid: likelihood 1 .*reasoning recorded at step assess: Recipient practice/)
     expect(JSON.parse(views.json).clocks[0]).toMatchObject({name: 'ico_72h', outcome: 'not_required'})
-    expect(views.csv).toMatch(/,clock_stopped,Clock ico_72h stopped: not_required \(not_reportable_reason: Recipient practice/)
+    expect(views.csv).toMatch(/,clock_stopped,"?Clock ico_72h stopped: not_required \(DSPT grid: likelihood 1 .*reasoning recorded at step assess: Recipient practice/)
     for (const [k, v] of Object.entries(views)) expect(v, k).not.toMatch(/\bmet\b|\bmissed\b/)
 
     const out = path.join(tmp.dir, 'export.json')
@@ -73,10 +73,10 @@ review: {}
     const earlier = new Date(Date.now() - 80 * H).toISOString()
     const adj = await cli(['incident', 'clock', String(id), 'adjust', 'ico_72h', '--at', earlier, '--reason', 'the ward reported it three days before', '--json'])
     expect(adj.code, adj.stderr).toBe(0)
-    const shown = JSON.parse((await cli(['incident', 'show', String(id), '--json'])).stdout) as {clocks: {outcome: string; startedAt: string}[]; events: {type: string; occurredAt: number; data: Record<string, unknown>}[]}
+    const shown = JSON.parse((await cli(['incident', 'show', String(id), '--json'])).stdout) as {clocks: {outcome: string; startedAt: string}[]; events: {type: string; occurredAt: string; data: Record<string, unknown>}[]}
     expect(shown.events.filter((e) => /^clock_(started|stopped|adjusted)$/.test(e.type)).map((e) => e.type)).toEqual(['clock_started', 'clock_stopped', 'clock_adjusted'])
-    expect(shown.events.find((e) => e.type === 'clock_started')!.occurredAt).toBe(Date.parse(start))
-    expect(shown.events.find((e) => e.type === 'clock_adjusted')!.data).toMatchObject({field: 'start', from: Date.parse(start), to: Date.parse(earlier), reason: 'the ward reported it three days before'})
+    expect(Date.parse(shown.events.find((e) => e.type === 'clock_started')!.occurredAt)).toBe(Date.parse(start))
+    expect(shown.events.find((e) => e.type === 'clock_adjusted')!.data).toMatchObject({field: 'start', from: new Date(start).toISOString(), to: new Date(earlier).toISOString(), reason: 'the ward reported it three days before'})
     expect(shown.clocks[0]).toMatchObject({outcome: 'late', startedAt: earlier})
     const verify = await cli(['incident', 'verify', String(id)])
     expect(verify.code, verify.stdout + verify.stderr).toBe(0)

@@ -46,7 +46,7 @@ steps:
   ico-aware: {}
   assess-nis: {essential_service_impact: true}
   nis-aware: {}
-  report-decision: {reportable: true}
+  report-decision: {dspt_likelihood: 4, dspt_impact: 3, nis_oes: true, nis_significant_impact: true, assessment_reasoning: "Patient records encrypted; EPR down", breach_nature: null, data_subject_categories: null, data_subjects_approx: null, record_categories: null, records_approx: null, dpo_contact: null, likely_consequences: null, measures_taken: null}
   dspt-report: {dspt_ref: "DSPT-99", crime_ref: "NFRC-1"}
   status-update: [{contained: false}, {contained: true}]
   eradicate: {}
@@ -91,7 +91,8 @@ steps:
     order('clock_started:pir_5bd', 'clock_stopped:pir_5bd')
     order('clock_stopped:pir_5bd', 'walk_completed:')
     expect(walkEvents.filter((e) => e === 'decision_taken:assess-data')).toHaveLength(1)
-    expect(walkEvents.filter((e) => e.startsWith('decision_taken:'))).toHaveLength(4)
+    expect(walkEvents.filter((e) => e.startsWith('decision_taken:'))).toHaveLength(3)
+    expect(events.filter((e) => e.type === 'assessment_recorded').map((e) => e.data.decision)).toEqual(['ico+nis'])
     expect(walkEvents.filter((e) => e.startsWith('loop_iteration:'))).toHaveLength(2)
     expect(walkEvents.at(-1)).toBe('walk_completed:')
     const run = events.find((e) => e.type === 'command_run')!

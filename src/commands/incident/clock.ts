@@ -6,6 +6,7 @@ import {clockRegistry, userClockPaths} from '../../incidents/clock-load.js'
 import {STOP_OUTCOMES, type StopOutcome} from '../../incidents/clocks.js'
 import {adjustClock, parseIncidentId, restartClock, startClock, stopClock} from '../../incidents/service.js'
 import {actorFlag, actorName, clocksFlag, parseWhen} from '../../incidents/terminal/flags.js'
+import {INCIDENT_TIMES, jsonTimes} from '../../util/json-time.js'
 
 export default class IncidentClock extends BaseCommand<typeof IncidentClock> {
   static override summary = 'Start, stop, restart or correct a regulatory clock by hand'
@@ -35,7 +36,7 @@ adjust: corrects the start (or, with --field stop, the stop) time to --at; --rea
     actor: actorFlag,
   }
 
-  async run(): Promise<{id: number; clock: string; action: string; event: unknown}> {
+  async run(): Promise<unknown> {
     const now = Date.now()
     const {flags, args} = this
     const id = parseIncidentId(args.id)
@@ -70,6 +71,6 @@ adjust: corrects the start (or, with --field stop, the stop) time to --at; --rea
         event = e
       }
     }
-    return {id, clock: args.name, action: args.action, event}
+    return jsonTimes({id, clock: args.name, action: args.action, event}, INCIDENT_TIMES)
   }
 }

@@ -37,6 +37,7 @@ export default class PlaybookShow extends BaseCommand<typeof PlaybookShow> {
         asList(s.restarts_clock).length > 0 ? `restarts ${asList(s.restarts_clock).join(', ')}` : ''].filter(Boolean).join(', ')
       lines.push(`  ${chalk.cyan(s.id.padEnd(24))} ${s.type.padEnd(9)} ${s.name ?? ''} ${chalk.dim(extra)}`)
       if (s.type === 'manual') for (const c of s.checklist ?? []) lines.push(chalk.dim(`      ☐ ${c}`))
+      if (s.type === 'assessment') lines.push(chalk.dim(`      assesses ${s.assess.join(', ')}: ${s.cases ? Object.entries(s.cases).map(([k, v]) => `${k} → ${v}`).join(', ') : `notifiable → ${s.then}, none → ${s.else}`}`))
       lines.push(...refs(s.references, '      '))
       if (s.type === 'decision') lines.push(chalk.dim(s.cases ? `      ${asList(s.ask)[0]}: ${Object.entries(s.cases).map(([k, v]) => `${k} → ${v}`).join(', ')}` : `      if ${s.if} → ${s.then} else → ${s.else}`))
       if (s.type === 'command') lines.push(chalk.dim(`      $ ${s.argv.join(' ')}`))
