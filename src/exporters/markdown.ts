@@ -1,7 +1,9 @@
-import {verifyChain} from '../incidents/chain.js'
+import {type TimelineEvent, verifyChain} from '../incidents/chain.js'
 import {clockNotesText, clockOutcomeText} from '../incidents/clocks.js'
+import {commandRunOf, EXPORT_OUTPUT_CAP, exitText, neutralise, outputExcerpt} from '../incidents/command-output.js'
 import {DECISION_TYPES, describeEvent} from '../incidents/describe.js'
 import {formatLondon, formatUtc} from '../incidents/time.js'
+import {quoteArg} from '../playbooks/engine.js'
 import {formatDuration} from '../util/duration.js'
 import {termText} from '../ui/terminal-text.js'
 import type {ExportInput} from './input.js'
@@ -45,6 +47,29 @@ export function actionItems(input: ExportInput): string[] {
   return out
 }
 
+/** London time beside the UTC time: the date only where it differs from the UTC date (a row need not say it twice). */
+function londonBeside(ms: number): string {
+  const london = formatLondon(ms)
+  return london.slice(0, 10) === formatUtc(ms).slice(0, 10) ? london.slice(11) : london
+}
+
+/** A fence longer than any run of backticks in the text, so the text cannot close it (CommonMark 4.5). */
+function fenceFor(text: string): string {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length))
+  return '`'.repeat(Math.max(3, longest + 1))
+}
+
+/** One command run: a transcript in a fenced block (no Markdown or HTML is read inside it), then its result. */
+function commandBlock(e: TimelineEvent): string[] {
+  const r = commandRunOf(e.data)
+  const ex = outputExcerpt(r, EXPORT_OUTPUT_CAP)
+  const body = [`$ ${neutralise(r.argv.map(quoteArg).join(' '))}`, ...ex.lines]
+  const fence = fenceFor(body.join('\n'))
+  return [`### ${formatUtc(e.occurredAt)} at step ${mdText(neutralise(String(e.data.step ?? '')))}`, '', `${fence}text`, ...body, fence, '',
+    `**${mdText(exitText(r))}**${r.durationMs === undefined ? '' : ` in ${formatDuration(r.durationMs)}`}; ${r.outputBytes} bytes of output, SHA-256 \`${mdCell(r.outputSha256)}\`.` +
+    (ex.cut ? ` Output cut: ${mdText(ex.cut)}` : '')]
+}
+
 /** A post-incident review in the PagerDuty post-mortem shape. */
 export function markdownExport(input: ExportInput): string {
   const {summary: s, events} = input
@@ -64,9 +89,13 @@ export function markdownExport(input: ExportInput): string {
 
   L.push('## Summary', '')
   const evidence = events.filter((e) => e.type === 'evidence_attached')
-  L.push(`Opened as ${mdText(s.severity)} by ${mdText(events[0]?.actor ?? 'unknown')}${s.service ? ` for ${mdText(s.service)}` : ''}; now ${mdText(s.state)}.` +
-    (end ? ` Resolved after ${formatDuration(end - s.openedAt)}.` : ''))
-  for (const e of evidence) L.push('', `First evidence: ${mdText(describeEvent(e))} (${formatUtc(e.occurredAt)}).`)
+  // How long it took is in the table above (Duration) and under Resolution; the summary does not say it a third time.
+  L.push(`Opened as ${mdText(s.severity)} by ${mdText(events[0]?.actor ?? 'unknown')}${s.service ? ` for ${mdText(s.service)}` : ''}; now ${mdText(s.state)}.`)
+  if (evidence[0]) {
+    const d = evidence[0].data
+    L.push('', `First evidence: check ${mdText(d.checkId)} was ${mdText(d.status)} at ${formatUtc(evidence[0].occurredAt)}: ${mdText(d.summary)}.` +
+      (evidence.length > 1 ? ` ${evidence.length - 1} more result${evidence.length > 2 ? 's were' : ' was'} attached as evidence, the last at ${formatUtc(evidence.at(-1)!.occurredAt)} (see the timeline).` : ''))
+  }
   const walkEnd = events.find((e) => e.type === 'walk_completed')
   if (input.playbook) L.push('', walkEnd ? `The playbook walk reached its end at ${formatUtc(walkEnd.occurredAt)}.` : 'The playbook walk has not reached its end.')
   L.push('')
@@ -110,7 +139,7 @@ export function markdownExport(input: ExportInput): string {
   L.push('## Timeline', '', '| Time (UTC) | Europe/London | Event | Actor |', '|---|---|---|---|')
   for (const e of events) {
     const late = e.recordedAt - e.occurredAt > 60_000 ? ` _(recorded ${formatUtc(e.recordedAt)})_` : ''
-    L.push(`| ${formatUtc(e.occurredAt)} | ${formatLondon(e.occurredAt)} | ${mdCell(describeEvent(e))}${late} | ${mdCell(e.actor)} |`)
+    L.push(`| ${formatUtc(e.occurredAt)} | ${londonBeside(e.occurredAt)} | ${mdCell(describeEvent(e))}${late} | ${mdCell(e.actor)} |`)
   }
   L.push('')
 
@@ -134,9 +163,8 @@ export function markdownExport(input: ExportInput): string {
 
   const commands = events.filter((e) => e.type === 'command_run')
   if (commands.length > 0) {
-    L.push('## Commands run', '', '| Time (UTC) | Command | Exit | Output SHA-256 |', '|---|---|---|---|')
-    for (const e of commands) L.push(`| ${formatUtc(e.occurredAt)} | \`${mdCell((e.data.argv as string[]).join(' ')).replace(/`/g, "'")}\` | ${mdCell(e.data.exitCode)} | \`${mdCell(e.data.outputSha256)}\` |`)
-    L.push('')
+    L.push('## Commands run', '')
+    for (const e of commands) L.push(...commandBlock(e), '')
   }
 
   L.push('## Action items', '')

@@ -1,5 +1,8 @@
 import {describeAssessment} from '../playbooks/assessment.js'
+import {quoteArg} from '../playbooks/engine.js'
+import {formatDuration} from '../util/duration.js'
 import type {TimelineEvent} from './chain.js'
+import {commandRunOf, exitText, neutralise} from './command-output.js'
 import {formatUtc, toIsoDuration} from './time.js'
 
 function str(v: unknown): string {
@@ -30,11 +33,16 @@ export function describeEvent(e: TimelineEvent): string {
     case 'step_started': return `Step ${str(d.step)} started${d.name ? `: ${str(d.name)}` : ''}`
     case 'step_completed': return `Step ${str(d.step)} completed${d.next ? ` → ${str(d.next)}` : ''}`
     case 'checklist_ticked': return `${d.done ? '☑' : '☐ skipped'} ${str(d.text)}`
-    case 'variable_recorded': return `${str(d.name)} = ${d.value === null ? '(not known yet)' : str(d.value)}`
+    case 'variable_recorded': return `${str(d.name)} = ${d.value === null ? '(not known yet)' : str(d.value)}${d.from === 'check' ? ` (the ${str(d.fact)} of check ${str(d.checkId)})` : ''}`
     case 'assessment_recorded': return describeAssessment(d)
     case 'decision_taken': return `Decision at ${str(d.step)}: ${d.condition ? `${str(d.condition)} is ${str(d.result)}` : `${str(d.variable)} = ${str(d.value)}`} → ${str(d.next)}`
-    case 'command_run': return `Ran ${(d.argv as string[] | undefined)?.join(' ') ?? ''}: exit ${str(d.exitCode)}${d.error ? ` (${str(d.error)})` : ''}, output sha256 ${str(d.outputSha256).slice(0, 16)}…`
-    case 'command_declined': return `Declined to run ${(d.argv as string[] | undefined)?.join(' ') ?? ''}`
+    case 'command_run': {
+      const r = commandRunOf(d)
+      return `Ran ${neutralise(r.argv.map(quoteArg).join(' '))}: ${exitText(r)}${r.durationMs === undefined ? '' : ` in ${formatDuration(r.durationMs)}`}, ` +
+        `${r.outputBytes} bytes of output${r.bytesNotKept > 0 ? ` (first ${r.outputBytes - r.bytesNotKept} kept)` : ''}, sha256 ${str(r.outputSha256).slice(0, 16)}…`
+    }
+    case 'command_started': return `Started ${neutralise(((d.argv as string[] | undefined) ?? []).map(quoteArg).join(' '))}`
+    case 'command_declined': return `Declined to run ${neutralise(((d.argv as string[] | undefined) ?? []).map(quoteArg).join(' '))}`
     case 'branches_started': return `Parallel branches started: ${((d.branches as {at: string}[] | undefined) ?? []).map((b) => b.at).join(', ')}`
     case 'loop_iteration': return `Loop ${str(d.step)}: iteration ${str(d.iteration)} (${str(d.condition)} is true)`
     case 'loop_exited': return `Loop ${str(d.step)} exited after ${str(d.iterations)} iteration(s)${d.reason === 'max_iterations' ? ' (maximum reached)' : ''}`

@@ -1,3 +1,5 @@
+import path from 'node:path'
+
 import {UserError} from '../errors.js'
 import type {Playbook} from '../playbooks/model.js'
 import type {DB} from '../store/db.js'
@@ -135,7 +137,8 @@ export function openIncident(a: Actor, o: OpenOptions): {id: number; events: Tim
       const json = JSON.stringify(p)
       const sha256 = sha256Hex(json)
       updateIncident(a.db, id, {playbookId: p.id, playbookJson: json, playbookSha256: sha256}, a.now)
-      events.push({type: 'playbook_attached', data: {id: p.id, name: p.name, version: p.version, file: p.file, sha256}})
+      // The file's name only: an absolute local path would travel with every export of the timeline.
+      events.push({type: 'playbook_attached', data: {id: p.id, name: p.name, version: p.version, file: path.basename(p.file), sha256}})
     }
     if (evidence) events.push(evidence)
     return {id, events: appendEvents(a.db, id, a.actor, a.now, events)}

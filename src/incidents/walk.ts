@@ -1,11 +1,22 @@
 import {UserError} from '../errors.js'
 import type {ClockDef} from './clocks.js'
 import {type EngineDeps, runWalk, WALK_EVENT_TYPES, WalkConflict, type WalkResult} from '../playbooks/engine.js'
+import type {CheckTarget} from '../playbooks/check-facts.js'
 import type {Responder} from '../playbooks/responder.js'
 import {runCommand} from '../playbooks/run-command.js'
 import type {DB} from '../store/db.js'
-import {eventsOf, immediate} from '../store/incidents.js'
+import {eventsOf, immediate, incidentCheckIds} from '../store/incidents.js'
+import {lastResults} from '../store/results.js'
 import {appendEvents, clockDefsFor, incidentPlaybook, mutate, type NewEvent, replay, requireIncident} from './service.js'
+
+/** The check an incident came from: the first attached evidence's, else the first linked check's last stored target. */
+function incidentCheck(db: DB, incidentId: number): CheckTarget | undefined {
+  const evidence = eventsOf(db, incidentId).find((e) => e.type === 'evidence_attached' && typeof e.data.target === 'string')
+  if (evidence) return {checkId: String(evidence.data.checkId), target: String(evidence.data.target)}
+  const first = incidentCheckIds(db, incidentId)[0]
+  const last = first === undefined ? undefined : lastResults(db, [first])[0]
+  return last ? {checkId: last.checkId, target: last.target} : undefined
+}
 
 /**
  * Walks an incident's playbook with a responder. Every answer is written at once in its own IMMEDIATE
@@ -36,6 +47,7 @@ export async function respond(db: DB, incidentId: number, opts: {actor: string; 
     clockDefs: clockDefsFor(playbook, opts.clocks),
     roles: () => replay(row, eventsOf(db, incidentId)).roles,
     prefer: opts.prefer,
+    check: incidentCheck(db, incidentId),
   }
   const before = eventsOf(db, incidentId).length
   const result = await runWalk(deps)

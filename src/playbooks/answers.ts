@@ -4,7 +4,7 @@ import {parse} from 'yaml'
 import {UserError} from '../errors.js'
 import {checkAssessmentAnswers} from './assessment.js'
 import type {Playbook} from './model.js'
-import type {AskPrompt, ChoosePrompt, ConfirmPrompt, PromptContext, Responder, TickPrompt} from './responder.js'
+import type {AskPrompt, ChoosePrompt, CommandRanReport, ConfirmPrompt, PromptContext, Responder, TickPrompt} from './responder.js'
 import {WalkStop} from './responder.js'
 
 /**
@@ -72,7 +72,13 @@ export function answersFrom(d: Record<string, unknown>): Answers {
 export class AnswersResponder implements Responder {
   private firstInv: number | undefined
 
-  constructor(private readonly answers: Answers, private readonly opts: {label?: string; tickAll?: boolean; singleInvocation?: boolean} = {}) {}
+  constructor(private readonly answers: Answers, private readonly opts: {label?: string; tickAll?: boolean; singleInvocation?: boolean;
+    /** Told each command's result (the CLI shows it on stderr). */
+    onCommandRan?: (p: CommandRanReport) => void} = {}) {}
+
+  commandRan(p: CommandRanReport): void {
+    this.opts.onCommandRan?.(p)
+  }
 
   private get label(): string {
     return this.opts.label ?? 'the answers file'

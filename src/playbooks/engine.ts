@@ -11,6 +11,8 @@ import {test} from './expr.js'
 import {asList, clockStops, type Playbook, referencesFor, type Step, type Value, type VariableDef} from './model.js'
 import type {ConfirmPrompt, PromptContext, Responder} from './responder.js'
 import {WalkStop} from './responder.js'
+import {utf8Prefix} from './run-command.js'
+import {type CheckTarget, prefillFromCheck} from './check-facts.js'
 
 /** Event types the engine writes and reads back. */
 export const WALK_EVENT_TYPES = new Set(['walk_started', 'step_started', 'checklist_ticked', 'variable_recorded', 'decision_taken',
@@ -43,6 +45,8 @@ export interface WalkState {
   occurrences: Map<string, number>
   /** seq of the last walk event, to detect another responder writing meanwhile. */
   lastSeq: number
+  /** Variables whose value so far came from the incident's check. */
+  fromCheck: Set<string>
 }
 
 export function playbookAt(root: Playbook, pb: readonly string[]): Playbook {
@@ -71,7 +75,7 @@ function defaults(p: Playbook, into: Record<string, Value>): void {
 
 /** Replays the walk events of a timeline into the walk's state. */
 export function reduceWalk(playbook: Playbook, events: readonly TimelineEvent[]): WalkState {
-  const s: WalkState = {started: false, ended: false, flows: new Map(), vars: {}, invCount: 0, occurrences: new Map(), lastSeq: 0}
+  const s: WalkState = {started: false, ended: false, flows: new Map(), vars: {}, invCount: 0, occurrences: new Map(), lastSeq: 0, fromCheck: new Set()}
   defaults(playbook, s.vars)
   const newFlow = (id: string, pb: string[], at: string, stops: string[], parent?: string) =>
     s.flows.set(id, {id, pb, at, stops, parent, done: false, ticked: new Set(), recorded: new Set(), children: [], iteration: 0})
@@ -102,6 +106,8 @@ export function reduceWalk(playbook: Playbook, events: readonly TimelineEvent[])
       case 'checklist_ticked': f?.ticked.add(Number(d.item)); break
       case 'variable_recorded':
         s.vars[String(d.name)] = d.value as Value
+        if (d.from === 'check') s.fromCheck.add(String(d.name))
+        else s.fromCheck.delete(String(d.name))
         f?.recorded.add(String(d.name))
         break
       case 'command_started': if (f) f.commandStartedAt = e.occurredAt; break
@@ -180,6 +186,8 @@ export interface EngineDeps {
   roles(): Record<string, string>
   /** Work on this step first when several are open (qualified or local id). */
   prefer?: string
+  /** The check the incident came from: variables declared `from_check:` are pre-filled from its target. */
+  check?: CheckTarget
 }
 
 /** Another responder wrote to the walk between our read and our write; the engine re-reads and asks again. */
@@ -261,7 +269,8 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
     based = deps.append(list, force ? null : based)
   }
   if (!state.started) {
-    append([{type: 'walk_started', data: {flow: 'main', step: playbook.start ?? playbook.steps[0].id, playbook: playbook.id}}])
+    append([{type: 'walk_started', data: {flow: 'main', step: playbook.start ?? playbook.steps[0].id, playbook: playbook.id}},
+      ...(deps.check ? prefillFromCheck(playbook, deps.check) : [])])
     return 'more'
   }
   if (state.ended) return 'ended'
@@ -359,7 +368,7 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
       answer = await deps.responder.choose({...ctx, variable: wanted, message: def.description ?? wanted, choices: choices.map((c) => ({value: c}))})
     } else {
       answer = await deps.responder.ask({...ctx, variable: wanted, type: def?.type ?? 'string', description: def?.description,
-        default: state.vars[wanted] === undefined ? undefined : String(state.vars[wanted]),
+        default: state.vars[wanted] === undefined ? undefined : String(state.vars[wanted]), ...(state.fromCheck.has(wanted) ? {acceptDefault: true} : {}),
         validate: (a) => {
           const r = coerce(def, a)
           return r.ok ? undefined : r.message
@@ -412,14 +421,15 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
       append([{type: 'command_started', data: {...base, argv}}])
       const timeoutMs = step.timeout ? parseIsoDuration(step.timeout) ?? DEFAULT_COMMAND_TIMEOUT : DEFAULT_COMMAND_TIMEOUT
       const out = await deps.runCommand(argv, {timeoutMs})
-      const text = out.output.subarray(0, OUTPUT_KEEP).toString('utf8')
+      const kept = utf8Prefix(out.output, OUTPUT_KEEP)
       const ran: NewEvent = {type: 'command_run', data: {...base, argv, exitCode: out.exitCode, signal: out.signal ?? undefined, timedOut: out.timedOut,
         durationMs: Math.round(out.durationMs), outputSha256: sha256Hex(out.output), outputBytes: out.output.length,
-        output: text, outputTruncated: out.output.length > OUTPUT_KEEP, error: out.error}}
+        output: kept.toString('utf8'), outputKeptBytes: kept.length, outputTruncated: out.output.length > kept.length, error: out.error}}
       const extra: NewEvent[] = [ran]
       if (step.exit_code_to) extra.push({type: 'variable_recorded', data: {...base, name: step.exit_code_to, value: out.exitCode ?? -1}})
       const ok = out.exitCode === 0 && !out.timedOut
       append(await complete(nextOr(ok ? step.on_success ?? step.next ?? implicit : step.on_failure ?? step.next ?? implicit), extra), true)
+      await deps.responder.commandRan?.({...ctx, data: ran.data})
       return 'more'
     }
     case 'wait': {

@@ -114,6 +114,8 @@ function loadOne(file: string, ctx: Ctx): Playbook | undefined {
   const schemaErrs = schemaProblems(parsed, validator(), labeller)
   ctx.problems.push(...schemaErrs)
   if (schemaErrs.length > 0) {
+    // The graph is still checked on what can be read, so a schema error never hides a dangling next: or an unreachable step.
+    checkGraph(readablePart(doc, abs), parsed, ctx)
     ctx.cache.set(abs, null)
     return undefined
   }
@@ -155,6 +157,45 @@ function loadOne(file: string, ctx: Ctx): Playbook | undefined {
 
 const VAR_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g
 
+const STRING_KEYS = ['type', 'name', 'owner', 'next', 'if', 'then', 'else', 'default', 'on_success', 'on_failure', 'join', 'do', 'while', 'playbook', 'exit_code_to', 'duration', 'timeout']
+const NAME_KEYS = ['ask', 'starts_clock', 'restarts_clock']
+const LIST_KEYS = ['record', 'branches', 'argv', 'checklist']
+const EDGE_KEYS = ['next', 'then', 'else', 'default', 'on_success', 'on_failure', 'join', 'do', 'branches', 'cases']
+/** Set on a readable part that lost an edge to a wrong type: what is reachable is then unknown, so it is not judged. */
+const UNREADABLE_EDGES = Symbol('unreadable edges')
+
+/**
+ * The part of a playbook that failed its schema that the graph checks can still read: every key is kept, but a
+ * value of the wrong type for a key the graph checks read is dropped, and a step without a usable id is named
+ * by its position (steps[3]).
+ */
+function readablePart(doc: Record<string, unknown>, file: string): Playbook {
+  const isText = (v: unknown): v is string => typeof v === 'string'
+  const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+  const maps = (v: unknown) => (isMap(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => isMap(x))) : {})
+  const raw = Array.isArray(doc.steps) ? doc.steps : []
+  let lostEdge = 'start' in doc && !isText(doc.start)
+  const steps = raw.map((r, i) => {
+    const step: Record<string, unknown> = {...(isMap(r) ? r : {})}
+    if (!isText(step.id)) step.id = `steps[${i}]`
+    const texts = (v: unknown) => Array.isArray(v) && v.every(isText)
+    for (const k of EDGE_KEYS) if (k in step && !(k === 'branches' ? texts(step[k]) : k === 'cases' ? isMap(step.cases) && Object.values(step.cases).every(isText) : isText(step[k]))) lostEdge = true
+    for (const k of STRING_KEYS) if (k in step && !isText(step[k])) delete step[k]
+    for (const k of NAME_KEYS) if (k in step && !isText(step[k]) && !texts(step[k])) delete step[k]
+    // stops_clock may also map names to outcomes; entries whose outcome is not text are dropped, the rest kept.
+    if (isMap(step.stops_clock)) step.stops_clock = Object.fromEntries(Object.entries(step.stops_clock).filter(([, o]) => isText(o)))
+    else if ('stops_clock' in step && !isText(step.stops_clock) && !texts(step.stops_clock)) delete step.stops_clock
+    for (const k of LIST_KEYS) if (k in step && !texts(step[k])) delete step[k]
+    if ('cases' in step && !(isMap(step.cases) && Object.values(step.cases).every(isText))) delete step.cases
+    if (step.type === 'parallel') step.branches ??= []
+    if (step.type === 'command') step.argv ??= []
+    return step as unknown as Step
+  })
+  return {format: 'nhs-ir/1', id: isText(doc.id) ? doc.id : '', name: isText(doc.name) ? doc.name : '', roles: maps(doc.roles) as Playbook['roles'],
+    variables: maps(doc.variables) as Playbook['variables'], clocks: maps(doc.clocks) as Playbook['clocks'], start: isText(doc.start) ? doc.start : undefined,
+    steps, meta: lostEdge ? {[UNREADABLE_EDGES]: true} : {}, subs: {}, file}
+}
+
 function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
   const at = (i: number, key: KeyPath, message: string, isKey = false) => problemAt(ctx, parsed, ['steps', i, ...key], `${message} (step ${p.steps[i].id})`, isKey)
   const index = new Map<string, number>()
@@ -190,7 +231,7 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
   const started = new Map<string, number>()
   const stopped = new Set<string>()
   p.steps.forEach((s, i) => {
-    for (const e of edges(s, implicit(i))) if (!index.has(e.to)) at(i, e.key.length > 0 ? e.key : ['id'], e.key.length > 0 ? unknownStep(e.to) : `falls through to unknown step "${e.to}"`)
+    for (const e of edges(s, implicit(i)).filter((x) => typeof x.to === 'string')) if (!index.has(e.to)) at(i, e.key.length > 0 ? e.key : ['id'], e.key.length > 0 ? unknownStep(e.to) : `falls through to unknown step "${e.to}"`)
     if (s.owner !== undefined && !(s.owner in p.roles)) {
       const guess = didYouMean(s.owner, Object.keys(p.roles))
       at(i, ['owner'], `unknown role "${s.owner}"${guess ? `; did you mean "${guess}"?` : '; declare it under roles:'}`)
@@ -223,7 +264,7 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
         if (s.if) checkCondition(i, ['if'], s.if)
         break
       case 'loop':
-        checkCondition(i, ['while'], s.while)
+        if (typeof s.while === 'string') checkCondition(i, ['while'], s.while)
         break
       case 'assessment':
         for (const x of checkAssessmentStep(s, clocks)) at(i, x.key, x.message, x.isKey)
@@ -236,47 +277,83 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
         break
     }
   })
-  if (ctx.problems.some((x) => x.file === parsed.file)) return
-
-  // Walk the flows: main from start, then each branch and loop body up to its stops.
+  // Walk the flows: main from start, then each branch and loop body up to its stops. Edges to unknown steps are
+  // reported above and skipped here, so one mistake does not hide the next.
   const reached = new Set<string>()
-  const walkFlow = (from: string, stops: Set<string>, context: 'main' | 'branch' | 'body') => {
-    const queue = [from]
+  const guessing = UNREADABLE_EDGES in p.meta
+  const conditionVars = (text: string): string[] | undefined => {
+    try {
+      return variablesOf(parseExpr(text))
+    } catch {
+      return undefined
+    }
+  }
+  const walkFlow = (from: string | undefined, stops: Set<string>, context: 'main' | 'branch' | 'body') => {
+    const queue = from === undefined ? [] : [from]
     const seen = new Set<string>()
+    const succ = new Map<string, string[]>()
+    const exits = new Set<string>()
     while (queue.length > 0) {
       const id = queue.shift() as string
-      if (seen.has(id) || stops.has(id)) continue
+      if (seen.has(id) || stops.has(id) || !index.has(id)) continue
       seen.add(id)
       reached.add(id)
       const i = index.get(id) as number
       const s = p.steps[i]
       if (s.type === 'end' && context !== 'main') at(i, ['type'], `an end step inside a ${context === 'branch' ? 'parallel branch' : 'loop body'}; let the ${context} run on to its ${context === 'branch' ? 'join' : 'loop'} instead`)
+      let nexts: string[]
       if (s.type === 'parallel') {
-        for (const b of s.branches) walkFlow(b, new Set([s.join, ...s.branches.filter((x) => x !== b)]), 'branch')
-        queue.push(s.join)
-        continue
-      }
-      if (s.type === 'loop') {
+        for (const b of s.branches ?? []) walkFlow(b, new Set([s.join, ...s.branches.filter((x) => x !== b)]), 'branch')
+        nexts = s.join === undefined ? [] : [s.join]
+      } else if (s.type === 'loop') {
         const body = walkFlow(s.do, new Set([s.id, s.then]), 'body')
-        const cond = variablesOf(parseExpr(s.while))
+        const cond = typeof s.while === 'string' ? conditionVars(s.while) : undefined
         const changed = [...body].some((bid) => {
           const b = p.steps[index.get(bid) as number]
-          return [...asList(b.ask), ...(b.record ?? []), ...(b.type === 'command' && b.exit_code_to ? [b.exit_code_to] : [])].some((v) => cond.includes(v))
+          return [...asList(b.ask), ...(b.record ?? []), ...(b.type === 'command' && b.exit_code_to ? [b.exit_code_to] : [])].some((v) => cond?.includes(v))
         })
-        if (!changed) at(i, ['while'], `loop without an exit: no step in its body (from ${s.do}) asks for or records ${cond.length > 0 ? cond.join(', ') : 'a variable of the condition'}, so the condition cannot change`)
-        queue.push(s.then)
-        continue
+        if (cond && !changed) at(i, ['while'], `loop without an exit: no step in its body (from ${s.do}) asks for or records ${cond.length > 0 ? cond.join(', ') : 'a variable of the condition'}, so the condition cannot change`)
+        nexts = s.then === undefined ? [] : [s.then]
+      } else {
+        nexts = edges(s, implicit(i)).map((e) => e.to).filter((to) => typeof to === 'string')
+        if (nexts.length === 0 && s.type !== 'end' && context === 'main') at(i, ['id'], 'the walk falls off the end of the playbook here; add next: or an end step')
       }
-      const nexts = edges(s, implicit(i)).map((e) => e.to)
-      if (nexts.length === 0 && s.type !== 'end' && context === 'main') at(i, ['id'], 'the walk falls off the end of the playbook here; add next: or an end step')
+      // A way out of this flow: an end, a stop (join, loop), an unknown step (reported above), or falling off (reported above).
+      if (s.type === 'end' || nexts.length === 0 || nexts.some((n) => stops.has(n) || !index.has(n))) exits.add(id)
+      succ.set(id, nexts)
       queue.push(...nexts)
     }
+    if (!guessing) trapped(seen, succ, exits)
     return seen
+  }
+  // Steps from which the walk can never leave: a step whose every way on leads back to itself, or a closed cycle.
+  const trapped = (seen: Set<string>, succ: Map<string, string[]>, exits: Set<string>) => {
+    const out = new Set(exits)
+    for (let grew = true; grew;) {
+      grew = false
+      for (const id of seen) {
+        if (!out.has(id) && (succ.get(id) ?? []).some((n) => out.has(n))) {
+          out.add(id)
+          grew = true
+        }
+      }
+    }
+    const stuck = [...seen].filter((id) => !out.has(id)).sort((x, y) => (index.get(x) as number) - (index.get(y) as number))
+    const rest: string[] = []
+    for (const id of stuck) {
+      const i = index.get(id) as number
+      const own = edges(p.steps[i], implicit(i)).filter((e) => e.to === id)
+      if ((succ.get(id) ?? []).every((n) => n === id)) at(i, own[0]?.key.length ? own[0].key : ['id'], `step "${id}" can only loop to itself: every way on from it leads back to it, so the walk could never leave`)
+      else rest.push(id)
+    }
+    if (rest.length > 0) {
+      at(index.get(rest[0]) as number, ['id'], `the walk can never get out once it reaches ${rest.map((c) => `"${c}"`).join(', ')}: no way on from there leads to an end (every path goes round a cycle)`)
+    }
   }
   const first = p.start ?? p.steps[0]?.id
   if (first) walkFlow(first, new Set(), 'main')
   p.steps.forEach((s, i) => {
-    if (!reached.has(s.id)) at(i, ['id'], `unreachable step "${s.id}": nothing leads here from ${first}`)
+    if (!reached.has(s.id) && !guessing) at(i, ['id'], `unreachable step "${s.id}": nothing leads here from ${first}`)
   })
   for (const [c, i] of started) if (!stopped.has(c)) at(i, ['starts_clock'], `clock ${c} is started but no step stops it`)
 }

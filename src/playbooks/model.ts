@@ -19,6 +19,8 @@ export interface VariableDef {
   value?: Value
   /** Filled in by the trust before or during the walk. */
   external?: boolean
+  /** Pre-filled when the walk starts from the target of the check the incident came from. */
+  from_check?: 'url' | 'host' | 'port'
 }
 
 export interface ClockDecl {

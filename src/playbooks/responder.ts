@@ -31,7 +31,7 @@ export interface AskPrompt extends PromptContext {
   type: VariableType
   description?: string
   default?: string
-  /** An answers file without an answer for it takes the default (the time a clock starts from). */
+  /** An answers file without an answer for it takes the default (the time a clock starts from, a value from the incident's check). */
   acceptDefault?: boolean
   /** Returns an error message for an unacceptable answer. */
   validate(answer: string): string | undefined
@@ -52,6 +52,11 @@ export interface ConfirmPrompt extends PromptContext {
   interruptedAt?: number
 }
 
+export interface CommandRanReport extends PromptContext {
+  /** The `command_run` event's data, as written to the timeline. */
+  data: Record<string, unknown>
+}
+
 /**
  * How the engine talks to a person. Implementations: prompts in a terminal, an answers file, flags of
  * `incident step`. Throw WalkStop to leave the walk at this prompt; nothing already answered is lost.
@@ -63,6 +68,8 @@ export interface Responder {
   confirm(p: ConfirmPrompt): Promise<boolean>
   /** Checks answers given up front against the playbook before the walk writes anything (throws UserError). */
   check?(playbook: Playbook): void
+  /** Shown a command's result once it is on the timeline (optional: an answers file has no one to show it to). */
+  commandRan?(p: CommandRanReport): void | Promise<void>
 }
 
 /** Leave the walk at the current prompt: the responder quit, or has no answer for it. */

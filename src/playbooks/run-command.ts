@@ -26,3 +26,16 @@ export function runCommand(argv: string[], opts: {timeoutMs: number; cwd?: strin
     child.on('close', (code, signal) => finish({exitCode: code, signal}))
   })
 }
+
+/** At most max bytes of buf, cut before a UTF-8 sequence the cap would split (so the kept text decodes cleanly). */
+export function utf8Prefix(buf: Buffer, max: number): Buffer {
+  if (buf.length <= max) return buf
+  let end = max
+  // Back up over continuation bytes (10xxxxxx) to the lead byte of the last sequence, at most 3.
+  let back = 0
+  while (back < 3 && end - back > 0 && (buf[end - back - 1] & 0xc0) === 0x80) back++
+  const lead = buf[end - back - 1]
+  const need = lead === undefined ? 0 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1
+  if (need > back + 1) end -= back + 1
+  return buf.subarray(0, end)
+}

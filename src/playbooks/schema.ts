@@ -131,6 +131,7 @@ export function playbookSchema(): JsonSchema {
           values: {type: 'array', items: {type: 'string'}, minItems: 1, uniqueItems: true, description: 'allowed answers (offered as a choice)'},
           value: {type: ['string', 'number', 'boolean'], description: 'default value'},
           external: {type: 'boolean', description: 'filled in by the trust'},
+          from_check: {enum: ['url', 'host', 'port'], description: 'pre-filled from the target of the check the incident came from'},
         }, required: ['type'], additionalProperties: false},
       },
       clocks: {

@@ -83,4 +83,26 @@ describe('interactive walk in a real terminal', () => {
     const verify = await runCli(['incident', 'verify', String(id), '--db', db])
     expect(verify.code).toBe(0)
   }, 300_000)
+
+  it('shows a command step\'s exit code and output, control bytes as escapes, the rest said to be cut', async () => {
+    const playbook = path.join(ROOT, 'test', 'fixtures', 'playbooks', 'views', 'command-output.yaml')
+    const open = await runCli(['incident', 'open', '--title', 'Command drill', '--playbook', playbook, '--db', db, '--json'])
+    expect(open.code, open.stderr).toBe(0)
+    const {id} = JSON.parse(open.stdout) as {id: number}
+    start('cmd', id)
+    await waitForScreen('cmd', /Type "yes" to run it/)
+    tmux('send-keys', '-t', 'cmd', '-l', 'yes')
+    tmux('send-keys', '-t', 'cmd', 'Enter')
+    // The output asked the terminal to clear itself (ESC [2J) and ring its bell; it must show as text instead.
+    await waitForScreen('cmd', /more lines not shown/)
+    const screen = tmux('capture-pane', '-p', '-J', '-t', 'cmd')
+    expect(screen).toContain('Print hostile output')
+    expect(screen).toMatch(/Ran node -e .* 300: exit 3 in \d/)
+    expect(screen).toContain('│ \\x1b[2J\\x1b[31mRED\\x07 <script>alert(1)</script> \\u202eevil ``` | pipe')
+    expect(screen).toContain('│ line 19 ')
+    expect(screen).not.toContain('│ line 20 ')
+    expect(screen).toMatch(/… \d+ more lines not shown; the timeline keeps the first \d+ of \d+ bytes/)
+    tmux('send-keys', '-t', 'cmd', 'C-c')
+    await waitForScreen('cmd', /EXIT=\d+/)
+  }, 300_000)
 })

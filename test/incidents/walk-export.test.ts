@@ -163,7 +163,7 @@ steps:
     expect(dom).not.toMatch(/<script/i)
     expect(dom).toContain('&lt;img src=x onerror=alert(1)&gt;')
     expect(dom).not.toMatch(/<img/i)
-    expect((dom.match(/<rect /g) ?? []).length).toBe(6)
+    expect((dom.match(/<rect class="status" /g) ?? []).length).toBe(6)
     expect(dom).toContain('<polyline')
   }, 300_000)
 

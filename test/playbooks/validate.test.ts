@@ -26,6 +26,8 @@ describe('playbook validate', () => {
     ['clock-never-stopped.yaml', '9:19', /clock ico_72h is started but no step stops it/],
     ['bad-condition.yaml', '10:9', /bad condition at character 10 .*use "==" to compare/],
     ['yaml-syntax.yaml', '7:', /YAML syntax error/],
+    ['self-loop.yaml', '10:11', /step "wait-for-go" can only loop to itself/],
+    ['schema-and-graph.yaml', '8:11', /unknown step id "finsh"; did you mean "finish"\?/],
   ]
   for (const [file, pos, message] of cases) {
     it(`rejects ${file} with exit 2 and its position`, async () => {
@@ -43,6 +45,149 @@ describe('playbook validate', () => {
     const out = JSON.parse(r.stdout) as {error: {detail: {file: string; line: number; col: number}[]}}
     expect(new Set(out.error.detail.map((p) => path.basename(p.file))).size).toBe(cases.length)
     for (const p of out.error.detail) expect(p.line).toBeGreaterThan(0)
+  })
+
+  it('lists schema and graph problems of one file together, each with file:line:col', async () => {
+    const file = path.join(BROKEN, 'schema-and-graph.yaml')
+    const r = await runCli(['playbook', 'validate', file])
+    expect(r.code).toBe(2)
+    const lines = r.stderr.split('\n').filter((l) => l.includes(file)).map((l) => l.trim().slice(file.length + 1))
+    expect(lines).toEqual([
+      '7:5 steps[0].checklst: unknown key "checklst"; did you mean "checklist"? (step first)',
+      '8:11 steps[0].next: unknown step id "finsh"; did you mean "finish"? (step first)',
+      '9:9 steps[1].id: unreachable step "orphan": nothing leads here from first (step orphan)',
+      '11:12 steps[1].owner: expected string (the role (from roles:) that does this step), got number 42 (step orphan)',
+      '12:9 steps[2].id: unreachable step "finish": nothing leads here from first (step finish)',
+    ])
+    const json = await runCli(['playbook', 'validate', file, '--json'])
+    expect(json.code).toBe(2)
+    const detail = (JSON.parse(json.stdout) as {error: {detail: {line: number; col: number; path: string}[]}}).error.detail
+    expect(detail.map((p) => `${p.line}:${p.col} ${p.path}`)).toEqual(['7:5 steps[0].checklst', '8:11 steps[0].next', '9:9 steps[1].id', '11:12 steps[1].owner', '12:9 steps[2].id'])
+  })
+
+  it('rejects steps the walk could never leave: a self-loop on any edge, and a closed cycle', async () => {
+    const tmp = tmpDir()
+    const file = path.join(tmp.dir, 'cycles.yaml')
+    fs.writeFileSync(file, `format: nhs-ir/1
+id: cycles
+name: Cycles
+variables:
+  ok: {type: bool}
+steps:
+  - id: check
+    type: decision
+    ask: ok
+    if: ok
+    then: check
+    else: check
+  - id: ping
+    type: manual
+    next: pong
+  - id: pong
+    type: command
+    argv: [true]
+    on_success: ping
+    on_failure: ping
+  - id: repeat
+    type: decision
+    ask: ok
+    if: ok
+    then: done
+    else: repeat
+  - id: done
+    type: end
+`)
+    const r = await runCli(['playbook', 'validate', file, '--json'])
+    expect(r.code).toBe(2)
+    const detail = (JSON.parse(r.stdout) as {error: {detail: {line: number; col: number; message: string}[]}}).error.detail
+    const at = (line: number) => detail.filter((p) => p.line === line).map((p) => p.message)
+    expect(at(11)).toEqual([expect.stringMatching(/^step "check" can only loop to itself/)])
+    // ping and pong are unreachable from check, and would trap the walk if reached; repeat has a way out.
+    expect(detail.some((p) => /"repeat"/.test(p.message) && !/unreachable/.test(p.message))).toBe(false)
+    tmp.cleanup()
+    // Reached from the start, a two-step cycle is named as one problem.
+    const tmp2 = tmpDir()
+    const file2 = path.join(tmp2.dir, 'ping-pong.yaml')
+    fs.writeFileSync(file2, `format: nhs-ir/1
+id: ping-pong
+name: Ping pong
+steps:
+  - id: ping
+    type: manual
+    next: pong
+  - id: pong
+    type: manual
+    next: ping
+  - id: done
+    type: end
+`)
+    // Inside a parallel branch and a loop body too.
+    const file3 = path.join(tmp2.dir, 'nested.yaml')
+    fs.writeFileSync(file3, `format: nhs-ir/1
+id: nested
+name: Nested
+variables:
+  done_yet: {type: bool}
+steps:
+  - id: fork
+    type: parallel
+    branches: [left, right]
+    join: repeat
+  - id: left
+    type: manual
+    next: left
+  - id: right
+    type: manual
+    next: repeat
+  - id: repeat
+    type: loop
+    while: not done_yet
+    do: body
+    then: done
+    max_iterations: 3
+  - id: body
+    type: manual
+    ask: done_yet
+    next: body
+  - id: done
+    type: end
+`)
+    const r3 = await runCli(['playbook', 'validate', file3])
+    expect(r3.code).toBe(2)
+    expect(r3.stderr).toContain(`${file3}:13:11 steps[1].next: step "left" can only loop to itself`)
+    expect(r3.stderr).toContain(`${file3}:26:11 steps[4].next: step "body" can only loop to itself`)
+    const r2 = await runCli(['playbook', 'validate', file2])
+    expect(r2.code).toBe(2)
+    expect(r2.stderr).toContain(`${file2}:5:9 steps[0].id: the walk can never get out once it reaches "ping", "pong"`)
+    expect(r2.stderr).toContain(`${file2}:11:9 steps[2].id: unreachable step "done"`)
+    tmp2.cleanup()
+  })
+
+  it('does not guess what is reachable when an edge itself is unreadable, and never crashes on odd shapes', async () => {
+    const tmp = tmpDir()
+    const file = path.join(tmp.dir, 'odd.yaml')
+    fs.writeFileSync(file, `format: nhs-ir/1
+id: odd
+name: Odd shapes
+steps:
+  - id: fork
+    type: parallel
+    branches: one
+    join: 4
+  - id: after
+    type: manual
+    stops_clock: {ico_72h: 5}
+    ask: 7
+  - hello
+  - id: done
+    type: end
+`)
+    const r = await runCli(['playbook', 'validate', file, '--json'])
+    expect(r.code).toBe(2)
+    const detail = (JSON.parse(r.stdout) as {error: {detail: {line: number; col: number; message: string}[]}}).error.detail
+    expect(detail.map((p) => `${p.line}:${p.col}`)).toEqual(['7:15', '8:11', '11:18', '11:28', '12:10', '13:5'])
+    expect(detail.some((p) => /unreachable|never stopped|no step stops/.test(p.message))).toBe(false)
+    tmp.cleanup()
   })
 
   it('refuses to open an incident with a broken playbook (never half-run)', async () => {

@@ -7,6 +7,7 @@ import {parseIncidentId} from '../../incidents/service.js'
 import {clockRegistry, userClockPaths} from '../../incidents/clock-load.js'
 import {actorFlag, actorName, clocksFlag} from '../../incidents/terminal/flags.js'
 import {PromptResponder} from '../../incidents/terminal/prompt-responder.js'
+import {commandResultLines} from '../../incidents/terminal/render.js'
 import {respond} from '../../incidents/walk.js'
 import {AnswersResponder, readAnswers} from '../../playbooks/answers.js'
 import type {WalkResult} from '../../playbooks/engine.js'
@@ -26,7 +27,7 @@ With --answers FILE the same engine runs from a YAML/JSON file of answers by ste
     if (!answers && !process.stdin.isTTY) {
       throw new UserError('An interactive walk needs a terminal.', {hint: 'Use --answers FILE, or `watchkeeper incident step ID STEP --done`.', code: 'E_NO_TTY', exit: 2})
     }
-    const responder = answers ? new AnswersResponder(answers) : new PromptResponder()
+    const responder = answers ? new AnswersResponder(answers, {onCommandRan: (p) => this.note(commandResultLines(p.data).join('\n'))}) : new PromptResponder()
     const result = await respond(this.openDb(), id, {actor: actorName(this.flags.actor), responder, clocks: clockRegistry(userClockPaths(this.flags.clocks))})
     if (result.status === 'ended') this.note(chalk.green(`The walk of incident ${id} has reached its end.`))
     else {

@@ -5,6 +5,7 @@ import {UserError} from '../../errors.js'
 import {parseIncidentId} from '../../incidents/service.js'
 import {clockRegistry, userClockPaths} from '../../incidents/clock-load.js'
 import {actorFlag, actorName, clocksFlag} from '../../incidents/terminal/flags.js'
+import {commandResultLines} from '../../incidents/terminal/render.js'
 import {respond} from '../../incidents/walk.js'
 import {AnswersResponder, type StepAnswer} from '../../playbooks/answers.js'
 import type {WalkResult} from '../../playbooks/engine.js'
@@ -43,7 +44,8 @@ export default class IncidentStep extends BaseCommand<typeof IncidentStep> {
       if (eq < 1) throw new UserError(`--var ${kv}: expected name=value`, {code: 'E_USAGE', exit: 2})
       answer.vars = {...answer.vars, [kv.slice(0, eq)]: kv.slice(eq + 1)}
     }
-    const responder = new AnswersResponder({steps: {[this.args.step]: answer}, vars: {}}, {label: 'the flags', tickAll: false, singleInvocation: true})
+    const responder = new AnswersResponder({steps: {[this.args.step]: answer}, vars: {}}, {label: 'the flags', tickAll: false, singleInvocation: true,
+      onCommandRan: (p) => this.note(commandResultLines(p.data).join('\n'))})
     const result = await respond(this.openDb(), id, {actor: actorName(flags.actor), responder, prefer: this.args.step, clocks: clockRegistry(userClockPaths(flags.clocks))})
     if (result.status === 'ended') this.note(`The walk of incident ${id} has reached its end.`)
     else if (result.written === 0 && /is not open/.test(result.reason ?? '')) {

@@ -2,11 +2,12 @@
 import {input, select} from '@inquirer/prompts'
 import chalk from 'chalk'
 
-import type {AskPrompt, ChoosePrompt, ConfirmPrompt, PromptContext, Responder, TickPrompt} from '../../playbooks/responder.js'
+import type {AskPrompt, ChoosePrompt, CommandRanReport, ConfirmPrompt, PromptContext, Responder, TickPrompt} from '../../playbooks/responder.js'
 import {WalkStop} from '../../playbooks/responder.js'
 import {assessmentIntro} from '../../playbooks/assessment.js'
 import {quoteArg} from '../../playbooks/engine.js'
-import {clockText} from './render.js'
+import {neutralise} from '../command-output.js'
+import {clockText, commandResultLines} from './render.js'
 
 const out = process.stderr
 
@@ -59,8 +60,12 @@ export class PromptResponder implements Responder {
   async confirm(p: ConfirmPrompt): Promise<boolean> {
     this.header(p)
     if (p.interruptedAt !== undefined) out.write(chalk.yellow(`This command was started at ${new Date(p.interruptedAt).toISOString()} but its result was never recorded; it may have run.\n`))
-    if (p.command) out.write(`${chalk.bold('Command')} (no shell): ${chalk.yellow(p.command.map(quoteArg).join(' '))}\n`)
+    if (p.command) out.write(`${chalk.bold('Command')} (no shell): ${chalk.yellow(neutralise(p.command.map(quoteArg).join(' ')))}\n`)
     const answer = await this.guard(() => input({message: 'Type "yes" to run it, or "no" to skip it', validate: (a) => /^(yes|no)$/i.test(a.trim()) || 'type yes or no'}, {output: out}))
     return answer.trim().toLowerCase() === 'yes'
+  }
+
+  commandRan(p: CommandRanReport): void {
+    out.write(commandResultLines(p.data).join('\n') + '\n')
   }
 }

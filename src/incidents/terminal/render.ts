@@ -4,8 +4,10 @@ import chalk from 'chalk'
 import {ago, renderTable} from '../../ui/table.js'
 import {termText as t} from '../../ui/terminal-text.js'
 import {formatDuration} from '../../util/duration.js'
+import {quoteArg} from '../../playbooks/engine.js'
 import type {TimelineEvent} from '../chain.js'
 import {clockNotesText, clockOutcome, type ClockState, clockWarning, lateUpdates} from '../clocks.js'
+import {commandRunOf, exitText, neutralise, outputExcerpt, TERMINAL_OUTPUT_CAP} from '../command-output.js'
 import {describeEvent} from '../describe.js'
 import type {IncidentSummary} from '../service.js'
 import {formatLondon, formatUtc} from '../time.js'
@@ -67,6 +69,19 @@ export function timelineTable(events: readonly TimelineEvent[]): string {
   return renderTable(['#', 'OCCURRED (UTC)', 'LONDON', '', 'ACTOR', 'TYPE', 'EVENT'], rows)
 }
 
+/** A command's result for a terminal: argv, exit code in colour, then its output (neutralised, capped, the cut said). */
+export function commandResultLines(data: Record<string, unknown>, cap = TERMINAL_OUTPUT_CAP): string[] {
+  const r = commandRunOf(data)
+  const ok = r.exitCode === 0 && !r.timedOut
+  const status = ok ? chalk.green(exitText(r)) : chalk.red.bold(exitText(r))
+  const lines = [`${chalk.bold('Ran')} ${neutralise(r.argv.map(quoteArg).join(' '))}: ${status}${r.durationMs === undefined ? '' : chalk.dim(` in ${formatDuration(r.durationMs)}`)}`]
+  const ex = outputExcerpt(r, cap)
+  if (ex.lines.length === 0) lines.push(chalk.dim('  (no output)'))
+  for (const l of ex.lines) lines.push(`${chalk.dim('  │')} ${l}`)
+  if (ex.cut) lines.push(chalk.yellow(`  … ${ex.cut}`) + chalk.dim(' The md, html and json exports show more.'))
+  return lines
+}
+
 export function incidentDetail(s: IncidentSummary, events: readonly TimelineEvent[], now: number, position: string[]): string {
   const lines: string[] = []
   lines.push(`${chalk.bold(`Incident ${s.id}`)}  ${colourSeverity(t(s.severity))}  ${colourState(t(s.state))}  ${chalk.bold(t(s.title))}`)
@@ -79,5 +94,10 @@ export function incidentDetail(s: IncidentSummary, events: readonly TimelineEven
   if (s.clocks.length > 0) lines.push('Clocks', ...clockLines(s.clocks, now))
   if (position.length > 0) lines.push(`Current step ${t(position.join(', '))}`)
   lines.push('', timelineTable(events))
+  const runs = events.filter((e) => e.type === 'command_run')
+  if (runs.length > 0) {
+    lines.push('', chalk.bold('Command output'))
+    for (const e of runs) lines.push(`${chalk.dim(`#${e.seq} ${formatUtc(e.occurredAt)} step ${neutralise(String(e.data.step ?? ''))}`)}`, ...commandResultLines(e.data))
+  }
   return lines.join('\n')
 }
