@@ -7,7 +7,7 @@ import {ago, colourStatus, formatMs, renderTable, sparkline} from '../ui/table.j
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show the last result of every check, since when it is in that state, and recent latency'
-  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --id pds-* --json']
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --id "nhs-*" --json']
   static override flags = {
     id: Flags.string({description: 'only this check id (repeatable)', multiple: true}),
     recent: Flags.integer({description: 'results shown in the latency sparkline', default: 20, min: 2, max: 200}),

@@ -15,8 +15,8 @@ export default class CheckRun extends BaseCommand<typeof CheckRun> {
   static override description = `Runs the selected checks from the catalogue through a bounded pool, writes each result to the database as it arrives, and exits with the worst status as Nagios plugins do: 0 ok, 1 warn, 2 crit, 3 unknown (3 also when it cannot run at all).`
   static override examples = [
     '<%= config.bin %> check run',
-    '<%= config.bin %> check run --checks checks/national.yaml --tag api-platform --json',
-    '<%= config.bin %> check run --id pds-ping --format nagios',
+    '<%= config.bin %> check run --checks checks/api-platform.yaml --tag api-platform --json',
+    '<%= config.bin %> check run --id api-pds-ping --format nagios',
     '<%= config.bin %> check run --checks test.yaml --resolve www.nhs.uk:443:127.0.0.1',
   ]
   static override failureExitCode = 3
