@@ -58,7 +58,8 @@ function stageCheckout(to: string): void {
   const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {cwd: ROOT, encoding: 'utf8'}).split('\0').filter(Boolean)
   for (const f of files) {
     const from = path.join(ROOT, f)
-    if (!fs.existsSync(from)) continue
+    // Deleted but not yet committed, or not a regular file (a node_modules symlink is not matched by node_modules/).
+    if (!fs.existsSync(from) || !fs.lstatSync(from).isFile()) continue
     fs.mkdirSync(path.dirname(path.join(to, f)), {recursive: true})
     fs.copyFileSync(from, path.join(to, f))
   }
@@ -161,6 +162,20 @@ describe('npm pack and a global install from the tarball', () => {
     expect(validate.code).toBe(0)
     const playbooks = await watchkeeper(['playbook', 'validate', path.join(installed, 'playbooks')])
     expect(playbooks.code).toBe(0)
+  }, 120_000)
+
+  it('every oclif plugin package.json names is installed and loads', async () => {
+    const pjson = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')) as {oclif: {plugins?: string[]}}
+    const plugins = pjson.oclif.plugins ?? []
+    for (const p of plugins) expect(fs.existsSync(path.join(installed, 'node_modules', p, 'package.json'))).toBe(true)
+    const help = await watchkeeper(['help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('init')
+    if (plugins.includes('@oclif/plugin-autocomplete')) {
+      const script = await watchkeeper(['autocomplete', 'script', 'bash'])
+      expect(script.code).toBe(0)
+      expect(script.stdout).toContain('WATCHKEEPER_AC_BASH_SETUP_PATH')
+    }
   }, 120_000)
 
   it('`watchkeeper init` then `check run --checks` that file: a newcomer watches their own service', async () => {

@@ -112,6 +112,16 @@ describe('deploy/ systemd units', () => {
     expect(missing.stderr).toContain('/nonexistent/watchkeeper')
   })
 
+  it.skipIf(!hasAnalyze)('score "OK" or better in systemd-analyze security (exposure at most 2.0 of 10)', () => {
+    const dir = stageUnits()
+    for (const unit of ['watchkeeper.service', 'watchkeeper-check.service']) {
+      // --threshold is on the 0-100 scale behind the 0.0-10.0 that is printed.
+      const res = spawnSync('systemd-analyze', ['security', '--offline=true', '--threshold=20', path.join(dir, unit)], {encoding: 'utf8', timeout: 60_000})
+      const level = /Overall exposure level for \S+: (\d+\.\d+)/.exec(res.stdout)?.[1]
+      expect({unit, level: Number(level) <= 2, status: res.status}).toEqual({unit, level: true, status: 0})
+    }
+  })
+
   it('run as a dedicated user, hardened, with state in StateDirectory and secrets from an EnvironmentFile', () => {
     for (const name of ['watchkeeper.service', 'watchkeeper-check.service']) {
       const d = directives(name, 'Service')
