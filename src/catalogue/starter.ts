@@ -126,6 +126,9 @@ export function starterText(o: StarterOptions, file: string): {text: string; che
  */
 export function writeStarter(file: string, o: StarterOptions, opts: {force?: boolean; env?: NodeJS.ProcessEnv} = {}): StarterResult {
   const {text, checks} = starterText(o, file)
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) {
+    throw new UserError(`--out ${file} is a folder; give the file to write, e.g. ${path.join(file, 'my-service.yaml')}`, {code: 'E_FLAG', exit: 2})
+  }
   if (fs.existsSync(file) && !opts.force) {
     throw new UserError(`${file} exists; not overwriting it.`, {hint: 'Pass --force to replace it, or --out for another file.', code: 'E_EXISTS', exit: 2})
   }

@@ -100,15 +100,22 @@ describe('watchkeeper init', () => {
       [['--url', `${api.url}/`, '--id', 'Bad Id'], '--id Bad Id: expected lower-case letters'],
       [['--url', `${api.url}/`, '--tier', 'diamond'], 'Expected --tier=diamond to be one of: bronze, silver, gold, platinum'],
       [[], 'Missing required flag url'],
+      [['--url', `${api.url}/`, '--out', path.join(tmp.dir, 'no-such-folder', 'x.yaml')], `No folder ${path.join(tmp.dir, 'no-such-folder')} for --out`],
     ]
     for (const [args, message] of cases) {
       const out = file('bad.yaml')
-      const res = await runCli(['init', ...args, '--out', out])
+      const res = await runCli(['init', ...args, ...(args.includes('--out') ? [] : ['--out', out])])
       expect({args, code: res.code}).toEqual({args, code: 2})
       expect(res.stderr).toContain(message)
       expect(res.stderr).not.toMatch(/\n\s+at /)
       expect(fs.existsSync(out)).toBe(false)
     }
+  })
+
+  it('--out a folder: exit 2 with the file to give instead, even with --force', async () => {
+    const res = await runCli(['init', '--url', `${api.url}/`, '--out', tmp.dir, '--force'])
+    expect(res.code).toBe(2)
+    expect(res.stderr).toContain(`Error: --out ${tmp.dir} is a folder; give the file to write, e.g. ${path.join(tmp.dir, 'my-service.yaml')}`)
   })
 
   it('what the catalogue validator rejects is reported at the would-be file and line, and nothing is written', async () => {
