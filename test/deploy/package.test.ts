@@ -125,6 +125,8 @@ describe('npm pack and a global install from the tarball', () => {
     }
     if (fs.existsSync(path.join(ROOT, 'LICENSE'))) expect(files).toContain('LICENSE')
     expect(files.filter((f) => /^(src|test|bench|scripts|node_modules|\.ci)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([])
+    // bin/dev.js runs src/ through tsx, neither of which is installed.
+    expect(files).not.toContain('bin/dev.js')
     // The manifest prepack wrote names every compiled command.
     const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/oclif.manifest.json'], {encoding: 'utf8'})) as {commands: Record<string, unknown>}
     const compiled = files.filter((f) => /^dist\/commands\/.+\.js$/.test(f)).map((f) => f.replace(/^dist\/commands\//, '').replace(/\.js$/, '').replaceAll('/', ':'))
