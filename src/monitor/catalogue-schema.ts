@@ -1,5 +1,5 @@
 import type {JsonSchema} from '../probes/types.js'
-import {DURATION_PATTERN} from '../util/duration.js'
+import {DURATION_PATTERN, TIMEOUT_RANGE} from '../util/duration.js'
 
 const duration = (description: string): JsonSchema => ({type: 'string', pattern: DURATION_PATTERN, description: `${description} (a duration such as 30s, 5m, 1h)`})
 
@@ -73,7 +73,7 @@ const notifierSchema: JsonSchema = {
     events: {type: 'array', items: {enum: [...NOTIFY_EVENTS]}, uniqueItems: true, description: `events to send (default all): ${NOTIFY_EVENTS.join(', ')}`},
     min_interval: duration('the same event for the same check is sent at most once in this period (default 5m)'),
     retries: {type: 'integer', minimum: 0, maximum: 10, description: 'extra delivery attempts, with backoff (default 3)'},
-    timeout: duration('how long one delivery attempt may take (default 10s)'),
+    timeout: {...duration('how long one delivery attempt may take (default 10s), 1ms to 24d'), durationRange: TIMEOUT_RANGE},
   },
   required: ['type', 'url'],
   additionalProperties: false,
@@ -123,7 +123,7 @@ export const monitorFileSections: Record<string, JsonSchema> = {
       flapping: flappingSchema,
       notify: {...notifyList, description: 'notifiers for checks that name none (default: every notifier)'},
       stagger: duration('first runs are spread over at most this long (default 60s)'),
-      shutdown_grace: duration('on SIGTERM, how long in-flight checks may take to finish (default 15s)'),
+      shutdown_grace: {...duration('on SIGTERM, how long in-flight checks may take to finish (default 15s), at most 24d'), durationRange: [0, TIMEOUT_RANGE[1]]},
       canary: {
         type: 'object',
         description: 'self-check: when most checks fail at once, this decides whether the probe itself lost its network',

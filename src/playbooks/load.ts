@@ -2,13 +2,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import {DefinitionError, type Problem, UserError} from '../errors.js'
-import {BUILTIN_CLOCKS} from '../incidents/clocks.js'
+import {clockDefsFor} from '../incidents/clock-load.js'
+import {notInForce} from '../incidents/clocks.js'
 import {SHIPPED_PLAYBOOKS} from '../paths.js'
 import {yamlFilesIn} from '../util/files.js'
 import {didYouMean} from '../util/suggest.js'
-import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
+import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, readRegularFile, schemaProblems, sortProblems, YAML_LIMITS} from '../util/yaml-schema.js'
 import {ExprError, parseExpr, variablesOf} from './expr.js'
-import {asList, ORG_TYPES, type Playbook, type Step} from './model.js'
+import {asList, clockStops, ORG_TYPES, type Playbook, type Step} from './model.js'
 import {playbookSchema} from './schema.js'
 
 let compiled: ReturnType<typeof compileSchema> | undefined
@@ -84,7 +85,8 @@ function resolveRef(ref: string, fromFile: string): string | undefined {
     if (fs.existsSync(p)) return p
   }
   for (const f of fs.readdirSync(dir).filter((n) => /\.ya?ml$/i.test(n)).sort()) {
-    const text = fs.readFileSync(path.join(dir, f), 'utf8')
+    // A FIFO or a huge file among them is skipped here; loading it reports why.
+    const text = readRegularFile(path.join(dir, f), YAML_LIMITS.maxBytes).data?.toString('utf8') ?? ''
     if (new RegExp(`^id:\\s*['"]?${ref.replace(/[-]/g, '\\-')}['"]?\\s*$`, 'm').test(text)) return path.join(dir, f)
   }
   return undefined
@@ -164,7 +166,8 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
   }
   const implicit = (i: number) => p.steps[i + 1]?.id
   const vars = Object.keys(p.variables)
-  const clocks = new Set([...Object.keys(p.clocks), ...BUILTIN_CLOCKS.map((c) => c.name)])
+  const clockDefs = clockDefsFor({...p, subs: {}})
+  const clocks = new Set(clockDefs.keys())
   const checkVar = (i: number, key: KeyPath, name: string) => {
     if (!(name in p.variables)) {
       const guess = didYouMean(name, vars)
@@ -175,7 +178,7 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
     try {
       for (const v of variablesOf(parseExpr(text))) checkVar(i, key, v)
     } catch (error) {
-      if (error instanceof ExprError) at(i, key, `bad condition at character ${error.offset + 1} of "${text}": ${error.message}`)
+      if (error instanceof ExprError) at(i, key, `bad condition at character ${error.offset + 1} of "${text.length > 80 ? text.slice(0, 79) + '…' : text}": ${error.message}`)
       else throw error
     }
   }
@@ -191,14 +194,22 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
     }
     asList(s.ask).forEach((v, j) => checkVar(i, typeof s.ask === 'string' ? ['ask'] : ['ask', j], v))
     ;(s.record ?? []).forEach((v, j) => checkVar(i, ['record', j], v))
-    for (const [key, list] of [['starts_clock', asList(s.starts_clock)], ['stops_clock', asList(s.stops_clock)]] as const) {
+    for (const [key, list] of [['starts_clock', asList(s.starts_clock)], ['stops_clock', clockStops(s).map((x) => x.name)], ['restarts_clock', asList(s.restarts_clock)]] as const) {
       for (const c of list) {
-        if (!clocks.has(c)) {
+        const def = clockDefs.get(c)
+        if (!def) {
           const guess = didYouMean(c, [...clocks])
-          at(i, [key], `unknown clock "${c}"${guess ? `; did you mean "${guess}"?` : '; declare it under clocks:'}`)
-        } else if (key === 'starts_clock') started.set(c, started.get(c) ?? i)
-        else stopped.add(c)
+          at(i, [key], `unknown clock "${c}"${guess ? `; did you mean "${guess}"?` : '; define it in a clock file (--clocks) or under clocks:'}`)
+        } else if (key === 'starts_clock') {
+          const why = notInForce(def, Date.now())
+          if (why) at(i, [key], `${why}; define it with enabled: true in your own clock file once it is in force`)
+          started.set(c, started.get(c) ?? i)
+        } else if (key === 'stops_clock') stopped.add(c)
+        else if (!def.restartable) at(i, [key], `clock ${c} is not restartable (its definition does not say restartable: true)`)
       }
+    }
+    for (const c of asList(s.starts_clock)) {
+      if (clockStops(s).some((x) => x.name === c)) at(i, ['stops_clock'], `the step starts and stops clock ${c}, so it would always read on_time; start it at declaration or awareness and stop it where the notification is made`)
     }
     switch (s.type) {
       case 'decision':

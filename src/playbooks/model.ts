@@ -29,6 +29,14 @@ export interface ClockDecl {
   /** England and Wales business days instead of continuous time. */
   business_days?: number
   warn_when_remaining?: string[]
+  /** The other keys of a clock definition (clocks/*.yaml); see ClockDef. */
+  source?: string
+  starts_from?: 'aware' | 'issued' | 'declared' | 'detected'
+  effective_from?: string
+  effective_until?: string
+  enabled?: boolean
+  restartable?: boolean
+  note?: string
 }
 
 /** Organisation types that references are keyed by; trusts, ICBs, CSUs and ALBs complete the CAF-aligned DSPT. */
@@ -52,6 +60,9 @@ export interface Source {
   url: string
 }
 
+/** How a step stops a clock. */
+export type ClockStopOutcome = 'notified' | 'not_required' | 'superseded'
+
 interface StepBase {
   id: string
   name?: string
@@ -61,7 +72,10 @@ interface StepBase {
   ask?: string | string[]
   record?: string[]
   starts_clock?: string | string[]
-  stops_clock?: string | string[]
+  /** A name or list means notified; a mapping gives each clock's outcome. */
+  stops_clock?: string | string[] | Record<string, ClockStopOutcome>
+  /** Restartable clocks given a new due time when the step completes. */
+  restarts_clock?: string | string[]
   references?: OrgReferences
 }
 
@@ -161,4 +175,22 @@ export function stepIndex(p: Playbook): Map<string, Step> {
 
 export function asList(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v]
+}
+
+/** The clocks a step stops, each with its outcome (the bare form means notified). */
+export function clockStops(step: Pick<StepBase, 'stops_clock'>): {name: string; outcome: ClockStopOutcome}[] {
+  const v = step.stops_clock
+  if (v !== undefined && typeof v === 'object' && !Array.isArray(v)) return Object.entries(v).map(([name, outcome]) => ({name, outcome}))
+  return asList(v as string | string[] | undefined).map((name) => ({name, outcome: 'notified' as const}))
+}
+
+/** Every clock a playbook's steps (and its sub-playbooks') start, stop or restart, in order of first mention. */
+export function playbookClocks(p: Playbook): string[] {
+  const out = new Set<string>()
+  const visit = (pb: Playbook) => {
+    for (const s of pb.steps) for (const c of [...asList(s.starts_clock), ...clockStops(s).map((x) => x.name), ...asList(s.restarts_clock)]) out.add(c)
+    for (const sub of Object.values(pb.subs)) visit(sub)
+  }
+  visit(p)
+  return [...out]
 }

@@ -31,6 +31,8 @@ export interface AskPrompt extends PromptContext {
   type: VariableType
   description?: string
   default?: string
+  /** An answers file without an answer for it takes the default (the time a clock starts from). */
+  acceptDefault?: boolean
   /** Returns an error message for an unacceptable answer. */
   validate(answer: string): string | undefined
 }

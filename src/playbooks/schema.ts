@@ -1,4 +1,6 @@
+import {clockProperties} from '../incidents/clock-schema.js'
 import {ISO_DURATION_PATTERN} from '../incidents/time.js'
+import {TIMEOUT_RANGE} from '../util/duration.js'
 import {ORG_TYPES} from './model.js'
 
 type JsonSchema = Record<string, unknown>
@@ -28,8 +30,12 @@ const common: Record<string, JsonSchema> = {
   next: stepId('the step after this one (default: the next in the list)'),
   ask: names(VAR, 'variable(s) to ask the responder for before the step completes'),
   record: {type: 'array', items: {type: 'string', pattern: VAR}, uniqueItems: true, description: 'variables to record (free answers) in this step'},
-  starts_clock: names(ID, 'clock(s) from clocks: started when this step starts'),
-  stops_clock: names(ID, 'clock(s) from clocks: stopped when this step completes'),
+  starts_clock: names(ID, 'clock(s) started when this step starts; one that runs from aware or issued asks for that time (default now)'),
+  stops_clock: {
+    anyOf: [...(names(ID, '').anyOf as JsonSchema[]), {type: 'object', propertyNames: {pattern: ID}, additionalProperties: {enum: ['notified', 'not_required', 'superseded']}, minProperties: 1}],
+    description: 'clock(s) stopped when this step completes: a name or list (notified), or name: notified | not_required | superseded',
+  },
+  restarts_clock: names(ID, 'restartable clock(s) given a new due time when this step completes'),
   references,
 }
 
@@ -55,7 +61,7 @@ export const STEP_SCHEMAS: JsonSchema[] = [
   }),
   step('command', 'run a program with arguments (never through a shell) after the responder confirms the exact command', {
     argv: {type: 'array', items: {type: 'string'}, minItems: 1, description: 'program and arguments; ${var} is filled in from variables'},
-    timeout: duration('how long the command may run'),
+    timeout: {...duration('how long the command may run, 1ms to 24d'), durationRange: TIMEOUT_RANGE},
     on_success: stepId('step after exit code 0 (default: next)'),
     on_failure: stepId('step after a non-zero exit, a timeout, or a declined run (default: next)'),
     exit_code_to: {type: 'string', pattern: VAR, description: 'variable that receives the exit code'},
@@ -128,13 +134,7 @@ export function playbookSchema(): JsonSchema {
       clocks: {
         type: 'object', description: 'regulatory or internal deadlines, by name',
         propertyNames: {pattern: ID},
-        additionalProperties: {type: 'object', properties: {
-          to: {type: 'string', description: 'who must be told'},
-          basis: {type: 'string', description: 'the rule behind the deadline'},
-          duration: duration('continuous time; weekends and bank holidays count'),
-          business_days: {type: 'integer', minimum: 1, maximum: 365, description: 'England and Wales business days instead of continuous time'},
-          warn_when_remaining: {type: 'array', items: duration('time left'), uniqueItems: true},
-        }, additionalProperties: false, oneOf: [{required: ['duration']}, {required: ['business_days']}], description: 'a clock with either duration or business_days'},
+        additionalProperties: {type: 'object', properties: clockProperties(), additionalProperties: false, oneOf: [{required: ['duration']}, {required: ['business_days']}], description: 'a clock with either duration or business_days'},
       },
       start: stepId('the first step (default: the first in the list)'),
       steps: {

@@ -52,6 +52,7 @@ steps:
   eradicate: {}
   harm-review: {}
   individuals-decision: {high_risk_to_individuals: false}
+  schedule-review: {}
   pir: {}
 `)
   })
@@ -74,7 +75,7 @@ steps:
     const order = (a: string, b: string) => expect(walkEvents.indexOf(a), `${a} before ${b}`).toBeLessThan(walkEvents.indexOf(b))
     for (const s of ['declare', 'first-hour', 'contain', 'notify-csoc', 'clinical-continuity', 'critical-incident', 'preserve-evidence', 'preserve-systems',
       'ransom-demand', 'exfiltration', 'assess-data', 'ico-aware', 'assess-nis', 'nis-aware', 'report-decision', 'dspt-report', 'status-loop', 'status-update',
-      'eradicate', 'harm-review', 'individuals-decision', 'pir', 'done']) {
+      'eradicate', 'harm-review', 'individuals-decision', 'schedule-review', 'pir', 'done']) {
       expect(walkEvents, s).toContain(`step_started:${s}`)
       expect(walkEvents, s).toContain(`step_completed:${s}`)
       order(`step_started:${s}`, `step_completed:${s}`)
@@ -114,7 +115,8 @@ steps:
     const md = fs.readFileSync(files.md, 'utf8')
     for (const h of ['## Summary', '## What happened', '## Resolution', '## Impact', '## Responders', '## Timeline', '## Decisions', '## Regulatory clocks', '## Action items']) expect(md).toContain(h)
     expect(md).toContain('| Time (UTC) | Europe/London | Event | Actor |')
-    expect(md).toMatch(/\| ico_72h \| .* \| met \|/)
+    expect(md).toMatch(/\| ico_72h \| .* \| on_time \|/)
+    expect(md).not.toMatch(/\bmet\b/)
     expect(md).toContain('- [ ] Keep a list of the patients whose tests, results, referrals or treatment are delayed, for the harm review and look-back (not done at step clinical-continuity)')
     expect(md).toContain('- [ ] rotate the EDR console password &lt;img')
     expect(md).not.toContain('<script>')
