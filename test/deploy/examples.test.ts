@@ -3,6 +3,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {validateCatalogue} from '../../src/catalogue/load.js'
+import {validateClocks} from '../../src/incidents/clock-load.js'
 import {SHIPPED_CHECKS, SHIPPED_PLAYBOOKS} from '../../src/paths.js'
 import {validatePlaybooks} from '../../src/playbooks/load.js'
 import {ORG_TYPES} from '../../src/playbooks/model.js'
@@ -19,7 +20,7 @@ type Kind = 'check' | 'tag' | 'service' | 'playbook' | 'step' | 'role' | 'clock'
 
 const FLAG_REFS: Record<string, Kind> = {
   id: 'check', check: 'check', 'from-check': 'check', tag: 'tag', service: 'service', playbook: 'playbook',
-  'org-type': 'org-type', checks: 'path', playbooks: 'path',
+  'org-type': 'org-type', checks: 'path', playbooks: 'path', clocks: 'path',
 }
 /** Positional arguments that name something shipped, by command and argument name. */
 const ARG_REFS: Record<string, Record<string, Kind>> = {
@@ -29,6 +30,7 @@ const ARG_REFS: Record<string, Record<string, Kind>> = {
   'incident:step': {step: 'step'},
   'incident:clock': {name: 'clock'},
   'incident:assign': {role: 'role'},
+  'clock:validate': {path: 'path'},
 }
 const GLOBAL_FLAGS = new Set(['help', 'json', 'db', 'color', 'no-color', 'debug'])
 
@@ -79,7 +81,8 @@ function shipped() {
     playbook: playbooks.map((p) => p.id),
     step: [...stepIds],
     role: [...new Set(playbooks.flatMap((p) => Object.keys(p.roles)))],
-    clock: [...new Set(playbooks.flatMap((p) => Object.keys(p.clocks)))],
+    // The shipped clocks/ (where the tree has them) and any a playbook declares itself.
+    clock: [...new Set([...validateClocks([]).defs.keys(), ...playbooks.flatMap((p) => Object.keys(p.clocks ?? {}))])],
     'org-type': Object.keys(ORG_TYPES),
   }
 }
