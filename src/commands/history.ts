@@ -10,7 +10,7 @@ import {termText} from '../ui/terminal-text.js'
 
 export default class History extends BaseCommand<typeof History> {
   static override summary = 'Show recent results of one check with their timings'
-  static override examples = ['<%= config.bin %> history pds-ping', '<%= config.bin %> history nhs-website --since 24h --limit 200 --json']
+  static override examples = ['<%= config.bin %> history api-pds-ping', '<%= config.bin %> history web-nhs-uk --since 24h --limit 200 --json']
   static override args = {
     check: Args.string({description: 'check id', required: true}),
   }

@@ -69,6 +69,7 @@ const RECIPES: Record<string, Recipe> = {
   'notify:list': {args: ['--checks', '{file}']},
   'notify:test': {args: ['ops', '--checks', '{file}']},
   'db:backup': {args: ['{dir}/backup.db']},
+  init: {args: ['--url', 'http://127.0.0.1:9/health', '--out', '{dir}/starter.yaml']},
   'db:prune': {args: ['--dry-run']},
   'posture:diff': {args: ['--since', '1d']},
   'incident:open': {args: ['--title', 'Patient API outage', '--severity', 'SEV2', '--playbook', 'ddos-national-endpoint', '--check', 'api']},

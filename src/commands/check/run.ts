@@ -15,8 +15,8 @@ export default class CheckRun extends BaseCommand<typeof CheckRun> {
   static override description = `Runs the selected checks from the catalogue through a bounded pool, stores the whole run in the database in one transaction, and exits with the worst status as Nagios plugins do, ranked ok < warn < unknown < crit: 0 when all are ok, 1 when the worst is warn, 3 when the worst is unknown, 2 when any is crit (3 also when it cannot run at all; with --format nagios an UNKNOWN line on stdout then says why).`
   static override examples = [
     '<%= config.bin %> check run',
-    '<%= config.bin %> check run --checks checks/national.yaml --tag api-platform --json',
-    '<%= config.bin %> check run --id pds-ping --format nagios',
+    '<%= config.bin %> check run --checks checks/api-platform.yaml --tag api-platform --json',
+    '<%= config.bin %> check run --id api-pds-ping --format nagios',
     '<%= config.bin %> check run --checks test.yaml --resolve www.nhs.uk:443:127.0.0.1',
   ]
   static override failureExitCode = 3

@@ -10,7 +10,7 @@ export default class IncidentOpen extends BaseCommand<typeof IncidentOpen> {
   static override summary = 'Open an incident'
   static override description = 'Creates an incident in triage and starts its timeline. With --from-check the check\'s last failing result is attached as the first evidence; with --playbook the playbook is validated and a copy is kept with the incident for `incident respond`.'
   static override examples = [
-    '<%= config.bin %> incident open --title "NHS login discovery failing" --severity SEV2 --service "NHS login" --from-check nhs-login-oidc',
+    '<%= config.bin %> incident open --title "NHS login discovery failing" --severity SEV2 --service "NHS login" --from-check nhs-login-oidc-discovery',
     '<%= config.bin %> incident open --title "Ransomware on trust estate" --severity SEV1 --playbook ransomware-nhs-trust',
   ]
 

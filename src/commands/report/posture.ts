@@ -11,7 +11,7 @@ export default class ReportPosture extends BaseCommand<typeof ReportPosture> {
   static override description = 'Reads the posture rows written with every web-security, email-security and tls (posture:) result. Finding ids and their criteria are listed in docs/posture.md.'
   static override examples = [
     '<%= config.bin %> report posture',
-    '<%= config.bin %> report posture --check "nhs-*" --all-findings',
+    '<%= config.bin %> report posture --check "posture-nhs-*" --all-findings',
     '<%= config.bin %> report posture --json',
   ]
 
