@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import {NotificationDispatcher} from '../../src/notify/dispatcher.js'
 import {sendNotification} from '../../src/notify/send.js'
+import {PROVIDERS} from '../../src/notify/providers/index.js'
 import type {Notification, NotifierConfig} from '../../src/notify/types.js'
 import {type DB, openDatabase} from '../../src/store/db.js'
 import {deliveries} from '../../src/store/monitor.js'
@@ -20,8 +21,12 @@ const failing: Notification = {
   resultId: 42,
 }
 
-function notifier(url: string, type: NotifierConfig['type'], extra: Partial<NotifierConfig> = {}): NotifierConfig {
-  return {name: `n-${type}`, type, url, urlEnv: 'HOOK', events: null, minIntervalMs: 60_000, retries: 3, timeoutMs: 2000, ...extra}
+function notifier(url: string, type: 'webhook' | 'slack' | 'teams', extra: Partial<NotifierConfig> = {}): NotifierConfig {
+  const provider = PROVIDERS.get(type)!
+  const settings = provider.parse({type, url: '${env:HOOK}'}, {HOOK: url}, (key, message) => {
+    throw new Error(`${key}: ${message}`)
+  })
+  return {name: `n-${type}`, type, provider, settings, from: '${env:HOOK}', events: null, minIntervalMs: 60_000, retries: 3, timeoutMs: 2000, expireMs: 86_400_000, ...extra}
 }
 
 let tmp: {dir: string; cleanup: () => void}
