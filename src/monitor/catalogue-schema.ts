@@ -70,7 +70,8 @@ export const monitorCheckProperties: Record<string, JsonSchema> = {
 const commonNotifierProperties: Record<string, JsonSchema> = {
   events: {type: 'array', items: {enum: [...NOTIFY_EVENTS]}, uniqueItems: true, description: `events to send (default all): ${NOTIFY_EVENTS.join(', ')}`},
   min_interval: duration('the same event for the same check is sent at most once in this period (default 5m)'),
-  retries: {type: 'integer', minimum: 0, maximum: 10, description: 'quick extra attempts, with backoff, before the message waits in the outbox for a later round (default 3)'},
+  retries: {type: 'integer', minimum: 0, maximum: 10, description: 'extra attempts in a row before the message waits in the outbox for a later one (default 3)'},
+  backoff: duration('wait before the first retry; it doubles with every attempt, up to 15m (default 1s)'),
   timeout: duration('how long one delivery attempt may take (default 10s)'),
   expire_after: duration('an undelivered message is retried across restarts for this long, then given up and reported (default 24h)'),
 }

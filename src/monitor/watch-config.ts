@@ -120,6 +120,7 @@ function parseNotifiers(catalogue: Catalogue, env: NodeJS.ProcessEnv, loc: Locat
         minIntervalMs: typeof o.min_interval === 'string' ? durationMs(o.min_interval) : DEFAULT_MIN_INTERVAL_MS,
         retries: (o.retries as number | undefined) ?? DEFAULT_NOTIFY_RETRIES,
         timeoutMs: typeof o.timeout === 'string' ? durationMs(o.timeout) : DEFAULT_NOTIFY_TIMEOUT_MS,
+        ...(typeof o.backoff === 'string' ? {backoffMs: durationMs(o.backoff)} : {}),
         expireMs: typeof o.expire_after === 'string' ? durationMs(o.expire_after) : DEFAULT_NOTIFY_EXPIRE_MS,
       })
     }

@@ -82,7 +82,7 @@ export interface WatchOptions {
   /** Results per write transaction (default 50) and longest wait before writing (default 250 ms). */
   batchSize?: number
   flushMs?: number
-  /** First retry delay of notifications (default 1 s). */
+  /** First retry delay of notifications without `backoff:` (default 1 s). */
   notifyBackoffMs?: number
   clocksEveryMs?: number
   pruneEveryMs?: number
@@ -159,9 +159,9 @@ export class Watcher {
       },
     })
     this.dispatcher = new NotificationDispatcher(db, config.notifiers, {
-      clock: this.host, backoffMs: this.opts.notifyBackoffMs,
+      clock: this.host, timers: this.host, backoffMs: this.opts.notifyBackoffMs,
       log: (level, message, fields) => this.say(level, message, fields),
-      onOutcome: (notifier, outcome) => this.opts.metrics?.notifications.inc({notifier, outcome: 'suppressed' in outcome ? 'suppressed' : outcome.ok ? 'sent' : 'failed'}),
+      onOutcome: (notifier, outcome) => this.opts.metrics?.notifications.inc({notifier, outcome}),
     })
     const lost = getMeta<{state: string; since: number}>(db, CONNECTIVITY_KEY)
     this.selfcheck = this.makeSelfCheck(lost?.state === 'lost' ? lost.since : undefined)

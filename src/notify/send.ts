@@ -108,7 +108,7 @@ export async function attemptDelivery(notifier: NotifierConfig, n: Notification,
  * Never throws; the outcome never contains a secret. `retryable` tells the outbox to try another round later.
  */
 export async function sendNotification(notifier: NotifierConfig, n: Notification, opts: SendOptions = {}): Promise<DeliveryOutcome> {
-  const base = opts.backoffMs ?? 1000
+  const base = notifier.backoffMs ?? opts.backoffMs ?? 1000
   const now = opts.now ?? Date.now
   let attempts = 0
   let last: AttemptResult = {ok: false, retryable: true, error: 'not sent'}

@@ -51,8 +51,10 @@ export interface NotifierConfig {
   /** Categories sent; null sends all. */
   events: Set<NotifyCategory> | null
   minIntervalMs: number
-  /** Quick retries within one delivery round. */
+  /** Extra attempts in a row before the message waits in the outbox. */
   retries: number
+  /** Wait before the first retry; doubles per attempt (undefined: the dispatcher's default, 1 s). */
+  backoffMs?: number
   timeoutMs: number
   /** A message not delivered this long after it was raised is given up and reported as expired. */
   expireMs: number
