@@ -46,6 +46,7 @@ export const monitorCheckProperties: Record<string, JsonSchema> = {
   flapping: flappingSchema,
   notify: notifyList,
   remind_every: duration('while the check stays failing, notify again this often (default: never)'),
+  runbook: {type: 'string', minLength: 1, maxLength: 2000, description: 'the runbook for this check (a URL, or where to find it); its alert and incident messages link it'},
   incident: {
     type: 'object',
     description: 'open an incident when the check keeps failing',

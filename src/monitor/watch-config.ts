@@ -31,6 +31,8 @@ export interface WatchedCheck {
   notify: string[]
   remindEveryMs?: number
   incident?: IncidentPolicy
+  /** Linked from its messages. */
+  runbook?: string
 }
 
 export interface CanaryConfig {
@@ -233,6 +235,7 @@ export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = 
       thresholds: thresholdsOf(s.thresholds, globalThresholds),
       flapping: flappingOf(s.flapping, globalFlapping),
       remindEveryMs: typeof s.remind_every === 'string' ? durationMs(s.remind_every) : undefined,
+      ...(typeof s.runbook === 'string' ? {runbook: s.runbook} : {}),
     })
   }
 

@@ -77,7 +77,7 @@ export function deleteMonitorStates(db: DB, checkIds: readonly string[]): void {
 
 /** A row of monitor_events: an announced event of the state machine, or a change not announced (with why). */
 export interface MonitorEventRecord {
-  kind: MonitorEvent['kind'] | 'state' | 'incident' | 'posture' | 'connectivity-lost' | 'connectivity-restored' | 'not-counted'
+  kind: MonitorEvent['kind'] | 'state' | 'incident' | 'posture' | 'connectivity-lost' | 'connectivity-restored' | 'not-counted' | 'maintenance-started' | 'maintenance-ended'
   checkId: string
   state: string | null
   previous: string | null

@@ -82,3 +82,10 @@ export function heldSince(db: DB, checkIds: readonly string[], since: number): n
     WHERE status = 'held' AND created_at >= ? AND check_id IN (SELECT value FROM json_each(?))`).get(since, JSON.stringify(checkIds)) as {n: number}
   return row.n
 }
+
+/** Per check, the last state message held by maintenance since `since` (to release a recovery when the window closes). */
+export function lastHeldEvents(db: DB, checkIds: readonly string[], since: number): Map<string, string> {
+  const rows = db.prepare(`SELECT check_id AS checkId, event FROM notifications WHERE status = 'held' AND created_at >= ?
+    AND event IN ('failing', 'degraded', 'recovered', 'reminder', 'flapping', 'stable') AND check_id IN (SELECT value FROM json_each(?)) ORDER BY id`).all(since, JSON.stringify(checkIds)) as {checkId: string; event: string}[]
+  return new Map(rows.map((r) => [r.checkId, r.event]))
+}
