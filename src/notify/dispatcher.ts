@@ -114,7 +114,7 @@ export class NotificationDispatcher {
       const ch = this.channels.get(name)
       if (!ch) continue
       if (category !== 'test' && ch.config.events && !ch.config.events.has(category)) continue
-      if (ch.config.provider.accepts && !ch.config.provider.accepts(n)) continue
+      if (ch.config.provider.accepts && !ch.config.provider.accepts(ch.config.settings, n)) continue
       const now = this.opts.clock.now()
       const subject = subjectOf(n)
       const key = dedupKeyOf(n)

@@ -147,7 +147,11 @@ describe('PagerDuty Events API v2', () => {
       'trigger watchkeeper:check:nhs-login-authorize', 'trigger watchkeeper:incident:7',
       `trigger watchkeeper:test:probe-leeds:${AT}`, `resolve watchkeeper:test:probe-leeds:${AT}`])
     expect((rx.hits[0].body.payload as {custom_details: {respond: string}}).custom_details.respond).toBe('watchkeeper incident respond 7')
-    expect(byCheck.provider.accepts!({event: 'maintenance-started', severity: 'info', at: AT, title: 'x', text: 'y'})).toBe(false)
+    expect(byCheck.provider.accepts!(byCheck.settings, {event: 'maintenance-started', severity: 'info', at: AT, title: 'x', text: 'y'})).toBe(false)
+    // The incident's note that the check recovered does not reopen the check's alert its recovery resolved.
+    const note: Notification = {...incident, event: 'incident-updated', severity: 'info', check: {...check, state: 'ok'}}
+    expect(byCheck.provider.accepts!(byCheck.settings, note)).toBe(false)
+    expect(byIncident.provider.accepts!(byIncident.settings, note)).toBe(true)
   })
 
   it('retries 429 and 5xx, gives up on 400, and never puts the routing key in an error', async () => {

@@ -9,7 +9,7 @@ export interface AlertAction {
 /**
  * How PagerDuty and Opsgenie see watchkeeper's messages: one alert per check (per incident with
  * `dedup: incident`), raised by failing/degraded/flapping/reminders/incident messages and closed by the
- * recovery. Connectivity has one alert per instance, posture one per check. A test opens and closes its own.
+ * recovery; an incident stays open in the pager until a person resolves it there. Connectivity has one alert per instance, posture one per check. A test opens and closes its own.
  */
 export function alertActions(n: Notification, dedup: 'check' | 'incident'): AlertAction[] {
   const instance = n.instance ?? 'watchkeeper'
@@ -26,9 +26,9 @@ export function alertActions(n: Notification, dedup: 'check' | 'incident'): Aler
       return checkKey ? [{action: n.check?.state === 'ok' ? 'resolve' : 'trigger', key: checkKey}] : []
     case 'incident-opened':
     case 'incident-updated': {
-      const key = dedup === 'check' && checkKey ? checkKey : `watchkeeper:incident:${n.incident?.id ?? 0}`
-      // A recovery noted on an open incident leaves the alert to the person who resolves the incident.
-      return [{action: 'trigger', key}]
+      // An incident's "recovered" note must not reopen the check's alert its recovery just resolved.
+      if (n.event === 'incident-updated' && n.check?.state !== 'failing' && dedup === 'check') return []
+      return [{action: 'trigger', key: dedup === 'check' && checkKey ? checkKey : `watchkeeper:incident:${n.incident?.id ?? 0}`}]
     }
     case 'connectivity-lost':
       return [{action: 'trigger', key: `watchkeeper:connectivity:${instance}`}]
@@ -45,7 +45,7 @@ export function alertActions(n: Notification, dedup: 'check' | 'incident'): Aler
   }
 }
 
-/** Pagers take no maintenance notices: those are for people reading a channel. */
-export function pagerAccepts(n: Notification): boolean {
-  return alertActions(n, 'check').length > 0
+/** Pagers take no maintenance notices (those are for people reading a channel), nor messages that change no alert. */
+export function pagerAccepts(settings: {dedup: 'check' | 'incident'}, n: Notification): boolean {
+  return alertActions(n, settings.dedup).length > 0
 }

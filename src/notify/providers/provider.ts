@@ -59,7 +59,7 @@ export interface NotifierProvider<S = unknown> {
   /** The secret values, scrubbed from every error before it is logged or stored. */
   secrets(settings: S): string[]
   /** Whether the provider carries this message at all (a pager takes no maintenance notices). Default: all. */
-  accepts?(n: Notification): boolean
+  accepts?(settings: S, n: Notification): boolean
   /** HTTP providers: the requests for one message, sent in order. */
   requests?(settings: S, n: Notification, ctx: SendContext): HttpRequest[]
   /** Other providers send themselves; one attempt, never throws. */
