@@ -228,6 +228,25 @@ describe('NotificationDispatcher', () => {
     await rx.close()
   })
 
+  it('a restart resumes the outbox with the attempts so far, and expires what is past expire_after without sending it', async () => {
+    const rx = await webhookReceiver()
+    const c = clock()
+    const ops = {...notifier(rx.url, 'webhook'), name: 'ops', expireMs: 3_600_000}
+    const first = new NotificationDispatcher(db, new Map([['ops', ops]]), {clock: c})
+    first.stop() // stopped before it sends: what it queues stays in the outbox
+    // Two messages a killed process left in the outbox: one raised 10 min ago after 4 attempts, one 2 h ago.
+    first.notify({...failing, at: c.t}, ['ops'])
+    first.notify({...failing, check: {...failing.check!, id: 'old'}}, ['ops'])
+    db.prepare('UPDATE notifications SET attempts = 4, created_at = ?, expires_at = ? WHERE id = 1').run(c.t - 600_000, c.t + 3_000_000)
+    db.prepare('UPDATE notifications SET attempts = 9, created_at = ?, expires_at = ? WHERE id = 2').run(c.t - 7_200_000, c.t - 3_600_000)
+    const second = new NotificationDispatcher(db, new Map([['ops', ops]]), {clock: c})
+    expect(second.resumePending()).toBe(2)
+    await second.drain(5000)
+    expect(deliveries(db).map((r) => `${r.checkId} ${r.status} ${r.attempts}`)).toEqual(['nhs-login-authorize sent 5', 'old expired 9'])
+    expect(rx.received.length).toBe(1)
+    await rx.close()
+  })
+
   it('resends at start what a stopped process left pending', async () => {
     const rx = await webhookReceiver()
     const hang = await startHttp(() => {})
