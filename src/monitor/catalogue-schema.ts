@@ -5,7 +5,7 @@ import {DURATION_PATTERN} from '../util/duration.js'
 const duration = (description: string): JsonSchema => ({type: 'string', pattern: DURATION_PATTERN, description: `${description} (a duration such as 30s, 5m, 1h)`})
 
 /** Events a notifier can be limited to. */
-export const NOTIFY_EVENTS = ['failing', 'degraded', 'recovered', 'flapping', 'incident', 'connectivity', 'posture', 'maintenance'] as const
+export const NOTIFY_EVENTS = ['failing', 'degraded', 'recovered', 'flapping', 'incident', 'connectivity', 'posture', 'maintenance', 'undelivered'] as const
 
 const thresholdsSchema: JsonSchema = {
   type: 'object',

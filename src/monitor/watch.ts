@@ -5,7 +5,7 @@ import {type Problem, formatProblem} from '../errors.js'
 import type {WatchMetrics} from '../metrics/watch-metrics.js'
 import {NotificationDispatcher} from '../notify/dispatcher.js'
 import {formatOutage} from '../notify/format.js'
-import type {Notification} from '../notify/types.js'
+import type {Notification, NotifierConfig} from '../notify/types.js'
 import type {DB} from '../store/db.js'
 import {heldSince, lastHeldEvents} from '../store/outbox.js'
 import {getMeta, insertMonitorEvents, loadMonitorStates, type MonitorEventRecord, saveMonitorStates, setMeta, type StoredMonitorState} from '../store/monitor.js'
@@ -166,6 +166,7 @@ export class Watcher {
       clock: this.host, timers: this.host, backoffMs: this.opts.notifyBackoffMs,
       log: (level, message, fields) => this.say(level, message, fields),
       onOutcome: (notifier, outcome) => this.opts.metrics?.notifications.inc({notifier, outcome}),
+      onExpired: (notifier, n, reason) => this.undelivered(notifier, n, reason),
     })
     const lost = getMeta<{state: string; since: number}>(db, CONNECTIVITY_KEY)
     this.selfcheck = this.makeSelfCheck(lost?.state === 'lost' ? lost.since : undefined)
@@ -427,6 +428,16 @@ export class Watcher {
     if (to.length === 0) return
     if (hold) this.dispatcher.notify(n, to, {hold})
     else this.counts.notifications += this.dispatcher.notify(n, to)
+  }
+
+  /** Tells the other notifiers that one gave up on a message (never about a notice of this kind, so it cannot echo). */
+  private undelivered(notifier: NotifierConfig, n: Notification, reason: string): void {
+    if (n.event === 'undelivered' || n.event === 'test') return
+    const others = [...this.config.notifiers.keys()].filter((name) => name !== notifier.name)
+    this.send({event: 'undelivered', severity: 'warn', at: this.host.now(), instance: this.instance,
+      title: `Notifier ${notifier.name} (${notifier.type}) could not deliver: ${n.title}`.slice(0, 200),
+      text: `${reason}. Check the receiver and ${notifier.from}; see watchkeeper notify log --notifier ${notifier.name} --status expired.`,
+      ...(n.check ? {check: n.check} : {}), ...(n.incident ? {incident: n.incident} : {})}, others)
   }
 
   /**

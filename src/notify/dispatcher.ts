@@ -27,6 +27,8 @@ export interface DispatcherOptions {
   maxQueue?: number
   /** Called as each message settles or is put off (metrics). */
   onOutcome?: (notifier: string, outcome: DispatchOutcome) => void
+  /** A message was given up at expire_after (watch tells the other notifiers). */
+  onExpired?: (notifier: NotifierConfig, n: Notification, reason: string) => void
 }
 
 interface Item {
@@ -51,6 +53,7 @@ const realTimers: Timers = {setTimeout: (fn, ms) => setTimeout(fn, Math.min(ms, 
 
 /** The subject a message is about: its check, or a watch-wide topic. Dedup compares messages per subject. */
 export function subjectOf(n: Notification): string {
+  if (n.event === 'undelivered') return 'watch:undelivered'
   if (n.check) return n.check.id
   if (n.incident) return `incident:${n.incident.id}`
   if (n.maintenance) return `maintenance:${n.maintenance.name}`
@@ -187,6 +190,7 @@ export class NotificationDispatcher {
     this.opts.log?.('error', `notifier ${ch.config.name}: gave up on "${item.notification.title}" (raised ${age} ago): ${reason}`,
       {notifier: ch.config.name, attempts: item.attempts})
     this.opts.onOutcome?.(ch.config.name, 'expired')
+    this.opts.onExpired?.(ch.config, item.notification, reason)
   }
 
   private pump(ch: Channel): void {

@@ -10,6 +10,7 @@ export type NotificationEvent =
   | 'connectivity-lost' | 'connectivity-restored'
   | 'posture-regression'
   | 'maintenance-started' | 'maintenance-ended'
+  | 'undelivered'
   | 'test'
 
 /** What is told to people: provider-neutral; each provider shapes it into its own payload. */
@@ -88,6 +89,8 @@ export function categoryOf(event: NotificationEvent): NotifyCategory | 'test' {
     case 'maintenance-started':
     case 'maintenance-ended':
       return 'maintenance'
+    case 'undelivered':
+      return 'undelivered'
     default:
       return 'test'
   }

@@ -3,6 +3,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {watchHooks} from '../../src/monitor/watch-hooks.js'
 import {listIncidentRows} from '../../src/store/incidents.js'
 import {tmpDir} from '../helpers/cli.js'
+import {closedPort} from '../helpers/servers.js'
 import {makeHarness, toggleServer, webhookReceiver, writeCatalogue} from '../monitor/harness.js'
 
 let tmp: {dir: string; cleanup: () => void}
@@ -106,6 +107,31 @@ describe('what watch tells the notifiers', () => {
     // The pager takes no maintenance notices; the last state message held was a recovery, so it goes out now and closes the alert.
     expect(pager.received.slice(inside.pager).map((r) => (r.body as Body).event)).toEqual(['recovered'])
     expect(after.map((b) => b.event)).toEqual(['maintenance-ended', 'recovered'])
+    await h.watcher.stop(1000)
+  })
+
+  it('reports a message given up at expire_after to the other notifiers', async () => {
+    const dead = await closedPort()
+    const file = writeCatalogue(tmp.dir, `
+checks:
+  - {id: pds, name: PDS FHIR API, kind: http, target: "${api.url}/", interval: 10s, thresholds: {failure: 1}}
+notifiers:
+  pager: {type: webhook, url: "\${env:DEAD_URL}", retries: 0, backoff: 1s, expire_after: 10s}
+  channel: {type: webhook, url: "\${env:CHANNEL_URL}"}
+`)
+    const h = makeHarness(tmp.dir, file, {...env(), DEAD_URL: `http://127.0.0.1:${dead}/pager`}, {start: START})
+    api.mode = 'fail'
+    await h.clock.advance(10_000)
+    for (let i = 0; i < 12; i++) {
+      await h.watcher.drainNotifications(5000)
+      await h.clock.advance(1000)
+    }
+    await h.watcher.drainNotifications(5000)
+    const pager = h.deliveries().find((d) => d.notifier === 'pager')!
+    expect(pager.status).toBe('expired')
+    const notice = channel.received.map((r) => r.body as Body).find((b) => b.event === 'undelivered')!
+    expect(notice.title).toBe('Notifier pager (webhook) could not deliver: FAILING: PDS FHIR API')
+    expect(notice.text).toMatch(/^not delivered within expire_after \(10s\) after \d+ attempt\(s\); last error: ECONNREFUSED .*Check the receiver and \$\{env:DEAD_URL\}; see watchkeeper notify log --notifier pager --status expired\.$/)
     await h.watcher.stop(1000)
   })
 
