@@ -5,4 +5,7 @@ import {execute} from '@oclif/core'
 // through tsx under "test" or "development"); bin/dev.js is the entry for src/.
 process.env.NODE_ENV = 'production'
 
+// A full disk or closed pipe on stdout: one line or a quiet end, not a stack trace (also for --help).
+const {guardStdout} = await import('../dist/stdout-guard.js')
+guardStdout()
 await execute({dir: import.meta.url})

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Regenerates the published schema and the README's finding table from the source.
+# Regenerates the published schemas and the README's finding table from the source.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run build >/dev/null
 ./bin/run.js check schema > schemas/checks.schema.json
+./bin/run.js playbook schema > schemas/playbook.schema.json
+./bin/run.js clock schema > schemas/clocks.schema.json
 table=$(./bin/run.js check findings --markdown)
 python3 - "$table" <<'PY'
 import re, sys

@@ -1,8 +1,16 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 import chalk from 'chalk'
+import fs from 'node:fs'
 
 import {UserError} from './errors.js'
+import {type Sealer, sealerFromPem} from './incidents/chain.js'
+import {setSealer} from './store/incidents.js'
 import {type DB, defaultDbPath, openDatabase} from './store/db.js'
+import {DEFAULT_LOCK_TIMEOUT_MS, type LockWaitEvent} from './store/lock.js'
+import {guardStdout} from './stdout-guard.js'
+import {formatDuration, parseDuration} from './util/duration.js'
+import {didYouMean} from './util/suggest.js'
+import {guardStyled} from './ui/terminal-text.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -18,6 +26,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     db: Flags.string({description: 'SQLite database file [default: $XDG_DATA_HOME/watchkeeper/watchkeeper.db]', env: 'WATCHKEEPER_DB', helpGroup: 'GLOBAL'}),
     color: Flags.boolean({description: 'colour the output (--no-color or NO_COLOR=1 turns it off)', allowNo: true, default: true, helpGroup: 'GLOBAL'}),
     debug: Flags.boolean({description: 'show stack traces and internal detail on errors', default: false, helpGroup: 'GLOBAL'}),
+    'lock-timeout': Flags.string({description: `how long a write waits for a database lock held by another process, e.g. 30s, 2m, 0 [default: ${DEFAULT_LOCK_TIMEOUT_MS / 1000}s]`, env: 'WATCHKEEPER_LOCK_TIMEOUT', helpGroup: 'GLOBAL'}),
+    'signing-key': Flags.string({description: 'Ed25519 private key (PEM file) that seals every write to an incident; never stored', env: 'WATCHKEEPER_SIGNING_KEY', helpGroup: 'GLOBAL'}),
+    'read-only': Flags.boolean({description: 'open the database read-only (commands that only read): nothing created, migrated or written', default: false, helpGroup: 'GLOBAL'}),
   }
 
   /** When set, every failure exits with this code (check run: 3, as Nagios asks). */
@@ -40,13 +51,59 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
     if (!this.flags.color) chalk.level = 0
+    guardStdout((this.constructor as typeof BaseCommand).failureExitCode ?? 1)
   }
 
-  /** The database from --db / WATCHKEEPER_DB / the default path, opened and migrated; closed at exit. */
-  protected openDb(opts: {readonly?: boolean} = {}): DB {
-    const db = openDatabase(this.flags.db ?? defaultDbPath(), opts)
+  /**
+   * The database from --db / WATCHKEEPER_DB / the default path, opened and migrated; closed at exit.
+   * reader: the command only reads, so a file the user cannot write (or --read-only) is opened read-only.
+   * lockWait false: once open, a write fails after SQLite's busy timeout (at most 5 s) when another process
+   * holds the lock, instead of waiting up to --lock-timeout (watch keeps the work and retries on its own).
+   */
+  protected openDb(opts: {reader?: boolean; readonly?: boolean; lockWait?: boolean} = {}): DB {
+    const file = this.flags.db ?? defaultDbPath()
+    if (this.flags['read-only'] && !opts.reader && !opts.readonly) {
+      throw new UserError(`--read-only: \`${this.config.bin} ${(this.id ?? '').split(':').join(' ')}\` writes to the database.`, {code: 'E_FLAG', exit: 2,
+        hint: 'Read-only opening suits status, history, report …, posture diff, db stats|backup and incident list|show|verify|export.'})
+    }
+    const lockTimeoutMs = this.lockTimeoutMs()
+    const sealer = this.flags['signing-key'] && !this.flags['read-only'] ? this.sealer(this.flags['signing-key']) : undefined
+    const db = openDatabase(file, {
+      reader: opts.reader,
+      readonly: opts.readonly || this.flags['read-only'],
+      lockTimeoutMs,
+      ...(opts.lockWait === false ? {busyTimeoutMs: Math.min(lockTimeoutMs, 5000)} : {}),
+      onLockWait: (e) => e.phase === 'gave-up' || this.note(lockWaitText(e)),
+    })
     this.openDbs.push(db)
+    if (sealer && !db.readonly) setSealer(db, sealer)
     return db
+  }
+
+  /** The sealer of --signing-key (the key is read here and kept in memory only). */
+  private sealer(file: string): Sealer {
+    let pem: Buffer
+    try {
+      pem = fs.readFileSync(file)
+      if ((fs.statSync(file).mode & 0o077) !== 0) this.note(`Warning: the signing key ${file} can be read by other users; keep it mode 0600.`)
+    } catch (error) {
+      throw new UserError(`--signing-key ${file}: ${(error as Error).message}`, {code: 'E_FLAG', exit: 2})
+    }
+    try {
+      return sealerFromPem(pem)
+    } catch (error) {
+      throw new UserError(`--signing-key ${file}: ${(error as Error).message}`, {code: 'E_FLAG', exit: 2, hint: 'Make one with: openssl genpkey -algorithm ed25519 -out seal.pem'})
+    }
+  }
+
+  private lockTimeoutMs(): number {
+    const text = this.flags['lock-timeout']
+    if (text === undefined || text === '') return DEFAULT_LOCK_TIMEOUT_MS
+    const ms = /^\d+$/.test(text) ? Number(text) * 1000 : parseDuration(text)
+    if (ms === undefined || ms > 86_400_000) {
+      throw new UserError(`--lock-timeout ${text}: expected a duration up to 24h such as 30s, 2m or 0 (do not wait); a bare number is seconds`, {code: 'E_FLAG', exit: 2})
+    }
+    return ms
   }
 
   /** --json output: plain JSON (oclif's colouriser tokenises the whole document, slow on large reports). */
@@ -56,7 +113,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Human text on stderr (progress, warnings), so stdout stays clean for --json and pipes. */
   protected note(text: string): void {
-    process.stderr.write(text + '\n')
+    process.stderr.write(guardStyled(text, {multiline: true}) + '\n')
   }
 
   public override async finally(err: Error | undefined): Promise<unknown> {
@@ -92,6 +149,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       code = 'E_USAGE'
       message = message.replace(/\n?See more help with --help$/, '')
       hint = `See: ${[this.config.bin, ...(this.id ?? '').split(':')].filter(Boolean).join(' ')} --help`
+      const guess = flagGuess(err as {flags?: unknown}, {...ctor.baseFlags, ...ctor.flags})
+      if (guess) hint = `Did you mean ${guess}? ${hint}`
     } else {
       exit = 1
       code = 'E_INTERNAL'
@@ -103,9 +162,23 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (this.jsonEnabled()) {
       process.stdout.write(JSON.stringify({error: {code, message, ...(hint ? {hint} : {}), ...(detail === undefined ? {} : {detail}), exit}}, null, 2) + '\n')
     } else {
-      process.stderr.write(`${chalk.red('Error:')} ${message}\n`)
-      if (hint) process.stderr.write(`${chalk.dim('Hint:')} ${hint}\n`)
+      process.stderr.write(`${chalk.red('Error:')} ${guardStyled(message, {multiline: true})}\n`)
+      if (hint) process.stderr.write(`${chalk.dim('Hint:')} ${guardStyled(hint, {multiline: true})}\n`)
     }
     if (debug && err.stack) process.stderr.write(err.stack + '\n')
   }
+}
+
+/** For a mistyped flag (oclif's NonExistentFlagsError), the closest flag of the command: `--problems`. */
+function flagGuess(err: {flags?: unknown}, flags: Record<string, unknown> = {}): string | undefined {
+  const typed = Array.isArray(err.flags) ? String(err.flags[0] ?? '') : ''
+  if (!typed.startsWith('--')) return undefined
+  const name = typed.slice(2).split('=')[0]
+  const guess = didYouMean(name, [...Object.keys(flags), 'json'])
+  return guess ? `--${guess}` : undefined
+}
+
+function lockWaitText(e: LockWaitEvent): string {
+  if (e.phase === 'waiting') return `The database ${e.file} is locked by another process; waiting up to ${formatDuration(e.timeoutMs)} for it (--lock-timeout)…`
+  return `Got the database lock after ${formatDuration(e.waitedMs)}.`
 }

@@ -6,3 +6,4 @@ export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 
 export const SHIPPED_CHECKS = path.join(PACKAGE_ROOT, 'checks')
 export const SHIPPED_PLAYBOOKS = path.join(PACKAGE_ROOT, 'playbooks')
+export const SHIPPED_CLOCKS = path.join(PACKAGE_ROOT, 'clocks')

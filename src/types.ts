@@ -14,6 +14,11 @@ export function statusFromCode(code: number): Status {
 /** Severity order used to pick the worst of several statuses: ok < warn < unknown < crit. */
 const STATUS_RANK: Record<Status, number> = {ok: 0, warn: 1, unknown: 2, crit: 3}
 
+/** A status's place in that order (0 ok … 3 crit). */
+export function statusRank(s: Status): number {
+  return STATUS_RANK[s]
+}
+
 export function worstStatus(statuses: Iterable<Status>): Status {
   let worst: Status = 'ok'
   for (const s of statuses) if (STATUS_RANK[s] > STATUS_RANK[worst]) worst = s
@@ -53,8 +58,8 @@ export interface Observation {
   metrics: Record<string, number>
   /** Extra structured facts worth keeping (e.g. negotiated protocol); omitted when empty. */
   details?: Record<string, unknown>
-  /** Warn/crit thresholds of some metrics, for Nagios perfdata (not stored). */
-  thresholds?: Record<string, {warn?: number; crit?: number}>
+  /** Warn/crit thresholds of some metrics, for Nagios perfdata (not stored); alertBelow when low values are bad. */
+  thresholds?: Record<string, {warn?: number; crit?: number; alertBelow?: boolean}>
 }
 
 /** A check's result as the runner reports and stores it. */

@@ -7,12 +7,15 @@ import {probeFor} from '../probes/index.js'
 import type {NetOptions, ResolveRule} from '../probes/types.js'
 import {SHIPPED_CHECKS} from '../paths.js'
 import {durationMs} from '../util/duration.js'
+import {Redactor} from '../util/redact.js'
 import {yamlFilesIn} from '../util/files.js'
-import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
+import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, readRegularFile, schemaProblems, sortProblems} from '../util/yaml-schema.js'
 import {catalogueSchema} from './schema.js'
 
 export const DEFAULT_TIMEOUT_MS = 10_000
 export const DEFAULT_RETRIES = 0
+/** Largest `ca:` file read: Mozilla's whole root store is about 220 KiB of PEM. */
+export const CA_MAX_BYTES = 1024 * 1024
 
 /** A check ready to run: validated, defaults merged, `${env:…}` filled in. */
 export interface CheckDefinition {
@@ -193,9 +196,11 @@ function buildCheck(parsed: ParsedYaml, base: KeyPath, merged: Record<string, un
   const kind = merged.kind as string
   const probe = probeFor(kind)
   if (!probe) return undefined
+  const secrets = new Set<string>()
+  // Messages may quote interpolated values (a probe's "not a URL: …"); they never show a secret.
   const at = (p: KeyPath, message: string) => {
     const pos = positionOf(parsed, [...base, ...p], false)
-    problems.push({file, line: pos.line, col: pos.col, path: formatPath([...base, ...p]), message: `${message} (check ${id})`})
+    problems.push({file, line: pos.line, col: pos.col, path: formatPath([...base, ...p]), message: `${new Redactor(secrets).text(message)} (check ${id})`})
   }
   const before = problems.length
 
@@ -208,7 +213,6 @@ function buildCheck(parsed: ParsedYaml, base: KeyPath, merged: Record<string, un
     disabledReason = `needs ${unset.join(', ')} set in the environment`
   }
 
-  const secrets = new Set<string>()
   const missing: {path: KeyPath; name: string}[] = []
   const spec = (unset.length > 0 ? merged : interpolate(merged, [], env, missing, secrets)) as Record<string, unknown>
   for (const m of missing) at(m.path, `environment variable ${m.name} is not set (used in ${formatPath(m.path)})`)
@@ -218,12 +222,11 @@ function buildCheck(parsed: ParsedYaml, base: KeyPath, merged: Record<string, un
   let ca: string | undefined
   if (typeof spec.ca === 'string') {
     const caPath = path.resolve(path.dirname(file), spec.ca)
-    try {
-      ca = fs.readFileSync(caPath, 'utf8')
+    const read = readRegularFile(caPath, CA_MAX_BYTES)
+    if (read.data) {
+      ca = read.data.toString('utf8')
       if (!ca.includes('-----BEGIN CERTIFICATE-----')) at(['ca'], `${caPath} holds no PEM certificate`)
-    } catch (error) {
-      at(['ca'], `cannot read CA file ${caPath}: ${(error as Error).message}`)
-    }
+    } else at(['ca'], `cannot read CA file ${caPath}: ${read.error}${read.error?.startsWith('too large') ? ' (a CA bundle is a few hundred KiB)' : ''}`)
   }
   const rules: ResolveRule[] = [...cliRules]
   for (const [i, r] of ((spec.resolve as string[] | undefined) ?? []).entries()) {

@@ -1,7 +1,7 @@
 import {monitorCheckProperties, monitorFileSections} from '../monitor/catalogue-schema.js'
 import {PROBES} from '../probes/index.js'
 import type {JsonSchema} from '../probes/types.js'
-import {DURATION_PATTERN} from '../util/duration.js'
+import {DURATION_PATTERN, TIMEOUT_RANGE} from '../util/duration.js'
 
 export const TIERS = ['bronze', 'silver', 'gold', 'platinum'] as const
 
@@ -23,7 +23,7 @@ const sharedProperties: Record<string, JsonSchema> = {
   service: {type: 'string', minLength: 1, description: 'the service this check belongs to, e.g. "NHS login"'},
   tier: {enum: [...TIERS], description: 'service tier: bronze, silver, gold or platinum'},
   tags: {type: 'array', items: {type: 'string', pattern: '^[A-Za-z0-9._:/-]+$', description: 'a tag (letters, digits, . _ : / -)'}, uniqueItems: true, description: 'free labels for filtering (--tag)'},
-  timeout: duration('how long one attempt may take before it fails'),
+  timeout: {...duration('how long one attempt may take before it fails, 1ms to 24d'), durationRange: TIMEOUT_RANGE},
   retries: {type: 'integer', minimum: 0, maximum: 10, description: 'extra attempts after a crit/unknown result, with backoff'},
   enabled: {type: 'boolean', description: 'false keeps the check in the catalogue without running it'},
   ...connectionProperties,

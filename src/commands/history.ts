@@ -6,6 +6,7 @@ import {knownCheckIds, recentResults} from '../store/results.js'
 import {didYouMean} from '../util/suggest.js'
 import {parseTime} from '../util/time.js'
 import {colourStatus, formatMs, renderTable} from '../ui/table.js'
+import {termText} from '../ui/terminal-text.js'
 
 export default class History extends BaseCommand<typeof History> {
   static override summary = 'Show recent results of one check with their timings'
@@ -19,7 +20,7 @@ export default class History extends BaseCommand<typeof History> {
   }
 
   async run() {
-    const db = this.openDb()
+    const db = this.openDb({reader: true})
     const id = this.args.check
     const known = knownCheckIds(db)
     if (!known.includes(id)) {
@@ -34,8 +35,8 @@ export default class History extends BaseCommand<typeof History> {
     const results = recentResults(db, id, {limit: this.flags.limit, since})
     this.log(renderTable(['TIME (UTC)', 'STATUS', 'TOTAL', 'DNS', 'CONNECT', 'TLS', 'TTFB', 'TRIES', 'SUMMARY'], results.map((r) => [
       new Date(r.ts).toISOString().replace('T', ' ').slice(0, 19), colourStatus(r.status), formatMs(r.durationMs),
-      formatMs(r.timings.dnsMs), formatMs(r.timings.connectMs), formatMs(r.timings.tlsMs), formatMs(r.timings.ttfbMs), String(r.attempts), r.summary,
+      formatMs(r.timings.dnsMs), formatMs(r.timings.connectMs), formatMs(r.timings.tlsMs), formatMs(r.timings.ttfbMs), String(r.attempts), termText(r.summary),
     ]), {align: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left']}))
-    return {checkId: id, results: results.map((r) => ({...r, at: new Date(r.ts).toISOString()}))}
+    return {checkId: id, results: results.map(({ts, ...r}) => ({...r, at: new Date(ts).toISOString()}))}
   }
 }

@@ -2,32 +2,36 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../base-command.js'
-import {statusReport} from '../reports/status.js'
-import {ago, colourStatus, formatMs, renderTable, sparkline} from '../ui/table.js'
+import {cataloguePaths} from '../catalogue/load.js'
+import {catalogueMaintenance, statusReport, type StatusReport} from '../reports/status.js'
+import {statusTable} from '../ui/status-output.js'
 
 export default class Status extends BaseCommand<typeof Status> {
-  static override summary = 'Show the last result of every check, since when it is in that state, and recent latency'
-  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --id pds-* --json']
+  static override summary = 'Show every check\'s watch state (failing, degraded, flapping, maintenance), the last alert, the open incident and the last result'
+  static override description = `The state is the one \`watch\` holds, after its failure and recovery thresholds: a single failed result does not make a check failing. LAST ALERT is the last message about the check and whether it was delivered. Maintenance windows are read from the catalogue (--checks); a check \`watch\` has never seen shows as unwatched with its last \`check run\` result.
+
+--problems lists only what needs a person: an open incident, an alert that could not be delivered, and, outside maintenance windows, a check failing, degraded or flapping (or, when unwatched, whose last result is not ok).`
+  static override examples = [
+    '<%= config.bin %> status',
+    '<%= config.bin %> status --problems',
+    '<%= config.bin %> status --id "nhs-*" --json',
+  ]
   static override flags = {
-    id: Flags.string({description: 'only this check id (repeatable)', multiple: true}),
+    id: Flags.string({description: 'only this check id (repeatable; * matches any text)', multiple: true}),
+    problems: Flags.boolean({description: 'only the checks that need a person', default: false}),
+    checks: Flags.string({char: 'c', description: 'catalogue file or folder with the maintenance windows (repeatable) [env: WATCHKEEPER_CHECKS; default: the shipped checks/]', multiple: true}),
     recent: Flags.integer({description: 'results shown in the latency sparkline', default: 20, min: 2, max: 200}),
   }
 
-  async run() {
-    const db = this.openDb()
-    let rows = statusReport(db, {recent: this.flags.recent})
-    if (this.flags.id?.length) {
-      const globs = this.flags.id.map((g) => new RegExp('^' + g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$'))
-      rows = rows.filter((r) => globs.some((g) => g.test(r.checkId)))
-    }
-    if (rows.length === 0) this.note('No results yet. Run `watchkeeper check run` first.')
-    else {
-      const now = Date.now()
-      this.log(renderTable(['STATUS', 'CHECK', 'SINCE', 'LAST RUN', 'LATENCY', 'RECENT', 'SUMMARY'], rows.map((r) => [
-        colourStatus(r.status), r.checkId, ago(r.since, now), ago(r.lastRun, now), formatMs(r.lastLatencyMs),
-        chalk.cyan(sparkline(r.recentLatencyMs)), r.summary,
-      ]), {align: ['left', 'left', 'right', 'right', 'right', 'left', 'left']}))
-    }
-    return {checks: rows.map((r) => ({...r, since: new Date(r.since).toISOString(), lastRun: new Date(r.lastRun).toISOString()}))}
+  async run(): Promise<StatusReport> {
+    const db = this.openDb({reader: true})
+    const now = Date.now()
+    const maintenance = catalogueMaintenance(cataloguePaths(this.flags.checks))
+    if (maintenance.error) this.note(chalk.yellow(`Maintenance windows not read: ${maintenance.error}`))
+    const report = statusReport(db, {recent: this.flags.recent, now, maintenance, problemsOnly: this.flags.problems, ids: this.flags.id})
+    if (this.jsonEnabled()) return report
+    if (report.checks.length === 0) this.note(this.flags.problems ? 'Nothing needs a person.' : 'No results yet. Run `watchkeeper check run` or `watchkeeper watch` first.')
+    else this.log(statusTable(report, now))
+    return report
   }
 }

@@ -77,7 +77,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
       daily: parseRetention(flags['keep-daily'], '--keep-daily'),
     }
 
-    const db = this.openDb()
+    const db = this.openDb({lockWait: false})
     const hooks = watchHooks({retention, playbooks: () => playbooks})
     const metrics = flags.metrics ? new WatchMetrics({defaultLabels: labels, ...hooks.metricSources(db)}) : undefined
     const watcher = new Watcher({db, load, log, metrics, hooks, concurrency: flags.concurrency, instance: flags.instance})

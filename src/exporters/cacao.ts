@@ -1,9 +1,10 @@
 import {createHash} from 'node:crypto'
 
 import {UserError} from '../errors.js'
-import {parseIsoDuration} from '../incidents/time.js'
+import type {ClockDef} from '../incidents/clocks.js'
+import {parseIsoDuration, toIsoDuration} from '../incidents/time.js'
 import {quoteArg} from '../playbooks/engine.js'
-import {asList, type Playbook, type Step} from '../playbooks/model.js'
+import {asList, clockStops, type Playbook, type Step} from '../playbooks/model.js'
 import type {ExportInput} from './input.js'
 
 /** The namespace CACAO 2.0 gives for UUIDv5 identifiers (data-types/identifier.json). */
@@ -29,14 +30,20 @@ function iso(text: string | undefined, fallback: string): string {
   return Number.isNaN(t) ? fallback : new Date(t).toISOString()
 }
 
+/** A clock definition in the keys of a clock file. */
+function cacaoClock(d: ClockDef): Record<string, unknown> {
+  return JSON.parse(JSON.stringify({to: d.to, basis: d.basis, source: d.source, ...(d.businessDays !== undefined ? {business_days: d.businessDays} : {duration: d.duration ?? toIsoDuration(d.durationMs ?? 0)}),
+    warn_when_remaining: d.warnBeforeMs.map(toIsoDuration), starts_from: d.startsFrom, restartable: d.restartable, enabled: d.enabled, note: d.note}))
+}
+
 /** The incident's playbook as CACAO 2.0 JSON; clocks go in a playbook extension (CACAO has none). */
 export function cacaoExport(input: ExportInput): string {
   const p = input.playbook
   if (!p) throw new UserError(`Incident ${input.summary.id} has no playbook to export as CACAO.`, {code: 'E_NO_PLAYBOOK', exit: 2})
-  return JSON.stringify(cacaoPlaybook(p, new Date(input.now).toISOString()), null, 2) + '\n'
+  return JSON.stringify(cacaoPlaybook(p, new Date(input.now).toISOString(), input.clockDefs), null, 2) + '\n'
 }
 
-export function cacaoPlaybook(p: Playbook, now: string): Record<string, unknown> {
+export function cacaoPlaybook(p: Playbook, now: string, clockDefs: ClockDef[] = []): Record<string, unknown> {
   const typeOf: Record<Step['type'], string> = {manual: 'action', command: 'action', wait: 'action', decision: 'if-condition', loop: 'while-condition',
     parallel: 'parallel', playbook: 'playbook-action', end: 'end'}
   const ids = new Map<string, string>()
@@ -51,7 +58,9 @@ export function cacaoPlaybook(p: Playbook, now: string): Record<string, unknown>
     const implicit = p.steps[i + 1]?.id
     const common: Record<string, unknown> = {name: s.name ?? s.id, description: s.description, ...(s.owner ? {agent: `individual--${uuidV5(`${p.id}/role/${s.owner}`)}`} : {}),
       ...(asList(s.ask).length + (s.record?.length ?? 0) > 0 ? {out_args: [...asList(s.ask), ...(s.record ?? [])].map((v) => `__${v}__`)} : {}),
-      ...(s.starts_clock || s.stops_clock ? {step_extensions: {'x-watchkeeper-clocks': {starts: asList(s.starts_clock), stops: asList(s.stops_clock)}}} : {})}
+      ...(s.starts_clock || s.stops_clock || s.restarts_clock ? {step_extensions: {'x-watchkeeper-clocks': {starts: asList(s.starts_clock), stops: clockStops(s).map((x) => x.name),
+        ...(clockStops(s).some((x) => x.outcome !== 'notified') ? {outcomes: Object.fromEntries(clockStops(s).map((x) => [x.name, x.outcome]))} : {}),
+        ...(s.restarts_clock ? {restarts: asList(s.restarts_clock)} : {})}}} : {})}
     let out: Record<string, unknown>
     switch (s.type) {
       case 'manual': out = {type: 'action', commands: (s.checklist ?? [s.name ?? s.id]).map((c) => ({type: 'manual', command: c})), on_completion: ref(s.next ?? implicit)}; break
@@ -75,12 +84,12 @@ export function cacaoPlaybook(p: Playbook, now: string): Record<string, unknown>
     playbook_types: p.meta.types, playbook_activities: p.meta.activities, industry_sectors: p.meta.sectors, labels: p.meta.labels,
     created_by: `identity--${uuidV5(String(p.meta.created_by ?? 'watchkeeper'))}`, created: modified, modified,
     ...(p.meta.valid_until ? {valid_until: iso(String(p.meta.valid_until), modified)} : {}),
-    ...(p.meta.references ? {external_references: p.meta.references} : {}),
+    ...(p.sources ? {external_references: p.sources.map((x) => ({name: x.title, url: x.url}))} : Array.isArray(p.meta.references) ? {external_references: p.meta.references} : {}),
     workflow_start: startId, workflow,
     agent_definitions: Object.fromEntries(Object.entries(p.roles).map(([k, r]) => [`individual--${uuidV5(`${p.id}/role/${k}`)}`, {type: r.kind ?? 'individual', name: r.name, description: r.description}])),
     playbook_variables: Object.fromEntries(Object.entries(p.variables).map(([k, v]) => [`__${k}__`, {type: v.type === 'bool' ? 'bool' : v.type === 'integer' ? 'integer' : 'string', description: v.description,
       ...(v.value === undefined ? {} : {value: String(v.value)}), constant: false, external: v.external ?? false}])),
     extension_definitions: {[extId]: {type: 'extension-definition', name: 'watchkeeper regulatory clocks', created_by: `identity--${uuidV5('watchkeeper')}`, schema: 'https://watchkeeper.dev/schemas/playbook.schema.json', version: '1'}},
-    playbook_extensions: {[extId]: {clocks: p.clocks}},
+    playbook_extensions: {[extId]: {clocks: {...Object.fromEntries(clockDefs.map((d) => [d.name, cacaoClock(d)])), ...p.clocks}}},
   }
 }

@@ -1,6 +1,7 @@
 import {describeEvent} from '../incidents/describe.js'
 import {formatLondon} from '../incidents/time.js'
 import {canonicalJson} from '../incidents/chain.js'
+import {termText} from '../ui/terminal-text.js'
 import type {ExportInput} from './input.js'
 
 /**
@@ -8,7 +9,8 @@ import type {ExportInput} from './input.js'
  * is prefixed with an apostrophe (OWASP CSV injection advice).
  */
 export function csvField(value: unknown): string {
-  let s = value === undefined || value === null ? '' : String(value)
+  // Controls are shown visibly, as on a terminal; line breaks stay inside the quoted field.
+  let s = termText(value, {multiline: true})
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }

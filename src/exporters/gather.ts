@@ -1,4 +1,5 @@
-import {incidentPlaybook, incidentSummary} from '../incidents/service.js'
+import {clockDefsFor, incidentPlaybook, incidentSummary} from '../incidents/service.js'
+import {playbookClocks} from '../playbooks/model.js'
 import type {DB} from '../store/db.js'
 import {recentResults} from '../store/results.js'
 import type {ExportInput} from './input.js'
@@ -12,5 +13,8 @@ export function gatherExport(db: DB, id: number, now: number): ExportInput {
   const from = Math.min(summary.openedAt, ...events.map((e) => e.occurredAt)) - WINDOW_LEAD_MS
   const to = summary.closedAt ?? summary.resolvedAt ?? now
   const results = summary.checks.flatMap((c) => recentResults(db, c, {since: from, until: to, limit: 10_000}).reverse())
-  return {summary, events, playbook: incidentPlaybook(row), results, window: {from, to}, now}
+  const playbook = incidentPlaybook(row)
+  const defs = playbook ? clockDefsFor(playbook) : undefined
+  const clockDefs = playbook && defs ? playbookClocks(playbook).map((n) => defs.get(n)).filter((d) => d !== undefined) : undefined
+  return {summary, events, playbook, clockDefs, results, window: {from, to}, now}
 }

@@ -1,5 +1,5 @@
 import {verifyChain} from '../incidents/chain.js'
-import {clockPhase} from '../incidents/clocks.js'
+import {clockNotesText, clockOutcome, clockOutcomeText} from '../incidents/clocks.js'
 import {describeEvent} from '../incidents/describe.js'
 import {formatLondon, formatUtc} from '../incidents/time.js'
 import type {StoredResult} from '../store/results.js'
@@ -57,8 +57,8 @@ export function htmlExport(input: ExportInput): string {
   const chain = verifyChain(events, s.id)
   const row = (cells: unknown[], tag = 'td') => `<tr>${cells.map((c) => `<${tag}>${esc(c)}</${tag}>`).join('')}</tr>`
   const clocks = s.clocks.map((c) => {
-    const phase = clockPhase(c, input.now)
-    return `<tr class="clock-${phase}"><td>${esc(c.name)}</td><td>${esc(c.to)}</td><td>${esc(formatUtc(c.startedAt))}</td><td>${esc(formatUtc(c.dueAt))}</td><td>${esc(c.stoppedAt ? formatUtc(c.stoppedAt) : '')}</td><td>${esc(phase)}</td></tr>`
+    const outcome = clockOutcome(c, input.now)
+    return `<tr class="clock-${outcome}"><td>${esc(c.name)}</td><td>${esc(c.to)}</td><td>${esc(formatUtc(c.startedAt))}</td><td>${esc(formatUtc(c.dueAt))}</td><td>${esc(c.stoppedAt ? formatUtc(c.stoppedAt) : '')}</td><td class="outcome">${esc(clockOutcomeText(c, input.now))}</td><td>${clockNotesText(c).map(esc).join('<br>')}</td></tr>`
   }).join('\n')
   return `<!DOCTYPE html>
 <html lang="en-GB">
@@ -72,7 +72,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Arial,sans-serif;margin:2rem
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d8dde0}
 table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border:1px solid #d8dde0;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#f0f4f5}.mono{font-family:ui-monospace,Menlo,Consolas,monospace;word-break:break-all}
-.clock-met td:last-child{color:#2e7d32}.clock-missed td:last-child,.clock-overdue td:last-child{color:#c62828;font-weight:bold}
+.clock-on_time .outcome{color:#2e7d32}.clock-late .outcome,.clock-overdue .outcome{color:#c62828;font-weight:bold}.clock-not_required .outcome{color:#005eb8}
 .bad{color:#c62828;font-weight:bold}
 </style>
 </head>
@@ -92,7 +92,7 @@ ${Object.entries(s.roles).map(([r, p]) => row([input.playbook?.roles[r]?.name ??
 <h2>Checks over the incident window</h2>
 ${statusChart(input)}
 <h2>Regulatory clocks</h2>
-${s.clocks.length === 0 ? '<p>No clocks were started.</p>' : `<table id="clocks"><thead>${row(['Clock', 'To', 'Started (UTC)', 'Due (UTC)', 'Stopped (UTC)', 'Outcome'], 'th')}</thead><tbody>\n${clocks}\n</tbody></table>`}
+${s.clocks.length === 0 ? '<p>No clocks were started.</p>' : `<table id="clocks"><thead>${row(['Clock', 'To', 'Started (UTC)', 'Due (UTC)', 'Stopped (UTC)', 'Outcome', 'Reasoning and corrections'], 'th')}</thead><tbody>\n${clocks}\n</tbody></table>`}
 <h2>Timeline</h2>
 <table id="timeline"><thead>${row(['#', 'Time (UTC)', 'Europe/London', 'Actor', 'Type', 'Event'], 'th')}</thead><tbody>
 ${events.map((e) => row([e.seq, formatUtc(e.occurredAt), formatLondon(e.occurredAt), e.actor, e.type, describeEvent(e)])).join('\n')}

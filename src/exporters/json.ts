@@ -1,5 +1,5 @@
 import {canonicalJson, sha256Hex, type TimelineEvent, verifyChain} from '../incidents/chain.js'
-import {clocksFromEvents} from '../incidents/clocks.js'
+import {clocksFromEvents, clocksJson} from '../incidents/clocks.js'
 import {replay} from '../incidents/service.js'
 import type {ExportInput} from './input.js'
 
@@ -32,7 +32,7 @@ export function jsonExport(input: ExportInput): string {
       resolvedAt: s.resolvedAt, closedAt: s.closedAt, checks: s.checks, roles: s.roles,
       playbook: s.playbookId ? {id: s.playbookId, sha256: s.playbookSha256} : null,
     },
-    clocks: s.clocks,
+    clocks: clocksJson(events, input.now),
     events: [...events],
     chain: {algorithm: 'sha256', count: events.length, head: chain.head},
   }
@@ -46,6 +46,14 @@ export interface ExportVerifyReport {
   head?: string
   firstBad?: {seq: number; reason: string}
   problems: string[]
+}
+
+/** The export's clocks against the timeline, at the export time (exports before outcome words compare times only). */
+function clocksMatch(clocks: unknown, events: TimelineEvent[], exportedAt: number): boolean {
+  if (!Array.isArray(clocks)) return false
+  if (clocks.every((c) => c && typeof c === 'object' && 'outcome' in c)) return canonicalJson(clocks) === canonicalJson(clocksJson(events, exportedAt))
+  const times = (c: Record<string, unknown>) => [c.name, c.startedAt, c.dueAt, c.stoppedAt]
+  return canonicalJson((clocks as Record<string, unknown>[]).map(times)) === canonicalJson([...clocksFromEvents(events).values()].map((c) => times(c as unknown as Record<string, unknown>)))
 }
 
 /** Verifies an export offline: the chain, its head, the summary against the timeline, the digest and the bytes. */
@@ -71,7 +79,7 @@ export function verifyExportText(text: string): ExportVerifyReport {
     if (inc.title !== r.title) problems.push('the incident title does not match the timeline')
     if (inc.severity !== r.severity) problems.push('the incident severity does not match the timeline')
     if (inc.state !== r.state) problems.push('the incident state does not match the timeline')
-    if (canonicalJson(doc.clocks) !== canonicalJson([...clocksFromEvents(doc.events).values()])) problems.push('the clocks do not match the timeline')
+    if (!clocksMatch(doc.clocks, doc.events, Date.parse(doc.exportedAt))) problems.push('the clocks do not match the timeline')
   }
   const {digest, ...body} = doc
   if (sha256Hex(canonicalJson(body)) !== digest) problems.push('the document digest does not match its content')

@@ -1,17 +1,18 @@
 import {verifyChain} from '../incidents/chain.js'
-import {clockPhase} from '../incidents/clocks.js'
+import {clockNotesText, clockOutcomeText} from '../incidents/clocks.js'
 import {DECISION_TYPES, describeEvent} from '../incidents/describe.js'
 import {formatLondon, formatUtc} from '../incidents/time.js'
 import {formatDuration} from '../util/duration.js'
+import {termText} from '../ui/terminal-text.js'
 import type {ExportInput} from './input.js'
 
 /** Text safe inside a Markdown table cell: no pipes, no line breaks, no raw HTML. */
 export function mdCell(s: unknown): string {
-  return String(s ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
+  return termText(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
 }
 
 function mdText(s: unknown): string {
-  return String(s ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  return termText(s, {multiline: true}).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 
 /** Time spent in each severity while the incident was open (resolved/closed ends it). */
@@ -122,11 +123,11 @@ export function markdownExport(input: ExportInput): string {
   L.push('## Regulatory clocks', '')
   if (s.clocks.length === 0) L.push('No clocks were started.')
   else {
-    L.push('| Clock | To | Basis | Started (UTC) | Due (UTC) | Stopped (UTC) | Outcome |', '|---|---|---|---|---|---|---|')
+    L.push('| Clock | To | Basis | Started (UTC) | Due (UTC) | Stopped (UTC) | Outcome | Reasoning and corrections |', '|---|---|---|---|---|---|---|---|')
     for (const c of s.clocks) {
-      const phase = clockPhase(c, input.now)
-      const outcome = phase === 'running' || phase === 'warning' ? `running, ${formatDuration(c.dueAt - input.now)} left` : phase === 'overdue' ? `**overdue** by ${formatDuration(input.now - c.dueAt)}` : phase === 'met' ? 'met' : '**missed**'
-      L.push(`| ${mdCell(c.name)} | ${mdCell(c.to)} | ${mdCell(c.basis)} | ${formatUtc(c.startedAt)} | ${formatUtc(c.dueAt)} | ${c.stoppedAt ? formatUtc(c.stoppedAt) : ''} | ${outcome} |`)
+      const outcome = clockOutcomeText(c, input.now)
+      const strong = /^(late|overdue)/.test(outcome) ? `**${outcome}**` : outcome
+      L.push(`| ${mdCell(c.name)} | ${mdCell(c.to)} | ${mdCell(c.basis)} | ${formatUtc(c.startedAt)} | ${formatUtc(c.dueAt)} | ${c.stoppedAt ? formatUtc(c.stoppedAt) : ''} | ${strong} | ${mdCell(clockNotesText(c).join(' · '))} |`)
     }
   }
   L.push('')

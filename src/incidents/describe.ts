@@ -21,7 +21,9 @@ export function describeEvent(e: TimelineEvent): string {
     case 'clock_started': return `Clock ${str(d.name)} started; due ${formatUtc(Number(d.dueAt))}${d.to ? ` (${str(d.to)})` : ''}`
     case 'clock_warned': return `Clock ${str(d.name)}: ${toIsoDuration(Number(d.remainingMs))} left`
     case 'clock_breached': return `Clock ${str(d.name)} deadline passed`
-    case 'clock_stopped': return `Clock ${str(d.name)} stopped: ${str(d.reason)} (${d.met ? 'met' : 'missed'})`
+    case 'clock_stopped': return `Clock ${str(d.name)} stopped: ${stopWord(e)}${d.reason ? ` (${str(d.reason)})` : ''}`
+    case 'clock_restarted': return `Clock ${str(d.name)} restarted; next due ${formatUtc(Number(d.dueAt))}${d.previousDueAt !== undefined ? ` (the update was ${e.occurredAt <= Number(d.previousDueAt) ? 'on_time' : 'late'} against ${formatUtc(Number(d.previousDueAt))})` : ''}`
+    case 'clock_adjusted': return `Clock ${str(d.name)} ${str(d.field)} corrected from ${formatUtc(Number(d.from))} to ${formatUtc(Number(d.to))}${d.dueAt !== undefined ? `; due ${formatUtc(Number(d.dueAt))}` : ''}: ${str(d.reason)}`
     case 'walk_started': return `Playbook walk started at ${str(d.step)}`
     case 'walk_completed': return 'Playbook walk reached its end'
     case 'step_started': return `Step ${str(d.step)} started${d.name ? `: ${str(d.name)}` : ''}`
@@ -37,8 +39,16 @@ export function describeEvent(e: TimelineEvent): string {
     case 'subplaybook_started': return `Sub-playbook ${str(d.playbook)} started`
     case 'wait_started': return `Timer until ${formatUtc(Number(d.until))}`
     case 'wait_finished': return `Timer finished${d.early ? ' early' : ''}`
+    case 'seal': return `Sealed: event ${str(d.seq)} (head ${str(d.head).slice(0, 12)}…) signed by ${str(d.key).slice(0, 19)}…`
     default: return `${e.type} ${str(d)}`
   }
+}
+
+/** A clock_stopped event's outcome as recorded: on_time / late for a notification, else the outcome itself. */
+function stopWord(e: TimelineEvent): string {
+  const outcome = typeof e.data.outcome === 'string' ? e.data.outcome : 'notified'
+  if (outcome !== 'notified') return outcome
+  return e.occurredAt <= Number(e.data.dueAt) ? 'notified, on_time' : 'notified, late'
 }
 
 /** Event types that record a decision (for the review's Decisions section). */

@@ -5,10 +5,11 @@ import {activeIncidentIds, eventsOf, getIncident, immediate, incidentCheckIds, i
   linkChecks, listIncidentRows, type IncidentRow, updateIncident} from '../store/incidents.js'
 import {knownCheckIds, recentResults} from '../store/results.js'
 import {didYouMean} from '../util/suggest.js'
-import {canonicalJson, type ChainReport, eventHash, GENESIS_HASH, type NewEvent, sha256Hex, type TimelineEvent, verifyChain} from './chain.js'
-import {BUILTIN_CLOCKS, type ClockDef, clocksFromEvents, clockStartEvent, type ClockState, dueClockCrossings} from './clocks.js'
+import {canonicalJson, type ChainReport, eventHash, GENESIS_HASH, type NewEvent, SEAL_TYPE, sha256Hex, type TimelineEvent, verifyChain} from './chain.js'
+import {clockDefsFor} from './clock-load.js'
+import {clockAdjustEvent, type ClockDef, clockRestartEvent, clocksFromEvents, clockStartEvent, type ClockState, clockStopEvent, dueClockCrossings,
+  notInForce, type StopOutcome} from './clocks.js'
 import {assertTransition, DEFAULT_SEVERITIES, normaliseSeverity, OPEN_STATES} from './lifecycle.js'
-import {parseIsoDuration} from './time.js'
 
 /** Who is acting and when: every write takes one. */
 export interface Actor {
@@ -19,6 +20,7 @@ export interface Actor {
 
 export type {NewEvent} from './chain.js'
 export {clockStartEvent} from './clocks.js'
+export {clockDefsFor} from './clock-load.js'
 
 /** Appends events to an incident's chain. Call inside `immediate` so the head cannot move underneath. */
 export function appendEvents(db: DB, incidentId: number, actor: string, recordedAt: number, events: readonly NewEvent[]): TimelineEvent[] {
@@ -56,22 +58,6 @@ export function incidentPlaybook(row: IncidentRow): Playbook | undefined {
   return row.playbookJson ? (JSON.parse(row.playbookJson) as Playbook) : undefined
 }
 
-/** Clock definitions available to an incident: its playbook's (and sub-playbooks'), then the built-in ones. */
-export function clockDefsFor(playbook: Playbook | undefined): Map<string, ClockDef> {
-  const defs = new Map<string, ClockDef>()
-  const visit = (p: Playbook) => {
-    for (const [name, c] of Object.entries(p.clocks)) {
-      if (defs.has(name)) continue
-      defs.set(name, {name, to: c.to, basis: c.basis, durationMs: c.duration ? parseIsoDuration(c.duration) : undefined,
-        businessDays: c.business_days, warnBeforeMs: (c.warn_when_remaining ?? []).map((w) => parseIsoDuration(w) ?? 0).filter((w) => w > 0)})
-    }
-    for (const s of Object.values(p.subs)) visit(s)
-  }
-  if (playbook) visit(playbook)
-  for (const c of BUILTIN_CLOCKS) if (!defs.has(c.name)) defs.set(c.name, c)
-  return defs
-}
-
 /** Warning and deadline crossings of one incident's clocks not yet recorded, as events. Inside a transaction. */
 function dueClockEventsOf(db: DB, incidentId: number, now: number): NewEvent[] {
   const clocks = clocksFromEvents(eventsOf(db, incidentId))
@@ -83,6 +69,8 @@ function dueClockEventsOf(db: DB, incidentId: number, now: number): NewEvent[] {
  * Called by each incident command and by `watch`. Returns the events written.
  */
 export function recordDueClockEvents(db: DB, now: number, actor = 'watchkeeper'): TimelineEvent[] {
+  // A database opened read-only (an auditor's copy) stays exactly as it is.
+  if (db.readonly) return []
   const out: TimelineEvent[] = []
   for (const id of activeIncidentIds(db)) {
     out.push(...immediate(db, () => {
@@ -158,7 +146,7 @@ export function addNote(a: Actor, id: number, text: string, occurredAt?: number)
   if (text.trim() === '') throw new UserError('A note needs some text.', {code: 'E_USAGE', exit: 2})
   if (occurredAt !== undefined && occurredAt > a.now + 60_000) throw new UserError('--at is in the future.', {code: 'E_USAGE', exit: 2})
   mutate(a, id, () => ({events: [{type: 'note', data: {text}, occurredAt}], result: undefined}))
-  return eventsOf(a.db, id).slice(-1)
+  return eventsOf(a.db, id).filter((e) => e.type !== SEAL_TYPE).slice(-1)
 }
 
 export function assignRole(a: Actor, id: number, role: string, person: string): void {
@@ -193,28 +181,93 @@ export function changeState(a: Actor, id: number, to: string, reason?: string, e
   })
 }
 
-export function startClock(a: Actor, id: number, name: string, at?: number): TimelineEvent {
+function usage(message: string, hint?: string): UserError {
+  return new UserError(message, {hint, code: 'E_CLOCK', exit: 2})
+}
+
+function startedClock(events: TimelineEvent[], id: number, name: string): ClockState {
+  const c = clocksFromEvents(events).get(name)
+  if (!c) throw usage(`Clock ${name} has not been started on incident ${id}.`, `Start it with \`watchkeeper incident clock ${id} start ${name} --at TIME\`.`)
+  return c
+}
+
+function notFuture(a: Actor, at: number): void {
+  if (at > a.now + 60_000) throw usage(`--at ${new Date(at).toISOString()} is in the future.`)
+}
+
+export function startClock(a: Actor, id: number, name: string, at?: number, registry?: Map<string, ClockDef>): TimelineEvent {
+  const when = at ?? a.now
+  notFuture(a, when)
   mutate(a, id, (row, events) => {
-    const defs = clockDefsFor(incidentPlaybook(row))
+    const defs = clockDefsFor(incidentPlaybook(row), registry)
     const def = defs.get(name)
     if (!def) {
       const guess = didYouMean(name, [...defs.keys()])
-      throw new UserError(`No clock "${name}" is declared by the playbook or built in.`, {hint: guess ? `Did you mean "${guess}"?` : `Clocks: ${[...defs.keys()].join(', ')}.`, code: 'E_CLOCK', exit: 2})
+      throw usage(`No clock "${name}" is defined (clocks/, --clocks, or the playbook's clocks:).`, guess ? `Did you mean "${guess}"?` : `Clocks: ${[...defs.keys()].join(', ')}.`)
     }
-    if (clocksFromEvents(events).has(name)) throw new UserError(`Clock ${name} has already been started.`, {code: 'E_CLOCK'})
-    return {events: [clockStartEvent(def, at ?? a.now, 'hand')], result: undefined}
+    const why = notInForce(def, when)
+    if (why) throw usage(`Cannot start ${name}: ${why}.`)
+    if (clocksFromEvents(events).has(name)) {
+      throw usage(`Clock ${name} has already been started.`, `Correct its start with \`watchkeeper incident clock ${id} adjust ${name} --at TIME --reason TEXT\`.`)
+    }
+    return {events: [clockStartEvent(def, when, 'hand')], result: undefined}
   })
   return eventsOf(a.db, id).filter((e) => e.type === 'clock_started').at(-1) as TimelineEvent
 }
 
-export function stopClock(a: Actor, id: number, name: string, reason = 'stopped by hand', at?: number): void {
+export interface StopOptions {
+  outcome: StopOutcome
+  reason?: string
+  at?: number
+}
+
+/** Stops a clock by hand; not_required needs the reasoning (UK GDPR Art. 33(5)). */
+export function stopClock(a: Actor, id: number, name: string, o: StopOptions): TimelineEvent {
+  const reason = o.reason?.trim() || undefined
+  if (o.outcome === 'not_required' && !reason) throw usage(`Stopping ${name} as not_required needs the reasoning: --reason TEXT.`, 'UK GDPR Art. 33(5): a breach not notified is documented with why.')
+  const when = o.at ?? a.now
+  notFuture(a, when)
   mutate(a, id, (_row, events) => {
-    const c = clocksFromEvents(events).get(name)
-    if (!c) throw new UserError(`Clock ${name} is not running on incident ${id}.`, {code: 'E_CLOCK'})
-    if (c.stoppedAt !== undefined) throw new UserError(`Clock ${name} was already stopped.`, {code: 'E_CLOCK'})
-    const when = at ?? a.now
-    return {events: [{type: 'clock_stopped', occurredAt: when, data: {name, reason, dueAt: c.dueAt, met: when <= c.dueAt}}], result: undefined}
+    const c = startedClock(events, id, name)
+    if (c.stoppedAt !== undefined) throw usage(`Clock ${name} was already stopped.`, `Correct the stop time with \`watchkeeper incident clock ${id} adjust ${name} --field stop --at TIME --reason TEXT\`.`)
+    const from = c.periods[c.periods.length - 1].start
+    if (when < from) throw usage(`--at ${new Date(when).toISOString()} is before the clock ${c.periods.length > 1 ? 'was last restarted' : 'started'} (${new Date(from).toISOString()}): a clock cannot stop before it starts.`)
+    return {events: [clockStopEvent(name, o.outcome, reason, when, c.dueAt)], result: undefined}
   })
+  return eventsOf(a.db, id).at(-1) as TimelineEvent
+}
+
+/** Gives a restartable clock a new due time from now (an update was given). */
+export function restartClock(a: Actor, id: number, name: string, reason?: string, registry?: Map<string, ClockDef>): TimelineEvent {
+  mutate(a, id, (row, events) => {
+    const c = startedClock(events, id, name)
+    const def = clockDefsFor(incidentPlaybook(row), registry).get(name)
+    if (!def?.restartable) throw usage(`Clock ${name} is not restartable.`)
+    if (c.stoppedAt !== undefined) throw usage(`Clock ${name} was already stopped.`)
+    return {events: [clockRestartEvent(c, a.now, reason?.trim() || undefined)], result: undefined}
+  })
+  return eventsOf(a.db, id).at(-1) as TimelineEvent
+}
+
+/** Corrects a clock's start or stop time with a clock_adjusted event; the original event stays. */
+export function adjustClock(a: Actor, id: number, name: string, o: {field: 'start' | 'stop'; at: number; reason: string}): TimelineEvent {
+  const reason = o.reason?.trim()
+  if (!reason) throw usage(`Adjusting ${name} needs the reason: --reason TEXT.`, 'The correction is kept on the timeline beside the original; say why it was wrong.')
+  notFuture(a, o.at)
+  mutate(a, id, (_row, events) => {
+    const c = startedClock(events, id, name)
+    const iso = (t: number) => new Date(t).toISOString()
+    if (o.field === 'stop') {
+      if (c.stoppedAt === undefined) throw usage(`Clock ${name} has not been stopped, so there is no stop time to adjust.`)
+      const from = c.periods[c.periods.length - 1].start
+      if (o.at < from) throw usage(`--at ${iso(o.at)} is before the clock ${c.periods.length > 1 ? 'was last restarted' : 'started'} (${iso(from)}): a clock cannot stop before it starts.`)
+    } else {
+      const end = c.periods[0].end ?? c.stoppedAt
+      if (end !== undefined && o.at > end) throw usage(`--at ${iso(o.at)} is after the clock ${c.periods.length > 1 ? 'was first restarted' : 'stopped'} (${iso(end)}): a clock cannot start after its stop.`)
+    }
+    return {events: [clockAdjustEvent(c, o.field, o.at, reason)], result: undefined}
+  })
+  return eventsOf(a.db, id).at(-1) as TimelineEvent
 }
 
 /** What the timeline says about an incident, replayed from its events. */

@@ -1,4 +1,5 @@
 import {UserError} from '../errors.js'
+import type {ClockDef} from './clocks.js'
 import {type EngineDeps, runWalk, WALK_EVENT_TYPES, WalkConflict, type WalkResult} from '../playbooks/engine.js'
 import type {Responder} from '../playbooks/responder.js'
 import {runCommand} from '../playbooks/run-command.js'
@@ -11,7 +12,7 @@ import {appendEvents, clockDefsFor, incidentPlaybook, mutate, type NewEvent, rep
  * transaction; if another responder wrote to the walk in between, the engine re-reads and asks again.
  */
 export async function respond(db: DB, incidentId: number, opts: {actor: string; responder: Responder; prefer?: string; now?: () => number;
-  runCommand?: EngineDeps['runCommand']}): Promise<WalkResult & {written: number}> {
+  runCommand?: EngineDeps['runCommand']; clocks?: Map<string, ClockDef>}): Promise<WalkResult & {written: number}> {
   const row = requireIncident(db, incidentId)
   const playbook = incidentPlaybook(row)
   if (!playbook) throw new UserError(`Incident ${incidentId} has no playbook.`, {hint: 'Open it with --playbook NAME to walk one.', code: 'E_NO_PLAYBOOK'})
@@ -31,7 +32,7 @@ export async function respond(db: DB, incidentId: number, opts: {actor: string; 
     now,
     runCommand: opts.runCommand ?? ((argv, o) => runCommand(argv, o)),
     responder: opts.responder,
-    clockDefs: clockDefsFor(playbook),
+    clockDefs: clockDefsFor(playbook, opts.clocks),
     roles: () => replay(row, eventsOf(db, incidentId)).roles,
     prefer: opts.prefer,
   }

@@ -1,6 +1,6 @@
 import {notifierSchemas, PROVIDERS} from '../notify/providers/index.js'
 import type {JsonSchema} from '../probes/types.js'
-import {DURATION_PATTERN} from '../util/duration.js'
+import {DURATION_PATTERN, TIMEOUT_RANGE} from '../util/duration.js'
 
 const duration = (description: string): JsonSchema => ({type: 'string', pattern: DURATION_PATTERN, description: `${description} (a duration such as 30s, 5m, 1h)`})
 
@@ -73,7 +73,7 @@ const commonNotifierProperties: Record<string, JsonSchema> = {
   min_interval: duration('the same event for the same check is sent at most once in this period (default 5m)'),
   retries: {type: 'integer', minimum: 0, maximum: 10, description: 'extra attempts in a row before the message waits in the outbox for a later one (default 3)'},
   backoff: duration('wait before the first retry; it doubles with every attempt, up to 15m (default 1s)'),
-  timeout: duration('how long one delivery attempt may take (default 10s)'),
+  timeout: {...duration('how long one delivery attempt may take (default 10s), 1ms to 24d'), durationRange: TIMEOUT_RANGE},
   expire_after: duration('an undelivered message is retried across restarts for this long, then given up and reported (default 24h)'),
 }
 
@@ -131,7 +131,7 @@ export const monitorFileSections: Record<string, JsonSchema> = {
       flapping: flappingSchema,
       notify: {...notifyList, description: 'notifiers for checks that name none (default: every notifier)'},
       stagger: duration('first runs are spread over at most this long (default 60s)'),
-      shutdown_grace: duration('on SIGTERM, how long in-flight checks may take to finish (default 15s)'),
+      shutdown_grace: {...duration('on SIGTERM, how long in-flight checks may take to finish (default 15s), at most 24d'), durationRange: [0, TIMEOUT_RANGE[1]]},
       canary: {
         type: 'object',
         description: 'self-check: when most checks fail at once, this decides whether the probe itself lost its network',

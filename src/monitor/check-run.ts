@@ -2,9 +2,8 @@ import type {Dispatcher} from 'undici'
 
 import type {CheckDefinition} from '../catalogue/load.js'
 import type {DB} from '../store/db.js'
-import {finishRun, startRun, upsertChecks} from '../store/results.js'
+import {storeRun} from '../store/results.js'
 import {type CheckResult, type Clock, type Status, STATUSES, systemClock} from '../types.js'
-import {ResultWriter} from './result-writer.js'
 import {runChecks} from './runner.js'
 
 export interface RunReport {
@@ -30,30 +29,23 @@ export function summarise(results: readonly CheckResult[]): Record<Status, numbe
   return summary
 }
 
-/** Runs the given checks once, storing every result as it arrives; the core of `check run`. */
+/**
+ * Runs the given checks once, then stores the whole run in one transaction (waiting for a lock another
+ * process holds, up to the connection's lock timeout); the core of `check run`. A run that cannot be
+ * stored leaves nothing behind (StoreBusyError).
+ */
 export async function executeRun(db: DB, checks: readonly CheckDefinition[], opts: ExecuteOptions = {}): Promise<RunReport> {
   const clock = opts.clock ?? systemClock
   const started = clock.now()
-  const runId = startRun(db, opts.source ?? 'check run', started)
-  const refs = upsertChecks(db, checks, started)
-  const writer = new ResultWriter(db, refs, runId)
   let done = 0
-  let results: CheckResult[]
-  try {
-    results = await runChecks(checks, {
-      concurrency: opts.concurrency,
-      clock,
-      dispatcher: opts.dispatcher,
-      signal: opts.signal,
-      onResult: (r) => {
-        writer.add(r)
-        opts.onResult?.(r, ++done, checks.length)
-      },
-    })
-  } finally {
-    writer.flush()
-  }
+  const results = await runChecks(checks, {
+    concurrency: opts.concurrency,
+    clock,
+    dispatcher: opts.dispatcher,
+    signal: opts.signal,
+    onResult: (r) => opts.onResult?.(r, ++done, checks.length),
+  })
   const finished = clock.now()
-  finishRun(db, runId, finished)
+  const runId = storeRun(db, {source: opts.source ?? 'check run', startedAt: started, finishedAt: finished, checks, results})
   return {runId, startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), summary: summarise(results), results}
 }

@@ -1,4 +1,5 @@
 import type {DB} from '../store/db.js'
+import {StoreBusyError} from '../store/lock.js'
 import {recordPosture} from '../store/posture.js'
 import {insertResults} from '../store/results.js'
 import type {CheckResult} from '../types.js'
@@ -40,8 +41,7 @@ export class ResultWriter {
     try {
       ids = insertResults(this.db, this.refs, this.runId, batch)
     } catch (error) {
-      const code = (error as {code?: string}).code
-      if (code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED' || !this.opts.onBusy) throw error
+      if (!(error instanceof StoreBusyError) || !this.opts.onBusy) throw error
       // Locked by another writer (a `check run` from cron): keep every result and try again shortly.
       this.buffer = batch.concat(this.buffer)
       this.opts.onBusy(error as Error, this.buffer.length)

@@ -4,6 +4,7 @@ import type {CheckDefinition} from '../catalogue/load.js'
 import {probeFor} from '../probes/index.js'
 import type {Observation} from '../types.js'
 import {type CheckResult, type Clock, systemClock} from '../types.js'
+import {redact} from '../util/redact.js'
 import {sleep} from '../util/sleep.js'
 
 export interface RunnerOptions {
@@ -23,18 +24,8 @@ export interface RunnerOptions {
 
 export const DEFAULT_CONCURRENCY = 16
 
-/** Replaces every secret value in a result's text with ***. */
-export function redact<T>(value: T, secrets: readonly string[]): T {
-  if (secrets.length === 0) return value
-  const scrub = (s: string) => secrets.reduce((acc, secret) => (secret.length >= 3 ? acc.split(secret).join('***') : acc), s)
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return scrub(v)
-    if (Array.isArray(v)) return v.map(walk)
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
-    return v
-  }
-  return walk(value) as T
-}
+/** Every spelling of a check's secrets in a result's text becomes ***; see util/redact.ts. */
+export {redact} from '../util/redact.js'
 
 async function attempt(check: CheckDefinition, opts: RunnerOptions): Promise<Observation> {
   const probe = probeFor(check.kind)

@@ -130,6 +130,48 @@ function parseNotifiers(catalogue: Catalogue, env: NodeJS.ProcessEnv, loc: Locat
   return notifiers
 }
 
+/** The maintenance: windows of a validated catalogue; problems go to `loc`. */
+function parseMaintenance(catalogue: Catalogue, loc: Locator): MaintenanceWindow[] {
+  const maintenance: MaintenanceWindow[] = []
+  for (const {file, value} of catalogue.sections.get('maintenance') ?? []) {
+    ((value ?? []) as Obj[]).forEach((w, i) => {
+      const here: KeyPath = ['maintenance', i]
+      const tz = (w.timezone as string | undefined) ?? DEFAULT_TIMEZONE
+      if (!isTimeZone(tz)) return loc.at(file, [...here, 'timezone'], `unknown time zone "${tz}" (expected an IANA name such as Europe/London)`)
+      const start = String(w.start)
+      const base = {name: String(w.name), checks: (w.checks as string[] | undefined) ?? [], tags: (w.tags as string[] | undefined) ?? [], timezone: tz}
+      if (w.every !== undefined) {
+        const hm = /^(\d{2}):(\d{2})$/.exec(start)
+        if (!hm || Number(hm[1]) > 23 || Number(hm[2]) > 59) return loc.at(file, [...here, 'start'], 'a recurring window (with every:) starts at a time of day such as 22:00')
+        if (typeof w.duration !== 'string') return loc.at(file, here, 'a recurring window needs duration: (e.g. 2h)')
+        if (w.end !== undefined) return loc.at(file, [...here, 'end'], 'a recurring window takes duration:, not end:', true)
+        const dur = durationMs(w.duration)
+        if (dur <= 0 || dur > 7 * 86_400_000) return loc.at(file, [...here, 'duration'], 'duration must be more than 0 and at most 7d')
+        maintenance.push({...base, recurring: {startMinute: Number(hm[1]) * 60 + Number(hm[2]), durationMs: dur,
+          days: w.every === 'day' ? null : (w.every as string[]).map(weekdayNumber)}})
+        return
+      }
+      const from = parseLocalDateTime(start, tz)
+      if (from === undefined) return loc.at(file, [...here, 'start'], 'a one-off window starts at a date and time such as 2026-12-01T22:00 (a time of day alone needs every:)')
+      let until: number | undefined
+      if (typeof w.end === 'string' && typeof w.duration === 'string') return loc.at(file, [...here, 'duration'], 'give end: or duration:, not both', true)
+      if (typeof w.end === 'string') until = parseLocalDateTime(w.end, tz)
+      else if (typeof w.duration === 'string') until = from + durationMs(w.duration)
+      if (until === undefined) return loc.at(file, here, 'a one-off window needs end: (a date and time) or duration:')
+      if (until <= from) return loc.at(file, [...here, w.end ? 'end' : 'duration'], 'the window ends before it starts')
+      maintenance.push({...base, once: {start: from, end: until}})
+    })
+  }
+  return maintenance
+}
+
+/** The maintenance windows of a validated catalogue alone (for `status`), with their problems. */
+export function maintenanceWindows(catalogue: Catalogue): {windows: MaintenanceWindow[]; problems: Problem[]} {
+  const loc = new Locator()
+  const windows = parseMaintenance(catalogue, loc)
+  return {windows, problems: sortProblems(loc.problems)}
+}
+
 /**
  * Builds what `watch` needs from a validated catalogue: triggers, thresholds, notifiers (URLs from the
  * environment), maintenance windows and watch settings. Problems the schema cannot see (bad cron
@@ -168,37 +210,7 @@ export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = 
   }
   const defaultNotify = watch.notify === undefined ? [...notifiers.keys()] : checkNames(watch.notify, watchFrom.get('notify')!, ['watch', 'notify'])
 
-  // maintenance:
-  const maintenance: MaintenanceWindow[] = []
-  for (const {file, value} of catalogue.sections.get('maintenance') ?? []) {
-    ((value ?? []) as Obj[]).forEach((w, i) => {
-      const here: KeyPath = ['maintenance', i]
-      const tz = (w.timezone as string | undefined) ?? DEFAULT_TIMEZONE
-      if (!isTimeZone(tz)) return loc.at(file, [...here, 'timezone'], `unknown time zone "${tz}" (expected an IANA name such as Europe/London)`)
-      const start = String(w.start)
-      const base = {name: String(w.name), checks: (w.checks as string[] | undefined) ?? [], tags: (w.tags as string[] | undefined) ?? [], timezone: tz}
-      if (w.every !== undefined) {
-        const hm = /^(\d{2}):(\d{2})$/.exec(start)
-        if (!hm || Number(hm[1]) > 23 || Number(hm[2]) > 59) return loc.at(file, [...here, 'start'], 'a recurring window (with every:) starts at a time of day such as 22:00')
-        if (typeof w.duration !== 'string') return loc.at(file, here, 'a recurring window needs duration: (e.g. 2h)')
-        if (w.end !== undefined) return loc.at(file, [...here, 'end'], 'a recurring window takes duration:, not end:', true)
-        const dur = durationMs(w.duration)
-        if (dur <= 0 || dur > 7 * 86_400_000) return loc.at(file, [...here, 'duration'], 'duration must be more than 0 and at most 7d')
-        maintenance.push({...base, recurring: {startMinute: Number(hm[1]) * 60 + Number(hm[2]), durationMs: dur,
-          days: w.every === 'day' ? null : (w.every as string[]).map(weekdayNumber)}})
-        return
-      }
-      const from = parseLocalDateTime(start, tz)
-      if (from === undefined) return loc.at(file, [...here, 'start'], 'a one-off window starts at a date and time such as 2026-12-01T22:00 (a time of day alone needs every:)')
-      let until: number | undefined
-      if (typeof w.end === 'string' && typeof w.duration === 'string') return loc.at(file, [...here, 'duration'], 'give end: or duration:, not both', true)
-      if (typeof w.end === 'string') until = parseLocalDateTime(w.end, tz)
-      else if (typeof w.duration === 'string') until = from + durationMs(w.duration)
-      if (until === undefined) return loc.at(file, here, 'a one-off window needs end: (a date and time) or duration:')
-      if (until <= from) return loc.at(file, [...here, w.end ? 'end' : 'duration'], 'the window ends before it starts')
-      maintenance.push({...base, once: {start: from, end: until}})
-    })
-  }
+  const maintenance = parseMaintenance(catalogue, loc)
 
   // checks
   const checks: WatchedCheck[] = []

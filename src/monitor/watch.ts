@@ -11,6 +11,7 @@ import {heldSince, lastHeldEvents} from '../store/outbox.js'
 import {getMeta, insertMonitorEvents, loadMonitorStates, type MonitorEventRecord, saveMonitorStates, setMeta, type StoredMonitorState} from '../store/monitor.js'
 import {finishRun, startRun, upsertChecks} from '../store/results.js'
 import type {CheckResult, Status} from '../types.js'
+import {Redactor} from '../util/redact.js'
 import {evaluate, initialState, type MonitorEvent} from './evaluator.js'
 import {activeMaintenance, windowActiveUntil, windowCovers} from './maintenance.js'
 import {ResultWriter} from './result-writer.js'
@@ -114,6 +115,7 @@ export class Watcher {
   private readonly host: TimerHost
   private readonly log: WatchLog
   private config!: WatchConfig
+  private redactor?: {config: WatchConfig | undefined; r: Redactor}
   private checks = new Map<string, WatchedCheck>()
   private readonly refs = new Map<string, number>()
   private states = new Map<string, StoredMonitorState>()
@@ -142,7 +144,10 @@ export class Watcher {
   }
 
   private say(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
-    this.log({level, at: this.host.now(), msg, ...fields})
+    // Error messages from probes and notifiers may quote a target; no spelling of a secret reaches the log.
+    if (!this.redactor || this.redactor.config !== this.config) this.redactor = {config: this.config, r: new Redactor(this.config?.all.flatMap((c) => c.secrets) ?? [])}
+    const {r} = this.redactor
+    this.log({level, at: this.host.now(), msg: r.text(msg), ...r.value(fields)})
   }
 
   /** Loads the catalogue and prepares everything; throws the load's problems as an Error list when invalid. */

@@ -113,7 +113,8 @@ export class AnswersResponder implements Responder {
   }
 
   async ask(p: AskPrompt): Promise<string> {
-    const v = this.value(p)
+    let v = this.value(p)
+    if (v === undefined && p.acceptDefault) v = p.default
     if (v === undefined) this.missing(p, `variable ${p.variable}`)
     const text = typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)
     const problem = p.validate(text)

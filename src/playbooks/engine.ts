@@ -4,10 +4,10 @@
  * resume exactly there, parallel branches and loop iterations included.
  */
 import {type NewEvent, sha256Hex, type TimelineEvent} from '../incidents/chain.js'
-import {type ClockDef, clocksFromEvents, clockStartEvent} from '../incidents/clocks.js'
+import {asksStartTime, type ClockDef, clockRestartEvent, clocksFromEvents, clockStartEvent, clockStopEvent, notInForce, parseClockTime} from '../incidents/clocks.js'
 import {parseIsoDuration} from '../incidents/time.js'
 import {test} from './expr.js'
-import {asList, type Playbook, type Step, type Value, type VariableDef} from './model.js'
+import {asList, clockStops, type Playbook, referencesFor, type Step, type Value, type VariableDef} from './model.js'
 import type {ConfirmPrompt, PromptContext, Responder} from './responder.js'
 import {WalkStop} from './responder.js'
 
@@ -284,24 +284,13 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
   const clocks = clocksFromEvents(events)
   const base = {flow: flow.id, inv: flow.inv, step: qualified(flow, step.id)}
   const nextOr = (to: string | undefined): string | null => (to === undefined || flow.stops.includes(to) ? null : to)
-  const complete = (next: string | null, extra: NewEvent[] = []): NewEvent[] => {
-    const stops: NewEvent[] = []
-    for (const c of asList(step.stops_clock)) {
-      const running = clocks.get(c)
-      if (running && running.stoppedAt === undefined) stops.push({type: 'clock_stopped', data: {name: c, reason: `step ${base.step} completed`, dueAt: running.dueAt, met: now <= running.dueAt}})
-    }
-    const done: NewEvent[] = [...extra, ...stops, {type: 'step_completed', data: {...base, next}}]
-    if (next === null && step.type === 'end' && flow.id === 'main') done.push({type: 'walk_completed', data: {}})
-    return done
-  }
+  // Clocks this step starts that are defined and in force; those whose start is asked for wait for the answer.
+  const toStart = asList(step.starts_clock).map((c) => deps.clockDefs.get(c)).filter((d): d is ClockDef => d !== undefined && !clocks.has(d.name) && !notInForce(d, now))
 
   if (flow.inv === undefined) {
     const inv = state.invCount + 1
     const started: NewEvent[] = [{type: 'step_started', data: {flow: flow.id, inv, step: qualified(flow, step.id), type: step.type, name: step.name, owner: step.owner}}]
-    for (const c of asList(step.starts_clock)) {
-      const def = deps.clockDefs.get(c)
-      if (def && !clocks.has(c)) started.push(clockStartEvent(def, now, `step ${qualified(flow, step.id)}`))
-    }
+    for (const def of toStart) if (!asksStartTime(def)) started.push(clockStartEvent(def, now, `step ${qualified(flow, step.id)}`))
     append(started)
     return 'more'
   }
@@ -310,7 +299,54 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
   const ctx: PromptContext = {
     step: base.step, localStep: step.id, def: step, inv: flow.inv, occurrence: state.occurrences.get(base.step) ?? 1, flow: flow.id,
     owner: step.owner ? {role: step.owner, name: roleDef?.name ?? step.owner, person: deps.roles()[step.owner]} : undefined,
-    clocks: [...clocks.values()], now,
+    clocks: [...clocks.values()], now, references: referencesFor(step.references, state.vars.org_type),
+  }
+  // Clock stops and restarts happen as the step completes; a not_required stop carries the step's answers as its
+  // reasoning, or asks for one when the step records none.
+  const complete = async (next: string | null, extra: NewEvent[] = []): Promise<NewEvent[]> => {
+    const own = [...asList(step.ask), ...(step.record ?? [])].filter((v) => flow.recorded.has(v) && String(state.vars[v] ?? '').trim() !== '')
+    const answers = own.map((v) => `${v}: ${String(state.vars[v])}`).join('; ')
+    const clockEvents: NewEvent[] = []
+    for (const c of asList(step.restarts_clock)) {
+      const running = clocks.get(c)
+      if (running && running.stoppedAt === undefined) clockEvents.push(clockRestartEvent(running, now, `step ${base.step}`))
+    }
+    let asked: string | undefined
+    for (const {name, outcome} of clockStops(step)) {
+      const running = clocks.get(name)
+      if (!running || running.stoppedAt !== undefined) continue
+      let reason = `step ${base.step}${answers ? ` (${answers})` : ''}`
+      if (outcome === 'not_required') {
+        if (!answers) {
+          asked ??= (await deps.responder.ask({...ctx, variable: 'reason', type: 'string',
+            description: `Why is notifying not required (${clockStops(step).filter((x) => x.outcome === 'not_required').map((x) => x.name).join(', ')})? Recorded as the reasoning.`,
+            validate: (a) => (a.trim() === '' ? 'the reasoning is required' : undefined)})).trim()
+          if (asked === '') throw new WalkStop(`no reasoning given for not_required at step ${base.step}`, 'no-answer')
+        }
+        reason = answers || (asked as string)
+      }
+      clockEvents.push(clockStopEvent(name, outcome, reason, asked === undefined ? now : deps.now(), running.dueAt))
+    }
+    const done: NewEvent[] = [...extra, ...clockEvents, {type: 'step_completed', data: {...base, next}}]
+    if (next === null && step.type === 'end' && flow.id === 'main') done.push({type: 'walk_completed', data: {}})
+    return done
+  }
+  // The time a clock starts from (became aware, alert issued), asked once per kind; default now.
+  const timed = toStart.filter((d) => asksStartTime(d))
+  if (timed.length > 0) {
+    const kind = timed[0].startsFrom as string
+    const group = timed.filter((d) => d.startsFrom === kind)
+    const what = kind === 'aware' ? 'did the organisation become aware' : 'was it issued'
+    const answer = await deps.responder.ask({...ctx, variable: `${kind}_at`, type: 'string', default: 'now', acceptDefault: true,
+      description: `When ${what}? Starts ${group.map((d) => d.name).join(', ')} (ISO 8601 time with a zone, "now", or e.g. "3h ago")`,
+      validate: (a) => {
+        const t = parseClockTime(a, deps.now())
+        return typeof t === 'string' ? t : undefined
+      }})
+    const at = parseClockTime(answer, deps.now())
+    if (typeof at === 'string') throw new WalkStop(`answer "${answer}" for ${kind}_at at step ${base.step}: ${at}`, 'no-answer')
+    append(group.map((d) => clockStartEvent(d, at, `step ${base.step}`)))
+    return 'more'
   }
   const askNext = async (): Promise<boolean> => {
     const wanted = [...asList(step.ask), ...(step.record ?? [])].find((v) => !flow.recorded.has(v))
@@ -344,7 +380,7 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
         return 'more'
       }
       if (await askNext()) return 'more'
-      append(complete(nextOr(step.next ?? implicit)))
+      append(await complete(nextOr(step.next ?? implicit)))
       return 'more'
     }
     case 'decision': {
@@ -354,11 +390,11 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
         const value = state.vars[variable]
         const key = value === true ? 'yes' : value === false ? 'no' : String(value)
         const target = step.cases[key] ?? step.cases[String(value)] ?? step.default ?? step.next ?? implicit
-        append(complete(nextOr(target), [{type: 'decision_taken', data: {...base, variable, value, next: target ?? null}}]))
+        append(await complete(nextOr(target), [{type: 'decision_taken', data: {...base, variable, value, next: target ?? null}}]))
       } else {
         const result = test(step.if as string, state.vars)
         const target = result ? step.then : step.else
-        append(complete(nextOr(target), [{type: 'decision_taken', data: {...base, condition: step.if, result, next: target ?? null}}]))
+        append(await complete(nextOr(target), [{type: 'decision_taken', data: {...base, condition: step.if, result, next: target ?? null}}]))
       }
       return 'more'
     }
@@ -369,7 +405,7 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
         ...(flow.commandStartedAt === undefined ? {} : {interruptedAt: flow.commandStartedAt})}
       const yes = await deps.responder.confirm(prompt)
       if (!yes) {
-        append(complete(nextOr(step.on_failure ?? step.next ?? implicit), [{type: 'command_declined', data: {...base, argv}}]))
+        append(await complete(nextOr(step.on_failure ?? step.next ?? implicit), [{type: 'command_declined', data: {...base, argv}}]))
         return 'more'
       }
       append([{type: 'command_started', data: {...base, argv}}])
@@ -382,7 +418,7 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
       const extra: NewEvent[] = [ran]
       if (step.exit_code_to) extra.push({type: 'variable_recorded', data: {...base, name: step.exit_code_to, value: out.exitCode ?? -1}})
       const ok = out.exitCode === 0 && !out.timedOut
-      append(complete(nextOr(ok ? step.on_success ?? step.next ?? implicit : step.on_failure ?? step.next ?? implicit), extra), true)
+      append(await complete(nextOr(ok ? step.on_success ?? step.next ?? implicit : step.on_failure ?? step.next ?? implicit), extra), true)
       return 'more'
     }
     case 'wait': {
@@ -391,13 +427,13 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
         return 'more'
       }
       if (now >= flow.waitUntil) {
-        append(complete(nextOr(step.next ?? implicit), [{type: 'wait_finished', data: {...base, early: false}}]))
+        append(await complete(nextOr(step.next ?? implicit), [{type: 'wait_finished', data: {...base, early: false}}]))
         return 'more'
       }
       const choice = await deps.responder.choose({...ctx, message: `Timer runs until ${new Date(flow.waitUntil).toISOString()}`,
         choices: [{value: 'continue', name: 'Continue now'}, {value: 'stop', name: 'Stop here and come back later'}]})
       if (choice !== 'continue') throw new WalkStop(`waiting at ${base.step} until ${new Date(flow.waitUntil).toISOString()}`, 'quit')
-      append(complete(nextOr(step.next ?? implicit), [{type: 'wait_finished', data: {...base, early: true}}]))
+      append(await complete(nextOr(step.next ?? implicit), [{type: 'wait_finished', data: {...base, early: true}}]))
       return 'more'
     }
     case 'parallel': {
@@ -408,7 +444,7 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
         append([{type: 'branches_started', data: {...base, branches, stops}}])
         return 'more'
       }
-      append(complete(nextOr(step.join)))
+      append(await complete(nextOr(step.join)))
       return 'more'
     }
     case 'loop': {
@@ -417,7 +453,7 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
         const iteration = flow.iteration + 1
         append([{type: 'loop_iteration', data: {...base, iteration, condition: step.while, child: `${flow.id}>${step.id}#${flow.inv}.${iteration}`, at: step.do, stops: [step.id, step.then]}}])
       } else {
-        append(complete(nextOr(step.then), [{type: 'loop_exited', data: {...base, iterations: flow.iteration, reason: holds ? 'max_iterations' : 'condition'}}]))
+        append(await complete(nextOr(step.then), [{type: 'loop_exited', data: {...base, iterations: flow.iteration, reason: holds ? 'max_iterations' : 'condition'}}]))
       }
       return 'more'
     }
@@ -427,11 +463,11 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
         append([{type: 'subplaybook_started', data: {...base, playbook: step.playbook, id: sub.id, child: `${flow.id}>${step.id}#${flow.inv}`, at: sub.start ?? sub.steps[0].id}}])
         return 'more'
       }
-      append(complete(nextOr(step.next ?? implicit)))
+      append(await complete(nextOr(step.next ?? implicit)))
       return 'more'
     }
     case 'end':
-      append(complete(null))
+      append(await complete(null))
       return 'more'
   }
 }

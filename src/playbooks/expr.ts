@@ -7,6 +7,8 @@
  *   compare := operand (("==" | "!=" | "<" | "<=" | ">" | ">=") operand | "not"? "in" list)?
  *   operand := string | number | true | false | name | "(" expr ")"
  *   list    := "[" (literal ("," literal)*)? "]"
+ * The tree is at most MAX_EXPR_DEPTH deep (parentheses, `not` and chained `and`/`or` each add a level),
+ * so neither the parser nor the evaluator can run out of stack on a hostile condition.
  */
 import type {Value} from './model.js'
 
@@ -30,6 +32,8 @@ export type Expr =
   | {kind: 'in'; negate: boolean; arg: Expr; list: Value[]}
 
 const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'true', 'false'])
+
+export const MAX_EXPR_DEPTH = 100
 
 function tokenize(src: string): Token[] {
   const out: Token[] = []
@@ -87,6 +91,19 @@ function tokenize(src: string): Token[] {
 export function parseExpr(src: string): Expr {
   const tokens = tokenize(src)
   let pos = 0
+  // Depth of each node built, and of the parser's own nesting.
+  const depths = new WeakMap<Expr, number>()
+  let nesting = 0
+  const depthOf = (e: Expr) => depths.get(e) ?? 1
+  const node = (e: Expr, at: number, ...children: Expr[]): Expr => {
+    const d = 1 + Math.max(0, ...children.map(depthOf))
+    if (d > MAX_EXPR_DEPTH) throw new ExprError(`nested more than ${MAX_EXPR_DEPTH} levels deep; split the condition across steps`, at)
+    depths.set(e, d)
+    return e
+  }
+  const enter = (at: number) => {
+    if (++nesting > MAX_EXPR_DEPTH) throw new ExprError(`nested more than ${MAX_EXPR_DEPTH} levels deep; split the condition across steps`, at)
+  }
   const peek = () => tokens[pos]
   const isWord = (w: string) => peek().kind === 'name' && peek().text === w
   const expect = (text: string) => {
@@ -110,9 +127,11 @@ export function parseExpr(src: string): Expr {
   const operand = (): Expr => {
     const t = peek()
     if (t.kind === 'punct' && t.text === '(') {
+      enter(t.at)
       pos++
       const e = orExpr()
       expect(')')
+      nesting--
       return e
     }
     if (t.kind === 'name' && !KEYWORDS.has(t.text)) {
@@ -139,38 +158,47 @@ export function parseExpr(src: string): Expr {
     const t = peek()
     if (t.kind === 'op') {
       pos++
-      return {kind: 'cmp', op: t.text as '==', left, right: operand()}
+      const right = operand()
+      return node({kind: 'cmp', op: t.text as '==', left, right}, t.at, left, right)
     }
     if (isWord('in')) {
       pos++
-      return {kind: 'in', negate: false, arg: left, list: list()}
+      return node({kind: 'in', negate: false, arg: left, list: list()}, t.at, left)
     }
     if (isWord('not') && tokens[pos + 1]?.kind === 'name' && tokens[pos + 1].text === 'in') {
       pos += 2
-      return {kind: 'in', negate: true, arg: left, list: list()}
+      return node({kind: 'in', negate: true, arg: left, list: list()}, t.at, left)
     }
     return left
   }
   const unary = (): Expr => {
     if (isWord('not')) {
+      const at = peek().at
+      enter(at)
       pos++
-      return {kind: 'not', arg: unary()}
+      const arg = unary()
+      nesting--
+      return node({kind: 'not', arg}, at, arg)
     }
     return compare()
   }
   const andExpr = (): Expr => {
     let left = unary()
     while (isWord('and')) {
+      const at = peek().at
       pos++
-      left = {kind: 'and', left, right: unary()}
+      const right = unary()
+      left = node({kind: 'and', left, right}, at, left, right)
     }
     return left
   }
   function orExpr(): Expr {
     let left = andExpr()
     while (isWord('or')) {
+      const at = peek().at
       pos++
-      left = {kind: 'or', left, right: andExpr()}
+      const right = andExpr()
+      left = node({kind: 'or', left, right}, at, left, right)
     }
     return left
   }

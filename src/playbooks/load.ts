@@ -2,13 +2,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import {DefinitionError, type Problem, UserError} from '../errors.js'
-import {BUILTIN_CLOCKS} from '../incidents/clocks.js'
+import {clockDefsFor} from '../incidents/clock-load.js'
+import {notInForce} from '../incidents/clocks.js'
 import {SHIPPED_PLAYBOOKS} from '../paths.js'
 import {yamlFilesIn} from '../util/files.js'
 import {didYouMean} from '../util/suggest.js'
-import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
+import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, readRegularFile, schemaProblems, sortProblems, YAML_LIMITS} from '../util/yaml-schema.js'
 import {ExprError, parseExpr, variablesOf} from './expr.js'
-import {asList, type Playbook, type Step} from './model.js'
+import {asList, clockStops, ORG_TYPES, type Playbook, type Step} from './model.js'
 import {playbookSchema} from './schema.js'
 
 let compiled: ReturnType<typeof compileSchema> | undefined
@@ -60,8 +61,11 @@ export function edges(step: Step, implicitNext: string | undefined): {to: string
 
 interface Ctx {
   problems: Problem[]
+  /** What is worth saying but not wrong: a review date that has passed. */
+  warnings: Problem[]
   stack: string[]
   cache: Map<string, Playbook | null>
+  now: number
 }
 
 function problemAt(ctx: Ctx, parsed: ParsedYaml, p: KeyPath, message: string, key = false): void {
@@ -81,7 +85,8 @@ function resolveRef(ref: string, fromFile: string): string | undefined {
     if (fs.existsSync(p)) return p
   }
   for (const f of fs.readdirSync(dir).filter((n) => /\.ya?ml$/i.test(n)).sort()) {
-    const text = fs.readFileSync(path.join(dir, f), 'utf8')
+    // A FIFO or a huge file among them is skipped here; loading it reports why.
+    const text = readRegularFile(path.join(dir, f), YAML_LIMITS.maxBytes).data?.toString('utf8') ?? ''
     if (new RegExp(`^id:\\s*['"]?${ref.replace(/[-]/g, '\\-')}['"]?\\s*$`, 'm').test(text)) return path.join(dir, f)
   }
   return undefined
@@ -112,15 +117,17 @@ function loadOne(file: string, ctx: Ctx): Playbook | undefined {
   }
   const before = ctx.problems.length
   const steps = rawSteps as unknown as Step[]
-  const {format: _f, id, name, description, version, severities, roles, variables, clocks, start, steps: _s, ...meta} = doc
+  const {format: _f, id, name, description, version, severities, sources, references, review_by, roles, variables, clocks, start, steps: _s, ...meta} = doc
   const playbook: Playbook = {
     format: 'nhs-ir/1', id: id as string, name: name as string, description: description as string | undefined,
     version: version === undefined ? undefined : String(version), severities: severities as string[] | undefined,
+    sources: sources as Playbook['sources'], references: references as Playbook['references'], review_by: review_by as string | undefined,
     roles: (roles ?? {}) as Playbook['roles'], variables: (variables ?? {}) as Playbook['variables'], clocks: (clocks ?? {}) as Playbook['clocks'],
     start: start as string | undefined, steps, meta, subs: {}, file: abs,
   }
   ctx.cache.set(abs, playbook)
   checkGraph(playbook, parsed, ctx)
+  checkMetadata(playbook, parsed, ctx)
 
   // Sub-playbooks, each validated in its own file; a cycle is a problem at the step that closes it.
   ctx.stack.push(abs)
@@ -159,7 +166,8 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
   }
   const implicit = (i: number) => p.steps[i + 1]?.id
   const vars = Object.keys(p.variables)
-  const clocks = new Set([...Object.keys(p.clocks), ...BUILTIN_CLOCKS.map((c) => c.name)])
+  const clockDefs = clockDefsFor({...p, subs: {}})
+  const clocks = new Set(clockDefs.keys())
   const checkVar = (i: number, key: KeyPath, name: string) => {
     if (!(name in p.variables)) {
       const guess = didYouMean(name, vars)
@@ -170,7 +178,7 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
     try {
       for (const v of variablesOf(parseExpr(text))) checkVar(i, key, v)
     } catch (error) {
-      if (error instanceof ExprError) at(i, key, `bad condition at character ${error.offset + 1} of "${text}": ${error.message}`)
+      if (error instanceof ExprError) at(i, key, `bad condition at character ${error.offset + 1} of "${text.length > 80 ? text.slice(0, 79) + '…' : text}": ${error.message}`)
       else throw error
     }
   }
@@ -186,14 +194,22 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
     }
     asList(s.ask).forEach((v, j) => checkVar(i, typeof s.ask === 'string' ? ['ask'] : ['ask', j], v))
     ;(s.record ?? []).forEach((v, j) => checkVar(i, ['record', j], v))
-    for (const [key, list] of [['starts_clock', asList(s.starts_clock)], ['stops_clock', asList(s.stops_clock)]] as const) {
+    for (const [key, list] of [['starts_clock', asList(s.starts_clock)], ['stops_clock', clockStops(s).map((x) => x.name)], ['restarts_clock', asList(s.restarts_clock)]] as const) {
       for (const c of list) {
-        if (!clocks.has(c)) {
+        const def = clockDefs.get(c)
+        if (!def) {
           const guess = didYouMean(c, [...clocks])
-          at(i, [key], `unknown clock "${c}"${guess ? `; did you mean "${guess}"?` : '; declare it under clocks:'}`)
-        } else if (key === 'starts_clock') started.set(c, started.get(c) ?? i)
-        else stopped.add(c)
+          at(i, [key], `unknown clock "${c}"${guess ? `; did you mean "${guess}"?` : '; define it in a clock file (--clocks) or under clocks:'}`)
+        } else if (key === 'starts_clock') {
+          const why = notInForce(def, Date.now())
+          if (why) at(i, [key], `${why}; define it with enabled: true in your own clock file once it is in force`)
+          started.set(c, started.get(c) ?? i)
+        } else if (key === 'stops_clock') stopped.add(c)
+        else if (!def.restartable) at(i, [key], `clock ${c} is not restartable (its definition does not say restartable: true)`)
       }
+    }
+    for (const c of asList(s.starts_clock)) {
+      if (clockStops(s).some((x) => x.name === c)) at(i, ['stops_clock'], `the step starts and stops clock ${c}, so it would always read on_time; start it at declaration or awareness and stop it where the notification is made`)
     }
     switch (s.type) {
       case 'decision':
@@ -259,9 +275,27 @@ function checkGraph(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
   for (const [c, i] of started) if (!stopped.has(c)) at(i, ['starts_clock'], `clock ${c} is started but no step stops it`)
 }
 
-/** Validates files and folders, reporting every problem with file:line:col. */
-export function validatePlaybooks(paths: readonly string[]): {playbooks: Playbook[]; files: string[]; problems: Problem[]} {
-  const ctx: Ctx = {problems: [], stack: [], cache: new Map()}
+/** review_by must be a real date; once it has passed (UTC), a warning. org_type may only take known organisation types. */
+function checkMetadata(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
+  const orgValues = p.variables.org_type?.values ?? []
+  orgValues.forEach((v, j) => {
+    if (!(v in ORG_TYPES)) {
+      const guess = didYouMean(v, Object.keys(ORG_TYPES))
+      problemAt(ctx, parsed, ['variables', 'org_type', 'values', j], `unknown organisation type "${v}"${guess ? `; did you mean "${guess}"?` : `; one of ${Object.keys(ORG_TYPES).join(', ')}`}`)
+    }
+  })
+  if (p.review_by === undefined) return
+  const due = Date.parse(`${p.review_by}T00:00:00Z`)
+  if (Number.isNaN(due) || new Date(due).toISOString().slice(0, 10) !== p.review_by) return problemAt(ctx, parsed, ['review_by'], `review_by "${p.review_by}" is not a calendar date (YYYY-MM-DD)`)
+  if (due <= ctx.now) {
+    const pos = positionOf(parsed, ['review_by'])
+    ctx.warnings.push({file: parsed.file, line: pos.line, col: pos.col, path: 'review_by', message: `review date ${p.review_by} has passed: review playbook ${p.id} and set a new review_by`})
+  }
+}
+
+/** Validates files and folders, reporting every problem with file:line:col, and warnings (past review dates) beside them. */
+export function validatePlaybooks(paths: readonly string[], now = Date.now()): {playbooks: Playbook[]; files: string[]; problems: Problem[]; warnings: Problem[]} {
+  const ctx: Ctx = {problems: [], warnings: [], stack: [], cache: new Map(), now}
   const files = paths.flatMap((p) => playbookFiles(p))
   if (files.length === 0) throw new UserError(`No playbook files (*.yaml, *.yml) in ${paths.join(', ')}`, {code: 'E_NO_PLAYBOOK', exit: 2})
   const playbooks: Playbook[] = []
@@ -275,7 +309,7 @@ export function validatePlaybooks(paths: readonly string[]): {playbooks: Playboo
     playbooks.push(pb)
   }
   const unique = [...new Map(ctx.problems.map((p) => [`${p.file}:${p.line}:${p.col}:${p.message}`, p])).values()]
-  return {playbooks, files, problems: sortProblems(unique)}
+  return {playbooks, files, problems: sortProblems(unique), warnings: sortProblems(ctx.warnings)}
 }
 
 /** Loads one playbook by file path or by id (looked up in dir); throws DefinitionError on any problem. */
@@ -293,7 +327,7 @@ export function loadPlaybookRef(ref: string, dir?: string): Playbook {
       throw new UserError(`No playbook "${ref}" in ${folder}.`, {hint: guess ? `Did you mean "${guess}"?` : `See \`watchkeeper playbook list\`.`, code: 'E_NO_PLAYBOOK', exit: 2})
     }
   }
-  const ctx: Ctx = {problems: [], stack: [], cache: new Map()}
+  const ctx: Ctx = {problems: [], warnings: [], stack: [], cache: new Map(), now: Date.now()}
   const pb = loadOne(file, ctx)
   if (!pb || ctx.problems.length > 0) throw new DefinitionError(sortProblems(ctx.problems), 'playbook')
   return pb

@@ -29,7 +29,39 @@ export interface ClockDecl {
   /** England and Wales business days instead of continuous time. */
   business_days?: number
   warn_when_remaining?: string[]
+  /** The other keys of a clock definition (clocks/*.yaml); see ClockDef. */
+  source?: string
+  starts_from?: 'aware' | 'issued' | 'declared' | 'detected'
+  effective_from?: string
+  effective_until?: string
+  enabled?: boolean
+  restartable?: boolean
+  note?: string
 }
+
+/** Organisation types that references are keyed by; trusts, ICBs, CSUs and ALBs complete the CAF-aligned DSPT. */
+export const ORG_TYPES = {
+  trust: 'NHS trust or foundation trust',
+  icb: 'integrated care board',
+  csu: 'commissioning support unit',
+  alb: 'arm\'s length body (NHS England included)',
+  gp_practice: 'GP practice',
+  social_care: 'social care provider',
+  supplier: 'supplier to the NHS',
+} as const
+export type OrgType = keyof typeof ORG_TYPES
+
+/** Assurance references by organisation type (e.g. the CAF outcome for trusts, DSPT 6.x for others); `default` for the rest. */
+export type OrgReferences = Partial<Record<OrgType | 'default', string>>
+
+/** A document the steps rely on. */
+export interface Source {
+  title: string
+  url: string
+}
+
+/** How a step stops a clock. */
+export type ClockStopOutcome = 'notified' | 'not_required' | 'superseded'
 
 interface StepBase {
   id: string
@@ -40,7 +72,11 @@ interface StepBase {
   ask?: string | string[]
   record?: string[]
   starts_clock?: string | string[]
-  stops_clock?: string | string[]
+  /** A name or list means notified; a mapping gives each clock's outcome. */
+  stops_clock?: string | string[] | Record<string, ClockStopOutcome>
+  /** Restartable clocks given a new due time when the step completes. */
+  restarts_clock?: string | string[]
+  references?: OrgReferences
 }
 
 export interface ManualStep extends StepBase {
@@ -107,6 +143,10 @@ export interface Playbook {
   description?: string
   version?: string
   severities?: string[]
+  sources?: Source[]
+  references?: OrgReferences
+  /** Review the playbook by this date (YYYY-MM-DD); `playbook validate` warns once it has passed. */
+  review_by?: string
   roles: Record<string, RoleDef>
   variables: Record<string, VariableDef>
   clocks: Record<string, ClockDecl>
@@ -119,10 +159,38 @@ export interface Playbook {
   file: string
 }
 
+/** The references for an organisation type (its own, else `default`); every one, by key, when the type is not known. */
+export function referencesFor(refs: OrgReferences | undefined, orgType: unknown): {org: string; text: string}[] {
+  if (!refs) return []
+  if (typeof orgType === 'string' && orgType !== '') {
+    const text = refs[orgType as OrgType] ?? refs.default
+    return text === undefined ? [] : [{org: orgType in refs ? orgType : 'default', text}]
+  }
+  return Object.entries(refs).map(([org, text]) => ({org, text: text as string}))
+}
+
 export function stepIndex(p: Playbook): Map<string, Step> {
   return new Map(p.steps.map((s) => [s.id, s]))
 }
 
 export function asList(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v]
+}
+
+/** The clocks a step stops, each with its outcome (the bare form means notified). */
+export function clockStops(step: Pick<StepBase, 'stops_clock'>): {name: string; outcome: ClockStopOutcome}[] {
+  const v = step.stops_clock
+  if (v !== undefined && typeof v === 'object' && !Array.isArray(v)) return Object.entries(v).map(([name, outcome]) => ({name, outcome}))
+  return asList(v as string | string[] | undefined).map((name) => ({name, outcome: 'notified' as const}))
+}
+
+/** Every clock a playbook's steps (and its sub-playbooks') start, stop or restart, in order of first mention. */
+export function playbookClocks(p: Playbook): string[] {
+  const out = new Set<string>()
+  const visit = (pb: Playbook) => {
+    for (const s of pb.steps) for (const c of [...asList(s.starts_clock), ...clockStops(s).map((x) => x.name), ...asList(s.restarts_clock)]) out.add(c)
+    for (const sub of Object.values(pb.subs)) visit(sub)
+  }
+  visit(p)
+  return [...out]
 }

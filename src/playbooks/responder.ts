@@ -16,6 +16,8 @@ export interface PromptContext {
   owner?: {role: string; name: string; person?: string}
   clocks: ClockState[]
   now: number
+  /** The step's assurance references for the walk's org_type (all of them while it is not known). */
+  references: {org: string; text: string}[]
 }
 
 export interface TickPrompt extends PromptContext {
@@ -29,6 +31,8 @@ export interface AskPrompt extends PromptContext {
   type: VariableType
   description?: string
   default?: string
+  /** An answers file without an answer for it takes the default (the time a clock starts from). */
+  acceptDefault?: boolean
   /** Returns an error message for an unacceptable answer. */
   validate(answer: string): string | undefined
 }

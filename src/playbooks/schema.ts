@@ -1,4 +1,7 @@
+import {clockProperties} from '../incidents/clock-schema.js'
 import {ISO_DURATION_PATTERN} from '../incidents/time.js'
+import {TIMEOUT_RANGE} from '../util/duration.js'
+import {ORG_TYPES} from './model.js'
 
 type JsonSchema = Record<string, unknown>
 
@@ -11,6 +14,14 @@ const names = (pattern: string, description: string): JsonSchema => ({
   description,
 })
 
+const REFERENCES: JsonSchema = {
+  type: 'object', minProperties: 1, additionalProperties: false,
+  description: 'assurance references keyed by organisation type (the walk shows the one for org_type); a list of {title, url} belongs under sources:',
+  properties: Object.fromEntries([...Object.entries(ORG_TYPES), ['default', 'any other organisation type']].map(([k, d]) => [k, {type: 'string', minLength: 1, description: d}])),
+}
+
+const references: JsonSchema = {$ref: '#/definitions/references'}
+
 const common: Record<string, JsonSchema> = {
   id: stepId('step id: lower-case letters, digits, - and _'),
   name: {type: 'string', minLength: 1, description: 'what the step is, in a line'},
@@ -19,8 +30,13 @@ const common: Record<string, JsonSchema> = {
   next: stepId('the step after this one (default: the next in the list)'),
   ask: names(VAR, 'variable(s) to ask the responder for before the step completes'),
   record: {type: 'array', items: {type: 'string', pattern: VAR}, uniqueItems: true, description: 'variables to record (free answers) in this step'},
-  starts_clock: names(ID, 'clock(s) from clocks: started when this step starts'),
-  stops_clock: names(ID, 'clock(s) from clocks: stopped when this step completes'),
+  starts_clock: names(ID, 'clock(s) started when this step starts; one that runs from aware or issued asks for that time (default now)'),
+  stops_clock: {
+    anyOf: [...(names(ID, '').anyOf as JsonSchema[]), {type: 'object', propertyNames: {pattern: ID}, additionalProperties: {enum: ['notified', 'not_required', 'superseded']}, minProperties: 1}],
+    description: 'clock(s) stopped when this step completes: a name or list (notified), or name: notified | not_required | superseded',
+  },
+  restarts_clock: names(ID, 'restartable clock(s) given a new due time when this step completes'),
+  references,
 }
 
 function step(type: string, description: string, props: Record<string, JsonSchema>, required: string[] = []): JsonSchema {
@@ -45,7 +61,7 @@ export const STEP_SCHEMAS: JsonSchema[] = [
   }),
   step('command', 'run a program with arguments (never through a shell) after the responder confirms the exact command', {
     argv: {type: 'array', items: {type: 'string'}, minItems: 1, description: 'program and arguments; ${var} is filled in from variables'},
-    timeout: duration('how long the command may run'),
+    timeout: {...duration('how long the command may run, 1ms to 24d'), durationRange: TIMEOUT_RANGE},
     on_success: stepId('step after exit code 0 (default: next)'),
     on_failure: stepId('step after a non-zero exit, a timeout, or a declined run (default: next)'),
     exit_code_to: {type: 'string', pattern: VAR, description: 'variable that receives the exit code'},
@@ -92,7 +108,11 @@ export function playbookSchema(): JsonSchema {
       labels: {type: 'array', items: {type: 'string'}, uniqueItems: true},
       marking: {enum: ['TLP:RED', 'TLP:AMBER+STRICT', 'TLP:AMBER', 'TLP:GREEN', 'TLP:CLEAR'], description: 'Traffic Light Protocol 2.0 marking'},
       severities: {type: 'array', items: {type: 'string', pattern: '^[A-Za-z0-9_-]+$'}, minItems: 2, uniqueItems: true, description: 'the severity scale, worst first (default SEV1..SEV4)'},
-      references: {type: 'array', items: {type: 'object', properties: {name: {type: 'string'}, url: {type: 'string', pattern: '^https?://'}}, required: ['name'], additionalProperties: false}},
+      review_by: {type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'review the playbook by this date (YYYY-MM-DD); validate warns once it has passed'},
+      sources: {type: 'array', minItems: 1, description: 'the documents the steps rely on', items: {type: 'object', properties: {
+        title: {type: 'string', minLength: 1}, url: {type: 'string', pattern: '^https?://', description: 'an http(s) URL'},
+      }, required: ['title', 'url'], additionalProperties: false}},
+      references,
       roles: {
         type: 'object', description: 'roles by short name',
         propertyNames: {pattern: ID},
@@ -114,13 +134,7 @@ export function playbookSchema(): JsonSchema {
       clocks: {
         type: 'object', description: 'regulatory or internal deadlines, by name',
         propertyNames: {pattern: ID},
-        additionalProperties: {type: 'object', properties: {
-          to: {type: 'string', description: 'who must be told'},
-          basis: {type: 'string', description: 'the rule behind the deadline'},
-          duration: duration('continuous time; weekends and bank holidays count'),
-          business_days: {type: 'integer', minimum: 1, maximum: 365, description: 'England and Wales business days instead of continuous time'},
-          warn_when_remaining: {type: 'array', items: duration('time left'), uniqueItems: true},
-        }, additionalProperties: false, oneOf: [{required: ['duration']}, {required: ['business_days']}], description: 'a clock with either duration or business_days'},
+        additionalProperties: {type: 'object', properties: clockProperties(), additionalProperties: false, oneOf: [{required: ['duration']}, {required: ['business_days']}], description: 'a clock with either duration or business_days'},
       },
       start: stepId('the first step (default: the first in the list)'),
       steps: {
@@ -135,5 +149,6 @@ export function playbookSchema(): JsonSchema {
     },
     required: ['format', 'id', 'name', 'steps'],
     additionalProperties: false,
+    definitions: {references: REFERENCES},
   }
 }

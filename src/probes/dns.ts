@@ -1,6 +1,7 @@
 import dns from 'node:dns'
 
 import type {Observation, Status} from '../types.js'
+import {regexProblem, userRegex} from '../util/safe-regex.js'
 import {makeResolver} from './net.js'
 import type {OptionProblem, Probe} from './types.js'
 
@@ -90,11 +91,8 @@ export const dnsProbe: Probe = {
     const o = options as DnsOptions
     const problems: OptionProblem[] = []
     for (const [i, re] of list(o.expect?.matches).entries()) {
-      try {
-        new RegExp(re)
-      } catch (error) {
-        problems.push({path: Array.isArray(o.expect?.matches) ? ['expect', 'matches', i] : ['expect', 'matches'], message: `not a valid regular expression: ${(error as Error).message}`})
-      }
+      const bad = regexProblem(re)
+      if (bad) problems.push({path: Array.isArray(o.expect?.matches) ? ['expect', 'matches', i] : ['expect', 'matches'], message: bad})
     }
     return problems
   },
@@ -140,7 +138,7 @@ export const dnsProbe: Probe = {
     if (missingAll.length > 0) problems.push(`missing ${missingAll.map((m) => JSON.stringify(m)).join(', ')}`)
     if (o.expect?.any_of && !o.expect.any_of.some(has)) problems.push(`none of ${o.expect.any_of.map((m) => JSON.stringify(m)).join(', ')}`)
     for (const re of list(o.expect?.matches)) {
-      if (!answers.some((a) => new RegExp(re).test(a))) problems.push(`no answer matches /${re}/`)
+      if (!answers.some((a) => userRegex(re).test(a))) problems.push(`no answer matches /${re}/`)
     }
     const shown = answers.slice(0, 3).map((a) => (a.length > 60 ? a.slice(0, 59) + '…' : a)).join(', ') + (answers.length > 3 ? `, +${answers.length - 3} more` : '')
     const status: Status = problems.length > 0 ? 'crit' : 'ok'

@@ -5,6 +5,8 @@
  * Paths: `$`, `$.a.b`, `$.a[0]`, `$.a[-1]` (from the end), `$['x-y']`, `$["x"]`, and mixes of them.
  */
 
+import {userRegex} from '../util/safe-regex.js'
+
 export type PathStep = string | number
 
 export const OPERATORS = ['==', '!=', '<', '<=', '>', '>=', 'exists', 'absent', 'contains', 'matches'] as const
@@ -108,7 +110,7 @@ export function applyOperator(op: Operator, found: boolean, actual: unknown, exp
     }
     case 'matches': {
       if (actual !== null && typeof actual === 'object') return `is ${show(actual)}, not text`
-      return new RegExp(String(expected)).test(String(actual)) ? undefined : `${show(actual)} does not match /${String(expected)}/`
+      return userRegex(String(expected)).test(String(actual)) ? undefined : `${show(actual)} does not match /${String(expected)}/`
     }
   }
 }

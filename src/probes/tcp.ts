@@ -1,6 +1,7 @@
 import net from 'node:net'
 
 import type {Observation} from '../types.js'
+import {regexProblem, userRegex} from '../util/safe-regex.js'
 import {describeNetError, resolveAddress, splitHostPort} from './net.js'
 import type {Probe} from './types.js'
 
@@ -22,13 +23,8 @@ export const tcpProbe: Probe = {
   },
   validate(o) {
     const problems: {path: string[]; message: string}[] = []
-    if (typeof o.banner === 'string') {
-      try {
-        new RegExp(o.banner)
-      } catch (error) {
-        problems.push({path: ['banner'], message: `not a valid regular expression: ${(error as Error).message}`})
-      }
-    }
+    const bad = typeof o.banner === 'string' ? regexProblem(o.banner) : undefined
+    if (bad) problems.push({path: ['banner'], message: bad})
     return problems
   },
   async run(target, options, ctx): Promise<Observation> {
@@ -71,7 +67,7 @@ export const tcpProbe: Probe = {
       }
       if (o.send) socket.write(o.send)
       const max = o.banner_bytes ?? 1024
-      const re = new RegExp(o.banner)
+      const re = userRegex(o.banner)
       const banner = await new Promise<string>((resolve, reject) => {
         let buf = ''
         const done = (value: string) => {

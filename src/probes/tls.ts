@@ -271,7 +271,7 @@ export function evaluateTls(hs: TlsHandshake, o: TlsBasicOptions, nowMs: number)
   const summary = worst ? `${worst.message}${findings.length > 1 ? ` (+${findings.length - 1} more)` : ''}` : head
   return {
     status, summary, timings: hs.timings, findings, metrics, details,
-    thresholds: {certDaysLeft: {warn: warnDays, crit: critDays}},
+    thresholds: {certDaysLeft: {warn: warnDays, crit: critDays, alertBelow: true}},
   }
 }
 

@@ -5,7 +5,16 @@ import {parseDuration} from '../util/duration.js'
 
 export interface PostureReport {
   generatedAt: string
-  targets: (PostureSnapshot & {checkedAt: string; counts: {crit: number; warn: number; info: number}})[]
+  targets: (Omit<PostureSnapshot, 'ts'> & {checkedAt: string; counts: {crit: number; warn: number; info: number}})[]
+}
+
+/** A compared posture row, its time as ISO (the JSON convention). */
+export type PostureSide = Omit<NonNullable<PostureChange['before']>, 'ts'> & {at: string}
+
+export type PostureDiffChange = Omit<PostureChange, 'before' | 'after'> & {before: PostureSide | null; after: PostureSide}
+
+function side({ts, ...rest}: NonNullable<PostureChange['before']>): PostureSide {
+  return {...rest, at: new Date(ts).toISOString()}
 }
 
 function globs(patterns: readonly string[] | undefined): ((id: string) => boolean) {
@@ -17,10 +26,10 @@ function globs(patterns: readonly string[] | undefined): ((id: string) => boolea
 /** Each posture target's grade and findings as of its latest result. */
 export function postureReport(db: DB, opts: {checks?: readonly string[]; now?: number} = {}): PostureReport {
   const keep = globs(opts.checks)
-  const targets = latestPosture(db).filter((s) => keep(s.checkId)).map((s) => {
+  const targets = latestPosture(db).filter((s) => keep(s.checkId)).map(({ts, ...s}) => {
     const counts = {crit: 0, warn: 0, info: 0}
     for (const f of s.findings) counts[f.severity]++
-    return {...s, checkedAt: new Date(s.ts).toISOString(), counts}
+    return {...s, checkedAt: new Date(ts).toISOString(), counts}
   })
   return {generatedAt: new Date(opts.now ?? Date.now()).toISOString(), targets}
 }
@@ -47,7 +56,7 @@ export interface PostureDiffReport {
   since: {runId: number} | {time: string}
   summary: {targets: number; changed: number; regressions: number; fixes: number}
   /** Targets whose findings changed (all targets with --all). */
-  changes: PostureChange[]
+  changes: PostureDiffChange[]
 }
 
 /** What appeared (regressions) and disappeared (fixes) per posture target since a time or a run. */
@@ -59,6 +68,6 @@ export function postureDiffReport(db: DB, since: SinceSpec, opts: {checks?: read
     generatedAt: new Date(opts.now ?? Date.now()).toISOString(),
     since: 'runId' in since ? {runId: since.runId} : {time: new Date(since.ts).toISOString()},
     summary: {targets: all.length, changed: changed.length, regressions: all.reduce((n, c) => n + c.appeared.length, 0), fixes: all.reduce((n, c) => n + c.fixed.length, 0)},
-    changes: opts.all ? all : changed,
+    changes: (opts.all ? all : changed).map((c) => ({...c, before: c.before ? side(c.before) : null, after: side(c.after)})),
   }
 }

@@ -109,6 +109,11 @@ function heading(report: {since: string; until: string; approximate: boolean; co
   return out
 }
 
+function postureNote(report: {postureChecksLeftOut: number}): string {
+  const n = report.postureChecksLeftOut
+  return n === 0 ? '' : `${n} posture check${n === 1 ? '' : 's'} left out (grades are not availability; see \`report posture\`, or add them with --include-posture).`
+}
+
 export function renderUptime(report: UptimeReport, format: ReportFormat): string {
   if (format === 'csv') return renderCsv(uptimeColumns, [...report.checks, ...report.services])
   const checkCols = human(uptimeColumns, HUMAN_UPTIME_HEADERS, ['id', 'service', 'results', 'availability_pct', 'crit', 'unknown', 'p50_ms', 'p95_ms', 'p99_ms', 'max_ms', 'outages', 'longest_outage_s', 'mttr_s'])
@@ -116,7 +121,7 @@ export function renderUptime(report: UptimeReport, format: ReportFormat): string
   const serviceCols = human(uptimeColumns, HUMAN_UPTIME_HEADERS, ['id', 'checks', 'results', 'availability_pct', 'crit', 'unknown', 'p50_ms', 'p95_ms', 'p99_ms', 'max_ms', 'outages', 'longest_outage_s', 'mttr_s'])
   serviceCols[0] = {...serviceCols[0], header: 'SERVICE'}
   const [title] = heading(report, 'Uptime', report.label)
-  const note = report.approximate ? `Raw results at an edge were pruned; figures cover ${report.coveredSince} .. ${report.coveredUntil}.` : ''
+  const note = [report.approximate ? `Raw results at an edge were pruned; figures cover ${report.coveredSince} .. ${report.coveredUntil}.` : '', postureNote(report)].filter(Boolean).join(' ')
   if (format === 'md') {
     return [`# ${title}`, '', ...(note ? [`> ${note}`, ''] : []), '## Checks', '', report.checks.length ? renderMarkdown(checkCols, report.checks) : '_No results in this window._',
       ...(report.services.length ? ['', '## Services', '', renderMarkdown(serviceCols, report.services)] : []), ''].join('\n')
@@ -159,7 +164,7 @@ export function renderSlo(report: SloReport, format: ReportFormat): string {
   serviceCols[0] = {...serviceCols[0], header: 'SERVICE'}
   const title = `SLO ${report.objective}% over ${formatDuration(report.windowMs)}: ${report.since} .. ${report.until}`
   const legend = `Burn-rate alerts: fast-burn when the last hour burns at ≥ ${report.thresholds.fastBurn}, slow-burn when the last 6 hours burn at ≥ ${report.thresholds.slowBurn}.`
-  const note = report.approximate ? `Raw results at the start were pruned; figures cover from ${report.coveredSince}.` : ''
+  const note = [report.approximate ? `Raw results at the start were pruned; figures cover from ${report.coveredSince}.` : '', postureNote(report)].filter(Boolean).join(' ')
   if (format === 'md') {
     return [`# ${title}`, '', ...(note ? [`> ${note}`, ''] : []), '## Checks', '', report.checks.length ? renderMarkdown(checkCols, report.checks) : '_No results in this window._',
       ...(report.services.length ? ['', '## Services', '', renderMarkdown(serviceCols, report.services)] : []), '', legend, ''].join('\n')

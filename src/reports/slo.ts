@@ -4,7 +4,7 @@ import {type Aggregate, emptyAggregate, HOUR_MS, mergeAggregate, ROLLUP_TIME_ZON
 import {aggregateWindow, type ReportFilter, selectCheckRows} from './uptime.js'
 
 /*
- * SLO arithmetic over results (the same definitions as the uptime report):
+ * SLO arithmetic over results (the same definitions as the uptime report, health checks only by default):
  * - eligible = up + down results (unknown left out); bad = down (crit) results.
  * - error budget (results) = (1 − objective) × eligible; used = bad; left = budget − used (negative when blown).
  * - burn rate over a span = (bad / eligible in that span) / (1 − objective): 1 spends the budget exactly
@@ -57,6 +57,9 @@ export interface SloReport {
   coveredSince: string
   approximate: boolean
   timeZone: string
+  /** Whether posture checks are counted; when not, how many matched and were left out. */
+  includePosture: boolean
+  postureChecksLeftOut: number
   checks: SloRow[]
   services: SloRow[]
 }
@@ -111,7 +114,8 @@ export function sloReport(db: DB, opts: SloOptions, filter: ReportFilter = {}): 
 
   const checks: SloRow[] = []
   const services = new Map<string, {a: Aggregate; a1: Aggregate; a6: Aggregate; checks: number}>()
-  for (const c of selectCheckRows(db, filter)) {
+  const selected = selectCheckRows(db, filter)
+  for (const c of selected.rows) {
     const a = whole.byCheck.get(c.ref)
     if (!a) continue
     checks.push(build('check', c.checkId, c.name, c.service, 1, a, h1.get(c.ref), h6.get(c.ref)))
@@ -135,6 +139,8 @@ export function sloReport(db: DB, opts: SloOptions, filter: ReportFilter = {}): 
     coveredSince: new Date(whole.coveredSince).toISOString(),
     approximate: whole.coveredSince !== since || whole.coveredUntil !== opts.until,
     timeZone: ROLLUP_TIME_ZONE,
+    includePosture: filter.includePosture === true,
+    postureChecksLeftOut: selected.postureLeftOut,
     checks,
     services: serviceRows,
   }

@@ -8,6 +8,8 @@ import {parseDuration} from '../util/duration.js'
 
 /*
  * Definitions (docs/reports.md repeats them):
+ * - availability is about health checks: posture checks (web-security, email-security, tls with posture:)
+ *   grade configuration, so they are left out unless asked for (includePosture); `report posture` covers them.
  * - up = ok or warn results; down = crit results; unknown results are left out of availability.
  * - availability % = up / (up + down) × 100, over results (every result weighs the same).
  * - an outage runs from the first down result to the first up result after it (unknown results in
@@ -166,6 +168,9 @@ export interface UptimeReport {
   coveredUntil: string
   approximate: boolean
   timeZone: string
+  /** Whether posture checks are counted; when not, how many matched and were left out. */
+  includePosture: boolean
+  postureChecksLeftOut: number
   checks: UptimeRow[]
   services: UptimeRow[]
 }
@@ -174,6 +179,8 @@ export interface ReportFilter {
   /** Check ids; `*` matches any text. */
   checks?: readonly string[]
   services?: readonly string[]
+  /** Count posture checks too (default: health checks only). */
+  includePosture?: boolean
 }
 
 function globMatch(pattern: string, text: string): boolean {
@@ -181,10 +188,14 @@ function globMatch(pattern: string, text: string): boolean {
   return re.test(text)
 }
 
-export function selectCheckRows(db: DB, filter: ReportFilter): CheckRow[] {
-  return checkRows(db).filter((c) =>
+/** The checks a report covers, and how many posture checks matched but were left out. */
+export function selectCheckRows(db: DB, filter: ReportFilter): {rows: CheckRow[]; postureLeftOut: number} {
+  const matched = checkRows(db).filter((c) =>
     (!filter.checks?.length || filter.checks.some((p) => globMatch(p, c.checkId))) &&
     (!filter.services?.length || (c.service !== null && filter.services.includes(c.service))))
+  if (filter.includePosture) return {rows: matched, postureLeftOut: 0}
+  const rows = matched.filter((c) => !c.posture)
+  return {rows, postureLeftOut: matched.length - rows.length}
 }
 
 export function availabilityOf(a: Aggregate): number | null {
@@ -241,7 +252,7 @@ function row(scope: UptimeRow['scope'], id: string, name: string | null, service
 
 /** Per-check and per-service uptime over a window; answered from rollups and the outage table. */
 export function uptimeReport(db: DB, window: ReportWindow, filter: ReportFilter = {}): UptimeReport {
-  const checks = selectCheckRows(db, filter)
+  const {rows: checks, postureLeftOut} = selectCheckRows(db, filter)
   const agg = aggregateWindow(db, window.since, window.until)
   const spansByRef = new Map<number, OutageSpan[]>()
   const idOf = new Map(checks.map((c) => [c.ref, c.checkId]))
@@ -278,6 +289,8 @@ export function uptimeReport(db: DB, window: ReportWindow, filter: ReportFilter 
     coveredUntil: new Date(agg.coveredUntil).toISOString(),
     approximate: agg.coveredSince !== window.since || agg.coveredUntil !== window.until,
     timeZone: ROLLUP_TIME_ZONE,
+    includePosture: filter.includePosture === true,
+    postureChecksLeftOut: postureLeftOut,
     checks: checkRowsOut,
     services: serviceRows,
   }

@@ -1,5 +1,6 @@
-import type {TimelineEvent} from '../incidents/chain.js'
+import {canonicalJson, eventHash, SEAL_TYPE, type Sealer, type TimelineEvent} from '../incidents/chain.js'
 import type {DB} from './db.js'
+import {writeTx} from './lock.js'
 
 /** One row of the incidents table: the current summary, kept in step with the timeline. */
 export interface IncidentRow {
@@ -42,11 +43,45 @@ function toRow(r: RawIncident): IncidentRow {
 
 /**
  * Runs fn in an IMMEDIATE transaction: the write lock is taken at BEGIN, so a second writer (another
- * process) waits for it (busy_timeout) instead of both reading the same chain head.
+ * process) waits for it (up to the lock timeout, saying so) instead of both reading the same chain head.
  */
-export function immediate<T>(db: DB, fn: () => T): T {
+export function immediate<T>(db: DB, fn: () => T, what?: string): T {
   if (db.inTransaction) return fn()
-  return db.transaction(fn).immediate()
+  try {
+    return writeTx(db, () => {
+      const out = fn()
+      sealTouched(db)
+      return out
+    }, what)
+  } finally {
+    touched.get(db)?.clear()
+  }
+}
+
+const sealers = new WeakMap<DB, Sealer>()
+const touched = new WeakMap<DB, Set<number>>()
+
+/** From now on every transaction that writes to an incident through this connection ends with a seal of its head. */
+export function setSealer(db: DB, sealer: Sealer): void {
+  sealers.set(db, sealer)
+  touched.set(db, new Set())
+}
+
+/** Appends a seal of the head of every incident written in this transaction (inside it). */
+function sealTouched(db: DB): void {
+  const sealer = sealers.get(db)
+  const ids = touched.get(db)
+  if (!sealer || !ids || ids.size === 0) return
+  for (const id of [...ids].sort((a, b) => a - b)) {
+    const last = db.prepare('SELECT seq, hash, type, recorded_at AS recordedAt FROM timeline_events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1')
+      .get(id) as {seq: number; hash: string; type: string; recordedAt: number} | undefined
+    if (!last || last.type === SEAL_TYPE) continue
+    const data = JSON.parse(canonicalJson(sealer.seal(id, last.seq, last.hash))) as Record<string, unknown>
+    const e: Omit<TimelineEvent, 'hash'> = {incidentId: id, seq: last.seq + 1, occurredAt: last.recordedAt, recordedAt: last.recordedAt,
+      actor: 'watchkeeper', type: SEAL_TYPE, data, prevHash: last.hash}
+    insertEvent(db, {...e, hash: eventHash(e)}, canonicalJson(data))
+  }
+  ids.clear()
 }
 
 export function insertIncident(db: DB, i: {title: string; severity: string; state: string; service?: string; openedAt: number}): number {
@@ -147,6 +182,7 @@ export function lastEventOf(db: DB, incidentId: number): {seq: number; hash: str
 
 /** Stores one event; `data` is written as given (the caller serialises it canonically). */
 export function insertEvent(db: DB, e: TimelineEvent, dataText: string): void {
+  if (e.type !== SEAL_TYPE) touched.get(db)?.add(e.incidentId)
   db.prepare(`INSERT INTO timeline_events (incident_id, seq, occurred_at, recorded_at, actor, type, data, prev_hash, hash)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(e.incidentId, e.seq, e.occurredAt, e.recordedAt, e.actor, e.type, dataText, e.prevHash, e.hash)
 }

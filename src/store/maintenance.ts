@@ -5,7 +5,8 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {UserError} from '../errors.js'
 import {formatDuration, parseDuration} from '../util/duration.js'
-import type {DB} from './db.js'
+import {databaseFile, type DB} from './db.js'
+import {withLockWait, writeTx} from './lock.js'
 import {DAY_MS, retentionMarks, type RetentionLevel, setRetentionMark} from './rollups.js'
 
 /** How long each level of data is kept, in ms. */
@@ -76,16 +77,16 @@ export async function pruneOnce(db: DB, now: number, policy: RetentionPolicy = D
     return {dryRun: true, cutoffs, deleted, batches, elapsedMs: Date.now() - started}
   }
   // Marks first: from now on reports do not read rows that are about to go.
-  db.transaction(() => {
+  writeTx(db, () => {
     for (const level of ['raw', 'hourly', 'daily'] as const) setRetentionMark(db, level, cutoffs[level])
-  }).immediate()
+  })
   for (const t of TARGETS) {
     // Rollup tables have no rowid: their key is (start, check_ref).
     const key = t.table === 'rollup_hourly' ? 'hour_start, check_ref' : t.table === 'rollup_daily' ? 'day_start, check_ref' : 'rowid'
     const del = db.prepare(`DELETE FROM ${t.table} WHERE (${key}) IN (SELECT ${key} FROM ${t.table} WHERE ${t.where} LIMIT ?)`)
     for (;;) {
       opts.signal?.throwIfAborted()
-      const n = del.run(cutoffs[t.level], batchSize).changes
+      const n = withLockWait(db, () => del.run(cutoffs[t.level], batchSize).changes)
       batches++
       deleted[t.key] += n
       if (n < batchSize) break
@@ -118,7 +119,7 @@ function fileBytes(file: string): number {
 export function vacuum(db: DB): VacuumReport {
   const started = Date.now()
   const beforeBytes = fileBytes(db.name)
-  db.exec('VACUUM')
+  withLockWait(db, () => db.exec('VACUUM'))
   db.pragma('optimize')
   db.pragma('wal_checkpoint(TRUNCATE)')
   return {beforeBytes, afterBytes: fileBytes(db.name), elapsedMs: Date.now() - started}
@@ -138,7 +139,7 @@ export interface BackupReport {
 export async function backupDatabase(db: DB, file: string, opts: {force?: boolean} = {}): Promise<BackupReport> {
   const started = Date.now()
   const dest = path.resolve(file)
-  if (dest === path.resolve(db.name)) {
+  if (dest === path.resolve(databaseFile(db))) {
     throw new UserError('The backup file is the database itself.', {hint: 'Name another file.', code: 'E_USAGE', exit: 2})
   }
   if (fs.existsSync(dest) && !opts.force) {
@@ -213,10 +214,11 @@ export function databaseStats(db: DB): DbStats {
   const marks = retentionMarks(db)
   const prunedBefore: Partial<Record<RetentionLevel, string>> = {}
   for (const level of ['raw', 'hourly', 'daily'] as const) if (Number.isFinite(marks[level])) prunedBefore[level] = new Date(marks[level]).toISOString()
+  const file = databaseFile(db)
   return {
-    file: db.name,
-    fileBytes: fs.statSync(db.name).size,
-    walBytes: fs.existsSync(db.name + '-wal') ? fs.statSync(db.name + '-wal').size : 0,
+    file,
+    fileBytes: fs.statSync(file).size,
+    walBytes: fs.existsSync(file + '-wal') ? fs.statSync(file + '-wal').size : 0,
     pageSize: db.pragma('page_size', {simple: true}) as number,
     pages: db.pragma('page_count', {simple: true}) as number,
     freePages: db.pragma('freelist_count', {simple: true}) as number,

@@ -1,6 +1,7 @@
 import type {CheckState, MonitorEvent, MonitorState} from '../monitor/evaluator.js'
 import {STATUS_CODE, type Status, statusFromCode} from '../types.js'
 import type {DB} from './db.js'
+import {writeTx} from './lock.js'
 
 interface StateRow {
   check_id: string
@@ -59,20 +60,20 @@ export function saveMonitorStates(db: DB, states: readonly StoredMonitorState[],
       bad_since = excluded.bad_since, last_status = excluded.last_status, last_result_id = excluded.last_result_id,
       last_ts = excluded.last_ts, alerted = excluded.alerted, alerted_at = excluded.alerted_at, flapping = excluded.flapping,
       changes = excluded.changes, incident_id = excluded.incident_id, updated_at = excluded.updated_at`)
-  db.transaction(() => {
+  writeTx(db, () => {
     for (const s of states) {
       upsert.run({...s, lastStatus: s.lastStatus === null ? null : STATUS_CODE[s.lastStatus as Status], flapping: s.flapping ? 1 : 0,
         changes: JSON.stringify(s.changes), at})
     }
-  })()
+  })
 }
 
 /** Forgets the states of checks no longer in the catalogue. */
 export function deleteMonitorStates(db: DB, checkIds: readonly string[]): void {
   const del = db.prepare('DELETE FROM monitor_state WHERE check_id = ?')
-  db.transaction(() => {
+  writeTx(db, () => {
     for (const id of checkIds) del.run(id)
-  })()
+  })
 }
 
 /** A row of monitor_events: an announced event of the state machine, or a change not announced (with why). */
@@ -91,9 +92,9 @@ export interface MonitorEventRecord {
 export function insertMonitorEvents(db: DB, events: readonly MonitorEventRecord[]): void {
   const insert = db.prepare(`INSERT INTO monitor_events (check_id, ts, kind, state, previous, result_id, message, suppressed)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-  db.transaction(() => {
+  writeTx(db, () => {
     for (const e of events) insert.run(e.checkId, e.at, e.kind, e.state, e.previous, e.resultId, e.message, e.suppressed ?? null)
-  })()
+  })
 }
 
 export interface StoredMonitorEvent {
@@ -133,6 +134,6 @@ export function getMeta<T>(db: DB, key: string): T | undefined {
 }
 
 export function setMeta(db: DB, key: string, value: unknown, at: number): void {
-  db.prepare(`INSERT INTO watch_meta (key, value, updated_at) VALUES (?, ?, ?)
-    ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`).run(key, JSON.stringify(value), at)
+  writeTx(db, () => db.prepare(`INSERT INTO watch_meta (key, value, updated_at) VALUES (?, ?, ?)
+    ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`).run(key, JSON.stringify(value), at))
 }

@@ -1,4 +1,5 @@
 import type {DB} from './db.js'
+import {writeTx} from './lock.js'
 
 /**
  * The notification outbox and delivery log (table `notifications`, migrations 5 and 6). A message is a row
@@ -36,22 +37,22 @@ const COLUMNS = `id, created_at AS createdAt, notifier, provider, event, check_i
 export function insertDelivery(db: DB, d: {createdAt: number; notifier: string; provider: string; event: string; checkId: string | null;
   subject: string; dedupKey: string; status: DeliveryStatus; message: string; body?: string; error?: string; expiresAt?: number}): number {
   const pending = d.status === 'pending'
-  return Number(db.prepare(`INSERT INTO notifications (created_at, notifier, provider, event, check_id, subject, dedup_key, status, message, body, error,
+  return writeTx(db, () => Number(db.prepare(`INSERT INTO notifications (created_at, notifier, provider, event, check_id, subject, dedup_key, status, message, body, error,
     finished_at, next_attempt_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(d.createdAt, d.notifier, d.provider, d.event,
     d.checkId, d.subject, d.dedupKey, d.status, d.message, pending ? (d.body ?? null) : null, d.error ?? null, pending ? null : d.createdAt,
-    pending ? d.createdAt : null, pending ? (d.expiresAt ?? null) : null).lastInsertRowid)
+    pending ? d.createdAt : null, pending ? (d.expiresAt ?? null) : null).lastInsertRowid))
 }
 
 /** Settles a delivery: sent, failed (refused) or expired (given up). The body is dropped. */
 export function finishDelivery(db: DB, id: number, d: {status: DeliveryStatus; attempts: number; httpStatus?: number; error?: string; at: number}): void {
-  db.prepare(`UPDATE notifications SET status = ?, attempts = ?, http_status = ?, error = ?, finished_at = ?, last_attempt_at = COALESCE(?, last_attempt_at),
-    next_attempt_at = NULL, body = NULL WHERE id = ?`).run(d.status, d.attempts, d.httpStatus ?? null, d.error ?? null, d.at, d.attempts > 0 ? d.at : null, id)
+  writeTx(db, () => db.prepare(`UPDATE notifications SET status = ?, attempts = ?, http_status = ?, error = ?, finished_at = ?, last_attempt_at = COALESCE(?, last_attempt_at),
+    next_attempt_at = NULL, body = NULL WHERE id = ?`).run(d.status, d.attempts, d.httpStatus ?? null, d.error ?? null, d.at, d.attempts > 0 ? d.at : null, id))
 }
 
 /** A round failed and will be tried again at `nextAttemptAt`; the row stays pending. */
 export function deferDelivery(db: DB, id: number, d: {attempts: number; httpStatus?: number; error?: string; at: number; nextAttemptAt: number}): void {
-  db.prepare('UPDATE notifications SET attempts = ?, http_status = ?, error = ?, last_attempt_at = ?, next_attempt_at = ? WHERE id = ? AND status = \'pending\'')
-    .run(d.attempts, d.httpStatus ?? null, d.error ?? null, d.at, d.nextAttemptAt, id)
+  writeTx(db, () => db.prepare('UPDATE notifications SET attempts = ?, http_status = ?, error = ?, last_attempt_at = ?, next_attempt_at = ? WHERE id = ? AND status = \'pending\'')
+    .run(d.attempts, d.httpStatus ?? null, d.error ?? null, d.at, d.nextAttemptAt, id))
 }
 
 /** The last message this notifier accepted (queued or sent) about one subject (a check id, or a watch-wide topic). */

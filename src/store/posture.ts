@@ -1,6 +1,7 @@
 import type {CheckResult, Finding, Severity, Status} from '../types.js'
 import {STATUS_CODE, statusFromCode} from '../types.js'
 import type {DB} from './db.js'
+import {writeTx} from './lock.js'
 
 /** Kinds whose every result is a posture result; a tls result counts when it carries posture details. */
 export const POSTURE_KINDS = new Set(['web-security', 'email-security'])
@@ -20,7 +21,7 @@ export function recordPosture(db: DB, refs: Map<string, number>, runId: number |
   const row = db.prepare(`INSERT OR IGNORE INTO posture (result_id, check_ref, run_id, ts, status, evaluated, grade, score)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
   const fin = db.prepare('INSERT INTO posture_findings (posture_id, finding_id, severity, message) VALUES (?, ?, ?, ?)')
-  db.transaction(() => {
+  writeTx(db, () => {
     results.forEach((r, i) => {
       const ref = refs.get(r.checkId)
       if (!isPostureResult(r) || ref === undefined || ids[i] === undefined) return
@@ -29,7 +30,7 @@ export function recordPosture(db: DB, refs: Map<string, number>, runId: number |
       if (info.changes === 0) return
       for (const f of r.findings) fin.run(info.lastInsertRowid, f.id, f.severity, f.message)
     })
-  })()
+  })
 }
 
 export interface PostureSnapshot {

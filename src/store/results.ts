@@ -1,6 +1,8 @@
 import type {CheckResult, Finding, Status, Timings} from '../types.js'
 import {STATUS_CODE, statusFromCode} from '../types.js'
 import type {DB} from './db.js'
+import {writeTx} from './lock.js'
+import {recordPosture} from './posture.js'
 import {type RollupInput, updateRollups} from './rollups.js'
 
 /** What the store needs to know of a check to file its results. */
@@ -14,11 +16,11 @@ export interface CheckIdentity {
 }
 
 export function startRun(db: DB, source: string, at: number): number {
-  return Number(db.prepare('INSERT INTO runs (source, started_at) VALUES (?, ?)').run(source, at).lastInsertRowid)
+  return writeTx(db, () => Number(db.prepare('INSERT INTO runs (source, started_at) VALUES (?, ?)').run(source, at).lastInsertRowid))
 }
 
 export function finishRun(db: DB, runId: number, at: number): void {
-  db.prepare('UPDATE runs SET finished_at = ? WHERE id = ?').run(at, runId)
+  writeTx(db, () => db.prepare('UPDATE runs SET finished_at = ? WHERE id = ?').run(at, runId))
 }
 
 /** Registers (or refreshes) checks and returns their row ids by check id. */
@@ -30,13 +32,13 @@ export function upsertChecks(db: DB, checks: readonly CheckIdentity[], at: numbe
       service = excluded.service, tier = excluded.tier, last_seen = excluded.last_seen
     RETURNING id`)
   const refs = new Map<string, number>()
-  db.transaction(() => {
+  writeTx(db, () => {
     for (const c of checks) {
       const row = upsert.get({id: c.id, kind: c.kind, target: c.target, name: c.name ?? null,
         service: c.service ?? null, tier: c.tier ?? null, at}) as {id: number}
       refs.set(c.id, row.id)
     }
-  })()
+  })
   return refs
 }
 
@@ -59,7 +61,7 @@ export function insertResults(db: DB, refs: Map<string, number>, runId: number |
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
   const ids: number[] = []
   const rolled: RollupInput[] = []
-  db.transaction(() => {
+  writeTx(db, () => {
     for (const r of results) {
       const ref = refs.get(r.checkId)
       if (ref === undefined) throw new Error(`check ${r.checkId} is not registered`)
@@ -70,8 +72,24 @@ export function insertResults(db: DB, refs: Map<string, number>, runId: number |
     }
     // Hourly/daily rollups and outages move in the same transaction as the results.
     updateRollups(db, rolled)
-  })()
+  })
   return ids
+}
+
+/**
+ * Stores one whole run (the run row, its checks, results, rollups and posture) in one transaction, so it
+ * is all there or none of it is: a lock held past the lock timeout stores nothing and says so.
+ */
+export function storeRun(db: DB, run: {source: string; startedAt: number; finishedAt: number; checks: readonly CheckIdentity[]; results: readonly CheckResult[]}): number {
+  const n = run.results.length
+  return writeTx(db, () => {
+    const runId = startRun(db, run.source, run.startedAt)
+    const refs = upsertChecks(db, run.checks, run.startedAt)
+    const ids = insertResults(db, refs, runId, run.results)
+    recordPosture(db, refs, runId, run.results, ids)
+    finishRun(db, runId, run.finishedAt)
+    return runId
+  }, `the ${n} result${n === 1 ? '' : 's'} of this run were not stored`)
 }
 
 /** A stored result as read back. */

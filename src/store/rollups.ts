@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3'
 
 import type {Status} from '../types.js'
 import type {DB} from './db.js'
+import {POSTURE_KINDS} from './posture.js'
 
 /*
  * Hourly and daily rollups of results per check, an outage table, and the latency histogram they carry.
@@ -494,11 +495,16 @@ export interface CheckRow {
   checkId: string
   name: string | null
   service: string | null
+  /** A posture check: kind web-security or email-security, or any check with posture rows (tls with posture:). */
+  posture: boolean
 }
 
 export function checkRows(db: DB): CheckRow[] {
-  return (db.prepare('SELECT id, check_id, name, service FROM checks ORDER BY check_id').all() as {id: number; check_id: string; name: string | null; service: string | null}[])
-    .map((r) => ({ref: r.id, checkId: r.check_id, name: r.name, service: r.service}))
+  const kinds = [...POSTURE_KINDS].map((k) => `'${k}'`).join(', ')
+  return (db.prepare(`SELECT c.id, c.check_id, c.name, c.service,
+      (c.kind IN (${kinds}) OR EXISTS (SELECT 1 FROM posture p WHERE p.check_ref = c.id)) AS posture
+    FROM checks c ORDER BY c.check_id`).all() as {id: number; check_id: string; name: string | null; service: string | null; posture: number}[])
+    .map((r) => ({ref: r.id, checkId: r.check_id, name: r.name, service: r.service, posture: r.posture === 1}))
 }
 
 export interface OutageRow {

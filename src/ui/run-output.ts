@@ -2,69 +2,152 @@ import chalk from 'chalk'
 
 import type {RunReport} from '../monitor/check-run.js'
 import type {CheckResult, Status} from '../types.js'
-import {STATUS_CODE, worstStatus} from '../types.js'
+import {STATUS_CODE, statusRank, worstStatus} from '../types.js'
+import {jsonTimes} from '../util/json-time.js'
 import {colourSeverity, colourStatus, formatMs, renderTable} from './table.js'
+import {termText} from './terminal-text.js'
+
+const RESULT_TIMES: ReadonlySet<string> = new Set(['startedAt'])
 
 export function runTable(report: RunReport): string {
-  const rows = report.results.map((r) => [colourStatus(r.status), r.checkId, r.kind, formatMs(r.durationMs), r.summary])
+  const rows = report.results.map((r) => [colourStatus(r.status), r.checkId, r.kind, formatMs(r.durationMs), termText(r.summary)])
   const lines = [renderTable(['STATUS', 'CHECK', 'KIND', 'TIME', 'SUMMARY'], rows, {align: ['left', 'left', 'left', 'right', 'left']})]
   for (const r of report.results) {
     const shown = r.findings.filter((f) => f.severity !== 'info' || r.findings.length <= 12)
     if (shown.length === 0 || r.status === 'ok' && shown.every((f) => f.severity === 'info')) continue
     lines.push('', chalk.bold(r.checkId))
-    for (const f of shown) lines.push(`  ${colourSeverity(f.severity)} ${f.id}  ${f.message}`)
+    for (const f of shown) lines.push(`  ${colourSeverity(f.severity)} ${f.id}  ${termText(f.message)}`)
   }
   const s = report.summary
   lines.push('', `${report.results.length} checks: ${chalk.green(`${s.ok} ok`)}, ${chalk.yellow(`${s.warn} warn`)}, ${chalk.red(`${s.crit} crit`)}, ${chalk.magenta(`${s.unknown} unknown`)}`)
   return lines.join('\n')
 }
 
+/** The --json document: the report with each result's startedAt as an ISO time (the JSON convention). */
+export function runJson(report: RunReport): unknown {
+  return jsonTimes(report, RESULT_TIMES)
+}
+
 export function runNdjson(report: RunReport): string {
-  return report.results.map((r) => JSON.stringify(r)).join('\n')
+  return report.results.map((r) => JSON.stringify(jsonTimes(r, RESULT_TIMES))).join('\n')
 }
 
 const NAGIOS_WORD: Record<Status, string> = {ok: 'OK', warn: 'WARNING', crit: 'CRITICAL', unknown: 'UNKNOWN'}
 
-function perfLabel(s: string): string {
-  return `'${s.replace(/'/g, "''").replace(/[=]/g, '_')}'`
+/*
+ * Nagios plugin output, after the Nagios plugin development guidelines (nagios-plugins.org/doc/guidelines.html):
+ * - the first line is `SERVICE STATUS: text | perfdata`; further lines are long output, and perfdata
+ *   after a second `|` on them is more perfdata;
+ * - perfdata is `'label'=value[UOM];[warn];[crit];[min];[max]`, with warn and crit in the range syntax
+ *   (`10` alerts outside 0..10, `10:` alerts below 10);
+ * - UOM is one of none, s (us, ms), %, B (KB, MB, TB) or c. There is no unit for days, so day counts
+ *   (certDaysLeft) are plain numbers whose label says days.
+ * - `|` is reserved, so it never appears in the text.
+ */
+
+/** How a metric goes into perfdata: its label, its unit and the factor from the JSON value. */
+interface PerfSpec {
+  label: string
+  uom: '' | 's' | 'B'
+  scale: number
+  min?: number
 }
 
-function perfValue(name: string, value: number): {value: string; uom: string; scale: number} {
-  if (/Ms$/.test(name)) return {value: (value / 1000).toFixed(4).replace(/\.?0+$/, '') || '0', uom: 's', scale: 1 / 1000}
-  return {value: String(Math.round(value * 1000) / 1000), uom: '', scale: 1}
+const SECONDS = (label: string): PerfSpec => ({label, uom: 's', scale: 1 / 1000, min: 0})
+
+/** Metrics and timings whose JSON name carries a unit the perfdata label must not repeat. */
+const PERF: Record<string, PerfSpec> = {
+  totalMs: SECONDS('time'),
+  dnsMs: SECONDS('time_dns'),
+  lookupMs: SECONDS('time_lookup'),
+  connectMs: SECONDS('time_connect'),
+  tlsMs: SECONDS('time_tls'),
+  ttfbMs: SECONDS('time_firstbyte'),
+  bodyBytes: {label: 'size', uom: 'B', scale: 1, min: 0},
+  mtaStsMaxAge: {label: 'mtaStsMaxAge', uom: 's', scale: 1, min: 0},
 }
 
-function perfdata(r: CheckResult, prefix: string): string[] {
-  const out: string[] = []
-  const metrics: Record<string, number> = {totalMs: r.durationMs, ...r.metrics}
-  for (const [name, value] of Object.entries(metrics)) {
-    if (!Number.isFinite(value)) continue
-    const {value: v, uom, scale} = perfValue(name, value)
+function perfSpec(name: string): PerfSpec {
+  return PERF[name] ?? (/Ms$/.test(name) ? SECONDS(name.replace(/Ms$/, '_time')) : {label: name, uom: '', scale: 1})
+}
+
+/** A label quoted as the guidelines allow: `'` doubled, `=` (not allowed) replaced. */
+export function perfLabel(s: string): string {
+  return `'${s.replace(/'/g, "''").replace(/=/g, '_')}'`
+}
+
+/** A number in plain decimal notation (never an exponent), at most 6 decimals. */
+export function perfNumber(n: number): string {
+  if (Number.isInteger(n)) return String(n)
+  const s = n.toFixed(6).replace(/0+$/, '').replace(/\.$/, '')
+  return s === '-0' ? '0' : s
+}
+
+/** A threshold in the guidelines' range syntax: alert above `x` is `x` (0..x), alert below `x` is `x:`. */
+function range(x: number | undefined, alertBelow: boolean, scale: number): string {
+  if (x === undefined) return ''
+  return alertBelow ? `${perfNumber(x * scale)}:` : perfNumber(x * scale)
+}
+
+function perfItems(r: CheckResult, prefix: string): {name: string; text: string}[] {
+  const out: {name: string; text: string}[] = []
+  const seen = new Set<string>()
+  const values: [string, number | undefined][] = [['totalMs', r.durationMs],
+    ...(['dnsMs', 'connectMs', 'tlsMs', 'ttfbMs'] as const).map((k) => [k, r.timings[k]] as [string, number | undefined]),
+    ...Object.entries(r.metrics)]
+  for (const [name, value] of values) {
+    if (value === undefined || !Number.isFinite(value)) continue
+    const spec = perfSpec(name)
+    if (seen.has(spec.label)) continue
+    seen.add(spec.label)
     const th = r.thresholds?.[name]
-    const fmt = (x?: number) => (x === undefined ? '' : String(Math.round(x * scale * 10000) / 10000))
-    const tail = th ? `;${fmt(th.warn)};${fmt(th.crit)}` : ''
-    out.push(`${perfLabel(prefix + name)}=${v}${uom}${tail}`)
+    const below = th?.alertBelow === true
+    const fields = [range(th?.warn, below, spec.scale), range(th?.crit, below, spec.scale), spec.min === undefined ? '' : perfNumber(spec.min)]
+    while (fields.length > 0 && fields.at(-1) === '') fields.pop()
+    out.push({name, text: `${perfLabel(prefix + spec.label)}=${perfNumber(value * spec.scale)}${spec.uom}${fields.map((f) => ';' + f).join('')}`})
   }
   return out
 }
 
+/** Plugin text: one line, without the reserved `|`. */
+function pluginText(s: string): string {
+  return termText(s.replace(/[\r\n]+/g, ' ')).replace(/\|/g, '/')
+}
+
+function findingLines(r: CheckResult, indent: string): string[] {
+  const shown = r.findings.filter((f) => f.severity !== 'info' || r.findings.length <= 12)
+  return shown.map((f) => `${indent}${f.severity} ${f.id}: ${pluginText(f.message)}`)
+}
+
 /**
- * Nagios plugin output: one status line with perfdata. For a single check the line is the check's own;
- * for several it counts statuses and lists each check on the following lines (long output).
+ * Nagios plugin output. One check: `CHECK-ID STATUS: summary | perfdata`, then its findings as long output.
+ * Several: `WATCHKEEPER STATUS: counts | each check's time`, then one line per check (worst first) with its
+ * findings under it, and every check's other perfdata after a second `|`.
  */
 export function runNagios(report: RunReport): string {
   const results = report.results
-  const worst = worstStatus(results.map((r) => r.status))
   if (results.length === 1) {
     const r = results[0]
-    return `${NAGIOS_WORD[r.status]} - ${r.checkId}: ${r.summary.replace(/\|/g, '/')} | ${perfdata(r, '').join(' ')}`
+    const perf = perfItems(r, '').map((p) => p.text)
+    return [`${pluginText(r.checkId)} ${NAGIOS_WORD[r.status]}: ${pluginText(r.summary)} | ${perf.join(' ')}`, ...findingLines(r, '')].join('\n')
   }
+  const worst = worstStatus(results.map((r) => r.status))
   const s = report.summary
-  const head = `${NAGIOS_WORD[worst]} - ${results.length} checks: ${s.crit} critical, ${s.warn} warning, ${s.unknown} unknown, ${s.ok} ok`
-  const perf = results.flatMap((r) => perfdata(r, `${r.checkId}_`).slice(0, 1))
-  const long = [...results].sort((a, b) => STATUS_CODE[b.status] - STATUS_CODE[a.status])
-    .map((r) => `${NAGIOS_WORD[r.status]} ${r.checkId}: ${r.summary.replace(/\|/g, '/')}`)
-  return `${head} | ${perf.join(' ')}\n${long.join('\n')}`
+  const perf = results.map((r) => perfItems(r, `${r.checkId}_`))
+  const head = `WATCHKEEPER ${NAGIOS_WORD[worst]}: ${results.length} checks: ${s.crit} critical, ${s.warn} warning, ${s.unknown} unknown, ${s.ok} ok`
+  const first = perf.flatMap((p) => p.filter((x) => x.name === 'totalMs').map((x) => x.text))
+  // One perfdata line per check after the long text (the guidelines' "PERFDATA LINE 2 … N").
+  const rest = perf.map((p) => p.filter((x) => x.name !== 'totalMs').map((x) => x.text).join(' ')).filter((line) => line !== '')
+  const long = results.map((r, i) => ({r, i})).sort((a, b) => statusRank(b.r.status) - statusRank(a.r.status) || a.i - b.i)
+    .flatMap(({r}) => [`${NAGIOS_WORD[r.status]} ${pluginText(r.checkId)}: ${pluginText(r.summary)}`, ...findingLines(r, '  ')])
+  if (rest.length > 0) long[long.length - 1] += ` | ${rest[0]}`
+  return [`${head} | ${first.join(' ')}`, ...long, ...rest.slice(1)].join('\n')
+}
+
+/** What stops `check run --format nagios` before it has results: an UNKNOWN line, further lines of the reason as long output. */
+export function nagiosUnknown(reason: string): string {
+  const [first, ...more] = reason.split(/\r?\n/)
+  return [`WATCHKEEPER UNKNOWN: ${pluginText(first)}`, ...more.filter((l) => l.trim() !== '').map(pluginText)].join('\n')
 }
 
 function esc(v: string): string {

@@ -1,6 +1,7 @@
 import chalk from 'chalk'
 
 import type {Severity, Status} from '../types.js'
+import {guardStyled} from './terminal-text.js'
 
 const ANSI = /\u001B\[[0-9;]*m/g
 
@@ -8,8 +9,12 @@ export function visibleLength(s: string): number {
   return s.replace(ANSI, '').length
 }
 
-/** A plain aligned table: no borders, a dim header, columns padded to the widest cell. */
-export function renderTable(head: string[], rows: string[][], opts: {align?: ('left' | 'right')[]} = {}): string {
+/**
+ * A plain aligned table: no borders, a dim header, columns padded to the widest cell. Cells are one
+ * line each, and no control but our colours gets through (pass untrusted text through termText too).
+ */
+export function renderTable(head: string[], rawRows: string[][], opts: {align?: ('left' | 'right')[]} = {}): string {
+  const rows = rawRows.map((r) => r.map((c) => guardStyled(c ?? '')))
   const widths = head.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))))
   const line = (cells: string[]) =>
     cells.map((c, i) => {

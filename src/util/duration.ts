@@ -3,12 +3,21 @@ const UNITS: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000, 
 /** Regex (as a string, for JSON Schema) of a duration such as `500ms`, `10s`, `5m`, `1h30m`, `7d`. */
 export const DURATION_PATTERN = '^(\\d+(\\.\\d+)?(ms|s|m|h|d|w))+$'
 
-/** Parses `500ms`, `10s`, `5m`, `1h30m`, `7d` into milliseconds; undefined when malformed. */
+/**
+ * Range of a duration that arms a timer (check, notifier and command timeouts): 1 ms to 24 days. Node's
+ * timers take at most 2^31-1 ms (24.8 days) and fire at once for anything longer.
+ */
+export const TIMEOUT_RANGE: [number, number] = [1, 24 * 86_400_000]
+
+/** Upper bound of any other duration (windows, intervals): ten years, far inside what dates can hold. */
+export const DURATION_MAX_MS = 3650 * 86_400_000
+
+/** Parses `500ms`, `10s`, `5m`, `1h30m`, `7d` into milliseconds; undefined when malformed or past any finite number. */
 export function parseDuration(text: string): number | undefined {
   if (!new RegExp(DURATION_PATTERN).test(text)) return undefined
   let total = 0
   for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) total += Number(m[1]) * UNITS[m[2]]
-  return Math.round(total)
+  return Number.isFinite(total) ? Math.round(total) : undefined
 }
 
 /** Like parseDuration but throws a readable error; for values the schema already checked. */

@@ -1,8 +1,10 @@
 import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
 import fs from 'node:fs'
-import {type Document, isMap, isSeq, LineCounter, type Node, parseDocument} from 'yaml'
+import {type Document, isAlias, isCollection, isMap, isPair, isSeq, LineCounter, type Node, parseDocument} from 'yaml'
 
 import type {Problem} from '../errors.js'
+import {ISO_DURATION_PATTERN, parseIsoDuration} from '../incidents/time.js'
+import {DURATION_MAX_MS, DURATION_PATTERN, formatDuration, parseDuration} from './duration.js'
 import {didYouMean} from './suggest.js'
 
 export type KeyPath = (string | number)[]
@@ -22,22 +24,188 @@ export function formatPath(path: KeyPath): string {
   return out
 }
 
-/** Reads and parses one YAML file; syntax errors (and duplicate keys) come back as problems. */
+/**
+ * Bounds that keep a broken or hostile file from hanging or exhausting the process: a size cap (a FIFO
+ * or /dev/zero is refused before it is read), a nesting depth, and a cap on what aliases expand to
+ * (an alias bomb of nine aliases to nine aliases… is hundreds of millions of values once expanded).
+ */
+export const YAML_LIMITS = {maxBytes: 4 * 1024 * 1024, maxDepth: 64, maxAliasValues: 50_000}
+
+/** What kind of file system entry a stat describes, for messages. */
+export function entryKind(st: fs.Stats): string {
+  if (st.isDirectory()) return 'a folder'
+  if (st.isFIFO()) return 'a FIFO'
+  if (st.isCharacterDevice()) return 'a character device'
+  if (st.isBlockDevice()) return 'a block device'
+  if (st.isSocket()) return 'a socket'
+  return 'not a regular file'
+}
+
+/**
+ * Reads a file that must be a regular file of at most `maxBytes` (else `error` says why); a FIFO, a device or a folder is
+ * refused before it is opened, so nothing blocks or reads without end.
+ */
+export function readRegularFile(file: string, maxBytes: number): {data?: Buffer; error?: string} {
+  let fd: number | undefined
+  try {
+    const st = fs.statSync(file)
+    if (!st.isFile()) return {error: `not a regular file (${entryKind(st)})`}
+    if (st.size > maxBytes) return {error: `too large: ${st.size} bytes, more than the limit of ${maxBytes}`}
+    fd = fs.openSync(file, 'r')
+    // Read at most one byte past the cap, in case the file grew after the stat.
+    const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1)
+    let n = 0
+    for (let r; n < buf.length && (r = fs.readSync(fd, buf, n, buf.length - n, null)) > 0;) n += r
+    if (n > maxBytes) return {error: `too large: more than the limit of ${maxBytes} bytes`}
+    return {data: buf.subarray(0, n)}
+  } catch (error) {
+    return {error: (error as Error).message}
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd)
+  }
+}
+
+const BOMS: [number[], string, string][] = [
+  [[0xff, 0xfe, 0x00, 0x00], 'UTF-32 LE', 'UTF-32LE'],
+  [[0x00, 0x00, 0xfe, 0xff], 'UTF-32 BE', 'UTF-32BE'],
+  [[0xff, 0xfe], 'UTF-16 LE', 'UTF-16LE'],
+  [[0xfe, 0xff], 'UTF-16 BE', 'UTF-16BE'],
+]
+
+function lineColAt(text: string, index: number): {line: number; col: number} {
+  const before = text.slice(0, index)
+  const nl = before.lastIndexOf('\n')
+  return {line: before.split('\n').length, col: index - nl}
+}
+
+/** Decodes UTF-8 (a UTF-8 byte-order mark is dropped); UTF-16/32, NUL bytes and invalid UTF-8 are located problems. */
+export function decodeYamlText(file: string, data: Buffer): {text?: string; problem?: Problem} {
+  const at = (pos: {line: number; col: number}, message: string): {problem: Problem} => ({problem: {file, ...pos, path: '', message}})
+  for (const [bom, name, iconv] of BOMS) {
+    if (bom.every((b, i) => data[i] === b)) return at({line: 1, col: 1}, `the file is ${name} (it starts with a ${name} byte-order mark); save it as UTF-8, e.g. iconv -f ${iconv} -t UTF-8`)
+  }
+  const start = data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf ? 3 : 0
+  const text = data.toString('utf8', start)
+  const nul = text.indexOf('\0')
+  if (nul >= 0) {
+    const wide = data.length >= 4 && (data[1] === 0 || data[0] === 0) ? '; it looks like UTF-16 or UTF-32 without a byte-order mark: save it as UTF-8' : ''
+    return at(lineColAt(text, nul), `the file holds a NUL byte${wide || '; YAML definitions are UTF-8 text'}`)
+  }
+  // U+FFFD in the decoded text is either written in the file or stands for bytes that are not UTF-8.
+  for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) {
+    const offset = start + Buffer.byteLength(text.slice(0, i))
+    if (!(data[offset] === 0xef && data[offset + 1] === 0xbf && data[offset + 2] === 0xbd)) {
+      return at(lineColAt(text, i), `not UTF-8: byte 0x${data[offset].toString(16).padStart(2, '0')} at offset ${offset} (is the file Latin-1 or Windows-1252? save it as UTF-8)`)
+    }
+  }
+  return {text}
+}
+
+/** The first collection nested deeper than the limit, if any (walked without recursion). */
+function tooDeep(doc: Document, max: number): Node | undefined {
+  const stack: [unknown, number][] = [[doc.contents, 1]]
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number]
+    if (!isCollection(node)) continue
+    if (depth > max) return node
+    for (const item of node.items as unknown[]) {
+      if (isPair(item)) {
+        stack.push([item.value, depth + 1])
+        if (isCollection(item.key)) stack.push([item.key, depth + 1])
+      } else stack.push([item, depth + 1])
+    }
+  }
+  return undefined
+}
+
+/**
+ * Resolves every alias once, in document order: an alias with no anchor before it, an alias inside
+ * the node it names, and aliases that expand past `maxValues` values are located problems.
+ */
+function aliasProblems(parsed: Omit<ParsedYaml, 'value'>, maxValues: number): Problem[] {
+  const anchors = new Map<string, Node>()
+  const sizes = new Map<Node, number>()
+  const open = new Set<Node>()
+  const problems: Problem[] = []
+  let expanded = 0
+  const problem = (node: Node, message: string) => {
+    const pos = parsed.lines.linePos(node.range?.[0] ?? 0)
+    problems.push({file: parsed.file, line: pos.line, col: pos.col, path: '', message})
+  }
+  // Depth is bounded before this runs, so the recursion is shallow.
+  const size = (node: unknown): number => {
+    if (problems.length > 0 || node === null || node === undefined) return 0
+    if (isAlias(node)) {
+      const target = anchors.get(node.source)
+      if (!target) {
+        problem(node, `unknown alias *${node.source}: no anchor &${node.source} comes before it` +
+          ' (a value starting with * is a YAML alias; quote a glob such as "*-ping")')
+        return 0
+      }
+      if (open.has(target)) {
+        problem(node, `alias *${node.source} is inside the node it names, which would make the value endless`)
+        return 0
+      }
+      const n = sizes.get(target) ?? 1
+      expanded += n
+      if (expanded > maxValues) problem(node, `aliases expand to more than ${maxValues} values here (an alias bomb?); write the values out or use fewer nested aliases`)
+      return n
+    }
+    const n = node as Node
+    if (n.anchor) anchors.set(n.anchor, n)
+    let total = 1
+    if (isCollection(n)) {
+      open.add(n)
+      for (const item of n.items as unknown[]) total += isPair(item) ? size(item.key) + size(item.value) : size(item)
+      open.delete(n)
+    }
+    sizes.set(n, total)
+    return total
+  }
+  size(parsed.doc.contents)
+  return problems
+}
+
+/**
+ * Reads and parses one YAML file. Syntax errors, duplicate keys, wrong encodings, files that are not
+ * regular or too large, nesting past the limit and bad aliases all come back as located problems.
+ */
 export function parseYamlFile(file: string, text?: string): {parsed?: ParsedYaml; problems: Problem[]} {
   let src: string
-  try {
-    src = text ?? fs.readFileSync(file, 'utf8')
-  } catch (error) {
-    return {problems: [{file, line: 0, col: 0, path: '', message: `cannot read file: ${(error as Error).message}`}]}
+  if (text !== undefined) src = text
+  else {
+    const read = readRegularFile(file, YAML_LIMITS.maxBytes)
+    if (!read.data) return {problems: [{file, line: 1, col: 1, path: '', message: `cannot read file: ${read.error}`}]}
+    const decoded = decodeYamlText(file, read.data)
+    if (decoded.problem) return {problems: [decoded.problem]}
+    src = decoded.text as string
   }
   const lines = new LineCounter()
   const doc = parseDocument(src, {lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true})
+  const deep = `nested more than ${YAML_LIMITS.maxDepth} levels deep`
   const problems: Problem[] = doc.errors.map((e) => {
     const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0])
+    // The parser runs out of stack on very deep nesting; say what the file did.
+    if (e.code === 'RESOURCE_EXHAUSTION') return {file, line: pos.line, col: pos.col, path: '', message: `YAML ${deep}`}
     return {file, line: pos.line, col: pos.col, path: '', message: `YAML ${e.code === 'DUPLICATE_KEY' ? 'duplicate key' : 'syntax error'}: ${e.message.split('\n')[0]}`}
   })
-  if (problems.length > 0) return {problems}
-  return {parsed: {file, doc, lines, value: doc.toJS({maxAliasCount: 100})}, problems: []}
+  if (problems.length > 0) {
+    const first = problems.findIndex((p) => p.message.endsWith(deep))
+    return {problems: problems.filter((p, i) => i === first || !p.message.endsWith(deep))}
+  }
+  const node = tooDeep(doc, YAML_LIMITS.maxDepth)
+  if (node) {
+    const pos = lines.linePos(node.range?.[0] ?? 0)
+    return {problems: [{file, line: pos.line, col: pos.col, path: '', message: `YAML ${deep}`}]}
+  }
+  const aliases = aliasProblems({file, doc, lines}, YAML_LIMITS.maxAliasValues)
+  if (aliases.length > 0) return {problems: aliases}
+  try {
+    // Aliases were bounded above; the library's own count is stricter than needed for plain reuse.
+    return {parsed: {file, doc, lines, value: doc.toJS({maxAliasCount: -1})}, problems: []}
+  } catch (error) {
+    return {problems: [{file, line: 1, col: 1, path: '', message: `YAML cannot be read: ${(error as Error).message}`}]}
+  }
 }
 
 /** Line and column (1-based) of the node at `path`, or of its key when `key` is set. */
@@ -77,7 +245,8 @@ function typeName(v: unknown): string {
   if (v === null) return 'null'
   if (Array.isArray(v)) return 'a list'
   if (typeof v === 'object') return 'a mapping'
-  return `${typeof v} ${JSON.stringify(v)}`
+  const text = JSON.stringify(v)
+  return `${typeof v} ${text.length > 60 ? text.slice(0, 59) + '…' : text}`
 }
 
 function describeSchema(s: Record<string, unknown> | undefined): string | undefined {
@@ -88,9 +257,41 @@ function describeSchema(s: Record<string, unknown> | undefined): string | undefi
   return undefined
 }
 
+const DURATION_PARSERS: Record<string, (text: string) => number | undefined> = {
+  [DURATION_PATTERN]: parseDuration,
+  [ISO_DURATION_PATTERN]: parseIsoDuration,
+}
+
+/** Every duration (a string schema with a duration pattern) gets a range: `durationRange` if set, else up to DURATION_MAX_MS. */
+function withDurationRanges(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withDurationRanges)
+  if (!schema || typeof schema !== 'object') return schema
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(schema)) out[k] = withDurationRanges(v)
+  if (typeof out.pattern === 'string' && out.pattern in DURATION_PARSERS && out.durationRange === undefined) out.durationRange = [0, DURATION_MAX_MS]
+  return out
+}
+
 export function compileSchema(schema: Record<string, unknown>): ValidateFunction {
   const ajv = new Ajv({allErrors: true, discriminator: true, verbose: true, strict: false})
-  return ajv.compile(schema)
+  // `durationRange: [minMs, maxMs]` bounds a duration string; the pattern keyword reports malformed ones.
+  ajv.addKeyword({
+    keyword: 'durationRange',
+    type: 'string',
+    schemaType: 'array',
+    validate: (range: [number, number], data: string, parent?: Record<string, unknown>) => {
+      const pattern = typeof parent?.pattern === 'string' ? parent.pattern : DURATION_PATTERN
+      const ms = (DURATION_PARSERS[pattern] ?? parseDuration)(data)
+      // A malformed value is the pattern keyword's to report; a well-formed one past any number is out of range.
+      return ms === undefined ? !new RegExp(pattern).test(data) : Number.isFinite(ms) && ms >= range[0] && ms <= range[1]
+    },
+  })
+  return ajv.compile(withDurationRanges(schema) as Record<string, unknown>)
+}
+
+function describeRange([min, max]: [number, number]): string {
+  const show = (ms: number) => (ms === 0 ? '0s' : formatDuration(ms))
+  return min === 0 ? `at most ${show(max)}` : `from ${show(min)} to ${show(max)}`
 }
 
 /** Turns a label for a path (e.g. a check id) into extra context in messages. */
@@ -150,6 +351,12 @@ export function schemaProblems(parsed: ParsedYaml, validate: ValidateFunction, l
       case 'anyOf':
         message = `expected ${describeSchema(parent) ?? 'one of the allowed forms'}, got ${typeName(e.data)}`
         break
+      case 'durationRange': {
+        const range = e.schema as [number, number]
+        const timer = range[1] < 2 ** 31 ? " (Node's timers hold at most 24.8 days)" : ''
+        message = `expected a duration ${describeRange(range)}${timer}, got ${typeName(e.data)}`
+        break
+      }
       case 'const':
         message = `expected ${JSON.stringify((e.params as {allowedValue: unknown}).allowedValue)}, got ${typeName(e.data)}`
         break

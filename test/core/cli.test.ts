@@ -97,7 +97,7 @@ describe('watchkeeper CLI (real process)', () => {
 
     const only = await runCli(['check', 'run', '--checks', file, '--id', 'smtp-ok', '--format', 'nagios', '--db', db])
     expect(only.code).toBe(0)
-    expect(only.stdout).toMatch(/^OK - smtp-ok: connected in \d+ ms, banner "220 mail.test ESMTP" \| 'totalMs'=[\d.]+s 'connectMs'=[\d.]+s/)
+    expect(only.stdout).toMatch(/^smtp-ok OK: connected in \d+ ms, banner "220 mail.test ESMTP" \| 'time'=[\d.]+s;;;0 'time_dns'=[\d.]+s;;;0 'time_connect'=[\d.]+s;;;0\n$/)
 
     const prom = await runCli(['check', 'run', '--checks', file, '--format', 'prom', '--db', db])
     expect(prom.stdout).toContain(`probe_success{check="smtp-ok",kind="tcp",service="Mail",target="127.0.0.1:${okPort}"} 1`)

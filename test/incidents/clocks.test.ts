@@ -2,6 +2,7 @@ import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {verifyChain} from '../../src/incidents/chain.js'
+import {clockOutcome, clocksFromEvents} from '../../src/incidents/clocks.js'
 import {addNote, openIncident, recordDueClockEvents, startClock, stopClock} from '../../src/incidents/service.js'
 import {openDatabase} from '../../src/store/db.js'
 import {eventsOf} from '../../src/store/incidents.js'
@@ -29,9 +30,10 @@ describe('regulatory clocks on the timeline', () => {
     const tail = eventsOf(db, id).slice(-2)
     expect(tail.map((e) => e.type)).toEqual(['clock_breached', 'note'])
     expect(tail[0].occurredAt).toBe(now + 2 * H)
-    stopClock({db, actor: 'ig', now: now + 4 * H}, id, 'ico_72h', 'reported late')
+    stopClock({db, actor: 'ig', now: now + 4 * H}, id, 'ico_72h', {outcome: 'notified', reason: 'reported late'})
     const stopped = eventsOf(db, id).at(-1)!
-    expect(stopped.data).toMatchObject({name: 'ico_72h', met: false})
+    expect(stopped.data).toMatchObject({name: 'ico_72h', outcome: 'notified'})
+    expect(clockOutcome(clocksFromEvents(eventsOf(db, id)).get('ico_72h')!, now + 5 * H)).toBe('late')
     expect(() => startClock(a, id, 'ico_72h')).toThrow(/already been started/)
     expect(() => startClock(a, id, 'ico_27h')).toThrow(/No clock "ico_27h"/)
     expect(verifyChain(eventsOf(db, id), id).ok).toBe(true)
@@ -55,8 +57,9 @@ describe('regulatory clocks on the timeline', () => {
       const r = await cli(['incident', 'step', String(id), ...args])
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
     }
-    const shown = JSON.parse((await cli(['incident', 'show', String(id), '--json'])).stdout) as {currentSteps: string[]; incident: {clocks: {name: string; stoppedAt?: number}[]}}
+    const shown = JSON.parse((await cli(['incident', 'show', String(id), '--json'])).stdout) as {currentSteps: string[]; clocks: {name: string; stoppedAt: string | null; outcome: string; reason: string | null}[]}
     expect(shown.currentSteps).toEqual(['(ended)'])
-    expect(shown.incident.clocks.map((c) => [c.name, typeof c.stoppedAt])).toEqual([['nhs_alert_48h', 'number'], ['alert_update_3d', 'number']])
+    expect(shown.clocks.map((c) => [c.name, typeof c.stoppedAt, c.outcome])).toEqual([['nhs_alert_48h', 'string', 'on_time'], ['nhs_alert_update_3d', 'string', 'not_required']])
+    expect(shown.clocks[1].reason).toBe('not_applicable_reason: No SonicWall appliances')
   }, 240_000)
 })

@@ -36,8 +36,12 @@ steps:
   declare: {detected_how: "EDR alert; =HYPERLINK(\\"http://evil\\")", codename: "BLUE HERON", affected_hosts: "fs01,fs02"}
   contain: {}
   notify-csoc: {csoc_ref: "CSOC-1234"}
-  clinical-continuity: {tick: [true, true, false]}
+  clinical-continuity: {tick: [true, true, true, false]}
+  critical-incident: {}
   preserve-evidence: {confirm: true, ransom_note_path: "${note}"}
+  preserve-systems: {}
+  ransom-demand: {}
+  exfiltration: {exfiltration_ruled_out: false}
   assess-data: "yes"
   ico-aware: {}
   assess-nis: {essential_service_impact: true}
@@ -46,7 +50,9 @@ steps:
   dspt-report: {dspt_ref: "DSPT-99", crime_ref: "NFRC-1"}
   status-update: [{contained: false}, {contained: true}]
   eradicate: {}
+  harm-review: {}
   individuals-decision: {high_risk_to_individuals: false}
+  schedule-review: {}
   pir: {}
 `)
   })
@@ -67,14 +73,17 @@ steps:
     const walkEvents = events.filter((e) => /^(step_|decision_|clock_|walk_|loop_|command_run)/.test(e.type))
       .map((e) => e.type.startsWith('clock') ? `${e.type}:${String(e.data.name)}` : `${e.type}:${String(e.data.step ?? '')}`)
     const order = (a: string, b: string) => expect(walkEvents.indexOf(a), `${a} before ${b}`).toBeLessThan(walkEvents.indexOf(b))
-    for (const s of ['declare', 'first-hour', 'contain', 'notify-csoc', 'clinical-continuity', 'preserve-evidence', 'assess-data', 'ico-aware',
-      'assess-nis', 'nis-aware', 'report-decision', 'dspt-report', 'status-loop', 'status-update', 'eradicate', 'individuals-decision', 'pir', 'done']) {
+    for (const s of ['declare', 'first-hour', 'contain', 'notify-csoc', 'clinical-continuity', 'critical-incident', 'preserve-evidence', 'preserve-systems',
+      'ransom-demand', 'exfiltration', 'assess-data', 'ico-aware', 'assess-nis', 'nis-aware', 'report-decision', 'dspt-report', 'status-loop', 'status-update',
+      'eradicate', 'harm-review', 'individuals-decision', 'schedule-review', 'pir', 'done']) {
       expect(walkEvents, s).toContain(`step_started:${s}`)
       expect(walkEvents, s).toContain(`step_completed:${s}`)
       order(`step_started:${s}`, `step_completed:${s}`)
     }
     order('walk_started:', 'step_started:declare')
-    order('step_completed:first-hour', 'step_started:assess-data')
+    order('step_completed:first-hour', 'step_started:exfiltration')
+    order('step_completed:preserve-systems', 'step_started:eradicate')
+    order('step_completed:exfiltration', 'step_started:assess-data')
     order('step_started:ico-aware', 'clock_started:ico_72h')
     order('clock_started:ico_72h', 'step_completed:ico-aware')
     order('clock_started:nis_72h', 'clock_stopped:ico_72h')
@@ -106,8 +115,9 @@ steps:
     const md = fs.readFileSync(files.md, 'utf8')
     for (const h of ['## Summary', '## What happened', '## Resolution', '## Impact', '## Responders', '## Timeline', '## Decisions', '## Regulatory clocks', '## Action items']) expect(md).toContain(h)
     expect(md).toContain('| Time (UTC) | Europe/London | Event | Actor |')
-    expect(md).toMatch(/\| ico_72h \| .* \| met \|/)
-    expect(md).toContain('- [ ] Log any patient-safety impact for the incident record (not done at step clinical-continuity)')
+    expect(md).toMatch(/\| ico_72h \| .* \| on_time \|/)
+    expect(md).not.toMatch(/\bmet\b/)
+    expect(md).toContain('- [ ] Keep a list of the patients whose tests, results, referrals or treatment are delayed, for the harm review and look-back (not done at step clinical-continuity)')
     expect(md).toContain('- [ ] rotate the EDR console password &lt;img')
     expect(md).not.toContain('<script>')
 
@@ -132,8 +142,9 @@ steps:
       if (label === 'content byte') expect(r.stdout).toMatch(/first bad event: \d+/)
     }
 
-    const cacao = JSON.parse(fs.readFileSync(files.cacao, 'utf8')) as {spec_version: string; workflow: Record<string, {type: string}>; workflow_start: string}
+    const cacao = JSON.parse(fs.readFileSync(files.cacao, 'utf8')) as {spec_version: string; workflow: Record<string, {type: string}>; workflow_start: string; external_references: {name: string; url: string}[]}
     expect(cacao.spec_version).toBe('cacao-2.0')
+    expect(cacao.external_references).toContainEqual(expect.objectContaining({url: 'https://www.reportfraud.police.uk'}))
     expect(cacao.workflow[cacao.workflow_start].type).toBe('start')
     expect(Object.values(cacao.workflow).map((s) => s.type)).toEqual(expect.arrayContaining(['parallel', 'switch-condition', 'if-condition', 'while-condition', 'end']))
 

@@ -5,10 +5,10 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {verifyChain} from '../../src/incidents/chain.js'
 import {openIncident} from '../../src/incidents/service.js'
 import {respond} from '../../src/incidents/walk.js'
-import {type Answers, answersFrom, AnswersResponder} from '../../src/playbooks/answers.js'
+import {type Answers, answersFrom, AnswersResponder, readAnswers} from '../../src/playbooks/answers.js'
 import type {CommandOutcome} from '../../src/playbooks/engine.js'
 import {loadPlaybookRef} from '../../src/playbooks/load.js'
-import type {AskPrompt, ChoosePrompt, ConfirmPrompt, Responder, TickPrompt} from '../../src/playbooks/responder.js'
+import type {AskPrompt, ChoosePrompt, ConfirmPrompt, PromptContext, Responder, TickPrompt} from '../../src/playbooks/responder.js'
 import {WalkStop} from '../../src/playbooks/responder.js'
 import {type DB, openDatabase} from '../../src/store/db.js'
 import {eventsOf} from '../../src/store/incidents.js'
@@ -186,4 +186,51 @@ describe('playbook engine', () => {
     const ticks = eventsOf(db, id).filter((e) => e.type === 'checklist_ticked').map((e) => [e.actor, e.data.item])
     expect(ticks).toEqual([['other', 0], ['me', 1]])
   })
+})
+
+describe('shipped playbooks walked from answers files', () => {
+  const ANSWERS = path.join(ROOT, 'test', 'fixtures', 'playbooks', 'answers')
+  let tmp: ReturnType<typeof tmpDir>
+  let db: DB
+  beforeEach(() => {
+    tmp = tmpDir()
+    db = openDatabase(path.join(tmp.dir, 'db.sqlite'))
+  })
+  afterEach(() => {
+    db.close()
+    tmp.cleanup()
+  })
+  // Commands are answered by a stand-in: nothing leaves the machine.
+  const runCommand = async (): Promise<CommandOutcome> => ({exitCode: 0, timedOut: false, durationMs: 1, output: Buffer.from('ok\n')})
+
+  // ransomware-nhs-trust is walked through the CLI in test/incidents/walk-export.test.ts.
+  for (const file of fs.readdirSync(ANSWERS).filter((f) => f.endsWith('.yaml')).sort()) {
+    it(`${file} reaches the end, through every step it answers`, async () => {
+      const playbook = loadPlaybookRef(path.join(ROOT, 'playbooks', `${file.split('.')[0]}.yaml`))
+      const answers = readAnswers(path.join(ANSWERS, file))
+      const seen: PromptContext[] = []
+      const inner = new AnswersResponder(answers)
+      const responder: Responder = {
+        tick: async (p) => (seen.push(p), inner.tick(p)), ask: async (p) => (seen.push(p), inner.ask(p)),
+        choose: async (p) => (seen.push(p), inner.choose(p)), confirm: async (p) => (seen.push(p), inner.confirm(p)),
+      }
+      const id = openIncident({db, actor: 'tester', now: Date.now()}, {title: file, playbook}).id
+      const r = await respond(db, id, {actor: 'tester', responder, runCommand})
+      expect(r.status, r.reason).toBe('ended')
+      const t = trace(db, id)
+      for (const step of Object.keys(answers.steps)) {
+        expect(t, step).toContain(`step_started ${step}`)
+        expect(t, step).toContain(`step_completed ${step}`)
+      }
+      expect(t.at(-1)).toBe('walk_completed')
+      expect(t.filter((x) => x.startsWith('clock_started')).map((x) => x.replace('started', 'stopped')).sort())
+        .toEqual(t.filter((x) => x.startsWith('clock_stopped')).sort())
+      expect(verifyChain(eventsOf(db, id), id).ok).toBe(true)
+      // Every prompt carries the references for the playbook's org_type (its default here).
+      const org = String(playbook.variables.org_type?.value)
+      for (const p of seen) for (const ref of p.references) expect([org, 'default']).toContain(ref.org)
+      const withRefs = seen.find((p) => p.def.references !== undefined)
+      if (withRefs) expect(withRefs.references).toHaveLength(1)
+    })
+  }
 })

@@ -152,7 +152,7 @@ describe('http probe against a loopback HTTP server', () => {
   it('reports a non-JSON body as crit when JSON assertions are set', async () => {
     const obs = await run(`${srv.url}/ok`, {expect: {json: [{path: '$.status', value: 'pass'}]}})
     expect(obs.status).toBe('crit')
-    expect(obs.summary).toMatch(/^body is not JSON \(/)
+    expect(obs.summary).toMatch(/^body is not JSON; HTTP 200/)
   })
 
   it('asserts on response headers', async () => {

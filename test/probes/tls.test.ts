@@ -44,7 +44,7 @@ describe('tls probe against loopback TLS servers', () => {
     expect(obs.details).toMatchObject({protocol: 'TLSv1.3', keyType: 'ec', curve: 'prime256v1', subject: HOST, issuer: 'watchkeeper test intermediate CA', address: '127.0.0.1'})
     expect(obs.timings.connectMs).toBeGreaterThan(0)
     expect(obs.timings.tlsMs).toBeGreaterThan(0)
-    expect(obs.thresholds).toEqual({certDaysLeft: {warn: 30, crit: 14}})
+    expect(obs.thresholds).toEqual({certDaysLeft: {warn: 30, crit: 14, alertBelow: true}})
   })
 
   it('reports key type and size of an RSA key', async () => {
@@ -64,7 +64,7 @@ describe('tls probe against loopback TLS servers', () => {
     expect(ids(crit)).toEqual(['tls.cert.expiring:crit'])
     const relaxed = await probe(await serve({days: 10}), {expiry: {warn: 7, crit: 3}})
     expect(relaxed.status).toBe('ok')
-    expect(relaxed.thresholds).toEqual({certDaysLeft: {warn: 7, crit: 3}})
+    expect(relaxed.thresholds).toEqual({certDaysLeft: {warn: 7, crit: 3, alertBelow: true}})
   })
 
   it('reports an expired certificate as expired (not also as untrusted)', async () => {

@@ -7,12 +7,12 @@ import {UserError} from '../../errors.js'
 import {executeRun, type RunReport} from '../../monitor/check-run.js'
 import {DEFAULT_CONCURRENCY} from '../../monitor/runner.js'
 import {STATUS_CODE, worstStatus} from '../../types.js'
-import {runNagios, runNdjson, runProm, runTable} from '../../ui/run-output.js'
+import {nagiosUnknown, runJson, runNagios, runNdjson, runProm, runTable} from '../../ui/run-output.js'
 import {colourStatus} from '../../ui/table.js'
 
 export default class CheckRun extends BaseCommand<typeof CheckRun> {
   static override summary = 'Run checks once and store every result'
-  static override description = `Runs the selected checks from the catalogue through a bounded pool, writes each result to the database as it arrives, and exits with the worst status as Nagios plugins do: 0 ok, 1 warn, 2 crit, 3 unknown (3 also when it cannot run at all).`
+  static override description = `Runs the selected checks from the catalogue through a bounded pool, stores the whole run in the database in one transaction, and exits with the worst status as Nagios plugins do, ranked ok < warn < unknown < crit: 0 when all are ok, 1 when the worst is warn, 3 when the worst is unknown, 2 when any is crit (3 also when it cannot run at all; with --format nagios an UNKNOWN line on stdout then says why).`
   static override examples = [
     '<%= config.bin %> check run',
     '<%= config.bin %> check run --checks checks/national.yaml --tag api-platform --json',
@@ -32,7 +32,22 @@ export default class CheckRun extends BaseCommand<typeof CheckRun> {
     resolver: Flags.string({description: 'DNS server host:port for checks that name none'}),
   }
 
-  async run(): Promise<RunReport> {
+  /** With --format nagios, anything that stops the run is an UNKNOWN line on stdout too (the plugin guidelines ask for output). */
+  public override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}): Promise<unknown> {
+    if (err.code !== 'EEXIT' && !this.jsonEnabled() && this.wantsNagios()) {
+      process.stdout.write(nagiosUnknown(err.message.replace(/\n?See more help with --help$/, '')) + '\n')
+    }
+    return super.catch(err)
+  }
+
+  /** --format nagios, read from the parsed flags or, when parsing failed, from the raw arguments. */
+  private wantsNagios(): boolean {
+    if (this.flags?.format) return this.flags.format === 'nagios'
+    const argv = this.argv
+    return argv.some((a, i) => a === '--format=nagios' || a === '-fnagios' || a === '-f=nagios' || ((a === '--format' || a === '-f') && argv[i + 1] === 'nagios'))
+  }
+
+  async run(): Promise<unknown> {
     const {flags} = this
     const catalogue = loadCatalogue(cataloguePaths(flags.checks), {resolve: flags.resolve, resolver: flags.resolver})
     const selected = selectChecks(catalogue.checks, {ids: flags.id, tags: flags.tag, services: flags.service})
@@ -55,9 +70,9 @@ export default class CheckRun extends BaseCommand<typeof CheckRun> {
     })
     if (progress) process.stderr.write('\r\u001B[2K')
     process.exitCode = STATUS_CODE[worstStatus(report.results.map((r) => r.status))]
-    if (this.jsonEnabled()) return report
+    if (this.jsonEnabled()) return runJson(report)
     switch (flags.format) {
-      case 'json': this.log(JSON.stringify(report, null, 2)); break
+      case 'json': this.log(JSON.stringify(runJson(report), null, 2)); break
       case 'ndjson': this.log(runNdjson(report)); break
       case 'nagios': this.log(runNagios(report)); break
       case 'prom': process.stdout.write(runProm(report)); break

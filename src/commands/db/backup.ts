@@ -17,7 +17,7 @@ export default class DbBackup extends BaseCommand<typeof DbBackup> {
   }
 
   async run(): Promise<BackupReport> {
-    const report = await backupDatabase(this.openDb(), this.args.file, {force: this.flags.force})
+    const report = await backupDatabase(this.openDb({reader: true}), this.args.file, {force: this.flags.force})
     if (!this.jsonEnabled()) this.log(`Backed up ${report.pages} pages (${(report.bytes / 1_048_576).toFixed(1)} MB) to ${report.file} in ${report.elapsedMs} ms.`)
     return report
   }

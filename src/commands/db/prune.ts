@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {DEFAULT_RETENTION, describePolicy, parseRetention, type PruneReport, pruneOnce, type RetentionPolicy} from '../../store/maintenance.js'
 import {UserError} from '../../errors.js'
+import {jsonTimes} from '../../util/json-time.js'
 
 export default class DbPrune extends BaseCommand<typeof DbPrune> {
   static override summary = 'Delete raw results, rollups and outages older than the retention periods'
@@ -21,7 +22,7 @@ export default class DbPrune extends BaseCommand<typeof DbPrune> {
     'batch-size': Flags.integer({description: 'rows deleted per transaction', default: 5000, min: 100, max: 1_000_000}),
   }
 
-  async run(): Promise<PruneReport & {policy: RetentionPolicy}> {
+  async run(): Promise<Omit<PruneReport, 'cutoffs'> & {cutoffs: unknown; policy: RetentionPolicy}> {
     const {flags} = this
     const policy: RetentionPolicy = {
       raw: parseRetention(flags['keep-raw'], '--keep-raw'),
@@ -34,7 +35,7 @@ export default class DbPrune extends BaseCommand<typeof DbPrune> {
       })
     }
     const report = await pruneOnce(this.openDb(), Date.now(), policy, {dryRun: flags['dry-run'], batchSize: flags['batch-size']})
-    const out = {...report, policy}
+    const out = {...report, cutoffs: jsonTimes(report.cutoffs, new Set(['raw', 'hourly', 'daily'])), policy}
     if (!this.jsonEnabled()) {
       const d = report.deleted
       const verb = report.dryRun ? 'Would delete' : 'Deleted'

@@ -8,7 +8,7 @@ export default class DbStatsCommand extends BaseCommand<typeof DbStatsCommand> {
   static override examples = ['<%= config.bin %> db stats', '<%= config.bin %> db stats --json']
 
   async run(): Promise<DbStats> {
-    const s = databaseStats(this.openDb({readonly: false}))
+    const s = databaseStats(this.openDb({reader: true}))
     if (!this.jsonEnabled()) {
       const mb = (n: number) => (n / 1_048_576).toFixed(1) + ' MB'
       this.log([

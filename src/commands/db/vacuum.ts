@@ -3,7 +3,7 @@ import {vacuum, type VacuumReport} from '../../store/maintenance.js'
 
 export default class DbVacuum extends BaseCommand<typeof DbVacuum> {
   static override summary = 'Rebuild the database file to return free space to the disk, and truncate the WAL'
-  static override description = `VACUUM needs free disk space about the size of the database and holds the write lock while it runs; writers wait (up to their busy timeout). Run it after a large \`db prune\`.`
+  static override description = `VACUUM needs free disk space about the size of the database and holds the write lock while it runs; writers wait (up to their --lock-timeout). Run it after a large \`db prune\`.`
   static override examples = ['<%= config.bin %> db vacuum']
 
   async run(): Promise<VacuumReport> {

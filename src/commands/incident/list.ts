@@ -1,9 +1,11 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {clockJson} from '../../incidents/clocks.js'
 import {listIncidents, recordDueClockEvents} from '../../incidents/service.js'
 import {parseWhen} from '../../incidents/terminal/flags.js'
 import {incidentTable} from '../../incidents/terminal/render.js'
+import {INCIDENT_TIMES, jsonTimes} from '../../util/json-time.js'
 
 export default class IncidentList extends BaseCommand<typeof IncidentList> {
   static override summary = 'List incidents, newest first, with their most urgent clock'
@@ -16,14 +18,14 @@ export default class IncidentList extends BaseCommand<typeof IncidentList> {
     since: Flags.string({description: 'only incidents opened since (ISO time, or a duration ago such as 7d)'}),
   }
 
-  async run(): Promise<{incidents: unknown[]}> {
+  async run(): Promise<{incidents: unknown}> {
     const {flags} = this
     const now = Date.now()
-    const db = this.openDb()
+    const db = this.openDb({reader: true})
     recordDueClockEvents(db, now)
     const list = listIncidents(db, {open: flags.open, service: flags.service, severity: flags.severity,
       since: flags.since ? parseWhen(flags.since, now, '--since') : undefined})
     if (!this.jsonEnabled()) this.log(list.length > 0 ? incidentTable(list, now) : 'No incidents.')
-    return {incidents: list.map(({playbookJson: _p, ...rest}) => rest)}
+    return {incidents: jsonTimes(list.map(({playbookJson: _p, clocks, ...rest}) => ({...rest, clocks: clocks.map((c) => clockJson(c, now))})), INCIDENT_TIMES)}
   }
 }

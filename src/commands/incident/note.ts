@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {addNote, parseIncidentId} from '../../incidents/service.js'
 import {actorFlag, actorName, parseWhen} from '../../incidents/terminal/flags.js'
+import {INCIDENT_TIMES, jsonTimes} from '../../util/json-time.js'
 
 export default class IncidentNote extends BaseCommand<typeof IncidentNote> {
   static override summary = 'Add a scribe entry to the timeline'
@@ -16,6 +17,6 @@ export default class IncidentNote extends BaseCommand<typeof IncidentNote> {
     const id = parseIncidentId(this.args.id)
     const [e] = addNote({db: this.openDb(), actor: actorName(this.flags.actor), now}, id, this.args.text, this.flags.at ? parseWhen(this.flags.at, now, '--at') : undefined)
     this.note(`Noted on incident ${id} (event ${e.seq}).`)
-    return e
+    return jsonTimes(e, INCIDENT_TIMES)
   }
 }

@@ -4,6 +4,7 @@ import {BaseCommand} from '../../base-command.js'
 import {openIncident} from '../../incidents/service.js'
 import {actorFlag, actorName} from '../../incidents/terminal/flags.js'
 import {loadPlaybookRef} from '../../playbooks/load.js'
+import {termText} from '../../ui/terminal-text.js'
 
 export default class IncidentOpen extends BaseCommand<typeof IncidentOpen> {
   static override summary = 'Open an incident'
@@ -32,7 +33,7 @@ export default class IncidentOpen extends BaseCommand<typeof IncidentOpen> {
       title: flags.title, severity: flags.severity, service: flags.service, checks: flags.check, fromCheck: flags['from-check'], playbook,
     })
     const opened = events[0].data
-    this.note(`Opened incident ${id}: ${flags.title} (${String(opened.severity)}, triage)${playbook ? `, playbook ${playbook.id}` : ''}`)
+    this.note(`Opened incident ${id}: ${termText(flags.title)} (${String(opened.severity)}, triage)${playbook ? `, playbook ${playbook.id}` : ''}`)
     if (!this.jsonEnabled()) this.log(String(id))
     return {id, title: String(opened.title), severity: String(opened.severity), state: 'triage', ...(playbook ? {playbook: playbook.id} : {})}
   }

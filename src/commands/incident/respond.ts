@@ -4,7 +4,8 @@ import chalk from 'chalk'
 import {BaseCommand} from '../../base-command.js'
 import {UserError} from '../../errors.js'
 import {parseIncidentId} from '../../incidents/service.js'
-import {actorFlag, actorName} from '../../incidents/terminal/flags.js'
+import {clockRegistry, userClockPaths} from '../../incidents/clock-load.js'
+import {actorFlag, actorName, clocksFlag} from '../../incidents/terminal/flags.js'
 import {PromptResponder} from '../../incidents/terminal/prompt-responder.js'
 import {respond} from '../../incidents/walk.js'
 import {AnswersResponder, readAnswers} from '../../playbooks/answers.js'
@@ -17,7 +18,7 @@ export default class IncidentRespond extends BaseCommand<typeof IncidentRespond>
 With --answers FILE the same engine runs from a YAML/JSON file of answers by step id (see docs/incidents.md); it exits 1 if the answers run out before the walk ends.`
   static override examples = ['<%= config.bin %> incident respond 3', '<%= config.bin %> incident respond 3 --answers answers.yaml --json']
   static override args = {id: Args.string({description: 'incident id', required: true})}
-  static override flags = {answers: Flags.string({char: 'a', description: 'answers file (YAML or JSON), for scripts'}), actor: actorFlag}
+  static override flags = {answers: Flags.string({char: 'a', description: 'answers file (YAML or JSON), for scripts'}), clocks: clocksFlag, actor: actorFlag}
 
   async run(): Promise<WalkResult & {incident: number}> {
     const id = parseIncidentId(this.args.id)
@@ -26,7 +27,7 @@ With --answers FILE the same engine runs from a YAML/JSON file of answers by ste
       throw new UserError('An interactive walk needs a terminal.', {hint: 'Use --answers FILE, or `watchkeeper incident step ID STEP --done`.', code: 'E_NO_TTY', exit: 2})
     }
     const responder = answers ? new AnswersResponder(answers) : new PromptResponder()
-    const result = await respond(this.openDb(), id, {actor: actorName(this.flags.actor), responder})
+    const result = await respond(this.openDb(), id, {actor: actorName(this.flags.actor), responder, clocks: clockRegistry(userClockPaths(this.flags.clocks))})
     if (result.status === 'ended') this.note(chalk.green(`The walk of incident ${id} has reached its end.`))
     else {
       this.note(`${chalk.yellow('Stopped')} at ${result.at.join(', ')}: ${result.reason}. Resume with: watchkeeper incident respond ${id}`)

@@ -3,7 +3,8 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {UserError} from '../../errors.js'
 import {parseIncidentId} from '../../incidents/service.js'
-import {actorFlag, actorName} from '../../incidents/terminal/flags.js'
+import {clockRegistry, userClockPaths} from '../../incidents/clock-load.js'
+import {actorFlag, actorName, clocksFlag} from '../../incidents/terminal/flags.js'
 import {respond} from '../../incidents/walk.js'
 import {AnswersResponder, type StepAnswer} from '../../playbooks/answers.js'
 import type {WalkResult} from '../../playbooks/engine.js'
@@ -13,6 +14,7 @@ export default class IncidentStep extends BaseCommand<typeof IncidentStep> {
   static override description = 'Drives the same engine as `incident respond`: answers the named step (which must be open) from the flags, then lets the walk move on until the next thing it needs from a person.'
   static override examples = [
     '<%= config.bin %> incident step 3 declare --done',
+    '<%= config.bin %> incident step 3 ico-aware --done --var aware_at=2026-05-06T07:40:00Z',
     '<%= config.bin %> incident step 3 assess-data --var personal_data=yes',
     '<%= config.bin %> incident step 3 contain --confirm',
   ]
@@ -24,6 +26,7 @@ export default class IncidentStep extends BaseCommand<typeof IncidentStep> {
     confirm: Flags.boolean({description: 'run the command step\'s command', exclusive: ['decline']}),
     decline: Flags.boolean({description: 'do not run the command (the step follows on_failure)'}),
     continue: Flags.boolean({description: 'end a wait step\'s timer early'}),
+    clocks: clocksFlag,
     actor: actorFlag,
   }
 
@@ -41,7 +44,7 @@ export default class IncidentStep extends BaseCommand<typeof IncidentStep> {
       answer.vars = {...answer.vars, [kv.slice(0, eq)]: kv.slice(eq + 1)}
     }
     const responder = new AnswersResponder({steps: {[this.args.step]: answer}, vars: {}}, {label: 'the flags', tickAll: false, singleInvocation: true})
-    const result = await respond(this.openDb(), id, {actor: actorName(flags.actor), responder, prefer: this.args.step})
+    const result = await respond(this.openDb(), id, {actor: actorName(flags.actor), responder, prefer: this.args.step, clocks: clockRegistry(userClockPaths(flags.clocks))})
     if (result.status === 'ended') this.note(`The walk of incident ${id} has reached its end.`)
     else if (result.written === 0 && /is not open/.test(result.reason ?? '')) {
       throw new UserError(`Step ${this.args.step} is not open on incident ${id}.`, {hint: `The walk is at ${result.at.join(', ') || 'no step'}.`, code: 'E_STEP'})

@@ -4,6 +4,7 @@ import chalk from 'chalk'
 import {BaseCommand} from '../../base-command.js'
 import {parseSince, type PostureDiffReport, postureDiffReport} from '../../reports/posture.js'
 import {colourSeverity} from '../../ui/table.js'
+import {termText} from '../../ui/terminal-text.js'
 
 export default class PostureDiff extends BaseCommand<typeof PostureDiff> {
   static override summary = 'What changed in security posture since a date or a run: findings that appeared (regressions) and that went away (fixes)'
@@ -22,7 +23,7 @@ export default class PostureDiff extends BaseCommand<typeof PostureDiff> {
   }
 
   async run(): Promise<PostureDiffReport> {
-    const db = this.openDb()
+    const db = this.openDb({reader: true})
     const now = Date.now()
     const report = postureDiffReport(db, parseSince(this.flags.since, now, db), {checks: this.flags.check, all: this.flags.all, now})
     if (this.flags['fail-on-regression'] && report.changes.some((c) => c.appeared.some((f) => f.severity !== 'info'))) process.exitCode = 1
@@ -32,7 +33,7 @@ export default class PostureDiff extends BaseCommand<typeof PostureDiff> {
     for (const c of report.changes) {
       const grade = c.before?.grade !== c.after.grade ? `  grade ${c.before?.grade ?? '-'} → ${c.after.grade ?? '-'}` : ''
       lines.push(chalk.bold(c.checkId) + chalk.dim(`  ${c.target}`) + grade + (c.before ? '' : chalk.dim('  (no earlier result)')))
-      for (const f of c.appeared) lines.push(`  ${chalk.red('+')} ${colourSeverity(f.severity)} ${f.id}  ${f.messages[0]}${f.messages.length > 1 ? chalk.dim(` (+${f.messages.length - 1} more)`) : ''}`)
+      for (const f of c.appeared) lines.push(`  ${chalk.red('+')} ${colourSeverity(f.severity)} ${f.id}  ${termText(f.messages[0])}${f.messages.length > 1 ? chalk.dim(` (+${f.messages.length - 1} more)`) : ''}`)
       for (const f of c.fixed) lines.push(`  ${chalk.green('-')} ${colourSeverity(f.severity)} ${f.id}  ${chalk.dim('fixed')}`)
     }
     lines.push(lines.length > 0 ? '' : 'No posture changes.', `${s.targets} targets, ${s.changed} changed: ${s.regressions} appeared, ${s.fixes} fixed`)

@@ -9,7 +9,7 @@ import {parseDuration} from '../../util/duration.js'
 
 export default class ReportSlo extends BaseCommand<typeof ReportSlo> {
   static override summary = 'Error budget and burn rates against an availability objective, per check and per service'
-  static override description = `Eligible results are up (ok, warn) and down (crit); unknown results are left out. The error budget is (1 − objective) × eligible results; the burn rate is the share of bad results divided by (1 − objective), over the window and over the last 1 and 6 hours (multi-window burn-rate alerts, as in the Google SRE workbook). See docs/reports.md.`
+  static override description = `Eligible results are up (ok, warn) and down (crit); unknown results are left out. The error budget is (1 − objective) × eligible results; the burn rate is the share of bad results divided by (1 − objective), over the window and over the last 1 and 6 hours (multi-window burn-rate alerts, as in the Google SRE workbook). Health checks only: a posture check graded D spends no budget unless --include-posture. See docs/reports.md.`
   static override examples = [
     '<%= config.bin %> report slo',
     '<%= config.bin %> report slo --objective 99.95 --window 28d --service "NHS App"',
@@ -22,6 +22,7 @@ export default class ReportSlo extends BaseCommand<typeof ReportSlo> {
     until: Flags.string({description: 'end of the window (exclusive): an ISO time, a date (London midnight) or an age [default: now]'}),
     check: Flags.string({description: 'only this check id (repeatable; * matches any text)', multiple: true}),
     service: Flags.string({description: 'only checks of this service (repeatable)', multiple: true}),
+    'include-posture': Flags.boolean({description: 'count posture checks (web-security, email-security, tls with posture:) too; by default only health checks count', default: false}),
     format: Flags.string({char: 'f', description: 'output format', options: ['table', 'json', 'csv', 'md'], default: 'table'}),
   }
 
@@ -34,7 +35,7 @@ export default class ReportSlo extends BaseCommand<typeof ReportSlo> {
     }
     const now = Date.now()
     const until = flags.until ? parseInstant(flags.until, now, '--until') : now
-    const report = sloReport(this.openDb(), {objective, windowMs, until}, {checks: flags.check, services: flags.service})
+    const report = sloReport(this.openDb({reader: true}), {objective, windowMs, until}, {checks: flags.check, services: flags.service, includePosture: flags['include-posture']})
     if (this.jsonEnabled()) return report
     if (flags.format === 'json') this.log(JSON.stringify(report, null, 2))
     else process.stdout.write(renderSlo(report, flags.format as ReportFormat).replace(/\n?$/, '\n'))

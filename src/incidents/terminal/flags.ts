@@ -25,3 +25,5 @@ export function parseWhen(text: string, now: number, flag: string): number {
   if (Number.isNaN(t)) throw new UserError(`${flag} ${text}: expected an ISO 8601 time (2026-05-06T14:03:00Z) or a duration ago (15m, 2h).`, {code: 'E_USAGE', exit: 2})
   return t
 }
+
+export const clocksFlag = Flags.string({description: 'your own clock definition file or folder, beside the shipped clocks/ (repeatable) [env: WATCHKEEPER_CLOCKS]', multiple: true})

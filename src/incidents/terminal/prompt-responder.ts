@@ -21,6 +21,7 @@ export class PromptResponder implements Responder {
     if (p.owner) lines.push(`${chalk.dim('Owner')} ${p.owner.name}${p.owner.person ? ` — ${chalk.bold(p.owner.person)}` : chalk.dim(' (unassigned)')}`)
     if (d.description) lines.push(chalk.dim(d.description.trim()))
     if (d.type === 'manual' && d.checklist) lines.push(...d.checklist.map((c, i) => chalk.dim(`  ${i + 1}. ${c}`)))
+    for (const r of p.references) lines.push(`${chalk.dim(`Reference (${r.org})`)} ${r.text}`)
     const running = p.clocks.filter((c) => c.stoppedAt === undefined)
     if (running.length > 0) lines.push(chalk.dim('Clocks ') + running.map((c) => `${c.name} ${clockText(c, p.now)}`).join(chalk.dim(' · ')))
     out.write(lines.join('\n') + '\n')

@@ -2,9 +2,10 @@
 import chalk from 'chalk'
 
 import {ago, renderTable} from '../../ui/table.js'
+import {termText as t} from '../../ui/terminal-text.js'
 import {formatDuration} from '../../util/duration.js'
 import type {TimelineEvent} from '../chain.js'
-import {clockPhase, type ClockState} from '../clocks.js'
+import {clockNotesText, clockOutcome, type ClockState, clockWarning, lateUpdates} from '../clocks.js'
 import {describeEvent} from '../describe.js'
 import type {IncidentSummary} from '../service.js'
 import {formatLondon, formatUtc} from '../time.js'
@@ -23,48 +24,60 @@ export function colourSeverity(sev: string): string {
   return /1$/.test(sev) ? chalk.bgRed.white(` ${sev} `) : /2$/.test(sev) ? chalk.red(sev) : /3$/.test(sev) ? chalk.yellow(sev) : chalk.cyan(sev)
 }
 
-/** "5h 12m left" / "overdue by 2h" / "met" in colour. */
+/** The outcome word and what it means in time: "running, 5h 12m left", "late by 3h", "not_required: reason". */
 export function clockText(c: ClockState, now: number): string {
-  const phase = clockPhase(c, now)
-  switch (phase) {
-    case 'met': return chalk.green(`met (stopped ${formatDuration(c.dueAt - (c.stoppedAt ?? 0))} before the deadline)`)
-    case 'missed': return chalk.red(`missed by ${formatDuration((c.stoppedAt ?? 0) - c.dueAt)}`)
-    case 'overdue': return chalk.red.bold(`OVERDUE by ${formatDuration(now - c.dueAt)}`)
-    case 'warning': return chalk.yellow(`${formatDuration(c.dueAt - now)} left`)
-    default: return chalk.green(`${formatDuration(c.dueAt - now)} left`)
+  const outcome = clockOutcome(c, now)
+  const stopped = c.stoppedAt ?? 0
+  switch (outcome) {
+    case 'on_time': return chalk.green(`on_time (notified ${formatDuration(c.dueAt - stopped)} before the deadline)`)
+    case 'late': {
+      const updates = lateUpdates(c)
+      const by = stopped > c.dueAt ? `by ${formatDuration(stopped - c.dueAt)}` : ''
+      return chalk.red(`late ${[by, updates > 0 ? `${updates} update${updates === 1 ? '' : 's'} after its due time` : ''].filter(Boolean).join(', ')}`)
+    }
+    case 'not_required': return chalk.cyan(`not_required: ${c.stopReason ?? ''}`)
+    case 'superseded': return chalk.dim(`superseded${c.stopReason ? `: ${c.stopReason}` : ''}`)
+    case 'overdue': return chalk.red.bold(`overdue by ${formatDuration(now - c.dueAt)}`)
+    default: return (clockWarning(c, now) ? chalk.yellow : chalk.green)(`running, ${formatDuration(c.dueAt - now)} left`)
   }
 }
 
+/** How it stopped, what was corrected and its restarts, under a clock's line (not_required shows its reasoning inline). */
+function clockNotes(c: ClockState): string[] {
+  const notes = clockNotesText(c).filter((n) => !(c.outcome === 'not_required' && n.startsWith('Reasoning:')))
+  return notes.map((n) => chalk.dim(`    ${t(n)}`))
+}
+
 export function clockLines(clocks: readonly ClockState[], now: number): string[] {
-  return clocks.map((c) => `  ${c.name.padEnd(16)} ${clockText(c, now)}  ${chalk.dim(`due ${formatUtc(c.dueAt)}${c.to ? ` · ${c.to}` : ''}`)}`)
+  return clocks.flatMap((c) => [`  ${t(c.name).padEnd(20)} ${clockText(c, now)}  ${chalk.dim(`started ${formatUtc(c.startedAt)} · due ${formatUtc(c.dueAt)}${c.to ? ` · ${t(c.to)}` : ''}`)}`, ...clockNotes(c)])
 }
 
 export function incidentTable(list: readonly IncidentSummary[], now: number): string {
   const rows = list.map((i) => {
     const running = i.clocks.filter((c) => c.stoppedAt === undefined).sort((a, b) => a.dueAt - b.dueAt)
-    const clock = running[0] ? `${running[0].name} ${clockText(running[0], now)}` : ''
-    return [String(i.id), colourSeverity(i.severity), colourState(i.state), i.title, i.service ?? '', ago(i.openedAt, now), clock]
+    const clock = running[0] ? `${t(running[0].name)} ${clockText(running[0], now)}` : ''
+    return [String(i.id), colourSeverity(t(i.severity)), colourState(t(i.state)), t(i.title), t(i.service), ago(i.openedAt, now), clock]
   })
   return renderTable(['ID', 'SEV', 'STATE', 'TITLE', 'SERVICE', 'OPENED', 'NEXT CLOCK'], rows)
 }
 
 export function timelineTable(events: readonly TimelineEvent[]): string {
   const rows = events.map((e) => [String(e.seq), formatUtc(e.occurredAt), formatLondon(e.occurredAt).slice(11),
-    e.recordedAt - e.occurredAt > 60_000 ? chalk.dim('(late)') : '', e.actor, chalk.dim(e.type), describeEvent(e)])
+    e.recordedAt - e.occurredAt > 60_000 ? chalk.dim('(back-dated)') : '', t(e.actor), chalk.dim(t(e.type)), t(describeEvent(e))])
   return renderTable(['#', 'OCCURRED (UTC)', 'LONDON', '', 'ACTOR', 'TYPE', 'EVENT'], rows)
 }
 
 export function incidentDetail(s: IncidentSummary, events: readonly TimelineEvent[], now: number, position: string[]): string {
   const lines: string[] = []
-  lines.push(`${chalk.bold(`Incident ${s.id}`)}  ${colourSeverity(s.severity)}  ${colourState(s.state)}  ${chalk.bold(s.title)}`)
+  lines.push(`${chalk.bold(`Incident ${s.id}`)}  ${colourSeverity(t(s.severity))}  ${colourState(t(s.state))}  ${chalk.bold(t(s.title))}`)
   lines.push(`Opened   ${formatUtc(s.openedAt)} (${formatLondon(s.openedAt)})`)
-  if (s.service) lines.push(`Service  ${s.service}`)
-  if (s.checks.length > 0) lines.push(`Checks   ${s.checks.join(', ')}`)
-  if (s.playbookId) lines.push(`Playbook ${s.playbookId}`)
+  if (s.service) lines.push(`Service  ${t(s.service)}`)
+  if (s.checks.length > 0) lines.push(`Checks   ${t(s.checks.join(', '))}`)
+  if (s.playbookId) lines.push(`Playbook ${t(s.playbookId)}`)
   const roles = Object.entries(s.roles)
-  lines.push(`Roles    ${roles.length > 0 ? roles.map(([r, p]) => `${r}: ${p}`).join('; ') : chalk.dim('none assigned')}`)
+  lines.push(`Roles    ${roles.length > 0 ? roles.map(([r, p]) => `${t(r)}: ${t(p)}`).join('; ') : chalk.dim('none assigned')}`)
   if (s.clocks.length > 0) lines.push('Clocks', ...clockLines(s.clocks, now))
-  if (position.length > 0) lines.push(`Current step ${position.join(', ')}`)
+  if (position.length > 0) lines.push(`Current step ${t(position.join(', '))}`)
   lines.push('', timelineTable(events))
   return lines.join('\n')
 }

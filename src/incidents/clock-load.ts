@@ -1,0 +1,145 @@
+import fs from 'node:fs'
+import path from 'node:path'
+
+import type {Playbook} from '../playbooks/model.js'
+import {DefinitionError, type Problem, UserError} from '../errors.js'
+import {SHIPPED_CLOCKS} from '../paths.js'
+import {yamlFilesIn} from '../util/files.js'
+import {compileSchema, formatPath, type KeyPath, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
+import {clocksSchema} from './clock-schema.js'
+import type {ClockDef, StartsFrom} from './clocks.js'
+import {parseIsoDuration} from './time.js'
+
+let compiled: ReturnType<typeof compileSchema> | undefined
+function validator() {
+  compiled ??= compileSchema(clocksSchema())
+  return compiled
+}
+
+/** The user's clock files: --clocks values, else WATCHKEEPER_CLOCKS (path-list). The shipped clocks/ always load first. */
+export function userClockPaths(flag?: readonly string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  if (flag && flag.length > 0) return [...flag]
+  return (env.WATCHKEEPER_CLOCKS ?? '').split(path.delimiter).filter(Boolean)
+}
+
+function filesOf(p: string): string[] {
+  let st: fs.Stats
+  try {
+    st = fs.statSync(p)
+  } catch {
+    throw new UserError(`Clock file or folder not found: ${p}`, {hint: 'Pass --clocks (or WATCHKEEPER_CLOCKS) a YAML file or a folder of them.', code: 'E_NO_CLOCKS', exit: 2})
+  }
+  return st.isDirectory() ? yamlFilesIn(p) : [p]
+}
+
+/** The keys a clock has in YAML (a clock file entry, or a playbook's clocks: entry), as a definition. */
+export function clockDefFrom(name: string, raw: Record<string, unknown>): Partial<ClockDef> & {name: string} {
+  const out: Partial<ClockDef> & {name: string} = {name}
+  const set = <K extends keyof ClockDef>(k: K, v: ClockDef[K] | undefined) => {
+    if (v !== undefined) out[k] = v
+  }
+  set('to', raw.to as string | undefined)
+  set('basis', raw.basis as string | undefined)
+  set('source', raw.source as string | undefined)
+  set('durationMs', typeof raw.duration === 'string' ? parseIsoDuration(raw.duration) : undefined)
+  set('duration', raw.duration as string | undefined)
+  set('businessDays', raw.business_days as number | undefined)
+  if (raw.duration !== undefined && raw.business_days === undefined) out.businessDays = undefined
+  if (raw.business_days !== undefined && raw.duration === undefined) {
+    out.durationMs = undefined
+    out.duration = undefined
+  }
+  set('warnBeforeMs', Array.isArray(raw.warn_when_remaining) ? (raw.warn_when_remaining as string[]).map((w) => parseIsoDuration(w) ?? 0).filter((w) => w > 0) : undefined)
+  set('startsFrom', raw.starts_from as StartsFrom | undefined)
+  set('effectiveFrom', raw.effective_from as string | undefined)
+  set('effectiveUntil', raw.effective_until as string | undefined)
+  set('enabled', raw.enabled as boolean | undefined)
+  set('restartable', raw.restartable as boolean | undefined)
+  set('note', raw.note as string | undefined)
+  return out
+}
+
+/**
+ * Loads and validates clock files, reporting every problem at once. The shipped clocks/ come first; a user's
+ * clock of the same name replaces the shipped one; a name twice among the user's (or the shipped) files is an error.
+ */
+export function validateClocks(userPaths: readonly string[] = [], shipped: string = SHIPPED_CLOCKS): {defs: Map<string, ClockDef>; files: string[]; problems: Problem[]} {
+  const problems: Problem[] = []
+  const defs = new Map<string, ClockDef>()
+  const files: string[] = []
+  const groups = [fs.existsSync(shipped) ? filesOf(shipped) : [], [...new Set(userPaths.flatMap(filesOf))]]
+  groups.forEach((group, gi) => {
+    const firstSeen = new Map<string, string>()
+    for (const file of group) {
+      files.push(file)
+      const {parsed, problems: syntax} = parseYamlFile(file)
+      problems.push(...syntax)
+      if (!parsed) continue
+      if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
+        problems.push({file, line: 1, col: 1, path: '', message: 'expected a mapping with a "clocks:" list'})
+        continue
+      }
+      const list = (parsed.value as {clocks?: unknown}).clocks
+      const raws = Array.isArray(list) ? (list as Record<string, unknown>[]) : []
+      const labeller = (p: KeyPath) => p[0] === 'clocks' && typeof p[1] === 'number' && typeof raws[p[1]]?.name === 'string' ? `clock ${String(raws[p[1]].name)}` : undefined
+      const errs = schemaProblems(parsed, validator(), labeller)
+      problems.push(...errs)
+      raws.forEach((raw, i) => {
+        const base: KeyPath = ['clocks', i]
+        const prefix = formatPath(base)
+        if (!raw || typeof raw !== 'object' || errs.some((p) => p.path === prefix || p.path.startsWith(prefix + '.') || p.path.startsWith(prefix + '['))) return
+        const at = (key: KeyPath, message: string) => {
+          const pos = positionOf(parsed, [...base, ...key])
+          problems.push({file, line: pos.line, col: pos.col, path: formatPath([...base, ...key]), message: `${message} (clock ${String(raw.name)})`})
+        }
+        const name = String(raw.name)
+        const pos = positionOf(parsed, base)
+        const where = `${file}:${pos.line}:${pos.col}`
+        const prev = firstSeen.get(name)
+        if (prev) return at(['name'], `duplicate clock name "${name}" (first defined at ${prev})`)
+        firstSeen.set(name, where)
+        if (typeof raw.effective_from === 'string' && typeof raw.effective_until === 'string' && raw.effective_until < raw.effective_from) {
+          return at(['effective_until'], `effective_until ${raw.effective_until} is before effective_from ${raw.effective_from}`)
+        }
+        const def = {warnBeforeMs: [], ...clockDefFrom(name, raw), definedAt: where} as ClockDef
+        const length = def.durationMs ?? Infinity
+        if ((def.warnBeforeMs ?? []).some((w) => w >= length)) return at(['warn_when_remaining'], 'a warning point is not shorter than the clock itself')
+        if (gi === 1 || !defs.has(name)) defs.set(name, def)
+      })
+    }
+  })
+  return {defs, files, problems: sortProblems(problems)}
+}
+
+const cache = new Map<string, Map<string, ClockDef>>()
+
+/** Every clock definition (shipped, then the user's); throws DefinitionError (exit 2) on any problem. */
+export function clockRegistry(userPaths: readonly string[] = userClockPaths()): Map<string, ClockDef> {
+  const key = userPaths.join('\0')
+  const hit = cache.get(key)
+  if (hit) return hit
+  const {defs, problems} = validateClocks(userPaths)
+  if (problems.length > 0) throw new DefinitionError(problems, 'clock')
+  cache.set(key, defs)
+  return defs
+}
+
+/**
+ * Clock definitions available to an incident: the registry's (shipped clocks/ and the user's), with a playbook's
+ * (and sub-playbooks') own clocks: laid over them key by key.
+ */
+export function clockDefsFor(playbook: Playbook | undefined, registry: Map<string, ClockDef> = clockRegistry()): Map<string, ClockDef> {
+  const defs = new Map<string, ClockDef>(registry)
+  const declared = new Set<string>()
+  const visit = (p: Playbook) => {
+    for (const [name, c] of Object.entries(p.clocks)) {
+      if (declared.has(name)) continue
+      declared.add(name)
+      const base = registry.get(name) ?? {name, warnBeforeMs: [], startsFrom: 'declared' as const}
+      defs.set(name, {...base, ...clockDefFrom(name, c as unknown as Record<string, unknown>), definedAt: `${p.file} clocks.${name}`})
+    }
+    for (const s of Object.values(p.subs)) visit(s)
+  }
+  if (playbook) visit(playbook)
+  return defs
+}
