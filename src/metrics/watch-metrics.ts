@@ -60,7 +60,7 @@ export class WatchMetrics {
       buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: r})
     this.results = new Counter({name: 'watchkeeper_results_total', help: 'Check results stored, by status', labelNames: ['status'], registers: r})
     this.skipped = new Counter({name: 'watchkeeper_runs_skipped_total', help: 'Due runs skipped because the previous run of the check had not finished', registers: r})
-    this.notifications = new Counter({name: 'watchkeeper_notifications_total', help: 'Notifications by notifier and outcome (sent, failed, suppressed)', labelNames: ['notifier', 'outcome'], registers: r})
+    this.notifications = new Counter({name: 'watchkeeper_notifications_total', help: 'Notifications by notifier and outcome (sent, failed, retrying, expired, suppressed, held)', labelNames: ['notifier', 'outcome'], registers: r})
     this.writeRetries = new Counter({name: 'watchkeeper_result_write_retries_total', help: 'Result batches retried because the database was locked', registers: r})
     this.checksWatched = new Gauge({name: 'watchkeeper_checks_watched', help: 'Enabled checks being scheduled', registers: r})
     const openIncidents = opts.openIncidents

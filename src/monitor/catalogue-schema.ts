@@ -1,10 +1,11 @@
+import {notifierSchemas, PROVIDERS} from '../notify/providers/index.js'
 import type {JsonSchema} from '../probes/types.js'
 import {DURATION_PATTERN, TIMEOUT_RANGE} from '../util/duration.js'
 
 const duration = (description: string): JsonSchema => ({type: 'string', pattern: DURATION_PATTERN, description: `${description} (a duration such as 30s, 5m, 1h)`})
 
 /** Events a notifier can be limited to. */
-export const NOTIFY_EVENTS = ['failing', 'degraded', 'recovered', 'flapping', 'incident', 'connectivity', 'posture'] as const
+export const NOTIFY_EVENTS = ['failing', 'degraded', 'recovered', 'flapping', 'incident', 'connectivity', 'posture', 'maintenance', 'undelivered'] as const
 
 const thresholdsSchema: JsonSchema = {
   type: 'object',
@@ -45,6 +46,7 @@ export const monitorCheckProperties: Record<string, JsonSchema> = {
   flapping: flappingSchema,
   notify: notifyList,
   remind_every: duration('while the check stays failing, notify again this often (default: never)'),
+  runbook: {type: 'string', minLength: 1, maxLength: 2000, description: 'the runbook for this check (a URL, or where to find it); its alert and incident messages link it'},
   incident: {
     type: 'object',
     description: 'open an incident when the check keeps failing',
@@ -65,18 +67,24 @@ export const monitorCheckProperties: Record<string, JsonSchema> = {
   },
 }
 
+/** Keys every notifier has, whatever its type. */
+const commonNotifierProperties: Record<string, JsonSchema> = {
+  events: {type: 'array', items: {enum: [...NOTIFY_EVENTS]}, uniqueItems: true, description: `events to send (default all): ${NOTIFY_EVENTS.join(', ')}`},
+  min_interval: duration('the same event for the same check is sent at most once in this period (default 5m)'),
+  retries: {type: 'integer', minimum: 0, maximum: 10, description: 'extra attempts in a row before the message waits in the outbox for a later one (default 3)'},
+  backoff: duration('wait before the first retry; it doubles with every attempt, up to 15m (default 1s)'),
+  timeout: {...duration('how long one delivery attempt may take (default 10s), 1ms to 24d'), durationRange: TIMEOUT_RANGE},
+  expire_after: duration('an undelivered message is retried across restarts for this long, then given up and reported (default 24h)'),
+}
+
+const notifierKinds = [...notifierSchemas(commonNotifierProperties).entries()]
+
 const notifierSchema: JsonSchema = {
   type: 'object',
-  properties: {
-    type: {enum: ['webhook', 'slack', 'teams'], description: 'webhook (generic JSON), slack (incoming webhook) or teams (Workflows webhook, Adaptive Card)'},
-    url: {type: 'string', pattern: '^\\$\\{env:[A-Za-z_][A-Za-z0-9_]*\\}$', description: 'the webhook URL, only as ${env:NAME} so it never sits in a file'},
-    events: {type: 'array', items: {enum: [...NOTIFY_EVENTS]}, uniqueItems: true, description: `events to send (default all): ${NOTIFY_EVENTS.join(', ')}`},
-    min_interval: duration('the same event for the same check is sent at most once in this period (default 5m)'),
-    retries: {type: 'integer', minimum: 0, maximum: 10, description: 'extra delivery attempts, with backoff (default 3)'},
-    timeout: {...duration('how long one delivery attempt may take (default 10s), 1ms to 24d'), durationRange: TIMEOUT_RANGE},
-  },
-  required: ['type', 'url'],
-  additionalProperties: false,
+  required: ['type'],
+  properties: {type: {enum: [...PROVIDERS.keys()], description: [...PROVIDERS.values()].map((p) => `${p.type}: ${p.description}`).join('; ')}},
+  discriminator: {propertyName: 'type'},
+  oneOf: notifierKinds.map(([, schema]) => schema),
 }
 
 const weekdays = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']

@@ -1,6 +1,7 @@
 import type {Catalogue, CheckDefinition} from '../catalogue/load.js'
 import type {Problem} from '../errors.js'
-import {DEFAULT_MIN_INTERVAL_MS, DEFAULT_NOTIFY_RETRIES, DEFAULT_NOTIFY_TIMEOUT_MS, type NotifierConfig, type NotifyCategory, type ProviderType} from '../notify/types.js'
+import {PROVIDERS} from '../notify/providers/index.js'
+import {DEFAULT_MIN_INTERVAL_MS, DEFAULT_NOTIFY_EXPIRE_MS, DEFAULT_NOTIFY_RETRIES, DEFAULT_NOTIFY_TIMEOUT_MS, type NotifierConfig, type NotifyCategory} from '../notify/types.js'
 import {durationMs} from '../util/duration.js'
 import {didYouMean} from '../util/suggest.js'
 import {formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, sortProblems} from '../util/yaml-schema.js'
@@ -30,6 +31,8 @@ export interface WatchedCheck {
   notify: string[]
   remindEveryMs?: number
   incident?: IncidentPolicy
+  /** Linked from its messages. */
+  runbook?: string
 }
 
 export interface CanaryConfig {
@@ -79,8 +82,6 @@ class Locator {
   }
 }
 
-const ENV_ONLY = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/
-
 type Obj = Record<string, unknown>
 
 function thresholdsOf(v: unknown, base: Thresholds): Thresholds {
@@ -110,27 +111,19 @@ function parseNotifiers(catalogue: Catalogue, env: NodeJS.ProcessEnv, loc: Locat
         loc.at(file, ['notifiers', name], `notifier "${name}" is already defined in ${notifierFile.get(name)}`, true)
         continue
       }
-      const m = ENV_ONLY.exec(String(o.url))
-      const url = m ? env[m[1]] : undefined
-      if (!m) continue
-      if (!url) {
-        loc.at(file, ['notifiers', name, 'url'], `environment variable ${m[1]} is not set (the URL of notifier "${name}")`)
-        continue
-      }
-      try {
-        const u = new URL(url)
-        if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http(s)')
-      } catch {
-        loc.at(file, ['notifiers', name, 'url'], `environment variable ${m[1]} does not hold an http(s) URL`)
-        continue
-      }
+      const provider = PROVIDERS.get(String(o.type))
+      if (!provider) continue
+      const settings = provider.parse(o, env, (key, message) => loc.at(file, ['notifiers', name, key], message.replace('this notifier', `notifier "${name}"`)))
+      if (settings === undefined) continue
       notifierFile.set(name, file)
       notifiers.set(name, {
-        name, type: o.type as ProviderType, url, urlEnv: m[1],
+        name, type: provider.type, provider, settings, from: provider.from(settings),
         events: Array.isArray(o.events) ? new Set(o.events as NotifyCategory[]) : null,
         minIntervalMs: typeof o.min_interval === 'string' ? durationMs(o.min_interval) : DEFAULT_MIN_INTERVAL_MS,
         retries: (o.retries as number | undefined) ?? DEFAULT_NOTIFY_RETRIES,
         timeoutMs: typeof o.timeout === 'string' ? durationMs(o.timeout) : DEFAULT_NOTIFY_TIMEOUT_MS,
+        ...(typeof o.backoff === 'string' ? {backoffMs: durationMs(o.backoff)} : {}),
+        expireMs: typeof o.expire_after === 'string' ? durationMs(o.expire_after) : DEFAULT_NOTIFY_EXPIRE_MS,
       })
     }
   }
@@ -254,6 +247,7 @@ export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = 
       thresholds: thresholdsOf(s.thresholds, globalThresholds),
       flapping: flappingOf(s.flapping, globalFlapping),
       remindEveryMs: typeof s.remind_every === 'string' ? durationMs(s.remind_every) : undefined,
+      ...(typeof s.runbook === 'string' ? {runbook: s.runbook} : {}),
     })
   }
 

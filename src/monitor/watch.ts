@@ -4,14 +4,16 @@ import type {CheckDefinition} from '../catalogue/load.js'
 import {type Problem, formatProblem} from '../errors.js'
 import type {WatchMetrics} from '../metrics/watch-metrics.js'
 import {NotificationDispatcher} from '../notify/dispatcher.js'
-import type {Notification} from '../notify/types.js'
+import {formatOutage} from '../notify/format.js'
+import type {Notification, NotifierConfig} from '../notify/types.js'
 import type {DB} from '../store/db.js'
+import {heldSince, lastHeldEvents} from '../store/outbox.js'
 import {getMeta, insertMonitorEvents, loadMonitorStates, type MonitorEventRecord, saveMonitorStates, setMeta, type StoredMonitorState} from '../store/monitor.js'
 import {finishRun, startRun, upsertChecks} from '../store/results.js'
 import type {CheckResult, Status} from '../types.js'
 import {Redactor} from '../util/redact.js'
 import {evaluate, initialState, type MonitorEvent} from './evaluator.js'
-import {activeMaintenance} from './maintenance.js'
+import {activeMaintenance, windowActiveUntil, windowCovers} from './maintenance.js'
 import {ResultWriter} from './result-writer.js'
 import {runCheck} from './runner.js'
 import {type Job, Scheduler, silenceCronLogger, systemTimers, type TimerHost} from './scheduler.js'
@@ -83,7 +85,7 @@ export interface WatchOptions {
   /** Results per write transaction (default 50) and longest wait before writing (default 250 ms). */
   batchSize?: number
   flushMs?: number
-  /** First retry delay of notifications (default 1 s). */
+  /** First retry delay of notifications without `backoff:` (default 1 s). */
   notifyBackoffMs?: number
   clocksEveryMs?: number
   pruneEveryMs?: number
@@ -101,6 +103,8 @@ export interface WatchSummary {
 }
 
 const CONNECTIVITY_KEY = 'connectivity'
+/** Maintenance windows announced as open: name → when it opened and when it ends. */
+const MAINTENANCE_KEY = 'maintenance'
 
 /**
  * The core of `watchkeeper watch`: schedules every enabled check, stores each result, moves each check's
@@ -164,9 +168,10 @@ export class Watcher {
       },
     })
     this.dispatcher = new NotificationDispatcher(db, config.notifiers, {
-      clock: this.host, backoffMs: this.opts.notifyBackoffMs,
+      clock: this.host, timers: this.host, backoffMs: this.opts.notifyBackoffMs,
       log: (level, message, fields) => this.say(level, message, fields),
-      onOutcome: (notifier, outcome) => this.opts.metrics?.notifications.inc({notifier, outcome: 'suppressed' in outcome ? 'suppressed' : outcome.ok ? 'sent' : 'failed'}),
+      onOutcome: (notifier, outcome) => this.opts.metrics?.notifications.inc({notifier, outcome}),
+      onExpired: (notifier, n, reason) => this.undelivered(notifier, n, reason),
     })
     const lost = getMeta<{state: string; since: number}>(db, CONNECTIVITY_KEY)
     this.selfcheck = this.makeSelfCheck(lost?.state === 'lost' ? lost.since : undefined)
@@ -247,6 +252,7 @@ export class Watcher {
     if (this.opts.hooks?.prune) this.every(this.opts.pruneEveryMs ?? 3_600_000, () => this.prune())
     this.lastTick = {wall: this.host.now(), mono: this.host.monotonic()}
     this.every(10_000, () => this.watchClock())
+    this.maintenanceTick()
     const {canary} = this.config.settings
     this.say('info', `watching ${this.checks.size} check(s), ${concurrency} at a time` +
       (this.config.disabled.length > 0 ? `; ${this.config.disabled.length} disabled` : '') +
@@ -283,6 +289,7 @@ export class Watcher {
   }
 
   private periodic(): void {
+    this.maintenanceTick()
     this.persist()
     const rec = this.opts.hooks?.recordClocks
     if (rec) {
@@ -347,6 +354,8 @@ export class Watcher {
       {thresholds: w.thresholds, flapping: w.flapping, suppressed: maint !== undefined, remindEveryMs: w.remindEveryMs})
     const next: StoredMonitorState = {...ev.state, incidentId: prev.incidentId}
     const announced = new Set<string>(ev.events.map((e) => e.kind))
+    // Every message about a check in a maintenance window is held (logged, not sent).
+    const hold = maint ? `maintenance: ${maint.window.name}` : undefined
     if (ev.changed && !(prev.state === 'pending' && next.state === 'ok') && !announced.has(next.state === 'ok' ? 'recovered' : next.state)) {
       const reason = next.flapping ? 'flapping' : maint ? `maintenance: ${maint.window.name}` : null
       this.pendingEvents.push({kind: 'state', checkId: r.checkId, state: next.state, previous: prev.state, at: r.startedAt, resultId,
@@ -355,7 +364,7 @@ export class Watcher {
     for (const e of ev.events) {
       this.pendingEvents.push(e)
       this.say(e.kind === 'failing' ? 'error' : e.kind === 'recovered' || e.kind === 'stable' ? 'info' : 'warn', `${r.checkId} ${e.kind}: ${e.message}`, {check: r.checkId, state: next.state})
-      this.send(this.notificationFor(w, e, next), w.notify)
+      this.send(this.notificationFor(w, e, next, prev), w.notify, hold)
     }
     const hook = this.opts.hooks?.incident
     if (hook) {
@@ -368,13 +377,14 @@ export class Watcher {
             this.pendingEvents.push({kind: 'incident', checkId: r.checkId, state: next.state, previous: prev.state, at: r.startedAt, resultId,
               message: `opened incident #${out.opened.id}`})
             this.send({event: 'incident-opened', severity: 'crit', at: r.startedAt, instance: this.instance, title: `Incident #${out.opened.id} opened: ${out.opened.title}`,
-              text: `${w.check.name} has kept failing: ${r.summary}`, check: this.checkInfo(w, next), incident: out.opened, resultId}, w.notify)
+              text: `${w.check.name} has kept failing: ${r.summary}${respondText(out.opened.id, w.runbook)}`, check: this.checkInfo(w, next), incident: out.opened, resultId,
+              ...responseOf(out.opened.id, w.runbook)}, w.notify, hold)
           }
           if (out.updated) {
             this.say('info', `${r.checkId}: incident #${out.updated.id}: ${out.updated.message}`, {check: r.checkId, incident: out.updated.id})
             this.send({event: 'incident-updated', severity: next.state === 'failing' ? 'crit' : 'info', at: r.startedAt, instance: this.instance,
-              title: `Incident #${out.updated.id}: ${out.updated.message}`, text: `${w.check.name}: ${r.summary}`, check: this.checkInfo(w, next),
-              incident: {id: out.updated.id, title: out.updated.title}, resultId}, w.notify)
+              title: `Incident #${out.updated.id}: ${out.updated.message}`, text: `${w.check.name}: ${r.summary}${respondText(out.updated.id, w.runbook)}`,
+              check: this.checkInfo(w, next), incident: {id: out.updated.id, title: out.updated.title}, resultId, ...responseOf(out.updated.id, w.runbook)}, w.notify, hold)
           }
         }
       } catch (error) {
@@ -390,7 +400,7 @@ export class Watcher {
           this.pendingEvents.push({kind: 'posture', checkId: r.checkId, state: next.state, previous: prev.state, at: r.startedAt, resultId, message: text})
           this.say('warn', `${r.checkId}: ${found.length} new posture finding(s)`, {check: r.checkId})
           this.send({event: 'posture-regression', severity: found.some((f) => f.severity === 'crit') ? 'crit' : 'warn', at: r.startedAt, instance: this.instance,
-            title: `Security posture regressed: ${w.check.name}`, text, check: this.checkInfo(w, next), resultId}, w.notify)
+            title: `Security posture regressed: ${w.check.name}`, text, check: this.checkInfo(w, next), resultId, ...(w.runbook ? {runbook: w.runbook} : {})}, w.notify)
         }
       } catch (error) {
         this.say('warn', `${r.checkId}: posture comparison failed: ${(error as Error).message}`, {check: r.checkId})
@@ -403,20 +413,108 @@ export class Watcher {
 
   private checkInfo(w: WatchedCheck, st: StoredMonitorState, previous?: string): NonNullable<Notification['check']> {
     const c = w.check
-    return {id: c.id, name: c.name, target: c.target, ...(c.service ? {service: c.service} : {}), state: st.state, ...(previous ? {previous} : {})}
+    return {id: c.id, name: c.name, target: c.target, ...(c.service ? {service: c.service} : {}), ...(c.tier ? {tier: c.tier} : {}), state: st.state,
+      ...(previous ? {previous} : {})}
   }
 
-  private notificationFor(w: WatchedCheck, e: MonitorEvent, st: StoredMonitorState): Notification {
+  private notificationFor(w: WatchedCheck, e: MonitorEvent, st: StoredMonitorState, prev?: StoredMonitorState): Notification {
     const c = w.check
+    // A recovery says how long the check was down: from when it turned failing (or degraded) to now.
+    const outageMs = e.kind === 'recovered' && prev && prev.state !== 'ok' && prev.state !== 'pending' ? Math.max(0, e.at - prev.since) : undefined
+    const text = outageMs === undefined ? e.message : `${e.message}. ${prev!.state[0].toUpperCase()}${prev!.state.slice(1)} for ${formatOutage(outageMs)} (since ${new Date(prev!.since).toISOString()}).`
     const label = {failing: 'FAILING', degraded: 'DEGRADED', recovered: 'RECOVERED', reminder: 'STILL FAILING', flapping: 'FLAPPING', stable: 'STABLE'}[e.kind]
     const severity = e.kind === 'recovered' ? 'ok' : e.kind === 'failing' || e.kind === 'reminder' ? 'crit' : e.kind === 'stable' ? (st.state === 'ok' ? 'ok' : st.state === 'failing' ? 'crit' : 'warn') : 'warn'
-    return {event: e.kind, severity, at: e.at, instance: this.instance, title: `${label}: ${c.name}`, text: e.message,
-      check: this.checkInfo(w, st, e.previous), ...(e.resultId === null ? {} : {resultId: e.resultId})}
+    return {event: e.kind, severity, at: e.at, instance: this.instance, title: `${label}: ${c.name}`, text,
+      check: this.checkInfo(w, st, e.previous), ...(e.resultId === null ? {} : {resultId: e.resultId}), ...(outageMs === undefined ? {} : {outageMs}),
+      ...(w.runbook ? {runbook: w.runbook} : {})}
   }
 
-  private send(n: Notification, to: readonly string[]): void {
+  private send(n: Notification, to: readonly string[], hold?: string): void {
     if (to.length === 0) return
-    this.counts.notifications += this.dispatcher.notify(n, to)
+    if (hold) this.dispatcher.notify(n, to, {hold})
+    else this.counts.notifications += this.dispatcher.notify(n, to)
+  }
+
+  /** Tells the other notifiers that one gave up on a message (never about a notice of this kind, so it cannot echo). */
+  private undelivered(notifier: NotifierConfig, n: Notification, reason: string): void {
+    if (n.event === 'undelivered' || n.event === 'test') return
+    const others = [...this.config.notifiers.keys()].filter((name) => name !== notifier.name)
+    this.send({event: 'undelivered', severity: 'warn', at: this.host.now(), instance: this.instance,
+      title: `Notifier ${notifier.name} (${notifier.type}) could not deliver: ${n.title}`.slice(0, 200),
+      text: `${reason}. Check the receiver and ${notifier.from}; see watchkeeper notify log --notifier ${notifier.name} --status expired.`,
+      ...(n.check ? {check: n.check} : {}), ...(n.incident ? {incident: n.incident} : {})}, others)
+  }
+
+  /**
+   * Announces maintenance windows as they open and close (to the notifiers of the checks they cover). The
+   * closing notice counts the messages held; a recovery held in the window is sent then, so an alert raised
+   * before the window is closed. Open windows are kept in watch_meta, so a restart announces nothing twice.
+   */
+  private maintenanceTick(): void {
+    const db = this.opts.db
+    const now = this.host.now()
+    try {
+      const open = getMeta<Record<string, {since: number; until: number}>>(db, MAINTENANCE_KEY) ?? {}
+      const seen = new Set<string>()
+      let changed = false
+      for (const win of this.config.maintenance) {
+        if (seen.has(win.name)) continue
+        seen.add(win.name)
+        const covered = [...this.checks.values()].filter((w) => windowCovers(win, w.check))
+        const until = windowActiveUntil(win, now)
+        const was = open[win.name]
+        if (until !== undefined && !was && covered.length > 0) {
+          open[win.name] = {since: now, until}
+          changed = true
+          this.maintenanceNotice('started', win.name, covered, {since: now, until})
+        } else if (until === undefined && was) {
+          delete open[win.name]
+          changed = true
+          this.maintenanceNotice('ended', win.name, covered, was)
+        }
+      }
+      for (const [name, was] of Object.entries(open)) {
+        if (seen.has(name)) continue
+        delete open[name]
+        changed = true
+        this.maintenanceNotice('ended', name, [], was)
+      }
+      if (changed) setMeta(db, MAINTENANCE_KEY, open, now)
+    } catch (error) {
+      this.say('warn', `maintenance windows: ${(error as Error).message}`)
+    }
+  }
+
+  private maintenanceNotice(kind: 'started' | 'ended', name: string, covered: WatchedCheck[], window: {since: number; until: number}): void {
+    const now = this.host.now()
+    const ids = covered.map((w) => w.check.id)
+    const list = ids.slice(0, 10).join(', ') + (ids.length > 10 ? ` and ${ids.length - 10} more` : '')
+    const to = [...new Set(covered.flatMap((w) => w.notify))]
+    let text: string
+    let held: number | undefined
+    if (kind === 'started') {
+      text = `Messages about ${ids.length} check(s) are held until ${new Date(window.until).toISOString()}: ${list}.`
+    } else {
+      held = heldSince(this.opts.db, ids, window.since)
+      const failing = covered.filter((w) => this.states.get(w.check.id)?.state === 'failing').map((w) => w.check.id)
+      text = `${held} message(s) were held during the window (since ${new Date(window.since).toISOString()}); alerts resume.` +
+        (failing.length > 0 ? ` Still failing: ${failing.join(', ')}.` : ids.length > 0 ? ' No covered check is failing.' : '')
+    }
+    const title = `Maintenance ${kind}: ${name}`
+    this.say('info', `${title}: ${text}`, {window: name})
+    this.pendingEvents.push({kind: `maintenance-${kind}`, checkId: 'watchkeeper.maintenance', state: null, previous: null, at: now, resultId: null, message: `${name}: ${text}`})
+    this.send({event: `maintenance-${kind}`, severity: 'info', at: now, instance: this.instance, title, text,
+      maintenance: {name, checks: ids, ...(kind === 'started' ? {until: new Date(window.until).toISOString()} : {held})}}, to)
+    if (kind === 'ended') {
+      const last = lastHeldEvents(this.opts.db, ids, window.since)
+      for (const w of covered) {
+        const st = this.states.get(w.check.id)
+        if (last.get(w.check.id) !== 'recovered' || st?.state !== 'ok') continue
+        this.send({event: 'recovered', severity: 'ok', at: now, instance: this.instance, title: `RECOVERED: ${w.check.name}`,
+          text: `recovered during maintenance window "${name}"; ok since ${new Date(st.since).toISOString()}`, check: this.checkInfo(w, st),
+          ...(w.runbook ? {runbook: w.runbook} : {})}, w.notify)
+      }
+    }
   }
 
   /** Writes dirty states and pending events; a locked database leaves them for the next try. */
@@ -558,6 +656,15 @@ export class Watcher {
   stateOf(checkId: string): StoredMonitorState | undefined {
     return this.states.get(checkId)
   }
+}
+
+/** How to take up an incident, for its messages. */
+function responseOf(id: number, runbook?: string): Pick<Notification, 'respond' | 'runbook'> {
+  return {respond: `watchkeeper incident respond ${id}`, ...(runbook ? {runbook} : {})}
+}
+
+function respondText(id: number, runbook?: string): string {
+  return `\nTo respond: watchkeeper incident respond ${id}${runbook ? `\nRunbook: ${runbook}` : ''}`
 }
 
 /** The catalogue did not validate at start. */

@@ -1,4 +1,5 @@
 import type {NOTIFY_EVENTS} from '../monitor/catalogue-schema.js'
+import type {NotifierProvider} from './providers/provider.js'
 
 /** The event groups a notifier can be limited to (`events:` in a notifier). */
 export type NotifyCategory = (typeof NOTIFY_EVENTS)[number]
@@ -8,6 +9,8 @@ export type NotificationEvent =
   | 'incident-opened' | 'incident-updated'
   | 'connectivity-lost' | 'connectivity-restored'
   | 'posture-regression'
+  | 'maintenance-started' | 'maintenance-ended'
+  | 'undelivered'
   | 'test'
 
 /** What is told to people: provider-neutral; each provider shapes it into its own payload. */
@@ -21,33 +24,47 @@ export interface Notification {
   severity: 'crit' | 'warn' | 'ok' | 'info'
   /** Epoch ms the event happened. */
   at: number
-  check?: {id: string; name: string; service?: string; target: string; state?: string; previous?: string}
+  check?: {id: string; name: string; service?: string; tier?: string; target: string; state?: string; previous?: string}
   incident?: {id: number; title: string; severity?: string}
+  /** How long the check was down (recoveries). */
+  outageMs?: number
+  /** The command that takes up an incident, e.g. "watchkeeper incident respond 7". */
+  respond?: string
+  /** The check's runbook (a URL or a document name). */
+  runbook?: string
+  /** The window a maintenance notice is about. */
+  maintenance?: {name: string; checks: string[]; until?: string; held?: number}
   resultId?: number
   /** The watchkeeper instance (host name, or --instance), so a fleet's messages can be told apart. */
   instance?: string
 }
 
-export type ProviderType = 'webhook' | 'slack' | 'teams'
-
-/** A notifier from the catalogue's `notifiers:` section, its URL resolved from the environment. */
+/** A notifier from the catalogue's `notifiers:` section, its secrets resolved from the environment. */
 export interface NotifierConfig {
   name: string
-  type: ProviderType
-  /** Secret: never logged, stored or shown. */
-  url: string
-  /** The variable the URL came from (safe to show). */
-  urlEnv: string
+  type: string
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  provider: NotifierProvider<any>
+  /** The provider's settings. Secret parts: never logged, stored or shown. */
+  settings: unknown
+  /** Where the secrets come from (safe to show), e.g. "${env:SLACK_URL}". */
+  from: string
   /** Categories sent; null sends all. */
   events: Set<NotifyCategory> | null
   minIntervalMs: number
+  /** Extra attempts in a row before the message waits in the outbox. */
   retries: number
+  /** Wait before the first retry; doubles per attempt (undefined: the dispatcher's default, 1 s). */
+  backoffMs?: number
   timeoutMs: number
+  /** A message not delivered this long after it was raised is given up and reported as expired. */
+  expireMs: number
 }
 
 export const DEFAULT_MIN_INTERVAL_MS = 5 * 60_000
 export const DEFAULT_NOTIFY_RETRIES = 3
 export const DEFAULT_NOTIFY_TIMEOUT_MS = 10_000
+export const DEFAULT_NOTIFY_EXPIRE_MS = 24 * 3_600_000
 
 export function categoryOf(event: NotificationEvent): NotifyCategory | 'test' {
   switch (event) {
@@ -69,6 +86,11 @@ export function categoryOf(event: NotificationEvent): NotifyCategory | 'test' {
       return 'connectivity'
     case 'posture-regression':
       return 'posture'
+    case 'maintenance-started':
+    case 'maintenance-ended':
+      return 'maintenance'
+    case 'undelivered':
+      return 'undelivered'
     default:
       return 'test'
   }

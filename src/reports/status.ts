@@ -125,7 +125,7 @@ export function statusReport(db: DB, opts: StatusOptions): StatusReport {
 function attentionOf(r: StatusRow): string[] {
   const out: string[] = []
   if (r.incident) out.push(`incident #${r.incident.id} is ${r.incident.state}`)
-  const failed = r.lastAlert?.deliveries.filter((d) => d.status === 'failed') ?? []
+  const failed = r.lastAlert?.deliveries.filter((d) => d.status === 'failed' || d.status === 'expired') ?? []
   if (failed.length > 0) out.push(`the ${[...new Set(failed.map((d) => d.event))].join(', ')} alert could not be delivered to ${[...new Set(failed.map((d) => d.notifier))].join(', ')}`)
   if (r.maintenance) return out
   if (r.state === 'failing') out.push(`failing since ${r.stateSince}`)

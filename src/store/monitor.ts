@@ -78,7 +78,7 @@ export function deleteMonitorStates(db: DB, checkIds: readonly string[]): void {
 
 /** A row of monitor_events: an announced event of the state machine, or a change not announced (with why). */
 export interface MonitorEventRecord {
-  kind: MonitorEvent['kind'] | 'state' | 'incident' | 'posture' | 'connectivity-lost' | 'connectivity-restored' | 'not-counted'
+  kind: MonitorEvent['kind'] | 'state' | 'incident' | 'posture' | 'connectivity-lost' | 'connectivity-restored' | 'not-counted' | 'maintenance-started' | 'maintenance-ended'
   checkId: string
   state: string | null
   previous: string | null
@@ -123,57 +123,8 @@ export function recentFailedResultIds(db: DB, checkId: string, limit: number): n
   return rows.map((r) => r.id)
 }
 
-// Notification deliveries.
-
-export type DeliveryStatus = 'pending' | 'sent' | 'failed' | 'suppressed'
-
-export interface DeliveryRecord {
-  id: number
-  createdAt: number
-  notifier: string
-  provider: string
-  event: string
-  checkId: string | null
-  subject: string
-  dedupKey: string
-  status: DeliveryStatus
-  attempts: number
-  httpStatus: number | null
-  error: string | null
-  message: string
-  finishedAt: number | null
-}
-
-export function insertDelivery(db: DB, d: {createdAt: number; notifier: string; provider: string; event: string; checkId: string | null;
-  subject: string; dedupKey: string; status: DeliveryStatus; message: string; body?: string; error?: string}): number {
-  return writeTx(db, () => Number(db.prepare(`INSERT INTO notifications (created_at, notifier, provider, event, check_id, subject, dedup_key, status, message, body, error, finished_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(d.createdAt, d.notifier, d.provider, d.event, d.checkId, d.subject, d.dedupKey, d.status, d.message,
-    d.status === 'pending' ? (d.body ?? null) : null, d.error ?? null, d.status === 'suppressed' ? d.createdAt : null).lastInsertRowid))
-}
-
-export function finishDelivery(db: DB, id: number, d: {status: DeliveryStatus; attempts: number; httpStatus?: number; error?: string; at: number}): void {
-  writeTx(db, () => db.prepare('UPDATE notifications SET status = ?, attempts = ?, http_status = ?, error = ?, finished_at = ?, body = NULL WHERE id = ?')
-    .run(d.status, d.attempts, d.httpStatus ?? null, d.error ?? null, d.at, id))
-}
-
-/** The last message this notifier accepted (queued or sent) about one subject (a check id, or a watch-wide topic). */
-export function lastDelivery(db: DB, notifier: string, subject: string): {dedupKey: string; createdAt: number} | undefined {
-  return db.prepare(`SELECT dedup_key AS dedupKey, created_at AS createdAt FROM notifications
-    WHERE notifier = ? AND subject = ? AND status IN ('pending', 'sent') ORDER BY id DESC LIMIT 1`)
-    .get(notifier, subject) as {dedupKey: string; createdAt: number} | undefined
-}
-
-export function deliveries(db: DB, opts: {since?: number; notifier?: string; limit?: number} = {}): DeliveryRecord[] {
-  return db.prepare(`SELECT id, created_at AS createdAt, notifier, provider, event, check_id AS checkId, subject, dedup_key AS dedupKey, status,
-    attempts, http_status AS httpStatus, error, message, finished_at AS finishedAt FROM notifications
-    WHERE created_at >= @since AND (@notifier IS NULL OR notifier = @notifier) ORDER BY id LIMIT @limit`)
-    .all({since: opts.since ?? 0, notifier: opts.notifier ?? null, limit: opts.limit ?? 10_000}) as DeliveryRecord[]
-}
-
-/** Deliveries a stopped process left pending, with their bodies, oldest first (to send again). */
-export function pendingDeliveries(db: DB): {id: number; notifier: string; body: string | null}[] {
-  return db.prepare(`SELECT id, notifier, body FROM notifications WHERE status = 'pending' ORDER BY id`).all() as {id: number; notifier: string; body: string | null}[]
-}
+// Notification deliveries live in outbox.ts.
+export {type DeliveryRecord, type DeliveryStatus, deliveries, finishDelivery, insertDelivery, lastDelivery, pendingDeliveries} from './outbox.js'
 
 // Watch-wide facts.
 

@@ -15,7 +15,7 @@ function alertText(r: StatusRow, now: number): string {
   if (!a) return r.alerted ? `${r.alerted} (no delivery record)` : '-'
   const outcomes = [...new Set(a.deliveries.map((d) => d.status))]
   const outcome = outcomes.length === 1 ? outcomes[0] : outcomes.join('/')
-  const coloured = outcome === 'sent' ? chalk.green(outcome) : outcome.includes('failed') ? chalk.red(outcome) : chalk.yellow(outcome)
+  const coloured = outcome === 'sent' ? chalk.green(outcome) : /failed|expired/.test(outcome) ? chalk.red(outcome) : chalk.yellow(outcome)
   return `${a.events.join('+')} ${coloured} ${ago(Date.parse(a.at), now)}`
 }
 

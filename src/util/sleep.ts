@@ -1,11 +1,15 @@
-/** Resolves after ms, or at once when the signal aborts (never rejects). */
+/** Resolves after ms, or at once when the signal aborts (never rejects). Lets go of the signal either way. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve()
-    const t = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => {
+    const onAbort = () => {
       clearTimeout(t)
       resolve()
-    }, {once: true})
+    }
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, {once: true})
   })
 }

@@ -94,7 +94,7 @@ export function makeHarness(dir: string, file: string, env: NodeJS.ProcessEnv, o
   const h: Harness = {
     db, clock, watcher, logs, metrics, file,
     deliveries: () => deliveries(db),
-    sent: () => deliveries(db).map((d) => `${d.event} ${d.checkId ?? '-'}${d.status === 'suppressed' ? ' (suppressed)' : ''}`),
+    sent: () => deliveries(db).map((d) => `${d.event} ${d.checkId ?? '-'}${d.status === 'suppressed' || d.status === 'held' ? ` (${d.status})` : ''}`),
     events: (checkId) => monitorEvents(db, {checkId}),
     restart: (at) => makeHarness(dir, file, env, {...opts, start: at ?? clock.now() + 60_000}),
   }

@@ -48,7 +48,7 @@ watch:
     expect(c.incident?.afterFailures).toBe(4)
     // A check's thresholds: replaces the defaults' as a whole; keys it leaves out come from watch.thresholds.
     expect(c.thresholds).toEqual({failure: 3, recovery: 4})
-    expect(config!.notifiers.get('pager')).toMatchObject({type: 'teams', urlEnv: 'TEAMS', minIntervalMs: 600_000, events: new Set(['failing', 'recovered'])})
+    expect(config!.notifiers.get('pager')).toMatchObject({type: 'teams', from: '${env:TEAMS}', minIntervalMs: 600_000, events: new Set(['failing', 'recovered'])})
     expect(config!.settings).toMatchObject({concurrency: 8, canary: {target: '10.0.0.1:443', ratio: 0.5, minChecks: 3}})
   })
 
@@ -85,6 +85,6 @@ notifiers:
   chat: {type: slack, url: "https://hooks.slack.com/services/T/B/secret"}
 `)
     expect(problems.length).toBe(1)
-    expect(problems[0]).toMatch(/^5:\d+ notifiers\.chat\.url: expected the webhook URL, only as \$\{env:NAME\}/)
+    expect(problems[0]).toMatch(/^5:\d+ notifiers\.chat\.url: expected the incoming-webhook URL, only as \$\{env:NAME\}/)
   })
 })

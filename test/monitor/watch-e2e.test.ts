@@ -163,7 +163,7 @@ notifiers:
     const db = path.join(tmp.dir, 'wk.db')
     const r = await runCli(['notify', 'test', 'ops', '--checks', file, '--db', db, '--json'], {env: {HOOK_URL: `${hook.url}/secret-hook`}})
     expect(r.code).toBe(0)
-    expect(JSON.parse(r.stdout)).toMatchObject({notifier: 'ops', type: 'webhook', urlFrom: '${env:HOOK_URL}', ok: true, attempts: 1, httpStatus: 200})
+    expect(JSON.parse(r.stdout)).toMatchObject({notifier: 'ops', type: 'webhook', from: '${env:HOOK_URL}', ok: true, attempts: 1, httpStatus: 200})
     expect(hook.received[0].body).toMatchObject({event: 'test', title: 'watchkeeper test message (ops)'})
     expect(r.stdout + r.stderr).not.toContain('secret-hook')
     const bad = await runCli(['notify', 'test', 'opz', '--checks', file, '--db', db], {env: {HOOK_URL: `${hook.url}/secret-hook`}})

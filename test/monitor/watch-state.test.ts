@@ -139,12 +139,13 @@ maintenance:
     api.mode = 'fail'
     await h.clock.advance(3 * 60_000) // failing inside the window
     expect(getMonitorState(h.db, 'api')?.state).toBe('failing')
-    expect(h.sent()).toEqual([])
+    // Only the notice that the window opened.
+    expect(h.sent()).toEqual(['maintenance-started -'])
     const state = h.events('api').find((e) => e.kind === 'state')
     expect(state).toMatchObject({state: 'failing', suppressed: 'maintenance: database upgrade'})
     expect(h.metrics.registry.getSingleMetric('watchkeeper_check_in_maintenance')).toBeDefined()
     await h.clock.advance(60_000) // 09:05:05: the window is over and it still fails
-    expect(h.sent()).toEqual(['failing api'])
+    expect(h.sent()).toEqual(['maintenance-started -', 'maintenance-ended -', 'failing api'])
     const n = h.db.prepare('SELECT count(*) AS n FROM results').get() as {n: number}
     expect(n.n).toBe(31)
     await h.watcher.stop(1000)

@@ -3,12 +3,14 @@ import path from 'node:path'
 
 import {NotificationDispatcher} from '../../src/notify/dispatcher.js'
 import {sendNotification} from '../../src/notify/send.js'
+import {PROVIDERS} from '../../src/notify/providers/index.js'
 import type {Notification, NotifierConfig} from '../../src/notify/types.js'
 import {type DB, openDatabase} from '../../src/store/db.js'
 import {deliveries} from '../../src/store/monitor.js'
 import type {Clock} from '../../src/types.js'
 import {tmpDir} from '../helpers/cli.js'
 import {closedPort, startHttp} from '../helpers/servers.js'
+import {FakeClock} from '../monitor/fake-clock.js'
 import {webhookReceiver} from '../monitor/harness.js'
 
 const SECRET_PATH = '/services/T000/B000/very-secret-token'
@@ -20,8 +22,12 @@ const failing: Notification = {
   resultId: 42,
 }
 
-function notifier(url: string, type: NotifierConfig['type'], extra: Partial<NotifierConfig> = {}): NotifierConfig {
-  return {name: `n-${type}`, type, url, urlEnv: 'HOOK', events: null, minIntervalMs: 60_000, retries: 3, timeoutMs: 2000, ...extra}
+function notifier(url: string, type: 'webhook' | 'slack' | 'teams', extra: Partial<NotifierConfig> = {}): NotifierConfig {
+  const provider = PROVIDERS.get(type)!
+  const settings = provider.parse({type, url: '${env:HOOK}'}, {HOOK: url}, (key, message) => {
+    throw new Error(`${key}: ${message}`)
+  })
+  return {name: `n-${type}`, type, provider, settings, from: '${env:HOOK}', events: null, minIntervalMs: 60_000, retries: 3, timeoutMs: 2000, expireMs: 86_400_000, ...extra}
 }
 
 let tmp: {dir: string; cleanup: () => void}
@@ -93,7 +99,7 @@ describe('NotificationDispatcher', () => {
     return c
   }
 
-  it('logs every delivery without the URL, even when the notifier is down', async () => {
+  it('logs every delivery without the URL, and keeps an undelivered one in the outbox when the notifier is down', async () => {
     const port = await closedPort()
     const url = `http://127.0.0.1:${port}${SECRET_PATH}?token=abcdef123`
     const c = clock()
@@ -102,12 +108,27 @@ describe('NotificationDispatcher', () => {
     expect(deliveries(db)[0].status).toBe('pending')
     expect(await d.drain(5000)).toBe(true)
     const [row] = deliveries(db)
-    expect(row).toMatchObject({notifier: 'down', provider: 'slack', event: 'failing', checkId: 'nhs-login-authorize', status: 'failed', attempts: 3})
+    expect(row).toMatchObject({notifier: 'down', provider: 'slack', event: 'failing', checkId: 'nhs-login-authorize', status: 'pending', attempts: 3,
+      lastAttemptAt: c.t, expiresAt: c.t + 86_400_000})
+    // Waits 10 ms, 20 ms, then the outbox carries on with 40 ms (±20 %).
+    expect(row.nextAttemptAt! - c.t).toBeGreaterThanOrEqual(32)
+    expect(row.nextAttemptAt! - c.t).toBeLessThanOrEqual(48)
     expect(row.error).toMatch(/ECONNREFUSED/)
+    d.stop()
     const everything = JSON.stringify(db.prepare('SELECT * FROM notifications').all())
     expect(everything).not.toContain('very-secret-token')
     expect(everything).not.toContain('abcdef123')
     expect(everything).not.toContain(String(port) + '/services')
+  })
+
+  it('refuses for good on a 4xx: failed at once, no later round', async () => {
+    const rx = await webhookReceiver([400])
+    const d = new NotificationDispatcher(db, new Map([['ops', {...notifier(rx.url, 'webhook'), name: 'ops'}]]), {clock: clock(), backoffMs: 10})
+    d.notify(failing, ['ops'])
+    await d.drain(5000)
+    expect(deliveries(db)[0]).toMatchObject({status: 'failed', attempts: 1, httpStatus: 400, nextAttemptAt: null})
+    expect(d.backlog).toBe(0)
+    await rx.close()
   })
 
   it('suppresses a repeat within min_interval, but not a changed message or a repeat after it', async () => {
@@ -151,6 +172,79 @@ describe('NotificationDispatcher', () => {
     expect(d.backlog).toBe(50)
     d.stop()
     await slow.close()
+  })
+
+  it('retries from the outbox with backoff, in order, and gives up at expire_after', async () => {
+    const rx = await webhookReceiver([503, 503, 503])
+    const fake = new FakeClock()
+    const outcomes: string[] = []
+    const logs: string[] = []
+    const d = new NotificationDispatcher(db, new Map([['ops', {...notifier(rx.url, 'webhook'), name: 'ops', retries: 0, expireMs: 3_600_000}]]),
+      {clock: fake, timers: fake, backoffMs: 1000, onOutcome: (_, o) => outcomes.push(o), log: (level, m) => logs.push(`${level} ${m}`)})
+    d.notify(failing, ['ops'])
+    d.notify({...failing, event: 'recovered', severity: 'ok', check: {...failing.check!, state: 'ok'}}, ['ops'])
+    await d.drain(5000)
+    expect(deliveries(db).map((r) => `${r.event} ${r.status} ${r.attempts}`)).toEqual(['failing pending 1', 'recovered pending 0'])
+    await fake.advance(1300)
+    await d.drain(5000)
+    await fake.advance(2600)
+    await d.drain(5000)
+    expect(rx.attempts).toBe(3)
+    await fake.advance(5000)
+    await d.drain(5000)
+    await d.drain(5000)
+    // The recovery never overtakes the failure it resolves.
+    expect(rx.received.map((r) => r.body.event)).toEqual(['failing', 'recovered'])
+    expect(deliveries(db).map((r) => `${r.event} ${r.status} ${r.attempts}`)).toEqual(['failing sent 4', 'recovered sent 1'])
+    expect(outcomes).toEqual(['retrying', 'retrying', 'retrying', 'sent', 'sent'])
+    expect(logs[0]).toMatch(/^warn notifier ops: "FAILING: NHS login authorize" not delivered after 1 attempt\(s\): HTTP 503: try later; next try 2026-11-25T09:00:0[01]/)
+    await rx.close()
+
+    const port = await closedPort()
+    const gone = new NotificationDispatcher(db, new Map([['gone', {...notifier(`http://127.0.0.1:${port}/`, 'webhook'), name: 'gone', retries: 0, expireMs: 10_000}]]),
+      {clock: fake, timers: fake, backoffMs: 1000, onOutcome: (_, o) => outcomes.push(o), log: (level, m) => logs.push(`${level} ${m}`)})
+    gone.notify({...failing, check: {...failing.check!, id: 'other'}}, ['gone'])
+    for (let i = 0; i < 6; i++) {
+      await gone.drain(5000)
+      await fake.advance(4000)
+    }
+    await gone.drain(5000)
+    const last = deliveries(db, {notifier: 'gone'})[0]
+    expect(last).toMatchObject({status: 'expired', nextAttemptAt: null})
+    expect(last.attempts).toBeGreaterThanOrEqual(3)
+    expect(last.error).toMatch(/^not delivered within expire_after \(10s\) after \d attempt\(s\); last error: ECONNREFUSED/)
+    expect(logs.at(-1)).toMatch(/^error notifier gone: gave up on "FAILING: NHS login authorize"/)
+    expect(outcomes.at(-1)).toBe('expired')
+    expect(gone.backlog).toBe(0)
+  })
+
+  it('holds a message for maintenance: logged as held, never sent', async () => {
+    const rx = await webhookReceiver()
+    const d = new NotificationDispatcher(db, new Map([['ops', {...notifier(rx.url, 'webhook'), name: 'ops'}]]), {clock: clock()})
+    expect(d.notify(failing, ['ops'], {hold: 'maintenance: database upgrade'})).toBe(0)
+    await d.drain(1000)
+    expect(deliveries(db)).toMatchObject([{status: 'held', error: 'maintenance: database upgrade', attempts: 0}])
+    expect(rx.attempts).toBe(0)
+    await rx.close()
+  })
+
+  it('a restart resumes the outbox with the attempts so far, and expires what is past expire_after without sending it', async () => {
+    const rx = await webhookReceiver()
+    const c = clock()
+    const ops = {...notifier(rx.url, 'webhook'), name: 'ops', expireMs: 3_600_000}
+    const first = new NotificationDispatcher(db, new Map([['ops', ops]]), {clock: c})
+    first.stop() // stopped before it sends: what it queues stays in the outbox
+    // Two messages a killed process left in the outbox: one raised 10 min ago after 4 attempts, one 2 h ago.
+    first.notify({...failing, at: c.t}, ['ops'])
+    first.notify({...failing, check: {...failing.check!, id: 'old'}}, ['ops'])
+    db.prepare('UPDATE notifications SET attempts = 4, created_at = ?, expires_at = ? WHERE id = 1').run(c.t - 600_000, c.t + 3_000_000)
+    db.prepare('UPDATE notifications SET attempts = 9, created_at = ?, expires_at = ? WHERE id = 2').run(c.t - 7_200_000, c.t - 3_600_000)
+    const second = new NotificationDispatcher(db, new Map([['ops', ops]]), {clock: c})
+    expect(second.resumePending()).toBe(2)
+    await second.drain(5000)
+    expect(deliveries(db).map((r) => `${r.checkId} ${r.status} ${r.attempts}`)).toEqual(['nhs-login-authorize sent 5', 'old expired 9'])
+    expect(rx.received.length).toBe(1)
+    await rx.close()
   })
 
   it('resends at start what a stopped process left pending', async () => {

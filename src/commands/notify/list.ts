@@ -9,7 +9,8 @@ import {renderTable} from '../../ui/table.js'
 interface NotifierRow {
   name: string
   type: string
-  urlFrom: string
+  /** Where its secrets come from, e.g. ${env:SLACK_URL}. */
+  from: string
   events: string[] | 'all'
   minIntervalSeconds: number
   retries: number
@@ -17,7 +18,7 @@ interface NotifierRow {
 }
 
 export default class NotifyList extends BaseCommand<typeof NotifyList> {
-  static override summary = 'List the notifiers of the catalogue (never their URLs)'
+  static override summary = 'List the notifiers of the catalogue (never their URLs or keys)'
   static override flags = {
     checks: Flags.string({char: 'c', description: 'catalogue file or folder (repeatable) [env: WATCHKEEPER_CHECKS; default: the shipped checks/]', multiple: true}),
   }
@@ -25,15 +26,15 @@ export default class NotifyList extends BaseCommand<typeof NotifyList> {
   async run(): Promise<{notifiers: NotifierRow[]}> {
     const catalogue = loadCatalogue(cataloguePaths(this.flags.checks))
     const {notifiers, problems} = loadNotifiers(catalogue)
-    const rows: NotifierRow[] = [...notifiers.values()].map((n) => ({name: n.name, type: n.type, urlFrom: `\${env:${n.urlEnv}}`,
+    const rows: NotifierRow[] = [...notifiers.values()].map((n) => ({name: n.name, type: n.type, from: n.from,
       events: n.events ? [...n.events] : 'all', minIntervalSeconds: n.minIntervalMs / 1000, retries: n.retries, ready: true}))
     for (const {value} of catalogue.sections.get('notifiers') ?? []) {
-      for (const [name, raw] of Object.entries((value ?? {}) as Record<string, {type?: string; url?: string}>)) {
-        if (!notifiers.has(name)) rows.push({name, type: String(raw.type), urlFrom: String(raw.url), events: 'all', minIntervalSeconds: 0, retries: 0, ready: false})
+      for (const [name, raw] of Object.entries((value ?? {}) as Record<string, {type?: string}>)) {
+        if (!notifiers.has(name)) rows.push({name, type: String(raw.type), from: '-', events: 'all', minIntervalSeconds: 0, retries: 0, ready: false})
       }
     }
     if (rows.length === 0) this.note('No notifiers: define them under notifiers: in the catalogue.')
-    else this.log(renderTable(['NAME', 'TYPE', 'URL FROM', 'EVENTS', 'READY'], rows.map((r) => [r.name, r.type, r.urlFrom, r.events === 'all' ? 'all' : r.events.join(','), r.ready ? 'yes' : 'no'])))
+    else this.log(renderTable(['NAME', 'TYPE', 'SECRETS FROM', 'EVENTS', 'READY'], rows.map((r) => [r.name, r.type, r.from, r.events === 'all' ? 'all' : r.events.join(','), r.ready ? 'yes' : 'no'])))
     for (const p of problems) this.note(formatProblem(p))
     return {notifiers: rows}
   }

@@ -13,16 +13,19 @@ import {didYouMean} from '../../util/suggest.js'
 interface TestResult {
   notifier: string
   type: string
-  urlFrom: string
+  /** Where its secrets come from, e.g. ${env:SLACK_URL}. */
+  from: string
   ok: boolean
   attempts: number
   httpStatus?: number
   error?: string
+  /** What the receiver answered (an SMTP reply). */
+  detail?: string
 }
 
 export default class NotifyTest extends BaseCommand<typeof NotifyTest> {
   static override summary = 'Send a test message through a notifier'
-  static override description = 'Posts a test message to the named notifier of the catalogue (its URL from the environment variable it names), with the notifier\'s retries, and records the delivery. Exits 0 when the webhook accepted it, 1 otherwise.'
+  static override description = 'Sends a test message through the named notifier of the catalogue (its secrets from the environment variables it names), with the notifier\'s retries, and records the delivery. PagerDuty and Opsgenie get an alert that is closed again at once; email a test message. Exits 0 when the receiver accepted it, 1 otherwise.'
   static override examples = ['<%= config.bin %> notify test ops-slack', '<%= config.bin %> notify test teams-oncall --checks checks/ --json']
   static override args = {name: Args.string({description: 'notifier name from `notifiers:`', required: true})}
   static override flags = {
@@ -44,18 +47,19 @@ export default class NotifyTest extends BaseCommand<typeof NotifyTest> {
     }
     const now = Date.now()
     const message: Notification = {event: 'test', severity: 'info', at: now, instance: os.hostname(), title: `watchkeeper test message (${name})`,
-      text: `If you can read this, notifier "${name}" (${n.type}) reaches this channel.`}
+      text: `If you can read this, notifier "${name}" (${n.type}) reaches this channel. Nothing needs doing.`}
     const db = this.openDb()
     const id = insertDelivery(db, {createdAt: now, notifier: name, provider: n.type, event: 'test', checkId: null, subject: 'watch:test',
       dedupKey: `test:${now}`, status: 'pending', message: message.title})
     const out = await sendNotification(n, message)
     finishDelivery(db, id, {status: out.ok ? 'sent' : 'failed', attempts: out.attempts, httpStatus: out.httpStatus, error: out.error, at: Date.now()})
-    const result: TestResult = {notifier: name, type: n.type, urlFrom: `\${env:${n.urlEnv}}`, ok: out.ok, attempts: out.attempts,
-      ...(out.httpStatus === undefined ? {} : {httpStatus: out.httpStatus}), ...(out.error ? {error: out.error} : {})}
-    if (out.ok) this.log(`sent: ${name} (${n.type}) answered HTTP ${out.httpStatus} after ${out.attempts} attempt${out.attempts === 1 ? '' : 's'}`)
+    const result: TestResult = {notifier: name, type: n.type, from: n.from, ok: out.ok, attempts: out.attempts,
+      ...(out.httpStatus === undefined ? {} : {httpStatus: out.httpStatus}), ...(out.error ? {error: out.error} : {}), ...(out.detail ? {detail: out.detail} : {})}
+    const tries = `${out.attempts} attempt${out.attempts === 1 ? '' : 's'}`
+    if (out.ok) this.log(`sent: ${name} (${n.type}) answered ${out.httpStatus === undefined ? out.detail || 'OK' : `HTTP ${out.httpStatus}`} after ${tries}`)
     else {
       process.exitCode = 1
-      this.note(`not delivered: ${name} (${n.type}, URL from \${env:${n.urlEnv}}) after ${out.attempts} attempt${out.attempts === 1 ? '' : 's'}: ${out.error}`)
+      this.note(`not delivered: ${name} (${n.type}, secrets from ${n.from}) after ${tries}: ${out.error}`)
     }
     return result
   }
