@@ -3,6 +3,7 @@
  * day with a duration, every day or on named weekdays), each in an IANA time zone so that DST is honoured.
  */
 
+import {globMatch} from '../util/glob.js'
 import {isTimeZone, type ZonedParts, zonedParts, zonedToEpoch} from '../util/zoned-time.js'
 
 export const DEFAULT_TIMEZONE = 'Europe/London'
@@ -37,11 +38,6 @@ export function parseLocalDateTime(text: string, tz: string): number | undefined
     return Date.UTC(y, mo - 1, d, h, mi, s) - off
   }
   return zonedToEpoch(y, mo, d, h, mi, s, tz)
-}
-
-function globMatch(glob: string, id: string): boolean {
-  if (!glob.includes('*')) return glob === id
-  return new RegExp('^' + glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$').test(id)
 }
 
 /** Whether a window covers a check (by id glob or tag; a window naming neither covers every check). */

@@ -5,6 +5,7 @@ import {
   nextZonedDay, outagesOverlapping, percentile, retentionMarks, ROLLUP_TIME_ZONE, zonedDayStart, zonedMidnight, zonedParts,
 } from '../store/rollups.js'
 import {parseDuration} from '../util/duration.js'
+import {globMatch} from '../util/glob.js'
 import {parseWhen} from '../util/when.js'
 
 /*
@@ -167,10 +168,6 @@ export interface ReportFilter {
   includePosture?: boolean
 }
 
-function globMatch(pattern: string, text: string): boolean {
-  const re = new RegExp('^' + pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$')
-  return re.test(text)
-}
 
 /** The checks a report covers, and how many posture checks matched but were left out. */
 export function selectCheckRows(db: DB, filter: ReportFilter): {rows: CheckRow[]; postureLeftOut: number} {
