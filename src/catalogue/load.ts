@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import {DefinitionError, type Problem, UserError} from '../errors.js'
+import {globRegExp} from '../util/glob.js'
 import {parseResolveRule} from '../probes/net.js'
 import {probeFor} from '../probes/index.js'
 import type {NetOptions, ResolveRule} from '../probes/types.js'
@@ -266,7 +267,7 @@ export function loadCatalogue(paths: readonly string[], opts: LoadOptions = {}):
 
 /** Selects checks by id (exact or glob with *) and tag; no filter selects all. */
 export function selectChecks(checks: readonly CheckDefinition[], filter: {ids?: readonly string[]; tags?: readonly string[]; services?: readonly string[]}): CheckDefinition[] {
-  const globs = (filter.ids ?? []).map((g) => new RegExp('^' + g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$'))
+  const globs = (filter.ids ?? []).map((g) => globRegExp(g))
   return checks.filter((c) =>
     (globs.length === 0 || globs.some((g) => g.test(c.id))) &&
     (!filter.tags?.length || filter.tags.some((t) => c.tags.includes(t))) &&

@@ -4,7 +4,7 @@ import {BaseCommand} from '../base-command.js'
 import {UserError} from '../errors.js'
 import {knownCheckIds, recentResults} from '../store/results.js'
 import {didYouMean} from '../util/suggest.js'
-import {parseTime} from '../util/time.js'
+import {parseWhen, WHEN_HELP} from '../util/when.js'
 import {colourStatus, formatMs, renderTable} from '../ui/table.js'
 import {termText} from '../ui/terminal-text.js'
 
@@ -16,7 +16,7 @@ export default class History extends BaseCommand<typeof History> {
   }
   static override flags = {
     limit: Flags.integer({char: 'n', description: 'results to show at most', default: 50, min: 1, max: 100_000}),
-    since: Flags.string({description: 'only results after this time: an ISO date/time or an age such as 24h, 7d'}),
+    since: Flags.string({description: 'only results after this time: ' + WHEN_HELP}),
   }
 
   async run() {
@@ -29,8 +29,7 @@ export default class History extends BaseCommand<typeof History> {
     }
     let since: number | undefined
     if (this.flags.since) {
-      since = parseTime(this.flags.since, Date.now())
-      if (since === undefined) throw new UserError(`--since ${this.flags.since}: expected an ISO date/time (2026-11-25T09:00Z) or an age (30m, 24h, 7d)`, {code: 'E_FLAG', exit: 2})
+      since = parseWhen(this.flags.since, Date.now(), '--since')
     }
     const results = recentResults(db, id, {limit: this.flags.limit, since})
     this.log(renderTable(['TIME (UTC)', 'STATUS', 'TOTAL', 'DNS', 'CONNECT', 'TLS', 'TTFB', 'TRIES', 'SUMMARY'], results.map((r) => [

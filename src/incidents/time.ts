@@ -1,9 +1,8 @@
 /** Europe/London wall time, ISO 8601 durations and England and Wales business days. No I/O. */
 
-const LONDON = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/London', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
-  hour: '2-digit', minute: '2-digit', second: '2-digit',
-})
+import {zonedParts, zoneOffsetMs, zonedToEpoch} from '../util/zoned-time.js'
+
+const LONDON = 'Europe/London'
 
 export interface LocalParts {
   year: number
@@ -15,23 +14,18 @@ export interface LocalParts {
 }
 
 export function londonParts(ms: number): LocalParts {
-  const p: Record<string, number> = {}
-  for (const part of LONDON.formatToParts(new Date(ms))) if (part.type !== 'literal') p[part.type] = Number(part.value)
-  return {year: p.year, month: p.month, day: p.day, hour: p.hour, minute: p.minute, second: p.second}
+  const {year, month, day, hour, minute, second} = zonedParts(ms, LONDON)
+  return {year, month, day, hour, minute, second}
 }
 
 /** Offset of London from UTC at an instant, in ms (0 in winter, 3,600,000 in summer). */
 export function londonOffsetMs(ms: number): number {
-  const p = londonParts(ms)
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second)
-  return asUtc - Math.floor(ms / 1000) * 1000
+  return zoneOffsetMs(ms, LONDON)
 }
 
-/** The instant of a London wall-clock time (the later instant when the clocks go back). */
+/** The instant of a London wall-clock time (DST rule in util/zoned-time: the earlier instant when the clocks go back). */
 export function fromLondon(p: LocalParts): number {
-  const guess = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second)
-  const first = guess - londonOffsetMs(guess)
-  return guess - londonOffsetMs(first)
+  return zonedToEpoch(p.year, p.month, p.day, p.hour, p.minute, p.second, LONDON)
 }
 
 /** `2024-05-06 14:03:00 BST` style London time. */

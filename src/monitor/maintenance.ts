@@ -3,6 +3,9 @@
  * day with a duration, every day or on named weekdays), each in an IANA time zone so that DST is honoured.
  */
 
+import {globMatch} from '../util/glob.js'
+import {isTimeZone, type ZonedParts, zonedParts, zonedToEpoch} from '../util/zoned-time.js'
+
 export const DEFAULT_TIMEZONE = 'Europe/London'
 
 const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const
@@ -19,60 +22,10 @@ export interface MaintenanceWindow {
   recurring?: {startMinute: number; durationMs: number; days: number[] | null}
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>()
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone)
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', {timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
-      hour: '2-digit', minute: '2-digit', second: '2-digit', weekday: 'long'})
-    formatters.set(timeZone, f)
-  }
-  return f
-}
-
-/** True when the runtime knows the IANA zone. */
-export function isTimeZone(tz: string): boolean {
-  try {
-    formatter(tz)
-    return true
-  } catch {
-    return false
-  }
-}
-
-export interface LocalParts {year: number; month: number; day: number; hour: number; minute: number; second: number; weekday: number}
-
 /** Wall-clock fields of an instant in a zone. */
-export function localParts(ms: number, tz: string): LocalParts {
-  const parts: Record<string, string> = {}
-  for (const p of formatter(tz).formatToParts(new Date(ms))) parts[p.type] = p.value
-  return {
-    year: Number(parts.year), month: Number(parts.month), day: Number(parts.day),
-    hour: Number(parts.hour), minute: Number(parts.minute), second: Number(parts.second),
-    weekday: WEEKDAYS.indexOf(parts.weekday.toLowerCase() as (typeof WEEKDAYS)[number]),
-  }
-}
-
-function offsetAt(ms: number, tz: string): number {
-  const p = localParts(ms, tz)
-  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(ms / 1000) * 1000
-}
-
-/**
- * The instant of a local wall-clock time in a zone. A time skipped by a DST change (01:30 on the spring
- * day in London) maps to the instant an hour later; a repeated one maps to its first occurrence.
- */
-export function zonedToEpoch(year: number, month: number, day: number, hour: number, minute: number, second: number, tz: string): number {
-  const guess = Date.UTC(year, month - 1, day, hour, minute, second)
-  const before = offsetAt(guess - 43_200_000, tz)
-  const after = offsetAt(guess + 43_200_000, tz)
-  const matches = [guess - before, guess - after].filter((t) => {
-    const p = localParts(t, tz)
-    return p.year === year && p.month === month && p.day === day && p.hour === hour && p.minute === minute
-  })
-  return matches.length > 0 ? Math.min(...matches) : guess - before
-}
+export const localParts = zonedParts
+export type LocalParts = ZonedParts
+export {isTimeZone, zonedToEpoch}
 
 /** Parses `2026-12-01T22:00[:ss][Z|+hh:mm]` as an instant; without an offset the time is local to `tz`. */
 export function parseLocalDateTime(text: string, tz: string): number | undefined {
@@ -85,11 +38,6 @@ export function parseLocalDateTime(text: string, tz: string): number | undefined
     return Date.UTC(y, mo - 1, d, h, mi, s) - off
   }
   return zonedToEpoch(y, mo, d, h, mi, s, tz)
-}
-
-function globMatch(glob: string, id: string): boolean {
-  if (!glob.includes('*')) return glob === id
-  return new RegExp('^' + glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$').test(id)
 }
 
 /** Whether a window covers a check (by id glob or tag; a window naming neither covers every check). */

@@ -1,5 +1,6 @@
 import {UserError} from '../errors.js'
 import type {DB} from '../store/db.js'
+import {globRegExp} from '../util/glob.js'
 import {latestPosture, type PostureChange, postureDiff, type PostureSnapshot, runExists} from '../store/posture.js'
 import {parseDuration} from '../util/duration.js'
 
@@ -19,7 +20,7 @@ function side({ts, ...rest}: NonNullable<PostureChange['before']>): PostureSide 
 
 function globs(patterns: readonly string[] | undefined): ((id: string) => boolean) {
   if (!patterns?.length) return () => true
-  const res = patterns.map((g) => new RegExp('^' + g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$'))
+  const res = patterns.map((g) => globRegExp(g))
   return (id) => res.some((r) => r.test(id))
 }
 

@@ -1,3 +1,4 @@
+import {csvField} from '../util/csv.js'
 import {formatDuration} from '../util/duration.js'
 import type {SloReport, SloRow} from './slo.js'
 import type {UptimeReport, UptimeRow} from './uptime.js'
@@ -21,11 +22,7 @@ function cellText<T>(c: Column<T>, row: T): string {
   return v === null ? '-' : String(v)
 }
 
-export function csvField(v: string | number | null): string {
-  if (v === null) return ''
-  const s = String(v)
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-}
+export {csvField}
 
 export function renderCsv<T>(columns: readonly Column<T>[], rows: readonly T[]): string {
   return [columns.map((c) => csvField(c.header)).join(','), ...rows.map((r) => columns.map((c) => csvField(c.raw(r))).join(','))].join('\r\n') + '\r\n'

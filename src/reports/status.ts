@@ -1,5 +1,6 @@
 import {cataloguePaths, validateCatalogue} from '../catalogue/load.js'
 import {formatProblem} from '../errors.js'
+import {globRegExp} from '../util/glob.js'
 import {OPEN_STATES} from '../incidents/lifecycle.js'
 import type {CheckState} from '../monitor/evaluator.js'
 import {activeMaintenance, type MaintenanceWindow} from '../monitor/maintenance.js'
@@ -87,7 +88,7 @@ export function statusReport(db: DB, opts: StatusOptions): StatusReport {
   const states = loadMonitorStates(db)
   const incidents = openIncidentsByCheck(db, OPEN_STATES)
   const windows = opts.maintenance?.windows ?? []
-  const globs = (opts.ids ?? []).map((g) => new RegExp('^' + g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$'))
+  const globs = (opts.ids ?? []).map((g) => globRegExp(g))
   const last = lastResults(db).filter((r) => globs.length === 0 || globs.some((g) => g.test(r.checkId)))
   const rows = last.map((r: StoredResult): StatusRow => {
     const recent = recentResults(db, r.checkId, {limit: opts.recent ?? 20}).reverse()

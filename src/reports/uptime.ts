@@ -2,9 +2,11 @@ import {UserError} from '../errors.js'
 import type {DB} from '../store/db.js'
 import {
   addRaw, addRollups, type Aggregate, checkRows, type CheckRow, emptyAggregate, HOUR_MS, hourStart, mergeAggregate,
-  nextZonedDay, outagesOverlapping, percentile, retentionMarks, ROLLUP_TIME_ZONE, zonedDayStart, zonedMidnight, zonedParts, zonedTime,
+  nextZonedDay, outagesOverlapping, percentile, retentionMarks, ROLLUP_TIME_ZONE, zonedDayStart, zonedMidnight, zonedParts,
 } from '../store/rollups.js'
 import {parseDuration} from '../util/duration.js'
+import {globMatch} from '../util/glob.js'
+import {parseWhen} from '../util/when.js'
 
 /*
  * Definitions (docs/reports.md repeats them):
@@ -29,26 +31,9 @@ export interface ReportWindow {
   label: string
 }
 
-/**
- * An instant from the command line: `now`, an age (`90m`, `7d`: that long before now), a date (`2026-10-01`:
- * London midnight), a local date-time (`2026-10-01T09:00`: London time) or an ISO time with a zone.
- */
+/** An instant from the command line, in the one time-flag grammar (util/when). */
 export function parseInstant(text: string, now: number, what = 'time'): number {
-  if (text === 'now') return now
-  const age = parseDuration(text)
-  if (age !== undefined) return now - age
-  let m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text)
-  if (m) return zonedMidnight(Number(m[1]), Number(m[2]), Number(m[3]))
-  m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text)
-  if (m) return zonedTime(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0))
-  if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/.test(text)) {
-    const t = Date.parse(text)
-    if (!Number.isNaN(t)) return t
-  }
-  throw new UserError(`Cannot read ${what} "${text}".`, {
-    hint: 'Use now, an age such as 7d or 90m, a date such as 2026-10-01 (London midnight), 2026-10-01T09:00 (London time) or an ISO time with a zone.',
-    code: 'E_USAGE', exit: 2,
-  })
+  return parseWhen(text, now, what)
 }
 
 /** The previous calendar month in Europe/London, relative to now. */
@@ -183,10 +168,6 @@ export interface ReportFilter {
   includePosture?: boolean
 }
 
-function globMatch(pattern: string, text: string): boolean {
-  const re = new RegExp('^' + pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$')
-  return re.test(text)
-}
 
 /** The checks a report covers, and how many posture checks matched but were left out. */
 export function selectCheckRows(db: DB, filter: ReportFilter): {rows: CheckRow[]; postureLeftOut: number} {

@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3'
 import type {Status} from '../types.js'
 import type {DB} from './db.js'
 import {POSTURE_KINDS} from './posture.js'
+import {zonedParts as wallClock, zonedToEpoch} from '../util/zoned-time.js'
 
 /*
  * Hourly and daily rollups of results per check, an outage table, and the latency histogram they carry.
@@ -130,30 +131,15 @@ export function hourStart(ts: number): number {
   return Math.floor(ts / HOUR_MS) * HOUR_MS
 }
 
-const partsFormatters = new Map<string, Intl.DateTimeFormat>()
-
 /** Calendar fields of an instant in a time zone (month 1..12). */
 export function zonedParts(ts: number, timeZone: string): {year: number; month: number; day: number; hour: number; minute: number; second: number} {
-  let f = partsFormatters.get(timeZone)
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', {timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric'})
-    partsFormatters.set(timeZone, f)
-  }
-  const out: Record<string, number> = {}
-  for (const p of f.formatToParts(new Date(ts))) if (p.type !== 'literal') out[p.type] = Number(p.value)
-  return {year: out.year, month: out.month, day: out.day, hour: out.hour, minute: out.minute, second: out.second}
+  const {year, month, day, hour, minute, second} = wallClock(ts, timeZone)
+  return {year, month, day, hour, minute, second}
 }
 
-function offsetAt(ts: number, timeZone: string): number {
-  const p = zonedParts(ts, timeZone)
-  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(ts / 1000) * 1000
-}
-
-/** The instant of a local wall-clock time (month 1..12; overflowing fields roll over). */
+/** The instant of a local wall-clock time (month 1..12; overflowing fields roll over; DST rule in util/zoned-time). */
 export function zonedTime(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, timeZone = ROLLUP_TIME_ZONE): number {
-  const local = Date.UTC(year, month - 1, day, hour, minute, second)
-  const guess = local - offsetAt(local, timeZone)
-  return local - offsetAt(guess, timeZone)
+  return zonedToEpoch(year, month, day, hour, minute, second, timeZone)
 }
 
 /** The instant of local midnight starting the given calendar day. */

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {WHEN_HELP} from '../../util/when.js'
 import {UserError} from '../../errors.js'
 import {clockRegistry, userClockPaths} from '../../incidents/clock-load.js'
 import {STOP_OUTCOMES, type StopOutcome} from '../../incidents/clocks.js'
@@ -28,7 +29,7 @@ adjust: corrects the start (or, with --field stop, the stop) time to --at; --rea
     name: Args.string({description: 'clock name', required: true}),
   }
   static override flags = {
-    at: Flags.string({description: 'when (ISO 8601 time, or a duration ago such as 3h); start/stop default now; adjust needs it'}),
+    at: Flags.string({description: 'when: ' + WHEN_HELP + '; start/stop default now; adjust needs it'}),
     outcome: Flags.string({description: 'with stop: how the clock stopped', options: [...STOP_OUTCOMES]}),
     reason: Flags.string({description: 'why: required for adjust and for a not_required stop'}),
     field: Flags.string({description: 'with adjust: which time to correct', options: ['start', 'stop'], default: 'start'}),

@@ -1,3 +1,4 @@
+import {WHEN_HELP} from '../../util/when.js'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
@@ -15,7 +16,7 @@ export default class IncidentList extends BaseCommand<typeof IncidentList> {
     open: Flags.boolean({description: 'only incidents in triage, active or mitigated'}),
     service: Flags.string({description: 'only this service'}),
     severity: Flags.string({description: 'only this severity'}),
-    since: Flags.string({description: 'only incidents opened since (ISO time, or a duration ago such as 7d)'}),
+    since: Flags.string({description: 'only incidents opened since: ' + WHEN_HELP}),
   }
 
   async run(): Promise<{incidents: unknown}> {

@@ -6,7 +6,7 @@ import {UserError} from '../../errors.js'
 import {type DeliveryView, deliveryLog} from '../../notify/log.js'
 import {DELIVERY_STATUSES, type DeliveryStatus} from '../../store/outbox.js'
 import {renderTable} from '../../ui/table.js'
-import {parseTime} from '../../util/time.js'
+import {parseWhen, WHEN_HELP} from '../../util/when.js'
 
 const COLOUR: Record<DeliveryStatus, (s: string) => string> = {
   sent: chalk.green, pending: chalk.yellow, failed: chalk.red, expired: chalk.red, suppressed: chalk.dim, held: chalk.cyan,
@@ -28,7 +28,7 @@ export default class NotifyLog extends BaseCommand<typeof NotifyLog> {
   ]
 
   static override flags = {
-    since: Flags.string({description: 'only deliveries after this time: an ISO date/time or an age such as 24h, 7d'}),
+    since: Flags.string({description: 'only deliveries after this time: ' + WHEN_HELP}),
     notifier: Flags.string({char: 'n', description: 'only this notifier'}),
     check: Flags.string({description: 'only messages about this check id'}),
     status: Flags.string({char: 's', description: 'only deliveries with this status (repeatable)', options: [...DELIVERY_STATUSES], multiple: true}),
@@ -38,8 +38,7 @@ export default class NotifyLog extends BaseCommand<typeof NotifyLog> {
   async run(): Promise<{deliveries: DeliveryView[]}> {
     let since: number | undefined
     if (this.flags.since) {
-      since = parseTime(this.flags.since, Date.now())
-      if (since === undefined) throw new UserError(`--since ${this.flags.since}: expected an ISO date/time (2026-11-25T09:00Z) or an age (30m, 24h, 7d)`, {code: 'E_FLAG', exit: 2})
+      since = parseWhen(this.flags.since, Date.now(), '--since')
     }
     const db = this.openDb()
     const rows = deliveryLog(db, {since, notifier: this.flags.notifier, checkId: this.flags.check, statuses: this.flags.status as DeliveryStatus[] | undefined, limit: this.flags.limit})

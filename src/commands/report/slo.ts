@@ -1,3 +1,4 @@
+import {WHEN_HELP} from '../../util/when.js'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
@@ -19,7 +20,7 @@ export default class ReportSlo extends BaseCommand<typeof ReportSlo> {
   static override flags = {
     objective: Flags.string({char: 'o', description: 'availability objective in percent', default: '99.9'}),
     window: Flags.string({char: 'w', description: 'the SLO window, a duration such as 30d or 28d', default: '30d'}),
-    until: Flags.string({description: 'end of the window (exclusive): an ISO time, a date (London midnight) or an age [default: now]'}),
+    until: Flags.string({description: 'end of the window (exclusive): ' + WHEN_HELP + ' [default: now]'}),
     check: Flags.string({description: 'only this check id (repeatable; * matches any text)', multiple: true}),
     service: Flags.string({description: 'only checks of this service (repeatable)', multiple: true}),
     'include-posture': Flags.boolean({description: 'count posture checks (web-security, email-security, tls with posture:) too; by default only health checks count', default: false}),

@@ -1,3 +1,4 @@
+import {WHEN_HELP} from '../../util/when.js'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
@@ -16,8 +17,8 @@ Up = ok or warn results, down = crit; unknown results are left out of availabili
 
   static override flags = {
     period: Flags.string({char: 'p', description: 'the last 24h, 7d, 30d or 90d, or the previous calendar month (Europe/London) [default: 30d]', options: [...PERIODS]}),
-    since: Flags.string({description: 'start: an ISO time, a date (London midnight) or an age such as 7d'}),
-    until: Flags.string({description: 'end (exclusive) [default: now]'}),
+    since: Flags.string({description: 'start: ' + WHEN_HELP}),
+    until: Flags.string({description: 'end (exclusive): ' + WHEN_HELP + ' [default: now]'}),
     check: Flags.string({description: 'only this check id (repeatable; * matches any text)', multiple: true}),
     service: Flags.string({description: 'only checks of this service (repeatable)', multiple: true}),
     'include-posture': Flags.boolean({description: 'count posture checks (web-security, email-security, tls with posture:) too; by default only health checks count', default: false}),
