@@ -1,33 +1,16 @@
-import {execFileSync} from 'node:child_process'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {BIN, ROOT, runCli, tmpDir} from '../helpers/cli.js'
+import {privateTmux} from '../helpers/tmux.js'
 
-/** A private tmux server (its own socket) so the test never touches anyone else's sessions. */
-const SOCKET = `wk-assess-${process.pid}`
-const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], {encoding: 'utf8'})
-
-async function waitForScreen(session: string, pattern: RegExp, timeoutMs = 90_000): Promise<string> {
-  const until = Date.now() + timeoutMs
-  let screen = ''
-  while (Date.now() < until) {
-    screen = tmux('capture-pane', '-p', '-J', '-t', session)
-    if (pattern.test(screen)) return screen
-    await new Promise((r) => setTimeout(r, 250))
-  }
-  throw new Error(`timed out waiting for ${pattern} on the screen:\n${screen}`)
-}
+const {tmux, waitForScreen, killServer} = privateTmux('assess', {join: true})
 
 describe('assessment step at a real terminal', () => {
   const tmp = tmpDir()
   const db = path.join(tmp.dir, 'wk.sqlite')
   afterAll(() => {
-    try {
-      tmux('kill-server')
-    } catch {
-      // already gone
-    }
+    killServer()
     tmp.cleanup()
   })
 
