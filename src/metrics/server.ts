@@ -18,33 +18,67 @@ export interface MetricsServer {
   close(): Promise<void>
 }
 
-/** Serves GET /metrics (Prometheus text) and GET /healthz (JSON) on the address. */
+/** A route on watch's HTTP listener, added by a feature module (fleet entry points, status pages, the read API). */
+export interface Route {
+  method: 'GET' | 'POST'
+  /** An exact path (`/sd`) or a prefix ending in `/` (`/badge/`). */
+  path: string
+  handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void | Promise<void>
+}
+
+function matches(route: Route, path: string): boolean {
+  return route.path.endsWith('/') && route.path.length > 1 ? path.startsWith(route.path) : path === route.path
+}
+
+/** Serves GET /metrics (Prometheus text), GET /healthz (JSON) and any extra routes on the address. */
 export async function startMetricsServer(addr: string, handlers: {
   metrics: () => Promise<{contentType: string; body: string}>
   health: () => {healthy: boolean; [k: string]: unknown}
+  routes?: readonly Route[]
 }): Promise<MetricsServer> {
   const {host, port} = parseListenAddress(addr)
-  const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, {allow: 'GET, HEAD'}).end()
-      return
-    }
-    if (path === '/metrics') {
-      handlers.metrics().then(({contentType, body}) => {
+  const routes: Route[] = [
+    {method: 'GET', path: '/metrics', handle: async (_req, res) => {
+      try {
+        const {contentType, body} = await handlers.metrics()
         res.writeHead(200, {'content-type': contentType}).end(body)
-      }, (error: Error) => {
-        res.writeHead(500, {'content-type': 'text/plain'}).end(`metrics failed: ${error.message}\n`)
-      })
-      return
-    }
-    if (path === '/healthz') {
+      } catch (error) {
+        res.writeHead(500, {'content-type': 'text/plain'}).end(`metrics failed: ${(error as Error).message}\n`)
+      }
+    }},
+    {method: 'GET', path: '/healthz', handle: (_req, res) => {
       const h = handlers.health()
       res.writeHead(h.healthy ? 200 : 503, {'content-type': 'application/json'}).end(JSON.stringify(h) + '\n')
+    }},
+    ...(handlers.routes ?? []),
+  ]
+  const server = http.createServer((req, res) => {
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', 'http://watchkeeper.invalid')
+    } catch {
+      res.writeHead(400, {'content-type': 'text/plain'}).end('bad request\n')
       return
     }
-    res.writeHead(404, {'content-type': 'text/plain'}).end('watchkeeper: try /metrics or /healthz\n')
+    const onPath = routes.filter((r) => matches(r, url.pathname))
+    if (onPath.length === 0) {
+      res.writeHead(404, {'content-type': 'text/plain'}).end('watchkeeper: try /metrics or /healthz\n')
+      return
+    }
+    const method = req.method === 'HEAD' ? 'GET' : req.method
+    const route = onPath.find((r) => r.method === method)
+    if (!route) {
+      res.writeHead(405, {allow: [...new Set(onPath.map((r) => r.method === 'GET' ? 'GET, HEAD' : r.method))].join(', ')}).end()
+      return
+    }
+    Promise.resolve().then(() => route.handle(req, res, url)).catch((error: Error) => {
+      if (!res.headersSent) res.writeHead(500, {'content-type': 'text/plain'})
+      res.end(`failed: ${error.message}\n`)
+    })
   })
+  // Slow or stalled clients are cut off rather than holding sockets open.
+  server.headersTimeout = 10_000
+  server.requestTimeout = 30_000
   server.keepAliveTimeout = 65_000
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
