@@ -39,10 +39,17 @@ export interface Finding {
   message: string
 }
 
+/**
+ * Phase timings of one attempt, blackbox_exporter's phases: resolve (dnsMs), connect, tls, processing (request
+ * written to first response byte) and transfer (first byte to end of body) add up to totalMs. ttfbMs is the
+ * attempt's start to its first response byte.
+ */
 export interface Timings {
   dnsMs?: number
   connectMs?: number
   tlsMs?: number
+  processingMs?: number
+  transferMs?: number
   ttfbMs?: number
   totalMs?: number
 }
