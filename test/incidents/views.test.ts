@@ -249,8 +249,11 @@ document.getElementById('layout').style.display = 'none'
     const timeAt = (x: number) => L.from + ((x - plot.x) / plot.w) * (L.to - L.from)
     for (const t of ticks) {
       const at = new Date(timeAt(t.x + t.w / 2))
-      const [h, m] = (t.text as string).split(':').map(Number)
-      const label = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate(), h, m)
+      // "HH:MM", or "DD/MM HH:MM" where the window crosses midnight.
+      const parts = /^(?:(\d\d)\/(\d\d) )?(\d\d):(\d\d)$/.exec(t.text as string)
+      expect(parts, `tick label ${t.text}`).not.toBeNull()
+      const [, day, month, h, m] = parts!
+      const label = Date.UTC(at.getUTCFullYear(), month ? Number(month) - 1 : at.getUTCMonth(), day ? Number(day) : at.getUTCDate(), Number(h), Number(m))
       expect(Math.abs(label - at.getTime()), `${t.text} at ${at.toISOString()}`).toBeLessThan(60_000)
     }
     expect(L.texts.some((t) => t.cls === 'axis-title' && /^time \(UTC\)/.test(t.text as string))).toBe(true)
