@@ -185,13 +185,16 @@ export function fleetRoutes(opts: FleetRouteOptions): Route[] {
     }
     const started = performance.now()
     const abort = new AbortController()
+    // The probe's own timeout ends it; this is the backstop (and the client hanging up).
     const timer = setTimeout(() => abort.abort(), timeoutMs + 200)
     const gone = () => abort.abort()
     res.once('close', gone)
     try {
-      const release = await slots.acquire(abort.signal)
+      const wait = AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)])
+      const release = await slots.acquire(wait)
       if (!release) {
-        if (!res.destroyed) res.writeHead(503, {'content-type': 'text/plain; charset=utf-8', 'retry-after': '1'}).end(`too many probes in flight (${size} running, ${size} waiting)\n`)
+        const why = wait.aborted ? `no probe slot came free within the ${seconds(timeoutMs)} s timeout` : `too many probes in flight (${size} running, ${size} waiting)`
+        if (!res.destroyed) res.writeHead(503, {'content-type': 'text/plain; charset=utf-8', 'retry-after': '1'}).end(why + '\n')
         return
       }
       try {

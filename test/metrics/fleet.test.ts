@@ -196,6 +196,7 @@ describe('fleet metrics from a real watch', () => {
     expect(body).toMatch(/^probe_success 0$/m)
     expect(body).toMatch(/^probe_timeout_seconds 1$/m)
     expect(body).toMatch(/^probe_http_status_code 0$/m)
+    expect(body).toMatch(/^watchkeeper_check_status 2$/m) // crit: timed out
     expect(took).toBeGreaterThanOrEqual(950)
     expect(took).toBeLessThan(1500)
   })
