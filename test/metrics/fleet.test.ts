@@ -186,6 +186,41 @@ describe('fleet metrics from a real watch', () => {
     expect((await fetch(`${base}/probe?check=api`, {method: 'POST'})).status).toBe(405)
   })
 
+  it('drives /probe from a real Prometheus through /sd, with no relabelling', async () => {
+    const base = await startWatch(writeCatalogue('watch:\n  vantage: {id: lon-1, net: internet}'))
+    const promPort = await closedPort()
+    const promDir = path.join(tmp.dir, 'prom')
+    fs.mkdirSync(promDir)
+    fs.writeFileSync(path.join(promDir, 'prometheus.yml'), `global: {scrape_interval: 1s, scrape_timeout: 1s}
+scrape_configs:
+  - job_name: wk-probe
+    http_sd_configs: [{url: '${base}/sd', refresh_interval: 2s}]
+`)
+    const prom = spawn('/usr/bin/prometheus', [`--config.file=${path.join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(promDir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`], {stdio: 'ignore'})
+    try {
+      const series = await until('probe_success in Prometheus', async () => {
+        try {
+          const r = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent('probe_success{check="api"}')}`)
+          const j = (await r.json()) as {data?: {result: {metric: Record<string, string>; value: [number, string]}[]}}
+          return j.data?.result.length ? j.data.result : undefined
+        } catch {
+          return undefined
+        }
+      }, 30_000)
+      expect(series).toHaveLength(1)
+      expect(series[0].metric).toEqual({__name__: 'probe_success', check: 'api', kind: 'http', service: 'PDS', tier: 'gold', vantage: 'lon-1', net: 'internet',
+        instance: new URL(base).host, job: 'wk-probe'})
+      expect(series[0].value[1]).toBe('1')
+      const targets = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/targets`)).json()) as {data: {activeTargets: {scrapeUrl: string}[]}}
+      expect(targets.data.activeTargets.map((t) => t.scrapeUrl).sort()).toEqual(['api', 'down', 'nightly'].map((id) => `${base}/probe?check=${id}`))
+    } finally {
+      const exited = new Promise((resolve) => prom.once('exit', resolve))
+      prom.kill('SIGTERM')
+      await exited
+    }
+  })
+
   it('ends a probe before Prometheus\'s scrape timeout (less blackbox_exporter\'s 0.5 s offset)', async () => {
     const base = await startWatch(writeCatalogue(''))
     const started = Date.now()
