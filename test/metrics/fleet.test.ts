@@ -219,7 +219,7 @@ scrape_configs:
       prom.kill('SIGTERM')
       await exited
     }
-  })
+  }, 60_000)
 
   it('ends a probe before Prometheus\'s scrape timeout (less blackbox_exporter\'s 0.5 s offset)', async () => {
     const base = await startWatch(writeCatalogue(''))
@@ -262,7 +262,7 @@ scrape_configs:
     const run = await runCli(['check', 'run', '--checks', file, '--db', path.join(tmp.dir, 'wk.db'), '--vantage', 'bad id!'])
     expect(run.code).toBe(3)
     expect(run.stderr).toContain('--vantage bad id!')
-  })
+  }, 90_000)
 
   it('check run --format prom carries the vantage labels and passes promtool', async () => {
     const file = writeCatalogue('')
