@@ -127,6 +127,20 @@ function adhocCheck(target: string, module: string | undefined, net: NetOptions)
     net, spec, secrets: [], source: {file: '', line: 0, col: 0}}
 }
 
+/**
+ * The checks a plain blackbox_exporter can probe as they are: http checks (module http_2xx, or the one
+ * named) and tcp ones (tcp_connect), whose targets need nothing from the environment.
+ */
+function blackboxTargets(checks: readonly CheckDefinition[], module: string | undefined): [CheckDefinition, string, string][] {
+  const out: [CheckDefinition, string, string][] = []
+  for (const c of checks) {
+    if (c.target.includes('${')) continue
+    if (c.kind === 'http') out.push([c, c.target, module ?? 'http_2xx'])
+    else if (c.kind === 'tcp') out.push([c, c.target, 'tcp_connect'])
+  }
+  return out
+}
+
 function sendText(res: http.ServerResponse, status: number, text: string): void {
   res.writeHead(status, {'content-type': 'text/plain; charset=utf-8'}).end(text.endsWith('\n') ? text : text + '\n')
 }
@@ -151,13 +165,25 @@ export function fleetRoutes(opts: FleetRouteOptions): Route[] {
   const run = opts.run ?? ((check, signal) => runCheck(check, {signal, graceMs: 100}))
   const net = opts.net ?? {resolve: []}
 
-  const sd: Route = {method: 'GET', path: '/sd', handle: (req, res) => {
-    const address = selfAddress(req, opts.address())
-    const vantage = vantageLabels(opts.vantage())
-    const groups = opts.checks().map((c) => ({
-      targets: [address],
-      labels: {__metrics_path__: '/probe', __param_check: c.id, ...checkLabels(c), ...vantage},
-    }))
+  const sd: Route = {method: 'GET', path: '/sd', handle: (req, res, url) => {
+    let groups: {targets: string[]; labels: Record<string, string>}[]
+    try {
+      for (const name of new Set(url.searchParams.keys())) {
+        if (name !== 'for' && name !== 'module') throw new BadRequest(400, `unknown parameter "${name}" (expected for=blackbox, optionally with module=NAME)`)
+      }
+      const forWhom = single(url, 'for')
+      const module = single(url, 'module')
+      if (forWhom !== undefined && forWhom !== 'blackbox') throw new BadRequest(400, `for: unknown consumer "${forWhom}" (expected blackbox)`)
+      if (module !== undefined && forWhom === undefined) throw new BadRequest(400, 'module goes with for=blackbox')
+      if (module !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(module)) throw new BadRequest(400, 'module: expected a blackbox_exporter module name such as http_2xx')
+      const vantage = vantageLabels(opts.vantage())
+      groups = forWhom === 'blackbox'
+        ? blackboxTargets(opts.checks(), module).map(([c, target, mod]) => ({targets: [target], labels: {__param_module: mod, ...checkLabels(c), ...vantage}}))
+        : opts.checks().map((c) => ({targets: [selfAddress(req, opts.address())], labels: {__metrics_path__: '/probe', __param_check: c.id, ...checkLabels(c), ...vantage}}))
+    } catch (error) {
+      if (error instanceof BadRequest) return sendText(res, error.status, error.message)
+      throw error
+    }
     res.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify(groups) + '\n')
   }}
 

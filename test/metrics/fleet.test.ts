@@ -143,6 +143,17 @@ describe('fleet metrics from a real watch', () => {
       {targets: [`127.0.0.1:${port}`], labels: {__metrics_path__: '/probe', __param_check: 'nightly', check: 'nightly', kind: 'tcp', ...vantage}},
     ])
     expect(await (await fetch(`${base}/metrics`)).text()).toContain('watchkeeper_probe_connectivity{vantage="rxa-01",net="hscn",region="leeds"} 1')
+    // The same catalogue for a plain blackbox_exporter (relabel __address__ into __param_target).
+    expect(await (await fetch(`${base}/sd?for=blackbox&module=http_2xx_with_api_key`)).json()).toEqual([
+      {targets: [`${api.url}/health`], labels: {__param_module: 'http_2xx_with_api_key', check: 'api', kind: 'http', service: 'PDS', tier: 'gold', ...vantage}},
+      {targets: [`127.0.0.1:${downPort}`], labels: {__param_module: 'tcp_connect', check: 'down', kind: 'tcp', ...vantage}},
+      {targets: [`127.0.0.1:${downPort}`], labels: {__param_module: 'tcp_connect', check: 'nightly', kind: 'tcp', ...vantage}},
+    ])
+    for (const [p, message] of [['/sd?for=gatus', 'unknown consumer "gatus"'], ['/sd?module=x', 'module goes with for=blackbox'], ['/sd?x=1', 'unknown parameter "x"'], ['/sd?for=blackbox&module=a%20b', 'module: expected']]) {
+      const r = await fetch(base + p)
+      expect([p, r.status]).toEqual([p, 400])
+      expect(await r.text()).toContain(message)
+    }
 
     const good = await fetch(`${base}/probe?check=api`)
     expect(good.status).toBe(200)
