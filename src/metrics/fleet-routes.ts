@@ -148,7 +148,7 @@ function sendText(res: http.ServerResponse, status: number, text: string): void 
 /** The host:port a client reached the listener on, from the Host header when it is a plain one. */
 function selfAddress(req: http.IncomingMessage, fallback: {host: string; port: number} | undefined): string {
   const h = req.headers.host
-  if (h && /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(h)) return h
+  if (h && /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(h)) return h
   if (!fallback) return '127.0.0.1'
   const host = fallback.host === '0.0.0.0' || fallback.host === '::' ? '127.0.0.1' : fallback.host
   return `${host.includes(':') ? `[${host}]` : host}:${fallback.port}`
