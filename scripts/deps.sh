@@ -4,7 +4,8 @@
 #
 #   scripts/deps.sh setup   make, a C++ compiler and python3, for npm ci to build better-sqlite3 from source
 #                           when no prebuilt binary can be fetched
-#   scripts/deps.sh test    chromium (/usr/bin/chromium: the HTML export test) and tmux (the interactive walk test)
+#   scripts/deps.sh test    chromium (/usr/bin/chromium: the HTML export test), tmux (the interactive walk test)
+#                           and prometheus (promtool: the /metrics lint test)
 #
 # --advise prints the command without installing; --dry-run says what it would install. Exit 0 when
 # everything is (now) there, 1 when something is still missing. WK_CHROMIUM overrides the Chromium path.
@@ -22,7 +23,8 @@ case "$what" in
   test)
     [ -x "${WK_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
     command -v tmux >/dev/null 2>&1 || missing+=(tmux)
-    why='for the HTML export and interactive walk tests'
+    command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+    why='for the HTML export, interactive walk and Prometheus tests'
     ;;
   *)
     echo "usage: scripts/deps.sh setup|test [--advise|--dry-run]" >&2

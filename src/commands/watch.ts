@@ -3,12 +3,15 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {cataloguePaths, validateCatalogue} from '../catalogue/load.js'
 import {DefinitionError, UserError} from '../errors.js'
-import {startMetricsServer} from '../metrics/server.js'
+import {fleetRoutes} from '../metrics/fleet-routes.js'
+import {type MetricsServer, startMetricsServer} from '../metrics/server.js'
+import {vantageFromFlags} from '../metrics/vantage.js'
 import {WatchMetrics} from '../metrics/watch-metrics.js'
-import {buildWatchConfig} from '../monitor/watch-config.js'
+import {buildWatchConfig, type WatchConfig} from '../monitor/watch-config.js'
 import {formatLogLine, type LogEntry, WatchConfigError, Watcher, type WatchSummary} from '../monitor/watch.js'
 import {loadIncidentPlaybooks, watchHooks} from '../monitor/watch-hooks.js'
 import type {Playbook} from '../playbooks/model.js'
+import {parseResolveRule} from '../probes/net.js'
 import {parseRetention} from '../store/maintenance.js'
 import {parseDuration} from '../util/duration.js'
 
@@ -30,6 +33,9 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     once: Flags.boolean({description: 'run every enabled check once, evaluate, notify, and exit (for systemd timers and tests)', default: false}),
     metrics: Flags.string({description: 'serve Prometheus metrics and /healthz on this address, e.g. 127.0.0.1:9464'}),
     'metrics-label': Flags.string({description: 'constant label on every metric, name=value (repeatable), e.g. site=leeds', multiple: true}),
+    vantage: Flags.string({description: 'this probe\'s vantage, ID[,net=NET][,region=R]: labels vantage, net, region on every metric [default: watch.vantage]'}),
+    'vantage-net': Flags.string({description: 'network of --vantage: internet, hscn or another name'}),
+    'vantage-region': Flags.string({description: 'region of --vantage, e.g. eu-west-2'}),
     'log-format': Flags.string({description: 'stderr log format', options: ['human', 'json'], default: 'human'}),
     concurrency: Flags.integer({description: 'checks in flight at once [default: watch.concurrency or 32]', min: 1, max: 1000}),
     instance: Flags.string({description: 'name of this watchkeeper in notifications [default: the host name]'}),
@@ -48,6 +54,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     const log = (e: LogEntry) => process.stderr.write(formatLogLine(e, format) + '\n')
     const paths = cataloguePaths(flags.checks)
     let playbooks = new Map<string, Playbook>()
+    let current: WatchConfig | undefined
     const load = () => {
       const {catalogue, problems} = validateCatalogue(paths, {resolve: flags.resolve, resolver: flags.resolver})
       if (!catalogue) return {problems}
@@ -56,8 +63,10 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
       const pb = loadIncidentPlaybooks(built.config, flags.playbooks)
       if (pb.problems.length > 0) return {problems: pb.problems}
       playbooks = pb.playbooks
+      current = built.config
       return built
     }
+    const vantage = vantageFromFlags({vantage: flags.vantage, net: flags['vantage-net'], region: flags['vantage-region']})
     const labels: Record<string, string> = {}
     for (const l of flags['metrics-label'] ?? []) {
       const m = /^([a-zA-Z_][a-zA-Z0-9_]*)=(.*)$/.exec(l)
@@ -80,7 +89,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     const db = this.openDb({lockWait: false})
     const hooks = watchHooks({retention, playbooks: () => playbooks})
     const metrics = flags.metrics ? new WatchMetrics({defaultLabels: labels, ...hooks.metricSources(db)}) : undefined
-    const watcher = new Watcher({db, load, log, metrics, hooks, concurrency: flags.concurrency, instance: flags.instance})
+    const watcher = new Watcher({db, load, log, metrics, hooks, concurrency: flags.concurrency, instance: flags.instance, vantage})
     try {
       watcher.init()
     } catch (error) {
@@ -94,10 +103,14 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
       return watcher.stop(graceMs)
     }
 
-    const server = metrics && flags.metrics
+    let server: MetricsServer | undefined
+    const routes = fleetRoutes({checks: () => current?.checks.map((w) => w.check) ?? [], vantage: () => watcher.vantage,
+      address: () => server?.address, net: {resolve: (flags.resolve ?? []).flatMap((r) => parseResolveRule(r) ?? []), resolver: flags.resolver}})
+    server = metrics && flags.metrics
       ? await startMetricsServer(flags.metrics, {
         metrics: async () => ({contentType: metrics.registry.contentType, body: await metrics.text()}),
         health: () => watcher.health(),
+        routes,
       })
       : undefined
     if (server) log({level: 'info', at: Date.now(), msg: `metrics on http://${server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host}:${server.address.port}/metrics`})

@@ -1,3 +1,4 @@
+import {VANTAGE_ID_PATTERN, VANTAGE_NET_PATTERN, VANTAGE_REGION_PATTERN} from '../metrics/vantage.js'
 import {notifierSchemas, PROVIDERS} from '../notify/providers/index.js'
 import type {JsonSchema} from '../probes/types.js'
 import {DURATION_PATTERN, TIMEOUT_RANGE} from '../util/duration.js'
@@ -142,6 +143,17 @@ export const monitorFileSections: Record<string, JsonSchema> = {
           min_checks: {type: 'integer', minimum: 1, description: 'fewest failing checks that trigger the canary (default 3)'},
           every: duration('while connectivity is lost, retry the canary this often (default 30s)'),
         },
+        additionalProperties: false,
+      },
+      vantage: {
+        type: 'object',
+        description: 'where this probe sees services from; stamped on every metric series as the labels vantage, net and region',
+        properties: {
+          id: {type: 'string', pattern: VANTAGE_ID_PATTERN, description: 'name of this vantage, e.g. aws-lon-1 or rxa-01'},
+          net: {type: 'string', pattern: VANTAGE_NET_PATTERN, description: 'network it probes from: internet, hscn or another lower-case name'},
+          region: {type: 'string', pattern: VANTAGE_REGION_PATTERN, description: 'where it runs, e.g. eu-west-2 or leeds'},
+        },
+        required: ['id'],
         additionalProperties: false,
       },
     },

@@ -1,5 +1,6 @@
 import type {Catalogue, CheckDefinition} from '../catalogue/load.js'
 import type {Problem} from '../errors.js'
+import type {Vantage} from '../metrics/vantage.js'
 import {PROVIDERS} from '../notify/providers/index.js'
 import {DEFAULT_MIN_INTERVAL_MS, DEFAULT_NOTIFY_EXPIRE_MS, DEFAULT_NOTIFY_RETRIES, DEFAULT_NOTIFY_TIMEOUT_MS, type NotifierConfig, type NotifyCategory} from '../notify/types.js'
 import {durationMs} from '../util/duration.js'
@@ -49,6 +50,8 @@ export interface WatchSettings {
   staggerMs: number
   shutdownGraceMs: number
   canary?: CanaryConfig
+  /** watch.vantage: labels on every metric series. */
+  vantage?: Vantage
 }
 
 export interface WatchConfig {
@@ -275,6 +278,7 @@ export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = 
         staggerMs: typeof watch.stagger === 'string' ? durationMs(watch.stagger) : 60_000,
         shutdownGraceMs: typeof watch.shutdown_grace === 'string' ? durationMs(watch.shutdown_grace) : 15_000,
         canary,
+        ...(watch.vantage ? {vantage: watch.vantage as Vantage} : {}),
       },
     },
   }

@@ -2,6 +2,7 @@ import os from 'node:os'
 
 import type {CheckDefinition} from '../catalogue/load.js'
 import {type Problem, formatProblem} from '../errors.js'
+import type {Vantage} from '../metrics/vantage.js'
 import type {WatchMetrics} from '../metrics/watch-metrics.js'
 import {NotificationDispatcher} from '../notify/dispatcher.js'
 import {formatOutage} from '../notify/format.js'
@@ -82,6 +83,8 @@ export interface WatchOptions {
   concurrency?: number
   /** Name of this watchkeeper in notifications (default the host name). */
   instance?: string
+  /** --vantage: overrides watch.vantage. */
+  vantage?: Vantage
   /** Results per write transaction (default 50) and longest wait before writing (default 250 ms). */
   batchSize?: number
   flushMs?: number
@@ -224,6 +227,8 @@ export class Watcher {
     for (const [id, ref] of fresh) this.refs.set(id, ref)
     const removed = [...before].filter((id) => !this.checks.has(id))
     this.opts.metrics?.forget(removed)
+    this.opts.metrics?.describe(config.checks, this.host.now())
+    this.opts.metrics?.setVantage(this.opts.vantage ?? config.settings.vantage)
     this.selfcheck.forget(removed)
     this.opts.metrics?.checksWatched.set(this.checks.size)
     for (const w of config.checks) {
@@ -586,6 +591,11 @@ export class Watcher {
   /** Resolves when queued notifications are delivered, or after `ms`. */
   drainNotifications(ms: number): Promise<boolean> {
     return this.dispatcher.drain(ms)
+  }
+
+  /** Where this probe sees services from: --vantage, else watch.vantage. */
+  get vantage(): Vantage | undefined {
+    return this.opts.vantage ?? this.config?.settings.vantage
   }
 
   health(): {healthy: boolean; [k: string]: unknown} {

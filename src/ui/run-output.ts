@@ -1,5 +1,6 @@
 import chalk from 'chalk'
 
+import {HTTP_PHASES, seconds} from '../metrics/exposition.js'
 import type {RunReport} from '../monitor/check-run.js'
 import type {CheckResult, Status} from '../types.js'
 import {STATUS_CODE, statusRank, worstStatus} from '../types.js'
@@ -154,17 +155,18 @@ function esc(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
 }
 
-function labels(r: CheckResult): string {
-  return `check="${esc(r.checkId)}",kind="${esc(r.kind)}",service="${esc(r.service ?? '')}",target="${esc(r.target)}"`
+function labels(r: CheckResult, constant: Record<string, string> = {}): string {
+  return `check="${esc(r.checkId)}",kind="${esc(r.kind)}",service="${esc(r.service ?? '')}",target="${esc(r.target)}"` +
+    Object.entries(constant).map(([k, v]) => `,${k}="${esc(v)}"`).join('')
 }
 
-/** Prometheus text exposition for node_exporter's textfile collector (blackbox_exporter's names where they fit). */
-export function runProm(report: RunReport): string {
+/** Prometheus text exposition for node_exporter's textfile collector (blackbox_exporter's names where they fit); `constant` labels (the vantage's) on every series. */
+export function runProm(report: RunReport, constant: Record<string, string> = {}): string {
   const families: [string, string, (r: CheckResult) => number | undefined][] = [
     ['probe_success', 'Whether the check passed (ok or warn)', (r) => (r.status === 'ok' || r.status === 'warn' ? 1 : 0)],
-    ['probe_duration_seconds', 'How long the check took', (r) => r.durationMs / 1000],
+    ['probe_duration_seconds', 'How long the check took', (r) => seconds(r.durationMs)],
     ['watchkeeper_check_status', 'Check status: 0 ok, 1 warn, 2 crit, 3 unknown', (r) => STATUS_CODE[r.status]],
-    ['watchkeeper_check_timestamp_seconds', 'When the check ran', (r) => r.startedAt / 1000],
+    ['watchkeeper_check_timestamp_seconds', 'When the check ran', (r) => Math.round(r.startedAt) / 1000],
     ['probe_http_status_code', 'HTTP status code of the final response', (r) => r.metrics.httpStatus],
     ['probe_ssl_earliest_cert_expiry', 'Earliest certificate expiry, Unix seconds', (r) => r.metrics.certNotAfter],
   ]
@@ -173,11 +175,11 @@ export function runProm(report: RunReport): string {
     const samples = report.results.map((r) => [r, get(r)] as const).filter(([, v]) => v !== undefined && Number.isFinite(v))
     if (samples.length === 0) continue
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`)
-    for (const [r, v] of samples) lines.push(`${name}{${labels(r)}} ${v}`)
+    for (const [r, v] of samples) lines.push(`${name}{${labels(r, constant)}} ${v}`)
   }
   const phases = report.results.flatMap((r) =>
-    (['dnsMs', 'connectMs', 'tlsMs', 'ttfbMs'] as const).filter((p) => r.timings[p] !== undefined && r.kind === 'http')
-      .map((p) => `probe_http_duration_seconds{${labels(r)},phase="${{dnsMs: 'resolve', connectMs: 'connect', tlsMs: 'tls', ttfbMs: 'processing'}[p]}"} ${(r.timings[p] as number) / 1000}`))
+    (Object.keys(HTTP_PHASES) as (keyof typeof HTTP_PHASES)[]).filter((p) => r.timings[p] !== undefined && r.kind === 'http')
+      .map((p) => `probe_http_duration_seconds{${labels(r, constant)},phase="${HTTP_PHASES[p]}"} ${seconds(r.timings[p] as number)}`))
   if (phases.length > 0) lines.push('# HELP probe_http_duration_seconds Duration of HTTP request by phase', '# TYPE probe_http_duration_seconds gauge', ...phases)
   return lines.join('\n') + '\n'
 }

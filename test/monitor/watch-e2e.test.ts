@@ -87,7 +87,7 @@ describe('watchkeeper watch (real process)', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
     expect(metrics).toMatch(/^probe_success\{check="api",kind="http",service="PDS",target="http:\/\/127\.0\.0\.1:\d+\/health",site="test"\} 0$/m)
     expect(metrics).toMatch(/^probe_http_status_code\{check="api",[^}]*\} 500$/m)
-    expect(metrics).toMatch(/^watchkeeper_check_state\{check="api",state="failing",site="test"\} 1$/m)
+    expect(metrics).toMatch(/^watchkeeper_check_state\{check="api",kind="http",service="PDS",state="failing",site="test"\} 1$/m)
     expect(metrics).toMatch(/^probe_http_duration_seconds\{check="api",[^}]*phase="connect"[^}]*\} [\d.e-]+$/m)
     expect(metrics).toMatch(/^process_resident_memory_bytes\{site="test"\} \d+/m)
     expect(metrics).toMatch(/^watchkeeper_incidents_open\{site="test"\} 1$/m)

@@ -4,6 +4,7 @@ import chalk from 'chalk'
 import {BaseCommand} from '../../base-command.js'
 import {cataloguePaths, loadCatalogue, selectChecks} from '../../catalogue/load.js'
 import {UserError} from '../../errors.js'
+import {vantageFromFlags, vantageLabels} from '../../metrics/vantage.js'
 import {executeRun, type RunReport} from '../../monitor/check-run.js'
 import {DEFAULT_CONCURRENCY} from '../../monitor/runner.js'
 import {STATUS_CODE, worstStatus} from '../../types.js'
@@ -30,6 +31,9 @@ export default class CheckRun extends BaseCommand<typeof CheckRun> {
     concurrency: Flags.integer({description: 'checks in flight at once', default: DEFAULT_CONCURRENCY, min: 1, max: 1000}),
     resolve: Flags.string({description: 'address override host:port:address, as curl (repeatable)', multiple: true}),
     resolver: Flags.string({description: 'DNS server host:port for checks that name none'}),
+    vantage: Flags.string({description: 'this probe\'s vantage, ID[,net=NET][,region=R]: labels of --format prom'}),
+    'vantage-net': Flags.string({description: 'network of --vantage: internet, hscn or another name'}),
+    'vantage-region': Flags.string({description: 'region of --vantage, e.g. eu-west-2'}),
   }
 
   /** With --format nagios, anything that stops the run is an UNKNOWN line on stdout too (the plugin guidelines ask for output). */
@@ -49,6 +53,7 @@ export default class CheckRun extends BaseCommand<typeof CheckRun> {
 
   async run(): Promise<unknown> {
     const {flags} = this
+    const vantage = vantageFromFlags({vantage: flags.vantage, net: flags['vantage-net'], region: flags['vantage-region']}, 3)
     const catalogue = loadCatalogue(cataloguePaths(flags.checks), {resolve: flags.resolve, resolver: flags.resolver})
     const selected = selectChecks(catalogue.checks, {ids: flags.id, tags: flags.tag, services: flags.service})
     if (selected.length === 0) {
@@ -75,7 +80,7 @@ export default class CheckRun extends BaseCommand<typeof CheckRun> {
       case 'json': this.log(JSON.stringify(runJson(report), null, 2)); break
       case 'ndjson': this.log(runNdjson(report)); break
       case 'nagios': this.log(runNagios(report)); break
-      case 'prom': process.stdout.write(runProm(report)); break
+      case 'prom': process.stdout.write(runProm(report, vantageLabels(vantage))); break
       default: this.log(runTable(report))
     }
     return report
