@@ -3,9 +3,10 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {cataloguePaths, validateCatalogue} from '../catalogue/load.js'
 import {DefinitionError, UserError} from '../errors.js'
+import {alertmanagerRoute, alertmanagerToken, watchReceiver} from '../fleet/alertmanager.js'
 import {startMetricsServer} from '../metrics/server.js'
 import {WatchMetrics} from '../metrics/watch-metrics.js'
-import {buildWatchConfig} from '../monitor/watch-config.js'
+import {buildWatchConfig, type WatchConfig} from '../monitor/watch-config.js'
 import {formatLogLine, type LogEntry, WatchConfigError, Watcher, type WatchSummary} from '../monitor/watch.js'
 import {loadIncidentPlaybooks, watchHooks} from '../monitor/watch-hooks.js'
 import type {Playbook} from '../playbooks/model.js'
@@ -40,6 +41,8 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     resolve: Flags.string({description: 'address override host:port:address, as curl (repeatable)', multiple: true}),
     resolver: Flags.string({description: 'DNS server host:port for checks that name none'}),
     playbooks: Flags.string({description: 'folder that incident.playbook ids are looked up in [env: WATCHKEEPER_PLAYBOOKS; default: the shipped playbooks/]'}),
+    'alertmanager-token-env': Flags.string({description: 'serve POST /alertmanager (Alertmanager\'s webhook: an incident per alert group) on the --metrics listener; Alertmanager\'s bearer token is in this environment variable'}),
+    'alertmanager-no-token': Flags.boolean({description: 'serve POST /alertmanager without a token (only with --metrics on loopback)', default: false}),
   }
 
   async run(): Promise<WatchSummary> {
@@ -48,6 +51,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     const log = (e: LogEntry) => process.stderr.write(formatLogLine(e, format) + '\n')
     const paths = cataloguePaths(flags.checks)
     let playbooks = new Map<string, Playbook>()
+    let current: WatchConfig | undefined
     const load = () => {
       const {catalogue, problems} = validateCatalogue(paths, {resolve: flags.resolve, resolver: flags.resolver})
       if (!catalogue) return {problems}
@@ -56,6 +60,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
       const pb = loadIncidentPlaybooks(built.config, flags.playbooks)
       if (pb.problems.length > 0) return {problems: pb.problems}
       playbooks = pb.playbooks
+      current = built.config
       return built
     }
     const labels: Record<string, string> = {}
@@ -76,6 +81,9 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
       hourly: parseRetention(flags['keep-hourly'], '--keep-hourly'),
       daily: parseRetention(flags['keep-daily'], '--keep-daily'),
     }
+
+    const alertmanager = flags['alertmanager-token-env'] !== undefined || flags['alertmanager-no-token']
+    const amToken = alertmanager ? alertmanagerToken({tokenEnv: flags['alertmanager-token-env'], noToken: flags['alertmanager-no-token'], listen: flags.metrics}, process.env) : undefined
 
     const db = this.openDb({lockWait: false})
     const hooks = watchHooks({retention, playbooks: () => playbooks})
@@ -98,6 +106,8 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
       ? await startMetricsServer(flags.metrics, {
         metrics: async () => ({contentType: metrics.registry.contentType, body: await metrics.text()}),
         health: () => watcher.health(),
+        routes: alertmanager ? [alertmanagerRoute({token: amToken, log: (level, msg) => log({level, at: Date.now(), msg}),
+          receive: watchReceiver(db, {config: () => current, playbooks: () => playbooks, playbookDir: flags.playbooks})})] : [],
       })
       : undefined
     if (server) log({level: 'info', at: Date.now(), msg: `metrics on http://${server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host}:${server.address.port}/metrics`})
