@@ -10,7 +10,7 @@ import {loadPlaybookRef} from '../../src/playbooks/load.js'
 import {type DB, openDatabase} from '../../src/store/db.js'
 import {latestFleetGroup} from '../../src/store/fleet.js'
 import {eventsOf, getIncident, incidentCheckIds, listIncidentRows} from '../../src/store/incidents.js'
-import {ROOT, tmpDir} from '../helpers/cli.js'
+import {ROOT, runCli, tmpDir} from '../helpers/cli.js'
 
 const TOKEN = 'a-test-token-of-enough-length'
 let tmp: {dir: string; cleanup: () => void}
@@ -180,5 +180,23 @@ describe('alertmanagerToken', () => {
     expect(() => alertmanagerToken({tokenEnv: 'AM_TOKEN', noToken: false, listen: '127.0.0.1:9464'}, {AM_TOKEN: 'short'})).toThrow('shorter than 16 characters')
     expect(() => alertmanagerToken({tokenEnv: 'AM_TOKEN', noToken: false}, {AM_TOKEN: TOKEN})).toThrow('--alertmanager-token-env needs --metrics HOST:PORT')
     expect(() => alertmanagerToken({tokenEnv: 'AM_TOKEN', noToken: true, listen: '127.0.0.1:1'}, {AM_TOKEN: TOKEN})).toThrow('not both')
+  })
+})
+
+describe('watch --alertmanager-token-env (real CLI)', () => {
+  it('refuses to serve POST /alertmanager without a token, off loopback without one, or without --metrics (exit 2)', async () => {
+    const file = path.join(tmp.dir, 'checks.yaml')
+    fs.writeFileSync(file, 'checks:\n  - {id: x, kind: tcp, target: "127.0.0.1:1", interval: 1m}\n')
+    const watch = (...args: string[]) => runCli(['watch', '--checks', file, '--db', path.join(tmp.dir, 'cli.db'), ...args], {env: {WK_EMPTY: ''}})
+    const open = await watch('--metrics', '0.0.0.0:0', '--alertmanager-no-token')
+    expect(open.code).toBe(2)
+    expect(open.stderr).toContain('--alertmanager-no-token is only allowed when --metrics is on loopback, not 0.0.0.0.')
+    const unset = await watch('--metrics', '127.0.0.1:0', '--alertmanager-token-env', 'WK_EMPTY')
+    expect(unset.code).toBe(2)
+    expect(unset.stderr).toContain('the environment variable WK_EMPTY is not set or empty')
+    const noListener = await watch('--alertmanager-no-token')
+    expect(noListener.code).toBe(2)
+    expect(noListener.stderr).toContain('--alertmanager-no-token needs --metrics HOST:PORT')
+    expect(fs.existsSync(path.join(tmp.dir, 'cli.db'))).toBe(false)
   })
 })

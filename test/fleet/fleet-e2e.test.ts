@@ -218,7 +218,12 @@ describe('a fleet of three watchkeepers on Prometheus and Alertmanager (real pro
     expect(watchC.out).not.toContain('alertmanager:')
 
     // Everyone sees it fail: one incident on watch c, from the quorum alert, with a, b and c as evidence.
-    failingFor.add('b').add('c')
+    // HSCN (c) goes first: with a and c failing and b not, only ServiceDownByQuorum can fire, never the
+    // public-edge verdict a transient "internet down, HSCN up" would give.
+    const votes = async (sel: string) => (await promQuery(`wk:vote{${sel}}`)).map((x) => `${x.metric.vantage}=${x.value[1]}`).sort().join(' ')
+    failingFor.add('c')
+    await until('c votes failing', async () => (await votes('vantage="c"')) === 'c=1')
+    failingFor.add('b')
     const incident = await until('an incident on watch c', () => withDb((db) => listIncidentRows(db, {})[0]))
     mark('incident')
     expect(incident).toMatchObject({title: expect.stringMatching(/^nhs-app is down: \d failing vote\(s\)/), service: 'NHS App', state: 'triage'})
@@ -245,8 +250,12 @@ describe('a fleet of three watchkeepers on Prometheus and Alertmanager (real pro
         {group_key: expect.stringContaining('alertname="ServiceDownByQuorum"'), incident_id: incident.id}])
     })
 
-    // The service recovers everywhere: Alertmanager's resolved notification goes on the timeline; the incident stays open.
-    failingFor.clear()
+    // The service recovers everywhere (the internet first, so no transient verdict fires): Alertmanager's
+    // resolved notification goes on the timeline; the incident stays open.
+    failingFor.delete('a')
+    failingFor.delete('b')
+    await until('a and b vote ok', async () => (await votes('net="internet"')) === 'a=0 b=0')
+    failingFor.delete('c')
     await until('the recovery on the timeline', () => withDb((db) => eventsOf(db, incident.id).some((e) => e.type === 'fleet_recovered')))
     mark('recovered')
     withDb((db) => {
