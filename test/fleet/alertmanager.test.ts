@@ -21,6 +21,7 @@ let now = Date.parse('2026-12-01T23:00:00Z')
 const checks = new Map<string, KnownCheck>([
   ['nhs-app', {name: 'NHS App', service: 'NHS App', severity: 'SEV2'}],
   ['nhs-login', {name: 'NHS login', service: 'NHS login', playbook: 'cyber-alert-high-severity'}],
+  ['odd-severity', {name: 'Odd', severity: 'P1'}],
 ])
 
 beforeEach(async () => {
@@ -122,6 +123,10 @@ describe('POST /alertmanager', () => {
     expect((await post(message([alert('e,f', {check: 'unknown-check', route: 'no-such-playbook'})]))).json).toMatchObject({action: 'opened', incidentId: 3})
     expect(getIncident(db, 3)).toMatchObject({playbookId: null, service: null})
     expect(eventsOf(db, 3).some((e) => e.type === 'note' && String(e.data.text).startsWith('the alert\'s route label names playbook "no-such-playbook", which could not be loaded'))).toBe(true)
+    // A severity the scale does not know: the default, and a note saying so.
+    expect((await post(message([alert('g,h', {check: 'odd-severity'})]))).json).toMatchObject({action: 'opened', incidentId: 4})
+    expect(getIncident(db, 4)).toMatchObject({severity: 'SEV2'})
+    expect(eventsOf(db, 4).some((e) => e.type === 'note' && e.data.text === 'severity P1 is not on the playbook\'s scale; the default was used')).toBe(true)
   })
 
   it('joins an incident already open for the check; after a person ends it, the same episode opens nothing and a new one opens a new incident', async () => {
