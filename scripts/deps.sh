@@ -4,8 +4,8 @@
 #
 #   scripts/deps.sh setup   make, a C++ compiler and python3, for npm ci to build better-sqlite3 from source
 #                           when no prebuilt binary can be fetched
-#   scripts/deps.sh test    chromium (/usr/bin/chromium: the HTML export test), tmux (the interactive walk test)
-#                           and prometheus (promtool: the /metrics lint test)
+#   scripts/deps.sh test    chromium (/usr/bin/chromium: the HTML export test), tmux (the interactive walk test),
+#                           prometheus and prometheus-alertmanager (the fleet rules, configs and end-to-end test)
 #
 # --advise prints the command without installing; --dry-run says what it would install. Exit 0 when
 # everything is (now) there, 1 when something is still missing. WK_CHROMIUM overrides the Chromium path.
@@ -23,7 +23,8 @@ case "$what" in
   test)
     [ -x "${WK_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
     command -v tmux >/dev/null 2>&1 || missing+=(tmux)
-    command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+    { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)
+    { command -v prometheus-alertmanager && command -v amtool; } >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
     why='for the HTML export, interactive walk and Prometheus tests'
     ;;
   *)

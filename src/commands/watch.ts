@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {cataloguePaths, validateCatalogue} from '../catalogue/load.js'
 import {DefinitionError, UserError} from '../errors.js'
+import {alertmanagerRoute, alertmanagerToken, watchReceiver} from '../fleet/alertmanager.js'
 import {fleetRoutes} from '../metrics/fleet-routes.js'
 import {type MetricsServer, startMetricsServer} from '../metrics/server.js'
 import {vantageFromFlags} from '../metrics/vantage.js'
@@ -46,6 +47,8 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     resolve: Flags.string({description: 'address override host:port:address, as curl (repeatable)', multiple: true}),
     resolver: Flags.string({description: 'DNS server host:port for checks that name none'}),
     playbooks: Flags.string({description: 'folder that incident.playbook ids are looked up in [env: WATCHKEEPER_PLAYBOOKS; default: the shipped playbooks/]'}),
+    'alertmanager-token-env': Flags.string({description: 'serve POST /alertmanager (Alertmanager\'s webhook: an incident per alert group) on the --metrics listener; Alertmanager\'s bearer token is in this environment variable'}),
+    'alertmanager-no-token': Flags.boolean({description: 'serve POST /alertmanager without a token (only with --metrics on loopback)', default: false}),
   }
 
   async run(): Promise<WatchSummary> {
@@ -86,6 +89,9 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
       daily: parseRetention(flags['keep-daily'], '--keep-daily'),
     }
 
+    const alertmanager = flags['alertmanager-token-env'] !== undefined || flags['alertmanager-no-token']
+    const amToken = alertmanager ? alertmanagerToken({tokenEnv: flags['alertmanager-token-env'], noToken: flags['alertmanager-no-token'], listen: flags.metrics}, process.env) : undefined
+
     const db = this.openDb({lockWait: false})
     const hooks = watchHooks({retention, playbooks: () => playbooks})
     const metrics = flags.metrics ? new WatchMetrics({defaultLabels: labels, ...hooks.metricSources(db)}) : undefined
@@ -110,7 +116,8 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
       ? await startMetricsServer(flags.metrics, {
         metrics: async () => ({contentType: metrics.registry.contentType, body: await metrics.text()}),
         health: () => watcher.health(),
-        routes,
+        routes: [...routes, ...(alertmanager ? [alertmanagerRoute({token: amToken, log: (level, msg) => log({level, at: Date.now(), msg}),
+          receive: watchReceiver(db, {config: () => current, playbooks: () => playbooks, playbookDir: flags.playbooks})})] : [])],
       })
       : undefined
     if (server) log({level: 'info', at: Date.now(), msg: `metrics on http://${server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host}:${server.address.port}/metrics`})

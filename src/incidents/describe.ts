@@ -9,13 +9,23 @@ function str(v: unknown): string {
   return v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v)
 }
 
+/** The vantages a fleet alert event names, as " from a, b". */
+function fleetVantages(d: Record<string, unknown>): string {
+  const v = Array.isArray(d.vantages) ? d.vantages.map(str) : []
+  return v.length > 0 ? ` from ${v.join(', ')}` : ''
+}
+
 /** One line of plain text for a timeline event (no colour, no markup). */
 export function describeEvent(e: TimelineEvent): string {
   const d = e.data
   switch (e.type) {
     case 'incident_opened': return `Incident opened: "${str(d.title)}" (${str(d.severity)}${d.service ? `, ${str(d.service)}` : ''})`
     case 'playbook_attached': return `Playbook attached: ${str(d.name)} (${str(d.id)})`
-    case 'evidence_attached': return `Evidence: check ${str(d.checkId)} was ${str(d.status)}: ${str(d.summary)}`
+    case 'evidence_attached': return d.kind === 'fleet_alert' ? `Alert ${str(d.alertname)} ${str(d.status)}${fleetVantages(d)}: ${str(d.summary)}` : `Evidence: check ${str(d.checkId)} was ${str(d.status)}: ${str(d.summary)}`
+    case 'fleet_alert_resolved': return `Alert ${str(d.alertname)} resolved${fleetVantages(d)}: ${str(d.summary)}`
+    case 'fleet_recovered': return 'Alertmanager: every alert of the group resolved (the incident stays open until a person resolves it)'
+    case 'fleet_failing_again': return `Alertmanager: the group is firing again${fleetVantages(d)}`
+    case 'fleet_alert_repeated': return `Alertmanager repeated the group (${str(d.status)}, delivery ${str(d.deliveries)})${fleetVantages(d)}`
     case 'check_recovered': return `Check ${str(d.checkId)} recovered (${str(d.state)}): ${str(d.summary)}`
     case 'check_failing_again': return `Check ${str(d.checkId)} is failing again (${str(d.status)}): ${str(d.summary)}`
     case 'state_changed': return `State ${str(d.from)} → ${str(d.to)}${d.reason ? ` (${str(d.reason)})` : ''}`

@@ -27,7 +27,7 @@ const hasApt = fs.existsSync('/usr/bin/apt-get')
 
 describe('scripts/deps.sh', () => {
   it('says nothing and exits 0 when the suite has what it needs', async () => {
-    const tools = fs.existsSync('/usr/bin/chromium') && fs.existsSync('/usr/bin/tmux') && fs.existsSync('/usr/bin/promtool')
+    const tools = fs.existsSync('/usr/bin/chromium') && fs.existsSync('/usr/bin/tmux') && fs.existsSync('/usr/bin/promtool') && fs.existsSync('/usr/bin/prometheus-alertmanager')
     const r = await run(['test', '--advise'])
     expect(r.code).toBe(tools ? 0 : 1)
     if (tools) expect(r.stderr + r.stdout).toBe('')
@@ -38,7 +38,7 @@ describe('scripts/deps.sh', () => {
     expect(r.code).toBe(1)
     const sudo = root ? '' : 'sudo '
     expect(r.stderr).toMatch(hasApt
-      ? new RegExp(`^watchkeeper: chromium( tmux)?( prometheus)? missing \\(for the HTML export, interactive walk and Prometheus tests\\)\\. Run: ${sudo}apt-get update && ${sudo}apt-get install -y --no-install-recommends chromium( tmux)?( prometheus)?\\n$`)
+      ? new RegExp(`^watchkeeper: chromium( tmux)?( prometheus)?( prometheus-alertmanager)? missing \\(for the HTML export, interactive walk and Prometheus tests\\)\\. Run: ${sudo}apt-get update && ${sudo}apt-get install -y --no-install-recommends chromium( tmux)?( prometheus)?( prometheus-alertmanager)?\\n$`)
       : /install chromium/)
   })
 
@@ -46,7 +46,7 @@ describe('scripts/deps.sh', () => {
     const r = await run(['test', '--dry-run'], {WK_CHROMIUM: '/nonexistent/chromium'})
     if (root && hasApt) {
       expect(r.code).toBe(0)
-      expect(r.stdout).toMatch(/^would run: apt-get update && apt-get install -y --no-install-recommends chromium( tmux)?( prometheus)?\n$/)
+      expect(r.stdout).toMatch(/^would run: apt-get update && apt-get install -y --no-install-recommends chromium( tmux)?( prometheus)?( prometheus-alertmanager)?\n$/)
     } else {
       expect(r.code).toBe(1)
     }
