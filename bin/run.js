@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+import fs from 'node:fs'
+import os from 'node:os'
 
 // The installed CLI runs the compiled dist/ whatever NODE_ENV it inherits (oclif would load src/*.ts
 // through tsx under "test" or "development"); bin/dev.js is the entry for src/.
@@ -8,4 +9,23 @@ process.env.NODE_ENV = 'production'
 // A full disk or closed pipe on stdout: one line or a quiet end, not a stack trace (also for --help).
 const {guardStdout} = await import('../dist/stdout-guard.js')
 guardStdout()
-await execute({dir: import.meta.url})
+
+// `--version` without loading oclif: the same line as oclif's config.userAgent (WSL is left to oclif).
+const pjson = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+const arg = process.argv[2]
+const wsl = process.platform === 'linux' && (os.release().toLowerCase().includes('microsoft') || procVersion().includes('microsoft'))
+if ((arg === '--version' || pjson.oclif.additionalVersionFlags?.includes(arg)) && !wsl) {
+  const arch = os.arch() === 'ia32' ? 'x86' : os.arch()
+  process.stdout.write(`${pjson.name}/${pjson.version} ${os.platform()}-${arch} node-${process.version}\n`)
+} else {
+  const {execute} = await import('@oclif/core')
+  await execute({dir: import.meta.url})
+}
+
+function procVersion() {
+  try {
+    return fs.readFileSync('/proc/version', 'utf8').toLowerCase()
+  } catch {
+    return ''
+  }
+}
