@@ -1,10 +1,9 @@
-import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
+import type {ErrorObject, ValidateFunction} from 'ajv'
 import fs from 'node:fs'
 import {type Document, isAlias, isCollection, isMap, isPair, isSeq, LineCounter, type Node, parseDocument} from 'yaml'
 
 import type {Problem} from '../errors.js'
-import {ISO_DURATION_PATTERN, parseIsoDuration} from '../incidents/time.js'
-import {DURATION_MAX_MS, DURATION_PATTERN, formatDuration, parseDuration} from './duration.js'
+import {formatDuration} from './duration.js'
 import {didYouMean} from './suggest.js'
 
 export type KeyPath = (string | number)[]
@@ -255,38 +254,6 @@ function describeSchema(s: Record<string, unknown> | undefined): string | undefi
   if (Array.isArray(s.enum)) return `one of ${s.enum.map((x) => JSON.stringify(x)).join(', ')}`
   if (typeof s.type === 'string') return s.type
   return undefined
-}
-
-const DURATION_PARSERS: Record<string, (text: string) => number | undefined> = {
-  [DURATION_PATTERN]: parseDuration,
-  [ISO_DURATION_PATTERN]: parseIsoDuration,
-}
-
-/** Every duration (a string schema with a duration pattern) gets a range: `durationRange` if set, else up to DURATION_MAX_MS. */
-function withDurationRanges(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(withDurationRanges)
-  if (!schema || typeof schema !== 'object') return schema
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(schema)) out[k] = withDurationRanges(v)
-  if (typeof out.pattern === 'string' && out.pattern in DURATION_PARSERS && out.durationRange === undefined) out.durationRange = [0, DURATION_MAX_MS]
-  return out
-}
-
-export function compileSchema(schema: Record<string, unknown>): ValidateFunction {
-  const ajv = new Ajv({allErrors: true, discriminator: true, verbose: true, strict: false})
-  // `durationRange: [minMs, maxMs]` bounds a duration string; the pattern keyword reports malformed ones.
-  ajv.addKeyword({
-    keyword: 'durationRange',
-    type: 'string',
-    schemaType: 'array',
-    validate: (range: [number, number], data: string, parent?: Record<string, unknown>) => {
-      const pattern = typeof parent?.pattern === 'string' ? parent.pattern : DURATION_PATTERN
-      const ms = (DURATION_PARSERS[pattern] ?? parseDuration)(data)
-      // A malformed value is the pattern keyword's to report; a well-formed one past any number is out of range.
-      return ms === undefined ? !new RegExp(pattern).test(data) : Number.isFinite(ms) && ms >= range[0] && ms <= range[1]
-    },
-  })
-  return ajv.compile(withDurationRanges(schema) as Record<string, unknown>)
 }
 
 function describeRange([min, max]: [number, number]): string {
