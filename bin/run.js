@@ -18,7 +18,12 @@ if ((arg === '--version' || pjson.oclif.additionalVersionFlags?.includes(arg)) &
   const arch = os.arch() === 'ia32' ? 'x86' : os.arch()
   process.stdout.write(`${pjson.name}/${pjson.version} ${os.platform()}-${arch} node-${process.version}\n`)
 } else {
+  // oclif's index loads semver (47 modules) only to warn about Node versions our engines field already excludes.
+  const warn = process.env.OCLIF_DISABLE_ENGINE_WARNING
+  process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
   const {execute} = await import('@oclif/core')
+  if (warn === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
+  else process.env.OCLIF_DISABLE_ENGINE_WARNING = warn
   await execute({dir: import.meta.url})
 }
 

@@ -28,8 +28,11 @@ function write(file: string, text: string): void {
   fs.renameSync(tmp, file)
 }
 
+// What the generated code calls: part of each validator's id.
+const salt = ['src/util/duration-range.ts', 'src/util/duration.ts', 'src/incidents/time.ts'].map((f) => fs.readFileSync(path.join(root, f), 'utf8')).join('\0')
+
 for (const [name, schema] of Object.entries(VALIDATORS)) {
-  const source = validatorSource(schema(), '../util/duration-range.js')
+  const source = validatorSource(name, schema(), '../util/duration-range.js', salt)
   write(path.join(root, 'src/generated', `validate-${name}.js`), source)
   write(path.join(root, 'src/generated', `validate-${name}.d.ts`), VALIDATOR_TYPES)
   write(path.join(root, 'dist/generated', `validate-${name}.js`), source)
