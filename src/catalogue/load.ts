@@ -10,8 +10,10 @@ import {SHIPPED_CHECKS} from '../paths.js'
 import {durationMs} from '../util/duration.js'
 import {Redactor} from '../util/redact.js'
 import {yamlFilesIn} from '../util/files.js'
-import {validator} from '../generated/validate-catalogue.js'
 import {formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, readRegularFile, schemaProblems, sortProblems} from '../util/yaml-schema.js'
+import {schemaValidator} from '../util/validators.js'
+
+const validator = schemaValidator('catalogue')
 
 export const DEFAULT_TIMEOUT_MS = 10_000
 export const DEFAULT_RETRIES = 0

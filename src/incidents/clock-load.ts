@@ -5,10 +5,12 @@ import type {Playbook} from '../playbooks/model.js'
 import {DefinitionError, type Problem, UserError} from '../errors.js'
 import {SHIPPED_CLOCKS} from '../paths.js'
 import {yamlFilesIn} from '../util/files.js'
-import {validator} from '../generated/validate-clocks.js'
 import {formatPath, type KeyPath, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
+import {schemaValidator} from '../util/validators.js'
 import type {ClockDef, StartsFrom} from './clocks.js'
 import {parseIsoDuration} from './time.js'
+
+const validator = schemaValidator('clocks')
 
 /** The user's clock files: --clocks values, else WATCHKEEPER_CLOCKS (path-list). The shipped clocks/ always load first. */
 export function userClockPaths(flag?: readonly string[], env: NodeJS.ProcessEnv = process.env): string[] {

@@ -7,11 +7,13 @@ import {notInForce} from '../incidents/clocks.js'
 import {SHIPPED_PLAYBOOKS} from '../paths.js'
 import {yamlFilesIn} from '../util/files.js'
 import {didYouMean} from '../util/suggest.js'
-import {validator} from '../generated/validate-playbook.js'
 import {formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, readRegularFile, schemaProblems, sortProblems, YAML_LIMITS} from '../util/yaml-schema.js'
+import {schemaValidator} from '../util/validators.js'
 import {checkAssessmentStep, declareAssessmentVariables} from './assessment.js'
 import {ExprError, parseExpr, variablesOf} from './expr.js'
 import {asList, clockStops, ORG_TYPES, type Playbook, type Step} from './model.js'
+
+const validator = schemaValidator('playbook')
 
 /** --playbooks, else WATCHKEEPER_PLAYBOOKS, else the shipped playbooks/. */
 export function playbookDir(flag?: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -1,4 +1,4 @@
-import type {ErrorObject, ValidateFunction} from 'ajv'
+import type {ErrorObject} from 'ajv'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import {createRequire} from 'node:module'
@@ -9,6 +9,7 @@ import type {Document, LineCounter, Node} from 'yaml'
 import type {Problem} from '../errors.js'
 import {formatDuration} from './duration.js'
 import {didYouMean} from './suggest.js'
+import type {SchemaValidator} from './validators.js'
 
 export type KeyPath = (string | number)[]
 
@@ -314,11 +315,12 @@ export type PathLabeller = (path: KeyPath) => string | undefined
  * Validates a parsed file and returns one located problem per real mistake: unknown keys (with "did you
  * mean"), missing keys, wrong types, bad values. Noise from alternative branches is folded into one message.
  */
-export function schemaProblems(parsed: ParsedYaml, validate: ValidateFunction, label?: PathLabeller): Problem[] {
-  const id = (validate as {id?: string}).id
-  if (id && parsed.cache?.valid.includes(id)) return []
+export function schemaProblems(parsed: ParsedYaml, validator: SchemaValidator, label?: PathLabeller): Problem[] {
+  const {id} = validator
+  if (parsed.cache?.valid.includes(id)) return []
+  const validate = validator.validate()
   if (validate(parsed.value)) {
-    if (id && parsed.cache) {
+    if (parsed.cache) {
       parsed.cache.valid.push(id)
       writeCache(parsed)
     }
