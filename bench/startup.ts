@@ -61,8 +61,8 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
 }
 
-/** Median wall time (ms) of each case. */
-function measure(): {tool: string; medians: number[]} {
+/** Median wall time (ms) of each case, and with hyperfine the mean CPU time (user + system, ms). */
+function measure(): {tool: string; medians: number[]; cpu?: number[]} {
   // Fill the parse cache (and check every command works) before timing.
   for (const c of CASES) {
     const r = spawnSync(c.argv[0], c.argv.slice(1), {env: {...base, ...c.env}, stdio: ['ignore', 'ignore', 'pipe']})
@@ -73,8 +73,8 @@ function measure(): {tool: string; medians: number[]} {
     // hyperfine -N passes its own environment on; the no-cache cases set theirs through env(1).
     const commands = CASES.map((c) => [...(c.env ? ['env', ...Object.entries(c.env).map(([k, v]) => `${k}=${v}`)] : []), ...c.argv].map(quote).join(' '))
     execFileSync('hyperfine', ['-N', '--warmup', '3', '--runs', String(RUNS), '--style', 'none', '--export-json', out, ...commands], {env: base, stdio: ['ignore', 'ignore', 'inherit']})
-    const results = (JSON.parse(fs.readFileSync(out, 'utf8')) as {results: {median: number}[]}).results
-    return {tool: `hyperfine, ${RUNS} runs each after 3 warm-ups`, medians: results.map((r) => r.median * 1000)}
+    const results = (JSON.parse(fs.readFileSync(out, 'utf8')) as {results: {median: number; user: number; system: number}[]}).results
+    return {tool: `hyperfine, ${RUNS} runs each after 3 warm-ups`, medians: results.map((r) => r.median * 1000), cpu: results.map((r) => (r.user + r.system) * 1000)}
   }
   const times: number[][] = CASES.map(() => [])
   for (let round = 0; round < RUNS + 3; round++) {
@@ -88,13 +88,17 @@ function measure(): {tool: string; medians: number[]} {
 }
 
 try {
-  const {tool, medians} = measure()
+  const {tool, medians, cpu: cpuMs} = measure()
   const cpu = os.cpus()
   console.log(`${os.cpus().length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
   console.log(`${tool}\n`)
-  console.log('| command | median | vs node -e 0 |')
-  console.log('|---|---|---|')
-  for (const [i, c] of CASES.entries()) console.log(`| ${c.name} | ${medians[i].toFixed(0)} ms | ${(medians[i] / medians[0]).toFixed(2)}× |`)
+  // CPU time is steadier than wall time on a shared machine; both are shown with hyperfine.
+  console.log(cpuMs ? '| command | median wall | vs node -e 0 | mean CPU | vs node -e 0 |' : '| command | median wall | vs node -e 0 |')
+  console.log(cpuMs ? '|---|---|---|---|---|' : '|---|---|---|')
+  for (const [i, c] of CASES.entries()) {
+    const cpuCols = cpuMs ? ` ${cpuMs[i].toFixed(0)} ms | ${(cpuMs[i] / cpuMs[0]).toFixed(2)}× |` : ''
+    console.log(`| ${c.name} | ${medians[i].toFixed(0)} ms | ${(medians[i] / medians[0]).toFixed(2)}× |${cpuCols}`)
+  }
 } finally {
   fs.rmSync(cache, {recursive: true, force: true})
 }

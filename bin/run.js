@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import fs from 'node:fs'
+import {createRequire} from 'node:module'
 import os from 'node:os'
 
 // The installed CLI runs the compiled dist/ whatever NODE_ENV it inherits (oclif would load src/*.ts
@@ -21,6 +22,7 @@ if ((arg === '--version' || pjson.oclif.additionalVersionFlags?.includes(arg)) &
   // oclif's index loads semver (47 modules) only to warn about Node versions our engines field already excludes.
   const warn = process.env.OCLIF_DISABLE_ENGINE_WARNING
   process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
+  preloadOclif()
   const {execute} = await import('@oclif/core')
   if (warn === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
   else process.env.OCLIF_DISABLE_ENGINE_WARNING = warn
@@ -33,4 +35,31 @@ function procVersion() {
   } catch {
     return ''
   }
+}
+
+/**
+ * Installs dist/vendor/oclif-core.cjs (scripts/oclif-pack.mjs: @oclif/core in one file) in the require cache
+ * as @oclif/core itself, so our commands and the plugins all import that one copy. Skipped when it is
+ * missing or the installed @oclif/core is another version.
+ */
+function preloadOclif() {
+  const require = createRequire(import.meta.url)
+  const bundle = new URL('../dist/vendor/oclif-core.cjs', import.meta.url)
+  let file
+  try {
+    const bundled = JSON.parse(fs.readFileSync(new URL('../dist/vendor/oclif-core.json', import.meta.url), 'utf8')).version
+    if (bundled !== require('@oclif/core/package.json').version) return
+    file = require.resolve('@oclif/core')
+  } catch {
+    return
+  }
+  const Module = require('node:module')
+  if (Module._cache[file]) return
+  const exports = require(bundle.pathname)
+  const mod = new Module(file, null)
+  mod.filename = file
+  mod.paths = Module._nodeModulePaths(file)
+  mod.exports = exports
+  mod.loaded = true
+  Module._cache[file] = mod
 }

@@ -4,7 +4,7 @@ import {fileURLToPath} from 'node:url'
 
 /**
  * End-to-end tests run bin/run.js, which loads dist/: generate the validators and compile src first (emitting even past type errors,
- * which the typecheck step of `npm test` reports), then write the command manifest from it.
+ * which the typecheck step of `npm test` reports), then write the command manifest from it and bundle oclif as the build does.
  */
 export default function setup(): void {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -16,4 +16,5 @@ export default function setup(): void {
     // see above
   }
   execFileSync(process.execPath, [path.join(root, 'scripts/manifest.mjs')], {cwd: root, stdio: 'pipe'})
+  execFileSync(process.execPath, [path.join(root, 'scripts/oclif-pack.mjs')], {cwd: root, stdio: 'pipe'})
 }
