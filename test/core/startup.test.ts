@@ -39,9 +39,12 @@ describe('start-up loads only what the command uses', () => {
     expect(r.stdout).toBe(`${pjson.name}/${pjson.version} ${process.platform}-${process.arch === 'ia32' ? 'x86' : process.arch} node-${process.version}\n`)
   })
 
-  it('--help: no probe, store or YAML library', async () => {
+  it('--help: oclif in one file; no probe, store or YAML library', async () => {
     const r = await traced(['--help'])
     expect(r.code).toBe(0)
+    // oclif comes from the build's bundle (scripts/oclif-pack.mjs), installed under @oclif/core's own path.
+    expect(r.modules.some((m) => m.endsWith(path.join('dist', 'vendor', 'oclif-core.cjs')))).toBe(true)
+    expect(loaded(r.modules, '@oclif/core').map((m) => path.relative(path.join(ROOT, 'node_modules', '@oclif', 'core'), m)).sort()).toEqual(['lib/index.js', 'package.json'])
     for (const pkg of ['undici', 'better-sqlite3', 'yaml', 'ajv', 'nodemailer', 'prom-client']) expect(loaded(r.modules, pkg), pkg).toEqual([])
   })
 
