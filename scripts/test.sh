@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 deps=0
 scripts/deps.sh test || deps=1
 status=0
-node node_modules/typescript/bin/tsc -p tsconfig.check.json && node node_modules/vitest/vitest.mjs run "$@" || status=$?
+node --import tsx scripts/validators.ts && node node_modules/typescript/bin/tsc -p tsconfig.check.json && node node_modules/vitest/vitest.mjs run "$@" || status=$?
 # Said again at the end, where it is seen: the tests that failed for want of these.
 [ $deps -eq 0 ] || scripts/deps.sh test --advise || true
 exit $status

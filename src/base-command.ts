@@ -3,9 +3,8 @@ import chalk from 'chalk'
 import fs from 'node:fs'
 
 import {UserError} from './errors.js'
-import {type Sealer, sealerFromPem} from './incidents/chain.js'
-import {setSealer} from './store/incidents.js'
-import {type DB, defaultDbPath, openDatabase} from './store/db.js'
+import type {Sealer} from './incidents/chain.js'
+import type {DB} from './store/db.js'
 import {DEFAULT_LOCK_TIMEOUT_MS, type LockWaitEvent} from './store/lock.js'
 import {guardStdout} from './stdout-guard.js'
 import {formatDuration, parseDuration} from './util/duration.js'
@@ -34,9 +33,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** When set, every failure exits with this code (check run: 3, as Nagios asks). */
   static failureExitCode: number | undefined
 
+  /** false: the command never opens the database, so init does not load the store (better-sqlite3 …). */
+  static usesDatabase = true
+
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
   private openDbs: DB[] = []
+  private store?: Store
 
   public override async init(): Promise<void> {
     await super.init()
@@ -52,6 +55,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.args = args as BaseArgs<T>
     if (!this.flags.color) chalk.level = 0
     guardStdout((this.constructor as typeof BaseCommand).failureExitCode ?? 1)
+    if ((this.constructor as typeof BaseCommand).usesDatabase) this.store = await loadStore()
   }
 
   /**
@@ -61,13 +65,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * holds the lock, instead of waiting up to --lock-timeout (watch keeps the work and retries on its own).
    */
   protected openDb(opts: {reader?: boolean; readonly?: boolean; lockWait?: boolean} = {}): DB {
+    if (!this.store) throw new Error(`${this.id} opens the database but declares usesDatabase = false`)
+    const {defaultDbPath, openDatabase, setSealer} = this.store
     const file = this.flags.db ?? defaultDbPath()
     if (this.flags['read-only'] && !opts.reader && !opts.readonly) {
       throw new UserError(`--read-only: \`${this.config.bin} ${(this.id ?? '').split(':').join(' ')}\` writes to the database.`, {code: 'E_FLAG', exit: 2,
         hint: 'Read-only opening suits status, history, report …, posture diff, db stats|backup and incident list|show|verify|export.'})
     }
     const lockTimeoutMs = this.lockTimeoutMs()
-    const sealer = this.flags['signing-key'] && !this.flags['read-only'] ? this.sealer(this.flags['signing-key']) : undefined
+    const sealer = this.flags['signing-key'] && !this.flags['read-only'] ? this.sealer(this.flags['signing-key'], this.store.sealerFromPem) : undefined
     const db = openDatabase(file, {
       reader: opts.reader,
       readonly: opts.readonly || this.flags['read-only'],
@@ -81,7 +87,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** The sealer of --signing-key (the key is read here and kept in memory only). */
-  private sealer(file: string): Sealer {
+  private sealer(file: string, sealerFromPem: Store['sealerFromPem']): Sealer {
     let pem: Buffer
     try {
       pem = fs.readFileSync(file)
@@ -167,6 +173,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     if (debug && err.stack) process.stderr.write(err.stack + '\n')
   }
+}
+
+type Store = typeof import('./store/db.js') & Pick<typeof import('./store/incidents.js'), 'setSealer'> & Pick<typeof import('./incidents/chain.js'), 'sealerFromPem'>
+
+async function loadStore(): Promise<Store> {
+  const [db, {setSealer}, {sealerFromPem}] = await Promise.all([import('./store/db.js'), import('./store/incidents.js'), import('./incidents/chain.js')])
+  return {...db, setSealer, sealerFromPem}
 }
 
 /** For a mistyped flag (oclif's NonExistentFlagsError), the closest flag of the command: `--problems`. */

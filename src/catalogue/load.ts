@@ -10,8 +10,10 @@ import {SHIPPED_CHECKS} from '../paths.js'
 import {durationMs} from '../util/duration.js'
 import {Redactor} from '../util/redact.js'
 import {yamlFilesIn} from '../util/files.js'
-import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, readRegularFile, schemaProblems, sortProblems} from '../util/yaml-schema.js'
-import {catalogueSchema} from './schema.js'
+import {formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, readRegularFile, schemaProblems, sortProblems} from '../util/yaml-schema.js'
+import {schemaValidator} from '../util/validators.js'
+
+const validator = schemaValidator('catalogue')
 
 export const DEFAULT_TIMEOUT_MS = 10_000
 export const DEFAULT_RETRIES = 0
@@ -70,12 +72,6 @@ export function cataloguePaths(flag: readonly string[] | undefined, env: NodeJS.
   if (flag && flag.length > 0) return [...flag]
   if (env.WATCHKEEPER_CHECKS) return env.WATCHKEEPER_CHECKS.split(path.delimiter).filter(Boolean)
   return [SHIPPED_CHECKS]
-}
-
-let compiled: ReturnType<typeof compileSchema> | undefined
-function validator() {
-  compiled ??= compileSchema(catalogueSchema())
-  return compiled
 }
 
 const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g
@@ -155,7 +151,7 @@ export function validateCatalogue(paths: readonly string[], opts: LoadOptions = 
       const c = rawChecks[p[1]] as {id?: unknown} | undefined
       return typeof c?.id === 'string' ? `check ${c.id}` : undefined
     }
-    const schemaErrs = schemaProblems(parsed, validator(), labeller)
+    const schemaErrs = schemaProblems(parsed, validator, labeller)
     problems.push(...schemaErrs)
 
     for (const [key, value] of Object.entries(doc)) {

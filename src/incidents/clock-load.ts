@@ -5,16 +5,12 @@ import type {Playbook} from '../playbooks/model.js'
 import {DefinitionError, type Problem, UserError} from '../errors.js'
 import {SHIPPED_CLOCKS} from '../paths.js'
 import {yamlFilesIn} from '../util/files.js'
-import {compileSchema, formatPath, type KeyPath, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
-import {clocksSchema} from './clock-schema.js'
+import {formatPath, type KeyPath, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
+import {schemaValidator} from '../util/validators.js'
 import type {ClockDef, StartsFrom} from './clocks.js'
 import {parseIsoDuration} from './time.js'
 
-let compiled: ReturnType<typeof compileSchema> | undefined
-function validator() {
-  compiled ??= compileSchema(clocksSchema())
-  return compiled
-}
+const validator = schemaValidator('clocks')
 
 /** The user's clock files: --clocks values, else WATCHKEEPER_CLOCKS (path-list). The shipped clocks/ always load first. */
 export function userClockPaths(flag?: readonly string[], env: NodeJS.ProcessEnv = process.env): string[] {
@@ -82,7 +78,7 @@ export function validateClocks(userPaths: readonly string[] = [], shipped: strin
       const list = (parsed.value as {clocks?: unknown}).clocks
       const raws = Array.isArray(list) ? (list as Record<string, unknown>[]) : []
       const labeller = (p: KeyPath) => p[0] === 'clocks' && typeof p[1] === 'number' && typeof raws[p[1]]?.name === 'string' ? `clock ${String(raws[p[1]].name)}` : undefined
-      const errs = schemaProblems(parsed, validator(), labeller)
+      const errs = schemaProblems(parsed, validator, labeller)
       problems.push(...errs)
       raws.forEach((raw, i) => {
         const base: KeyPath = ['clocks', i]

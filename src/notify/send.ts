@@ -1,4 +1,4 @@
-import {request} from 'undici'
+import {request} from '../util/undici.js'
 
 import {sleep} from '../util/sleep.js'
 import type {AttemptResult, HttpRequest, SendContext} from './providers/provider.js'

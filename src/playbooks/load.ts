@@ -7,17 +7,13 @@ import {notInForce} from '../incidents/clocks.js'
 import {SHIPPED_PLAYBOOKS} from '../paths.js'
 import {yamlFilesIn} from '../util/files.js'
 import {didYouMean} from '../util/suggest.js'
-import {compileSchema, formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, readRegularFile, schemaProblems, sortProblems, YAML_LIMITS} from '../util/yaml-schema.js'
+import {formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, readRegularFile, schemaProblems, sortProblems, YAML_LIMITS} from '../util/yaml-schema.js'
+import {schemaValidator} from '../util/validators.js'
 import {checkAssessmentStep, declareAssessmentVariables} from './assessment.js'
 import {ExprError, parseExpr, variablesOf} from './expr.js'
 import {asList, clockStops, ORG_TYPES, type Playbook, type Step} from './model.js'
-import {playbookSchema} from './schema.js'
 
-let compiled: ReturnType<typeof compileSchema> | undefined
-function validator() {
-  compiled ??= compileSchema(playbookSchema())
-  return compiled
-}
+const validator = schemaValidator('playbook')
 
 /** --playbooks, else WATCHKEEPER_PLAYBOOKS, else the shipped playbooks/. */
 export function playbookDir(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -111,7 +107,7 @@ function loadOne(file: string, ctx: Ctx): Playbook | undefined {
   const doc = parsed.value as Record<string, unknown>
   const rawSteps = Array.isArray(doc.steps) ? (doc.steps as Record<string, unknown>[]) : []
   const labeller = (p: KeyPath) => p[0] === 'steps' && typeof p[1] === 'number' && typeof rawSteps[p[1]]?.id === 'string' ? `step ${String(rawSteps[p[1]].id)}` : undefined
-  const schemaErrs = schemaProblems(parsed, validator(), labeller)
+  const schemaErrs = schemaProblems(parsed, validator, labeller)
   ctx.problems.push(...schemaErrs)
   if (schemaErrs.length > 0) {
     // The graph is still checked on what can be read, so a schema error never hides a dangling next: or an unreachable step.

@@ -1,7 +1,7 @@
 import net from 'node:net'
 import {rootCertificates, type TLSSocket} from 'node:tls'
 
-import {buildConnector, Client} from 'undici'
+import {buildConnector, Client} from '../util/undici.js'
 
 import {resolveAddress} from './net.js'
 import type {NetOptions} from './types.js'

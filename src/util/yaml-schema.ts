@@ -1,20 +1,41 @@
-import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
+import type {ErrorObject} from 'ajv'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
-import {type Document, isAlias, isCollection, isMap, isPair, isSeq, LineCounter, type Node, parseDocument} from 'yaml'
+import {createRequire} from 'node:module'
+import os from 'node:os'
+import path from 'node:path'
+import type {Document, LineCounter, Node} from 'yaml'
 
 import type {Problem} from '../errors.js'
-import {ISO_DURATION_PATTERN, parseIsoDuration} from '../incidents/time.js'
-import {DURATION_MAX_MS, DURATION_PATTERN, formatDuration, parseDuration} from './duration.js'
+import {formatDuration} from './duration.js'
 import {didYouMean} from './suggest.js'
+import type {SchemaValidator} from './validators.js'
 
 export type KeyPath = (string | number)[]
 
-/** A YAML file parsed with positions kept. */
+/**
+ * A parsed YAML file. `doc` and `lines` (the document with positions) are there after a full parse; a file
+ * taken from the cache has the value, the positions of paths up to two deep, and its text to parse again
+ * when a deeper position is asked for (a problem to locate).
+ */
 export interface ParsedYaml {
   file: string
-  doc: Document
-  lines: LineCounter
   value: unknown
+  doc?: Document
+  lines?: LineCounter
+  text?: string
+  /** `positionKey(path, key)` → position, for paths up to two deep. */
+  positions?: Map<string, {line: number; col: number}>
+  /** The cache entry: its name, and the validators (by id) the value is known to pass. */
+  cache?: {key: string; valid: string[]}
+}
+
+// The yaml package (about 70 modules) is loaded only when a file is parsed, not when it comes from the cache.
+type YamlModule = typeof import('yaml')
+let yamlModule: YamlModule | undefined
+function yaml(): YamlModule {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule
+  return yamlModule
 }
 
 /** `checks[3].expect.status` */
@@ -103,6 +124,7 @@ export function decodeYamlText(file: string, data: Buffer): {text?: string; prob
 
 /** The first collection nested deeper than the limit, if any (walked without recursion). */
 function tooDeep(doc: Document, max: number): Node | undefined {
+  const {isCollection, isPair} = yaml()
   const stack: [unknown, number][] = [[doc.contents, 1]]
   while (stack.length > 0) {
     const [node, depth] = stack.pop() as [unknown, number]
@@ -122,7 +144,8 @@ function tooDeep(doc: Document, max: number): Node | undefined {
  * Resolves every alias once, in document order: an alias with no anchor before it, an alias inside
  * the node it names, and aliases that expand past `maxValues` values are located problems.
  */
-function aliasProblems(parsed: Omit<ParsedYaml, 'value'>, maxValues: number): Problem[] {
+function aliasProblems(parsed: {file: string; doc: Document; lines: LineCounter}, maxValues: number): Problem[] {
+  const {isAlias, isCollection, isPair} = yaml()
   const anchors = new Map<string, Node>()
   const sizes = new Map<Node, number>()
   const open = new Set<Node>()
@@ -180,6 +203,10 @@ export function parseYamlFile(file: string, text?: string): {parsed?: ParsedYaml
     if (decoded.problem) return {problems: [decoded.problem]}
     src = decoded.text as string
   }
+  const cache = cacheKey(src)
+  const hit = cache ? readCache(file, src, cache) : undefined
+  if (hit) return {parsed: hit, problems: []}
+  const {LineCounter, parseDocument} = yaml()
   const lines = new LineCounter()
   const doc = parseDocument(src, {lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true})
   const deep = `nested more than ${YAML_LIMITS.maxDepth} levels deep`
@@ -202,7 +229,8 @@ export function parseYamlFile(file: string, text?: string): {parsed?: ParsedYaml
   if (aliases.length > 0) return {problems: aliases}
   try {
     // Aliases were bounded above; the library's own count is stricter than needed for plain reuse.
-    return {parsed: {file, doc, lines, value: doc.toJS({maxAliasCount: -1})}, problems: []}
+    const value = doc.toJS({maxAliasCount: -1})
+    return {parsed: {file, doc, lines, value, ...(cache && jsonSafe(value) ? {cache: {key: cache, valid: []}} : {})}, problems: []}
   } catch (error) {
     return {problems: [{file, line: 1, col: 1, path: '', message: `YAML cannot be read: ${(error as Error).message}`}]}
   }
@@ -210,7 +238,11 @@ export function parseYamlFile(file: string, text?: string): {parsed?: ParsedYaml
 
 /** Line and column (1-based) of the node at `path`, or of its key when `key` is set. */
 export function positionOf(parsed: ParsedYaml, path: KeyPath, key = false): {line: number; col: number} {
-  let node: unknown = parsed.doc.contents
+  const known = parsed.positions?.get(positionKey(path, key))
+  if (known) return known
+  const {doc, lines} = documentOf(parsed)
+  const {isMap, isSeq} = yaml()
+  let node: unknown = doc.contents
   let keyNode: Node | undefined
   let deepest: unknown = node
   for (const seg of path) {
@@ -230,7 +262,21 @@ export function positionOf(parsed: ParsedYaml, path: KeyPath, key = false): {lin
   }
   const target = (key && keyNode ? keyNode : (node ?? keyNode ?? deepest)) as Node | undefined
   const offset = target?.range?.[0] ?? 0
-  return parsed.lines.linePos(offset)
+  return lines.linePos(offset)
+}
+
+/** The document with positions (parsed again from the text when the file came from the cache). */
+function documentOf(parsed: ParsedYaml): {doc: Document; lines: LineCounter} {
+  if (!parsed.doc || !parsed.lines) {
+    const {LineCounter, parseDocument} = yaml()
+    parsed.lines = new LineCounter()
+    parsed.doc = parseDocument(parsed.text ?? '', {lineCounter: parsed.lines, prettyErrors: false, uniqueKeys: true, strict: true})
+  }
+  return {doc: parsed.doc, lines: parsed.lines}
+}
+
+function positionKey(path: KeyPath, key: boolean): string {
+  return `${key ? 'k' : 'v'}${JSON.stringify(path)}`
 }
 
 function pointerToPath(pointer: string): KeyPath {
@@ -257,38 +303,6 @@ function describeSchema(s: Record<string, unknown> | undefined): string | undefi
   return undefined
 }
 
-const DURATION_PARSERS: Record<string, (text: string) => number | undefined> = {
-  [DURATION_PATTERN]: parseDuration,
-  [ISO_DURATION_PATTERN]: parseIsoDuration,
-}
-
-/** Every duration (a string schema with a duration pattern) gets a range: `durationRange` if set, else up to DURATION_MAX_MS. */
-function withDurationRanges(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(withDurationRanges)
-  if (!schema || typeof schema !== 'object') return schema
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(schema)) out[k] = withDurationRanges(v)
-  if (typeof out.pattern === 'string' && out.pattern in DURATION_PARSERS && out.durationRange === undefined) out.durationRange = [0, DURATION_MAX_MS]
-  return out
-}
-
-export function compileSchema(schema: Record<string, unknown>): ValidateFunction {
-  const ajv = new Ajv({allErrors: true, discriminator: true, verbose: true, strict: false})
-  // `durationRange: [minMs, maxMs]` bounds a duration string; the pattern keyword reports malformed ones.
-  ajv.addKeyword({
-    keyword: 'durationRange',
-    type: 'string',
-    schemaType: 'array',
-    validate: (range: [number, number], data: string, parent?: Record<string, unknown>) => {
-      const pattern = typeof parent?.pattern === 'string' ? parent.pattern : DURATION_PATTERN
-      const ms = (DURATION_PARSERS[pattern] ?? parseDuration)(data)
-      // A malformed value is the pattern keyword's to report; a well-formed one past any number is out of range.
-      return ms === undefined ? !new RegExp(pattern).test(data) : Number.isFinite(ms) && ms >= range[0] && ms <= range[1]
-    },
-  })
-  return ajv.compile(withDurationRanges(schema) as Record<string, unknown>)
-}
-
 function describeRange([min, max]: [number, number]): string {
   const show = (ms: number) => (ms === 0 ? '0s' : formatDuration(ms))
   return min === 0 ? `at most ${show(max)}` : `from ${show(min)} to ${show(max)}`
@@ -301,8 +315,17 @@ export type PathLabeller = (path: KeyPath) => string | undefined
  * Validates a parsed file and returns one located problem per real mistake: unknown keys (with "did you
  * mean"), missing keys, wrong types, bad values. Noise from alternative branches is folded into one message.
  */
-export function schemaProblems(parsed: ParsedYaml, validate: ValidateFunction, label?: PathLabeller): Problem[] {
-  if (validate(parsed.value)) return []
+export function schemaProblems(parsed: ParsedYaml, validator: SchemaValidator, label?: PathLabeller): Problem[] {
+  const {id} = validator
+  if (parsed.cache?.valid.includes(id)) return []
+  const validate = validator.validate()
+  if (validate(parsed.value)) {
+    if (parsed.cache) {
+      parsed.cache.valid.push(id)
+      writeCache(parsed)
+    }
+    return []
+  }
   const errors = (validate.errors ?? []) as ErrorObject[]
   // Where a oneOf/anyOf failed, its branches' errors at the same place are noise: keep the oneOf's own.
   const alternatives = errors.filter((e) => (e.keyword === 'oneOf' || e.keyword === 'anyOf') && !(e.parentSchema as Record<string, unknown>)?.discriminator)
@@ -378,4 +401,103 @@ export function schemaProblems(parsed: ParsedYaml, validate: ValidateFunction, l
 
 export function sortProblems(problems: Problem[]): Problem[] {
   return problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col)
+}
+
+/*
+ * The parse cache: a file's value, its shallow positions and the validators it passed, stored under the
+ * SHA-256 of its text (with the yaml version and the limits), in $XDG_CACHE_HOME/watchkeeper/yaml
+ * (~/.cache when unset). An unchanged file then starts without loading the yaml package, parsing or
+ * validating; a changed file is a new key. Values JSON cannot carry exactly (.inf, .nan, -0) are not cached.
+ */
+const CACHE_FORMAT = 1
+const CACHE_MAX_ENTRIES = 500
+
+function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.WATCHKEEPER_YAML_CACHE === 'off') return undefined
+  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache')
+  return path.join(base, 'watchkeeper', 'yaml')
+}
+
+let cacheSalt: string | undefined
+function cacheKey(src: string): string | undefined {
+  try {
+    cacheSalt ??= `${CACHE_FORMAT}\0${(createRequire(import.meta.url)('yaml/package.json') as {version: string}).version}\0${JSON.stringify(YAML_LIMITS)}\0`
+    return crypto.createHash('sha256').update(cacheSalt).update(src).digest('hex')
+  } catch {
+    return undefined
+  }
+}
+
+function readCache(file: string, text: string, key: string): ParsedYaml | undefined {
+  const dir = cacheDir()
+  if (!dir) return undefined
+  let entry: {format?: unknown; value?: unknown; positions?: unknown; valid?: unknown}
+  try {
+    entry = JSON.parse(fs.readFileSync(path.join(dir, `${key}.json`), 'utf8'))
+  } catch {
+    return undefined
+  }
+  if (entry?.format !== CACHE_FORMAT || !Array.isArray(entry.positions) || !Array.isArray(entry.valid) || !('value' in entry)) return undefined
+  const positions = new Map<string, {line: number; col: number}>()
+  for (const [k, line, col] of entry.positions as [string, number, number][]) positions.set(k, {line, col})
+  return {file, value: entry.value, text, positions, cache: {key, valid: entry.valid.filter((v): v is string => typeof v === 'string')}}
+}
+
+function writeCache(parsed: ParsedYaml): void {
+  const dir = cacheDir()
+  if (!dir || !parsed.cache) return
+  try {
+    const positions = parsed.positions ?? shallowPositions(parsed)
+    fs.mkdirSync(dir, {recursive: true, mode: 0o700})
+    const file = path.join(dir, `${parsed.cache.key}.json`)
+    const tmp = `${file}.${process.pid}.tmp`
+    fs.writeFileSync(tmp, JSON.stringify({format: CACHE_FORMAT, value: parsed.value, valid: parsed.cache.valid,
+      positions: [...positions].map(([k, p]) => [k, p.line, p.col])}), {mode: 0o600})
+    fs.renameSync(tmp, file)
+    pruneCache(dir)
+  } catch {
+    // The cache only saves time: one that cannot be written is skipped.
+  }
+}
+
+/** Keeps the newest CACHE_MAX_ENTRIES entries. */
+function pruneCache(dir: string): void {
+  const names = fs.readdirSync(dir).filter((n) => n.endsWith('.json'))
+  if (names.length <= CACHE_MAX_ENTRIES) return
+  const byAge = names.map((n) => ({n, t: fs.statSync(path.join(dir, n)).mtimeMs})).sort((a, b) => a.t - b.t)
+  for (const {n} of byAge.slice(0, names.length - CACHE_MAX_ENTRIES)) fs.rmSync(path.join(dir, n), {force: true})
+}
+
+/** Positions of the document's root and of every path one and two deep, values and keys. */
+function shallowPositions(parsed: ParsedYaml): Map<string, {line: number; col: number}> {
+  const out = new Map<string, {line: number; col: number}>()
+  const add = (p: KeyPath) => {
+    for (const key of [false, true]) out.set(positionKey(p, key), positionOf(parsed, p, key))
+  }
+  const children = (v: unknown): KeyPath => Array.isArray(v) ? v.map((_, i) => i) : v && typeof v === 'object' ? Object.keys(v) : []
+  add([])
+  for (const a of children(parsed.value)) {
+    add([a])
+    for (const b of children((parsed.value as Record<string | number, unknown>)[a])) add([a, b])
+  }
+  return out
+}
+
+/** Whether JSON gives back exactly this value (plain data, finite numbers, no -0). */
+function jsonSafe(value: unknown): boolean {
+  const stack = [value]
+  while (stack.length > 0) {
+    const v = stack.pop()
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') continue
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v) || Object.is(v, -0)) return false
+      continue
+    }
+    if (Array.isArray(v)) for (const x of v) stack.push(x)
+    else if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+      if (Object.hasOwn(v, '__proto__')) return false
+      for (const x of Object.values(v)) stack.push(x)
+    } else return false
+  }
+  return true
 }

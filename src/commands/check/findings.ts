@@ -7,6 +7,7 @@ import {colourSeverity, renderTable} from '../../ui/table.js'
 
 export default class CheckFindings extends BaseCommand<typeof CheckFindings> {
   static override summary = 'List every finding id with its severity, criterion and reference'
+  static override usesDatabase = false
   static override examples = ['<%= config.bin %> check findings', '<%= config.bin %> check findings --prefix email.dmarc', '<%= config.bin %> check findings --markdown']
   static override flags = {
     prefix: Flags.string({description: 'only ids starting with this text, e.g. web.hsts'}),

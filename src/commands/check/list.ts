@@ -8,6 +8,7 @@ import {renderTable} from '../../ui/table.js'
 
 export default class CheckList extends BaseCommand<typeof CheckList> {
   static override summary = 'List the checks in the catalogue'
+  static override usesDatabase = false
   static override examples = ['<%= config.bin %> check list', '<%= config.bin %> check list --tag api-platform --json']
   static override flags = {
     checks: Flags.string({char: 'c', description: 'catalogue file or folder (repeatable) [env: WATCHKEEPER_CHECKS; default: the shipped checks/]', multiple: true}),

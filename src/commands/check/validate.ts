@@ -17,6 +17,7 @@ interface ValidateResult {
 
 export default class CheckValidate extends BaseCommand<typeof CheckValidate> {
   static override summary = 'Validate catalogue files and report every problem at once'
+  static override usesDatabase = false
   static override description = 'Parses every file, checks it against the schema (unknown keys are errors, with "did you mean"), checks ids are unique across files, that referenced environment variables are set, and what `watch` reads: cron schedules, time zones, notifiers, maintenance windows, playbook references. Exits 0 when valid, 2 otherwise.'
   static override examples = ['<%= config.bin %> check validate', '<%= config.bin %> check validate --checks checks/ --json']
   static override flags = {

@@ -9,6 +9,7 @@ import {renderTable} from '../../ui/table.js'
 
 export default class ClockList extends BaseCommand<typeof ClockList> {
   static override summary = 'List the regulatory clocks: length, what each runs from, who must be told, and whether it is in force'
+  static override usesDatabase = false
   static override examples = ['<%= config.bin %> clock list', '<%= config.bin %> clock list --clocks our-clocks.yaml --json']
   static override flags = {clocks: clocksFlag}
 

@@ -8,6 +8,7 @@ import {clocksFlag} from '../../incidents/terminal/flags.js'
 
 export default class ClockValidate extends BaseCommand<typeof ClockValidate> {
   static override summary = 'Validate clock definition files: the shipped clocks/ and your own'
+  static override usesDatabase = false
   static override description = 'Reports every problem as file:line:col with the key path (unknown keys with a "did you mean"), and exits 2 when there is any.'
   static override examples = ['<%= config.bin %> clock validate', '<%= config.bin %> clock validate our-clocks.yaml']
   static override args = {path: Args.string({description: 'your clock file or folder [default: --clocks or $WATCHKEEPER_CLOCKS]'})}

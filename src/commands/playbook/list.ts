@@ -9,6 +9,7 @@ import {renderTable} from '../../ui/table.js'
 
 export default class PlaybookList extends BaseCommand<typeof PlaybookList> {
   static override summary = 'List the playbooks in a folder'
+  static override usesDatabase = false
   static override examples = ['<%= config.bin %> playbook list', '<%= config.bin %> playbook list --playbooks ./our-playbooks']
   static override flags = {playbooks: Flags.string({description: 'folder of playbooks [env: WATCHKEEPER_PLAYBOOKS; default: the shipped playbooks/]'})}
 

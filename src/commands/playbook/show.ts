@@ -9,6 +9,7 @@ import {asList, clockStops, type OrgReferences, ORG_TYPES, type Playbook, refere
 
 export default class PlaybookShow extends BaseCommand<typeof PlaybookShow> {
   static override summary = 'Show a playbook: roles, variables, clocks and steps'
+  static override usesDatabase = false
   static override examples = ['<%= config.bin %> playbook show ransomware-nhs-trust', '<%= config.bin %> playbook show ransomware-nhs-trust --org-type gp_practice']
   static override args = {playbook: Args.string({description: 'playbook id or file', required: true})}
   static override flags = {

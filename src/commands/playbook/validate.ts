@@ -7,6 +7,7 @@ import {playbookDir, validatePlaybooks} from '../../playbooks/load.js'
 
 export default class PlaybookValidate extends BaseCommand<typeof PlaybookValidate> {
   static override summary = 'Validate playbook files: schema, step graph, variables, roles and clocks'
+  static override usesDatabase = false
   static override description = 'Reports every problem at once as file:line:col and exits 2 when there is any: unknown keys and step ids, unreachable steps, steps the walk could never leave (a self-loop or a closed cycle), loops whose body cannot change their condition, clocks started but never stopped, bad conditions. A schema error does not hide the graph problems. A review_by date that has passed is a warning (exit 0).'
   static override examples = ['<%= config.bin %> playbook validate playbooks', '<%= config.bin %> playbook validate my-playbook.yaml']
   static override args = {path: Args.string({description: 'file or folder [default: --playbooks, $WATCHKEEPER_PLAYBOOKS or the shipped playbooks/]'})}

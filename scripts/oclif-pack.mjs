@@ -1,0 +1,38 @@
+// Bundles @oclif/core and its dependencies into one file (dist/vendor/oclif-core.cjs) with esbuild, which
+// bin/run.js installs in the require cache under @oclif/core's own path, so that every importer (our
+// commands, the plugins) shares it: one file read and compiled instead of resolving about 110 modules,
+// about a third of oclif's start-up. Its own __dirname stays @oclif/core's lib folder (it reads its
+// package.json from there). Without esbuild, or when the installed @oclif/core is another version than
+// the bundled one, bin/run.js loads @oclif/core as usual.
+import fs from 'node:fs'
+import {createRequire} from 'node:module'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const require = createRequire(path.join(root, 'package.json'))
+const out = path.join(root, 'dist', 'vendor', 'oclif-core.cjs')
+fs.rmSync(out, {force: true})
+fs.rmSync(out.replace(/\.cjs$/, '.json'), {force: true})
+let esbuild
+try {
+  esbuild = require('esbuild')
+} catch {
+  console.warn('scripts/oclif-pack.mjs: esbuild not installed; the CLI loads @oclif/core unbundled')
+  process.exit(0)
+}
+const version = require('@oclif/core/package.json').version
+esbuild.buildSync({
+  entryPoints: [require.resolve('@oclif/core')],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outfile: out,
+  logLevel: 'warning',
+  // Loaded only in development (TypeScript commands) or for the Node version warning bin/run.js turns off.
+  external: ['typescript', 'tsx', 'tsx/*', 'ts-node', 'semver'],
+  define: {__dirname: '__oclifLibDir'},
+  banner: {js: `// @oclif/core ${version} bundled by scripts/oclif-pack.mjs; do not edit.\n"use strict";\nconst __oclifLibDir = require('node:path').dirname(require.resolve('@oclif/core'));`},
+})
+fs.writeFileSync(out.replace(/\.cjs$/, '.json'), JSON.stringify({version}) + '\n')

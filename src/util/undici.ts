@@ -1,0 +1,29 @@
+import {createRequire} from 'node:module'
+
+import type * as Undici from 'undici'
+
+/**
+ * undici loaded on first use: about 110 modules that commands which never make a request (check list,
+ * check validate, …) should not pay for at start-up. Import these instead of 'undici'.
+ */
+let loaded: typeof Undici | undefined
+function undici(): typeof Undici {
+  loaded ??= createRequire(import.meta.url)('undici') as typeof Undici
+  return loaded
+}
+
+export function buildConnector(options: buildConnector.BuildOptions): buildConnector.connector {
+  return undici().buildConnector(options)
+}
+export declare namespace buildConnector {
+  type BuildOptions = Undici.buildConnector.BuildOptions
+  type connector = Undici.buildConnector.connector
+}
+
+export type Client = Undici.Client
+/** undici's Client class (a constructor that builds the real one on first use). */
+export const Client = function (...args: ConstructorParameters<typeof Undici.Client>) {
+  return new (undici().Client)(...args)
+} as unknown as typeof Undici.Client
+
+export const request: typeof Undici.request = (...args) => undici().request(...args)
