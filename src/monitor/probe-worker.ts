@@ -1,0 +1,51 @@
+/**
+ * The probe thread: runs attempts sent by probe-thread.ts on an event loop of its own, so that the
+ * instants a probe takes are not held up by the main thread's work (posture scoring, database writes,
+ * output). Its loop delay goes into a shared buffer the main thread reads at any time.
+ */
+import {parentPort, workerData} from 'node:worker_threads'
+
+import {type AttemptRequest, attemptHere} from './attempt.js'
+import {threadLoop} from './loop-delay.js'
+
+const port = parentPort as NonNullable<typeof parentPort>
+const shared = new Float64Array((workerData as {stats: SharedArrayBuffer}).stats)
+const controllers = new Map<number, AbortController>()
+
+function publish(): void {
+  const s = threadLoop.stats()
+  shared[0] = s.p99Ms
+  shared[1] = s.maxMs
+  shared[2] = s.meanMs
+}
+
+threadLoop.start()
+setInterval(publish, 250).unref()
+
+type Message = {type: 'run'; id: number; req: AttemptRequest; now: number} | {type: 'abort'; id: number} | {type: 'reset'}
+
+port.on('message', (m: Message) => {
+  if (m.type === 'abort') {
+    controllers.get(m.id)?.abort()
+    return
+  }
+  if (m.type === 'reset') {
+    threadLoop.reset()
+    publish()
+    return
+  }
+  const ac = new AbortController()
+  controllers.set(m.id, ac)
+  // The main thread's clock (possibly a test's), carried across as an offset.
+  const offset = m.now - Date.now()
+  attemptHere(m.req, {clock: {now: () => Date.now() + offset}, signal: ac.signal, thread: 'probe'}).then((out) => {
+    controllers.delete(m.id)
+    publish()
+    try {
+      port.postMessage({id: m.id, out})
+    } catch (error) {
+      out.obs = {status: 'unknown', summary: `result could not be sent from the probe thread: ${(error as Error).message}`, timings: out.obs.timings, findings: [], metrics: {}}
+      port.postMessage({id: m.id, out})
+    }
+  })
+})
