@@ -3,6 +3,8 @@
  * instants a probe takes are not held up by the main thread's work (posture scoring, database writes,
  * output). Its loop delay goes into a shared buffer the main thread reads at any time.
  */
+import http from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {parentPort, workerData} from 'node:worker_threads'
 
 import {type AttemptRequest, attemptHere} from './attempt.js'
@@ -19,8 +21,30 @@ function publish(): void {
   shared[2] = s.meanMs
 }
 
+/**
+ * One http check against a server of this thread's own on loopback, before any real attempt: the first
+ * request compiles undici's parser and warms the code paths, a stall that would otherwise land in the
+ * first check's timings.
+ */
+async function warmUp(): Promise<void> {
+  const server = http.createServer((_req, res) => res.end('{"ok":true}'))
+  try {
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()))
+    const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+    await attemptHere({kind: 'http', target, spec: {target, expect: {json: [{path: '$.ok', op: '==', value: true}]}}, net: {resolve: []}, timeoutMs: 2000},
+      {clock: {now: () => Date.now()}, thread: 'probe'})
+  } catch {
+    // A thread that cannot listen on loopback still runs checks; only the first one pays for the warm-up.
+  } finally {
+    server.closeAllConnections()
+    server.close()
+  }
+}
+
 threadLoop.start()
 setInterval(publish, 250).unref()
+await warmUp()
+threadLoop.reset()
 
 type Message = {type: 'run'; id: number; req: AttemptRequest; now: number} | {type: 'abort'; id: number} | {type: 'reset'}
 
