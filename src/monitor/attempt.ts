@@ -42,14 +42,23 @@ export async function attemptHere(req: AttemptRequest, opts: AttemptOptions): Pr
   const probe = probeFor(req.kind)
   if (!probe) return {obs: empty('unknown', `no probe for kind ${req.kind}`, 0), loopDelayMs: 0, timedOut: false, thread}
   threadLoop.start()
-  const timeout = AbortSignal.timeout(req.timeoutMs)
-  const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout
+  // One timer per attempt: the timeout aborts the probe's signal, then waits a grace for a probe that ignores it.
+  const ac = new AbortController()
+  const signal = ac.signal
+  const onOuterAbort = () => ac.abort(opts.signal?.reason)
+  if (opts.signal?.aborted) onOuterAbort()
+  else opts.signal?.addEventListener('abort', onOuterAbort, {once: true})
+  let timedOut = false
   const started = performance.now()
   const loopDelay = () => threadLoop.stalledBetween(started)
   let timer: NodeJS.Timeout | undefined
-  // A probe must honour its signal; this deadline only guards against one that does not.
   const deadline = new Promise<Observation>((resolve) => {
-    timer = setTimeout(() => resolve(empty('crit', `timed out after ${req.timeoutMs} ms`, performance.now() - started)), req.timeoutMs + (opts.graceMs ?? 1000))
+    timer = setTimeout(() => {
+      timedOut = true
+      ac.abort(new DOMException(`The operation was aborted due to timeout`, 'TimeoutError'))
+      timer = setTimeout(() => resolve(empty('crit', `timed out after ${req.timeoutMs} ms`, performance.now() - started)), opts.graceMs ?? 1000)
+      timer.unref()
+    }, req.timeoutMs)
     timer.unref()
   })
   let obs: Observation
@@ -59,12 +68,13 @@ export async function attemptHere(req: AttemptRequest, opts: AttemptOptions): Pr
       deadline,
     ])
   } catch (error) {
-    obs = timeout.aborted
+    obs = timedOut
       ? empty('crit', `timed out after ${req.timeoutMs} ms`, performance.now() - started)
       : empty('unknown', `probe failed: ${(error as Error).message ?? String(error)}`.split('\n')[0], performance.now() - started)
   } finally {
     clearTimeout(timer)
+    opts.signal?.removeEventListener('abort', onOuterAbort)
     threadLoop.stop()
   }
-  return {obs, loopDelayMs: threadLoop.stalledBetween(started), timedOut: timeout.aborted && obs.status === 'crit', thread}
+  return {obs, loopDelayMs: threadLoop.stalledBetween(started), timedOut: timedOut && obs.status === 'crit', thread}
 }

@@ -5,7 +5,7 @@ import type {DB} from '../store/db.js'
 import {storeRun} from '../store/results.js'
 import {type CheckResult, type Clock, type Status, STATUSES, systemClock} from '../types.js'
 import type {LoopDelayStats} from './loop-delay.js'
-import {loopDelayNow, resetLoopDelay, runChecks} from './runner.js'
+import {loopDelayNow, refreshLoopDelay, resetLoopDelay, runChecks} from './runner.js'
 
 /** The run's own event-loop delay: the main thread's, the probe thread's, and how many results say their timing is suspect. */
 export interface RunLoopDelay extends LoopDelayStats {
@@ -55,6 +55,7 @@ export async function executeRun(db: DB, checks: readonly CheckDefinition[], opt
     onResult: (r) => opts.onResult?.(r, ++done, checks.length),
   })
   const finished = clock.now()
+  await refreshLoopDelay()
   const loop = loopDelayNow()
   const loopDelay: RunLoopDelay = {...loop.main, ...(loop.probeThread ? {probeThread: loop.probeThread} : {}), suspectChecks: results.filter((r) => r.timingSuspect).length}
   const runId = storeRun(db, {source: opts.source ?? 'check run', startedAt: started, finishedAt: finished, checks, results})

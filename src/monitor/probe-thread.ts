@@ -21,6 +21,7 @@ export class ProbeThread {
   private readonly pending = new Map<number, Pending>()
   private readonly stats = new SharedArrayBuffer(3 * 8)
   private readonly view = new Float64Array(this.stats)
+  private readonly acks = new Map<number, () => void>()
 
   private start(): Worker {
     if (this.worker) return this.worker
@@ -28,7 +29,12 @@ export class ProbeThread {
     const w = url.pathname.endsWith('.ts')
       ? new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}) })`, {eval: true, workerData: {stats: this.stats}})
       : new Worker(url, {workerData: {stats: this.stats}})
-    w.on('message', (m: {id: number; out: AttemptOutcome}) => this.settle(m.id, m.out))
+    w.on('message', (batch: {id: number; out: AttemptOutcome | null}[]) => {
+      for (const m of batch) {
+        if (m.out) this.settle(m.id, m.out)
+        else this.acks.get(m.id)?.()
+      }
+    })
     const fail = (why: string) => {
       if (this.worker === w) this.worker = undefined
       for (const id of [...this.pending.keys()]) {
@@ -76,6 +82,27 @@ export class ProbeThread {
   /** The probe thread's event-loop delay since its last reset (zeros before it started). */
   loopDelay(): LoopDelayStats {
     return {p99Ms: this.view[0], maxMs: this.view[1], meanMs: this.view[2]}
+  }
+
+  /** Starts the thread ahead of the first check (its start-up then overlaps the caller's own). */
+  prestart(): void {
+    this.start()
+  }
+
+  /** Has the thread publish fresh loop-delay figures (up to 250 ms old otherwise). */
+  async refreshLoopDelay(): Promise<void> {
+    const w = this.worker
+    if (!w) return
+    const id = ++this.seq
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1000)
+      this.acks.set(id, () => {
+        clearTimeout(timer)
+        resolve()
+      })
+      w.postMessage({type: 'publish', id})
+    })
+    this.acks.delete(id)
   }
 
   get started(): boolean {

@@ -7,7 +7,7 @@ import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {parentPort, workerData} from 'node:worker_threads'
 
-import {type AttemptRequest, attemptHere} from './attempt.js'
+import {type AttemptOutcome, type AttemptRequest, attemptHere} from './attempt.js'
 import {threadLoop} from './loop-delay.js'
 
 const port = parentPort as NonNullable<typeof parentPort>
@@ -46,7 +46,25 @@ setInterval(publish, 250).unref()
 await warmUp()
 threadLoop.reset()
 
-type Message = {type: 'run'; id: number; req: AttemptRequest; now: number} | {type: 'abort'; id: number} | {type: 'reset'}
+type Message = {type: 'run'; id: number; req: AttemptRequest; now: number} | {type: 'abort'; id: number} | {type: 'reset'} | {type: 'publish'; id: number}
+
+/** Results go back in batches, one message per turn of the loop (a message costs more than its content). */
+let batch: {id: number; out: AttemptOutcome}[] = []
+function flush(): void {
+  const out = batch
+  batch = []
+  try {
+    port.postMessage(out)
+  } catch {
+    for (const r of out) {
+      try {
+        port.postMessage([r])
+      } catch (error) {
+        port.postMessage([{id: r.id, out: {...r.out, obs: {status: 'unknown', summary: `result could not be sent from the probe thread: ${(error as Error).message}`, timings: r.out.obs.timings, findings: [], metrics: {}}}}])
+      }
+    }
+  }
+}
 
 port.on('message', (m: Message) => {
   if (m.type === 'abort') {
@@ -58,18 +76,18 @@ port.on('message', (m: Message) => {
     publish()
     return
   }
+  if (m.type === 'publish') {
+    publish()
+    port.postMessage([{id: m.id, out: null}])
+    return
+  }
   const ac = new AbortController()
   controllers.set(m.id, ac)
   // The main thread's clock (possibly a test's), carried across as an offset.
   const offset = m.now - Date.now()
   attemptHere(m.req, {clock: {now: () => Date.now() + offset}, signal: ac.signal, thread: 'probe'}).then((out) => {
     controllers.delete(m.id)
-    publish()
-    try {
-      port.postMessage({id: m.id, out})
-    } catch (error) {
-      out.obs = {status: 'unknown', summary: `result could not be sent from the probe thread: ${(error as Error).message}`, timings: out.obs.timings, findings: [], metrics: {}}
-      port.postMessage({id: m.id, out})
-    }
+    if (batch.length === 0) setImmediate(flush)
+    batch.push({id: m.id, out})
   })
 })

@@ -42,10 +42,15 @@ function isHeavy(check: CheckDefinition): boolean {
   return check.kind === 'web-security' || (check.kind === 'tls' && check.spec.posture !== undefined && check.spec.posture !== false)
 }
 
+const threadEnabled = (opts: RunnerOptions) => opts.probeThread ?? process.env.WATCHKEEPER_PROBE_THREAD !== '0'
+
 function useProbeThread(check: CheckDefinition, opts: RunnerOptions): boolean {
-  if (opts.dispatcher || isHeavy(check)) return false
-  if (opts.probeThread !== undefined) return opts.probeThread
-  return process.env.WATCHKEEPER_PROBE_THREAD !== '0'
+  return !opts.dispatcher && !isHeavy(check) && threadEnabled(opts)
+}
+
+/** Starts the probe thread now, so that its start-up overlaps the caller's (loading the catalogue). */
+export function prestartProbeThread(opts: RunnerOptions = {}): void {
+  if (threadEnabled(opts)) probeThread.prestart()
 }
 
 function attempt(check: CheckDefinition, opts: RunnerOptions): Promise<AttemptOutcome> {
@@ -123,6 +128,11 @@ export async function runCheck(check: CheckDefinition, opts: RunnerOptions = {})
 export interface LoopDelayReport {
   main: LoopDelayStats
   probeThread?: LoopDelayStats
+}
+
+/** Has the probe thread publish its figures now (they are otherwise up to 250 ms old). */
+export function refreshLoopDelay(): Promise<void> {
+  return probeThread.refreshLoopDelay()
 }
 
 /** The figures since the last resetLoopDelay() (for watch's metrics: read at any time, no I/O). */

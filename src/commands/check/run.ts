@@ -5,7 +5,7 @@ import {BaseCommand} from '../../base-command.js'
 import {cataloguePaths, loadCatalogue, selectChecks} from '../../catalogue/load.js'
 import {UserError} from '../../errors.js'
 import {executeRun, type RunReport} from '../../monitor/check-run.js'
-import {DEFAULT_CONCURRENCY} from '../../monitor/runner.js'
+import {DEFAULT_CONCURRENCY, prestartProbeThread} from '../../monitor/runner.js'
 import {STATUS_CODE, worstStatus} from '../../types.js'
 import {nagiosUnknown, runJson, runNagios, runNdjson, runProm, runTable} from '../../ui/run-output.js'
 import {colourStatus} from '../../ui/table.js'
@@ -49,6 +49,7 @@ export default class CheckRun extends BaseCommand<typeof CheckRun> {
 
   async run(): Promise<unknown> {
     const {flags} = this
+    prestartProbeThread()
     const catalogue = loadCatalogue(cataloguePaths(flags.checks), {resolve: flags.resolve, resolver: flags.resolver})
     const selected = selectChecks(catalogue.checks, {ids: flags.id, tags: flags.tag, services: flags.service})
     if (selected.length === 0) {
