@@ -1,9 +1,10 @@
 import net from 'node:net'
-import {rootCertificates, type TLSSocket} from 'node:tls'
+import type {TLSSocket} from 'node:tls'
 
 import {buildConnector, Client} from 'undici'
 
 import {resolveAddress} from './net.js'
+import {secureContext} from './tls-context.js'
 import type {NetOptions} from './types.js'
 
 /**
@@ -52,7 +53,7 @@ export interface TimedAgentOptions {
  */
 export function timedConnector(opts: TimedAgentOptions): buildConnector.connector {
   const base = buildConnector({
-    ...(opts.ca ? {ca: [...rootCertificates, opts.ca]} : {}),
+    ...(opts.ca ? {secureContext: secureContext({ca: opts.ca})} : {}),
     // The check's AbortSignal bounds every wait; this only stops undici's own 10 s default.
     timeout: 0,
   })

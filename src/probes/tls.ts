@@ -5,6 +5,7 @@ import tls from 'node:tls'
 import {finding} from '../findings.js'
 import {type Finding, type Observation, type Status, type Timings, worstStatus} from '../types.js'
 import {describeNetError, resolveAddress, splitHostPort} from './net.js'
+import {secureContext} from './tls-context.js'
 import {TLS_POSTURE_PROPERTIES, tlsPosture, tlsPostureOptions} from './tls-posture.js'
 import type {NetOptions, OptionProblem, Probe} from './types.js'
 
@@ -134,7 +135,7 @@ export async function tlsHandshake(opts: HandshakeOptions): Promise<TlsHandshake
       host: addr.address,
       port: opts.port,
       servername,
-      ca: opts.net.ca ? [...tls.rootCertificates, opts.net.ca] : undefined,
+      secureContext: secureContext({ca: opts.net.ca, minVersion: opts.minVersion ?? 'TLSv1', maxVersion: opts.maxVersion, ciphers: opts.ciphers ?? 'DEFAULT@SECLEVEL=0'}),
       rejectUnauthorized: false,
       // The name is checked separately so that `authorized` means the chain alone.
       checkServerIdentity: () => undefined,
