@@ -2,7 +2,8 @@
  * Does a 76 ms check read 76 ms while 127 other checks (posture included) run beside it? One http check
  * against a loopback server that answers after 76 ms sits in the middle of a run of 128: 40 web-security
  * scans with TLS posture, 40 tls checks with posture, 47 http checks with JSON assertions. The fixtures
- * run in a child process, so their own CPU (server-side handshakes) is not on the runner's loop.
+ * run in a child process (the JSON servers on threads of their own), so their CPU (server-side
+ * handshakes) is on neither the runner's loop nor the 76 ms server's.
  *
  *   node --import tsx bench/check-run-e2e-busy.ts [rounds=5] [concurrency=16]
  *
@@ -10,10 +11,9 @@
  * timed on the probe thread, posture on the main thread). Only loopback is contacted.
  */
 import {fork} from 'node:child_process'
-import http from 'node:http'
-import type {AddressInfo} from 'node:net'
 import os from 'node:os'
 import {fileURLToPath} from 'node:url'
+import {Worker} from 'node:worker_threads'
 
 import type {CheckDefinition} from '../src/catalogue/load.js'
 
@@ -31,12 +31,18 @@ interface Fixture {
 if (process.argv[2] === 'fixture') {
   const {startSite} = await import('../test/posture/site.js')
   const site = await startSite()
+  // Each JSON server on a thread of its own: the site's server-side handshakes must not delay the 76 ms answer.
   const serve = (delay: number) => new Promise<string>((resolve) => {
-    const s = http.createServer((_req, res) => setTimeout(() => {
-      res.writeHead(200, {'content-type': 'application/json'})
-      res.end('{"status":"pass"}')
-    }, delay))
-    s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(s.address() as AddressInfo).port}/`))
+    const w = new Worker(`
+      const http = require('node:http')
+      const {parentPort} = require('node:worker_threads')
+      const s = http.createServer((_req, res) => setTimeout(() => {
+        res.writeHead(200, {'content-type': 'application/json'})
+        res.end('{"status":"pass"}')
+      }, ${delay}))
+      s.listen(0, '127.0.0.1', () => parentPort.postMessage(s.address().port))
+    `, {eval: true})
+    w.once('message', (port: number) => resolve(`http://127.0.0.1:${port}/`))
   })
   const fixture: Fixture = {siteUrl: site.url, httpPort: site.http.port, ca: site.ca, resolve: site.resolve, slowUrl: await serve(DELAY_MS), jsonUrl: await serve(0)}
   process.send?.(fixture)
@@ -62,16 +68,17 @@ if (process.argv[2] === 'fixture') {
   }
   checks.splice(64, 0, def('measured', 'http', fx.slowUrl, {latency: {warn: `${Math.round(DELAY_MS * 1.1)}ms`}}, {resolve: []}))
 
-  const modes = [{name: 'all on the main thread', probeThread: false}, {name: 'probe thread (default)', probeThread: true}]
-  const rows: Record<string, {ms: number[]; loop: number[]; suspect: number; main: number[]; mainMax: number[]; wall: number[]}> = {}
-  for (const m of modes) rows[m.name] = {ms: [], loop: [], suspect: 0, main: [], mainMax: [], wall: []}
+  const measuredCheck = checks[64]
+  const modes = [{name: 'the measured check alone (probe thread)', probeThread: true, alone: true}, {name: 'all on the main thread', probeThread: false, alone: false}, {name: 'probe thread (default)', probeThread: true, alone: false}]
+  const rows: Record<string, {ms: number[]; loop: number[]; suspect: number; main: number[]; mainMax: number[]; wall: number[]; phases: Record<string, number>[]}> = {}
+  for (const m of modes) rows[m.name] = {ms: [], loop: [], suspect: 0, main: [], mainMax: [], wall: [], phases: []}
   // Warm-up round of each mode.
   for (const m of modes) await runChecks(checks.slice(60, 70), {concurrency, probeThread: m.probeThread})
   for (let r = 0; r < rounds; r++) {
     for (const m of modes) {
       resetLoopDelay()
       const t = performance.now()
-      const results = await runChecks(checks, {concurrency, probeThread: m.probeThread})
+      const results = await runChecks(m.alone ? [measuredCheck] : checks, {concurrency, probeThread: m.probeThread})
       const wall = performance.now() - t
       await refreshLoopDelay()
       const measured = results.find((x) => x.checkId === 'measured')
@@ -85,6 +92,7 @@ if (process.argv[2] === 'fixture') {
       row.main.push(d.main.p99Ms)
       row.mainMax.push(d.main.maxMs)
       row.wall.push(wall)
+      if (measured) row.phases.push(measured.timings)
     }
   }
   await probeThread.close()
@@ -94,9 +102,14 @@ if (process.argv[2] === 'fixture') {
   console.log(`128 checks (40 web-security + tls posture, 40 tls posture, 47 http JSON, 1 measured http of ${DELAY_MS} ms), concurrency ${concurrency}, ${rounds} rounds`)
   console.log('| mode | measured check: median (min–max) | within 10 % | its loop delay (median) | flagged suspect | main loop p99 / max (median) | run wall (median) |')
   console.log('|---|---|---|---|---|---|---|')
+  const phaseLines: string[] = []
   for (const m of modes) {
     const r = rows[m.name]
     const within = r.ms.filter((x) => Math.abs(x - DELAY_MS) <= DELAY_MS * 0.1).length
+    const p = r.phases[r.ms.indexOf(med(r.ms))] ?? {}
+    phaseLines.push(`${m.name}: ${Object.entries(p).map(([k, v]) => `${k} ${v}`).join(', ')}`)
     console.log(`| ${m.name} | ${med(r.ms).toFixed(1)} ms (${Math.min(...r.ms).toFixed(1)}–${Math.max(...r.ms).toFixed(1)}) | ${within}/${r.ms.length} | ${med(r.loop)} ms | ${r.suspect}/${r.ms.length} | ${med(r.main)} / ${med(r.mainMax)} ms | ${med(r.wall).toFixed(0)} ms |`)
   }
+  console.log('\nphases of the median reading:')
+  for (const l of phaseLines) console.log(`- ${l}`)
 }
