@@ -57,7 +57,7 @@ if (process.argv[2] === 'fixture') {
   const child = fork(fileURLToPath(import.meta.url), ['fixture'], {execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc']})
   const fx = await new Promise<Fixture>((resolve) => child.once('message', (m) => resolve(m as Fixture)))
   const rules = fx.resolve.map((r) => parseResolveRule(r)).filter((r) => r !== undefined)
-  const def = (id: string, kind: string, target: string, spec: Record<string, unknown>, net = {resolve: rules, ca: fx.ca}): CheckDefinition =>
+  const def = (id: string, kind: string, target: string, spec: Record<string, unknown>, net: CheckDefinition['net'] = {resolve: rules, ca: fx.ca}): CheckDefinition =>
     ({id, name: id, kind, target, tags: [], enabled: true, timeoutMs: 10_000, retries: 0, net, spec: {id, kind, target, ...spec}, secrets: [], source: {file: 'bench', line: 1, col: 1}})
   const host = new URL(fx.siteUrl).host
   const checks: CheckDefinition[] = []
@@ -70,7 +70,7 @@ if (process.argv[2] === 'fixture') {
 
   const measuredCheck = checks[64]
   const modes = [{name: 'the measured check alone (probe thread)', probeThread: true, alone: true}, {name: 'all on the main thread', probeThread: false, alone: false}, {name: 'probe thread (default)', probeThread: true, alone: false}]
-  const rows: Record<string, {ms: number[]; loop: number[]; suspect: number; main: number[]; mainMax: number[]; wall: number[]; phases: Record<string, number>[]}> = {}
+  const rows: Record<string, {ms: number[]; loop: number[]; suspect: number; main: number[]; mainMax: number[]; wall: number[]; phases: Record<string, number | undefined>[]}> = {}
   for (const m of modes) rows[m.name] = {ms: [], loop: [], suspect: 0, main: [], mainMax: [], wall: [], phases: []}
   // Warm-up round of each mode.
   for (const m of modes) await runChecks(checks.slice(60, 70), {concurrency, probeThread: m.probeThread})
@@ -92,7 +92,7 @@ if (process.argv[2] === 'fixture') {
       row.main.push(d.main.p99Ms)
       row.mainMax.push(d.main.maxMs)
       row.wall.push(wall)
-      if (measured) row.phases.push(measured.timings)
+      if (measured) row.phases.push({...measured.timings})
     }
   }
   await probeThread.close()

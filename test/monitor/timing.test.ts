@@ -156,3 +156,32 @@ describe('phase timings', () => {
     })
   }
 })
+
+describe('check run reports its own event-loop delay (bin/run.js)', () => {
+  it('gives loopDelay in --json and a loop-delay line under the table, and each result adds up', async () => {
+    const {runCli, tmpDir} = await import('../helpers/cli.js')
+    const fs = await import('node:fs')
+    const path = await import('node:path')
+    const s = await serverThread()
+    servers.push(s)
+    const tmp = tmpDir('wk-timing-')
+    try {
+      const file = path.join(tmp.dir, 'checks.yaml')
+      fs.writeFileSync(file, ['checks:', ...[1, 2, 3].flatMap((i) => [`  - id: t${i}`, '    kind: http', `    target: ${s.url}r`])].join('\n') + '\n')
+      const db = path.join(tmp.dir, 'wk.db')
+      const res = await runCli(['check', 'run', '--checks', file, '--json', '--db', db])
+      expect(res.code, res.stderr).toBe(0)
+      const doc = JSON.parse(res.stdout) as {loopDelay: Record<string, unknown>; results: {timings: Record<string, number>; durationMs: number}[]}
+      expect(doc.loopDelay).toMatchObject({p99Ms: expect.any(Number), maxMs: expect.any(Number), meanMs: expect.any(Number), suspectChecks: expect.any(Number)})
+      expect(doc.loopDelay.probeThread).toMatchObject({p99Ms: expect.any(Number), maxMs: expect.any(Number)})
+      for (const r of doc.results) {
+        expect(Math.abs(phaseSum(r.timings) - r.timings.totalMs)).toBeLessThanOrEqual(0.3)
+        expect(r.durationMs).toBe(r.timings.totalMs)
+      }
+      const table = await runCli(['check', 'run', '--checks', file, '--db', db])
+      expect(table.stdout).toMatch(/^event-loop delay: p99 [\d.]+ ms, max [\d.]+ ms; probe thread p99 [\d.]+ ms, max [\d.]+ ms$/m)
+    } finally {
+      tmp.cleanup()
+    }
+  })
+})
