@@ -88,12 +88,21 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]
 }
 
-/** Runs a process in the fleet's absence of other work; returns its wall time. The servers live in this process, which only serves meanwhile. */
-async function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-e2e-'))
+const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
+const cpu: Record<string, number[]> = {}
+
+/**
+ * Runs a process (the servers live in this process, which only serves meanwhile); returns its wall time
+ * and, where /usr/bin/time exists, records its user+system CPU seconds under `label` (less bent by a
+ * loaded machine than wall time).
+ */
+async function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv, label = ''): Promise<number> {
   const {spawn} = await import('node:child_process')
   const started = performance.now()
+  const out = path.join(dir, 'time.txt')
   const code = await new Promise<number>((resolve) => {
-    const p = spawn(cmd, argv, {env, stdio: ['ignore', 'ignore', 'pipe']})
+    const p = TIME ? spawn(TIME, ['-f', '%U %S', '-o', out, cmd, ...argv], {env, stdio: ['ignore', 'ignore', 'pipe']}) : spawn(cmd, argv, {env, stdio: ['ignore', 'ignore', 'pipe']})
     let err = ''
     p.stderr.on('data', (d) => (err += d))
     p.on('exit', (c) => {
@@ -103,10 +112,13 @@ async function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promi
   })
   const ms = performance.now() - started
   if (code !== 0 && code !== 1) throw new Error(`exit ${code}`)
+  if (TIME && label) {
+    const [user, sys] = fs.readFileSync(out, 'utf8').trim().split(/\s+/).slice(-2).map(Number)
+    ;(cpu[label] ??= []).push(user + sys)
+  }
   return ms
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-e2e-'))
 const fleet = await startFleet()
 try {
   const file = path.join(dir, 'checks.yaml')
@@ -115,8 +127,8 @@ try {
   fs.mkdirSync(path.dirname(bareFile), {recursive: true})
   fs.writeFileSync(bareFile, BARE)
   const env = {...process.env, NO_COLOR: '1', XDG_DATA_HOME: dir}
-  const cli = (db: string, extra: string[] = []) => timed(process.execPath, [...extra, path.join(ROOT, 'bin', 'run.js'), 'check', 'run', '--checks', file, '--concurrency', String(C), '--db', db], env)
-  const bare = (db: string) => timed(process.execPath, [bareFile, db, JSON.stringify(fleet.urls), String(N), String(C)], env)
+  const cli = (db: string, extra: string[] = [], label = '') => timed(process.execPath, [...extra, path.join(ROOT, 'bin', 'run.js'), 'check', 'run', '--checks', file, '--concurrency', String(C), '--db', db], env, label)
+  const bare = (db: string, label = '') => timed(process.execPath, [bareFile, db, JSON.stringify(fleet.urls), String(N), String(C)], env, label)
 
   // Warm-up: file cache, both paths once.
   await cli(path.join(dir, 'warm.db'))
@@ -125,8 +137,8 @@ try {
   const bb: number[] = []
   for (let r = 0; r < ROUNDS; r++) {
     // A fresh database each round, as a first run would find it.
-    wk.push(await cli(path.join(dir, `wk-${r}.db`)))
-    bb.push(await bare(path.join(dir, `bare-${r}.db`)))
+    wk.push(await cli(path.join(dir, `wk-${r}.db`), [], 'cli'))
+    bb.push(await bare(path.join(dir, `bare-${r}.db`), 'bare'))
   }
   // Sanity: the CLI stored every result.
   const check = spawnSync(process.execPath, ['-e', `const D=require(${JSON.stringify(path.join(ROOT, 'node_modules', 'better-sqlite3'))});const d=new D(${JSON.stringify(path.join(dir, 'wk-0.db'))},{readonly:true});console.log(d.prepare('select count(*) n from results').get().n)`])
@@ -141,6 +153,9 @@ try {
   console.log(`watchkeeper check run (CLI): median ${median(wk).toFixed(0)} ms  [${wk.map((x) => x.toFixed(0)).join(', ')}]`)
   console.log(`bare script (undici + better-sqlite3): median ${median(bb).toFixed(0)} ms  [${bb.map((x) => x.toFixed(0)).join(', ')}]`)
   console.log(`ratio: ${(median(wk) / median(bb)).toFixed(2)}×  (per round: ${wk.map((x, i) => (x / bb[i]).toFixed(2)).join(', ')})`)
+  if (cpu.cli && cpu.bare) {
+    console.log(`CPU (user+sys): CLI median ${median(cpu.cli).toFixed(2)} s, bare median ${median(cpu.bare).toFixed(2)} s, ratio ${(median(cpu.cli) / median(cpu.bare)).toFixed(2)}×`)
+  }
 } finally {
   await fleet.close()
   fs.rmSync(dir, {recursive: true, force: true})
