@@ -5,7 +5,7 @@ import {type CheckResult, STATUS_CODE} from '../types.js'
 
 const CHECK_LABELS = ['check', 'kind', 'service', 'target'] as const
 const STATES: CheckState[] = ['pending', 'ok', 'degraded', 'failing']
-const PHASES = {dnsMs: 'resolve', connectMs: 'connect', tlsMs: 'tls', ttfbMs: 'processing'} as const
+const PHASES = {dnsMs: 'resolve', connectMs: 'connect', tlsMs: 'tls', processingMs: 'processing'} as const
 
 type CheckLabels = Record<(typeof CHECK_LABELS)[number], string>
 
