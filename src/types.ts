@@ -40,9 +40,10 @@ export interface Finding {
 }
 
 /**
- * Phase timings of one attempt, blackbox_exporter's phases: resolve (dnsMs), connect, tls, processing (request
- * written to first response byte) and transfer (first byte to end of body) add up to totalMs. ttfbMs is the
- * attempt's start to its first response byte.
+ * Phase timings of one attempt, blackbox_exporter's phases, each from the socket, TLS and HTTP events that
+ * bound it: resolve (dnsMs), connect (TCP), tls (handshake), processing (connection ready to first response
+ * byte) and transfer (first byte to end of body), summed over redirects, add up to totalMs. ttfbMs is totalMs
+ * without the final body's transfer.
  */
 export interface Timings {
   dnsMs?: number
@@ -79,6 +80,10 @@ export interface CheckResult extends Observation {
   startedAt: number
   durationMs: number
   attempts: number
+  /** Milliseconds the event loop that timed the (last) attempt was blocked during it; absent under 1 ms. */
+  loopDelayMs?: number
+  /** Set when that delay may have polluted the timings (monitor/loop-delay.ts: timingSuspect). */
+  timingSuspect?: true
 }
 
 export interface Clock {

@@ -4,13 +4,21 @@ import type {CheckDefinition} from '../catalogue/load.js'
 import type {DB} from '../store/db.js'
 import {storeRun} from '../store/results.js'
 import {type CheckResult, type Clock, type Status, STATUSES, systemClock} from '../types.js'
-import {runChecks} from './runner.js'
+import type {LoopDelayStats} from './loop-delay.js'
+import {loopDelayNow, refreshLoopDelay, resetLoopDelay, runChecks} from './runner.js'
+
+/** The run's own event-loop delay: the main thread's, the probe thread's, and how many results say their timing is suspect. */
+export interface RunLoopDelay extends LoopDelayStats {
+  probeThread?: LoopDelayStats
+  suspectChecks: number
+}
 
 export interface RunReport {
   runId: number
   startedAt: string
   finishedAt: string
   summary: Record<Status, number>
+  loopDelay: RunLoopDelay
   results: CheckResult[]
 }
 
@@ -37,6 +45,7 @@ export function summarise(results: readonly CheckResult[]): Record<Status, numbe
 export async function executeRun(db: DB, checks: readonly CheckDefinition[], opts: ExecuteOptions = {}): Promise<RunReport> {
   const clock = opts.clock ?? systemClock
   const started = clock.now()
+  resetLoopDelay()
   let done = 0
   const results = await runChecks(checks, {
     concurrency: opts.concurrency,
@@ -46,6 +55,9 @@ export async function executeRun(db: DB, checks: readonly CheckDefinition[], opt
     onResult: (r) => opts.onResult?.(r, ++done, checks.length),
   })
   const finished = clock.now()
+  await refreshLoopDelay()
+  const loop = loopDelayNow()
+  const loopDelay: RunLoopDelay = {...loop.main, ...(loop.probeThread ? {probeThread: loop.probeThread} : {}), suspectChecks: results.filter((r) => r.timingSuspect).length}
   const runId = storeRun(db, {source: opts.source ?? 'check run', startedAt: started, finishedAt: finished, checks, results})
-  return {runId, startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), summary: summarise(results), results}
+  return {runId, startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), summary: summarise(results), loopDelay, results}
 }

@@ -16,7 +16,7 @@ import {Redactor} from '../util/redact.js'
 import {evaluate, initialState, type MonitorEvent} from './evaluator.js'
 import {activeMaintenance, windowActiveUntil, windowCovers} from './maintenance.js'
 import {ResultWriter} from './result-writer.js'
-import {runCheck} from './runner.js'
+import {resetLoopDelay, runCheck} from './runner.js'
 import {type Job, Scheduler, silenceCronLogger, systemTimers, type TimerHost} from './scheduler.js'
 import {canaryCheck, SelfCheck} from './selfcheck.js'
 import type {WatchConfig, WatchedCheck} from './watch-config.js'
@@ -161,6 +161,8 @@ export class Watcher {
     this.config = config
     const db = this.opts.db
     this.runId = startRun(db, 'watch', this.host.now())
+    // Loop-delay figures from here on (runner.ts loopDelayNow(), for /metrics).
+    resetLoopDelay()
     this.states = loadMonitorStates(db)
     this.writer = new ResultWriter(db, this.refs, this.runId, {
       batchSize: this.opts.batchSize ?? 50, flushMs: this.opts.flushMs ?? 250, keepIds: false,

@@ -106,8 +106,13 @@ export const dnsProbe: Probe = {
     ctx.signal.addEventListener('abort', onAbort, {once: true})
     const via = ctx.net.resolver ? ` via ${ctx.net.resolver}` : ''
     let answers: string[]
+    let answered = 0
     try {
-      answers = await lookup(resolver, name, type)
+      // The instant is taken as the lookup settles, before any other await.
+      answers = await lookup(resolver, name, type).then((a) => {
+        answered = performance.now()
+        return a
+      })
     } catch (error) {
       const ms = performance.now() - started
       const timings = {dnsMs: ms, totalMs: ms}
@@ -122,7 +127,7 @@ export const dnsProbe: Probe = {
     } finally {
       ctx.signal.removeEventListener('abort', onAbort)
     }
-    const ms = performance.now() - started
+    const ms = answered - started
     const problems: string[] = []
     const min = o.expect?.min_answers ?? 1
     if (answers.length < min) problems.push(`${answers.length} answer${answers.length === 1 ? '' : 's'}, expected at least ${min}`)

@@ -1,16 +1,27 @@
 import net from 'node:net'
-import {rootCertificates, type TLSSocket} from 'node:tls'
+import type {TLSSocket} from 'node:tls'
 
 import {buildConnector, Client} from '../util/undici.js'
 
 import {resolveAddress} from './net.js'
+import {secureContext} from './tls-context.js'
 import type {NetOptions} from './types.js'
 
-/** What one new connection cost and what it found. */
+/**
+ * What one new connection cost and what it found. The instants (performance.now(), taken in the
+ * lookup, socket and TLS callbacks) bound the phases: resolve dnsStart→dnsDone, connect
+ * dnsDone→connectDone, tls connectDone→tlsDone.
+ */
 export interface ConnectionFacts {
   host: string
   port: number
   address?: string
+  dnsStart: number
+  dnsDone: number
+  connectDone?: number
+  tlsDone?: number
+  /** When the connection was handed to the HTTP client (connectDone, or tlsDone for https). */
+  ready?: number
   dnsMs: number
   connectMs?: number
   tlsMs?: number
@@ -42,7 +53,7 @@ export interface TimedAgentOptions {
  */
 export function timedConnector(opts: TimedAgentOptions): buildConnector.connector {
   const base = buildConnector({
-    ...(opts.ca ? {ca: [...rootCertificates, opts.ca]} : {}),
+    ...(opts.ca ? {secureContext: secureContext({ca: opts.ca})} : {}),
     // The check's AbortSignal bounds every wait; this only stops undici's own 10 s default.
     timeout: 0,
   })
@@ -50,35 +61,41 @@ export function timedConnector(opts: TimedAgentOptions): buildConnector.connecto
     const port = Number(options.port) || (options.protocol === 'https:' ? 443 : 80)
     const host = options.hostname.replace(/^\[(.*)\]$/, '$1')
     opts.onPhase?.('dns')
+    const dnsStart = performance.now()
     resolveAddress(host, port, opts.net, opts.signal).then((addr) => {
-      const facts: ConnectionFacts = {host, port, address: addr.address, dnsMs: addr.dnsMs}
-      const connectStarted = performance.now()
+      const dnsDone = dnsStart + addr.dnsMs
+      const facts: ConnectionFacts = {host, port, address: addr.address, dnsStart, dnsDone, dnsMs: addr.dnsMs}
       opts.onPhase?.('connect')
       const servername = net.isIP(host) ? undefined : host
       // undici does not abort a request whose connection is still being made: stop the socket here.
       const onAbort = () => socket.destroy(opts.signal.reason instanceof Error ? opts.signal.reason : new Error('aborted'))
       const socket = base({...options, hostname: addr.address, port: String(port), servername}, (error, sock) => {
+        const at = performance.now()
         opts.signal.removeEventListener('abort', onAbort)
         if (error) {
           callback(error, null)
           return
         }
         const s = sock as TLSSocket
+        facts.connectDone ??= at
+        facts.connectMs = facts.connectDone - dnsDone
         if (options.protocol === 'https:') {
-          facts.tlsMs = performance.now() - (facts.connectMs === undefined ? connectStarted : connectStarted + facts.connectMs)
+          facts.tlsDone = at
+          facts.tlsMs = at - facts.connectDone
           facts.tlsProtocol = s.getProtocol?.() ?? undefined
           facts.cipher = s.getCipher?.()?.standardName
           const cert = s.getPeerCertificate?.()
           if (cert?.valid_to) facts.certNotAfter = new Date(cert.valid_to)
           if (cert?.subject?.CN) facts.certSubject = String(cert.subject.CN)
-        } else facts.connectMs ??= performance.now() - connectStarted
+        }
+        facts.ready = at
         opts.onConnection?.(facts)
         callback(null, sock)
       }) as unknown as net.Socket // undici's connector returns the socket, though its type says void
       if (opts.signal.aborted) onAbort()
       else opts.signal.addEventListener('abort', onAbort, {once: true})
       socket.once('connect', () => {
-        facts.connectMs = performance.now() - connectStarted
+        facts.connectDone = performance.now()
         if (options.protocol === 'https:') opts.onPhase?.('tls')
       })
     }, (error: unknown) => callback(error as Error, null))

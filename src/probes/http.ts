@@ -1,4 +1,4 @@
-import type {Dispatcher} from 'undici'
+import {type Dispatcher, util} from 'undici'
 
 import type {Observation, Status, Timings} from '../types.js'
 import {DURATION_PATTERN, durationMs} from '../util/duration.js'
@@ -136,26 +136,83 @@ const TLS_REASONS: Record<string, string> = {
   CERT_REVOKED: 'certificate revoked',
 }
 
-/** Rejects when the signal aborts even if the promise never settles (a shared pool still connecting). */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  // A response that still arrives is dropped, so a shared pool gets its connection back.
-  const abandon = () => p.then((r) => (r as {body?: {destroy?: () => void}}).body?.destroy?.(), () => {})
-  if (signal.aborted) {
-    abandon()
-    return Promise.reject(signal.reason)
-  }
-  return new Promise<T>((resolve, reject) => {
+/** One request and its response, with the instants that bound its phases (performance.now(), taken in undici's callbacks). */
+interface Exchange {
+  statusCode: number
+  headers: Record<string, string | string[] | undefined>
+  chunks: Buffer[]
+  bytes: number
+  /** The body went past the cap; reading stopped there. */
+  oversize: boolean
+  /** The request was handed a ready connection (blackbox_exporter's gotConn). */
+  gotConn: number
+  firstByte: number
+  end: number
+}
+
+const BODY_CAPPED = Object.assign(new Error('body cap reached'), {code: 'WK_BODY_CAPPED'})
+
+/**
+ * Sends one request through undici's handler interface, so that each instant is taken in the callback
+ * that reports it rather than after the promise chain of request(). `cap(status, headers)` says how many
+ * body bytes to keep; `keep: false` drains without keeping (a redirect's body).
+ */
+function exchange(dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions, signal: AbortSignal, cap: (status: number) => {bytes: number; keep: boolean}): Promise<Exchange> {
+  return new Promise<Exchange>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason)
+    const x = {chunks: [] as Buffer[], bytes: 0, oversize: false, gotConn: 0, firstByte: 0, end: 0, statusCode: 0, headers: {} as Exchange['headers']}
+    let abortRequest: ((e?: Error) => void) | undefined
+    let settled = false
+    let limit = {bytes: Infinity, keep: true}
+    const settle = (error?: unknown) => {
+      if (settled) return
+      settled = true
+      signal.removeEventListener('abort', onAbort)
+      if (error === undefined) resolve(x)
+      else reject(error)
+    }
     const onAbort = () => {
-      abandon()
-      reject(signal.reason)
+      settle(signal.reason)
+      abortRequest?.(signal.reason instanceof Error ? signal.reason : undefined)
     }
     signal.addEventListener('abort', onAbort, {once: true})
-    p.then((v) => {
-      signal.removeEventListener('abort', onAbort)
-      resolve(v)
-    }, (error: unknown) => {
-      signal.removeEventListener('abort', onAbort)
-      reject(error)
+    dispatcher.dispatch(opts, {
+      onConnect(abort) {
+        x.gotConn = performance.now()
+        abortRequest = abort
+        if (settled) abort(signal.reason instanceof Error ? signal.reason : undefined)
+      },
+      onResponseStarted() {
+        x.firstByte = performance.now()
+      },
+      onHeaders(statusCode, raw) {
+        if (x.firstByte === 0) x.firstByte = performance.now()
+        x.statusCode = statusCode
+        x.headers = util.parseHeaders(raw) as Exchange['headers']
+        limit = cap(statusCode)
+        return true
+      },
+      onData(chunk) {
+        if (x.bytes + chunk.length > limit.bytes) {
+          x.end = performance.now()
+          if (limit.keep) x.chunks.push(chunk.subarray(0, limit.bytes - x.bytes))
+          x.bytes = limit.bytes
+          x.oversize = true
+          settle()
+          abortRequest?.(BODY_CAPPED)
+          return false
+        }
+        if (limit.keep) x.chunks.push(chunk)
+        x.bytes += chunk.length
+        return true
+      },
+      onComplete() {
+        x.end = performance.now()
+        settle()
+      },
+      onError(error) {
+        settle(error)
+      },
     })
   })
 }
@@ -207,26 +264,44 @@ export const httpProbe: Probe = {
   validate: validateHttp,
   async run(target, options, ctx): Promise<Observation> {
     const o = options as HttpOptions
-    const started = performance.now()
     const timings: Timings = {}
     const metrics: Record<string, number> = {}
     const details: Record<string, unknown> = {}
     let phase: Phase = 'dns'
     const connections: ConnectionFacts[] = []
+    // blackbox_exporter's phases, summed over every hop: processing is gotConn → first byte, transfer first byte → end.
+    let processing = 0
+    let transfer = 0
+    let lastTransfer = 0
     const latencyWarn = o.latency?.warn ? durationMs(o.latency.warn) : undefined
     const latencyCrit = o.latency?.crit ? durationMs(o.latency.crit) : undefined
     const thresholds = latencyWarn !== undefined || latencyCrit !== undefined ? {totalMs: {warn: latencyWarn, crit: latencyCrit}} : undefined
+    const attemptStarted = performance.now()
 
-    const sumConnections = () => {
-      const sum = (k: 'dnsMs' | 'connectMs' | 'tlsMs') => connections.some((c) => c[k] !== undefined) ? connections.reduce((a, c) => a + (c[k] ?? 0), 0) : undefined
-      for (const k of ['dnsMs', 'connectMs', 'tlsMs'] as const) {
-        const v = sum(k)
-        if (v !== undefined) timings[k] = v
+    /** The phases, which add up to totalMs; ttfbMs is all of them but the final body's transfer. */
+    const phases = (): number => {
+      let dns = 0
+      let connect = 0
+      let tls = 0
+      for (const c of connections) {
+        dns += c.dnsMs
+        connect += c.connectMs ?? 0
+        tls += c.tlsMs ?? 0
       }
+      if (connections.length > 0) {
+        timings.dnsMs = dns
+        timings.connectMs = connect
+        if (connections.some((c) => c.tlsMs !== undefined)) timings.tlsMs = tls
+      }
+      timings.processingMs = processing
+      timings.transferMs = transfer
+      timings.totalMs = dns + connect + tls + processing + transfer
+      return timings.totalMs
     }
-    const finish = (status: Status, summary: string): Observation => {
-      sumConnections()
-      timings.totalMs = performance.now() - started
+    const finish = (status: Status, summary: string, failed = false): Observation => {
+      phases()
+      // A hop that never completed: its time so far is the whole attempt's, not a phase's.
+      if (failed) timings.totalMs = Math.max(timings.totalMs ?? 0, performance.now() - attemptStarted)
       return {status, summary, timings, findings: [], metrics, ...(Object.keys(details).length ? {details} : {}), ...(thresholds ? {thresholds} : {})}
     }
 
@@ -249,6 +324,7 @@ export const httpProbe: Probe = {
     const follow = o.follow_redirects !== false
     const maxRedirects = o.max_redirects ?? DEFAULT_MAX_REDIRECTS
     const maxBody = o.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES
+    const needsBody = o.expect?.contains !== undefined || o.expect?.not_contains !== undefined || o.expect?.matches !== undefined || (o.expect?.json?.length ?? 0) > 0
     let method = o.method ?? 'GET'
     let reqBody: string | undefined = o.body
     const headers: Record<string, string> = {'user-agent': USER_AGENT, accept: '*/*'}
@@ -263,20 +339,25 @@ export const httpProbe: Probe = {
         // A new connection moves this through dns, connect and tls (the connector reports them).
         phase = 'headers'
         const dispatcher: Dispatcher = own ? own.for(url.origin) : (ctx.dispatcher as Dispatcher)
-        const res = await untilAborted(dispatcher.request({
+        const redirecting = (status: number) => follow && status >= 300 && status < 400
+        const res = await exchange(dispatcher, {
           origin: url.origin,
           path: url.pathname + url.search,
           method: method as Dispatcher.HttpMethod,
           headers,
           body: reqBody,
-          signal: ctx.signal,
-        }), ctx.signal)
-        phase = 'headers'
-        timings.ttfbMs = performance.now() - hopStarted
+        }, ctx.signal, (status) => {
+          phase = 'body'
+          return redirecting(status) ? {bytes: maxBody, keep: false} : {bytes: maxBody, keep: needsBody}
+        })
+        // A pooled connection is ready at once: gotConn is then the dispatch.
+        const gotConn = Math.max(res.gotConn, hopStarted)
+        processing += res.firstByte - gotConn
+        lastTransfer = res.end - res.firstByte
+        transfer += lastTransfer
+        timings.ttfbMs = phases() - lastTransfer
         const location = res.headers.location
-        if (follow && res.statusCode >= 300 && res.statusCode < 400 && location !== undefined) {
-          res.body.resume()
-          res.body.on('error', () => {})
+        if (redirecting(res.statusCode) && location !== undefined) {
           const next = new URL(Array.isArray(location) ? location[0] : location, url)
           if (next.protocol !== 'http:' && next.protocol !== 'https:') {
             return finish('crit', `HTTP ${res.statusCode} redirects to unsupported ${next.protocol} URL`)
@@ -294,27 +375,14 @@ export const httpProbe: Probe = {
           continue
         }
 
-        // The final response: read the body up to the cap.
-        phase = 'body'
+        // The final response. Everything below is judgement, after the last instant was taken.
         metrics.httpStatus = res.statusCode
         metrics.redirects = redirects
         if (redirects > 0) details.finalUrl = url.href
-        const chunks: Buffer[] = []
-        let bytes = 0
-        let oversize = false
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          if (bytes + chunk.length > maxBody) {
-            chunks.push(chunk.subarray(0, maxBody - bytes))
-            bytes = maxBody
-            oversize = true
-            break
-          }
-          chunks.push(chunk)
-          bytes += chunk.length
-        }
-        if (oversize) res.body.destroy()
-        metrics.bodyBytes = bytes
-        const totalMs = performance.now() - started
+        const oversize = res.oversize
+        metrics.bodyBytes = res.bytes
+        const totalMs = phases()
+        timings.ttfbMs = totalMs - lastTransfer
 
         const last = [...connections].reverse().find((c) => c.host === url.hostname.replace(/^\[(.*)\]$/, '$1') && c.port === (Number(url.port) || (url.protocol === 'https:' ? 443 : 80)))
         if (last?.certNotAfter) {
@@ -327,9 +395,8 @@ export const httpProbe: Probe = {
         const ranges = statusSpec(o)
         if (!statusMatches(ranges, res.statusCode)) problems.push(`HTTP ${res.statusCode} (expected ${describeStatusSpec(ranges)})`)
         if (oversize) problems.push(`body larger than max_body_bytes (${maxBody}); stopped reading`)
-        const needsBody = o.expect?.contains !== undefined || o.expect?.not_contains !== undefined || o.expect?.matches !== undefined || (o.expect?.json?.length ?? 0) > 0
         if (needsBody && !oversize) {
-          const text = Buffer.concat(chunks).toString('utf8')
+          const text = res.chunks.length === 1 ? res.chunks[0].toString('utf8') : Buffer.concat(res.chunks).toString('utf8')
           for (const c of list(o.expect?.contains)) if (!text.includes(c)) problems.push(`body does not contain ${show(c)}`)
           for (const c of list(o.expect?.not_contains)) if (text.includes(c)) problems.push(`body contains ${show(c)}`)
           if (o.expect?.matches !== undefined && !userRegex(o.expect.matches).test(text)) problems.push(`body does not match /${o.expect.matches}/`)
@@ -364,12 +431,19 @@ export const httpProbe: Probe = {
           const text = problems.slice(0, 2).join('; ') + more
           return finish('crit', text.startsWith('HTTP ') ? text : `${text}; ${head}`)
         }
-        if (latencyCrit !== undefined && totalMs > latencyCrit) return finish('crit', `${head}, slower than ${o.latency?.crit}`)
-        if (latencyWarn !== undefined && totalMs > latencyWarn) return finish('warn', `${head}, slower than ${o.latency?.warn}`)
+        // A latency verdict stands only if the time stays over the line with the loop's stall taken out.
+        const stalled = ctx.loopDelay?.() ?? 0
+        const network = Math.max(0, totalMs - stalled)
+        const over = (limit: number | undefined) => limit !== undefined && totalMs > limit
+        if (over(latencyCrit) && network > (latencyCrit as number)) return finish('crit', `${head}, slower than ${o.latency?.crit}`)
+        if (over(latencyWarn) && network > (latencyWarn as number)) return finish('warn', `${head}, slower than ${o.latency?.warn}`)
+        if (over(latencyCrit) || over(latencyWarn)) {
+          return finish('ok', `${head}; latency not judged: the event loop was blocked for ${Math.round(stalled)} ms of it`)
+        }
         return finish('ok', head)
       }
     } catch (error) {
-      return finish('crit', describeHttpError(error, phase, ctx.timeoutMs, ctx.signal.aborted))
+      return finish('crit', describeHttpError(error, phase, ctx.timeoutMs, ctx.signal.aborted), true)
     } finally {
       own?.destroy()
     }

@@ -75,21 +75,23 @@ export async function resolveAddress(host: string, port: number, opts: NetOption
   const literal = net.isIP(bare)
   if (literal) return {address: bare, family: literal as 4 | 6, dnsMs: 0, overridden: false}
   const started = now()
+  // The instant is taken as the lookup settles, before any other await.
+  const stamped = <T>(p: Promise<T>) => abortable(p.then((v) => [v, now()] as const), signal)
   const resolver = makeResolver(opts.resolver, 5000)
   try {
     if (resolver) {
       try {
-        const v4 = await abortable(resolver.resolve4(bare), signal)
-        if (v4.length > 0) return {address: v4[0], family: 4, dnsMs: now() - started, overridden: false}
+        const [v4, at] = await stamped(resolver.resolve4(bare))
+        if (v4.length > 0) return {address: v4[0], family: 4, dnsMs: at - started, overridden: false}
       } catch (error) {
         if (signal.aborted) throw error
       }
-      const v6 = await abortable(resolver.resolve6(bare), signal)
+      const [v6, at] = await stamped(resolver.resolve6(bare))
       if (v6.length === 0) throw Object.assign(new Error(`no address for ${bare}`), {code: 'ENOTFOUND'})
-      return {address: v6[0], family: 6, dnsMs: now() - started, overridden: false}
+      return {address: v6[0], family: 6, dnsMs: at - started, overridden: false}
     }
-    const r = await abortable(dns.promises.lookup(bare), signal)
-    return {address: r.address, family: r.family as 4 | 6, dnsMs: now() - started, overridden: false}
+    const [r, at] = await stamped(dns.promises.lookup(bare))
+    return {address: r.address, family: r.family as 4 | 6, dnsMs: at - started, overridden: false}
   } finally {
     resolver?.cancel()
   }

@@ -4,6 +4,7 @@ import type net from 'node:net'
 import tls from 'node:tls'
 
 import {describeNetError, resolveAddress} from './net.js'
+import {secureContext} from './tls-context.js'
 import type {NetOptions} from './types.js'
 
 /**
@@ -46,9 +47,9 @@ export function header(res: {headers: Map<string, string[]>}, name: string): str
   return res.headers.get(name.toLowerCase())?.[0]
 }
 
-/** Trusted roots: the system's plus the check's extra CA (Node's `ca` replaces the defaults otherwise). */
-function trustedCa(netOpts: NetOptions): string[] | undefined {
-  return netOpts.ca ? [...tls.rootCertificates, netOpts.ca] : undefined
+/** Trusted roots: the system's plus the check's extra CA, in a shared context (building one per request costs ~13 ms). */
+function trusted(netOpts: NetOptions): {secureContext?: tls.SecureContext} {
+  return netOpts.ca ? {secureContext: secureContext({ca: netOpts.ca})} : {}
 }
 
 function describeHttpError(error: unknown): string {
@@ -85,7 +86,7 @@ export async function fetchOnce(url: URL, opts: FetchOptions): Promise<PostureRe
     agent: false,
     lookup: lookup as unknown as net.LookupFunction,
     signal: opts.signal,
-    ...(isHttps ? {rejectUnauthorized: false, ca: trustedCa(opts.net), servername: host} : {}),
+    ...(isHttps ? {rejectUnauthorized: false, ...trusted(opts.net), servername: host} : {}),
   }
   const timings: PostureResponse['timings'] = {dnsMs: addr.dnsMs, totalMs: 0}
   return new Promise<PostureResponse>((resolve, reject) => {

@@ -2,6 +2,7 @@ import net from 'node:net'
 import tls from 'node:tls'
 
 import {describeNetError, resolveAddress} from './net.js'
+import {secureContext} from './tls-context.js'
 import type {NetOptions} from './types.js'
 
 /**
@@ -111,7 +112,7 @@ export async function probeStarttls(host: string, port: number, netOpts: NetOpti
         socket,
         servername: net.isIP(host) ? undefined : host,
         rejectUnauthorized: false,
-        ...(netOpts.ca ? {ca: [...tls.rootCertificates, netOpts.ca]} : {}),
+        ...(netOpts.ca ? {secureContext: secureContext({ca: netOpts.ca})} : {}),
       })
       const onAbort = () => {
         t.destroy()

@@ -43,6 +43,9 @@ export const tcpProbe: Probe = {
       return fail('crit', describeNetError(error))
     }
     const socket = new net.Socket()
+    // Instants from the socket's own events: connect done, banner complete. Phases add up to totalMs.
+    let connectDone = 0
+    const phases = (extra = 0) => ({...timings, totalMs: (timings.dnsMs ?? 0) + (timings.connectMs ?? 0) + extra})
     try {
       const connectStarted = performance.now()
       await new Promise<void>((resolve, reject) => {
@@ -54,23 +57,26 @@ export const tcpProbe: Probe = {
         ctx.signal.addEventListener('abort', onAbort, {once: true})
         socket.once('error', onError)
         socket.connect({host: addr.address, port: hp.port}, () => {
+          connectDone = performance.now()
           ctx.signal.removeEventListener('abort', onAbort)
           socket.off('error', onError)
           resolve()
         })
       })
-      timings.connectMs = performance.now() - connectStarted
+      timings.connectMs = connectDone - connectStarted
       if (!o.banner) {
         if (o.send) await new Promise<void>((resolve) => socket.write(o.send as string, () => resolve()))
         return {status: 'ok', summary: `connected to ${target} in ${Math.round(timings.connectMs)} ms`,
-          timings: {...timings, totalMs: performance.now() - started}, findings: [], metrics: {connectMs: timings.connectMs}}
+          timings: phases(), findings: [], metrics: {connectMs: timings.connectMs}}
       }
       if (o.send) socket.write(o.send)
       const max = o.banner_bytes ?? 1024
       const re = userRegex(o.banner)
+      let bannerAt = 0
       const banner = await new Promise<string>((resolve, reject) => {
         let buf = ''
         const done = (value: string) => {
+          bannerAt = performance.now()
           ctx.signal.removeEventListener('abort', onAbort)
           resolve(value)
         }
@@ -89,13 +95,14 @@ export const tcpProbe: Probe = {
         })
       })
       const line = banner.split(/\r?\n/)[0].slice(0, 120)
-      const total = performance.now() - started
       if (!re.test(banner)) {
         const why = banner.length === 0 ? (ctx.signal.aborted ? 'no banner before timeout' : 'no banner') : `banner "${line}" does not match /${o.banner}/`
-        return {status: 'crit', summary: why, timings: {...timings, totalMs: total}, findings: [], metrics: {connectMs: timings.connectMs}}
+        return {status: 'crit', summary: why, timings: {...timings, totalMs: performance.now() - started}, findings: [], metrics: {connectMs: timings.connectMs}}
       }
+      // processing: connected to the banner read (blackbox_exporter's tcp prober times no phases; this is its query_response wait).
+      timings.processingMs = (bannerAt || performance.now()) - connectDone
       return {status: 'ok', summary: `connected in ${Math.round(timings.connectMs)} ms, banner "${line}"`,
-        timings: {...timings, totalMs: total}, findings: [], metrics: {connectMs: timings.connectMs}, details: {banner: line}}
+        timings: phases(timings.processingMs), findings: [], metrics: {connectMs: timings.connectMs}, details: {banner: line}}
     } catch (error) {
       return fail('crit', describeNetError(error))
     } finally {

@@ -4,6 +4,7 @@ import tls from 'node:tls'
 
 import type {Finding} from '../types.js'
 import {describeNetError, resolveAddress} from './net.js'
+import {secureContext} from './tls-context.js'
 import {boundedSignal, Findings} from './posture-common.js'
 import type {JsonSchema, NetOptions, ProbeContext} from './types.js'
 
@@ -87,10 +88,7 @@ async function handshake(address: string, port: number, servername: string | und
       port,
       ...(servername ? {servername} : {}),
       rejectUnauthorized: false,
-      ...(netOpts.ca ? {ca: [...tls.rootCertificates, netOpts.ca]} : {}),
-      minVersion: spec.minVersion,
-      maxVersion: spec.maxVersion,
-      ciphers: spec.ciphers ?? 'DEFAULT@SECLEVEL=0',
+      secureContext: secureContext({ca: netOpts.ca, minVersion: spec.minVersion, maxVersion: spec.maxVersion, ciphers: spec.ciphers ?? 'DEFAULT@SECLEVEL=0'}),
       requestOCSP: spec.requestOCSP ?? false,
     }
     socket = tls.connect(connectOptions)
@@ -217,10 +215,10 @@ export function ocspUris(infoAccess: string | undefined): string[] {
 }
 
 let publicRoots: Set<string> | undefined
-/** SHA-256 fingerprints of Node's bundled public roots (parsed once). */
-function isPublicRoot(fingerprint256: string): boolean {
-  publicRoots ??= new Set(tls.rootCertificates.map((pem) => new crypto.X509Certificate(pem).fingerprint256))
-  return publicRoots.has(fingerprint256)
+/** Whether a certificate is one of Node's bundled public roots: its DER, as base64, against theirs (no parsing). */
+function isPublicRoot(der: Buffer): boolean {
+  publicRoots ??= new Set(tls.rootCertificates.map((pem) => pem.replace(/-----[^-]+-----|\s/g, '')))
+  return publicRoots.has(der.toString('base64'))
 }
 
 export function certFacts(der: Buffer, position: number, now: number): CertFacts {
@@ -246,7 +244,7 @@ export function certFacts(der: Buffer, position: number, now: number): CertFacts
     ...(oid ? {signature: SIG_OIDS[oid]?.name ?? oid} : {}),
     fingerprint256: x.fingerprint256,
     ocspUris: ocspUris(x.infoAccess),
-    ...(selfSigned && isPublicRoot(x.fingerprint256) ? {publicRoot: true as const} : {}),
+    ...(selfSigned && isPublicRoot(der) ? {publicRoot: true as const} : {}),
   }
 }
 

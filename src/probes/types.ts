@@ -31,6 +31,8 @@ export interface ProbeContext {
   net: NetOptions
   /** Optional shared HTTP dispatcher (a connection pool reused across checks). */
   dispatcher?: Dispatcher
+  /** Milliseconds the loop timing this attempt has been blocked since it began (latency verdicts discount it). */
+  loopDelay?: () => number
 }
 
 /** A semantic problem found by a probe's own validation, at a key path relative to the check. */

@@ -10,8 +10,18 @@ import {termText} from './terminal-text.js'
 
 const RESULT_TIMES: ReadonlySet<string> = new Set(['startedAt'])
 
+/** The run's loop-delay line, and a note on the results whose timing is suspect (marked * in TIME). */
+export function loopDelayLines(report: RunReport): string[] {
+  const d = report.loopDelay
+  if (!d) return []
+  const probe = d.probeThread ? `; probe thread p99 ${d.probeThread.p99Ms} ms, max ${d.probeThread.maxMs} ms` : ''
+  const lines = [`event-loop delay: p99 ${d.p99Ms} ms, max ${d.maxMs} ms${probe}`]
+  if (d.suspectChecks > 0) lines.push(`* ${d.suspectChecks} check${d.suspectChecks === 1 ? '' : 's'} timed while the event loop was blocked: ${d.suspectChecks === 1 ? 'its timing' : 'their timings'} may include that delay (loopDelayMs in --json)`)
+  return lines
+}
+
 export function runTable(report: RunReport): string {
-  const rows = report.results.map((r) => [colourStatus(r.status), r.checkId, r.kind, formatMs(r.durationMs), termText(r.summary)])
+  const rows = report.results.map((r) => [colourStatus(r.status), r.checkId, r.kind, formatMs(r.durationMs) + (r.timingSuspect ? '*' : ''), termText(r.summary)])
   const lines = [renderTable(['STATUS', 'CHECK', 'KIND', 'TIME', 'SUMMARY'], rows, {align: ['left', 'left', 'left', 'right', 'left']})]
   for (const r of report.results) {
     const shown = r.findings.filter((f) => f.severity !== 'info' || r.findings.length <= 12)
@@ -21,6 +31,7 @@ export function runTable(report: RunReport): string {
   }
   const s = report.summary
   lines.push('', `${report.results.length} checks: ${chalk.green(`${s.ok} ok`)}, ${chalk.yellow(`${s.warn} warn`)}, ${chalk.red(`${s.crit} crit`)}, ${chalk.magenta(`${s.unknown} unknown`)}`)
+  lines.push(...loopDelayLines(report).map((l) => chalk.dim(l)))
   return lines.join('\n')
 }
 

@@ -6,7 +6,7 @@ import {cataloguePaths, loadCatalogue, selectChecks} from '../../catalogue/load.
 import {UserError} from '../../errors.js'
 import {vantageFromFlags, vantageLabels} from '../../metrics/vantage.js'
 import {executeRun, type RunReport} from '../../monitor/check-run.js'
-import {DEFAULT_CONCURRENCY} from '../../monitor/runner.js'
+import {DEFAULT_CONCURRENCY, prestartProbeThread} from '../../monitor/runner.js'
 import {STATUS_CODE, worstStatus} from '../../types.js'
 import {nagiosUnknown, runJson, runNagios, runNdjson, runProm, runTable} from '../../ui/run-output.js'
 import {colourStatus} from '../../ui/table.js'
@@ -53,6 +53,7 @@ export default class CheckRun extends BaseCommand<typeof CheckRun> {
 
   async run(): Promise<unknown> {
     const {flags} = this
+    prestartProbeThread()
     const vantage = vantageFromFlags({vantage: flags.vantage, net: flags['vantage-net'], region: flags['vantage-region']}, 3)
     const catalogue = loadCatalogue(cataloguePaths(flags.checks), {resolve: flags.resolve, resolver: flags.resolver})
     const selected = selectChecks(catalogue.checks, {ids: flags.id, tags: flags.tag, services: flags.service})

@@ -1,0 +1,93 @@
+/**
+ * The probe thread: runs attempts sent by probe-thread.ts on an event loop of its own, so that the
+ * instants a probe takes are not held up by the main thread's work (posture scoring, database writes,
+ * output). Its loop delay goes into a shared buffer the main thread reads at any time.
+ */
+import http from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {parentPort, workerData} from 'node:worker_threads'
+
+import {type AttemptOutcome, type AttemptRequest, attemptHere} from './attempt.js'
+import {threadLoop} from './loop-delay.js'
+
+const port = parentPort as NonNullable<typeof parentPort>
+const shared = new Float64Array((workerData as {stats: SharedArrayBuffer}).stats)
+const controllers = new Map<number, AbortController>()
+
+function publish(): void {
+  const s = threadLoop.stats()
+  shared[0] = s.p99Ms
+  shared[1] = s.maxMs
+  shared[2] = s.meanMs
+}
+
+/**
+ * One http check against a server of this thread's own on loopback, before any real attempt: the first
+ * request compiles undici's parser and warms the code paths, a stall that would otherwise land in the
+ * first check's timings.
+ */
+async function warmUp(): Promise<void> {
+  const server = http.createServer((_req, res) => res.end('{"ok":true}'))
+  try {
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()))
+    const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+    await attemptHere({kind: 'http', target, spec: {target, expect: {json: [{path: '$.ok', op: '==', value: true}]}}, net: {resolve: []}, timeoutMs: 2000},
+      {clock: {now: () => Date.now()}, thread: 'probe'})
+  } catch {
+    // A thread that cannot listen on loopback still runs checks; only the first one pays for the warm-up.
+  } finally {
+    server.closeAllConnections()
+    server.close()
+  }
+}
+
+threadLoop.start()
+setInterval(publish, 250).unref()
+await warmUp()
+threadLoop.reset()
+
+type Message = {type: 'run'; id: number; req: AttemptRequest; now: number} | {type: 'abort'; id: number} | {type: 'reset'} | {type: 'publish'; id: number}
+
+/** Results go back in batches, one message per turn of the loop (a message costs more than its content). */
+let batch: {id: number; out: AttemptOutcome}[] = []
+function flush(): void {
+  const out = batch
+  batch = []
+  try {
+    port.postMessage(out)
+  } catch {
+    for (const r of out) {
+      try {
+        port.postMessage([r])
+      } catch (error) {
+        port.postMessage([{id: r.id, out: {...r.out, obs: {status: 'unknown', summary: `result could not be sent from the probe thread: ${(error as Error).message}`, timings: r.out.obs.timings, findings: [], metrics: {}}}}])
+      }
+    }
+  }
+}
+
+port.on('message', (m: Message) => {
+  if (m.type === 'abort') {
+    controllers.get(m.id)?.abort()
+    return
+  }
+  if (m.type === 'reset') {
+    threadLoop.reset()
+    publish()
+    return
+  }
+  if (m.type === 'publish') {
+    publish()
+    port.postMessage([{id: m.id, out: null}])
+    return
+  }
+  const ac = new AbortController()
+  controllers.set(m.id, ac)
+  // The main thread's clock (possibly a test's), carried across as an offset.
+  const offset = m.now - Date.now()
+  attemptHere(m.req, {clock: {now: () => Date.now() + offset}, signal: ac.signal, thread: 'probe'}).then((out) => {
+    controllers.delete(m.id)
+    if (batch.length === 0) setImmediate(flush)
+    batch.push({id: m.id, out})
+  })
+})
