@@ -11,6 +11,8 @@ import {loadIncidentPlaybooks, watchHooks} from '../monitor/watch-hooks.js'
 import type {Playbook} from '../playbooks/model.js'
 import {parseRetention} from '../store/maintenance.js'
 import {parseDuration} from '../util/duration.js'
+import {statusFlags, statusRoutesFromFlags} from '../web/watch-status.js'
+import type {WatchConfig} from '../monitor/watch-config.js'
 
 export default class Watch extends BaseCommand<typeof Watch> {
   static override summary = 'Watch the catalogue: run checks on their schedules, alert on state changes, export metrics'
@@ -23,6 +25,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     '<%= config.bin %> watch --checks checks/',
     '<%= config.bin %> watch --metrics 127.0.0.1:9464 --log-format json',
     '<%= config.bin %> watch --once --json',
+    '<%= config.bin %> watch --metrics 127.0.0.1:9464 --status-page',
   ]
 
   static override flags = {
@@ -40,6 +43,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     resolve: Flags.string({description: 'address override host:port:address, as curl (repeatable)', multiple: true}),
     resolver: Flags.string({description: 'DNS server host:port for checks that name none'}),
     playbooks: Flags.string({description: 'folder that incident.playbook ids are looked up in [env: WATCHKEEPER_PLAYBOOKS; default: the shipped playbooks/]'}),
+    ...statusFlags,
   }
 
   async run(): Promise<WatchSummary> {
@@ -48,6 +52,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     const log = (e: LogEntry) => process.stderr.write(formatLogLine(e, format) + '\n')
     const paths = cataloguePaths(flags.checks)
     let playbooks = new Map<string, Playbook>()
+    let current: WatchConfig | undefined
     const load = () => {
       const {catalogue, problems} = validateCatalogue(paths, {resolve: flags.resolve, resolver: flags.resolver})
       if (!catalogue) return {problems}
@@ -56,6 +61,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
       const pb = loadIncidentPlaybooks(built.config, flags.playbooks)
       if (pb.problems.length > 0) return {problems: pb.problems}
       playbooks = pb.playbooks
+      current = built.config
       return built
     }
     const labels: Record<string, string> = {}
@@ -78,6 +84,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     }
 
     const db = this.openDb({lockWait: false})
+    const status = flags.once ? undefined : statusRoutesFromFlags(db, flags, () => current)
     const hooks = watchHooks({retention, playbooks: () => playbooks})
     const metrics = flags.metrics ? new WatchMetrics({defaultLabels: labels, ...hooks.metricSources(db)}) : undefined
     const watcher = new Watcher({db, load, log, metrics, hooks, concurrency: flags.concurrency, instance: flags.instance})
@@ -98,9 +105,14 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
       ? await startMetricsServer(flags.metrics, {
         metrics: async () => ({contentType: metrics.registry.contentType, body: await metrics.text()}),
         health: () => watcher.health(),
+        routes: flags['status-listen'] ? undefined : status,
       })
       : undefined
-    if (server) log({level: 'info', at: Date.now(), msg: `metrics on http://${server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host}:${server.address.port}/metrics`})
+    const hostPort = (a: {host: string; port: number}) => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`
+    if (server) log({level: 'info', at: Date.now(), msg: `metrics on http://${hostPort(server.address)}/metrics`})
+    const statusServer = status && flags['status-listen'] ? await startMetricsServer(flags['status-listen'], {health: () => watcher.health(), routes: status}) : undefined
+    const statusAt = statusServer ?? (status ? server : undefined)
+    if (statusAt) log({level: 'info', at: Date.now(), msg: `status page on http://${hostPort(statusAt.address)}/`})
 
     watcher.start()
     const stopSignal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -121,6 +133,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     log({level: 'info', at: Date.now(), msg: `${stopSignal}: stopping; letting checks in flight finish`})
     const summary = await watcher.stop(graceMs)
     await server?.close()
+    await statusServer?.close()
     log({level: 'info', at: Date.now(), msg: `stopped after ${summary.runs} run(s); ${summary.notifications} notification(s) queued`, unwritten: summary.unwritten})
     if (summary.unwritten > 0) process.exitCode = 1
     return summary
