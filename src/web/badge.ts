@@ -27,7 +27,7 @@ export type BadgeColour = keyof typeof BADGE_COLOURS
 
 /** A badge saying `label: message`; the title and aria-label carry both words for screen readers. */
 export function badgeSvg(label: string, message: string, colour: BadgeColour): string {
-  const l = label.slice(0, 60)
+  const l = label.slice(0, 80)
   const m = message.slice(0, 40)
   const lw = width(l) + 10
   const mw = width(m) + 10
@@ -42,6 +42,12 @@ export function badgeSvg(label: string, message: string, colour: BadgeColour): s
     `<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11">` +
     `<text x="${lw / 2}" y="14" textLength="${lw - 10}" lengthAdjust="spacingAndGlyphs">${xmlEscape(l)}</text>` +
     `<text x="${lw + mw / 2}" y="14" textLength="${mw - 10}" lengthAdjust="spacingAndGlyphs">${xmlEscape(m)}</text></g></svg>\n`
+}
+
+/** A badge label: the name cut to 48 characters (with …), then what the badge says of it. */
+export function badgeLabel(name: string, suffix = ''): string {
+  const n = [...name]
+  return (n.length > 48 ? n.slice(0, 47).join('') + '…' : name) + (suffix ? ` ${suffix}` : '')
 }
 
 /** The badge colour of an availability: green from 99.9 %, amber from 99 %, red below. */

@@ -5,7 +5,7 @@ import path from 'node:path'
 import type {MaintenanceWindow} from '../monitor/maintenance.js'
 import {PACKAGE_ROOT} from '../paths.js'
 import type {DB} from '../store/db.js'
-import {badgeSvg, type BadgeColour, formatMs, formatPercent, uptimeColour} from './badge.js'
+import {badgeLabel, badgeSvg, type BadgeColour, formatMs, formatPercent, uptimeColour} from './badge.js'
 import {checkHtml, messageHtml, overviewHtml} from './html.js'
 import {allChecks, CHECK_ID_RE, checkDetail, incidentDetail, type PageState, serviceSlug, type StatusModel, statusModel, UPTIME_PERIODS, type UptimePeriod} from './model.js'
 
@@ -146,10 +146,9 @@ export class StatusSite {
       target = model.services.find((s) => s.slug === name || s.name === name)
     }
     if (!target) return this.notFound(p, `No such ${scope}.`)
-    const label = target.name
-    if (what === 'state') return svg(label, target.state, STATE_COLOUR[target.state])
-    if (what === 'uptime') return svg(`${label} ${period}`, formatPercent(target.uptime[period as UptimePeriod]), uptimeColour(target.uptime[period as UptimePeriod]))
-    return svg(`${label} p95`, target.latency ? formatMs(target.latency.p95Ms) : 'no data', target.latency ? 'info' : 'pending')
+    if (what === 'state') return svg(badgeLabel(target.name), target.state, STATE_COLOUR[target.state])
+    if (what === 'uptime') return svg(badgeLabel(target.name, period), formatPercent(target.uptime[period as UptimePeriod]), uptimeColour(target.uptime[period as UptimePeriod]))
+    return svg(badgeLabel(target.name, 'p95'), target.latency ? formatMs(target.latency.p95Ms) : 'no data', target.latency ? 'info' : 'pending')
   }
 
   private api(what: 'status' | 'incidents' | 'openapi'): SiteResponse {
