@@ -262,7 +262,8 @@ describe('watch --status-page (real process on loopback)', () => {
       expect(label('/badge/check/legacy-feed/state.svg')).toBe('Legacy feed: maintenance')
       expect(label('/badge/check/api-good/latency.svg')).toMatch(/^A <script>.* p95: \d+ ms$/)
       expect(label('/badge/service/nhs-login/uptime/30d.svg')).toBe('NHS login 30d: 0.0%')
-      expect(label('/badge/service/pds-b-bold-b-co/state.svg')).toBe(`${HOSTILE_SERVICE}: maintenance`)
+      // The service's worst: the posture check's warn (degraded) outranks the feed's maintenance.
+      expect(label('/badge/service/pds-b-bold-b-co/state.svg')).toBe(`${HOSTILE_SERVICE}: degraded`)
       const etag = (await get('/badge/check/api-bad/state.svg')).headers.get('etag')!
       const again = await get('/badge/check/api-bad/state.svg', {headers: {'if-none-match': etag}})
       expect(again.status).toBe(304)

@@ -63,3 +63,14 @@ describe('status page pieces', () => {
     expect(worstState(['ok', 'pending'])).toBe('pending')
   })
 })
+
+describe('schemas/status-api.openapi.json', () => {
+  it('is what scripts/status-api-openapi.mjs writes (regenerate: scripts/update-docs.sh)', async () => {
+    const {execFileSync} = await import('node:child_process')
+    const fs = await import('node:fs')
+    const path = await import('node:path')
+    const {ROOT} = await import('../helpers/cli.js')
+    const out = execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'status-api-openapi.mjs')], {encoding: 'utf8'})
+    expect(fs.readFileSync(path.join(ROOT, 'schemas', 'status-api.openapi.json'), 'utf8')).toBe(out)
+  })
+})
