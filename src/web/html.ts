@@ -66,6 +66,7 @@ table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{text-align:left;padding:.35rem .45rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:var(--panel);font-weight:600}
 td{overflow-wrap:anywhere}
+table.checks{table-layout:fixed}.checks .c-check{width:27%}.checks .c-state{width:9.5%}.checks .c-since{width:15%}.checks .c-up{width:10.5%}.checks .c-lat{width:10%}.checks .c-posture{width:7%}
 .up{display:inline-flex;align-items:center;gap:.35rem;white-space:nowrap}
 .bar{display:inline-block;width:3.2rem;height:.55rem;background:var(--track);border-radius:.2rem;overflow:hidden}
 .fill{display:block;height:100%}.f-ok{background:var(--ok)}.f-degraded{background:var(--degraded)}.f-failing{background:var(--failing)}.f-pending{background:var(--pending)}
@@ -78,10 +79,12 @@ td{overflow-wrap:anywhere}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dl.facts dt{font-weight:600}dl.facts dd{margin:0;overflow-wrap:anywhere}
 footer{margin-top:2rem;padding-bottom:2rem;border-top:1px solid var(--line);color:var(--muted);font-size:.9rem}
 @media (max-width:760px){
+ table.rows,table.rows tbody{display:block;width:100%}
+ table.rows colgroup{display:none}
  table.rows thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
  table.rows tr{display:block;border-bottom:1px solid var(--line);padding:.4rem 0}
- table.rows td{display:flex;gap:.6rem;border:0;padding:.1rem 0}
- table.rows td::before{content:attr(data-label);font-weight:600;min-width:6.5rem;flex:none}
+ table.rows td{display:block;position:relative;border:0;padding:.1rem 0 .1rem 6.8rem;min-height:1.5rem}
+ table.rows td::before{content:attr(data-label);position:absolute;left:0;width:6.4rem;font-weight:600}
 }`
 
 function page(title: string, opts: PageOptions, body: string, base: string): string {
@@ -129,7 +132,7 @@ ${UPTIME_PERIODS.map((p) => `<td data-label="${p}">${uptime(p)}</td>`).join('')}
 </tr>`
 }
 
-const CHECK_HEAD = `<thead><tr><th scope="col">Check</th><th scope="col">State</th><th scope="col">Since</th>${UPTIME_PERIODS.map((p) => `<th scope="col">${p}</th>`).join('')}<th scope="col">Latency p50 / p95</th><th scope="col">Posture</th></tr></thead>`
+const CHECK_HEAD = `<colgroup><col class="c-check"><col class="c-state"><col class="c-since">${UPTIME_PERIODS.map(() => '<col class="c-up">').join('')}<col class="c-lat"><col class="c-posture"></colgroup><thead><tr><th scope="col">Check</th><th scope="col">State</th><th scope="col">Since</th>${UPTIME_PERIODS.map((p) => `<th scope="col">${p}</th>`).join('')}<th scope="col">Latency p50 / p95</th><th scope="col">Posture</th></tr></thead>`
 
 /** The overview: open incidents, maintenance, then every service with its checks by tier. */
 export function overviewHtml(m: StatusModel, opts: PageOptions): string {
@@ -146,7 +149,7 @@ ${m.maintenance.map((w) => `<li><strong>${esc(w.name)}</strong>: ${w.until ? `op
 <h2 id="svc-${svc.slug}">${esc(svc.name)} ${statePill(svc.state)}</h2>
 ${svc.uptime['30d'] !== null || svc.latency ? `<p class="meta">Service uptime: ${UPTIME_PERIODS.map((p) => `${p} ${formatPercent(svc.uptime[p])}`).join(' · ')}; latency p50 / p95 ${latencyText(svc.latency)}</p>` : ''}
 ${svc.tiers.map((t) => `<h3>${t.tier ? `Tier: ${esc(t.tier)}` : 'No tier'}</h3>
-<table class="rows">${CHECK_HEAD}<tbody>
+<table class="rows checks">${CHECK_HEAD}<tbody>
 ${t.checks.map((c) => checkRow(c, base)).join('\n')}
 </tbody></table>`).join('\n')}
 </section>`).join('\n')
