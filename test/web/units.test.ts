@@ -74,3 +74,43 @@ describe('schemas/status-api.openapi.json', () => {
     expect(fs.readFileSync(path.join(ROOT, 'schemas', 'status-api.openapi.json'), 'utf8')).toBe(out)
   })
 })
+
+describe('statusModel', () => {
+  it('groups by service (checks without one last) and tier, lays maintenance over the state, and finds the next window within a week', async () => {
+    const {freshDb, result, store} = await import('../store/seed.js')
+    const {statusModel, checkDetail} = await import('../../src/web/model.js')
+    const f = freshDb('wk-status-model-')
+    try {
+      const now = Date.UTC(2026, 11, 1, 12, 0)
+      store(f.db, {'a-ok': 'Zeta', 'b-down': 'Alpha', loose: undefined}, [
+        result('a-ok', now - 60_000, 'ok', 50), result('b-down', now - 120_000, 'ok', 40), result('b-down', now - 60_000, 'crit', 0), result('loose', now - 60_000, 'warn', 70),
+      ])
+      const windows = [
+        {name: 'now', checks: ['a-*'], tags: [], timezone: 'Europe/London', once: {start: now - 1000, end: now + 3_600_000}},
+        {name: 'later', checks: ['b-down'], tags: [], timezone: 'Europe/London', recurring: {startMinute: 22 * 60, durationMs: 3_600_000, days: null}},
+        {name: 'far', checks: ['loose'], tags: [], timezone: 'Europe/London', once: {start: now + 30 * 86_400_000, end: now + 31 * 86_400_000}},
+      ]
+      const m = statusModel(f.db, {now, maintenance: {windows, tags: new Map()}})
+      expect(m.services.map((s) => [s.name, s.slug, s.state])).toEqual([['Alpha', 'alpha', 'failing'], ['Zeta', 'zeta', 'maintenance'], ['Other checks', 'other', 'degraded']])
+      expect(m.state).toBe('failing')
+      expect(m.summary).toMatchObject({checks: 3, failing: 1, maintenance: 1, degraded: 1})
+      const a = m.services[1].tiers[0].checks[0]
+      expect(a).toMatchObject({id: 'a-ok', state: 'maintenance', watchState: 'ok', maintenance: {window: 'now', until: new Date(now + 3_600_000).toISOString()}})
+      expect(m.maintenance).toEqual([
+        {name: 'now', until: new Date(now + 3_600_000).toISOString(), next: null, checks: ['a-ok']},
+        {name: 'later', until: null, next: new Date(Date.UTC(2026, 11, 1, 22, 0)).toISOString(), checks: ['b-down']},
+      ])
+      const b = m.services[0].tiers[0].checks[0]
+      expect(b).toMatchObject({state: 'failing', since: new Date(now - 60_000).toISOString(), uptime: {'24h': 50, '7d': 50, '30d': 50}})
+      const d = checkDetail(f.db, m, 'b-down', now)!
+      expect(d.outages).toEqual([{startedAt: new Date(now - 60_000).toISOString(), endedAt: null, durationMs: 60_000, downResults: 1}])
+      // The last bar is the hour now running (12:00), empty; the results are in 11:00.
+      expect(d.hourly.at(-1)).toMatchObject({start: new Date(now).toISOString(), up: 0, availability: null})
+      expect(d.hourly.at(-2)).toMatchObject({up: 1, down: 1, availability: 50})
+      expect(d.daily.at(-1)).toMatchObject({up: 1, down: 1, availability: 50})
+      expect(checkDetail(f.db, m, 'nope', now)).toBeUndefined()
+    } finally {
+      f.cleanup()
+    }
+  })
+})
