@@ -80,3 +80,23 @@ export function incidentById(db: DB, id: number): PageIncident | undefined {
   const r = db.prepare(`SELECT ${INCIDENT_COLUMNS} FROM incidents i WHERE i.id = ?`).get(id) as IncidentSql | undefined
   return r ? toIncident(r) : undefined
 }
+
+export interface CountSums {
+  ok: number
+  warn: number
+  crit: number
+  unknown: number
+}
+
+/** Result counts per check (by row id) summed over the hourly or daily rollups starting at or after `from`. */
+export function rollupSums(db: DB, level: 'hourly' | 'daily', from: number): Map<number, CountSums> {
+  const [table, col] = level === 'hourly' ? ['rollup_hourly', 'hour_start'] : ['rollup_daily', 'day_start']
+  const rows = db.prepare(`SELECT check_ref, sum(ok), sum(warn), sum(crit), sum(unknown) FROM ${table} WHERE ${col} >= ? GROUP BY check_ref`).raw(true)
+    .all(from) as [number, number, number, number, number][]
+  return new Map(rows.map(([ref, ok, warn, crit, unknown]) => [ref, {ok, warn, crit, unknown}]))
+}
+
+/** The encoded latency histograms and maxima of the hourly rollups starting at or after `from`. */
+export function hourlyLatencyRows(db: DB, from: number): [checkRef: number, hist: Buffer, maxMs: number][] {
+  return db.prepare('SELECT check_ref, hist, max_ms FROM rollup_hourly WHERE hour_start >= ? AND (ok + warn) > 0').raw(true).all(from) as [number, Buffer, number][]
+}

@@ -1,13 +1,12 @@
 import {OPEN_STATES} from '../incidents/lifecycle.js'
 import {activeMaintenance, type MaintenanceWindow, windowActiveUntil, windowCovers} from '../monitor/maintenance.js'
 import {postureReport} from '../reports/posture.js'
-import {type UptimeRow, uptimeReport} from '../reports/uptime.js'
 import type {DB} from '../store/db.js'
 import {eventsOf} from '../store/incidents.js'
 import {loadMonitorStates} from '../store/monitor.js'
 import {lastResults, recentResults, statusSince} from '../store/results.js'
-import {DAY_MS, HOUR_MS, hourStart, nextZonedDay, ROLLUP_TIME_ZONE, zonedDayStart} from '../store/rollups.js'
-import {incidentById, incidentsInStates, pageChecks, type PageIncident, recentOutages, rollupCounts} from '../store/status-page.js'
+import {checkRows, DAY_MS, emptyHistogram, type Histogram, HOUR_MS, hourStart, mergeEncoded, mergeHistogram, nextZonedDay, percentile, ROLLUP_TIME_ZONE, zonedDayStart} from '../store/rollups.js'
+import {type CountSums, hourlyLatencyRows, incidentById, incidentsInStates, pageChecks, type PageIncident, recentOutages, rollupCounts, rollupSums} from '../store/status-page.js'
 import type {Status} from '../types.js'
 import {isoTime} from '../util/json-time.js'
 
@@ -18,7 +17,6 @@ import {isoTime} from '../util/json-time.js'
 
 export const UPTIME_PERIODS = ['24h', '7d', '30d'] as const
 export type UptimePeriod = (typeof UPTIME_PERIODS)[number]
-const PERIOD_MS: Record<UptimePeriod, number> = {'24h': DAY_MS, '7d': 7 * DAY_MS, '30d': 30 * DAY_MS}
 
 /** watch's state words, `maintenance` while a window covers the check, `unknown` for a check `watch` never judged and whose last result is unknown. */
 export type PageState = 'ok' | 'degraded' | 'failing' | 'pending' | 'maintenance' | 'unknown'
@@ -112,9 +110,62 @@ export interface ModelOptions {
   maintenance?: {windows: readonly MaintenanceWindow[]; tags: ReadonlyMap<string, readonly string[]>}
 }
 
-const ms = (iso: string | null) => (iso === null ? null : Date.parse(iso))
-const latencyOfRow = (r: UptimeRow | undefined): Latency | null => (r?.latency ? {p50Ms: r.latency.p50Ms, p95Ms: r.latency.p95Ms} : null)
 const round = (n: number | null) => (n === null ? null : Math.round(n * 1000) / 1000)
+const round2 = (n: number) => Math.round(n * 100) / 100
+
+/** The last `n` London days, today included, oldest first (day starts). */
+function lastDays(now: number, n: number): number[] {
+  const days = [zonedDayStart(now)]
+  while (days.length < n) days.unshift(zonedDayStart(days[0] - 1))
+  return days
+}
+
+function availability(c: CountSums | undefined): number | null {
+  if (!c) return null
+  const up = c.ok + c.warn
+  return up + c.crit === 0 ? null : round((up / (up + c.crit)) * 100)
+}
+
+interface LatencyAcc {
+  hist: Histogram
+  maxMs: number
+}
+
+function latencyOf(a: LatencyAcc | undefined): Latency | null {
+  if (!a) return null
+  const p50 = percentile(a.hist, 50, a.maxMs)
+  const p95 = percentile(a.hist, 95, a.maxMs)
+  return p50 === undefined || p95 === undefined ? null : {p50Ms: round2(p50), p95Ms: round2(p95)}
+}
+
+const addSums = (into: CountSums, c: CountSums | undefined) => {
+  if (!c) return
+  into.ok += c.ok
+  into.warn += c.warn
+  into.crit += c.crit
+  into.unknown += c.unknown
+}
+
+/**
+ * Uptime from the rollups over whole buckets: 24h is the last 24 clock hours (the current one included), 7d and
+ * 30d the last 7 and 30 London days (today included), the same buckets as a check page's bars. Posture checks
+ * are left out of uptime and of their service's figures, as in `report uptime`. Latency is over the 24 hours.
+ */
+function rollupFigures(db: DB, now: number) {
+  const sums: Record<UptimePeriod, Map<number, CountSums>> = {
+    '24h': rollupSums(db, 'hourly', hourStart(now) - 23 * HOUR_MS),
+    '7d': rollupSums(db, 'daily', lastDays(now, 7)[0]),
+    '30d': rollupSums(db, 'daily', lastDays(now, 30)[0]),
+  }
+  const latency = new Map<number, LatencyAcc>()
+  for (const [ref, hist, maxMs] of hourlyLatencyRows(db, hourStart(now) - 23 * HOUR_MS)) {
+    let a = latency.get(ref)
+    if (!a) latency.set(ref, (a = {hist: emptyHistogram(), maxMs: 0}))
+    mergeEncoded(hist, a.hist)
+    if (maxMs > a.maxMs) a.maxMs = maxMs
+  }
+  return {sums, latency}
+}
 
 function stateOfStatus(s: Status | null): PageState {
   return s === null ? 'pending' : s === 'ok' ? 'ok' : s === 'warn' ? 'degraded' : s === 'crit' ? 'failing' : 'unknown'
@@ -129,14 +180,12 @@ export function statusModel(db: DB, opts: ModelOptions): StatusModel {
   const incidents = incidentsInStates(db, OPEN_STATES)
   const incidentsByCheck = new Map<string, number[]>()
   for (const i of incidents) for (const c of i.checks) incidentsByCheck.set(c, [...(incidentsByCheck.get(c) ?? []), i.id])
-  const reports = Object.fromEntries(UPTIME_PERIODS.map((p) => [p, uptimeReport(db, {since: now - PERIOD_MS[p], until: now, label: p})])) as Record<UptimePeriod, ReturnType<typeof uptimeReport>>
-  const byCheck = (p: UptimePeriod) => new Map(reports[p].checks.map((r) => [r.id, r]))
-  const byService = (p: UptimePeriod) => new Map(reports[p].services.map((r) => [r.id, r]))
-  const checkRows = Object.fromEntries(UPTIME_PERIODS.map((p) => [p, byCheck(p)])) as Record<UptimePeriod, Map<string, UptimeRow>>
-  const serviceRows = Object.fromEntries(UPTIME_PERIODS.map((p) => [p, byService(p)])) as Record<UptimePeriod, Map<string, UptimeRow>>
+  const {sums, latency} = rollupFigures(db, now)
+  const postureRefs = new Set(checkRows(db).filter((c) => c.posture).map((c) => c.ref))
   const posture = new Map(postureReport(db, {now}).targets.map((t) => [t.checkId, t]))
   const windows = opts.maintenance?.windows ?? []
 
+  const refOf = new Map(checks.map((c) => [c.checkId, c.ref]))
   const views: CheckView[] = checks.map((c) => {
     const r = last.get(c.checkId)
     const st = states.get(c.checkId)
@@ -149,8 +198,8 @@ export function statusModel(db: DB, opts: ModelOptions): StatusModel {
       state: maint ? 'maintenance' : watchState, watchState,
       since: since === null ? null : isoTime(since), lastRun: r ? isoTime(r.ts) : null, status: r?.status ?? null, summary: r?.summary ?? null,
       flapping: st?.flapping ?? false,
-      uptime: Object.fromEntries(UPTIME_PERIODS.map((per) => [per, round(checkRows[per].get(c.checkId)?.availability ?? null)])) as UptimeByPeriod,
-      latency: latencyOfRow(checkRows['24h'].get(c.checkId)),
+      uptime: Object.fromEntries(UPTIME_PERIODS.map((per) => [per, postureRefs.has(c.ref) ? null : availability(sums[per].get(c.ref))])) as UptimeByPeriod,
+      latency: postureRefs.has(c.ref) ? null : latencyOf(latency.get(c.ref)),
       posture: p ? {grade: p.grade, score: p.score, checkedAt: p.checkedAt} : null,
       incidents: incidentsByCheck.get(c.checkId) ?? [],
       maintenance: maint ? {window: maint.window.name, until: isoTime(maint.until)} : null,
@@ -165,10 +214,22 @@ export function statusModel(db: DB, opts: ModelOptions): StatusModel {
   const services: ServiceView[] = [...groups.entries()].sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b))).map(([name, list]) => {
     const tiers = new Map<string, CheckView[]>()
     for (const v of list) tiers.set(v.tier ?? '', [...(tiers.get(v.tier ?? '') ?? []), v])
+    const health = name ? list.map((v) => refOf.get(v.id)!).filter((ref) => !postureRefs.has(ref)) : []
+    const uptime = Object.fromEntries(UPTIME_PERIODS.map((per) => {
+      const total: CountSums = {ok: 0, warn: 0, crit: 0, unknown: 0}
+      for (const ref of health) addSums(total, sums[per].get(ref))
+      return [per, health.length === 0 ? null : availability(total)]
+    })) as UptimeByPeriod
+    const lat: LatencyAcc = {hist: emptyHistogram(), maxMs: 0}
+    for (const ref of health) {
+      const a = latency.get(ref)
+      if (!a) continue
+      mergeHistogram(lat.hist, a.hist)
+      lat.maxMs = Math.max(lat.maxMs, a.maxMs)
+    }
     return {
       name: name || 'Other checks', slug: name ? serviceSlug(name) : 'other', state: worstState(list.map((v) => v.state)),
-      uptime: Object.fromEntries(UPTIME_PERIODS.map((per) => [per, name ? round(serviceRows[per].get(name)?.availability ?? null) : null])) as UptimeByPeriod,
-      latency: name ? latencyOfRow(serviceRows['24h'].get(name)) : null,
+      uptime, latency: latencyOf(lat),
       tiers: [...tiers.entries()].sort(([a], [b]) => tierRank(a) - tierRank(b) || a.localeCompare(b)).map(([tier, cs]) => ({tier: tier || null, checks: cs})),
     }
   })
@@ -256,8 +317,7 @@ export function checkDetail(db: DB, model: StatusModel, checkId: string, now: nu
   if (!view || ref === undefined) return undefined
   const h0 = hourStart(now) - 23 * HOUR_MS
   const hours = Array.from({length: 24}, (_, i) => h0 + i * HOUR_MS)
-  const days: number[] = [zonedDayStart(now)]
-  while (days.length < 30) days.unshift(zonedDayStart(days[0] - 1))
+  const days = lastDays(now, 30)
   return {
     generatedAt: isoTime(now), timeZone: ROLLUP_TIME_ZONE, check: view,
     recent: recentResults(db, checkId, {limit: recent, until: now}).map((r) => ({at: isoTime(r.ts), status: r.status, durationMs: r.durationMs, summary: r.summary})),
@@ -297,4 +357,3 @@ export function allChecks(model: StatusModel): CheckView[] {
   return model.services.flatMap((s) => s.tiers.flatMap((t) => t.checks))
 }
 
-export {ms as isoMs}
