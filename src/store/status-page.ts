@@ -96,7 +96,7 @@ export function rollupSums(db: DB, level: 'hourly' | 'daily', from: number): Map
   return new Map(rows.map(([ref, ok, warn, crit, unknown]) => [ref, {ok, warn, crit, unknown}]))
 }
 
-/** The encoded latency histograms and maxima of the hourly rollups starting at or after `from`. */
-export function hourlyLatencyRows(db: DB, from: number): [checkRef: number, hist: Buffer, maxMs: number][] {
-  return db.prepare('SELECT check_ref, hist, max_ms FROM rollup_hourly WHERE hour_start >= ? AND (ok + warn) > 0').raw(true).all(from) as [number, Buffer, number][]
+/** The encoded latency histograms and maxima of the hourly rollups starting in [from, to). */
+export function hourlyLatencyRows(db: DB, from: number, to = Number.MAX_SAFE_INTEGER): [checkRef: number, hist: Buffer, maxMs: number][] {
+  return db.prepare('SELECT check_ref, hist, max_ms FROM rollup_hourly WHERE hour_start >= ? AND hour_start < ? AND (ok + warn) > 0').raw(true).all(from, to) as [number, Buffer, number][]
 }

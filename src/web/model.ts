@@ -103,8 +103,16 @@ export interface StatusModel {
   maintenance: MaintenanceView[]
 }
 
+/** Latency histograms of finished hours, kept between model builds (results arriving late for a finished hour are missed until the hour leaves the window). */
+export interface LatencyCache {
+  from?: number
+  until?: number
+  byRef: Map<number, LatencyAcc>
+}
+
 export interface ModelOptions {
   now: number
+  cache?: LatencyCache
   title?: string
   /** Maintenance windows and check tags, from the catalogue. */
   maintenance?: {windows: readonly MaintenanceWindow[]; tags: ReadonlyMap<string, readonly string[]>}
@@ -126,7 +134,7 @@ function availability(c: CountSums | undefined): number | null {
   return up + c.crit === 0 ? null : round((up / (up + c.crit)) * 100)
 }
 
-interface LatencyAcc {
+export interface LatencyAcc {
   hist: Histogram
   maxMs: number
 }
@@ -151,19 +159,32 @@ const addSums = (into: CountSums, c: CountSums | undefined) => {
  * 30d the last 7 and 30 London days (today included), the same buckets as a check page's bars. Posture checks
  * are left out of uptime and of their service's figures, as in `report uptime`. Latency is over the 24 hours.
  */
-function rollupFigures(db: DB, now: number) {
+function rollupFigures(db: DB, now: number, cache?: LatencyCache) {
+  const h0 = hourStart(now) - 23 * HOUR_MS
+  const current = hourStart(now)
   const sums: Record<UptimePeriod, Map<number, CountSums>> = {
-    '24h': rollupSums(db, 'hourly', hourStart(now) - 23 * HOUR_MS),
+    '24h': rollupSums(db, 'hourly', h0),
     '7d': rollupSums(db, 'daily', lastDays(now, 7)[0]),
     '30d': rollupSums(db, 'daily', lastDays(now, 30)[0]),
   }
-  const latency = new Map<number, LatencyAcc>()
-  for (const [ref, hist, maxMs] of hourlyLatencyRows(db, hourStart(now) - 23 * HOUR_MS)) {
-    let a = latency.get(ref)
-    if (!a) latency.set(ref, (a = {hist: emptyHistogram(), maxMs: 0}))
-    mergeEncoded(hist, a.hist)
-    if (maxMs > a.maxMs) a.maxMs = maxMs
+  const fold = (into: Map<number, LatencyAcc>, rows: [number, Buffer, number][]) => {
+    for (const [ref, hist, maxMs] of rows) {
+      let a = into.get(ref)
+      if (!a) into.set(ref, (a = {hist: emptyHistogram(), maxMs: 0}))
+      mergeEncoded(hist, a.hist)
+      if (maxMs > a.maxMs) a.maxMs = maxMs
+    }
+    return into
   }
+  // The 23 finished hours are read once an hour (with a cache); the running hour every time.
+  let done: Map<number, LatencyAcc>
+  if (cache?.from === h0 && cache.until === current) done = cache.byRef
+  else {
+    done = fold(new Map(), hourlyLatencyRows(db, h0, current))
+    if (cache) Object.assign(cache, {from: h0, until: current, byRef: done})
+  }
+  const latency = new Map([...done].map(([ref, a]) => [ref, {hist: Float64Array.from(a.hist), maxMs: a.maxMs}]))
+  fold(latency, hourlyLatencyRows(db, current))
   return {sums, latency}
 }
 
@@ -180,7 +201,7 @@ export function statusModel(db: DB, opts: ModelOptions): StatusModel {
   const incidents = incidentsInStates(db, OPEN_STATES)
   const incidentsByCheck = new Map<string, number[]>()
   for (const i of incidents) for (const c of i.checks) incidentsByCheck.set(c, [...(incidentsByCheck.get(c) ?? []), i.id])
-  const {sums, latency} = rollupFigures(db, now)
+  const {sums, latency} = rollupFigures(db, now, opts.cache)
   const postureRefs = new Set(checkRows(db).filter((c) => c.posture).map((c) => c.ref))
   const posture = new Map(postureReport(db, {now}).targets.map((t) => [t.checkId, t]))
   const windows = opts.maintenance?.windows ?? []

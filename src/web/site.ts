@@ -7,7 +7,7 @@ import {PACKAGE_ROOT} from '../paths.js'
 import type {DB} from '../store/db.js'
 import {badgeLabel, badgeSvg, type BadgeColour, formatMs, formatPercent, uptimeColour} from './badge.js'
 import {checkHtml, messageHtml, overviewHtml} from './html.js'
-import {allChecks, CHECK_ID_RE, checkDetail, incidentDetail, type PageState, serviceSlug, type StatusModel, statusModel, UPTIME_PERIODS, type UptimePeriod} from './model.js'
+import {allChecks, CHECK_ID_RE, type LatencyCache, checkDetail, incidentDetail, type PageState, serviceSlug, type StatusModel, statusModel, UPTIME_PERIODS, type UptimePeriod} from './model.js'
 
 /*
  * The paths of the status site and what each answers, shared by `watch` (live, over HTTP) and
@@ -58,6 +58,7 @@ const STATE_COLOUR: Record<PageState, BadgeColour> = {ok: 'ok', degraded: 'degra
 
 export class StatusSite {
   private cached?: {at: number; model: StatusModel}
+  private readonly latency: LatencyCache = {byRef: new Map()}
   private readonly now: () => number
 
   constructor(private readonly db: DB, private readonly opts: SiteOptions) {
@@ -67,7 +68,7 @@ export class StatusSite {
   model(): StatusModel {
     const now = this.now()
     if (this.cached && now - this.cached.at < (this.opts.cacheMs ?? 5000) && now >= this.cached.at) return this.cached.model
-    const model = statusModel(this.db, {now, title: this.opts.title, maintenance: this.opts.maintenance?.()})
+    const model = statusModel(this.db, {now, title: this.opts.title, maintenance: this.opts.maintenance?.(), cache: this.latency})
     this.cached = {at: now, model}
     return model
   }

@@ -109,6 +109,15 @@ describe('statusModel', () => {
       expect(d.hourly.at(-2)).toMatchObject({up: 1, down: 1, availability: 50})
       expect(d.daily.at(-1)).toMatchObject({up: 1, down: 1, availability: 50})
       expect(checkDetail(f.db, m, 'nope', now)).toBeUndefined()
+      // With the cache of finished hours, a rebuild gives the same figures, and a result in the running hour counts at once.
+      const cache = {byRef: new Map()}
+      const cold = statusModel(f.db, {now, cache})
+      expect(statusModel(f.db, {now, cache})).toEqual(cold)
+      expect(cache.byRef.size).toBeGreaterThan(0)
+      store(f.db, {'a-ok': 'Zeta'}, [result('a-ok', now + 60_000, 'ok', 5000)])
+      const later = statusModel(f.db, {now: now + 120_000, cache})
+      expect(later.services[1].tiers[0].checks[0].latency?.p95Ms).toBeGreaterThan(4000)
+      expect(statusModel(f.db, {now: now + 120_000})).toEqual(later)
     } finally {
       f.cleanup()
     }
