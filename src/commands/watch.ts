@@ -15,6 +15,7 @@ import type {Playbook} from '../playbooks/model.js'
 import {parseResolveRule} from '../probes/net.js'
 import {parseRetention} from '../store/maintenance.js'
 import {parseDuration} from '../util/duration.js'
+import {statusFlags, statusRoutesFromFlags} from '../web/watch-status.js'
 
 export default class Watch extends BaseCommand<typeof Watch> {
   static override summary = 'Watch the catalogue: run checks on their schedules, alert on state changes, export metrics'
@@ -27,6 +28,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     '<%= config.bin %> watch --checks checks/',
     '<%= config.bin %> watch --metrics 127.0.0.1:9464 --log-format json',
     '<%= config.bin %> watch --once --json',
+    '<%= config.bin %> watch --metrics 127.0.0.1:9464 --status-page',
   ]
 
   static override flags = {
@@ -49,6 +51,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     playbooks: Flags.string({description: 'folder that incident.playbook ids are looked up in [env: WATCHKEEPER_PLAYBOOKS; default: the shipped playbooks/]'}),
     'alertmanager-token-env': Flags.string({description: 'serve POST /alertmanager (Alertmanager\'s webhook: an incident per alert group) on the --metrics listener; Alertmanager\'s bearer token is in this environment variable'}),
     'alertmanager-no-token': Flags.boolean({description: 'serve POST /alertmanager without a token (only with --metrics on loopback)', default: false}),
+    ...statusFlags,
   }
 
   async run(): Promise<WatchSummary> {
@@ -93,6 +96,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     const amToken = alertmanager ? alertmanagerToken({tokenEnv: flags['alertmanager-token-env'], noToken: flags['alertmanager-no-token'], listen: flags.metrics}, process.env) : undefined
 
     const db = this.openDb({lockWait: false})
+    const status = flags.once ? undefined : statusRoutesFromFlags(db, flags, () => current)
     const hooks = watchHooks({retention, playbooks: () => playbooks})
     const metrics = flags.metrics ? new WatchMetrics({defaultLabels: labels, ...hooks.metricSources(db)}) : undefined
     const watcher = new Watcher({db, load, log, metrics, hooks, concurrency: flags.concurrency, instance: flags.instance, vantage})
@@ -117,10 +121,15 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
         metrics: async () => ({contentType: metrics.registry.contentType, body: await metrics.text()}),
         health: () => watcher.health(),
         routes: [...routes, ...(alertmanager ? [alertmanagerRoute({token: amToken, log: (level, msg) => log({level, at: Date.now(), msg}),
-          receive: watchReceiver(db, {config: () => current, playbooks: () => playbooks, playbookDir: flags.playbooks})})] : [])],
+          receive: watchReceiver(db, {config: () => current, playbooks: () => playbooks, playbookDir: flags.playbooks})})] : []),
+          ...(flags['status-listen'] ? [] : status ?? [])],
       })
       : undefined
-    if (server) log({level: 'info', at: Date.now(), msg: `metrics on http://${server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host}:${server.address.port}/metrics`})
+    const hostPort = (a: {host: string; port: number}) => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`
+    if (server) log({level: 'info', at: Date.now(), msg: `metrics on http://${hostPort(server.address)}/metrics`})
+    const statusServer = status && flags['status-listen'] ? await startMetricsServer(flags['status-listen'], {health: () => watcher.health(), routes: status}) : undefined
+    const statusAt = statusServer ?? (status ? server : undefined)
+    if (statusAt) log({level: 'info', at: Date.now(), msg: `status page on http://${hostPort(statusAt.address)}/`})
 
     watcher.start()
     const stopSignal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -141,6 +150,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     log({level: 'info', at: Date.now(), msg: `${stopSignal}: stopping; letting checks in flight finish`})
     const summary = await watcher.stop(graceMs)
     await server?.close()
+    await statusServer?.close()
     log({level: 'info', at: Date.now(), msg: `stopped after ${summary.runs} run(s); ${summary.notifications} notification(s) queued`, unwritten: summary.unwritten})
     if (summary.unwritten > 0) process.exitCode = 1
     return summary

@@ -32,20 +32,22 @@ function matches(route: Route, path: string): boolean {
 
 /** Serves GET /metrics (Prometheus text), GET /healthz (JSON) and any extra routes on the address. */
 export async function startMetricsServer(addr: string, handlers: {
-  metrics: () => Promise<{contentType: string; body: string}>
+  /** Absent on a listener that serves only its routes (watch --status-listen). */
+  metrics?: () => Promise<{contentType: string; body: string}>
   health: () => {healthy: boolean; [k: string]: unknown}
   routes?: readonly Route[]
 }): Promise<MetricsServer> {
   const {host, port} = parseListenAddress(addr)
+  const {metrics} = handlers
   const routes: Route[] = [
-    {method: 'GET', path: '/metrics', handle: async (_req, res) => {
+    ...(metrics ? [{method: 'GET' as const, path: '/metrics', handle: async (_req: http.IncomingMessage, res: http.ServerResponse) => {
       try {
-        const {contentType, body} = await handlers.metrics()
+        const {contentType, body} = await metrics()
         res.writeHead(200, {'content-type': contentType}).end(body)
       } catch (error) {
         res.writeHead(500, {'content-type': 'text/plain'}).end(`metrics failed: ${(error as Error).message}\n`)
       }
-    }},
+    }}] : []),
     {method: 'GET', path: '/healthz', handle: (_req, res) => {
       const h = handlers.health()
       res.writeHead(h.healthy ? 200 : 503, {'content-type': 'application/json'}).end(JSON.stringify(h) + '\n')

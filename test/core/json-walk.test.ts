@@ -72,6 +72,7 @@ const RECIPES: Record<string, Recipe> = {
   init: {args: ['--url', 'http://127.0.0.1:9/health', '--out', '{dir}/starter.yaml']},
   'db:prune': {args: ['--dry-run']},
   'posture:diff': {args: ['--since', '1d']},
+  'report:status-site': {args: ['--out', '{dir}/status-site', '--checks', '{file}']},
   'incident:open': {args: ['--title', 'Patient API outage', '--severity', 'SEV2', '--playbook', 'ddos-national-endpoint', '--check', 'api']},
   'incident:show': {args: ['1'], late: 4.5},
   'incident:export': {args: ['1', '--format', 'md'], late: 4.6},

@@ -1,0 +1,380 @@
+import {OPEN_STATES} from '../incidents/lifecycle.js'
+import {activeMaintenance, type MaintenanceWindow, windowActiveUntil, windowCovers} from '../monitor/maintenance.js'
+import {postureReport} from '../reports/posture.js'
+import type {DB} from '../store/db.js'
+import {eventsOf} from '../store/incidents.js'
+import {loadMonitorStates} from '../store/monitor.js'
+import {lastResults, recentResults, statusSince} from '../store/results.js'
+import {checkRows, DAY_MS, emptyHistogram, type Histogram, HOUR_MS, hourStart, mergeEncoded, mergeHistogram, nextZonedDay, percentile, ROLLUP_TIME_ZONE, zonedDayStart} from '../store/rollups.js'
+import {type CountSums, hourlyLatencyRows, incidentById, incidentsInStates, pageChecks, type PageIncident, recentOutages, rollupCounts, rollupSums} from '../store/status-page.js'
+import type {Status} from '../types.js'
+import {isoTime} from '../util/json-time.js'
+
+/*
+ * What the status page, the badges and the read API show, as one plain value (times as ISO strings, the JSON
+ * convention). Public by design: no targets, no notifier errors, no people; incident details need a token.
+ */
+
+export const UPTIME_PERIODS = ['24h', '7d', '30d'] as const
+export type UptimePeriod = (typeof UPTIME_PERIODS)[number]
+
+/** watch's state words, `maintenance` while a window covers the check, `unknown` for a check `watch` never judged and whose last result is unknown. */
+export type PageState = 'ok' | 'degraded' | 'failing' | 'pending' | 'maintenance' | 'unknown'
+const WORST: readonly PageState[] = ['failing', 'degraded', 'unknown', 'maintenance', 'pending', 'ok']
+
+export function worstState(states: readonly PageState[]): PageState {
+  for (const s of WORST) if (states.includes(s)) return s
+  return 'pending'
+}
+
+/** A check id as the catalogue allows it (and so safe as a file name and a path segment). */
+export const CHECK_ID_RE = /^[a-z0-9][a-z0-9._-]{0,99}$/
+
+/** A service name as a path segment and file name: lower-case letters and digits joined by single hyphens. */
+export function serviceSlug(name: string): string {
+  return name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'service'
+}
+
+export interface Latency {
+  p50Ms: number
+  p95Ms: number
+}
+
+export type UptimeByPeriod = Record<UptimePeriod, number | null>
+
+export interface CheckView {
+  id: string
+  name: string
+  service: string | null
+  tier: string | null
+  kind: string
+  state: PageState
+  /** watch's state before a maintenance window is laid over it. */
+  watchState: PageState
+  since: string | null
+  lastRun: string | null
+  status: Status | null
+  summary: string | null
+  flapping: boolean
+  /** Availability % per period from the rollups; null with no up or down result (and for posture checks). */
+  uptime: UptimeByPeriod
+  /** Over the last 24 hours, up results only. */
+  latency: Latency | null
+  posture: {grade: string | null; score: number | null; checkedAt: string} | null
+  incidents: number[]
+  maintenance: {window: string; until: string} | null
+}
+
+export interface ServiceView {
+  name: string
+  slug: string
+  state: PageState
+  uptime: UptimeByPeriod
+  latency: Latency | null
+  tiers: {tier: string | null; checks: CheckView[]}[]
+}
+
+export interface PublicIncident {
+  id: number
+  title: string
+  severity: string
+  state: string
+  openedAt: string
+  checks: string[]
+}
+
+export interface MaintenanceView {
+  name: string
+  /** Open now until then; or, when not open, null. */
+  until: string | null
+  /** The next start within 7 days when not open now. */
+  next: string | null
+  checks: string[]
+}
+
+export interface StatusModel {
+  generatedAt: string
+  timeZone: string
+  title: string
+  summary: Record<PageState, number> & {checks: number}
+  state: PageState
+  services: ServiceView[]
+  incidents: PublicIncident[]
+  maintenance: MaintenanceView[]
+}
+
+/** Latency histograms of finished hours, kept between model builds (results arriving late for a finished hour are missed until the hour leaves the window). */
+export interface LatencyCache {
+  from?: number
+  until?: number
+  byRef: Map<number, LatencyAcc>
+}
+
+export interface ModelOptions {
+  now: number
+  cache?: LatencyCache
+  title?: string
+  /** Maintenance windows and check tags, from the catalogue. */
+  maintenance?: {windows: readonly MaintenanceWindow[]; tags: ReadonlyMap<string, readonly string[]>}
+}
+
+const round = (n: number | null) => (n === null ? null : Math.round(n * 1000) / 1000)
+const round2 = (n: number) => Math.round(n * 100) / 100
+
+/** The last `n` London days, today included, oldest first (day starts). */
+function lastDays(now: number, n: number): number[] {
+  const days = [zonedDayStart(now)]
+  while (days.length < n) days.unshift(zonedDayStart(days[0] - 1))
+  return days
+}
+
+function availability(c: CountSums | undefined): number | null {
+  if (!c) return null
+  const up = c.ok + c.warn
+  return up + c.crit === 0 ? null : round((up / (up + c.crit)) * 100)
+}
+
+export interface LatencyAcc {
+  hist: Histogram
+  maxMs: number
+}
+
+function latencyOf(a: LatencyAcc | undefined): Latency | null {
+  if (!a) return null
+  const p50 = percentile(a.hist, 50, a.maxMs)
+  const p95 = percentile(a.hist, 95, a.maxMs)
+  return p50 === undefined || p95 === undefined ? null : {p50Ms: round2(p50), p95Ms: round2(p95)}
+}
+
+const addSums = (into: CountSums, c: CountSums | undefined) => {
+  if (!c) return
+  into.ok += c.ok
+  into.warn += c.warn
+  into.crit += c.crit
+  into.unknown += c.unknown
+}
+
+/**
+ * Uptime from the rollups over whole buckets: 24h is the last 24 clock hours (the current one included), 7d and
+ * 30d the last 7 and 30 London days (today included), the same buckets as a check page's bars. Posture checks
+ * are left out of uptime and of their service's figures, as in `report uptime`. Latency is over the 24 hours.
+ */
+function rollupFigures(db: DB, now: number, cache?: LatencyCache) {
+  const h0 = hourStart(now) - 23 * HOUR_MS
+  const current = hourStart(now)
+  const sums: Record<UptimePeriod, Map<number, CountSums>> = {
+    '24h': rollupSums(db, 'hourly', h0),
+    '7d': rollupSums(db, 'daily', lastDays(now, 7)[0]),
+    '30d': rollupSums(db, 'daily', lastDays(now, 30)[0]),
+  }
+  const fold = (into: Map<number, LatencyAcc>, rows: [number, Buffer, number][]) => {
+    for (const [ref, hist, maxMs] of rows) {
+      let a = into.get(ref)
+      if (!a) into.set(ref, (a = {hist: emptyHistogram(), maxMs: 0}))
+      mergeEncoded(hist, a.hist)
+      if (maxMs > a.maxMs) a.maxMs = maxMs
+    }
+    return into
+  }
+  // The 23 finished hours are read once an hour (with a cache); the running hour every time.
+  let done: Map<number, LatencyAcc>
+  if (cache?.from === h0 && cache.until === current) done = cache.byRef
+  else {
+    done = fold(new Map(), hourlyLatencyRows(db, h0, current))
+    if (cache) Object.assign(cache, {from: h0, until: current, byRef: done})
+  }
+  const latency = new Map([...done].map(([ref, a]) => [ref, {hist: Float64Array.from(a.hist), maxMs: a.maxMs}]))
+  fold(latency, hourlyLatencyRows(db, current))
+  return {sums, latency}
+}
+
+function stateOfStatus(s: Status | null): PageState {
+  return s === null ? 'pending' : s === 'ok' ? 'ok' : s === 'warn' ? 'degraded' : s === 'crit' ? 'failing' : 'unknown'
+}
+
+/** Every known check with its state, uptime and latency, grouped by service and tier; open incidents; maintenance. */
+export function statusModel(db: DB, opts: ModelOptions): StatusModel {
+  const {now} = opts
+  const checks = pageChecks(db)
+  const last = new Map(lastResults(db).map((r) => [r.checkId, r]))
+  const states = loadMonitorStates(db)
+  const incidents = incidentsInStates(db, OPEN_STATES)
+  const incidentsByCheck = new Map<string, number[]>()
+  for (const i of incidents) for (const c of i.checks) incidentsByCheck.set(c, [...(incidentsByCheck.get(c) ?? []), i.id])
+  const {sums, latency} = rollupFigures(db, now, opts.cache)
+  const postureRefs = new Set(checkRows(db).filter((c) => c.posture).map((c) => c.ref))
+  const posture = new Map(postureReport(db, {now}).targets.map((t) => [t.checkId, t]))
+  const windows = opts.maintenance?.windows ?? []
+
+  const refOf = new Map(checks.map((c) => [c.checkId, c.ref]))
+  const views: CheckView[] = checks.map((c) => {
+    const r = last.get(c.checkId)
+    const st = states.get(c.checkId)
+    const watchState: PageState = st ? st.state : stateOfStatus(r?.status ?? null)
+    const since = st ? st.since : r ? statusSince(db, c.checkId, r.status) ?? r.ts : null
+    const maint = activeMaintenance(windows, {id: c.checkId, tags: opts.maintenance?.tags.get(c.checkId) ?? []}, now)
+    const p = posture.get(c.checkId)
+    return {
+      id: c.checkId, name: c.name ?? c.checkId, service: c.service, tier: c.tier, kind: c.kind,
+      state: maint ? 'maintenance' : watchState, watchState,
+      since: since === null ? null : isoTime(since), lastRun: r ? isoTime(r.ts) : null, status: r?.status ?? null, summary: r?.summary ?? null,
+      flapping: st?.flapping ?? false,
+      uptime: Object.fromEntries(UPTIME_PERIODS.map((per) => [per, postureRefs.has(c.ref) ? null : availability(sums[per].get(c.ref))])) as UptimeByPeriod,
+      latency: postureRefs.has(c.ref) ? null : latencyOf(latency.get(c.ref)),
+      posture: p ? {grade: p.grade, score: p.score, checkedAt: p.checkedAt} : null,
+      incidents: incidentsByCheck.get(c.checkId) ?? [],
+      maintenance: maint ? {window: maint.window.name, until: isoTime(maint.until)} : null,
+    }
+  })
+
+  const groups = new Map<string, CheckView[]>()
+  for (const v of views) {
+    const key = v.service ?? ''
+    groups.set(key, [...(groups.get(key) ?? []), v])
+  }
+  const services: ServiceView[] = [...groups.entries()].sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b))).map(([name, list]) => {
+    const tiers = new Map<string, CheckView[]>()
+    for (const v of list) tiers.set(v.tier ?? '', [...(tiers.get(v.tier ?? '') ?? []), v])
+    const health = name ? list.map((v) => refOf.get(v.id)!).filter((ref) => !postureRefs.has(ref)) : []
+    const uptime = Object.fromEntries(UPTIME_PERIODS.map((per) => {
+      const total: CountSums = {ok: 0, warn: 0, crit: 0, unknown: 0}
+      for (const ref of health) addSums(total, sums[per].get(ref))
+      return [per, health.length === 0 ? null : availability(total)]
+    })) as UptimeByPeriod
+    const lat: LatencyAcc = {hist: emptyHistogram(), maxMs: 0}
+    for (const ref of health) {
+      const a = latency.get(ref)
+      if (!a) continue
+      mergeHistogram(lat.hist, a.hist)
+      lat.maxMs = Math.max(lat.maxMs, a.maxMs)
+    }
+    return {
+      name: name || 'Other checks', slug: name ? serviceSlug(name) : 'other', state: worstState(list.map((v) => v.state)),
+      uptime, latency: latencyOf(lat),
+      tiers: [...tiers.entries()].sort(([a], [b]) => tierRank(a) - tierRank(b) || a.localeCompare(b)).map(([tier, cs]) => ({tier: tier || null, checks: cs})),
+    }
+  })
+
+  const summary = {checks: views.length, ok: 0, degraded: 0, failing: 0, pending: 0, maintenance: 0, unknown: 0}
+  for (const v of views) summary[v.state]++
+  return {
+    generatedAt: isoTime(now), timeZone: ROLLUP_TIME_ZONE, title: opts.title ?? 'Service status',
+    summary, state: worstState(views.map((v) => v.state)), services,
+    incidents: incidents.map(publicIncident),
+    maintenance: maintenanceViews(windows, checks.map((c) => ({id: c.checkId, tags: opts.maintenance?.tags.get(c.checkId) ?? []})), now),
+  }
+}
+
+const TIER_ORDER = ['platinum', 'gold', 'silver', 'bronze']
+function tierRank(t: string): number {
+  const i = TIER_ORDER.indexOf(t.toLowerCase())
+  return t === '' ? 99 : i < 0 ? 50 : i
+}
+
+function publicIncident(i: PageIncident): PublicIncident {
+  return {id: i.id, title: i.title, severity: i.severity, state: i.state, openedAt: isoTime(i.openedAt), checks: i.checks}
+}
+
+/** Windows open now, and those that open within a week (found by stepping through it a quarter-hour at a time). */
+function maintenanceViews(windows: readonly MaintenanceWindow[], checks: {id: string; tags: readonly string[]}[], now: number): MaintenanceView[] {
+  const out: MaintenanceView[] = []
+  const seen = new Set<string>()
+  for (const w of windows) {
+    if (seen.has(w.name)) continue
+    seen.add(w.name)
+    const covered = checks.filter((c) => windowCovers(w, c)).map((c) => c.id)
+    const until = windowActiveUntil(w, now)
+    if (until !== undefined) {
+      out.push({name: w.name, until: isoTime(until), next: null, checks: covered})
+      continue
+    }
+    let next: number | undefined
+    if (w.once) next = w.once.start > now && w.once.start - now <= 7 * DAY_MS ? w.once.start : undefined
+    else for (let t = Math.ceil(now / 900_000) * 900_000; t <= now + 7 * DAY_MS; t += 900_000) if (windowActiveUntil(w, t) !== undefined) {
+      next = t
+      break
+    }
+    if (next !== undefined) out.push({name: w.name, until: null, next: isoTime(next), checks: covered})
+  }
+  return out
+}
+
+export interface HistoryBar {
+  /** Bucket start, ISO. */
+  start: string
+  up: number
+  down: number
+  unknown: number
+  /** up / (up + down) × 100, or null without such results. */
+  availability: number | null
+}
+
+export interface CheckDetail {
+  generatedAt: string
+  timeZone: string
+  check: CheckView
+  /** The last results, newest first. */
+  recent: {at: string; status: Status; durationMs: number; summary: string}[]
+  outages: {startedAt: string; endedAt: string | null; durationMs: number; downResults: number}[]
+  /** The last 24 clock hours (UTC) and the last 30 London days, oldest first. */
+  hourly: HistoryBar[]
+  daily: HistoryBar[]
+}
+
+function bars(rows: {start: number; ok: number; warn: number; crit: number; unknown: number}[], starts: number[]): HistoryBar[] {
+  const by = new Map(rows.map((r) => [r.start, r]))
+  return starts.map((s) => {
+    const r = by.get(s)
+    const up = r ? r.ok + r.warn : 0
+    const down = r?.crit ?? 0
+    return {start: isoTime(s), up, down, unknown: r?.unknown ?? 0, availability: up + down === 0 ? null : round((up / (up + down)) * 100)}
+  })
+}
+
+/** One check's page: its view, recent results, outages and per-hour and per-day bars. */
+export function checkDetail(db: DB, model: StatusModel, checkId: string, now: number, recent = 50): CheckDetail | undefined {
+  const view = model.services.flatMap((s) => s.tiers.flatMap((t) => t.checks)).find((c) => c.id === checkId)
+  const ref = pageChecks(db).find((c) => c.checkId === checkId)?.ref
+  if (!view || ref === undefined) return undefined
+  const h0 = hourStart(now) - 23 * HOUR_MS
+  const hours = Array.from({length: 24}, (_, i) => h0 + i * HOUR_MS)
+  const days = lastDays(now, 30)
+  return {
+    generatedAt: isoTime(now), timeZone: ROLLUP_TIME_ZONE, check: view,
+    recent: recentResults(db, checkId, {limit: recent, until: now}).map((r) => ({at: isoTime(r.ts), status: r.status, durationMs: r.durationMs, summary: r.summary})),
+    outages: recentOutages(db, ref, 20).map((o) => ({startedAt: isoTime(o.startedAt), endedAt: o.endedAt === null ? null : isoTime(o.endedAt),
+      durationMs: (o.endedAt ?? now) - o.startedAt, downResults: o.downResults})),
+    hourly: bars(rollupCounts(db, 'hourly', ref, hours[0], hours[23] + HOUR_MS), hours),
+    daily: bars(rollupCounts(db, 'daily', ref, days[0], nextZonedDay(days[29])), days),
+  }
+}
+
+export interface IncidentDetail extends PublicIncident {
+  service: string | null
+  updatedAt: string
+  resolvedAt: string | null
+  closedAt: string | null
+  /** Timeline event types and times; who did what is left out. */
+  timeline: {seq: number; occurredAt: string; type: string}[]
+  /** Notes, only when the watcher was started with --status-notes. */
+  notes?: {occurredAt: string; text: string}[]
+}
+
+/** An incident's details for a caller holding the token: no actors, notes only when asked for. */
+export function incidentDetail(db: DB, id: number, withNotes: boolean): IncidentDetail | undefined {
+  const i = incidentById(db, id)
+  if (!i) return undefined
+  const events = eventsOf(db, id)
+  return {
+    ...publicIncident(i), service: i.service, updatedAt: isoTime(i.updatedAt),
+    resolvedAt: i.resolvedAt === null ? null : isoTime(i.resolvedAt), closedAt: i.closedAt === null ? null : isoTime(i.closedAt),
+    timeline: events.map((e) => ({seq: e.seq, occurredAt: isoTime(e.occurredAt), type: e.type})),
+    ...(withNotes ? {notes: events.filter((e) => e.type === 'note').map((e) => ({occurredAt: isoTime(e.occurredAt), text: String(e.data.text ?? '')}))} : {}),
+  }
+}
+
+/** Every check of the model, in page order. */
+export function allChecks(model: StatusModel): CheckView[] {
+  return model.services.flatMap((s) => s.tiers.flatMap((t) => t.checks))
+}
+
