@@ -47,6 +47,7 @@ export function describeEvent(e: TimelineEvent): string {
     case 'inject_released': return `Inject ${str(d.inject)} (${str(d.kind)}, T+${str(d.offset)}): ${str(d.text)}`
     case 'inject_answered': return `Answer to inject ${str(d.inject)}: ${str(d.text)}`
     case 'action_recorded': return `Lessons-learned action: ${str(d.text)} (owner ${str(d.owner)}, due ${str(d.due)})`
+    case 'estate_check_changed': return `Exercise check ${str(d.checkId)} ${str(d.from)} → ${str(d.to)}${d.fault ? ` (fault ${str(d.fault)} on ${str(d.service)})` : ''}: ${str(d.summary)}`
     case 'exercise_ended': return `Exercise ${str(d.exerciseId)} ended${d.reason ? ` (${str(d.reason)})` : ''}`
     case 'branches_started': return `Parallel branches started: ${((d.branches as {at: string}[] | undefined) ?? []).map((b) => b.at).join(', ')}`
     case 'loop_iteration': return `Loop ${str(d.step)}: iteration ${str(d.iteration)} (${str(d.condition)} is true)`
