@@ -167,7 +167,8 @@ export class ExerciseRun {
     }
     // T+0 is when the estate is up and watched.
     this.startedAt = this.now()
-    this.record('exercise_started', {exerciseId: this.id, scenario: s.id, title: s.title, exerciseType: s.exercise_type, playbook: this.o.loaded.playbook.id,
+    this.record('exercise_started', {exerciseId: this.id, scenario: s.id, scenarioSha256: scenarioRecord(s).sha256, title: s.title, exerciseType: s.exercise_type,
+      playbook: this.o.loaded.playbook.id, expect: s.expect ?? {},
       compression: this.compression, duration: s.duration, participants: s.participants, sources: s.sources, testChannels: s.notify ?? [],
       injects: this.order.map((i) => ({id: i.id, kind: i.kind, at: i.at})), manual: this.o.manual === true, estate: this.estate?.endpoints()}, this.startedAt)
     this.watcher!.start()
