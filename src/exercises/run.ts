@@ -16,7 +16,7 @@ import {type LogEntry, Watcher} from '../monitor/watch.js'
 import type {NotifierConfig} from '../notify/types.js'
 import type {DB} from '../store/db.js'
 import {appendExerciseLog, endExercise, exerciseLog, getExercise, insertExercise, setExerciseIncident} from '../store/exercises.js'
-import {eventsOf, getIncident} from '../store/incidents.js'
+import {eventsOf, getIncident, incidentCheckIds, linkChecks} from '../store/incidents.js'
 import {durationMs} from '../util/duration.js'
 import {Estate} from './estate/index.js'
 import type {LoadedScenario} from './load.js'
@@ -200,6 +200,10 @@ export class ExerciseRun {
             const service = s.estate.find((e) => ctx.watched.check.id.startsWith(`exercise.${e.id}.`))
             this.record('estate_check_changed', {checkId: ctx.watched.check.id, service: service?.id, from: ctx.previous.state, to: ctx.state.state,
               summary: ctx.result.summary, fault: service ? this.estate?.faultOf(service.id) ?? null : null}, ctx.result.startedAt + ctx.result.durationMs, WATCH_ACTOR)
+          }
+          // One exercise, one incident: any estate check that would open one attaches to the exercise's incident instead.
+          if (this.incidentId !== null && ctx.watched.incident && !incidentCheckIds(this.o.db, this.incidentId).includes(ctx.watched.check.id)) {
+            linkChecks(this.o.db, this.incidentId, [ctx.watched.check.id])
           }
           const out = incidentStep(ctx, playbooks, this.id)
           if (out?.opened) this.adopt(out.opened.id)
