@@ -79,7 +79,9 @@ function sealTouched(db: DB): void {
     const last = db.prepare('SELECT seq, hash, type, recorded_at AS recordedAt FROM timeline_events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1')
       .get(id) as {seq: number; hash: string; type: string; recordedAt: number} | undefined
     if (!last || last.type === SEAL_TYPE) continue
-    const data = JSON.parse(canonicalJson(sealer.seal(id, last.seq, last.hash))) as Record<string, unknown>
+    // A seal on an exercise incident says so too, like every other event of it.
+    const exercise = exerciseOfIncident(db, id)
+    const data = JSON.parse(canonicalJson({...sealer.seal(id, last.seq, last.hash), ...(exercise === null ? {} : {exercise})})) as Record<string, unknown>
     const e: Omit<TimelineEvent, 'hash'> = {incidentId: id, seq: last.seq + 1, occurredAt: last.recordedAt, recordedAt: last.recordedAt,
       actor: 'watchkeeper', type: SEAL_TYPE, data, prevHash: last.hash}
     insertEvent(db, {...e, hash: eventHash(e)}, canonicalJson(data))
