@@ -109,7 +109,7 @@ export function incidentStep(ctx: IncidentContext, playbooks: Map<string, Playbo
 /** Seconds left on running regulatory clocks of open incidents (for metrics). */
 function clocksLeft(db: DB, now: number): {incident: string; clock: string; secondsLeft: number}[] {
   const out: {incident: string; clock: string; secondsLeft: number}[] = []
-  for (const row of listIncidentRows(db, {states: OPEN_STATES})) {
+  for (const row of listIncidentRows(db, {states: OPEN_STATES, exercise: 'real'})) {
     for (const c of clocksFromEvents(eventsOf(db, row.id)).values()) {
       if (c.stoppedAt !== undefined) continue
       out.push({incident: String(row.id), clock: c.name, secondsLeft: Math.round((c.dueAt - now) / 1000)})
@@ -134,7 +134,8 @@ export function watchHooks(opts: {retention?: RetentionPolicy; playbooks?: () =>
   return {
     ...hooks,
     metricSources: (db) => ({
-      openIncidents: () => listIncidentRows(db, {states: OPEN_STATES}).length,
+      // Exercise incidents are not real ones: they never show in a real watch's metrics.
+      openIncidents: () => listIncidentRows(db, {states: OPEN_STATES, exercise: 'real'}).length,
       clocks: () => clocksLeft(db, Date.now()),
     }),
   }

@@ -2,8 +2,8 @@
 import chalk from 'chalk'
 
 import {describeEvent} from '../../incidents/describe.js'
-import {toIsoDuration} from '../../incidents/time.js'
 import {termText as t} from '../../ui/terminal-text.js'
+import {formatDuration} from '../../util/duration.js'
 import type {Scenario} from '../model.js'
 import type {FacilitatorEvent} from '../run.js'
 
@@ -23,7 +23,7 @@ export function facilitatorLines(e: FacilitatorEvent, s: Scenario, compression: 
   const when = (realMs: number) => `${scenarioClock(realMs * compression)} ${chalk.dim(`(real ${(realMs / 1000).toFixed(1)}s)`)}`
   switch (e.kind) {
     case 'started': return [
-      chalk.bold(`${t(`EXERCISE ${e.exerciseId}: ${s.title}`)}`) + chalk.dim(` (${s.exercise_type}, compression ${e.compression}×: ${toIsoDuration(72 * 3_600_000)} of clock runs in ${toIsoDuration(Math.round(72 * 3_600_000 / e.compression))})`),
+      chalk.bold(`${t(`EXERCISE ${e.exerciseId}: ${s.title}`)}`) + chalk.dim(` (${s.exercise_type}, compression ${e.compression}×: 72 h of clock runs in ${formatDuration(Math.round(72 * 3_600_000 / e.compression))})`),
       ...e.endpoints.map((x) => chalk.dim(`  estate ${x.id} (${x.kind}): ${x.url}`)),
       chalk.dim(`  checks: ${e.catalogue}`),
       chalk.dim(`  participants: ${s.participants.map((p) => `${t(p.name)} (${p.role})`).join(', ')}`),
