@@ -6,7 +6,7 @@
  */
 import {canonicalJson, sha256Hex, type TimelineEvent} from '../incidents/chain.js'
 import {clockStartEvent} from '../incidents/clocks.js'
-import {appendEvents, EXERCISE_MARK, incidentClockDefs, mutate, openIncident} from '../incidents/service.js'
+import {appendEvents, incidentClockDefs, mutate, openIncident} from '../incidents/service.js'
 import {parseIsoDuration, toIsoDuration} from '../incidents/time.js'
 import {validateCatalogue} from '../catalogue/load.js'
 import {DefinitionError, UserError} from '../errors.js'
@@ -127,8 +127,6 @@ export class ExerciseRun {
     this.incidentId = incidentId
     setExerciseIncident(this.o.db, this.id, incidentId)
     const backlog = exerciseLog(this.o.db, this.id)
-    const byActor = new Map<string, typeof backlog>()
-    for (const e of backlog) byActor.set(e.actor, [...(byActor.get(e.actor) ?? []), e])
     // One append per run of the same actor keeps the order and who did what.
     let run: typeof backlog = []
     const flush = () => {
@@ -324,4 +322,3 @@ export class ExerciseRun {
   }
 }
 
-export {EXERCISE_MARK}
