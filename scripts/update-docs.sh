@@ -6,6 +6,7 @@ npm run build >/dev/null
 ./bin/run.js check schema > schemas/checks.schema.json
 ./bin/run.js playbook schema > schemas/playbook.schema.json
 ./bin/run.js clock schema > schemas/clocks.schema.json
+./bin/run.js exercise schema > schemas/exercise.schema.json
 node scripts/status-api-openapi.mjs > schemas/status-api.openapi.json
 table=$(./bin/run.js check findings --markdown)
 python3 - "$table" <<'PY'

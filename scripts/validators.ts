@@ -8,6 +8,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {catalogueSchema} from '../src/catalogue/schema.js'
+import {exerciseSchema} from '../src/exercises/schema.js'
 import {clocksSchema} from '../src/incidents/clock-schema.js'
 import {playbookSchema} from '../src/playbooks/schema.js'
 import {validatorSource} from '../src/util/schema-compile.js'
@@ -16,6 +17,7 @@ const VALIDATORS: Record<string, () => Record<string, unknown>> = {
   catalogue: catalogueSchema,
   playbook: playbookSchema,
   clocks: clocksSchema,
+  exercise: exerciseSchema,
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')

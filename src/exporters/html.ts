@@ -196,6 +196,7 @@ h3{font-size:1rem;margin-bottom:.3rem}#timeline td:nth-child(2),#timeline td:nth
 </head>
 <body>
 <h1 id="title">${esc(`Incident ${s.id}: ${s.title}`)}</h1>
+${s.exerciseId !== null && s.exerciseId !== undefined ? `<p id="exercise" class="bad">EXERCISE: this record comes from exercise ${esc(s.exerciseId)}, a rehearsal against a simulated estate, not a real incident.</p>` : ''}
 <table id="summary">
 ${row(['Severity', s.severity])}
 ${row(['State', s.state])}

@@ -77,6 +77,7 @@ export function markdownExport(input: ExportInput): string {
   const end = s.resolvedAt ?? s.closedAt
   const L: string[] = []
   L.push(`# Post-incident review: ${mdText(s.title)}`, '')
+  if (s.exerciseId !== null && s.exerciseId !== undefined) L.push(`> **EXERCISE**: this record comes from exercise ${s.exerciseId}, a rehearsal against a simulated estate, not a real incident.`, '')
   L.push('| | |', '|---|---|')
   L.push(`| Incident | ${s.id} |`, `| Severity | ${mdCell(s.severity)} |`, `| State | ${mdCell(s.state)} |`)
   if (s.service) L.push(`| Service | ${mdCell(s.service)} |`)

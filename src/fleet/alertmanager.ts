@@ -200,7 +200,7 @@ function deliveryEvents(msg: WebhookMessage, row: FleetGroupRow, seen: Record<st
 
 /** An open incident already linked to the check (opened by its own watch, or by hand). */
 function openIncidentForCheck(db: DB, checkId: string): number | undefined {
-  for (const row of listIncidentRows(db, {states: OPEN_STATES})) if (incidentCheckIds(db, row.id).includes(checkId)) return row.id
+  for (const row of listIncidentRows(db, {states: OPEN_STATES, exercise: 'real'})) if (incidentCheckIds(db, row.id).includes(checkId)) return row.id
   return undefined
 }
 

@@ -41,6 +41,25 @@ export interface ClockDef {
   note?: string
   /** Where it was defined, file:line:col. */
   definedAt?: string
+  /** An exercise runs it this many times faster than real time; durationMs is then the compressed length. */
+  compression?: number
+  /** The real length before compression (business days counted as whole days). */
+  realDurationMs?: number
+}
+
+/**
+ * The clocks of an exercise: every length and warning point divided by the compression factor (72 h at 60 is
+ * 72 min). Business days become continuous days first, since a compressed week has no weekend.
+ */
+export function compressClockDefs(defs: Map<string, ClockDef>, compression: number): Map<string, ClockDef> {
+  if (compression === 1) return new Map([...defs].map(([k, d]) => [k, {...d, compression: 1}]))
+  const out = new Map<string, ClockDef>()
+  for (const [name, d] of defs) {
+    const real = d.durationMs ?? (d.businessDays ?? 0) * 86_400_000
+    out.set(name, {...d, compression, realDurationMs: real, durationMs: Math.round(real / compression), businessDays: undefined,
+      warnBeforeMs: d.warnBeforeMs.map((w) => Math.round(w / compression))})
+  }
+  return out
 }
 
 /** Whether the time the clock starts from is asked for when a step starts it. */
@@ -235,7 +254,8 @@ export function dueClockCrossings(clocks: Iterable<ClockState>, now: number): Cl
 export function clockStartEvent(def: ClockDef, startedAt: number, source: string): NewEvent {
   const dueAt = dueAtOf(def, startedAt)
   return {type: 'clock_started', occurredAt: startedAt, data: {name: def.name, to: def.to, basis: def.basis, citation: def.source, durationMs: def.durationMs,
-    businessDays: def.businessDays, dueAt, warnBeforeMs: warnPoints(def, startedAt, dueAt), source, startsFrom: def.startsFrom ?? 'declared'}}
+    businessDays: def.businessDays, dueAt, warnBeforeMs: warnPoints(def, startedAt, dueAt), source, startsFrom: def.startsFrom ?? 'declared',
+    ...(def.compression === undefined ? {} : {compression: def.compression, realDurationMs: def.realDurationMs ?? def.durationMs})}}
 }
 
 /** clock_stopped event. */

@@ -52,7 +52,13 @@ export function describeEvent(e: TimelineEvent): string {
         `${r.outputBytes} bytes of output${r.bytesNotKept > 0 ? ` (first ${r.outputBytes - r.bytesNotKept} kept)` : ''}, sha256 ${str(r.outputSha256).slice(0, 16)}…`
     }
     case 'command_started': return `Started ${neutralise(((d.argv as string[] | undefined) ?? []).map(quoteArg).join(' '))}`
-    case 'command_declined': return `Declined to run ${neutralise(((d.argv as string[] | undefined) ?? []).map(quoteArg).join(' '))}`
+    case 'command_declined': return `Declined to run ${neutralise(((d.argv as string[] | undefined) ?? []).map(quoteArg).join(' '))}${d.reason ? ` (${str(d.reason)})` : ''}`
+    case 'exercise_started': return `Exercise ${str(d.exerciseId)} started: ${str(d.title)} (scenario ${str(d.scenario)}, compression ${str(d.compression)}×)`
+    case 'inject_released': return `Inject ${str(d.inject)} (${str(d.kind)}, T+${str(d.offset)}): ${str(d.text)}`
+    case 'inject_answered': return `Answer to inject ${str(d.inject)}: ${str(d.text)}`
+    case 'action_recorded': return `Lessons-learned action: ${str(d.text)} (owner ${str(d.owner)}, due ${str(d.due)})`
+    case 'estate_check_changed': return `Exercise check ${str(d.checkId)} ${str(d.from)} → ${str(d.to)}${d.fault ? ` (fault ${str(d.fault)} on ${str(d.service)})` : ''}: ${str(d.summary)}`
+    case 'exercise_ended': return `Exercise ${str(d.exerciseId)} ended${d.reason ? ` (${str(d.reason)})` : ''}`
     case 'branches_started': return `Parallel branches started: ${((d.branches as {at: string}[] | undefined) ?? []).map((b) => b.at).join(', ')}`
     case 'loop_iteration': return `Loop ${str(d.step)}: iteration ${str(d.iteration)} (${str(d.condition)} is true)`
     case 'loop_exited': return `Loop ${str(d.step)} exited after ${str(d.iterations)} iteration(s)${d.reason === 'max_iterations' ? ' (maximum reached)' : ''}`

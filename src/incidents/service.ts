@@ -3,14 +3,15 @@ import path from 'node:path'
 import {UserError} from '../errors.js'
 import type {Playbook} from '../playbooks/model.js'
 import type {DB} from '../store/db.js'
-import {activeIncidentIds, eventsOf, getIncident, immediate, incidentCheckIds, insertEvent, insertIncident, lastEventOf,
+import {getExercise} from '../store/exercises.js'
+import {activeIncidentIds, eventsOf, exerciseOfIncident, getIncident, immediate, incidentCheckIds, insertEvent, insertIncident, lastEventOf,
   linkChecks, listIncidentRows, type IncidentRow, updateIncident} from '../store/incidents.js'
 import {knownCheckIds, recentResults} from '../store/results.js'
 import {didYouMean} from '../util/suggest.js'
 import {canonicalJson, type ChainReport, eventHash, GENESIS_HASH, type NewEvent, SEAL_TYPE, sha256Hex, type TimelineEvent, verifyChain} from './chain.js'
 import {clockDefsFor} from './clock-load.js'
-import {clockAdjustEvent, type ClockDef, clockRestartEvent, clocksFromEvents, clockStartEvent, type ClockState, clockStopEvent, dueClockCrossings,
-  notInForce, type StopOutcome} from './clocks.js'
+import {clockAdjustEvent, type ClockDef, clockRestartEvent, clocksFromEvents, clockStartEvent, type ClockState, clockStopEvent, compressClockDefs,
+  dueClockCrossings, notInForce, type StopOutcome} from './clocks.js'
 import {assertTransition, DEFAULT_SEVERITIES, normaliseSeverity, OPEN_STATES} from './lifecycle.js'
 
 /** Who is acting and when: every write takes one. */
@@ -24,15 +25,20 @@ export type {NewEvent} from './chain.js'
 export {clockStartEvent} from './clocks.js'
 export {clockDefsFor} from './clock-load.js'
 
+/** The prefix of every exercise incident's title (and so of its exports' headings and notifications). */
+export const EXERCISE_MARK = 'EXERCISE'
+
 /** Appends events to an incident's chain. Call inside `immediate` so the head cannot move underneath. */
 export function appendEvents(db: DB, incidentId: number, actor: string, recordedAt: number, events: readonly NewEvent[]): TimelineEvent[] {
   return immediate(db, () => {
     const last = lastEventOf(db, incidentId)
     let seq = last?.seq ?? 0
     let prev = last?.hash ?? GENESIS_HASH
+    // Every event of an exercise incident says so, whoever writes it.
+    const exercise = exerciseOfIncident(db, incidentId)
     const out: TimelineEvent[] = []
     for (const n of events) {
-      const data = JSON.parse(canonicalJson(n.data)) as Record<string, unknown>
+      const data = JSON.parse(canonicalJson(exercise === null ? n.data : {...n.data, exercise})) as Record<string, unknown>
       const e: Omit<TimelineEvent, 'hash'> = {incidentId, seq: ++seq, occurredAt: Math.round(n.occurredAt ?? recordedAt),
         recordedAt, actor, type: n.type, data, prevHash: prev}
       const full: TimelineEvent = {...e, hash: eventHash(e)}
@@ -58,6 +64,13 @@ export function requireIncident(db: DB, id: number): IncidentRow {
 
 export function incidentPlaybook(row: IncidentRow): Playbook | undefined {
   return row.playbookJson ? (JSON.parse(row.playbookJson) as Playbook) : undefined
+}
+
+/** The clocks an incident can start: an exercise incident's are compressed by its exercise's factor. */
+export function incidentClockDefs(db: DB, row: IncidentRow, registry?: Map<string, ClockDef>): Map<string, ClockDef> {
+  const defs = clockDefsFor(incidentPlaybook(row), registry)
+  if (row.exerciseId === null) return defs
+  return compressClockDefs(defs, getExercise(db, row.exerciseId)?.compression ?? 1)
 }
 
 /** Warning and deadline crossings of one incident's clocks not yet recorded, as events. Inside a transaction. */
@@ -106,11 +119,14 @@ export interface OpenOptions {
   checks?: string[]
   fromCheck?: string
   playbook?: Playbook
+  /** The exercise opening it: the incident is marked EXERCISE and kept apart from real ones. */
+  exercise?: number
 }
 
 export function openIncident(a: Actor, o: OpenOptions): {id: number; events: TimelineEvent[]} {
-  const title = o.title.trim()
+  let title = o.title.trim()
   if (title === '') throw new UserError('An incident needs a title.', {code: 'E_USAGE', exit: 2})
+  if (o.exercise !== undefined && !title.startsWith(`${EXERCISE_MARK}:`)) title = `${EXERCISE_MARK}: ${title}`
   const scale = o.playbook?.severities ?? DEFAULT_SEVERITIES
   const severity = normaliseSeverity(o.severity ?? scale[Math.min(scale.length - 1, 1)], scale)
   const checks = [...new Set([...(o.checks ?? []), ...(o.fromCheck ? [o.fromCheck] : [])])]
@@ -129,7 +145,7 @@ export function openIncident(a: Actor, o: OpenOptions): {id: number; events: Tim
   }
   return immediate(a.db, () => {
     const service = o.service ?? undefined
-    const id = insertIncident(a.db, {title, severity, state: 'triage', service, openedAt: a.now})
+    const id = insertIncident(a.db, {title, severity, state: 'triage', service, openedAt: a.now, exerciseId: o.exercise})
     linkChecks(a.db, id, checks)
     const events: NewEvent[] = [{type: 'incident_opened', data: {title, severity, state: 'triage', service, checks}}]
     if (o.playbook) {
@@ -177,6 +193,13 @@ export function changeSeverity(a: Actor, id: number, value: string): string {
 export function changeState(a: Actor, id: number, to: string, reason?: string, extra: Record<string, unknown> = {}): void {
   mutate(a, id, (row) => {
     assertTransition(row.state, to)
+    if (to === 'merged' && typeof extra.into === 'string') {
+      const into = getIncident(a.db, parseIncidentId(extra.into))
+      if (into && into.exerciseId !== row.exerciseId) {
+        throw new UserError(`Incident ${id} cannot be merged into incident ${into.id}: ${row.exerciseId === null ? 'that one is an exercise' : 'this one is an exercise'} and the other is not the same exercise.`,
+          {code: 'E_EXERCISE', exit: 2})
+      }
+    }
     const update: Parameters<typeof updateIncident>[2] = {state: to}
     if (to === 'resolved') update.resolvedAt = a.now
     if (to === 'closed') update.closedAt = a.now
@@ -202,7 +225,7 @@ export function startClock(a: Actor, id: number, name: string, at?: number, regi
   const when = at ?? a.now
   notFuture(a, when)
   mutate(a, id, (row, events) => {
-    const defs = clockDefsFor(incidentPlaybook(row), registry)
+    const defs = incidentClockDefs(a.db, row, registry)
     const def = defs.get(name)
     if (!def) {
       const guess = didYouMean(name, [...defs.keys()])
@@ -244,7 +267,7 @@ export function stopClock(a: Actor, id: number, name: string, o: StopOptions): T
 export function restartClock(a: Actor, id: number, name: string, reason?: string, registry?: Map<string, ClockDef>): TimelineEvent {
   mutate(a, id, (row, events) => {
     const c = startedClock(events, id, name)
-    const def = clockDefsFor(incidentPlaybook(row), registry).get(name)
+    const def = incidentClockDefs(a.db, row, registry).get(name)
     if (!def?.restartable) throw usage(`Clock ${name} is not restartable.`)
     if (c.stoppedAt !== undefined) throw usage(`Clock ${name} was already stopped.`)
     return {events: [clockRestartEvent(c, a.now, reason?.trim() || undefined)], result: undefined}
@@ -346,7 +369,7 @@ export function incidentSummary(db: DB, id: number): {row: IncidentRow; events: 
   return {row, events, summary: {...row, checks: incidentCheckIds(db, id), clocks: [...clocksFromEvents(events).values()], roles: r.roles}}
 }
 
-export function listIncidents(db: DB, f: {open?: boolean; service?: string; severity?: string; since?: number}): IncidentSummary[] {
-  return listIncidentRows(db, {states: f.open ? OPEN_STATES : undefined, service: f.service, severity: f.severity, since: f.since})
+export function listIncidents(db: DB, f: {open?: boolean; service?: string; severity?: string; since?: number; exercise?: 'real' | 'exercise' | 'all'}): IncidentSummary[] {
+  return listIncidentRows(db, {states: f.open ? OPEN_STATES : undefined, service: f.service, severity: f.severity, since: f.since, exercise: f.exercise ?? 'real'})
     .map((row) => incidentSummary(db, row.id).summary)
 }

@@ -7,7 +7,7 @@ import {runCommand} from '../playbooks/run-command.js'
 import type {DB} from '../store/db.js'
 import {eventsOf, immediate, incidentCheckIds} from '../store/incidents.js'
 import {lastResults} from '../store/results.js'
-import {appendEvents, clockDefsFor, incidentPlaybook, mutate, type NewEvent, replay, requireIncident} from './service.js'
+import {appendEvents, incidentClockDefs, incidentPlaybook, mutate, type NewEvent, replay, requireIncident} from './service.js'
 
 /** The check an incident came from: the first attached evidence's, else the first linked check's last stored target. */
 function incidentCheck(db: DB, incidentId: number): CheckTarget | undefined {
@@ -44,7 +44,8 @@ export async function respond(db: DB, incidentId: number, opts: {actor: string; 
     now,
     runCommand: opts.runCommand ?? ((argv, o) => runCommand(argv, o)),
     responder: opts.responder,
-    clockDefs: clockDefsFor(playbook, opts.clocks),
+    clockDefs: incidentClockDefs(db, row, opts.clocks),
+    exercise: row.exerciseId !== null,
     roles: () => replay(row, eventsOf(db, incidentId)).roles,
     prefer: opts.prefer,
     check: incidentCheck(db, incidentId),

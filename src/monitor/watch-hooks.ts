@@ -28,9 +28,12 @@ function isOpen(state: string): boolean {
   return (OPEN_STATES as readonly string[]).includes(state)
 }
 
-/** An open incident already linked to the check (opened by hand, or by a watch before a restart). */
-function openIncidentFor(db: DB, checkId: string): number | undefined {
-  for (const row of listIncidentRows(db, {states: OPEN_STATES})) if (incidentCheckIds(db, row.id).includes(checkId)) return row.id
+/**
+ * An open incident already linked to the check (opened by hand, or by a watch before a restart). A real watch
+ * sees only real incidents and an exercise only its own, so neither ever attaches to the other's.
+ */
+function openIncidentFor(db: DB, checkId: string, exercise?: number): number | undefined {
+  for (const row of listIncidentRows(db, {states: OPEN_STATES, exercise: exercise ?? 'real'})) if (incidentCheckIds(db, row.id).includes(checkId)) return row.id
   return undefined
 }
 
@@ -57,13 +60,13 @@ export function loadIncidentPlaybooks(config: WatchConfig, dir?: string): {playb
  * it), attaches its failing results as evidence, and adds timeline events as it recovers or fails again.
  * It never resolves the incident: a person does.
  */
-export function incidentStep(ctx: IncidentContext, playbooks: Map<string, Playbook>): IncidentOutcome | undefined {
+export function incidentStep(ctx: IncidentContext, playbooks: Map<string, Playbook>, exercise?: number): IncidentOutcome | undefined {
   const {db, watched: w, state, previous, result, resultId, now} = ctx
   const policy = w.incident
   let incidentId = previous.incidentId
   if (incidentId !== null) {
     const row = getIncident(db, incidentId)
-    if (!row || !isOpen(row.state)) incidentId = null
+    if (!row || !isOpen(row.state) || row.exerciseId !== (exercise ?? null)) incidentId = null
   }
   if (!policy) return incidentId === previous.incidentId ? undefined : {incidentId}
 
@@ -72,12 +75,12 @@ export function incidentStep(ctx: IncidentContext, playbooks: Map<string, Playbo
       ? state.badStreak >= policy.afterFailures
       : state.badSince !== null && result.startedAt - state.badSince >= (policy.afterMs ?? 0)
     if (!sustained || ctx.inMaintenance) return {incidentId: null}
-    const linked = openIncidentFor(db, w.check.id)
+    const linked = openIncidentFor(db, w.check.id, exercise)
     if (linked !== undefined) return {incidentId: linked}
     const c = w.check
     const title = policy.title ?? `${c.name} failing`
     const playbook = policy.playbook ? playbooks.get(policy.playbook) : undefined
-    const opened = openIncident({db, actor: ACTOR, now}, {title, severity: policy.severity, service: c.service, checks: [c.id], playbook})
+    const opened = openIncident({db, actor: ACTOR, now}, {title, severity: policy.severity, service: c.service, checks: [c.id], playbook, exercise})
     const ids = recentFailedResultIds(db, c.id, MAX_EVIDENCE).filter((id) => id <= resultId).reverse()
     const evidence = ids.map((id) => evidenceEvent(db, id)).filter((e): e is NewEvent => e !== undefined)
     evidence.push({type: 'note', data: {text: `Opened by watch: ${c.id} has failed ${state.badStreak} time(s) in a row since ${new Date(state.badSince ?? result.startedAt).toISOString()}.`}})
@@ -106,7 +109,7 @@ export function incidentStep(ctx: IncidentContext, playbooks: Map<string, Playbo
 /** Seconds left on running regulatory clocks of open incidents (for metrics). */
 function clocksLeft(db: DB, now: number): {incident: string; clock: string; secondsLeft: number}[] {
   const out: {incident: string; clock: string; secondsLeft: number}[] = []
-  for (const row of listIncidentRows(db, {states: OPEN_STATES})) {
+  for (const row of listIncidentRows(db, {states: OPEN_STATES, exercise: 'real'})) {
     for (const c of clocksFromEvents(eventsOf(db, row.id)).values()) {
       if (c.stoppedAt !== undefined) continue
       out.push({incident: String(row.id), clock: c.name, secondsLeft: Math.round((c.dueAt - now) / 1000)})
@@ -131,7 +134,8 @@ export function watchHooks(opts: {retention?: RetentionPolicy; playbooks?: () =>
   return {
     ...hooks,
     metricSources: (db) => ({
-      openIncidents: () => listIncidentRows(db, {states: OPEN_STATES}).length,
+      // Exercise incidents are not real ones: they never show in a real watch's metrics.
+      openIncidents: () => listIncidentRows(db, {states: OPEN_STATES, exercise: 'real'}).length,
       clocks: () => clocksLeft(db, Date.now()),
     }),
   }

@@ -188,6 +188,8 @@ export interface EngineDeps {
   prefer?: string
   /** The check the incident came from: variables declared `from_check:` are pre-filled from its target. */
   check?: CheckTarget
+  /** An exercise incident: command steps run only when marked exercise_safe. */
+  exercise?: boolean
 }
 
 /** Another responder wrote to the walk between our read and our write; the engine re-reads and asks again. */
@@ -411,6 +413,11 @@ async function advance(deps: EngineDeps, state: WalkState, events: readonly Time
     case 'command': {
       if (await askNext()) return 'more'
       const argv = step.argv.map((a) => interpolate(a, state.vars))
+      if (deps.exercise && step.exercise_safe !== true) {
+        // An exercise never runs a command against the real estate unless the playbook says it is safe to.
+        append(await complete(nextOr(step.on_failure ?? step.next ?? implicit), [{type: 'command_declined', data: {...base, argv, reason: 'exercise: the step is not marked exercise_safe'}}]))
+        return 'more'
+      }
       const prompt: ConfirmPrompt = {...ctx, message: `Run ${argv.map(quoteArg).join(' ')} ?`, command: argv,
         ...(flow.commandStartedAt === undefined ? {} : {interruptedAt: flow.commandStartedAt})}
       const yes = await deps.responder.confirm(prompt)

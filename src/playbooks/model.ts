@@ -105,6 +105,8 @@ export interface CommandStep extends StepBase {
   on_failure?: string
   /** Variable that receives the exit code. */
   exit_code_to?: string
+  /** The command may run during an exercise (it touches nothing real, or only the simulated estate). */
+  exercise_safe?: boolean
 }
 
 export interface ParallelStep extends StepBase {

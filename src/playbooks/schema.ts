@@ -66,6 +66,7 @@ export const STEP_SCHEMAS: JsonSchema[] = [
     on_success: stepId('step after exit code 0 (default: next)'),
     on_failure: stepId('step after a non-zero exit, a timeout, or a declined run (default: next)'),
     exit_code_to: {type: 'string', pattern: VAR, description: 'variable that receives the exit code'},
+    exercise_safe: {type: 'boolean', description: 'true: the command may run during an exercise (otherwise an exercise records it as declined and takes on_failure)'},
   }, ['argv']),
   step('parallel', 'start several branches; continue at join once every branch has ended', {
     branches: {type: 'array', items: {type: 'string', pattern: ID}, minItems: 2, uniqueItems: true, description: 'the first step of each branch'},

@@ -16,6 +16,8 @@ export interface IncidentRow {
   playbookId: string | null
   playbookJson: string | null
   playbookSha256: string | null
+  /** The exercise that opened it; null for a real incident. */
+  exerciseId: number | null
 }
 
 interface RawIncident {
@@ -31,13 +33,14 @@ interface RawIncident {
   playbook_id: string | null
   playbook_json: string | null
   playbook_sha256: string | null
+  exercise_id?: number | null
 }
 
 function toRow(r: RawIncident): IncidentRow {
   return {
     id: r.id, title: r.title, severity: r.severity, state: r.state, service: r.service, openedAt: r.opened_at,
     updatedAt: r.updated_at, resolvedAt: r.resolved_at, closedAt: r.closed_at, playbookId: r.playbook_id,
-    playbookJson: r.playbook_json, playbookSha256: r.playbook_sha256,
+    playbookJson: r.playbook_json, playbookSha256: r.playbook_sha256, exerciseId: r.exercise_id ?? null,
   }
 }
 
@@ -76,7 +79,9 @@ function sealTouched(db: DB): void {
     const last = db.prepare('SELECT seq, hash, type, recorded_at AS recordedAt FROM timeline_events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1')
       .get(id) as {seq: number; hash: string; type: string; recordedAt: number} | undefined
     if (!last || last.type === SEAL_TYPE) continue
-    const data = JSON.parse(canonicalJson(sealer.seal(id, last.seq, last.hash))) as Record<string, unknown>
+    // A seal on an exercise incident says so too, like every other event of it.
+    const exercise = exerciseOfIncident(db, id)
+    const data = JSON.parse(canonicalJson({...sealer.seal(id, last.seq, last.hash), ...(exercise === null ? {} : {exercise})})) as Record<string, unknown>
     const e: Omit<TimelineEvent, 'hash'> = {incidentId: id, seq: last.seq + 1, occurredAt: last.recordedAt, recordedAt: last.recordedAt,
       actor: 'watchkeeper', type: SEAL_TYPE, data, prevHash: last.hash}
     insertEvent(db, {...e, hash: eventHash(e)}, canonicalJson(data))
@@ -84,9 +89,15 @@ function sealTouched(db: DB): void {
   ids.clear()
 }
 
-export function insertIncident(db: DB, i: {title: string; severity: string; state: string; service?: string; openedAt: number}): number {
-  return Number(db.prepare(`INSERT INTO incidents (title, severity, state, service, opened_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`)
-    .run(i.title, i.severity, i.state, i.service ?? null, i.openedAt, i.openedAt).lastInsertRowid)
+export function insertIncident(db: DB, i: {title: string; severity: string; state: string; service?: string; openedAt: number; exerciseId?: number}): number {
+  return Number(db.prepare(`INSERT INTO incidents (title, severity, state, service, opened_at, updated_at, exercise_id) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+    .run(i.title, i.severity, i.state, i.service ?? null, i.openedAt, i.openedAt, i.exerciseId ?? null).lastInsertRowid)
+}
+
+/** The exercise an incident belongs to, or null for a real one. */
+export function exerciseOfIncident(db: DB, incidentId: number): number | null {
+  const r = db.prepare('SELECT exercise_id AS e FROM incidents WHERE id = ?').get(incidentId) as {e: number | null} | undefined
+  return r?.e ?? null
 }
 
 export function getIncident(db: DB, id: number): IncidentRow | undefined {
@@ -118,6 +129,8 @@ export interface IncidentFilter {
   service?: string
   severity?: string
   since?: number
+  /** Real incidents only (real), exercise incidents only (exercise), one exercise's (a number), or both (all, the default). */
+  exercise?: 'real' | 'exercise' | 'all' | number
 }
 
 export function listIncidentRows(db: DB, f: IncidentFilter = {}): IncidentRow[] {
@@ -138,6 +151,12 @@ export function listIncidentRows(db: DB, f: IncidentFilter = {}): IncidentRow[] 
   if (f.since !== undefined) {
     where.push('opened_at >= @since')
     params.since = f.since
+  }
+  if (f.exercise === 'real') where.push('exercise_id IS NULL')
+  else if (f.exercise === 'exercise') where.push('exercise_id IS NOT NULL')
+  else if (typeof f.exercise === 'number') {
+    where.push('exercise_id = @exercise')
+    params.exercise = f.exercise
   }
   const rows = db.prepare(`SELECT * FROM incidents ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY opened_at DESC, id DESC`).all(params) as RawIncident[]
   return rows.map(toRow)

@@ -88,6 +88,13 @@ const RECIPES: Record<string, Recipe> = {
   'incident:resolve': {args: ['1', '--reason', 'fixed'], late: 8},
   'incident:close': {args: ['1', '--reason', 'reviewed'], late: 9},
   'playbook:show': {args: ['ddos-national-endpoint']},
+  // A whole exercise run is walked in test/exercises; here each exercise command answers in JSON, errors included.
+  'exercise:run': {args: ['no-such-scenario'], exit: 2},
+  'exercise:inject': {args: ['1'], exit: 2},
+  'exercise:answer': {args: ['1', 'briefing', '--text', 'noted'], exit: 2},
+  'exercise:action': {args: ['1', '--text', 'Fix it', '--owner', 'A. Responder', '--due', '2027-01-31'], exit: 2},
+  'exercise:report': {args: ['1'], exit: 2},
+  'exercise:verify': {args: ['{dir}/no-such-pack.json'], exit: 2},
   'playbook:validate': {args: [path.join(ROOT, 'playbooks', 'ddos-national-endpoint.yaml')]},
 }
 

@@ -17,6 +17,8 @@ export default class IncidentList extends BaseCommand<typeof IncidentList> {
     service: Flags.string({description: 'only this service'}),
     severity: Flags.string({description: 'only this severity'}),
     since: Flags.string({description: 'only incidents opened since: ' + WHEN_HELP}),
+    exercise: Flags.boolean({description: 'only EXERCISE incidents (opened by `exercise run`), which are hidden otherwise', exclusive: ['all']}),
+    all: Flags.boolean({description: 'real and EXERCISE incidents together'}),
   }
 
   async run(): Promise<{incidents: unknown}> {
@@ -25,7 +27,7 @@ export default class IncidentList extends BaseCommand<typeof IncidentList> {
     const db = this.openDb({reader: true})
     recordDueClockEvents(db, now)
     const list = listIncidents(db, {open: flags.open, service: flags.service, severity: flags.severity,
-      since: flags.since ? parseWhen(flags.since, now, '--since') : undefined})
+      since: flags.since ? parseWhen(flags.since, now, '--since') : undefined, exercise: flags.exercise ? 'exercise' : flags.all ? 'all' : 'real'})
     if (!this.jsonEnabled()) this.log(list.length > 0 ? incidentTable(list, now) : 'No incidents.')
     return {incidents: jsonTimes(list.map(({playbookJson: _p, clocks, ...rest}) => ({...rest, clocks: clocks.map((c) => clockJson(c, now))})), INCIDENT_TIMES)}
   }
