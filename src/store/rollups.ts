@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3'
 import type {Status} from '../types.js'
 import type {DB} from './db.js'
 import {POSTURE_KINDS} from './posture.js'
+import {scanRaw} from './results.js'
 import {zonedParts as wallClock, zonedToEpoch} from '../util/zoned-time.js'
 
 /*
@@ -434,29 +435,16 @@ export function addRollups(db: DB, level: RollupLevel, from: number, to: number,
 
 const STATUS_OF_CODE: Status[] = ['ok', 'warn', 'crit', 'unknown']
 
-/** bucketOf() in SQL, for raw results (integer ms). */
-const SQL_BUCKET = `CASE WHEN duration_ms < ${HIST_MIN_MS} THEN 0
-  ELSE min(${HIST_BUCKETS - 1}, CAST(log2(duration_ms / ${HIST_MIN_MS}) * ${HIST_PER_DOUBLING} AS INTEGER) + 1) END`
-
-/** Raw results with ts in [from, to), added per check into `into`; grouped by status and bucket in SQLite. */
-export function addRaw(db: DB, from: number, to: number, into: Map<number, Aggregate>): number {
+/** Raw results with ts in [from, to), added per check into `into` (optionally one vantage's). */
+export function addRaw(db: DB, from: number, to: number, into: Map<number, Aggregate>, opts: {vantageRef?: number} = {}): number {
   if (to <= from) return 0
-  const stmt = db.prepare(`SELECT check_ref, status, CASE WHEN status <= 1 THEN ${SQL_BUCKET} ELSE -1 END AS bucket,
-      count(*), sum(max(duration_ms, 0)), max(duration_ms)
-    FROM results WHERE ts >= ? AND ts < ? GROUP BY check_ref, status, bucket`).raw(true)
   let n = 0
-  for (const [ref, code, bucket, count, sumMs, maxMs] of stmt.all(from, to) as [number, number, number, number, number, number][]) {
+  scanRaw(db, from, to, (ref, e) => {
     let a = into.get(ref)
     if (!a) into.set(ref, (a = emptyAggregate()))
-    const status = STATUS_OF_CODE[code] ?? 'unknown'
-    a[status] += count
-    if (status === 'ok' || status === 'warn') {
-      a.sumMs += sumMs
-      if (maxMs > a.maxMs) a.maxMs = maxMs
-      a.hist[bucket] += count
-    }
-    n += count
-  }
+    addResult(a, STATUS_OF_CODE[e.status] ?? 'unknown', e.durationMs)
+    n++
+  }, opts)
   return n
 }
 

@@ -6,6 +6,7 @@ import {rollupsMigration} from './003-rollups.js'
 import {postureMigration} from './004-posture.js'
 import {monitorMigration} from './005-monitor.js'
 import {outboxMigration} from './006-outbox.js'
+import {resultBlocksMigration} from './007-result-blocks.js'
 
 export interface Migration {
   version: number
@@ -15,6 +16,7 @@ export interface Migration {
 
 /**
  * Every migration, one file each. Numbers are fixed once released: 1 results, 2 incidents, 3 rollups and
- * retention, 4 posture, 5 monitor state and notifications, 6 the notification outbox. New ones take the next free number.
+ * retention, 4 posture, 5 monitor state and notifications, 6 the notification outbox, 7 results in blocks and vantages. New ones take the next free number.
  */
-export const MIGRATIONS: readonly Migration[] = [resultsMigration, incidentsMigration, rollupsMigration, postureMigration, monitorMigration, outboxMigration]
+export const MIGRATIONS: readonly Migration[] = [resultsMigration, incidentsMigration, rollupsMigration, postureMigration, monitorMigration, outboxMigration,
+  resultBlocksMigration]
