@@ -68,7 +68,8 @@ const TARGETS = [
 ] as const
 
 /**
- * Deletes raw results, runs, rollups and ended outages older than the policy allows, in bounded batches
+ * Deletes raw results (whole hours: the raw cutoff is the start of its hour), posture rows, runs, monitor
+ * events, settled notifications, rollups and ended outages older than the policy allows, in bounded batches
  * (one short transaction each, with a pause between), so a concurrent writer is never locked out for
  * long. Rollups are never touched by raw pruning: reports over old periods keep working. Safe to call
  * periodically (the `watch` scheduler does); a call with nothing to delete costs a few index probes.
@@ -77,7 +78,9 @@ export async function pruneOnce(db: DB, now: number, policy: RetentionPolicy = D
   const started = Date.now()
   const batchSize = opts.batchSize ?? 5000
   const pauseMs = opts.pauseMs ?? 5
-  const cutoffs: Record<RetentionLevel, number> = {raw: now - policy.raw, hourly: now - policy.hourly, daily: now - policy.daily}
+  // Raw results are kept in hourly blocks: the raw cutoff is the start of its UTC hour.
+  const rawCut = Math.floor((now - policy.raw) / 3_600_000) * 3_600_000
+  const cutoffs: Record<RetentionLevel, number> = {raw: rawCut, hourly: now - policy.hourly, daily: now - policy.daily}
   const cutoffOf = (t: (typeof TARGETS)[number]) => (t.hour ? Math.floor(cutoffs[t.level] / 3_600_000) : cutoffs[t.level])
   const deleted = {results: 0, resultTexts: 0, posture: 0, runs: 0, monitorEvents: 0, notifications: 0, rollupHourly: 0, rollupDaily: 0, outages: 0}
   let batches = 0

@@ -430,3 +430,8 @@ export function resultById(db: DB, resultId: number): StoredResult | undefined {
 export function knownCheckIds(db: DB): string[] {
   return (db.prepare('SELECT check_id FROM checks ORDER BY check_id').all() as {check_id: string}[]).map((r) => r.check_id)
 }
+
+/** Number of stored results. */
+export function resultCount(db: DB): number {
+  return db.prepare('SELECT coalesce(sum(n), 0) FROM result_blocks').pluck().get() as number
+}

@@ -62,16 +62,16 @@ describe('store', () => {
     expect(statusSince(db, 'b', 'ok')).toBe(1500)
     expect(recentResults(db, 'a', {limit: 2}).map((r) => r.ts)).toEqual([3000, 2000])
     expect(recentResults(db, 'a', {since: 1500, until: 2500}).map((r) => r.ts)).toEqual([2000])
-    // Rows stay compact: no details JSON when there are no findings or metrics.
-    const raw = db.prepare('SELECT details FROM results').all() as {details: string | null}[]
-    expect(raw.every((r) => r.details === null)).toBe(true)
+    // Blocks stay compact: no extra (findings/details) text when there are none.
+    const texts = db.prepare('SELECT text FROM result_texts').pluck().all() as string[]
+    expect(texts.filter((t) => t.startsWith('X'))).toEqual([])
     db.close()
   })
 
   it('answers "results of a check in a time range" from the index', () => {
     const db = openDatabase(path.join(dir, 'p.db'))
-    const plan = (db.prepare("EXPLAIN QUERY PLAN SELECT * FROM results WHERE check_ref = 1 AND ts BETWEEN 1 AND 2").all() as {detail: string}[]).map((r) => r.detail).join(' ')
-    expect(plan).toMatch(/USING INDEX results_check_ts/)
+    const plan = (db.prepare('EXPLAIN QUERY PLAN SELECT * FROM result_blocks WHERE check_ref = 1 AND hour BETWEEN 1 AND 2').all() as {detail: string}[]).map((r) => r.detail).join(' ')
+    expect(plan).toMatch(/USING INDEX result_blocks_check/)
     db.close()
   })
 })

@@ -187,6 +187,7 @@ export const resultBlocksMigration: Migration = {
       );
       CREATE INDEX result_blocks_check ON result_blocks(check_ref, hour, vantage_ref);
       CREATE INDEX result_blocks_hour ON result_blocks(hour);
+      CREATE INDEX result_blocks_run ON result_blocks(run_lo) WHERE run_lo IS NOT NULL;
       -- Result ids from before this layout that something still refers to, and their new ids.
       CREATE TABLE result_aliases (
         old_id  INTEGER PRIMARY KEY,
@@ -195,7 +196,9 @@ export const resultBlocksMigration: Migration = {
     `)
 
     const referenced = new Set<number>()
+    const tables = new Set(db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all() as string[])
     const collect = (sql: string) => {
+      if (!tables.has(/FROM (\w+)/.exec(sql)![1])) return
       for (const v of db.prepare(sql).pluck().all() as unknown[]) if (typeof v === 'number' && Number.isSafeInteger(v)) referenced.add(v)
     }
     collect('SELECT result_id FROM posture')
@@ -287,11 +290,16 @@ export const resultBlocksMigration: Migration = {
       CREATE INDEX posture_run ON posture(run_id);
       CREATE INDEX posture_findings_row ON posture_findings(posture_id);
 
+    `)
+    if (tables.has('monitor_state')) {
+      db.exec(`
       UPDATE monitor_state SET last_result_id = (SELECT new_id FROM result_aliases WHERE old_id = last_result_id)
         WHERE last_result_id IN (SELECT old_id FROM result_aliases);
       UPDATE monitor_events SET result_id = (SELECT new_id FROM result_aliases WHERE old_id = result_id)
         WHERE result_id IN (SELECT old_id FROM result_aliases);
-
+    `)
+    }
+    db.exec(`
       DROP INDEX results_check_ts;
       DROP INDEX results_ts;
       DROP INDEX results_run;
