@@ -154,7 +154,7 @@ export function insertResults(db: DB, refs: Map<string, number>, runId: number |
       let g = groups.get(key)
       if (!g) groups.set(key, (g = {ref, hour, at: []}))
       g.at.push(i)
-      rolled.push({checkRef: ref, ts: r.startedAt, status: r.status, durationMs: r.durationMs})
+      rolled.push({checkRef: ref, vantageRef: vref, ts: r.startedAt, status: r.status, durationMs: r.durationMs})
     })
     let hour = 0
     const dict = writerDictionary(db, () => hour)

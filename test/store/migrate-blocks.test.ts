@@ -191,7 +191,12 @@ describe('migration 7: a populated old database converts without loss', () => {
     expect(migrated.prepare("SELECT name FROM sqlite_schema WHERE name = 'results'").get()).toBeUndefined()
     expect(resultCount(migrated)).toBe(before.count)
     expect(resultCount(native)).toBe(before.count)
-    for (const t of unchanged) expect(migrated.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all(), t).toEqual(before.tables[t])
+    // Rollups, outages and the cursor gain vantage_ref (0: none); nothing else changes in them.
+    const rows = (t: string) => (migrated.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all() as Record<string, unknown>[]).map(({vantage_ref: v, ...r}) => {
+      expect(v ?? 0).toBe(0)
+      return r
+    })
+    for (const t of unchanged) expect(rows(t), t).toEqual(before.tables[t])
     expect(migrated.pragma('foreign_key_check')).toEqual([])
     expect(migrated.pragma('integrity_check', {simple: true})).toBe('ok')
   })

@@ -300,6 +300,56 @@ export const resultBlocksMigration: Migration = {
     `)
     }
     db.exec(`
+      -- Rollups, outages and the outage cursor per check and vantage (0: none).
+      CREATE TABLE rollup_hourly_v7 (
+        hour_start  INTEGER NOT NULL,
+        check_ref   INTEGER NOT NULL REFERENCES checks(id) ON DELETE CASCADE,
+        vantage_ref INTEGER NOT NULL DEFAULT 0,
+        ok          INTEGER NOT NULL,
+        warn        INTEGER NOT NULL,
+        crit        INTEGER NOT NULL,
+        unknown     INTEGER NOT NULL,
+        sum_ms      REAL NOT NULL,
+        max_ms      REAL NOT NULL,
+        hist        BLOB NOT NULL,
+        PRIMARY KEY (hour_start, check_ref, vantage_ref)
+      ) WITHOUT ROWID;
+      INSERT INTO rollup_hourly_v7 (hour_start, check_ref, vantage_ref, ok, warn, crit, unknown, sum_ms, max_ms, hist)
+        SELECT hour_start, check_ref, 0, ok, warn, crit, unknown, sum_ms, max_ms, hist FROM rollup_hourly;
+      DROP TABLE rollup_hourly;
+      ALTER TABLE rollup_hourly_v7 RENAME TO rollup_hourly;
+      CREATE INDEX rollup_hourly_check ON rollup_hourly(check_ref);
+      CREATE TABLE rollup_daily_v7 (
+        day_start   INTEGER NOT NULL,
+        check_ref   INTEGER NOT NULL REFERENCES checks(id) ON DELETE CASCADE,
+        vantage_ref INTEGER NOT NULL DEFAULT 0,
+        ok          INTEGER NOT NULL,
+        warn        INTEGER NOT NULL,
+        crit        INTEGER NOT NULL,
+        unknown     INTEGER NOT NULL,
+        sum_ms      REAL NOT NULL,
+        max_ms      REAL NOT NULL,
+        hist        BLOB NOT NULL,
+        PRIMARY KEY (day_start, check_ref, vantage_ref)
+      ) WITHOUT ROWID;
+      INSERT INTO rollup_daily_v7 (day_start, check_ref, vantage_ref, ok, warn, crit, unknown, sum_ms, max_ms, hist)
+        SELECT day_start, check_ref, 0, ok, warn, crit, unknown, sum_ms, max_ms, hist FROM rollup_daily;
+      DROP TABLE rollup_daily;
+      ALTER TABLE rollup_daily_v7 RENAME TO rollup_daily;
+      CREATE INDEX rollup_daily_check ON rollup_daily(check_ref);
+      CREATE TABLE rollup_cursor_v7 (
+        check_ref   INTEGER NOT NULL REFERENCES checks(id) ON DELETE CASCADE,
+        vantage_ref INTEGER NOT NULL DEFAULT 0,
+        last_ts     INTEGER NOT NULL,
+        PRIMARY KEY (check_ref, vantage_ref)
+      ) WITHOUT ROWID;
+      INSERT INTO rollup_cursor_v7 (check_ref, vantage_ref, last_ts) SELECT check_ref, 0, last_ts FROM rollup_cursor;
+      DROP TABLE rollup_cursor;
+      ALTER TABLE rollup_cursor_v7 RENAME TO rollup_cursor;
+      ALTER TABLE outages ADD COLUMN vantage_ref INTEGER NOT NULL DEFAULT 0;
+      DROP INDEX outages_open;
+      CREATE UNIQUE INDEX outages_open ON outages(check_ref, vantage_ref) WHERE ended_at IS NULL;
+
       DROP INDEX results_check_ts;
       DROP INDEX results_ts;
       DROP INDEX results_run;
