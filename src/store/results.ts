@@ -1,7 +1,10 @@
+import type Database from 'better-sqlite3'
+
 import {UserError} from '../errors.js'
 import type {CheckResult, Finding, Status, Timings} from '../types.js'
 import {STATUS_CODE, statusFromCode} from '../types.js'
 import type {DB} from './db.js'
+type Statement = Database.Statement<unknown[]>
 import {writeTx} from './lock.js'
 import {recordPosture} from './posture.js'
 import {BLOCK_CAPACITY, BLOCK_HOUR_MS, type BlockEntry, decodeBlock, type Dictionary, emptyState, encodeEntries, textHash, TIMING_FIELDS} from './result-blocks.js'
@@ -76,9 +79,7 @@ export function findVantage(db: DB, id: string | undefined): number | undefined 
 
 /** Dictionary of a writing transaction: texts looked up by hash, added when new, marked used this hour. */
 function writerDictionary(db: DB, hour: () => number): Dictionary {
-  const find = db.prepare('SELECT id, last_hour, text FROM result_texts WHERE hash = ?')
-  const add = db.prepare('INSERT INTO result_texts (hash, last_hour, text) VALUES (?, ?, ?)')
-  const touch = db.prepare('UPDATE result_texts SET last_hour = ? WHERE id = ?')
+  const {find, add, touch} = writeStatements(db)
   const ids = new Map<string, {id: number; hour: number}>()
   const reader = readerDictionary(db)
   return {
@@ -138,6 +139,25 @@ function entryOf(r: CheckResult, runId: number | null): BlockEntry {
     summary: r.summary, metrics: r.metrics, findings: r.findings, ...(r.details ? {details: r.details} : {})}
 }
 
+const writeCache = new WeakMap<DB, {last: Statement; open: Statement; append: Statement; find: Statement; add: Statement; touch: Statement}>()
+
+function writeStatements(db: DB) {
+  let w = writeCache.get(db)
+  if (!w) {
+    w = {
+      last: db.prepare('SELECT id, n, data FROM result_blocks WHERE check_ref = ? AND hour = ? AND vantage_ref = ? ORDER BY id DESC LIMIT 1'),
+      open: db.prepare(`INSERT INTO result_blocks (check_ref, vantage_ref, hour, n, statuses, run_lo, run_hi, data) VALUES (?, ?, ?, 0, 0, NULL, NULL, x'') RETURNING id`),
+      append: db.prepare(`UPDATE result_blocks SET n = n + ?, statuses = statuses | ?, run_lo = min(coalesce(run_lo, ?), ?), run_hi = max(coalesce(run_hi, ?), ?),
+        data = CAST(data || ? AS BLOB) WHERE id = ?`),
+      find: db.prepare('SELECT id, last_hour, text FROM result_texts WHERE hash = ?'),
+      add: db.prepare('INSERT INTO result_texts (hash, last_hour, text) VALUES (?, ?, ?)'),
+      touch: db.prepare('UPDATE result_texts SET last_hour = ? WHERE id = ?'),
+    }
+    writeCache.set(db, w)
+  }
+  return w
+}
+
 /** Writes a batch of results in one transaction and returns their ids (in the order given). */
 export function insertResults(db: DB, refs: Map<string, number>, runId: number | null, results: readonly CheckResult[], opts: {vantage?: Vantage} = {}): number[] {
   const ids: number[] = new Array(results.length)
@@ -158,14 +178,11 @@ export function insertResults(db: DB, refs: Map<string, number>, runId: number |
     })
     let hour = 0
     const dict = writerDictionary(db, () => hour)
-    const last = db.prepare('SELECT id, n, data FROM result_blocks WHERE check_ref = ? AND hour = ? AND vantage_ref = ? ORDER BY id DESC LIMIT 1')
-    const open = db.prepare(`INSERT INTO result_blocks (check_ref, vantage_ref, hour, n, statuses, run_lo, run_hi, data) VALUES (?, ?, ?, 0, 0, NULL, NULL, x'') RETURNING id`)
-    const append = db.prepare(`UPDATE result_blocks SET n = n + ?, statuses = statuses | ?, run_lo = min(coalesce(run_lo, ?), ?), run_hi = max(coalesce(run_hi, ?), ?),
-      data = CAST(data || ? AS BLOB) WHERE id = ?`)
+    const {last, open, append} = writeStatements(db)
     for (const g of groups.values()) {
       hour = g.hour
       let block = last.get(g.ref, g.hour, vref) as {id: number; n: number; data: Buffer} | undefined
-      let state = block && block.n < BLOCK_CAPACITY ? decodeBlock(block.data, g.hour, dict).state : undefined
+      let state = block && block.n < BLOCK_CAPACITY ? decodeBlock(block.data, g.hour, dict, {light: true}).state : undefined
       let i = 0
       while (i < g.at.length) {
         if (!block || !state || state.n >= BLOCK_CAPACITY) {
