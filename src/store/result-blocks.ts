@@ -259,10 +259,11 @@ const TIMING_SET = new Set<string>(TIMING_FIELDS)
 
 /**
  * Decodes a block. `upTo` stops after that many entries; `light` skips building texts (summary,
- * findings, details), for readers that need only time, status and duration. Returns the entries and
+ * findings, details), for readers that need only time, status and duration; `textsFrom` builds them
+ * only from that position on. Returns the entries and
  * the state after the last one.
  */
-export function decodeBlock(data: Uint8Array, hour: number, dict: Dictionary, opts: {upTo?: number; light?: boolean} = {}): {entries: BlockEntry[]; state: BlockState} {
+export function decodeBlock(data: Uint8Array, hour: number, dict: Dictionary, opts: {upTo?: number; light?: boolean; textsFrom?: number} = {}): {entries: BlockEntry[]; state: BlockState} {
   const st = emptyState(hour)
   const input = new In(data)
   const entries: BlockEntry[] = []
@@ -307,7 +308,7 @@ export function decodeBlock(data: Uint8Array, hour: number, dict: Dictionary, op
     st.n++
     const entry: BlockEntry = {ts: st.prevTs, status: flags & 3, durationMs: st.prevDuration, timings, attempts, runId: st.run === 0 ? null : st.run,
       summary: '', metrics, findings: []}
-    if (!opts.light) {
+    if (!opts.light && st.n > (opts.textsFrom ?? 0)) {
       entry.summary = joinSummary(template, numbers)
       if (st.extra !== 0) {
         let x = extras.get(st.extra)

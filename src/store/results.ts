@@ -270,7 +270,7 @@ class BlockReader {
     this.dict = readerDictionary(db)
   }
 
-  results(row: BlockRow, opts: {upTo?: number} = {}): StoredResult[] {
+  results(row: BlockRow, opts: {upTo?: number; textsFrom?: number} = {}): StoredResult[] {
     const c = this.check(row.check_ref)
     const vantage = row.vantage_ref === 0 ? undefined : this.vantage(row.vantage_ref)
     return decodeBlock(row.data, row.hour, this.dict, opts).entries.map((e, pos) => toStored(row.id * BLOCK_CAPACITY + pos, c, e, vantage))
@@ -323,9 +323,14 @@ export function lastResults(db: DB, checkIds?: readonly string[], opts: {vantage
   const out: StoredResult[] = []
   for (const c of checks) {
     if (checkIds && !checkIds.includes(c.check_id)) continue
-    const rows = blocks.all(c.id, ...v.args, c.id, ...v.args) as BlockRow[]
-    const all = rows.flatMap((r) => reader.results(r)).sort(newestFirst)
-    if (all.length > 0) out.push(all[0])
+    // The newest (time, then id) of the newest hour's blocks; texts built for that one result only.
+    let best: {row: BlockRow; pos: number; ts: number} | undefined
+    for (const row of blocks.all(c.id, ...v.args, c.id, ...v.args) as BlockRow[]) {
+      reader.light(row).forEach((e, pos) => {
+        if (!best || e.ts > best.ts || (e.ts === best.ts && row.id * BLOCK_CAPACITY + pos > best.row.id * BLOCK_CAPACITY + best.pos)) best = {row, pos, ts: e.ts}
+      })
+    }
+    if (best) out.push(reader.results(best.row, {upTo: best.pos + 1, textsFrom: best.pos})[best.pos])
   }
   return out
 }
@@ -441,7 +446,7 @@ export function resultById(db: DB, resultId: number): StoredResult | undefined {
   const row = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.id = ?`).get(Math.floor(id / BLOCK_CAPACITY)) as BlockRow | undefined
   if (!row) return undefined
   const pos = id % BLOCK_CAPACITY
-  return new BlockReader(db).results(row, {upTo: pos + 1})[pos]
+  return new BlockReader(db).results(row, {upTo: pos + 1, textsFrom: pos})[pos]
 }
 
 export function knownCheckIds(db: DB): string[] {
