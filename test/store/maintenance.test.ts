@@ -6,7 +6,9 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {uptimeReport} from '../../src/reports/uptime.js'
 import {openDatabase} from '../../src/store/db.js'
 import {backupDatabase, databaseStats, DEFAULT_RETENTION, parseRetention, pruneOnce, vacuum, verifyDatabaseFile} from '../../src/store/maintenance.js'
-import {finishRun, insertResults, lastResults, resultCount, startRun} from '../../src/store/results.js'
+import {insertDelivery, type DeliveryStatus} from '../../src/store/outbox.js'
+import {latestPosture} from '../../src/store/posture.js'
+import {finishRun, insertResults, lastResults, resultById, resultCount, startRun, storeRun} from '../../src/store/results.js'
 import {addRollups, type Aggregate, HOUR_MS, retentionMarks, zonedDayStart} from '../../src/store/rollups.js'
 import {UserError} from '../../src/errors.js'
 import type {CheckResult} from '../../src/types.js'
@@ -48,8 +50,15 @@ describe('db prune', () => {
     const event = db.prepare("INSERT INTO monitor_events (check_id, ts, kind, message) VALUES ('c', ?, 'state', 'x')")
     event.run(rawCut - DAY)
     event.run(rawCut + DAY)
+    // The outbox: settled deliveries older than the cutoff go, pending ones stay whatever their age.
+    const note = (status: DeliveryStatus, at: number) => insertDelivery(db, {createdAt: at, notifier: 'ops', provider: 'webhook', event: 'failing', checkId: 'web',
+      subject: 'web', dedupKey: `k${at}`, status, message: 'web failing', body: '{}'})
+    note('sent', rawCut - DAY)
+    note('pending', rawCut - DAY)
+    note('sent', rawCut + DAY)
     const dry = await pruneOnce(db, NOW, DEFAULT_RETENTION, {dryRun: true})
     expect(dry.deleted.monitorEvents).toBe(1)
+    expect(dry.deleted.notifications).toBe(1)
     expect(dry.deleted.results).toBe(oldRaw)
     expect(dry.deleted.runs).toBe(1) // the run finished before the cutoff: its results go too
     expect(dry.deleted.rollupHourly).toBe(before.hourly - 90 * 24)
@@ -65,6 +74,10 @@ describe('db prune', () => {
     expect(real.deleted.outages).toBe(0)
     expect(real.deleted.monitorEvents).toBe(1)
     expect((db.prepare('SELECT ts FROM monitor_events').all() as {ts: number}[]).map((r) => r.ts)).toEqual([rawCut + DAY])
+    expect(db.prepare('SELECT status, created_at FROM notifications ORDER BY id').all()).toEqual([{status: 'pending', created_at: rawCut - DAY}, {status: 'sent', created_at: rawCut + DAY}])
+    expect(real.deleted.notifications).toBe(1)
+    // The dictionary keeps only texts used since the cutoff's hour.
+    expect(db.prepare('SELECT count(*) FROM result_texts WHERE last_hour < ?').pluck().get(rawCut / HOUR)).toBe(0)
     // One block per hour: 90 days of blocks in batches of 1000.
     expect(real.batches).toBeGreaterThanOrEqual(Math.ceil(90 * 24 / 1000))
     expect(count(db, 'results')).toBe(results.length - oldRaw)
@@ -100,6 +113,22 @@ describe('db prune', () => {
     expect(old.coveredSince).toBe(new Date(oldFrom).toISOString())
     expect(old.checks[0].results).toBe(total(oldFrom, NOW))
     expect(old.checks[0].crit).toBe(results.filter((r) => r.startedAt >= oldFrom && r.startedAt < NOW && r.status === 'crit').length)
+  })
+
+  it('prunes posture rows (and their findings) with the raw results they came from', async () => {
+    const f = freshDb('wk-prune-posture-')
+    cleanups.push(f.cleanup)
+    const posture = (at: number): CheckResult => ({checkId: 'web', kind: 'web-security', target: 'https://w.test/', status: 'warn', summary: 'grade B', startedAt: at,
+      durationMs: 300, attempts: 1, timings: {totalMs: 300}, findings: [{id: 'web.csp.missing', severity: 'warn', message: 'no CSP'}], metrics: {}, details: {grade: 'B', score: 80}})
+    for (const at of [NOW - 40 * DAY, NOW - DAY]) {
+      storeRun(f.db, {source: 'check run', startedAt: at, finishedAt: at + 1000, checks: [{id: 'web', kind: 'web-security', target: 'https://w.test/'}], results: [posture(at)]})
+    }
+    const real = await pruneOnce(f.db, NOW, DEFAULT_RETENTION)
+    expect(real.deleted).toMatchObject({results: 1, posture: 1, runs: 1})
+    expect(f.db.prepare('SELECT ts FROM posture').pluck().all()).toEqual([NOW - DAY])
+    expect(f.db.prepare('SELECT count(*) FROM posture_findings').pluck().get()).toBe(1)
+    expect(latestPosture(f.db)[0]).toMatchObject({ts: NOW - DAY, grade: 'B'})
+    expect(resultById(f.db, latestPosture(f.db)[0].resultId)?.findings).toEqual([{id: 'web.csp.missing', severity: 'warn', message: 'no CSP'}])
   })
 
   it('parses retention durations and refuses less than a day', () => {
