@@ -6,12 +6,16 @@
  * The same simulated results feed the raw table and the rollups, so raw and rollups agree for the last
  * 30 days. For speed the generator (only) sets synchronous=OFF, writes an hour of data per transaction,
  * and builds the results indexes after the load.
+ *
+ * The raw results are written in the layout before migration 7 (one `results` row each, the schema at
+ * migration 6, test/store/old-layout.ts); opening the file with watchkeeper migrates it to result blocks.
  */
 import fs from 'node:fs'
 import path from 'node:path'
 
 import {openDatabase} from '../../src/store/db.js'
 import {upsertChecks} from '../../src/store/results.js'
+import {OLD_MIGRATIONS} from '../../test/store/old-layout.js'
 import {addResult, type Aggregate, dayStartOfHour, emptyAggregate, encodeHistogram, HOUR_MS, mergeAggregate} from '../../src/store/rollups.js'
 import type {Status} from '../../src/types.js'
 
@@ -28,7 +32,7 @@ const MINUTE = 60_000
 
 fs.mkdirSync(path.dirname(file), {recursive: true})
 for (const f of [file, file + '-wal', file + '-shm']) fs.rmSync(f, {force: true})
-const db = openDatabase(file)
+const db = openDatabase(file, {migrations: OLD_MIGRATIONS})
 db.pragma('synchronous = OFF')
 db.pragma('cache_size = -1000000')
 db.exec('DROP INDEX results_check_ts; DROP INDEX results_ts; DROP INDEX results_run;')

@@ -1,6 +1,7 @@
 /**
- * What keeping rollups costs on the write path: the real insertResults (results + hourly/daily rollups +
- * outages in one transaction) against the same results insert alone, in batches as ResultWriter makes them.
+ * What the write path costs: the real insertResults (result blocks + hourly/daily rollups + outages in one
+ * transaction) against the old layout's write (one `results` row each, with the same rollups) and the old
+ * results insert alone, in batches as ResultWriter makes them.
  * Run by hand:  npx tsx bench/rollups/insert-overhead.ts [--checks 1000] [--minutes 60] [--batch 100]
  */
 import fs from 'node:fs'
@@ -10,6 +11,7 @@ import path from 'node:path'
 import {type DB, openDatabase} from '../../src/store/db.js'
 import {insertResults, upsertChecks} from '../../src/store/results.js'
 import {STATUS_CODE, type CheckResult} from '../../src/types.js'
+import {insertOldResults, OLD_MIGRATIONS} from '../../test/store/old-layout.js'
 
 const args = process.argv.slice(2)
 const arg = (name: string, dflt: string) => {
@@ -33,13 +35,13 @@ for (let m = 0; m < MINUTES; m++) {
   }
 }
 
-function setup(name: string): {db: DB; refs: Map<string, number>} {
-  const db = openDatabase(path.join(dir, name))
+function setup(name: string, old = false): {db: DB; refs: Map<string, number>} {
+  const db = openDatabase(path.join(dir, name), old ? {migrations: OLD_MIGRATIONS} : {})
   const refs = upsertChecks(db, ids.map((id) => ({id, kind: 'http', target: 'https://x'})), start)
   return {db, refs}
 }
 
-/** The insert of insertResults without the rollups: the baseline. */
+/** The old layout's insert without the rollups: the baseline. */
 function plainInsert(db: DB, refs: Map<string, number>, batch: readonly CheckResult[]): void {
   const insert = db.prepare(`INSERT INTO results (check_ref, run_id, ts, status, duration_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, attempts, summary, details)
     VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -61,20 +63,22 @@ function time(label: string, fn: (batch: readonly CheckResult[]) => void): numbe
 }
 
 // A warm-up round (JIT, time-zone caches), then three alternating rounds to even out a busy machine.
-let plain = 0
-let rolled = 0
+const sums = {plain: 0, old: 0, blocks: 0}
 const ROUNDS = 4
 for (let round = 0; round < ROUNDS; round++) {
-  const pa = setup(`plain-${round}.db`)
-  const pb = setup(`rollups-${round}.db`)
-  const p = time(`round ${round} results only        `, (batch) => plainInsert(pa.db, pa.refs, batch))
-  const r = time(`round ${round} results + rollups    `, (batch) => insertResults(pb.db, pb.refs, null, batch))
+  const pa = setup(`plain-${round}.db`, true)
+  const pb = setup(`old-${round}.db`, true)
+  const pc = setup(`blocks-${round}.db`)
+  const p = time(`round ${round} old results insert only    `, (batch) => plainInsert(pa.db, pa.refs, batch))
+  const o = time(`round ${round} old results + rollups      `, (batch) => insertOldResults(pb.db, pb.refs, null, batch))
+  const b = time(`round ${round} result blocks + rollups    `, (batch) => insertResults(pc.db, pc.refs, null, batch))
   if (round > 0) {
-    plain += p
-    rolled += r
+    sums.plain += p
+    sums.old += o
+    sums.blocks += b
   }
-  pa.db.close()
-  pb.db.close()
+  for (const x of [pa, pb, pc]) x.db.close()
 }
-console.log(`overhead of rollups (rounds 1-3): ${(((rolled - plain) / plain) * 100).toFixed(0)}% (${(((rolled - plain) * 1000) / ((ROUNDS - 1) * results.length)).toFixed(1)} µs per result), batch ${BATCH}, ${CHECKS} checks`)
+const us = (ms: number) => ((ms * 1000) / ((ROUNDS - 1) * results.length)).toFixed(1)
+console.log(`rounds 1-3, batch ${BATCH}, ${CHECKS} checks: old insert only ${us(sums.plain)} µs/result, old + rollups ${us(sums.old)}, blocks + rollups ${us(sums.blocks)}`)
 fs.rmSync(dir, {recursive: true, force: true})

@@ -1,7 +1,8 @@
 /**
  * Times the reports on the database bench/rollups/generate.ts made: through the real CLI (bin/run.js,
  * wall clock, as a user sees it) and in-process (the core alone), plus bare CLI start-up for reference.
- * Run by hand:  npx tsx bench/rollups/time-reports.ts [--file .tmp/bench/rollups.db] [--runs 5]
+ * Run by hand:  npx tsx bench/rollups/time-reports.ts [--file .tmp/bench/rollups.db] [--runs 5] [--no-cli]
+ * (--no-cli times the core only: `history` and `status` reads beside the reports).
  */
 import {spawnSync} from 'node:child_process'
 import fs from 'node:fs'
@@ -11,7 +12,9 @@ import {fileURLToPath} from 'node:url'
 
 import {sloReport} from '../../src/reports/slo.js'
 import {resolveWindow, uptimeReport} from '../../src/reports/uptime.js'
+import {statusReport} from '../../src/reports/status.js'
 import {openDatabase} from '../../src/store/db.js'
+import {lastResults, recentResults} from '../../src/store/results.js'
 
 const args = process.argv.slice(2)
 const arg = (name: string, dflt: string) => {
@@ -58,10 +61,15 @@ const core = [
   inProcess('uptimeReport month (core)', () => uptimeReport(db, resolveWindow({period: 'month'}, now))),
   inProcess('uptimeReport 365d (core)', () => uptimeReport(db, resolveWindow({since: '365d'}, now))),
   inProcess('sloReport 99.9/30d (core)', () => sloReport(db, {objective: 99.9, windowMs: 30 * 86_400_000, until: now})),
+  inProcess('history: 50 newest of one check (core)', () => recentResults(db, 'check-0007', {limit: 50})),
+  inProcess('history: a day of one check, 1,440 results (core)', () => recentResults(db, 'check-0007', {limit: 1440})),
+  inProcess('history --since 7d of one check (core)', () => recentResults(db, 'check-0007', {limit: 100_000, since: now - 7 * 86_400_000})),
+  inProcess('last result of every check (core)', () => lastResults(db)),
+  inProcess('status: every check, 20 recent each (core)', () => statusReport(db, {now})),
 ]
 db.close()
 
-const viaCli = [
+const viaCli = args.includes('--no-cli') ? [] : [
   cli('watchkeeper --version (start-up only)', ['--version']),
   cli('report uptime --period 30d --json', ['report', 'uptime', '--period', '30d', '--json', '--db', file]),
   cli('report uptime --period 30d (table)', ['report', 'uptime', '--period', '30d', '--db', file]),

@@ -89,8 +89,13 @@ async function main(): Promise<void> {
   const code = await exited
   const {default: Database} = await import('better-sqlite3')
   const store = new Database(db, {readonly: true})
-  const stored = (store.prepare('SELECT count(*) AS n FROM results').get() as {n: number}).n
-  const notOk = (store.prepare('SELECT count(*) AS n FROM results WHERE status != 0').get() as {n: number}).n
+  const {scanRaw} = await import('../../src/store/results.js')
+  let stored = 0
+  let notOk = 0
+  scanRaw(store, 0, Number.MAX_SAFE_INTEGER, (_, e) => {
+    stored++
+    if (e.status !== 0) notOk++
+  })
   store.close()
   const lagSum = metric(last, 'watchkeeper_check_start_lag_seconds_sum') ?? 0
   const lagCount = metric(last, 'watchkeeper_check_start_lag_seconds_count') ?? 1

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {UserError} from '../errors.js'
-import {knownCheckIds, recentResults} from '../store/results.js'
+import {findVantage, knownCheckIds, recentResults} from '../store/results.js'
 import {didYouMean} from '../util/suggest.js'
 import {parseWhen, WHEN_HELP} from '../util/when.js'
 import {colourStatus, formatMs, renderTable} from '../ui/table.js'
@@ -15,6 +15,7 @@ export default class History extends BaseCommand<typeof History> {
     check: Args.string({description: 'check id', required: true}),
   }
   static override flags = {
+    vantage: Flags.string({description: 'only results taken from this vantage (watch.vantage id)'}),
     limit: Flags.integer({char: 'n', description: 'results to show at most', default: 50, min: 1, max: 100_000}),
     since: Flags.string({description: 'only results after this time: ' + WHEN_HELP}),
   }
@@ -31,7 +32,7 @@ export default class History extends BaseCommand<typeof History> {
     if (this.flags.since) {
       since = parseWhen(this.flags.since, Date.now(), '--since')
     }
-    const results = recentResults(db, id, {limit: this.flags.limit, since})
+    const results = recentResults(db, id, {limit: this.flags.limit, since, vantageRef: findVantage(db, this.flags.vantage)})
     this.log(renderTable(['TIME (UTC)', 'STATUS', 'TOTAL', 'DNS', 'CONNECT', 'TLS', 'TTFB', 'TRIES', 'SUMMARY'], results.map((r) => [
       new Date(r.ts).toISOString().replace('T', ' ').slice(0, 19), colourStatus(r.status), formatMs(r.durationMs),
       formatMs(r.timings.dnsMs), formatMs(r.timings.connectMs), formatMs(r.timings.tlsMs), formatMs(r.timings.ttfbMs), String(r.attempts), termText(r.summary),

@@ -4,6 +4,7 @@ import chalk from 'chalk'
 import {BaseCommand} from '../base-command.js'
 import {cataloguePaths} from '../catalogue/load.js'
 import {catalogueMaintenance, statusReport, type StatusReport} from '../reports/status.js'
+import {findVantage} from '../store/results.js'
 import {statusTable} from '../ui/status-output.js'
 
 export default class Status extends BaseCommand<typeof Status> {
@@ -17,6 +18,7 @@ export default class Status extends BaseCommand<typeof Status> {
     '<%= config.bin %> status --id "nhs-*" --json',
   ]
   static override flags = {
+    vantage: Flags.string({description: 'only results taken from this vantage (watch.vantage id)'}),
     id: Flags.string({description: 'only this check id (repeatable; * matches any text)', multiple: true}),
     problems: Flags.boolean({description: 'only the checks that need a person', default: false}),
     checks: Flags.string({char: 'c', description: 'catalogue file or folder with the maintenance windows (repeatable) [env: WATCHKEEPER_CHECKS; default: the shipped checks/]', multiple: true}),
@@ -28,7 +30,7 @@ export default class Status extends BaseCommand<typeof Status> {
     const now = Date.now()
     const maintenance = catalogueMaintenance(cataloguePaths(this.flags.checks))
     if (maintenance.error) this.note(chalk.yellow(`Maintenance windows not read: ${maintenance.error}`))
-    const report = statusReport(db, {recent: this.flags.recent, now, maintenance, problemsOnly: this.flags.problems, ids: this.flags.id})
+    const report = statusReport(db, {recent: this.flags.recent, now, maintenance, problemsOnly: this.flags.problems, ids: this.flags.id, vantageRef: findVantage(db, this.flags.vantage)})
     if (this.jsonEnabled()) return report
     if (report.checks.length === 0) this.note(this.flags.problems ? 'Nothing needs a person.' : 'No results yet. Run `watchkeeper check run` or `watchkeeper watch` first.')
     else this.log(statusTable(report, now))

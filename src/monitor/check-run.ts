@@ -2,7 +2,7 @@ import type {Dispatcher} from 'undici'
 
 import type {CheckDefinition} from '../catalogue/load.js'
 import type {DB} from '../store/db.js'
-import {storeRun} from '../store/results.js'
+import {storeRun, type Vantage} from '../store/results.js'
 import {type CheckResult, type Clock, type Status, STATUSES, systemClock} from '../types.js'
 import type {LoopDelayStats} from './loop-delay.js'
 import {loopDelayNow, refreshLoopDelay, resetLoopDelay, runChecks} from './runner.js'
@@ -29,6 +29,8 @@ export interface ExecuteOptions {
   source?: string
   onResult?: (result: CheckResult, done: number, total: number) => void
   signal?: AbortSignal
+  /** Where this run probes from (--vantage), stamped on each stored result. */
+  vantage?: Vantage
 }
 
 export function summarise(results: readonly CheckResult[]): Record<Status, number> {
@@ -58,6 +60,6 @@ export async function executeRun(db: DB, checks: readonly CheckDefinition[], opt
   await refreshLoopDelay()
   const loop = loopDelayNow()
   const loopDelay: RunLoopDelay = {...loop.main, ...(loop.probeThread ? {probeThread: loop.probeThread} : {}), suspectChecks: results.filter((r) => r.timingSuspect).length}
-  const runId = storeRun(db, {source: opts.source ?? 'check run', startedAt: started, finishedAt: finished, checks, results})
+  const runId = storeRun(db, {source: opts.source ?? 'check run', startedAt: started, finishedAt: finished, checks, results, vantage: opts.vantage})
   return {runId, startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), summary: summarise(results), loopDelay, results}
 }

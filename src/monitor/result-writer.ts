@@ -1,7 +1,7 @@
 import type {DB} from '../store/db.js'
 import {StoreBusyError} from '../store/lock.js'
 import {recordPosture} from '../store/posture.js'
-import {insertResults} from '../store/results.js'
+import {insertResults, type Vantage} from '../store/results.js'
 import type {CheckResult} from '../types.js'
 
 /** Buffers results and writes them in batched transactions as they arrive. */
@@ -9,6 +9,8 @@ export class ResultWriter {
   private buffer: CheckResult[] = []
   private timer: NodeJS.Timeout | undefined
   readonly written: number[] = []
+  /** Where the results are taken from (--vantage, else watch.vantage), stamped on each; follows reloads. */
+  vantage: Vantage | undefined
 
   constructor(
     private readonly db: DB,
@@ -19,8 +21,12 @@ export class ResultWriter {
       onBusy?: (error: Error, pending: number) => void
       retryMs?: number
       /** Keep written ids in `written` (default true; a long-running watch turns it off). */
-      keepIds?: boolean} = {},
-  ) {}
+      keepIds?: boolean
+      /** Where the results are taken from (watch.vantage), stamped on each. */
+      vantage?: Vantage} = {},
+  ) {
+    this.vantage = opts.vantage
+  }
 
   add(result: CheckResult): void {
     this.buffer.push(result)
@@ -39,7 +45,7 @@ export class ResultWriter {
     this.buffer = []
     let ids: number[]
     try {
-      ids = insertResults(this.db, this.refs, this.runId, batch)
+      ids = insertResults(this.db, this.refs, this.runId, batch, {vantage: this.vantage})
     } catch (error) {
       if (!(error instanceof StoreBusyError) || !this.opts.onBusy) throw error
       // Locked by another writer (a `check run` from cron): keep every result and try again shortly.

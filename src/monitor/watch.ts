@@ -233,6 +233,7 @@ export class Watcher {
     this.opts.metrics?.forget(removed)
     this.opts.metrics?.describe(config.checks, this.host.now())
     this.opts.metrics?.setVantage(this.opts.vantage ?? config.settings.vantage)
+    this.writer.vantage = this.opts.vantage ?? config.settings.vantage
     this.selfcheck.forget(removed)
     this.opts.metrics?.checksWatched.set(this.checks.size)
     for (const w of config.checks) {

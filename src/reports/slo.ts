@@ -87,9 +87,10 @@ export function sloReport(db: DB, opts: SloOptions, filter: ReportFilter = {}): 
   const allowed = 1 - objective / 100
   const since = opts.until - opts.windowMs
   const thresholds = {fastBurn: round(0.02 * opts.windowMs / HOUR_MS), slowBurn: round(0.05 * opts.windowMs / (6 * HOUR_MS))}
-  const whole = aggregateWindow(db, since, opts.until)
-  const h1 = aggregateWindow(db, opts.until - HOUR_MS, opts.until).byCheck
-  const h6 = aggregateWindow(db, opts.until - 6 * HOUR_MS, opts.until).byCheck
+  const v = {vantageRef: filter.vantageRef}
+  const whole = aggregateWindow(db, since, opts.until, v)
+  const h1 = aggregateWindow(db, opts.until - HOUR_MS, opts.until, v).byCheck
+  const h6 = aggregateWindow(db, opts.until - 6 * HOUR_MS, opts.until, v).byCheck
 
   const build = (scope: SloRow['scope'], id: string, name: string | null, service: string | null, checks: number,
     a: Aggregate, a1: Aggregate | undefined, a6: Aggregate | undefined): SloRow => {

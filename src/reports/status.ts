@@ -63,6 +63,8 @@ export interface StatusOptions {
   maintenance?: {windows: readonly MaintenanceWindow[]; tags: ReadonlyMap<string, readonly string[]>; error?: string}
   /** Only rows that need a person. */
   problemsOnly?: boolean
+  /** Only results from this vantage (its ref; see findVantage). */
+  vantageRef?: number
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -89,16 +91,17 @@ export function statusReport(db: DB, opts: StatusOptions): StatusReport {
   const incidents = openIncidentsByCheck(db, OPEN_STATES)
   const windows = opts.maintenance?.windows ?? []
   const globs = (opts.ids ?? []).map((g) => globRegExp(g))
-  const last = lastResults(db).filter((r) => globs.length === 0 || globs.some((g) => g.test(r.checkId)))
+  const v = {vantageRef: opts.vantageRef}
+  const last = lastResults(db, undefined, v).filter((r) => globs.length === 0 || globs.some((g) => g.test(r.checkId)))
   const rows = last.map((r: StoredResult): StatusRow => {
-    const recent = recentResults(db, r.checkId, {limit: opts.recent ?? 20}).reverse()
+    const recent = recentResults(db, r.checkId, {limit: opts.recent ?? 20, ...v}).reverse()
     const st = states.get(r.checkId)
     const inc = incidents.get(r.checkId)?.[0]
     const alert = alertsOfCheck(db, r.checkId, st?.since ?? null)
     const maint = activeMaintenance(windows, {id: r.checkId, tags: opts.maintenance?.tags.get(r.checkId) ?? []}, opts.now)
     const row: StatusRow = {
       checkId: r.checkId, kind: r.kind, target: r.target, service: r.service, status: r.status,
-      since: iso(statusSince(db, r.checkId, r.status) ?? r.ts), lastRun: iso(r.ts), lastLatencyMs: r.durationMs, summary: r.summary,
+      since: iso(statusSince(db, r.checkId, r.status, v) ?? r.ts), lastRun: iso(r.ts), lastLatencyMs: r.durationMs, summary: r.summary,
       state: st?.state ?? 'unwatched', stateSince: st ? iso(st.since) : null, flapping: st?.flapping ?? false, alerted: st?.alerted ?? null,
       lastAlert: alert ? {events: alert.events, at: iso(alert.createdAt), deliveries: alert.deliveries} : null,
       incident: inc ? {id: inc.id, title: inc.title, severity: inc.severity, state: inc.state, openedAt: iso(inc.openedAt)} : null,

@@ -77,7 +77,7 @@ export interface WindowAggregate {
  * from hourly rollups, and raw results only for the partial hours at the two edges. Where the raw results
  * of an edge have been pruned, the edge widens to its whole hour (or day, when hourly rows are gone too).
  */
-export function aggregateWindow(db: DB, since: number, until: number): WindowAggregate {
+export function aggregateWindow(db: DB, since: number, until: number, opts: {vantageRef?: number} = {}): WindowAggregate {
   const marks = retentionMarks(db)
   let from = since
   let to = until
@@ -91,20 +91,20 @@ export function aggregateWindow(db: DB, since: number, until: number): WindowAgg
   const hs = Math.ceil(from / HOUR_MS) * HOUR_MS
   const he = hourStart(to)
   if (hs > he) {
-    rows.raw += addRaw(db, from, to, byCheck)
+    rows.raw += addRaw(db, from, to, byCheck, opts)
   } else {
     let ds = zonedDayStart(hs)
     if (ds < hs) ds = nextZonedDay(ds)
     const de = zonedDayStart(he)
     if (ds < de) {
-      rows.daily += addRollups(db, 'daily', ds, de, byCheck)
-      rows.hourly += addRollups(db, 'hourly', hs, ds, byCheck)
-      rows.hourly += addRollups(db, 'hourly', de, he, byCheck)
+      rows.daily += addRollups(db, 'daily', ds, de, byCheck, opts)
+      rows.hourly += addRollups(db, 'hourly', hs, ds, byCheck, opts)
+      rows.hourly += addRollups(db, 'hourly', de, he, byCheck, opts)
     } else {
-      rows.hourly += addRollups(db, 'hourly', hs, he, byCheck)
+      rows.hourly += addRollups(db, 'hourly', hs, he, byCheck, opts)
     }
-    rows.raw += addRaw(db, from, hs, byCheck)
-    rows.raw += addRaw(db, he, to, byCheck)
+    rows.raw += addRaw(db, from, hs, byCheck, opts)
+    rows.raw += addRaw(db, he, to, byCheck, opts)
   }
   return {byCheck, coveredSince: from, coveredUntil: to, rows}
 }
@@ -166,6 +166,8 @@ export interface ReportFilter {
   services?: readonly string[]
   /** Count posture checks too (default: health checks only). */
   includePosture?: boolean
+  /** Only results from this vantage (its ref; see findVantage). */
+  vantageRef?: number
 }
 
 
@@ -234,10 +236,10 @@ function row(scope: UptimeRow['scope'], id: string, name: string | null, service
 /** Per-check and per-service uptime over a window; answered from rollups and the outage table. */
 export function uptimeReport(db: DB, window: ReportWindow, filter: ReportFilter = {}): UptimeReport {
   const {rows: checks, postureLeftOut} = selectCheckRows(db, filter)
-  const agg = aggregateWindow(db, window.since, window.until)
+  const agg = aggregateWindow(db, window.since, window.until, {vantageRef: filter.vantageRef})
   const spansByRef = new Map<number, OutageSpan[]>()
   const idOf = new Map(checks.map((c) => [c.ref, c.checkId]))
-  for (const o of outagesOverlapping(db, window.since, window.until)) {
+  for (const o of outagesOverlapping(db, window.since, window.until, {vantageRef: filter.vantageRef})) {
     const checkId = idOf.get(o.checkRef)
     if (checkId === undefined) continue
     let list = spansByRef.get(o.checkRef)

@@ -7,6 +7,7 @@ import {UserError} from '../errors.js'
 import {formatDuration, parseDuration} from '../util/duration.js'
 import {databaseFile, type DB} from './db.js'
 import {withLockWait, writeTx} from './lock.js'
+import {resultSpan} from './results.js'
 import {DAY_MS, retentionMarks, type RetentionLevel, setRetentionMark} from './rollups.js'
 
 /** How long each level of data is kept, in ms. */
@@ -42,23 +43,33 @@ export interface PruneReport {
   /** Rows older than these times (epoch ms) are deleted. */
   cutoffs: Record<RetentionLevel, number>
   /** Rows deleted (or, with dryRun, that would be). */
-  deleted: {results: number; runs: number; monitorEvents: number; rollupHourly: number; rollupDaily: number; outages: number}
+  deleted: {results: number; resultTexts: number; posture: number; runs: number; monitorEvents: number; notifications: number; rollupHourly: number; rollupDaily: number; outages: number}
   batches: number
   elapsedMs: number
 }
 
+/** What pruning deletes; `hour` targets compare whole UTC hours (epoch ms / 3600000) with the cutoff's hour. */
 const TARGETS = [
-  {key: 'results', level: 'raw', table: 'results', where: 'ts < ?'},
-  {key: 'runs', level: 'raw', table: 'runs', where: 'started_at < ? AND NOT EXISTS (SELECT 1 FROM results r WHERE r.run_id = runs.id)'},
+  // A block goes once its whole hour is older than the cutoff (reports never read raw results before the mark).
+  {key: 'results', level: 'raw', table: 'result_blocks', where: 'hour < ?', hour: true},
+  {key: 'resultTexts', level: 'raw', table: 'result_texts', where: 'last_hour < ?', hour: true},
+  // Posture rows of results that are gone (their findings go with them).
+  {key: 'posture', level: 'raw', table: 'posture', where: 'ts < ?', hour: false},
+  // A run goes when it is over and older than the cutoff; one never finished, when no block holds its results.
+  {key: 'runs', level: 'raw', table: 'runs', hour: false, where: `coalesce(finished_at, started_at) < ? AND (finished_at IS NOT NULL
+    OR NOT EXISTS (SELECT 1 FROM result_blocks b WHERE b.run_lo <= runs.id AND b.run_hi >= runs.id))`},
   // The state machine's event log grows by one row a failed result during a connectivity loss.
-  {key: 'monitorEvents', level: 'raw', table: 'monitor_events', where: 'ts < ?'},
-  {key: 'rollupHourly', level: 'hourly', table: 'rollup_hourly', where: 'hour_start < ?'},
-  {key: 'rollupDaily', level: 'daily', table: 'rollup_daily', where: 'day_start < ?'},
-  {key: 'outages', level: 'daily', table: 'outages', where: 'ended_at < ?'},
+  {key: 'monitorEvents', level: 'raw', table: 'monitor_events', where: 'ts < ?', hour: false},
+  // Settled notifications (sent, failed, expired, suppressed); pending and held ones stay until settled.
+  {key: 'notifications', level: 'raw', table: 'notifications', where: "created_at < ? AND status NOT IN ('pending', 'held')", hour: false},
+  {key: 'rollupHourly', level: 'hourly', table: 'rollup_hourly', where: 'hour_start < ?', hour: false},
+  {key: 'rollupDaily', level: 'daily', table: 'rollup_daily', where: 'day_start < ?', hour: false},
+  {key: 'outages', level: 'daily', table: 'outages', where: 'ended_at < ?', hour: false},
 ] as const
 
 /**
- * Deletes raw results, runs, rollups and ended outages older than the policy allows, in bounded batches
+ * Deletes raw results (whole hours: the raw cutoff is the start of its hour), posture rows, runs, monitor
+ * events, settled notifications, rollups and ended outages older than the policy allows, in bounded batches
  * (one short transaction each, with a pause between), so a concurrent writer is never locked out for
  * long. Rollups are never touched by raw pruning: reports over old periods keep working. Safe to call
  * periodically (the `watch` scheduler does); a call with nothing to delete costs a few index probes.
@@ -67,12 +78,16 @@ export async function pruneOnce(db: DB, now: number, policy: RetentionPolicy = D
   const started = Date.now()
   const batchSize = opts.batchSize ?? 5000
   const pauseMs = opts.pauseMs ?? 5
-  const cutoffs: Record<RetentionLevel, number> = {raw: now - policy.raw, hourly: now - policy.hourly, daily: now - policy.daily}
-  const deleted = {results: 0, runs: 0, monitorEvents: 0, rollupHourly: 0, rollupDaily: 0, outages: 0}
+  // Raw results are kept in hourly blocks: the raw cutoff is the start of its UTC hour.
+  const rawCut = Math.floor((now - policy.raw) / 3_600_000) * 3_600_000
+  const cutoffs: Record<RetentionLevel, number> = {raw: rawCut, hourly: now - policy.hourly, daily: now - policy.daily}
+  const cutoffOf = (t: (typeof TARGETS)[number]) => (t.hour ? Math.floor(cutoffs[t.level] / 3_600_000) : cutoffs[t.level])
+  const deleted = {results: 0, resultTexts: 0, posture: 0, runs: 0, monitorEvents: 0, notifications: 0, rollupHourly: 0, rollupDaily: 0, outages: 0}
   let batches = 0
   if (opts.dryRun) {
     for (const t of TARGETS) {
-      deleted[t.key] = (db.prepare(`SELECT count(*) AS n FROM ${t.table} WHERE ${t.where}`).get(cutoffs[t.level]) as {n: number}).n
+      const what = t.key === 'results' ? 'coalesce(sum(n), 0)' : 'count(*)'
+      deleted[t.key] = (db.prepare(`SELECT ${what} AS n FROM ${t.table} WHERE ${t.where}`).get(cutoffOf(t)) as {n: number}).n
     }
     return {dryRun: true, cutoffs, deleted, batches, elapsedMs: Date.now() - started}
   }
@@ -84,11 +99,17 @@ export async function pruneOnce(db: DB, now: number, policy: RetentionPolicy = D
     // Rollup tables have no rowid: their key is (start, check_ref).
     const key = t.table === 'rollup_hourly' ? 'hour_start, check_ref' : t.table === 'rollup_daily' ? 'day_start, check_ref' : 'rowid'
     const del = db.prepare(`DELETE FROM ${t.table} WHERE (${key}) IN (SELECT ${key} FROM ${t.table} WHERE ${t.where} LIMIT ?)`)
+    // Results are counted, not blocks: each batch sums the blocks it deletes.
+    const count = t.key === 'results' ? db.prepare(`SELECT coalesce(sum(n), 0) FROM (SELECT n FROM ${t.table} WHERE ${t.where} LIMIT ?)`).pluck() : undefined
     for (;;) {
       opts.signal?.throwIfAborted()
-      const n = withLockWait(db, () => del.run(cutoffs[t.level], batchSize).changes)
+      let results = 0
+      const n = writeTx(db, () => {
+        if (count) results = count.get(cutoffOf(t), batchSize) as number
+        return del.run(cutoffOf(t), batchSize).changes
+      })
       batches++
-      deleted[t.key] += n
+      deleted[t.key] += count ? results : n
       if (n < batchSize) break
       await sleep(pauseMs)
     }
@@ -206,9 +227,10 @@ export function databaseStats(db: DB): DbStats {
       bytes: bytesByTable.get(name) ?? 0,
     }))
   const rowsOf = (name: string) => tables.find((t) => t.name === name)?.rows ?? 0
+  const bytesOf = (name: string) => bytesByTable.get(name) ?? 0
   const per = (name: string) => (rowsOf(name) > 0 ? Math.round((bytesByTable.get(name) ?? 0) / rowsOf(name) * 10) / 10 : null)
   const span = (sql: string) => db.prepare(sql).get() as {lo: number | null; hi: number | null}
-  const raw = span('SELECT min(ts) AS lo, max(ts) AS hi FROM results')
+  const raw = resultSpan(db)
   const hourly = span('SELECT min(hour_start) AS lo, max(hour_start) AS hi FROM rollup_hourly')
   const daily = span('SELECT min(day_start) AS lo, max(day_start) AS hi FROM rollup_daily')
   const marks = retentionMarks(db)
@@ -224,7 +246,8 @@ export function databaseStats(db: DB): DbStats {
     freePages: db.pragma('freelist_count', {simple: true}) as number,
     schemaVersion: db.pragma('user_version', {simple: true}) as number,
     tables,
-    results: {rows: rowsOf('results'), oldest: iso(raw.lo), newest: iso(raw.hi), bytesPerResult: per('results')},
+    results: {rows: raw.rows, oldest: iso(raw.oldest), newest: iso(raw.newest),
+      bytesPerResult: raw.rows > 0 ? Math.round((bytesOf('result_blocks') + bytesOf('result_texts')) / raw.rows * 10) / 10 : null},
     rollups: {
       hourly: {rows: rowsOf('rollup_hourly'), oldest: iso(hourly.lo), newest: iso(hourly.hi), bytesPerRow: per('rollup_hourly')},
       daily: {rows: rowsOf('rollup_daily'), oldest: iso(daily.lo), newest: iso(daily.hi), bytesPerRow: per('rollup_daily')},
@@ -239,7 +262,8 @@ export function verifyDatabaseFile(file: string): {ok: boolean; integrity: strin
   const db = new Database(file, {readonly: true, fileMustExist: true})
   try {
     const integrity = db.pragma('quick_check', {simple: true}) as string
-    const results = (db.prepare('SELECT count(*) AS n FROM results').get() as {n: number}).n
+    const blocks = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'result_blocks'").get() !== undefined
+    const results = (db.prepare(blocks ? 'SELECT coalesce(sum(n), 0) AS n FROM result_blocks' : 'SELECT count(*) AS n FROM results').get() as {n: number}).n
     return {ok: integrity === 'ok', integrity, results}
   } finally {
     db.close()

@@ -2,6 +2,7 @@ import type {CheckState, MonitorEvent, MonitorState} from '../monitor/evaluator.
 import {STATUS_CODE, type Status, statusFromCode} from '../types.js'
 import type {DB} from './db.js'
 import {writeTx} from './lock.js'
+import {recentResultIds} from './results.js'
 
 interface StateRow {
   check_id: string
@@ -118,9 +119,7 @@ export function monitorEvents(db: DB, opts: {checkId?: string; since?: number; l
 
 /** Ids of the most recent results of a check with crit/unknown status, newest first (evidence). */
 export function recentFailedResultIds(db: DB, checkId: string, limit: number): number[] {
-  const rows = db.prepare(`SELECT r.id FROM results r JOIN checks c ON c.id = r.check_ref
-    WHERE c.check_id = ? AND r.status IN (2, 3) ORDER BY r.ts DESC, r.id DESC LIMIT ?`).all(checkId, limit) as {id: number}[]
-  return rows.map((r) => r.id)
+  return recentResultIds(db, checkId, ['crit', 'unknown'], limit)
 }
 
 // Notification deliveries live in outbox.ts.

@@ -1,8 +1,13 @@
+import type Database from 'better-sqlite3'
+
+import {UserError} from '../errors.js'
 import type {CheckResult, Finding, Status, Timings} from '../types.js'
 import {STATUS_CODE, statusFromCode} from '../types.js'
 import type {DB} from './db.js'
+type Statement = Database.Statement<unknown[]>
 import {writeTx} from './lock.js'
 import {recordPosture} from './posture.js'
+import {BLOCK_CAPACITY, BLOCK_HOUR_MS, type BlockEntry, decodeBlock, type Dictionary, emptyState, encodeEntries, textHash, TIMING_FIELDS} from './result-blocks.js'
 import {type RollupInput, updateRollups} from './rollups.js'
 
 /** What the store needs to know of a check to file its results. */
@@ -42,33 +47,159 @@ export function upsertChecks(db: DB, checks: readonly CheckIdentity[], at: numbe
   return refs
 }
 
-function ms(n: number | undefined): number | null {
-  return n === undefined || !Number.isFinite(n) ? null : Math.round(n)
+function ms(n: number | undefined): number | undefined {
+  return n === undefined || !Number.isFinite(n) ? undefined : Math.round(n)
 }
 
-function detailsJson(r: CheckResult): string | null {
-  const out: {findings?: Finding[]; metrics?: Record<string, number>; details?: Record<string, unknown>} = {}
-  if (r.findings.length > 0) out.findings = r.findings
-  if (Object.keys(r.metrics).length > 0) out.metrics = r.metrics
-  if (r.details && Object.keys(r.details).length > 0) out.details = r.details
-  return Object.keys(out).length > 0 ? JSON.stringify(out) : null
+/** Where results were taken from (watch.vantage); results without one belong to no vantage (ref 0). */
+export interface Vantage {
+  id: string
+  net?: string
+  region?: string
 }
 
-/** Writes a batch of results in one transaction and returns their row ids. */
-export function insertResults(db: DB, refs: Map<string, number>, runId: number | null, results: readonly CheckResult[]): number[] {
-  const insert = db.prepare(`
-    INSERT INTO results (check_ref, run_id, ts, status, duration_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, attempts, summary, details)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-  const ids: number[] = []
+/** The row id of a vantage (registered or refreshed), 0 for none. */
+export function vantageRef(db: DB, v: Vantage | undefined, at: number): number {
+  if (!v) return 0
+  const row = db.prepare(`INSERT INTO vantages (vantage_id, net, region, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT(vantage_id) DO UPDATE SET net = excluded.net, region = excluded.region, last_seen = max(last_seen, excluded.last_seen)
+    RETURNING id`).get(v.id, v.net ?? null, v.region ?? null, at, at) as {id: number}
+  return row.id
+}
+
+/** The ref of a vantage id for filtering: undefined when not given; throws a UserError when unknown. */
+export function findVantage(db: DB, id: string | undefined): number | undefined {
+  if (id === undefined) return undefined
+  const row = db.prepare('SELECT id FROM vantages WHERE vantage_id = ?').get(id) as {id: number} | undefined
+  if (row) return row.id
+  const known = (db.prepare('SELECT vantage_id FROM vantages ORDER BY vantage_id').all() as {vantage_id: string}[]).map((r) => r.vantage_id)
+  throw new UserError(`No results from vantage "${id}".`, {code: 'E_USAGE', exit: 2,
+    hint: known.length > 0 ? `Vantages with results: ${known.join(', ')}.` : 'No result in this database carries a vantage.'})
+}
+
+/** Dictionary of a writing transaction: texts looked up by hash, added when new, marked used this hour. */
+function writerDictionary(db: DB, hour: () => number): Dictionary {
+  const {find, add, touch} = writeStatements(db)
+  const ids = new Map<string, {id: number; hour: number}>()
+  const reader = readerDictionary(db)
+  return {
+    id(text) {
+      const h = hour()
+      const known = ids.get(text)
+      if (known) {
+        if (known.hour < h) {
+          touch.run(h, known.id)
+          known.hour = h
+        }
+        return known.id
+      }
+      const hash = textHash(text)
+      let id: number | undefined
+      for (const row of find.all(hash) as {id: number; last_hour: number; text: string}[]) {
+        if (row.text !== text) continue
+        id = row.id
+        if (row.last_hour < h) touch.run(h, id)
+        break
+      }
+      if (id === undefined) id = Number(add.run(hash, h, text).lastInsertRowid)
+      ids.set(text, {id, hour: h})
+      return id
+    },
+    text: (id) => reader.text(id),
+  }
+}
+
+/** Dictionary for reading: each text fetched once per call. */
+function readerDictionary(db: DB): Dictionary {
+  const get = db.prepare('SELECT text FROM result_texts WHERE id = ?').pluck()
+  const texts = new Map<number, string>()
+  return {
+    id() {
+      throw new Error('read-only dictionary')
+    },
+    text(id) {
+      let t = texts.get(id)
+      if (t === undefined) {
+        t = get.get(id) as string | undefined
+        if (t === undefined) throw new Error(`result text ${id} is missing`)
+        texts.set(id, t)
+      }
+      return t
+    },
+  }
+}
+
+function entryOf(r: CheckResult, runId: number | null): BlockEntry {
+  const timings: BlockEntry['timings'] = {}
+  for (const k of TIMING_FIELDS) {
+    const v = ms(r.timings[k])
+    if (v !== undefined) timings[k] = v
+  }
+  return {ts: r.startedAt, status: STATUS_CODE[r.status], durationMs: Math.round(r.durationMs), timings, attempts: r.attempts, runId,
+    summary: r.summary, metrics: r.metrics, findings: r.findings, ...(r.details ? {details: r.details} : {})}
+}
+
+const writeCache = new WeakMap<DB, {last: Statement; open: Statement; append: Statement; find: Statement; add: Statement; touch: Statement}>()
+
+function writeStatements(db: DB) {
+  let w = writeCache.get(db)
+  if (!w) {
+    w = {
+      last: db.prepare('SELECT id, n, data FROM result_blocks WHERE check_ref = ? AND hour = ? AND vantage_ref = ? ORDER BY id DESC LIMIT 1'),
+      open: db.prepare(`INSERT INTO result_blocks (check_ref, vantage_ref, hour, n, statuses, run_lo, run_hi, data) VALUES (?, ?, ?, 0, 0, NULL, NULL, x'') RETURNING id`),
+      append: db.prepare(`UPDATE result_blocks SET n = n + ?, statuses = statuses | ?, run_lo = min(coalesce(run_lo, ?), ?), run_hi = max(coalesce(run_hi, ?), ?),
+        data = CAST(data || ? AS BLOB) WHERE id = ?`),
+      find: db.prepare('SELECT id, last_hour, text FROM result_texts WHERE hash = ?'),
+      add: db.prepare('INSERT INTO result_texts (hash, last_hour, text) VALUES (?, ?, ?)'),
+      touch: db.prepare('UPDATE result_texts SET last_hour = ? WHERE id = ?'),
+    }
+    writeCache.set(db, w)
+  }
+  return w
+}
+
+/** Writes a batch of results in one transaction and returns their ids (in the order given). */
+export function insertResults(db: DB, refs: Map<string, number>, runId: number | null, results: readonly CheckResult[], opts: {vantage?: Vantage} = {}): number[] {
+  const ids: number[] = new Array(results.length)
   const rolled: RollupInput[] = []
   writeTx(db, () => {
-    for (const r of results) {
+    const vref = vantageRef(db, opts.vantage, results[0]?.startedAt ?? 0)
+    // Results grouped by check and hour, in the order they came.
+    const groups = new Map<string, {ref: number; hour: number; at: number[]}>()
+    results.forEach((r, i) => {
       const ref = refs.get(r.checkId)
       if (ref === undefined) throw new Error(`check ${r.checkId} is not registered`)
-      const t = r.timings
-      ids.push(Number(insert.run(ref, runId, r.startedAt, STATUS_CODE[r.status], Math.round(r.durationMs),
-        ms(t.dnsMs), ms(t.connectMs), ms(t.tlsMs), ms(t.ttfbMs), r.attempts, r.summary, detailsJson(r)).lastInsertRowid))
-      rolled.push({checkRef: ref, ts: r.startedAt, status: r.status, durationMs: r.durationMs})
+      const hour = Math.floor(r.startedAt / BLOCK_HOUR_MS)
+      const key = `${ref}:${hour}`
+      let g = groups.get(key)
+      if (!g) groups.set(key, (g = {ref, hour, at: []}))
+      g.at.push(i)
+      rolled.push({checkRef: ref, vantageRef: vref, ts: r.startedAt, status: r.status, durationMs: r.durationMs})
+    })
+    let hour = 0
+    const dict = writerDictionary(db, () => hour)
+    const {last, open, append} = writeStatements(db)
+    for (const g of groups.values()) {
+      hour = g.hour
+      let block = last.get(g.ref, g.hour, vref) as {id: number; n: number; data: Buffer} | undefined
+      let state = block && block.n < BLOCK_CAPACITY ? decodeBlock(block.data, g.hour, dict, {light: true}).state : undefined
+      let i = 0
+      while (i < g.at.length) {
+        if (!block || !state || state.n >= BLOCK_CAPACITY) {
+          block = {id: (open.get(g.ref, vref, g.hour) as {id: number}).id, n: 0, data: Buffer.alloc(0)}
+          state = emptyState(g.hour)
+        }
+        const take = g.at.slice(i, i + BLOCK_CAPACITY - state.n)
+        const first = state.n
+        const entries = take.map((k) => entryOf(results[k], runId))
+        const bytes = encodeEntries(state, entries, dict)
+        let statuses = 0
+        for (const e of entries) statuses |= 1 << e.status
+        const run = runId ?? null
+        append.run(take.length, statuses, run, run, run, run, bytes, block.id)
+        take.forEach((k, j) => (ids[k] = block!.id * BLOCK_CAPACITY + first + j))
+        i += take.length
+      }
     }
     // Hourly/daily rollups and outages move in the same transaction as the results.
     updateRollups(db, rolled)
@@ -80,12 +211,12 @@ export function insertResults(db: DB, refs: Map<string, number>, runId: number |
  * Stores one whole run (the run row, its checks, results, rollups and posture) in one transaction, so it
  * is all there or none of it is: a lock held past the lock timeout stores nothing and says so.
  */
-export function storeRun(db: DB, run: {source: string; startedAt: number; finishedAt: number; checks: readonly CheckIdentity[]; results: readonly CheckResult[]}): number {
+export function storeRun(db: DB, run: {source: string; startedAt: number; finishedAt: number; checks: readonly CheckIdentity[]; results: readonly CheckResult[]; vantage?: Vantage}): number {
   const n = run.results.length
   return writeTx(db, () => {
     const runId = startRun(db, run.source, run.startedAt)
     const refs = upsertChecks(db, run.checks, run.startedAt)
-    const ids = insertResults(db, refs, runId, run.results)
+    const ids = insertResults(db, refs, runId, run.results, {vantage: run.vantage})
     recordPosture(db, refs, runId, run.results, ids)
     finishRun(db, runId, run.finishedAt)
     return runId
@@ -110,84 +241,219 @@ export interface StoredResult {
   findings: Finding[]
   metrics: Record<string, number>
   details?: Record<string, unknown>
+  /** The vantage it was taken from, when it has one. */
+  vantage?: string
 }
 
-interface ResultRow {
+interface BlockRow {
   id: number
-  run_id: number | null
+  check_ref: number
+  vantage_ref: number
+  hour: number
+  data: Buffer
+}
+
+interface CheckInfo {
   check_id: string
   kind: string
   target: string
   name: string | null
   service: string | null
-  ts: number
-  status: number
-  duration_ms: number
-  dns_ms: number | null
-  connect_ms: number | null
-  tls_ms: number | null
-  ttfb_ms: number | null
-  attempts: number
-  summary: string
-  details: string | null
 }
 
-const RESULT_COLUMNS = `r.id, r.run_id, c.check_id, c.kind, c.target, c.name, c.service, r.ts, r.status, r.duration_ms,
-  r.dns_ms, r.connect_ms, r.tls_ms, r.ttfb_ms, r.attempts, r.summary, r.details`
+/** Reads blocks into stored results, with what they need from checks and vantages fetched once per call. */
+class BlockReader {
+  private readonly dict: Dictionary
+  private readonly checks = new Map<number, CheckInfo>()
+  private readonly vantages = new Map<number, string>()
+  constructor(private readonly db: DB) {
+    this.dict = readerDictionary(db)
+  }
 
-function toStored(row: ResultRow): StoredResult {
-  const extra = row.details ? (JSON.parse(row.details) as {findings?: Finding[]; metrics?: Record<string, number>; details?: Record<string, unknown>}) : {}
-  const timings: Timings = {totalMs: row.duration_ms}
-  if (row.dns_ms !== null) timings.dnsMs = row.dns_ms
-  if (row.connect_ms !== null) timings.connectMs = row.connect_ms
-  if (row.tls_ms !== null) timings.tlsMs = row.tls_ms
-  if (row.ttfb_ms !== null) timings.ttfbMs = row.ttfb_ms
-  return {
-    resultId: row.id, runId: row.run_id, checkId: row.check_id, kind: row.kind, target: row.target, name: row.name,
-    service: row.service, ts: row.ts, status: statusFromCode(row.status), durationMs: row.duration_ms, timings,
-    attempts: row.attempts, summary: row.summary, findings: extra.findings ?? [], metrics: extra.metrics ?? {},
-    ...(extra.details ? {details: extra.details} : {}),
+  results(row: BlockRow, opts: {upTo?: number; textsFrom?: number} = {}): StoredResult[] {
+    const c = this.check(row.check_ref)
+    const vantage = row.vantage_ref === 0 ? undefined : this.vantage(row.vantage_ref)
+    return decodeBlock(row.data, row.hour, this.dict, opts).entries.map((e, pos) => toStored(row.id * BLOCK_CAPACITY + pos, c, e, vantage))
+  }
+
+  light(row: BlockRow): BlockEntry[] {
+    return decodeBlock(row.data, row.hour, this.dict, {light: true}).entries
+  }
+
+  private check(ref: number): CheckInfo {
+    let c = this.checks.get(ref)
+    if (!c) this.checks.set(ref, (c = this.db.prepare('SELECT check_id, kind, target, name, service FROM checks WHERE id = ?').get(ref) as CheckInfo))
+    return c
+  }
+
+  private vantage(ref: number): string {
+    let v = this.vantages.get(ref)
+    if (v === undefined) this.vantages.set(ref, (v = (this.db.prepare('SELECT vantage_id FROM vantages WHERE id = ?').pluck().get(ref) as string | undefined) ?? String(ref)))
+    return v
   }
 }
 
-/** The last result of every known check (optionally only these ids), newest first per check. */
-export function lastResults(db: DB, checkIds?: readonly string[]): StoredResult[] {
-  const rows = db.prepare(`
-    SELECT ${RESULT_COLUMNS} FROM checks c
-    JOIN results r ON r.id = (SELECT id FROM results WHERE check_ref = c.id ORDER BY ts DESC, id DESC LIMIT 1)
-    ORDER BY c.check_id`).all() as ResultRow[]
-  const all = rows.map(toStored)
-  return checkIds ? all.filter((r) => checkIds.includes(r.checkId)) : all
+function toStored(resultId: number, c: CheckInfo, e: BlockEntry, vantage: string | undefined): StoredResult {
+  const timings: Timings = {totalMs: e.durationMs}
+  for (const k of TIMING_FIELDS) if (e.timings[k] !== undefined) timings[k] = e.timings[k]
+  return {
+    resultId, runId: e.runId, checkId: c.check_id, kind: c.kind, target: c.target, name: c.name,
+    service: c.service, ts: e.ts, status: statusFromCode(e.status), durationMs: e.durationMs, timings,
+    attempts: e.attempts, summary: e.summary, findings: e.findings, metrics: e.metrics,
+    ...(e.details ? {details: e.details} : {}), ...(vantage === undefined ? {} : {vantage}),
+  }
 }
 
-/** Recent results of one check, newest first. */
-export function recentResults(db: DB, checkId: string, opts: {limit?: number; since?: number; until?: number} = {}): StoredResult[] {
-  const rows = db.prepare(`
-    SELECT ${RESULT_COLUMNS} FROM results r JOIN checks c ON c.id = r.check_ref
-    WHERE c.check_id = ? AND r.ts >= ? AND r.ts <= ?
-    ORDER BY r.ts DESC, r.id DESC LIMIT ?`).all(checkId, opts.since ?? 0, opts.until ?? Number.MAX_SAFE_INTEGER, opts.limit ?? 50) as ResultRow[]
-  return rows.map(toStored)
+const newestFirst = (a: StoredResult, b: StoredResult) => b.ts - a.ts || b.resultId - a.resultId
+
+const BLOCK_COLUMNS = 'b.id, b.check_ref, b.vantage_ref, b.hour, b.data'
+
+/** Filter on a vantage ref: `AND b.vantage_ref = ?` when given. */
+function vantageClause(vantageRef: number | undefined): {sql: string; args: number[]} {
+  return vantageRef === undefined ? {sql: '', args: []} : {sql: ' AND b.vantage_ref = ?', args: [vantageRef]}
+}
+
+/** The last result of every known check (optionally only these ids, or one vantage's), sorted by check id. */
+export function lastResults(db: DB, checkIds?: readonly string[], opts: {vantageRef?: number} = {}): StoredResult[] {
+  const v = vantageClause(opts.vantageRef)
+  const checks = db.prepare('SELECT id, check_id FROM checks ORDER BY check_id').all() as {id: number; check_id: string}[]
+  const blocks = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.check_ref = ?${v.sql}
+    AND b.hour = (SELECT max(hour) FROM result_blocks b WHERE b.check_ref = ?${v.sql})`)
+  const reader = new BlockReader(db)
+  const out: StoredResult[] = []
+  for (const c of checks) {
+    if (checkIds && !checkIds.includes(c.check_id)) continue
+    // The newest (time, then id) of the newest hour's blocks; texts built for that one result only.
+    let best: {row: BlockRow; pos: number; ts: number} | undefined
+    for (const row of blocks.all(c.id, ...v.args, c.id, ...v.args) as BlockRow[]) {
+      reader.light(row).forEach((e, pos) => {
+        if (!best || e.ts > best.ts || (e.ts === best.ts && row.id * BLOCK_CAPACITY + pos > best.row.id * BLOCK_CAPACITY + best.pos)) best = {row, pos, ts: e.ts}
+      })
+    }
+    if (best) out.push(reader.results(best.row, {upTo: best.pos + 1, textsFrom: best.pos})[best.pos])
+  }
+  return out
+}
+
+/** Blocks of a check from the newest hour back, a whole hour at a time, within [fromHour, toHour]. */
+function* hoursBack(db: DB, checkRef: number, fromHour: number, toHour: number, opts: {vantageRef?: number; statusMask?: number} = {}): Generator<BlockRow[]> {
+  const v = vantageClause(opts.vantageRef)
+  const mask = opts.statusMask === undefined ? '' : ` AND (b.statuses & ${opts.statusMask}) != 0`
+  const hours = db.prepare(`SELECT DISTINCT b.hour FROM result_blocks b WHERE b.check_ref = ? AND b.hour >= ? AND b.hour <= ?${v.sql}${mask}
+    ORDER BY b.hour DESC`).pluck()
+  const inHour = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.check_ref = ? AND b.hour = ?${v.sql}${mask} ORDER BY b.id DESC`)
+  for (const hour of hours.iterate(checkRef, fromHour, toHour, ...v.args) as IterableIterator<number>) {
+    yield inHour.all(checkRef, hour, ...v.args) as BlockRow[]
+  }
+}
+
+function checkRefOf(db: DB, checkId: string): number | undefined {
+  return (db.prepare('SELECT id FROM checks WHERE check_id = ?').pluck().get(checkId) as number | undefined)
+}
+
+/** Recent results of one check (optionally one vantage's), newest first. */
+export function recentResults(db: DB, checkId: string, opts: {limit?: number; since?: number; until?: number; vantageRef?: number} = {}): StoredResult[] {
+  const ref = checkRefOf(db, checkId)
+  if (ref === undefined) return []
+  const since = opts.since ?? 0
+  const until = opts.until ?? Number.MAX_SAFE_INTEGER
+  const limit = opts.limit ?? 50
+  const reader = new BlockReader(db)
+  const out: StoredResult[] = []
+  for (const hour of hoursBack(db, ref, Math.floor(since / BLOCK_HOUR_MS), Math.floor(Math.min(until, 8.64e15) / BLOCK_HOUR_MS), {vantageRef: opts.vantageRef})) {
+    for (const row of hour) for (const r of reader.results(row)) if (r.ts >= since && r.ts <= until) out.push(r)
+    if (out.length >= limit) break
+  }
+  return out.sort(newestFirst).slice(0, limit)
+}
+
+/** Ids of the most recent results of a check with one of these statuses, newest first. */
+export function recentResultIds(db: DB, checkId: string, statuses: readonly Status[], limit: number): number[] {
+  const ref = checkRefOf(db, checkId)
+  if (ref === undefined) return []
+  const codes = new Set(statuses.map((s) => STATUS_CODE[s]))
+  const statusMask = [...codes].reduce((m, c) => m | (1 << c), 0)
+  const reader = new BlockReader(db)
+  const out: {id: number; ts: number}[] = []
+  for (const hour of hoursBack(db, ref, -1e15, 1e15, {statusMask})) {
+    for (const row of hour) {
+      reader.light(row).forEach((e, pos) => {
+        if (codes.has(e.status)) out.push({id: row.id * BLOCK_CAPACITY + pos, ts: e.ts})
+      })
+    }
+    if (out.length >= limit) break
+  }
+  return out.sort((a, b) => b.ts - a.ts || b.id - a.id).slice(0, limit).map((r) => r.id)
 }
 
 /** When the check entered its current status: the first result after the last one with another status. */
-export function statusSince(db: DB, checkId: string, status: Status): number | null {
-  const row = db.prepare(`
-    SELECT min(r.ts) AS since FROM results r JOIN checks c ON c.id = r.check_ref
-    WHERE c.check_id = @checkId AND r.ts > coalesce(
-      (SELECT max(r2.ts) FROM results r2 WHERE r2.check_ref = c.id AND r2.status != @code), -1)`)
-    .get({checkId, code: STATUS_CODE[status]}) as {since: number | null}
-  return row.since
+export function statusSince(db: DB, checkId: string, status: Status, opts: {vantageRef?: number} = {}): number | null {
+  const ref = checkRefOf(db, checkId)
+  if (ref === undefined) return null
+  const v = vantageClause(opts.vantageRef)
+  const code = STATUS_CODE[status]
+  const reader = new BlockReader(db)
+  const otherMask = 15 & ~(1 << code)
+  const lastOtherHour = db.prepare(`SELECT max(b.hour) FROM result_blocks b WHERE b.check_ref = ? AND (b.statuses & ?) != 0${v.sql}`)
+    .pluck().get(ref, otherMask, ...v.args) as number | null
+  let lastOther = -1
+  if (lastOtherHour !== null) {
+    const rows = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.check_ref = ? AND b.hour = ? AND (b.statuses & ?) != 0${v.sql}`)
+      .all(ref, lastOtherHour, otherMask, ...v.args) as BlockRow[]
+    for (const row of rows) for (const e of reader.light(row)) if (e.status !== code && e.ts > lastOther) lastOther = e.ts
+  }
+  const fromHour = lastOther < 0 ? -Infinity : Math.floor(lastOther / BLOCK_HOUR_MS)
+  const hours = db.prepare(`SELECT DISTINCT b.hour FROM result_blocks b WHERE b.check_ref = ? AND b.hour >= ?${v.sql} ORDER BY b.hour`).pluck()
+  const inHour = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.check_ref = ? AND b.hour = ?${v.sql}`)
+  for (const hour of hours.iterate(ref, Number.isFinite(fromHour) ? fromHour : -1e15, ...v.args) as IterableIterator<number>) {
+    let since: number | null = null
+    for (const row of inHour.all(ref, hour, ...v.args) as BlockRow[]) {
+      for (const e of reader.light(row)) if (e.ts > lastOther && (since === null || e.ts < since)) since = e.ts
+    }
+    if (since !== null) return since
+  }
+  return null
+}
+
+/** Every raw result with ts in [from, to) as (check ref, ts, status, duration), block by block. */
+export function scanRaw(db: DB, from: number, to: number, each: (checkRef: number, e: BlockEntry) => void, opts: {vantageRef?: number} = {}): void {
+  const v = vantageClause(opts.vantageRef)
+  const reader = new BlockReader(db)
+  const rows = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.hour >= ? AND b.hour <= ?${v.sql}`)
+  for (const row of rows.all(Math.floor(from / BLOCK_HOUR_MS), Math.floor((to - 1) / BLOCK_HOUR_MS), ...v.args) as BlockRow[]) {
+    for (const e of reader.light(row)) if (e.ts >= from && e.ts < to) each(row.check_ref, e)
+  }
+}
+
+/** Number of stored results, and the first and last result time (for db stats). */
+export function resultSpan(db: DB): {rows: number; oldest: number | null; newest: number | null} {
+  const agg = db.prepare('SELECT coalesce(sum(n), 0) AS rows, min(hour) AS lo, max(hour) AS hi FROM result_blocks').get() as {rows: number; lo: number | null; hi: number | null}
+  if (agg.lo === null || agg.hi === null) return {rows: agg.rows, oldest: null, newest: null}
+  const reader = new BlockReader(db)
+  const at = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.hour = ?`)
+  const times = (hour: number) => (at.all(hour) as BlockRow[]).flatMap((r) => reader.light(r).map((e) => e.ts))
+  return {rows: agg.rows, oldest: Math.min(...times(agg.lo)), newest: Math.max(...times(agg.hi))}
 }
 
 export function knownCheck(db: DB, checkId: string): boolean {
   return db.prepare('SELECT 1 FROM checks WHERE check_id = ?').get(checkId) !== undefined
 }
 
+/** A result by id (an id from before the block layout is looked up in result_aliases). */
 export function resultById(db: DB, resultId: number): StoredResult | undefined {
-  const row = db.prepare(`SELECT ${RESULT_COLUMNS} FROM results r JOIN checks c ON c.id = r.check_ref WHERE r.id = ?`).get(resultId) as ResultRow | undefined
-  return row ? toStored(row) : undefined
+  const alias = db.prepare('SELECT new_id FROM result_aliases WHERE old_id = ?').pluck().get(resultId) as number | undefined
+  const id = alias ?? resultId
+  const row = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.id = ?`).get(Math.floor(id / BLOCK_CAPACITY)) as BlockRow | undefined
+  if (!row) return undefined
+  const pos = id % BLOCK_CAPACITY
+  return new BlockReader(db).results(row, {upTo: pos + 1, textsFrom: pos})[pos]
 }
 
 export function knownCheckIds(db: DB): string[] {
   return (db.prepare('SELECT check_id FROM checks ORDER BY check_id').all() as {check_id: string}[]).map((r) => r.check_id)
+}
+
+/** Number of stored results. */
+export function resultCount(db: DB): number {
+  return db.prepare('SELECT coalesce(sum(n), 0) FROM result_blocks').pluck().get() as number
 }

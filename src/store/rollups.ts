@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3'
 import type {Status} from '../types.js'
 import type {DB} from './db.js'
 import {POSTURE_KINDS} from './posture.js'
+import {scanRaw} from './results.js'
 import {zonedParts as wallClock, zonedToEpoch} from '../util/zoned-time.js'
 
 /*
@@ -236,6 +237,8 @@ export function addRow(into: Aggregate, row: RollupRow): void {
 /** One result as the rollups need it. */
 export interface RollupInput {
   checkRef: number
+  /** The vantage the result came from (0 or absent: none). */
+  vantageRef?: number
   ts: number
   status: Status
   durationMs: number
@@ -244,6 +247,8 @@ export interface RollupInput {
 type Stmt = Database.Statement<unknown[]>
 
 interface Statements {
+  /** The schema keeps rollups per vantage (migration 7). */
+  vantage: boolean
   putHour: Stmt
   putDay: Stmt
   cursor: Stmt
@@ -284,26 +289,39 @@ export function mergeEncodedPair(a: Uint8Array, b: Uint8Array): Buffer {
   return Buffer.from(out)
 }
 
-const statements = new WeakMap<DB, Statements>()
+const statements = new WeakMap<DB, Statements & {schema: number}>()
 
+/**
+ * Statements of the rollup tables. From migration 7 on, rollups, outages and the cursor are kept per check
+ * and vantage; migration 3 folds results in before that, so the statements follow the schema they find
+ * (the cursor takes the vantage ref either way; without the column it is ignored).
+ */
 function prepared(db: DB): Statements {
+  const schema = db.pragma('schema_version', {simple: true}) as number
   let s = statements.get(db)
-  if (s) return s
+  if (s && s.schema === schema) return s
+  const v = (db.prepare("SELECT 1 FROM pragma_table_info('rollup_cursor') WHERE name = 'vantage_ref'").get()) !== undefined
+  const vCol = v ? ', vantage_ref' : ''
+  const vVal = v ? ', ?' : ''
   // Adds a delta row into the stored one in a single statement; histograms merge in wk_hist_merge.
   db.function('wk_hist_merge', {deterministic: true}, (x: unknown, y: unknown) => mergeEncodedPair(x as Uint8Array, y as Uint8Array))
   const put = (table: string, col: string) => db.prepare(`
-    INSERT INTO ${table} (${col}, check_ref, ok, warn, crit, unknown, sum_ms, max_ms, hist)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT(${col}, check_ref) DO UPDATE SET ok = ok + excluded.ok, warn = warn + excluded.warn, crit = crit + excluded.crit,
+    INSERT INTO ${table} (${col}, check_ref${vCol}, ok, warn, crit, unknown, sum_ms, max_ms, hist)
+    VALUES (?, ?${vVal}, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT(${col}, check_ref${vCol}) DO UPDATE SET ok = ok + excluded.ok, warn = warn + excluded.warn, crit = crit + excluded.crit,
       unknown = unknown + excluded.unknown, sum_ms = sum_ms + excluded.sum_ms, max_ms = max(max_ms, excluded.max_ms),
       hist = wk_hist_merge(hist, excluded.hist)`)
   s = {
+    schema,
+    vantage: v,
     putHour: put('rollup_hourly', 'hour_start'),
     putDay: put('rollup_daily', 'day_start'),
-    cursor: db.prepare(`SELECT c.last_ts, o.id AS outage, o.started_at FROM (SELECT ? AS ref) x
-      LEFT JOIN rollup_cursor c ON c.check_ref = x.ref LEFT JOIN outages o ON o.check_ref = x.ref AND o.ended_at IS NULL`),
-    putCursor: db.prepare('INSERT INTO rollup_cursor (check_ref, last_ts) VALUES (?, ?) ON CONFLICT(check_ref) DO UPDATE SET last_ts = excluded.last_ts'),
-    startOutage: db.prepare('INSERT INTO outages (check_ref, started_at, last_down_at, down_results) VALUES (?, ?, ?, ?)'),
+    cursor: db.prepare(`SELECT c.last_ts, o.id AS outage, o.started_at FROM (SELECT ? AS ref, ? AS vref) x
+      LEFT JOIN rollup_cursor c ON c.check_ref = x.ref AND ${v ? 'c.vantage_ref = x.vref' : 'x.vref IS NOT NULL'}
+      LEFT JOIN outages o ON o.check_ref = x.ref AND ${v ? 'o.vantage_ref = x.vref' : 'x.vref IS NOT NULL'} AND o.ended_at IS NULL`),
+    putCursor: db.prepare(`INSERT INTO rollup_cursor (check_ref${vCol}, last_ts) VALUES (?${vVal}, ?)
+      ON CONFLICT(check_ref${vCol}) DO UPDATE SET last_ts = excluded.last_ts`),
+    startOutage: db.prepare(`INSERT INTO outages (check_ref${vCol}, started_at, last_down_at, down_results) VALUES (?${vVal}, ?, ?, ?)`),
     extendOutage: db.prepare('UPDATE outages SET last_down_at = max(last_down_at, ?), down_results = down_results + ? WHERE id = ?'),
     endOutage: db.prepare('UPDATE outages SET ended_at = ? WHERE id = ?'),
   }
@@ -315,6 +333,7 @@ function prepared(db: DB): Statements {
 interface Delta {
   start: number
   checkRef: number
+  vantageRef: number
   ok: number
   warn: number
   crit: number
@@ -342,8 +361,9 @@ function encodeBuckets(buckets: Map<number, number>): Buffer {
   return Buffer.from(bytes)
 }
 
-function writeDelta(put: Stmt, d: Delta): void {
-  put.run(d.start, d.checkRef, d.ok, d.warn, d.crit, d.unknown, d.sumMs, d.maxMs, encodeBuckets(d.buckets))
+function writeDelta(s: Statements, put: Stmt, d: Delta): void {
+  if (!s.vantage && d.vantageRef !== 0) throw new Error('results with a vantage need schema version 7')
+  put.run(d.start, d.checkRef, ...(s.vantage ? [d.vantageRef] : []), d.ok, d.warn, d.crit, d.unknown, d.sumMs, d.maxMs, encodeBuckets(d.buckets))
 }
 
 /**
@@ -360,27 +380,32 @@ export function updateRollups(db: DB, inputs: readonly RollupInput[]): void {
   const s = prepared(db)
   const hours = new Map<string, Delta>()
   const days = new Map<string, Delta>()
-  const byCheck = new Map<number, RollupInput[]>()
-  const delta = (map: Map<string, Delta>, start: number, checkRef: number): Delta => {
-    const key = `${checkRef}:${start}`
+  const byCheck = new Map<string, RollupInput[]>()
+  const delta = (map: Map<string, Delta>, start: number, checkRef: number, vantageRef: number): Delta => {
+    const key = `${checkRef}:${vantageRef}:${start}`
     let d = map.get(key)
-    if (!d) map.set(key, (d = {start, checkRef, ok: 0, warn: 0, crit: 0, unknown: 0, sumMs: 0, maxMs: 0, buckets: new Map()}))
+    if (!d) map.set(key, (d = {start, checkRef, vantageRef, ok: 0, warn: 0, crit: 0, unknown: 0, sumMs: 0, maxMs: 0, buckets: new Map()}))
     return d
   }
   for (const r of inputs) {
     const h = hourStart(r.ts)
-    addToDelta(delta(hours, h, r.checkRef), r.status, r.durationMs)
-    addToDelta(delta(days, dayStartOfHour(h), r.checkRef), r.status, r.durationMs)
-    let list = byCheck.get(r.checkRef)
-    if (!list) byCheck.set(r.checkRef, (list = []))
+    const vref = r.vantageRef ?? 0
+    addToDelta(delta(hours, h, r.checkRef, vref), r.status, r.durationMs)
+    addToDelta(delta(days, dayStartOfHour(h), r.checkRef, vref), r.status, r.durationMs)
+    const series = `${r.checkRef}:${vref}`
+    let list = byCheck.get(series)
+    if (!list) byCheck.set(series, (list = []))
     list.push(r)
   }
-  for (const d of hours.values()) writeDelta(s.putHour, d)
-  for (const d of days.values()) writeDelta(s.putDay, d)
+  for (const d of hours.values()) writeDelta(s, s.putHour, d)
+  for (const d of days.values()) writeDelta(s, s.putDay, d)
 
-  for (const [checkRef, list] of byCheck) {
+  for (const list of byCheck.values()) {
+    const checkRef = list[0].checkRef
+    const vref = list[0].vantageRef ?? 0
+    const series = s.vantage ? [checkRef, vref] : [checkRef]
     if (list.length > 1) list.sort((a, b) => a.ts - b.ts)
-    const state = s.cursor.get(checkRef) as {last_ts: number | null; outage: number | null; started_at: number | null}
+    const state = s.cursor.get(checkRef, vref) as {last_ts: number | null; outage: number | null; started_at: number | null}
     let last = state.last_ts ?? -Infinity
     let open = state.outage
     let downs = 0
@@ -390,7 +415,7 @@ export function updateRollups(db: DB, inputs: readonly RollupInput[]): void {
       last = r.ts
       if (r.status === 'crit') {
         if (open === null) {
-          open = Number(s.startOutage.run(checkRef, r.ts, r.ts, 1).lastInsertRowid)
+          open = Number(s.startOutage.run(...series, r.ts, r.ts, 1).lastInsertRowid)
         } else {
           downs++
           lastDown = r.ts
@@ -403,7 +428,7 @@ export function updateRollups(db: DB, inputs: readonly RollupInput[]): void {
       }
     }
     if (downs > 0 && open !== null) s.extendOutage.run(lastDown, downs, open)
-    if (Number.isFinite(last)) s.putCursor.run(checkRef, last)
+    if (Number.isFinite(last)) s.putCursor.run(...series, last)
   }
 }
 
@@ -414,16 +439,17 @@ export function updateRollups(db: DB, inputs: readonly RollupInput[]): void {
 export type RollupLevel = 'hourly' | 'daily'
 
 /** Rollup rows with start in [from, to), added per check into `into`. */
-export function addRollups(db: DB, level: RollupLevel, from: number, to: number, into: Map<number, Aggregate>): number {
+export function addRollups(db: DB, level: RollupLevel, from: number, to: number, into: Map<number, Aggregate>, opts: {vantageRef?: number} = {}): number {
   if (to <= from) return 0
   const [table, col] = level === 'hourly' ? ['rollup_hourly', 'hour_start'] : ['rollup_daily', 'day_start']
   // Summed per check inside SQLite. Encoded histograms are self-delimiting (bucket, count) pairs, so
   // their concatenation decodes to the sum. "+check_ref" keeps the planner on the primary-key range.
   const stmt = db.prepare(`SELECT check_ref, count(*), sum(ok), sum(warn), sum(crit), sum(unknown), sum(sum_ms), max(max_ms),
       CAST(group_concat(hist, x'') AS BLOB)
-    FROM ${table} WHERE ${col} >= ? AND ${col} < ? GROUP BY +check_ref`).raw(true)
+    FROM ${table} WHERE ${col} >= ? AND ${col} < ?${opts.vantageRef === undefined ? '' : ' AND vantage_ref = ?'} GROUP BY +check_ref`).raw(true)
   let n = 0
-  for (const [ref, rows, ok, warn, crit, unknown, sumMs, maxMs, hist] of stmt.all(from, to) as [number, number, number, number, number, number, number, number, Buffer | null][]) {
+  const args = opts.vantageRef === undefined ? [from, to] : [from, to, opts.vantageRef]
+  for (const [ref, rows, ok, warn, crit, unknown, sumMs, maxMs, hist] of stmt.all(...args) as [number, number, number, number, number, number, number, number, Buffer | null][]) {
     let a = into.get(ref)
     if (!a) into.set(ref, (a = emptyAggregate()))
     addRow(a, {ok, warn, crit, unknown, sum_ms: sumMs, max_ms: maxMs, hist: hist ?? Buffer.alloc(0)})
@@ -434,29 +460,16 @@ export function addRollups(db: DB, level: RollupLevel, from: number, to: number,
 
 const STATUS_OF_CODE: Status[] = ['ok', 'warn', 'crit', 'unknown']
 
-/** bucketOf() in SQL, for raw results (integer ms). */
-const SQL_BUCKET = `CASE WHEN duration_ms < ${HIST_MIN_MS} THEN 0
-  ELSE min(${HIST_BUCKETS - 1}, CAST(log2(duration_ms / ${HIST_MIN_MS}) * ${HIST_PER_DOUBLING} AS INTEGER) + 1) END`
-
-/** Raw results with ts in [from, to), added per check into `into`; grouped by status and bucket in SQLite. */
-export function addRaw(db: DB, from: number, to: number, into: Map<number, Aggregate>): number {
+/** Raw results with ts in [from, to), added per check into `into` (optionally one vantage's). */
+export function addRaw(db: DB, from: number, to: number, into: Map<number, Aggregate>, opts: {vantageRef?: number} = {}): number {
   if (to <= from) return 0
-  const stmt = db.prepare(`SELECT check_ref, status, CASE WHEN status <= 1 THEN ${SQL_BUCKET} ELSE -1 END AS bucket,
-      count(*), sum(max(duration_ms, 0)), max(duration_ms)
-    FROM results WHERE ts >= ? AND ts < ? GROUP BY check_ref, status, bucket`).raw(true)
   let n = 0
-  for (const [ref, code, bucket, count, sumMs, maxMs] of stmt.all(from, to) as [number, number, number, number, number, number][]) {
+  scanRaw(db, from, to, (ref, e) => {
     let a = into.get(ref)
     if (!a) into.set(ref, (a = emptyAggregate()))
-    const status = STATUS_OF_CODE[code] ?? 'unknown'
-    a[status] += count
-    if (status === 'ok' || status === 'warn') {
-      a.sumMs += sumMs
-      if (maxMs > a.maxMs) a.maxMs = maxMs
-      a.hist[bucket] += count
-    }
-    n += count
-  }
+    addResult(a, STATUS_OF_CODE[e.status] ?? 'unknown', e.durationMs)
+    n++
+  }, opts)
   return n
 }
 
@@ -503,11 +516,12 @@ export interface OutageRow {
 }
 
 /** Outages that overlap [from, to): started before `to` and not ended by `from`. */
-export function outagesOverlapping(db: DB, from: number, to: number): OutageRow[] {
+export function outagesOverlapping(db: DB, from: number, to: number, opts: {vantageRef?: number} = {}): OutageRow[] {
   type Row = {check_ref: number; started_at: number; last_down_at: number; ended_at: number | null; down_results: number}
+  const v = opts.vantageRef === undefined ? {sql: '', args: []} : {sql: ' AND vantage_ref = ?', args: [opts.vantageRef]}
   const rows = [
-    ...(db.prepare('SELECT * FROM outages WHERE ended_at > ? AND started_at < ?').all(from, to) as Row[]),
-    ...(db.prepare('SELECT * FROM outages WHERE ended_at IS NULL AND started_at < ?').all(to) as Row[]),
+    ...(db.prepare(`SELECT * FROM outages WHERE ended_at > ? AND started_at < ?${v.sql}`).all(from, to, ...v.args) as Row[]),
+    ...(db.prepare(`SELECT * FROM outages WHERE ended_at IS NULL AND started_at < ?${v.sql}`).all(to, ...v.args) as Row[]),
   ]
   return rows.map((r) => ({checkRef: r.check_ref, startedAt: r.started_at, lastDownAt: r.last_down_at, endedAt: r.ended_at, downResults: r.down_results}))
 }

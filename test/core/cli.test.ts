@@ -4,6 +4,7 @@ import net from 'node:net'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {lastResults} from '../../src/store/results.js'
 import {runCli, tmpDir} from '../helpers/cli.js'
 
 let dir: string
@@ -86,9 +87,9 @@ describe('watchkeeper CLI (real process)', () => {
     expect(byId.closed).toMatchObject({status: 'crit', summary: 'connection refused'})
 
     const raw = new Database(db, {readonly: true})
-    const rows = raw.prepare('SELECT c.check_id, r.status FROM results r JOIN checks c ON c.id = r.check_ref ORDER BY c.check_id').all()
+    const rows = lastResults(raw).map((r) => ({check_id: r.checkId, status: r.status}))
     raw.close()
-    expect(rows).toEqual([{check_id: 'closed', status: 2}, {check_id: 'smtp-bad', status: 2}, {check_id: 'smtp-ok', status: 0}])
+    expect(rows).toEqual([{check_id: 'closed', status: 'crit'}, {check_id: 'smtp-bad', status: 'crit'}, {check_id: 'smtp-ok', status: 'ok'}])
 
     const status = await runCli(['status', '--json', '--db', db])
     expect(status.code).toBe(0)

@@ -6,7 +6,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {UserError} from '../../src/errors.js'
 import {openDatabase} from '../../src/store/db.js'
 import {MIGRATIONS} from '../../src/store/migrations/index.js'
-import {insertResults, lastResults, recentResults, startRun, statusSince, upsertChecks} from '../../src/store/results.js'
+import {insertResults, lastResults, recentResults, resultById, startRun, statusSince, upsertChecks} from '../../src/store/results.js'
 import type {CheckResult, Status} from '../../src/types.js'
 import {tmpDir} from '../helpers/cli.js'
 
@@ -62,16 +62,32 @@ describe('store', () => {
     expect(statusSince(db, 'b', 'ok')).toBe(1500)
     expect(recentResults(db, 'a', {limit: 2}).map((r) => r.ts)).toEqual([3000, 2000])
     expect(recentResults(db, 'a', {since: 1500, until: 2500}).map((r) => r.ts)).toEqual([2000])
-    // Rows stay compact: no details JSON when there are no findings or metrics.
-    const raw = db.prepare('SELECT details FROM results').all() as {details: string | null}[]
-    expect(raw.every((r) => r.details === null)).toBe(true)
+    // Blocks stay compact: no extra (findings/details) text when there are none.
+    const texts = db.prepare('SELECT text FROM result_texts').pluck().all() as string[]
+    expect(texts.filter((t) => t.startsWith('X'))).toEqual([])
+    db.close()
+  })
+
+  it('opens a second block when an hour holds more than a block can; ids stay unique and find their result', () => {
+    const db = openDatabase(path.join(dir, 'full.db'))
+    const refs = upsertChecks(db, [{id: 'a', kind: 'tcp', target: 'h:1'}], 0)
+    const hour = Date.UTC(2026, 10, 20, 10)
+    const all = Array.from({length: 5000}, (_, i) => result('a', i % 11 === 0 ? 'crit' : 'ok', hour + i * 700, 5 + (i % 9)))
+    const ids: number[] = []
+    for (let i = 0; i < all.length; i += 700) ids.push(...insertResults(db, refs, null, all.slice(i, i + 700)))
+    expect(new Set(ids).size).toBe(5000)
+    expect(db.prepare('SELECT n FROM result_blocks ORDER BY id').pluck().all()).toEqual([4096, 5000 - 4096])
+    const back = recentResults(db, 'a', {limit: 10_000})
+    expect(back.map((r) => [r.ts, r.status, r.durationMs])).toEqual(all.map((r) => [r.startedAt, r.status, r.durationMs]).reverse())
+    expect(resultById(db, ids[4095])?.ts).toBe(all[4095].startedAt)
+    expect(resultById(db, ids[4096])?.ts).toBe(all[4096].startedAt)
     db.close()
   })
 
   it('answers "results of a check in a time range" from the index', () => {
     const db = openDatabase(path.join(dir, 'p.db'))
-    const plan = (db.prepare("EXPLAIN QUERY PLAN SELECT * FROM results WHERE check_ref = 1 AND ts BETWEEN 1 AND 2").all() as {detail: string}[]).map((r) => r.detail).join(' ')
-    expect(plan).toMatch(/USING INDEX results_check_ts/)
+    const plan = (db.prepare('EXPLAIN QUERY PLAN SELECT * FROM result_blocks WHERE check_ref = 1 AND hour BETWEEN 1 AND 2').all() as {detail: string}[]).map((r) => r.detail).join(' ')
+    expect(plan).toMatch(/USING INDEX result_blocks_check/)
     db.close()
   })
 })

@@ -15,7 +15,7 @@ import {loadPlaybookRef} from '../../src/playbooks/load.js'
 import {type DB, openDatabase} from '../../src/store/db.js'
 import {insertExercise} from '../../src/store/exercises.js'
 import {eventsOf, getIncident, linkChecks} from '../../src/store/incidents.js'
-import {storeRun} from '../../src/store/results.js'
+import {lastResults, storeRun} from '../../src/store/results.js'
 import {tmpDir} from '../helpers/cli.js'
 
 let tmp: {dir: string; cleanup: () => void}
@@ -43,7 +43,7 @@ function failing(id: string): IncidentContext {
   const result = {checkId: id, kind: 'http', target: 'https://www.nhs.uk/', status: 'crit' as const, summary: 'HTTP 503', startedAt: started, durationMs: 10, attempts: 1,
     timings: {}, findings: [], metrics: {}}
   const runId = storeRun(db, {source: 'test', startedAt: started, finishedAt: NOW, checks: [{id, name: id, kind: 'http', target: 'https://www.nhs.uk/', tags: []}] as never, results: [result as never]})
-  const resultId = (db.prepare('SELECT MAX(id) AS id FROM results').get() as {id: number}).id
+  const resultId = lastResults(db, [id])[0].resultId
   void runId
   const state = {...initialState(id, started), state: 'failing' as const, badStreak: 3, badSince: started - 60_000, incidentId: null}
   const watched = {check: {id, name: id, service: 'NHS website', target: 'https://www.nhs.uk/', source: {file: 'x', line: 1, col: 1}}, incident: {afterFailures: 3}} as unknown as WatchedCheck

@@ -101,7 +101,7 @@ describe('watchkeeper watch (real process)', () => {
     expect(logs.some((l) => l.msg.startsWith('SIGTERM: stopping'))).toBe(true)
     expect(logs.at(-1)!.msg).toMatch(/^stopped after \d+ run/)
     const store = openDatabase(db, {readonly: true})
-    const results = (store.prepare('SELECT count(*) AS n FROM results').get() as {n: number}).n
+    const results = (store.prepare('SELECT coalesce(sum(n), 0) AS n FROM result_blocks').get() as {n: number}).n
     expect(results).toBe(api.hits) // one request per run, every one stored
     const sent = store.prepare('SELECT event, status, error FROM notifications ORDER BY id').all()
     expect(sent).toEqual([{event: 'incident-opened', status: 'sent', error: null}, {event: 'incident-updated', status: 'sent', error: null}])

@@ -67,7 +67,7 @@ describe('watch state machine (fake clock, loopback servers)', () => {
     expect(await h.watcher.drainNotifications(5000)).toBe(true)
     expect(hook.received.map((r) => (r.body as {event: string}).event)).toEqual(['failing', 'recovered'])
     expect(hook.received[0].body).toMatchObject({source: 'watchkeeper', severity: 'crit', check: {id: 'api', state: 'failing', previous: 'ok'}})
-    const results = h.db.prepare('SELECT count(*) AS n FROM results').get() as {n: number}
+    const results = h.db.prepare('SELECT coalesce(sum(n), 0) AS n FROM result_blocks').get() as {n: number}
     expect(results.n).toBe(11)
     await h.watcher.stop(1000)
   })
@@ -146,7 +146,7 @@ maintenance:
     expect(h.metrics.registry.getSingleMetric('watchkeeper_check_in_maintenance')).toBeDefined()
     await h.clock.advance(60_000) // 09:05:05: the window is over and it still fails
     expect(h.sent()).toEqual(['maintenance-started -', 'maintenance-ended -', 'failing api'])
-    const n = h.db.prepare('SELECT count(*) AS n FROM results').get() as {n: number}
+    const n = h.db.prepare('SELECT coalesce(sum(n), 0) AS n FROM result_blocks').get() as {n: number}
     expect(n.n).toBe(31)
     await h.watcher.stop(1000)
   })
@@ -178,7 +178,7 @@ maintenance:
     other.prepare('COMMIT').run()
     other.close()
     await h.clock.advance(10_000)
-    const n = h.db.prepare('SELECT count(*) AS n FROM results').get() as {n: number}
+    const n = h.db.prepare('SELECT coalesce(sum(n), 0) AS n FROM result_blocks').get() as {n: number}
     expect(n.n).toBe(4)
     expect(getMonitorState(h.db, 'api')?.okStreak).toBe(4)
     await h.watcher.stop(1000)

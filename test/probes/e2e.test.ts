@@ -5,6 +5,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {lastResults} from '../../src/store/results.js'
 import {validateCatalogue} from '../../src/catalogue/load.js'
 import {issueCert, rootCA} from '../helpers/certs.js'
 import {ROOT, runCli, tmpDir} from '../helpers/cli.js'
@@ -97,10 +98,13 @@ describe('check run end to end over every network probe (bin/run.js against loop
 
     const raw = new Database(db, {readonly: true})
     try {
-      const rows = raw.prepare('SELECT c.check_id AS id, r.status AS status, r.summary AS summary, r.details AS details FROM results r JOIN checks c ON c.id = r.check_ref ORDER BY c.check_id').all() as {id: string; status: number; summary: string; details: string | null}[]
-      expect(rows.map((r) => r.id)).toEqual(['api-down', 'api-ping', 'api-slow', 'api-status', 'mail-banner', 'mail-mx', 'nhs-site', 'nhs-tls'])
-      expect(Object.fromEntries(rows.map((r) => [r.id, r.status]))).toMatchObject({'api-down': 2, 'api-slow': 1, 'nhs-tls': 1, 'mail-mx': 0})
-      for (const r of rows) expect(`${r.summary} ${r.details ?? ''}`).not.toContain(SECRET)
+      const rows = lastResults(raw)
+      expect(rows.map((r) => r.checkId)).toEqual(['api-down', 'api-ping', 'api-slow', 'api-status', 'mail-banner', 'mail-mx', 'nhs-site', 'nhs-tls'])
+      expect(Object.fromEntries(rows.map((r) => [r.checkId, r.status]))).toMatchObject({'api-down': 'crit', 'api-slow': 'warn', 'nhs-tls': 'warn', 'mail-mx': 'ok'})
+      for (const r of rows) expect(JSON.stringify(r)).not.toContain(SECRET)
+      // Every stored text (summaries, findings, details) and block.
+      for (const t of raw.prepare('SELECT text FROM result_texts').pluck().all() as string[]) expect(t).not.toContain(SECRET)
+      for (const d of raw.prepare('SELECT data FROM result_blocks').pluck().all() as Buffer[]) expect(d.includes(SECRET)).toBe(false)
     } finally {
       raw.close()
     }

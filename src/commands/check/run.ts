@@ -31,7 +31,7 @@ export default class CheckRun extends BaseCommand<typeof CheckRun> {
     concurrency: Flags.integer({description: 'checks in flight at once', default: DEFAULT_CONCURRENCY, min: 1, max: 1000}),
     resolve: Flags.string({description: 'address override host:port:address, as curl (repeatable)', multiple: true}),
     resolver: Flags.string({description: 'DNS server host:port for checks that name none'}),
-    vantage: Flags.string({description: 'this probe\'s vantage, ID[,net=NET][,region=R]: labels of --format prom'}),
+    vantage: Flags.string({description: 'this probe\'s vantage, ID[,net=NET][,region=R]: stamped on stored results and on --format prom labels'}),
     'vantage-net': Flags.string({description: 'network of --vantage: internet, hscn or another name'}),
     'vantage-region': Flags.string({description: 'region of --vantage, e.g. eu-west-2'}),
   }
@@ -70,6 +70,7 @@ export default class CheckRun extends BaseCommand<typeof CheckRun> {
     const progress = process.stderr.isTTY && !json && flags.format === 'table'
     const report = await executeRun(db, runnable, {
       concurrency: flags.concurrency,
+      vantage,
       onResult: progress
         ? (r, done, total) => process.stderr.write(`\r\u001B[2K${done}/${total} ${colourStatus(r.status)} ${r.checkId}`)
         : undefined,

@@ -7,6 +7,7 @@ import {type ReportFormat, renderSlo} from '../../reports/render.js'
 import {sloReport, type SloReport} from '../../reports/slo.js'
 import {parseInstant} from '../../reports/uptime.js'
 import {parseDuration} from '../../util/duration.js'
+import {findVantage} from '../../store/results.js'
 
 export default class ReportSlo extends BaseCommand<typeof ReportSlo> {
   static override summary = 'Error budget and burn rates against an availability objective, per check and per service'
@@ -18,6 +19,7 @@ export default class ReportSlo extends BaseCommand<typeof ReportSlo> {
   ]
 
   static override flags = {
+    vantage: Flags.string({description: 'only results taken from this vantage (watch.vantage id)'}),
     objective: Flags.string({char: 'o', description: 'availability objective in percent', default: '99.9'}),
     window: Flags.string({char: 'w', description: 'the SLO window, a duration such as 30d or 28d', default: '30d'}),
     until: Flags.string({description: 'end of the window (exclusive): ' + WHEN_HELP + ' [default: now]'}),
@@ -36,7 +38,8 @@ export default class ReportSlo extends BaseCommand<typeof ReportSlo> {
     }
     const now = Date.now()
     const until = flags.until ? parseInstant(flags.until, now, '--until') : now
-    const report = sloReport(this.openDb({reader: true}), {objective, windowMs, until}, {checks: flags.check, services: flags.service, includePosture: flags['include-posture']})
+    const db = this.openDb({reader: true})
+    const report = sloReport(db, {objective, windowMs, until}, {checks: flags.check, services: flags.service, includePosture: flags['include-posture'], vantageRef: findVantage(db, flags.vantage)})
     if (this.jsonEnabled()) return report
     if (flags.format === 'json') this.log(JSON.stringify(report, null, 2))
     else process.stdout.write(renderSlo(report, flags.format as ReportFormat).replace(/\n?$/, '\n'))

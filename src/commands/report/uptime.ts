@@ -4,6 +4,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {type ReportFormat, renderUptime} from '../../reports/render.js'
 import {PERIODS, resolveWindow, uptimeReport, type UptimeReport} from '../../reports/uptime.js'
+import {findVantage} from '../../store/results.js'
 
 export default class ReportUptime extends BaseCommand<typeof ReportUptime> {
   static override summary = 'Availability, latency percentiles, outages and MTTR per check and per service'
@@ -16,6 +17,7 @@ Up = ok or warn results, down = crit; unknown results are left out of availabili
   ]
 
   static override flags = {
+    vantage: Flags.string({description: 'only results taken from this vantage (watch.vantage id)'}),
     period: Flags.string({char: 'p', description: 'the last 24h, 7d, 30d or 90d, or the previous calendar month (Europe/London) [default: 30d]', options: [...PERIODS]}),
     since: Flags.string({description: 'start: ' + WHEN_HELP}),
     until: Flags.string({description: 'end (exclusive): ' + WHEN_HELP + ' [default: now]'}),
@@ -28,7 +30,8 @@ Up = ok or warn results, down = crit; unknown results are left out of availabili
   async run(): Promise<UptimeReport> {
     const {flags} = this
     const window = resolveWindow({since: flags.since, until: flags.until, period: flags.period}, Date.now())
-    const report = uptimeReport(this.openDb({reader: true}), window, {checks: flags.check, services: flags.service, includePosture: flags['include-posture']})
+    const db = this.openDb({reader: true})
+    const report = uptimeReport(db, window, {checks: flags.check, services: flags.service, includePosture: flags['include-posture'], vantageRef: findVantage(db, flags.vantage)})
     if (this.jsonEnabled()) return report
     if (flags.format === 'json') this.log(JSON.stringify(report, null, 2))
     else process.stdout.write(renderUptime(report, flags.format as ReportFormat).replace(/\n?$/, '\n'))

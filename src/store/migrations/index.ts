@@ -6,6 +6,7 @@ import {rollupsMigration} from './003-rollups.js'
 import {postureMigration} from './004-posture.js'
 import {monitorMigration} from './005-monitor.js'
 import {outboxMigration} from './006-outbox.js'
+import {resultBlocksMigration} from './007-result-blocks.js'
 import {exercisesMigration} from './008-exercises.js'
 import {fleetMigration} from './009-fleet.js'
 
@@ -17,8 +18,8 @@ export interface Migration {
 
 /**
  * Every migration, one file each. Numbers are fixed once released: 1 results, 2 incidents, 3 rollups and
- * retention, 4 posture, 5 monitor state and notifications, 6 the notification outbox, 8 exercises, 9 fleet alert
- * groups. New ones take the next free number.
+ * retention, 4 posture, 5 monitor state and notifications, 6 the notification outbox, 7 results in blocks and
+ * vantages, 8 exercises, 9 fleet alert groups. New ones take the next free number.
  */
 export const MIGRATIONS: readonly Migration[] = [resultsMigration, incidentsMigration, rollupsMigration, postureMigration, monitorMigration, outboxMigration,
-  exercisesMigration, fleetMigration]
+  resultBlocksMigration, exercisesMigration, fleetMigration]
