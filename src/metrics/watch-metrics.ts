@@ -6,11 +6,64 @@ import {type CheckResult, STATUS_CODE} from '../types.js'
 const CHECK_LABELS = ['check', 'kind', 'service', 'target'] as const
 const STATES: CheckState[] = ['pending', 'ok', 'degraded', 'failing']
 const PHASES = {dnsMs: 'resolve', connectMs: 'connect', tlsMs: 'tls', ttfbMs: 'processing'} as const
+const PHASE_KEYS = Object.keys(PHASES) as (keyof typeof PHASES)[]
 
 type CheckLabels = Record<(typeof CHECK_LABELS)[number], string>
 
 function labelsOf(r: {checkId: string; kind: string; service?: string; target: string}): CheckLabels {
   return {check: r.checkId, kind: r.kind, service: r.service ?? '', target: r.target}
+}
+
+type Entry = {value: number; labels: object}
+
+/**
+ * One series of a gauge with its labels object, built once. After the first set, prom-client's entry for it
+ * is kept and a new value is written into it: no label hashing, validation or new objects per result. If
+ * prom-client has replaced or dropped the entry (remove, reset, another version's layout), set() runs again.
+ */
+class Series {
+  private readonly key: string
+  private entry: Entry | undefined
+
+  constructor(private readonly gauge: Gauge<string>, readonly labels: Readonly<Record<string, string>>) {
+    // prom-client's hashMap key: the labels sorted by name, `name:value,` each.
+    this.key = Object.keys(labels).sort().map((k) => `${k}:${labels[k]},`).join('')
+  }
+
+  set(value: number): void {
+    const map = (this.gauge as unknown as {hashMap: Record<string, Entry | undefined>}).hashMap
+    if (this.entry !== undefined && map[this.key] === this.entry) {
+      this.entry.value = value
+      return
+    }
+    this.gauge.set(this.labels, value)
+    const e = map[this.key]
+    this.entry = e?.labels === this.labels ? e : undefined
+  }
+
+  remove(): void {
+    this.gauge.remove(this.labels)
+    this.entry = undefined
+  }
+}
+
+/** The series of one check, sharing its label sets. */
+interface CheckSeries {
+  labels: CheckLabels
+  success: Series
+  duration: Series
+  status: Series
+  timestamp: Series
+  httpStatus: Series
+  certExpiry: Series
+  phases: Series[]
+}
+
+/** The state series of one check (their labels hold only the check id). */
+interface StateSeries {
+  states: Series[]
+  flapping: Series
+  maintenance: Series
 }
 
 /**
@@ -38,7 +91,8 @@ export class WatchMetrics {
   readonly notifications: Counter<string>
   readonly writeRetries: Counter<string>
   readonly checksWatched: Gauge<string>
-  private readonly known = new Map<string, CheckLabels>()
+  private readonly known = new Map<string, CheckSeries>()
+  private readonly stateSeries = new Map<string, StateSeries>()
 
   constructor(opts: {defaultLabels?: Record<string, string>; openIncidents?: () => number; clocks?: () => {incident: string; clock: string; secondsLeft: number}[]; queue?: () => number} = {}) {
     if (opts.defaultLabels && Object.keys(opts.defaultLabels).length > 0) this.registry.setDefaultLabels(opts.defaultLabels)
@@ -86,46 +140,71 @@ export class WatchMetrics {
     collectDefaultMetrics({register: this.registry})
   }
 
+  private seriesOf(r: CheckResult): CheckSeries {
+    const known = this.known.get(r.checkId)
+    if (known && known.labels.target === r.target && known.labels.kind === r.kind && known.labels.service === (r.service ?? '')) return known
+    if (known) this.forgetResults(r.checkId)
+    const l = labelsOf(r)
+    const s: CheckSeries = {
+      labels: l,
+      success: new Series(this.success, l), duration: new Series(this.duration, l), status: new Series(this.status, l),
+      timestamp: new Series(this.timestamp, l), httpStatus: new Series(this.httpStatus, l), certExpiry: new Series(this.certExpiry, l),
+      phases: Object.values(PHASES).map((phase) => new Series(this.httpPhase, {...l, phase})),
+    }
+    this.known.set(r.checkId, s)
+    return s
+  }
+
   /** Records the latest result of a check. */
   observe(r: CheckResult): void {
-    const l = labelsOf(r)
-    const prev = this.known.get(r.checkId)
-    if (prev && (prev.target !== l.target || prev.kind !== l.kind || prev.service !== l.service)) this.forget([r.checkId])
-    this.known.set(r.checkId, l)
-    this.success.set(l, r.status === 'ok' || r.status === 'warn' ? 1 : 0)
-    this.duration.set(l, r.durationMs / 1000)
-    this.status.set(l, STATUS_CODE[r.status])
-    this.timestamp.set(l, r.startedAt / 1000)
-    if (r.metrics.httpStatus !== undefined) this.httpStatus.set(l, r.metrics.httpStatus)
-    if (r.metrics.certNotAfter !== undefined) this.certExpiry.set(l, r.metrics.certNotAfter)
+    const s = this.seriesOf(r)
+    s.success.set(r.status === 'ok' || r.status === 'warn' ? 1 : 0)
+    s.duration.set(r.durationMs / 1000)
+    s.status.set(STATUS_CODE[r.status])
+    s.timestamp.set(r.startedAt / 1000)
+    if (r.metrics.httpStatus !== undefined) s.httpStatus.set(r.metrics.httpStatus)
+    if (r.metrics.certNotAfter !== undefined) s.certExpiry.set(r.metrics.certNotAfter)
     if (r.kind === 'http') {
-      for (const [key, phase] of Object.entries(PHASES)) {
-        const v = r.timings[key as keyof typeof PHASES]
-        if (v !== undefined) this.httpPhase.set({...l, phase}, v / 1000)
-      }
+      PHASE_KEYS.forEach((key, i) => {
+        const v = r.timings[key]
+        if (v !== undefined) s.phases[i].set(v / 1000)
+      })
     }
     this.results.inc({status: r.status})
   }
 
   setState(checkId: string, state: CheckState, flapping: boolean, inMaintenance: boolean): void {
-    for (const s of STATES) this.state.set({check: checkId, state: s}, s === state ? 1 : 0)
-    this.flapping.set({check: checkId}, flapping ? 1 : 0)
-    this.maintenance.set({check: checkId}, inMaintenance ? 1 : 0)
+    let s = this.stateSeries.get(checkId)
+    if (!s) {
+      const check = {check: checkId}
+      s = {states: STATES.map((st) => new Series(this.state, {check: checkId, state: st})), flapping: new Series(this.flapping, check), maintenance: new Series(this.maintenance, check)}
+      this.stateSeries.set(checkId, s)
+    }
+    STATES.forEach((st, i) => s.states[i].set(st === state ? 1 : 0))
+    s.flapping.set(flapping ? 1 : 0)
+    s.maintenance.set(inMaintenance ? 1 : 0)
+  }
+
+  private forgetResults(id: string): void {
+    const s = this.known.get(id)
+    if (!s) return
+    for (const x of [s.success, s.duration, s.httpStatus, s.certExpiry, s.status, s.timestamp, ...s.phases]) x.remove()
+    this.known.delete(id)
   }
 
   /** Drops the series of checks that left the catalogue. */
   forget(checkIds: Iterable<string>): void {
     for (const id of checkIds) {
-      const l = this.known.get(id)
-      if (l) {
-        for (const g of [this.success, this.duration, this.httpStatus, this.certExpiry, this.status, this.timestamp]) g.remove(l)
-        for (const phase of Object.values(PHASES)) this.httpPhase.remove({...l, phase})
-      }
-      for (const s of STATES) this.state.remove({check: id, state: s})
-      this.flapping.remove({check: id})
-      this.maintenance.remove({check: id})
-      this.known.delete(id)
+      this.forgetResults(id)
+      const s = this.stateSeries.get(id)
+      if (s) for (const x of [...s.states, s.flapping, s.maintenance]) x.remove()
+      this.stateSeries.delete(id)
     }
+  }
+
+  /** Checks with series kept (results, states), for tests. */
+  get trackedChecks(): {results: number; states: number} {
+    return {results: this.known.size, states: this.stateSeries.size}
   }
 
   async text(): Promise<string> {

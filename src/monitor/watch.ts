@@ -127,7 +127,10 @@ export class Watcher {
   private selfcheck!: SelfCheck
   private runId!: number
   private readonly abort = new AbortController()
-  private readonly timers: unknown[] = []
+  /** One controller per check run in flight, aborted with `abort` (see run()). */
+  private readonly runs = new Set<AbortController>()
+  /** The pending timer of each periodic task. */
+  private readonly timers = new Set<unknown>()
   private stopping = false
   private readonly startedAt: number
   private lastResultAt: number | undefined
@@ -190,7 +193,7 @@ export class Watcher {
         const c = this.config.settings.canary
         const def = c?.checkId ? this.config.all.find((x) => x.id === c.checkId) : c?.target ? canaryCheck(c.target) : undefined
         if (!def) return {passed: false, summary: 'no canary'}
-        const r = await runCheck(def, {clock: this.host, signal: this.abort.signal})
+        const r = await this.run(def)
         return {passed: r.status === 'ok' || r.status === 'warn', summary: `${def.id}: ${r.summary}`}
       })()),
       onChange: (state, d) => this.connectivityChanged(state, d),
@@ -266,16 +269,42 @@ export class Watcher {
   }
 
   private every(ms: number, fn: () => void): void {
+    let timer: unknown
     const tick = () => {
+      this.timers.delete(timer)
       if (this.stopping) return
       try {
         fn()
       } catch (error) {
         this.say('error', `periodic task failed: ${(error as Error).message}`)
       }
-      this.timers.push(this.host.setTimeout(tick, ms))
+      timer = this.host.setTimeout(tick, ms)
+      this.timers.add(timer)
     }
-    this.timers.push(this.host.setTimeout(tick, ms))
+    timer = this.host.setTimeout(tick, ms)
+    this.timers.add(timer)
+  }
+
+  /**
+   * Runs a check with a signal of its own that shutdown aborts. The runner joins it to the check's timeout
+   * with AbortSignal.any; given the watcher's lifelong signal instead, Node 20 would keep a WeakRef per run
+   * on it for ever (nodejs/node#55351).
+   */
+  private async run(def: CheckDefinition): Promise<CheckResult> {
+    const c = new AbortController()
+    if (this.abort.signal.aborted) c.abort(this.abort.signal.reason)
+    this.runs.add(c)
+    try {
+      return await runCheck(def, {clock: this.host, signal: c.signal})
+    } finally {
+      this.runs.delete(c)
+    }
+  }
+
+  /** Aborts every check in flight. */
+  private abortRuns(): void {
+    this.abort.abort()
+    for (const c of this.runs) c.abort(this.abort.signal.reason)
   }
 
   private watchClock(): void {
@@ -319,7 +348,7 @@ export class Watcher {
     const w = this.checks.get(id)
     if (!w || this.stopping && this.abort.signal.aborted) return
     this.opts.metrics?.startLag.observe(lagMs / 1000)
-    const result = await runCheck(w.check, {clock: this.host, signal: this.abort.signal})
+    const result = await this.run(w.check)
     if (this.abort.signal.aborted) {
       this.say('warn', `check ${id} was cut short by shutdown; its result is not stored`, {check: id})
       return
@@ -611,7 +640,8 @@ export class Watcher {
    */
   async stop(graceMs = this.config?.settings.shutdownGraceMs ?? 15_000): Promise<WatchSummary> {
     this.stopping = true
-    for (const t of this.timers.splice(0)) this.host.clearTimeout(t)
+    for (const t of this.timers) this.host.clearTimeout(t)
+    this.timers.clear()
     this.scheduler?.stop()
     this.selfcheck?.stop()
     const idle = this.scheduler ? this.scheduler.idle() : Promise.resolve()
@@ -622,7 +652,7 @@ export class Watcher {
     clearTimeout(graceTimer)
     if (!inTime) {
       this.say('warn', `checks still running after ${Math.round(graceMs / 1000)} s; cutting them short`)
-      this.abort.abort()
+      this.abortRuns()
       await Promise.race([idle, new Promise((resolve) => setTimeout(resolve, 2000))])
     }
     await Promise.race([Promise.all([...this.inFlight]), new Promise((resolve) => setTimeout(resolve, 2000))])
