@@ -678,6 +678,12 @@ export class Watcher {
     }
   }
 
+  /** Entries held in the watcher's own structures (tests check they stay bounded over a long watch). */
+  footprint(): Record<'checks' | 'states' | 'refs' | 'timers' | 'runs' | 'tracked' | 'pendingEvents' | 'dirty', number> {
+    return {checks: this.checks.size, states: this.states.size, refs: this.refs.size, timers: this.timers.size, runs: this.runs.size,
+      tracked: this.inFlight.size, pendingEvents: this.pendingEvents.length, dirty: this.dirty.size}
+  }
+
   /** The checks being watched (for status output). */
   watched(): WatchedCheck[] {
     return [...this.checks.values()]
