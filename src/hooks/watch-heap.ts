@@ -1,14 +1,13 @@
 import type {Hook} from '@oclif/core'
 
 /**
- * Before `watch` loads: caps V8's young generation for a long-running process (see
- * monitor/young-generation.ts). It has to run before the command's modules load, which grow the new space.
+ * Before `watch` loads: shapes V8's heap for a long-running process (see monitor/watch-heap.ts). It has to
+ * run before the command's modules load, which already grow the young generation.
  */
 const hook: Hook<'init'> = async function (opts) {
   if (opts.id !== 'watch') return
-  const {capYoungGeneration, watchSemiSpaceMiB} = await import('../monitor/young-generation.js')
-  const mib = watchSemiSpaceMiB()
-  if (mib !== undefined) capYoungGeneration(mib)
+  const {shapeHeap, watchHeapFromEnv} = await import('../monitor/watch-heap.js')
+  shapeHeap(watchHeapFromEnv())
 }
 
 export default hook
