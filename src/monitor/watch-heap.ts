@@ -10,7 +10,8 @@ const MiB = 2 ** 20
  *
  * - semiSpaceMiB: the young generation is held at this per semi-space (V8's default on 64-bit is 16).
  *   --max-semi-space-size is read only when the heap is set up, but V8 reads --semi-space-growth-factor at
- *   every resize, so the new space grows as usual until it reaches the cap and then stays.
+ *   every resize, so the new space grows as usual until it reaches the cap and then stays. (GC notices come
+ *   after the fact: a burst between two turns of the event loop can overshoot by a doubling.)
  * - growingPercent: after a full collection the old generation may grow this much over what survived
  *   before the next (--heap-growing-percent, read at every collection; 0 is V8's own 10–300 %).
  */
