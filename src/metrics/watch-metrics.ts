@@ -26,6 +26,68 @@ interface CheckMeta {
   cron?: CronSchedule
 }
 
+type Entry = {value: number; labels: object}
+
+/**
+ * One series of a gauge with its labels object, built once. After the first set, prom-client's entry for it
+ * is kept and a new value is written into it: no label hashing, validation or new objects per result. If
+ * prom-client has replaced or dropped the entry (remove, reset, another version's layout), set() runs again.
+ */
+class Series {
+  private readonly key: string
+  private entry: Entry | undefined
+  private present = false
+
+  constructor(private readonly gauge: Gauge<string>, readonly labels: Readonly<Labels>) {
+    // prom-client's hashMap key: the labels sorted by name, `name:value,` each.
+    this.key = Object.keys(labels).sort().map((k) => `${k}:${labels[k]},`).join('')
+  }
+
+  set(value: number): void {
+    this.present = true
+    const map = (this.gauge as unknown as {hashMap: Record<string, Entry | undefined>}).hashMap
+    if (this.entry !== undefined && map[this.key] === this.entry) {
+      this.entry.value = value
+      return
+    }
+    this.gauge.set(this.labels, value)
+    const e = map[this.key]
+    this.entry = e?.labels === this.labels ? e : undefined
+  }
+
+  remove(): void {
+    if (!this.present) return
+    this.gauge.remove(this.labels)
+    this.entry = undefined
+    this.present = false
+  }
+}
+
+/** The result series of one check, sharing its label set. */
+interface CheckSeries {
+  /** The check's labels they were built from (CheckMeta.labels), and the target. */
+  base: Labels | undefined
+  labels: Labels
+  success: Series
+  duration: Series
+  status: Series
+  timestamp: Series
+  httpStatus: Series
+  certExpiry: Series
+  phases: Series[]
+}
+
+/** The state series of one check. */
+interface StateSeries {
+  base: Labels | undefined
+  states: Series[]
+  up: Series
+  flapping: Series
+  maintenance: Series
+}
+
+const PHASE_KEYS = Object.keys(HTTP_PHASES) as (keyof typeof HTTP_PHASES)[]
+
 /**
  * The Prometheus metrics of `watch`: blackbox_exporter's probe_* names and labels for the last result of
  * each check (as `check run --format prom` prints them), watchkeeper's own for states, votes, incidents,
@@ -54,8 +116,9 @@ export class WatchMetrics {
   readonly notifications: Counter<string>
   readonly writeRetries: Counter<string>
   readonly checksWatched: Gauge<string>
-  /** Result series labels by check, for dropping them. */
-  private readonly known = new Map<string, Labels>()
+  /** Result series by check, built once per label set. */
+  private readonly known = new Map<string, CheckSeries>()
+  private readonly stateSeries = new Map<string, StateSeries>()
   private readonly meta = new Map<string, CheckMeta>()
   private readonly constantLabels: Labels
 
@@ -118,9 +181,12 @@ export class WatchMetrics {
   /** The checks being watched: their labels and intervals. Call before setState on (re)load. */
   describe(checks: readonly WatchedCheck[], now = Date.now()): void {
     for (const w of checks) {
-      const labels = checkLabels(w.check)
       const prev = this.meta.get(w.check.id)
-      if (prev && JSON.stringify(prev.labels) !== JSON.stringify(labels)) this.forget([w.check.id])
+      const fresh = checkLabels(w.check)
+      // The same labels object while they are unchanged, so the cached series stay valid across reloads.
+      const same = prev !== undefined && JSON.stringify(prev.labels) === JSON.stringify(fresh)
+      if (prev && !same) this.forget([w.check.id])
+      const labels = same ? prev.labels : fresh
       const m: CheckMeta = {labels}
       if (w.trigger.kind === 'interval') {
         m.everyMs = w.trigger.everyMs
@@ -140,56 +206,90 @@ export class WatchMetrics {
     return this.meta.get(checkId)?.labels ?? {check: checkId}
   }
 
+  private seriesOf(r: CheckResult, m: CheckMeta | undefined): CheckSeries {
+    const known = this.known.get(r.checkId)
+    if (known && known.base === m?.labels && known.labels.target === r.target &&
+      (m !== undefined || (known.labels.kind === r.kind && known.labels.service === r.service))) return known
+    if (known) this.forgetResults(r.checkId)
+    const l: Labels = {...(m?.labels ?? checkLabels({id: r.checkId, kind: r.kind, service: r.service})), target: r.target}
+    const s: CheckSeries = {
+      base: m?.labels, labels: l,
+      success: new Series(this.success, l), duration: new Series(this.duration, l), status: new Series(this.status, l),
+      timestamp: new Series(this.timestamp, l), httpStatus: new Series(this.httpStatus, l), certExpiry: new Series(this.certExpiry, l),
+      phases: PHASE_KEYS.map((key) => new Series(this.httpPhase, {...l, phase: HTTP_PHASES[key]})),
+    }
+    this.known.set(r.checkId, s)
+    return s
+  }
+
   /** Records the latest result of a check. */
   observe(r: CheckResult): void {
     const m = this.meta.get(r.checkId)
-    const l: Labels = {...(m?.labels ?? checkLabels({id: r.checkId, kind: r.kind, service: r.service})), target: r.target}
-    const prev = this.known.get(r.checkId)
-    if (prev && JSON.stringify(prev) !== JSON.stringify(l)) this.dropResult(r.checkId)
-    this.known.set(r.checkId, l)
-    this.success.set(l, r.status === 'ok' || r.status === 'warn' ? 1 : 0)
-    this.duration.set(l, seconds(r.durationMs))
-    this.status.set(l, STATUS_CODE[r.status])
-    this.timestamp.set(l, Math.round(r.startedAt) / 1000)
-    if (r.metrics.httpStatus !== undefined) this.httpStatus.set(l, r.metrics.httpStatus)
-    if (r.metrics.certNotAfter !== undefined) this.certExpiry.set(l, r.metrics.certNotAfter)
+    const s = this.seriesOf(r, m)
+    s.success.set(r.status === 'ok' || r.status === 'warn' ? 1 : 0)
+    s.duration.set(seconds(r.durationMs))
+    s.status.set(STATUS_CODE[r.status])
+    s.timestamp.set(Math.round(r.startedAt) / 1000)
+    if (r.metrics.httpStatus !== undefined) s.httpStatus.set(r.metrics.httpStatus)
+    if (r.metrics.certNotAfter !== undefined) s.certExpiry.set(r.metrics.certNotAfter)
     if (r.kind === 'http') {
-      for (const [key, phase] of Object.entries(HTTP_PHASES)) {
-        const v = r.timings[key as keyof typeof HTTP_PHASES]
-        if (v === undefined) this.httpPhase.remove({...l, phase})
-        else this.httpPhase.set({...l, phase}, seconds(v))
-      }
+      PHASE_KEYS.forEach((key, i) => {
+        const v = r.timings[key]
+        if (v === undefined) s.phases[i].remove()
+        else s.phases[i].set(seconds(v))
+      })
     }
     if (m?.cron) this.interval.set(m.labels, seconds(m.cron.next(r.startedAt) - r.startedAt))
     this.results.inc({status: r.status})
   }
 
   setState(checkId: string, state: CheckState, flapping: boolean, inMaintenance: boolean): void {
-    const l = this.labelsFor(checkId)
-    for (const s of STATES) this.state.set({...l, state: s}, s === state ? 1 : 0)
-    if (state === 'pending') this.up.remove(l)
-    else this.up.set(l, state === 'failing' ? 0 : 1)
-    this.flapping.set(l, flapping ? 1 : 0)
-    this.maintenance.set(l, inMaintenance ? 1 : 0)
+    const base = this.meta.get(checkId)?.labels
+    let s = this.stateSeries.get(checkId)
+    if (s && s.base !== base) {
+      this.forgetStates(checkId)
+      s = undefined
+    }
+    if (!s) {
+      const l = base ?? {check: checkId}
+      s = {base, states: STATES.map((st) => new Series(this.state, {...l, state: st})), up: new Series(this.up, l),
+        flapping: new Series(this.flapping, l), maintenance: new Series(this.maintenance, l)}
+      this.stateSeries.set(checkId, s)
+    }
+    STATES.forEach((st, i) => s.states[i].set(st === state ? 1 : 0))
+    if (state === 'pending') s.up.remove()
+    else s.up.set(state === 'failing' ? 0 : 1)
+    s.flapping.set(flapping ? 1 : 0)
+    s.maintenance.set(inMaintenance ? 1 : 0)
   }
 
-  private dropResult(checkId: string): void {
-    const l = this.known.get(checkId)
-    if (!l) return
-    for (const g of [this.success, this.duration, this.httpStatus, this.certExpiry, this.status, this.timestamp]) g.remove(l)
-    for (const phase of Object.values(HTTP_PHASES)) this.httpPhase.remove({...l, phase})
+  private forgetResults(checkId: string): void {
+    const s = this.known.get(checkId)
+    if (!s) return
+    for (const x of [s.success, s.duration, s.httpStatus, s.certExpiry, s.status, s.timestamp, ...s.phases]) x.remove()
     this.known.delete(checkId)
+  }
+
+  private forgetStates(checkId: string): void {
+    const s = this.stateSeries.get(checkId)
+    if (!s) return
+    for (const x of [...s.states, s.up, s.flapping, s.maintenance]) x.remove()
+    this.stateSeries.delete(checkId)
   }
 
   /** Drops the series of checks that left the catalogue. */
   forget(checkIds: Iterable<string>): void {
     for (const id of checkIds) {
-      this.dropResult(id)
-      const l = this.labelsFor(id)
-      for (const s of STATES) this.state.remove({...l, state: s})
-      for (const g of [this.up, this.interval, this.flapping, this.maintenance]) g.remove(l)
+      this.forgetResults(id)
+      this.forgetStates(id)
+      this.interval.remove(this.labelsFor(id))
       this.meta.delete(id)
     }
+  }
+
+  /** Checks with series kept (results, states), for tests. */
+  get trackedChecks(): {results: number; states: number} {
+    return {results: this.known.size, states: this.stateSeries.size}
   }
 
   /** The exposition, with float noise (sums of histograms, prom-client's own arithmetic) cut to 15 significant digits. */

@@ -201,17 +201,17 @@ export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = 
   const notifiers = parseNotifiers(catalogue, env, loc)
   const declared = new Set<string>()
   for (const {value} of catalogue.sections.get('notifiers') ?? []) for (const n of Object.keys((value ?? {}) as Obj)) declared.add(n)
-  const checkNames = (names: unknown, file: string, path: KeyPath): string[] => {
+  const checkNames = (names: unknown, file: string, path: () => KeyPath): string[] => {
     const list = (names as string[] | undefined) ?? []
     list.forEach((n, i) => {
       if (!declared.has(n)) {
         const guess = didYouMean(n, declared)
-        loc.at(file, [...path, i], `no notifier named "${n}"` + (guess ? `; did you mean "${guess}"?` : declared.size > 0 ? `; notifiers: ${[...declared].join(', ')}` : '; define it under notifiers:'))
+        loc.at(file, [...path(), i], `no notifier named "${n}"` + (guess ? `; did you mean "${guess}"?` : declared.size > 0 ? `; notifiers: ${[...declared].join(', ')}` : '; define it under notifiers:'))
       }
     })
     return list
   }
-  const defaultNotify = watch.notify === undefined ? [...notifiers.keys()] : checkNames(watch.notify, watchFrom.get('notify')!, ['watch', 'notify'])
+  const defaultNotify = watch.notify === undefined ? [...notifiers.keys()] : checkNames(watch.notify, watchFrom.get('notify')!, () => ['watch', 'notify'])
 
   const maintenance = parseMaintenance(catalogue, loc)
 
@@ -224,16 +224,18 @@ export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = 
       continue
     }
     const s = c.spec
-    const path = loc.checkPath(c)
+    // The key path re-parses the file with positions: only worth it when a problem is reported.
+    let at: KeyPath | undefined
+    const path = () => (at ??= loc.checkPath(c))
     const before = loc.problems.length
     let trigger: Trigger
     if (typeof s.schedule === 'string') {
       const tz = (s.timezone as string | undefined) ?? DEFAULT_TIMEZONE
-      for (const p of cronProblems(s.schedule, tz)) loc.at(c.source.file, [...path, p.startsWith('unknown time zone') ? 'timezone' : 'schedule'], `${p} (check ${c.id})`)
+      for (const p of cronProblems(s.schedule, tz)) loc.at(c.source.file, [...path(), p.startsWith('unknown time zone') ? 'timezone' : 'schedule'], `${p} (check ${c.id})`)
       trigger = {kind: 'cron', expression: s.schedule, timezone: tz}
     } else {
       const every = typeof s.interval === 'string' ? durationMs(s.interval) : DEFAULT_INTERVAL_MS
-      if (every < 1000) loc.at(c.source.file, [...path, 'interval'], `interval must be at least 1s (check ${c.id})`)
+      if (every < 1000) loc.at(c.source.file, [...path(), 'interval'], `interval must be at least 1s (check ${c.id})`)
       trigger = {kind: 'interval', everyMs: every}
     }
     const inc = s.incident as Obj | undefined
@@ -243,7 +245,7 @@ export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = 
       if (typeof inc.after === 'number') incident.afterFailures = inc.after
       else incident.afterMs = durationMs(String(inc.after))
     }
-    const notify = s.notify === undefined ? defaultNotify : checkNames(s.notify, c.source.file, [...path, 'notify'])
+    const notify = s.notify === undefined ? defaultNotify : checkNames(s.notify, c.source.file, () => [...path(), 'notify'])
     if (loc.problems.length > before) continue
     checks.push({
       check: c, trigger, notify, incident,

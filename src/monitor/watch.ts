@@ -132,7 +132,10 @@ export class Watcher {
   private selfcheck!: SelfCheck
   private runId!: number
   private readonly abort = new AbortController()
-  private readonly timers: unknown[] = []
+  /** One controller per check run in flight, aborted with `abort` (see run()). */
+  private readonly runs = new Set<AbortController>()
+  /** The pending timer of each periodic task. */
+  private readonly timers = new Set<unknown>()
   private stopping = false
   private readonly startedAt: number
   private lastResultAt: number | undefined
@@ -197,7 +200,7 @@ export class Watcher {
         const c = this.config.settings.canary
         const def = c?.checkId ? this.config.all.find((x) => x.id === c.checkId) : c?.target ? canaryCheck(c.target) : undefined
         if (!def) return {passed: false, summary: 'no canary'}
-        const r = await runCheck(def, {clock: this.host, signal: this.abort.signal})
+        const r = await this.run(def)
         return {passed: r.status === 'ok' || r.status === 'warn', summary: `${def.id}: ${r.summary}`}
       })()),
       onChange: (state, d) => this.connectivityChanged(state, d),
@@ -276,16 +279,42 @@ export class Watcher {
   }
 
   private every(ms: number, fn: () => void): void {
+    let timer: unknown
     const tick = () => {
+      this.timers.delete(timer)
       if (this.stopping) return
       try {
         fn()
       } catch (error) {
         this.say('error', `periodic task failed: ${(error as Error).message}`)
       }
-      this.timers.push(this.host.setTimeout(tick, ms))
+      timer = this.host.setTimeout(tick, ms)
+      this.timers.add(timer)
     }
-    this.timers.push(this.host.setTimeout(tick, ms))
+    timer = this.host.setTimeout(tick, ms)
+    this.timers.add(timer)
+  }
+
+  /**
+   * Runs a check with a signal of its own that shutdown aborts. The runner joins it to the check's timeout
+   * with AbortSignal.any; given the watcher's lifelong signal instead, Node 20 would keep a WeakRef per run
+   * on it for ever (nodejs/node#55351).
+   */
+  private async run(def: CheckDefinition): Promise<CheckResult> {
+    const c = new AbortController()
+    if (this.abort.signal.aborted) c.abort(this.abort.signal.reason)
+    this.runs.add(c)
+    try {
+      return await runCheck(def, {clock: this.host, signal: c.signal})
+    } finally {
+      this.runs.delete(c)
+    }
+  }
+
+  /** Aborts every check in flight. */
+  private abortRuns(): void {
+    this.abort.abort()
+    for (const c of this.runs) c.abort(this.abort.signal.reason)
   }
 
   private watchClock(): void {
@@ -329,7 +358,7 @@ export class Watcher {
     const w = this.checks.get(id)
     if (!w || this.stopping && this.abort.signal.aborted) return
     this.opts.metrics?.startLag.observe(lagMs / 1000)
-    const result = await runCheck(w.check, {clock: this.host, signal: this.abort.signal})
+    const result = await this.run(w.check)
     if (this.abort.signal.aborted) {
       this.say('warn', `check ${id} was cut short by shutdown; its result is not stored`, {check: id})
       return
@@ -632,7 +661,8 @@ export class Watcher {
    */
   async stop(graceMs = this.config?.settings.shutdownGraceMs ?? 15_000): Promise<WatchSummary> {
     this.stopping = true
-    for (const t of this.timers.splice(0)) this.host.clearTimeout(t)
+    for (const t of this.timers) this.host.clearTimeout(t)
+    this.timers.clear()
     this.scheduler?.stop()
     this.selfcheck?.stop()
     const idle = this.scheduler ? this.scheduler.idle() : Promise.resolve()
@@ -643,7 +673,7 @@ export class Watcher {
     clearTimeout(graceTimer)
     if (!inTime) {
       this.say('warn', `checks still running after ${Math.round(graceMs / 1000)} s; cutting them short`)
-      this.abort.abort()
+      this.abortRuns()
       await Promise.race([idle, new Promise((resolve) => setTimeout(resolve, 2000))])
     }
     await Promise.race([Promise.all([...this.inFlight]), new Promise((resolve) => setTimeout(resolve, 2000))])
@@ -667,6 +697,12 @@ export class Watcher {
       startedAt: new Date(this.startedAt).toISOString(), stoppedAt: new Date(this.host.now()).toISOString(), runs: this.counts.runs,
       results: this.counts.results, notifications: this.counts.notifications, skipped: this.counts.skipped, unwritten: this.writer.pending,
     }
+  }
+
+  /** Entries held in the watcher's own structures (tests check they stay bounded over a long watch). */
+  footprint(): Record<'checks' | 'states' | 'refs' | 'timers' | 'runs' | 'tracked' | 'pendingEvents' | 'dirty', number> {
+    return {checks: this.checks.size, states: this.states.size, refs: this.refs.size, timers: this.timers.size, runs: this.runs.size,
+      tracked: this.inFlight.size, pendingEvents: this.pendingEvents.length, dirty: this.dirty.size}
   }
 
   /** The checks being watched (for status output). */

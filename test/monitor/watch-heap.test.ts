@@ -1,0 +1,36 @@
+import {execFileSync} from 'node:child_process'
+import path from 'node:path'
+import {pathToFileURL} from 'node:url'
+
+import {describe, expect, it} from 'vitest'
+
+import {watchHeapFromEnv} from '../../src/monitor/watch-heap.js'
+
+describe('watch heap shape', () => {
+  it('reads the environment, and leaves alone what node was given itself', () => {
+    expect(watchHeapFromEnv({WATCHKEEPER_SEMI_SPACE_MIB: '8', WATCHKEEPER_HEAP_GROWING_PERCENT: '25'}, [])).toEqual({semiSpaceMiB: 8, growingPercent: 25})
+    expect(watchHeapFromEnv({WATCHKEEPER_SEMI_SPACE_MIB: '0', WATCHKEEPER_HEAP_GROWING_PERCENT: '0'}, [])).toEqual({semiSpaceMiB: undefined, growingPercent: undefined})
+    expect(watchHeapFromEnv({WATCHKEEPER_SEMI_SPACE_MIB: 'lots'}, []).semiSpaceMiB).toBeUndefined()
+    expect(watchHeapFromEnv({NODE_OPTIONS: '--max-semi-space-size=2', WATCHKEEPER_SEMI_SPACE_MIB: '8'}, []).semiSpaceMiB).toBeUndefined()
+    expect(watchHeapFromEnv({WATCHKEEPER_HEAP_GROWING_PERCENT: '25'}, ['--heap-growing-percent=50']).growingPercent).toBeUndefined()
+  })
+
+  it('holds the new space at the cap in a process that allocates hard between turns of the event loop', () => {
+    // A fresh process: the cap cannot shrink a new space that has already grown.
+    const mod = pathToFileURL(path.resolve('dist/monitor/watch-heap.js')).href
+    const script = `
+      const {shapeHeap, newSpaceBytes} = await import(${JSON.stringify(mod)})
+      const measure = async () => {
+        let keep = []
+        for (let i = 0; i < 2e6; i++) { keep.push({i, s: 'x' + i}); if (keep.length > 20000) { keep = []; await new Promise((r) => setImmediate(r)) } }
+        return newSpaceBytes() / 2 ** 20
+      }
+      const undo = process.argv[1] === 'cap' ? shapeHeap({semiSpaceMiB: 4}) : () => {}
+      const mib = await measure()
+      undo()
+      console.log(mib)`
+    const run = (mode: string) => Number(execFileSync(process.execPath, ['--input-type=module', '-e', script, mode], {encoding: 'utf8'}).trim())
+    expect(run('cap')).toBeLessThanOrEqual(8)
+    expect(run('none')).toBeGreaterThan(8)
+  })
+})
