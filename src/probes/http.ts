@@ -1,8 +1,9 @@
-import {type Dispatcher, util} from 'undici'
+import type {Dispatcher} from 'undici'
 
 import type {Observation, Status, Timings} from '../types.js'
 import {DURATION_PATTERN, durationMs} from '../util/duration.js'
 import {regexProblem, userRegex} from '../util/safe-regex.js'
+import {parseHeaders} from '../util/undici.js'
 import {applyOperator, describeStatusSpec, evalJsonPath, type Operator, OPERATORS, parseJsonPath, parseStatusSpec, show, statusMatches, UNARY_OPERATORS} from './http-assert.js'
 import {type ConnectionFacts, type ConnectPhase, TimedClients} from './http-connector.js'
 import {describeNetError} from './net.js'
@@ -188,7 +189,7 @@ function exchange(dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions, sign
       onHeaders(statusCode, raw) {
         if (x.firstByte === 0) x.firstByte = performance.now()
         x.statusCode = statusCode
-        x.headers = util.parseHeaders(raw) as Exchange['headers']
+        x.headers = parseHeaders(raw) as Exchange['headers']
         limit = cap(statusCode)
         return true
       },

@@ -27,3 +27,8 @@ export const Client = function (...args: ConstructorParameters<typeof Undici.Cli
 } as unknown as typeof Undici.Client
 
 export const request: typeof Undici.request = (...args) => undici().request(...args)
+
+/** undici's header-list parser (raw [name, value, …] buffers into a headers object). */
+export function parseHeaders(raw: Buffer[]): Record<string, string | string[]> {
+  return undici().util.parseHeaders(raw) as Record<string, string | string[]>
+}
