@@ -141,7 +141,7 @@ try {
     bb.push(await bare(path.join(dir, `bare-${r}.db`), 'bare'))
   }
   // Sanity: the CLI stored every result.
-  const check = spawnSync(process.execPath, ['-e', `const D=require(${JSON.stringify(path.join(ROOT, 'node_modules', 'better-sqlite3'))});const d=new D(${JSON.stringify(path.join(dir, 'wk-0.db'))},{readonly:true});console.log(d.prepare('select count(*) n from results').get().n)`])
+  const check = spawnSync(process.execPath, ['-e', `const D=require(${JSON.stringify(path.join(ROOT, 'node_modules', 'better-sqlite3'))});const d=new D(${JSON.stringify(path.join(dir, 'wk-0.db'))},{readonly:true});console.log(d.prepare('select coalesce(sum(n), 0) n from result_blocks').get().n)`])
   const stored = Number(String(check.stdout).trim())
   if (profDir) {
     fs.mkdirSync(profDir, {recursive: true})
