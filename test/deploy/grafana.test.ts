@@ -92,7 +92,7 @@ describe('deploy/grafana/watchkeeper.json', () => {
       for (const v of dash.templating.list.slice(1)) {
         const q = String((v.query as {query: string}).query)
         const m = /^label_values\((.*), *[a-z_]+\)$/.exec(q)
-        expect(m, q).toBeTruthy()
+        expect(q).toMatch(/^label_values\((.*), *[a-z_]+\)$/)
         exprs.push(expand(m![1]))
       }
       const rules = {groups: [{name: 'grafana-dashboard', rules: exprs.map((expr, i) => ({record: `dashboard:expr_${i}`, expr}))}]}
