@@ -74,6 +74,12 @@ async function runEmailSecurity(target: string, options: Record<string, unknown>
   if (core.every((a) => a.error)) {
     return unknownObservation(`DNS lookups for ${domain} failed: ${[...new Set(core.map((a) => a.error))].join('; ')}`, started, {details})
   }
+  if (mx.error && rootTxt.error) {
+    // The domain's own MX and TXT lookups failed: an NXDOMAIN or an empty answer for _dmarc, _mta-sts or
+    // _smtp._tls from the same resolver proves nothing, so no record is reported missing.
+    const reasons = [...new Set([mx.error, rootTxt.error])].join('; ')
+    return unknownObservation(`DNS lookups of ${domain} itself failed (MX and TXT: ${reasons}); its records cannot be judged`, started, {details})
+  }
   if (mx.nxdomain && rootTxt.nxdomain) {
     found.add('email.domain.nxdomain', `${domain} does not exist in DNS (NXDOMAIN)`)
     return {status: 'crit', summary: `${domain} does not exist in DNS (NXDOMAIN)`, timings: {totalMs: performance.now() - started}, findings: found.list, metrics, details}

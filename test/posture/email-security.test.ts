@@ -180,6 +180,22 @@ describe('email-security DNS faults', () => {
     }
   })
 
+  it('gives unknown, not missing records, when the domain\'s own MX and TXT lookups fail and its subnames answer NXDOMAIN', async () => {
+    // A resolver that times out on the apex but answers NXDOMAIN for _dmarc, _mta-sts and _smtp._tls.
+    dns.setFault('drop', 'good.test')
+    dns.setRecords(Object.fromEntries(Object.entries(goodZone()).filter(([name]) => !name.startsWith('_'))))
+    try {
+      const obs = await scan('good.test', {}, {timeoutMs: 1500})
+      expect(obs.status).toBe('unknown')
+      expect(obs.summary).toMatch(/^DNS lookups of good\.test itself failed \(MX and TXT: (timed out|cancelled)[^)]*\); its records cannot be judged$/)
+      expect(obs.findings).toEqual([])
+      expect(dns.queries.some((q) => q.name === '_mta-sts.good.test')).toBe(true)
+    } finally {
+      dns.setFault(undefined, 'good.test')
+      dns.setRecords(goodZone())
+    }
+  })
+
   it('reports a malformed answer for one name as a failed lookup, and reads the rest', async () => {
     dns.setFault('malformed', '_dmarc.good.test')
     try {
