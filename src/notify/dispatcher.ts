@@ -60,8 +60,9 @@ export function subjectOf(n: Notification): string {
   return n.event.startsWith('connectivity') ? 'watch:connectivity' : `watch:${n.event}`
 }
 
-/** Same subject, same event, same state: a repeat. */
+/** Same subject, same event, same state: a repeat. A test message repeats nothing. */
 export function dedupKeyOf(n: Notification): string {
+  if (n.event === 'test') return `test:${n.at}`
   return [n.event, n.check?.state ?? '', n.incident ? `#${n.incident.id}` : ''].join(':')
 }
 
