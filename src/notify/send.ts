@@ -1,6 +1,7 @@
 import {request} from '../util/undici.js'
 
 import {sleep} from '../util/sleep.js'
+import {errorInfo} from './errors.js'
 import type {AttemptResult, HttpRequest, SendContext} from './providers/provider.js'
 import type {Notification, NotifierConfig} from './types.js'
 
@@ -77,7 +78,7 @@ async function post(req: HttpRequest, ctx: SendContext): Promise<AttemptResult> 
     return {ok: false, retryable, httpStatus: res.statusCode, error: `${label}HTTP ${res.statusCode}${text ? `: ${text}` : ''}`,
       retryAfterMs: retryable ? retryAfterMs(res.headers['retry-after']) : undefined}
   } catch (error) {
-    const e = error as Error & {code?: string}
+    const e = errorInfo(error)
     const reason = e.name === 'TimeoutError' || (e.name === 'AbortError' && !ctx.signal?.aborted) ? `no answer within ${ctx.timeoutMs} ms` : `${e.code ? e.code + ' ' : ''}${e.message}`
     return {ok: false, retryable: !ctx.signal?.aborted, error: label + reason.split('\n')[0]}
   } finally {
@@ -98,7 +99,7 @@ export async function attemptDelivery(notifier: NotifierConfig, n: Notification,
       }
     }
   } catch (error) {
-    out = {ok: false, retryable: true, error: (error as Error).message}
+    out = {ok: false, retryable: true, error: errorInfo(error).message}
   }
   return out.error ? {...out, error: scrubSecrets(out.error, p.secrets(notifier.settings))} : out
 }

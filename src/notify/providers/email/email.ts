@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 
+import {errorInfo} from '../../errors.js'
 import {facts, plainText} from '../../format.js'
 import type {Notification} from '../../types.js'
 import {type AttemptResult, type Complain, envRefs, envValue, type NotifierProvider} from '../provider.js'
@@ -108,7 +109,7 @@ export const emailProvider: NotifierProvider<EmailConfig, EmailSettings> = {
       if (refused > 0) return {ok: false, retryable: false, error: `${refused} recipient(s) refused: ${info.response}`}
       return {ok: true, retryable: false, detail: String(info.response ?? '')}
     } catch (error) {
-      const e = error as Error & {code?: string; responseCode?: number; response?: string}
+      const e = errorInfo(error)
       const temporary = e.responseCode !== undefined ? e.responseCode >= 400 && e.responseCode < 500 : !PERMANENT.has(e.code ?? '')
       return {ok: false, retryable: temporary && !ctx.signal?.aborted, error: `${e.code ? e.code + ' ' : ''}${e.message.split('\n')[0]}`}
     } finally {
