@@ -1,5 +1,6 @@
 import {request} from '../util/undici.js'
 
+import {Redactor} from '../util/redact.js'
 import {sleep} from '../util/sleep.js'
 import {errorInfo} from './errors.js'
 import type {AttemptResult, HttpRequest, SendContext} from './providers/provider.js'
@@ -38,8 +39,11 @@ export function scrubUrl(text: string, url: string): string {
   return out
 }
 
+/** Every secret out of an error: as written (`<secret>`, a URL's path and query too), then in any other spelling (util/redact.ts). */
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
-  return secrets.filter((s) => s.length > 0).sort((a, b) => b.length - a.length).reduce((t, s) => scrubUrl(t, s), text)
+  const usable = secrets.filter((s) => s.length > 0)
+  if (usable.length === 0) return text
+  return new Redactor(usable).text(usable.sort((a, b) => b.length - a.length).reduce((t, s) => scrubUrl(t, s), text))
 }
 
 function retryAfterMs(header: string | string[] | undefined): number | undefined {

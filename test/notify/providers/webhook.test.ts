@@ -2,6 +2,7 @@ import {createHmac, timingSafeEqual} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
 
 import {sendNotification} from '../../../src/notify/send.js'
+import {startHttp} from '../../helpers/servers.js'
 import {check, failing, providerHarness, receiver} from './helpers.js'
 
 const {servers, load, one} = providerHarness()
@@ -35,5 +36,19 @@ describe('generic webhook: custom headers and an HMAC-SHA256 signature', () => {
   it('refuses headers watchkeeper owns', () => {
     expect(load('  hook: {type: webhook, url: "${env:HOOK}", headers: {Content-Type: text/plain}}\n', {HOOK: 'http://127.0.0.1:1/'}).problems[0])
       .toMatch(/notifiers\.hook\.headers: header Content-Type is set by watchkeeper/)
+  })
+
+  it('scrubs the secrets from an error in any spelling: as sent, percent-encoded, base64', async () => {
+    const token = 'Bearer tok-5ecret/+value'
+    const srv = await startHttp((req, res) => {
+      req.resume()
+      // A receiver that quotes what it got back, encoded.
+      req.on('end', () => res.writeHead(401).end(`bad auth ${encodeURIComponent(token)} (${Buffer.from(token).toString('base64')}) for ${req.url}`))
+    })
+    servers.push(srv)
+    const n = one('  hook: {type: webhook, url: "${env:HOOK}", headers: {Authorization: "${env:HOOK_AUTH}"}, retries: 0}\n', {HOOK: `${srv.url}/hooks/s3cr3t-path`, HOOK_AUTH: token})
+    const out = await sendNotification(n, failing)
+    expect(out).toMatchObject({ok: false, attempts: 1, httpStatus: 401, retryable: false})
+    expect(out.error).toMatch(/^HTTP 401: bad auth \*\*\* \(\*\*\*\) for \/<redacted>$/)
   })
 })
