@@ -8,6 +8,7 @@ npm run build >/dev/null
 ./bin/run.js clock schema > schemas/clocks.schema.json
 ./bin/run.js exercise schema > schemas/exercise.schema.json
 node scripts/status-api-openapi.mjs > schemas/status-api.openapi.json
+node --import tsx scripts/notifier-docs.ts
 table=$(./bin/run.js check findings --markdown)
 python3 - "$table" <<'PY'
 import re, sys

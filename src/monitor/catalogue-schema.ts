@@ -1,5 +1,5 @@
 import {VANTAGE_ID_PATTERN, VANTAGE_NET_PATTERN, VANTAGE_REGION_PATTERN} from '../metrics/vantage.js'
-import {notifierSchemas, PROVIDERS} from '../notify/providers/index.js'
+import {notifierSchema as providerNotifierSchema} from '../notify/providers/schemas.js'
 import type {JsonSchema} from '../probes/types.js'
 import {DURATION_PATTERN, TIMEOUT_RANGE} from '../util/duration.js'
 
@@ -78,15 +78,7 @@ const commonNotifierProperties: Record<string, JsonSchema> = {
   expire_after: duration('an undelivered message is retried across restarts for this long, then given up and reported (default 24h)'),
 }
 
-const notifierKinds = [...notifierSchemas(commonNotifierProperties).entries()]
-
-const notifierSchema: JsonSchema = {
-  type: 'object',
-  required: ['type'],
-  properties: {type: {enum: [...PROVIDERS.keys()], description: [...PROVIDERS.values()].map((p) => `${p.type}: ${p.description}`).join('; ')}},
-  discriminator: {propertyName: 'type'},
-  oneOf: notifierKinds.map(([, schema]) => schema),
-}
+const notifierSchema: JsonSchema = providerNotifierSchema(commonNotifierProperties)
 
 const weekdays = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']
 

@@ -2,6 +2,7 @@ import type {DB} from '../store/db.js'
 import {deferDelivery, finishDelivery, insertDelivery, lastDelivery, pendingDeliveries} from '../store/outbox.js'
 import type {Clock} from '../types.js'
 import {formatDuration} from '../util/duration.js'
+import {errorInfo} from './errors.js'
 import {sendNotification} from './send.js'
 import {categoryOf, type Notification, type NotifierConfig} from './types.js'
 
@@ -49,7 +50,8 @@ interface Channel {
   timer?: unknown
 }
 
-const realTimers: Timers = {setTimeout: (fn, ms) => setTimeout(fn, Math.min(ms, 2_147_000_000)), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout)}
+// A Node timer converts to its id (Symbol.toPrimitive), and clearTimeout takes the id.
+const realTimers: Timers = {setTimeout: (fn, ms) => setTimeout(fn, Math.min(ms, 2_147_000_000)), clearTimeout: (h) => clearTimeout(Number(h))}
 
 /** The subject a message is about: its check, or a watch-wide topic. Dedup compares messages per subject. */
 export function subjectOf(n: Notification): string {
@@ -60,8 +62,9 @@ export function subjectOf(n: Notification): string {
   return n.event.startsWith('connectivity') ? 'watch:connectivity' : `watch:${n.event}`
 }
 
-/** Same subject, same event, same state: a repeat. */
+/** Same subject, same event, same state: a repeat. A test message repeats nothing. */
 export function dedupKeyOf(n: Notification): string {
+  if (n.event === 'test') return `test:${n.at}`
   return [n.event, n.check?.state ?? '', n.incident ? `#${n.incident.id}` : ''].join(':')
 }
 
@@ -147,7 +150,7 @@ export class NotificationDispatcher {
       } catch (error) {
         // The delivery log is best effort (e.g. the database is locked); the message still goes out.
         if (opts.hold) continue
-        this.opts.log?.('warn', `notifier ${name}: could not log delivery: ${(error as Error).message}`, {notifier: name})
+        this.opts.log?.('warn', `notifier ${name}: could not log delivery: ${errorInfo(error).message}`, {notifier: name})
       }
       ch.queue.push({deliveryId, notification: n, attempts: 0, notBefore: now, expiresAt})
       queued++
@@ -179,7 +182,7 @@ export class NotificationDispatcher {
     try {
       fn()
     } catch (error) {
-      this.opts.log?.('warn', `notifier ${ch.config.name}: could not log delivery: ${(error as Error).message}`, {notifier: ch.config.name})
+      this.opts.log?.('warn', `notifier ${ch.config.name}: could not log delivery: ${errorInfo(error).message}`, {notifier: ch.config.name})
     }
   }
 

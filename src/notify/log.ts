@@ -1,5 +1,5 @@
 import type {DB} from '../store/db.js'
-import {type DeliveryRecord, type DeliveryStatus, deliveries} from '../store/outbox.js'
+import {DELIVERY_STATUSES, type DeliveryRecord, type DeliveryStatus, deliveries} from '../store/outbox.js'
 
 /** One delivery as `notify log --json` shows it: times as ISO 8601 UTC, nothing secret (the store holds none). */
 export interface DeliveryView {
@@ -34,4 +34,11 @@ export function deliveryLog(db: DB, opts: {since?: number; notifier?: string; ch
   const rows = deliveries(db, {since: opts.since, notifier: opts.notifier, statuses: opts.statuses, limit: opts.checkId ? 1_000_000 : opts.limit, newest: true})
   const kept = opts.checkId ? rows.filter((r) => r.checkId === opts.checkId).slice(-opts.limit) : rows
   return kept.map(deliveryView)
+}
+
+const isDeliveryStatus = (s: string): s is DeliveryStatus => DELIVERY_STATUSES.some((d) => d === s)
+
+/** `--status` values as statuses (oclif has checked them against DELIVERY_STATUSES). */
+export function deliveryStatuses(values: readonly string[] | undefined): DeliveryStatus[] | undefined {
+  return values?.filter(isDeliveryStatus)
 }

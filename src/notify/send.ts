@@ -1,6 +1,8 @@
 import {request} from '../util/undici.js'
 
+import {Redactor} from '../util/redact.js'
 import {sleep} from '../util/sleep.js'
+import {errorInfo} from './errors.js'
 import type {AttemptResult, HttpRequest, SendContext} from './providers/provider.js'
 import type {Notification, NotifierConfig} from './types.js'
 
@@ -37,8 +39,11 @@ export function scrubUrl(text: string, url: string): string {
   return out
 }
 
+/** Every secret out of an error: as written (`<secret>`, a URL's path and query too), then in any other spelling (util/redact.ts). */
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
-  return secrets.filter((s) => s.length > 0).sort((a, b) => b.length - a.length).reduce((t, s) => scrubUrl(t, s), text)
+  const usable = secrets.filter((s) => s.length > 0)
+  if (usable.length === 0) return text
+  return new Redactor(usable).text(usable.sort((a, b) => b.length - a.length).reduce((t, s) => scrubUrl(t, s), text))
 }
 
 function retryAfterMs(header: string | string[] | undefined): number | undefined {
@@ -77,7 +82,7 @@ async function post(req: HttpRequest, ctx: SendContext): Promise<AttemptResult> 
     return {ok: false, retryable, httpStatus: res.statusCode, error: `${label}HTTP ${res.statusCode}${text ? `: ${text}` : ''}`,
       retryAfterMs: retryable ? retryAfterMs(res.headers['retry-after']) : undefined}
   } catch (error) {
-    const e = error as Error & {code?: string}
+    const e = errorInfo(error)
     const reason = e.name === 'TimeoutError' || (e.name === 'AbortError' && !ctx.signal?.aborted) ? `no answer within ${ctx.timeoutMs} ms` : `${e.code ? e.code + ' ' : ''}${e.message}`
     return {ok: false, retryable: !ctx.signal?.aborted, error: label + reason.split('\n')[0]}
   } finally {
@@ -98,7 +103,7 @@ export async function attemptDelivery(notifier: NotifierConfig, n: Notification,
       }
     }
   } catch (error) {
-    out = {ok: false, retryable: true, error: (error as Error).message}
+    out = {ok: false, retryable: true, error: errorInfo(error).message}
   }
   return out.error ? {...out, error: scrubSecrets(out.error, p.secrets(notifier.settings))} : out
 }

@@ -54,34 +54,6 @@ describe('providers against a loopback receiver', () => {
     await rx.close()
   })
 
-  it('posts a Slack incoming-webhook payload: fallback text and Block Kit blocks', async () => {
-    const rx = await webhookReceiver()
-    await sendNotification(notifier(rx.url + SECRET_PATH, 'slack'), failing)
-    const body = rx.received[0].body as {text: string; blocks: {type: string; text?: {type: string; text: string}; fields?: {text: string}[]}[]}
-    expect(body.text).toBe(':red_circle: FAILING: NHS login authorize')
-    expect(body.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section'])
-    expect(body.blocks[0].text).toEqual({type: 'plain_text', text: 'FAILING: NHS login authorize', emoji: true})
-    expect(body.blocks[2].fields!.map((f) => f.text)).toContain('*State*\nok → failing')
-    await rx.close()
-  })
-
-  it('posts a Teams Workflows payload: a message with one Adaptive Card', async () => {
-    const rx = await webhookReceiver()
-    await sendNotification(notifier(rx.url + SECRET_PATH, 'teams'), failing)
-    const body = rx.received[0].body as {type: string; attachments: {contentType: string; contentUrl: null; content: {type: string; version: string; body: {type: string; color?: string; facts?: {title: string; value: string}[]}[]}}[]}
-    expect(body.type).toBe('message')
-    expect(body.attachments.length).toBe(1)
-    const card = body.attachments[0]
-    expect(card.contentType).toBe('application/vnd.microsoft.card.adaptive')
-    expect(card.contentUrl).toBeNull()
-    expect(card.content.type).toBe('AdaptiveCard')
-    expect(card.content.version).toBe('1.4')
-    expect(card.content.body.map((b) => b.type)).toEqual(['TextBlock', 'TextBlock', 'FactSet'])
-    expect(card.content.body[0].color).toBe('Attention')
-    expect(card.content.body[2].facts).toContainEqual({title: 'Service', value: 'NHS login'})
-    await rx.close()
-  })
-
   it('retries 500s with backoff and succeeds; gives up on a 400 at once', async () => {
     const rx = await webhookReceiver([500, 503])
     expect(await sendNotification(notifier(rx.url + SECRET_PATH, 'slack'), failing, {backoffMs: 10})).toEqual({ok: true, attempts: 3, httpStatus: 200})

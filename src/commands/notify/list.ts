@@ -4,18 +4,8 @@ import {BaseCommand} from '../../base-command.js'
 import {cataloguePaths, loadCatalogue} from '../../catalogue/load.js'
 import {formatProblem} from '../../errors.js'
 import {loadNotifiers} from '../../monitor/watch-config.js'
+import {type NotifierRow, notifierRows} from '../../notify/list.js'
 import {renderTable} from '../../ui/table.js'
-
-interface NotifierRow {
-  name: string
-  type: string
-  /** Where its secrets come from, e.g. ${env:SLACK_URL}. */
-  from: string
-  events: string[] | 'all'
-  minIntervalSeconds: number
-  retries: number
-  ready: boolean
-}
 
 export default class NotifyList extends BaseCommand<typeof NotifyList> {
   static override summary = 'List the notifiers of the catalogue (never their URLs or keys)'
@@ -26,13 +16,7 @@ export default class NotifyList extends BaseCommand<typeof NotifyList> {
   async run(): Promise<{notifiers: NotifierRow[]}> {
     const catalogue = loadCatalogue(cataloguePaths(this.flags.checks))
     const {notifiers, problems} = loadNotifiers(catalogue)
-    const rows: NotifierRow[] = [...notifiers.values()].map((n) => ({name: n.name, type: n.type, from: n.from,
-      events: n.events ? [...n.events] : 'all', minIntervalSeconds: n.minIntervalMs / 1000, retries: n.retries, ready: true}))
-    for (const {value} of catalogue.sections.get('notifiers') ?? []) {
-      for (const [name, raw] of Object.entries((value ?? {}) as Record<string, {type?: string}>)) {
-        if (!notifiers.has(name)) rows.push({name, type: String(raw.type), from: '-', events: 'all', minIntervalSeconds: 0, retries: 0, ready: false})
-      }
-    }
+    const rows = notifierRows(catalogue, notifiers)
     if (rows.length === 0) this.note('No notifiers: define them under notifiers: in the catalogue.')
     else this.log(renderTable(['NAME', 'TYPE', 'SECRETS FROM', 'EVENTS', 'READY'], rows.map((r) => [r.name, r.type, r.from, r.events === 'all' ? 'all' : r.events.join(','), r.ready ? 'yes' : 'no'])))
     for (const p of problems) this.note(formatProblem(p))

@@ -2,8 +2,7 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../../base-command.js'
-import {UserError} from '../../errors.js'
-import {type DeliveryView, deliveryLog} from '../../notify/log.js'
+import {type DeliveryView, deliveryLog, deliveryStatuses} from '../../notify/log.js'
 import {DELIVERY_STATUSES, type DeliveryStatus} from '../../store/outbox.js'
 import {renderTable} from '../../ui/table.js'
 import {parseWhen, WHEN_HELP} from '../../util/when.js'
@@ -41,7 +40,7 @@ export default class NotifyLog extends BaseCommand<typeof NotifyLog> {
       since = parseWhen(this.flags.since, Date.now(), '--since')
     }
     const db = this.openDb()
-    const rows = deliveryLog(db, {since, notifier: this.flags.notifier, checkId: this.flags.check, statuses: this.flags.status as DeliveryStatus[] | undefined, limit: this.flags.limit})
+    const rows = deliveryLog(db, {since, notifier: this.flags.notifier, checkId: this.flags.check, statuses: deliveryStatuses(this.flags.status), limit: this.flags.limit})
     if (rows.length === 0) this.note('No deliveries match.')
     else {
       this.log(renderTable(['TIME (UTC)', 'NOTIFIER', 'EVENT', 'CHECK', 'STATUS', 'TRIES', 'MESSAGE', 'DETAIL'], rows.map((d) => [

@@ -1,5 +1,9 @@
 import type {Notification} from '../types.js'
 
+/** `dedup:` of a paging provider: one alert per check, or per incident for incident messages. */
+export const DEDUP = ['check', 'incident'] as const
+export type Dedup = (typeof DEDUP)[number]
+
 /** What a paging provider does with a message: open (or update) the alert with this key, or close it. */
 export interface AlertAction {
   action: 'trigger' | 'resolve'
@@ -11,7 +15,7 @@ export interface AlertAction {
  * `dedup: incident`), raised by failing/degraded/flapping/reminders/incident messages and closed by the
  * recovery; an incident stays open in the pager until a person resolves it there. Connectivity has one alert per instance, posture one per check. A test opens and closes its own.
  */
-export function alertActions(n: Notification, dedup: 'check' | 'incident'): AlertAction[] {
+export function alertActions(n: Notification, dedup: Dedup): AlertAction[] {
   const instance = n.instance ?? 'watchkeeper'
   const checkKey = n.check ? `watchkeeper:check:${n.check.id}` : undefined
   switch (n.event) {
@@ -35,7 +39,7 @@ export function alertActions(n: Notification, dedup: 'check' | 'incident'): Aler
     case 'connectivity-restored':
       return [{action: 'resolve', key: `watchkeeper:connectivity:${instance}`}]
     case 'posture-regression':
-      return checkKey ? [{action: 'trigger', key: `watchkeeper:posture:${n.check!.id}`}] : []
+      return n.check ? [{action: 'trigger', key: `watchkeeper:posture:${n.check.id}`}] : []
     case 'test': {
       const key = `watchkeeper:test:${instance}:${n.at}`
       return [{action: 'trigger', key}, {action: 'resolve', key}]
@@ -46,6 +50,6 @@ export function alertActions(n: Notification, dedup: 'check' | 'incident'): Aler
 }
 
 /** Pagers take no maintenance notices (those are for people reading a channel), nor messages that change no alert. */
-export function pagerAccepts(settings: {dedup: 'check' | 'incident'}, n: Notification): boolean {
+export function pagerAccepts(settings: {dedup: Dedup}, n: Notification): boolean {
   return alertActions(n, settings.dedup).length > 0
 }

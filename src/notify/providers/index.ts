@@ -1,32 +1,15 @@
-import type {JsonSchema} from '../../probes/types.js'
-import {emailProvider} from './email.js'
-import {opsgenieProvider} from './opsgenie.js'
-import {pagerDutyProvider} from './pagerduty.js'
-import type {NotifierProvider} from './provider.js'
-import {slackProvider} from './slack.js'
-import {teamsProvider} from './teams.js'
-import {webhookProvider} from './webhook.js'
+import {emailProvider} from './email/email.js'
+import {opsgenieProvider} from './opsgenie/opsgenie.js'
+import {pagerDutyProvider} from './pagerduty/pagerduty.js'
+import type {AnyProvider} from './provider.js'
+import {slackProvider} from './slack/slack.js'
+import {teamsProvider} from './teams/teams.js'
+import {webhookProvider} from './webhook/webhook.js'
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyProvider = NotifierProvider<any>
-
-/** Every notifier provider, one line each; the catalogue schema and the loader follow this list. */
+/**
+ * Every notifier provider, one entry each (a folder `<type>/` with the provider, its schema.ts and docs.md;
+ * see docs/dev/notifiers.md). The catalogue schema, the loader, the docs and the registry test follow this list.
+ */
 export const PROVIDERS: ReadonlyMap<string, AnyProvider> = new Map<string, AnyProvider>([
   webhookProvider, slackProvider, teamsProvider, pagerDutyProvider, opsgenieProvider, emailProvider,
 ].map((p) => [p.type, p]))
-
-/** The JSON Schema of one notifier of each provider, keyed by type (as `checkSchemas()` does for probes). */
-export function notifierSchemas(common: Record<string, JsonSchema>): Map<string, JsonSchema> {
-  const out = new Map<string, JsonSchema>()
-  for (const p of PROVIDERS.values()) {
-    out.set(p.type, {
-      type: 'object',
-      title: `${p.type} notifier`,
-      description: p.description,
-      properties: {type: {const: p.type}, ...p.properties, ...common},
-      required: ['type', ...p.required],
-      additionalProperties: false,
-    })
-  }
-  return out
-}

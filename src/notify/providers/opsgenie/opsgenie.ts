@@ -1,13 +1,14 @@
-import {plainText} from '../format.js'
-import type {Notification} from '../types.js'
-import {alertActions, pagerAccepts} from './alerting.js'
-import {envRefSchema, envValue, httpUrl, type NotifierProvider} from './provider.js'
+import {plainText} from '../../format.js'
+import type {Notification} from '../../types.js'
+import {alertActions, type Dedup, pagerAccepts} from '../alerting.js'
+import {envRefs, envValue, httpUrl, type NotifierProvider} from '../provider.js'
+import type {OpsgenieConfig} from './schema.js'
 
 export interface OpsgenieSettings {
   apiKey: string
   keyEnv: string
   apiUrl: string
-  dedup: 'check' | 'incident'
+  dedup: Dedup
   tags: string[]
 }
 
@@ -44,25 +45,17 @@ export function opsgenieAlert(s: OpsgenieSettings, n: Notification, alias: strin
   }
 }
 
-export const opsgenieProvider: NotifierProvider<OpsgenieSettings> = {
+export const opsgenieProvider: NotifierProvider<OpsgenieConfig, OpsgenieSettings> = {
   type: 'opsgenie',
-  description: 'Opsgenie Alert API: creates an alert per check (or incident), alias as the key, and closes it on recovery',
-  properties: {
-    api_key: envRefSchema('an Opsgenie API integration key (sent as Authorization: GenieKey …)'),
-    api_url: {type: 'string', pattern: '^https?://', description: `Alert API base URL (default ${OPSGENIE_API}; EU accounts https://api.eu.opsgenie.com)`},
-    dedup: {enum: ['check', 'incident'], description: 'one alert per check (default), or one per incident for incident messages'},
-    tags: {type: 'array', items: {type: 'string', minLength: 1, maxLength: 50}, uniqueItems: true, description: 'tags added to every alert'},
-  },
-  required: ['api_key'],
+  schema: () => import('./schema.js'),
   accepts: pagerAccepts,
-  parse(raw, env, complain) {
-    const key = envValue(raw.api_key, 'api_key', env, complain, 'the API key of this notifier')
-    const api = typeof raw.api_url === 'string' ? raw.api_url : OPSGENIE_API
+  parse(config, env, complain) {
+    const key = envValue(config.api_key, 'api_key', env, complain, 'the API key of this notifier')
+    const api = config.api_url ?? OPSGENIE_API
     if (!httpUrl(api, 'api_url', complain, 'api_url') || !key) return undefined
-    return {apiKey: key.value, keyEnv: key.name, apiUrl: api.replace(/\/+$/, ''), dedup: (raw.dedup as 'check' | 'incident' | undefined) ?? 'check',
-      tags: (raw.tags as string[] | undefined) ?? []}
+    return {apiKey: key.value, keyEnv: key.name, apiUrl: api.replace(/\/+$/, ''), dedup: config.dedup ?? 'check', tags: config.tags ?? []}
   },
-  from: (s) => `\${env:${s.keyEnv}}`,
+  from: (s) => envRefs(s.keyEnv),
   secrets: (s) => [s.apiKey],
   requests: (s, n) => alertActions(n, s.dedup).map(({action, key}) => {
     const headers = {authorization: `GenieKey ${s.apiKey}`}

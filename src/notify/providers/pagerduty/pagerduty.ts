@@ -1,14 +1,15 @@
-import type {Notification} from '../types.js'
-import {plainText} from '../format.js'
-import {alertActions, pagerAccepts} from './alerting.js'
-import {envRefSchema, envValue, httpUrl, type NotifierProvider} from './provider.js'
+import {plainText} from '../../format.js'
+import type {Notification} from '../../types.js'
+import {alertActions, type Dedup, pagerAccepts} from '../alerting.js'
+import {envRefs, envValue, httpUrl, type NotifierProvider} from '../provider.js'
+import type {PagerDutyConfig} from './schema.js'
 
 export interface PagerDutySettings {
   routingKey: string
   keyEnv: string
   /** Base URL; the Events API v2 path is added. */
   apiUrl: string
-  dedup: 'check' | 'incident'
+  dedup: Dedup
 }
 
 export const PAGERDUTY_API = 'https://events.pagerduty.com'
@@ -44,23 +45,17 @@ export function pagerDutyEvent(s: PagerDutySettings, n: Notification, action: 't
   }
 }
 
-export const pagerDutyProvider: NotifierProvider<PagerDutySettings> = {
+export const pagerDutyProvider: NotifierProvider<PagerDutyConfig, PagerDutySettings> = {
   type: 'pagerduty',
-  description: 'PagerDuty Events API v2: triggers an alert per check (or incident) and resolves it on recovery',
-  properties: {
-    routing_key: envRefSchema('the integration (routing) key of a PagerDuty service'),
-    api_url: {type: 'string', pattern: '^https?://', description: `Events API base URL (default ${PAGERDUTY_API})`},
-    dedup: {enum: ['check', 'incident'], description: 'one alert per check (default), or one per incident for incident messages'},
-  },
-  required: ['routing_key'],
+  schema: () => import('./schema.js'),
   accepts: pagerAccepts,
-  parse(raw, env, complain) {
-    const key = envValue(raw.routing_key, 'routing_key', env, complain, 'the routing key of this notifier')
-    const api = typeof raw.api_url === 'string' ? raw.api_url : PAGERDUTY_API
+  parse(config, env, complain) {
+    const key = envValue(config.routing_key, 'routing_key', env, complain, 'the routing key of this notifier')
+    const api = config.api_url ?? PAGERDUTY_API
     if (!httpUrl(api, 'api_url', complain, 'api_url') || !key) return undefined
-    return {routingKey: key.value, keyEnv: key.name, apiUrl: api.replace(/\/+$/, ''), dedup: (raw.dedup as 'check' | 'incident' | undefined) ?? 'check'}
+    return {routingKey: key.value, keyEnv: key.name, apiUrl: api.replace(/\/+$/, ''), dedup: config.dedup ?? 'check'}
   },
-  from: (s) => `\${env:${s.keyEnv}}`,
+  from: (s) => envRefs(s.keyEnv),
   secrets: (s) => [s.routingKey],
   requests: (s, n) => alertActions(n, s.dedup).map(({action, key}) => ({
     url: `${s.apiUrl}/v2/enqueue`, headers: {}, label: action, body: JSON.stringify(pagerDutyEvent(s, n, action, key)),

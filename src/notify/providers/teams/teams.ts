@@ -1,7 +1,7 @@
-import {facts} from '../format.js'
-import type {Notification} from '../types.js'
-import {envRefSchema, type NotifierProvider} from './provider.js'
-import {webhookUrl} from './webhook.js'
+import {facts} from '../../format.js'
+import type {Notification} from '../../types.js'
+import {envRefs, envUrl, type NotifierProvider} from '../provider.js'
+import type {TeamsConfig} from './schema.js'
 
 const CARD_COLOUR: Record<Notification['severity'], string> = {crit: 'Attention', warn: 'Warning', ok: 'Good', info: 'Default'}
 
@@ -29,13 +29,11 @@ export function teamsPayload(n: Notification): Record<string, unknown> {
   }
 }
 
-export const teamsProvider: NotifierProvider<{url: string; urlEnv: string}> = {
+export const teamsProvider: NotifierProvider<TeamsConfig, {url: string; urlEnv: string}> = {
   type: 'teams',
-  description: 'Microsoft Teams Workflows webhook (Adaptive Card)',
-  properties: {url: envRefSchema('the Workflows webhook URL')},
-  required: ['url'],
-  parse: (raw, env, complain) => webhookUrl(raw, env, complain),
-  from: (s) => `\${env:${s.urlEnv}}`,
+  schema: () => import('./schema.js'),
+  parse: (config, env, complain) => envUrl(config.url, env, complain),
+  from: (s) => envRefs(s.urlEnv),
   secrets: (s) => [s.url],
   requests: (s, n) => [{url: s.url, headers: {}, body: JSON.stringify(teamsPayload(n))}],
 }

@@ -1,15 +1,18 @@
 import fs from 'node:fs'
-import nodemailer from 'nodemailer'
 
-import {facts, plainText} from '../format.js'
-import type {Notification} from '../types.js'
-import {envRefSchema, envValue, type AttemptResult, type NotifierProvider} from './provider.js'
+import {errorInfo} from '../../errors.js'
+import {facts, plainText} from '../../format.js'
+import type {Notification} from '../../types.js'
+import {type AttemptResult, type Complain, envRefs, envValue, type NotifierProvider} from '../provider.js'
+import type {EmailConfig} from './schema.js'
+
+/** `tls:`: starttls, plain connection upgraded with STARTTLS, refused without it; tls, TLS from the first byte (465); optional, STARTTLS when offered. */
+export const TLS_MODES = ['starttls', 'tls', 'optional'] as const
 
 export interface EmailSettings {
   host: string
   port: number
-  /** starttls: plain connection upgraded with STARTTLS, refused without it; tls: TLS from the first byte (465); optional: STARTTLS when offered. */
-  tls: 'starttls' | 'tls' | 'optional'
+  tls: (typeof TLS_MODES)[number]
   user?: string
   password?: string
   userEnv?: string
@@ -45,57 +48,52 @@ export function emailHtml(n: Notification): string {
     `<p style="color:#4c6272;font-size:12px">Sent by watchkeeper${n.instance ? ` on ${html(n.instance)}` : ''}.</p></body></html>`
 }
 
-const ADDRESS = '^[^\\s@<>,;]+@[^\\s@<>,;]+$'
-
 // SMTP failures that will not go away by waiting: refused credentials, addresses, message, TLS.
 const PERMANENT = new Set(['EAUTH', 'ENOAUTH', 'EENVELOPE', 'EMESSAGE', 'ETLS', 'EOAUTH2'])
 
-export const emailProvider: NotifierProvider<EmailSettings> = {
+/** SMTP AUTH credentials: `username` and `password` together, both from the environment, or neither. */
+function credentials(config: EmailConfig, env: NodeJS.ProcessEnv, complain: Complain): Pick<EmailSettings, 'user' | 'userEnv' | 'password' | 'passwordEnv'> | undefined {
+  const user = config.username === undefined ? undefined : envValue(config.username, 'username', env, complain, 'the SMTP user name of this notifier')
+  const password = config.password === undefined ? undefined : envValue(config.password, 'password', env, complain, 'the SMTP password of this notifier')
+  if ((config.username === undefined) !== (config.password === undefined)) {
+    complain(config.username === undefined ? 'password' : 'username', 'give username and password together (SMTP AUTH), or neither')
+    return undefined
+  }
+  if ((config.username !== undefined && !user) || (config.password !== undefined && !password)) return undefined
+  return user && password ? {user: user.value, userEnv: user.name, password: password.value, passwordEnv: password.name} : {}
+}
+
+/** The PEM bundle of `ca_file:`, or a complaint. */
+function readCa(file: string, complain: Complain): string | undefined {
+  try {
+    const ca = fs.readFileSync(file, 'utf8')
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it')
+    return ca
+  } catch (error) {
+    complain('ca_file', `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`)
+    return undefined
+  }
+}
+
+export const emailProvider: NotifierProvider<EmailConfig, EmailSettings> = {
   type: 'email',
-  description: 'email over SMTP (STARTTLS required by default), plain-text and HTML parts',
-  properties: {
-    host: {type: 'string', minLength: 1, description: 'SMTP server (submission) host name'},
-    port: {type: 'integer', minimum: 1, maximum: 65_535, description: 'SMTP port (default 587; 465 with tls: tls)'},
-    tls: {enum: ['starttls', 'tls', 'optional'], description: 'starttls (default: STARTTLS is required, the message is never sent in the clear), tls (TLS from the start, port 465) or optional (STARTTLS when offered; for a relay on a private network)'},
-    username: envRefSchema('SMTP AUTH user name'),
-    password: envRefSchema('SMTP AUTH password'),
-    from: {type: 'string', pattern: ADDRESS, description: 'sender address'},
-    to: {type: 'array', items: {type: 'string', pattern: ADDRESS}, minItems: 1, uniqueItems: true, description: 'recipient addresses'},
-    subject_prefix: {type: 'string', maxLength: 50, description: 'put before every subject (default "[watchkeeper]")'},
-    ca_file: {type: 'string', minLength: 1, description: 'PEM file of CA certificates to trust besides the system ones (a private relay)'},
-  },
-  required: ['host', 'from', 'to'],
-  parse(raw, env, complain) {
-    let ok = true
-    const user = raw.username === undefined ? undefined : envValue(raw.username, 'username', env, complain, 'the SMTP user name of this notifier')
-    const password = raw.password === undefined ? undefined : envValue(raw.password, 'password', env, complain, 'the SMTP password of this notifier')
-    if ((raw.username === undefined) !== (raw.password === undefined)) {
-      complain(raw.username === undefined ? 'password' : 'username', 'give username and password together (SMTP AUTH), or neither')
-      ok = false
-    }
-    if ((raw.username !== undefined && !user) || (raw.password !== undefined && !password)) ok = false
-    const tls = (raw.tls as EmailSettings['tls'] | undefined) ?? 'starttls'
-    let ca: string | undefined
-    if (typeof raw.ca_file === 'string') {
-      try {
-        ca = fs.readFileSync(raw.ca_file, 'utf8')
-        if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it')
-      } catch (error) {
-        complain('ca_file', `cannot read ${raw.ca_file}: ${(error as Error).message}`)
-        ok = false
-      }
-    }
-    if (!ok) return undefined
+  schema: () => import('./schema.js'),
+  parse(config, env, complain) {
+    const auth = credentials(config, env, complain)
+    const ca = config.ca_file === undefined ? undefined : readCa(config.ca_file, complain)
+    if (!auth || (config.ca_file !== undefined && ca === undefined)) return undefined
+    const tls = config.tls ?? 'starttls'
     return {
-      host: String(raw.host), port: (raw.port as number | undefined) ?? (tls === 'tls' ? 465 : 587), tls,
-      ...(user && password ? {user: user.value, userEnv: user.name, password: password.value, passwordEnv: password.name} : {}),
-      from: String(raw.from), to: raw.to as string[], subjectPrefix: (raw.subject_prefix as string | undefined) ?? '[watchkeeper]',
-      ...(ca ? {ca, caFile: String(raw.ca_file)} : {}),
+      host: config.host, port: config.port ?? (tls === 'tls' ? 465 : 587), tls, ...auth,
+      from: config.from, to: config.to, subjectPrefix: config.subject_prefix ?? '[watchkeeper]',
+      ...(ca && config.ca_file ? {ca, caFile: config.ca_file} : {}),
     }
   },
-  from: (s) => `smtp://${s.host}:${s.port}${s.userEnv ? ` as \${env:${s.userEnv}}/\${env:${s.passwordEnv}}` : ''}`,
+  from: (s) => `smtp://${s.host}:${s.port}${s.userEnv ? ` as ${envRefs(s.userEnv)}/${envRefs(s.passwordEnv)}` : ''}`,
   secrets: (s) => [s.password ?? '', s.user ?? ''].filter((x) => x.length >= 4),
   async send(s, n, ctx): Promise<AttemptResult> {
+    // Loaded on first use: nothing else needs nodemailer, and `check validate` reads this file.
+    const {default: nodemailer} = await import('nodemailer')
     const transport = nodemailer.createTransport({
       host: s.host, port: s.port, secure: s.tls === 'tls', requireTLS: s.tls === 'starttls', opportunisticTLS: s.tls === 'optional',
       ...(s.user ? {auth: {user: s.user, pass: s.password}} : {}),
@@ -111,7 +109,7 @@ export const emailProvider: NotifierProvider<EmailSettings> = {
       if (refused > 0) return {ok: false, retryable: false, error: `${refused} recipient(s) refused: ${info.response}`}
       return {ok: true, retryable: false, detail: String(info.response ?? '')}
     } catch (error) {
-      const e = error as Error & {code?: string; responseCode?: number; response?: string}
+      const e = errorInfo(error)
       const temporary = e.responseCode !== undefined ? e.responseCode >= 400 && e.responseCode < 500 : !PERMANENT.has(e.code ?? '')
       return {ok: false, retryable: temporary && !ctx.signal?.aborted, error: `${e.code ? e.code + ' ' : ''}${e.message.split('\n')[0]}`}
     } finally {

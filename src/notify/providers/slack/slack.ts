@@ -1,7 +1,7 @@
-import {facts} from '../format.js'
-import type {Notification} from '../types.js'
-import {envRefSchema, type NotifierProvider} from './provider.js'
-import {webhookUrl} from './webhook.js'
+import {facts} from '../../format.js'
+import type {Notification} from '../../types.js'
+import {envRefs, envUrl, type NotifierProvider} from '../provider.js'
+import type {SlackConfig} from './schema.js'
 
 const SLACK_EMOJI: Record<Notification['severity'], string> = {crit: ':red_circle:', warn: ':large_orange_circle:', ok: ':large_green_circle:', info: ':information_source:'}
 
@@ -21,13 +21,11 @@ export function slackPayload(n: Notification): Record<string, unknown> {
   }
 }
 
-export const slackProvider: NotifierProvider<{url: string; urlEnv: string}> = {
+export const slackProvider: NotifierProvider<SlackConfig, {url: string; urlEnv: string}> = {
   type: 'slack',
-  description: 'Slack incoming webhook (Block Kit message)',
-  properties: {url: envRefSchema('the incoming-webhook URL')},
-  required: ['url'],
-  parse: (raw, env, complain) => webhookUrl(raw, env, complain),
-  from: (s) => `\${env:${s.urlEnv}}`,
+  schema: () => import('./schema.js'),
+  parse: (config, env, complain) => envUrl(config.url, env, complain),
+  from: (s) => envRefs(s.urlEnv),
   secrets: (s) => [s.url],
   requests: (s, n) => [{url: s.url, headers: {}, body: JSON.stringify(slackPayload(n))}],
 }
