@@ -41,6 +41,12 @@ async function warmUp(): Promise<void> {
   }
 }
 
+if (process.env.WK_EXP_NICE) {
+  const os = await import('node:os')
+  try {
+    os.setPriority(0, Number(process.env.WK_EXP_NICE))
+  } catch {}
+}
 threadLoop.start()
 setInterval(publish, 250).unref()
 await warmUp()
