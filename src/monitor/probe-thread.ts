@@ -26,12 +26,13 @@ export class ProbeThread {
   private worker: Worker | undefined
   private seq = 0
   private readonly pending = new Map<number, Pending>()
-  private readonly stats = new SharedArrayBuffer(3 * 8)
+  private readonly stats = new SharedArrayBuffer(4 * 8)
   private readonly view = new Float64Array(this.stats)
   private readonly acks = new Map<number, () => void>()
 
   private start(): Worker {
     if (this.worker) return this.worker
+    this.view[3] = Number.NaN
     const url = new URL(import.meta.url.endsWith('.ts') ? './probe-worker.ts' : './probe-worker.js', import.meta.url)
     const w = url.pathname.endsWith('.ts')
       ? new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}) })`, {eval: true, workerData: {stats: this.stats}, resourceLimits: PROBE_THREAD_LIMITS})
@@ -114,12 +115,20 @@ export class ProbeThread {
     this.acks.delete(id)
   }
 
+  /**
+   * The thread's nice value once it runs (NaN before): below the process's when it was allowed to raise its
+   * priority (WATCHKEEPER_PROBE_THREAD_NICE sets it; see probe-worker.ts).
+   */
+  get nice(): number {
+    return this.worker ? this.view[3] : Number.NaN
+  }
+
   get started(): boolean {
     return this.worker !== undefined
   }
 
   resetLoopDelay(): void {
-    this.view.fill(0)
+    this.view.fill(0, 0, 3)
     this.worker?.postMessage({type: 'reset'})
   }
 
