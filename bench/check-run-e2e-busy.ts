@@ -112,7 +112,7 @@ if (process.argv[2] === 'fixture') {
   child.disconnect()
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${new Date().toISOString()}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`)
-  console.log(`nice: process ${os.getPriority(0)}, probe thread ${probeNice}, 76 ms server thread ${fx.slowNice}`)
+  console.log(`nice: process ${os.getPriority(0)}, probe thread ${probeNice}, 76 ms server thread ${fx.slowNice ?? "not raised"}`)
   console.log(`128 checks (40 web-security + tls posture, 40 tls posture, 47 http JSON, 1 measured http of ${DELAY_MS} ms), concurrency ${concurrency}, ${rounds} rounds`)
   console.log('| mode | measured check: median (min–max) | within 10 % | its loop delay (median) | flagged suspect | main loop p99 / max (median) | run wall (median) |')
   console.log('|---|---|---|---|---|---|---|')
