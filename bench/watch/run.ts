@@ -8,6 +8,7 @@
  *   npm run build && npx tsx bench/watch/run.ts [--checks 1000] [--interval 15s] [--minutes 30]
  *     [--sample 5] [--warmup 3] [--snapshots 5,30 | none] [--servers 10] [--out DIR]
  *     [--root DIR (another build of the CLI)] [--node-flag --max-semi-space-size=4 (repeatable)]
+ *     [--env NAME=VALUE (repeatable, for the watch process)]
  *
  * Outputs go to --out (default .tmp/bench/watch-<time>/): samples.csv, watch.log (its stderr), the
  * snapshots and heap-diff.txt. Each snapshot briefly grows RSS; the slope is fitted within the stretches
@@ -40,6 +41,7 @@ const SERVERS = Number(arg('servers', '10'))
 const SNAPSHOTS = arg('snapshots', '5,30') === 'none' ? [] : arg('snapshots', '5,30').split(',').map(Number).filter((m) => m > 0 && m <= MINUTES)
 const ROOT = path.resolve(arg('root', REPO))
 const NODE_FLAGS = many('node-flag')
+const ENV = Object.fromEntries(many('env').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
 const OUT = path.resolve(arg('out', path.join(REPO, '.tmp', 'bench', `watch-${new Date().toISOString().replace(/[:.]/g, '-')}`)))
 const MiB = 2 ** 20
 
@@ -73,11 +75,36 @@ function procStats(pid: number): {rss: number; hwm: number; cpu: number} | undef
   }
 }
 
+/**
+ * Resident memory of a process by kind of mapping, from /proc/PID/smaps: glibc's main arena ([heap]),
+ * file-backed pages (the node binary, libraries), and anonymous mappings (V8's heaps, thread arenas, stacks).
+ */
+function smapsSplit(pid: number): {heap: number; file: number; anon: number} | undefined {
+  try {
+    const out = {heap: 0, file: 0, anon: 0}
+    let kind: keyof typeof out = 'anon'
+    for (const line of fs.readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+      if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
+        const name = line.split(/\s+/)[5] ?? ''
+        kind = name === '[heap]' ? 'heap' : name.startsWith('/') ? 'file' : 'anon'
+      } else if (line.startsWith('Rss:')) {
+        out[kind] += Number(/(\d+)/.exec(line)?.[1] ?? 0) * 1024
+      }
+    }
+    return out
+  } catch {
+    return undefined
+  }
+}
+
 interface Sample {
   t: number
   rss: number
   hwm: number
   cpu: number
+  mapHeap?: number
+  mapFile?: number
+  mapAnon?: number
   heapUsed?: number
   heapTotal?: number
   gc?: number
@@ -133,7 +160,7 @@ async function main(): Promise<void> {
   const nodeArgs = [...NODE_FLAGS, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${OUT}`]
   const started = Date.now()
   const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/run.js'), 'watch', '--checks', file, '--db', db, '--metrics', `127.0.0.1:${metricsPort}`, '--log-format', 'json'],
-    {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'ignore', 'pipe']})
+    {cwd: ROOT, env: {...process.env, NO_COLOR: '1', ...ENV}, stdio: ['ignore', 'ignore', 'pipe']})
   const pid = child.pid!
   let warnings = 0
   let startup: {ms: number; hwm: number} | undefined
@@ -153,7 +180,7 @@ async function main(): Promise<void> {
   console.log(`watch bench: ${N} checks every ${INTERVAL} on ${SERVERS} loopback servers for ${MINUTES} min; snapshots at ${SNAPSHOTS.join(', ') || 'none'} min; node flags: ${NODE_FLAGS.join(' ') || 'none'}`)
   console.log(`root ${ROOT}; out ${OUT}`)
   console.log(`${new Date().toISOString()}; ${env}`)
-  console.log('minute  rss MiB  heap MiB  gc s  cpu s  results')
+  console.log('minute  rss MiB  heap MiB  gc s  cpu s  results  [heap] file anon MiB')
 
   const samples: Sample[] = []
   const snaps: {minute: number; at: number; file: string}[] = []
@@ -195,11 +222,12 @@ async function main(): Promise<void> {
     }
     const p = procStats(pid)
     if (p) {
-      const s: Sample = {t: (Date.now() - started) / 60_000, ...p, ...last}
+      const m = smapsSplit(pid)
+      const s: Sample = {t: (Date.now() - started) / 60_000, ...p, mapHeap: m?.heap, mapFile: m?.file, mapAnon: m?.anon, ...last}
       samples.push(s)
       if (s.t - lastPrint >= 1 || samples.length === 1) {
         lastPrint = Math.floor(s.t)
-        console.log(`${s.t.toFixed(1).padStart(6)}  ${(s.rss / MiB).toFixed(1).padStart(7)}  ${((s.heapUsed ?? 0) / MiB).toFixed(1).padStart(8)}  ${(s.gc ?? 0).toFixed(1).padStart(4)}  ${s.cpu.toFixed(0).padStart(5)}  ${String(s.results ?? 0).padStart(7)}`)
+        console.log(`${s.t.toFixed(1).padStart(6)}  ${(s.rss / MiB).toFixed(1).padStart(7)}  ${((s.heapUsed ?? 0) / MiB).toFixed(1).padStart(8)}  ${(s.gc ?? 0).toFixed(1).padStart(4)}  ${s.cpu.toFixed(0).padStart(5)}  ${String(s.results ?? 0).padStart(7)}  ${[s.mapHeap, s.mapFile, s.mapAnon].map((v) => ((v ?? 0) / MiB).toFixed(1)).join(' ')}`)
       }
     }
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(SAMPLE_S * 1000, end - Date.now()))))
@@ -224,14 +252,14 @@ async function main(): Promise<void> {
     // a store this bench cannot read
   }
 
-  fs.writeFileSync(path.join(OUT, 'samples.csv'), 'minute,rss_bytes,hwm_bytes,cpu_s,heap_used_bytes,heap_total_bytes,gc_s,results\n' +
-    samples.map((s) => [s.t.toFixed(3), s.rss, s.hwm, s.cpu, s.heapUsed ?? '', s.heapTotal ?? '', s.gc ?? '', s.results ?? ''].join(',')).join('\n') + '\n')
+  fs.writeFileSync(path.join(OUT, 'samples.csv'), 'minute,rss_bytes,hwm_bytes,cpu_s,smaps_heap_bytes,smaps_file_bytes,smaps_anon_bytes,heap_used_bytes,heap_total_bytes,gc_s,results\n' +
+    samples.map((s) => [s.t.toFixed(3), s.rss, s.hwm, s.cpu, s.mapHeap ?? '', s.mapFile ?? '', s.mapAnon ?? '', s.heapUsed ?? '', s.heapTotal ?? '', s.gc ?? '', s.results ?? ''].join(',')).join('\n') + '\n')
 
   // Stretches between snapshots, after warm-up, leaving out the minute after each snapshot.
   const cuts = snaps.map((s) => (s.at - started) / 60_000)
   const clean = samples.filter((s) => s.t >= WARMUP_MIN && !cuts.some((c) => s.t >= c && s.t < c + 1))
   const stretchOf = (t: number) => cuts.filter((c) => t >= c).length
-  const stretches = (key: 'rss' | 'heapUsed') => {
+  const stretches = (key: 'rss' | 'heapUsed' | 'mapHeap' | 'mapAnon') => {
     const out: {t: number; y: number}[][] = []
     for (const s of clean) {
       const y = s[key]
@@ -252,7 +280,8 @@ async function main(): Promise<void> {
     `peak in the first 1.5 min ${(hwmFirstRound / MiB).toFixed(1)} MiB; peak over the run ${((final?.hwm ?? 0) / MiB).toFixed(1)} MiB (includes snapshots)`)
   console.log(`RSS after warm-up (median, minutes ${WARMUP_MIN}–${Math.min(firstCut, WARMUP_MIN + 2).toFixed(1)}): ${afterWarmup.toFixed(1)} MiB; ` +
     `last 5 min: ${median(lastStretch.map((s) => s.rss / MiB)).toFixed(1)} MiB`)
-  console.log(`slope after warm-up: RSS ${commonSlope(stretches('rss')).toFixed(3)} MiB/min, heap used ${commonSlope(stretches('heapUsed')).toFixed(3)} MiB/min ` +
+  console.log(`slope after warm-up: RSS ${commonSlope(stretches('rss')).toFixed(3)} MiB/min, heap used ${commonSlope(stretches('heapUsed')).toFixed(3)}, ` +
+    `glibc [heap] ${commonSlope(stretches('mapHeap')).toFixed(3)}, anonymous ${commonSlope(stretches('mapAnon')).toFixed(3)} MiB/min ` +
     `(over ${span.toFixed(1)} min, ${stretches('rss').length} stretch(es))`)
   console.log(`GC ${(gcRate * 1000 / 60).toFixed(1)} ms/s (${gcRate.toFixed(2)} s/min); CPU ${(cpuRate / 60 * 100).toFixed(1)} % of a core`)
   console.log(`exit ${code}; requests served ${hits}; results stored ${stored}; warnings logged ${warnings}; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)

@@ -73,19 +73,8 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
       return built
     }
     const vantage = vantageFromFlags({vantage: flags.vantage, net: flags['vantage-net'], region: flags['vantage-region']})
-    const labels: Record<string, string> = {}
-    for (const l of flags['metrics-label'] ?? []) {
-      const m = /^([a-zA-Z_][a-zA-Z0-9_]*)=(.*)$/.exec(l)
-      if (!m || m[1] === 'instance' || m[1] === 'job' || m[1].startsWith('__')) {
-        throw new UserError(`--metrics-label ${l}: expected name=value (instance and job are Prometheus's own)`, {code: 'E_FLAG', exit: 2})
-      }
-      labels[m[1]] = m[2]
-    }
-    let graceMs: number | undefined
-    if (flags.grace !== undefined) {
-      graceMs = parseDuration(flags.grace)
-      if (graceMs === undefined) throw new UserError(`--grace ${flags.grace}: expected a duration such as 15s`, {code: 'E_FLAG', exit: 2})
-    }
+    const labels = metricLabels(flags['metrics-label'])
+    const graceMs = graceOf(flags.grace)
     const retention = flags['keep-raw'] === '0' ? undefined : {
       raw: parseRetention(flags['keep-raw'], '--keep-raw'),
       hourly: parseRetention(flags['keep-hourly'], '--keep-hourly'),
@@ -132,21 +121,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     if (statusAt) log({level: 'info', at: Date.now(), msg: `status page on http://${hostPort(statusAt.address)}/`})
 
     watcher.start()
-    const stopSignal = await new Promise<NodeJS.Signals>((resolve) => {
-      const onHup = () => {
-        log({level: 'info', at: Date.now(), msg: 'SIGHUP: re-reading the catalogue'})
-        watcher.reload()
-      }
-      process.on('SIGHUP', onHup)
-      const onStop = (sig: NodeJS.Signals) => {
-        process.off('SIGHUP', onHup)
-        process.on('SIGINT', () => log({level: 'warn', at: Date.now(), msg: 'already stopping; waiting for checks in flight'}))
-        process.on('SIGTERM', () => log({level: 'warn', at: Date.now(), msg: 'already stopping; waiting for checks in flight'}))
-        resolve(sig)
-      }
-      process.once('SIGTERM', onStop)
-      process.once('SIGINT', onStop)
-    })
+    const stopSignal = await untilStopped(watcher, log)
     log({level: 'info', at: Date.now(), msg: `${stopSignal}: stopping; letting checks in flight finish`})
     const summary = await watcher.stop(graceMs)
     await server?.close()
@@ -155,4 +130,43 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     if (summary.unwritten > 0) process.exitCode = 1
     return summary
   }
+}
+
+/** --metrics-label name=value pairs (instance, job and __ names are Prometheus's own). */
+function metricLabels(pairs: string[] | undefined): Record<string, string> {
+  const labels: Record<string, string> = {}
+  for (const l of pairs ?? []) {
+    const m = /^([a-zA-Z_][a-zA-Z0-9_]*)=(.*)$/.exec(l)
+    if (!m || m[1] === 'instance' || m[1] === 'job' || m[1].startsWith('__')) {
+      throw new UserError(`--metrics-label ${l}: expected name=value (instance and job are Prometheus's own)`, {code: 'E_FLAG', exit: 2})
+    }
+    labels[m[1]] = m[2]
+  }
+  return labels
+}
+
+function graceOf(grace: string | undefined): number | undefined {
+  if (grace === undefined) return undefined
+  const ms = parseDuration(grace)
+  if (ms === undefined) throw new UserError(`--grace ${grace}: expected a duration such as 15s`, {code: 'E_FLAG', exit: 2})
+  return ms
+}
+
+/** Re-reads the catalogue on SIGHUP; resolves with the first SIGTERM or SIGINT (later ones are only logged). */
+function untilStopped(watcher: Watcher, log: (e: LogEntry) => void): Promise<NodeJS.Signals> {
+  return new Promise<NodeJS.Signals>((resolve) => {
+    const onHup = () => {
+      log({level: 'info', at: Date.now(), msg: 'SIGHUP: re-reading the catalogue'})
+      watcher.reload()
+    }
+    process.on('SIGHUP', onHup)
+    const onStop = (sig: NodeJS.Signals) => {
+      process.off('SIGHUP', onHup)
+      process.on('SIGINT', () => log({level: 'warn', at: Date.now(), msg: 'already stopping; waiting for checks in flight'}))
+      process.on('SIGTERM', () => log({level: 'warn', at: Date.now(), msg: 'already stopping; waiting for checks in flight'}))
+      resolve(sig)
+    }
+    process.once('SIGTERM', onStop)
+    process.once('SIGINT', onStop)
+  })
 }

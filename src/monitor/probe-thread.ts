@@ -2,6 +2,13 @@ import {Worker} from 'node:worker_threads'
 
 import type {AttemptOutcome, AttemptRequest} from './attempt.js'
 import type {LoopDelayStats} from './loop-delay.js'
+import {reassertHeapShape} from './watch-heap.js'
+
+/**
+ * The probe thread's heap: its work is a few dozen requests in flight, whose objects die young, so a small
+ * young generation (3 × the semi-space in V8's sizing) is enough; V8's default lets it grow to 48 MiB.
+ */
+export const PROBE_THREAD_LIMITS = {maxYoungGenerationSizeMb: 6}
 
 interface Pending {
   resolve: (out: AttemptOutcome) => void
@@ -19,16 +26,19 @@ export class ProbeThread {
   private worker: Worker | undefined
   private seq = 0
   private readonly pending = new Map<number, Pending>()
-  private readonly stats = new SharedArrayBuffer(3 * 8)
+  private readonly stats = new SharedArrayBuffer(4 * 8)
   private readonly view = new Float64Array(this.stats)
   private readonly acks = new Map<number, () => void>()
 
   private start(): Worker {
     if (this.worker) return this.worker
+    this.view[3] = Number.NaN
     const url = new URL(import.meta.url.endsWith('.ts') ? './probe-worker.ts' : './probe-worker.js', import.meta.url)
     const w = url.pathname.endsWith('.ts')
-      ? new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}) })`, {eval: true, workerData: {stats: this.stats}})
-      : new Worker(url, {workerData: {stats: this.stats}})
+      ? new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}) })`, {eval: true, workerData: {stats: this.stats}, resourceLimits: PROBE_THREAD_LIMITS})
+      : new Worker(url, {workerData: {stats: this.stats}, resourceLimits: PROBE_THREAD_LIMITS})
+    // A new thread puts V8's flags back to their start values (see watch-heap.ts).
+    w.once('online', reassertHeapShape)
     w.on('message', (batch: {id: number; out: AttemptOutcome | null}[]) => {
       for (const m of batch) {
         if (m.out) this.settle(m.id, m.out)
@@ -105,12 +115,20 @@ export class ProbeThread {
     this.acks.delete(id)
   }
 
+  /**
+   * The thread's nice value once it runs (NaN before): below the process's when it was allowed to raise its
+   * priority (WATCHKEEPER_PROBE_THREAD_NICE sets it; see probe-worker.ts).
+   */
+  get nice(): number {
+    return this.worker ? this.view[3] : Number.NaN
+  }
+
   get started(): boolean {
     return this.worker !== undefined
   }
 
   resetLoopDelay(): void {
-    this.view.fill(0)
+    this.view.fill(0, 0, 3)
     this.worker?.postMessage({type: 'reset'})
   }
 

@@ -87,14 +87,21 @@ class Locator {
 
 type Obj = Record<string, unknown>
 
+// Readers of values the schema has already checked: the type, or undefined when absent.
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v)
+const obj = (v: unknown): Obj => (isObj(v) ? v : {})
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined)
+const strs = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined)
+
 function thresholdsOf(v: unknown, base: Thresholds): Thresholds {
-  const o = (v ?? {}) as Obj
-  return {failure: (o.failure as number | undefined) ?? base.failure, recovery: (o.recovery as number | undefined) ?? base.recovery}
+  const o = obj(v)
+  return {failure: num(o.failure) ?? base.failure, recovery: num(o.recovery) ?? base.recovery}
 }
 
 function flappingOf(v: unknown, base: FlappingPolicy): FlappingPolicy {
-  const o = (v ?? {}) as Obj
-  return {changes: (o.changes as number | undefined) ?? base.changes, windowMs: typeof o.window === 'string' ? durationMs(o.window) : base.windowMs}
+  const o = obj(v)
+  return {changes: num(o.changes) ?? base.changes, windowMs: typeof o.window === 'string' ? durationMs(o.window) : base.windowMs}
 }
 
 /** The notifiers of the catalogue, URLs resolved from the environment; problems for those that cannot be used. */
@@ -108,8 +115,8 @@ function parseNotifiers(catalogue: Catalogue, env: NodeJS.ProcessEnv, loc: Locat
   const notifiers = new Map<string, NotifierConfig>()
   const notifierFile = new Map<string, string>()
   for (const {file, value} of catalogue.sections.get('notifiers') ?? []) {
-    for (const [name, raw] of Object.entries((value ?? {}) as Obj)) {
-      const o = raw as Obj
+    for (const [name, raw] of Object.entries(obj(value))) {
+      const o = obj(raw)
       if (notifiers.has(name)) {
         loc.at(file, ['notifiers', name], `notifier "${name}" is already defined in ${notifierFile.get(name)}`, true)
         continue
@@ -123,7 +130,7 @@ function parseNotifiers(catalogue: Catalogue, env: NodeJS.ProcessEnv, loc: Locat
         name, type: provider.type, provider, settings, from: provider.from(settings),
         events: Array.isArray(o.events) ? new Set(o.events as NotifyCategory[]) : null,
         minIntervalMs: typeof o.min_interval === 'string' ? durationMs(o.min_interval) : DEFAULT_MIN_INTERVAL_MS,
-        retries: (o.retries as number | undefined) ?? DEFAULT_NOTIFY_RETRIES,
+        retries: num(o.retries) ?? DEFAULT_NOTIFY_RETRIES,
         timeoutMs: typeof o.timeout === 'string' ? durationMs(o.timeout) : DEFAULT_NOTIFY_TIMEOUT_MS,
         ...(typeof o.backoff === 'string' ? {backoffMs: durationMs(o.backoff)} : {}),
         expireMs: typeof o.expire_after === 'string' ? durationMs(o.expire_after) : DEFAULT_NOTIFY_EXPIRE_MS,
@@ -137,12 +144,12 @@ function parseNotifiers(catalogue: Catalogue, env: NodeJS.ProcessEnv, loc: Locat
 function parseMaintenance(catalogue: Catalogue, loc: Locator): MaintenanceWindow[] {
   const maintenance: MaintenanceWindow[] = []
   for (const {file, value} of catalogue.sections.get('maintenance') ?? []) {
-    ((value ?? []) as Obj[]).forEach((w, i) => {
+    (Array.isArray(value) ? value : []).map(obj).forEach((w, i) => {
       const here: KeyPath = ['maintenance', i]
-      const tz = (w.timezone as string | undefined) ?? DEFAULT_TIMEZONE
+      const tz = str(w.timezone) ?? DEFAULT_TIMEZONE
       if (!isTimeZone(tz)) return loc.at(file, [...here, 'timezone'], `unknown time zone "${tz}" (expected an IANA name such as Europe/London)`)
       const start = String(w.start)
-      const base = {name: String(w.name), checks: (w.checks as string[] | undefined) ?? [], tags: (w.tags as string[] | undefined) ?? [], timezone: tz}
+      const base = {name: String(w.name), checks: strs(w.checks) ?? [], tags: strs(w.tags) ?? [], timezone: tz}
       if (w.every !== undefined) {
         const hm = /^(\d{2}):(\d{2})$/.exec(start)
         if (!hm || Number(hm[1]) > 23 || Number(hm[2]) > 59) return loc.at(file, [...here, 'start'], 'a recurring window (with every:) starts at a time of day such as 22:00')
@@ -151,7 +158,7 @@ function parseMaintenance(catalogue: Catalogue, loc: Locator): MaintenanceWindow
         const dur = durationMs(w.duration)
         if (dur <= 0 || dur > 7 * 86_400_000) return loc.at(file, [...here, 'duration'], 'duration must be more than 0 and at most 7d')
         maintenance.push({...base, recurring: {startMinute: Number(hm[1]) * 60 + Number(hm[2]), durationMs: dur,
-          days: w.every === 'day' ? null : (w.every as string[]).map(weekdayNumber)}})
+          days: w.every === 'day' ? null : (strs(w.every) ?? []).map(weekdayNumber)}})
         return
       }
       const from = parseLocalDateTime(start, tz)
@@ -175,19 +182,12 @@ export function maintenanceWindows(catalogue: Catalogue): {windows: MaintenanceW
   return {windows, problems: sortProblems(loc.problems)}
 }
 
-/**
- * Builds what `watch` needs from a validated catalogue: triggers, thresholds, notifiers (URLs from the
- * environment), maintenance windows and watch settings. Problems the schema cannot see (bad cron
- * expressions, unknown zones and notifier names, clashing settings) come back located in the files.
- */
-export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = process.env): {config?: WatchConfig; problems: Problem[]} {
-  const loc = new Locator()
-
-  // watch: settings; several files may each set different keys.
+/** The watch: settings of every file (several may each set different keys), and the file that set each. */
+function mergeWatchSettings(catalogue: Catalogue, loc: Locator): {watch: Obj; watchFrom: Map<string, string>} {
   const watch: Obj = {}
   const watchFrom = new Map<string, string>()
   for (const {file, value} of catalogue.sections.get('watch') ?? []) {
-    for (const [k, v] of Object.entries((value ?? {}) as Obj)) {
+    for (const [k, v] of Object.entries(obj(value))) {
       if (watchFrom.has(k)) loc.at(file, ['watch', k], `watch.${k} is already set in ${watchFrom.get(k)}`, true)
       else {
         watch[k] = v
@@ -195,14 +195,17 @@ export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = 
       }
     }
   }
-  const globalThresholds = thresholdsOf(watch.thresholds, DEFAULT_THRESHOLDS)
-  const globalFlapping = flappingOf(watch.flapping, DEFAULT_FLAPPING)
+  return {watch, watchFrom}
+}
 
-  const notifiers = parseNotifiers(catalogue, env, loc)
+/** Checks a list of notifier names against those declared; returns the list. */
+type NotifyNames = (names: unknown, file: string, path: () => KeyPath) => string[]
+
+function notifyNames(catalogue: Catalogue, loc: Locator): NotifyNames {
   const declared = new Set<string>()
-  for (const {value} of catalogue.sections.get('notifiers') ?? []) for (const n of Object.keys((value ?? {}) as Obj)) declared.add(n)
-  const checkNames = (names: unknown, file: string, path: () => KeyPath): string[] => {
-    const list = (names as string[] | undefined) ?? []
+  for (const {value} of catalogue.sections.get('notifiers') ?? []) for (const n of Object.keys(obj(value))) declared.add(n)
+  return (names, file, path) => {
+    const list = strs(names) ?? []
     list.forEach((n, i) => {
       if (!declared.has(n)) {
         const guess = didYouMean(n, declared)
@@ -211,72 +214,101 @@ export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = 
     })
     return list
   }
-  const defaultNotify = watch.notify === undefined ? [...notifiers.keys()] : checkNames(watch.notify, watchFrom.get('notify')!, () => ['watch', 'notify'])
+}
 
+function triggerOf(c: CheckDefinition, loc: Locator, path: () => KeyPath): Trigger {
+  const s = c.spec
+  if (typeof s.schedule === 'string') {
+    const tz = str(s.timezone) ?? DEFAULT_TIMEZONE
+    for (const p of cronProblems(s.schedule, tz)) loc.at(c.source.file, [...path(), p.startsWith('unknown time zone') ? 'timezone' : 'schedule'], `${p} (check ${c.id})`)
+    return {kind: 'cron', expression: s.schedule, timezone: tz}
+  }
+  const every = typeof s.interval === 'string' ? durationMs(s.interval) : DEFAULT_INTERVAL_MS
+  if (every < 1000) loc.at(c.source.file, [...path(), 'interval'], `interval must be at least 1s (check ${c.id})`)
+  return {kind: 'interval', everyMs: every}
+}
+
+function incidentOf(v: unknown): IncidentPolicy | undefined {
+  if (v === undefined) return undefined
+  const inc = obj(v)
+  const incident: IncidentPolicy = {severity: str(inc.severity), playbook: str(inc.playbook), title: str(inc.title)}
+  if (typeof inc.after === 'number') incident.afterFailures = inc.after
+  else incident.afterMs = durationMs(String(inc.after))
+  return incident
+}
+
+interface CheckDefaults {
+  notify: string[]
+  thresholds: Thresholds
+  flapping: FlappingPolicy
+  names: NotifyNames
+}
+
+/** One enabled check as watch runs it, or undefined when it has a problem (reported to `loc`). */
+function watchedCheck(c: CheckDefinition, d: CheckDefaults, loc: Locator): WatchedCheck | undefined {
+  const s = c.spec
+  // The key path re-parses the file with positions: only worth it when a problem is reported.
+  let at: KeyPath | undefined
+  const path = () => (at ??= loc.checkPath(c))
+  const before = loc.problems.length
+  const trigger = triggerOf(c, loc, path)
+  const notify = s.notify === undefined ? d.notify : d.names(s.notify, c.source.file, () => [...path(), 'notify'])
+  if (loc.problems.length > before) return undefined
+  return {
+    check: c, trigger, notify, incident: incidentOf(s.incident),
+    thresholds: thresholdsOf(s.thresholds, d.thresholds),
+    flapping: flappingOf(s.flapping, d.flapping),
+    remindEveryMs: typeof s.remind_every === 'string' ? durationMs(s.remind_every) : undefined,
+    ...(typeof s.runbook === 'string' ? {runbook: s.runbook} : {}),
+  }
+}
+
+function canaryOf(v: unknown, file: string | undefined, catalogue: Catalogue, loc: Locator): CanaryConfig | undefined {
+  if (v === undefined || file === undefined) return undefined
+  const cn = obj(v)
+  if ((cn.check === undefined) === (cn.target === undefined)) loc.at(file, ['watch', 'canary'], 'give check: (a check id) or target: (host:port), one of them')
+  else if (typeof cn.check === 'string' && !catalogue.checks.some((c) => c.id === cn.check)) {
+    const guess = didYouMean(cn.check, catalogue.checks.map((c) => c.id))
+    loc.at(file, ['watch', 'canary', 'check'], `no check with id "${cn.check}"` + (guess ? `; did you mean "${guess}"?` : ''))
+  }
+  return {checkId: str(cn.check), target: str(cn.target), ratio: num(cn.ratio) ?? 0.5,
+    minChecks: num(cn.min_checks) ?? 3, everyMs: typeof cn.every === 'string' ? durationMs(cn.every) : 30_000}
+}
+
+/**
+ * Builds what `watch` needs from a validated catalogue: triggers, thresholds, notifiers (URLs from the
+ * environment), maintenance windows and watch settings. Problems the schema cannot see (bad cron
+ * expressions, unknown zones and notifier names, clashing settings) come back located in the files.
+ */
+export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = process.env): {config?: WatchConfig; problems: Problem[]} {
+  const loc = new Locator()
+  const {watch, watchFrom} = mergeWatchSettings(catalogue, loc)
+  const notifiers = parseNotifiers(catalogue, env, loc)
+  const names = notifyNames(catalogue, loc)
+  const defaults: CheckDefaults = {
+    notify: watch.notify === undefined ? [...notifiers.keys()] : names(watch.notify, watchFrom.get('notify') ?? '', () => ['watch', 'notify']),
+    thresholds: thresholdsOf(watch.thresholds, DEFAULT_THRESHOLDS),
+    flapping: flappingOf(watch.flapping, DEFAULT_FLAPPING),
+    names,
+  }
   const maintenance = parseMaintenance(catalogue, loc)
-
-  // checks
   const checks: WatchedCheck[] = []
   const disabled: {id: string; reason: string}[] = []
   for (const c of catalogue.checks) {
-    if (!c.enabled) {
-      disabled.push({id: c.id, reason: c.disabledReason ?? 'disabled'})
-      continue
+    if (!c.enabled) disabled.push({id: c.id, reason: c.disabledReason ?? 'disabled'})
+    else {
+      const w = watchedCheck(c, defaults, loc)
+      if (w) checks.push(w)
     }
-    const s = c.spec
-    // The key path re-parses the file with positions: only worth it when a problem is reported.
-    let at: KeyPath | undefined
-    const path = () => (at ??= loc.checkPath(c))
-    const before = loc.problems.length
-    let trigger: Trigger
-    if (typeof s.schedule === 'string') {
-      const tz = (s.timezone as string | undefined) ?? DEFAULT_TIMEZONE
-      for (const p of cronProblems(s.schedule, tz)) loc.at(c.source.file, [...path(), p.startsWith('unknown time zone') ? 'timezone' : 'schedule'], `${p} (check ${c.id})`)
-      trigger = {kind: 'cron', expression: s.schedule, timezone: tz}
-    } else {
-      const every = typeof s.interval === 'string' ? durationMs(s.interval) : DEFAULT_INTERVAL_MS
-      if (every < 1000) loc.at(c.source.file, [...path(), 'interval'], `interval must be at least 1s (check ${c.id})`)
-      trigger = {kind: 'interval', everyMs: every}
-    }
-    const inc = s.incident as Obj | undefined
-    let incident: IncidentPolicy | undefined
-    if (inc) {
-      incident = {severity: inc.severity as string | undefined, playbook: inc.playbook as string | undefined, title: inc.title as string | undefined}
-      if (typeof inc.after === 'number') incident.afterFailures = inc.after
-      else incident.afterMs = durationMs(String(inc.after))
-    }
-    const notify = s.notify === undefined ? defaultNotify : checkNames(s.notify, c.source.file, () => [...path(), 'notify'])
-    if (loc.problems.length > before) continue
-    checks.push({
-      check: c, trigger, notify, incident,
-      thresholds: thresholdsOf(s.thresholds, globalThresholds),
-      flapping: flappingOf(s.flapping, globalFlapping),
-      remindEveryMs: typeof s.remind_every === 'string' ? durationMs(s.remind_every) : undefined,
-      ...(typeof s.runbook === 'string' ? {runbook: s.runbook} : {}),
-    })
   }
-
-  // canary
-  let canary: CanaryConfig | undefined
-  const cn = watch.canary as Obj | undefined
-  if (cn) {
-    const file = watchFrom.get('canary')!
-    if ((cn.check === undefined) === (cn.target === undefined)) loc.at(file, ['watch', 'canary'], 'give check: (a check id) or target: (host:port), one of them')
-    else if (typeof cn.check === 'string' && !catalogue.checks.some((c) => c.id === cn.check)) {
-      const guess = didYouMean(cn.check, catalogue.checks.map((c) => c.id))
-      loc.at(file, ['watch', 'canary', 'check'], `no check with id "${cn.check}"` + (guess ? `; did you mean "${guess}"?` : ''))
-    }
-    canary = {checkId: cn.check as string | undefined, target: cn.target as string | undefined, ratio: (cn.ratio as number | undefined) ?? 0.5,
-      minChecks: (cn.min_checks as number | undefined) ?? 3, everyMs: typeof cn.every === 'string' ? durationMs(cn.every) : 30_000}
-  }
-
+  const canary = canaryOf(watch.canary, watchFrom.get('canary'), catalogue, loc)
   if (loc.problems.length > 0) return {problems: sortProblems(loc.problems)}
   return {
     problems: [],
     config: {
       checks, disabled, notifiers, maintenance, all: catalogue.checks,
       settings: {
-        concurrency: (watch.concurrency as number | undefined) ?? DEFAULT_WATCH_CONCURRENCY,
+        concurrency: num(watch.concurrency) ?? DEFAULT_WATCH_CONCURRENCY,
         staggerMs: typeof watch.stagger === 'string' ? durationMs(watch.stagger) : 60_000,
         shutdownGraceMs: typeof watch.shutdown_grace === 'string' ? durationMs(watch.shutdown_grace) : 15_000,
         canary,

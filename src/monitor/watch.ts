@@ -141,7 +141,7 @@ export class Watcher {
   private lastResultAt: number | undefined
   private lastTick: {wall: number; mono: number} | undefined
   private readonly inFlight = new Set<Promise<unknown>>()
-  private readonly counts = {runs: 0, notifications: 0, skipped: 0, results: {ok: 0, warn: 0, crit: 0, unknown: 0} as Record<Status, number>}
+  private readonly counts = {runs: 0, notifications: 0, skipped: 0, results: {ok: 0, warn: 0, crit: 0, unknown: 0} satisfies Record<Status, number>}
   readonly instance: string
 
   constructor(private readonly opts: WatchOptions) {
@@ -213,7 +213,7 @@ export class Watcher {
     try {
       setMeta(this.opts.db, CONNECTIVITY_KEY, state === 'lost' ? {state: 'lost', since: now} : {state: 'ok', since: now}, now)
     } catch (error) {
-      this.say('warn', `could not store connectivity state: ${(error as Error).message}`)
+      this.say('warn', `could not store connectivity state: ${messageOf(error)}`)
     }
     const n: Notification = state === 'lost'
       ? {event: 'connectivity-lost', severity: 'crit', at: now, instance: this.instance, title: `Probe connectivity lost (${this.instance})`,
@@ -253,7 +253,7 @@ export class Watcher {
       concurrency,
       staggerMs: this.config.settings.staggerMs,
       run: (id, info) => this.runOne(id, info.lagMs),
-      onError: (id, error) => this.say('error', `check ${id}: ${(error as Error).message}`, {check: id}),
+      onError: (id, error) => this.say('error', `check ${id}: ${messageOf(error)}`, {check: id}),
       onSkip: (id) => {
         this.counts.skipped++
         this.opts.metrics?.skipped.inc()
@@ -286,7 +286,7 @@ export class Watcher {
       try {
         fn()
       } catch (error) {
-        this.say('error', `periodic task failed: ${(error as Error).message}`)
+        this.say('error', `periodic task failed: ${messageOf(error)}`)
       }
       timer = this.host.setTimeout(tick, ms)
       this.timers.add(timer)
@@ -342,7 +342,7 @@ export class Watcher {
       try {
         await this.opts.hooks!.prune!(this.opts.db, this.host.now())
       } catch (error) {
-        this.say('warn', `retention prune failed: ${(error as Error).message}`)
+        this.say('warn', `retention prune failed: ${messageOf(error)}`)
       }
     })()
     this.track(p)
@@ -427,7 +427,7 @@ export class Watcher {
           }
         }
       } catch (error) {
-        this.say('error', `${r.checkId}: incident step failed: ${(error as Error).message}`, {check: r.checkId})
+        this.say('error', `${r.checkId}: incident step failed: ${messageOf(error)}`, {check: r.checkId})
       }
     }
     const posture = this.opts.hooks?.postureRegressions
@@ -442,7 +442,7 @@ export class Watcher {
             title: `Security posture regressed: ${w.check.name}`, text, check: this.checkInfo(w, next), resultId, ...(w.runbook ? {runbook: w.runbook} : {})}, w.notify)
         }
       } catch (error) {
-        this.say('warn', `${r.checkId}: posture comparison failed: ${(error as Error).message}`, {check: r.checkId})
+        this.say('warn', `${r.checkId}: posture comparison failed: ${messageOf(error)}`, {check: r.checkId})
       }
     }
     this.states.set(r.checkId, next)
@@ -526,7 +526,7 @@ export class Watcher {
       }
       if (changed) setMeta(db, MAINTENANCE_KEY, open, now)
     } catch (error) {
-      this.say('warn', `maintenance windows: ${(error as Error).message}`)
+      this.say('warn', `maintenance windows: ${messageOf(error)}`)
     }
   }
 
@@ -576,7 +576,7 @@ export class Watcher {
       this.dirty.clear()
       this.pendingEvents = []
     } catch (error) {
-      this.say('warn', `could not store check states yet (${(error as Error).message}); will retry`)
+      this.say('warn', `could not store check states yet (${messageOf(error)}); will retry`)
     }
   }
 
@@ -586,7 +586,7 @@ export class Watcher {
     try {
       loaded = this.opts.load()
     } catch (error) {
-      loaded = {problems: [{file: '', line: 0, col: 0, path: '', message: (error as Error).message}]}
+      loaded = {problems: [{file: '', line: 0, col: 0, path: '', message: messageOf(error)}]}
     }
     if (!loaded.config) {
       this.say('error', `reload refused: ${loaded.problems.length} problem(s) in the catalogue; still watching the previous one`)
@@ -690,7 +690,7 @@ export class Watcher {
     try {
       finishRun(this.opts.db, this.runId, this.host.now())
     } catch (error) {
-      this.say('warn', `could not close the run record: ${(error as Error).message}`)
+      this.say('warn', `could not close the run record: ${messageOf(error)}`)
     }
     if (this.writer.pending > 0) this.say('error', `${this.writer.pending} result(s) could not be written: the database stayed locked`)
     return {
@@ -713,6 +713,11 @@ export class Watcher {
   stateOf(checkId: string): StoredMonitorState | undefined {
     return this.states.get(checkId)
   }
+}
+
+/** The message of something thrown (an Error's, or the value as text). */
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
 }
 
 /** How to take up an incident, for its messages. */

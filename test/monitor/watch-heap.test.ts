@@ -1,4 +1,6 @@
 import {execFileSync} from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
@@ -32,5 +34,37 @@ describe('watch heap shape', () => {
     const run = (mode: string) => Number(execFileSync(process.execPath, ['--input-type=module', '-e', script, mode], {encoding: 'utf8'}).trim())
     expect(run('cap')).toBeLessThanOrEqual(8)
     expect(run('none')).toBeGreaterThan(8)
+  })
+})
+
+describe('watch heap shape beside the probe thread', () => {
+  it('keeps the new space at the cap after the probe thread starts (a new isolate resets the growth factor)', {timeout: 150_000}, () => {
+    const dist = (f: string) => JSON.stringify(pathToFileURL(path.resolve('dist/monitor', f)).href)
+    const script = `
+      const {shapeHeap, newSpaceBytes} = await import(${dist('watch-heap.js')})
+      const {probeThread} = await import(${dist('probe-thread.js')})
+      const alloc = async (n) => {
+        let keep = []
+        for (let i = 0; i < n; i++) { keep.push({i, s: 'x' + i}); if (keep.length > 20000) { keep = []; await new Promise((r) => setImmediate(r)) } }
+      }
+      shapeHeap({semiSpaceMiB: 4})
+      await alloc(2e6)
+      const before = newSpaceBytes() / 2 ** 20
+      probeThread.prestart()
+      while (Number.isNaN(probeThread.nice)) await new Promise((r) => setTimeout(r, 20))
+      await alloc(4e6)
+      console.log(JSON.stringify({before, after: newSpaceBytes() / 2 ** 20}))
+      await probeThread.close()`
+    // A file, not -e: a worker inherits node's -e and would run the script again.
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wk-heap-')), 'run.mjs')
+    fs.writeFileSync(file, script)
+    let out: {before: number; after: number}
+    try {
+      out = JSON.parse(execFileSync(process.execPath, [file], {encoding: 'utf8', timeout: 120_000}).trim()) as {before: number; after: number}
+    } finally {
+      fs.rmSync(path.dirname(file), {recursive: true, force: true})
+    }
+    expect(out.before).toBeLessThanOrEqual(8)
+    expect(out.after).toBeLessThanOrEqual(8)
   })
 })
