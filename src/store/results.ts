@@ -1,10 +1,7 @@
-import type Database from 'better-sqlite3'
-
 import {UserError} from '../errors.js'
 import type {CheckResult, Finding, Status, Timings} from '../types.js'
 import {STATUS_CODE, statusFromCode} from '../types.js'
 import type {DB} from './db.js'
-type Statement = Database.Statement<unknown[]>
 import {writeTx} from './lock.js'
 import {recordPosture} from './posture.js'
 import {writeRows} from './multi-row.js'
@@ -273,7 +270,7 @@ export function insertResults(db: DB, refs: Map<string, number>, runId: number |
     }
     insertBlocks(db, fresh, vref, run, ids, tails)
     // Hourly/daily rollups and outages move in the same transaction as the results.
-    updateRollups(db, results.map((r) => ({checkRef: refs.get(r.checkId) as number, vantageRef: vref, ts: r.startedAt, status: r.status, durationMs: r.durationMs})))
+    updateRollups(db, results.map((r) => ({checkRef: refs.get(r.checkId) ?? 0, vantageRef: vref, ts: r.startedAt, status: r.status, durationMs: r.durationMs})))
   })
   if (outer) rememberTails(db, tails, vref)
   return ids
@@ -301,7 +298,11 @@ function insertBlocks(db: DB, fresh: readonly NewBlock[], vref: number, run: num
     head: 'INSERT INTO result_blocks (check_ref, vantage_ref, hour, n, statuses, run_lo, run_hi, data)',
     width: 8,
     tail: 'RETURNING id, check_ref, hour',
-  }, fresh, (b) => [b.ref, vref, b.hour, b.n, b.statuses, run, run, b.data], (row) => placed(byKey.get(`${row.check_ref}:${row.hour}`) as NewBlock, row.id))
+  }, fresh, (b) => [b.ref, vref, b.hour, b.n, b.statuses, run, run, b.data], (row) => {
+    const b = byKey.get(`${row.check_ref}:${row.hour}`)
+    if (!b) throw new Error(`result block for check ${row.check_ref}, hour ${row.hour} came back unasked`)
+    placed(b, row.id)
+  })
 }
 
 /** Keeps the newest block's state per series, replacing the one before (bounded by the number of series). */

@@ -293,6 +293,8 @@ export function mergeEncodedPair(a: Uint8Array, b: Uint8Array): Buffer {
   return Buffer.from(out)
 }
 
+const blob = (v: unknown): Uint8Array => (v instanceof Uint8Array ? v : new Uint8Array())
+
 const statements = new WeakMap<DB, Statements & {schema: number; version: Stmt<[], number>}>()
 
 /**
@@ -304,11 +306,11 @@ function prepared(db: DB): Statements {
   let s = statements.get(db)
   if (s && s.version.get() === s.schema) return s
   const version = s?.version ?? db.prepare<[], number>('PRAGMA schema_version').pluck()
-  const schema = version.get() as number
+  const schema = version.get() ?? 0
   const v = (db.prepare("SELECT 1 FROM pragma_table_info('rollup_cursor') WHERE name = 'vantage_ref'").get()) !== undefined
   const vCol = v ? ', vantage_ref' : ''
   // Adds a delta row into the stored one in a single statement; histograms merge in wk_hist_merge.
-  db.function('wk_hist_merge', {deterministic: true}, (x: unknown, y: unknown) => mergeEncodedPair(x as Uint8Array, y as Uint8Array))
+  db.function('wk_hist_merge', {deterministic: true}, (x: unknown, y: unknown) => mergeEncodedPair(blob(x), blob(y)))
   const put = (table: string, col: string) => ({
     head: `INSERT INTO ${table} (${col}, check_ref${vCol}, ok, warn, crit, unknown, sum_ms, max_ms, hist)`,
     width: v ? 10 : 9,
