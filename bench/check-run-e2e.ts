@@ -6,7 +6,7 @@
  *
  *   npm run build && node --import tsx bench/check-run-e2e.ts [checks=1000] [concurrency=16] [rounds=5] [--cpu-prof DIR]
  *
- * With --cpu-prof, one extra CLI run writes a V8 CPU profile into DIR. Only loopback is contacted.
+ * With --cpu-prof, one extra CLI run writes V8 CPU profiles into DIR (one per thread), and one bare run into DIR/bare. Only loopback is contacted.
  */
 import {spawnSync} from 'node:child_process'
 import fs from 'node:fs'
@@ -146,6 +146,7 @@ try {
   if (profDir) {
     fs.mkdirSync(profDir, {recursive: true})
     await cli(path.join(dir, 'prof.db'), ['--cpu-prof', '--cpu-prof-dir', profDir])
+    await timed(process.execPath, ['--cpu-prof', '--cpu-prof-dir', path.join(profDir, 'bare'), bareFile, path.join(dir, 'prof-bare.db'), JSON.stringify(fleet.urls), String(N), String(C)], env)
   }
   const load = os.loadavg().map((l) => l.toFixed(1)).join(' ')
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString()}, load average ${load}`)

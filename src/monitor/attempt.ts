@@ -35,9 +35,13 @@ export interface AttemptOptions {
 const empty = (status: Observation['status'], summary: string, totalMs: number): Observation =>
   ({status, summary, timings: {totalMs}, findings: [], metrics: {}})
 
+type Registry = typeof import('../probes/index.js')
+let registry: Registry | undefined
+
 /** Runs one attempt in this thread; never throws. */
 export async function attemptHere(req: AttemptRequest, opts: AttemptOptions): Promise<AttemptOutcome> {
-  const {probeFor} = await import('../probes/index.js')
+  // The probes load on the first attempt (commands that never probe do not pay for them), once.
+  const {probeFor} = registry ??= await import('../probes/index.js')
   const thread = opts.thread ?? 'main'
   const probe = probeFor(req.kind)
   if (!probe) return {obs: empty('unknown', `no probe for kind ${req.kind}`, 0), loopDelayMs: 0, timedOut: false, thread}

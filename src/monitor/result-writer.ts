@@ -50,7 +50,7 @@ export class ResultWriter {
       if (!(error instanceof StoreBusyError) || !this.opts.onBusy) throw error
       // Locked by another writer (a `check run` from cron): keep every result and try again shortly.
       this.buffer = batch.concat(this.buffer)
-      this.opts.onBusy(error as Error, this.buffer.length)
+      this.opts.onBusy(error, this.buffer.length)
       this.timer = setTimeout(() => this.flush(), this.opts.retryMs ?? 1000)
       this.timer.unref()
       return

@@ -94,7 +94,8 @@ export async function runCheck(check: CheckDefinition, opts: RunnerOptions = {})
     }
     if (out.obs.status === 'ok' || out.obs.status === 'warn') break
   }
-  const done = out as AttemptOutcome
+  const done = out
+  if (!done) throw new Error(`check ${check.id} made no attempt`)
   let o: Observation = done.obs
   if (blockedTimeout(done, check.timeoutMs)) {
     o = {...o, status: 'unknown', summary: `${o.summary}, but the event loop was blocked for ${Math.round(done.loopDelayMs)} ms of it (re-checked once): the network's time is not known`}

@@ -7,7 +7,7 @@ import {parseHeaders} from '../util/undici.js'
 import {applyOperator, describeStatusSpec, evalJsonPath, type Operator, OPERATORS, parseJsonPath, parseStatusSpec, show, statusMatches, UNARY_OPERATORS} from './http-assert.js'
 import {type ConnectionFacts, type ConnectPhase, TimedClients} from './http-connector.js'
 import {describeNetError} from './net.js'
-import type {JsonSchema, OptionProblem, Probe} from './types.js'
+import type {JsonSchema, OptionProblem, Probe, ProbeContext} from './types.js'
 
 export const DEFAULT_MAX_REDIRECTS = 5
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -230,6 +230,254 @@ export function describeHttpError(error: unknown, phase: Phase, timeoutMs: numbe
   return describeNetError(error, phase === 'dns' ? 'lookup' : 'connection').split('\n')[0]
 }
 
+/** What a check asks of its requests, worked out once per attempt. */
+interface Plan {
+  follow: boolean
+  maxRedirects: number
+  maxBody: number
+  needsBody: boolean
+  latencyWarn?: number
+  latencyCrit?: number
+  thresholds?: Observation['thresholds']
+}
+
+function planOf(o: HttpOptions): Plan {
+  const latencyWarn = o.latency?.warn ? durationMs(o.latency.warn) : undefined
+  const latencyCrit = o.latency?.crit ? durationMs(o.latency.crit) : undefined
+  const e = o.expect
+  return {
+    follow: o.follow_redirects !== false,
+    maxRedirects: o.max_redirects ?? DEFAULT_MAX_REDIRECTS,
+    maxBody: o.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES,
+    needsBody: e?.contains !== undefined || e?.not_contains !== undefined || e?.matches !== undefined || (e?.json?.length ?? 0) > 0,
+    latencyWarn,
+    latencyCrit,
+    ...(latencyWarn !== undefined || latencyCrit !== undefined ? {thresholds: {totalMs: {warn: latencyWarn, crit: latencyCrit}}} : {}),
+  }
+}
+
+/**
+ * The phases of an attempt so far, blackbox_exporter's summed over every hop: dns, connect and tls per new
+ * connection, processing gotConn → first byte, transfer first byte → end. They add up to totalMs.
+ */
+class PhaseClock {
+  readonly timings: Timings = {}
+  readonly connections: ConnectionFacts[] = []
+  processing = 0
+  transfer = 0
+  lastTransfer = 0
+
+  /** Adds one exchange's processing and transfer; ttfbMs is then all of it but this body's transfer. */
+  hop(res: Exchange, hopStarted: number): number {
+    // A pooled connection is ready at once: gotConn is then the dispatch.
+    this.processing += res.firstByte - Math.max(res.gotConn, hopStarted)
+    this.lastTransfer = res.end - res.firstByte
+    this.transfer += this.lastTransfer
+    const total = this.total()
+    this.timings.ttfbMs = total - this.lastTransfer
+    return total
+  }
+
+  /** Writes the phases into timings and returns totalMs. */
+  total(): number {
+    const t = this.timings
+    let dns = 0
+    let connect = 0
+    let tls = 0
+    for (const c of this.connections) {
+      dns += c.dnsMs
+      connect += c.connectMs ?? 0
+      tls += c.tlsMs ?? 0
+    }
+    if (this.connections.length > 0) {
+      t.dnsMs = dns
+      t.connectMs = connect
+      if (this.connections.some((c) => c.tlsMs !== undefined)) t.tlsMs = tls
+    }
+    t.processingMs = this.processing
+    t.transferMs = this.transfer
+    t.totalMs = dns + connect + tls + this.processing + this.transfer
+    return t.totalMs
+  }
+}
+
+/** The JSON assertions' problems with a body. */
+function jsonProblems(o: HttpOptions, text: string): string[] {
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch (error) {
+    return [`body is not JSON${jsonErrorDetail(error as Error)}`]
+  }
+  const problems: string[] = []
+  for (const a of o.expect?.json ?? []) {
+    const got = evalJsonPath(doc, parseJsonPath(a.path as string))
+    const why = applyOperator(opOf(a), got.found, got.value, a.value)
+    if (why) problems.push(`${a.path} ${why}`)
+  }
+  return problems
+}
+
+/** Every way the final response fails what the check expects: status, size, body, JSON and headers. */
+function responseProblems(o: HttpOptions, plan: Plan, res: Exchange): string[] {
+  const problems: string[] = []
+  const ranges = statusSpec(o)
+  if (!statusMatches(ranges, res.statusCode)) problems.push(`HTTP ${res.statusCode} (expected ${describeStatusSpec(ranges)})`)
+  if (res.oversize) problems.push(`body larger than max_body_bytes (${plan.maxBody}); stopped reading`)
+  if (plan.needsBody && !res.oversize) {
+    const text = res.chunks.length === 1 ? res.chunks[0].toString('utf8') : Buffer.concat(res.chunks).toString('utf8')
+    for (const c of list(o.expect?.contains)) if (!text.includes(c)) problems.push(`body does not contain ${show(c)}`)
+    for (const c of list(o.expect?.not_contains)) if (text.includes(c)) problems.push(`body contains ${show(c)}`)
+    if (o.expect?.matches !== undefined && !userRegex(o.expect.matches).test(text)) problems.push(`body does not match /${o.expect.matches}/`)
+    if ((o.expect?.json?.length ?? 0) > 0) problems.push(...jsonProblems(o, text))
+  }
+  for (const a of o.expect?.headers ?? []) {
+    const raw = res.headers[(a.name as string).toLowerCase()]
+    const value = Array.isArray(raw) ? raw.join(', ') : raw
+    const why = applyOperator(opOf(a), value !== undefined, value, a.value)
+    if (why) problems.push(`header ${a.name} ${why}`)
+  }
+  return problems
+}
+
+/**
+ * The verdict on the final response: its problems (the first two named), else its latency. A latency
+ * verdict stands only if the time stays over the line with the loop's stall taken out.
+ */
+function verdict(o: HttpOptions, plan: Plan, res: Exchange, totalMs: number, redirects: number, stalled: number): {status: Status; summary: string} {
+  const head = `HTTP ${res.statusCode} in ${Math.round(totalMs)} ms${redirects > 0 ? ` after ${redirects} redirect${redirects === 1 ? '' : 's'}` : ''}`
+  const problems = responseProblems(o, plan, res)
+  if (problems.length > 0) {
+    const more = problems.length > 2 ? ` (+${problems.length - 2} more)` : ''
+    const text = problems.slice(0, 2).join('; ') + more
+    return {status: 'crit', summary: text.startsWith('HTTP ') ? text : `${text}; ${head}`}
+  }
+  const network = Math.max(0, totalMs - stalled)
+  const over = (limit: number | undefined): limit is number => limit !== undefined && totalMs > limit
+  if (over(plan.latencyCrit) && network > plan.latencyCrit) return {status: 'crit', summary: `${head}, slower than ${o.latency?.crit}`}
+  if (over(plan.latencyWarn) && network > plan.latencyWarn) return {status: 'warn', summary: `${head}, slower than ${o.latency?.warn}`}
+  if (over(plan.latencyCrit) || over(plan.latencyWarn)) return {status: 'ok', summary: `${head}; latency not judged: the event loop was blocked for ${Math.round(stalled)} ms of it`}
+  return {status: 'ok', summary: head}
+}
+
+/** The request state that redirects change. */
+interface Hop {
+  url: URL
+  method: string
+  body: string | undefined
+  headers: Record<string, string>
+  redirects: number
+  visited: Set<string>
+}
+
+/** Follows a redirect in place; returns why the check fails instead, if it does. */
+function redirect(hop: Hop, statusCode: number, location: string | string[], maxRedirects: number): string | undefined {
+  const next = new URL(Array.isArray(location) ? location[0] : location, hop.url)
+  if (next.protocol !== 'http:' && next.protocol !== 'https:') return `HTTP ${statusCode} redirects to unsupported ${next.protocol} URL`
+  if (statusCode === 303 || ((statusCode === 301 || statusCode === 302) && hop.method === 'POST')) {
+    hop.method = 'GET'
+    hop.body = undefined
+  }
+  if (next.origin !== hop.url.origin) for (const h of Object.keys(hop.headers)) if (CREDENTIAL_HEADERS.has(h)) delete hop.headers[h]
+  hop.redirects++
+  if (hop.visited.has(`${hop.method} ${next.href}`)) return `redirect loop: ${hop.url.href} → ${next.href} after ${hop.redirects} redirect${hop.redirects === 1 ? '' : 's'}`
+  if (hop.redirects > maxRedirects) return `too many redirects (more than ${maxRedirects}); last to ${next.href}`
+  hop.url = next
+  return undefined
+}
+
+/** TLS facts of the connection that served the final URL, into metrics and details. */
+function tlsFacts(clock: PhaseClock, url: URL, now: number, metrics: Record<string, number>, details: Record<string, unknown>): void {
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+  const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80)
+  const last = [...clock.connections].reverse().find((c) => c.host === host && c.port === port)
+  if (last?.certNotAfter) {
+    metrics.certNotAfter = Math.floor(last.certNotAfter.getTime() / 1000)
+    metrics.certDaysLeft = Math.floor((last.certNotAfter.getTime() - now) / 86_400_000 * 10) / 10
+  }
+  if (last?.tlsProtocol) details.tlsProtocol = last.tlsProtocol
+}
+
+/** The timed connections of one attempt, reporting the phase each is in. */
+function ownClients(ctx: ProbeContext, clock: PhaseClock, onPhase: (p: Phase) => void): TimedClients | undefined {
+  const usesOverrides = ctx.net.resolve.length > 0 || ctx.net.ca !== undefined || ctx.net.resolver !== undefined
+  if (ctx.dispatcher && !usesOverrides) return undefined
+  return new TimedClients({
+    net: ctx.net, signal: ctx.signal, ca: ctx.net.ca, onPhase,
+    onConnection: (c) => {
+      clock.connections.push(c)
+      onPhase('headers')
+    },
+  })
+}
+
+/** One attempt: requests (following redirects), the phase timings, then the verdict on the final response. */
+async function runHttp(target: string, options: Record<string, unknown>, ctx: ProbeContext): Promise<Observation> {
+  const o = options as HttpOptions
+  const plan = planOf(o)
+  const clock = new PhaseClock()
+  const metrics: Record<string, number> = {}
+  const details: Record<string, unknown> = {}
+  let phase: Phase = 'dns'
+  const attemptStarted = performance.now()
+  const finish = (status: Status, summary: string, failed = false): Observation => {
+    const timings = clock.timings
+    clock.total()
+    // A hop that never completed: its time so far is the whole attempt's, not a phase's.
+    if (failed) timings.totalMs = Math.max(timings.totalMs ?? 0, performance.now() - attemptStarted)
+    return {status, summary, timings, findings: [], metrics, ...(Object.keys(details).length ? {details} : {}), ...(plan.thresholds ? {thresholds: plan.thresholds} : {})}
+  }
+  let url: URL
+  try {
+    url = new URL(target)
+  } catch {
+    return finish('unknown', `bad target ${target}: not a URL`)
+  }
+  const own = ownClients(ctx, clock, (p) => (phase = p))
+  const headers: Record<string, string> = {'user-agent': USER_AGENT, accept: '*/*'}
+  for (const [k, v] of Object.entries(o.headers ?? {})) headers[k.toLowerCase()] = v
+  const hop: Hop = {url, method: o.method ?? 'GET', body: o.body, headers, redirects: 0, visited: new Set()}
+  const redirecting = (status: number) => plan.follow && status >= 300 && status < 400
+  try {
+    for (;;) {
+      hop.visited.add(`${hop.method} ${hop.url.href}`)
+      const hopStarted = performance.now()
+      // A new connection moves this through dns, connect and tls (the connector reports them).
+      phase = 'headers'
+      const dispatcher = own ? own.for(hop.url.origin) : ctx.dispatcher
+      if (!dispatcher) throw new Error('no dispatcher')
+      const res = await exchange(dispatcher, {origin: hop.url.origin, path: hop.url.pathname + hop.url.search, method: hop.method as Dispatcher.HttpMethod, headers, body: hop.body},
+        ctx.signal, (status) => {
+          phase = 'body'
+          return {bytes: plan.maxBody, keep: !redirecting(status) && plan.needsBody}
+        })
+      clock.hop(res, hopStarted)
+      const location = res.headers.location
+      if (redirecting(res.statusCode) && location !== undefined) {
+        const before = hop.redirects
+        const failed = redirect(hop, res.statusCode, location, plan.maxRedirects)
+        if (hop.redirects !== before) metrics.redirects = hop.redirects
+        if (failed) return finish('crit', failed)
+        continue
+      }
+      // The final response. Everything below is judgement, after the last instant was taken.
+      metrics.httpStatus = res.statusCode
+      metrics.redirects = hop.redirects
+      if (hop.redirects > 0) details.finalUrl = hop.url.href
+      metrics.bodyBytes = res.bytes
+      const totalMs = clock.total()
+      clock.timings.ttfbMs = totalMs - clock.lastTransfer
+      tlsFacts(clock, hop.url, ctx.clock.now(), metrics, details)
+      const v = verdict(o, plan, res, totalMs, hop.redirects, ctx.loopDelay?.() ?? 0)
+      return finish(v.status, v.summary)
+    }
+  } catch (error) {
+    return finish('crit', describeHttpError(error, phase, ctx.timeoutMs, ctx.signal.aborted), true)
+  } finally {
+    own?.destroy()
+  }
+}
+
 /** HTTP(S) request with status, latency, body, JSON and header assertions, redirects and phase timings. */
 export const httpProbe: Probe = {
   kind: 'http',
@@ -263,190 +511,5 @@ export const httpProbe: Probe = {
     },
   },
   validate: validateHttp,
-  async run(target, options, ctx): Promise<Observation> {
-    const o = options as HttpOptions
-    const timings: Timings = {}
-    const metrics: Record<string, number> = {}
-    const details: Record<string, unknown> = {}
-    let phase: Phase = 'dns'
-    const connections: ConnectionFacts[] = []
-    // blackbox_exporter's phases, summed over every hop: processing is gotConn → first byte, transfer first byte → end.
-    let processing = 0
-    let transfer = 0
-    let lastTransfer = 0
-    const latencyWarn = o.latency?.warn ? durationMs(o.latency.warn) : undefined
-    const latencyCrit = o.latency?.crit ? durationMs(o.latency.crit) : undefined
-    const thresholds = latencyWarn !== undefined || latencyCrit !== undefined ? {totalMs: {warn: latencyWarn, crit: latencyCrit}} : undefined
-    const attemptStarted = performance.now()
-
-    /** The phases, which add up to totalMs; ttfbMs is all of them but the final body's transfer. */
-    const phases = (): number => {
-      let dns = 0
-      let connect = 0
-      let tls = 0
-      for (const c of connections) {
-        dns += c.dnsMs
-        connect += c.connectMs ?? 0
-        tls += c.tlsMs ?? 0
-      }
-      if (connections.length > 0) {
-        timings.dnsMs = dns
-        timings.connectMs = connect
-        if (connections.some((c) => c.tlsMs !== undefined)) timings.tlsMs = tls
-      }
-      timings.processingMs = processing
-      timings.transferMs = transfer
-      timings.totalMs = dns + connect + tls + processing + transfer
-      return timings.totalMs
-    }
-    const finish = (status: Status, summary: string, failed = false): Observation => {
-      phases()
-      // A hop that never completed: its time so far is the whole attempt's, not a phase's.
-      if (failed) timings.totalMs = Math.max(timings.totalMs ?? 0, performance.now() - attemptStarted)
-      return {status, summary, timings, findings: [], metrics, ...(Object.keys(details).length ? {details} : {}), ...(thresholds ? {thresholds} : {})}
-    }
-
-    let url: URL
-    try {
-      url = new URL(target)
-    } catch {
-      return finish('unknown', `bad target ${target}: not a URL`)
-    }
-
-    const usesOverrides = ctx.net.resolve.length > 0 || ctx.net.ca !== undefined || ctx.net.resolver !== undefined
-    const own = ctx.dispatcher && !usesOverrides ? undefined : new TimedClients({
-      net: ctx.net, signal: ctx.signal, ca: ctx.net.ca,
-      onPhase: (p) => (phase = p),
-      onConnection: (c) => {
-        connections.push(c)
-        phase = 'headers'
-      },
-    })
-    const follow = o.follow_redirects !== false
-    const maxRedirects = o.max_redirects ?? DEFAULT_MAX_REDIRECTS
-    const maxBody = o.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES
-    const needsBody = o.expect?.contains !== undefined || o.expect?.not_contains !== undefined || o.expect?.matches !== undefined || (o.expect?.json?.length ?? 0) > 0
-    let method = o.method ?? 'GET'
-    let reqBody: string | undefined = o.body
-    const headers: Record<string, string> = {'user-agent': USER_AGENT, accept: '*/*'}
-    for (const [k, v] of Object.entries(o.headers ?? {})) headers[k.toLowerCase()] = v
-    const visited = new Set<string>()
-    let redirects = 0
-
-    try {
-      for (;;) {
-        visited.add(`${method} ${url.href}`)
-        const hopStarted = performance.now()
-        // A new connection moves this through dns, connect and tls (the connector reports them).
-        phase = 'headers'
-        const dispatcher: Dispatcher = own ? own.for(url.origin) : (ctx.dispatcher as Dispatcher)
-        const redirecting = (status: number) => follow && status >= 300 && status < 400
-        const res = await exchange(dispatcher, {
-          origin: url.origin,
-          path: url.pathname + url.search,
-          method: method as Dispatcher.HttpMethod,
-          headers,
-          body: reqBody,
-        }, ctx.signal, (status) => {
-          phase = 'body'
-          return redirecting(status) ? {bytes: maxBody, keep: false} : {bytes: maxBody, keep: needsBody}
-        })
-        // A pooled connection is ready at once: gotConn is then the dispatch.
-        const gotConn = Math.max(res.gotConn, hopStarted)
-        processing += res.firstByte - gotConn
-        lastTransfer = res.end - res.firstByte
-        transfer += lastTransfer
-        timings.ttfbMs = phases() - lastTransfer
-        const location = res.headers.location
-        if (redirecting(res.statusCode) && location !== undefined) {
-          const next = new URL(Array.isArray(location) ? location[0] : location, url)
-          if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-            return finish('crit', `HTTP ${res.statusCode} redirects to unsupported ${next.protocol} URL`)
-          }
-          if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')) {
-            method = 'GET'
-            reqBody = undefined
-          }
-          if (next.origin !== url.origin) for (const h of Object.keys(headers)) if (CREDENTIAL_HEADERS.has(h)) delete headers[h]
-          redirects++
-          metrics.redirects = redirects
-          if (visited.has(`${method} ${next.href}`)) return finish('crit', `redirect loop: ${url.href} → ${next.href} after ${redirects} redirect${redirects === 1 ? '' : 's'}`)
-          if (redirects > maxRedirects) return finish('crit', `too many redirects (more than ${maxRedirects}); last to ${next.href}`)
-          url = next
-          continue
-        }
-
-        // The final response. Everything below is judgement, after the last instant was taken.
-        metrics.httpStatus = res.statusCode
-        metrics.redirects = redirects
-        if (redirects > 0) details.finalUrl = url.href
-        const oversize = res.oversize
-        metrics.bodyBytes = res.bytes
-        const totalMs = phases()
-        timings.ttfbMs = totalMs - lastTransfer
-
-        const last = [...connections].reverse().find((c) => c.host === url.hostname.replace(/^\[(.*)\]$/, '$1') && c.port === (Number(url.port) || (url.protocol === 'https:' ? 443 : 80)))
-        if (last?.certNotAfter) {
-          metrics.certNotAfter = Math.floor(last.certNotAfter.getTime() / 1000)
-          metrics.certDaysLeft = Math.floor((last.certNotAfter.getTime() - ctx.clock.now()) / 86_400_000 * 10) / 10
-        }
-        if (last?.tlsProtocol) details.tlsProtocol = last.tlsProtocol
-
-        const problems: string[] = []
-        const ranges = statusSpec(o)
-        if (!statusMatches(ranges, res.statusCode)) problems.push(`HTTP ${res.statusCode} (expected ${describeStatusSpec(ranges)})`)
-        if (oversize) problems.push(`body larger than max_body_bytes (${maxBody}); stopped reading`)
-        if (needsBody && !oversize) {
-          const text = res.chunks.length === 1 ? res.chunks[0].toString('utf8') : Buffer.concat(res.chunks).toString('utf8')
-          for (const c of list(o.expect?.contains)) if (!text.includes(c)) problems.push(`body does not contain ${show(c)}`)
-          for (const c of list(o.expect?.not_contains)) if (text.includes(c)) problems.push(`body contains ${show(c)}`)
-          if (o.expect?.matches !== undefined && !userRegex(o.expect.matches).test(text)) problems.push(`body does not match /${o.expect.matches}/`)
-          if ((o.expect?.json?.length ?? 0) > 0) {
-            let doc: unknown
-            let parsed = true
-            try {
-              doc = JSON.parse(text)
-            } catch (error) {
-              parsed = false
-              problems.push(`body is not JSON${jsonErrorDetail(error as Error)}`)
-            }
-            if (parsed) {
-              for (const a of o.expect?.json ?? []) {
-                const got = evalJsonPath(doc, parseJsonPath(a.path as string))
-                const why = applyOperator(opOf(a), got.found, got.value, a.value)
-                if (why) problems.push(`${a.path} ${why}`)
-              }
-            }
-          }
-        }
-        for (const a of o.expect?.headers ?? []) {
-          const raw = res.headers[(a.name as string).toLowerCase()]
-          const value = Array.isArray(raw) ? raw.join(', ') : raw
-          const why = applyOperator(opOf(a), value !== undefined, value, a.value)
-          if (why) problems.push(`header ${a.name} ${why}`)
-        }
-
-        const head = `HTTP ${res.statusCode} in ${Math.round(totalMs)} ms${redirects > 0 ? ` after ${redirects} redirect${redirects === 1 ? '' : 's'}` : ''}`
-        if (problems.length > 0) {
-          const more = problems.length > 2 ? ` (+${problems.length - 2} more)` : ''
-          const text = problems.slice(0, 2).join('; ') + more
-          return finish('crit', text.startsWith('HTTP ') ? text : `${text}; ${head}`)
-        }
-        // A latency verdict stands only if the time stays over the line with the loop's stall taken out.
-        const stalled = ctx.loopDelay?.() ?? 0
-        const network = Math.max(0, totalMs - stalled)
-        const over = (limit: number | undefined) => limit !== undefined && totalMs > limit
-        if (over(latencyCrit) && network > (latencyCrit as number)) return finish('crit', `${head}, slower than ${o.latency?.crit}`)
-        if (over(latencyWarn) && network > (latencyWarn as number)) return finish('warn', `${head}, slower than ${o.latency?.warn}`)
-        if (over(latencyCrit) || over(latencyWarn)) {
-          return finish('ok', `${head}; latency not judged: the event loop was blocked for ${Math.round(stalled)} ms of it`)
-        }
-        return finish('ok', head)
-      }
-    } catch (error) {
-      return finish('crit', describeHttpError(error, phase, ctx.timeoutMs, ctx.signal.aborted), true)
-    } finally {
-      own?.destroy()
-    }
-  },
+  run: runHttp,
 }

@@ -82,22 +82,38 @@ export interface Dictionary {
 // ---------------------------------------------------------------------------------------------------------
 
 class Out {
-  bytes: number[] = []
+  private buf = Buffer.allocUnsafe(256)
+  length = 0
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n))
+    this.buf.copy(bigger, 0, 0, this.length)
+    this.buf = bigger
+  }
+  byte(b: number): void {
+    this.room(1)
+    this.buf[this.length++] = b
+  }
   u(v: number): void {
+    this.room(8)
     let n = v
     while (n >= 128) {
-      this.bytes.push((n % 128) | 128)
+      this.buf[this.length++] = (n % 128) | 128
       n = Math.floor(n / 128)
     }
-    this.bytes.push(n)
+    this.buf[this.length++] = n
   }
   s(v: number): void {
     this.u(v >= 0 ? v * 2 : -v * 2 - 1)
   }
   f(v: number): void {
-    const b = Buffer.alloc(8)
-    b.writeDoubleLE(v)
-    for (const x of b) this.bytes.push(x)
+    this.room(8)
+    this.buf.writeDoubleLE(v, this.length)
+    this.length += 8
+  }
+  /** The bytes written, in a buffer of their own. */
+  take(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.length))
   }
 }
 
@@ -147,6 +163,19 @@ export function splitSummary(summary: string): {template: string; numbers: numbe
   return {template, numbers}
 }
 
+// Summaries repeat (a check's "HTTP 200 in 3 ms"): their splits are kept, bounded, for the writer.
+const splits = new Map<string, {template: string; numbers: number[]}>()
+
+function splitCached(summary: string): {template: string; numbers: number[]} {
+  let s = splits.get(summary)
+  if (!s) {
+    if (splits.size >= 20_000) splits.clear()
+    s = splitSummary(summary)
+    splits.set(summary, s)
+  }
+  return s
+}
+
 function joinSummary(template: string, numbers: readonly number[]): string {
   if (template[0] === 'L') return template.slice(1)
   let i = 0
@@ -183,25 +212,51 @@ function extraText(e: Pick<BlockEntry, 'findings' | 'details'>): string | undefi
 // Encoding and decoding
 // ---------------------------------------------------------------------------------------------------------
 
+/** A result's shape: its fields, the dictionary text naming them, and their values in order. */
+interface Shaped {
+  fields: ShapeField[]
+  text: string
+  values: number[]
+}
+
+// Shape texts by a cheap signature of names and codes (the text itself is JSON of the fields).
+const shapeTexts = new Map<string, {fields: ShapeField[]; text: string}>()
+
+function shapeOfEntry(e: BlockEntry): Shaped {
+  const values: number[] = []
+  let sig = ''
+  for (const k of TIMING_FIELDS) {
+    const v = e.timings[k]
+    if (v === undefined) continue
+    sig += k + '\u0000i\u0000'
+    values.push(v)
+  }
+  for (const k in e.metrics) {
+    if (!Object.hasOwn(e.metrics, k)) continue
+    const v = e.metrics[k]
+    if (typeof v !== 'number') continue
+    sig += '#' + k + '\u0000' + codeOf(v) + '\u0000'
+    values.push(v)
+  }
+  let known = shapeTexts.get(sig)
+  if (!known) {
+    const fields: ShapeField[] = []
+    for (const k of TIMING_FIELDS) if (e.timings[k] !== undefined) fields.push([k, 'i'])
+    for (const [k, v] of Object.entries(e.metrics)) if (typeof v === 'number') fields.push(['#' + k, codeOf(v)])
+    if (shapeTexts.size >= 10_000) shapeTexts.clear()
+    known = {fields, text: 'S' + JSON.stringify(fields)}
+    shapeTexts.set(sig, known)
+  }
+  return {fields: known.fields, text: known.text, values}
+}
+
 /** Appends entries to a block whose state is `st` (updated in place); returns the bytes to add. */
 export function encodeEntries(st: BlockState, entries: readonly BlockEntry[], dict: Dictionary): Buffer {
   const out = new Out()
   for (const e of entries) {
-    const fields: ShapeField[] = []
-    const values: number[] = []
-    for (const k of TIMING_FIELDS) {
-      const v = e.timings[k]
-      if (v === undefined) continue
-      fields.push([k, 'i'])
-      values.push(v)
-    }
-    for (const [k, v] of Object.entries(e.metrics)) {
-      if (typeof v !== 'number') continue
-      fields.push(['#' + k, codeOf(v)])
-      values.push(v)
-    }
-    const shape = dict.id('S' + JSON.stringify(fields))
-    const {template, numbers} = splitSummary(e.summary)
+    const {fields, text: shapeText, values} = shapeOfEntry(e)
+    const shape = dict.id(shapeText)
+    const {template, numbers} = splitCached(e.summary)
     const text = dict.id(template)
     const x = extraText(e)
     const extra = x === undefined ? 0 : dict.id(x)
@@ -212,7 +267,7 @@ export function encodeEntries(st: BlockState, entries: readonly BlockEntry[], di
     if (extra === st.extra) flags |= SAME_EXTRA
     if (run === st.run) flags |= SAME_RUN
     if (e.attempts === 1) flags |= ONE_ATTEMPT
-    out.bytes.push(flags)
+    out.byte(flags)
     const delta = e.ts - st.prevTs
     out.s(delta - st.prevDelta)
     st.prevDelta = delta
@@ -222,16 +277,20 @@ export function encodeEntries(st: BlockState, entries: readonly BlockEntry[], di
     if (!(flags & SAME_RUN)) out.s(run - st.run)
     out.s(e.durationMs - st.prevDuration)
     st.prevDuration = e.durationMs
-    fields.forEach(([k, code], i) => {
+    for (let i = 0; i < fields.length; i++) {
+      const [k, code] = fields[i]
       const v = values[i]
-      if (code === 'f') return out.f(v)
+      if (code === 'f') {
+        out.f(v)
+        continue
+      }
       const n = code === 't' ? Math.round(v * 10) : v
       out.s(n - (st.prev.get(k) ?? 0))
       st.prev.set(k, n)
-    })
+    }
     if (!(flags & SAME_TEXT)) out.u(text)
     const before = st.nums.get(text)
-    numbers.forEach((n, i) => out.s(n - (before?.[i] ?? 0)))
+    for (let i = 0; i < numbers.length; i++) out.s(numbers[i] - (before?.[i] ?? 0))
     st.nums.set(text, numbers)
     if (!(flags & SAME_EXTRA)) out.u(extra)
     st.shape = shape
@@ -240,7 +299,7 @@ export function encodeEntries(st: BlockState, entries: readonly BlockEntry[], di
     st.run = run
     st.n++
   }
-  return Buffer.from(out.bytes)
+  return out.take()
 }
 
 const shapes = new Map<string, ShapeField[]>()
@@ -320,4 +379,47 @@ export function decodeBlock(data: Uint8Array, hour: number, dict: Dictionary, op
     entries.push(entry)
   }
   return {entries, state: st}
+}
+
+/** The state after a block's last entry (what appending needs), without building the entries. */
+export function blockState(data: Uint8Array, hour: number, dict: Dictionary): BlockState {
+  const st = emptyState(hour)
+  const input = new In(data)
+  let fields: ShapeField[] = []
+  let slotCount = 0
+  while (!input.done) {
+    const flags = input.buf[input.at++]
+    st.prevDelta += input.s()
+    st.prevTs += st.prevDelta
+    if (!(flags & SAME_SHAPE)) {
+      st.shape = input.u()
+      fields = shapeOf(dict.text(st.shape))
+    }
+    if (!(flags & ONE_ATTEMPT)) input.u()
+    if (!(flags & SAME_RUN)) st.run += input.s()
+    st.prevDuration += input.s()
+    for (const [k, code] of fields) {
+      if (code === 'f') input.at += 8
+      else st.prev.set(k, (st.prev.get(k) ?? 0) + input.s())
+    }
+    if (!(flags & SAME_TEXT)) {
+      st.text = input.u()
+      slotCount = slots(dict.text(st.text))
+    }
+    if (slotCount > 0 || !st.nums.has(st.text)) {
+      const before = st.nums.get(st.text)
+      const numbers: number[] = new Array(slotCount)
+      for (let i = 0; i < slotCount; i++) numbers[i] = (before?.[i] ?? 0) + input.s()
+      st.nums.set(st.text, numbers)
+    }
+    if (!(flags & SAME_EXTRA)) st.extra = input.u()
+    st.n++
+  }
+  if (input.at > data.length) throw new Error('result block truncated')
+  return st
+}
+
+/** A copy of a state that appending may change without touching the original. */
+export function copyState(st: BlockState): BlockState {
+  return {...st, prev: new Map(st.prev), nums: new Map(st.nums)}
 }

@@ -1,14 +1,12 @@
-import type Database from 'better-sqlite3'
-
 import {UserError} from '../errors.js'
 import type {CheckResult, Finding, Status, Timings} from '../types.js'
 import {STATUS_CODE, statusFromCode} from '../types.js'
 import type {DB} from './db.js'
-type Statement = Database.Statement<unknown[]>
 import {writeTx} from './lock.js'
 import {recordPosture} from './posture.js'
-import {BLOCK_CAPACITY, BLOCK_HOUR_MS, type BlockEntry, decodeBlock, type Dictionary, emptyState, encodeEntries, textHash, TIMING_FIELDS} from './result-blocks.js'
-import {type RollupInput, updateRollups} from './rollups.js'
+import {writeRows} from './multi-row.js'
+import {BLOCK_CAPACITY, BLOCK_HOUR_MS, type BlockEntry, blockState, type BlockState, copyState, decodeBlock, type Dictionary, emptyState, encodeEntries, textHash, TIMING_FIELDS} from './result-blocks.js'
+import {updateRollups} from './rollups.js'
 
 /** What the store needs to know of a check to file its results. */
 export interface CheckIdentity {
@@ -30,19 +28,15 @@ export function finishRun(db: DB, runId: number, at: number): void {
 
 /** Registers (or refreshes) checks and returns their row ids by check id. */
 export function upsertChecks(db: DB, checks: readonly CheckIdentity[], at: number): Map<string, number> {
-  const upsert = db.prepare(`
-    INSERT INTO checks (check_id, kind, target, name, service, tier, first_seen, last_seen)
-    VALUES (@id, @kind, @target, @name, @service, @tier, @at, @at)
-    ON CONFLICT(check_id) DO UPDATE SET kind = excluded.kind, target = excluded.target, name = excluded.name,
-      service = excluded.service, tier = excluded.tier, last_seen = excluded.last_seen
-    RETURNING id`)
   const refs = new Map<string, number>()
   writeTx(db, () => {
-    for (const c of checks) {
-      const row = upsert.get({id: c.id, kind: c.kind, target: c.target, name: c.name ?? null,
-        service: c.service ?? null, tier: c.tier ?? null, at}) as {id: number}
-      refs.set(c.id, row.id)
-    }
+    writeRows<CheckIdentity, {id: number; check_id: string}>(db, {
+      head: 'INSERT INTO checks (check_id, kind, target, name, service, tier, first_seen, last_seen)',
+      width: 8,
+      tail: `ON CONFLICT(check_id) DO UPDATE SET kind = excluded.kind, target = excluded.target, name = excluded.name,
+        service = excluded.service, tier = excluded.tier, last_seen = excluded.last_seen
+      RETURNING id, check_id`,
+    }, checks, (c) => [c.id, c.kind, c.target, c.name ?? null, c.service ?? null, c.tier ?? null, at, at], (row) => refs.set(row.check_id, row.id))
   })
   return refs
 }
@@ -61,9 +55,10 @@ export interface Vantage {
 /** The row id of a vantage (registered or refreshed), 0 for none. */
 export function vantageRef(db: DB, v: Vantage | undefined, at: number): number {
   if (!v) return 0
-  const row = db.prepare(`INSERT INTO vantages (vantage_id, net, region, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
+  const row = db.prepare<unknown[], {id: number}>(`INSERT INTO vantages (vantage_id, net, region, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT(vantage_id) DO UPDATE SET net = excluded.net, region = excluded.region, last_seen = max(last_seen, excluded.last_seen)
-    RETURNING id`).get(v.id, v.net ?? null, v.region ?? null, at, at) as {id: number}
+    RETURNING id`).get(v.id, v.net ?? null, v.region ?? null, at, at)
+  if (!row) throw new Error(`vantage ${v.id} was not stored`)
   return row.id
 }
 
@@ -95,7 +90,7 @@ function writerDictionary(db: DB, hour: () => number): Dictionary {
       }
       const hash = textHash(text)
       let id: number | undefined
-      for (const row of find.all(hash) as {id: number; last_hour: number; text: string}[]) {
+      for (const row of find.all(hash)) {
         if (row.text !== text) continue
         id = row.id
         if (row.last_hour < h) touch.run(h, id)
@@ -139,72 +134,187 @@ function entryOf(r: CheckResult, runId: number | null): BlockEntry {
     summary: r.summary, metrics: r.metrics, findings: r.findings, ...(r.details ? {details: r.details} : {})}
 }
 
-const writeCache = new WeakMap<DB, {last: Statement; open: Statement; append: Statement; find: Statement; add: Statement; touch: Statement}>()
+type TextRow = {id: number; last_hour: number; text: string}
 
-function writeStatements(db: DB) {
-  let w = writeCache.get(db)
-  if (!w) {
-    w = {
-      last: db.prepare('SELECT id, n, data FROM result_blocks WHERE check_ref = ? AND hour = ? AND vantage_ref = ? ORDER BY id DESC LIMIT 1'),
-      open: db.prepare(`INSERT INTO result_blocks (check_ref, vantage_ref, hour, n, statuses, run_lo, run_hi, data) VALUES (?, ?, ?, 0, 0, NULL, NULL, x'') RETURNING id`),
-      append: db.prepare(`UPDATE result_blocks SET n = n + ?, statuses = statuses | ?, run_lo = min(coalesce(run_lo, ?), ?), run_hi = max(coalesce(run_hi, ?), ?),
-        data = CAST(data || ? AS BLOB) WHERE id = ?`),
-      find: db.prepare('SELECT id, last_hour, text FROM result_texts WHERE hash = ?'),
-      add: db.prepare('INSERT INTO result_texts (hash, last_hour, text) VALUES (?, ?, ?)'),
-      touch: db.prepare('UPDATE result_texts SET last_hour = ? WHERE id = ?'),
-    }
-    writeCache.set(db, w)
+const writeCache = new WeakMap<DB, ReturnType<typeof prepareWrites>>()
+
+function prepareWrites(db: DB) {
+  return {
+    tails: db.prepare<[number, number, string], {check_ref: number; id: number; n: number; len: number}>(`SELECT check_ref, max(id) AS id, n, length(data) AS len
+      FROM result_blocks WHERE hour = ? AND vantage_ref = ? AND check_ref IN (SELECT value FROM json_each(?)) GROUP BY check_ref`),
+    data: db.prepare<[number], Buffer>('SELECT data FROM result_blocks WHERE id = ?').pluck(),
+    open: db.prepare<[number, number, number, number, number, number | null, number | null, Buffer], {id: number}>(`INSERT INTO result_blocks
+      (check_ref, vantage_ref, hour, n, statuses, run_lo, run_hi, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+    append: db.prepare<[number, number, number | null, number | null, number | null, number | null, Buffer, number]>(`UPDATE result_blocks SET n = n + ?,
+      statuses = statuses | ?, run_lo = min(coalesce(run_lo, ?), ?), run_hi = max(coalesce(run_hi, ?), ?), data = CAST(data || ? AS BLOB) WHERE id = ?`),
+    find: db.prepare<[number], TextRow>('SELECT id, last_hour, text FROM result_texts WHERE hash = ?'),
+    add: db.prepare<[number, number, string]>('INSERT INTO result_texts (hash, last_hour, text) VALUES (?, ?, ?)'),
+    touch: db.prepare<[number, number]>('UPDATE result_texts SET last_hour = ? WHERE id = ?'),
   }
+}
+
+function writeStatements(db: DB): ReturnType<typeof prepareWrites> {
+  let w = writeCache.get(db)
+  if (!w) writeCache.set(db, (w = prepareWrites(db)))
   return w
+}
+
+/**
+ * The state after the last entry of each series' newest block, as this connection last wrote it, so that
+ * the next batch need not decode the block again. Used only while the block still has the same size and
+ * length (another writer's append changes both; ids are never reused).
+ */
+interface Tail {
+  ref: number
+  id: number
+  n: number
+  len: number
+  state: BlockState
+}
+const tailCache = new WeakMap<DB, Map<string, Tail>>()
+
+/** A block being appended to in this batch. */
+interface OpenBlock {
+  id: number | undefined
+  len: number
+  state: BlockState
+}
+
+/** A new block's row, its ids assigned once inserted. */
+interface NewBlock {
+  ref: number
+  hour: number
+  n: number
+  statuses: number
+  data: Buffer
+  at: number[]
+  state: BlockState
+}
+
+/** Results of a batch by check and hour, in the order they came. */
+function groupByBlock(refs: Map<string, number>, results: readonly CheckResult[]): Map<string, {ref: number; hour: number; at: number[]}> {
+  const groups = new Map<string, {ref: number; hour: number; at: number[]}>()
+  results.forEach((r, i) => {
+    const ref = refs.get(r.checkId)
+    if (ref === undefined) throw new Error(`check ${r.checkId} is not registered`)
+    const hour = Math.floor(r.startedAt / BLOCK_HOUR_MS)
+    const key = `${ref}:${hour}`
+    let g = groups.get(key)
+    if (!g) groups.set(key, (g = {ref, hour, at: []}))
+    g.at.push(i)
+  })
+  return groups
+}
+
+/** The newest block of each (check, hour) of the batch that has room, with its state; one query per hour. */
+function openBlocks(db: DB, groups: Iterable<{ref: number; hour: number}>, vref: number, dict: Dictionary): Map<string, OpenBlock> {
+  const w = writeStatements(db)
+  const cached = tailCache.get(db)
+  const byHour = new Map<number, number[]>()
+  for (const g of groups) {
+    const list = byHour.get(g.hour)
+    if (list) list.push(g.ref)
+    else byHour.set(g.hour, [g.ref])
+  }
+  const out = new Map<string, OpenBlock>()
+  for (const [hour, checkRefs] of byHour) {
+    for (const t of w.tails.all(hour, vref, JSON.stringify(checkRefs))) {
+      if (t.n >= BLOCK_CAPACITY) continue
+      const c = cached?.get(`${t.check_ref}:${vref}`)
+      const state = c && c.id === t.id && c.n === t.n && c.len === t.len ? copyState(c.state) : blockState(w.data.get(t.id) ?? Buffer.alloc(0), hour, dict)
+      out.set(`${t.check_ref}:${hour}`, {id: t.id, len: t.len, state})
+    }
+  }
+  return out
 }
 
 /** Writes a batch of results in one transaction and returns their ids (in the order given). */
 export function insertResults(db: DB, refs: Map<string, number>, runId: number | null, results: readonly CheckResult[], opts: {vantage?: Vantage} = {}): number[] {
   const ids: number[] = new Array(results.length)
-  const rolled: RollupInput[] = []
+  // Tail states are kept only for a transaction of our own, known committed when this returns.
+  const outer = !db.inTransaction
+  let tails: Tail[] = []
+  let vref = 0
   writeTx(db, () => {
-    const vref = vantageRef(db, opts.vantage, results[0]?.startedAt ?? 0)
-    // Results grouped by check and hour, in the order they came.
-    const groups = new Map<string, {ref: number; hour: number; at: number[]}>()
-    results.forEach((r, i) => {
-      const ref = refs.get(r.checkId)
-      if (ref === undefined) throw new Error(`check ${r.checkId} is not registered`)
-      const hour = Math.floor(r.startedAt / BLOCK_HOUR_MS)
-      const key = `${ref}:${hour}`
-      let g = groups.get(key)
-      if (!g) groups.set(key, (g = {ref, hour, at: []}))
-      g.at.push(i)
-      rolled.push({checkRef: ref, vantageRef: vref, ts: r.startedAt, status: r.status, durationMs: r.durationMs})
-    })
+    tails = []
+    vref = vantageRef(db, opts.vantage, results[0]?.startedAt ?? 0)
+    const groups = groupByBlock(refs, results)
     let hour = 0
     const dict = writerDictionary(db, () => hour)
-    const {last, open, append} = writeStatements(db)
-    for (const g of groups.values()) {
+    const w = writeStatements(db)
+    const open = openBlocks(db, groups.values(), vref, dict)
+    const fresh: NewBlock[] = []
+    const run = runId ?? null
+    for (const [key, g] of groups) {
       hour = g.hour
-      let block = last.get(g.ref, g.hour, vref) as {id: number; n: number; data: Buffer} | undefined
-      let state = block && block.n < BLOCK_CAPACITY ? decodeBlock(block.data, g.hour, dict, {light: true}).state : undefined
-      let i = 0
-      while (i < g.at.length) {
-        if (!block || !state || state.n >= BLOCK_CAPACITY) {
-          block = {id: (open.get(g.ref, vref, g.hour) as {id: number}).id, n: 0, data: Buffer.alloc(0)}
-          state = emptyState(g.hour)
-        }
+      let block = open.get(key)
+      for (let i = 0; i < g.at.length;) {
+        const state = block?.state ?? emptyState(g.hour)
         const take = g.at.slice(i, i + BLOCK_CAPACITY - state.n)
         const first = state.n
         const entries = take.map((k) => entryOf(results[k], runId))
-        const bytes = encodeEntries(state, entries, dict)
+        const data = encodeEntries(state, entries, dict)
         let statuses = 0
         for (const e of entries) statuses |= 1 << e.status
-        const run = runId ?? null
-        append.run(take.length, statuses, run, run, run, run, bytes, block.id)
-        take.forEach((k, j) => (ids[k] = block!.id * BLOCK_CAPACITY + first + j))
+        if (block?.id === undefined) {
+          fresh.push({ref: g.ref, hour: g.hour, n: take.length, statuses, data, at: take, state})
+        } else {
+          const id = block.id
+          w.append.run(take.length, statuses, run, run, run, run, data, id)
+          take.forEach((k, j) => (ids[k] = id * BLOCK_CAPACITY + first + j))
+          tails.push({ref: g.ref, id, n: state.n, len: block.len + data.length, state})
+        }
         i += take.length
+        block = undefined
       }
     }
+    insertBlocks(db, fresh, vref, run, ids, tails)
     // Hourly/daily rollups and outages move in the same transaction as the results.
-    updateRollups(db, rolled)
+    updateRollups(db, results.map((r) => ({checkRef: refs.get(r.checkId) ?? 0, vantageRef: vref, ts: r.startedAt, status: r.status, durationMs: r.durationMs})))
   })
+  if (outer) rememberTails(db, tails, vref)
   return ids
+}
+
+/** Inserts new blocks, many to a statement when each (check, hour) opens one; sets their results' ids. */
+function insertBlocks(db: DB, fresh: readonly NewBlock[], vref: number, run: number | null, ids: number[], tails: Tail[]): void {
+  const placed = (b: NewBlock, id: number) => {
+    b.at.forEach((k, j) => (ids[k] = id * BLOCK_CAPACITY + j))
+    tails.push({ref: b.ref, id, n: b.n, len: b.data.length, state: b.state})
+  }
+  const keys = new Set(fresh.map((b) => `${b.ref}:${b.hour}`))
+  if (keys.size < fresh.length) {
+    // More than a block's worth for one check and hour: in order, one at a time.
+    const {open} = writeStatements(db)
+    for (const b of fresh) {
+      const row = open.get(b.ref, vref, b.hour, b.n, b.statuses, run, run, b.data)
+      if (!row) throw new Error('a result block was not stored')
+      placed(b, row.id)
+    }
+    return
+  }
+  const byKey = new Map(fresh.map((b) => [`${b.ref}:${b.hour}`, b]))
+  writeRows<NewBlock, {id: number; check_ref: number; hour: number}>(db, {
+    head: 'INSERT INTO result_blocks (check_ref, vantage_ref, hour, n, statuses, run_lo, run_hi, data)',
+    width: 8,
+    tail: 'RETURNING id, check_ref, hour',
+  }, fresh, (b) => [b.ref, vref, b.hour, b.n, b.statuses, run, run, b.data], (row) => {
+    const b = byKey.get(`${row.check_ref}:${row.hour}`)
+    if (!b) throw new Error(`result block for check ${row.check_ref}, hour ${row.hour} came back unasked`)
+    placed(b, row.id)
+  })
+}
+
+/** Keeps the newest block's state per series, replacing the one before (bounded by the number of series). */
+function rememberTails(db: DB, tails: readonly Tail[], vref: number): void {
+  let cache = tailCache.get(db)
+  if (!cache) tailCache.set(db, (cache = new Map()))
+  // A series' newest block has the highest id (ids only grow).
+  for (const t of tails) {
+    const key = `${t.ref}:${vref}`
+    const had = cache.get(key)
+    if (!had || had.id <= t.id) cache.set(key, t)
+  }
 }
 
 /**

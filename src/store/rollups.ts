@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3'
 
 import type {Status} from '../types.js'
 import type {DB} from './db.js'
+import {writeRows} from './multi-row.js'
 import {POSTURE_KINDS} from './posture.js'
 import {scanRaw} from './results.js'
 import {zonedParts as wallClock, zonedToEpoch} from '../util/zoned-time.js'
@@ -244,15 +245,18 @@ export interface RollupInput {
   durationMs: number
 }
 
-type Stmt = Database.Statement<unknown[]>
+type Stmt<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, R>
 
+/** The statements of one schema: tables and their key columns, with or without vantage_ref. */
 interface Statements {
   /** The schema keeps rollups per vantage (migration 7). */
   vantage: boolean
-  putHour: Stmt
-  putDay: Stmt
-  cursor: Stmt
-  putCursor: Stmt
+  /** `INSERT … (cols)` heads and `ON CONFLICT …` tails of the multi-row upserts. */
+  putHour: {head: string; width: number; tail: string}
+  putDay: {head: string; width: number; tail: string}
+  putCursor: {head: string; width: number; tail: string}
+  /** Cursor and open outage of each check ref in a JSON list, for one vantage ref. */
+  cursors: Stmt<[string, number, number], {ref: number; last_ts: number | null; outage: number | null}>
   startOutage: Stmt
   extendOutage: Stmt
   endOutage: Stmt
@@ -289,7 +293,9 @@ export function mergeEncodedPair(a: Uint8Array, b: Uint8Array): Buffer {
   return Buffer.from(out)
 }
 
-const statements = new WeakMap<DB, Statements & {schema: number}>()
+const blob = (v: unknown): Uint8Array => (v instanceof Uint8Array ? v : new Uint8Array())
+
+const statements = new WeakMap<DB, Statements & {schema: number; version: Stmt<[], number>}>()
 
 /**
  * Statements of the rollup tables. From migration 7 on, rollups, outages and the cursor are kept per check
@@ -297,31 +303,32 @@ const statements = new WeakMap<DB, Statements & {schema: number}>()
  * (the cursor takes the vantage ref either way; without the column it is ignored).
  */
 function prepared(db: DB): Statements {
-  const schema = db.pragma('schema_version', {simple: true}) as number
   let s = statements.get(db)
-  if (s && s.schema === schema) return s
+  if (s && s.version.get() === s.schema) return s
+  const version = s?.version ?? db.prepare<[], number>('PRAGMA schema_version').pluck()
+  const schema = version.get() ?? 0
   const v = (db.prepare("SELECT 1 FROM pragma_table_info('rollup_cursor') WHERE name = 'vantage_ref'").get()) !== undefined
   const vCol = v ? ', vantage_ref' : ''
-  const vVal = v ? ', ?' : ''
   // Adds a delta row into the stored one in a single statement; histograms merge in wk_hist_merge.
-  db.function('wk_hist_merge', {deterministic: true}, (x: unknown, y: unknown) => mergeEncodedPair(x as Uint8Array, y as Uint8Array))
-  const put = (table: string, col: string) => db.prepare(`
-    INSERT INTO ${table} (${col}, check_ref${vCol}, ok, warn, crit, unknown, sum_ms, max_ms, hist)
-    VALUES (?, ?${vVal}, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT(${col}, check_ref${vCol}) DO UPDATE SET ok = ok + excluded.ok, warn = warn + excluded.warn, crit = crit + excluded.crit,
+  db.function('wk_hist_merge', {deterministic: true}, (x: unknown, y: unknown) => mergeEncodedPair(blob(x), blob(y)))
+  const put = (table: string, col: string) => ({
+    head: `INSERT INTO ${table} (${col}, check_ref${vCol}, ok, warn, crit, unknown, sum_ms, max_ms, hist)`,
+    width: v ? 10 : 9,
+    tail: `ON CONFLICT(${col}, check_ref${vCol}) DO UPDATE SET ok = ok + excluded.ok, warn = warn + excluded.warn, crit = crit + excluded.crit,
       unknown = unknown + excluded.unknown, sum_ms = sum_ms + excluded.sum_ms, max_ms = max(max_ms, excluded.max_ms),
-      hist = wk_hist_merge(hist, excluded.hist)`)
+      hist = wk_hist_merge(hist, excluded.hist)`,
+  })
   s = {
     schema,
+    version,
     vantage: v,
     putHour: put('rollup_hourly', 'hour_start'),
     putDay: put('rollup_daily', 'day_start'),
-    cursor: db.prepare(`SELECT c.last_ts, o.id AS outage, o.started_at FROM (SELECT ? AS ref, ? AS vref) x
-      LEFT JOIN rollup_cursor c ON c.check_ref = x.ref AND ${v ? 'c.vantage_ref = x.vref' : 'x.vref IS NOT NULL'}
-      LEFT JOIN outages o ON o.check_ref = x.ref AND ${v ? 'o.vantage_ref = x.vref' : 'x.vref IS NOT NULL'} AND o.ended_at IS NULL`),
-    putCursor: db.prepare(`INSERT INTO rollup_cursor (check_ref${vCol}, last_ts) VALUES (?${vVal}, ?)
-      ON CONFLICT(check_ref${vCol}) DO UPDATE SET last_ts = excluded.last_ts`),
-    startOutage: db.prepare(`INSERT INTO outages (check_ref${vCol}, started_at, last_down_at, down_results) VALUES (?${vVal}, ?, ?, ?)`),
+    cursors: db.prepare(`SELECT x.value AS ref, c.last_ts, o.id AS outage FROM json_each(?) x
+      LEFT JOIN rollup_cursor c ON c.check_ref = x.value AND ${v ? 'c.vantage_ref = ?' : '? IS NOT NULL'}
+      LEFT JOIN outages o ON o.check_ref = x.value AND ${v ? 'o.vantage_ref = ?' : '? IS NOT NULL'} AND o.ended_at IS NULL`),
+    putCursor: {head: `INSERT INTO rollup_cursor (check_ref${vCol}, last_ts)`, width: v ? 3 : 2, tail: `ON CONFLICT(check_ref${vCol}) DO UPDATE SET last_ts = excluded.last_ts`},
+    startOutage: db.prepare(`INSERT INTO outages (check_ref${vCol}, started_at, last_down_at, down_results) VALUES (?${v ? ', ?' : ''}, ?, ?, ?)`),
     extendOutage: db.prepare('UPDATE outages SET last_down_at = max(last_down_at, ?), down_results = down_results + ? WHERE id = ?'),
     endOutage: db.prepare('UPDATE outages SET ended_at = ? WHERE id = ?'),
   }
@@ -361,15 +368,23 @@ function encodeBuckets(buckets: Map<number, number>): Buffer {
   return Buffer.from(bytes)
 }
 
-function writeDelta(s: Statements, put: Stmt, d: Delta): void {
-  if (!s.vantage && d.vantageRef !== 0) throw new Error('results with a vantage need schema version 7')
-  put.run(d.start, d.checkRef, ...(s.vantage ? [d.vantageRef] : []), d.ok, d.warn, d.crit, d.unknown, d.sumMs, d.maxMs, encodeBuckets(d.buckets))
+function writeDeltas(db: DB, s: Statements, put: Statements['putHour'], deltas: Iterable<Delta>): void {
+  const list = [...deltas]
+  if (!s.vantage && list.some((d) => d.vantageRef !== 0)) throw new Error('results with a vantage need schema version 7')
+  writeRows(db, put, list, (d) => [d.start, d.checkRef, ...(s.vantage ? [d.vantageRef] : []), d.ok, d.warn, d.crit, d.unknown, d.sumMs, d.maxMs, encodeBuckets(d.buckets)])
+}
+
+/** One check's results of a batch (one vantage), for the outage bookkeeping. */
+interface Series {
+  checkRef: number
+  vantageRef: number
+  results: RollupInput[]
 }
 
 /**
  * Folds results into the hourly and daily rollups and the outage table. Call inside the transaction
- * that inserts the results: one upsert per (check, hour) and (check, day) touched, and one read and one
- * write per check for the outage bookkeeping.
+ * that inserts the results: one multi-row upsert per ROWS_PER_STATEMENT (check, hour) and (check, day)
+ * touched, one read of the cursors and open outages per vantage, and one multi-row cursor upsert.
  *
  * Outages: a down result opens one (or extends the open one); the next up result ends it at its own
  * time. Unknown results neither open nor end an outage. A result older than the newest one already
@@ -380,7 +395,7 @@ export function updateRollups(db: DB, inputs: readonly RollupInput[]): void {
   const s = prepared(db)
   const hours = new Map<string, Delta>()
   const days = new Map<string, Delta>()
-  const byCheck = new Map<string, RollupInput[]>()
+  const bySeries = new Map<string, Series>()
   const delta = (map: Map<string, Delta>, start: number, checkRef: number, vantageRef: number): Delta => {
     const key = `${checkRef}:${vantageRef}:${start}`
     let d = map.get(key)
@@ -392,44 +407,64 @@ export function updateRollups(db: DB, inputs: readonly RollupInput[]): void {
     const vref = r.vantageRef ?? 0
     addToDelta(delta(hours, h, r.checkRef, vref), r.status, r.durationMs)
     addToDelta(delta(days, dayStartOfHour(h), r.checkRef, vref), r.status, r.durationMs)
-    const series = `${r.checkRef}:${vref}`
-    let list = byCheck.get(series)
-    if (!list) byCheck.set(series, (list = []))
-    list.push(r)
+    const key = `${r.checkRef}:${vref}`
+    const series = bySeries.get(key)
+    if (series) series.results.push(r)
+    else bySeries.set(key, {checkRef: r.checkRef, vantageRef: vref, results: [r]})
   }
-  for (const d of hours.values()) writeDelta(s, s.putHour, d)
-  for (const d of days.values()) writeDelta(s, s.putDay, d)
+  writeDeltas(db, s, s.putHour, hours.values())
+  writeDeltas(db, s, s.putDay, days.values())
+  moveOutages(db, s, [...bySeries.values()])
+}
 
-  for (const list of byCheck.values()) {
-    const checkRef = list[0].checkRef
-    const vref = list[0].vantageRef ?? 0
-    const series = s.vantage ? [checkRef, vref] : [checkRef]
-    if (list.length > 1) list.sort((a, b) => a.ts - b.ts)
-    const state = s.cursor.get(checkRef, vref) as {last_ts: number | null; outage: number | null; started_at: number | null}
-    let last = state.last_ts ?? -Infinity
-    let open = state.outage
-    let downs = 0
-    let lastDown = 0
-    for (const r of list) {
-      if (r.ts < last) continue
-      last = r.ts
-      if (r.status === 'crit') {
-        if (open === null) {
-          open = Number(s.startOutage.run(...series, r.ts, r.ts, 1).lastInsertRowid)
-        } else {
-          downs++
-          lastDown = r.ts
-        }
-      } else if ((r.status === 'ok' || r.status === 'warn') && open !== null) {
-        if (downs > 0) s.extendOutage.run(lastDown, downs, open)
-        downs = 0
-        s.endOutage.run(r.ts, open)
-        open = null
-      }
-    }
-    if (downs > 0 && open !== null) s.extendOutage.run(lastDown, downs, open)
-    if (Number.isFinite(last)) s.putCursor.run(...series, last)
+/** The outage bookkeeping of a batch: cursors and open outages read at once, outages moved, cursors written at once. */
+function moveOutages(db: DB, s: Statements, all: readonly Series[]): void {
+  const byVantage = new Map<number, Series[]>()
+  for (const x of all) {
+    const list = byVantage.get(x.vantageRef)
+    if (list) list.push(x)
+    else byVantage.set(x.vantageRef, [x])
   }
+  const cursors: {checkRef: number; vantageRef: number; last: number}[] = []
+  for (const [vref, list] of byVantage) {
+    const known = new Map<number, {last_ts: number | null; outage: number | null}>()
+    for (const row of s.cursors.all(JSON.stringify(list.map((x) => x.checkRef)), vref, vref)) known.set(row.ref, row)
+    for (const x of list) {
+      const last = seriesOutages(s, x, known.get(x.checkRef))
+      if (Number.isFinite(last)) cursors.push({checkRef: x.checkRef, vantageRef: vref, last})
+    }
+  }
+  writeRows(db, s.putCursor, cursors, (c) => (s.vantage ? [c.checkRef, c.vantageRef, c.last] : [c.checkRef, c.last]))
+}
+
+/** Moves one check's outages through its results in time order; returns the newest time seen. */
+function seriesOutages(s: Statements, x: Series, state: {last_ts: number | null; outage: number | null} | undefined): number {
+  const series = s.vantage ? [x.checkRef, x.vantageRef] : [x.checkRef]
+  const list = x.results
+  if (list.length > 1) list.sort((a, b) => a.ts - b.ts)
+  let last = state?.last_ts ?? -Infinity
+  let open = state?.outage ?? null
+  let downs = 0
+  let lastDown = 0
+  for (const r of list) {
+    if (r.ts < last) continue
+    last = r.ts
+    if (r.status === 'crit') {
+      if (open === null) {
+        open = Number(s.startOutage.run(...series, r.ts, r.ts, 1).lastInsertRowid)
+      } else {
+        downs++
+        lastDown = r.ts
+      }
+    } else if ((r.status === 'ok' || r.status === 'warn') && open !== null) {
+      if (downs > 0) s.extendOutage.run(lastDown, downs, open)
+      downs = 0
+      s.endOutage.run(r.ts, open)
+      open = null
+    }
+  }
+  if (downs > 0 && open !== null) s.extendOutage.run(lastDown, downs, open)
+  return last
 }
 
 // ---------------------------------------------------------------------------------------------------------

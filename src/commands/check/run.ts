@@ -2,14 +2,9 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../../base-command.js'
-import {cataloguePaths, loadCatalogue, selectChecks} from '../../catalogue/load.js'
 import {UserError} from '../../errors.js'
-import {vantageFromFlags, vantageLabels} from '../../metrics/vantage.js'
-import {executeRun, type RunReport} from '../../monitor/check-run.js'
 import {DEFAULT_CONCURRENCY, prestartProbeThread} from '../../monitor/runner.js'
 import {STATUS_CODE, worstStatus} from '../../types.js'
-import {nagiosUnknown, runJson, runNagios, runNdjson, runProm, runTable} from '../../ui/run-output.js'
-import {colourStatus} from '../../ui/table.js'
 
 export default class CheckRun extends BaseCommand<typeof CheckRun> {
   static override summary = 'Run checks once and store every result'
@@ -39,6 +34,7 @@ export default class CheckRun extends BaseCommand<typeof CheckRun> {
   /** With --format nagios, anything that stops the run is an UNKNOWN line on stdout too (the plugin guidelines ask for output). */
   public override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}): Promise<unknown> {
     if (err.code !== 'EEXIT' && !this.jsonEnabled() && this.wantsNagios()) {
+      const {nagiosUnknown} = await import('../../ui/run-output.js')
       process.stdout.write(nagiosUnknown(err.message.replace(/\n?See more help with --help$/, '')) + '\n')
     }
     return super.catch(err)
@@ -53,7 +49,10 @@ export default class CheckRun extends BaseCommand<typeof CheckRun> {
 
   async run(): Promise<unknown> {
     const {flags} = this
+    // The probe thread starts first; the modules of the run load while it starts up.
     prestartProbeThread()
+    const [{cataloguePaths, loadCatalogue, selectChecks}, {vantageFromFlags, vantageLabels}, {executeRun}, {runJson, runNagios, runNdjson, runProm, runTable}, {colourStatus}] =
+      await Promise.all([import('../../catalogue/load.js'), import('../../metrics/vantage.js'), import('../../monitor/check-run.js'), import('../../ui/run-output.js'), import('../../ui/table.js')])
     const vantage = vantageFromFlags({vantage: flags.vantage, net: flags['vantage-net'], region: flags['vantage-region']}, 3)
     const catalogue = loadCatalogue(cataloguePaths(flags.checks), {resolve: flags.resolve, resolver: flags.resolver})
     const selected = selectChecks(catalogue.checks, {ids: flags.id, tags: flags.tag, services: flags.service})
