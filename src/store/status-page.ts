@@ -1,3 +1,4 @@
+import type {CheckState} from '../monitor/evaluator.js'
 import type {DB} from './db.js'
 
 /*
@@ -18,6 +19,12 @@ export function pageChecks(db: DB): PageCheck[] {
   return (db.prepare('SELECT id, check_id, kind, name, service, tier FROM checks ORDER BY check_id').all() as
     {id: number; check_id: string; kind: string; name: string | null; service: string | null; tier: string | null}[])
     .map((r) => ({ref: r.id, checkId: r.check_id, kind: r.kind, name: r.name, service: r.service, tier: r.tier}))
+}
+
+/** The row id of one check, or undefined. */
+export function pageCheckRef(db: DB, checkId: string): number | undefined {
+  const ref: unknown = db.prepare('SELECT id FROM checks WHERE check_id = ?').pluck().get(checkId)
+  return typeof ref === 'number' ? ref : undefined
 }
 
 export interface BucketCounts {
@@ -88,15 +95,41 @@ export interface CountSums {
   unknown: number
 }
 
-/** Result counts per check (by row id) summed over the hourly or daily rollups starting at or after `from`. */
-export function rollupSums(db: DB, level: 'hourly' | 'daily', from: number): Map<number, CountSums> {
-  const [table, col] = level === 'hourly' ? ['rollup_hourly', 'hour_start'] : ['rollup_daily', 'day_start']
-  const rows = db.prepare(`SELECT check_ref, sum(ok), sum(warn), sum(crit), sum(unknown) FROM ${table} WHERE ${col} >= ? GROUP BY check_ref`).raw(true)
-    .all(from) as [number, number, number, number, number][]
+export type HourlyRow = [checkRef: number, ok: number, warn: number, crit: number, unknown: number, hist: Buffer | null, maxMs: number | null]
+
+/**
+ * Hourly rollups starting in [from, to), summed per check inside SQLite: counts, the latency histograms of
+ * the hours with up results (encoded histograms are self-delimiting pairs, so their concatenation decodes
+ * to their sum) and the largest of their maxima. "+check_ref" keeps the planner on the primary-key range.
+ */
+export function hourlyRows(db: DB, from: number, to = Number.MAX_SAFE_INTEGER): HourlyRow[] {
+  return db.prepare(`SELECT check_ref, sum(ok), sum(warn), sum(crit), sum(unknown), CAST(group_concat(CASE WHEN ok + warn > 0 THEN hist END, x'') AS BLOB),
+    max(CASE WHEN ok + warn > 0 THEN max_ms END) FROM rollup_hourly WHERE hour_start >= ? AND hour_start < ? GROUP BY +check_ref`).raw(true).all(from, to) as HourlyRow[]
+}
+
+/** Result counts per check (by row id) summed over the daily rollups starting in [from, to). */
+export function dailySums(db: DB, from: number, to = Number.MAX_SAFE_INTEGER): Map<number, CountSums> {
+  const rows = db.prepare('SELECT check_ref, sum(ok), sum(warn), sum(crit), sum(unknown) FROM rollup_daily WHERE day_start >= ? AND day_start < ? GROUP BY +check_ref')
+    .raw(true).all(from, to) as [number, number, number, number, number][]
   return new Map(rows.map(([ref, ok, warn, crit, unknown]) => [ref, {ok, warn, crit, unknown}]))
 }
 
-/** The encoded latency histograms and maxima of the hourly rollups starting in [from, to). */
-export function hourlyLatencyRows(db: DB, from: number, to = Number.MAX_SAFE_INTEGER): [checkRef: number, hist: Buffer, maxMs: number][] {
-  return db.prepare('SELECT check_ref, hist, max_ms FROM rollup_hourly WHERE hour_start >= ? AND hour_start < ? AND (ok + warn) > 0').raw(true).all(from, to) as [number, Buffer, number][]
+const CHECK_STATES = new Set<string>(['pending', 'ok', 'degraded', 'failing'])
+
+export interface PageCheckState {
+  state: CheckState
+  since: number
+  flapping: boolean
+}
+
+/** What the page shows of watch's check states (the evaluator's counters are not read), by check id. */
+export function pageStates(db: DB): Map<string, PageCheckState> {
+  const rows = db.prepare('SELECT check_id, state, since, flapping FROM monitor_state').raw(true).all() as [string, string, number, number][]
+  const out = new Map<string, PageCheckState>()
+  for (const [id, state, since, flapping] of rows) if (isCheckState(state)) out.set(id, {state, since, flapping: flapping === 1})
+  return out
+}
+
+function isCheckState(s: string): s is CheckState {
+  return CHECK_STATES.has(s)
 }

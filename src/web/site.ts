@@ -7,7 +7,7 @@ import {PACKAGE_ROOT} from '../paths.js'
 import type {DB} from '../store/db.js'
 import {badgeLabel, badgeSvg, type BadgeColour, formatMs, formatPercent, uptimeColour} from './badge.js'
 import {checkHtml, messageHtml, overviewHtml} from './html.js'
-import {allChecks, CHECK_ID_RE, type LatencyCache, checkDetail, incidentDetail, type PageState, serviceSlug, type StatusModel, statusModel, UPTIME_PERIODS, type UptimePeriod} from './model.js'
+import {allChecks, CHECK_ID_RE, checkDetail, modelCache, incidentDetail, type PageState, serviceSlug, type StatusModel, statusModel, UPTIME_PERIODS, type UptimePeriod} from './model.js'
 
 /*
  * The paths of the status site and what each answers, shared by `watch` (live, over HTTP) and
@@ -45,6 +45,8 @@ export interface SiteResponse {
   /** Served to anyone (CORS *) rather than only to the page itself. */
   public: boolean
   headers?: Record<string, string>
+  /** The body's ETag, set when first sent (an answer kept for many requests is hashed once). */
+  etag?: string
 }
 
 export const CONTENT = {html: 'text/html; charset=utf-8', svg: 'image/svg+xml; charset=utf-8', json: 'application/json; charset=utf-8', text: 'text/plain; charset=utf-8'}
@@ -56,9 +58,14 @@ export function safeJson(value: unknown): string {
 
 const STATE_COLOUR: Record<PageState, BadgeColour> = {ok: 'ok', degraded: 'degraded', failing: 'failing', pending: 'pending', maintenance: 'maintenance', unknown: 'unknown'}
 
+/** Answers kept per model: the overview, the status JSON and the pages and badges asked for most recently. */
+const MAX_ANSWERS = 500
+
 export class StatusSite {
   private cached?: {at: number; model: StatusModel}
-  private readonly latency: LatencyCache = {byRef: new Map()}
+  private readonly cache = modelCache()
+  /** Answers built from the current model, by path; emptied when the model is rebuilt. */
+  private readonly answers = new Map<string, SiteResponse>()
   private readonly now: () => number
 
   constructor(private readonly db: DB, private readonly opts: SiteOptions) {
@@ -68,8 +75,9 @@ export class StatusSite {
   model(): StatusModel {
     const now = this.now()
     if (this.cached && now - this.cached.at < (this.opts.cacheMs ?? 5000) && now >= this.cached.at) return this.cached.model
-    const model = statusModel(this.db, {now, title: this.opts.title, maintenance: this.opts.maintenance?.(), cache: this.latency})
+    const model = statusModel(this.db, {now, title: this.opts.title, maintenance: this.opts.maintenance?.(), cache: this.cache})
     this.cached = {at: now, model}
+    this.answers.clear()
     return model
   }
 
@@ -83,6 +91,19 @@ export class StatusSite {
 
   /** Answers a path; `authorized` when the request carried the right bearer token. Undefined: not a site path (404). */
   answer(pathname: string, authorized: boolean): SiteResponse {
+    const model = this.model()
+    // Public answers are the same for everyone until the model changes, so each is built once per model.
+    const kept = this.answers.get(pathname)
+    if (kept && this.cached?.model === model) return kept
+    const r = this.route(pathname, authorized)
+    if (r.status === 200 && !pathname.startsWith('/api/v1/incidents/') && this.cached?.model === model) {
+      if (this.answers.size >= MAX_ANSWERS) this.answers.delete(this.answers.keys().next().value ?? '')
+      this.answers.set(pathname, r)
+    }
+    return r
+  }
+
+  private route(pathname: string, authorized: boolean): SiteResponse {
     if (/^\/(?:index\.html)?$/.test(pathname)) return this.html(200, overviewHtml(this.model(), this.pageOpts))
     let g: RegExpExecArray | null
     if ((g = /^\/checks\/([^/]+)\.html$/.exec(pathname))) return this.checkPage(g[1])
