@@ -346,8 +346,7 @@ export function lastResults(db: DB, checkIds?: readonly string[], opts: {vantage
   // Every check's blocks of its newest hour in one statement (two index seeks a check); their bytes only when nothing is cached.
   const vx = opts.vantageRef === undefined ? '' : ' AND x.vantage_ref = ?'
   const blocks = db.prepare(`SELECT b.check_ref, b.id, b.vantage_ref, b.hour, b.n${cache ? '' : ', b.data'} FROM checks c
-    JOIN result_blocks b ON b.check_ref = c.id AND b.hour = (SELECT max(x.hour) FROM result_blocks x WHERE x.check_ref = c.id${vx})${v.sql}
-    ORDER BY b.check_ref, b.id`).all(...v.args, ...v.args) as NewestBlock[]
+    JOIN result_blocks b ON b.check_ref = c.id AND b.hour = (SELECT max(x.hour) FROM result_blocks x WHERE x.check_ref = c.id${vx})${v.sql}`).all(...v.args, ...v.args) as NewestBlock[]
   const byCheck = new Map<number, NewestBlock[]>()
   for (const b of blocks) {
     const list = byCheck.get(b.check_ref)

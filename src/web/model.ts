@@ -104,9 +104,8 @@ export interface StatusModel {
 
 /**
  * What one watcher keeps between model builds: the last results (only changed blocks are decoded again), and
- * the rollup figures of the finished part of each window, read again when the window moves (once an hour,
- * once a day). The last finished hour and day are read live with the running ones, so results that land
- * just after their hour or day closed still count.
+ * the rollup figures of the finished part of each window, read again when the window moves (about twice an
+ * hour, twice a day: see LATE_MS).
  */
 export interface ModelCache {
   last: LastResultCache
@@ -197,6 +196,9 @@ function joinSums(a: CountSums | undefined, b: CountSums | undefined): CountSums
   return sums
 }
 
+/** How long after an hour or day closes its results are still read live rather than from the cache. */
+const LATE_MS = 10 * 60_000
+
 /**
  * Uptime from the rollups over whole buckets: 24h is the last 24 clock hours (the current one included), 7d and
  * 30d the last 7 and 30 London days (today included), the same buckets as a check page's bars. Posture checks
@@ -212,9 +214,10 @@ function rollupFigures(db: DB, now: number, cache?: ModelCache) {
     const [s30, s7] = [dailySums(db, d30), dailySums(db, d7)]
     return {hours: (ref: number) => hours.get(ref), d30: (ref: number) => s30.get(ref), d7: (ref: number) => s7.get(ref)}
   }
-  // Finished hours and days but the last one of each come from the cache, read again when the window moves.
-  const liveHour = current - HOUR_MS
-  const liveDay = days[28]
+  // Finished hours and days come from the cache, read again when the window moves; for LATE_MS after an hour
+  // (or day) closes it is read live with the running one, so results that land just after it closed count.
+  const liveHour = now - current < LATE_MS ? current - HOUR_MS : current
+  const liveDay = now - days[29] < LATE_MS ? days[28] : days[29]
   if (cache.hours?.from !== h0 || cache.hours.until !== liveHour) cache.hours = {from: h0, until: liveHour, byRef: foldHours(hourlyRows(db, h0, liveHour))}
   if (cache.days?.from !== d30 || cache.days.until !== liveDay || cache.days.split !== d7) {
     cache.days = {from: d30, split: d7, until: liveDay, d30: dailySums(db, d30, liveDay), d7: dailySums(db, d7, liveDay)}

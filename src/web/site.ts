@@ -81,6 +81,11 @@ export class StatusSite {
     return model
   }
 
+  /** Fills the watcher's cache (last results, finished hours and days) without keeping the model, so the first request pays only a rebuild. */
+  prime(): void {
+    statusModel(this.db, {now: this.now(), cache: this.cache})
+  }
+
   private get pageOpts() {
     return {refreshSeconds: this.opts.refreshSeconds}
   }
