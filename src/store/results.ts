@@ -342,11 +342,11 @@ export function lastResults(db: DB, checkIds?: readonly string[], opts: {vantage
   const v = vantageClause(opts.vantageRef)
   const cache = opts.cache && opts.cache.vantageRef === opts.vantageRef ? opts.cache : undefined
   if (opts.cache && !cache) Object.assign(opts.cache, {vantageRef: opts.vantageRef, byCheck: new Map()})
-  const checks = db.prepare('SELECT id, check_id, kind, target, name, service FROM checks ORDER BY check_id').all() as (CheckInfo & {id: number})[]
+  const checks = db.prepare<[], CheckInfo & {id: number}>('SELECT id, check_id, kind, target, name, service FROM checks ORDER BY check_id').all()
   // Every check's blocks of its newest hour in one statement (two index seeks a check); their bytes only when nothing is cached.
   const vx = opts.vantageRef === undefined ? '' : ' AND x.vantage_ref = ?'
-  const blocks = db.prepare(`SELECT b.check_ref, b.id, b.vantage_ref, b.hour, b.n${cache ? '' : ', b.data'} FROM checks c
-    JOIN result_blocks b ON b.check_ref = c.id AND b.hour = (SELECT max(x.hour) FROM result_blocks x WHERE x.check_ref = c.id${vx})${v.sql}`).all(...v.args, ...v.args) as NewestBlock[]
+  const blocks = db.prepare<number[], NewestBlock>(`SELECT b.check_ref, b.id, b.vantage_ref, b.hour, b.n${cache ? '' : ', b.data'} FROM checks c
+    JOIN result_blocks b ON b.check_ref = c.id AND b.hour = (SELECT max(x.hour) FROM result_blocks x WHERE x.check_ref = c.id${vx})${v.sql}`).all(...v.args, ...v.args)
   const byCheck = new Map<number, NewestBlock[]>()
   for (const b of blocks) {
     const list = byCheck.get(b.check_ref)
@@ -355,11 +355,11 @@ export function lastResults(db: DB, checkIds?: readonly string[], opts: {vantage
   }
   const wanted = checkIds ? new Set(checkIds) : undefined
   const dict = readerDictionary(db)
-  const dataOf = db.prepare('SELECT data FROM result_blocks WHERE id = ?').pluck()
+  const dataOf = db.prepare<[number], Buffer>('SELECT data FROM result_blocks WHERE id = ?').pluck()
   const vantages = new Map<number, string | undefined>()
   const vantageName = (ref: number) => {
     if (ref === 0) return undefined
-    if (!vantages.has(ref)) vantages.set(ref, (db.prepare('SELECT vantage_id FROM vantages WHERE id = ?').pluck().get(ref) as string | undefined) ?? String(ref))
+    if (!vantages.has(ref)) vantages.set(ref, db.prepare<[number], string>('SELECT vantage_id FROM vantages WHERE id = ?').pluck().get(ref) ?? String(ref))
     return vantages.get(ref)
   }
   const out: StoredResult[] = []
@@ -373,7 +373,7 @@ export function lastResults(db: DB, checkIds?: readonly string[], opts: {vantage
     const key = list.map((b) => `${b.id}:${b.n}`).join(',')
     let hit = cache?.byCheck.get(c.id)
     if (!hit || hit.blocks !== key) {
-      hit = newestOf(list, dict, (id) => dataOf.get(id) as Buffer, key)
+      hit = newestOf(list, dict, (id) => dataOf.get(id) ?? Buffer.alloc(0), key)
       if (!hit) continue
       cache?.byCheck.set(c.id, hit)
     }

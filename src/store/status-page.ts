@@ -39,8 +39,8 @@ export interface BucketCounts {
 /** One check's hourly or daily rollup counts with a start in [from, to), oldest first. */
 export function rollupCounts(db: DB, level: 'hourly' | 'daily', checkRef: number, from: number, to: number): BucketCounts[] {
   const [table, col] = level === 'hourly' ? ['rollup_hourly', 'hour_start'] : ['rollup_daily', 'day_start']
-  return db.prepare(`SELECT ${col} AS start, ok, warn, crit, unknown FROM ${table} WHERE check_ref = ? AND ${col} >= ? AND ${col} < ? ORDER BY ${col}`)
-    .all(checkRef, from, to) as BucketCounts[]
+  return db.prepare<[number, number, number], BucketCounts>(`SELECT ${col} AS start, ok, warn, crit, unknown FROM ${table} WHERE check_ref = ? AND ${col} >= ? AND ${col} < ? ORDER BY ${col}`)
+    .all(checkRef, from, to)
 }
 
 export interface CheckOutage {
@@ -52,8 +52,8 @@ export interface CheckOutage {
 
 /** A check's outages, newest first. */
 export function recentOutages(db: DB, checkRef: number, limit: number): CheckOutage[] {
-  return db.prepare(`SELECT started_at AS startedAt, last_down_at AS lastDownAt, ended_at AS endedAt, down_results AS downResults
-    FROM outages WHERE check_ref = ? ORDER BY started_at DESC LIMIT ?`).all(checkRef, limit) as CheckOutage[]
+  return db.prepare<[number, number], CheckOutage>(`SELECT started_at AS startedAt, last_down_at AS lastDownAt, ended_at AS endedAt, down_results AS downResults
+    FROM outages WHERE check_ref = ? ORDER BY started_at DESC LIMIT ?`).all(checkRef, limit)
 }
 
 export interface PageIncident {
@@ -75,16 +75,19 @@ const INCIDENT_COLUMNS = `i.id, i.title, i.severity, i.state, i.service, i.opene
   i.resolved_at AS resolvedAt, i.closed_at AS closedAt,
   (SELECT json_group_array(check_id) FROM (SELECT check_id FROM incident_checks WHERE incident_id = i.id ORDER BY check_id)) AS checks`
 
-const toIncident = (r: IncidentSql): PageIncident => ({...r, checks: r.checks ? JSON.parse(r.checks) as string[] : []})
+const toIncident = (r: IncidentSql): PageIncident => {
+  const checks: unknown = r.checks ? JSON.parse(r.checks) : []
+  return {...r, checks: Array.isArray(checks) ? checks.map(String) : []}
+}
 
 /** Incidents in one of `states`, newest first, with their linked check ids. */
 export function incidentsInStates(db: DB, states: readonly string[]): PageIncident[] {
-  return (db.prepare(`SELECT ${INCIDENT_COLUMNS} FROM incidents i WHERE i.state IN (SELECT value FROM json_each(?))
-    ORDER BY i.opened_at DESC, i.id DESC`).all(JSON.stringify(states)) as IncidentSql[]).map(toIncident)
+  return db.prepare<[string], IncidentSql>(`SELECT ${INCIDENT_COLUMNS} FROM incidents i WHERE i.state IN (SELECT value FROM json_each(?))
+    ORDER BY i.opened_at DESC, i.id DESC`).all(JSON.stringify(states)).map(toIncident)
 }
 
 export function incidentById(db: DB, id: number): PageIncident | undefined {
-  const r = db.prepare(`SELECT ${INCIDENT_COLUMNS} FROM incidents i WHERE i.id = ?`).get(id) as IncidentSql | undefined
+  const r = db.prepare<[number], IncidentSql>(`SELECT ${INCIDENT_COLUMNS} FROM incidents i WHERE i.id = ?`).get(id)
   return r ? toIncident(r) : undefined
 }
 
@@ -103,14 +106,14 @@ export type HourlyRow = [checkRef: number, ok: number, warn: number, crit: numbe
  * to their sum) and the largest of their maxima. "+check_ref" keeps the planner on the primary-key range.
  */
 export function hourlyRows(db: DB, from: number, to = Number.MAX_SAFE_INTEGER): HourlyRow[] {
-  return db.prepare(`SELECT check_ref, sum(ok), sum(warn), sum(crit), sum(unknown), CAST(group_concat(CASE WHEN ok + warn > 0 THEN hist END, x'') AS BLOB),
-    max(CASE WHEN ok + warn > 0 THEN max_ms END) FROM rollup_hourly WHERE hour_start >= ? AND hour_start < ? GROUP BY +check_ref`).raw(true).all(from, to) as HourlyRow[]
+  return db.prepare<[number, number], HourlyRow>(`SELECT check_ref, sum(ok), sum(warn), sum(crit), sum(unknown), CAST(group_concat(CASE WHEN ok + warn > 0 THEN hist END, x'') AS BLOB),
+    max(CASE WHEN ok + warn > 0 THEN max_ms END) FROM rollup_hourly WHERE hour_start >= ? AND hour_start < ? GROUP BY +check_ref`).raw(true).all(from, to)
 }
 
 /** Result counts per check (by row id) summed over the daily rollups starting in [from, to). */
 export function dailySums(db: DB, from: number, to = Number.MAX_SAFE_INTEGER): Map<number, CountSums> {
-  const rows = db.prepare('SELECT check_ref, sum(ok), sum(warn), sum(crit), sum(unknown) FROM rollup_daily WHERE day_start >= ? AND day_start < ? GROUP BY +check_ref')
-    .raw(true).all(from, to) as [number, number, number, number, number][]
+  const rows = db.prepare<[number, number], [number, number, number, number, number]>('SELECT check_ref, sum(ok), sum(warn), sum(crit), sum(unknown) FROM rollup_daily WHERE day_start >= ? AND day_start < ? GROUP BY +check_ref')
+    .raw(true).all(from, to)
   return new Map(rows.map(([ref, ok, warn, crit, unknown]) => [ref, {ok, warn, crit, unknown}]))
 }
 
@@ -124,7 +127,7 @@ export interface PageCheckState {
 
 /** What the page shows of watch's check states (the evaluator's counters are not read), by check id. */
 export function pageStates(db: DB): Map<string, PageCheckState> {
-  const rows = db.prepare('SELECT check_id, state, since, flapping FROM monitor_state').raw(true).all() as [string, string, number, number][]
+  const rows = db.prepare<[], [string, string, number, number]>('SELECT check_id, state, since, flapping FROM monitor_state').raw(true).all()
   const out = new Map<string, PageCheckState>()
   for (const [id, state, since, flapping] of rows) if (isCheckState(state)) out.set(id, {state, since, flapping: flapping === 1})
   return out

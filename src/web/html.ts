@@ -83,7 +83,7 @@ table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{text-align:left;padding:.35rem .45rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:var(--panel);font-weight:600}
 td{overflow-wrap:anywhere}
-table.checks{table-layout:fixed}.checks .c-check{width:27%}.checks .c-state{width:9.5%}.checks .c-since{width:15%}.checks .c-up{width:10.5%}.checks .c-lat{width:10%}.checks .c-posture{width:7%}
+table.checks{table-layout:fixed}.checks .c-check{width:25%}.checks .c-state{width:11.5%}.checks .c-since{width:15%}.checks .c-up{width:10.5%}.checks .c-lat{width:10%}.checks .c-posture{width:7%}
 .checks td:nth-child(n+4):nth-child(-n+6){white-space:nowrap}
 .checks i{display:inline-block;width:3.2rem;height:.55rem;margin-right:.35rem;vertical-align:middle;border-radius:.2rem;background:linear-gradient(90deg,var(--c) var(--w),var(--track) 0)}
 .f-ok{--c:var(--ok)}.f-degraded{--c:var(--degraded)}.f-failing{--c:var(--failing)}.f-pending{--c:var(--pending)}

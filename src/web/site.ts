@@ -56,6 +56,8 @@ export function safeJson(value: unknown): string {
   return JSON.stringify(value, null, 2).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n'
 }
 
+const isPeriod = (p: string | undefined): p is UptimePeriod => UPTIME_PERIODS.some((x) => x === p)
+
 const STATE_COLOUR: Record<PageState, BadgeColour> = {ok: 'ok', degraded: 'degraded', failing: 'failing', pending: 'pending', maintenance: 'maintenance', unknown: 'unknown'}
 
 /** Answers kept per model: the overview, the status JSON and the pages and badges asked for most recently. */
@@ -112,8 +114,10 @@ export class StatusSite {
     if (/^\/(?:index\.html)?$/.test(pathname)) return this.html(200, overviewHtml(this.model(), this.pageOpts))
     let g: RegExpExecArray | null
     if ((g = /^\/checks\/([^/]+)\.html$/.exec(pathname))) return this.checkPage(g[1])
-    if ((g = /^\/badge\/(check|service)\/([^/]+)\/(state|latency|uptime\/([^/]+))\.svg$/.exec(pathname))) return this.badge(g[1] as 'check' | 'service', g[2], g[3].startsWith('uptime') ? 'uptime' : g[3] as 'state' | 'latency', g[4])
-    if ((g = /^\/api\/v1\/(status|incidents|openapi)(?:\.json)?$/.exec(pathname))) return this.api(g[1] as 'status' | 'incidents' | 'openapi')
+    if ((g = /^\/badge\/(check|service)\/([^/]+)\/(?:(state|latency)|uptime\/([^/]+))\.svg$/.exec(pathname))) {
+      return this.badge(g[1] === 'check' ? 'check' : 'service', g[2], g[3] === 'state' || g[3] === 'latency' ? g[3] : 'uptime', g[4])
+    }
+    if ((g = /^\/api\/v1\/(status|incidents|openapi)(?:\.json)?$/.exec(pathname))) return this.api(g[1] === 'status' || g[1] === 'incidents' ? g[1] : 'openapi')
     if ((g = /^\/api\/v1\/checks\/([^/]+?)(?:\.json)?$/.exec(pathname))) return this.apiCheck(g[1])
     if ((g = /^\/api\/v1\/incidents\/([^/]+?)(?:\.json)?$/.exec(pathname))) return this.apiIncident(g[1], authorized)
     return this.notFound(pathname, 'No such page.')
@@ -156,7 +160,7 @@ export class StatusSite {
   private badge(scope: 'check' | 'service', segment: string, what: 'state' | 'uptime' | 'latency', period?: string): SiteResponse {
     const p = `/badge/${scope}/${segment}`
     const svg = (label: string, message: string, colour: BadgeColour): SiteResponse => ({status: 200, type: CONTENT.svg, body: badgeSvg(label, message, colour), maxAge: this.maxAge(), public: true})
-    if (what === 'uptime' && !UPTIME_PERIODS.includes(period as UptimePeriod)) return this.notFound(p, `Uptime periods: ${UPTIME_PERIODS.join(', ')}.`, 400)
+    if (what === 'uptime' && !isPeriod(period)) return this.notFound(p, `Uptime periods: ${UPTIME_PERIODS.join(', ')}.`, 400)
     const model = this.model()
     let target: {name: string; state: PageState; uptime: Record<UptimePeriod, number | null>; latency: {p95Ms: number} | null} | undefined
     if (scope === 'check') {
@@ -174,7 +178,7 @@ export class StatusSite {
     }
     if (!target) return this.notFound(p, `No such ${scope}.`)
     if (what === 'state') return svg(badgeLabel(target.name), target.state, STATE_COLOUR[target.state])
-    if (what === 'uptime') return svg(badgeLabel(target.name, period), formatPercent(target.uptime[period as UptimePeriod]), uptimeColour(target.uptime[period as UptimePeriod]))
+    if (what === 'uptime' && isPeriod(period)) return svg(badgeLabel(target.name, period), formatPercent(target.uptime[period]), uptimeColour(target.uptime[period]))
     return svg(badgeLabel(target.name, 'p95'), target.latency ? formatMs(target.latency.p95Ms) : 'no data', target.latency ? 'info' : 'pending')
   }
 
