@@ -11,6 +11,7 @@
  * an expired model and rebuilds it from the watcher's cache, as the first request after 5 seconds does.
  * Cold: a new site each round (the first request after `watch` starts). Median and p95 of the rounds.
  */
+import {spawnSync} from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -80,9 +81,13 @@ function time(label: string, fn: () => unknown, between: () => void = tick, stag
 }
 
 const site = new StatusSite(db, {refreshSeconds: 60, now: () => clock})
+// The floor: a bare `node -e 0` start (87 ms median at load average 1.1-1.4 on this machine, bench/startup.ts),
+// timed between the rows so the slowdown the load causes can be read beside them.
+const floor = () => time('floor: node -e 0 (process start)', () => spawnSync(process.execPath, ['-e', '0']), none)
 const cache = modelCache()
 const none = () => {}
 const rows: Row[] = [
+  floor(),
   time('model, cold (statusModel, no cache)', () => statusModel(db, {now: clock})),
   time('model, rebuilt from the watcher\'s cache after 5 s of results', () => statusModel(db, {now: clock, cache})),
 ]
@@ -102,6 +107,7 @@ rows.push(
   time(`GET /badge/check/${ids[0]}/uptime/30d.svg after 5 s`, () => site.answer(`/badge/check/${ids[0]}/uptime/30d.svg`, false)),
   time('GET / within the 5 s (answer kept)', () => site.answer('/', false), none),
   time(`GET /checks/ID.html within the 5 s (model kept; a different check each time)`, () => site.answer(`/checks/${ids[1 + Math.floor(Math.random() * 998)]}.html`, false), none),
+  floor(),
 )
 const counts = db.prepare(`SELECT (SELECT count(*) FROM checks) AS checks, (SELECT count(*) FROM rollup_hourly) AS hourly, (SELECT count(*) FROM rollup_daily) AS daily,
   (SELECT sum(n) FROM result_blocks) AS raw, (SELECT count(*) FROM outages) AS outages`).get() as Record<string, number>

@@ -3,8 +3,9 @@ import {activeMaintenance, type MaintenanceWindow, windowActiveUntil, windowCove
 import {postureReport} from '../reports/posture.js'
 import type {DB} from '../store/db.js'
 import {eventsOf} from '../store/incidents.js'
+import {POSTURE_KINDS} from '../store/posture.js'
 import {lastResultCache, lastResults, type LastResultCache, recentResults, statusSince} from '../store/results.js'
-import {checkRows, DAY_MS, emptyHistogram, type Histogram, HOUR_MS, hourStart, mergeEncoded, mergeHistogram, nextZonedDay, percentile, ROLLUP_TIME_ZONE, zonedDayStart} from '../store/rollups.js'
+import {DAY_MS, emptyHistogram, type Histogram, HOUR_MS, hourStart, mergeEncoded, mergeHistogram, nextZonedDay, percentile, ROLLUP_TIME_ZONE, zonedDayStart} from '../store/rollups.js'
 import {type CountSums, dailySums, hourlyRows, type HourlyRow, incidentById, incidentsInStates, pageCheckRef, pageChecks, pageStates, type PageIncident, recentOutages, rollupCounts} from '../store/status-page.js'
 import type {Status} from '../types.js'
 import {isoTime} from '../util/json-time.js'
@@ -246,8 +247,9 @@ export function statusModel(db: DB, opts: ModelOptions): StatusModel {
   const incidentsByCheck = new Map<string, number[]>()
   for (const i of incidents) for (const c of i.checks) push(incidentsByCheck, c, i.id)
   const figures = rollupFigures(db, now, opts.cache)
-  const postureRefs = new Set(checkRows(db).filter((c) => c.posture).map((c) => c.ref))
   const posture = new Map(postureReport(db, {now}).targets.map((t) => [t.checkId, t]))
+  // Posture checks: of a posture kind, or with posture stored (as `report uptime` tells them apart).
+  const postureRefs = new Set(checks.filter((c) => POSTURE_KINDS.has(c.kind) || posture.has(c.checkId)).map((c) => c.ref))
   const windows = opts.maintenance?.windows ?? []
 
   // Per check (posture checks left out): counts per period and the 24 hours' latency, for its row and its service's.
