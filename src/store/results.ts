@@ -9,6 +9,7 @@ import {writeTx} from './lock.js'
 import {recordPosture} from './posture.js'
 import {BLOCK_CAPACITY, BLOCK_HOUR_MS, type BlockEntry, decodeBlock, type Dictionary, emptyState, encodeEntries, textHash, TIMING_FIELDS} from './result-blocks.js'
 import {type RollupInput, updateRollups} from './rollups.js'
+import {prepared} from './status-page.js'
 
 /** What the store needs to know of a check to file its results. */
 export interface CheckIdentity {
@@ -342,10 +343,10 @@ export function lastResults(db: DB, checkIds?: readonly string[], opts: {vantage
   const v = vantageClause(opts.vantageRef)
   const cache = opts.cache && opts.cache.vantageRef === opts.vantageRef ? opts.cache : undefined
   if (opts.cache && !cache) Object.assign(opts.cache, {vantageRef: opts.vantageRef, byCheck: new Map()})
-  const checks = db.prepare<[], CheckInfo & {id: number}>('SELECT id, check_id, kind, target, name, service FROM checks ORDER BY check_id').all()
+  const checks = prepared<[], CheckInfo & {id: number}>(db, 'SELECT id, check_id, kind, target, name, service FROM checks ORDER BY check_id').all()
   // Every check's blocks of its newest hour in one statement (two index seeks a check); their bytes only when nothing is cached.
   const vx = opts.vantageRef === undefined ? '' : ' AND x.vantage_ref = ?'
-  const blocks = db.prepare<number[], NewestBlock>(`SELECT b.check_ref, b.id, b.vantage_ref, b.hour, b.n${cache ? '' : ', b.data'} FROM checks c
+  const blocks = prepared<number[], NewestBlock>(db, `SELECT b.check_ref, b.id, b.vantage_ref, b.hour, b.n${cache ? '' : ', b.data'} FROM checks c
     JOIN result_blocks b ON b.check_ref = c.id AND b.hour = (SELECT max(x.hour) FROM result_blocks x WHERE x.check_ref = c.id${vx})${v.sql}`).all(...v.args, ...v.args)
   const byCheck = new Map<number, NewestBlock[]>()
   for (const b of blocks) {
@@ -355,7 +356,7 @@ export function lastResults(db: DB, checkIds?: readonly string[], opts: {vantage
   }
   const wanted = checkIds ? new Set(checkIds) : undefined
   const dict = readerDictionary(db)
-  const dataOf = db.prepare<[number], Buffer>('SELECT data FROM result_blocks WHERE id = ?').pluck()
+  const dataOf = prepared<[number], Buffer>(db, 'SELECT data FROM result_blocks WHERE id = ?').pluck()
   const vantages = new Map<number, string | undefined>()
   const vantageName = (ref: number) => {
     if (ref === 0) return undefined

@@ -129,11 +129,16 @@ export interface ModelOptions {
 const round = (n: number | null) => (n === null ? null : Math.round(n * 1000) / 1000)
 const round2 = (n: number) => Math.round(n * 100) / 100
 
-/** The last `n` London days, today included, oldest first (day starts). */
+let dayMemo: {from: number; to: number; days: number[]} | undefined
+
+/** The last `n` (at most 30) London days, today included, oldest first (day starts); worked out once a day. */
 function lastDays(now: number, n: number): number[] {
-  const days = [zonedDayStart(now)]
-  while (days.length < n) days.unshift(zonedDayStart(days[0] - 1))
-  return days
+  if (!dayMemo || now < dayMemo.from || now >= dayMemo.to) {
+    const days = [zonedDayStart(now)]
+    while (days.length < 30) days.unshift(zonedDayStart(days[0] - 1))
+    dayMemo = {from: days[29], to: nextZonedDay(days[29]), days}
+  }
+  return dayMemo.days.slice(30 - n)
 }
 
 function availability(c: CountSums | undefined): number | null {
