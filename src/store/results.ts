@@ -6,7 +6,8 @@ import {writeTx} from './lock.js'
 import {recordPosture} from './posture.js'
 import {writeRows} from './multi-row.js'
 import {BLOCK_CAPACITY, BLOCK_HOUR_MS, type BlockEntry, blockState, type BlockState, copyState, decodeBlock, type Dictionary, emptyState, encodeEntries, textHash, TIMING_FIELDS} from './result-blocks.js'
-import {updateRollups} from './rollups.js'
+import {type RollupInput, updateRollups} from './rollups.js'
+import {prepared} from './status-page.js'
 
 /** What the store needs to know of a check to file its results. */
 export interface CheckIdentity {
@@ -423,26 +424,94 @@ function vantageClause(vantageRef: number | undefined): {sql: string; args: numb
   return vantageRef === undefined ? {sql: '', args: []} : {sql: ' AND b.vantage_ref = ?', args: [vantageRef]}
 }
 
+/**
+ * What `lastResults` keeps between calls: per check, the newest hour's blocks as (id, results in it) and the
+ * newest result they held. Blocks only grow, so a block with the same id and count holds the same results,
+ * and a later call decodes only the blocks that changed (with a result every minute, a few of 1,000 checks
+ * between two calls seconds apart).
+ */
+export interface LastResultCache {
+  vantageRef?: number
+  byCheck: Map<number, {blocks: string; resultId: number; vantageRef: number; entry: BlockEntry}>
+}
+
+export function lastResultCache(): LastResultCache {
+  return {byCheck: new Map()}
+}
+
+interface NewestBlock {
+  check_ref: number
+  id: number
+  vantage_ref: number
+  hour: number
+  n: number
+  data?: Buffer
+}
+
 /** The last result of every known check (optionally only these ids, or one vantage's), sorted by check id. */
-export function lastResults(db: DB, checkIds?: readonly string[], opts: {vantageRef?: number} = {}): StoredResult[] {
+export function lastResults(db: DB, checkIds?: readonly string[], opts: {vantageRef?: number; cache?: LastResultCache} = {}): StoredResult[] {
   const v = vantageClause(opts.vantageRef)
-  const checks = db.prepare('SELECT id, check_id FROM checks ORDER BY check_id').all() as {id: number; check_id: string}[]
-  const blocks = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.check_ref = ?${v.sql}
-    AND b.hour = (SELECT max(hour) FROM result_blocks b WHERE b.check_ref = ?${v.sql})`)
-  const reader = new BlockReader(db)
+  const cache = opts.cache && opts.cache.vantageRef === opts.vantageRef ? opts.cache : undefined
+  if (opts.cache && !cache) Object.assign(opts.cache, {vantageRef: opts.vantageRef, byCheck: new Map()})
+  const checks = prepared<[], CheckInfo & {id: number}>(db, 'SELECT id, check_id, kind, target, name, service FROM checks ORDER BY check_id').all()
+  // Every check's blocks of its newest hour in one statement (two index seeks a check); their bytes only when nothing is cached.
+  const vx = opts.vantageRef === undefined ? '' : ' AND x.vantage_ref = ?'
+  const blocks = prepared<number[], NewestBlock>(db, `SELECT b.check_ref, b.id, b.vantage_ref, b.hour, b.n${cache ? '' : ', b.data'} FROM checks c
+    JOIN result_blocks b ON b.check_ref = c.id AND b.hour = (SELECT max(x.hour) FROM result_blocks x WHERE x.check_ref = c.id${vx})${v.sql}`).all(...v.args, ...v.args)
+  const byCheck = new Map<number, NewestBlock[]>()
+  for (const b of blocks) {
+    const list = byCheck.get(b.check_ref)
+    if (list) list.push(b)
+    else byCheck.set(b.check_ref, [b])
+  }
+  const wanted = checkIds ? new Set(checkIds) : undefined
+  const dict = readerDictionary(db)
+  const dataOf = prepared<[number], Buffer>(db, 'SELECT data FROM result_blocks WHERE id = ?').pluck()
+  const vantages = new Map<number, string | undefined>()
+  const vantageName = (ref: number) => {
+    if (ref === 0) return undefined
+    if (!vantages.has(ref)) vantages.set(ref, db.prepare<[number], string>('SELECT vantage_id FROM vantages WHERE id = ?').pluck().get(ref) ?? String(ref))
+    return vantages.get(ref)
+  }
   const out: StoredResult[] = []
   for (const c of checks) {
-    if (checkIds && !checkIds.includes(c.check_id)) continue
-    // The newest (time, then id) of the newest hour's blocks; texts built for that one result only.
-    let best: {row: BlockRow; pos: number; ts: number} | undefined
-    for (const row of blocks.all(c.id, ...v.args, c.id, ...v.args) as BlockRow[]) {
-      reader.light(row).forEach((e, pos) => {
-        if (!best || e.ts > best.ts || (e.ts === best.ts && row.id * BLOCK_CAPACITY + pos > best.row.id * BLOCK_CAPACITY + best.pos)) best = {row, pos, ts: e.ts}
-      })
+    if (wanted && !wanted.has(c.check_id)) continue
+    const list = byCheck.get(c.id)
+    if (!list) {
+      cache?.byCheck.delete(c.id)
+      continue
     }
-    if (best) out.push(reader.results(best.row, {upTo: best.pos + 1, textsFrom: best.pos})[best.pos])
+    const key = list.map((b) => `${b.id}:${b.n}`).join(',')
+    let hit = cache?.byCheck.get(c.id)
+    if (!hit || hit.blocks !== key) {
+      hit = newestOf(list, dict, (id) => dataOf.get(id) ?? Buffer.alloc(0), key)
+      if (!hit) continue
+      cache?.byCheck.set(c.id, hit)
+    }
+    out.push(toStored(hit.resultId, c, hit.entry, vantageName(hit.vantageRef)))
   }
+  if (cache) for (const ref of cache.byCheck.keys()) if (!byCheck.has(ref)) cache.byCheck.delete(ref)
   return out
+}
+
+/**
+ * The newest result (time, then id) of one hour's blocks. Each block is decoded once, with texts for its last
+ * result only, which is the newest unless results came out of order; then that one block is decoded again.
+ */
+function newestOf(list: readonly NewestBlock[], dict: Dictionary, dataOf: (id: number) => Buffer, key: string) {
+  let best: {block: NewestBlock; data: Buffer; pos: number; entry: BlockEntry} | undefined
+  for (const block of list) {
+    const data = block.data ?? dataOf(block.id)
+    const {entries} = decodeBlock(data, block.hour, dict, {textsFrom: block.n - 1})
+    for (let pos = 0; pos < entries.length; pos++) {
+      const e = entries[pos]
+      if (!best || e.ts > best.entry.ts || (e.ts === best.entry.ts && block.id * BLOCK_CAPACITY + pos > best.block.id * BLOCK_CAPACITY + best.pos)) best = {block, data, pos, entry: e}
+    }
+  }
+  if (!best) return undefined
+  const b = best
+  const entry = b.pos === b.block.n - 1 ? b.entry : decodeBlock(b.data, b.block.hour, dict, {upTo: b.pos + 1, textsFrom: b.pos}).entries[b.pos]
+  return {blocks: key, resultId: b.block.id * BLOCK_CAPACITY + b.pos, vantageRef: b.block.vantage_ref, entry}
 }
 
 /** Blocks of a check from the newest hour back, a whole hour at a time, within [fromHour, toHour]. */

@@ -3,10 +3,10 @@ import {activeMaintenance, type MaintenanceWindow, windowActiveUntil, windowCove
 import {postureReport} from '../reports/posture.js'
 import type {DB} from '../store/db.js'
 import {eventsOf} from '../store/incidents.js'
-import {loadMonitorStates} from '../store/monitor.js'
-import {lastResults, recentResults, statusSince} from '../store/results.js'
-import {checkRows, DAY_MS, emptyHistogram, type Histogram, HOUR_MS, hourStart, mergeEncoded, mergeHistogram, nextZonedDay, percentile, ROLLUP_TIME_ZONE, zonedDayStart} from '../store/rollups.js'
-import {type CountSums, hourlyLatencyRows, incidentById, incidentsInStates, pageChecks, type PageIncident, recentOutages, rollupCounts, rollupSums} from '../store/status-page.js'
+import {POSTURE_KINDS} from '../store/posture.js'
+import {lastResultCache, lastResults, type LastResultCache, recentResults, statusSince} from '../store/results.js'
+import {DAY_MS, emptyHistogram, type Histogram, HOUR_MS, hourStart, mergeEncoded, mergeHistogram, nextZonedDay, percentile, ROLLUP_TIME_ZONE, zonedDayStart} from '../store/rollups.js'
+import {type CountSums, dailySums, hourlyRows, type HourlyRow, incidentById, incidentsInStates, pageCheckRef, pageChecks, pageStates, type PageIncident, recentOutages, rollupCounts} from '../store/status-page.js'
 import type {Status} from '../types.js'
 import {isoTime} from '../util/json-time.js'
 
@@ -103,16 +103,24 @@ export interface StatusModel {
   maintenance: MaintenanceView[]
 }
 
-/** Latency histograms of finished hours, kept between model builds (results arriving late for a finished hour are missed until the hour leaves the window). */
-export interface LatencyCache {
-  from?: number
-  until?: number
-  byRef: Map<number, LatencyAcc>
+/**
+ * What one watcher keeps between model builds: the last results (only changed blocks are decoded again), and
+ * the rollup figures of the finished part of each window, read again when the window moves (about twice an
+ * hour, twice a day: see LATE_MS).
+ */
+export interface ModelCache {
+  last: LastResultCache
+  hours?: {from: number; until: number; byRef: Map<number, HourFigures>}
+  days?: {from: number; split: number; until: number; d30: Map<number, CountSums>; d7: Map<number, CountSums>}
+}
+
+export function modelCache(): ModelCache {
+  return {last: lastResultCache()}
 }
 
 export interface ModelOptions {
   now: number
-  cache?: LatencyCache
+  cache?: ModelCache
   title?: string
   /** Maintenance windows and check tags, from the catalogue. */
   maintenance?: {windows: readonly MaintenanceWindow[]; tags: ReadonlyMap<string, readonly string[]>}
@@ -121,11 +129,16 @@ export interface ModelOptions {
 const round = (n: number | null) => (n === null ? null : Math.round(n * 1000) / 1000)
 const round2 = (n: number) => Math.round(n * 100) / 100
 
-/** The last `n` London days, today included, oldest first (day starts). */
+let dayMemo: {from: number; to: number; days: number[]} | undefined
+
+/** The last `n` (at most 30) London days, today included, oldest first (day starts); worked out once a day. */
 function lastDays(now: number, n: number): number[] {
-  const days = [zonedDayStart(now)]
-  while (days.length < n) days.unshift(zonedDayStart(days[0] - 1))
-  return days
+  if (!dayMemo || now < dayMemo.from || now >= dayMemo.to) {
+    const days = [zonedDayStart(now)]
+    while (days.length < 30) days.unshift(zonedDayStart(days[0] - 1))
+    dayMemo = {from: days[29], to: nextZonedDay(days[29]), days}
+  }
+  return dayMemo.days.slice(30 - n)
 }
 
 function availability(c: CountSums | undefined): number | null {
@@ -134,15 +147,10 @@ function availability(c: CountSums | undefined): number | null {
   return up + c.crit === 0 ? null : round((up / (up + c.crit)) * 100)
 }
 
-export interface LatencyAcc {
-  hist: Histogram
-  maxMs: number
-}
-
-function latencyOf(a: LatencyAcc | undefined): Latency | null {
-  if (!a) return null
-  const p50 = percentile(a.hist, 50, a.maxMs)
-  const p95 = percentile(a.hist, 95, a.maxMs)
+function latencyOf(f: {hist: Histogram | null; maxMs: number} | undefined): Latency | null {
+  if (!f?.hist) return null
+  const p50 = percentile(f.hist, 50, f.maxMs)
+  const p95 = percentile(f.hist, 95, f.maxMs)
   return p50 === undefined || p95 === undefined ? null : {p50Ms: round2(p50), p95Ms: round2(p95)}
 }
 
@@ -154,38 +162,80 @@ const addSums = (into: CountSums, c: CountSums | undefined) => {
   into.unknown += c.unknown
 }
 
+/** One check's hourly rollups over some hours: counts, and the latency of up results. */
+interface HourFigures {
+  sums: CountSums
+  hist: Histogram | null
+  maxMs: number
+}
+
+function foldHours(rows: readonly HourlyRow[]): Map<number, HourFigures> {
+  const by = new Map<number, HourFigures>()
+  for (const [ref, ok, warn, crit, unknown, hist, maxMs] of rows) {
+    let f = by.get(ref)
+    if (!f) by.set(ref, (f = {sums: {ok: 0, warn: 0, crit: 0, unknown: 0}, hist: null, maxMs: 0}))
+    f.sums.ok += ok
+    f.sums.warn += warn
+    f.sums.crit += crit
+    f.sums.unknown += unknown
+    if (hist && hist.length > 0) {
+      mergeEncoded(hist, (f.hist ??= emptyHistogram()))
+      if (maxMs !== null && maxMs > f.maxMs) f.maxMs = maxMs
+    }
+  }
+  return by
+}
+
+/** Two folds of the same check: sums added, histograms merged into a new one only when both have one. */
+function joinHours(a: HourFigures | undefined, b: HourFigures | undefined): HourFigures | undefined {
+  if (!a || !b) return a ?? b
+  const sums = {...a.sums}
+  addSums(sums, b.sums)
+  const hist = a.hist && b.hist ? mergeHistogram(Float64Array.from(a.hist), b.hist) : a.hist ?? b.hist
+  return {sums, hist, maxMs: Math.max(a.maxMs, b.maxMs)}
+}
+
+function joinSums(a: CountSums | undefined, b: CountSums | undefined): CountSums | undefined {
+  if (!a || !b) return a ?? b
+  const sums = {...a}
+  addSums(sums, b)
+  return sums
+}
+
+/** How long after an hour or day closes its results are still read live rather than from the cache. */
+const LATE_MS = 10 * 60_000
+
 /**
  * Uptime from the rollups over whole buckets: 24h is the last 24 clock hours (the current one included), 7d and
  * 30d the last 7 and 30 London days (today included), the same buckets as a check page's bars. Posture checks
  * are left out of uptime and of their service's figures, as in `report uptime`. Latency is over the 24 hours.
  */
-function rollupFigures(db: DB, now: number, cache?: LatencyCache) {
-  const h0 = hourStart(now) - 23 * HOUR_MS
+function rollupFigures(db: DB, now: number, cache?: ModelCache) {
   const current = hourStart(now)
-  const sums: Record<UptimePeriod, Map<number, CountSums>> = {
-    '24h': rollupSums(db, 'hourly', h0),
-    '7d': rollupSums(db, 'daily', lastDays(now, 7)[0]),
-    '30d': rollupSums(db, 'daily', lastDays(now, 30)[0]),
+  const h0 = current - 23 * HOUR_MS
+  const days = lastDays(now, 30)
+  const [d30, d7] = [days[0], days[23]]
+  if (!cache) {
+    const hours = foldHours(hourlyRows(db, h0))
+    const [s30, s7] = [dailySums(db, d30), dailySums(db, d7)]
+    return {hours: (ref: number) => hours.get(ref), d30: (ref: number) => s30.get(ref), d7: (ref: number) => s7.get(ref)}
   }
-  const fold = (into: Map<number, LatencyAcc>, rows: [number, Buffer, number][]) => {
-    for (const [ref, hist, maxMs] of rows) {
-      let a = into.get(ref)
-      if (!a) into.set(ref, (a = {hist: emptyHistogram(), maxMs: 0}))
-      mergeEncoded(hist, a.hist)
-      if (maxMs > a.maxMs) a.maxMs = maxMs
-    }
-    return into
+  // Finished hours and days come from the cache, read again when the window moves; for LATE_MS after an hour
+  // (or day) closes it is read live with the running one, so results that land just after it closed count.
+  const liveHour = now - current < LATE_MS ? current - HOUR_MS : current
+  const liveDay = now - days[29] < LATE_MS ? days[28] : days[29]
+  if (cache.hours?.from !== h0 || cache.hours.until !== liveHour) cache.hours = {from: h0, until: liveHour, byRef: foldHours(hourlyRows(db, h0, liveHour))}
+  if (cache.days?.from !== d30 || cache.days.until !== liveDay || cache.days.split !== d7) {
+    cache.days = {from: d30, split: d7, until: liveDay, d30: dailySums(db, d30, liveDay), d7: dailySums(db, d7, liveDay)}
   }
-  // The 23 finished hours are read once an hour (with a cache); the running hour every time.
-  let done: Map<number, LatencyAcc>
-  if (cache?.from === h0 && cache.until === current) done = cache.byRef
-  else {
-    done = fold(new Map(), hourlyLatencyRows(db, h0, current))
-    if (cache) Object.assign(cache, {from: h0, until: current, byRef: done})
+  const hoursLive = foldHours(hourlyRows(db, liveHour))
+  const daysLive = dailySums(db, liveDay)
+  const {hours: h, days: d} = cache
+  return {
+    hours: (ref: number) => joinHours(h.byRef.get(ref), hoursLive.get(ref)),
+    d30: (ref: number) => joinSums(d.d30.get(ref), daysLive.get(ref)),
+    d7: (ref: number) => joinSums(d.d7.get(ref), daysLive.get(ref)),
   }
-  const latency = new Map([...done].map(([ref, a]) => [ref, {hist: Float64Array.from(a.hist), maxMs: a.maxMs}]))
-  fold(latency, hourlyLatencyRows(db, current))
-  return {sums, latency}
 }
 
 function stateOfStatus(s: Status | null): PageState {
@@ -196,31 +246,39 @@ function stateOfStatus(s: Status | null): PageState {
 export function statusModel(db: DB, opts: ModelOptions): StatusModel {
   const {now} = opts
   const checks = pageChecks(db)
-  const last = new Map(lastResults(db).map((r) => [r.checkId, r]))
-  const states = loadMonitorStates(db)
+  const last = new Map(lastResults(db, undefined, {cache: opts.cache?.last}).map((r) => [r.checkId, r]))
+  const states = pageStates(db)
   const incidents = incidentsInStates(db, OPEN_STATES)
   const incidentsByCheck = new Map<string, number[]>()
-  for (const i of incidents) for (const c of i.checks) incidentsByCheck.set(c, [...(incidentsByCheck.get(c) ?? []), i.id])
-  const {sums, latency} = rollupFigures(db, now, opts.cache)
-  const postureRefs = new Set(checkRows(db).filter((c) => c.posture).map((c) => c.ref))
+  for (const i of incidents) for (const c of i.checks) push(incidentsByCheck, c, i.id)
+  const figures = rollupFigures(db, now, opts.cache)
   const posture = new Map(postureReport(db, {now}).targets.map((t) => [t.checkId, t]))
+  // Posture checks: of a posture kind, or with posture stored (as `report uptime` tells them apart).
+  const postureRefs = new Set(checks.filter((c) => POSTURE_KINDS.has(c.kind) || posture.has(c.checkId)).map((c) => c.ref))
   const windows = opts.maintenance?.windows ?? []
 
-  const refOf = new Map(checks.map((c) => [c.checkId, c.ref]))
+  // Per check (posture checks left out): counts per period and the 24 hours' latency, for its row and its service's.
+  const health = new Map<string, {sums: Record<UptimePeriod, CountSums | undefined>; hours: HourFigures | undefined}>()
+  for (const c of checks) {
+    if (postureRefs.has(c.ref)) continue
+    const hours = figures.hours(c.ref)
+    health.set(c.checkId, {sums: {'24h': hours?.sums, '7d': figures.d7(c.ref), '30d': figures.d30(c.ref)}, hours})
+  }
   const views: CheckView[] = checks.map((c) => {
     const r = last.get(c.checkId)
     const st = states.get(c.checkId)
     const watchState: PageState = st ? st.state : stateOfStatus(r?.status ?? null)
     const since = st ? st.since : r ? statusSince(db, c.checkId, r.status) ?? r.ts : null
-    const maint = activeMaintenance(windows, {id: c.checkId, tags: opts.maintenance?.tags.get(c.checkId) ?? []}, now)
+    const maint = windows.length === 0 ? undefined : activeMaintenance(windows, {id: c.checkId, tags: opts.maintenance?.tags.get(c.checkId) ?? []}, now)
     const p = posture.get(c.checkId)
+    const h = health.get(c.checkId)
     return {
       id: c.checkId, name: c.name ?? c.checkId, service: c.service, tier: c.tier, kind: c.kind,
       state: maint ? 'maintenance' : watchState, watchState,
       since: since === null ? null : isoTime(since), lastRun: r ? isoTime(r.ts) : null, status: r?.status ?? null, summary: r?.summary ?? null,
       flapping: st?.flapping ?? false,
-      uptime: Object.fromEntries(UPTIME_PERIODS.map((per) => [per, postureRefs.has(c.ref) ? null : availability(sums[per].get(c.ref))])) as UptimeByPeriod,
-      latency: postureRefs.has(c.ref) ? null : latencyOf(latency.get(c.ref)),
+      uptime: h ? {'24h': availability(h.sums['24h']), '7d': availability(h.sums['7d']), '30d': availability(h.sums['30d'])} : {'24h': null, '7d': null, '30d': null},
+      latency: latencyOf(h?.hours),
       posture: p ? {grade: p.grade, score: p.score, checkedAt: p.checkedAt} : null,
       incidents: incidentsByCheck.get(c.checkId) ?? [],
       maintenance: maint ? {window: maint.window.name, until: isoTime(maint.until)} : null,
@@ -228,29 +286,26 @@ export function statusModel(db: DB, opts: ModelOptions): StatusModel {
   })
 
   const groups = new Map<string, CheckView[]>()
-  for (const v of views) {
-    const key = v.service ?? ''
-    groups.set(key, [...(groups.get(key) ?? []), v])
-  }
+  for (const v of views) push(groups, v.service ?? '', v)
   const services: ServiceView[] = [...groups.entries()].sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b))).map(([name, list]) => {
     const tiers = new Map<string, CheckView[]>()
-    for (const v of list) tiers.set(v.tier ?? '', [...(tiers.get(v.tier ?? '') ?? []), v])
-    const health = name ? list.map((v) => refOf.get(v.id)!).filter((ref) => !postureRefs.has(ref)) : []
-    const uptime = Object.fromEntries(UPTIME_PERIODS.map((per) => {
-      const total: CountSums = {ok: 0, warn: 0, crit: 0, unknown: 0}
-      for (const ref of health) addSums(total, sums[per].get(ref))
-      return [per, health.length === 0 ? null : availability(total)]
-    })) as UptimeByPeriod
-    const lat: LatencyAcc = {hist: emptyHistogram(), maxMs: 0}
-    for (const ref of health) {
-      const a = latency.get(ref)
-      if (!a) continue
-      mergeHistogram(lat.hist, a.hist)
-      lat.maxMs = Math.max(lat.maxMs, a.maxMs)
+    for (const v of list) push(tiers, v.tier ?? '', v)
+    const members = name ? list.flatMap((v) => health.get(v.id) ?? []) : []
+    const total = (per: UptimePeriod) => {
+      if (members.length === 0) return null
+      const t: CountSums = {ok: 0, warn: 0, crit: 0, unknown: 0}
+      for (const m of members) addSums(t, m.sums[per])
+      return availability(t)
+    }
+    const lat = {hist: emptyHistogram(), maxMs: 0}
+    for (const m of members) {
+      if (!m.hours?.hist) continue
+      mergeHistogram(lat.hist, m.hours.hist)
+      lat.maxMs = Math.max(lat.maxMs, m.hours.maxMs)
     }
     return {
       name: name || 'Other checks', slug: name ? serviceSlug(name) : 'other', state: worstState(list.map((v) => v.state)),
-      uptime, latency: latencyOf(lat),
+      uptime: {'24h': total('24h'), '7d': total('7d'), '30d': total('30d')}, latency: latencyOf(lat),
       tiers: [...tiers.entries()].sort(([a], [b]) => tierRank(a) - tierRank(b) || a.localeCompare(b)).map(([tier, cs]) => ({tier: tier || null, checks: cs})),
     }
   })
@@ -263,6 +318,12 @@ export function statusModel(db: DB, opts: ModelOptions): StatusModel {
     incidents: incidents.map(publicIncident),
     maintenance: maintenanceViews(windows, checks.map((c) => ({id: c.checkId, tags: opts.maintenance?.tags.get(c.checkId) ?? []})), now),
   }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key)
+  if (list) list.push(value)
+  else map.set(key, [value])
 }
 
 const TIER_ORDER = ['platinum', 'gold', 'silver', 'bronze']
@@ -334,7 +395,7 @@ function bars(rows: {start: number; ok: number; warn: number; crit: number; unkn
 /** One check's page: its view, recent results, outages and per-hour and per-day bars. */
 export function checkDetail(db: DB, model: StatusModel, checkId: string, now: number, recent = 50): CheckDetail | undefined {
   const view = model.services.flatMap((s) => s.tiers.flatMap((t) => t.checks)).find((c) => c.id === checkId)
-  const ref = pageChecks(db).find((c) => c.checkId === checkId)?.ref
+  const ref = pageCheckRef(db, checkId)
   if (!view || ref === undefined) return undefined
   const h0 = hourStart(now) - 23 * HOUR_MS
   const hours = Array.from({length: 24}, (_, i) => h0 + i * HOUR_MS)

@@ -48,7 +48,7 @@ const SECURITY_HEADERS = {
 }
 
 function send(req: http.IncomingMessage, res: http.ServerResponse, r: SiteResponse): void {
-  const etag = etagOf(r.body)
+  const etag = (r.etag ??= etagOf(r.body))
   const headers: Record<string, string> = {
     ...SECURITY_HEADERS, 'content-type': r.type, etag,
     'cache-control': r.maxAge > 0 ? `${r.public ? 'public' : 'private'}, max-age=${r.maxAge}` : 'no-store',

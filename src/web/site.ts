@@ -7,7 +7,7 @@ import {PACKAGE_ROOT} from '../paths.js'
 import type {DB} from '../store/db.js'
 import {badgeLabel, badgeSvg, type BadgeColour, formatMs, formatPercent, uptimeColour} from './badge.js'
 import {checkHtml, messageHtml, overviewHtml} from './html.js'
-import {allChecks, CHECK_ID_RE, type LatencyCache, checkDetail, incidentDetail, type PageState, serviceSlug, type StatusModel, statusModel, UPTIME_PERIODS, type UptimePeriod} from './model.js'
+import {allChecks, CHECK_ID_RE, checkDetail, modelCache, incidentDetail, type PageState, serviceSlug, type StatusModel, statusModel, UPTIME_PERIODS, type UptimePeriod} from './model.js'
 
 /*
  * The paths of the status site and what each answers, shared by `watch` (live, over HTTP) and
@@ -45,6 +45,8 @@ export interface SiteResponse {
   /** Served to anyone (CORS *) rather than only to the page itself. */
   public: boolean
   headers?: Record<string, string>
+  /** The body's ETag, set when first sent (an answer kept for many requests is hashed once). */
+  etag?: string
 }
 
 export const CONTENT = {html: 'text/html; charset=utf-8', svg: 'image/svg+xml; charset=utf-8', json: 'application/json; charset=utf-8', text: 'text/plain; charset=utf-8'}
@@ -54,11 +56,18 @@ export function safeJson(value: unknown): string {
   return JSON.stringify(value, null, 2).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n'
 }
 
+const isPeriod = (p: string | undefined): p is UptimePeriod => UPTIME_PERIODS.some((x) => x === p)
+
 const STATE_COLOUR: Record<PageState, BadgeColour> = {ok: 'ok', degraded: 'degraded', failing: 'failing', pending: 'pending', maintenance: 'maintenance', unknown: 'unknown'}
+
+/** Answers kept per model: the overview, the status JSON and the pages and badges asked for most recently. */
+const MAX_ANSWERS = 500
 
 export class StatusSite {
   private cached?: {at: number; model: StatusModel}
-  private readonly latency: LatencyCache = {byRef: new Map()}
+  private readonly cache = modelCache()
+  /** Answers built from the current model, by path; emptied when the model is rebuilt. */
+  private readonly answers = new Map<string, SiteResponse>()
   private readonly now: () => number
 
   constructor(private readonly db: DB, private readonly opts: SiteOptions) {
@@ -68,9 +77,15 @@ export class StatusSite {
   model(): StatusModel {
     const now = this.now()
     if (this.cached && now - this.cached.at < (this.opts.cacheMs ?? 5000) && now >= this.cached.at) return this.cached.model
-    const model = statusModel(this.db, {now, title: this.opts.title, maintenance: this.opts.maintenance?.(), cache: this.latency})
+    const model = statusModel(this.db, {now, title: this.opts.title, maintenance: this.opts.maintenance?.(), cache: this.cache})
     this.cached = {at: now, model}
+    this.answers.clear()
     return model
+  }
+
+  /** Fills the watcher's cache (last results, finished hours and days) without keeping the model, so the first request pays only a rebuild. */
+  prime(): void {
+    statusModel(this.db, {now: this.now(), cache: this.cache})
   }
 
   private get pageOpts() {
@@ -83,11 +98,26 @@ export class StatusSite {
 
   /** Answers a path; `authorized` when the request carried the right bearer token. Undefined: not a site path (404). */
   answer(pathname: string, authorized: boolean): SiteResponse {
+    const model = this.model()
+    // Public answers are the same for everyone until the model changes, so each is built once per model.
+    const kept = this.answers.get(pathname)
+    if (kept && this.cached?.model === model) return kept
+    const r = this.route(pathname, authorized)
+    if (r.status === 200 && !pathname.startsWith('/api/v1/incidents/') && this.cached?.model === model) {
+      if (this.answers.size >= MAX_ANSWERS) this.answers.delete(this.answers.keys().next().value ?? '')
+      this.answers.set(pathname, r)
+    }
+    return r
+  }
+
+  private route(pathname: string, authorized: boolean): SiteResponse {
     if (/^\/(?:index\.html)?$/.test(pathname)) return this.html(200, overviewHtml(this.model(), this.pageOpts))
     let g: RegExpExecArray | null
     if ((g = /^\/checks\/([^/]+)\.html$/.exec(pathname))) return this.checkPage(g[1])
-    if ((g = /^\/badge\/(check|service)\/([^/]+)\/(state|latency|uptime\/([^/]+))\.svg$/.exec(pathname))) return this.badge(g[1] as 'check' | 'service', g[2], g[3].startsWith('uptime') ? 'uptime' : g[3] as 'state' | 'latency', g[4])
-    if ((g = /^\/api\/v1\/(status|incidents|openapi)(?:\.json)?$/.exec(pathname))) return this.api(g[1] as 'status' | 'incidents' | 'openapi')
+    if ((g = /^\/badge\/(check|service)\/([^/]+)\/(?:(state|latency)|uptime\/([^/]+))\.svg$/.exec(pathname))) {
+      return this.badge(g[1] === 'check' ? 'check' : 'service', g[2], g[3] === 'state' || g[3] === 'latency' ? g[3] : 'uptime', g[4])
+    }
+    if ((g = /^\/api\/v1\/(status|incidents|openapi)(?:\.json)?$/.exec(pathname))) return this.api(g[1] === 'status' || g[1] === 'incidents' ? g[1] : 'openapi')
     if ((g = /^\/api\/v1\/checks\/([^/]+?)(?:\.json)?$/.exec(pathname))) return this.apiCheck(g[1])
     if ((g = /^\/api\/v1\/incidents\/([^/]+?)(?:\.json)?$/.exec(pathname))) return this.apiIncident(g[1], authorized)
     return this.notFound(pathname, 'No such page.')
@@ -130,7 +160,7 @@ export class StatusSite {
   private badge(scope: 'check' | 'service', segment: string, what: 'state' | 'uptime' | 'latency', period?: string): SiteResponse {
     const p = `/badge/${scope}/${segment}`
     const svg = (label: string, message: string, colour: BadgeColour): SiteResponse => ({status: 200, type: CONTENT.svg, body: badgeSvg(label, message, colour), maxAge: this.maxAge(), public: true})
-    if (what === 'uptime' && !UPTIME_PERIODS.includes(period as UptimePeriod)) return this.notFound(p, `Uptime periods: ${UPTIME_PERIODS.join(', ')}.`, 400)
+    if (what === 'uptime' && !isPeriod(period)) return this.notFound(p, `Uptime periods: ${UPTIME_PERIODS.join(', ')}.`, 400)
     const model = this.model()
     let target: {name: string; state: PageState; uptime: Record<UptimePeriod, number | null>; latency: {p95Ms: number} | null} | undefined
     if (scope === 'check') {
@@ -148,7 +178,7 @@ export class StatusSite {
     }
     if (!target) return this.notFound(p, `No such ${scope}.`)
     if (what === 'state') return svg(badgeLabel(target.name), target.state, STATE_COLOUR[target.state])
-    if (what === 'uptime') return svg(badgeLabel(target.name, period), formatPercent(target.uptime[period as UptimePeriod]), uptimeColour(target.uptime[period as UptimePeriod]))
+    if (what === 'uptime' && isPeriod(period)) return svg(badgeLabel(target.name, period), formatPercent(target.uptime[period]), uptimeColour(target.uptime[period]))
     return svg(badgeLabel(target.name, 'p95'), target.latency ? formatMs(target.latency.p95Ms) : 'no data', target.latency ? 'info' : 'pending')
   }
 

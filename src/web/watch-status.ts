@@ -54,5 +54,12 @@ export function statusRoutesFromFlags(db: DB, flags: StatusFlagValues, config: (
       return {windows: c?.maintenance ?? [], tags: new Map((c?.all ?? []).map((x) => [x.id, x.tags]))}
     },
   })
+  // The watcher's cache is filled as soon as watch is idle, so even the first request pays only a rebuild; a
+  // failure here is left for that request to report.
+  setImmediate(() => {
+    try {
+      site.prime()
+    } catch {}
+  }).unref()
   return statusRoutes(site, {token, rate: flags['status-rate'], burst: flags['status-rate'] * 3})
 }

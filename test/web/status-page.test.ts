@@ -200,7 +200,9 @@ describe('watch --status-page (real process on loopback)', () => {
     const pds = html.slice(html.indexOf('<h2 id="svc-pds-b-bold-b-co">'))
     expect(pds.indexOf('Tier: gold')).toBeLessThan(pds.indexOf('Tier: silver'))
     // The feed's outage three days ago shows in 7d/30d, not in 24h; its maintenance window is open; posture grade B.
-    expect(html).toMatch(/<tr id="check-legacy-feed">[\s\S]*?st-maintenance[\s\S]*?<span class="pct">100%<\/span><span class="vh"> uptime over 24h[\s\S]*?<span class="pct">95\.83%<\/span>/)
+    expect(html).toMatch(/<tr id="check-legacy-feed">[\s\S]*?st-maintenance[\s\S]*?<td><i class="f-ok" style="--w:100\.0%"><\/i>100%<\/td><td><i class="f-failing" style="--w:95\.8%"><\/i>95\.83%<\/td>/)
+    // The period's heading says what the figures are, for screen readers, once per table rather than per cell.
+    expect(html).toContain('<th scope="col">24h<span class="vh"> uptime</span></th>')
     expect(html).toMatch(/Tuesday patching &lt;b&gt;<\/strong>: open until <time datetime="[^"]+Z">/)
     expect(html).toMatch(/<tr id="check-posture-web">[\s\S]*?grade B/)
     // Times: London with UTC beside.
@@ -509,7 +511,7 @@ describe('report status-site (real CLI)', () => {
     expect(index).toContain('<h1>Published &lt;status&gt;</h1>')
     expect(index).toContain('<a href="checks/api-bad.html">Broken API</a>')
     // The hostile id is listed, escaped, without a link.
-    expect(index).toMatch(/<tr id="check-\.\.\/\.\.\/escaped">\n<td data-label="Check">Escaper<div/)
+    expect(index).toMatch(/<tr id="check-\.\.\/\.\.\/escaped">\n<td>Escaper<div/)
     validate('Status', JSON.parse(fs.readFileSync(path.join(out, 'api/v1/status.json'), 'utf8')))
     validate('CheckDetail', JSON.parse(fs.readFileSync(path.join(out, 'api/v1/checks/api-bad.json'), 'utf8')))
     expect(fs.readFileSync(path.join(out, 'badge/check/api-bad/state.svg'), 'utf8')).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*aria-label="Broken API: failing"/)

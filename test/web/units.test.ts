@@ -78,7 +78,7 @@ describe('schemas/status-api.openapi.json', () => {
 describe('statusModel', () => {
   it('groups by service (checks without one last) and tier, lays maintenance over the state, and finds the next window within a week', async () => {
     const {freshDb, result, store} = await import('../store/seed.js')
-    const {statusModel, checkDetail} = await import('../../src/web/model.js')
+    const {statusModel, checkDetail, modelCache} = await import('../../src/web/model.js')
     const f = freshDb('wk-status-model-')
     try {
       const now = Date.UTC(2026, 11, 1, 12, 0)
@@ -110,14 +110,55 @@ describe('statusModel', () => {
       expect(d.daily.at(-1)).toMatchObject({up: 1, down: 1, availability: 50})
       expect(checkDetail(f.db, m, 'nope', now)).toBeUndefined()
       // With the cache of finished hours, a rebuild gives the same figures, and a result in the running hour counts at once.
-      const cache = {byRef: new Map()}
+      const cache = modelCache()
       const cold = statusModel(f.db, {now, cache})
       expect(statusModel(f.db, {now, cache})).toEqual(cold)
-      expect(cache.byRef.size).toBeGreaterThan(0)
+      expect(cache.last.byCheck.size).toBe(3)
+      expect(cache.hours?.from).toBe(now - 23 * 3_600_000)
       store(f.db, {'a-ok': 'Zeta'}, [result('a-ok', now + 60_000, 'ok', 5000)])
       const later = statusModel(f.db, {now: now + 120_000, cache})
       expect(later.services[1].tiers[0].checks[0].latency?.p95Ms).toBeGreaterThan(4000)
       expect(statusModel(f.db, {now: now + 120_000})).toEqual(later)
+    } finally {
+      f.cleanup()
+    }
+  })
+
+  it('gives the same model from its cache as without one, as results arrive (late ones too) and hours and days roll over', async () => {
+    const {freshDb, result, store, HOUR, DAY} = await import('../store/seed.js')
+    const {statusModel, modelCache} = await import('../../src/web/model.js')
+    const f = freshDb('wk-status-cache-')
+    try {
+      const now = Date.UTC(2026, 2, 28, 23, 30) // the evening before the clocks go forward in London
+      const checks = {web: 'Web', api: 'Web', dns: 'Names'}
+      const past = []
+      for (let t = now - 40 * DAY; t < now; t += 5 * HOUR + 7 * 60_000) {
+        past.push(result('web', t, t % 7 === 0 ? 'crit' : 'ok', 40 + (t % 300)), result('api', t + 1000, t % 5 === 0 ? 'warn' : 'ok', 90 + (t % 50)))
+      }
+      past.push(result('dns', now - 2 * HOUR, 'ok', 8))
+      store(f.db, checks, past)
+      const cache = modelCache()
+      const same = (at: number) => {
+        const kept = statusModel(f.db, {now: at, cache})
+        expect(kept, new Date(at).toISOString()).toEqual(statusModel(f.db, {now: at}))
+        return kept
+      }
+      same(now)
+      expect(cache.hours?.byRef.size).toBe(3)
+      // dns has results only today, which is read live.
+      expect(cache.days?.d30.size).toBe(2)
+      // A result in the running hour, and one that lands late for the hour (and day) that just closed.
+      store(f.db, checks, [result('web', now + 60_000, 'ok', 4000)])
+      const late = same(now + 31 * 60_000)
+      store(f.db, checks, [result('api', now + 29 * 60_000, 'crit', 0)])
+      const after = same(now + 32 * 60_000)
+      expect(after.services.find((s) => s.name === 'Web')?.uptime['24h']).toBeLessThan(late.services.find((s) => s.name === 'Web')?.uptime['24h'] ?? 0)
+      // Hours later (across the change to BST) and days later, with new results each time.
+      for (const at of [now + 3 * HOUR, now + 26 * HOUR, now + 8 * DAY]) {
+        store(f.db, checks, [result('dns', at - 1000, 'crit', 0)])
+        const m = same(at)
+        expect(m.services.find((s) => s.name === 'Names')?.tiers[0].checks[0]).toMatchObject({status: 'crit', lastRun: new Date(at - 1000).toISOString()})
+      }
     } finally {
       f.cleanup()
     }
