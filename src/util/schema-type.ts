@@ -12,6 +12,7 @@ type ObjectOf<S> = S extends {readonly properties: infer P extends Props}
   ? (S extends {readonly required: readonly (infer R extends string)[]}
     ? {-readonly [K in keyof P as K extends R ? K : never]: FromSchema<P[K]>} & {-readonly [K in keyof P as K extends R ? never : K]?: FromSchema<P[K]>}
     : {-readonly [K in keyof P]?: FromSchema<P[K]>})
+  : S extends {readonly additionalProperties: infer A extends object} ? Record<string, FromSchema<A>>
   : Record<string, unknown>
 
 type ByType<S> = S extends {readonly enum: readonly (infer E)[]} ? E
