@@ -41,12 +41,12 @@ export function insertExercise(db: DB, e: {scenarioId: string; title: string; sc
 }
 
 export function getExercise(db: DB, id: number): ExerciseRow | undefined {
-  const r = db.prepare('SELECT * FROM exercises WHERE id = ?').get(id) as RawExercise | undefined
+  const r = db.prepare<[number], RawExercise>('SELECT * FROM exercises WHERE id = ?').get(id)
   return r ? toRow(r) : undefined
 }
 
 export function listExerciseRows(db: DB): ExerciseRow[] {
-  return (db.prepare('SELECT * FROM exercises ORDER BY id DESC').all() as RawExercise[]).map(toRow)
+  return db.prepare<[], RawExercise>('SELECT * FROM exercises ORDER BY id DESC').all().map(toRow)
 }
 
 export function setExerciseIncident(db: DB, id: number, incidentId: number): void {
