@@ -12,7 +12,7 @@ import {didYouMean} from '../util/suggest.js'
 import {formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
 import {schemaValidator} from '../util/validators.js'
 import {EXERCISE_ROLES, type EstateService, type Inject, type Scenario} from './model.js'
-import type {FaultKind} from './schema.js'
+import type {FaultKind, ScenarioFile} from './schema.js'
 
 export const SHIPPED_EXERCISES = path.join(PACKAGE_ROOT, 'exercises')
 
@@ -58,9 +58,9 @@ function crossCheck(parsed: ParsedYaml, s: Scenario, playbooksDir: string | unde
     if (services.has(e.id)) return at(['estate', i, 'id'], `duplicate service id "${e.id}"`)
     services.set(e.id, e)
     const need = e.kind === 'api' ? ['host', 'base_path'] : e.kind === 'website' ? ['host'] : ['domain']
-    for (const k of need) if ((e as unknown as Record<string, unknown>)[k] === undefined) at(['estate', i], `a ${e.kind} service needs ${k}: (service ${e.id})`)
+    for (const k of need) if (!Object.hasOwn(e, k)) at(['estate', i], `a ${e.kind} service needs ${k}: (service ${e.id})`)
     const extra = e.kind === 'mail-domain' ? ['host', 'base_path'] : e.kind === 'website' ? ['base_path', 'domain'] : ['domain']
-    for (const k of extra) if ((e as unknown as Record<string, unknown>)[k] !== undefined) at(['estate', i, k], `a ${e.kind} service takes no ${k}: (service ${e.id})`, true)
+    for (const k of extra) if (Object.hasOwn(e, k)) at(['estate', i, k], `a ${e.kind} service takes no ${k}: (service ${e.id})`, true)
   })
   const durationMs = parseIsoDuration(s.duration) ?? 0
   const ids = new Set<string>()
@@ -86,8 +86,9 @@ function crossCheck(parsed: ParsedYaml, s: Scenario, playbooksDir: string | unde
     const ref = /\.ya?ml$/i.test(s.playbook) || s.playbook.includes('/') ? path.resolve(path.dirname(parsed.file), s.playbook) : s.playbook
     playbook = loadPlaybookRef(ref, playbooksDir)
   } catch (error) {
-    const e = error as Error & {hint?: string}
-    at(['playbook'], `${e.message.split('\n')[0]}${e.hint ? ` ${e.hint}` : ''}`)
+    const message = error instanceof Error ? error.message : String(error)
+    const hint = error !== null && typeof error === 'object' && 'hint' in error && typeof error.hint === 'string' ? error.hint : undefined
+    at(['playbook'], `${message.split('\n')[0]}${hint ? ` ${hint}` : ''}`)
     return undefined
   }
   const roles = [...new Set([...Object.keys(playbook.roles), ...EXERCISE_ROLES])]
@@ -102,7 +103,7 @@ function crossCheck(parsed: ParsedYaml, s: Scenario, playbooksDir: string | unde
   try {
     clocks = [...clockDefsFor(playbook).keys()]
   } catch (error) {
-    at(['playbook'], `its clocks cannot be loaded: ${(error as Error).message.split('\n')[0]}`)
+    at(['playbook'], `its clocks cannot be loaded: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`)
   }
   const clock = (p: KeyPath, name: string) => {
     if (clocks.includes(name)) return
@@ -128,13 +129,18 @@ export function validateExercises(paths: readonly string[], opts: {playbooks?: s
       problems.push({file, line: 1, col: 1, path: '', message: 'expected an exercise scenario mapping (format, id, title, playbook, estate, injects…)'})
       continue
     }
-    const raw = parsed.value as Record<string, unknown>
-    const injects = Array.isArray(raw.injects) ? (raw.injects as Record<string, unknown>[]) : []
-    const labeller = (p: KeyPath) => p[0] === 'injects' && typeof p[1] === 'number' && typeof injects[p[1]]?.id === 'string' ? `inject ${String(injects[p[1]].id)}` : undefined
+    const raw = parsed.value
+    const injects: unknown[] = 'injects' in raw && Array.isArray(raw.injects) ? raw.injects : []
+    const idAt = (i: unknown) => {
+      const inj: unknown = typeof i === 'number' ? injects[i] : undefined
+      return inj !== null && typeof inj === 'object' && 'id' in inj && typeof inj.id === 'string' ? inj.id : undefined
+    }
+    const labeller = (p: KeyPath) => p[0] === 'injects' && idAt(p[1]) !== undefined ? `inject ${idAt(p[1])}` : undefined
     const errs = schemaProblems(parsed, validator(), labeller)
     problems.push(...errs)
     if (errs.length > 0) continue
-    const scenario = {...(raw as unknown as Scenario), file}
+    // The schema has accepted the whole file: it is a ScenarioFile.
+    const scenario: Scenario = {...(raw as ScenarioFile), file}
     const prev = firstSeen.get(scenario.id)
     if (prev) {
       const pos = positionOf(parsed, ['id'])

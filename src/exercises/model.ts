@@ -1,58 +1,16 @@
 /** The shape of a validated exercise scenario (format watchkeeper-exercise/1). */
-import type {ExerciseType, FaultKind} from './schema.js'
+import type {ScenarioFile} from './schema.js'
 
-export interface EstateService {
-  id: string
-  kind: 'api' | 'website' | 'mail-domain'
-  name: string
-  service?: string
-  host?: string
-  base_path?: string
-  domain?: string
-  opens_incident?: boolean
-}
+/** A service of the simulated estate. */
+export type EstateService = ScenarioFile['estate'][number]
 
-interface InjectBase {
-  id: string
-  /** ISO 8601 offset in scenario time. */
-  at: string
-  text: string
-  to?: string[]
-}
+/** One inject of the timeline, by kind. */
+export type Inject = ScenarioFile['injects'][number]
 
-export type Inject =
-  | (InjectBase & {kind: 'message'})
-  | (InjectBase & {kind: 'question'; expects?: string})
-  | (InjectBase & {kind: 'alert'; reference?: string; severity?: string; starts_clock?: string})
-  | (InjectBase & {kind: 'fault'; target: string; fault: FaultKind; delay?: string})
-  | (InjectBase & {kind: 'recover'; target: string})
+export type Participant = ScenarioFile['participants'][number]
 
-export interface Participant {
-  name: string
-  role: string
-  organisation?: string
-}
-
-export interface Scenario {
-  format: string
-  id: string
-  title: string
-  description?: string
-  exercise_type: ExerciseType
-  playbook: string
-  severity?: string
-  compression: number
-  duration: string
-  sources: {title: string; url: string}[]
-  participants: Participant[]
-  notify?: string[]
-  watch?: {interval?: string; timeout?: string; failures?: number}
-  estate: EstateService[]
-  injects: Inject[]
-  expect?: {detect_within?: string; declare_within?: string; clocks?: Record<string, 'on_time' | 'not_required'>}
-  /** Where it was loaded from. */
-  file: string
-}
+/** A validated scenario, and where it was loaded from. */
+export type Scenario = ScenarioFile & {file: string}
 
 /** Roles anyone may take in an exercise besides the playbook's. */
 export const EXERCISE_ROLES = ['facilitator', 'observer', 'ic', 'scribe', 'deputy']

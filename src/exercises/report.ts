@@ -7,6 +7,7 @@
 import {canonicalJson, sha256Hex, type TimelineEvent} from '../incidents/chain.js'
 import {clockOutcome, clocksFromEvents} from '../incidents/clocks.js'
 import {DECISION_TYPES, describeEvent} from '../incidents/describe.js'
+import {type EventOf, firstOf, type IncidentEvent, ofType, readable} from '../incidents/events.js'
 import {parseIsoDuration} from '../incidents/time.js'
 import {EXPORT_FORMAT, jsonExport, serialiseExport, verifyExportText, type ExportVerifyReport, type IncidentExport} from '../exporters/json.js'
 import type {ExportInput} from '../exporters/input.js'
@@ -52,106 +53,168 @@ function offsetText(ms: number): string {
   return `T+${h}h${String(m).padStart(2, '0')}m${String(sec).padStart(2, '0')}s`
 }
 
-/** Builds the pack from the exercise incident's events (and the time it is made, for running clocks). */
-export function buildPack(events: readonly TimelineEvent[], incident: {id: number; title: string}, now: number): ExercisePack {
-  const started = events.find((e) => e.type === 'exercise_started')
-  if (!started) throw new Error(`incident ${incident.id} has no exercise_started event: it is not an exercise incident`)
-  const d = started.data as Record<string, unknown>
-  const compression = Number(d.compression)
-  const t0 = started.occurredAt
-  const participants = (d.participants as {name: string; role: string; organisation?: string}[]) ?? []
-  const roleOf = (actor: string) => participants.find((p) => p.name === actor)?.role ?? null
-  const expect = (d.expect ?? {}) as {detect_within?: string; declare_within?: string; clocks?: Record<string, string>}
-  const ended = events.find((e) => e.type === 'exercise_ended')
-  const opened = events.find((e) => e.type === 'incident_opened')!
-  const released = events.filter((e) => e.type === 'inject_released')
+function records(v: unknown): Record<string, unknown>[] {
+  return Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x)) : []
+}
 
-  const firstFault = released.find((e) => e.data.kind === 'fault')
-  const trigger = released.find((e) => e.data.kind === 'fault' || e.data.kind === 'alert')
-  const detected = firstFault ? events.filter((e) => e.type === 'estate_check_changed' && e.data.to === 'failing' && e.occurredAt >= firstFault.occurredAt)
+function textOr(v: unknown): string | null {
+  return typeof v === 'string' ? v : null
+}
+
+interface Expect {
+  detect_within?: string
+  declare_within?: string
+  clocks?: Record<string, string>
+}
+
+function expectOf(v: unknown): Expect {
+  const [e] = records([v])
+  if (!e) return {}
+  const clocks = records([e.clocks])[0]
+  return {detect_within: textOr(e.detect_within) ?? undefined, declare_within: textOr(e.declare_within) ?? undefined,
+    clocks: clocks ? Object.fromEntries(Object.entries(clocks).map(([k, x]) => [k, String(x)])) : undefined}
+}
+
+/** What every part of the pack reads: the timeline, raw and decoded, and the exercise_started record. */
+interface PackContext {
+  events: readonly TimelineEvent[]
+  typed: IncidentEvent[]
+  started: EventOf<'exercise_started'>
+  compression: number
+  t0: number
+  participants: {name: string; role: string; organisation?: string}[]
+  expect: Expect
+  released: EventOf<'inject_released'>[]
+  roleOf(actor: string): string | null
+}
+
+function packContext(events: readonly TimelineEvent[], incidentId: number): PackContext {
+  const typed = readable(events)
+  const started = firstOf(typed, 'exercise_started')
+  if (!started) throw new Error(`incident ${incidentId} has no exercise_started event: it is not an exercise incident`)
+  const participants = records(started.data.participants).map((p) => ({name: String(p.name), role: String(p.role),
+    ...(typeof p.organisation === 'string' ? {organisation: p.organisation} : {})}))
+  return {events, typed, started, compression: Number(started.data.compression), t0: started.occurredAt, participants, expect: expectOf(started.data.expect),
+    released: ofType(typed, 'inject_released'), roleOf: (actor) => participants.find((p) => p.name === actor)?.role ?? null}
+}
+
+function detectionOf(c: PackContext): ExercisePack['detection'] {
+  const firstFault = c.released.find((e) => e.data.kind === 'fault')
+  const detected = firstFault ? ofType(c.typed, 'estate_check_changed').filter((e) => e.data.to === 'failing' && e.occurredAt >= firstFault.occurredAt)
     .sort((a, b) => a.occurredAt - b.occurredAt)[0] : undefined
   const detectMs = firstFault && detected ? detected.occurredAt - firstFault.occurredAt : null
-  const detectLimit = expect.detect_within ? durationMs(expect.detect_within) : undefined
-  const detection = {faultAt: firstFault ? iso(firstFault.occurredAt) : null, detectedAt: detected ? iso(detected.occurredAt) : null,
-    checkId: detected ? String(detected.data.checkId) : null, realMs: detectMs, scenarioMs: detectMs === null ? null : Math.round(detectMs * compression),
-    expected: expect.detect_within ?? null, met: detectLimit === undefined ? null : detectMs !== null && detectMs <= detectLimit}
+  const limit = c.expect.detect_within ? durationMs(c.expect.detect_within) : undefined
+  return {faultAt: firstFault ? iso(firstFault.occurredAt) : null, detectedAt: detected ? iso(detected.occurredAt) : null,
+    checkId: detected ? detected.data.checkId : null, realMs: detectMs, scenarioMs: detectMs === null ? null : Math.round(detectMs * c.compression),
+    expected: c.expect.detect_within ?? null, met: limit === undefined ? null : detectMs !== null && detectMs <= limit}
+}
 
-  const person = (e: TimelineEvent) => !PEOPLE_EXCLUDED.has(e.actor)
-  const declaredEvent = events.find((e) => e.type === 'state_changed' && e.data.to === 'active') ?? events.find((e) => e.type === 'step_completed' && person(e))
+function declarationOf(c: PackContext): ExercisePack['declaration'] {
+  const trigger = c.released.find((e) => e.data.kind === 'fault' || e.data.kind === 'alert')
+  const declared = firstOf(c.typed, 'state_changed', (e) => e.data.to === 'active') ?? firstOf(c.typed, 'step_completed', (e) => !PEOPLE_EXCLUDED.has(e.actor))
   const from = trigger?.occurredAt
-  const declareMs = from !== undefined && declaredEvent ? Math.max(0, declaredEvent.occurredAt - from) : null
-  const declareLimit = expect.declare_within ? parseIsoDuration(expect.declare_within) : undefined
-  const declareScenario = declareMs === null ? null : Math.round(declareMs * compression)
-  const declaration = {from: from === undefined ? null : iso(from), declaredAt: declaredEvent ? iso(declaredEvent.occurredAt) : null, by: declaredEvent?.actor ?? null,
-    how: declaredEvent ? describeEvent(declaredEvent) : null, realMs: declareMs, scenarioMs: declareScenario, expected: expect.declare_within ?? null,
-    met: declareLimit === undefined ? null : declareScenario !== null && declareScenario <= declareLimit}
+  const declareMs = from !== undefined && declared ? Math.max(0, declared.occurredAt - from) : null
+  const limit = c.expect.declare_within ? parseIsoDuration(c.expect.declare_within) : undefined
+  const scenarioMs = declareMs === null ? null : Math.round(declareMs * c.compression)
+  return {from: from === undefined ? null : iso(from), declaredAt: declared ? iso(declared.occurredAt) : null, by: declared?.actor ?? null,
+    how: declared ? describeEvent(declared) : null, realMs: declareMs, scenarioMs, expected: c.expect.declare_within ?? null,
+    met: limit === undefined ? null : scenarioMs !== null && scenarioMs <= limit}
+}
 
-  const startData = new Map(events.filter((e) => e.type === 'clock_started').map((e) => [String(e.data.name), e.data]))
-  const clocks = [...clocksFromEvents(events).values()].map((c) => {
-    const sd = startData.get(c.name) ?? {}
-    const outcome = clockOutcome(c, now)
-    const cmp = Number(sd.compression ?? compression)
-    const used = (c.stoppedAt ?? now) - c.startedAt
-    const want = expect.clocks?.[c.name]
-    return {name: c.name, to: c.to ?? null, outcome, compression: cmp, durationMs: c.dueAt - c.periods[c.periods.length - 1].start,
-      realDurationMs: Number(sd.realDurationMs ?? sd.durationMs ?? 0), startedAt: iso(c.startedAt), dueAt: iso(c.dueAt), stoppedAt: c.stoppedAt === undefined ? null : iso(c.stoppedAt),
+function packClocks(c: PackContext, now: number): ExercisePack['clocks'] {
+  const startData = new Map(ofType(c.typed, 'clock_started').map((e) => [e.data.name, e.data]))
+  return [...clocksFromEvents(c.events).values()].map((k) => {
+    const sd = startData.get(k.name)
+    const outcome = clockOutcome(k, now)
+    const cmp = Number(sd?.compression ?? c.compression)
+    const used = (k.stoppedAt ?? now) - k.startedAt
+    const want = c.expect.clocks?.[k.name]
+    return {name: k.name, to: k.to ?? null, outcome, compression: cmp, durationMs: k.dueAt - k.periods[k.periods.length - 1].start,
+      realDurationMs: Number(sd?.realDurationMs ?? sd?.durationMs ?? 0), startedAt: iso(k.startedAt), dueAt: iso(k.dueAt), stoppedAt: k.stoppedAt === undefined ? null : iso(k.stoppedAt),
       usedMs: used, usedRealScaleMs: Math.round(used * cmp), expected: want ?? null,
       met: want === undefined ? (outcome === 'late' || outcome === 'overdue' ? false : outcome === 'running' ? null : true) : outcome === want}
   })
+}
 
-  const decisions = events.filter((e) => DECISION_TYPES.has(e.type) || e.type === 'clock_stopped').map((e) => ({seq: e.seq, at: iso(e.occurredAt),
-    offset: offsetText((e.occurredAt - t0) * compression), actor: e.actor, role: roleOf(e.actor), type: e.type, text: describeEvent(e)}))
-
-  const planned = (d.injects as {id: string; kind: string; at: string}[]) ?? []
-  const injects = planned.map((p) => {
-    const r = released.find((e) => e.data.inject === p.id)
-    const rd = (r?.data ?? {}) as Record<string, unknown>
-    return {id: p.id, kind: p.kind, at: p.at, releasedAt: r ? iso(r.occurredAt) : null, text: (rd.text as string | undefined) ?? null, to: (rd.to as string[] | undefined) ?? [],
-      target: (rd.target as string | undefined) ?? null, fault: (rd.fault as string | undefined) ?? null, expects: (rd.expects as string | undefined) ?? null,
-      responses: events.filter((e) => e.type === 'inject_answered' && e.data.inject === p.id).map((e) => ({actor: e.actor, role: roleOf(e.actor), at: iso(e.occurredAt), text: String(e.data.text)}))}
+function packInjects(c: PackContext): ExercisePack['injects'] {
+  return records(c.started.data.injects).map((p) => {
+    const r = c.released.find((e) => e.data.inject === p.id)
+    const rd = r?.data
+    return {id: String(p.id), kind: String(p.kind), at: String(p.at), releasedAt: r ? iso(r.occurredAt) : null, text: rd?.text ?? null,
+      to: Array.isArray(rd?.to) ? rd.to.map(String) : [], target: rd?.target ?? null, fault: rd?.fault ?? null, expects: textOr(rd?.expects),
+      responses: ofType(c.typed, 'inject_answered').filter((e) => e.data.inject === p.id).map((e) => ({actor: e.actor, role: c.roleOf(e.actor), at: iso(e.occurredAt), text: e.data.text}))}
   })
+}
 
-  const actions = events.filter((e) => e.type === 'action_recorded').map((e) => ({text: String(e.data.text), owner: String(e.data.owner), due: String(e.data.due),
-    caf: (e.data.caf as string | undefined) ?? null, recordedBy: e.actor, at: iso(e.occurredAt)}))
+function packExpectations(c: PackContext, detection: ExercisePack['detection'], declaration: ExercisePack['declaration'], clocks: ExercisePack['clocks']): ExercisePack['expectations'] {
+  const {expect} = c
+  const out: ExercisePack['expectations'] = []
+  if (expect.detect_within) out.push({what: 'detect the first fault (real checks, real time)', expected: `within ${expect.detect_within}`,
+    actual: detection.realMs === null ? 'not detected' : `${(detection.realMs / 1000).toFixed(1)} s`, met: detection.met})
+  if (expect.declare_within) out.push({what: 'declare the incident (scenario time)', expected: `within ${expect.declare_within}`,
+    actual: declaration.scenarioMs === null ? 'not declared' : offsetText(declaration.scenarioMs).replace('T+', ''), met: declaration.met})
+  for (const [name, want] of Object.entries(expect.clocks ?? {})) {
+    const k = clocks.find((x) => x.name === name)
+    out.push({what: `clock ${name}`, expected: want, actual: k ? k.outcome : 'not started', met: k ? k.outcome === want : false})
+  }
+  return out
+}
 
-  const people = participants.map((p) => {
-    const mine = events.filter((e) => e.actor === p.name)
+function isExerciseType(t: string): t is ExerciseType {
+  return Object.hasOwn(EXERCISE_TYPES, t)
+}
+
+function packAssurance(c: PackContext, type: string, p: Pick<ExercisePack, 'detection' | 'declaration' | 'clocks' | 'expectations' | 'decisions' | 'injects' | 'actions'>): ExercisePack['assurance'] {
+  const yes = (m: boolean | null) => (m === null ? 'not set' : m ? 'met' : 'missed')
+  const missed = p.expectations.filter((x) => x.met === false).length
+  return [
+    {framework: 'CAF-aligned DSPT', ref: 'D1.c', title: 'Testing and exercising',
+      evidence: `A ${type} exercise of the incident response plan (playbook ${String(c.started.data.playbook)}) on ${iso(c.t0).slice(0, 10)} with ${c.participants.length} participants; ` +
+        `detection ${yes(p.detection.met)}, declaration ${yes(p.declaration.met)}, ${p.clocks.length} clock(s), ${p.expectations.length - missed} of ${p.expectations.length} expectations met.`},
+    {framework: 'CAF-aligned DSPT', ref: 'D2.a', title: 'Incident root cause analysis',
+      evidence: `${p.decisions.length} decisions with who and when, ${p.injects.reduce((n, i) => n + i.responses.length, 0)} answers to injects and the complete hash-chained timeline, for the debrief.`},
+    {framework: 'CAF-aligned DSPT', ref: 'D2.b', title: 'Using incidents to drive improvements',
+      evidence: p.actions.length === 0 ? 'No lessons-learned actions recorded yet (exercise action ID --text --owner --due).' : `${p.actions.length} lessons-learned action(s), each with an owner and a due date.`},
+    {framework: 'NHS EPRR', ref: type, title: isExerciseType(type) ? EXERCISE_TYPES[type] : type,
+      evidence: 'The EPRR framework asks for a communications test every six months, a table-top exercise every year and a live exercise every three years; this pack is the record of one.'},
+  ]
+}
+
+function exerciseRecord(c: PackContext, type: string): ExercisePack['exercise'] {
+  const d = c.started.data
+  const ended = firstOf(c.typed, 'exercise_ended')
+  return {id: Number(d.exerciseId), scenario: String(d.scenario), scenarioSha256: String(d.scenarioSha256 ?? ''), title: String(d.title), exerciseType: type,
+    eprr: isExerciseType(type) ? EXERCISE_TYPES[type] : type, playbook: String(d.playbook), compression: c.compression, duration: String(d.duration), startedAt: iso(c.t0),
+    endedAt: ended ? iso(ended.occurredAt) : null, endReason: ended ? String(ended.data.reason) : null,
+    sources: records(d.sources).map((x) => ({...x, title: String(x.title), url: String(x.url)})),
+    testChannels: Array.isArray(d.testChannels) ? d.testChannels.map(String) : []}
+}
+
+/** Builds the pack from the exercise incident's events (and the time it is made, for running clocks). */
+export function buildPack(events: readonly TimelineEvent[], incident: {id: number; title: string}, now: number): ExercisePack {
+  const c = packContext(events, incident.id)
+  const opened = firstOf(c.typed, 'incident_opened')
+  if (!opened) throw new Error(`incident ${incident.id} has no incident_opened event`)
+  const detection = detectionOf(c)
+  const declaration = declarationOf(c)
+  const clocks = packClocks(c, now)
+  const decisions = c.events.filter((e) => DECISION_TYPES.has(e.type) || e.type === 'clock_stopped').map((e) => ({seq: e.seq, at: iso(e.occurredAt),
+    offset: offsetText((e.occurredAt - c.t0) * c.compression), actor: e.actor, role: c.roleOf(e.actor), type: e.type, text: describeEvent(e)}))
+  const injects = packInjects(c)
+  const actions = ofType(c.typed, 'action_recorded').map((e) => ({text: e.data.text, owner: e.data.owner, due: e.data.due, caf: e.data.caf ?? null, recordedBy: e.actor,
+    at: iso(e.occurredAt)}))
+  const participants = c.participants.map((p) => {
+    const mine = c.events.filter((e) => e.actor === p.name)
     return {name: p.name, role: p.role, organisation: p.organisation ?? null, events: mine.length, steps: mine.filter((e) => e.type === 'step_completed').length,
       decisions: mine.filter((e) => DECISION_TYPES.has(e.type)).length}
   })
-
-  const yes = (m: boolean | null) => (m === null ? 'not set' : m ? 'met' : 'missed')
-  const expectations: ExercisePack['expectations'] = []
-  if (expect.detect_within) expectations.push({what: 'detect the first fault (real checks, real time)', expected: `within ${expect.detect_within}`,
-    actual: detectMs === null ? 'not detected' : `${(detectMs / 1000).toFixed(1)} s`, met: detection.met})
-  if (expect.declare_within) expectations.push({what: 'declare the incident (scenario time)', expected: `within ${expect.declare_within}`,
-    actual: declareScenario === null ? 'not declared' : offsetText(declareScenario).replace('T+', ''), met: declaration.met})
-  for (const [name, want] of Object.entries(expect.clocks ?? {})) {
-    const c = clocks.find((x) => x.name === name)
-    expectations.push({what: `clock ${name}`, expected: want, actual: c ? c.outcome : 'not started', met: c ? c.outcome === want : false})
-  }
-  const type = String(d.exerciseType) as ExerciseType
-  const missed = expectations.filter((x) => x.met === false).length
-  const assurance = [
-    {framework: 'CAF-aligned DSPT', ref: 'D1.c', title: 'Testing and exercising',
-      evidence: `A ${type} exercise of the incident response plan (playbook ${String(d.playbook)}) on ${iso(t0).slice(0, 10)} with ${participants.length} participants; ` +
-        `detection ${yes(detection.met)}, declaration ${yes(declaration.met)}, ${clocks.length} clock(s), ${expectations.length - missed} of ${expectations.length} expectations met.`},
-    {framework: 'CAF-aligned DSPT', ref: 'D2.a', title: 'Incident root cause analysis',
-      evidence: `${decisions.length} decisions with who and when, ${injects.reduce((n, i) => n + i.responses.length, 0)} answers to injects and the complete hash-chained timeline, for the debrief.`},
-    {framework: 'CAF-aligned DSPT', ref: 'D2.b', title: 'Using incidents to drive improvements',
-      evidence: actions.length === 0 ? 'No lessons-learned actions recorded yet (exercise action ID --text --owner --due).' : `${actions.length} lessons-learned action(s), each with an owner and a due date.`},
-    {framework: 'NHS EPRR', ref: type, title: EXERCISE_TYPES[type] ?? type,
-      evidence: 'The EPRR framework asks for a communications test every six months, a table-top exercise every year and a live exercise every three years; this pack is the record of one.'},
-  ]
-
+  const expectations = packExpectations(c, detection, declaration, clocks)
+  const type = String(c.started.data.exerciseType)
   return {
-    format: 'watchkeeper-exercise-pack/1',
-    exercise: {id: Number(d.exerciseId), scenario: String(d.scenario), scenarioSha256: String(d.scenarioSha256 ?? ''), title: String(d.title), exerciseType: type,
-      eprr: EXERCISE_TYPES[type] ?? type, playbook: String(d.playbook), compression, duration: String(d.duration), startedAt: iso(t0),
-      endedAt: ended ? iso(ended.occurredAt) : null, endReason: ended ? String(ended.data.reason) : null, sources: (d.sources as {title: string; url: string}[]) ?? [],
-      testChannels: (d.testChannels as string[]) ?? []},
+    format: 'watchkeeper-exercise-pack/1', exercise: exerciseRecord(c, type),
     incident: {id: incident.id, title: incident.title, openedAt: iso(opened.occurredAt), openedBy: opened.actor},
-    participants: people, detection, declaration, clocks, decisions, injects, actions, expectations, assurance,
+    participants, detection, declaration, clocks, decisions, injects, actions, expectations,
+    assurance: packAssurance(c, type, {detection, declaration, clocks, expectations, decisions, injects, actions}),
   }
 }
 

@@ -1,13 +1,19 @@
 import {ISO_DURATION_PATTERN} from '../incidents/time.js'
 import {DURATION_PATTERN} from '../util/duration.js'
+import type {FromSchema} from '../util/schema-type.js'
 
 type JsonSchema = Record<string, unknown>
+
+/** The keys of a constant table, as the literal union they are (Object.keys says string[]). */
+function keysOf<T extends object>(o: T): (keyof T & string)[] {
+  return Object.keys(o) as (keyof T & string)[]
+}
 
 export const EXERCISE_FORMAT = 'watchkeeper-exercise/1'
 const ID = '^[a-z0-9][a-z0-9_-]*$'
 const HOST = '^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$'
-const offset = (description: string): JsonSchema => ({type: 'string', pattern: ISO_DURATION_PATTERN, description: `${description} (ISO 8601 duration such as PT0M, PT40M, PT6H)`})
-const realDuration = (description: string): JsonSchema => ({type: 'string', pattern: DURATION_PATTERN, description: `${description} (a duration such as 500ms, 2s, 1m)`})
+const offset = (description: string) => ({type: 'string', pattern: ISO_DURATION_PATTERN, description: `${description} (ISO 8601 duration such as PT0M, PT40M, PT6H)`} as const)
+const realDuration = (description: string) => ({type: 'string', pattern: DURATION_PATTERN, description: `${description} (a duration such as 500ms, 2s, 1m)`} as const)
 
 /** NHS EPRR exercise types, with how often the EPRR framework asks for each. */
 export const EXERCISE_TYPES = {
@@ -42,23 +48,23 @@ export const INJECT_KINDS = {
   recover: 'a service of the simulated estate recovers',
 } as const
 
-const common: Record<string, JsonSchema> = {
+const common = {
   id: {type: 'string', pattern: ID, description: 'inject id: lower-case letters, digits, - and _'},
   at: offset('when it is released, from the start of the exercise in scenario time'),
   text: {type: 'string', minLength: 1, description: 'what the facilitator reads out or shows'},
   to: {type: 'array', items: {type: 'string', pattern: ID}, minItems: 1, uniqueItems: true, description: 'the roles it is for (default everyone)'},
-}
+} as const
 
-function inject(kind: keyof typeof INJECT_KINDS, props: Record<string, JsonSchema>, required: string[] = []): JsonSchema {
+function inject<K extends keyof typeof INJECT_KINDS, const P extends Record<string, JsonSchema>, const R extends keyof P & string = never>(kind: K, props: P, required: readonly R[] = []) {
   return {
     type: 'object', title: `${kind} inject`, description: INJECT_KINDS[kind],
     properties: {...common, kind: {const: kind}, ...props},
     required: ['id', 'at', 'kind', 'text', ...required],
     additionalProperties: false,
-  }
+  } as const
 }
 
-export const INJECT_SCHEMAS: JsonSchema[] = [
+export const INJECT_SCHEMAS = [
   inject('message', {}),
   inject('question', {expects: {type: 'string', minLength: 1, description: 'what a good answer covers (for the debrief, shown in the evidence pack)'}}),
   inject('alert', {
@@ -68,17 +74,17 @@ export const INJECT_SCHEMAS: JsonSchema[] = [
   }),
   inject('fault', {
     target: {type: 'string', pattern: ID, description: 'the estate service (its id under estate:)'},
-    fault: {enum: Object.keys(FAULTS), description: Object.entries(FAULTS).map(([k, v]) => `${k}: ${v}`).join('; ')},
+    fault: {enum: keysOf(FAULTS), description: Object.entries(FAULTS).map(([k, v]) => `${k}: ${v}`).join('; ')},
     delay: realDuration('with latency: how long each answer waits, in real time'),
   }, ['target', 'fault']),
   inject('recover', {target: {type: 'string', pattern: ID, description: 'the estate service that recovers'}}, ['target']),
-]
+] as const
 
-const SERVICE: JsonSchema = {
+const SERVICE = {
   type: 'object', description: 'a simulated service, named like the real one',
   properties: {
     id: {type: 'string', pattern: ID, description: 'service id; its checks are exercise.<id>…'},
-    kind: {enum: Object.keys(ESTATE_KINDS), description: Object.entries(ESTATE_KINDS).map(([k, v]) => `${k}: ${v}`).join('; ')},
+    kind: {enum: keysOf(ESTATE_KINDS), description: Object.entries(ESTATE_KINDS).map(([k, v]) => `${k}: ${v}`).join('; ')},
     name: {type: 'string', minLength: 1, description: 'what it is, e.g. "Pathology results API"'},
     service: {type: 'string', minLength: 1, description: 'the service it belongs to (incidents and notifications name it)'},
     host: {type: 'string', pattern: HOST, description: 'host name (api, website), e.g. api.service.nhs.uk; resolved to 127.0.0.1 by an address override'},
@@ -88,10 +94,10 @@ const SERVICE: JsonSchema = {
   },
   required: ['id', 'kind', 'name'],
   additionalProperties: false,
-}
+} as const
 
 /** The JSON Schema of an exercise scenario file; published as schemas/exercise.schema.json. */
-export function exerciseSchema(): JsonSchema {
+export function exerciseSchema() {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'https://watchkeeper.dev/schemas/exercise.schema.json',
@@ -102,7 +108,7 @@ export function exerciseSchema(): JsonSchema {
       id: {type: 'string', pattern: ID, description: 'scenario id: lower-case letters, digits, - and _'},
       title: {type: 'string', minLength: 1},
       description: {type: 'string'},
-      exercise_type: {enum: Object.keys(EXERCISE_TYPES), description: `the NHS EPRR exercise type: ${Object.entries(EXERCISE_TYPES).map(([k, v]) => `${k}, a ${v}`).join('; ')}`},
+      exercise_type: {enum: keysOf(EXERCISE_TYPES), description: `the NHS EPRR exercise type: ${Object.entries(EXERCISE_TYPES).map(([k, v]) => `${k}, a ${v}`).join('; ')}`},
       playbook: {type: 'string', minLength: 1, description: 'the playbook the participants walk: an id in the playbooks folder, or a path relative to this file'},
       severity: {type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'severity of the exercise incident (default the playbook\'s second)'},
       compression: {type: 'number', minimum: 1, maximum: 100000, description: 'scenario time runs this many times faster than real time (60: 72 h become 72 min); recorded with every clock'},
@@ -132,7 +138,7 @@ export function exerciseSchema(): JsonSchema {
         type: 'array', minItems: 1, description: 'the timeline, released in order of at',
         items: {
           type: 'object', required: ['kind'],
-          properties: {kind: {enum: Object.keys(INJECT_KINDS), description: 'inject kind'}},
+          properties: {kind: {enum: keysOf(INJECT_KINDS), description: 'inject kind'}},
           discriminator: {propertyName: 'kind'},
           oneOf: INJECT_SCHEMAS,
         },
@@ -149,5 +155,8 @@ export function exerciseSchema(): JsonSchema {
     },
     required: ['format', 'id', 'title', 'exercise_type', 'playbook', 'compression', 'duration', 'sources', 'participants', 'estate', 'injects'],
     additionalProperties: false,
-  }
+  } as const
 }
+
+/** An exercise scenario file, as the schema accepts it. */
+export type ScenarioFile = FromSchema<ReturnType<typeof exerciseSchema>>

@@ -1,5 +1,6 @@
 import {canonicalJson, sha256Hex, type TimelineEvent, verifyChain} from '../incidents/chain.js'
 import {clocksFromEvents, clocksJson} from '../incidents/clocks.js'
+import {decodeEnvelope, decodeTimeline, EventDecodeError} from '../incidents/events.js'
 import {replay} from '../incidents/service.js'
 import type {ExportInput} from './input.js'
 
@@ -52,37 +53,61 @@ export interface ExportVerifyReport {
 function clocksMatch(clocks: unknown, events: TimelineEvent[], exportedAt: number): boolean {
   if (!Array.isArray(clocks)) return false
   if (clocks.every((c) => c && typeof c === 'object' && 'outcome' in c)) return canonicalJson(clocks) === canonicalJson(clocksJson(events, exportedAt))
-  const times = (c: Record<string, unknown>) => [c.name, c.startedAt, c.dueAt, c.stoppedAt]
-  return canonicalJson((clocks as Record<string, unknown>[]).map(times)) === canonicalJson([...clocksFromEvents(events).values()].map((c) => times(c as unknown as Record<string, unknown>)))
+  const times = (c: {name?: unknown; startedAt?: unknown; dueAt?: unknown; stoppedAt?: unknown}) => [c.name, c.startedAt, c.dueAt, c.stoppedAt]
+  const recorded: unknown[] = clocks.map((c: unknown) => (c !== null && typeof c === 'object' ? times(c) : c))
+  return canonicalJson(recorded) === canonicalJson([...clocksFromEvents(events).values()].map(times))
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+}
+
+/** The parts of an export document verification reads, checked; a message when it is not an export at all. */
+function exportDocument(text: string): {doc: Record<string, unknown>; events: TimelineEvent[]} | string {
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch (error) {
+    return `not valid JSON: ${error instanceof Error ? error.message : String(error)}`
+  }
+  if (!isRecord(doc) || doc.format !== EXPORT_FORMAT || !Array.isArray(doc.events)) return `not a watchkeeper incident export (format ${EXPORT_FORMAT})`
+  try {
+    return {doc, events: doc.events.map((e: unknown, i) => decodeEnvelope(e, i))}
+  } catch (error) {
+    if (error instanceof EventDecodeError) return `malformed event: ${error.message}`
+    throw error
+  }
 }
 
 /** Verifies an export offline: the chain, its head, the summary against the timeline, the digest and the bytes. */
 export function verifyExportText(text: string): ExportVerifyReport {
-  let doc: IncidentExport
-  try {
-    doc = JSON.parse(text) as IncidentExport
-  } catch (error) {
-    return {ok: false, count: 0, problems: [`not valid JSON: ${(error as Error).message}`]}
-  }
+  const read = exportDocument(text)
+  if (typeof read === 'string') return {ok: false, count: 0, problems: [read]}
+  const {doc, events} = read
   const problems: string[] = []
-  if (!doc || typeof doc !== 'object' || doc.format !== EXPORT_FORMAT || !Array.isArray(doc.events)) {
-    return {ok: false, count: 0, problems: [`not a watchkeeper incident export (format ${EXPORT_FORMAT})`]}
-  }
-  const id = Number(doc.incident?.id)
-  const chain = verifyChain(doc.events, id)
+  const inc = isRecord(doc.incident) ? doc.incident : {}
+  const recorded = isRecord(doc.chain) ? doc.chain : {}
+  const id = Number(inc.id)
+  const chain = verifyChain(events, id)
   if (chain.firstBad) problems.push(`event ${chain.firstBad.seq}: ${chain.firstBad.reason}`)
   else {
-    if (doc.chain?.head !== chain.head) problems.push(`chain head is recorded as ${String(doc.chain?.head)} but the events give ${chain.head}`)
-    if (doc.chain?.count !== doc.events.length) problems.push(`chain count is recorded as ${String(doc.chain?.count)} but there are ${doc.events.length} events`)
-    const r = replay(undefined, doc.events)
-    const inc = doc.incident
+    problems.push(...decodeTimeline(events).problems.map((p) => p.message))
+    if (recorded.head !== chain.head) problems.push(`chain head is recorded as ${String(recorded.head)} but the events give ${chain.head}`)
+    if (recorded.count !== events.length) problems.push(`chain count is recorded as ${String(recorded.count)} but there are ${events.length} events`)
+    const r = replay(undefined, events)
     if (inc.title !== r.title) problems.push('the incident title does not match the timeline')
     if (inc.severity !== r.severity) problems.push('the incident severity does not match the timeline')
     if (inc.state !== r.state) problems.push('the incident state does not match the timeline')
-    if (!clocksMatch(doc.clocks, doc.events, Date.parse(doc.exportedAt))) problems.push('the clocks do not match the timeline')
+    if (!clocksMatch(doc.clocks, events, Date.parse(String(doc.exportedAt)))) problems.push('the clocks do not match the timeline')
   }
   const {digest, ...body} = doc
   if (sha256Hex(canonicalJson(body)) !== digest) problems.push('the document digest does not match its content')
-  if (problems.length === 0 && serialiseExport(doc) !== text) problems.push('the file is not byte-for-byte as exported (edited or re-formatted)')
-  return {ok: problems.length === 0, incidentId: id, count: doc.events.length, head: chain.head, ...(chain.firstBad ? {firstBad: chain.firstBad} : {}), problems}
+  if (problems.length === 0 && JSON.stringify(doc, null, 2) + '\n' !== text) problems.push('the file is not byte-for-byte as exported (edited or re-formatted)')
+  return {ok: problems.length === 0, incidentId: id, count: events.length, head: chain.head, ...(chain.firstBad ? {firstBad: chain.firstBad} : {}), problems}
+}
+
+/** The timeline events of an export that verifies as an export document (for the seal check); empty when it does not read. */
+export function exportEvents(text: string): TimelineEvent[] {
+  const read = exportDocument(text)
+  return typeof read === 'string' ? [] : read.events
 }

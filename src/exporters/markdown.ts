@@ -2,6 +2,7 @@ import {type TimelineEvent, verifyChain} from '../incidents/chain.js'
 import {clockNotesText, clockOutcomeText} from '../incidents/clocks.js'
 import {commandRunOf, EXPORT_OUTPUT_CAP, exitText, neutralise, outputExcerpt} from '../incidents/command-output.js'
 import {DECISION_TYPES, describeEvent} from '../incidents/describe.js'
+import {firstOf, type IncidentEvent, ofType, readable} from '../incidents/events.js'
 import {formatLondon, formatUtc} from '../incidents/time.js'
 import {quoteArg} from '../playbooks/engine.js'
 import {formatDuration} from '../util/duration.js'
@@ -23,13 +24,13 @@ export function timeInSeverity(input: ExportInput): Record<string, number> {
   let current: string | undefined
   let since = 0
   const end = input.summary.resolvedAt ?? input.summary.closedAt ?? input.now
-  for (const e of input.events) {
+  for (const e of readable(input.events)) {
     if (e.type === 'incident_opened') {
-      current = String(e.data.severity)
+      current = e.data.severity
       since = e.occurredAt
     } else if (e.type === 'severity_changed' && current) {
       out[current] = (out[current] ?? 0) + (e.occurredAt - since)
-      current = String(e.data.to)
+      current = e.data.to
       since = e.occurredAt
     }
   }
@@ -40,9 +41,9 @@ export function timeInSeverity(input: ExportInput): Record<string, number> {
 /** Follow-ups: checklist items recorded as not done, and notes that start with "action:". */
 export function actionItems(input: ExportInput): string[] {
   const out: string[] = []
-  for (const e of input.events) {
+  for (const e of readable(input.events)) {
     if (e.type === 'checklist_ticked' && e.data.done === false) out.push(`${String(e.data.text)} (not done at step ${String(e.data.step)})`)
-    if (e.type === 'note' && /^\s*action:/i.test(String(e.data.text))) out.push(String(e.data.text).replace(/^\s*action:\s*/i, ''))
+    if (e.type === 'note' && /^\s*action:/i.test(e.data.text)) out.push(e.data.text.replace(/^\s*action:\s*/i, ''))
   }
   return out
 }
@@ -70,13 +71,13 @@ function commandBlock(e: TimelineEvent): string[] {
     (ex.cut ? ` Output cut: ${mdText(ex.cut)}` : '')]
 }
 
-/** A post-incident review in the PagerDuty post-mortem shape. */
-export function markdownExport(input: ExportInput): string {
-  const {summary: s, events} = input
+type Lines = string[]
+
+function header(input: ExportInput, events: readonly TimelineEvent[]): Lines {
+  const {summary: s} = input
   const chain = verifyChain(events, s.id)
   const end = s.resolvedAt ?? s.closedAt
-  const L: string[] = []
-  L.push(`# Post-incident review: ${mdText(s.title)}`, '')
+  const L: Lines = [`# Post-incident review: ${mdText(s.title)}`, '']
   if (s.exerciseId !== null && s.exerciseId !== undefined) L.push(`> **EXERCISE**: this record comes from exercise ${s.exerciseId}, a rehearsal against a simulated estate, not a real incident.`, '')
   L.push('| | |', '|---|---|')
   L.push(`| Incident | ${s.id} |`, `| Severity | ${mdCell(s.severity)} |`, `| State | ${mdCell(s.state)} |`)
@@ -87,92 +88,124 @@ export function markdownExport(input: ExportInput): string {
   if (end) L.push(`| Duration | ${formatDuration(end - s.openedAt)} |`)
   if (input.playbook) L.push(`| Playbook | ${mdCell(input.playbook.name)} (${mdCell(input.playbook.id)}) |`)
   L.push(`| Timeline | ${events.length} events, chain head \`${chain.head}\`${chain.ok ? '' : ' — **the chain does not verify**'} |`, '')
+  return L
+}
 
-  L.push('## Summary', '')
-  const evidence = events.filter((e) => e.type === 'evidence_attached')
+function summarySection(input: ExportInput, events: readonly TimelineEvent[], typed: readonly IncidentEvent[]): Lines {
+  const {summary: s} = input
+  const L: Lines = ['## Summary', '']
+  const evidence = ofType(typed, 'evidence_attached')
   // How long it took is in the table above (Duration) and under Resolution; the summary does not say it a third time.
   L.push(`Opened as ${mdText(s.severity)} by ${mdText(events[0]?.actor ?? 'unknown')}${s.service ? ` for ${mdText(s.service)}` : ''}; now ${mdText(s.state)}.`)
-  if (evidence[0]) {
-    const d = evidence[0].data
-    L.push('', `First evidence: check ${mdText(d.checkId)} was ${mdText(d.status)} at ${formatUtc(evidence[0].occurredAt)}: ${mdText(d.summary)}.` +
-      (evidence.length > 1 ? ` ${evidence.length - 1} more result${evidence.length > 2 ? 's were' : ' was'} attached as evidence, the last at ${formatUtc(evidence.at(-1)!.occurredAt)} (see the timeline).` : ''))
+  const [first] = evidence
+  const last = evidence.at(-1)
+  if (first && last) {
+    const d = first.data
+    L.push('', `First evidence: check ${mdText(d.checkId)} was ${mdText(d.status)} at ${formatUtc(first.occurredAt)}: ${mdText(d.summary)}.` +
+      (evidence.length > 1 ? ` ${evidence.length - 1} more result${evidence.length > 2 ? 's were' : ' was'} attached as evidence, the last at ${formatUtc(last.occurredAt)} (see the timeline).` : ''))
   }
-  const walkEnd = events.find((e) => e.type === 'walk_completed')
+  const walkEnd = firstOf(typed, 'walk_completed')
   if (input.playbook) L.push('', walkEnd ? `The playbook walk reached its end at ${formatUtc(walkEnd.occurredAt)}.` : 'The playbook walk has not reached its end.')
   L.push('')
+  return L
+}
 
-  L.push('## What happened', '')
-  const notes = events.filter((e) => e.type === 'note').sort((a, b) => a.occurredAt - b.occurredAt || a.seq - b.seq)
+function notesSection(typed: readonly IncidentEvent[]): Lines {
+  const L: Lines = ['## What happened', '']
+  const notes = ofType(typed, 'note').sort((a, b) => a.occurredAt - b.occurredAt || a.seq - b.seq)
   if (notes.length === 0) L.push('No scribe notes were recorded.')
-  for (const e of notes) L.push(`- ${formatUtc(e.occurredAt)} — ${mdText(String(e.data.text))} (${mdText(e.actor)})`)
+  for (const e of notes) L.push(`- ${formatUtc(e.occurredAt)} — ${mdText(e.data.text)} (${mdText(e.actor)})`)
   L.push('')
+  return L
+}
 
-  L.push('## Resolution', '')
-  const firstState = (to: string) => events.find((e) => e.type === 'state_changed' && e.data.to === to)
-  const milestones = (['active', 'mitigated', 'resolved', 'closed'] as const).map((st) => [st, firstState(st)] as const).filter(([, e]) => e)
+function resolutionSection(input: ExportInput, typed: readonly IncidentEvent[]): Lines {
+  const L: Lines = ['## Resolution', '']
+  const milestones = (['active', 'mitigated', 'resolved', 'closed'] as const)
+    .flatMap((st) => firstOf(typed, 'state_changed', (e) => e.data.to === st) ?? []).map((e) => [e.data.to, e] as const)
   if (milestones.length === 0) L.push('The incident has not left triage.')
   else {
     L.push('| Milestone | Time (UTC) | Since opened |', '|---|---|---|')
-    for (const [st, e] of milestones) L.push(`| ${st} | ${formatUtc(e!.occurredAt)} | ${formatDuration(e!.occurredAt - s.openedAt)} |`)
+    for (const [st, e] of milestones) L.push(`| ${st} | ${formatUtc(e.occurredAt)} | ${formatDuration(e.occurredAt - input.summary.openedAt)} |`)
   }
   L.push('')
+  return L
+}
 
-  L.push('## Impact', '')
-  const sev = timeInSeverity(input)
-  L.push('| Measure | Value |', '|---|---|')
-  for (const [k, v] of Object.entries(sev)) L.push(`| Time in ${mdCell(k)} | ${formatDuration(v)} |`)
-  for (const c of s.checks) {
+function impactSection(input: ExportInput): Lines {
+  const L: Lines = ['## Impact', '', '| Measure | Value |', '|---|---|']
+  for (const [k, v] of Object.entries(timeInSeverity(input))) L.push(`| Time in ${mdCell(k)} | ${formatDuration(v)} |`)
+  for (const c of input.summary.checks) {
     const rs = input.results.filter((r) => r.checkId === c)
     const bad = rs.filter((r) => r.status !== 'ok')
     L.push(`| Check ${mdCell(c)} | ${rs.length} results in the window, ${bad.length} not ok${bad.length > 0 ? ` (first ${formatUtc(bad[0].ts)}, last ${formatUtc(bad.at(-1)?.ts ?? 0)})` : ''} |`)
   }
   L.push('')
+  return L
+}
 
-  L.push('## Responders', '')
-  const roles = Object.entries(s.roles)
+function respondersSection(input: ExportInput): Lines {
+  const L: Lines = ['## Responders', '']
+  const roles = Object.entries(input.summary.roles)
   if (roles.length === 0) L.push('No roles were assigned.')
   else {
     L.push('| Role | Person |', '|---|---|')
     for (const [r, p] of roles) L.push(`| ${mdCell(input.playbook?.roles[r]?.name ?? r)} | ${mdCell(p)} |`)
   }
   L.push('')
+  return L
+}
 
-  L.push('## Timeline', '', '| Time (UTC) | Europe/London | Event | Actor |', '|---|---|---|---|')
+function timelineSection(events: readonly TimelineEvent[]): Lines {
+  const L: Lines = ['## Timeline', '', '| Time (UTC) | Europe/London | Event | Actor |', '|---|---|---|---|']
   for (const e of events) {
     const late = e.recordedAt - e.occurredAt > 60_000 ? ` _(recorded ${formatUtc(e.recordedAt)})_` : ''
     L.push(`| ${formatUtc(e.occurredAt)} | ${londonBeside(e.occurredAt)} | ${mdCell(describeEvent(e))}${late} | ${mdCell(e.actor)} |`)
   }
-  L.push('')
-
-  L.push('## Decisions', '')
+  L.push('', '## Decisions', '')
   const decisions = events.filter((e) => DECISION_TYPES.has(e.type))
   if (decisions.length === 0) L.push('None recorded.')
   for (const e of decisions) L.push(`- ${formatUtc(e.occurredAt)} — ${mdText(describeEvent(e))} (${mdText(e.actor)})`)
   L.push('')
+  return L
+}
 
-  L.push('## Regulatory clocks', '')
-  if (s.clocks.length === 0) L.push('No clocks were started.')
+function clocksSection(input: ExportInput): Lines {
+  const L: Lines = ['## Regulatory clocks', '']
+  const {clocks} = input.summary
+  if (clocks.length === 0) L.push('No clocks were started.')
   else {
     L.push('| Clock | To | Basis | Started (UTC) | Due (UTC) | Stopped (UTC) | Outcome | Reasoning and corrections |', '|---|---|---|---|---|---|---|---|')
-    for (const c of s.clocks) {
+    for (const c of clocks) {
       const outcome = clockOutcomeText(c, input.now)
       const strong = /^(late|overdue)/.test(outcome) ? `**${outcome}**` : outcome
       L.push(`| ${mdCell(c.name)} | ${mdCell(c.to)} | ${mdCell(c.basis)} | ${formatUtc(c.startedAt)} | ${formatUtc(c.dueAt)} | ${c.stoppedAt ? formatUtc(c.stoppedAt) : ''} | ${strong} | ${mdCell(clockNotesText(c).join(' · '))} |`)
     }
   }
   L.push('')
+  return L
+}
 
+function closingSections(input: ExportInput, events: readonly TimelineEvent[]): Lines {
+  const L: Lines = []
   const commands = events.filter((e) => e.type === 'command_run')
   if (commands.length > 0) {
     L.push('## Commands run', '')
     for (const e of commands) L.push(...commandBlock(e), '')
   }
-
   L.push('## Action items', '')
   const actions = actionItems(input)
   if (actions.length === 0) L.push('None recorded (add them as notes starting "action:").')
   for (const a of actions) L.push(`- [ ] ${mdText(a)}`)
   L.push('')
-  L.push('## Verification', '', `Recompute the chain with \`watchkeeper incident verify ${s.id}\`, or offline from the JSON export with \`watchkeeper incident verify --file FILE\`. The head above must match.`, '')
-  return L.join('\n')
+  L.push('## Verification', '', `Recompute the chain with \`watchkeeper incident verify ${input.summary.id}\`, or offline from the JSON export with \`watchkeeper incident verify --file FILE\`. The head above must match.`, '')
+  return L
+}
+
+/** A post-incident review in the PagerDuty post-mortem shape. */
+export function markdownExport(input: ExportInput): string {
+  const {events} = input
+  const typed = readable(events)
+  return [...header(input, events), ...summarySection(input, events, typed), ...notesSection(typed), ...resolutionSection(input, typed), ...impactSection(input),
+    ...respondersSection(input), ...timelineSection(events), ...clocksSection(input), ...closingSections(input, events)].join('\n')
 }

@@ -7,7 +7,8 @@ import {SHIPPED_CLOCKS} from '../paths.js'
 import {yamlFilesIn} from '../util/files.js'
 import {formatPath, type KeyPath, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
 import {schemaValidator} from '../util/validators.js'
-import type {ClockDef, StartsFrom} from './clocks.js'
+import type {ClockEntry, ClockKeys} from './clock-schema.js'
+import type {ClockDef} from './clocks.js'
 import {parseIsoDuration} from './time.js'
 
 const validator = schemaValidator('clocks')
@@ -29,30 +30,34 @@ function filesOf(p: string): string[] {
 }
 
 /** The keys a clock has in YAML (a clock file entry, or a playbook's clocks: entry), as a definition. */
-export function clockDefFrom(name: string, raw: Record<string, unknown>): Partial<ClockDef> & {name: string} {
+export function clockDefFrom(name: string, raw: ClockKeys): Partial<ClockDef> & {name: string} {
   const out: Partial<ClockDef> & {name: string} = {name}
   const set = <K extends keyof ClockDef>(k: K, v: ClockDef[K] | undefined) => {
     if (v !== undefined) out[k] = v
   }
-  set('to', raw.to as string | undefined)
-  set('basis', raw.basis as string | undefined)
-  set('source', raw.source as string | undefined)
+  set('to', raw.to)
+  set('basis', raw.basis)
+  set('source', raw.source)
   set('durationMs', typeof raw.duration === 'string' ? parseIsoDuration(raw.duration) : undefined)
-  set('duration', raw.duration as string | undefined)
-  set('businessDays', raw.business_days as number | undefined)
+  set('duration', raw.duration)
+  set('businessDays', raw.business_days)
   if (raw.duration !== undefined && raw.business_days === undefined) out.businessDays = undefined
   if (raw.business_days !== undefined && raw.duration === undefined) {
     out.durationMs = undefined
     out.duration = undefined
   }
-  set('warnBeforeMs', Array.isArray(raw.warn_when_remaining) ? (raw.warn_when_remaining as string[]).map((w) => parseIsoDuration(w) ?? 0).filter((w) => w > 0) : undefined)
-  set('startsFrom', raw.starts_from as StartsFrom | undefined)
-  set('effectiveFrom', raw.effective_from as string | undefined)
-  set('effectiveUntil', raw.effective_until as string | undefined)
-  set('enabled', raw.enabled as boolean | undefined)
-  set('restartable', raw.restartable as boolean | undefined)
-  set('note', raw.note as string | undefined)
+  set('warnBeforeMs', raw.warn_when_remaining?.map((w) => parseIsoDuration(w) ?? 0).filter((w) => w > 0))
+  set('startsFrom', raw.starts_from)
+  set('effectiveFrom', raw.effective_from)
+  set('effectiveUntil', raw.effective_until)
+  set('enabled', raw.enabled)
+  set('restartable', raw.restartable)
+  set('note', raw.note)
   return out
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
 }
 
 /**
@@ -75,29 +80,35 @@ export function validateClocks(userPaths: readonly string[] = [], shipped: strin
         problems.push({file, line: 1, col: 1, path: '', message: 'expected a mapping with a "clocks:" list'})
         continue
       }
-      const list = (parsed.value as {clocks?: unknown}).clocks
-      const raws = Array.isArray(list) ? (list as Record<string, unknown>[]) : []
-      const labeller = (p: KeyPath) => p[0] === 'clocks' && typeof p[1] === 'number' && typeof raws[p[1]]?.name === 'string' ? `clock ${String(raws[p[1]].name)}` : undefined
+      const list: unknown = 'clocks' in parsed.value ? parsed.value.clocks : undefined
+      const raws: unknown[] = Array.isArray(list) ? list : []
+      const nameAt = (i: unknown) => {
+        const r = typeof i === 'number' ? raws[i] : undefined
+        return isRecord(r) && typeof r.name === 'string' ? r.name : undefined
+      }
+      const labeller = (p: KeyPath) => p[0] === 'clocks' && nameAt(p[1]) !== undefined ? `clock ${nameAt(p[1])}` : undefined
       const errs = schemaProblems(parsed, validator, labeller)
       problems.push(...errs)
       raws.forEach((raw, i) => {
         const base: KeyPath = ['clocks', i]
         const prefix = formatPath(base)
-        if (!raw || typeof raw !== 'object' || errs.some((p) => p.path === prefix || p.path.startsWith(prefix + '.') || p.path.startsWith(prefix + '['))) return
+        if (!isRecord(raw) || errs.some((p) => p.path === prefix || p.path.startsWith(prefix + '.') || p.path.startsWith(prefix + '['))) return
+        // The schema has accepted this entry (no problem under its path): it is a ClockEntry.
+        const entry = raw as ClockEntry
         const at = (key: KeyPath, message: string) => {
           const pos = positionOf(parsed, [...base, ...key])
           problems.push({file, line: pos.line, col: pos.col, path: formatPath([...base, ...key]), message: `${message} (clock ${String(raw.name)})`})
         }
-        const name = String(raw.name)
+        const name = entry.name
         const pos = positionOf(parsed, base)
         const where = `${file}:${pos.line}:${pos.col}`
         const prev = firstSeen.get(name)
         if (prev) return at(['name'], `duplicate clock name "${name}" (first defined at ${prev})`)
         firstSeen.set(name, where)
-        if (typeof raw.effective_from === 'string' && typeof raw.effective_until === 'string' && raw.effective_until < raw.effective_from) {
-          return at(['effective_until'], `effective_until ${raw.effective_until} is before effective_from ${raw.effective_from}`)
+        if (entry.effective_from !== undefined && entry.effective_until !== undefined && entry.effective_until < entry.effective_from) {
+          return at(['effective_until'], `effective_until ${entry.effective_until} is before effective_from ${entry.effective_from}`)
         }
-        const def = {warnBeforeMs: [], ...clockDefFrom(name, raw), definedAt: where} as ClockDef
+        const def: ClockDef = {warnBeforeMs: [], ...clockDefFrom(name, entry), definedAt: where}
         const length = def.durationMs ?? Infinity
         if ((def.warnBeforeMs ?? []).some((w) => w >= length)) return at(['warn_when_remaining'], 'a warning point is not shorter than the clock itself')
         if (gi === 1 || !defs.has(name)) defs.set(name, def)
@@ -132,7 +143,7 @@ export function clockDefsFor(playbook: Playbook | undefined, registry: Map<strin
       if (declared.has(name)) continue
       declared.add(name)
       const base = registry.get(name) ?? {name, warnBeforeMs: [], startsFrom: 'declared' as const}
-      defs.set(name, {...base, ...clockDefFrom(name, c as unknown as Record<string, unknown>), definedAt: `${p.file} clocks.${name}`})
+      defs.set(name, {...base, ...clockDefFrom(name, c), definedAt: `${p.file} clocks.${name}`})
     }
     for (const s of Object.values(p.subs)) visit(s)
   }

@@ -1,14 +1,13 @@
+import type {FromSchema} from '../util/schema-type.js'
 import {ISO_DURATION_PATTERN} from './time.js'
 import {STARTS_FROM} from './clocks.js'
 
-type JsonSchema = Record<string, unknown>
-
 export const CLOCK_NAME = '^[a-z0-9][a-z0-9_-]*$'
 const DATE = '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$'
-const duration = (description: string): JsonSchema => ({type: 'string', pattern: ISO_DURATION_PATTERN, description: `${description} (ISO 8601 duration such as PT24H, PT72H, P3D)`})
+const duration = (description: string) => ({type: 'string', pattern: ISO_DURATION_PATTERN, description: `${description} (ISO 8601 duration such as PT24H, PT72H, P3D)`} as const)
 
 /** The keys of a clock, shared by clock files (with name) and a playbook's clocks: section (keyed by name). */
-export function clockProperties(): Record<string, JsonSchema> {
+export function clockProperties() {
   return {
     to: {type: 'string', minLength: 1, description: 'who must be told, or what must happen'},
     basis: {type: 'string', minLength: 1, description: 'the rule behind the deadline'},
@@ -22,11 +21,11 @@ export function clockProperties(): Record<string, JsonSchema> {
     enabled: {type: 'boolean', description: 'false: shown, but cannot be started (a rule not in force)'},
     restartable: {type: 'boolean', description: 'a step may give it a new due time (restarts_clock), e.g. a recurring update'},
     note: {type: 'string', minLength: 1, description: 'shown beside the clock, e.g. "not in force: proposed in the Cyber Security and Resilience Bill"'},
-  }
+  } as const
 }
 
 /** The JSON Schema of a clock definition file; published as schemas/clocks.schema.json. */
-export function clocksSchema(): JsonSchema {
+export function clocksSchema() {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'https://watchkeeper.dev/schemas/clocks.schema.json',
@@ -46,5 +45,14 @@ export function clocksSchema(): JsonSchema {
     },
     required: ['clocks'],
     additionalProperties: false,
-  }
+  } as const
 }
+
+/** A clock definition file, as the schema accepts it. */
+export type ClocksFile = FromSchema<ReturnType<typeof clocksSchema>>
+
+/** One clock of a clock file. */
+export type ClockEntry = ClocksFile['clocks'][number]
+
+/** The keys of a clock without its name: a playbook's clocks: entry. */
+export type ClockKeys = FromSchema<{type: 'object'; properties: ReturnType<typeof clockProperties>}>

@@ -1,5 +1,6 @@
 import type {NewEvent, TimelineEvent} from './chain.js'
 import {formatDuration, parseDuration} from '../util/duration.js'
+import {type IncidentEvent, readable} from './events.js'
 import {addBusinessDays, parseIsoDuration, toIsoDuration} from './time.js'
 
 /** What a clock's start is measured from; aware and issued are asked for when a step starts the clock. */
@@ -159,65 +160,69 @@ export function clockWarning(c: ClockState, now: number): boolean {
   return c.stoppedAt === undefined && now <= c.dueAt && c.warnBeforeMs.some((w) => now >= c.dueAt - w)
 }
 
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined
+function isStartsFrom(v: unknown): v is StartsFrom {
+  return STARTS_FROM.some((x) => x === v)
+}
+
+function isStopOutcome(v: unknown): v is StopOutcome {
+  return STOP_OUTCOMES.some((x) => x === v)
+}
+
+/** Applies one clock_* event to the clocks read so far. */
+function applyClockEvent(clocks: Map<string, ClockState>, e: IncidentEvent): void {
+  if (!e.type.startsWith('clock_')) return
+  const c = clocks.get(typeof e.data.name === 'string' ? e.data.name : '')
+  const mark = (dueAt: number, what: number) => {
+    if (c) (c.crossings[dueAt] ??= []).push(what)
+  }
+  switch (e.type) {
+    case 'clock_started': {
+      const d = e.data
+      if (c) break
+      clocks.set(d.name, {name: d.name, to: d.to, basis: d.basis, citation: d.citation, startsFrom: isStartsFrom(d.startsFrom) ? d.startsFrom : undefined,
+        startedAt: e.occurredAt, startRecordedAt: e.recordedAt, dueAt: d.dueAt, durationMs: d.durationMs, businessDays: d.businessDays,
+        warnBeforeMs: d.warnBeforeMs ?? [], warned: [], breachedRecorded: false, periods: [{start: e.occurredAt, dueAt: d.dueAt}], adjustments: [], crossings: {}})
+      break
+    }
+    case 'clock_warned': mark(e.data.dueAt, e.data.remainingMs); break
+    case 'clock_breached': mark(e.data.dueAt, -1); break
+    case 'clock_restarted':
+      if (c && c.stoppedAt === undefined) {
+        const last = c.periods[c.periods.length - 1]
+        last.end = e.occurredAt
+        const dueAt = e.data.dueAt ?? dueAtOf(c, e.occurredAt)
+        c.periods.push({start: e.occurredAt, dueAt})
+        c.dueAt = dueAt
+      }
+      break
+    case 'clock_adjusted':
+      if (c) {
+        const d = e.data
+        const field = d.field === 'stop' ? 'stop' : 'start'
+        c.adjustments.push({field, from: d.from, to: d.to, reason: d.reason ?? '', recordedAt: e.recordedAt, actor: e.actor})
+        if (field === 'start') {
+          c.startedAt = d.to
+          const first = c.periods[0]
+          first.start = d.to
+          first.dueAt = d.dueAt ?? dueAtOf(c, d.to)
+          if (c.periods.length === 1) c.dueAt = first.dueAt
+        } else if (c.stoppedAt !== undefined) c.stoppedAt = d.to
+      }
+      break
+    case 'clock_stopped':
+      if (c && c.stoppedAt === undefined) {
+        c.stoppedAt = e.occurredAt
+        c.outcome = isStopOutcome(e.data.outcome) ? e.data.outcome : 'notified'
+        c.stopReason = e.data.reason
+      }
+      break
+  }
 }
 
 /** Clocks from the timeline's clock_* events, in the order they started. */
 export function clocksFromEvents(events: readonly TimelineEvent[]): Map<string, ClockState> {
   const clocks = new Map<string, ClockState>()
-  for (const e of events) {
-    if (!e.type.startsWith('clock_')) continue
-    const d = e.data as Record<string, unknown>
-    const name = String(d.name ?? '')
-    const c = clocks.get(name)
-    const mark = (dueAt: number, what: number) => {
-      if (c) (c.crossings[dueAt] ??= []).push(what)
-    }
-    switch (e.type) {
-      case 'clock_started': {
-        if (c) break
-        const dueAt = Number(d.dueAt)
-        clocks.set(name, {name, to: d.to as string | undefined, basis: d.basis as string | undefined, citation: d.citation as string | undefined,
-          startsFrom: d.startsFrom as StartsFrom | undefined, startedAt: e.occurredAt, startRecordedAt: e.recordedAt, dueAt,
-          durationMs: num(d.durationMs), businessDays: num(d.businessDays), warnBeforeMs: (d.warnBeforeMs as number[] | undefined) ?? [],
-          warned: [], breachedRecorded: false, periods: [{start: e.occurredAt, dueAt}], adjustments: [], crossings: {}})
-        break
-      }
-      case 'clock_warned': mark(Number(d.dueAt), Number(d.remainingMs)); break
-      case 'clock_breached': mark(Number(d.dueAt), -1); break
-      case 'clock_restarted':
-        if (c && c.stoppedAt === undefined) {
-          const last = c.periods[c.periods.length - 1]
-          last.end = e.occurredAt
-          const dueAt = num(d.dueAt) ?? dueAtOf(c, e.occurredAt)
-          c.periods.push({start: e.occurredAt, dueAt})
-          c.dueAt = dueAt
-        }
-        break
-      case 'clock_adjusted':
-        if (c) {
-          const to = Number(d.to)
-          const field = d.field === 'stop' ? 'stop' : 'start'
-          c.adjustments.push({field, from: Number(d.from), to, reason: String(d.reason ?? ''), recordedAt: e.recordedAt, actor: e.actor})
-          if (field === 'start') {
-            c.startedAt = to
-            const first = c.periods[0]
-            first.start = to
-            first.dueAt = num(d.dueAt) ?? dueAtOf(c, to)
-            if (c.periods.length === 1) c.dueAt = first.dueAt
-          } else if (c.stoppedAt !== undefined) c.stoppedAt = to
-        }
-        break
-      case 'clock_stopped':
-        if (c && c.stoppedAt === undefined) {
-          c.stoppedAt = e.occurredAt
-          c.outcome = (STOP_OUTCOMES as readonly string[]).includes(String(d.outcome)) ? d.outcome as StopOutcome : 'notified'
-          c.stopReason = d.reason as string | undefined
-        }
-        break
-    }
-  }
+  for (const e of readable(events)) applyClockEvent(clocks, e)
   for (const c of clocks.values()) {
     const here = c.crossings[c.dueAt] ?? []
     c.warned = here.filter((w) => w >= 0)

@@ -6,6 +6,7 @@
 import {type AssessmentResult, ART33_FACTS, GRID, NIS_RULE, UNVERIFIED} from '../playbooks/assessment.js'
 import type {TimelineEvent} from './chain.js'
 import {clockSummaries} from './clocks.js'
+import {type IncidentEvent, ofType, readable} from './events.js'
 import type {IncidentSummary} from './service.js'
 
 export const REPORT_TARGETS = ['ico', 'dspt', 'nis', 'alert'] as const
@@ -62,19 +63,23 @@ interface Recorded {
   seq: number
 }
 
+function scalar(v: unknown): Recorded['value'] {
+  if (v === undefined || v === null) return null
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : JSON.stringify(v)
+}
+
 /** The latest value of each variable on the timeline (a null records "not known yet"). */
-function recordedVars(events: readonly TimelineEvent[]): Map<string, Recorded> {
+function recordedVars(events: readonly IncidentEvent[]): Map<string, Recorded> {
   const out = new Map<string, Recorded>()
-  for (const e of events) {
-    if (e.type !== 'variable_recorded') continue
-    const d = e.data
-    out.set(String(d.name), {value: (d.value ?? null) as Recorded['value'], step: d.step as string | undefined, at: e.occurredAt, seq: e.seq})
-  }
+  for (const e of ofType(events, 'variable_recorded')) out.set(e.data.name, {value: scalar(e.data.value), step: e.data.step, at: e.occurredAt, seq: e.seq})
   return out
 }
 
-function latestAssessment(events: readonly TimelineEvent[]): (AssessmentResult & {step?: string; at: number}) | undefined {
-  const e = events.filter((x) => x.type === 'assessment_recorded').at(-1)
+type Assessment = AssessmentResult & {step?: string; at: number}
+
+function latestAssessment(events: readonly IncidentEvent[]): Assessment | undefined {
+  const e = ofType(events, 'assessment_recorded').at(-1)
+  // The assessment step writes its AssessmentResult as the event's data (src/playbooks/assessment.ts).
   return e ? {...(e.data as unknown as AssessmentResult & {step?: string}), at: e.occurredAt} : undefined
 }
 
@@ -125,116 +130,148 @@ const ROUTES: Record<ReportFor, {title: string; to: string; how: string[]; clock
   },
 }
 
+/** What the sections of a report are built from, and the missing facts they find, in the order found. */
+class ReportParts {
+  readonly missing: NotificationReport['missing'] = []
+
+  constructor(readonly vars: Map<string, Recorded>, readonly assessment: Assessment | undefined, readonly clocks: ReportClock[]) {}
+
+  field(key: string, label: string, ref?: string, required = true): ReportField {
+    const r = this.vars.get(key)
+    const value = r?.value ?? null
+    if (required && (value === null || value === '')) this.missing.push({key, label, ...(ref ? {ref} : {})})
+    return {key, label, ...(ref ? {ref} : {}), value, required, ...(r ? {from: {step: r.step, at: r.at, seq: r.seq}} : {})}
+  }
+
+  fixed(key: string, label: string, value: ReportField['value']): ReportField {
+    return {key, label, value}
+  }
+
+  clock(name: string): ReportClock | undefined {
+    return this.clocks.find((c) => c.name === name)
+  }
+
+  timing(name: string, startLabel: string): ReportField[] {
+    const c = this.clock(name)
+    if (!c) {
+      this.missing.push({key: name, label: `${startLabel} (clock ${name} not started; start it with \`incident clock\`)`})
+      return [this.fixed(`${name}.startedAt`, startLabel, null)]
+    }
+    return [this.fixed(`${name}.startedAt`, startLabel, new Date(c.startedAt).toISOString()), this.fixed(`${name}.dueAt`, 'Due by', new Date(c.dueAt).toISOString()),
+      this.fixed(`${name}.outcome`, 'Clock', c.outcome + (c.reason ? ` (${c.reason})` : ''))]
+  }
+
+  art33(): ReportSection {
+    return {title: 'UK GDPR Art. 33(3)', fields: ART33_FACTS.map((f) => this.field(f.name, f.label, f.ref))}
+  }
+
+  grid(): ReportSection | undefined {
+    const a = this.assessment
+    if (!a?.grid) {
+      this.missing.push({key: 'assessment', label: 'The DSPT likelihood × impact assessment (an assessment step has not been completed)'})
+      return undefined
+    }
+    const g = a.grid
+    return {title: 'DSPT grading', fields: [this.fixed('dspt_likelihood', 'Likelihood', g.likelihoodText), this.fixed('dspt_impact', 'Impact', g.impactText),
+      this.fixed('ico_notifiable', 'Notifiable to the ICO', a.ico?.notifiable ?? null), this.fixed('assessment_reasoning', 'Reasoning', a.reasoning || null)]}
+  }
+
+  nis(): ReportSection {
+    const f = [this.field('nis_oes', 'Designated operator of essential services (OES)', 'NIS Regulations 2018')]
+    if (this.vars.get('nis_oes')?.value !== false) f.push(this.field('nis_significant_impact', 'Significant impact on the continuity of the essential service', 'NIS Regulations 2018'))
+    const a = this.assessment
+    if (a?.nis) f.push(this.fixed('nis_notifiable', 'NIS notification required', a.nis.notifiable), this.fixed('assessment_reasoning', 'Reasoning', a.reasoning || null))
+    return {title: 'NIS', fields: f}
+  }
+}
+
+type Body = {decision: NotificationReport['decision']; sections: ReportSection[]}
+
+function icoBody(p: ReportParts): Body {
+  const a = p.assessment
+  const g = p.grid()
+  const decision = !a?.ico ? {notifiable: null, text: 'Not assessed yet: no assessment step has decided whether this breach is notifiable to the ICO.'}
+    : a.ico.notifiable ? {notifiable: true, text: `Notifiable to the ICO: ${a.ico.because}.`}
+    : {notifiable: false, text: `Not notifiable to the ICO: ${a.ico.because}. No ICO notification is needed; keep this record with the breach log (Art. 33(5)).`}
+  const sections = [{title: 'Timing', fields: p.timing(a?.ico?.clock ?? 'ico_72h', 'Became aware')}]
+  if (g) sections.push(g)
+  sections.push(p.art33())
+  return {decision, sections}
+}
+
+function nisBody(p: ReportParts): Body {
+  const a = p.assessment
+  const decision = !a?.nis ? {notifiable: null, text: 'Not assessed yet: no assessment step has decided whether NIS notification is required.'}
+    : a.nis.notifiable ? {notifiable: true, text: `NIS notification required: ${a.nis.because}.`}
+    : {notifiable: false, text: `NIS notification not required: ${a.nis.because}.`}
+  if (!a?.nis) p.missing.push({key: 'assessment', label: 'The NIS assessment (an assessment step with assess: [nis] has not been completed)'})
+  const sections = [p.nis()]
+  if (a?.nis?.notifiable !== false) sections.push({title: 'Timing', fields: p.timing(a?.nis?.clock ?? 'nis_72h', 'Became aware')})
+  sections.push({title: 'The incident', fields: [p.field('breach_nature', 'What happened', undefined, false), p.field('measures_taken', 'Measures taken or proposed')]})
+  return {decision, sections}
+}
+
+function dsptBody(p: ReportParts): Body {
+  const a = p.assessment
+  const on = [a?.ico?.notifiable ? 'the ICO' : '', a?.nis?.notifiable ? 'DHSC (NIS)' : ''].filter(Boolean)
+  const decision = !a ? {notifiable: null, text: 'Not assessed yet: no assessment step has been completed.'}
+    : on.length > 0 ? {notifiable: true, text: `Notifiable to ${on.join(' and ')}.${a.ico && !a.ico.notifiable ? ` Not to the ICO: ${a.ico.because}.` : ''}${a.nis && !a.nis.notifiable ? ` NIS not required: ${a.nis.because}.` : ''}`}
+    : {notifiable: false, text: `Nothing notifiable: ${[a.ico?.because, a.nis?.because].filter(Boolean).join('; ')}. Record the incident and the reasoning.`}
+  // A NIS-only assessment (no personal data in scope) leaves out the ICO parts.
+  const icoScope = !a || a.ico !== undefined
+  const g = icoScope ? p.grid() : undefined
+  const sections: ReportSection[] = [{title: 'Timing', fields: [...(icoScope ? p.timing(a?.ico?.clock ?? 'ico_72h', 'Became aware (personal data breach)') : []),
+    ...(a?.nis?.notifiable ? p.timing(a.nis.clock, 'Became aware (NIS incident)') : [])]}]
+  if (g) sections.push(g)
+  if (icoScope) sections.push(p.art33())
+  if (a?.nis) sections.push(p.nis())
+  sections.push({title: 'References', fields: [p.field('dspt_ref', 'DSPT reference', undefined, false), p.field('csoc_ref', 'National CSOC reference', undefined, false)]})
+  return {decision, sections}
+}
+
+function alertBody(p: ReportParts): Body {
+  const applicable = p.vars.get('applicable')?.value
+  const decision = applicable === undefined || applicable === null ? {notifiable: true, text: 'A response is due on the Respond to an NHS cyber alert service; applicability is not recorded yet.'}
+    : {notifiable: true, text: `A response is due on the Respond to an NHS cyber alert service; applicability recorded: ${String(applicable)}.`}
+  const sections = [{title: 'Alert', fields: [p.field('alert_ref', 'Alert reference (e.g. cc-4686)'), ...p.timing('nhs_alert_48h', 'Alert issued')]}]
+  const update = p.clocks.find((c) => c.name === 'nhs_alert_update_3d' || c.name === 'alert_update_3d')
+  sections.push({title: 'Response', fields: [p.field('applicable', 'Applicability'),
+    ...(applicable === 'no' ? [p.field('not_applicable_reason', 'Evidence that it does not apply')] : [p.field('affected_assets', 'Affected systems and their owners')]),
+    p.field('remediated', 'Remediation finished', undefined, false),
+    ...(update ? [p.fixed(`${update.name}.dueAt`, 'Next update due', new Date(update.dueAt).toISOString()), p.fixed(`${update.name}.outcome`, 'Update clock', update.outcome)] : [])]})
+  return {decision, sections}
+}
+
+const BODIES: Record<ReportFor, (p: ReportParts) => Body> = {ico: icoBody, nis: nisBody, dspt: dsptBody, alert: alertBody}
+
+function reportNotes(p: ReportParts, target: ReportFor): string[] {
+  const notes: string[] = []
+  const a = p.assessment
+  if ((target === 'ico' || target === 'dspt') && a?.grid) notes.push(`DSPT grid (${GRID.name}): ${GRID.icoRule.text}.`, ...UNVERIFIED.map((u) => `Unverified: ${u}.`))
+  if (target === 'ico' || target === 'dspt') {
+    notes.push('Missing facts do not stop a notification: submit within the 72 hours and add them in phases (Art. 33(4)).')
+    const ico = p.clock(a?.ico?.clock ?? 'ico_72h')
+    if (ico && (ico.outcome === 'overdue' || ico.outcome === 'late')) notes.push(`The ICO clock is ${ico.outcome}: a notification made after 72 hours must give the reasons for the delay (Art. 33(1)).`)
+  }
+  return notes
+}
+
 /** Builds the report for one recipient from an incident's timeline. */
 export function notificationReport(summary: Pick<IncidentSummary, 'id' | 'title' | 'severity' | 'state' | 'service' | 'openedAt'>,
-  events: readonly TimelineEvent[], target: ReportFor, now: number): NotificationReport {
-  const vars = recordedVars(events)
+  timeline: readonly TimelineEvent[], target: ReportFor, now: number): NotificationReport {
+  const events = readable(timeline)
   const assessment = latestAssessment(events)
   const route = ROUTES[target]
   const clockNames = new Set(route.clocks)
   if (assessment?.ico && (target === 'ico' || target === 'dspt')) clockNames.add(assessment.ico.clock)
   if (assessment?.nis && (target === 'nis' || target === 'dspt')) clockNames.add(assessment.nis.clock)
   const clocks: ReportClock[] = clockSummaries(events, now).filter((c) => clockNames.has(c.name))
-  const missing: NotificationReport['missing'] = []
-  const field = (key: string, label: string, ref?: string, required = true): ReportField => {
-    const r = vars.get(key)
-    const value = r?.value ?? null
-    if (required && (value === null || value === '')) missing.push({key, label, ...(ref ? {ref} : {})})
-    return {key, label, ...(ref ? {ref} : {}), value, required, ...(r ? {from: {step: r.step, at: r.at, seq: r.seq}} : {})}
-  }
-  const fixed = (key: string, label: string, value: ReportField['value']): ReportField => ({key, label, value})
-  const clock = (name: string) => clocks.find((c) => c.name === name)
-  const timing = (name: string, startLabel: string): ReportField[] => {
-    const c = clock(name)
-    if (!c) {
-      missing.push({key: name, label: `${startLabel} (clock ${name} not started; start it with \`incident clock\`)`})
-      return [fixed(`${name}.startedAt`, startLabel, null)]
-    }
-    return [fixed(`${name}.startedAt`, startLabel, new Date(c.startedAt).toISOString()), fixed(`${name}.dueAt`, 'Due by', new Date(c.dueAt).toISOString()),
-      fixed(`${name}.outcome`, 'Clock', c.outcome + (c.reason ? ` (${c.reason})` : ''))]
-  }
-  const sections: ReportSection[] = []
-  const incident: ReportSection = {title: 'Incident', fields: [fixed('incident.id', 'Incident', summary.id), fixed('incident.title', 'Title', summary.title),
-    fixed('incident.severity', 'Severity', summary.severity), fixed('incident.opened', 'Opened (detected)', new Date(summary.openedAt).toISOString()),
-    ...(summary.service ? [fixed('incident.service', 'Service', summary.service)] : [])]}
-  sections.push(incident)
-
-  const art33 = (): ReportSection => ({title: 'UK GDPR Art. 33(3)', fields: ART33_FACTS.map((f) => field(f.name, f.label, f.ref))})
-  const gridSection = (): ReportSection | undefined => {
-    if (!assessment?.grid) {
-      missing.push({key: 'assessment', label: 'The DSPT likelihood × impact assessment (an assessment step has not been completed)'})
-      return undefined
-    }
-    const g = assessment.grid
-    return {title: 'DSPT grading', fields: [fixed('dspt_likelihood', 'Likelihood', g.likelihoodText), fixed('dspt_impact', 'Impact', g.impactText),
-      fixed('ico_notifiable', 'Notifiable to the ICO', assessment.ico?.notifiable ?? null), fixed('assessment_reasoning', 'Reasoning', assessment.reasoning || null)]}
-  }
-  const nisSection = (): ReportSection => {
-    const f = [field('nis_oes', 'Designated operator of essential services (OES)', 'NIS Regulations 2018')]
-    if (vars.get('nis_oes')?.value !== false) f.push(field('nis_significant_impact', 'Significant impact on the continuity of the essential service', 'NIS Regulations 2018'))
-    if (assessment?.nis) f.push(fixed('nis_notifiable', 'NIS notification required', assessment.nis.notifiable), fixed('assessment_reasoning', 'Reasoning', assessment.reasoning || null))
-    return {title: 'NIS', fields: f}
-  }
-
-  let decision: NotificationReport['decision']
-  switch (target) {
-    case 'ico': {
-      const g = gridSection()
-      decision = !assessment?.ico ? {notifiable: null, text: 'Not assessed yet: no assessment step has decided whether this breach is notifiable to the ICO.'}
-        : assessment.ico.notifiable ? {notifiable: true, text: `Notifiable to the ICO: ${assessment.ico.because}.`}
-        : {notifiable: false, text: `Not notifiable to the ICO: ${assessment.ico.because}. No ICO notification is needed; keep this record with the breach log (Art. 33(5)).`}
-      sections.push({title: 'Timing', fields: timing(assessment?.ico?.clock ?? 'ico_72h', 'Became aware')})
-      if (g) sections.push(g)
-      sections.push(art33())
-      break
-    }
-    case 'nis': {
-      decision = !assessment?.nis ? {notifiable: null, text: 'Not assessed yet: no assessment step has decided whether NIS notification is required.'}
-        : assessment.nis.notifiable ? {notifiable: true, text: `NIS notification required: ${assessment.nis.because}.`}
-        : {notifiable: false, text: `NIS notification not required: ${assessment.nis.because}.`}
-      if (!assessment?.nis) missing.push({key: 'assessment', label: 'The NIS assessment (an assessment step with assess: [nis] has not been completed)'})
-      sections.push(nisSection())
-      if (assessment?.nis?.notifiable !== false) sections.push({title: 'Timing', fields: timing(assessment?.nis?.clock ?? 'nis_72h', 'Became aware')})
-      sections.push({title: 'The incident', fields: [field('breach_nature', 'What happened', undefined, false), field('measures_taken', 'Measures taken or proposed')]})
-      break
-    }
-    case 'dspt': {
-      const on = [assessment?.ico?.notifiable ? 'the ICO' : '', assessment?.nis?.notifiable ? 'DHSC (NIS)' : ''].filter(Boolean)
-      decision = !assessment ? {notifiable: null, text: 'Not assessed yet: no assessment step has been completed.'}
-        : on.length > 0 ? {notifiable: true, text: `Notifiable to ${on.join(' and ')}.${assessment.ico && !assessment.ico.notifiable ? ` Not to the ICO: ${assessment.ico.because}.` : ''}${assessment.nis && !assessment.nis.notifiable ? ` NIS not required: ${assessment.nis.because}.` : ''}`}
-        : {notifiable: false, text: `Nothing notifiable: ${[assessment.ico?.because, assessment.nis?.because].filter(Boolean).join('; ')}. Record the incident and the reasoning.`}
-      // A NIS-only assessment (no personal data in scope) leaves out the ICO parts.
-      const icoScope = !assessment || assessment.ico !== undefined
-      const g = icoScope ? gridSection() : undefined
-      sections.push({title: 'Timing', fields: [...(icoScope ? timing(assessment?.ico?.clock ?? 'ico_72h', 'Became aware (personal data breach)') : []),
-        ...(assessment?.nis?.notifiable ? timing(assessment.nis.clock, 'Became aware (NIS incident)') : [])]})
-      if (g) sections.push(g)
-      if (icoScope) sections.push(art33())
-      if (assessment?.nis) sections.push(nisSection())
-      sections.push({title: 'References', fields: [field('dspt_ref', 'DSPT reference', undefined, false), field('csoc_ref', 'National CSOC reference', undefined, false)]})
-      break
-    }
-    case 'alert': {
-      const applicable = vars.get('applicable')?.value
-      decision = applicable === undefined || applicable === null ? {notifiable: true, text: 'A response is due on the Respond to an NHS cyber alert service; applicability is not recorded yet.'}
-        : {notifiable: true, text: `A response is due on the Respond to an NHS cyber alert service; applicability recorded: ${String(applicable)}.`}
-      sections.push({title: 'Alert', fields: [field('alert_ref', 'Alert reference (e.g. cc-4686)'), ...timing('nhs_alert_48h', 'Alert issued')]})
-      const update = clocks.find((c) => c.name === 'nhs_alert_update_3d' || c.name === 'alert_update_3d')
-      sections.push({title: 'Response', fields: [field('applicable', 'Applicability'),
-        ...(applicable === 'no' ? [field('not_applicable_reason', 'Evidence that it does not apply')] : [field('affected_assets', 'Affected systems and their owners')]),
-        field('remediated', 'Remediation finished', undefined, false),
-        ...(update ? [fixed(`${update.name}.dueAt`, 'Next update due', new Date(update.dueAt).toISOString()), fixed(`${update.name}.outcome`, 'Update clock', update.outcome)] : [])]})
-      break
-    }
-  }
-  const notes: string[] = []
-  if ((target === 'ico' || target === 'dspt') && assessment?.grid) notes.push(`DSPT grid (${GRID.name}): ${GRID.icoRule.text}.`, ...UNVERIFIED.map((u) => `Unverified: ${u}.`))
-  if (target === 'ico' || target === 'dspt') {
-    notes.push('Missing facts do not stop a notification: submit within the 72 hours and add them in phases (Art. 33(4)).')
-    const ico = clock(assessment?.ico?.clock ?? 'ico_72h')
-    if (ico && (ico.outcome === 'overdue' || ico.outcome === 'late')) notes.push(`The ICO clock is ${ico.outcome}: a notification made after 72 hours must give the reasons for the delay (Art. 33(1)).`)
-  }
+  const p = new ReportParts(recordedVars(events), assessment, clocks)
+  const incident: ReportSection = {title: 'Incident', fields: [p.fixed('incident.id', 'Incident', summary.id), p.fixed('incident.title', 'Title', summary.title),
+    p.fixed('incident.severity', 'Severity', summary.severity), p.fixed('incident.opened', 'Opened (detected)', new Date(summary.openedAt).toISOString()),
+    ...(summary.service ? [p.fixed('incident.service', 'Service', summary.service)] : [])]}
+  const {decision, sections} = BODIES[target](p)
   return {for: target, title: route.title, incident: {id: summary.id, title: summary.title, severity: summary.severity, state: summary.state,
-    ...(summary.service ? {service: summary.service} : {}), openedAt: summary.openedAt}, to: route.to, how: route.how, decision, sections, clocks,
-  missing: [...new Map(missing.map((m) => [m.key, m])).values()], notes, generatedAt: now}
+    ...(summary.service ? {service: summary.service} : {}), openedAt: summary.openedAt}, to: route.to, how: route.how, decision, sections: [incident, ...sections], clocks,
+  missing: [...new Map(p.missing.map((m) => [m.key, m])).values()], notes: reportNotes(p, target), generatedAt: now}
 }

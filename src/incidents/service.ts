@@ -12,6 +12,7 @@ import {canonicalJson, type ChainReport, eventHash, GENESIS_HASH, type NewEvent,
 import {clockDefsFor} from './clock-load.js'
 import {clockAdjustEvent, type ClockDef, clockRestartEvent, clocksFromEvents, clockStartEvent, type ClockState, clockStopEvent, compressClockDefs,
   dueClockCrossings, notInForce, type StopOutcome} from './clocks.js'
+import {decodeTimeline, readable} from './events.js'
 import {assertTransition, DEFAULT_SEVERITIES, normaliseSeverity, OPEN_STATES} from './lifecycle.js'
 
 /** Who is acting and when: every write takes one. */
@@ -238,7 +239,7 @@ export function startClock(a: Actor, id: number, name: string, at?: number, regi
     }
     return {events: [clockStartEvent(def, when, 'hand')], result: undefined}
   })
-  return eventsOf(a.db, id).filter((e) => e.type === 'clock_started').at(-1) as TimelineEvent
+  return lastEvent(eventsOf(a.db, id).filter((e) => e.type === 'clock_started'))
 }
 
 export interface StopOptions {
@@ -260,7 +261,7 @@ export function stopClock(a: Actor, id: number, name: string, o: StopOptions): T
     if (when < from) throw usage(`--at ${new Date(when).toISOString()} is before the clock ${c.periods.length > 1 ? 'was last restarted' : 'started'} (${new Date(from).toISOString()}): a clock cannot stop before it starts.`)
     return {events: [clockStopEvent(name, o.outcome, reason, when, c.dueAt)], result: undefined}
   })
-  return eventsOf(a.db, id).at(-1) as TimelineEvent
+  return lastEvent(eventsOf(a.db, id))
 }
 
 /** Gives a restartable clock a new due time from now (an update was given). */
@@ -272,7 +273,7 @@ export function restartClock(a: Actor, id: number, name: string, reason?: string
     if (c.stoppedAt !== undefined) throw usage(`Clock ${name} was already stopped.`)
     return {events: [clockRestartEvent(c, a.now, reason?.trim() || undefined)], result: undefined}
   })
-  return eventsOf(a.db, id).at(-1) as TimelineEvent
+  return lastEvent(eventsOf(a.db, id))
 }
 
 /** Corrects a clock's start or stop time with a clock_adjusted event; the original event stays. */
@@ -293,7 +294,14 @@ export function adjustClock(a: Actor, id: number, name: string, o: {field: 'star
     }
     return {events: [clockAdjustEvent(c, o.field, o.at, reason)], result: undefined}
   })
-  return eventsOf(a.db, id).at(-1) as TimelineEvent
+  return lastEvent(eventsOf(a.db, id))
+}
+
+/** The event just written, not the seal a signing key adds after it (the write put at least one on the timeline). */
+function lastEvent(events: readonly TimelineEvent[]): TimelineEvent {
+  const e = events.findLast((x) => x.type !== SEAL_TYPE)
+  if (!e) throw new Error('the timeline has no event after a write')
+  return e
 }
 
 /** What the timeline says about an incident, replayed from its events. */
@@ -310,21 +318,20 @@ export interface Replayed {
 
 export function replay(row: Pick<IncidentRow, 'title'> | undefined, events: readonly TimelineEvent[]): Replayed {
   const r: Replayed = {title: row?.title ?? '', severity: '', state: '', checks: [], roles: {}, notes: 0}
-  for (const e of events) {
-    const d = e.data
+  for (const e of readable(events)) {
     switch (e.type) {
       case 'incident_opened':
-        r.title = String(d.title)
-        r.severity = String(d.severity)
-        r.state = String(d.state)
-        r.service = d.service as string | undefined
-        r.checks = (d.checks as string[] | undefined) ?? []
+        r.title = e.data.title
+        r.severity = e.data.severity
+        r.state = String(e.data.state)
+        r.service = e.data.service
+        r.checks = e.data.checks ?? []
         break
-      case 'state_changed': r.state = String(d.to); break
-      case 'severity_changed': r.severity = String(d.to); break
-      case 'role_assigned': r.roles[String(d.role)] = String(d.person); break
+      case 'state_changed': r.state = e.data.to; break
+      case 'severity_changed': r.severity = e.data.to; break
+      case 'role_assigned': r.roles[e.data.role] = e.data.person; break
       case 'note': r.notes++; break
-      case 'playbook_attached': r.playbook = {id: String(d.id), name: String(d.name), sha256: String(d.sha256)}; break
+      case 'playbook_attached': r.playbook = {id: e.data.id, name: e.data.name, sha256: e.data.sha256}; break
     }
   }
   return r
@@ -351,6 +358,7 @@ export function verifyIncident(db: DB, id: number): VerifyReport {
     if ((r.playbook?.sha256 ?? null) !== row.playbookSha256) mismatches.push('the attached playbook does not match the playbook_attached event')
     if (row.playbookJson && row.playbookSha256 && sha256Hex(row.playbookJson) !== row.playbookSha256) mismatches.push('the stored playbook copy does not match its SHA-256')
     if (events.length === 0) mismatches.push('the incident has no timeline events')
+    mismatches.push(...decodeTimeline(events).problems.map((p) => p.message))
   }
   const firstBadEvent = chain.firstBad ? events.find((e) => e.seq === chain.firstBad?.seq) : undefined
   return {...chain, ok: chain.ok && mismatches.length === 0, incidentId: id, mismatches, ...(firstBadEvent ? {firstBadEvent} : {})}

@@ -41,12 +41,12 @@ export function insertExercise(db: DB, e: {scenarioId: string; title: string; sc
 }
 
 export function getExercise(db: DB, id: number): ExerciseRow | undefined {
-  const r = db.prepare('SELECT * FROM exercises WHERE id = ?').get(id) as RawExercise | undefined
+  const r = db.prepare<[number], RawExercise>('SELECT * FROM exercises WHERE id = ?').get(id)
   return r ? toRow(r) : undefined
 }
 
 export function listExerciseRows(db: DB): ExerciseRow[] {
-  return (db.prepare('SELECT * FROM exercises ORDER BY id DESC').all() as RawExercise[]).map(toRow)
+  return db.prepare<[], RawExercise>('SELECT * FROM exercises ORDER BY id DESC').all().map(toRow)
 }
 
 export function setExerciseIncident(db: DB, id: number, incidentId: number): void {
@@ -61,7 +61,7 @@ export function endExercise(db: DB, id: number, at: number): void {
 export function requestRelease(db: DB, id: number): number {
   return writeTx(db, () => {
     db.prepare('UPDATE exercises SET release_requests = release_requests + 1 WHERE id = ?').run(id)
-    return (db.prepare('SELECT release_requests AS n FROM exercises WHERE id = ?').get(id) as {n: number}).n
+    return db.prepare<[number], {n: number}>('SELECT release_requests AS n FROM exercises WHERE id = ?').get(id)?.n ?? 0
   })
 }
 
@@ -76,13 +76,14 @@ export interface ExerciseLogEntry {
 
 export function appendExerciseLog(db: DB, id: number, e: Omit<ExerciseLogEntry, 'seq'>): void {
   writeTx(db, () => {
-    const last = db.prepare('SELECT MAX(seq) AS s FROM exercise_log WHERE exercise_id = ?').get(id) as {s: number | null}
+    const last = db.prepare<[number], {s: number | null}>('SELECT MAX(seq) AS s FROM exercise_log WHERE exercise_id = ?').get(id)
     db.prepare('INSERT INTO exercise_log (exercise_id, seq, occurred_at, actor, type, data) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(id, (last.s ?? 0) + 1, e.occurredAt, e.actor, e.type, JSON.stringify(e.data))
+      .run(id, (last?.s ?? 0) + 1, e.occurredAt, e.actor, e.type, JSON.stringify(e.data))
   })
 }
 
 export function exerciseLog(db: DB, id: number): ExerciseLogEntry[] {
-  return (db.prepare('SELECT seq, occurred_at AS occurredAt, actor, type, data FROM exercise_log WHERE exercise_id = ? ORDER BY seq').all(id) as
-    {seq: number; occurredAt: number; actor: string; type: string; data: string}[]).map((r) => ({...r, data: JSON.parse(r.data) as Record<string, unknown>}))
+  return db.prepare<[number], {seq: number; occurredAt: number; actor: string; type: string; data: string}>(
+    'SELECT seq, occurred_at AS occurredAt, actor, type, data FROM exercise_log WHERE exercise_id = ? ORDER BY seq').all(id)
+    .map((r) => ({...r, data: JSON.parse(r.data) as Record<string, unknown>}))
 }

@@ -76,8 +76,8 @@ function sealTouched(db: DB): void {
   const ids = touched.get(db)
   if (!sealer || !ids || ids.size === 0) return
   for (const id of [...ids].sort((a, b) => a - b)) {
-    const last = db.prepare('SELECT seq, hash, type, recorded_at AS recordedAt FROM timeline_events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1')
-      .get(id) as {seq: number; hash: string; type: string; recordedAt: number} | undefined
+    const last = db.prepare<[number], {seq: number; hash: string; type: string; recordedAt: number}>(
+      'SELECT seq, hash, type, recorded_at AS recordedAt FROM timeline_events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1').get(id)
     if (!last || last.type === SEAL_TYPE) continue
     // A seal on an exercise incident says so too, like every other event of it.
     const exercise = exerciseOfIncident(db, id)
@@ -96,12 +96,12 @@ export function insertIncident(db: DB, i: {title: string; severity: string; stat
 
 /** The exercise an incident belongs to, or null for a real one. */
 export function exerciseOfIncident(db: DB, incidentId: number): number | null {
-  const r = db.prepare('SELECT exercise_id AS e FROM incidents WHERE id = ?').get(incidentId) as {e: number | null} | undefined
+  const r = db.prepare<[number], {e: number | null}>('SELECT exercise_id AS e FROM incidents WHERE id = ?').get(incidentId)
   return r?.e ?? null
 }
 
 export function getIncident(db: DB, id: number): IncidentRow | undefined {
-  const r = db.prepare('SELECT * FROM incidents WHERE id = ?').get(id) as RawIncident | undefined
+  const r = db.prepare<[number], RawIncident>('SELECT * FROM incidents WHERE id = ?').get(id)
   return r ? toRow(r) : undefined
 }
 
@@ -158,7 +158,7 @@ export function listIncidentRows(db: DB, f: IncidentFilter = {}): IncidentRow[] 
     where.push('exercise_id = @exercise')
     params.exercise = f.exercise
   }
-  const rows = db.prepare(`SELECT * FROM incidents ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY opened_at DESC, id DESC`).all(params) as RawIncident[]
+  const rows = db.prepare<[Record<string, unknown>], RawIncident>(`SELECT * FROM incidents ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY opened_at DESC, id DESC`).all(params)
   return rows.map(toRow)
 }
 
@@ -168,7 +168,7 @@ export function linkChecks(db: DB, incidentId: number, checkIds: readonly string
 }
 
 export function incidentCheckIds(db: DB, incidentId: number): string[] {
-  return (db.prepare('SELECT check_id FROM incident_checks WHERE incident_id = ? ORDER BY check_id').all(incidentId) as {check_id: string}[]).map((r) => r.check_id)
+  return db.prepare<[number], {check_id: string}>('SELECT check_id FROM incident_checks WHERE incident_id = ? ORDER BY check_id').all(incidentId).map((r) => r.check_id)
 }
 
 interface RawEvent {
@@ -186,7 +186,8 @@ interface RawEvent {
 function toEvent(r: RawEvent): TimelineEvent {
   let data: Record<string, unknown>
   try {
-    data = JSON.parse(r.data) as Record<string, unknown>
+    const parsed: unknown = JSON.parse(r.data)
+    data = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? {...parsed} : {unparseable: r.data}
   } catch {
     // A hand-edited row that is no longer JSON still has to reach verify, which reports it.
     data = {unparseable: r.data}
@@ -196,7 +197,7 @@ function toEvent(r: RawEvent): TimelineEvent {
 }
 
 export function lastEventOf(db: DB, incidentId: number): {seq: number; hash: string} | undefined {
-  return db.prepare('SELECT seq, hash FROM timeline_events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1').get(incidentId) as {seq: number; hash: string} | undefined
+  return db.prepare<[number], {seq: number; hash: string}>('SELECT seq, hash FROM timeline_events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1').get(incidentId)
 }
 
 /** Stores one event; `data` is written as given (the caller serialises it canonically). */
@@ -207,10 +208,10 @@ export function insertEvent(db: DB, e: TimelineEvent, dataText: string): void {
 }
 
 export function eventsOf(db: DB, incidentId: number): TimelineEvent[] {
-  return (db.prepare('SELECT * FROM timeline_events WHERE incident_id = ? ORDER BY seq').all(incidentId) as RawEvent[]).map(toEvent)
+  return db.prepare<[number], RawEvent>('SELECT * FROM timeline_events WHERE incident_id = ? ORDER BY seq').all(incidentId).map(toEvent)
 }
 
 /** Ids of incidents not yet closed, declined or merged. */
 export function activeIncidentIds(db: DB): number[] {
-  return (db.prepare(`SELECT id FROM incidents WHERE state NOT IN ('closed', 'declined', 'merged') ORDER BY id`).all() as {id: number}[]).map((r) => r.id)
+  return db.prepare<[], {id: number}>(`SELECT id FROM incidents WHERE state NOT IN ('closed', 'declined', 'merged') ORDER BY id`).all().map((r) => r.id)
 }

@@ -57,36 +57,45 @@ export function deferDelivery(db: DB, id: number, d: {attempts: number; httpStat
 
 /** The last message this notifier accepted (queued or sent) about one subject (a check id, or a watch-wide topic). */
 export function lastDelivery(db: DB, notifier: string, subject: string): {dedupKey: string; createdAt: number} | undefined {
-  return db.prepare(`SELECT dedup_key AS dedupKey, created_at AS createdAt FROM notifications
+  return db.prepare<[string, string], {dedupKey: string; createdAt: number}>(`SELECT dedup_key AS dedupKey, created_at AS createdAt FROM notifications
     WHERE notifier = ? AND subject = ? AND status IN ('pending', 'sent') ORDER BY id DESC LIMIT 1`)
-    .get(notifier, subject) as {dedupKey: string; createdAt: number} | undefined
+    .get(notifier, subject)
 }
 
 export function deliveries(db: DB, opts: {since?: number; notifier?: string; statuses?: readonly DeliveryStatus[]; limit?: number; newest?: boolean} = {}): DeliveryRecord[] {
   const statuses = opts.statuses && opts.statuses.length > 0 ? JSON.stringify(opts.statuses) : null
-  const rows = db.prepare(`SELECT ${COLUMNS} FROM notifications
+  const rows = db.prepare<[{since: number; notifier: string | null; statuses: string | null; limit: number}], DeliveryRecord>(`SELECT ${COLUMNS} FROM notifications
     WHERE created_at >= @since AND (@notifier IS NULL OR notifier = @notifier) AND (@statuses IS NULL OR status IN (SELECT value FROM json_each(@statuses)))
     ORDER BY id ${opts.newest ? 'DESC' : ''} LIMIT @limit`)
-    .all({since: opts.since ?? 0, notifier: opts.notifier ?? null, statuses, limit: opts.limit ?? 10_000}) as DeliveryRecord[]
+    .all({since: opts.since ?? 0, notifier: opts.notifier ?? null, statuses, limit: opts.limit ?? 10_000})
   return opts.newest ? rows.reverse() : rows
 }
 
 /** Pending deliveries, with their bodies, oldest first (the outbox a start resumes). */
-export function pendingDeliveries(db: DB): {id: number; notifier: string; body: string | null; attempts: number; nextAttemptAt: number | null; expiresAt: number | null}[] {
-  return db.prepare(`SELECT id, notifier, body, attempts, next_attempt_at AS nextAttemptAt, expires_at AS expiresAt FROM notifications
-    WHERE status = 'pending' ORDER BY id`).all() as {id: number; notifier: string; body: string | null; attempts: number; nextAttemptAt: number | null; expiresAt: number | null}[]
+export interface PendingDelivery {
+  id: number
+  notifier: string
+  body: string | null
+  attempts: number
+  nextAttemptAt: number | null
+  expiresAt: number | null
+}
+
+export function pendingDeliveries(db: DB): PendingDelivery[] {
+  return db.prepare<[], PendingDelivery>(`SELECT id, notifier, body, attempts, next_attempt_at AS nextAttemptAt, expires_at AS expiresAt FROM notifications
+    WHERE status = 'pending' ORDER BY id`).all()
 }
 
 /** Messages held by maintenance since `since` about these checks (for the closing notice). */
 export function heldSince(db: DB, checkIds: readonly string[], since: number): number {
-  const row = db.prepare(`SELECT count(DISTINCT created_at || ':' || event || ':' || COALESCE(check_id, '')) AS n FROM notifications
-    WHERE status = 'held' AND created_at >= ? AND check_id IN (SELECT value FROM json_each(?))`).get(since, JSON.stringify(checkIds)) as {n: number}
-  return row.n
+  const row = db.prepare<[number, string], {n: number}>(`SELECT count(DISTINCT created_at || ':' || event || ':' || COALESCE(check_id, '')) AS n FROM notifications
+    WHERE status = 'held' AND created_at >= ? AND check_id IN (SELECT value FROM json_each(?))`).get(since, JSON.stringify(checkIds))
+  return row?.n ?? 0
 }
 
 /** Per check, the last state message held by maintenance since `since` (to release a recovery when the window closes). */
 export function lastHeldEvents(db: DB, checkIds: readonly string[], since: number): Map<string, string> {
-  const rows = db.prepare(`SELECT check_id AS checkId, event FROM notifications WHERE status = 'held' AND created_at >= ?
-    AND event IN ('failing', 'degraded', 'recovered', 'reminder', 'flapping', 'stable') AND check_id IN (SELECT value FROM json_each(?)) ORDER BY id`).all(since, JSON.stringify(checkIds)) as {checkId: string; event: string}[]
+  const rows = db.prepare<[number, string], {checkId: string; event: string}>(`SELECT check_id AS checkId, event FROM notifications WHERE status = 'held' AND created_at >= ?
+    AND event IN ('failing', 'degraded', 'recovered', 'reminder', 'flapping', 'stable') AND check_id IN (SELECT value FROM json_each(?)) ORDER BY id`).all(since, JSON.stringify(checkIds))
   return new Map(rows.map((r) => [r.checkId, r.event]))
 }

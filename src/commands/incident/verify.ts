@@ -5,8 +5,8 @@ import fs from 'node:fs'
 
 import {BaseCommand} from '../../base-command.js'
 import {UserError} from '../../errors.js'
-import {verifyExportText} from '../../exporters/json.js'
-import {publicKeyFromPem, type SealReport, type TimelineEvent, verifySeals} from '../../incidents/chain.js'
+import {exportEvents, verifyExportText} from '../../exporters/json.js'
+import {publicKeyFromPem, type SealReport, verifySeals} from '../../incidents/chain.js'
 import {describeEvent} from '../../incidents/describe.js'
 import {parseIncidentId, verifyIncident} from '../../incidents/service.js'
 import {formatUtc} from '../../incidents/time.js'
@@ -30,10 +30,10 @@ export default class IncidentVerify extends BaseCommand<typeof IncidentVerify> {
       try {
         text = fs.readFileSync(this.flags.file, 'utf8')
       } catch (error) {
-        throw new UserError(`Cannot read ${this.flags.file}: ${(error as Error).message}`, {code: 'E_FILE', exit: 2})
+        throw new UserError(`Cannot read ${this.flags.file}: ${error instanceof Error ? error.message : String(error)}`, {code: 'E_FILE', exit: 2})
       }
       const r = verifyExportText(text)
-      const seals = verifySeals(r.count > 0 ? (JSON.parse(text) as {events: TimelineEvent[]}).events : [], publicKey)
+      const seals = verifySeals(exportEvents(text), publicKey)
       const ok = r.ok && seals.ok !== false
       if (!ok) process.exitCode = 1
       if (!this.jsonEnabled()) {
@@ -71,7 +71,7 @@ export default class IncidentVerify extends BaseCommand<typeof IncidentVerify> {
     try {
       return publicKeyFromPem(fs.readFileSync(file))
     } catch (error) {
-      throw new UserError(`--public-key ${file}: ${(error as Error).message}`, {code: 'E_FLAG', exit: 2})
+      throw new UserError(`--public-key ${file}: ${error instanceof Error ? error.message : String(error)}`, {code: 'E_FLAG', exit: 2})
     }
   }
 

@@ -1,5 +1,4 @@
-import {STATUSES} from '../../types.js'
-import {updateRollups} from '../rollups.js'
+import {foldResults, prepareFold, STATUS_OF_CODE} from './frozen-rollups-3.js'
 import type {Migration} from './index.js'
 
 /**
@@ -12,7 +11,7 @@ export const rollupsMigration: Migration = {
   up(db) {
     db.exec(`
       -- Per check and UTC hour. Counts per status; sum_ms, max_ms and hist (sparse log-bucket histogram,
-      -- see src/store/rollups.ts) cover the latency of up (ok/warn) results only.
+      -- see src/store/migrations/frozen-rollups-3.ts) cover the latency of up (ok/warn) results only.
       CREATE TABLE rollup_hourly (
         hour_start INTEGER NOT NULL,
         check_ref  INTEGER NOT NULL REFERENCES checks(id) ON DELETE CASCADE,
@@ -64,13 +63,14 @@ export const rollupsMigration: Migration = {
       );
     `)
     // Paged by key: a statement cannot write while another one is still iterating.
-    const page = db.prepare(`SELECT check_ref, ts, id, status, duration_ms FROM results
+    const page = db.prepare<[number, number, number], [number, number, number, number, number]>(`SELECT check_ref, ts, id, status, duration_ms FROM results
       WHERE (check_ref, ts, id) > (?, ?, ?) ORDER BY check_ref, ts, id LIMIT 10000`).raw(true)
+    const fold = prepareFold(db)
     let key: [number, number, number] = [-1, -1, -1]
     for (;;) {
-      const rows = page.all(...key) as [number, number, number, number, number][]
+      const rows = page.all(...key)
       if (rows.length === 0) break
-      updateRollups(db, rows.map(([checkRef, ts, , status, durationMs]) => ({checkRef, ts, status: STATUSES[status] ?? 'unknown', durationMs})))
+      foldResults(db, rows.map(([checkRef, ts, , status, durationMs]) => ({checkRef, ts, status: STATUS_OF_CODE[status] ?? 'unknown', durationMs})), fold)
       const last = rows[rows.length - 1]
       key = [last[0], last[1], last[2]]
     }

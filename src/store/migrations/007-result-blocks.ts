@@ -1,5 +1,7 @@
 import {createHash} from 'node:crypto'
 
+import type Database from 'better-sqlite3'
+
 import type {Migration} from './index.js'
 
 /*
@@ -148,11 +150,8 @@ function encode(st: State, r: OldRow, dict: (text: string) => number): void {
   }
 }
 
-export const resultBlocksMigration: Migration = {
-  version: 7,
-  name: 'results packed in hourly blocks per check and vantage; vantages',
-  up(db) {
-    db.exec(`
+/** New tables: vantages, the text dictionary, the blocks and the aliases of old result ids. */
+const CREATE_SQL = `
       -- Where results were taken from (watch.vantage). vantage_ref 0 elsewhere means none.
       CREATE TABLE vantages (
         id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -193,73 +192,10 @@ export const resultBlocksMigration: Migration = {
         old_id  INTEGER PRIMARY KEY,
         new_id  INTEGER NOT NULL
       );
-    `)
+    `
 
-    const referenced = new Set<number>()
-    const tables = new Set(db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all() as string[])
-    const collect = (sql: string) => {
-      if (!tables.has(/FROM (\w+)/.exec(sql)![1])) return
-      for (const v of db.prepare(sql).pluck().all() as unknown[]) if (typeof v === 'number' && Number.isSafeInteger(v)) referenced.add(v)
-    }
-    collect('SELECT result_id FROM posture')
-    collect('SELECT last_result_id FROM monitor_state WHERE last_result_id IS NOT NULL')
-    collect('SELECT result_id FROM monitor_events WHERE result_id IS NOT NULL')
-    collect(`SELECT json_extract(data, '$.resultId') FROM timeline_events WHERE json_valid(data) AND json_extract(data, '$.resultId') IS NOT NULL`)
-    collect(`SELECT json_extract(body, '$.resultId') FROM notifications WHERE body IS NOT NULL AND json_valid(body) AND json_extract(body, '$.resultId') IS NOT NULL`)
-
-    const texts = new Map<string, {id: number; hour: number; stored: number}>()
-    const addText = db.prepare('INSERT INTO result_texts (hash, last_hour, text) VALUES (?, ?, ?)')
-    let hour = 0
-    const dict = (text: string): number => {
-      const t = texts.get(text)
-      if (t) {
-        if (hour > t.hour) t.hour = hour
-        return t.id
-      }
-      const id = Number(addText.run(createHash('sha1').update(text).digest().readUIntBE(0, 6), hour, text).lastInsertRowid)
-      texts.set(text, {id, hour, stored: hour})
-      return id
-    }
-
-    const maxOld = (db.prepare('SELECT coalesce(max(id), 0) FROM results').pluck().get() as number)
-    let nextBlock = Math.floor(maxOld / CAPACITY) + 1
-    const putBlock = db.prepare(`INSERT INTO result_blocks (id, check_ref, vantage_ref, hour, n, statuses, run_lo, run_hi, data)
-      VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?)`)
-    const moved = new Map<number, number>()
-    let cur: {ref: number; hour: number; id: number; st: State} | undefined
-    const flush = () => {
-      if (!cur || cur.st.n === 0) return
-      putBlock.run(cur.id, cur.ref, cur.hour, cur.st.n, cur.st.statuses, cur.st.runLo, cur.st.runHi, Buffer.from(cur.st.out.bytes))
-    }
-    // Paged by key: a statement cannot write while another one is still iterating.
-    const page = db.prepare(`SELECT id, check_ref, run_id, ts, status, duration_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, attempts, summary, details
-      FROM results WHERE (check_ref, ts, id) > (?, ?, ?) ORDER BY check_ref, ts, id LIMIT 10000`)
-    let key: [number, number, number] = [-1, -Number.MAX_SAFE_INTEGER, -1]
-    for (;;) {
-      const rows = page.all(...key) as OldRow[]
-      if (rows.length === 0) break
-      for (const r of rows) {
-        const h = Math.floor(r.ts / HOUR)
-        if (!cur || cur.ref !== r.check_ref || cur.hour !== h || cur.st.n >= CAPACITY) {
-          flush()
-          cur = {ref: r.check_ref, hour: h, id: nextBlock++, st: fresh(h)}
-        }
-        hour = h
-        if (referenced.has(r.id)) moved.set(r.id, cur.id * CAPACITY + cur.st.n)
-        encode(cur.st, r, dict)
-      }
-      const last = rows[rows.length - 1]
-      key = [last.check_ref, last.ts, last.id]
-    }
-    flush()
-    const touch = db.prepare('UPDATE result_texts SET last_hour = ? WHERE id = ?')
-    for (const t of texts.values()) if (t.hour > t.stored) touch.run(t.hour, t.id)
-
-    const alias = db.prepare('INSERT INTO result_aliases (old_id, new_id) VALUES (?, ?)')
-    for (const [from, to] of moved) alias.run(from, to)
-
-    // Posture loses its foreign key to results (findings keep theirs to posture); ids are converted.
-    db.exec(`
+/** Posture loses its foreign key to results (findings keep theirs to posture); ids are converted. */
+const POSTURE_SQL = `
       CREATE TABLE posture_v7 (
         id          INTEGER PRIMARY KEY,
         result_id   INTEGER NOT NULL UNIQUE,
@@ -290,16 +226,17 @@ export const resultBlocksMigration: Migration = {
       CREATE INDEX posture_run ON posture(run_id);
       CREATE INDEX posture_findings_row ON posture_findings(posture_id);
 
-    `)
-    if (tables.has('monitor_state')) {
-      db.exec(`
+    `
+
+const MONITOR_SQL = `
       UPDATE monitor_state SET last_result_id = (SELECT new_id FROM result_aliases WHERE old_id = last_result_id)
         WHERE last_result_id IN (SELECT old_id FROM result_aliases);
       UPDATE monitor_events SET result_id = (SELECT new_id FROM result_aliases WHERE old_id = result_id)
         WHERE result_id IN (SELECT old_id FROM result_aliases);
-    `)
-    }
-    db.exec(`
+    `
+
+/** Rollups, outages and the outage cursor gain a vantage; the old results table goes. */
+const ROLLUPS_SQL = `
       -- Rollups, outages and the outage cursor per check and vantage (0: none).
       CREATE TABLE rollup_hourly_v7 (
         hour_start  INTEGER NOT NULL,
@@ -354,6 +291,101 @@ export const resultBlocksMigration: Migration = {
       DROP INDEX results_ts;
       DROP INDEX results_run;
       DROP TABLE results;
-    `)
+    `
+
+/** Old result ids that something refers to (posture, monitor state and events, timelines, notifications). */
+function referencedIds(db: Database.Database, tables: ReadonlySet<string>): Set<number> {
+  const referenced = new Set<number>()
+  const collect = (sql: string) => {
+    if (!tables.has(/FROM (\w+)/.exec(sql)?.[1] ?? '')) return
+    for (const v of db.prepare<[], unknown>(sql).pluck().all()) if (typeof v === 'number' && Number.isSafeInteger(v)) referenced.add(v)
+  }
+  collect('SELECT result_id FROM posture')
+  collect('SELECT last_result_id FROM monitor_state WHERE last_result_id IS NOT NULL')
+  collect('SELECT result_id FROM monitor_events WHERE result_id IS NOT NULL')
+  collect(`SELECT json_extract(data, '$.resultId') FROM timeline_events WHERE json_valid(data) AND json_extract(data, '$.resultId') IS NOT NULL`)
+  collect(`SELECT json_extract(body, '$.resultId') FROM notifications WHERE body IS NOT NULL AND json_valid(body) AND json_extract(body, '$.resultId') IS NOT NULL`)
+  return referenced
+}
+
+/** The text dictionary as blocks are written: `id(text)` stores a new text once; `finish()` records the newest hour of each. */
+class TextDictionary {
+  hour = 0
+  private readonly texts = new Map<string, {id: number; hour: number; stored: number}>()
+  private readonly add: Database.Statement<[number, number, string]>
+
+  constructor(private readonly db: Database.Database) {
+    this.add = db.prepare<[number, number, string]>('INSERT INTO result_texts (hash, last_hour, text) VALUES (?, ?, ?)')
+  }
+
+  id(text: string): number {
+    const t = this.texts.get(text)
+    if (t) {
+      if (this.hour > t.hour) t.hour = this.hour
+      return t.id
+    }
+    const id = Number(this.add.run(createHash('sha1').update(text).digest().readUIntBE(0, 6), this.hour, text).lastInsertRowid)
+    this.texts.set(text, {id, hour: this.hour, stored: this.hour})
+    return id
+  }
+
+  finish(): void {
+    const touch = this.db.prepare<[number, number]>('UPDATE result_texts SET last_hour = ? WHERE id = ?')
+    for (const t of this.texts.values()) if (t.hour > t.stored) touch.run(t.hour, t.id)
+  }
+}
+
+/** Packs every old result row into blocks; returns the new id of each referenced old one. */
+function packResults(db: Database.Database, referenced: ReadonlySet<number>, texts: TextDictionary): Map<number, number> {
+  const maxOld = db.prepare<[], number>('SELECT coalesce(max(id), 0) FROM results').pluck().get() ?? 0
+  let nextBlock = Math.floor(maxOld / CAPACITY) + 1
+  const putBlock = db.prepare<[number, number, number, number, number, number | null, number | null, Buffer]>(`INSERT INTO result_blocks (id, check_ref, vantage_ref, hour, n, statuses, run_lo, run_hi, data)
+      VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?)`)
+  const moved = new Map<number, number>()
+  const dict = (text: string) => texts.id(text)
+  let cur: {ref: number; hour: number; id: number; st: State} | undefined
+  const flush = () => {
+    if (!cur || cur.st.n === 0) return
+    putBlock.run(cur.id, cur.ref, cur.hour, cur.st.n, cur.st.statuses, cur.st.runLo, cur.st.runHi, Buffer.from(cur.st.out.bytes))
+  }
+  // Paged by key: a statement cannot write while another one is still iterating.
+  const page = db.prepare<[number, number, number], OldRow>(`SELECT id, check_ref, run_id, ts, status, duration_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, attempts, summary, details
+      FROM results WHERE (check_ref, ts, id) > (?, ?, ?) ORDER BY check_ref, ts, id LIMIT 10000`)
+  let key: [number, number, number] = [-1, -Number.MAX_SAFE_INTEGER, -1]
+  for (;;) {
+    const rows = page.all(...key)
+    if (rows.length === 0) break
+    for (const r of rows) {
+      const h = Math.floor(r.ts / HOUR)
+      if (!cur || cur.ref !== r.check_ref || cur.hour !== h || cur.st.n >= CAPACITY) {
+        flush()
+        cur = {ref: r.check_ref, hour: h, id: nextBlock++, st: fresh(h)}
+      }
+      texts.hour = h
+      if (referenced.has(r.id)) moved.set(r.id, cur.id * CAPACITY + cur.st.n)
+      encode(cur.st, r, dict)
+    }
+    const last = rows[rows.length - 1]
+    key = [last.check_ref, last.ts, last.id]
+  }
+  flush()
+  return moved
+}
+
+export const resultBlocksMigration: Migration = {
+  version: 7,
+  name: 'results packed in hourly blocks per check and vantage; vantages',
+  up(db) {
+    db.exec(CREATE_SQL)
+    const tables = new Set(db.prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all())
+    const referenced = referencedIds(db, tables)
+    const texts = new TextDictionary(db)
+    const moved = packResults(db, referenced, texts)
+    texts.finish()
+    const alias = db.prepare<[number, number]>('INSERT INTO result_aliases (old_id, new_id) VALUES (?, ?)')
+    for (const [from, to] of moved) alias.run(from, to)
+    db.exec(POSTURE_SQL)
+    if (tables.has('monitor_state')) db.exec(MONITOR_SQL)
+    db.exec(ROLLUPS_SQL)
   },
 }
