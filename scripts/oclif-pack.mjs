@@ -33,6 +33,15 @@ esbuild.buildSync({
   // Loaded only in development (TypeScript commands) or for the Node version warning bin/run.js turns off.
   external: ['typescript', 'tsx', 'tsx/*', 'ts-node', 'semver'],
   define: {__dirname: '__oclifLibDir'},
-  banner: {js: `// @oclif/core ${version} bundled by scripts/oclif-pack.mjs; do not edit.\n"use strict";\nconst __oclifLibDir = require('node:path').dirname(require.resolve('@oclif/core'));`},
+  banner: {js: `// @oclif/core ${version} bundled by scripts/oclif-pack.mjs; do not edit.\n"use strict";\nconst __oclifLibDir = require('node:path').dirname(require.resolve('@oclif/core'));\n` +
+    // import() of the command and plugin modules goes through bin/run.js (see below).
+    "const __oclifImport = globalThis[Symbol.for('watchkeeper.import')] ?? ((url) => import(url));"},
 })
+// bin/run.js compiles the bundle through V8's code cache (vm.Script), where Node 20 has no loader for
+// import(): every `await import(url)` (file URLs of commands, plugins, hooks) calls the function bin/run.js
+// registers instead, an import() of its own module.
+const code = fs.readFileSync(out, 'utf8')
+const imports = code.match(/\bawait import\(/g)?.length ?? 0
+if (imports === 0) throw new Error('scripts/oclif-pack.mjs: no `await import(` found in @oclif/core; check the bundle')
+fs.writeFileSync(out, code.replace(/\bawait import\(/g, 'await __oclifImport('))
 fs.writeFileSync(out.replace(/\.cjs$/, '.json'), JSON.stringify({version}) + '\n')
