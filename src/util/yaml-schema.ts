@@ -317,13 +317,10 @@ export type PathLabeller = (path: KeyPath) => string | undefined
  */
 export function schemaProblems(parsed: ParsedYaml, validator: SchemaValidator, label?: PathLabeller): Problem[] {
   const {id} = validator
-  if (parsed.cache?.valid.includes(id)) return []
+  if (knownValid(parsed, id)) return []
   const validate = validator.validate()
   if (validate(parsed.value)) {
-    if (parsed.cache) {
-      parsed.cache.valid.push(id)
-      writeCache(parsed)
-    }
+    markValid(parsed, id)
     return []
   }
   const errors = (validate.errors ?? []) as ErrorObject[]
@@ -399,6 +396,18 @@ export function schemaProblems(parsed: ParsedYaml, validator: SchemaValidator, l
   return problems
 }
 
+/** Whether the parse cache records the file's value as passing `id` (a validator, or checks of the value alone). */
+export function knownValid(parsed: ParsedYaml, id: string): boolean {
+  return parsed.cache?.valid.includes(id) ?? false
+}
+
+/** Records in the parse cache that the file's value passed `id`; only for checks that depend on nothing but the value. */
+export function markValid(parsed: ParsedYaml, id: string): void {
+  if (!parsed.cache || parsed.cache.valid.includes(id)) return
+  parsed.cache.valid.push(id)
+  writeCache(parsed)
+}
+
 export function sortProblems(problems: Problem[]): Problem[] {
   return problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col)
 }
@@ -448,6 +457,7 @@ function writeCache(parsed: ParsedYaml): void {
   if (!dir || !parsed.cache) return
   try {
     const positions = parsed.positions ?? shallowPositions(parsed)
+    parsed.positions = positions
     fs.mkdirSync(dir, {recursive: true, mode: 0o700})
     const file = path.join(dir, `${parsed.cache.key}.json`)
     const tmp = `${file}.${process.pid}.tmp`
