@@ -3,8 +3,8 @@ import path from 'node:path'
 
 import {DefinitionError, type Problem, UserError} from '../errors.js'
 import {globRegExp} from '../util/glob.js'
-import {parseResolveRule} from '../probes/net.js'
-import {probeFor} from '../probes/index.js'
+import {parseResolveRule} from '../probes/address.js'
+import {probeSpecFor} from '../probes/specs.js'
 import type {NetOptions, ResolveRule} from '../probes/types.js'
 import {SHIPPED_CHECKS} from '../paths.js'
 import {durationMs} from '../util/duration.js'
@@ -212,7 +212,7 @@ function buildCheck(parsed: ParsedYaml, base: KeyPath, merged: Record<string, un
   const file = parsed.file
   const id = merged.id as string
   const kind = merged.kind as string
-  const probe = probeFor(kind)
+  const probe = probeSpecFor(kind)
   if (!probe) return undefined
   const secrets = new Set<string>()
   // Messages may quote interpolated values (a probe's "not a URL: …"); they never show a secret.
