@@ -4,9 +4,11 @@ import fs from 'node:fs'
 import {createRequire} from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
+import {fileURLToPath} from 'node:url'
 import type {Document, LineCounter, Node} from 'yaml'
 
 import type {Problem} from '../errors.js'
+import {requireCached} from './code-cache.js'
 import {formatDuration} from './duration.js'
 import {didYouMean} from './suggest.js'
 import type {SchemaValidator} from './validators.js'
@@ -30,12 +32,30 @@ export interface ParsedYaml {
   cache?: {key: string; valid: string[]}
 }
 
-// The yaml package (about 70 modules) is loaded only when a file is parsed, not when it comes from the cache.
+// The yaml package (about 70 modules) is loaded only when a file is parsed, not when it comes from the cache:
+// the build's one-file copy (scripts/oclif-pack.mjs) through V8's code cache when it is the installed version.
 type YamlModule = typeof import('yaml')
 let yamlModule: YamlModule | undefined
 function yaml(): YamlModule {
-  yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule
+  yamlModule ??= bundledYaml() ?? (createRequire(import.meta.url)('yaml') as YamlModule)
   return yamlModule
+}
+
+function bundledYaml(): YamlModule | undefined {
+  const bundle = fileURLToPath(new URL('../vendor/yaml.cjs', import.meta.url))
+  try {
+    const {version} = JSON.parse(fs.readFileSync(bundle.replace(/\.cjs$/, '.json'), 'utf8')) as {version?: unknown}
+    if (version !== yamlVersion()) return undefined
+  } catch {
+    return undefined
+  }
+  return requireCached(bundle) as YamlModule
+}
+
+let installedYaml: string | undefined
+function yamlVersion(): string {
+  installedYaml ??= (createRequire(import.meta.url)('yaml/package.json') as {version: string}).version
+  return installedYaml
 }
 
 /** `checks[3].expect.status` */
@@ -430,7 +450,7 @@ function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
 let cacheSalt: string | undefined
 function cacheKey(src: string): string | undefined {
   try {
-    cacheSalt ??= `${CACHE_FORMAT}\0${(createRequire(import.meta.url)('yaml/package.json') as {version: string}).version}\0${JSON.stringify(YAML_LIMITS)}\0`
+    cacheSalt ??= `${CACHE_FORMAT}\0${yamlVersion()}\0${JSON.stringify(YAML_LIMITS)}\0`
     return crypto.createHash('sha256').update(cacheSalt).update(src).digest('hex')
   } catch {
     return undefined
