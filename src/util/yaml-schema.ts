@@ -331,6 +331,62 @@ function describeRange([min, max]: [number, number]): string {
 /** Turns a label for a path (e.g. a check id) into extra context in messages. */
 export type PathLabeller = (path: KeyPath) => string | undefined
 
+/** Where one Ajv error points and what it says in words; undefined for an error that is only noise. */
+function describeError(e: ErrorObject): {at: KeyPath; key: boolean; message: string} | undefined {
+  const path = pointerToPath(e.instancePath)
+  let at = path
+  let key = false
+  let message: string
+  const parent = e.parentSchema as Record<string, unknown> | undefined
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const name = String((e.params as {additionalProperty: string}).additionalProperty)
+      const allowed = Object.keys((parent?.properties as Record<string, unknown>) ?? {})
+      const guess = didYouMean(name, allowed)
+      at = [...path, name]
+      key = true
+      message = `unknown key "${name}"` + (guess ? `; did you mean "${guess}"?` : allowed.length > 0 ? `; allowed keys: ${allowed.join(', ')}` : '')
+      break
+    }
+    case 'required':
+      message = `missing required key "${(e.params as {missingProperty: string}).missingProperty}"`
+      break
+    case 'type':
+      message = `expected ${(e.params as {type: string}).type}${typeof parent?.description === 'string' ? ` (${parent.description})` : ''}, got ${typeName(e.data)}`
+      break
+    case 'enum': {
+      const allowed = (e.params as {allowedValues: unknown[]}).allowedValues
+      const guess = typeof e.data === 'string' ? didYouMean(e.data, allowed.map(String)) : undefined
+      message = `expected one of ${allowed.map((x) => JSON.stringify(x)).join(', ')}, got ${typeName(e.data)}` + (guess ? `; did you mean "${guess}"?` : '')
+      break
+    }
+    case 'discriminator':
+      // An unknown or missing kind is already reported by the enum/required error beside it.
+      return undefined
+    case 'pattern':
+      // `${env:NAME}` is filled in after validation; its shape cannot be judged here.
+      if (typeof e.data === 'string' && e.data.includes('${env:')) return undefined
+      message = `expected ${describeSchema(parent) ?? 'a value matching ' + (e.params as {pattern: string}).pattern}, got ${typeName(e.data)}`
+      break
+    case 'oneOf':
+    case 'anyOf':
+      message = `expected ${describeSchema(parent) ?? 'one of the allowed forms'}, got ${typeName(e.data)}`
+      break
+    case 'durationRange': {
+      const range = e.schema as [number, number]
+      const timer = range[1] < 2 ** 31 ? " (Node's timers hold at most 24.8 days)" : ''
+      message = `expected a duration ${describeRange(range)}${timer}, got ${typeName(e.data)}`
+      break
+    }
+    case 'const':
+      message = `expected ${JSON.stringify((e.params as {allowedValue: unknown}).allowedValue)}, got ${typeName(e.data)}`
+      break
+    default:
+      message = e.message ?? `invalid (${e.keyword})`
+  }
+  return {at, key, message}
+}
+
 /**
  * Validates a parsed file and returns one located problem per real mistake: unknown keys (with "did you
  * mean"), missing keys, wrong types, bad values. Noise from alternative branches is folded into one message.
@@ -352,57 +408,10 @@ export function schemaProblems(parsed: ParsedYaml, validator: SchemaValidator, l
   const seen = new Set<string>()
   for (const e of errors) {
     if (isBranchNoise(e)) continue
-    const path = pointerToPath(e.instancePath)
-    let at = path
-    let key = false
-    let message: string
-    const parent = e.parentSchema as Record<string, unknown> | undefined
-    switch (e.keyword) {
-      case 'additionalProperties': {
-        const name = String((e.params as {additionalProperty: string}).additionalProperty)
-        const allowed = Object.keys((parent?.properties as Record<string, unknown>) ?? {})
-        const guess = didYouMean(name, allowed)
-        at = [...path, name]
-        key = true
-        message = `unknown key "${name}"` + (guess ? `; did you mean "${guess}"?` : allowed.length > 0 ? `; allowed keys: ${allowed.join(', ')}` : '')
-        break
-      }
-      case 'required':
-        message = `missing required key "${(e.params as {missingProperty: string}).missingProperty}"`
-        break
-      case 'type':
-        message = `expected ${(e.params as {type: string}).type}${typeof parent?.description === 'string' ? ` (${parent.description})` : ''}, got ${typeName(e.data)}`
-        break
-      case 'enum': {
-        const allowed = (e.params as {allowedValues: unknown[]}).allowedValues
-        const guess = typeof e.data === 'string' ? didYouMean(e.data, allowed.map(String)) : undefined
-        message = `expected one of ${allowed.map((x) => JSON.stringify(x)).join(', ')}, got ${typeName(e.data)}` + (guess ? `; did you mean "${guess}"?` : '')
-        break
-      }
-      case 'discriminator':
-        // An unknown or missing kind is already reported by the enum/required error beside it.
-        continue
-      case 'pattern':
-        // `${env:NAME}` is filled in after validation; its shape cannot be judged here.
-        if (typeof e.data === 'string' && e.data.includes('${env:')) continue
-        message = `expected ${describeSchema(parent) ?? 'a value matching ' + (e.params as {pattern: string}).pattern}, got ${typeName(e.data)}`
-        break
-      case 'oneOf':
-      case 'anyOf':
-        message = `expected ${describeSchema(parent) ?? 'one of the allowed forms'}, got ${typeName(e.data)}`
-        break
-      case 'durationRange': {
-        const range = e.schema as [number, number]
-        const timer = range[1] < 2 ** 31 ? " (Node's timers hold at most 24.8 days)" : ''
-        message = `expected a duration ${describeRange(range)}${timer}, got ${typeName(e.data)}`
-        break
-      }
-      case 'const':
-        message = `expected ${JSON.stringify((e.params as {allowedValue: unknown}).allowedValue)}, got ${typeName(e.data)}`
-        break
-      default:
-        message = e.message ?? `invalid (${e.keyword})`
-    }
+    const described = describeError(e)
+    if (!described) continue
+    const {at, key} = described
+    let {message} = described
     const where = label?.(at)
     if (where) message = `${message} (${where})`
     const pos = positionOf(parsed, at, key)
