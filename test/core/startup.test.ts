@@ -16,7 +16,7 @@ import {ROOT, runCli, tmpDir} from '../helpers/cli.js'
 
 /*
  * What start-up loads, observed in the real CLI process: test/helpers/module-trace.cjs, preloaded with
- * NODE_OPTIONS, writes the CommonJS modules (every dependency but chalk) and the built-ins it loaded.
+ * NODE_OPTIONS, writes the CommonJS and ES modules and the built-ins it loaded.
  */
 let dir: string
 let cleanup: () => void
@@ -28,7 +28,9 @@ async function traced(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{cod
   const r = await runCli(args, {env: {XDG_CACHE_HOME: path.join(dir, 'cache'), ...env, MODULE_TRACE_FILE: file,
     NODE_OPTIONS: `--require ${path.join(ROOT, 'test/helpers/module-trace.cjs')}`}})
   expect(r.stderr).toBe('')
-  return {code: r.code, stdout: r.stdout, ...(JSON.parse(fs.readFileSync(file, 'utf8')) as {modules: string[]; builtins: string[]})}
+  const {modules, builtins} = JSON.parse(fs.readFileSync(file, 'utf8')) as {modules: string[]; builtins: string[]}
+  const esm = fs.existsSync(`${file}.esm`) ? fs.readFileSync(`${file}.esm`, 'utf8').split('\n').filter(Boolean) : []
+  return {code: r.code, stdout: r.stdout, modules: [...new Set([...modules, ...esm])], builtins}
 }
 
 const loaded = (modules: string[], pkg: string) => modules.filter((m) => m.includes(`${path.sep}node_modules${path.sep}${pkg}${path.sep}`))
@@ -49,13 +51,17 @@ describe('start-up loads only what the command uses', () => {
     expect(r.modules.some((m) => m.endsWith(path.join('dist', 'vendor', 'oclif-core.cjs')))).toBe(true)
     expect(loaded(r.modules, '@oclif/core').map((m) => path.relative(path.join(ROOT, 'node_modules', '@oclif', 'core'), m)).sort()).toEqual(['lib/index.js', 'package.json'])
     for (const pkg of ['undici', 'better-sqlite3', 'yaml', 'ajv', 'nodemailer', 'prom-client']) expect(loaded(r.modules, pkg), pkg).toEqual([])
+    // Of our own build: the stdout guard, the code cache, the bundle and the init hook; no command.
+    expect(r.modules.filter((m) => m.startsWith(path.join(ROOT, 'dist') + path.sep)).map((m) => path.relative(path.join(ROOT, 'dist'), m)).sort())
+      .toEqual(['hooks/watch-heap.js', 'stdout-guard.js', 'util/code-cache.js', 'vendor/oclif-core.cjs'])
   })
 
   for (const cmd of [['check', 'list'], ['check', 'validate']]) {
     it(`${cmd.join(' ')}: no undici, no database, no schema compiler; from the parse cache, no YAML parser or validator`, async () => {
       const first = await traced(cmd)
       expect(first.code).toBe(0)
-      for (const pkg of ['undici', 'better-sqlite3', 'nodemailer', 'prom-client']) expect(loaded(first.modules, pkg), pkg).toEqual([])
+      // check validate reads the notifiers' settings, whose module loads nodemailer (src/notify/providers/email.ts).
+      for (const pkg of ['undici', 'better-sqlite3', 'prom-client', ...(cmd[1] === 'list' ? ['nodemailer'] : [])]) expect(loaded(first.modules, pkg), pkg).toEqual([])
       expect(first.modules.filter((m) => m.endsWith('.node'))).toEqual([])
       // The generated validator runs; Ajv's compiler never loads. YAML is parsed by the build's one-file copy.
       expect(first.modules.some((m) => m.endsWith('validate-catalogue.cjs'))).toBe(true)
@@ -65,6 +71,9 @@ describe('start-up loads only what the command uses', () => {
 
       // No network module: the probes' specs (schema, validation) are apart from their run().
       if (cmd[1] === 'list') for (const b of ['tls', 'dns', 'http', 'https', '_http_client']) expect(first.builtins, b).not.toContain(b)
+      const probes = first.modules.filter((m) => m.startsWith(path.join(ROOT, 'dist', 'probes') + path.sep)).map((m) => path.basename(m)).sort()
+      expect(probes).toEqual(['address.js', 'dns-spec.js', 'email-security-spec.js', 'http-assert.js', 'http-spec.js', 'observatory-score.js',
+        'specs.js', 'tcp-spec.js', 'tls-posture-spec.js', 'tls-spec.js', 'web-security-spec.js'])
 
       const again = await traced(cmd)
       expect(again.stdout).toBe(first.stdout)
