@@ -46,12 +46,12 @@ export function requireCached(file: string): unknown {
     cachedData = fs.readFileSync(entry)
   } catch {}
   const script = new vm.Script(internal.wrap(source), {filename: file, cachedData})
-  const mod = new Module(file) as NodeJS.Module & {paths: string[]}
+  const mod = new Module(file)
   mod.filename = file
   mod.paths = internal._nodeModulePaths(path.dirname(file))
   internal._cache[file] = mod
   try {
-    const wrapper = script.runInThisContext() as (...args: unknown[]) => void
+    const wrapper: (...args: unknown[]) => void = script.runInThisContext()
     wrapper.call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file))
   } catch (error) {
     delete internal._cache[file]

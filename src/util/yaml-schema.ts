@@ -44,8 +44,8 @@ function yaml(): YamlModule {
 function bundledYaml(): YamlModule | undefined {
   const bundle = fileURLToPath(new URL('../vendor/yaml.cjs', import.meta.url))
   try {
-    const {version} = JSON.parse(fs.readFileSync(bundle.replace(/\.cjs$/, '.json'), 'utf8')) as {version?: unknown}
-    if (version !== yamlVersion()) return undefined
+    const info: unknown = JSON.parse(fs.readFileSync(bundle.replace(/\.cjs$/, '.json'), 'utf8'))
+    if (!(info && typeof info === 'object' && 'version' in info && info.version === yamlVersion())) return undefined
   } catch {
     return undefined
   }
