@@ -7,8 +7,10 @@
  *
  * The YAML parse cache (see src/util/yaml-schema.ts) lives in a temporary $XDG_CACHE_HOME: "warm cache"
  * rows run after one run has filled it, "no cache" rows set WATCHKEEPER_YAML_CACHE=off (every file parsed
- * and validated, as on the first run after a catalogue changes). --before DIR adds the same commands run
- * from another built checkout (e.g. the commit before this work), measured in the same run.
+ * and validated, as on the first run after a catalogue changes); V8's code cache (src/util/code-cache.ts) is in
+ * the same folder, and the last row turns it off too (the first run after an install or a Node upgrade).
+ * --before DIR adds the same commands run from another built checkout (e.g. the commit before this work),
+ * measured in the same run.
  */
 import {execFileSync, spawnSync} from 'node:child_process'
 import fs from 'node:fs'
@@ -26,6 +28,7 @@ const BEFORE = args.includes('--before') ? path.resolve(args[args.indexOf('--bef
 const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-startup-'))
 const base = {...process.env, NO_COLOR: '1', WATCHKEEPER_CHECKS: '', NODE_ENV: '', XDG_CACHE_HOME: cache}
 const noCache = {WATCHKEEPER_YAML_CACHE: 'off'}
+const noCaches = {WATCHKEEPER_YAML_CACHE: 'off', WATCHKEEPER_CODE_CACHE: 'off'}
 
 interface Case {
   name: string
@@ -41,6 +44,7 @@ const CASES: Case[] = [
   {name: 'watchkeeper check validate (warm cache)', argv: [process.execPath, BIN, 'check', 'validate']},
   {name: 'watchkeeper check list (no cache)', argv: [process.execPath, BIN, 'check', 'list'], env: noCache},
   {name: 'watchkeeper check validate (no cache)', argv: [process.execPath, BIN, 'check', 'validate'], env: noCache},
+  {name: 'watchkeeper check list (no YAML or code cache)', argv: [process.execPath, BIN, 'check', 'list'], env: noCaches},
 ]
 if (BEFORE) {
   const bin = path.join(BEFORE, 'bin', 'run.js')

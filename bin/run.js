@@ -2,6 +2,7 @@
 import fs from 'node:fs'
 import {createRequire} from 'node:module'
 import os from 'node:os'
+import {fileURLToPath} from 'node:url'
 
 // The installed CLI runs the compiled dist/ whatever NODE_ENV it inherits (oclif would load src/*.ts
 // through tsx under "test" or "development"); bin/dev.js is the entry for src/.
@@ -22,7 +23,10 @@ if ((arg === '--version' || pjson.oclif.additionalVersionFlags?.includes(arg)) &
   // oclif's index loads semver (47 modules) only to warn about Node versions our engines field already excludes.
   const warn = process.env.OCLIF_DISABLE_ENGINE_WARNING
   process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
-  preloadOclif()
+  // The bundled @oclif/core imports commands, plugins and hooks (file URLs) through this (scripts/oclif-pack.mjs).
+  globalThis[Symbol.for('watchkeeper.import')] = (url) => import(url)
+  const {requireCached} = await import('../dist/util/code-cache.js')
+  preloadOclif(requireCached)
   const {execute} = await import('@oclif/core')
   if (warn === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
   else process.env.OCLIF_DISABLE_ENGINE_WARNING = warn
@@ -42,7 +46,7 @@ function procVersion() {
  * as @oclif/core itself, so our commands and the plugins all import that one copy. Skipped when it is
  * missing or the installed @oclif/core is another version.
  */
-function preloadOclif() {
+function preloadOclif(requireCached) {
   const require = createRequire(import.meta.url)
   let file
   let exports
@@ -50,7 +54,7 @@ function preloadOclif() {
     const bundled = JSON.parse(fs.readFileSync(new URL('../dist/vendor/oclif-core.json', import.meta.url), 'utf8')).version
     if (bundled !== require('@oclif/core/package.json').version) return
     file = require.resolve('@oclif/core')
-    exports = require('../dist/vendor/oclif-core.cjs')
+    exports = requireCached(fileURLToPath(new URL('../dist/vendor/oclif-core.cjs', import.meta.url)))
   } catch {
     return
   }

@@ -33,6 +33,38 @@ esbuild.buildSync({
   // Loaded only in development (TypeScript commands) or for the Node version warning bin/run.js turns off.
   external: ['typescript', 'tsx', 'tsx/*', 'ts-node', 'semver'],
   define: {__dirname: '__oclifLibDir'},
-  banner: {js: `// @oclif/core ${version} bundled by scripts/oclif-pack.mjs; do not edit.\n"use strict";\nconst __oclifLibDir = require('node:path').dirname(require.resolve('@oclif/core'));`},
+  banner: {js: `// @oclif/core ${version} bundled by scripts/oclif-pack.mjs; do not edit.\n"use strict";\nconst __oclifLibDir = require('node:path').dirname(require.resolve('@oclif/core'));\n` +
+    // import() of the command and plugin modules goes through bin/run.js (see below).
+    "const __oclifImport = globalThis[Symbol.for('watchkeeper.import')] ?? ((url) => import(url));"},
 })
+// bin/run.js compiles the bundle through V8's code cache (vm.Script), where Node 20 has no loader for
+// import(): every `await import(url)` (file URLs of commands, plugins, hooks) calls the function bin/run.js
+// registers instead, an import() of its own module.
+let code = fs.readFileSync(out, 'utf8')
+const imports = code.match(/\bawait import\(/g)?.length ?? 0
+if (imports === 0) throw new Error('scripts/oclif-pack.mjs: no `await import(` found in @oclif/core; check the bundle')
+code = code.replace(/\bawait import\(/g, 'await __oclifImport(')
+// Matching the plugin names of package.json against the dependencies builds a minimatch RegExp per pair
+// (about 5 ms a start); a name without glob characters is compared as it is, which is what minimatch does.
+const match = '(p) => patterns.some((w) => (0, minimatch_1.minimatch)(p, w))'
+if (code.includes(match)) code = code.replace(match, '(p) => patterns.some((w) => (/[*?[\\]{}()!]/.test(w) ? (0, minimatch_1.minimatch)(p, w) : p === w))')
+else console.warn('scripts/oclif-pack.mjs: findMatchingDependencies not found in @oclif/core; left as it is')
+fs.writeFileSync(out, code)
 fs.writeFileSync(out.replace(/\.cjs$/, '.json'), JSON.stringify({version}) + '\n')
+
+// The yaml package (about 70 modules) the same way: dist/vendor/yaml.cjs, which src/util/yaml-schema.ts loads
+// through V8's code cache when its version is the installed one, else the package itself.
+const yamlOut = path.join(root, 'dist', 'vendor', 'yaml.cjs')
+fs.rmSync(yamlOut, {force: true})
+fs.rmSync(yamlOut.replace(/\.cjs$/, '.json'), {force: true})
+esbuild.buildSync({
+  entryPoints: [require.resolve('yaml')],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outfile: yamlOut,
+  logLevel: 'warning',
+  banner: {js: `// yaml ${require('yaml/package.json').version} bundled by scripts/oclif-pack.mjs; do not edit.`},
+})
+fs.writeFileSync(yamlOut.replace(/\.cjs$/, '.json'), JSON.stringify({version: require('yaml/package.json').version}) + '\n')

@@ -3,14 +3,15 @@ import path from 'node:path'
 
 import {DefinitionError, type Problem, UserError} from '../errors.js'
 import {globRegExp} from '../util/glob.js'
-import {parseResolveRule} from '../probes/net.js'
-import {probeFor} from '../probes/index.js'
+import {parseResolveRule} from '../probes/address.js'
+import {probeSpecFor} from '../probes/specs.js'
 import type {NetOptions, ResolveRule} from '../probes/types.js'
 import {SHIPPED_CHECKS} from '../paths.js'
 import {durationMs} from '../util/duration.js'
 import {Redactor} from '../util/redact.js'
 import {yamlFilesIn} from '../util/files.js'
-import {formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, readRegularFile, schemaProblems, sortProblems} from '../util/yaml-schema.js'
+import {formatPath, type KeyPath, knownValid, markValid, type ParsedYaml, parseYamlFile, positionOf, readRegularFile, schemaProblems, sortProblems} from '../util/yaml-schema.js'
+import {PROBE_CHECKS_ID} from '../generated/validator-ids.js'
 import {schemaValidator} from '../util/validators.js'
 
 const validator = schemaValidator('catalogue')
@@ -151,8 +152,14 @@ export function validateCatalogue(paths: readonly string[], opts: LoadOptions = 
       const c = rawChecks[p[1]] as {id?: unknown} | undefined
       return typeof c?.id === 'string' ? `check ${c.id}` : undefined
     }
+    const before = problems.length
     const schemaErrs = schemaProblems(parsed, validator, labeller)
     problems.push(...schemaErrs)
+    // The probes' own validation (patterns compile, ranges ordered…) of a check that interpolates no
+    // environment variable depends on the file alone: the parse cache records a file whose checks all
+    // passed while none of them interpolated one, and later runs skip it for the checks that interpolate none.
+    const probesPassed = knownValid(parsed, PROBE_CHECKS_ID)
+    let interpolated = false
 
     for (const [key, value] of Object.entries(doc)) {
       if (key === 'defaults' || key === 'checks') continue
@@ -178,20 +185,34 @@ export function validateCatalogue(paths: readonly string[], opts: LoadOptions = 
       // Definitions that failed the schema are not built further; their problems are already listed.
       if (schemaErrs.some((p) => p.path === formatPath(base) || p.path.startsWith(formatPath(base) + '.') || p.path.startsWith(formatPath(base) + '['))) return
       if (schemaErrs.some((p) => p.path === 'defaults' || p.path.startsWith('defaults.'))) return
-      const def = buildCheck(parsed, base, mergeDefaults(defaults, check), env, cliRules, opts.resolver, problems)
+      const merged = mergeDefaults(defaults, check)
+      const fromEnv = interpolates(merged, env)
+      interpolated ||= fromEnv
+      const def = buildCheck(parsed, base, merged, env, cliRules, opts.resolver, problems, !probesPassed || fromEnv)
       if (def) checks.push(def)
     })
+    if (!probesPassed && !interpolated && problems.length === before) markValid(parsed, PROBE_CHECKS_ID)
   }
   if (problems.length > 0) return {problems: sortProblems(problems)}
   return {catalogue: {files, checks, sections}, problems: []}
 }
 
+/** Names in `requires_env` that are unset: such a check is disabled and its `${env:…}` left as written. */
+function unsetRequired(merged: Record<string, unknown>, env: NodeJS.ProcessEnv): string[] {
+  return ((merged.requires_env as string[] | undefined) ?? []).filter((n) => !env[n])
+}
+
+/** Whether the check's definition takes values from the environment in this run. */
+function interpolates(merged: Record<string, unknown>, env: NodeJS.ProcessEnv): boolean {
+  return unsetRequired(merged, env).length === 0 && JSON.stringify(merged).includes('${env:')
+}
+
 function buildCheck(parsed: ParsedYaml, base: KeyPath, merged: Record<string, unknown>, env: NodeJS.ProcessEnv,
-  cliRules: ResolveRule[], cliResolver: string | undefined, problems: Problem[]): CheckDefinition | undefined {
+  cliRules: ResolveRule[], cliResolver: string | undefined, problems: Problem[], probeValidation = true): CheckDefinition | undefined {
   const file = parsed.file
   const id = merged.id as string
   const kind = merged.kind as string
-  const probe = probeFor(kind)
+  const probe = probeSpecFor(kind)
   if (!probe) return undefined
   const secrets = new Set<string>()
   // Messages may quote interpolated values (a probe's "not a URL: …"); they never show a secret.
@@ -201,8 +222,7 @@ function buildCheck(parsed: ParsedYaml, base: KeyPath, merged: Record<string, un
   }
   const before = problems.length
 
-  const required = (merged.requires_env as string[] | undefined) ?? []
-  const unset = required.filter((n) => !env[n])
+  const unset = unsetRequired(merged, env)
   let enabled = merged.enabled !== false
   let disabledReason = merged.enabled === false ? 'disabled in the catalogue' : undefined
   if (unset.length > 0) {
@@ -214,7 +234,7 @@ function buildCheck(parsed: ParsedYaml, base: KeyPath, merged: Record<string, un
   const spec = (unset.length > 0 ? merged : interpolate(merged, [], env, missing, secrets)) as Record<string, unknown>
   for (const m of missing) at(m.path, `environment variable ${m.name} is not set (used in ${formatPath(m.path)})`)
 
-  for (const p of probe.validate?.(spec) ?? []) at(p.path, p.message)
+  if (probeValidation) for (const p of probe.validate?.(spec) ?? []) at(p.path, p.message)
 
   let ca: string | undefined
   if (typeof spec.ca === 'string') {

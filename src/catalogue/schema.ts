@@ -1,5 +1,5 @@
 import {monitorCheckProperties, monitorFileSections} from '../monitor/catalogue-schema.js'
-import {PROBES} from '../probes/index.js'
+import {PROBE_SPECS} from '../probes/specs.js'
 import type {JsonSchema} from '../probes/types.js'
 import {DURATION_PATTERN, TIMEOUT_RANGE} from '../util/duration.js'
 
@@ -43,7 +43,7 @@ const commonCheckProperties: Record<string, JsonSchema> = {
 /** The JSON Schema of one check of each kind, keyed by kind. */
 export function checkSchemas(): Map<string, JsonSchema> {
   const out = new Map<string, JsonSchema>()
-  for (const probe of PROBES.values()) {
+  for (const probe of PROBE_SPECS.values()) {
     out.set(probe.kind, {
       type: 'object',
       title: `${probe.kind} check`,

@@ -6,7 +6,7 @@ import {tlsProbe} from './tls.js'
 import type {Probe} from './types.js'
 import {webSecurityProbe} from './web-security.js'
 
-/** Every kind of check, by kind. Adding a kind: one file in this folder, one line here. */
+/** Every kind of check, by kind, with run(); the same kinds as PROBE_SPECS (probes/specs.ts), in the same order. */
 export const PROBES: ReadonlyMap<string, Probe> = new Map([httpProbe, tcpProbe, tlsProbe, dnsProbe, webSecurityProbe, emailSecurityProbe].map((p) => [p.kind, p]))
 
 export function probeFor(kind: string): Probe | undefined {

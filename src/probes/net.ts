@@ -1,7 +1,10 @@
 import dns from 'node:dns'
 import net from 'node:net'
 
+import {splitHostPort} from './address.js'
 import type {NetOptions, ResolveRule} from './types.js'
+
+export {parseResolveRule, splitHostPort} from './address.js'
 
 export interface ResolvedAddress {
   address: string
@@ -12,29 +15,9 @@ export interface ResolvedAddress {
   overridden: boolean
 }
 
-/** Parses `host:port:address` (address may be `[v6]`). */
-export function parseResolveRule(text: string): ResolveRule | undefined {
-  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5}):(\[[^\]]+\]|.+)$/.exec(text)
-  if (!m) return undefined
-  const unbracket = (s: string) => s.replace(/^\[(.*)\]$/, '$1')
-  const port = Number(m[2])
-  const address = unbracket(m[3])
-  if (port < 1 || port > 65535 || net.isIP(address) === 0) return undefined
-  return {host: unbracket(m[1]).toLowerCase(), port, address}
-}
-
 export function findOverride(rules: readonly ResolveRule[], host: string, port: number): ResolveRule | undefined {
   const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1')
   return rules.find((r) => r.host === h && r.port === port)
-}
-
-/** Splits `host:port` or `[v6]:port` (port optional: `fallback`). */
-export function splitHostPort(text: string, fallbackPort?: number): {host: string; port: number} | undefined {
-  const m = /^(?:\[([^\]]+)\]|([^:\s/]+))(?::(\d{1,5}))?$/.exec(text)
-  if (!m) return undefined
-  const port = m[3] === undefined ? fallbackPort : Number(m[3])
-  if (port === undefined || port < 1 || port > 65535) return undefined
-  return {host: m[1] ?? m[2], port}
 }
 
 /** A dns.promises.Resolver using the configured server, or undefined for the system resolver. */

@@ -1,8 +1,9 @@
 import net from 'node:net'
 
 import type {Observation} from '../types.js'
-import {regexProblem, userRegex} from '../util/safe-regex.js'
+import {userRegex} from '../util/safe-regex.js'
 import {describeNetError, resolveAddress, splitHostPort} from './net.js'
+import {tcpSpec} from './tcp-spec.js'
 import type {Probe} from './types.js'
 
 interface TcpOptions {
@@ -13,20 +14,7 @@ interface TcpOptions {
 
 /** TCP connect, with an optional banner read and regex match (SMTP, SSH…). */
 export const tcpProbe: Probe = {
-  kind: 'tcp',
-  description: 'TCP connect time, with an optional banner match',
-  targetSchema: {type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9._-]+):\\d{1,5}$', description: 'host:port, e.g. mail.example.org:25'},
-  properties: {
-    banner: {type: 'string', description: 'regular expression the first bytes the server sends must match'},
-    send: {type: 'string', description: 'text to send after connecting (before reading the banner)'},
-    banner_bytes: {type: 'integer', minimum: 1, maximum: 65536, description: 'bytes of banner to read at most (default 1024)'},
-  },
-  validate(o) {
-    const problems: {path: string[]; message: string}[] = []
-    const bad = typeof o.banner === 'string' ? regexProblem(o.banner) : undefined
-    if (bad) problems.push({path: ['banner'], message: bad})
-    return problems
-  },
+  ...tcpSpec,
   async run(target, options, ctx): Promise<Observation> {
     const o = options as TcpOptions
     const hp = splitHostPort(target)

@@ -6,13 +6,10 @@ import {finding} from '../findings.js'
 import {type Finding, type Observation, type Status, type Timings, worstStatus} from '../types.js'
 import {describeNetError, resolveAddress, splitHostPort} from './net.js'
 import {secureContext} from './tls-context.js'
-import {TLS_POSTURE_PROPERTIES, tlsPosture, tlsPostureOptions} from './tls-posture.js'
+import {tlsPosture, tlsPostureOptions} from './tls-posture.js'
+import {DEFAULT_EXPIRY, DEFAULT_MIN_PROTOCOL, type TlsBasicOptions, tlsSpec} from './tls-spec.js'
 import type {NetOptions, OptionProblem, Probe} from './types.js'
 
-export const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const
-export type TlsVersion = (typeof TLS_VERSIONS)[number]
-export const DEFAULT_EXPIRY = {warn: 30, crit: 14}
-export const DEFAULT_MIN_PROTOCOL: TlsVersion = 'TLSv1.2'
 const DAY_MS = 86_400_000
 
 /** One certificate the server presented, parsed. */
@@ -212,12 +209,6 @@ const TRUST_WORDS: Record<string, string> = {
   CERT_REVOKED: 'certificate revoked',
 }
 
-export interface TlsBasicOptions {
-  servername?: string
-  expiry?: {warn?: number; crit?: number}
-  min_protocol?: TlsVersion
-}
-
 /** The basic judgement of a handshake: expiry, trust, name, protocol floor. Plain values in, plain values out. */
 export function evaluateTls(hs: TlsHandshake, o: TlsBasicOptions, nowMs: number): Observation {
   const findings: Finding[] = []
@@ -278,32 +269,7 @@ export function evaluateTls(hs: TlsHandshake, o: TlsBasicOptions, nowMs: number)
 
 /** TLS handshake: expiry, chain trust, host name, negotiated protocol and cipher, key type and size. */
 export const tlsProbe: Probe = {
-  kind: 'tls',
-  description: 'TLS handshake: certificate expiry, chain trust, host name, protocol floor, cipher, key type and size',
-  targetSchema: {type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9._-]+)(:\\d{1,5})?$', description: 'host or host:port (default port 443), e.g. www.nhs.uk:443'},
-  properties: {
-    servername: {type: 'string', pattern: '^[A-Za-z0-9._-]+$', description: 'SNI name to send and check the certificate against (default the target host)'},
-    expiry: {
-      type: 'object',
-      properties: {
-        warn: {type: 'integer', minimum: 0, maximum: 3650, description: `warn when the certificate expires within this many days (default ${DEFAULT_EXPIRY.warn})`},
-        crit: {type: 'integer', minimum: 0, maximum: 3650, description: `crit when the certificate expires within this many days (default ${DEFAULT_EXPIRY.crit})`},
-      },
-      additionalProperties: false,
-      description: 'days-to-expiry thresholds of the leaf certificate',
-    },
-    min_protocol: {enum: [...TLS_VERSIONS], description: `lowest acceptable negotiated protocol (default ${DEFAULT_MIN_PROTOCOL})`},
-    ...TLS_POSTURE_PROPERTIES,
-  },
-  validate(options): OptionProblem[] {
-    const o = options as TlsBasicOptions
-    const problems: OptionProblem[] = []
-    if (!splitHostPort(String(options.target), 443)) problems.push({path: ['target'], message: 'expected host or host:port with a port from 1 to 65535'})
-    const warn = o.expiry?.warn ?? DEFAULT_EXPIRY.warn
-    const crit = o.expiry?.crit ?? DEFAULT_EXPIRY.crit
-    if (crit > warn) problems.push({path: ['expiry', o.expiry?.crit === undefined ? 'warn' : 'crit'], message: `crit (${crit} days) is above warn (${warn} days)`})
-    return problems
-  },
+  ...tlsSpec,
   async run(target, options, ctx): Promise<Observation> {
     const started = performance.now()
     const o = options as TlsBasicOptions

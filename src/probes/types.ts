@@ -42,10 +42,10 @@ export interface OptionProblem {
 }
 
 /**
- * One kind of check. Adding a kind means adding one file that exports a Probe and registering it in
- * probes/index.ts. `options` is the check's whole (validated, defaults-merged, interpolated) mapping.
+ * What the catalogue needs of a kind of check: its schema and its own validation. Kept apart from run(), so
+ * that listing and validating checks loads no network module (probes/specs.ts).
  */
-export interface Probe {
+export interface ProbeSpec {
   kind: string
   description: string
   /** JSON Schema of the kind's own keys (merged beside the common keys of every check). */
@@ -56,5 +56,13 @@ export interface Probe {
   targetSchema: JsonSchema
   /** Checks the schema cannot express (regexes compile, ranges ordered…). */
   validate?(options: Record<string, unknown>): OptionProblem[]
+}
+
+/**
+ * One kind of check: its spec and its run(). Adding a kind means adding a `<kind>-spec.ts` and a `<kind>.ts`
+ * in this folder and one line in probes/specs.ts and probes/index.ts. `options` is the check's whole
+ * (validated, defaults-merged, interpolated) mapping.
+ */
+export interface Probe extends ProbeSpec {
   run(target: string, options: Record<string, unknown>, ctx: ProbeContext): Promise<Observation>
 }

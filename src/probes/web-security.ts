@@ -1,10 +1,13 @@
 import type {Observation} from '../types.js'
-import {gradeRank, GRADES, type HeaderMap, type ObservatoryCookie, observatory, type ObservatoryInput, parseSetCookie, scoreTests} from './observatory-score.js'
+import {gradeRank, type HeaderMap, type ObservatoryCookie, observatory, type ObservatoryInput, parseSetCookie, scoreTests} from './observatory-score.js'
 import {boundedSignal, countBySeverity, findingCounts, Findings, postureStatus, unknownObservation} from './posture-common.js'
 import {type ChainResult, fetchOnce, type FetchOptions, followRedirects, header, type PostureResponse} from './posture-http.js'
 import {judgeSecurityTxt} from './security-txt.js'
-import {TLS_POSTURE_OBJECT_SCHEMA, tlsPosture, tlsPostureOptions} from './tls-posture.js'
+import {tlsPosture, tlsPostureOptions} from './tls-posture.js'
 import type {Probe, ProbeContext} from './types.js'
+import {DEFAULT_CORS_ORIGIN, type Profile, webSecuritySpec} from './web-security-spec.js'
+
+export {DEFAULT_CORS_ORIGIN, PROFILES} from './web-security-spec.js'
 
 /**
  * web-security: the security posture of one HTTPS origin. HTTP→HTTPS redirection, HSTS, CSP and the
@@ -24,19 +27,9 @@ interface WebSecurityOptions {
   profile?: Profile
 }
 
-/**
- * What the target is. `page` (default) is a document a browser renders; `api` is a JSON/API endpoint, for
- * which the criteria that only protect a rendered document are not judged: CSP, framing (X-Frame-Options /
- * frame-ancestors), Referrer-Policy, Permissions-Policy, COOP and subresource integrity. HSTS, redirects,
- * X-Content-Type-Options, CORP, cookies, CORS, version leaks, security.txt and TLS still apply.
- */
-export const PROFILES = ['page', 'api'] as const
-type Profile = (typeof PROFILES)[number]
-
 /** Observatory tests that judge a rendered page only; the api profile scores them 0. */
 export const PAGE_ONLY_TESTS = new Set(['content-security-policy', 'x-frame-options', 'referrer-policy', 'subresource-integrity'])
 
-export const DEFAULT_CORS_ORIGIN = 'https://cors-probe.watchkeeper.invalid'
 const DEFAULT_MAX_BODY = 1024 * 1024
 
 /** Headers that name a technology; with a digit in the value they leak a version. */
@@ -63,41 +56,7 @@ function text(r: PostureResponse | undefined): string {
 }
 
 export const webSecurityProbe: Probe = {
-  kind: 'web-security',
-  description: 'Security posture of an HTTPS origin: redirect, HSTS, CSP and headers, cookies, CORS, security.txt, optional TLS posture; graded as the MDN HTTP Observatory',
-  targetSchema: {type: 'string', pattern: '^https://[^\\s/]+(/\\S*)?$', description: 'https:// URL of the origin (a path is allowed; security.txt is read at the origin root)'},
-  properties: {
-    http_port: {type: 'integer', minimum: 1, maximum: 65535, description: 'port of the plain-HTTP listener whose redirect to HTTPS is checked (default 80)'},
-    redirect: {type: 'boolean', description: 'check the http:// → https:// redirect (default true)'},
-    security_txt: {type: 'boolean', description: 'check /.well-known/security.txt (default true)'},
-    cors_origin: {type: 'string', pattern: '^https?://', description: `Origin sent in the CORS preflight (default ${DEFAULT_CORS_ORIGIN})`},
-    max_body: {type: 'integer', minimum: 1024, maximum: 16 * 1024 * 1024, description: 'bytes of a response body read at most (default 1 MiB)'},
-    csp_required: {type: 'boolean', description: 'a missing Content-Security-Policy is crit rather than warn (transactional services)'},
-    profile: {enum: [...PROFILES], description: 'page (default): a document a browser renders; api: a JSON/API endpoint, where CSP, X-Frame-Options/frame-ancestors, Referrer-Policy, Permissions-Policy, COOP and SRI are neither reported nor scored'},
-    tls: {description: 'also assess the TLS posture of the host (true, or the options of the tls probe\'s posture:)', anyOf: [{type: 'boolean'}, TLS_POSTURE_OBJECT_SCHEMA]},
-    expect: {
-      type: 'object',
-      additionalProperties: false,
-      description: 'what a responder expects; falling short is a crit finding (web.expectation.unmet)',
-      properties: {
-        min_grade: {enum: [...GRADES], description: 'lowest acceptable Observatory grade'},
-        min_score: {type: 'integer', minimum: 0, maximum: 200, description: 'lowest acceptable Observatory score'},
-      },
-    },
-  },
-  validate(o) {
-    const problems = []
-    if (typeof o.target === 'string') {
-      try {
-        const u = new URL(o.target)
-        if (u.protocol !== 'https:') problems.push({path: ['target'], message: 'web-security needs an https:// URL'})
-      } catch {
-        problems.push({path: ['target'], message: `not a URL: ${o.target}`})
-      }
-    }
-    if (o.profile === 'api' && o.csp_required === true) problems.push({path: ['csp_required'], message: 'csp_required does not apply with profile: api (no Content-Security-Policy is judged on an API)'})
-    return problems
-  },
+  ...webSecuritySpec,
   run: runWebSecurity,
 }
 

@@ -4,9 +4,11 @@ import fs from 'node:fs'
 import {createRequire} from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
+import {fileURLToPath} from 'node:url'
 import type {Document, LineCounter, Node} from 'yaml'
 
 import type {Problem} from '../errors.js'
+import {requireCached} from './code-cache.js'
 import {formatDuration} from './duration.js'
 import {didYouMean} from './suggest.js'
 import type {SchemaValidator} from './validators.js'
@@ -30,12 +32,30 @@ export interface ParsedYaml {
   cache?: {key: string; valid: string[]}
 }
 
-// The yaml package (about 70 modules) is loaded only when a file is parsed, not when it comes from the cache.
+// The yaml package (about 70 modules) is loaded only when a file is parsed, not when it comes from the cache:
+// the build's one-file copy (scripts/oclif-pack.mjs) through V8's code cache when it is the installed version.
 type YamlModule = typeof import('yaml')
 let yamlModule: YamlModule | undefined
 function yaml(): YamlModule {
-  yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule
+  yamlModule ??= bundledYaml() ?? (createRequire(import.meta.url)('yaml') as YamlModule)
   return yamlModule
+}
+
+function bundledYaml(): YamlModule | undefined {
+  const bundle = fileURLToPath(new URL('../vendor/yaml.cjs', import.meta.url))
+  try {
+    const info: unknown = JSON.parse(fs.readFileSync(bundle.replace(/\.cjs$/, '.json'), 'utf8'))
+    if (!(info && typeof info === 'object' && 'version' in info && info.version === yamlVersion())) return undefined
+  } catch {
+    return undefined
+  }
+  return requireCached(bundle) as YamlModule
+}
+
+let installedYaml: string | undefined
+function yamlVersion(): string {
+  installedYaml ??= (createRequire(import.meta.url)('yaml/package.json') as {version: string}).version
+  return installedYaml
 }
 
 /** `checks[3].expect.status` */
@@ -311,19 +331,72 @@ function describeRange([min, max]: [number, number]): string {
 /** Turns a label for a path (e.g. a check id) into extra context in messages. */
 export type PathLabeller = (path: KeyPath) => string | undefined
 
+/** Where one Ajv error points and what it says in words; undefined for an error that is only noise. */
+function describeError(e: ErrorObject): {at: KeyPath; key: boolean; message: string} | undefined {
+  const path = pointerToPath(e.instancePath)
+  let at = path
+  let key = false
+  let message: string
+  const parent = e.parentSchema as Record<string, unknown> | undefined
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const name = String((e.params as {additionalProperty: string}).additionalProperty)
+      const allowed = Object.keys((parent?.properties as Record<string, unknown>) ?? {})
+      const guess = didYouMean(name, allowed)
+      at = [...path, name]
+      key = true
+      message = `unknown key "${name}"` + (guess ? `; did you mean "${guess}"?` : allowed.length > 0 ? `; allowed keys: ${allowed.join(', ')}` : '')
+      break
+    }
+    case 'required':
+      message = `missing required key "${(e.params as {missingProperty: string}).missingProperty}"`
+      break
+    case 'type':
+      message = `expected ${(e.params as {type: string}).type}${typeof parent?.description === 'string' ? ` (${parent.description})` : ''}, got ${typeName(e.data)}`
+      break
+    case 'enum': {
+      const allowed = (e.params as {allowedValues: unknown[]}).allowedValues
+      const guess = typeof e.data === 'string' ? didYouMean(e.data, allowed.map(String)) : undefined
+      message = `expected one of ${allowed.map((x) => JSON.stringify(x)).join(', ')}, got ${typeName(e.data)}` + (guess ? `; did you mean "${guess}"?` : '')
+      break
+    }
+    case 'discriminator':
+      // An unknown or missing kind is already reported by the enum/required error beside it.
+      return undefined
+    case 'pattern':
+      // `${env:NAME}` is filled in after validation; its shape cannot be judged here.
+      if (typeof e.data === 'string' && e.data.includes('${env:')) return undefined
+      message = `expected ${describeSchema(parent) ?? 'a value matching ' + (e.params as {pattern: string}).pattern}, got ${typeName(e.data)}`
+      break
+    case 'oneOf':
+    case 'anyOf':
+      message = `expected ${describeSchema(parent) ?? 'one of the allowed forms'}, got ${typeName(e.data)}`
+      break
+    case 'durationRange': {
+      const range = e.schema as [number, number]
+      const timer = range[1] < 2 ** 31 ? " (Node's timers hold at most 24.8 days)" : ''
+      message = `expected a duration ${describeRange(range)}${timer}, got ${typeName(e.data)}`
+      break
+    }
+    case 'const':
+      message = `expected ${JSON.stringify((e.params as {allowedValue: unknown}).allowedValue)}, got ${typeName(e.data)}`
+      break
+    default:
+      message = e.message ?? `invalid (${e.keyword})`
+  }
+  return {at, key, message}
+}
+
 /**
  * Validates a parsed file and returns one located problem per real mistake: unknown keys (with "did you
  * mean"), missing keys, wrong types, bad values. Noise from alternative branches is folded into one message.
  */
 export function schemaProblems(parsed: ParsedYaml, validator: SchemaValidator, label?: PathLabeller): Problem[] {
   const {id} = validator
-  if (parsed.cache?.valid.includes(id)) return []
+  if (knownValid(parsed, id)) return []
   const validate = validator.validate()
   if (validate(parsed.value)) {
-    if (parsed.cache) {
-      parsed.cache.valid.push(id)
-      writeCache(parsed)
-    }
+    markValid(parsed, id)
     return []
   }
   const errors = (validate.errors ?? []) as ErrorObject[]
@@ -335,57 +408,10 @@ export function schemaProblems(parsed: ParsedYaml, validator: SchemaValidator, l
   const seen = new Set<string>()
   for (const e of errors) {
     if (isBranchNoise(e)) continue
-    const path = pointerToPath(e.instancePath)
-    let at = path
-    let key = false
-    let message: string
-    const parent = e.parentSchema as Record<string, unknown> | undefined
-    switch (e.keyword) {
-      case 'additionalProperties': {
-        const name = String((e.params as {additionalProperty: string}).additionalProperty)
-        const allowed = Object.keys((parent?.properties as Record<string, unknown>) ?? {})
-        const guess = didYouMean(name, allowed)
-        at = [...path, name]
-        key = true
-        message = `unknown key "${name}"` + (guess ? `; did you mean "${guess}"?` : allowed.length > 0 ? `; allowed keys: ${allowed.join(', ')}` : '')
-        break
-      }
-      case 'required':
-        message = `missing required key "${(e.params as {missingProperty: string}).missingProperty}"`
-        break
-      case 'type':
-        message = `expected ${(e.params as {type: string}).type}${typeof parent?.description === 'string' ? ` (${parent.description})` : ''}, got ${typeName(e.data)}`
-        break
-      case 'enum': {
-        const allowed = (e.params as {allowedValues: unknown[]}).allowedValues
-        const guess = typeof e.data === 'string' ? didYouMean(e.data, allowed.map(String)) : undefined
-        message = `expected one of ${allowed.map((x) => JSON.stringify(x)).join(', ')}, got ${typeName(e.data)}` + (guess ? `; did you mean "${guess}"?` : '')
-        break
-      }
-      case 'discriminator':
-        // An unknown or missing kind is already reported by the enum/required error beside it.
-        continue
-      case 'pattern':
-        // `${env:NAME}` is filled in after validation; its shape cannot be judged here.
-        if (typeof e.data === 'string' && e.data.includes('${env:')) continue
-        message = `expected ${describeSchema(parent) ?? 'a value matching ' + (e.params as {pattern: string}).pattern}, got ${typeName(e.data)}`
-        break
-      case 'oneOf':
-      case 'anyOf':
-        message = `expected ${describeSchema(parent) ?? 'one of the allowed forms'}, got ${typeName(e.data)}`
-        break
-      case 'durationRange': {
-        const range = e.schema as [number, number]
-        const timer = range[1] < 2 ** 31 ? " (Node's timers hold at most 24.8 days)" : ''
-        message = `expected a duration ${describeRange(range)}${timer}, got ${typeName(e.data)}`
-        break
-      }
-      case 'const':
-        message = `expected ${JSON.stringify((e.params as {allowedValue: unknown}).allowedValue)}, got ${typeName(e.data)}`
-        break
-      default:
-        message = e.message ?? `invalid (${e.keyword})`
-    }
+    const described = describeError(e)
+    if (!described) continue
+    const {at, key} = described
+    let {message} = described
     const where = label?.(at)
     if (where) message = `${message} (${where})`
     const pos = positionOf(parsed, at, key)
@@ -397,6 +423,18 @@ export function schemaProblems(parsed: ParsedYaml, validator: SchemaValidator, l
     }
   }
   return problems
+}
+
+/** Whether the parse cache records the file's value as passing `id` (a validator, or checks of the value alone). */
+export function knownValid(parsed: ParsedYaml, id: string): boolean {
+  return parsed.cache?.valid.includes(id) ?? false
+}
+
+/** Records in the parse cache that the file's value passed `id`; only for checks that depend on nothing but the value. */
+export function markValid(parsed: ParsedYaml, id: string): void {
+  if (!parsed.cache || parsed.cache.valid.includes(id)) return
+  parsed.cache.valid.push(id)
+  writeCache(parsed)
 }
 
 export function sortProblems(problems: Problem[]): Problem[] {
@@ -421,7 +459,7 @@ function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
 let cacheSalt: string | undefined
 function cacheKey(src: string): string | undefined {
   try {
-    cacheSalt ??= `${CACHE_FORMAT}\0${(createRequire(import.meta.url)('yaml/package.json') as {version: string}).version}\0${JSON.stringify(YAML_LIMITS)}\0`
+    cacheSalt ??= `${CACHE_FORMAT}\0${yamlVersion()}\0${JSON.stringify(YAML_LIMITS)}\0`
     return crypto.createHash('sha256').update(cacheSalt).update(src).digest('hex')
   } catch {
     return undefined
@@ -448,6 +486,7 @@ function writeCache(parsed: ParsedYaml): void {
   if (!dir || !parsed.cache) return
   try {
     const positions = parsed.positions ?? shallowPositions(parsed)
+    parsed.positions = positions
     fs.mkdirSync(dir, {recursive: true, mode: 0o700})
     const file = path.join(dir, `${parsed.cache.key}.json`)
     const tmp = `${file}.${process.pid}.tmp`
