@@ -2,10 +2,10 @@ import fs from 'node:fs'
 import {parse} from 'yaml'
 
 import {UserError} from '../errors.js'
-import {checkAssessmentAnswers} from './assessment.js'
 import type {Playbook} from './model.js'
 import type {AskPrompt, ChoosePrompt, CommandRanReport, ConfirmPrompt, PromptContext, Responder, TickPrompt} from './responder.js'
 import {WalkStop} from './responder.js'
+import {checkAnswers} from './steps/index.js'
 
 /**
  * Answers for one run of a step. In a file, a step's entry is one of these, or a list of them for steps that
@@ -100,7 +100,7 @@ export class AnswersResponder implements Responder {
   }
 
   check(playbook: Playbook): void {
-    checkAssessmentAnswers(playbook, this.answers, this.label)
+    checkAnswers(playbook, this.answers, this.label)
   }
 
   async tick(p: TickPrompt): Promise<boolean> {
