@@ -13,13 +13,20 @@ type JsonSchema = Record<string, unknown>
 const LEADING = ['$schema', '$id', 'title', 'type']
 const TRAILING = ['properties', 'required', 'additionalProperties', 'definitions']
 
-/** Plain JSON (no TypeBox symbols), with the leading keys of each schema first. */
+/** Keywords whose value maps names to schemas: the names keep their order (`allowed keys` lists them so). */
+const NAMED = new Set(['properties', 'definitions'])
+
+/** Plain JSON (no TypeBox symbols), with the leading keywords of each schema first and the trailing last. */
 function plain(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(plain)
   if (v === null || typeof v !== 'object') return v
-  const entries = Object.entries(v)
   const rank = (k: string) => (LEADING.includes(k) ? LEADING.indexOf(k) - LEADING.length : TRAILING.indexOf(k) + 1)
-  return Object.fromEntries(entries.map(([k, x], i) => ({k, x, i})).sort((a, b) => rank(a.k) - rank(b.k) || a.i - b.i).map(({k, x}) => [k, plain(x)]))
+  const keys = Object.entries(v).map(([k, x], i) => ({k, x, i})).sort((a, b) => rank(a.k) - rank(b.k) || a.i - b.i)
+  return Object.fromEntries(keys.map(({k, x}) => [k, NAMED.has(k) && x !== null && typeof x === 'object' ? named(x) : plain(x)]))
+}
+
+function named(map: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(map).map(([k, x]) => [k, plain(x)]))
 }
 
 /** The JSON Schema of a playbook file; published as schemas/playbook.schema.json. */
