@@ -41,11 +41,11 @@ export const GRID = {
   likelihood: [
     {value: 1, label: 'not occurred', verified: false}, {value: 2, label: 'not likely', verified: false}, {value: 3, label: 'likely', verified: true},
     {value: 4, label: 'highly likely', verified: false}, {value: 5, label: 'occurred', verified: false},
-  ] as Grade[],
+  ] satisfies Grade[],
   impact: [
     {value: 1, label: 'no adverse effect', verified: false}, {value: 2, label: 'minor', verified: true}, {value: 3, label: 'adverse', verified: false},
     {value: 4, label: 'serious', verified: false}, {value: 5, label: 'catastrophic', verified: false},
-  ] as Grade[],
+  ] satisfies Grade[],
   icoRule: {
     likelihoodAtLeast: 3, impactAtLeast: 2,
     text: 'notifiable to the ICO when it is at least likely (3) that there is a risk to individuals\' rights and freedoms and the impact is at least minor (2)',
@@ -119,10 +119,12 @@ export function declareAssessmentVariables(p: Playbook): {key: (string | number)
     else if (mine.type !== def.type) clashes.push({key: [name, 'type'], message: `${name} is an assessment variable of type ${def.type}; declare it as ${def.type} or leave it out`})
     else {
       // A grade the author declares (a default, or the choices offered) must be on the grid.
-      if (mine.value !== undefined && gridProblem(name, mine.value)) clashes.push({key: [name, 'value'], message: gridProblem(name, mine.value) as string})
-      ;(mine.values ?? []).forEach((v, i) => {
-        if (gridProblem(name, v)) clashes.push({key: [name, 'values', i], message: gridProblem(name, v) as string})
-      })
+      const offGrid = (key: (string | number)[], v: unknown) => {
+        const message = gridProblem(name, v)
+        if (message) clashes.push({key: [name, ...key], message})
+      }
+      if (mine.value !== undefined) offGrid(['value'], mine.value)
+      ;(mine.values ?? []).forEach((v, i) => offGrid(['values', i], v))
     }
   }
   return clashes
@@ -183,7 +185,7 @@ export function decide(s: AssessmentStep, vars: Record<string, Value>): Assessme
     out.nis = {notifiable: oes && significantImpact === true, clock: clock('nis'), because, oes, ...(significantImpact === undefined ? {} : {significantImpact})}
   }
   const on = REGIMES.filter((r) => out[r]?.notifiable)
-  out.decision = (on.length === 0 ? 'none' : on.join('+')) as Decision
+  out.decision = on.length === 2 ? 'ico+nis' : on[0] ?? 'none'
   return out
 }
 
@@ -256,13 +258,15 @@ export function assessmentEvents(r: AssessmentResult, o: {base: Record<string, u
   const running = (name: string) => o.clocks.has(name) && o.clocks.get(name)?.stoppedAt === undefined
   const clockNotRunning = REGIMES.flatMap((g) => (r[g]?.notifiable && !running(r[g].clock) ? [r[g].clock] : []))
   const events: NewEvent[] = [{type: 'assessment_recorded', data: {...o.base, ...r, next: o.next, ...(clockNotRunning.length > 0 ? {clockNotRunning} : {})}}]
-  const vars: [string, Value][] = [...(r.ico ? [['ico_notifiable', r.ico.notifiable] as [string, Value]] : []),
-    ...(r.nis ? [['nis_notifiable', r.nis.notifiable] as [string, Value]] : []), ['notification_decision', r.decision]]
+  const vars: [string, Value][] = [['notification_decision', r.decision]]
+  if (r.nis) vars.unshift(['nis_notifiable', r.nis.notifiable])
+  if (r.ico) vars.unshift(['ico_notifiable', r.ico.notifiable])
   for (const [name, value] of vars) events.push({type: 'variable_recorded', data: {...o.base, name, value}})
   for (const g of REGIMES) {
     const res = r[g]
     if (!res || res.notifiable || !running(res.clock)) continue
-    const c = o.clocks.get(res.clock) as ClockState
+    const c = o.clocks.get(res.clock)
+    if (!c) continue
     const reason = `${res.because}; ${r.reasoning ? `reasoning recorded at step ${String(o.base.step)}: ${r.reasoning}` : `assessment at step ${String(o.base.step)}`}`
     events.push(clockStopEvent(res.clock, 'not_required', reason, o.now, c.dueAt))
   }
