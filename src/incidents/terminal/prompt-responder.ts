@@ -33,7 +33,7 @@ export class PromptResponder implements Responder {
     try {
       return await run()
     } catch (error) {
-      if ((error as Error).name === 'ExitPromptError' || (error as Error).name === 'AbortPromptError') throw new WalkStop('quit at the prompt (Ctrl-C)', 'quit')
+      if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) throw new WalkStop('quit at the prompt (Ctrl-C)', 'quit')
       throw error
     }
   }
