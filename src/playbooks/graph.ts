@@ -25,6 +25,8 @@ interface Graph {
   implicit(i: number): string | undefined
   /** False when a schema error lost an edge: what is reachable is then unknown, so it is not judged. */
   judgeReach: boolean
+  /** The flows being walked, by start and stops: a step that opens a flow starting at itself (a repeated id) is walked once. */
+  walking: Set<string>
 }
 
 /** The successors of a step along each kind of edge, with the key path the edge is written at. */
@@ -35,7 +37,7 @@ export function edges(step: Step, implicitNext: string | undefined) {
 /** Checks the steps of a playbook and its graph; `judgeReach` false skips what needs every edge (reachability, traps). */
 export function checkGraph(p: Playbook, report: Report, judgeReach = true): void {
   const index = new Map<string, number>()
-  const g: Graph = {p, report, index, judgeReach, implicit: (i) => p.steps[i + 1]?.id,
+  const g: Graph = {p, report, index, judgeReach, walking: new Set(), implicit: (i) => p.steps[i + 1]?.id,
     at: (i, key, message, isKey = false) => report(['steps', i, ...key], `${message} (step ${p.steps[i].id})`, isKey)}
   p.steps.forEach((s, i) => {
     if (index.has(s.id)) g.at(i, ['id'], `duplicate step id "${s.id}" (first at steps[${index.get(s.id)}])`)
@@ -142,6 +144,9 @@ function writes(g: Graph, id: string): string[] {
  * on the way. Edges to unknown steps are reported elsewhere and skipped here, so one mistake does not hide the next.
  */
 function walkFlow(g: Graph, reached: Set<string>, from: string | undefined, stops: Set<string>, context: 'main' | 'branch' | 'body'): Set<string> {
+  const flowKey = `${String(from)} until ${[...stops].join(',')}`
+  if (g.walking.has(flowKey)) return new Set()
+  g.walking.add(flowKey)
   // A step read from a file that failed its schema may lack the start of a flow.
   const queue = typeof from === 'string' ? [from] : []
   const seen = new Set<string>()
@@ -166,6 +171,7 @@ function walkFlow(g: Graph, reached: Set<string>, from: string | undefined, stop
     queue.push(...nexts)
   }
   if (g.judgeReach) trapped(g, seen, succ, exits)
+  g.walking.delete(flowKey)
   return seen
 }
 
