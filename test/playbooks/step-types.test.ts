@@ -6,7 +6,7 @@ import {describeEvent} from '../../src/incidents/describe.js'
 import {validatePlaybooks} from '../../src/playbooks/load.js'
 import {playbookSchema} from '../../src/playbooks/schema.js'
 import {STEP_KINDS, STEP_TYPE_NAMES} from '../../src/playbooks/steps/index.js'
-import {ROOT} from '../helpers/cli.js'
+import {ROOT, runCli} from '../helpers/cli.js'
 
 /*
  * Every registered step type carries its own schema, is documented in the step-type table of
@@ -55,4 +55,20 @@ describe('the step-type registry', () => {
       })
     })
   }
+})
+
+describe('TypeBox loads only where the schema is built', () => {
+  const env = {NODE_OPTIONS: `--import ${path.join(ROOT, 'test', 'playbooks', 'support', 'refuse-typebox.mjs')}`}
+
+  it('validating and showing playbooks never import it; printing the schema does', async () => {
+    const validate = await runCli(['playbook', 'validate'], {env})
+    expect(validate.stderr).toBe('')
+    expect(validate.code).toBe(0)
+    const show = await runCli(['playbook', 'show', 'ransomware-nhs-trust'], {env})
+    expect(show.code).toBe(0)
+    expect(show.stdout).toMatch(/^Ransomware/)
+    const schema = await runCli(['playbook', 'schema'], {env})
+    expect(schema.code).not.toBe(0)
+    expect(schema.stderr).toMatch(/TypeBox loaded: @sinclair\/typebox/)
+  })
 })
