@@ -1,4 +1,4 @@
-import {STEP_EVENTS} from '../playbooks/steps/index.js'
+import {stepEvents} from '../playbooks/steps/index.js'
 import {str} from '../playbooks/values.js'
 import type {TimelineEvent} from './chain.js'
 import {formatUtc, toIsoDuration} from './time.js'
@@ -12,7 +12,7 @@ function fleetVantages(d: Record<string, unknown>): string {
 /** One line of plain text for a timeline event (no colour, no markup). */
 export function describeEvent(e: TimelineEvent): string {
   const d = e.data
-  const own = STEP_EVENTS.get(e.type)
+  const own = stepEvents().get(e.type)
   if (own) return own.describe(d, e)
   switch (e.type) {
     case 'incident_opened': return `Incident opened: "${str(d.title)}" (${str(d.severity)}${d.service ? `, ${str(d.service)}` : ''})`
@@ -58,4 +58,4 @@ function stopWord(e: TimelineEvent): string {
 }
 
 /** Event types that record a decision (for the review's Decisions section). */
-export const DECISION_TYPES: ReadonlySet<string> = new Set([...[...STEP_EVENTS].filter(([, x]) => x.decision).map(([type]) => type), 'severity_changed', 'state_changed'])
+export const DECISION_TYPES: ReadonlySet<string> = new Set([...[...stepEvents()].filter(([, x]) => x.decision).map(([type]) => type), 'severity_changed', 'state_changed'])

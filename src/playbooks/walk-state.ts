@@ -4,14 +4,14 @@
  */
 import type {TimelineEvent} from '../incidents/chain.js'
 import type {Playbook, Value} from './model.js'
-import {STEP_EVENTS} from './steps/index.js'
+import {stepEvents} from './steps/index.js'
 import {coerce, str} from './values.js'
 
 /** Events of the walk itself; each step type adds its own (see steps/). */
 const OWN_EVENTS = ['walk_started', 'step_started', 'variable_recorded', 'step_completed', 'walk_completed']
 
 /** Event types the engine writes and reads back. */
-export const WALK_EVENT_TYPES: ReadonlySet<string> = new Set([...OWN_EVENTS, ...STEP_EVENTS.keys()])
+export const WALK_EVENT_TYPES: ReadonlySet<string> = new Set([...OWN_EVENTS, ...stepEvents().keys()])
 
 export interface Flow {
   id: string
@@ -120,7 +120,7 @@ export function reduceWalk(playbook: Playbook, events: readonly TimelineEvent[])
         }
         break
       case 'walk_completed': s.ended = true; break
-      default: STEP_EVENTS.get(e.type)?.reduce?.({state: s, flow: f, data: d, event: e, newFlow})
+      default: stepEvents().get(e.type)?.reduce?.({state: s, flow: f, data: d, event: e, newFlow})
     }
   }
   return s
