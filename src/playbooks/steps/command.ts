@@ -1,11 +1,10 @@
 /** `command`: run a program with arguments (never through a shell) once the responder confirms the exact command. */
 import type {Static} from '@sinclair/typebox'
 
-import {type NewEvent, sha256Hex} from '../../incidents/chain.js'
+import type {NewEvent} from '../../incidents/chain.js'
 import {commandRunOf, exitText, neutralise} from '../../incidents/command-output.js'
 import {parseIsoDuration} from '../../incidents/time.js'
 import {formatDuration, TIMEOUT_RANGE} from '../../util/duration.js'
-import {utf8Prefix} from '../run-command.js'
 import {interpolate, quoteArg, str, strings} from '../values.js'
 import {flowEdge, nextEdge} from './flow.js'
 import {type Builder, duration, stepId, stepSchema, VAR} from './schema-parts.js'
@@ -34,6 +33,8 @@ async function runIt(step: CommandStep, run: StepRun, argv: string[]): Promise<v
   run.append([{type: 'command_started', data: {...base, argv}}])
   const timeoutMs = step.timeout ? parseIsoDuration(step.timeout) ?? DEFAULT_TIMEOUT : DEFAULT_TIMEOUT
   const out = await deps.runCommand(argv, {timeoutMs})
+  // Loaded here, not with the type: validating a playbook needs neither the hash nor the process helpers.
+  const [{sha256Hex}, {utf8Prefix}] = await Promise.all([import('../../incidents/chain.js'), import('../run-command.js')])
   const kept = utf8Prefix(out.output, OUTPUT_KEEP)
   const ran: NewEvent = {type: 'command_run', data: {...base, argv, exitCode: out.exitCode, signal: out.signal ?? undefined, timedOut: out.timedOut,
     durationMs: Math.round(out.durationMs), outputSha256: sha256Hex(out.output), outputBytes: out.output.length,
