@@ -3,9 +3,8 @@ import {createHash} from 'node:crypto'
 import {UserError} from '../errors.js'
 import type {ClockDef} from '../incidents/clocks.js'
 import {parseIsoDuration, toIsoDuration} from '../incidents/time.js'
-import {cacaoCommands, questions} from '../playbooks/assessment.js'
-import {quoteArg} from '../playbooks/engine.js'
-import {asList, clockStops, type Playbook, type Step} from '../playbooks/model.js'
+import {asList, clockStops, type Playbook} from '../playbooks/model.js'
+import {kindOf} from '../playbooks/steps/index.js'
 import type {ExportInput} from './input.js'
 
 /** The namespace CACAO 2.0 gives for UUIDv5 identifiers (data-types/identifier.json). */
@@ -45,13 +44,8 @@ export function cacaoExport(input: ExportInput): string {
 }
 
 export function cacaoPlaybook(p: Playbook, now: string, clockDefs: ClockDef[] = []): Record<string, unknown> {
-  const typeOf: Record<Step['type'], string> = {manual: 'action', command: 'action', wait: 'action', decision: 'if-condition', loop: 'while-condition',
-    parallel: 'parallel', playbook: 'playbook-action', end: 'end', assessment: 'action'}
   const ids = new Map<string, string>()
-  for (const s of p.steps) {
-    const t = s.type === 'decision' && s.cases ? 'switch-condition' : typeOf[s.type]
-    ids.set(s.id, `${t}--${uuidV5(`${p.id}/${s.id}`)}`)
-  }
+  for (const s of p.steps) ids.set(s.id, `${kindOf(s).cacao.type(s)}--${uuidV5(`${p.id}/${s.id}`)}`)
   const ref = (id: string | undefined) => (id ? ids.get(id) : undefined)
   const startId = `start--${uuidV5(`${p.id}/__start__`)}`
   const workflow: Record<string, unknown> = {[startId]: {type: 'start', on_completion: ref(p.start ?? p.steps[0].id)}}
@@ -62,31 +56,9 @@ export function cacaoPlaybook(p: Playbook, now: string, clockDefs: ClockDef[] = 
       ...(s.starts_clock || s.stops_clock || s.restarts_clock ? {step_extensions: {'x-watchkeeper-clocks': {starts: asList(s.starts_clock), stops: clockStops(s).map((x) => x.name),
         ...(clockStops(s).some((x) => x.outcome !== 'notified') ? {outcomes: Object.fromEntries(clockStops(s).map((x) => [x.name, x.outcome]))} : {}),
         ...(s.restarts_clock ? {restarts: asList(s.restarts_clock)} : {})}}} : {})}
-    let out: Record<string, unknown>
-    switch (s.type) {
-      case 'manual': out = {type: 'action', commands: (s.checklist ?? [s.name ?? s.id]).map((c) => ({type: 'manual', command: c})), on_completion: ref(s.next ?? implicit)}; break
-      case 'command': out = {type: 'action', commands: [{type: 'bash', command: s.argv.map(quoteArg).join(' ')}],
-        ...(s.timeout ? {timeout: parseIsoDuration(s.timeout)} : {}), on_success: ref(s.on_success ?? s.next ?? implicit), on_failure: ref(s.on_failure ?? s.next ?? implicit)}; break
-      case 'wait': out = {type: 'action', delay: parseIsoDuration(s.duration), commands: [{type: 'manual', command: `Wait ${s.duration}`}], on_completion: ref(s.next ?? implicit)}; break
-      case 'decision': out = s.cases
-        ? {type: 'switch-condition', switch: `__${asList(s.ask)[0]}__:value`, cases: Object.fromEntries(Object.entries(s.cases).map(([k, v]) => [k, ref(v)])), ...(s.default ? {on_completion: ref(s.default)} : {})}
-        : {type: 'if-condition', condition: condition(s.if as string), on_true: ref(s.then), on_false: ref(s.else)}; break
-      case 'loop': out = {type: 'while-condition', condition: condition(s.while), on_true: ref(s.do), on_completion: ref(s.then)}; break
-      case 'parallel': out = {type: 'parallel', next_steps: s.branches.map((b) => ref(b)), on_completion: ref(s.join)}; break
-      case 'playbook': out = {type: 'playbook-action', playbook_id: `playbook--${uuidV5(p.subs[s.playbook]?.id ?? s.playbook)}`, on_completion: ref(s.next ?? implicit)}; break
-      case 'end': out = {type: 'end'}; break
-      case 'assessment': {
-        // The questions as a manual action, then the branch on the recorded decision as a condition step.
-        const decideId = `${s.cases ? 'switch-condition' : 'if-condition'}--${uuidV5(`${p.id}/${s.id}/decision`)}`
-        workflow[decideId] = JSON.parse(JSON.stringify(s.cases
-          ? {type: 'switch-condition', name: `${s.name ?? s.id}: decision`, switch: '__notification_decision__:value',
-            cases: Object.fromEntries(Object.entries(s.cases).map(([k, v]) => [k, ref(v)])), ...(s.default || s.next || implicit ? {on_completion: ref(s.default ?? s.next ?? implicit)} : {})}
-          : {type: 'if-condition', name: `${s.name ?? s.id}: decision`, condition: "__notification_decision__:value != 'none'", on_true: ref(s.then), on_false: ref(s.else)}))
-        out = {type: 'action', commands: cacaoCommands(s), out_args: [...new Set([...((common.out_args as string[] | undefined) ?? []), ...questions(s, {nis_oes: true}).map((v) => `__${v}__`), '__notification_decision__'])],
-          step_extensions: {...(common.step_extensions as object | undefined), 'x-watchkeeper-assessment': {assess: s.assess, clocks: s.clocks ?? {}}}, on_completion: decideId}
-        break
-      }
-    }
+    // Each step type gives its CACAO step (steps/); JSON drops the keys left undefined.
+    const out = kindOf(s).cacao.step(s, {playbook: p, ref, implicit, common, condition, uuid: (name) => uuidV5(name),
+      add: (id, step) => void (workflow[id] = JSON.parse(JSON.stringify(step)))})
     workflow[ids.get(s.id) as string] = JSON.parse(JSON.stringify({...common, ...out}))
   })
   const extId = `extension-definition--${uuidV5('watchkeeper/clocks')}`

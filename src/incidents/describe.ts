@@ -1,13 +1,7 @@
-import {describeAssessment} from '../playbooks/assessment.js'
-import {quoteArg} from '../playbooks/engine.js'
-import {formatDuration} from '../util/duration.js'
+import {stepEvents} from '../playbooks/steps/index.js'
+import {str} from '../playbooks/values.js'
 import type {TimelineEvent} from './chain.js'
-import {commandRunOf, exitText, neutralise} from './command-output.js'
 import {formatUtc, toIsoDuration} from './time.js'
-
-function str(v: unknown): string {
-  return v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v)
-}
 
 /** The vantages a fleet alert event names, as " from a, b". */
 function fleetVantages(d: Record<string, unknown>): string {
@@ -18,6 +12,8 @@ function fleetVantages(d: Record<string, unknown>): string {
 /** One line of plain text for a timeline event (no colour, no markup). */
 export function describeEvent(e: TimelineEvent): string {
   const d = e.data
+  const own = stepEvents().get(e.type)
+  if (own) return own.describe(d, e)
   switch (e.type) {
     case 'incident_opened': return `Incident opened: "${str(d.title)}" (${str(d.severity)}${d.service ? `, ${str(d.service)}` : ''})`
     case 'playbook_attached': return `Playbook attached: ${str(d.name)} (${str(d.id)})`
@@ -42,29 +38,13 @@ export function describeEvent(e: TimelineEvent): string {
     case 'walk_completed': return 'Playbook walk reached its end'
     case 'step_started': return `Step ${str(d.step)} started${d.name ? `: ${str(d.name)}` : ''}`
     case 'step_completed': return `Step ${str(d.step)} completed${d.next ? ` → ${str(d.next)}` : ''}`
-    case 'checklist_ticked': return `${d.done ? '☑' : '☐ skipped'} ${str(d.text)}`
     case 'variable_recorded': return `${str(d.name)} = ${d.value === null ? '(not known yet)' : str(d.value)}${d.from === 'check' ? ` (the ${str(d.fact)} of check ${str(d.checkId)})` : ''}`
-    case 'assessment_recorded': return describeAssessment(d)
-    case 'decision_taken': return `Decision at ${str(d.step)}: ${d.condition ? `${str(d.condition)} is ${str(d.result)}` : `${str(d.variable)} = ${str(d.value)}`} → ${str(d.next)}`
-    case 'command_run': {
-      const r = commandRunOf(d)
-      return `Ran ${neutralise(r.argv.map(quoteArg).join(' '))}: ${exitText(r)}${r.durationMs === undefined ? '' : ` in ${formatDuration(r.durationMs)}`}, ` +
-        `${r.outputBytes} bytes of output${r.bytesNotKept > 0 ? ` (first ${r.outputBytes - r.bytesNotKept} kept)` : ''}, sha256 ${str(r.outputSha256).slice(0, 16)}…`
-    }
-    case 'command_started': return `Started ${neutralise(((d.argv as string[] | undefined) ?? []).map(quoteArg).join(' '))}`
-    case 'command_declined': return `Declined to run ${neutralise(((d.argv as string[] | undefined) ?? []).map(quoteArg).join(' '))}${d.reason ? ` (${str(d.reason)})` : ''}`
     case 'exercise_started': return `Exercise ${str(d.exerciseId)} started: ${str(d.title)} (scenario ${str(d.scenario)}, compression ${str(d.compression)}×)`
     case 'inject_released': return `Inject ${str(d.inject)} (${str(d.kind)}, T+${str(d.offset)}): ${str(d.text)}`
     case 'inject_answered': return `Answer to inject ${str(d.inject)}: ${str(d.text)}`
     case 'action_recorded': return `Lessons-learned action: ${str(d.text)} (owner ${str(d.owner)}, due ${str(d.due)})`
     case 'estate_check_changed': return `Exercise check ${str(d.checkId)} ${str(d.from)} → ${str(d.to)}${d.fault ? ` (fault ${str(d.fault)} on ${str(d.service)})` : ''}: ${str(d.summary)}`
     case 'exercise_ended': return `Exercise ${str(d.exerciseId)} ended${d.reason ? ` (${str(d.reason)})` : ''}`
-    case 'branches_started': return `Parallel branches started: ${((d.branches as {at: string}[] | undefined) ?? []).map((b) => b.at).join(', ')}`
-    case 'loop_iteration': return `Loop ${str(d.step)}: iteration ${str(d.iteration)} (${str(d.condition)} is true)`
-    case 'loop_exited': return `Loop ${str(d.step)} exited after ${str(d.iterations)} iteration(s)${d.reason === 'max_iterations' ? ' (maximum reached)' : ''}`
-    case 'subplaybook_started': return `Sub-playbook ${str(d.playbook)} started`
-    case 'wait_started': return `Timer until ${formatUtc(Number(d.until))}`
-    case 'wait_finished': return `Timer finished${d.early ? ' early' : ''}`
     case 'seal': return `Sealed: event ${str(d.seq)} (head ${str(d.head).slice(0, 12)}…) signed by ${str(d.key).slice(0, 19)}…`
     default: return `${e.type} ${str(d)}`
   }
@@ -78,4 +58,4 @@ function stopWord(e: TimelineEvent): string {
 }
 
 /** Event types that record a decision (for the review's Decisions section). */
-export const DECISION_TYPES = new Set(['decision_taken', 'assessment_recorded', 'severity_changed', 'state_changed', 'command_declined'])
+export const DECISION_TYPES: ReadonlySet<string> = new Set([...[...stepEvents()].filter(([, x]) => x.decision).map(([type]) => type), 'severity_changed', 'state_changed'])

@@ -2,10 +2,10 @@ import fs from 'node:fs'
 import {parse} from 'yaml'
 
 import {UserError} from '../errors.js'
-import {checkAssessmentAnswers} from './assessment.js'
 import type {Playbook} from './model.js'
 import type {AskPrompt, ChoosePrompt, CommandRanReport, ConfirmPrompt, PromptContext, Responder, TickPrompt} from './responder.js'
 import {WalkStop} from './responder.js'
+import {checkAnswers} from './steps/index.js'
 
 /**
  * Answers for one run of a step. In a file, a step's entry is one of these, or a list of them for steps that
@@ -32,12 +32,14 @@ export interface Answers {
 
 const KNOWN = new Set(['tick', 'confirm', 'choice', 'vars', 'value'])
 
+const mapping = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v)) : undefined)
+
 function normalise(v: unknown): StepAnswer {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return {value: v}
-  const o = v as Record<string, unknown>
   const out: StepAnswer = {}
-  const vars: Record<string, unknown> = {...(o.vars as Record<string, unknown> | undefined)}
-  for (const [k, val] of Object.entries(o)) {
+  const vars: Record<string, unknown> = {...mapping(Object.fromEntries(Object.entries(v)).vars)}
+  for (const [k, val] of Object.entries(v)) {
+    // Read as written: the walk says which checklist item a tick of another shape leaves unanswered.
     if (k === 'tick') out.tick = val as StepAnswer['tick']
     else if (k === 'confirm') out.confirm = Boolean(val)
     else if (k === 'choice') out.choice = String(val)
@@ -54,18 +56,19 @@ export function readAnswers(file: string): Answers {
   try {
     doc = parse(fs.readFileSync(file, 'utf8'))
   } catch (error) {
-    throw new UserError(`Cannot read answers file ${file}: ${(error as Error).message}`, {code: 'E_ANSWERS', exit: 2})
+    throw new UserError(`Cannot read answers file ${file}: ${error instanceof Error ? error.message : String(error)}`, {code: 'E_ANSWERS', exit: 2})
   }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`Answers file ${file} must be a mapping of step ids to answers.`, {code: 'E_ANSWERS', exit: 2})
-  return answersFrom(doc as Record<string, unknown>)
+  const d = mapping(doc)
+  if (!d) throw new UserError(`Answers file ${file} must be a mapping of step ids to answers.`, {code: 'E_ANSWERS', exit: 2})
+  return answersFrom(d)
 }
 
 /** Answers from a parsed document (the file's shape). */
 export function answersFrom(d: Record<string, unknown>): Answers {
-  const rawSteps = (d.steps && typeof d.steps === 'object' ? d.steps : Object.fromEntries(Object.entries(d).filter(([k]) => k !== 'vars'))) as Record<string, unknown>
+  const rawSteps = d.steps && typeof d.steps === 'object' ? Object.fromEntries(Object.entries(d.steps)) : Object.fromEntries(Object.entries(d).filter(([k]) => k !== 'vars'))
   const steps: Answers['steps'] = {}
   for (const [k, v] of Object.entries(rawSteps)) steps[k] = Array.isArray(v) && v.every((x) => x !== null && typeof x === 'object') && v.length > 0 ? v.map(normalise) : normalise(v)
-  return {steps, vars: (d.vars as Record<string, unknown> | undefined) ?? {}}
+  return {steps, vars: mapping(d.vars) ?? {}}
 }
 
 /** A responder that answers from a fixed set of answers and stops at the first prompt it has no answer for. */
@@ -100,7 +103,7 @@ export class AnswersResponder implements Responder {
   }
 
   check(playbook: Playbook): void {
-    checkAssessmentAnswers(playbook, this.answers, this.label)
+    checkAnswers(playbook, this.answers, this.label)
   }
 
   async tick(p: TickPrompt): Promise<boolean> {

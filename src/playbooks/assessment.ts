@@ -7,8 +7,10 @@ import {UserError} from '../errors.js'
 import type {NewEvent} from '../incidents/chain.js'
 import {clockStopEvent, type ClockState} from '../incidents/clocks.js'
 import type {Answers} from './answers.js'
-import type {AssessmentStep, Playbook, Step, Value, VariableDef} from './model.js'
+import type {Playbook, Value, VariableDef} from './model.js'
 import type {PromptContext, Responder} from './responder.js'
+import type {AssessmentStep} from './steps/assessment.js'
+import {qualifiedSteps} from './steps/index.js'
 
 export const REGIMES = ['ico', 'nis'] as const
 export type Regime = (typeof REGIMES)[number]
@@ -39,11 +41,11 @@ export const GRID = {
   likelihood: [
     {value: 1, label: 'not occurred', verified: false}, {value: 2, label: 'not likely', verified: false}, {value: 3, label: 'likely', verified: true},
     {value: 4, label: 'highly likely', verified: false}, {value: 5, label: 'occurred', verified: false},
-  ] as Grade[],
+  ] satisfies Grade[],
   impact: [
     {value: 1, label: 'no adverse effect', verified: false}, {value: 2, label: 'minor', verified: true}, {value: 3, label: 'adverse', verified: false},
     {value: 4, label: 'serious', verified: false}, {value: 5, label: 'catastrophic', verified: false},
-  ] as Grade[],
+  ] satisfies Grade[],
   icoRule: {
     likelihoodAtLeast: 3, impactAtLeast: 2,
     text: 'notifiable to the ICO when it is at least likely (3) that there is a risk to individuals\' rights and freedoms and the impact is at least minor (2)',
@@ -93,46 +95,15 @@ export const ASSESSMENT_VARIABLES: Record<string, VariableDef> = {
   ...Object.fromEntries(ART33_FACTS.map((f) => [f.name, {type: f.type, description: `${f.label} (UK GDPR ${f.ref})`}])),
 }
 
-export const ASSESSMENT_DESCRIPTION = 'the notification decision: the DSPT likelihood × impact grid (ICO), NIS significant impact gated on OES designation, and the UK GDPR Art. 33(3) facts; stops the clocks of regimes not required and branches on the decision'
-
-const ID = '^[a-z0-9][a-z0-9_-]*$'
-const stepRef = (description: string) => ({type: 'string', pattern: ID, description})
-
-/** Properties of the assessment step in the playbook schema. */
-export const ASSESSMENT_PROPERTIES: Record<string, Record<string, unknown>> = {
-  assess: {type: 'array', items: {enum: [...REGIMES]}, minItems: 1, uniqueItems: true, description: 'notifications to decide: ico (the DSPT grid), nis (NIS, gated on OES designation)'},
-  clocks: {type: 'object', properties: Object.fromEntries(REGIMES.map((r) => [r, {type: 'string', pattern: ID, description: `clock stopped as not_required when ${r} is not notifiable (default ${DEFAULT_CLOCKS[r]})`}])),
-    additionalProperties: false, description: 'the clock each regime settles'},
-  facts: {type: 'boolean', description: 'ask the UK GDPR Art. 33(3) facts (default: when ico is assessed)'},
-  then: stepRef('step when anything is notifiable'),
-  else: stepRef('step when nothing is notifiable'),
-  cases: {type: 'object', propertyNames: {enum: [...DECISIONS]}, additionalProperties: {type: 'string', pattern: ID}, minProperties: 1,
-    description: 'decision (ico, nis, ico+nis, none) → step id'},
-  default: stepRef('step when no case matches'),
+/** What a step assesses, and whether it asks the Art. 33(3) facts. */
+export function asks(s: AssessmentStep): {ico: boolean; nis: boolean; facts: boolean} {
+  return {ico: s.assess.includes('ico'), nis: s.assess.includes('nis'), facts: s.facts ?? s.assess.includes('ico')}
 }
-
-const asks = (s: AssessmentStep) => ({ico: s.assess.includes('ico'), nis: s.assess.includes('nis'), facts: s.facts ?? s.assess.includes('ico')})
 
 /** Decisions a step can reach, given what it assesses. */
 export function possibleDecisions(s: AssessmentStep): Decision[] {
   const a = asks(s)
   return DECISIONS.filter((d) => d === 'none' || (d === 'ico' ? a.ico : d === 'nis' ? a.nis : a.ico && a.nis))
-}
-
-/** Semantic checks the schema cannot express, as (key path, message) pairs for the loader to place. */
-export function checkAssessmentStep(s: AssessmentStep, knownClocks: ReadonlySet<string>): {key: (string | number)[]; message: string; isKey?: boolean}[] {
-  const out: {key: (string | number)[]; message: string; isKey?: boolean}[] = []
-  if (s.cases && (s.then || s.else)) out.push({key: ['cases'], message: 'an assessment has either cases or then/else, not both'})
-  else if (!s.cases && (!s.then || !s.else)) out.push({key: ['id'], message: 'an assessment needs then and else (or cases keyed by decision)'})
-  const possible = possibleDecisions(s)
-  for (const k of Object.keys(s.cases ?? {})) {
-    if (!possible.includes(k as Decision)) out.push({key: ['cases', k], isKey: true, message: `decision "${k}" cannot happen: this step assesses ${s.assess.join(' and ')} (decisions: ${possible.join(', ')})`})
-  }
-  for (const [r, c] of Object.entries(s.clocks ?? {})) {
-    if (!s.assess.includes(r as Regime)) out.push({key: ['clocks', r], message: `clock for ${r}, which this step does not assess`})
-    else if (!knownClocks.has(c as string)) out.push({key: ['clocks', r], message: `unknown clock "${String(c)}"; declare it under clocks:`})
-  }
-  return out
 }
 
 /**
@@ -148,10 +119,12 @@ export function declareAssessmentVariables(p: Playbook): {key: (string | number)
     else if (mine.type !== def.type) clashes.push({key: [name, 'type'], message: `${name} is an assessment variable of type ${def.type}; declare it as ${def.type} or leave it out`})
     else {
       // A grade the author declares (a default, or the choices offered) must be on the grid.
-      if (mine.value !== undefined && gridProblem(name, mine.value)) clashes.push({key: [name, 'value'], message: gridProblem(name, mine.value) as string})
-      ;(mine.values ?? []).forEach((v, i) => {
-        if (gridProblem(name, v)) clashes.push({key: [name, 'values', i], message: gridProblem(name, v) as string})
-      })
+      const offGrid = (key: (string | number)[], v: unknown) => {
+        const message = gridProblem(name, v)
+        if (message) clashes.push({key: [name, ...key], message})
+      }
+      if (mine.value !== undefined) offGrid(['value'], mine.value)
+      ;(mine.values ?? []).forEach((v, i) => offGrid(['values', i], v))
     }
   }
   return clashes
@@ -212,7 +185,7 @@ export function decide(s: AssessmentStep, vars: Record<string, Value>): Assessme
     out.nis = {notifiable: oes && significantImpact === true, clock: clock('nis'), because, oes, ...(significantImpact === undefined ? {} : {significantImpact})}
   }
   const on = REGIMES.filter((r) => out[r]?.notifiable)
-  out.decision = (on.length === 0 ? 'none' : on.join('+')) as Decision
+  out.decision = on.length === 2 ? 'ico+nis' : on[0] ?? 'none'
   return out
 }
 
@@ -285,27 +258,19 @@ export function assessmentEvents(r: AssessmentResult, o: {base: Record<string, u
   const running = (name: string) => o.clocks.has(name) && o.clocks.get(name)?.stoppedAt === undefined
   const clockNotRunning = REGIMES.flatMap((g) => (r[g]?.notifiable && !running(r[g].clock) ? [r[g].clock] : []))
   const events: NewEvent[] = [{type: 'assessment_recorded', data: {...o.base, ...r, next: o.next, ...(clockNotRunning.length > 0 ? {clockNotRunning} : {})}}]
-  const vars: [string, Value][] = [...(r.ico ? [['ico_notifiable', r.ico.notifiable] as [string, Value]] : []),
-    ...(r.nis ? [['nis_notifiable', r.nis.notifiable] as [string, Value]] : []), ['notification_decision', r.decision]]
+  const vars: [string, Value][] = [['notification_decision', r.decision]]
+  if (r.nis) vars.unshift(['nis_notifiable', r.nis.notifiable])
+  if (r.ico) vars.unshift(['ico_notifiable', r.ico.notifiable])
   for (const [name, value] of vars) events.push({type: 'variable_recorded', data: {...o.base, name, value}})
   for (const g of REGIMES) {
     const res = r[g]
     if (!res || res.notifiable || !running(res.clock)) continue
-    const c = o.clocks.get(res.clock) as ClockState
+    const c = o.clocks.get(res.clock)
+    if (!c) continue
     const reason = `${res.because}; ${r.reasoning ? `reasoning recorded at step ${String(o.base.step)}: ${r.reasoning}` : `assessment at step ${String(o.base.step)}`}`
     events.push(clockStopEvent(res.clock, 'not_required', reason, o.now, c.dueAt))
   }
   return events
-}
-
-/** Every assessment step of a playbook and its sub-playbooks, by qualified and local id. */
-function assessmentSteps(p: Playbook, prefix: string[] = []): {qualified: string; step: AssessmentStep}[] {
-  const out: {qualified: string; step: AssessmentStep}[] = []
-  for (const s of p.steps) {
-    if (s.type === 'assessment') out.push({qualified: [...prefix, s.id].join('/'), step: s})
-    if (s.type === 'playbook' && p.subs[s.playbook]) out.push(...assessmentSteps(p.subs[s.playbook], [...prefix, s.id]))
-  }
-  return out
 }
 
 const CHOICE_VARS = new Set(['dspt_likelihood', 'dspt_impact', 'nis_oes', 'nis_significant_impact'])
@@ -315,6 +280,11 @@ const CHOICE_VARS = new Set(['dspt_likelihood', 'dspt_impact', 'nis_oes', 'nis_s
  * questions answered otherwise are usage errors (exit 2) naming the answer, or the flag.
  */
 export function checkAssessmentAnswers(p: Playbook, answers: Answers, label: string): void {
+  checkAnswersFor(qualifiedSteps(p).filter((s): s is {qualified: string; step: AssessmentStep} => s.step.type === 'assessment'), answers, label)
+}
+
+/** The same, given the playbook's assessment steps (qualified and local ids). */
+export function checkAnswersFor(steps: readonly {qualified: string; step: AssessmentStep}[], answers: Answers, label: string): void {
   const where = (step: string | undefined) => (label === 'the flags' ? '--var' : `${label}${step ? `, step ${step}` : ', vars'}`)
   const check = (step: string | undefined, name: string, value: unknown) => {
     if (!CHOICE_VARS.has(name) || value === undefined) return
@@ -325,7 +295,6 @@ export function checkAssessmentAnswers(p: Playbook, answers: Answers, label: str
       throw new UserError(`${where(step)}: ${name}=${String(value)} is not yes or no.`, {code: 'E_ASSESSMENT', exit: 2})
     }
   }
-  const steps = assessmentSteps(p)
   const isAssessment = (id: string) => steps.some((s) => s.qualified === id || s.step.id === id)
   for (const [name, value] of Object.entries(answers.vars)) check(undefined, name, value)
   for (const [id, entry] of Object.entries(answers.steps)) {
@@ -335,38 +304,4 @@ export function checkAssessmentAnswers(p: Playbook, answers: Answers, label: str
       for (const [name, value] of Object.entries(e.vars ?? {})) check(label === 'the flags' ? undefined : id, name, value)
     }
   }
-}
-
-/** One line for an assessment_recorded event. */
-export function describeAssessment(d: Record<string, unknown>): string {
-  const r = d as unknown as AssessmentResult & {step?: string}
-  const parts: string[] = []
-  if (r.ico) parts.push(`ICO ${r.ico.notifiable ? 'notifiable' : 'not required'} (${r.ico.because})`)
-  if (r.nis) parts.push(`NIS ${r.nis.notifiable ? 'notifiable' : 'not required'} (${r.nis.because})`)
-  return `Notification decision at ${String(r.step ?? '')}: ${r.decision === 'none' ? 'nothing notifiable' : `notify ${r.decision.replace('+', ' and ').toUpperCase()}`}; ${parts.join('; ')}${r.reasoning ? `. Reasoning: ${r.reasoning}` : ''}`
-}
-
-/** The questions of a step as CACAO manual commands. */
-export function cacaoCommands(s: AssessmentStep): {type: 'manual'; command: string}[] {
-  const a = asks(s)
-  const out: string[] = []
-  if (a.ico) out.push(`Grade the incident on the DSPT grid: likelihood and impact, 1-5 each; ${GRID.icoRule.text}`)
-  if (a.nis) out.push(`NIS: is the operator a designated OES? If so, is there significant impact on the continuity of the essential service?`)
-  out.push('Record the reasoning (UK GDPR Art. 33(5))')
-  if (a.facts) out.push(`Record the UK GDPR Art. 33(3) facts: ${ART33_FACTS.map((f) => f.name).join(', ')}`)
-  return out.map((command) => ({type: 'manual', command}))
-}
-
-/** Lines that introduce an assessment step to a responder. */
-export function assessmentIntro(s: AssessmentStep): string[] {
-  const a = asks(s)
-  const lines: string[] = []
-  if (a.ico) lines.push(`ICO: ${GRID.icoRule.text} (${GRID.name})`, ...UNVERIFIED.map((u) => `  unverified: ${u}`))
-  if (a.nis) lines.push(`NIS: ${NIS_RULE.gate}; ${NIS_RULE.text}`)
-  if (a.facts) lines.push('Then the UK GDPR Art. 33(3) facts; leave any not known yet empty (Art. 33(4) allows them in phases)')
-  return lines
-}
-
-export function isAssessment(s: Step): s is AssessmentStep {
-  return s.type === 'assessment'
 }

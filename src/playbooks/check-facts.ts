@@ -1,6 +1,6 @@
 import type {NewEvent} from '../incidents/chain.js'
-import {coerce} from './engine.js'
-import type {Playbook, VariableDef} from './model.js'
+import type {Playbook} from './model.js'
+import {coerce} from './values.js'
 
 /** What a playbook variable can take from the check an incident came from (`from_check:`). */
 export const CHECK_FACTS = ['url', 'host', 'port'] as const
@@ -39,7 +39,7 @@ export function prefillFromCheck(playbook: Playbook, check: CheckTarget): NewEve
   const out: NewEvent[] = []
   const seen = new Set<string>()
   const visit = (p: Playbook) => {
-    for (const [name, def] of Object.entries(p.variables) as [string, VariableDef][]) {
+    for (const [name, def] of Object.entries(p.variables)) {
       const fact = def.from_check === undefined ? undefined : facts[def.from_check]
       if (fact === undefined || seen.has(name)) continue
       const v = coerce(def, String(fact))

@@ -87,125 +87,152 @@ function tokenize(src: string): Token[] {
   return out
 }
 
-/** Parses a condition; throws ExprError with the offset of the first problem. */
-export function parseExpr(src: string): Expr {
-  const tokens = tokenize(src)
-  let pos = 0
-  // Depth of each node built, and of the parser's own nesting.
-  const depths = new WeakMap<Expr, number>()
-  let nesting = 0
-  const depthOf = (e: Expr) => depths.get(e) ?? 1
-  const node = (e: Expr, at: number, ...children: Expr[]): Expr => {
-    const d = 1 + Math.max(0, ...children.map(depthOf))
-    if (d > MAX_EXPR_DEPTH) throw new ExprError(`nested more than ${MAX_EXPR_DEPTH} levels deep; split the condition across steps`, at)
-    depths.set(e, d)
+const TOO_DEEP = `nested more than ${MAX_EXPR_DEPTH} levels deep; split the condition across steps`
+
+const describeToken = (t: Token) => (t.kind === 'eof' ? 'the end' : `"${t.text}"`)
+
+/** The recursive-descent parser over a condition's tokens, one method per rule of the grammar above. */
+class Parser {
+  private pos = 0
+  /** Depth of each node built, and the parser's own nesting. */
+  private readonly depths = new WeakMap<Expr, number>()
+  private nesting = 0
+
+  constructor(private readonly tokens: Token[]) {}
+
+  parse(): Expr {
+    if (this.peek().kind === 'eof') throw new ExprError('empty condition', 0)
+    const e = this.or()
+    if (this.peek().kind !== 'eof') throw new ExprError(`unexpected ${describeToken(this.peek())}`, this.peek().at)
     return e
   }
-  const enter = (at: number) => {
-    if (++nesting > MAX_EXPR_DEPTH) throw new ExprError(`nested more than ${MAX_EXPR_DEPTH} levels deep; split the condition across steps`, at)
-  }
-  const peek = () => tokens[pos]
-  const isWord = (w: string) => peek().kind === 'name' && peek().text === w
-  const expect = (text: string) => {
-    if (peek().text !== text || peek().kind === 'str') throw new ExprError(`expected "${text}" but found ${describe(peek())}`, peek().at)
-    pos++
-  }
-  const describe = (t: Token) => (t.kind === 'eof' ? 'the end' : `"${t.text}"`)
 
-  const literal = (): Value => {
-    const t = peek()
-    if (t.kind === 'str' || t.kind === 'num') {
-      pos++
-      return t.value as Value
+  private peek(): Token {
+    return this.tokens[this.pos]
+  }
+
+  private isWord(w: string, t = this.peek()): boolean {
+    return t?.kind === 'name' && t.text === w
+  }
+
+  private expect(text: string): void {
+    const t = this.peek()
+    if (t.text !== text || t.kind === 'str') throw new ExprError(`expected "${text}" but found ${describeToken(t)}`, t.at)
+    this.pos++
+  }
+
+  private node(e: Expr, at: number, ...children: Expr[]): Expr {
+    const d = 1 + Math.max(0, ...children.map((c) => this.depths.get(c) ?? 1))
+    if (d > MAX_EXPR_DEPTH) throw new ExprError(TOO_DEEP, at)
+    this.depths.set(e, d)
+    return e
+  }
+
+  /** Runs a nested rule, refusing nesting deeper than MAX_EXPR_DEPTH. */
+  private nested<T>(at: number, rule: () => T): T {
+    if (++this.nesting > MAX_EXPR_DEPTH) throw new ExprError(TOO_DEEP, at)
+    const out = rule()
+    this.nesting--
+    return out
+  }
+
+  private literal(): Value {
+    const t = this.peek()
+    if ((t.kind === 'str' || t.kind === 'num') && t.value !== undefined) {
+      this.pos++
+      return t.value
     }
-    if (t.kind === 'name' && (t.text === 'true' || t.text === 'false')) {
-      pos++
+    if (this.isWord('true') || this.isWord('false')) {
+      this.pos++
       return t.text === 'true'
     }
-    throw new ExprError(`expected a string, number, true or false but found ${describe(t)}`, t.at)
+    throw new ExprError(`expected a string, number, true or false but found ${describeToken(t)}`, t.at)
   }
-  const operand = (): Expr => {
-    const t = peek()
+
+  private operand(): Expr {
+    const t = this.peek()
     if (t.kind === 'punct' && t.text === '(') {
-      enter(t.at)
-      pos++
-      const e = orExpr()
-      expect(')')
-      nesting--
-      return e
+      return this.nested(t.at, () => {
+        this.pos++
+        const e = this.or()
+        this.expect(')')
+        return e
+      })
     }
     if (t.kind === 'name' && !KEYWORDS.has(t.text)) {
-      pos++
+      this.pos++
       return {kind: 'var', name: t.text}
     }
-    return {kind: 'lit', value: literal()}
+    return {kind: 'lit', value: this.literal()}
   }
-  const list = (): Value[] => {
-    expect('[')
+
+  private list(): Value[] {
+    this.expect('[')
     const values: Value[] = []
-    if (peek().text !== ']') {
-      values.push(literal())
-      while (peek().text === ',') {
-        pos++
-        values.push(literal())
+    if (this.peek().text !== ']') {
+      values.push(this.literal())
+      while (this.peek().text === ',') {
+        this.pos++
+        values.push(this.literal())
       }
     }
-    expect(']')
+    this.expect(']')
     return values
   }
-  const compare = (): Expr => {
-    const left = operand()
-    const t = peek()
-    if (t.kind === 'op') {
-      pos++
+
+  private compare(): Expr {
+    const left = this.operand()
+    const t = this.peek()
+    if (t.kind === 'op' && isCompareOp(t.text)) {
+      this.pos++
+      const right = this.operand()
+      return this.node({kind: 'cmp', op: t.text, left, right}, t.at, left, right)
+    }
+    if (this.isWord('in')) {
+      this.pos++
+      return this.node({kind: 'in', negate: false, arg: left, list: this.list()}, t.at, left)
+    }
+    if (this.isWord('not') && this.isWord('in', this.tokens[this.pos + 1])) {
+      this.pos += 2
+      return this.node({kind: 'in', negate: true, arg: left, list: this.list()}, t.at, left)
+    }
+    return left
+  }
+
+  private unary(): Expr {
+    if (!this.isWord('not')) return this.compare()
+    const at = this.peek().at
+    const arg = this.nested(at, () => {
+      this.pos++
+      return this.unary()
+    })
+    return this.node({kind: 'not', arg}, at, arg)
+  }
+
+  /** One level of `and` or `or`: operands joined by the word, left to right. */
+  private chain(word: 'and' | 'or', operand: () => Expr): Expr {
+    let left = operand()
+    while (this.isWord(word)) {
+      const at = this.peek().at
+      this.pos++
       const right = operand()
-      return node({kind: 'cmp', op: t.text as '==', left, right}, t.at, left, right)
-    }
-    if (isWord('in')) {
-      pos++
-      return node({kind: 'in', negate: false, arg: left, list: list()}, t.at, left)
-    }
-    if (isWord('not') && tokens[pos + 1]?.kind === 'name' && tokens[pos + 1].text === 'in') {
-      pos += 2
-      return node({kind: 'in', negate: true, arg: left, list: list()}, t.at, left)
+      left = this.node({kind: word, left, right}, at, left, right)
     }
     return left
   }
-  const unary = (): Expr => {
-    if (isWord('not')) {
-      const at = peek().at
-      enter(at)
-      pos++
-      const arg = unary()
-      nesting--
-      return node({kind: 'not', arg}, at, arg)
-    }
-    return compare()
+
+  private or(): Expr {
+    return this.chain('or', () => this.chain('and', () => this.unary()))
   }
-  const andExpr = (): Expr => {
-    let left = unary()
-    while (isWord('and')) {
-      const at = peek().at
-      pos++
-      const right = unary()
-      left = node({kind: 'and', left, right}, at, left, right)
-    }
-    return left
-  }
-  function orExpr(): Expr {
-    let left = andExpr()
-    while (isWord('or')) {
-      const at = peek().at
-      pos++
-      const right = andExpr()
-      left = node({kind: 'or', left, right}, at, left, right)
-    }
-    return left
-  }
-  if (peek().kind === 'eof') throw new ExprError('empty condition', 0)
-  const e = orExpr()
-  if (peek().kind !== 'eof') throw new ExprError(`unexpected ${describe(peek())}`, peek().at)
-  return e
+}
+
+type CompareOp = Extract<Expr, {kind: 'cmp'}>['op']
+const COMPARE_OPS: readonly string[] = ['==', '!=', '<', '<=', '>', '>=']
+const isCompareOp = (op: string): op is CompareOp => COMPARE_OPS.includes(op)
+
+/** Parses a condition; throws ExprError with the offset of the first problem. */
+export function parseExpr(src: string): Expr {
+  return new Parser(tokenize(src)).parse()
 }
 
 /** Variable names a condition reads. */

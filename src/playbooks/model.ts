@@ -1,27 +1,24 @@
 /** The shape of a validated playbook (format nhs-ir/1), as loaded from YAML and stored with an incident. */
 
-export type VariableType = 'string' | 'bool' | 'integer' | 'number'
+import type {PlaybookFile, RoleDef, Source, VariableDef} from './definition.js'
+import type {Step} from './steps/index.js'
+import type {ClockStopOutcome, StepBase} from './steps/schema-parts.js'
+
+export type {RoleDef, Source, VariableDef}
+export type {Step, StepKind as StepType} from './steps/index.js'
+export type {ManualStep} from './steps/manual.js'
+export type {DecisionStep} from './steps/decision.js'
+export type {CommandStep} from './steps/command.js'
+export type {ParallelStep} from './steps/parallel.js'
+export type {LoopStep} from './steps/loop.js'
+export type {WaitStep} from './steps/wait.js'
+export type {PlaybookStep} from './steps/playbook.js'
+export type {EndStep} from './steps/end.js'
+export type {AssessmentStep} from './steps/assessment.js'
+export type {ClockStopOutcome}
+
+export type VariableType = VariableDef['type']
 export type Value = string | number | boolean
-
-export interface RoleDef {
-  name: string
-  kind?: 'individual' | 'group' | 'organization'
-  description?: string
-  contact?: string
-}
-
-export interface VariableDef {
-  type: VariableType
-  description?: string
-  /** Allowed answers (offered as a choice). */
-  values?: string[]
-  /** Default value. */
-  value?: Value
-  /** Filled in by the trust before or during the walk. */
-  external?: boolean
-  /** Pre-filled when the walk starts from the target of the check the incident came from. */
-  from_check?: 'url' | 'host' | 'port'
-}
 
 export interface ClockDecl {
   to?: string
@@ -56,121 +53,11 @@ export type OrgType = keyof typeof ORG_TYPES
 /** Assurance references by organisation type (e.g. the CAF outcome for trusts, DSPT 6.x for others); `default` for the rest. */
 export type OrgReferences = Partial<Record<OrgType | 'default', string>>
 
-/** A document the steps rely on. */
-export interface Source {
-  title: string
-  url: string
-}
-
-/** How a step stops a clock. */
-export type ClockStopOutcome = 'notified' | 'not_required' | 'superseded'
-
-interface StepBase {
-  id: string
-  name?: string
-  description?: string
-  owner?: string
-  next?: string
-  ask?: string | string[]
-  record?: string[]
-  starts_clock?: string | string[]
-  /** A name or list means notified; a mapping gives each clock's outcome. */
-  stops_clock?: string | string[] | Record<string, ClockStopOutcome>
-  /** Restartable clocks given a new due time when the step completes. */
-  restarts_clock?: string | string[]
-  references?: OrgReferences
-}
-
-export interface ManualStep extends StepBase {
-  type: 'manual'
-  checklist?: string[]
-}
-
-export interface DecisionStep extends StepBase {
-  type: 'decision'
-  if?: string
-  then?: string
-  else?: string
-  /** Value of the (first) asked variable → step id. */
-  cases?: Record<string, string>
-  default?: string
-}
-
-export interface CommandStep extends StepBase {
-  type: 'command'
-  /** Program and arguments; never run through a shell. `${var}` is filled in from variables. */
-  argv: string[]
-  timeout?: string
-  on_success?: string
-  on_failure?: string
-  /** Variable that receives the exit code. */
-  exit_code_to?: string
-  /** The command may run during an exercise (it touches nothing real, or only the simulated estate). */
-  exercise_safe?: boolean
-}
-
-export interface ParallelStep extends StepBase {
-  type: 'parallel'
-  branches: string[]
-  join: string
-}
-
-export interface LoopStep extends StepBase {
-  type: 'loop'
-  while: string
-  do: string
-  then: string
-  max_iterations: number
-}
-
-export interface WaitStep extends StepBase {
-  type: 'wait'
-  duration: string
-}
-
-export interface PlaybookStep extends StepBase {
-  type: 'playbook'
-  playbook: string
-}
-
-export interface EndStep extends StepBase {
-  type: 'end'
-}
-
-/** The notification decision (src/playbooks/assessment.ts). */
-export interface AssessmentStep extends StepBase {
-  type: 'assessment'
-  assess: ('ico' | 'nis')[]
-  /** Regime → the clock a "not required" outcome stops (default ico_72h, nis_72h). */
-  clocks?: Partial<Record<'ico' | 'nis', string>>
-  /** Ask the UK GDPR Art. 33(3) facts (default: when ico is assessed). */
-  facts?: boolean
-  then?: string
-  else?: string
-  /** Decision (ico, nis, ico+nis, none) → step id. */
-  cases?: Record<string, string>
-  default?: string
-}
-
-export type Step = ManualStep | DecisionStep | CommandStep | ParallelStep | LoopStep | WaitStep | PlaybookStep | EndStep | AssessmentStep
-export type StepType = Step['type']
-
-export interface Playbook {
-  format: 'nhs-ir/1'
-  id: string
-  name: string
-  description?: string
-  version?: string
-  severities?: string[]
-  sources?: Source[]
-  references?: OrgReferences
-  /** Review the playbook by this date (YYYY-MM-DD); `playbook validate` warns once it has passed. */
-  review_by?: string
+/** A loaded playbook: the file's keys (roles, variables and clocks defaulted to none), and what loading adds. */
+export type Playbook = Pick<PlaybookFile, 'format' | 'id' | 'name' | 'description' | 'version' | 'severities' | 'sources' | 'references' | 'review_by' | 'start' | 'steps'> & {
   roles: Record<string, RoleDef>
   variables: Record<string, VariableDef>
   clocks: Record<string, ClockDecl>
-  start?: string
-  steps: Step[]
   /** Everything else the file declares (metadata for CACAO export and display). */
   meta: Record<string, unknown>
   /** Sub-playbooks named by `playbook` steps, resolved at load time, by the name the step uses. */
@@ -181,11 +68,12 @@ export interface Playbook {
 /** The references for an organisation type (its own, else `default`); every one, by key, when the type is not known. */
 export function referencesFor(refs: OrgReferences | undefined, orgType: unknown): {org: string; text: string}[] {
   if (!refs) return []
+  const all = Object.entries(refs).flatMap(([org, text]) => (text === undefined ? [] : [{org, text}]))
   if (typeof orgType === 'string' && orgType !== '') {
-    const text = refs[orgType as OrgType] ?? refs.default
-    return text === undefined ? [] : [{org: orgType in refs ? orgType : 'default', text}]
+    const found = all.find((r) => r.org === orgType) ?? all.find((r) => r.org === 'default')
+    return found === undefined ? [] : [{org: found.org === orgType ? orgType : 'default', text: found.text}]
   }
-  return Object.entries(refs).map(([org, text]) => ({org, text: text as string}))
+  return all
 }
 
 export function stepIndex(p: Playbook): Map<string, Step> {
@@ -199,8 +87,8 @@ export function asList(v: string | string[] | undefined): string[] {
 /** The clocks a step stops, each with its outcome (the bare form means notified). */
 export function clockStops(step: Pick<StepBase, 'stops_clock'>): {name: string; outcome: ClockStopOutcome}[] {
   const v = step.stops_clock
-  if (v !== undefined && typeof v === 'object' && !Array.isArray(v)) return Object.entries(v).map(([name, outcome]) => ({name, outcome}))
-  return asList(v as string | string[] | undefined).map((name) => ({name, outcome: 'notified' as const}))
+  if (v === undefined || typeof v === 'string' || Array.isArray(v)) return asList(v).map((name) => ({name, outcome: 'notified' as const}))
+  return Object.entries(v).map(([name, outcome]) => ({name, outcome}))
 }
 
 /** Every clock a playbook's steps (and its sub-playbooks') start, stop or restart, in order of first mention. */

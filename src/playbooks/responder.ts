@@ -72,10 +72,28 @@ export interface Responder {
   commandRan?(p: CommandRanReport): void | Promise<void>
 }
 
-/** Leave the walk at the current prompt: the responder quit, or has no answer for it. */
-export class WalkStop extends Error {
-  constructor(message: string, readonly reason: 'quit' | 'no-answer' | 'other-step' = 'quit') {
+/** Why a walk stopped, as a code callers decide on (the message is for people). */
+export type WalkStopCode = 'E_WALK_QUIT' | 'E_WALK_NO_ANSWER' | 'E_WALK_MOVED_ON' | 'E_STEP_NOT_OPEN'
+export type WalkErrorCode = WalkStopCode | 'E_WALK_CONFLICT'
+
+/** An error of the playbook engine, with a stable code. */
+export class WalkError extends Error {
+  constructor(message: string, readonly code: WalkErrorCode) {
     super(message)
+    this.name = 'WalkError'
+  }
+}
+
+const STOP_CODES = {'quit': 'E_WALK_QUIT', 'no-answer': 'E_WALK_NO_ANSWER', 'other-step': 'E_WALK_MOVED_ON'} as const
+
+/**
+ * Leave the walk at the current prompt: the responder quit, has no answer for it, or the step asked for is
+ * done or not open (other-step; code E_STEP_NOT_OPEN when the walk never reached it).
+ */
+export class WalkStop extends WalkError {
+  declare readonly code: WalkStopCode
+  constructor(message: string, readonly reason: 'quit' | 'no-answer' | 'other-step' = 'quit', code: WalkStopCode = STOP_CODES[reason]) {
+    super(message, code)
     this.name = 'WalkStop'
   }
 }

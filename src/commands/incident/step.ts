@@ -48,7 +48,7 @@ export default class IncidentStep extends BaseCommand<typeof IncidentStep> {
       onCommandRan: (p) => this.note(commandResultLines(p.data).join('\n'))})
     const result = await respond(this.openDb(), id, {actor: actorName(flags.actor), responder, prefer: this.args.step, clocks: clockRegistry(userClockPaths(flags.clocks))})
     if (result.status === 'ended') this.note(`The walk of incident ${id} has reached its end.`)
-    else if (result.written === 0 && /is not open/.test(result.reason ?? '')) {
+    else if (result.written === 0 && result.code === 'E_STEP_NOT_OPEN') {
       throw new UserError(`Step ${this.args.step} is not open on incident ${id}.`, {hint: `The walk is at ${result.at.join(', ') || 'no step'}.`, code: 'E_STEP'})
     } else this.note(`Incident ${id}: the walk is now at ${result.at.join(', ')} (${result.reason}).`)
     return {incident: id, ...result}

@@ -6,6 +6,7 @@ import {loadPlaybookRef} from '../../playbooks/load.js'
 import {clockLength} from '../../incidents/clocks.js'
 import {clockDefsFor} from '../../incidents/service.js'
 import {asList, clockStops, type OrgReferences, ORG_TYPES, type Playbook, referencesFor} from '../../playbooks/model.js'
+import {kindOf} from '../../playbooks/steps/index.js'
 
 export default class PlaybookShow extends BaseCommand<typeof PlaybookShow> {
   static override summary = 'Show a playbook: roles, variables, clocks and steps'
@@ -37,13 +38,7 @@ export default class PlaybookShow extends BaseCommand<typeof PlaybookShow> {
         clockStops(s).length > 0 ? `stops ${clockStops(s).map((x) => `${x.name} (${x.outcome})`).join(', ')}` : '',
         asList(s.restarts_clock).length > 0 ? `restarts ${asList(s.restarts_clock).join(', ')}` : ''].filter(Boolean).join(', ')
       lines.push(`  ${chalk.cyan(s.id.padEnd(24))} ${s.type.padEnd(9)} ${s.name ?? ''} ${chalk.dim(extra)}`)
-      if (s.type === 'manual') for (const c of s.checklist ?? []) lines.push(chalk.dim(`      ☐ ${c}`))
-      if (s.type === 'assessment') lines.push(chalk.dim(`      assesses ${s.assess.join(', ')}: ${s.cases ? Object.entries(s.cases).map(([k, v]) => `${k} → ${v}`).join(', ') : `notifiable → ${s.then}, none → ${s.else}`}`))
-      lines.push(...refs(s.references, '      '))
-      if (s.type === 'decision') lines.push(chalk.dim(s.cases ? `      ${asList(s.ask)[0]}: ${Object.entries(s.cases).map(([k, v]) => `${k} → ${v}`).join(', ')}` : `      if ${s.if} → ${s.then} else → ${s.else}`))
-      if (s.type === 'command') lines.push(chalk.dim(`      $ ${s.argv.join(' ')}`))
-      if (s.type === 'loop') lines.push(chalk.dim(`      while ${s.while}: ${s.do} (max ${s.max_iterations}), then ${s.then}`))
-      if (s.type === 'parallel') lines.push(chalk.dim(`      branches ${s.branches.join(', ')} → join ${s.join}`))
+      lines.push(...(kindOf(s).show?.(s) ?? []).map((l) => chalk.dim(`      ${l}`)), ...refs(s.references, '      '))
     }
     this.log(lines.join('\n'))
     return p

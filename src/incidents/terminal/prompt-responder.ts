@@ -4,8 +4,8 @@ import chalk from 'chalk'
 
 import type {AskPrompt, ChoosePrompt, CommandRanReport, ConfirmPrompt, PromptContext, Responder, TickPrompt} from '../../playbooks/responder.js'
 import {WalkStop} from '../../playbooks/responder.js'
-import {assessmentIntro} from '../../playbooks/assessment.js'
-import {quoteArg} from '../../playbooks/engine.js'
+import {kindOf} from '../../playbooks/steps/index.js'
+import {quoteArg} from '../../playbooks/values.js'
 import {neutralise} from '../command-output.js'
 import {clockText, commandResultLines} from './render.js'
 
@@ -22,8 +22,7 @@ export class PromptResponder implements Responder {
     const lines = ['', chalk.bold.cyan(`━━ ${d.name ?? p.localStep} `) + chalk.dim(`(${p.step}, ${d.type}${p.occurrence > 1 ? `, run ${p.occurrence}` : ''})`)]
     if (p.owner) lines.push(`${chalk.dim('Owner')} ${p.owner.name}${p.owner.person ? ` — ${chalk.bold(p.owner.person)}` : chalk.dim(' (unassigned)')}`)
     if (d.description) lines.push(chalk.dim(d.description.trim()))
-    if (d.type === 'manual' && d.checklist) lines.push(...d.checklist.map((c, i) => chalk.dim(`  ${i + 1}. ${c}`)))
-    if (d.type === 'assessment') lines.push(...assessmentIntro(d).map((l) => chalk.dim(l)))
+    lines.push(...(kindOf(d).intro?.(d) ?? []).map((l) => chalk.dim(l)))
     for (const r of p.references) lines.push(`${chalk.dim(`Reference (${r.org})`)} ${r.text}`)
     const running = p.clocks.filter((c) => c.stoppedAt === undefined)
     if (running.length > 0) lines.push(chalk.dim('Clocks ') + running.map((c) => `${c.name} ${clockText(c, p.now)}`).join(chalk.dim(' · ')))
@@ -34,7 +33,7 @@ export class PromptResponder implements Responder {
     try {
       return await run()
     } catch (error) {
-      if ((error as Error).name === 'ExitPromptError' || (error as Error).name === 'AbortPromptError') throw new WalkStop('quit at the prompt (Ctrl-C)', 'quit')
+      if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) throw new WalkStop('quit at the prompt (Ctrl-C)', 'quit')
       throw error
     }
   }

@@ -1,0 +1,19 @@
+/** `end`: the walk (or the sub-playbook) ends here. */
+import type {Static} from '@sinclair/typebox'
+
+import {type Builder, stepSchema} from './schema-parts.js'
+import type {StepType} from './types.js'
+
+const schema = (T: Builder) => stepSchema(T, 'end', 'the walk (or sub-playbook) ends here', {})
+
+export type EndStep = Static<ReturnType<typeof schema>>
+
+export const end: StepType<EndStep> = {
+  type: 'end',
+  schema,
+  fields: {},
+  edges: () => [],
+  ends: true,
+  advance: (_step, run) => run.finish(null),
+  cacao: {type: () => 'end', step: () => ({type: 'end'})},
+}
