@@ -6,6 +6,7 @@ import {EXPORT_FORMAT, serialiseExport, verifyExportText} from '../../src/export
 import {canonicalJson, eventHash, GENESIS_HASH, sha256Hex, type TimelineEvent} from '../../src/incidents/chain.js'
 import {clocksFromEvents, clocksJson} from '../../src/incidents/clocks.js'
 import {decodeEnvelope, decodeEvent, decodeTimeline, EVENT_FIELDS, EventDecodeError, firstOf, ofType} from '../../src/incidents/events.js'
+import {stepEvents} from '../../src/playbooks/steps/index.js'
 import {runCli, tmpDir} from '../helpers/cli.js'
 
 const T0 = Date.UTC(2026, 4, 6, 7, 40)
@@ -72,10 +73,12 @@ describe('the timeline event decoder', () => {
     expect(() => decodeEnvelope({...e, data: 'x'}, 0)).toThrow('event 1 (incident_opened): data must be an object, found string "x"')
   })
 
-  it('knows every type describeEvent describes', () => {
+  it('knows every type describeEvent describes: its own cases and the events of every step type', () => {
     const describe = fs.readFileSync(path.resolve(__dirname, '../../src/incidents/describe.ts'), 'utf8')
-    const described = [...describe.matchAll(/case '([a-z_]+)':/g)].map((m) => m[1]).sort()
-    expect(Object.keys(EVENT_FIELDS).sort()).toEqual(described)
+    const described = [...describe.matchAll(/case '([a-z_]+)':/g)].map((m) => m[1])
+    const all = [...new Set([...described, ...stepEvents().keys()])].sort()
+    expect(all.length).toBeGreaterThan(described.length)
+    expect(Object.keys(EVENT_FIELDS).sort()).toEqual(all)
   })
 })
 
