@@ -74,11 +74,67 @@ export default [
       'mocha/no-sibling-hooks': 'off',
       'mocha/no-empty-description': 'off',
       'max-nested-callbacks': 'off',
+      // TypeBox's builders (Type.Object, Type.String) are capitalised functions, not constructors.
+      'new-cap': ['error', {capIsNew: false}],
+      // TypeScript checks undefined names, with the right globals for each file (typescript-eslint's advice).
+      'no-undef': 'off',
+      // A leading underscore marks a value dropped on purpose (`const {secret: _secret, ...rest} = x`).
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
+      ],
+      // One push per rendered line keeps the code in the order of the output it writes.
+      'unicorn/no-array-push-push': 'off',
+      // Braces scope the consts of one scoring section each in the posture probes.
+      'no-lone-blocks': 'off',
+      // prom-client registers a metric in its constructor.
+      'no-new': 'off',
+      // `const x = (cache ??= load())` fills a cache and reads it in one step.
+      'no-multi-assign': 'off',
+      // `ok && record(...)` as a statement in the validators' walks.
+      '@typescript-eslint/no-unused-expressions': ['error', {allowShortCircuit: true, allowTernary: true}],
+      // It takes the watch's own `every(ms, fn)` timer method for Array#every.
+      'unicorn/no-array-method-this-argument': 'off',
+      // `.some((x) => x === v)` narrows a string to a literal union where `.includes(v)` does not compile.
+      'unicorn/prefer-includes': 'off',
+      // Charset and encoding names are compared as they arrive on the wire (`charset=utf-8`).
+      'unicorn/text-encoding-identifier-case': 'off',
+      // `| 0` wraps to 32 bits in the seeded generators; Math.trunc does not.
+      'unicorn/prefer-math-trunc': 'off',
+    },
+  },
+  {
+    // CommonJS preload hooks for the module trace tests.
+    files: ['**/*.cjs'],
+    rules: {
+      '@typescript-eslint/no-require-imports': 'off',
+      'unicorn/prefer-module': 'off',
     },
   },
   {
     // Benches, scripts and tests run on the machines' Node 20.20, which has fetch and import.meta.dirname.
     files: ['bench/**', 'scripts/**', 'test/**'],
-    rules: {'n/no-unsupported-features/node-builtins': 'off', 'n/no-process-exit': 'off', 'unicorn/no-process-exit': 'off'},
+    rules: {
+      'n/no-unsupported-features/node-builtins': 'off',
+      'n/no-process-exit': 'off',
+      'unicorn/no-process-exit': 'off',
+      // Polling loops wait on a flag that a callback sets.
+      'no-unmodified-loop-condition': 'off',
+      // Test fixtures: small literal defaults and vitest's CommonJS globals.
+      'unicorn/no-object-as-default-parameter': 'off',
+      'unicorn/prefer-module': 'off',
+      'unicorn/prefer-switch': 'off',
+      'unicorn/import-style': 'off',
+      'unicorn/no-unreadable-array-destructuring': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+      'no-sequences': 'off',
+      'no-implicit-coercion': 'off',
+      'no-unsafe-optional-chaining': 'off',
+    },
   },
 ]

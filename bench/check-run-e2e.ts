@@ -1,3 +1,4 @@
+import type {AddressInfo} from 'node:net'
 /**
  * `check run` end to end through the real CLI (start-up, catalogue load, checks, database writes, output)
  * against a bare script doing the same work by hand: the same 1,000 loopback HTTP requests with the same
@@ -11,7 +12,6 @@
 import {spawnSync} from 'node:child_process'
 import fs from 'node:fs'
 import http from 'node:http'
-import type {AddressInfo} from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -67,19 +67,31 @@ async function startFleet(): Promise<{urls: string[]; close: () => Promise<void>
     servers.push(s)
     urls.push(`http://127.0.0.1:${(s.address() as AddressInfo).port}/_ping`)
   }
-  return {urls, close: async () => {
-    for (const s of servers) {
-      s.closeAllConnections()
-      await new Promise((r) => s.close(r))
-    }
-  }}
+
+  return {
+    urls,
+    async close() {
+      for (const s of servers) {
+        s.closeAllConnections()
+        await new Promise((r) => s.close(r))
+      }
+    },
+  }
 }
 
 function catalogue(urls: string[]): string {
   const lines = ['checks:']
   for (let i = 0; i < N; i++) {
-    lines.push(`  - id: bench-${i}`, `    kind: http`, `    target: ${urls[i % urls.length]}`, `    expect:`, `      json:`, `        - {path: $.status, op: "==", value: pass}`)
+    lines.push(
+      `  - id: bench-${i}`,
+      `    kind: http`,
+      `    target: ${urls[i % urls.length]}`,
+      `    expect:`,
+      `      json:`,
+      `        - {path: $.status, op: "==", value: pass}`,
+    )
   }
+
   return lines.join('\n') + '\n'
 }
 
@@ -102,7 +114,9 @@ async function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv, label 
   const started = performance.now()
   const out = path.join(dir, 'time.txt')
   const code = await new Promise<number>((resolve) => {
-    const p = TIME ? spawn(TIME, ['-f', '%U %S', '-o', out, cmd, ...argv], {env, stdio: ['ignore', 'ignore', 'pipe']}) : spawn(cmd, argv, {env, stdio: ['ignore', 'ignore', 'pipe']})
+    const p = TIME
+      ? spawn(TIME, ['-f', '%U %S', '-o', out, cmd, ...argv], {env, stdio: ['ignore', 'ignore', 'pipe']})
+      : spawn(cmd, argv, {env, stdio: ['ignore', 'ignore', 'pipe']})
     let err = ''
     p.stderr.on('data', (d) => (err += d))
     p.on('exit', (c) => {
@@ -116,6 +130,7 @@ async function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv, label 
     const [user, sys] = fs.readFileSync(out, 'utf8').trim().split(/\s+/).slice(-2).map(Number)
     ;(cpu[label] ??= []).push(user + sys)
   }
+
   return ms
 }
 
@@ -127,8 +142,26 @@ try {
   fs.mkdirSync(path.dirname(bareFile), {recursive: true})
   fs.writeFileSync(bareFile, BARE)
   const env = {...process.env, NO_COLOR: '1', XDG_DATA_HOME: dir}
-  const cli = (db: string, extra: string[] = [], label = '') => timed(process.execPath, [...extra, path.join(ROOT, 'bin', 'run.js'), 'check', 'run', '--checks', file, '--concurrency', String(C), '--db', db], env, label)
-  const bare = (db: string, label = '') => timed(process.execPath, [bareFile, db, JSON.stringify(fleet.urls), String(N), String(C)], env, label)
+  const cli = (db: string, extra: string[] = [], label = '') =>
+    timed(
+      process.execPath,
+      [
+        ...extra,
+        path.join(ROOT, 'bin', 'run.js'),
+        'check',
+        'run',
+        '--checks',
+        file,
+        '--concurrency',
+        String(C),
+        '--db',
+        db,
+      ],
+      env,
+      label,
+    )
+  const bare = (db: string, label = '') =>
+    timed(process.execPath, [bareFile, db, JSON.stringify(fleet.urls), String(N), String(C)], env, label)
 
   // Warm-up: file cache, both paths once.
   await cli(path.join(dir, 'warm.db'))
@@ -140,22 +173,55 @@ try {
     wk.push(await cli(path.join(dir, `wk-${r}.db`), [], 'cli'))
     bb.push(await bare(path.join(dir, `bare-${r}.db`), 'bare'))
   }
+
   // Sanity: the CLI stored every result.
-  const check = spawnSync(process.execPath, ['-e', `const D=require(${JSON.stringify(path.join(ROOT, 'node_modules', 'better-sqlite3'))});const d=new D(${JSON.stringify(path.join(dir, 'wk-0.db'))},{readonly:true});console.log(d.prepare('select coalesce(sum(n), 0) n from result_blocks').get().n)`])
+  const check = spawnSync(process.execPath, [
+    '-e',
+    `const D=require(${JSON.stringify(path.join(ROOT, 'node_modules', 'better-sqlite3'))});const d=new D(${JSON.stringify(path.join(dir, 'wk-0.db'))},{readonly:true});console.log(d.prepare('select coalesce(sum(n), 0) n from result_blocks').get().n)`,
+  ])
   const stored = Number(String(check.stdout).trim())
   if (profDir) {
     fs.mkdirSync(profDir, {recursive: true})
     await cli(path.join(dir, 'prof.db'), ['--cpu-prof', '--cpu-prof-dir', profDir])
-    await timed(process.execPath, ['--cpu-prof', '--cpu-prof-dir', path.join(profDir, 'bare'), bareFile, path.join(dir, 'prof-bare.db'), JSON.stringify(fleet.urls), String(N), String(C)], env)
+    await timed(
+      process.execPath,
+      [
+        '--cpu-prof',
+        '--cpu-prof-dir',
+        path.join(profDir, 'bare'),
+        bareFile,
+        path.join(dir, 'prof-bare.db'),
+        JSON.stringify(fleet.urls),
+        String(N),
+        String(C),
+      ],
+      env,
+    )
   }
-  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ')
-  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString()}, load average ${load}`)
-  console.log(`${N} http checks (JSON assertion), concurrency ${C}, ${SERVERS} loopback servers, ${ROUNDS} interleaved rounds; results stored by the CLI in round 1: ${stored}`)
-  console.log(`watchkeeper check run (CLI): median ${median(wk).toFixed(0)} ms  [${wk.map((x) => x.toFixed(0)).join(', ')}]`)
-  console.log(`bare script (undici + better-sqlite3): median ${median(bb).toFixed(0)} ms  [${bb.map((x) => x.toFixed(0)).join(', ')}]`)
-  console.log(`ratio: ${(median(wk) / median(bb)).toFixed(2)}×  (per round: ${wk.map((x, i) => (x / bb[i]).toFixed(2)).join(', ')})`)
+
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')
+  console.log(
+    `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString()}, load average ${load}`,
+  )
+  console.log(
+    `${N} http checks (JSON assertion), concurrency ${C}, ${SERVERS} loopback servers, ${ROUNDS} interleaved rounds; results stored by the CLI in round 1: ${stored}`,
+  )
+  console.log(
+    `watchkeeper check run (CLI): median ${median(wk).toFixed(0)} ms  [${wk.map((x) => x.toFixed(0)).join(', ')}]`,
+  )
+  console.log(
+    `bare script (undici + better-sqlite3): median ${median(bb).toFixed(0)} ms  [${bb.map((x) => x.toFixed(0)).join(', ')}]`,
+  )
+  console.log(
+    `ratio: ${(median(wk) / median(bb)).toFixed(2)}×  (per round: ${wk.map((x, i) => (x / bb[i]).toFixed(2)).join(', ')})`,
+  )
   if (cpu.cli && cpu.bare) {
-    console.log(`CPU (user+sys): CLI median ${median(cpu.cli).toFixed(2)} s, bare median ${median(cpu.bare).toFixed(2)} s, ratio ${(median(cpu.cli) / median(cpu.bare)).toFixed(2)}×`)
+    console.log(
+      `CPU (user+sys): CLI median ${median(cpu.cli).toFixed(2)} s, bare median ${median(cpu.bare).toFixed(2)} s, ratio ${(median(cpu.cli) / median(cpu.bare)).toFixed(2)}×`,
+    )
   }
 } finally {
   await fleet.close()

@@ -16,7 +16,9 @@ const ROUNDS = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--
 const BEFORE = args.includes('--before') ? path.resolve(args[args.indexOf('--before') + 1]) : undefined
 
 const CASES: Record<string, string> = {
-  ...(BEFORE ? {'before: notify/providers/index.js (the registry)': path.join(BEFORE, 'dist/notify/providers/index.js')} : {}),
+  ...(BEFORE
+    ? {'before: notify/providers/index.js (the registry)': path.join(BEFORE, 'dist/notify/providers/index.js')}
+    : {}),
   'notify/providers/index.js (the registry)': path.join(ROOT, 'dist/notify/providers/index.js'),
   'notify/providers/schemas.js (TypeBox and every schema.ts)': path.join(ROOT, 'dist/notify/providers/schemas.js'),
   '@sinclair/typebox alone': path.join(ROOT, 'node_modules/@sinclair/typebox/build/esm/index.mjs'),
@@ -36,6 +38,12 @@ for (let i = 0; i < ROUNDS + 2; i++) {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-console.log(`${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, ${new Date().toISOString()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+console.log(
+  `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, ${new Date().toISOString()}, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+)
 console.log(`${ROUNDS} interleaved rounds after 2 warm-ups\n\n| import | median | fastest |\n|---|---|---|`)
-for (const [name, xs] of times) console.log(`| ${name} | ${median(xs).toFixed(1)} ms | ${Math.min(...xs).toFixed(1)} ms |`)
+for (const [name, xs] of times)
+  console.log(`| ${name} | ${median(xs).toFixed(1)} ms | ${Math.min(...xs).toFixed(1)} ms |`)

@@ -44,11 +44,16 @@ const CASES: Case[] = [
   {name: 'watchkeeper check validate (warm cache)', argv: [process.execPath, BIN, 'check', 'validate']},
   {name: 'watchkeeper check list (no cache)', argv: [process.execPath, BIN, 'check', 'list'], env: noCache},
   {name: 'watchkeeper check validate (no cache)', argv: [process.execPath, BIN, 'check', 'validate'], env: noCache},
-  {name: 'watchkeeper check list (no YAML or code cache)', argv: [process.execPath, BIN, 'check', 'list'], env: noCaches},
+  {
+    name: 'watchkeeper check list (no YAML or code cache)',
+    argv: [process.execPath, BIN, 'check', 'list'],
+    env: noCaches,
+  },
 ]
 if (BEFORE) {
   const bin = path.join(BEFORE, 'bin', 'run.js')
-  for (const a of [['--version'], ['--help'], ['check', 'list'], ['check', 'validate']]) CASES.push({name: `before: watchkeeper ${a.join(' ')}`, argv: [process.execPath, bin, ...a]})
+  for (const a of [['--version'], ['--help'], ['check', 'list'], ['check', 'validate']])
+    CASES.push({name: `before: watchkeeper ${a.join(' ')}`, argv: [process.execPath, bin, ...a]})
 }
 
 function hasHyperfine(): boolean {
@@ -56,7 +61,7 @@ function hasHyperfine(): boolean {
 }
 
 function quote(a: string): string {
-  return /^[\w./=-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`
+  return /^[\w./=-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`
 }
 
 function median(xs: number[]): number {
@@ -72,14 +77,30 @@ function measure(): {tool: string; medians: number[]; cpu?: number[]} {
     const r = spawnSync(c.argv[0], c.argv.slice(1), {env: {...base, ...c.env}, stdio: ['ignore', 'ignore', 'pipe']})
     if (r.status !== 0) throw new Error(`${c.name} exited ${r.status}: ${r.stderr}`)
   }
+
   if (!LOOP && hasHyperfine()) {
     const out = path.join(cache, 'hyperfine.json')
     // hyperfine -N passes its own environment on; the no-cache cases set theirs through env(1).
-    const commands = CASES.map((c) => [...(c.env ? ['env', ...Object.entries(c.env).map(([k, v]) => `${k}=${v}`)] : []), ...c.argv].map(quote).join(' '))
-    execFileSync('hyperfine', ['-N', '--warmup', '3', '--runs', String(RUNS), '--style', 'none', '--export-json', out, ...commands], {env: base, stdio: ['ignore', 'ignore', 'inherit']})
-    const results = (JSON.parse(fs.readFileSync(out, 'utf8')) as {results: {median: number; user: number; system: number}[]}).results
-    return {tool: `hyperfine, ${RUNS} runs each after 3 warm-ups`, medians: results.map((r) => r.median * 1000), cpu: results.map((r) => (r.user + r.system) * 1000)}
+    const commands = CASES.map((c) =>
+      [...(c.env ? ['env', ...Object.entries(c.env).map(([k, v]) => `${k}=${v}`)] : []), ...c.argv]
+        .map(quote)
+        .join(' '),
+    )
+    execFileSync(
+      'hyperfine',
+      ['-N', '--warmup', '3', '--runs', String(RUNS), '--style', 'none', '--export-json', out, ...commands],
+      {env: base, stdio: ['ignore', 'ignore', 'inherit']},
+    )
+    const {results} = JSON.parse(fs.readFileSync(out, 'utf8')) as {
+      results: {median: number; user: number; system: number}[]
+    }
+    return {
+      tool: `hyperfine, ${RUNS} runs each after 3 warm-ups`,
+      medians: results.map((r) => r.median * 1000),
+      cpu: results.map((r) => (r.user + r.system) * 1000),
+    }
   }
+
   const times: number[][] = CASES.map(() => [])
   for (let round = 0; round < RUNS + 3; round++) {
     for (const [i, c] of CASES.entries()) {
@@ -88,16 +109,26 @@ function measure(): {tool: string; medians: number[]; cpu?: number[]} {
       if (round >= 3) times[i].push(performance.now() - t)
     }
   }
+
   return {tool: `interleaved loop, ${RUNS} rounds after 3 warm-ups`, medians: times.map(median)}
 }
 
 try {
   const {tool, medians, cpu: cpuMs} = measure()
   const cpu = os.cpus()
-  console.log(`${os.cpus().length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+  console.log(
+    `${os.cpus().length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString()}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  )
   console.log(`${tool}\n`)
   // CPU time is steadier than wall time on a shared machine; both are shown with hyperfine.
-  console.log(cpuMs ? '| command | median wall | vs node -e 0 | mean CPU | vs node -e 0 |' : '| command | median wall | vs node -e 0 |')
+  console.log(
+    cpuMs
+      ? '| command | median wall | vs node -e 0 | mean CPU | vs node -e 0 |'
+      : '| command | median wall | vs node -e 0 |',
+  )
   console.log(cpuMs ? '|---|---|---|---|---|' : '|---|---|---|')
   for (const [i, c] of CASES.entries()) {
     const cpuCols = cpuMs ? ` ${cpuMs[i].toFixed(0)} ms | ${(cpuMs[i] / cpuMs[0]).toFixed(2)}× |` : ''

@@ -1,3 +1,4 @@
+import type {AddressInfo} from 'node:net'
 /**
  * Throughput of `check run` against a loopback fleet, beside a bare undici loop doing the same requests
  * at the same concurrency. Run by hand:  node --import tsx bench/throughput.ts [checks] [concurrency] [servers]
@@ -9,7 +10,6 @@
  * Only loopback is contacted.
  */
 import http from 'node:http'
-import type {AddressInfo} from 'node:net'
 import os from 'node:os'
 import {Agent, Client, request} from 'undici'
 
@@ -34,28 +34,46 @@ async function startFleet(): Promise<{urls: string[]; close: () => Promise<void>
     servers.push(s)
     urls.push(`http://127.0.0.1:${(s.address() as AddressInfo).port}/_ping`)
   }
-  return {urls, close: async () => {
-    for (const s of servers) {
-      s.closeAllConnections()
-      await new Promise((r) => s.close(r))
-    }
-  }}
+
+  return {
+    urls,
+    async close() {
+      for (const s of servers) {
+        s.closeAllConnections()
+        await new Promise((r) => s.close(r))
+      }
+    },
+  }
 }
 
 function checksFor(urls: string[]): CheckDefinition[] {
   return Array.from({length: N}, (_, i) => {
     const target = urls[i % urls.length]
     const id = `bench-${i}`
-    return {id, name: id, kind: 'http', target, tags: [], enabled: true, timeoutMs: 10_000, retries: 0, net: {resolve: []},
-      spec: {id, kind: 'http', target, expect: {json: [{path: '$.status', op: '==', value: 'pass'}]}}, secrets: [], source: {file: 'bench', line: 1, col: 1}}
+    return {
+      id,
+      name: id,
+      kind: 'http',
+      target,
+      tags: [],
+      enabled: true,
+      timeoutMs: 10_000,
+      retries: 0,
+      net: {resolve: []},
+      spec: {id, kind: 'http', target, expect: {json: [{path: '$.status', op: '==', value: 'pass'}]}},
+      secrets: [],
+      source: {file: 'bench', line: 1, col: 1},
+    }
   })
 }
 
 async function pool<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0
-  await Promise.all(Array.from({length: limit}, async () => {
-    while (next < items.length) await fn(items[next++])
-  }))
+  await Promise.all(
+    Array.from({length: limit}, async () => {
+      while (next < items.length) await fn(items[next++])
+    }),
+  )
 }
 
 async function bareFresh(urls: string[]): Promise<void> {
@@ -100,32 +118,43 @@ try {
   const fresh = {wk: [] as number[], bare: [] as number[]}
   const pooled = {wk: [] as number[], bare: [] as number[]}
   for (let r = 0; r < ROUNDS; r++) {
-    fresh.wk.push(await time(async () => {
-      const res = await runChecks(checks, {concurrency: C})
-      const bad = res.filter((x) => x.status !== 'ok')
-      if (bad.length > 0) throw new Error(`${bad.length} checks not ok: ${bad[0].summary}`)
-    }))
+    fresh.wk.push(
+      await time(async () => {
+        const res = await runChecks(checks, {concurrency: C})
+        const bad = res.filter((x) => x.status !== 'ok')
+        if (bad.length > 0) throw new Error(`${bad.length} checks not ok: ${bad[0].summary}`)
+      }),
+    )
     fresh.bare.push(await time(() => bareFresh(fleet.urls)))
     const a1 = new Agent({connections: C})
-    pooled.wk.push(await time(async () => {
-      const res = await runChecks(checks, {concurrency: C, dispatcher: a1})
-      if (res.some((x) => x.status !== 'ok')) throw new Error('checks not ok')
-    }))
+    pooled.wk.push(
+      await time(async () => {
+        const res = await runChecks(checks, {concurrency: C, dispatcher: a1})
+        if (res.some((x) => x.status !== 'ok')) throw new Error('checks not ok')
+      }),
+    )
     await a1.close()
     const a2 = new Agent({connections: C})
     pooled.bare.push(await time(() => barePooled(fleet.urls, a2)))
     await a2.close()
   }
+
   rows.push({mode: 'fresh connection per check', wk: median(fresh.wk), bare: median(fresh.bare)})
   rows.push({mode: 'shared keep-alive pool', wk: median(pooled.wk), bare: median(pooled.bare)})
 } finally {
   await fleet.close()
 }
 
-console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`)
-console.log(`${N} http checks (JSON assertion), concurrency ${C}, ${SERVERS} loopback servers, median of ${ROUNDS} rounds`)
+console.log(
+  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+)
+console.log(
+  `${N} http checks (JSON assertion), concurrency ${C}, ${SERVERS} loopback servers, median of ${ROUNDS} rounds`,
+)
 console.log('| mode | watchkeeper | bare undici | ratio | checks/s (watchkeeper) |')
 console.log('|---|---|---|---|---|')
 for (const r of rows) {
-  console.log(`| ${r.mode} | ${r.wk.toFixed(0)} ms | ${r.bare.toFixed(0)} ms | ${(r.wk / r.bare).toFixed(2)}× | ${Math.round(N / (r.wk / 1000))} |`)
+  console.log(
+    `| ${r.mode} | ${r.wk.toFixed(0)} ms | ${r.bare.toFixed(0)} ms | ${(r.wk / r.bare).toFixed(2)}× | ${Math.round(N / (r.wk / 1000))} |`,
+  )
 }

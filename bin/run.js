@@ -15,7 +15,9 @@ guardStdout()
 // `--version` without loading oclif: the same line as oclif's config.userAgent (WSL is left to oclif).
 const pjson = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 const arg = process.argv[2]
-const wsl = () => process.platform === 'linux' && (os.release().toLowerCase().includes('microsoft') || procVersion().includes('microsoft'))
+const wsl = () =>
+  process.platform === 'linux' &&
+  (os.release().toLowerCase().includes('microsoft') || procVersion().includes('microsoft'))
 if ((arg === '--version' || pjson.oclif.additionalVersionFlags?.includes(arg)) && !wsl()) {
   const arch = os.arch() === 'ia32' ? 'x86' : os.arch()
   process.stdout.write(`${pjson.name}/${pjson.version} ${os.platform()}-${arch} node-${process.version}\n`)
@@ -51,13 +53,16 @@ function preloadOclif(requireCached) {
   let file
   let exports
   try {
-    const bundled = JSON.parse(fs.readFileSync(new URL('../dist/vendor/oclif-core.json', import.meta.url), 'utf8')).version
+    const bundled = JSON.parse(
+      fs.readFileSync(new URL('../dist/vendor/oclif-core.json', import.meta.url), 'utf8'),
+    ).version
     if (bundled !== require('@oclif/core/package.json').version) return
     file = require.resolve('@oclif/core')
     exports = requireCached(fileURLToPath(new URL('../dist/vendor/oclif-core.cjs', import.meta.url)))
   } catch {
     return
   }
+
   const Module = require('node:module')
   if (Module._cache[file]) return
   const mod = new Module(file, null)

@@ -7,7 +7,7 @@ import ts from 'typescript'
 const args = process.argv.slice(2)
 const perFile = args.includes('--files')
 const maxIndex = args.indexOf('--max-lines')
-const maxLines = maxIndex >= 0 ? Number(args[maxIndex + 1]) : 80
+const maxLines = maxIndex === -1 ? 80 : Number(args[maxIndex + 1])
 const root = path.resolve(import.meta.dirname, '..', 'src')
 
 function sources(dir: string): string[] {
@@ -28,10 +28,11 @@ for (const file of sources(root)) {
   let fileCasts = 0
   const visit = (node: ts.Node): void => {
     if (ts.isAsExpression(node) || ts.isTypeAssertionExpression(node)) {
-      const type = node.type
+      const {type} = node
       const isConst = ts.isTypeReferenceNode(type) && type.typeName.getText(sf) === 'const'
       if (!isConst) fileCasts++
     }
+
     if (ts.isFunctionLike(node) && 'body' in node && node.body) {
       const start = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line
       const end = sf.getLineAndCharacterOfPosition(node.getEnd()).line
@@ -41,14 +42,17 @@ for (const file of sources(root)) {
         long.push([`${rel}:${start + 1} ${name}`, lines])
       }
     }
+
     ts.forEachChild(node, visit)
   }
+
   visit(sf)
   casts += fileCasts
   if (fileCasts > 0) castsByFile.push([rel, fileCasts])
 }
 
-if (perFile) for (const [file, n] of castsByFile.sort((a, b) => b[1] - a[1])) console.log(`${String(n).padStart(4)}  ${file}`)
+if (perFile)
+  for (const [file, n] of castsByFile.sort((a, b) => b[1] - a[1])) console.log(`${String(n).padStart(4)}  ${file}`)
 for (const [where, lines] of long.sort((a, b) => b[1] - a[1])) console.log(`long function: ${lines} lines  ${where}`)
 console.log(`type assertions in src/: ${casts}`)
 console.log(`functions over ${maxLines} lines: ${long.length}`)

@@ -21,7 +21,8 @@ try {
   console.warn('scripts/oclif-pack.mjs: esbuild not installed; the CLI loads @oclif/core unbundled')
   process.exit(0)
 }
-const version = require('@oclif/core/package.json').version
+
+const {version} = require('@oclif/core/package.json')
 esbuild.buildSync({
   entryPoints: [require.resolve('@oclif/core')],
   bundle: true,
@@ -33,9 +34,12 @@ esbuild.buildSync({
   // Loaded only in development (TypeScript commands) or for the Node version warning bin/run.js turns off.
   external: ['typescript', 'tsx', 'tsx/*', 'ts-node', 'semver'],
   define: {__dirname: '__oclifLibDir'},
-  banner: {js: `// @oclif/core ${version} bundled by scripts/oclif-pack.mjs; do not edit.\n"use strict";\nconst __oclifLibDir = require('node:path').dirname(require.resolve('@oclif/core'));\n` +
-    // import() of the command and plugin modules goes through bin/run.js (see below).
-    "const __oclifImport = globalThis[Symbol.for('watchkeeper.import')] ?? ((url) => import(url));"},
+  banner: {
+    js:
+      `// @oclif/core ${version} bundled by scripts/oclif-pack.mjs; do not edit.\n"use strict";\nconst __oclifLibDir = require('node:path').dirname(require.resolve('@oclif/core'));\n` +
+      // import() of the command and plugin modules goes through bin/run.js (see below).
+      "const __oclifImport = globalThis[Symbol.for('watchkeeper.import')] ?? ((url) => import(url));",
+  },
 })
 // bin/run.js compiles the bundle through V8's code cache (vm.Script), where Node 20 has no loader for
 // import(): every `await import(url)` (file URLs of commands, plugins, hooks) calls the function bin/run.js
@@ -43,11 +47,15 @@ esbuild.buildSync({
 let code = fs.readFileSync(out, 'utf8')
 const imports = code.match(/\bawait import\(/g)?.length ?? 0
 if (imports === 0) throw new Error('scripts/oclif-pack.mjs: no `await import(` found in @oclif/core; check the bundle')
-code = code.replace(/\bawait import\(/g, 'await __oclifImport(')
+code = code.replaceAll(/\bawait import\(/g, 'await __oclifImport(')
 // Matching the plugin names of package.json against the dependencies builds a minimatch RegExp per pair
 // (about 5 ms a start); a name without glob characters is compared as it is, which is what minimatch does.
 const match = '(p) => patterns.some((w) => (0, minimatch_1.minimatch)(p, w))'
-if (code.includes(match)) code = code.replace(match, '(p) => patterns.some((w) => (/[*?[\\]{}()!]/.test(w) ? (0, minimatch_1.minimatch)(p, w) : p === w))')
+if (code.includes(match))
+  code = code.replace(
+    match,
+    String.raw`(p) => patterns.some((w) => (/[*?[\]{}()!]/.test(w) ? (0, minimatch_1.minimatch)(p, w) : p === w))`,
+  )
 else console.warn('scripts/oclif-pack.mjs: findMatchingDependencies not found in @oclif/core; left as it is')
 fs.writeFileSync(out, code)
 fs.writeFileSync(out.replace(/\.cjs$/, '.json'), JSON.stringify({version}) + '\n')
@@ -67,4 +75,7 @@ esbuild.buildSync({
   logLevel: 'warning',
   banner: {js: `// yaml ${require('yaml/package.json').version} bundled by scripts/oclif-pack.mjs; do not edit.`},
 })
-fs.writeFileSync(yamlOut.replace(/\.cjs$/, '.json'), JSON.stringify({version: require('yaml/package.json').version}) + '\n')
+fs.writeFileSync(
+  yamlOut.replace(/\.cjs$/, '.json'),
+  JSON.stringify({version: require('yaml/package.json').version}) + '\n',
+)

@@ -8,7 +8,8 @@ let stdoutExit = 1
  */
 export function guardStdout(exit = 1): void {
   stdoutExit = exit
-  for (const l of process.stdout.listeners('error')) if (l !== onStdoutError) process.stdout.off('error', l as (e: Error) => void)
+  for (const l of process.stdout.listeners('error'))
+    if (l !== onStdoutError) process.stdout.off('error', l as (e: Error) => void)
   if (!process.stdout.listeners('error').includes(onStdoutError)) process.stdout.on('error', onStdoutError)
   // Nowhere is left to report a broken stderr.
   if (!process.stderr.listeners('error').includes(ignore)) process.stderr.on('error', ignore)
@@ -17,11 +18,13 @@ export function guardStdout(exit = 1): void {
 let stdoutClosed = false
 
 function onStdoutError(error: NodeJS.ErrnoException): void {
-  if (error.code === 'EPIPE' || stdoutClosed && error.code === 'ERR_STREAM_DESTROYED') {
+  if (error.code === 'EPIPE' || (stdoutClosed && error.code === 'ERR_STREAM_DESTROYED')) {
     stdoutClosed = true
     return
   }
+
   process.stderr.write(`Error: cannot write to standard output: ${error.message}\n`)
+  // eslint-disable-next-line n/no-process-exit, unicorn/no-process-exit -- a closed stdout ends the CLI at once
   process.exit(stdoutExit)
 }
 

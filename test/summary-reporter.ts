@@ -10,14 +10,16 @@ export default class SummaryReporter implements Reporter {
       let count = 0
       for (const test of mod.children.allTests()) {
         count++
-        const state = test.result().state
+        const {state} = test.result()
         if (state === 'passed') passed++
         else if (state === 'failed') failed++
         else skipped++
       }
+
       // A file that failed to load has no tests but must still count as a failure.
       if (count === 0 && mod.state() === 'failed') failed++
     }
+
     failed += unhandledErrors.length
     process.stdout.write(`\nTests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`)
   }

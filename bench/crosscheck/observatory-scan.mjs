@@ -22,6 +22,7 @@ if (!r.responses.auto) {
   console.log(JSON.stringify({error: 'site down'}))
   process.exit(0)
 }
+
 let withExtra = 100
 let uncurved = 100
 const tests = {}
@@ -32,6 +33,7 @@ for (const test of ALL_TESTS) {
   if (modifier < 0) uncurved += modifier
   tests[out.constructor.name] = {result: out.result, modifier, pass: out.pass}
 }
+
 const score = uncurved >= MINIMUM_SCORE_FOR_EXTRA_CREDIT ? withExtra : uncurved
 const g = getGradeForScore(score)
 console.log(JSON.stringify({score: g.score, grade: g.grade, status: r.responses.auto.status, tests}))

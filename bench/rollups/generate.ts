@@ -13,17 +13,34 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-import {openDatabase} from '../../src/store/db.js'
-import {BLOCK_HOUR_MS, type BlockEntry, type BlockState, type Dictionary, emptyState, encodeEntries, textHash} from '../../src/store/result-blocks.js'
-import {upsertChecks} from '../../src/store/results.js'
-import {addResult, type Aggregate, dayStartOfHour, emptyAggregate, encodeHistogram, HOUR_MS, mergeAggregate} from '../../src/store/rollups.js'
 import type {Status} from '../../src/types.js'
+import {openDatabase} from '../../src/store/db.js'
+import {
+  BLOCK_HOUR_MS,
+  type BlockEntry,
+  type BlockState,
+  type Dictionary,
+  emptyState,
+  encodeEntries,
+  textHash,
+} from '../../src/store/result-blocks.js'
+import {upsertChecks} from '../../src/store/results.js'
+import {
+  addResult,
+  type Aggregate,
+  dayStartOfHour,
+  emptyAggregate,
+  encodeHistogram,
+  HOUR_MS,
+  mergeAggregate,
+} from '../../src/store/rollups.js'
 
 const args = process.argv.slice(2)
 const arg = (name: string, dflt: string) => {
   const i = args.indexOf(`--${name}`)
-  return i >= 0 ? args[i + 1] : dflt
+  return i === -1 ? dflt : args[i + 1]
 }
+
 const file = arg('file', '.tmp/bench/rollups.db')
 const CHECKS = Number(arg('checks', '1000'))
 const RAW_DAYS = Number(arg('raw-days', '30'))
@@ -37,13 +54,13 @@ db.pragma('synchronous = OFF')
 db.pragma('cache_size = -1000000')
 
 // Deterministic PRNG (mulberry32).
-let seed = 0x5eed
+let seed = 0x5e_ed
 function rand(): number {
-  seed = (seed + 0x6d2b79f5) | 0
+  seed = (seed + 0x6d_2b_79_f5) | 0
   let t = seed
   t = Math.imul(t ^ (t >>> 15), t | 1)
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
 }
 
 const now = Math.floor(Date.now() / MINUTE) * MINUTE
@@ -68,12 +85,20 @@ const model = defs.map((d, i) => ({
   lastTs: 0,
 }))
 
-const putBlock = db.prepare('INSERT INTO result_blocks (check_ref, vantage_ref, hour, n, statuses, run_lo, run_hi, data) VALUES (?, 0, ?, ?, ?, NULL, NULL, ?)')
+const putBlock = db.prepare(
+  'INSERT INTO result_blocks (check_ref, vantage_ref, hour, n, statuses, run_lo, run_hi, data) VALUES (?, 0, ?, ?, ?, NULL, NULL, ?)',
+)
 const addText = db.prepare('INSERT INTO result_texts (hash, last_hour, text) VALUES (?, ?, ?)')
 const touchText = db.prepare('UPDATE result_texts SET last_hour = ? WHERE id = ?')
-const putHour = db.prepare('INSERT INTO rollup_hourly (hour_start, check_ref, ok, warn, crit, unknown, sum_ms, max_ms, hist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-const putDay = db.prepare('INSERT INTO rollup_daily (day_start, check_ref, ok, warn, crit, unknown, sum_ms, max_ms, hist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-const startOutage = db.prepare('INSERT INTO outages (check_ref, started_at, last_down_at, down_results) VALUES (?, ?, ?, 0)')
+const putHour = db.prepare(
+  'INSERT INTO rollup_hourly (hour_start, check_ref, ok, warn, crit, unknown, sum_ms, max_ms, hist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+)
+const putDay = db.prepare(
+  'INSERT INTO rollup_daily (day_start, check_ref, ok, warn, crit, unknown, sum_ms, max_ms, hist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+)
+const startOutage = db.prepare(
+  'INSERT INTO outages (check_ref, started_at, last_down_at, down_results) VALUES (?, ?, ?, 0)',
+)
 const extendOutage = db.prepare('UPDATE outages SET last_down_at = ?, down_results = down_results + 1 WHERE id = ?')
 const endOutage = db.prepare('UPDATE outages SET ended_at = ? WHERE id = ?')
 const putCursor = db.prepare('INSERT OR REPLACE INTO rollup_cursor (check_ref, last_ts) VALUES (?, ?)')
@@ -91,6 +116,7 @@ const dict: Dictionary = {
       if (known.hour < blockHour) touchText.run((known.hour = blockHour), known.id)
       return known.id
     }
+
     const id = Number(addText.run(textHash(text), blockHour, text).lastInsertRowid)
     texts.set(text, {id, hour: blockHour})
     return id
@@ -103,18 +129,28 @@ const dict: Dictionary = {
 const blocks = model.map(() => ({entries: [] as BlockEntry[], statuses: 0}))
 function flushBlocks(hour: number): void {
   blockHour = Math.floor(hour / BLOCK_HOUR_MS)
-  for (let c = 0; c < model.length; c++) {
+  for (const [c, element] of model.entries()) {
     const b = blocks[c]
     if (b.entries.length === 0) continue
     const state: BlockState = emptyState(blockHour)
     const data = encodeEntries(state, b.entries, dict)
-    putBlock.run(model[c].ref, blockHour, b.entries.length, b.statuses, data)
+    putBlock.run(element.ref, blockHour, b.entries.length, b.statuses, data)
     b.entries = []
     b.statuses = 0
   }
 }
 
-const rowsOf = (start: number, ref: number, a: Aggregate) => [start, ref, a.ok, a.warn, a.crit, a.unknown, a.sumMs, a.maxMs, encodeHistogram(a.hist)]
+const rowsOf = (start: number, ref: number, a: Aggregate) => [
+  start,
+  ref,
+  a.ok,
+  a.warn,
+  a.crit,
+  a.unknown,
+  a.sumMs,
+  a.maxMs,
+  encodeHistogram(a.hist),
+]
 
 const t0 = Date.now()
 let raw = 0
@@ -131,12 +167,12 @@ for (let h = 0; h < hours; h++) {
       dayAgg = model.map(() => emptyAggregate())
       day = d
     }
+
     for (let m = 0; m < 60; m++) {
       const minute = hour + m * MINUTE
       if (minute >= now) break
       const withRaw = minute >= rawFrom
-      for (let c = 0; c < model.length; c++) {
-        const k = model[c]
+      for (const [c, k] of model.entries()) {
         const ts = minute + k.offset
         let status: Status = 'ok'
         let ms = k.base * (0.7 + rand() * 0.6)
@@ -157,34 +193,58 @@ for (let h = 0; h < hours; h++) {
           endOutage.run(ts, k.outageId)
           k.outageId = 0
         }
+
         k.lastTs = ts
         if (withRaw) {
           const dur = Math.round(ms)
-          const summary = status === 'crit' ? (k.http ? 'HTTP 503 Service Unavailable' : 'timed out after 10 s') : k.http ? `HTTP 200 in ${dur} ms` : `connected in ${dur} ms`
+          const summary =
+            status === 'crit'
+              ? k.http
+                ? 'HTTP 503 Service Unavailable'
+                : 'timed out after 10 s'
+              : k.http
+                ? `HTTP 200 in ${dur} ms`
+                : `connected in ${dur} ms`
           const timings = k.http
-            ? {dnsMs: Math.round(dur * 0.05), connectMs: Math.round(dur * 0.15), tlsMs: Math.round(dur * 0.25), ttfbMs: Math.round(dur * 0.9)}
+            ? {
+                dnsMs: Math.round(dur * 0.05),
+                connectMs: Math.round(dur * 0.15),
+                tlsMs: Math.round(dur * 0.25),
+                ttfbMs: Math.round(dur * 0.9),
+              }
             : {connectMs: dur}
           const b = blocks[c]
-          b.entries.push({ts, status: CODE[status], durationMs: dur, timings, attempts: 1, runId: null, summary, metrics: {},
-            findings: k.http && status === 'crit' ? FINDINGS : []})
+          b.entries.push({
+            ts,
+            status: CODE[status],
+            durationMs: dur,
+            timings,
+            attempts: 1,
+            runId: null,
+            summary,
+            metrics: {},
+            findings: k.http && status === 'crit' ? FINDINGS : [],
+          })
           b.statuses |= 1 << CODE[status]
           raw++
         }
       }
     }
+
     flushBlocks(hour)
-    for (let c = 0; c < model.length; c++) {
-      putHour.run(...rowsOf(hour, model[c].ref, hourAgg[c]))
+    for (const [c, element] of model.entries()) {
+      putHour.run(...rowsOf(hour, element.ref, hourAgg[c]))
       mergeAggregate(dayAgg[c], hourAgg[c])
       hourAgg[c] = emptyAggregate()
     }
   })()
   if (h % 240 === 0) process.stderr.write(`hour ${h}/${hours}, raw ${raw}, ${Math.round((Date.now() - t0) / 1000)} s\n`)
 }
+
 db.transaction(() => {
-  for (let c = 0; c < model.length; c++) {
-    putDay.run(...rowsOf(day, model[c].ref, dayAgg[c]))
-    putCursor.run(model[c].ref, model[c].lastTs)
+  for (const [c, element] of model.entries()) {
+    putDay.run(...rowsOf(day, element.ref, dayAgg[c]))
+    putCursor.run(element.ref, element.lastTs)
   }
 })()
 const loaded = Date.now()
@@ -193,8 +253,17 @@ db.pragma('wal_checkpoint(TRUNCATE)')
 db.exec('ANALYZE')
 const done = Date.now()
 db.close()
-const size = fs.statSync(file).size
-console.log(JSON.stringify({
-  file, checks: CHECKS, days: DAYS, rawDays: RAW_DAYS, rawResults: raw, dataEnds: new Date(now).toISOString(),
-  loadSeconds: Math.round((loaded - t0) / 1000), finishSeconds: Math.round((done - loaded) / 1000), fileBytes: size,
-}))
+const {size} = fs.statSync(file)
+console.log(
+  JSON.stringify({
+    file,
+    checks: CHECKS,
+    days: DAYS,
+    rawDays: RAW_DAYS,
+    rawResults: raw,
+    dataEnds: new Date(now).toISOString(),
+    loadSeconds: Math.round((loaded - t0) / 1000),
+    finishSeconds: Math.round((done - loaded) / 1000),
+    fileBytes: size,
+  }),
+)

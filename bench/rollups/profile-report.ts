@@ -12,8 +12,11 @@ function measure(label: string, fn: () => unknown): void {
   const t0 = performance.now()
   fn()
   const cpu = process.cpuUsage(c0)
-  console.log(`${label}: wall ${Math.round(performance.now() - t0)} ms, cpu ${Math.round((cpu.user + cpu.system) / 1000)} ms`)
+  console.log(
+    `${label}: wall ${Math.round(performance.now() - t0)} ms, cpu ${Math.round((cpu.user + cpu.system) / 1000)} ms`,
+  )
 }
+
 const w30 = resolveWindow({period: '30d'}, now)
 const w365 = resolveWindow({since: '365d'}, now)
 measure('aggregateWindow 30d', () => aggregateWindow(db, w30.since, w30.until))

@@ -29,26 +29,35 @@ const REPO = path.resolve(HERE, '..', '..')
 const args = process.argv.slice(2)
 const arg = (name: string, dflt: string): string => {
   const i = args.indexOf(`--${name}`)
-  return i >= 0 ? args[i + 1] : dflt
+  return i === -1 ? dflt : args[i + 1]
 }
-const many = (name: string): string[] => args.flatMap((a, i) => a === `--${name}` ? [args[i + 1]] : [])
+
+const many = (name: string): string[] => args.flatMap((a, i) => (a === `--${name}` ? [args[i + 1]] : []))
 const N = Number(arg('checks', '1000'))
 const INTERVAL = arg('interval', '15s')
 const MINUTES = Number(arg('minutes', '30'))
 const SAMPLE_S = Number(arg('sample', '5'))
 const WARMUP_MIN = Number(arg('warmup', '3'))
 const SERVERS = Number(arg('servers', '10'))
-const SNAPSHOTS = arg('snapshots', '5,30') === 'none' ? [] : arg('snapshots', '5,30').split(',').map(Number).filter((m) => m > 0 && m <= MINUTES)
+const SNAPSHOTS =
+  arg('snapshots', '5,30') === 'none'
+    ? []
+    : arg('snapshots', '5,30')
+        .split(',')
+        .map(Number)
+        .filter((m) => m > 0 && m <= MINUTES)
 const ROOT = path.resolve(arg('root', REPO))
 const NODE_FLAGS = many('node-flag')
 const ENV = Object.fromEntries(many('env').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
-const OUT = path.resolve(arg('out', path.join(REPO, '.tmp', 'bench', `watch-${new Date().toISOString().replace(/[:.]/g, '-')}`)))
+const OUT = path.resolve(
+  arg('out', path.join(REPO, '.tmp', 'bench', `watch-${new Date().toISOString().replaceAll(/[:.]/g, '-')}`)),
+)
 const MiB = 2 ** 20
 
 async function freePort(): Promise<number> {
   const s = net.createServer()
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const port = (s.address() as net.AddressInfo).port
+  const {port} = s.address() as net.AddressInfo
   await new Promise<void>((resolve) => s.close(() => resolve()))
   return port
 }
@@ -59,7 +68,10 @@ function metric(text: string, name: string): number | undefined {
 }
 
 function sumOf(text: string, name: string): number {
-  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0)
+  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))].reduce(
+    (a, m) => a + Number(m[1]),
+    0,
+  )
 }
 
 /** VmRSS, VmHWM (bytes) and CPU seconds of a process, from /proc. */
@@ -91,6 +103,7 @@ function smapsSplit(pid: number): {heap: number; file: number; anon: number} | u
         out[kind] += Number(/(\d+)/.exec(line)?.[1] ?? 0) * 1024
       }
     }
+
     return out
   } catch {
     return undefined
@@ -124,12 +137,17 @@ export function commonSlope(stretches: {t: number; y: number}[][]): number {
       den += (p.t - mt) ** 2
     }
   }
-  return den === 0 ? NaN : num / den
+
+  return den === 0 ? Number.NaN : num / den
 }
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+  return s.length === 0
+    ? Number.NaN
+    : s.length % 2
+      ? s[(s.length - 1) / 2]
+      : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
 async function main(): Promise<void> {
@@ -147,20 +165,47 @@ async function main(): Promise<void> {
     servers.push(server)
     ports.push((server.address() as net.AddressInfo).port)
   }
+
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wk-bench-watch-'))
   const file = path.join(dir, 'checks.yaml')
-  const lines = ['defaults:', `  interval: ${INTERVAL}`, '  timeout: 5s', 'watch:', '  concurrency: 64', `  stagger: ${INTERVAL}`, 'checks:']
+  const lines = [
+    'defaults:',
+    `  interval: ${INTERVAL}`,
+    '  timeout: 5s',
+    'watch:',
+    '  concurrency: 64',
+    `  stagger: ${INTERVAL}`,
+    'checks:',
+  ]
   for (let i = 0; i < N; i++) {
-    lines.push(`  - {id: c${String(i).padStart(4, '0')}, name: "Check ${i}", kind: http, service: svc${i % 20}, target: "http://127.0.0.1:${ports[i % SERVERS]}/c/${i}"}`)
+    lines.push(
+      `  - {id: c${String(i).padStart(4, '0')}, name: "Check ${i}", kind: http, service: svc${i % 20}, target: "http://127.0.0.1:${ports[i % SERVERS]}/c/${i}"}`,
+    )
   }
+
   fs.writeFileSync(file, lines.join('\n') + '\n')
   const metricsPort = await freePort()
   const db = path.join(dir, 'wk.db')
   const logFile = fs.createWriteStream(path.join(OUT, 'watch.log'))
   const nodeArgs = [...NODE_FLAGS, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${OUT}`]
   const started = Date.now()
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/run.js'), 'watch', '--checks', file, '--db', db, '--metrics', `127.0.0.1:${metricsPort}`, '--log-format', 'json'],
-    {cwd: ROOT, env: {...process.env, NO_COLOR: '1', ...ENV}, stdio: ['ignore', 'ignore', 'pipe']})
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeArgs,
+      path.join(ROOT, 'bin/run.js'),
+      'watch',
+      '--checks',
+      file,
+      '--db',
+      db,
+      '--metrics',
+      `127.0.0.1:${metricsPort}`,
+      '--log-format',
+      'json',
+    ],
+    {cwd: ROOT, env: {...process.env, NO_COLOR: '1', ...ENV}, stdio: ['ignore', 'ignore', 'pipe']},
+  )
   const pid = child.pid!
   let warnings = 0
   let startup: {ms: number; hwm: number} | undefined
@@ -176,8 +221,13 @@ async function main(): Promise<void> {
   void exited.then(() => {
     gone = true
   })
-  const env = `${os.cpus().length} x ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`
-  console.log(`watch bench: ${N} checks every ${INTERVAL} on ${SERVERS} loopback servers for ${MINUTES} min; snapshots at ${SNAPSHOTS.join(', ') || 'none'} min; node flags: ${NODE_FLAGS.join(' ') || 'none'}`)
+  const env = `${os.cpus().length} x ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`
+  console.log(
+    `watch bench: ${N} checks every ${INTERVAL} on ${SERVERS} loopback servers for ${MINUTES} min; snapshots at ${SNAPSHOTS.join(', ') || 'none'} min; node flags: ${NODE_FLAGS.join(' ') || 'none'}`,
+  )
   console.log(`root ${ROOT}; out ${OUT}`)
   console.log(`${new Date().toISOString()}; ${env}`)
   console.log('minute  rss MiB  heap MiB  gc s  cpu s  results  [heap] file anon MiB')
@@ -204,34 +254,55 @@ async function main(): Promise<void> {
       if (now === size && now > 0) break
       size = now
     }
+
     if (found) snaps.push({minute, at, file: path.join(OUT, found)})
-    console.log(`  snapshot at ${minute} min: ${found ?? 'none written'} (${(size / MiB).toFixed(0)} MB, ${((Date.now() - at) / 1000).toFixed(0)} s)`)
+    console.log(
+      `  snapshot at ${minute} min: ${found ?? 'none written'} (${(size / MiB).toFixed(0)} MB, ${((Date.now() - at) / 1000).toFixed(0)} s)`,
+    )
   }
+
   while (Date.now() < end && !gone) {
-    if (pending.length > 0 && Date.now() >= started + pending[0] * 60_000 && pending[0] < MINUTES) await takeSnapshot(pending.shift()!)
+    if (pending.length > 0 && Date.now() >= started + pending[0] * 60_000 && pending[0] < MINUTES)
+      await takeSnapshot(pending.shift()!)
     const now = Date.now()
     if (now - lastScrape >= 15_000) {
       lastScrape = now
       try {
         const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
-        last = {heapUsed: metric(text, 'nodejs_heap_size_used_bytes'), heapTotal: metric(text, 'nodejs_heap_size_total_bytes'),
-          gc: sumOf(text, 'nodejs_gc_duration_seconds_sum'), results: sumOf(text, 'watchkeeper_results_total')}
+        last = {
+          heapUsed: metric(text, 'nodejs_heap_size_used_bytes'),
+          heapTotal: metric(text, 'nodejs_heap_size_total_bytes'),
+          gc: sumOf(text, 'nodejs_gc_duration_seconds_sum'),
+          results: sumOf(text, 'watchkeeper_results_total'),
+        }
       } catch {
         // not listening yet
       }
     }
+
     const p = procStats(pid)
     if (p) {
       const m = smapsSplit(pid)
-      const s: Sample = {t: (Date.now() - started) / 60_000, ...p, mapHeap: m?.heap, mapFile: m?.file, mapAnon: m?.anon, ...last}
+      const s: Sample = {
+        t: (Date.now() - started) / 60_000,
+        ...p,
+        mapHeap: m?.heap,
+        mapFile: m?.file,
+        mapAnon: m?.anon,
+        ...last,
+      }
       samples.push(s)
       if (s.t - lastPrint >= 1 || samples.length === 1) {
         lastPrint = Math.floor(s.t)
-        console.log(`${s.t.toFixed(1).padStart(6)}  ${(s.rss / MiB).toFixed(1).padStart(7)}  ${((s.heapUsed ?? 0) / MiB).toFixed(1).padStart(8)}  ${(s.gc ?? 0).toFixed(1).padStart(4)}  ${s.cpu.toFixed(0).padStart(5)}  ${String(s.results ?? 0).padStart(7)}  ${[s.mapHeap, s.mapFile, s.mapAnon].map((v) => ((v ?? 0) / MiB).toFixed(1)).join(' ')}`)
+        console.log(
+          `${s.t.toFixed(1).padStart(6)}  ${(s.rss / MiB).toFixed(1).padStart(7)}  ${((s.heapUsed ?? 0) / MiB).toFixed(1).padStart(8)}  ${(s.gc ?? 0).toFixed(1).padStart(4)}  ${s.cpu.toFixed(0).padStart(5)}  ${String(s.results ?? 0).padStart(7)}  ${[s.mapHeap, s.mapFile, s.mapAnon].map((v) => ((v ?? 0) / MiB).toFixed(1)).join(' ')}`,
+        )
       }
     }
+
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(SAMPLE_S * 1000, end - Date.now()))))
   }
+
   if (pending.includes(MINUTES) && !gone) await takeSnapshot(MINUTES)
   const final = procStats(pid)
   child.kill('SIGTERM')
@@ -239,7 +310,7 @@ async function main(): Promise<void> {
   logFile.end()
 
   const {default: Database} = await import('better-sqlite3')
-  let stored = NaN
+  let stored = Number.NaN
   try {
     const store = new Database(db, {readonly: true})
     const {scanRaw} = await import('../../src/store/results.js')
@@ -252,8 +323,28 @@ async function main(): Promise<void> {
     // a store this bench cannot read
   }
 
-  fs.writeFileSync(path.join(OUT, 'samples.csv'), 'minute,rss_bytes,hwm_bytes,cpu_s,smaps_heap_bytes,smaps_file_bytes,smaps_anon_bytes,heap_used_bytes,heap_total_bytes,gc_s,results\n' +
-    samples.map((s) => [s.t.toFixed(3), s.rss, s.hwm, s.cpu, s.mapHeap ?? '', s.mapFile ?? '', s.mapAnon ?? '', s.heapUsed ?? '', s.heapTotal ?? '', s.gc ?? '', s.results ?? ''].join(',')).join('\n') + '\n')
+  fs.writeFileSync(
+    path.join(OUT, 'samples.csv'),
+    'minute,rss_bytes,hwm_bytes,cpu_s,smaps_heap_bytes,smaps_file_bytes,smaps_anon_bytes,heap_used_bytes,heap_total_bytes,gc_s,results\n' +
+      samples
+        .map((s) =>
+          [
+            s.t.toFixed(3),
+            s.rss,
+            s.hwm,
+            s.cpu,
+            s.mapHeap ?? '',
+            s.mapFile ?? '',
+            s.mapAnon ?? '',
+            s.heapUsed ?? '',
+            s.heapTotal ?? '',
+            s.gc ?? '',
+            s.results ?? '',
+          ].join(','),
+        )
+        .join('\n') +
+      '\n',
+  )
 
   // Stretches between snapshots, after warm-up, leaving out the minute after each snapshot.
   const cuts = snaps.map((s) => (s.at - started) / 60_000)
@@ -266,31 +357,53 @@ async function main(): Promise<void> {
       if (y === undefined) continue
       ;(out[stretchOf(s.t)] ??= []).push({t: s.t, y: y / MiB})
     }
+
     return out.filter(Boolean)
   }
+
   const firstCut = cuts[0] ?? Infinity
   const afterWarmup = median(clean.filter((s) => s.t < Math.min(firstCut, WARMUP_MIN + 2)).map((s) => s.rss / MiB))
-  const lastStretch = clean.filter((s) => s.t >= MINUTES - 5 && s.t < (cuts.at(-1) ?? Infinity) && s.t >= (cuts.filter((c) => c < MINUTES - 1).at(-1) ?? 0) + 1)
+  const lastStretch = clean.filter(
+    (s) =>
+      s.t >= MINUTES - 5 && s.t < (cuts.at(-1) ?? Infinity) && s.t >= (cuts.findLast((c) => c < MINUTES - 1) ?? 0) + 1,
+  )
   const span = clean.length > 1 ? clean.at(-1)!.t - clean[0].t : 0
-  const gcRate = clean.length > 1 && clean.at(-1)!.gc !== undefined && clean[0].gc !== undefined ? (clean.at(-1)!.gc! - clean[0].gc!) / span : NaN
-  const cpuRate = clean.length > 1 ? (clean.at(-1)!.cpu - clean[0].cpu) / span : NaN
+  const gcRate =
+    clean.length > 1 && clean.at(-1)!.gc !== undefined && clean[0].gc !== undefined
+      ? (clean.at(-1)!.gc! - clean[0].gc!) / span
+      : Number.NaN
+  const cpuRate = clean.length > 1 ? (clean.at(-1)!.cpu - clean[0].cpu) / span : Number.NaN
   const hwmFirstRound = samples.filter((s) => s.t <= 1.5).reduce((m, s) => Math.max(m, s.hwm), 0)
   console.log('')
-  console.log(`start-up: scheduling began after ${startup ? (startup.ms / 1000).toFixed(1) : '?'} s; peak RSS by then ${startup ? (startup.hwm / MiB).toFixed(1) : '?'} MiB; ` +
-    `peak in the first 1.5 min ${(hwmFirstRound / MiB).toFixed(1)} MiB; peak over the run ${((final?.hwm ?? 0) / MiB).toFixed(1)} MiB (includes snapshots)`)
-  console.log(`RSS after warm-up (median, minutes ${WARMUP_MIN}–${Math.min(firstCut, WARMUP_MIN + 2).toFixed(1)}): ${afterWarmup.toFixed(1)} MiB; ` +
-    `last 5 min: ${median(lastStretch.map((s) => s.rss / MiB)).toFixed(1)} MiB`)
-  console.log(`slope after warm-up: RSS ${commonSlope(stretches('rss')).toFixed(3)} MiB/min, heap used ${commonSlope(stretches('heapUsed')).toFixed(3)}, ` +
-    `glibc [heap] ${commonSlope(stretches('mapHeap')).toFixed(3)}, anonymous ${commonSlope(stretches('mapAnon')).toFixed(3)} MiB/min ` +
-    `(over ${span.toFixed(1)} min, ${stretches('rss').length} stretch(es))`)
-  console.log(`GC ${(gcRate * 1000 / 60).toFixed(1)} ms/s (${gcRate.toFixed(2)} s/min); CPU ${(cpuRate / 60 * 100).toFixed(1)} % of a core`)
-  console.log(`exit ${code}; requests served ${hits}; results stored ${stored}; warnings logged ${warnings}; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
+  console.log(
+    `start-up: scheduling began after ${startup ? (startup.ms / 1000).toFixed(1) : '?'} s; peak RSS by then ${startup ? (startup.hwm / MiB).toFixed(1) : '?'} MiB; ` +
+      `peak in the first 1.5 min ${(hwmFirstRound / MiB).toFixed(1)} MiB; peak over the run ${((final?.hwm ?? 0) / MiB).toFixed(1)} MiB (includes snapshots)`,
+  )
+  console.log(
+    `RSS after warm-up (median, minutes ${WARMUP_MIN}–${Math.min(firstCut, WARMUP_MIN + 2).toFixed(1)}): ${afterWarmup.toFixed(1)} MiB; ` +
+      `last 5 min: ${median(lastStretch.map((s) => s.rss / MiB)).toFixed(1)} MiB`,
+  )
+  console.log(
+    `slope after warm-up: RSS ${commonSlope(stretches('rss')).toFixed(3)} MiB/min, heap used ${commonSlope(stretches('heapUsed')).toFixed(3)}, ` +
+      `glibc [heap] ${commonSlope(stretches('mapHeap')).toFixed(3)}, anonymous ${commonSlope(stretches('mapAnon')).toFixed(3)} MiB/min ` +
+      `(over ${span.toFixed(1)} min, ${stretches('rss').length} stretch(es))`,
+  )
+  console.log(
+    `GC ${((gcRate * 1000) / 60).toFixed(1)} ms/s (${gcRate.toFixed(2)} s/min); CPU ${((cpuRate / 60) * 100).toFixed(1)} % of a core`,
+  )
+  console.log(
+    `exit ${code}; requests served ${hits}; results stored ${stored}; warnings logged ${warnings}; load ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  )
   for (const s of servers) s.close()
   fs.rmSync(dir, {recursive: true, force: true})
 
   if (snaps.length >= 2) {
     const [a, b] = [snaps[0], snaps.at(-1)!]
-    const text = `heap snapshots: ${path.basename(a.file)} (minute ${a.minute}) → ${path.basename(b.file)} (minute ${b.minute})\n` +
+    const text =
+      `heap snapshots: ${path.basename(a.file)} (minute ${a.minute}) → ${path.basename(b.file)} (minute ${b.minute})\n` +
       formatDiff(diffGroups(heapGroups(a.file), heapGroups(b.file)), 30)
     fs.writeFileSync(path.join(OUT, 'heap-diff.txt'), text + '\n')
     console.log('')

@@ -1,18 +1,29 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
+import type {NetOptions, ResolveRule} from '../probes/types.js'
 import {DefinitionError, type Problem, UserError} from '../errors.js'
-import {globRegExp} from '../util/glob.js'
+import {PROBE_CHECKS_ID} from '../generated/validator-ids.js'
+import {SHIPPED_CHECKS} from '../paths.js'
 import {parseResolveRule} from '../probes/address.js'
 import {probeSpecFor} from '../probes/specs.js'
-import type {NetOptions, ResolveRule} from '../probes/types.js'
-import {SHIPPED_CHECKS} from '../paths.js'
 import {durationMs} from '../util/duration.js'
-import {Redactor} from '../util/redact.js'
 import {yamlFilesIn} from '../util/files.js'
-import {formatPath, type KeyPath, knownValid, markValid, type ParsedYaml, parseYamlFile, positionOf, readRegularFile, schemaProblems, sortProblems} from '../util/yaml-schema.js'
-import {PROBE_CHECKS_ID} from '../generated/validator-ids.js'
+import {globRegExp} from '../util/glob.js'
+import {Redactor} from '../util/redact.js'
 import {schemaValidator} from '../util/validators.js'
+import {
+  formatPath,
+  type KeyPath,
+  knownValid,
+  markValid,
+  type ParsedYaml,
+  parseYamlFile,
+  positionOf,
+  readRegularFile,
+  schemaProblems,
+  sortProblems,
+} from '../util/yaml-schema.js'
 
 const validator = schemaValidator('catalogue')
 
@@ -60,11 +71,17 @@ export function catalogueFiles(paths: readonly string[]): string[] {
     try {
       st = fs.statSync(p)
     } catch {
-      throw new UserError(`Check catalogue not found: ${p}`, {hint: 'Pass --checks with a YAML file or a folder of them.', code: 'E_NO_CATALOGUE', exit: 2})
+      throw new UserError(`Check catalogue not found: ${p}`, {
+        hint: 'Pass --checks with a YAML file or a folder of them.',
+        code: 'E_NO_CATALOGUE',
+        exit: 2,
+      })
     }
+
     if (st.isDirectory()) out.push(...yamlFilesIn(p))
     else out.push(p)
   }
+
   return [...new Set(out)]
 }
 
@@ -78,24 +95,33 @@ export function cataloguePaths(flag: readonly string[] | undefined, env: NodeJS.
 const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g
 
 /** Replaces `${env:NAME}` in every string; unset names are reported, values collected as secrets. */
-function interpolate(value: unknown, path: KeyPath, env: NodeJS.ProcessEnv, missing: {path: KeyPath; name: string}[], secrets: Set<string>): unknown {
+function interpolate(
+  value: unknown,
+  path: KeyPath,
+  env: NodeJS.ProcessEnv,
+  missing: {path: KeyPath; name: string}[],
+  secrets: Set<string>,
+): unknown {
   if (typeof value === 'string') {
-    return value.replace(ENV_REF, (_, name: string) => {
+    return value.replaceAll(ENV_REF, (_, name: string) => {
       const v = env[name]
       if (v === undefined || v === '') {
         missing.push({path, name})
         return ''
       }
+
       secrets.add(v)
       return v
     })
   }
+
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], env, missing, secrets))
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {}
     for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, [...path, k], env, missing, secrets)
     return out
   }
+
   return value
 }
 
@@ -104,7 +130,9 @@ function mergeDefaults(defaults: Record<string, unknown>, check: Record<string, 
   if (Array.isArray(defaults.tags) || Array.isArray(check.tags)) {
     out.tags = [...new Set([...((check.tags as string[]) ?? []), ...((defaults.tags as string[]) ?? [])])]
   }
-  if (Array.isArray(defaults.resolve) && Array.isArray(check.resolve)) out.resolve = [...check.resolve, ...defaults.resolve]
+
+  if (Array.isArray(defaults.resolve) && Array.isArray(check.resolve))
+    out.resolve = [...check.resolve, ...defaults.resolve]
   return out
 }
 
@@ -120,7 +148,10 @@ export interface LoadOptions {
  * Loads and validates every file, reporting all problems at once. Returns the catalogue only when there
  * are no problems, so nothing runs from a half-valid definition.
  */
-export function validateCatalogue(paths: readonly string[], opts: LoadOptions = {}): {catalogue?: Catalogue; problems: Problem[]} {
+export function validateCatalogue(
+  paths: readonly string[],
+  opts: LoadOptions = {},
+): {catalogue?: Catalogue; problems: Problem[]} {
   const env = opts.env ?? process.env
   const files = catalogueFiles(paths)
   const problems: Problem[] = []
@@ -130,9 +161,14 @@ export function validateCatalogue(paths: readonly string[], opts: LoadOptions = 
   const cliRules: ResolveRule[] = []
   for (const r of opts.resolve ?? []) {
     const rule = parseResolveRule(r)
-    if (!rule) throw new UserError(`--resolve ${r}: expected host:port:address, e.g. www.nhs.uk:443:127.0.0.1`, {code: 'E_FLAG', exit: 2})
+    if (!rule)
+      throw new UserError(`--resolve ${r}: expected host:port:address, e.g. www.nhs.uk:443:127.0.0.1`, {
+        code: 'E_FLAG',
+        exit: 2,
+      })
     cliRules.push(rule)
   }
+
   if (files.length === 0) {
     throw new UserError(`No catalogue files (*.yaml, *.yml) in ${paths.join(', ')}`, {code: 'E_NO_CATALOGUE', exit: 2})
   }
@@ -142,9 +178,16 @@ export function validateCatalogue(paths: readonly string[], opts: LoadOptions = 
     problems.push(...syntax)
     if (!parsed) continue
     if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
-      problems.push({file, line: 1, col: 1, path: '', message: 'expected a mapping with a "checks:" list (and optionally "defaults:")'})
+      problems.push({
+        file,
+        line: 1,
+        col: 1,
+        path: '',
+        message: 'expected a mapping with a "checks:" list (and optionally "defaults:")',
+      })
       continue
     }
+
     const doc = parsed.value as Record<string, unknown>
     const rawChecks = Array.isArray(doc.checks) ? (doc.checks as unknown[]) : []
     const labeller = (p: KeyPath) => {
@@ -152,6 +195,7 @@ export function validateCatalogue(paths: readonly string[], opts: LoadOptions = 
       const c = rawChecks[p[1]] as {id?: unknown} | undefined
       return typeof c?.id === 'string' ? `check ${c.id}` : undefined
     }
+
     const before = problems.length
     const schemaErrs = schemaProblems(parsed, validator, labeller)
     problems.push(...schemaErrs)
@@ -169,8 +213,8 @@ export function validateCatalogue(paths: readonly string[], opts: LoadOptions = 
     }
 
     const defaults = (doc.defaults && typeof doc.defaults === 'object' ? doc.defaults : {}) as Record<string, unknown>
-    rawChecks.forEach((raw, index) => {
-      if (!raw || typeof raw !== 'object') return
+    for (const [index, raw] of rawChecks.entries()) {
+      if (!raw || typeof raw !== 'object') continue
       const check = raw as Record<string, unknown>
       const base: KeyPath = ['checks', index]
       const here = positionOf(parsed, base)
@@ -178,21 +222,37 @@ export function validateCatalogue(paths: readonly string[], opts: LoadOptions = 
         const prev = firstSeen.get(check.id)
         if (prev) {
           const pos = positionOf(parsed, [...base, 'id'])
-          problems.push({file, line: pos.line, col: pos.col, path: formatPath([...base, 'id']),
-            message: `duplicate check id "${check.id}" (first defined at ${prev.file}:${prev.line}:${prev.col})`})
+          problems.push({
+            file,
+            line: pos.line,
+            col: pos.col,
+            path: formatPath([...base, 'id']),
+            message: `duplicate check id "${check.id}" (first defined at ${prev.file}:${prev.line}:${prev.col})`,
+          })
         } else firstSeen.set(check.id, {file, ...here})
       }
+
       // Definitions that failed the schema are not built further; their problems are already listed.
-      if (schemaErrs.some((p) => p.path === formatPath(base) || p.path.startsWith(formatPath(base) + '.') || p.path.startsWith(formatPath(base) + '['))) return
-      if (schemaErrs.some((p) => p.path === 'defaults' || p.path.startsWith('defaults.'))) return
+      if (
+        schemaErrs.some(
+          (p) =>
+            p.path === formatPath(base) ||
+            p.path.startsWith(formatPath(base) + '.') ||
+            p.path.startsWith(formatPath(base) + '['),
+        )
+      )
+        continue
+      if (schemaErrs.some((p) => p.path === 'defaults' || p.path.startsWith('defaults.'))) continue
       const merged = mergeDefaults(defaults, check)
       const fromEnv = interpolates(merged, env)
       interpolated ||= fromEnv
       const def = buildCheck(parsed, base, merged, env, cliRules, opts.resolver, problems, !probesPassed || fromEnv)
       if (def) checks.push(def)
-    })
+    }
+
     if (!probesPassed && !interpolated && problems.length === before) markValid(parsed, PROBE_CHECKS_ID)
   }
+
   if (problems.length > 0) return {problems: sortProblems(problems)}
   return {catalogue: {files, checks, sections}, problems: []}
 }
@@ -207,9 +267,17 @@ function interpolates(merged: Record<string, unknown>, env: NodeJS.ProcessEnv): 
   return unsetRequired(merged, env).length === 0 && JSON.stringify(merged).includes('${env:')
 }
 
-function buildCheck(parsed: ParsedYaml, base: KeyPath, merged: Record<string, unknown>, env: NodeJS.ProcessEnv,
-  cliRules: ResolveRule[], cliResolver: string | undefined, problems: Problem[], probeValidation = true): CheckDefinition | undefined {
-  const file = parsed.file
+function buildCheck(
+  parsed: ParsedYaml,
+  base: KeyPath,
+  merged: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  cliRules: ResolveRule[],
+  cliResolver: string | undefined,
+  problems: Problem[],
+  probeValidation = true,
+): CheckDefinition | undefined {
+  const {file} = parsed
   const id = merged.id as string
   const kind = merged.kind as string
   const probe = probeSpecFor(kind)
@@ -218,8 +286,15 @@ function buildCheck(parsed: ParsedYaml, base: KeyPath, merged: Record<string, un
   // Messages may quote interpolated values (a probe's "not a URL: …"); they never show a secret.
   const at = (p: KeyPath, message: string) => {
     const pos = positionOf(parsed, [...base, ...p], false)
-    problems.push({file, line: pos.line, col: pos.col, path: formatPath([...base, ...p]), message: `${new Redactor(secrets).text(message)} (check ${id})`})
+    problems.push({
+      file,
+      line: pos.line,
+      col: pos.col,
+      path: formatPath([...base, ...p]),
+      message: `${new Redactor(secrets).text(message)} (check ${id})`,
+    })
   }
+
   const before = problems.length
 
   const unset = unsetRequired(merged, env)
@@ -243,14 +318,20 @@ function buildCheck(parsed: ParsedYaml, base: KeyPath, merged: Record<string, un
     if (read.data) {
       ca = read.data.toString('utf8')
       if (!ca.includes('-----BEGIN CERTIFICATE-----')) at(['ca'], `${caPath} holds no PEM certificate`)
-    } else at(['ca'], `cannot read CA file ${caPath}: ${read.error}${read.error?.startsWith('too large') ? ' (a CA bundle is a few hundred KiB)' : ''}`)
+    } else
+      at(
+        ['ca'],
+        `cannot read CA file ${caPath}: ${read.error}${read.error?.startsWith('too large') ? ' (a CA bundle is a few hundred KiB)' : ''}`,
+      )
   }
+
   const rules: ResolveRule[] = [...cliRules]
   for (const [i, r] of ((spec.resolve as string[] | undefined) ?? []).entries()) {
     const rule = parseResolveRule(r)
     if (rule) rules.push(rule)
     else at(['resolve', i], `expected host:port:address with an IP address, got "${r}"`)
   }
+
   if (problems.length > before) return undefined
 
   const pos = positionOf(parsed, base)
@@ -282,10 +363,15 @@ export function loadCatalogue(paths: readonly string[], opts: LoadOptions = {}):
 }
 
 /** Selects checks by id (exact or glob with *) and tag; no filter selects all. */
-export function selectChecks(checks: readonly CheckDefinition[], filter: {ids?: readonly string[]; tags?: readonly string[]; services?: readonly string[]}): CheckDefinition[] {
+export function selectChecks(
+  checks: readonly CheckDefinition[],
+  filter: {ids?: readonly string[]; tags?: readonly string[]; services?: readonly string[]},
+): CheckDefinition[] {
   const globs = (filter.ids ?? []).map((g) => globRegExp(g))
-  return checks.filter((c) =>
-    (globs.length === 0 || globs.some((g) => g.test(c.id))) &&
-    (!filter.tags?.length || filter.tags.some((t) => c.tags.includes(t))) &&
-    (!filter.services?.length || filter.services.some((s) => c.service?.toLowerCase() === s.toLowerCase())))
+  return checks.filter(
+    (c) =>
+      (globs.length === 0 || globs.some((g) => g.test(c.id))) &&
+      (!filter.tags?.length || filter.tags.some((t) => c.tags.includes(t))) &&
+      (!filter.services?.length || filter.services.some((s) => c.service?.toLowerCase() === s.toLowerCase())),
+  )
 }

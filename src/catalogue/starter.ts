@@ -36,21 +36,37 @@ function parseTarget(raw: string): URL {
   try {
     url = new URL(raw)
   } catch {
-    throw new UserError(`--url ${raw}: not a URL`, {hint: 'Give the full address, e.g. --url https://service.example.nhs.uk/health', code: 'E_FLAG', exit: 2})
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UserError(`--url ${raw}: expected an http:// or https:// URL, got ${url.protocol}`, {code: 'E_FLAG', exit: 2})
-  }
-  if (url.username || url.password) {
-    throw new UserError(`--url ${raw}: credentials in the URL would be stored with every result`, {
-      hint: 'Leave them out; send a token with headers: and ${env:NAME} in the file instead.', code: 'E_FLAG', exit: 2,
+    throw new UserError(`--url ${raw}: not a URL`, {
+      hint: 'Give the full address, e.g. --url https://service.example.nhs.uk/health',
+      code: 'E_FLAG',
+      exit: 2,
     })
   }
+
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UserError(`--url ${raw}: expected an http:// or https:// URL, got ${url.protocol}`, {
+      code: 'E_FLAG',
+      exit: 2,
+    })
+  }
+
+  if (url.username || url.password) {
+    throw new UserError(`--url ${raw}: credentials in the URL would be stored with every result`, {
+      hint: 'Leave them out; send a token with headers: and ${env:NAME} in the file instead.',
+      code: 'E_FLAG',
+      exit: 2,
+    })
+  }
+
   return url
 }
 
 function defaultId(host: string): string {
-  const id = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '')
+  const id = host
+    .toLowerCase()
+    .replaceAll(/^\[|\]$/g, '')
+    .replaceAll(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
   return id === '' ? 'my-service' : id
 }
 
@@ -67,8 +83,12 @@ export function starterText(o: StarterOptions, file: string): {text: string; che
   const url = parseTarget(o.url)
   const host = url.hostname
   const id = o.id ?? defaultId(host)
-  if (!ID.test(id)) throw new UserError(`--id ${id}: expected lower-case letters, digits, . _ - (starting with a letter or digit)`, {code: 'E_FLAG', exit: 2})
-  const name = o.name ?? host.replace(/^\[|\]$/g, '')
+  if (!ID.test(id))
+    throw new UserError(`--id ${id}: expected lower-case letters, digits, . _ - (starting with a letter or digit)`, {
+      code: 'E_FLAG',
+      exit: 2,
+    })
+  const name = o.name ?? host.replaceAll(/^\[|\]$/g, '')
   const service = o.service ?? name
   const port = url.port || (url.protocol === 'https:' ? '443' : '80')
   const checks: StarterResult['checks'] = [{id, kind: 'http', target: url.href}]
@@ -108,6 +128,7 @@ export function starterText(o: StarterOptions, file: string): {text: string; che
       `    target: ${q(`${host}:${port}`)}    # expiry (warn 30 days, crit 14), chain, host name, TLS 1.2+`,
     )
   }
+
   lines.push(
     '',
     '# Alerts from `watch`: uncomment, and set OPS_WEBHOOK_URL in the environment (never in this file).',
@@ -124,14 +145,27 @@ export function starterText(o: StarterOptions, file: string): {text: string; che
  * Writes a starter catalogue to `file` after the real catalogue validator has passed it: written to a
  * temporary file beside it, validated, then renamed into place, so a failure leaves nothing behind.
  */
-export function writeStarter(file: string, o: StarterOptions, opts: {force?: boolean; env?: NodeJS.ProcessEnv} = {}): StarterResult {
+export function writeStarter(
+  file: string,
+  o: StarterOptions,
+  opts: {force?: boolean; env?: NodeJS.ProcessEnv} = {},
+): StarterResult {
   const {text, checks} = starterText(o, file)
   if (fs.existsSync(file) && fs.statSync(file).isDirectory()) {
-    throw new UserError(`--out ${file} is a folder; give the file to write, e.g. ${path.join(file, 'my-service.yaml')}`, {code: 'E_FLAG', exit: 2})
+    throw new UserError(
+      `--out ${file} is a folder; give the file to write, e.g. ${path.join(file, 'my-service.yaml')}`,
+      {code: 'E_FLAG', exit: 2},
+    )
   }
+
   if (fs.existsSync(file) && !opts.force) {
-    throw new UserError(`${file} exists; not overwriting it.`, {hint: 'Pass --force to replace it, or --out for another file.', code: 'E_EXISTS', exit: 2})
+    throw new UserError(`${file} exists; not overwriting it.`, {
+      hint: 'Pass --force to replace it, or --out for another file.',
+      code: 'E_EXISTS',
+      exit: 2,
+    })
   }
+
   const dir = path.dirname(path.resolve(file))
   if (!fs.existsSync(dir)) throw new UserError(`No folder ${dir} for --out ${file}`, {code: 'E_FLAG', exit: 2})
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp.yaml`)
@@ -139,11 +173,18 @@ export function writeStarter(file: string, o: StarterOptions, opts: {force?: boo
   try {
     // What `check validate` checks: the schema and the probes, then what only `watch` reads.
     const validated = validateCatalogue([tmp], {env: opts.env})
-    const problems = validated.catalogue ? sortProblems(buildWatchConfig(validated.catalogue).problems) : validated.problems
-    if (problems.length > 0) throw new DefinitionError(problems.map((p) => ({...p, file: p.file === tmp ? file : p.file})), 'starter catalogue (nothing written)')
+    const problems = validated.catalogue
+      ? sortProblems(buildWatchConfig(validated.catalogue).problems)
+      : validated.problems
+    if (problems.length > 0)
+      throw new DefinitionError(
+        problems.map((p) => ({...p, file: p.file === tmp ? file : p.file})),
+        'starter catalogue (nothing written)',
+      )
     fs.renameSync(tmp, file)
   } finally {
     fs.rmSync(tmp, {force: true})
   }
+
   return {file, schema: schemaRef(file), checks}
 }

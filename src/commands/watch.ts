@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 
+import type {Playbook} from '../playbooks/model.js'
 import {BaseCommand} from '../base-command.js'
 import {cataloguePaths, validateCatalogue} from '../catalogue/load.js'
 import {DefinitionError, UserError} from '../errors.js'
@@ -9,9 +10,8 @@ import {type MetricsServer, startMetricsServer} from '../metrics/server.js'
 import {vantageFromFlags} from '../metrics/vantage.js'
 import {WatchMetrics} from '../metrics/watch-metrics.js'
 import {buildWatchConfig, type WatchConfig} from '../monitor/watch-config.js'
-import {formatLogLine, type LogEntry, WatchConfigError, Watcher, type WatchSummary} from '../monitor/watch.js'
 import {loadIncidentPlaybooks, watchHooks} from '../monitor/watch-hooks.js'
-import type {Playbook} from '../playbooks/model.js'
+import {formatLogLine, type LogEntry, WatchConfigError, Watcher, type WatchSummary} from '../monitor/watch.js'
 import {parseResolveRule} from '../probes/net.js'
 import {parseRetention} from '../store/maintenance.js'
 import {parseDuration} from '../util/duration.js'
@@ -30,27 +30,57 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     '<%= config.bin %> watch --once --json',
     '<%= config.bin %> watch --metrics 127.0.0.1:9464 --status-page',
   ]
-
   static override flags = {
-    checks: Flags.string({char: 'c', description: 'catalogue file or folder (repeatable) [env: WATCHKEEPER_CHECKS; default: the shipped checks/]', multiple: true}),
-    once: Flags.boolean({description: 'run every enabled check once, evaluate, notify, and exit (for systemd timers and tests)', default: false}),
+    checks: Flags.string({
+      char: 'c',
+      description: 'catalogue file or folder (repeatable) [env: WATCHKEEPER_CHECKS; default: the shipped checks/]',
+      multiple: true,
+    }),
+    once: Flags.boolean({
+      description: 'run every enabled check once, evaluate, notify, and exit (for systemd timers and tests)',
+      default: false,
+    }),
     metrics: Flags.string({description: 'serve Prometheus metrics and /healthz on this address, e.g. 127.0.0.1:9464'}),
-    'metrics-label': Flags.string({description: 'constant label on every metric, name=value (repeatable), e.g. site=leeds', multiple: true}),
-    vantage: Flags.string({description: 'this probe\'s vantage, ID[,net=NET][,region=R]: labels vantage, net, region on every metric [default: watch.vantage]'}),
+    'metrics-label': Flags.string({
+      description: 'constant label on every metric, name=value (repeatable), e.g. site=leeds',
+      multiple: true,
+    }),
+    vantage: Flags.string({
+      description:
+        "this probe's vantage, ID[,net=NET][,region=R]: labels vantage, net, region on every metric [default: watch.vantage]",
+    }),
     'vantage-net': Flags.string({description: 'network of --vantage: internet, hscn or another name'}),
     'vantage-region': Flags.string({description: 'region of --vantage, e.g. eu-west-2'}),
     'log-format': Flags.string({description: 'stderr log format', options: ['human', 'json'], default: 'human'}),
-    concurrency: Flags.integer({description: 'checks in flight at once [default: watch.concurrency or 32]', min: 1, max: 1000}),
+    concurrency: Flags.integer({
+      description: 'checks in flight at once [default: watch.concurrency or 32]',
+      min: 1,
+      max: 1000,
+    }),
     instance: Flags.string({description: 'name of this watchkeeper in notifications [default: the host name]'}),
-    grace: Flags.string({description: 'on SIGTERM, how long checks in flight may take [default: watch.shutdown_grace or 15s]'}),
-    'keep-raw': Flags.string({description: 'retention: prune raw results older than this, hourly (e.g. 30d); 0 turns pruning off', default: '30d'}),
+    grace: Flags.string({
+      description: 'on SIGTERM, how long checks in flight may take [default: watch.shutdown_grace or 15s]',
+    }),
+    'keep-raw': Flags.string({
+      description: 'retention: prune raw results older than this, hourly (e.g. 30d); 0 turns pruning off',
+      default: '30d',
+    }),
     'keep-hourly': Flags.string({description: 'retention of hourly rollups', default: '90d'}),
     'keep-daily': Flags.string({description: 'retention of daily rollups', default: '731d'}),
     resolve: Flags.string({description: 'address override host:port:address, as curl (repeatable)', multiple: true}),
     resolver: Flags.string({description: 'DNS server host:port for checks that name none'}),
-    playbooks: Flags.string({description: 'folder that incident.playbook ids are looked up in [env: WATCHKEEPER_PLAYBOOKS; default: the shipped playbooks/]'}),
-    'alertmanager-token-env': Flags.string({description: 'serve POST /alertmanager (Alertmanager\'s webhook: an incident per alert group) on the --metrics listener; Alertmanager\'s bearer token is in this environment variable'}),
-    'alertmanager-no-token': Flags.boolean({description: 'serve POST /alertmanager without a token (only with --metrics on loopback)', default: false}),
+    playbooks: Flags.string({
+      description:
+        'folder that incident.playbook ids are looked up in [env: WATCHKEEPER_PLAYBOOKS; default: the shipped playbooks/]',
+    }),
+    'alertmanager-token-env': Flags.string({
+      description:
+        "serve POST /alertmanager (Alertmanager's webhook: an incident per alert group) on the --metrics listener; Alertmanager's bearer token is in this environment variable",
+    }),
+    'alertmanager-no-token': Flags.boolean({
+      description: 'serve POST /alertmanager without a token (only with --metrics on loopback)',
+      default: false,
+    }),
     ...statusFlags,
   }
 
@@ -72,23 +102,45 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
       current = built.config
       return built
     }
-    const vantage = vantageFromFlags({vantage: flags.vantage, net: flags['vantage-net'], region: flags['vantage-region']})
+
+    const vantage = vantageFromFlags({
+      vantage: flags.vantage,
+      net: flags['vantage-net'],
+      region: flags['vantage-region'],
+    })
     const labels = metricLabels(flags['metrics-label'])
     const graceMs = graceOf(flags.grace)
-    const retention = flags['keep-raw'] === '0' ? undefined : {
-      raw: parseRetention(flags['keep-raw'], '--keep-raw'),
-      hourly: parseRetention(flags['keep-hourly'], '--keep-hourly'),
-      daily: parseRetention(flags['keep-daily'], '--keep-daily'),
-    }
+    const retention =
+      flags['keep-raw'] === '0'
+        ? undefined
+        : {
+            raw: parseRetention(flags['keep-raw'], '--keep-raw'),
+            hourly: parseRetention(flags['keep-hourly'], '--keep-hourly'),
+            daily: parseRetention(flags['keep-daily'], '--keep-daily'),
+          }
 
     const alertmanager = flags['alertmanager-token-env'] !== undefined || flags['alertmanager-no-token']
-    const amToken = alertmanager ? alertmanagerToken({tokenEnv: flags['alertmanager-token-env'], noToken: flags['alertmanager-no-token'], listen: flags.metrics}, process.env) : undefined
+    const amToken = alertmanager
+      ? alertmanagerToken(
+          {tokenEnv: flags['alertmanager-token-env'], noToken: flags['alertmanager-no-token'], listen: flags.metrics},
+          process.env,
+        )
+      : undefined
 
     const db = this.openDb({lockWait: false})
     const status = flags.once ? undefined : statusRoutesFromFlags(db, flags, () => current)
     const hooks = watchHooks({retention, playbooks: () => playbooks})
     const metrics = flags.metrics ? new WatchMetrics({defaultLabels: labels, ...hooks.metricSources(db)}) : undefined
-    const watcher = new Watcher({db, load, log, metrics, hooks, concurrency: flags.concurrency, instance: flags.instance, vantage})
+    const watcher = new Watcher({
+      db,
+      load,
+      log,
+      metrics,
+      hooks,
+      concurrency: flags.concurrency,
+      instance: flags.instance,
+      vantage,
+    })
     try {
       watcher.init()
     } catch (error) {
@@ -102,21 +154,44 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
       return watcher.stop(graceMs)
     }
 
+    // eslint-disable-next-line prefer-const -- read by a closure made before it is assigned
     let server: MetricsServer | undefined
-    const routes = fleetRoutes({checks: () => current?.checks.map((w) => w.check) ?? [], vantage: () => watcher.vantage,
-      address: () => server?.address, net: {resolve: (flags.resolve ?? []).flatMap((r) => parseResolveRule(r) ?? []), resolver: flags.resolver}})
-    server = metrics && flags.metrics
-      ? await startMetricsServer(flags.metrics, {
-        metrics: async () => ({contentType: metrics.registry.contentType, body: await metrics.text()}),
-        health: () => watcher.health(),
-        routes: [...routes, ...(alertmanager ? [alertmanagerRoute({token: amToken, log: (level, msg) => log({level, at: Date.now(), msg}),
-          receive: watchReceiver(db, {config: () => current, playbooks: () => playbooks, playbookDir: flags.playbooks})})] : []),
-          ...(flags['status-listen'] ? [] : status ?? [])],
-      })
-      : undefined
+    const routes = fleetRoutes({
+      checks: () => current?.checks.map((w) => w.check) ?? [],
+      vantage: () => watcher.vantage,
+      address: () => server?.address,
+      net: {resolve: (flags.resolve ?? []).flatMap((r) => parseResolveRule(r) ?? []), resolver: flags.resolver},
+    })
+    server =
+      metrics && flags.metrics
+        ? await startMetricsServer(flags.metrics, {
+            metrics: async () => ({contentType: metrics.registry.contentType, body: await metrics.text()}),
+            health: () => watcher.health(),
+            routes: [
+              ...routes,
+              ...(alertmanager
+                ? [
+                    alertmanagerRoute({
+                      token: amToken,
+                      log: (level, msg) => log({level, at: Date.now(), msg}),
+                      receive: watchReceiver(db, {
+                        config: () => current,
+                        playbooks: () => playbooks,
+                        playbookDir: flags.playbooks,
+                      }),
+                    }),
+                  ]
+                : []),
+              ...(flags['status-listen'] ? [] : (status ?? [])),
+            ],
+          })
+        : undefined
     const hostPort = (a: {host: string; port: number}) => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`
     if (server) log({level: 'info', at: Date.now(), msg: `metrics on http://${hostPort(server.address)}/metrics`})
-    const statusServer = status && flags['status-listen'] ? await startMetricsServer(flags['status-listen'], {health: () => watcher.health(), routes: status}) : undefined
+    const statusServer =
+      status && flags['status-listen']
+        ? await startMetricsServer(flags['status-listen'], {health: () => watcher.health(), routes: status})
+        : undefined
     const statusAt = statusServer ?? (status ? server : undefined)
     if (statusAt) log({level: 'info', at: Date.now(), msg: `status page on http://${hostPort(statusAt.address)}/`})
 
@@ -126,7 +201,12 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     const summary = await watcher.stop(graceMs)
     await server?.close()
     await statusServer?.close()
-    log({level: 'info', at: Date.now(), msg: `stopped after ${summary.runs} run(s); ${summary.notifications} notification(s) queued`, unwritten: summary.unwritten})
+    log({
+      level: 'info',
+      at: Date.now(),
+      msg: `stopped after ${summary.runs} run(s); ${summary.notifications} notification(s) queued`,
+      unwritten: summary.unwritten,
+    })
     if (summary.unwritten > 0) process.exitCode = 1
     return summary
   }
@@ -138,17 +218,23 @@ function metricLabels(pairs: string[] | undefined): Record<string, string> {
   for (const l of pairs ?? []) {
     const m = /^([a-zA-Z_][a-zA-Z0-9_]*)=(.*)$/.exec(l)
     if (!m || m[1] === 'instance' || m[1] === 'job' || m[1].startsWith('__')) {
-      throw new UserError(`--metrics-label ${l}: expected name=value (instance and job are Prometheus's own)`, {code: 'E_FLAG', exit: 2})
+      throw new UserError(`--metrics-label ${l}: expected name=value (instance and job are Prometheus's own)`, {
+        code: 'E_FLAG',
+        exit: 2,
+      })
     }
+
     labels[m[1]] = m[2]
   }
+
   return labels
 }
 
 function graceOf(grace: string | undefined): number | undefined {
   if (grace === undefined) return undefined
   const ms = parseDuration(grace)
-  if (ms === undefined) throw new UserError(`--grace ${grace}: expected a duration such as 15s`, {code: 'E_FLAG', exit: 2})
+  if (ms === undefined)
+    throw new UserError(`--grace ${grace}: expected a duration such as 15s`, {code: 'E_FLAG', exit: 2})
   return ms
 }
 
@@ -159,13 +245,19 @@ function untilStopped(watcher: Watcher, log: (e: LogEntry) => void): Promise<Nod
       log({level: 'info', at: Date.now(), msg: 'SIGHUP: re-reading the catalogue'})
       watcher.reload()
     }
+
     process.on('SIGHUP', onHup)
     const onStop = (sig: NodeJS.Signals) => {
       process.off('SIGHUP', onHup)
-      process.on('SIGINT', () => log({level: 'warn', at: Date.now(), msg: 'already stopping; waiting for checks in flight'}))
-      process.on('SIGTERM', () => log({level: 'warn', at: Date.now(), msg: 'already stopping; waiting for checks in flight'}))
+      process.on('SIGINT', () =>
+        log({level: 'warn', at: Date.now(), msg: 'already stopping; waiting for checks in flight'}),
+      )
+      process.on('SIGTERM', () =>
+        log({level: 'warn', at: Date.now(), msg: 'already stopping; waiting for checks in flight'}),
+      )
       resolve(sig)
     }
+
     process.once('SIGTERM', onStop)
     process.once('SIGINT', onStop)
   })

@@ -18,8 +18,16 @@ export const EXERCISE_ROLES = ['facilitator', 'observer', 'ic', 'scribe', 'deput
 /** The check ids the estate is watched by. */
 export function checkIdsOf(s: EstateService): string[] {
   switch (s.kind) {
-    case 'api': return [`exercise.${s.id}.ping`]
-    case 'website': return [`exercise.${s.id}.http`, `exercise.${s.id}.tls`]
-    case 'mail-domain': return [`exercise.${s.id}.dmarc`, `exercise.${s.id}.mx`]
+    case 'api': {
+      return [`exercise.${s.id}.ping`]
+    }
+
+    case 'website': {
+      return [`exercise.${s.id}.http`, `exercise.${s.id}.tls`]
+    }
+
+    case 'mail-domain': {
+      return [`exercise.${s.id}.dmarc`, `exercise.${s.id}.mx`]
+    }
   }
 }

@@ -1,15 +1,19 @@
+import type {DB} from '../store/db.js'
+import type {ExportInput} from './input.js'
 import {clockDefsFor, incidentPlaybook, incidentSummary} from '../incidents/service.js'
 import {playbookClocks} from '../playbooks/model.js'
-import type {DB} from '../store/db.js'
 import {recentResults} from '../store/results.js'
-import type {ExportInput} from './input.js'
 
 /**
  * The incident window the chart is fitted to: from a lead before the earliest moment (the start of the linked
  * checks' failing run, evidence, a back-dated note) to the resolution, close or export time, plus a short tail
  * after a resolution so recovery shows. Lead and tail scale with the incident (a quarter and a tenth), within bounds.
  */
-export function incidentWindow(s: {openedAt: number; resolvedAt?: number | null; closedAt?: number | null}, earliest: number | undefined, now: number): {from: number; to: number} {
+export function incidentWindow(
+  s: {openedAt: number; resolvedAt?: number | null; closedAt?: number | null},
+  earliest: number | undefined,
+  now: number,
+): {from: number; to: number} {
   const start = Math.min(s.openedAt, earliest ?? s.openedAt)
   const end = s.resolvedAt ?? s.closedAt ?? now
   const span = Math.max(0, end - start)
@@ -28,17 +32,27 @@ function failingSince(db: DB, checkId: string, at: number): number | undefined {
     if (r.status === 'ok') break
     since = r.ts
   }
+
   return since
 }
 
 /** Reads what the exporters need: the incident, its timeline, its playbook, and its checks' results over the window. */
 export function gatherExport(db: DB, id: number, now: number): ExportInput {
   const {row, events, summary} = incidentSummary(db, id)
-  const onsets = summary.checks.map((c) => failingSince(db, c, summary.openedAt)).filter((t): t is number => t !== undefined)
+  const onsets = summary.checks
+    .map((c) => failingSince(db, c, summary.openedAt))
+    .filter((t): t is number => t !== undefined)
   const window = incidentWindow(summary, Math.min(summary.openedAt, ...events.map((e) => e.occurredAt), ...onsets), now)
-  const results = summary.checks.flatMap((c) => recentResults(db, c, {since: window.from, until: window.to, limit: 10_000}).reverse())
+  const results = summary.checks.flatMap((c) =>
+    recentResults(db, c, {since: window.from, until: window.to, limit: 10_000}).reverse(),
+  )
   const playbook = incidentPlaybook(row)
   const defs = playbook ? clockDefsFor(playbook) : undefined
-  const clockDefs = playbook && defs ? playbookClocks(playbook).map((n) => defs.get(n)).filter((d) => d !== undefined) : undefined
+  const clockDefs =
+    playbook && defs
+      ? playbookClocks(playbook)
+          .map((n) => defs.get(n))
+          .filter((d) => d !== undefined)
+      : undefined
   return {summary, events, playbook, clockDefs, results, window, now}
 }

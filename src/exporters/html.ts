@@ -1,18 +1,23 @@
+import type {StoredResult} from '../store/results.js'
+import type {Status} from '../types.js'
+import type {ExportInput} from './input.js'
 import {type TimelineEvent, verifyChain} from '../incidents/chain.js'
 import {clockNotesText, clockOutcome, clockOutcomeText} from '../incidents/clocks.js'
-import {commandRunOf, EXPORT_OUTPUT_CAP, exitText, neutralise, outputExcerpt} from '../incidents/command-output.js'
+import {commandRunOf, exitText, EXPORT_OUTPUT_CAP, neutralise, outputExcerpt} from '../incidents/command-output.js'
 import {describeEvent} from '../incidents/describe.js'
 import {formatLondon, formatUtc} from '../incidents/time.js'
 import {quoteArg} from '../playbooks/engine.js'
-import type {StoredResult} from '../store/results.js'
-import type {Status} from '../types.js'
 import {formatDuration} from '../util/duration.js'
-import type {ExportInput} from './input.js'
 import {actionItems, timeInSeverity} from './markdown.js'
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function esc(s: unknown): string {
-  return neutralise(String(s ?? '')).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
+  return neutralise(String(s ?? ''))
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;')
 }
 
 const STATUS_COLOUR: Record<Status, string> = {ok: '#2e7d32', warn: '#f9a825', crit: '#c62828', unknown: '#6a1b9a'}
@@ -25,8 +30,30 @@ const SECOND = 1000
 const MINUTE = 60 * SECOND
 const HOUR = 60 * MINUTE
 const DAY = 24 * HOUR
-const TIME_STEPS = [SECOND, 2 * SECOND, 5 * SECOND, 10 * SECOND, 15 * SECOND, 30 * SECOND, MINUTE, 2 * MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE,
-  30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 28 * DAY]
+const TIME_STEPS = [
+  SECOND,
+  2 * SECOND,
+  5 * SECOND,
+  10 * SECOND,
+  15 * SECOND,
+  30 * SECOND,
+  MINUTE,
+  2 * MINUTE,
+  5 * MINUTE,
+  10 * MINUTE,
+  15 * MINUTE,
+  30 * MINUTE,
+  HOUR,
+  2 * HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  DAY,
+  2 * DAY,
+  7 * DAY,
+  14 * DAY,
+  28 * DAY,
+]
 
 const pad2 = (n: number) => String(n).padStart(2, '0')
 /** A tick label in UTC: seconds only when the step needs them, the date where it changes. */
@@ -50,8 +77,10 @@ export function timeTicks(from: number, to: number, px: number, size: number, ga
       ticks.push({t, label: tickLabel(t, step, multiDay && day !== lastDay)})
       lastDay = day
     }
+
     return ticks
   }
+
   return [{t: from, label: tickLabel(from, DAY, true)}]
 }
 
@@ -67,17 +96,24 @@ export function latencyTicks(max: number, most = 4): number[] {
 }
 
 /** Places labels left to right in lanes so that none overlaps another: each goes in the first lane with room. */
-function laneLabels(items: {x: number; text: string}[], size: number, left: number, right: number): {x: number; lane: number; anchor: 'start' | 'end'; text: string}[] {
+function laneLabels(
+  items: {x: number; text: string}[],
+  size: number,
+  left: number,
+  right: number,
+): {x: number; lane: number; anchor: 'start' | 'end'; text: string}[] {
   const ends: number[] = []
-  return [...items].sort((a, b) => a.x - b.x).map((it) => {
-    const w = textWidth(it.text, size)
-    const anchor = it.x + 3 + w > right ? 'end' as const : 'start' as const
-    const x0 = anchor === 'start' ? it.x + 3 : Math.max(left, it.x - 3 - w)
-    let lane = ends.findIndex((end) => end + 8 <= x0)
-    if (lane < 0) lane = ends.push(0) - 1
-    ends[lane] = x0 + w
-    return {x: anchor === 'start' ? it.x + 3 : it.x - 3, lane, anchor, text: it.text}
-  })
+  return [...items]
+    .sort((a, b) => a.x - b.x)
+    .map((it) => {
+      const w = textWidth(it.text, size)
+      const anchor = it.x + 3 + w > right ? ('end' as const) : ('start' as const)
+      const x0 = anchor === 'start' ? it.x + 3 : Math.max(left, it.x - 3 - w)
+      let lane = ends.findIndex((end) => end + 8 <= x0)
+      if (lane < 0) lane = ends.push(0) - 1
+      ends[lane] = x0 + w
+      return {x: anchor === 'start' ? it.x + 3 : it.x - 3, lane, anchor, text: it.text}
+    })
 }
 
 /**
@@ -86,7 +122,7 @@ function laneLabels(items: {x: number; text: string}[], size: number, left: numb
  * resolved, closed) as dashed lines whose labels are set in lanes so that they never overlap.
  */
 export function statusChart(input: ExportInput): string {
-  const checks = input.summary.checks
+  const {checks} = input.summary
   if (checks.length === 0) return '<p>No checks are linked to this incident.</p>'
   const W = 900
   const left = 64
@@ -99,7 +135,14 @@ export function statusChart(input: ExportInput): string {
   if (input.summary.resolvedAt) marks.push([input.summary.resolvedAt, 'resolved'])
   if (input.summary.closedAt) marks.push([input.summary.closedAt, 'closed'])
   const multiDay = new Date(from).toISOString().slice(0, 10) !== new Date(to).toISOString().slice(0, 10)
-  const labels = laneLabels(marks.filter(([t]) => t >= from && t <= to).map(([t, l]) => ({x: x(t), text: `${l} ${tickLabel(t, SECOND, multiDay)}`})), font, left, W - right)
+  const labels = laneLabels(
+    marks
+      .filter(([t]) => t >= from && t <= to)
+      .map(([t, l]) => ({x: x(t), text: `${l} ${tickLabel(t, SECOND, multiDay)}`})),
+    font,
+    left,
+    W - right,
+  )
   const lanes = Math.max(1, ...labels.map((l) => l.lane + 1))
   const head = lanes * (font + 5) + 6
   const panelH = 140
@@ -107,9 +150,11 @@ export function statusChart(input: ExportInput): string {
   const plotH = 80
   const axisY = head + checks.length * panelH + 4
   const H = axisY + 60
-  const parts: string[] = [`<svg id="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" font-family="system-ui, Arial, sans-serif" role="img" ` +
-    `aria-label="Latency and status of the linked checks from ${esc(formatUtc(from))} to ${esc(formatUtc(to))}" data-from="${from}" data-to="${to}">`]
-  checks.forEach((c, i) => {
+  const parts: string[] = [
+    `<svg id="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" font-family="system-ui, Arial, sans-serif" role="img" ` +
+      `aria-label="Latency and status of the linked checks from ${esc(formatUtc(from))} to ${esc(formatUtc(to))}" data-from="${from}" data-to="${to}">`,
+  ]
+  for (const [i, c] of checks.entries()) {
     const top = plotTop(i)
     const bottom = top + plotH
     const rs: StoredResult[] = input.results.filter((r) => r.checkId === c && r.ts >= from && r.ts <= to)
@@ -117,37 +162,75 @@ export function statusChart(input: ExportInput): string {
     const yMax = ticks.at(-1) as number
     const y = (ms: number) => bottom - (ms / yMax) * plotH
     parts.push(`<g class="check" data-check="${esc(c)}">`)
-    parts.push(`<text class="check-name" x="${left}" y="${top - 8}" font-size="${font + 1}" font-weight="bold">${esc(c)}</text>`)
-    parts.push(`<rect class="plot" x="${left}" y="${top}" width="${W - left - right}" height="${plotH}" fill="#fafbfb" stroke="#d8dde0"/>`)
-    parts.push(`<g class="y-axis">`)
+    parts.push(
+      `<text class="check-name" x="${left}" y="${top - 8}" font-size="${font + 1}" font-weight="bold">${esc(c)}</text>`,
+      `<rect class="plot" x="${left}" y="${top}" width="${W - left - right}" height="${plotH}" fill="#fafbfb" stroke="#d8dde0"/>`,
+      `<g class="y-axis">`,
+    )
     for (const v of ticks) {
-      parts.push(`<line x1="${left - 4}" y1="${y(v).toFixed(1)}" x2="${W - right}" y2="${y(v).toFixed(1)}" stroke="${v === 0 ? '#888' : '#e6e9eb'}"/>`)
-      parts.push(`<text class="y-label" x="${left - 7}" y="${(y(v) + 4).toFixed(1)}" font-size="${font - 1}" text-anchor="end" fill="#444">${v}</text>`)
+      parts.push(
+        `<line x1="${left - 4}" y1="${y(v).toFixed(1)}" x2="${W - right}" y2="${y(v).toFixed(1)}" stroke="${v === 0 ? '#888' : '#e6e9eb'}"/>`,
+      )
+      parts.push(
+        `<text class="y-label" x="${left - 7}" y="${(y(v) + 4).toFixed(1)}" font-size="${font - 1}" text-anchor="end" fill="#444">${v}</text>`,
+      )
     }
-    parts.push(`<text class="y-title" x="${left - 7}" y="${top - 8}" font-size="${font - 1}" text-anchor="end" fill="#444">ms</text>`, '</g>')
-    if (rs.length === 0) parts.push(`<text x="${left + 10}" y="${top + plotH / 2}" font-size="${font}" fill="#777">no results in the window</text>`)
-    if (rs.length > 1) parts.push(`<polyline class="latency" fill="none" stroke="#1565c0" stroke-width="1.5" points="${rs.map((r) => `${fx(r.ts)},${y(r.durationMs).toFixed(1)}`).join(' ')}"/>`)
-    if (rs.length === 1) parts.push(`<circle class="latency" cx="${fx(rs[0].ts)}" cy="${y(rs[0].durationMs).toFixed(1)}" r="2.5" fill="#1565c0"/>`)
+
+    parts.push(
+      `<text class="y-title" x="${left - 7}" y="${top - 8}" font-size="${font - 1}" text-anchor="end" fill="#444">ms</text>`,
+      '</g>',
+    )
+    if (rs.length === 0)
+      parts.push(
+        `<text x="${left + 10}" y="${top + plotH / 2}" font-size="${font}" fill="#777">no results in the window</text>`,
+      )
+    if (rs.length > 1)
+      parts.push(
+        `<polyline class="latency" fill="none" stroke="#1565c0" stroke-width="1.5" points="${rs.map((r) => `${fx(r.ts)},${y(r.durationMs).toFixed(1)}`).join(' ')}"/>`,
+      )
+    if (rs.length === 1)
+      parts.push(
+        `<circle class="latency" cx="${fx(rs[0].ts)}" cy="${y(rs[0].durationMs).toFixed(1)}" r="2.5" fill="#1565c0"/>`,
+      )
     for (const r of rs) {
-      parts.push(`<rect class="status" x="${(x(r.ts) - 2).toFixed(1)}" y="${bottom + 6}" width="4" height="14" fill="${STATUS_COLOUR[r.status]}"><title>${esc(`${formatUtc(r.ts)} ${r.status} ${Math.round(r.durationMs)} ms: ${r.summary}`)}</title></rect>`)
+      parts.push(
+        `<rect class="status" x="${(x(r.ts) - 2).toFixed(1)}" y="${bottom + 6}" width="4" height="14" fill="${STATUS_COLOUR[r.status]}"><title>${esc(`${formatUtc(r.ts)} ${r.status} ${Math.round(r.durationMs)} ms: ${r.summary}`)}</title></rect>`,
+      )
     }
+
     parts.push('</g>')
-  })
+  }
+
   parts.push(`<g class="x-axis"><line x1="${left}" y1="${axisY}" x2="${W - right}" y2="${axisY}" stroke="#444"/>`)
   for (const t of timeTicks(from, to, W - left - right, font - 1)) {
     parts.push(`<line x1="${fx(t.t)}" y1="${axisY}" x2="${fx(t.t)}" y2="${axisY + 5}" stroke="#444"/>`)
-    parts.push(`<text class="tick-label" x="${fx(t.t)}" y="${axisY + 18}" font-size="${font - 1}" text-anchor="middle" fill="#444">${esc(t.label)}</text>`)
+    parts.push(
+      `<text class="tick-label" x="${fx(t.t)}" y="${axisY + 18}" font-size="${font - 1}" text-anchor="middle" fill="#444">${esc(t.label)}</text>`,
+    )
   }
-  parts.push(`<text class="axis-title" x="${left}" y="${axisY + 38}" font-size="${font - 1}" fill="#444">${esc(`time (UTC), ${formatUtc(from)} to ${formatUtc(to)}`)}</text>`)
+
+  parts.push(
+    `<text class="axis-title" x="${left}" y="${axisY + 38}" font-size="${font - 1}" fill="#444">${esc(`time (UTC), ${formatUtc(from)} to ${formatUtc(to)}`)}</text>`,
+  )
   const legend = Object.entries(STATUS_COLOUR)
   let lx = W - right - legend.reduce((n, [k]) => n + 20 + textWidth(k, font - 1), 0)
   for (const [k, colour] of legend) {
-    parts.push(`<rect class="legend" x="${lx.toFixed(1)}" y="${axisY + 29}" width="10" height="10" fill="${colour}"/><text class="legend-label" x="${(lx + 14).toFixed(1)}" y="${axisY + 38}" font-size="${font - 1}" fill="#444">${k}</text>`)
+    parts.push(
+      `<rect class="legend" x="${lx.toFixed(1)}" y="${axisY + 29}" width="10" height="10" fill="${colour}"/><text class="legend-label" x="${(lx + 14).toFixed(1)}" y="${axisY + 38}" font-size="${font - 1}" fill="#444">${k}</text>`,
+    )
     lx += 20 + textWidth(k, font - 1)
   }
+
   parts.push('</g>', '<g class="marks">')
-  for (const [t] of marks) if (t >= from && t <= to) parts.push(`<line x1="${fx(t)}" y1="${head - 4}" x2="${fx(t)}" y2="${axisY}" stroke="#000" stroke-dasharray="4 3"/>`)
-  for (const l of labels) parts.push(`<text class="mark-label" x="${l.x.toFixed(1)}" y="${l.lane * (font + 5) + font + 2}" font-size="${font}" text-anchor="${l.anchor}">${esc(l.text)}</text>`)
+  for (const [t] of marks)
+    if (t >= from && t <= to)
+      parts.push(
+        `<line x1="${fx(t)}" y1="${head - 4}" x2="${fx(t)}" y2="${axisY}" stroke="#000" stroke-dasharray="4 3"/>`,
+      )
+  for (const l of labels)
+    parts.push(
+      `<text class="mark-label" x="${l.x.toFixed(1)}" y="${l.lane * (font + 5) + font + 2}" font-size="${font}" text-anchor="${l.anchor}">${esc(l.text)}</text>`,
+    )
   parts.push('</g>', '</svg>')
   return parts.join('\n')
 }
@@ -156,14 +239,16 @@ export function statusChart(input: ExportInput): string {
 function commandsRun(events: readonly TimelineEvent[]): string {
   const runs = events.filter((e) => e.type === 'command_run')
   if (runs.length === 0) return ''
-  return `<h2>Commands run</h2>\n${runs.map((e) => {
-    const r = commandRunOf(e.data)
-    const ex = outputExcerpt(r, EXPORT_OUTPUT_CAP)
-    const ok = r.exitCode === 0 && !r.timedOut
-    return `<div class="command" id="command-${e.seq}"><h3>${esc(`${formatUtc(e.occurredAt)} at step ${String(e.data.step ?? '')}`)}</h3>
+  return `<h2>Commands run</h2>\n${runs
+    .map((e) => {
+      const r = commandRunOf(e.data)
+      const ex = outputExcerpt(r, EXPORT_OUTPUT_CAP)
+      const ok = r.exitCode === 0 && !r.timedOut
+      return `<div class="command" id="command-${e.seq}"><h3>${esc(`${formatUtc(e.occurredAt)} at step ${String(e.data.step ?? '')}`)}</h3>
 <pre class="output"><span class="argv">$ ${esc(r.argv.map(quoteArg).join(' '))}</span>\n${ex.lines.map(esc).join('\n')}</pre>
 <p><span class="${ok ? 'ok' : 'bad'}">${esc(exitText(r))}</span>${r.durationMs === undefined ? '' : esc(` in ${formatDuration(r.durationMs)}`)}; ${r.outputBytes} bytes of output, SHA-256 <code>${esc(r.outputSha256)}</code>.${ex.cut ? ` <span class="cut">Output cut: ${esc(ex.cut)}</span>` : ''}</p></div>`
-  }).join('\n')}`
+    })
+    .join('\n')}`
 }
 
 /** One self-contained HTML file: no scripts, no external assets, every user string escaped. */
@@ -171,10 +256,12 @@ export function htmlExport(input: ExportInput): string {
   const {summary: s, events} = input
   const chain = verifyChain(events, s.id)
   const row = (cells: unknown[], tag = 'td') => `<tr>${cells.map((c) => `<${tag}>${esc(c)}</${tag}>`).join('')}</tr>`
-  const clocks = s.clocks.map((c) => {
-    const outcome = clockOutcome(c, input.now)
-    return `<tr class="clock-${outcome}"><td>${esc(c.name)}</td><td>${esc(c.to)}</td><td>${esc(formatUtc(c.startedAt))}</td><td>${esc(formatUtc(c.dueAt))}</td><td>${esc(c.stoppedAt ? formatUtc(c.stoppedAt) : '')}</td><td class="outcome">${esc(clockOutcomeText(c, input.now))}</td><td>${clockNotesText(c).map(esc).join('<br>')}</td></tr>`
-  }).join('\n')
+  const clocks = s.clocks
+    .map((c) => {
+      const outcome = clockOutcome(c, input.now)
+      return `<tr class="clock-${outcome}"><td>${esc(c.name)}</td><td>${esc(c.to)}</td><td>${esc(formatUtc(c.startedAt))}</td><td>${esc(formatUtc(c.dueAt))}</td><td>${esc(c.stoppedAt ? formatUtc(c.stoppedAt) : '')}</td><td class="outcome">${esc(clockOutcomeText(c, input.now))}</td><td>${clockNotesText(c).map(esc).join('<br>')}</td></tr>`
+    })
+    .join('\n')
   return `<!DOCTYPE html>
 <html lang="en-GB">
 <head>
@@ -204,8 +291,12 @@ ${s.service ? row(['Service', s.service]) : ''}
 ${row(['Opened', `${formatUtc(s.openedAt)} (${formatLondon(s.openedAt)})`])}
 ${s.resolvedAt ? row(['Resolved', `${formatUtc(s.resolvedAt)} (${formatLondon(s.resolvedAt)})`]) : ''}
 ${input.playbook ? row(['Playbook', `${input.playbook.name} (${input.playbook.id})`]) : ''}
-${Object.entries(timeInSeverity(input)).map(([k, v]) => row([`Time in ${k}`, formatDuration(v)])).join('\n')}
-${Object.entries(s.roles).map(([r, p]) => row([input.playbook?.roles[r]?.name ?? r, p])).join('\n')}
+${Object.entries(timeInSeverity(input))
+  .map(([k, v]) => row([`Time in ${k}`, formatDuration(v)]))
+  .join('\n')}
+${Object.entries(s.roles)
+  .map(([r, p]) => row([input.playbook?.roles[r]?.name ?? r, p]))
+  .join('\n')}
 <tr><td>Chain head</td><td class="mono">${esc(chain.head)} (${events.length} events${chain.ok ? '' : ', <span class="bad">does not verify</span>'})</td></tr>
 </table>
 <h2>Checks over the incident window</h2>
@@ -219,9 +310,9 @@ ${events.map((e) => row([e.seq, formatUtc(e.occurredAt), formatLondon(e.occurred
 ${commandsRun(events)}
 <h2>Action items</h2>
 ${(() => {
-    const a = actionItems(input)
-    return a.length === 0 ? '<p>None recorded.</p>' : `<ul>${a.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>`
-  })()}
+  const a = actionItems(input)
+  return a.length === 0 ? '<p>None recorded.</p>' : `<ul>${a.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>`
+})()}
 <p>Exported ${esc(new Date(input.now).toISOString())} by watchkeeper. Verify the chain with <code>watchkeeper incident verify ${s.id}</code>.</p>
 </body>
 </html>

@@ -1,7 +1,7 @@
+import type {ExportInput} from './input.js'
 import {cacaoExport} from './cacao.js'
 import {csvExport} from './csv.js'
 import {htmlExport} from './html.js'
-import type {ExportInput} from './input.js'
 import {jsonExport} from './json.js'
 import {markdownExport} from './markdown.js'
 
@@ -10,10 +10,24 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 
 export function renderExport(format: ExportFormat, input: ExportInput): string {
   switch (format) {
-    case 'md': return markdownExport(input)
-    case 'json': return jsonExport(input)
-    case 'csv': return csvExport(input)
-    case 'html': return htmlExport(input)
-    case 'cacao': return cacaoExport(input)
+    case 'md': {
+      return markdownExport(input)
+    }
+
+    case 'json': {
+      return jsonExport(input)
+    }
+
+    case 'csv': {
+      return csvExport(input)
+    }
+
+    case 'html': {
+      return htmlExport(input)
+    }
+
+    case 'cacao': {
+      return cacaoExport(input)
+    }
   }
 }

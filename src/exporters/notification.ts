@@ -21,11 +21,13 @@ export function notificationMarkdown(r: NotificationReport): string {
     for (const m of r.missing) L.push(`- ${m.ref ? `${m.ref} ` : ''}${mdCell(m.label)} (\`${m.key}\`)`)
     L.push('')
   }
+
   for (const s of r.sections) {
     L.push(`## ${s.title}`, '', '| | |', '|---|---|')
     for (const f of s.fields) L.push(`| ${f.ref ? `${mdCell(f.ref)}: ` : ''}${mdCell(f.label)} | ${valueText(f)} |`)
     L.push('')
   }
+
   L.push('## How to submit', '', ...r.how.map((h) => `- ${mdCell(h)}`), '')
   if (r.notes.length > 0) L.push('## Notes', '', ...r.notes.map((n) => `- ${mdCell(n)}`), '')
   L.push(`Generated ${formatUtc(r.generatedAt)} from the incident timeline by watchkeeper.`, '')
@@ -35,9 +37,27 @@ export function notificationMarkdown(r: NotificationReport): string {
 /** The report for --json: the same content with ISO 8601 UTC times. */
 export function notificationJson(r: NotificationReport): Record<string, unknown> {
   return {
-    for: r.for, title: r.title, incident: {...r.incident, openedAt: iso(r.incident.openedAt)}, to: r.to, how: r.how, decision: r.decision,
-    sections: r.sections.map((s) => ({title: s.title, fields: s.fields.map((f) => ({...f, ...(f.from ? {from: {...f.from, at: iso(f.from.at)}} : {})}))})),
-    clocks: r.clocks.map((c) => ({name: c.name, to: c.to ?? null, startedAt: iso(c.startedAt), dueAt: iso(c.dueAt), stoppedAt: iso(c.stoppedAt), outcome: c.outcome, reason: c.reason ?? null})),
-    missing: r.missing, notes: r.notes, generatedAt: iso(r.generatedAt),
+    for: r.for,
+    title: r.title,
+    incident: {...r.incident, openedAt: iso(r.incident.openedAt)},
+    to: r.to,
+    how: r.how,
+    decision: r.decision,
+    sections: r.sections.map((s) => ({
+      title: s.title,
+      fields: s.fields.map((f) => ({...f, ...(f.from ? {from: {...f.from, at: iso(f.from.at)}} : {})})),
+    })),
+    clocks: r.clocks.map((c) => ({
+      name: c.name,
+      to: c.to ?? null,
+      startedAt: iso(c.startedAt),
+      dueAt: iso(c.dueAt),
+      stoppedAt: iso(c.stoppedAt),
+      outcome: c.outcome,
+      reason: c.reason ?? null,
+    })),
+    missing: r.missing,
+    notes: r.notes,
+    generatedAt: iso(r.generatedAt),
   }
 }

@@ -1,16 +1,16 @@
-import crypto from 'node:crypto'
 import type http from 'node:http'
+import crypto from 'node:crypto'
 
 import {Ajv} from 'ajv'
 
-import {UserError} from '../errors.js'
-import {appendEvents, type NewEvent, openIncident} from '../incidents/service.js'
-import {OPEN_STATES} from '../incidents/lifecycle.js'
-import {parseListenAddress, type Route} from '../metrics/server.js'
 import type {WatchConfig} from '../monitor/watch-config.js'
-import {loadPlaybookRef} from '../playbooks/load.js'
 import type {Playbook} from '../playbooks/model.js'
 import type {DB} from '../store/db.js'
+import {UserError} from '../errors.js'
+import {OPEN_STATES} from '../incidents/lifecycle.js'
+import {appendEvents, type NewEvent, openIncident} from '../incidents/service.js'
+import {parseListenAddress, type Route} from '../metrics/server.js'
+import {loadPlaybookRef} from '../playbooks/load.js'
 import {type FleetGroupRow, insertFleetGroup, latestFleetGroup, recordFleetDelivery} from '../store/fleet.js'
 import {getIncident, immediate, incidentCheckIds, listIncidentRows} from '../store/incidents.js'
 import {isBusy, StoreBusyError} from '../store/lock.js'
@@ -48,7 +48,17 @@ const labelMap = {type: 'object', additionalProperties: {type: 'string', maxLeng
 const status = {enum: ['firing', 'resolved']}
 export const WEBHOOK_SCHEMA = {
   type: 'object',
-  required: ['version', 'groupKey', 'status', 'receiver', 'groupLabels', 'commonLabels', 'commonAnnotations', 'externalURL', 'alerts'],
+  required: [
+    'version',
+    'groupKey',
+    'status',
+    'receiver',
+    'groupLabels',
+    'commonLabels',
+    'commonAnnotations',
+    'externalURL',
+    'alerts',
+  ],
   properties: {
     version: {const: '4'},
     groupKey: {type: 'string', minLength: 1, maxLength: 16_384},
@@ -87,13 +97,20 @@ export function parseWebhookMessage(body: unknown): WebhookMessage {
   if (!validate(body)) {
     const e = validate.errors![0]
     const where = e.instancePath === '' ? 'the message' : e.instancePath
-    throw new UserError(`${where} ${e.message ?? 'is not valid'}${e.keyword === 'const' && e.instancePath === '/version' ? ' "4" (Alertmanager webhook version 4)' : ''}`, {code: 'E_ALERTMANAGER_SCHEMA'})
+    throw new UserError(
+      `${where} ${e.message ?? 'is not valid'}${e.keyword === 'const' && e.instancePath === '/version' ? ' "4" (Alertmanager webhook version 4)' : ''}`,
+      {code: 'E_ALERTMANAGER_SCHEMA'},
+    )
   }
+
   const msg = body as unknown as WebhookMessage
   for (const [i, a] of msg.alerts.entries()) {
-    if (Number.isNaN(Date.parse(a.startsAt))) throw new UserError(`/alerts/${i}/startsAt is not an RFC 3339 time`, {code: 'E_ALERTMANAGER_SCHEMA'})
-    if (Number.isNaN(Date.parse(a.endsAt))) throw new UserError(`/alerts/${i}/endsAt is not an RFC 3339 time`, {code: 'E_ALERTMANAGER_SCHEMA'})
+    if (Number.isNaN(Date.parse(a.startsAt)))
+      throw new UserError(`/alerts/${i}/startsAt is not an RFC 3339 time`, {code: 'E_ALERTMANAGER_SCHEMA'})
+    if (Number.isNaN(Date.parse(a.endsAt)))
+      throw new UserError(`/alerts/${i}/endsAt is not an RFC 3339 time`, {code: 'E_ALERTMANAGER_SCHEMA'})
   }
+
   return msg
 }
 
@@ -146,7 +163,10 @@ function alertState(a: WebhookAlert): string {
 /** The vantages an alert speaks for: its own vantage label, or the failing_vantages annotation of a fleet alert. */
 export function vantagesOf(a: WebhookAlert): string[] {
   if (a.labels.vantage) return [a.labels.vantage]
-  return (a.annotations.failing_vantages ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '')
+  return (a.annotations.failing_vantages ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '')
 }
 
 function evidence(msg: WebhookMessage, a: WebhookAlert, change: string): NewEvent {
@@ -155,10 +175,21 @@ function evidence(msg: WebhookMessage, a: WebhookAlert, change: string): NewEven
     type: firing ? 'evidence_attached' : 'fleet_alert_resolved',
     occurredAt: (firing ? time(a.startsAt) : time(a.endsAt)) ?? undefined,
     data: {
-      kind: 'fleet_alert', change, source: 'alertmanager', groupKey: msg.groupKey, receiver: msg.receiver,
-      alertname: a.labels.alertname, checkId: a.labels.check, status: a.status, summary: a.annotations.summary ?? a.labels.alertname,
-      vantages: vantagesOf(a), labels: a.labels, annotations: a.annotations, startsAt: a.startsAt,
-      ...(time(a.endsAt) === undefined ? {} : {endsAt: a.endsAt}), ...(a.fingerprint ? {fingerprint: a.fingerprint} : {}),
+      kind: 'fleet_alert',
+      change,
+      source: 'alertmanager',
+      groupKey: msg.groupKey,
+      receiver: msg.receiver,
+      alertname: a.labels.alertname,
+      checkId: a.labels.check,
+      status: a.status,
+      summary: a.annotations.summary ?? a.labels.alertname,
+      vantages: vantagesOf(a),
+      labels: a.labels,
+      annotations: a.annotations,
+      startsAt: a.startsAt,
+      ...(time(a.endsAt) === undefined ? {} : {endsAt: a.endsAt}),
+      ...(a.fingerprint ? {fingerprint: a.fingerprint} : {}),
       ...(a.generatorURL ? {generatorURL: a.generatorURL} : {}),
     },
   }
@@ -181,26 +212,59 @@ function deliveryEvents(msg: WebhookMessage, row: FleetGroupRow, seen: Record<st
     const before = seen[key]
     const now = alertState(a)
     if (before === now) continue
-    if (a.status === 'firing') events.push(evidence(msg, a, before === undefined ? 'new' : before.startsWith('resolved') ? 'firing_again' : 'updated'))
+    if (a.status === 'firing')
+      events.push(
+        evidence(msg, a, before === undefined ? 'new' : before.startsWith('resolved') ? 'firing_again' : 'updated'),
+      )
     else if (before !== undefined || row.status === 'firing') events.push(evidence(msg, a, 'resolved'))
     seen[key] = now
   }
+
   if (msg.status !== row.status) {
-    events.push(msg.status === 'resolved'
-      ? {type: 'fleet_recovered', data: {groupKey: msg.groupKey, receiver: msg.receiver, groupLabels: msg.groupLabels,
-        note: 'Alertmanager reports every alert of the group resolved; the incident stays open until a person resolves it'}}
-      : {type: 'fleet_failing_again', data: {groupKey: msg.groupKey, receiver: msg.receiver, groupLabels: msg.groupLabels, vantages: vantageList(msg)}})
+    events.push(
+      msg.status === 'resolved'
+        ? {
+            type: 'fleet_recovered',
+            data: {
+              groupKey: msg.groupKey,
+              receiver: msg.receiver,
+              groupLabels: msg.groupLabels,
+              note: 'Alertmanager reports every alert of the group resolved; the incident stays open until a person resolves it',
+            },
+          }
+        : {
+            type: 'fleet_failing_again',
+            data: {
+              groupKey: msg.groupKey,
+              receiver: msg.receiver,
+              groupLabels: msg.groupLabels,
+              vantages: vantageList(msg),
+            },
+          },
+    )
   }
+
   if (events.length === 0) {
-    events.push({type: 'fleet_alert_repeated', data: {groupKey: msg.groupKey, receiver: msg.receiver, status: msg.status,
-      deliveries: row.deliveries + 1, firing: msg.alerts.filter((a) => a.status === 'firing').length, vantages: vantageList(msg)}})
+    events.push({
+      type: 'fleet_alert_repeated',
+      data: {
+        groupKey: msg.groupKey,
+        receiver: msg.receiver,
+        status: msg.status,
+        deliveries: row.deliveries + 1,
+        firing: msg.alerts.filter((a) => a.status === 'firing').length,
+        vantages: vantageList(msg),
+      },
+    })
   }
+
   return events
 }
 
 /** An open incident already linked to the check (opened by its own watch, or by hand). */
 function openIncidentForCheck(db: DB, checkId: string): number | undefined {
-  for (const row of listIncidentRows(db, {states: OPEN_STATES, exercise: 'real'})) if (incidentCheckIds(db, row.id).includes(checkId)) return row.id
+  for (const row of listIncidentRows(db, {states: OPEN_STATES, exercise: 'real'}))
+    if (incidentCheckIds(db, row.id).includes(checkId)) return row.id
   return undefined
 }
 
@@ -213,77 +277,126 @@ function openIncidentForCheck(db: DB, checkId: string): number | undefined {
 export function receiveAlertGroup(ctx: ReceiveContext, msg: WebhookMessage): ReceiveOutcome {
   const {db, now} = ctx
   const digest = sha(JSON.stringify([msg.status, msg.alerts.map(alertState).sort()]))
-  return immediate(db, () => {
-    const row = latestFleetGroup(db, msg.groupKey)
-    if (row && isOpen(db, row.incidentId)) {
-      const seen = {...row.alerts}
-      const events = row.digest === digest
-        ? [{type: 'fleet_alert_repeated', data: {groupKey: msg.groupKey, receiver: msg.receiver, status: msg.status, deliveries: row.deliveries + 1,
-          firing: msg.alerts.filter((a) => a.status === 'firing').length, vantages: vantageList(msg)}}]
-        : deliveryEvents(msg, row, seen)
-      appendEvents(db, row.incidentId, ACTOR, now, events)
-      recordFleetDelivery(db, row.id, now, {status: msg.status, digest, alerts: seen})
-      return {action: events[0].type === 'fleet_alert_repeated' ? 'repeated' : 'appended', incidentId: row.incidentId, events: events.length}
-    }
-    const firing = msg.alerts.filter((a) => a.status === 'firing')
-    if (msg.status === 'resolved' || firing.length === 0) {
-      if (row) recordFleetDelivery(db, row.id, now, {status: msg.status, digest, alerts: row.alerts})
-      return {action: 'ignored', ...(row ? {incidentId: row.incidentId} : {}), events: 0}
-    }
-    const seen = Object.fromEntries(msg.alerts.map((a) => [alertKey(a), alertState(a)]))
-    if (row) {
-      // The incident of this group was ended by a person while Alertmanager still fires the same alerts.
-      if (firing.every((a) => row.alerts[alertKey(a)] !== undefined)) {
+  return immediate(
+    db,
+    () => {
+      const row = latestFleetGroup(db, msg.groupKey)
+      if (row && isOpen(db, row.incidentId)) {
+        const seen = {...row.alerts}
+        const events =
+          row.digest === digest
+            ? [
+                {
+                  type: 'fleet_alert_repeated',
+                  data: {
+                    groupKey: msg.groupKey,
+                    receiver: msg.receiver,
+                    status: msg.status,
+                    deliveries: row.deliveries + 1,
+                    firing: msg.alerts.filter((a) => a.status === 'firing').length,
+                    vantages: vantageList(msg),
+                  },
+                },
+              ]
+            : deliveryEvents(msg, row, seen)
+        appendEvents(db, row.incidentId, ACTOR, now, events)
+        recordFleetDelivery(db, row.id, now, {status: msg.status, digest, alerts: seen})
+        return {
+          action: events[0].type === 'fleet_alert_repeated' ? 'repeated' : 'appended',
+          incidentId: row.incidentId,
+          events: events.length,
+        }
+      }
+
+      const firing = msg.alerts.filter((a) => a.status === 'firing')
+      if (msg.status === 'resolved' || firing.length === 0) {
+        if (row) recordFleetDelivery(db, row.id, now, {status: msg.status, digest, alerts: row.alerts})
+        return {action: 'ignored', ...(row ? {incidentId: row.incidentId} : {}), events: 0}
+      }
+
+      const seen = Object.fromEntries(msg.alerts.map((a) => [alertKey(a), alertState(a)]))
+      if (
+        row && // The incident of this group was ended by a person while Alertmanager still fires the same alerts.
+        firing.every((a) => row.alerts[alertKey(a)] !== undefined)
+      ) {
         recordFleetDelivery(db, row.id, now, {status: msg.status, digest, alerts: row.alerts})
         return {action: 'ignored', incidentId: row.incidentId, events: 0}
       }
-    }
-    const first = firing[0]
-    const checkId = msg.commonLabels.check ?? first.labels.check
-    const check = checkId ? ctx.check(checkId) : undefined
-    const events: NewEvent[] = []
-    const linked = checkId ? openIncidentForCheck(db, checkId) : undefined
-    let incidentId: number
-    let action: ReceiveAction
-    if (linked !== undefined) {
-      incidentId = linked
-      action = 'attached'
-    } else {
-      const route = msg.commonLabels.route ?? first.labels.route
-      let playbook: Playbook | undefined
-      const problems: string[] = []
-      for (const [ref, from] of [[route, 'the alert\'s route label'], [check?.playbook, `check ${checkId}'s incident.playbook`]] as const) {
-        if (!ref || playbook) continue
-        try {
-          playbook = ctx.playbook(ref)
-        } catch (error) {
-          problems.push(`${from} names playbook "${ref}", which could not be loaded: ${(error as Error).message}`)
+
+      const first = firing[0]
+      const checkId = msg.commonLabels.check ?? first.labels.check
+      const check = checkId ? ctx.check(checkId) : undefined
+      const events: NewEvent[] = []
+      const linked = checkId ? openIncidentForCheck(db, checkId) : undefined
+      let incidentId: number
+      let action: ReceiveAction
+      if (linked === undefined) {
+        const route = msg.commonLabels.route ?? first.labels.route
+        let playbook: Playbook | undefined
+        const problems: string[] = []
+        for (const [ref, from] of [
+          [route, "the alert's route label"],
+          [check?.playbook, `check ${checkId}'s incident.playbook`],
+        ] as const) {
+          if (!ref || playbook) continue
+          try {
+            playbook = ctx.playbook(ref)
+          } catch (error) {
+            problems.push(`${from} names playbook "${ref}", which could not be loaded: ${(error as Error).message}`)
+          }
         }
+
+        const title = first.annotations.summary ?? `${first.labels.alertname}${checkId ? `: ${checkId}` : ''}`
+        let severity = check?.severity
+        const service = check?.service ?? msg.commonLabels.service
+        try {
+          incidentId = openIncident(
+            {db, actor: ACTOR, now},
+            {title: title.slice(0, 500), severity, service, checks: checkId ? [checkId] : [], playbook},
+          ).id
+        } catch (error) {
+          // The check's severity is not on the playbook's scale: open with the playbook's default and say so.
+          if (!(error instanceof UserError) || error.code !== 'E_SEVERITY') throw error
+          problems.push(`severity ${severity} is not on the playbook's scale; the default was used`)
+          severity = undefined
+          incidentId = openIncident(
+            {db, actor: ACTOR, now},
+            {title: title.slice(0, 500), service, checks: checkId ? [checkId] : [], playbook},
+          ).id
+        }
+
+        action = 'opened'
+        for (const p of problems) events.push({type: 'note', data: {text: p}})
+      } else {
+        incidentId = linked
+        action = 'attached'
       }
-      const title = first.annotations.summary ?? `${first.labels.alertname}${checkId ? `: ${checkId}` : ''}`
-      let severity = check?.severity
-      const service = check?.service ?? msg.commonLabels.service
-      try {
-        incidentId = openIncident({db, actor: ACTOR, now}, {title: title.slice(0, 500), severity, service, checks: checkId ? [checkId] : [], playbook}).id
-      } catch (error) {
-        // The check's severity is not on the playbook's scale: open with the playbook's default and say so.
-        if (!(error instanceof UserError) || error.code !== 'E_SEVERITY') throw error
-        problems.push(`severity ${severity} is not on the playbook's scale; the default was used`)
-        severity = undefined
-        incidentId = openIncident({db, actor: ACTOR, now}, {title: title.slice(0, 500), service, checks: checkId ? [checkId] : [], playbook}).id
-      }
-      action = 'opened'
-      for (const p of problems) events.push({type: 'note', data: {text: p}})
-    }
-    for (const a of msg.alerts) events.push(evidence(msg, a, 'new'))
-    const vantages = vantageList(msg)
-    events.push({type: 'note', data: {text: `${action === 'opened' ? 'Opened' : 'Joined'} from Alertmanager (receiver ${msg.receiver}): ` +
-      `${first.labels.alertname}${checkId ? ` for ${checkId}` : ''}, ${firing.length} alert(s) firing` +
-      `${vantages.length > 0 ? `; failing vantages: ${vantages.join(', ')}` : ''}${msg.truncatedAlerts ? `; ${msg.truncatedAlerts} more alert(s) truncated by Alertmanager` : ''}.`}})
-    appendEvents(db, incidentId, ACTOR, now, events)
-    insertFleetGroup(db, {groupKey: msg.groupKey, incidentId, receiver: msg.receiver, status: msg.status, firstSeenAt: now, digest, alerts: seen})
-    return {action, incidentId, events: events.length}
-  }, 'recording an Alertmanager notification')
+
+      for (const a of msg.alerts) events.push(evidence(msg, a, 'new'))
+      const vantages = vantageList(msg)
+      events.push({
+        type: 'note',
+        data: {
+          text:
+            `${action === 'opened' ? 'Opened' : 'Joined'} from Alertmanager (receiver ${msg.receiver}): ` +
+            `${first.labels.alertname}${checkId ? ` for ${checkId}` : ''}, ${firing.length} alert(s) firing` +
+            `${vantages.length > 0 ? `; failing vantages: ${vantages.join(', ')}` : ''}${msg.truncatedAlerts ? `; ${msg.truncatedAlerts} more alert(s) truncated by Alertmanager` : ''}.`,
+        },
+      })
+      appendEvents(db, incidentId, ACTOR, now, events)
+      insertFleetGroup(db, {
+        groupKey: msg.groupKey,
+        incidentId,
+        receiver: msg.receiver,
+        status: msg.status,
+        firstSeenAt: now,
+        digest,
+        alerts: seen,
+      })
+      return {action, incidentId, events: events.length}
+    },
+    'recording an Alertmanager notification',
+  )
 }
 
 /** Compares a presented bearer token with the configured one in constant time. */
@@ -295,7 +408,12 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return crypto.timingSafeEqual(a, b)
 }
 
-function reply(res: http.ServerResponse, code: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
+function reply(
+  res: http.ServerResponse,
+  code: number,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(code, {'content-type': 'application/json', ...headers}).end(JSON.stringify(body) + '\n')
 }
 
@@ -307,6 +425,7 @@ function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | unde
       resolve(undefined)
       return
     }
+
     const chunks: Buffer[] = []
     let size = 0
     req.on('data', (c: Buffer) => {
@@ -317,6 +436,7 @@ function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | unde
         resolve(undefined)
         return
       }
+
       chunks.push(c)
     })
     req.on('end', () => resolve(Buffer.concat(chunks)))
@@ -343,17 +463,24 @@ export function alertmanagerRoute(o: AlertmanagerRouteOptions): Route {
   return {
     method: 'POST',
     path: ALERTMANAGER_PATH,
-    handle: async (req, res) => {
+    async handle(req, res) {
       if (o.token !== undefined && !tokenMatches(req.headers.authorization, o.token)) {
         req.resume()
-        reply(res, 401, {error: 'a bearer token is required (Authorization: Bearer …)'}, {'www-authenticate': 'Bearer realm="watchkeeper"'})
+        reply(
+          res,
+          401,
+          {error: 'a bearer token is required (Authorization: Bearer …)'},
+          {'www-authenticate': 'Bearer realm="watchkeeper"'},
+        )
         return
       }
+
       const body = await readBody(req, max)
       if (body === undefined) {
         reply(res, 413, {error: `the body is larger than ${max} bytes`}, {connection: 'close'})
         return
       }
+
       let msg: WebhookMessage
       try {
         msg = parseWebhookMessage(JSON.parse(body.toString('utf8')))
@@ -363,15 +490,20 @@ export function alertmanagerRoute(o: AlertmanagerRouteOptions): Route {
         reply(res, 400, {error: text})
         return
       }
+
       try {
         const out = receiveAlertGroup({...o.receive, now: (o.now ?? Date.now)()}, msg)
-        o.log?.('info', `alertmanager: ${msg.status} ${msg.groupKey}: ${out.action}${out.incidentId === undefined ? '' : ` incident ${out.incidentId}`}`)
+        o.log?.(
+          'info',
+          `alertmanager: ${msg.status} ${msg.groupKey}: ${out.action}${out.incidentId === undefined ? '' : ` incident ${out.incidentId}`}`,
+        )
         reply(res, 200, {status: 'ok', ...out})
       } catch (error) {
         if (error instanceof StoreBusyError || isBusy(error)) {
           reply(res, 503, {error: 'the database is busy; retry'}, {'retry-after': '5'})
           return
         }
+
         throw error
       }
     },
@@ -384,40 +516,76 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i
  * The token for POST /alertmanager from the environment variable named by --alertmanager-token-env, or
  * none when --alertmanager-no-token is given and the listener is on loopback. Throws a usage error otherwise.
  */
-export function alertmanagerToken(o: {tokenEnv?: string; noToken: boolean; listen?: string}, env: NodeJS.ProcessEnv): string | undefined {
-  const flag = o.tokenEnv !== undefined ? '--alertmanager-token-env' : '--alertmanager-no-token'
-  if (!o.listen) throw new UserError(`${flag} needs --metrics HOST:PORT: POST /alertmanager is served on watch's listener.`, {code: 'E_FLAG', exit: 2})
-  if (o.tokenEnv !== undefined && o.noToken) throw new UserError('Give --alertmanager-token-env or --alertmanager-no-token, not both.', {code: 'E_FLAG', exit: 2})
+export function alertmanagerToken(
+  o: {tokenEnv?: string; noToken: boolean; listen?: string},
+  env: NodeJS.ProcessEnv,
+): string | undefined {
+  const flag = o.tokenEnv === undefined ? '--alertmanager-no-token' : '--alertmanager-token-env'
+  if (!o.listen)
+    throw new UserError(`${flag} needs --metrics HOST:PORT: POST /alertmanager is served on watch's listener.`, {
+      code: 'E_FLAG',
+      exit: 2,
+    })
+  if (o.tokenEnv !== undefined && o.noToken)
+    throw new UserError('Give --alertmanager-token-env or --alertmanager-no-token, not both.', {
+      code: 'E_FLAG',
+      exit: 2,
+    })
   if (o.noToken) {
     const {host} = parseListenAddress(o.listen)
     if (!LOOPBACK.test(host)) {
       throw new UserError(`--alertmanager-no-token is only allowed when --metrics is on loopback, not ${host}.`, {
-        hint: 'Give Alertmanager a bearer token: --alertmanager-token-env NAME and credentials_file in its webhook_config.', code: 'E_FLAG', exit: 2})
+        hint: 'Give Alertmanager a bearer token: --alertmanager-token-env NAME and credentials_file in its webhook_config.',
+        code: 'E_FLAG',
+        exit: 2,
+      })
     }
+
     return undefined
   }
+
   const name = o.tokenEnv!
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UserError(`--alertmanager-token-env ${name}: expected an environment variable name`, {code: 'E_FLAG', exit: 2})
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new UserError(`--alertmanager-token-env ${name}: expected an environment variable name`, {
+      code: 'E_FLAG',
+      exit: 2,
+    })
   const token = env[name]?.trim()
-  if (!token) throw new UserError(`--alertmanager-token-env ${name}: the environment variable ${name} is not set or empty.`, {code: 'E_FLAG', exit: 2})
-  if (token.length < 16) throw new UserError(`--alertmanager-token-env ${name}: the token is shorter than 16 characters.`, {hint: 'Generate one with `openssl rand -hex 32`.', code: 'E_FLAG', exit: 2})
+  if (!token)
+    throw new UserError(`--alertmanager-token-env ${name}: the environment variable ${name} is not set or empty.`, {
+      code: 'E_FLAG',
+      exit: 2,
+    })
+  if (token.length < 16)
+    throw new UserError(`--alertmanager-token-env ${name}: the token is shorter than 16 characters.`, {
+      hint: 'Generate one with `openssl rand -hex 32`.',
+      code: 'E_FLAG',
+      exit: 2,
+    })
   return token
 }
 
 /** The receiver's view of a running watch: its catalogue's checks and playbooks (the incident.playbook ones, then the folder). */
-export function watchReceiver(db: DB, o: {config: () => WatchConfig | undefined; playbooks: () => Map<string, Playbook>; playbookDir?: string}): Omit<ReceiveContext, 'now'> {
+export function watchReceiver(
+  db: DB,
+  o: {config: () => WatchConfig | undefined; playbooks: () => Map<string, Playbook>; playbookDir?: string},
+): Omit<ReceiveContext, 'now'> {
   const loaded = new Map<string, Playbook>()
   return {
     db,
-    check: (id) => {
+    check(id) {
       const config = o.config()
       const w = config?.checks.find((c) => c.check.id === id)
       const c = w?.check ?? config?.all.find((x) => x.id === id)
       if (!c) return undefined
-      return {name: c.name, ...(c.service ? {service: c.service} : {}), ...(w?.incident?.severity ? {severity: w.incident.severity} : {}),
-        ...(w?.incident?.playbook ? {playbook: w.incident.playbook} : {})}
+      return {
+        name: c.name,
+        ...(c.service ? {service: c.service} : {}),
+        ...(w?.incident?.severity ? {severity: w.incident.severity} : {}),
+        ...(w?.incident?.playbook ? {playbook: w.incident.playbook} : {}),
+      }
     },
-    playbook: (ref) => {
+    playbook(ref) {
       const pb = o.playbooks().get(ref) ?? loaded.get(ref) ?? loadPlaybookRef(ref, o.playbookDir)
       loaded.set(ref, pb)
       return pb

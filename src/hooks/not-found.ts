@@ -9,8 +9,13 @@ import {didYouMean} from '../util/suggest.js'
 const hook: Hook<'command_not_found'> = async function (opts) {
   if (process.stdin.isTTY) return
   const ids = opts.config.commands.filter((c) => !c.hidden).map((c) => c.id)
-  const guess = didYouMean(opts.id, ids) ?? didYouMean(opts.id.replace(/:/g, ' '), ids.map((id) => id.replace(/:/g, ' ')))?.replace(/ /g, ':')
-  if (guess) process.stderr.write(`Did you mean: ${opts.config.bin} ${guess.replace(/:/g, ' ')}\n`)
+  const guess =
+    didYouMean(opts.id, ids) ??
+    didYouMean(
+      opts.id.replaceAll(':', ' '),
+      ids.map((id) => id.replaceAll(':', ' ')),
+    )?.replace(/ /g, ':')
+  if (guess) process.stderr.write(`Did you mean: ${opts.config.bin} ${guess.replaceAll(':', ' ')}\n`)
 }
 
 export default hook

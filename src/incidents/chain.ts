@@ -33,9 +33,16 @@ export function canonicalJson(value: unknown): string {
     if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`cannot hash non-finite number ${value}`)
     return JSON.stringify(value) ?? 'null'
   }
+
   if (Array.isArray(value)) return '[' + value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',') + ']'
-  const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort()
-  return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonicalJson((value as Record<string, unknown>)[k])).join(',') + '}'
+  const keys = Object.keys(value)
+    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+    .sort()
+  return (
+    '{' +
+    keys.map((k) => JSON.stringify(k) + ':' + canonicalJson((value as Record<string, unknown>)[k])).join(',') +
+    '}'
+  )
 }
 
 export function sha256Hex(text: string | Buffer): string {
@@ -44,10 +51,18 @@ export function sha256Hex(text: string | Buffer): string {
 
 /** SHA-256 over the canonical serialisation of the event's content and the previous event's hash. */
 export function eventHash(e: Omit<TimelineEvent, 'hash'>): string {
-  return sha256Hex(canonicalJson({
-    incidentId: e.incidentId, seq: e.seq, occurredAt: e.occurredAt, recordedAt: e.recordedAt,
-    actor: e.actor, type: e.type, data: e.data, prevHash: e.prevHash,
-  }))
+  return sha256Hex(
+    canonicalJson({
+      incidentId: e.incidentId,
+      seq: e.seq,
+      occurredAt: e.occurredAt,
+      recordedAt: e.recordedAt,
+      actor: e.actor,
+      type: e.type,
+      data: e.data,
+      prevHash: e.prevHash,
+    }),
+  )
 }
 
 export interface ChainReport {
@@ -64,20 +79,33 @@ export function verifyChain(events: readonly TimelineEvent[], incidentId?: numbe
   let prev = GENESIS_HASH
   let expectedSeq = 1
   for (const e of events) {
-    const bad = (reason: string): ChainReport => ({ok: false, count: events.length, head: events.at(-1)?.hash ?? GENESIS_HASH, firstBad: {seq: e.seq, reason}})
-    if (incidentId !== undefined && e.incidentId !== incidentId) return bad(`belongs to incident ${e.incidentId}, not ${incidentId}`)
-    if (e.seq !== expectedSeq) return bad(`expected sequence number ${expectedSeq}, found ${e.seq} (an event is missing or was inserted)`)
-    if (e.prevHash !== prev) return bad(`previous-hash link ${short(e.prevHash)} does not match the hash of event ${e.seq - 1} (${short(prev)})`)
+    const bad = (reason: string): ChainReport => ({
+      ok: false,
+      count: events.length,
+      head: events.at(-1)?.hash ?? GENESIS_HASH,
+      firstBad: {seq: e.seq, reason},
+    })
+    if (incidentId !== undefined && e.incidentId !== incidentId)
+      return bad(`belongs to incident ${e.incidentId}, not ${incidentId}`)
+    if (e.seq !== expectedSeq)
+      return bad(`expected sequence number ${expectedSeq}, found ${e.seq} (an event is missing or was inserted)`)
+    if (e.prevHash !== prev)
+      return bad(
+        `previous-hash link ${short(e.prevHash)} does not match the hash of event ${e.seq - 1} (${short(prev)})`,
+      )
     let computed: string
     try {
       computed = eventHash(e)
     } catch (error) {
       return bad((error as Error).message)
     }
-    if (computed !== e.hash) return bad(`content does not match its hash (stored ${short(e.hash)}, recomputed ${short(computed)})`)
+
+    if (computed !== e.hash)
+      return bad(`content does not match its hash (stored ${short(e.hash)}, recomputed ${short(computed)})`)
     prev = e.hash
     expectedSeq++
   }
+
   return {ok: true, count: events.length, head: prev}
 }
 
@@ -116,14 +144,25 @@ export function sealerFromPem(pem: string | Buffer): Sealer {
   try {
     key = createPrivateKey(pem)
   } catch (error) {
-    const code = (error as {code?: string}).code
-    throw new Error(code === 'ERR_MISSING_PASSPHRASE' ? 'the key is encrypted; give an unencrypted PEM file readable only by you' : 'not a PEM private key')
+    const {code} = error as {code?: string}
+    throw new Error(
+      code === 'ERR_MISSING_PASSPHRASE'
+        ? 'the key is encrypted; give an unencrypted PEM file readable only by you'
+        : 'not a PEM private key',
+    )
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`an Ed25519 private key is needed, not ${key.asymmetricKeyType}`)
+
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new Error(`an Ed25519 private key is needed, not ${key.asymmetricKeyType}`)
   const fingerprint = keyFingerprint(key)
   return {
     fingerprint,
-    seal: (incidentId, seq, head) => ({seq, head, key: fingerprint, signature: sign(null, sealMessage(incidentId, seq, head), key).toString('base64')}),
+    seal: (incidentId, seq, head) => ({
+      seq,
+      head,
+      key: fingerprint,
+      signature: sign(null, sealMessage(incidentId, seq, head), key).toString('base64'),
+    }),
   }
 }
 
@@ -135,7 +174,9 @@ export function publicKeyFromPem(pem: string | Buffer): KeyObject {
   } catch {
     throw new Error('not a PEM public key')
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`an Ed25519 public key is needed, not ${key.asymmetricKeyType}`)
+
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new Error(`an Ed25519 public key is needed, not ${key.asymmetricKeyType}`)
   return key
 }
 
@@ -168,11 +209,12 @@ export function verifySeals(events: readonly TimelineEvent[], publicKey?: KeyObj
   let seals = 0
   let sealedThrough: number | null = null
   let unsealed = 0
-  events.forEach((e, i) => {
+  for (const [i, e] of events.entries()) {
     if (e.type !== SEAL_TYPE) {
       unsealed++
-      return
+      continue
     }
+
     seals++
     const d = e.data as {seq?: unknown; head?: unknown; key?: unknown; signature?: unknown}
     keys.add(String(d.key))
@@ -180,26 +222,52 @@ export function verifySeals(events: readonly TimelineEvent[], publicKey?: KeyObj
     if (!before || d.seq !== before.seq || d.head !== before.hash || e.prevHash !== before.hash) {
       problems.push(`seal at event ${e.seq} does not seal the event before it`)
     } else if (publicKey) {
-      if (d.key !== fingerprint) problems.push(`seal at event ${e.seq} was made by key ${String(d.key)}, not ${fingerprint}`)
-      else {
+      if (d.key === fingerprint) {
         let good = false
         try {
-          good = typeof d.signature === 'string' && verify(null, sealMessage(e.incidentId, before.seq, before.hash), publicKey, Buffer.from(d.signature, 'base64'))
+          good =
+            typeof d.signature === 'string' &&
+            verify(
+              null,
+              sealMessage(e.incidentId, before.seq, before.hash),
+              publicKey,
+              Buffer.from(d.signature, 'base64'),
+            )
         } catch {
           good = false
         }
-        if (!good) problems.push(`seal at event ${e.seq} does not verify: its signature is not ${fingerprint}'s over the head ${before.hash.slice(0, 12)} of event ${before.seq}`)
+
+        if (!good)
+          problems.push(
+            `seal at event ${e.seq} does not verify: its signature is not ${fingerprint}'s over the head ${before.hash.slice(0, 12)} of event ${before.seq}`,
+          )
+      } else {
+        problems.push(`seal at event ${e.seq} was made by key ${String(d.key)}, not ${fingerprint}`)
       }
     }
+
     sealedThrough = before?.seq ?? null
     unsealed = 0
-  })
+  }
+
   if (publicKey) {
-    if (seals === 0) problems.push('the timeline carries no seal (written without a signing key, or its seals were removed)')
+    if (seals === 0)
+      problems.push('the timeline carries no seal (written without a signing key, or its seals were removed)')
     else if (unsealed > 0) {
       const after = events.filter((e) => e.type !== SEAL_TYPE && e.seq > (sealedThrough ?? 0)).map((e) => e.seq)
-      problems.push(`${unsealed} event${unsealed === 1 ? '' : 's'} (${after.join(', ')}) follow${unsealed === 1 ? 's' : ''} the last seal unsigned`)
+      problems.push(
+        `${unsealed} event${unsealed === 1 ? '' : 's'} (${after.join(', ')}) follow${unsealed === 1 ? 's' : ''} the last seal unsigned`,
+      )
     }
   }
-  return {sealed: seals > 0, seals, keys: [...keys], sealedThrough, unsealed, ...(publicKey ? {ok: problems.length === 0, checkedWith: fingerprint} : {}), problems}
+
+  return {
+    sealed: seals > 0,
+    seals,
+    keys: [...keys],
+    sealedThrough,
+    unsealed,
+    ...(publicKey ? {ok: problems.length === 0, checkedWith: fingerprint} : {}),
+    problems,
+  }
 }

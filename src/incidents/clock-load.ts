@@ -2,13 +2,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import type {Playbook} from '../playbooks/model.js'
+import type {ClockEntry, ClockKeys} from './clock-schema.js'
+import type {ClockDef} from './clocks.js'
 import {DefinitionError, type Problem, UserError} from '../errors.js'
 import {SHIPPED_CLOCKS} from '../paths.js'
 import {yamlFilesIn} from '../util/files.js'
-import {formatPath, type KeyPath, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
 import {schemaValidator} from '../util/validators.js'
-import type {ClockEntry, ClockKeys} from './clock-schema.js'
-import type {ClockDef} from './clocks.js'
+import {formatPath, type KeyPath, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
 import {parseIsoDuration} from './time.js'
 
 const validator = schemaValidator('clocks')
@@ -24,8 +24,13 @@ function filesOf(p: string): string[] {
   try {
     st = fs.statSync(p)
   } catch {
-    throw new UserError(`Clock file or folder not found: ${p}`, {hint: 'Pass --clocks (or WATCHKEEPER_CLOCKS) a YAML file or a folder of them.', code: 'E_NO_CLOCKS', exit: 2})
+    throw new UserError(`Clock file or folder not found: ${p}`, {
+      hint: 'Pass --clocks (or WATCHKEEPER_CLOCKS) a YAML file or a folder of them.',
+      code: 'E_NO_CLOCKS',
+      exit: 2,
+    })
   }
+
   return st.isDirectory() ? yamlFilesIn(p) : [p]
 }
 
@@ -35,6 +40,7 @@ export function clockDefFrom(name: string, raw: ClockKeys): Partial<ClockDef> & 
   const set = <K extends keyof ClockDef>(k: K, v: ClockDef[K] | undefined) => {
     if (v !== undefined) out[k] = v
   }
+
   set('to', raw.to)
   set('basis', raw.basis)
   set('source', raw.source)
@@ -46,7 +52,11 @@ export function clockDefFrom(name: string, raw: ClockKeys): Partial<ClockDef> & 
     out.durationMs = undefined
     out.duration = undefined
   }
-  set('warnBeforeMs', raw.warn_when_remaining?.map((w) => parseIsoDuration(w) ?? 0).filter((w) => w > 0))
+
+  set(
+    'warnBeforeMs',
+    raw.warn_when_remaining?.map((w) => parseIsoDuration(w) ?? 0).filter((w) => w > 0),
+  )
   set('startsFrom', raw.starts_from)
   set('effectiveFrom', raw.effective_from)
   set('effectiveUntil', raw.effective_until)
@@ -64,12 +74,15 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  * Loads and validates clock files, reporting every problem at once. The shipped clocks/ come first; a user's
  * clock of the same name replaces the shipped one; a name twice among the user's (or the shipped) files is an error.
  */
-export function validateClocks(userPaths: readonly string[] = [], shipped: string = SHIPPED_CLOCKS): {defs: Map<string, ClockDef>; files: string[]; problems: Problem[]} {
+export function validateClocks(
+  userPaths: readonly string[] = [],
+  shipped: string = SHIPPED_CLOCKS,
+): {defs: Map<string, ClockDef>; files: string[]; problems: Problem[]} {
   const problems: Problem[] = []
   const defs = new Map<string, ClockDef>()
   const files: string[] = []
   const groups = [fs.existsSync(shipped) ? filesOf(shipped) : [], [...new Set(userPaths.flatMap(filesOf))]]
-  groups.forEach((group, gi) => {
+  for (const [gi, group] of groups.entries()) {
     const firstSeen = new Map<string, string>()
     for (const file of group) {
       files.push(file)
@@ -80,41 +93,73 @@ export function validateClocks(userPaths: readonly string[] = [], shipped: strin
         problems.push({file, line: 1, col: 1, path: '', message: 'expected a mapping with a "clocks:" list'})
         continue
       }
+
       const list: unknown = 'clocks' in parsed.value ? parsed.value.clocks : undefined
       const raws: unknown[] = Array.isArray(list) ? list : []
       const nameAt = (i: unknown) => {
         const r = typeof i === 'number' ? raws[i] : undefined
         return isRecord(r) && typeof r.name === 'string' ? r.name : undefined
       }
-      const labeller = (p: KeyPath) => p[0] === 'clocks' && nameAt(p[1]) !== undefined ? `clock ${nameAt(p[1])}` : undefined
+
+      const labeller = (p: KeyPath) =>
+        p[0] === 'clocks' && nameAt(p[1]) !== undefined ? `clock ${nameAt(p[1])}` : undefined
       const errs = schemaProblems(parsed, validator, labeller)
       problems.push(...errs)
-      raws.forEach((raw, i) => {
+      for (const [i, raw] of raws.entries()) {
         const base: KeyPath = ['clocks', i]
         const prefix = formatPath(base)
-        if (!isRecord(raw) || errs.some((p) => p.path === prefix || p.path.startsWith(prefix + '.') || p.path.startsWith(prefix + '['))) return
+        if (
+          !isRecord(raw) ||
+          errs.some((p) => p.path === prefix || p.path.startsWith(prefix + '.') || p.path.startsWith(prefix + '['))
+        )
+          continue
         // The schema has accepted this entry (no problem under its path): it is a ClockEntry.
         const entry = raw as ClockEntry
         const at = (key: KeyPath, message: string) => {
           const pos = positionOf(parsed, [...base, ...key])
-          problems.push({file, line: pos.line, col: pos.col, path: formatPath([...base, ...key]), message: `${message} (clock ${String(raw.name)})`})
+          problems.push({
+            file,
+            line: pos.line,
+            col: pos.col,
+            path: formatPath([...base, ...key]),
+            message: `${message} (clock ${String(raw.name)})`,
+          })
         }
-        const name = entry.name
+
+        const {name} = entry
         const pos = positionOf(parsed, base)
         const where = `${file}:${pos.line}:${pos.col}`
         const prev = firstSeen.get(name)
-        if (prev) return at(['name'], `duplicate clock name "${name}" (first defined at ${prev})`)
-        firstSeen.set(name, where)
-        if (entry.effective_from !== undefined && entry.effective_until !== undefined && entry.effective_until < entry.effective_from) {
-          return at(['effective_until'], `effective_until ${entry.effective_until} is before effective_from ${entry.effective_from}`)
+        if (prev) {
+          at(['name'], `duplicate clock name "${name}" (first defined at ${prev})`)
+          continue
         }
+
+        firstSeen.set(name, where)
+        if (
+          entry.effective_from !== undefined &&
+          entry.effective_until !== undefined &&
+          entry.effective_until < entry.effective_from
+        ) {
+          at(
+            ['effective_until'],
+            `effective_until ${entry.effective_until} is before effective_from ${entry.effective_from}`,
+          )
+          continue
+        }
+
         const def: ClockDef = {warnBeforeMs: [], ...clockDefFrom(name, entry), definedAt: where}
         const length = def.durationMs ?? Infinity
-        if ((def.warnBeforeMs ?? []).some((w) => w >= length)) return at(['warn_when_remaining'], 'a warning point is not shorter than the clock itself')
+        if ((def.warnBeforeMs ?? []).some((w) => w >= length)) {
+          at(['warn_when_remaining'], 'a warning point is not shorter than the clock itself')
+          continue
+        }
+
         if (gi === 1 || !defs.has(name)) defs.set(name, def)
-      })
+      }
     }
-  })
+  }
+
   return {defs, files, problems: sortProblems(problems)}
 }
 
@@ -135,7 +180,10 @@ export function clockRegistry(userPaths: readonly string[] = userClockPaths()): 
  * Clock definitions available to an incident: the registry's (shipped clocks/ and the user's), with a playbook's
  * (and sub-playbooks') own clocks: laid over them key by key.
  */
-export function clockDefsFor(playbook: Playbook | undefined, registry: Map<string, ClockDef> = clockRegistry()): Map<string, ClockDef> {
+export function clockDefsFor(
+  playbook: Playbook | undefined,
+  registry: Map<string, ClockDef> = clockRegistry(),
+): Map<string, ClockDef> {
   const defs = new Map<string, ClockDef>(registry)
   const declared = new Set<string>()
   const visit = (p: Playbook) => {
@@ -145,8 +193,10 @@ export function clockDefsFor(playbook: Playbook | undefined, registry: Map<strin
       const base = registry.get(name) ?? {name, warnBeforeMs: [], startsFrom: 'declared' as const}
       defs.set(name, {...base, ...clockDefFrom(name, c), definedAt: `${p.file} clocks.${name}`})
     }
+
     for (const s of Object.values(p.subs)) visit(s)
   }
+
   if (playbook) visit(playbook)
   return defs
 }

@@ -57,9 +57,16 @@ export function compressClockDefs(defs: Map<string, ClockDef>, compression: numb
   const out = new Map<string, ClockDef>()
   for (const [name, d] of defs) {
     const real = d.durationMs ?? (d.businessDays ?? 0) * 86_400_000
-    out.set(name, {...d, compression, realDurationMs: real, durationMs: Math.round(real / compression), businessDays: undefined,
-      warnBeforeMs: d.warnBeforeMs.map((w) => Math.round(w / compression))})
+    out.set(name, {
+      ...d,
+      compression,
+      realDurationMs: real,
+      durationMs: Math.round(real / compression),
+      businessDays: undefined,
+      warnBeforeMs: d.warnBeforeMs.map((w) => Math.round(w / compression)),
+    })
   }
+
   return out
 }
 
@@ -73,14 +80,18 @@ export function notInForce(def: ClockDef, at: number): string | undefined {
   const why = def.note ? `: ${def.note}` : ''
   if (def.enabled === false) return `clock ${def.name} is not in force${why}`
   const day = new Date(at).toISOString().slice(0, 10)
-  if (def.effectiveFrom && day < def.effectiveFrom) return `clock ${def.name} is in force only from ${def.effectiveFrom}${why}`
-  if (def.effectiveUntil && day > def.effectiveUntil) return `clock ${def.name} was in force only until ${def.effectiveUntil}${why}`
+  if (def.effectiveFrom && day < def.effectiveFrom)
+    return `clock ${def.name} is in force only from ${def.effectiveFrom}${why}`
+  if (def.effectiveUntil && day > def.effectiveUntil)
+    return `clock ${def.name} was in force only until ${def.effectiveUntil}${why}`
   return undefined
 }
 
 /** `PT72H` or `5 business days`. */
 export function clockLength(def: Pick<ClockDef, 'durationMs' | 'businessDays' | 'duration'>): string {
-  return def.businessDays !== undefined ? `${def.businessDays} business days` : def.duration ?? toIsoDuration(def.durationMs ?? 0)
+  return def.businessDays === undefined
+    ? (def.duration ?? toIsoDuration(def.durationMs ?? 0))
+    : `${def.businessDays} business days`
 }
 
 export function dueAtOf(def: Pick<ClockDef, 'durationMs' | 'businessDays'>, startedAt: number): number {
@@ -146,6 +157,7 @@ export function clockOutcome(c: ClockState, now: number): ClockOutcome {
     if (outcome !== 'notified') return outcome
     return c.stoppedAt <= c.dueAt && lateUpdates(c) === 0 ? 'on_time' : 'late'
   }
+
   if (now > c.dueAt) return 'overdue'
   return 'running'
 }
@@ -175,18 +187,43 @@ function applyClockEvent(clocks: Map<string, ClockState>, e: IncidentEvent): voi
   const mark = (dueAt: number, what: number) => {
     if (c) (c.crossings[dueAt] ??= []).push(what)
   }
+
   switch (e.type) {
     case 'clock_started': {
       const d = e.data
       if (c) break
-      clocks.set(d.name, {name: d.name, to: d.to, basis: d.basis, citation: d.citation, startsFrom: isStartsFrom(d.startsFrom) ? d.startsFrom : undefined,
-        startedAt: e.occurredAt, startRecordedAt: e.recordedAt, dueAt: d.dueAt, durationMs: d.durationMs, businessDays: d.businessDays,
-        warnBeforeMs: d.warnBeforeMs ?? [], warned: [], breachedRecorded: false, periods: [{start: e.occurredAt, dueAt: d.dueAt}], adjustments: [], crossings: {}})
+      clocks.set(d.name, {
+        name: d.name,
+        to: d.to,
+        basis: d.basis,
+        citation: d.citation,
+        startsFrom: isStartsFrom(d.startsFrom) ? d.startsFrom : undefined,
+        startedAt: e.occurredAt,
+        startRecordedAt: e.recordedAt,
+        dueAt: d.dueAt,
+        durationMs: d.durationMs,
+        businessDays: d.businessDays,
+        warnBeforeMs: d.warnBeforeMs ?? [],
+        warned: [],
+        breachedRecorded: false,
+        periods: [{start: e.occurredAt, dueAt: d.dueAt}],
+        adjustments: [],
+        crossings: {},
+      })
       break
     }
-    case 'clock_warned': mark(e.data.dueAt, e.data.remainingMs); break
-    case 'clock_breached': mark(e.data.dueAt, -1); break
-    case 'clock_restarted':
+
+    case 'clock_warned': {
+      mark(e.data.dueAt, e.data.remainingMs)
+      break
+    }
+
+    case 'clock_breached': {
+      mark(e.data.dueAt, -1)
+      break
+    }
+
+    case 'clock_restarted': {
       if (c && c.stoppedAt === undefined) {
         const last = c.periods[c.periods.length - 1]
         last.end = e.occurredAt
@@ -194,12 +231,22 @@ function applyClockEvent(clocks: Map<string, ClockState>, e: IncidentEvent): voi
         c.periods.push({start: e.occurredAt, dueAt})
         c.dueAt = dueAt
       }
+
       break
-    case 'clock_adjusted':
+    }
+
+    case 'clock_adjusted': {
       if (c) {
         const d = e.data
         const field = d.field === 'stop' ? 'stop' : 'start'
-        c.adjustments.push({field, from: d.from, to: d.to, reason: d.reason ?? '', recordedAt: e.recordedAt, actor: e.actor})
+        c.adjustments.push({
+          field,
+          from: d.from,
+          to: d.to,
+          reason: d.reason ?? '',
+          recordedAt: e.recordedAt,
+          actor: e.actor,
+        })
         if (field === 'start') {
           c.startedAt = d.to
           const first = c.periods[0]
@@ -208,14 +255,19 @@ function applyClockEvent(clocks: Map<string, ClockState>, e: IncidentEvent): voi
           if (c.periods.length === 1) c.dueAt = first.dueAt
         } else if (c.stoppedAt !== undefined) c.stoppedAt = d.to
       }
+
       break
-    case 'clock_stopped':
+    }
+
+    case 'clock_stopped': {
       if (c && c.stoppedAt === undefined) {
         c.stoppedAt = e.occurredAt
         c.outcome = isStopOutcome(e.data.outcome) ? e.data.outcome : 'notified'
         c.stopReason = e.data.reason
       }
+
       break
+    }
   }
 }
 
@@ -228,6 +280,7 @@ export function clocksFromEvents(events: readonly TimelineEvent[]): Map<string, 
     c.warned = here.filter((w) => w >= 0)
     c.breachedRecorded = here.includes(-1)
   }
+
   return clocks
 }
 
@@ -241,42 +294,75 @@ export interface ClockCrossing {
 export function dueClockCrossings(clocks: Iterable<ClockState>, now: number): ClockCrossing[] {
   const out: ClockCrossing[] = []
   for (const c of clocks) {
-    c.periods.forEach((p, i) => {
+    for (const [i, p] of c.periods.entries()) {
       const last = i === c.periods.length - 1
       const end = last ? (c.stoppedAt ?? now) : (p.end as number)
       const seen = new Set(c.crossings[p.dueAt] ?? [])
       for (const w of c.warnBeforeMs) {
         const at = p.dueAt - w
-        if (at >= p.start && at <= end && !seen.has(w)) out.push({type: 'clock_warned', at, data: {name: c.name, remainingMs: w, dueAt: p.dueAt}})
+        if (at >= p.start && at <= end && !seen.has(w))
+          out.push({type: 'clock_warned', at, data: {name: c.name, remainingMs: w, dueAt: p.dueAt}})
       }
-      if (p.dueAt < end && !seen.has(-1)) out.push({type: 'clock_breached', at: p.dueAt, data: {name: c.name, dueAt: p.dueAt}})
-    })
+
+      if (p.dueAt < end && !seen.has(-1))
+        out.push({type: 'clock_breached', at: p.dueAt, data: {name: c.name, dueAt: p.dueAt}})
+    }
   }
+
   return out.sort((a, b) => a.at - b.at)
 }
 
 /** clock_started event for a definition; `source` says what started it (a step, or by hand). */
 export function clockStartEvent(def: ClockDef, startedAt: number, source: string): NewEvent {
   const dueAt = dueAtOf(def, startedAt)
-  return {type: 'clock_started', occurredAt: startedAt, data: {name: def.name, to: def.to, basis: def.basis, citation: def.source, durationMs: def.durationMs,
-    businessDays: def.businessDays, dueAt, warnBeforeMs: warnPoints(def, startedAt, dueAt), source, startsFrom: def.startsFrom ?? 'declared',
-    ...(def.compression === undefined ? {} : {compression: def.compression, realDurationMs: def.realDurationMs ?? def.durationMs})}}
+  return {
+    type: 'clock_started',
+    occurredAt: startedAt,
+    data: {
+      name: def.name,
+      to: def.to,
+      basis: def.basis,
+      citation: def.source,
+      durationMs: def.durationMs,
+      businessDays: def.businessDays,
+      dueAt,
+      warnBeforeMs: warnPoints(def, startedAt, dueAt),
+      source,
+      startsFrom: def.startsFrom ?? 'declared',
+      ...(def.compression === undefined
+        ? {}
+        : {compression: def.compression, realDurationMs: def.realDurationMs ?? def.durationMs}),
+    },
+  }
 }
 
 /** clock_stopped event. */
-export function clockStopEvent(name: string, outcome: StopOutcome, reason: string | undefined, at: number, dueAt: number): NewEvent {
+export function clockStopEvent(
+  name: string,
+  outcome: StopOutcome,
+  reason: string | undefined,
+  at: number,
+  dueAt: number,
+): NewEvent {
   return {type: 'clock_stopped', occurredAt: at, data: {name, outcome, reason, dueAt}}
 }
 
 /** clock_restarted event: a new due time measured from `at`. */
 export function clockRestartEvent(c: ClockState, at: number, reason?: string): NewEvent {
-  return {type: 'clock_restarted', occurredAt: at, data: {name: c.name, dueAt: dueAtOf(c, at), previousDueAt: c.dueAt, reason}}
+  return {
+    type: 'clock_restarted',
+    occurredAt: at,
+    data: {name: c.name, dueAt: dueAtOf(c, at), previousDueAt: c.dueAt, reason},
+  }
 }
 
 /** clock_adjusted event: corrects a start or stop; the original event stays on the timeline. */
 export function clockAdjustEvent(c: ClockState, field: 'start' | 'stop', to: number, reason: string): NewEvent {
   const from = field === 'start' ? c.startedAt : (c.stoppedAt as number)
-  return {type: 'clock_adjusted', data: {name: c.name, field, from, to, reason, ...(field === 'start' ? {dueAt: dueAtOf(c, to)} : {})}}
+  return {
+    type: 'clock_adjusted',
+    data: {name: c.name, field, from, to, reason, ...(field === 'start' ? {dueAt: dueAtOf(c, to)} : {})},
+  }
 }
 
 /** A clock in a view: epoch ms. */
@@ -292,7 +378,16 @@ export interface ClockSummary {
 }
 
 export function clockSummary(c: ClockState, now: number): ClockSummary {
-  return {name: c.name, to: c.to, basis: c.basis, startedAt: c.startedAt, dueAt: c.dueAt, stoppedAt: c.stoppedAt, outcome: clockOutcome(c, now), reason: c.stopReason}
+  return {
+    name: c.name,
+    to: c.to,
+    basis: c.basis,
+    startedAt: c.startedAt,
+    dueAt: c.dueAt,
+    stoppedAt: c.stoppedAt,
+    outcome: clockOutcome(c, now),
+    reason: c.stopReason,
+  }
 }
 
 export function clockSummaries(events: readonly TimelineEvent[], now: number): ClockSummary[] {
@@ -312,8 +407,15 @@ export interface ClockJson {
 
 export function clockJson(c: ClockState, now: number): ClockJson {
   const iso = (t: number) => new Date(t).toISOString()
-  return {name: c.name, to: c.to ?? null, startedAt: iso(c.startedAt), dueAt: iso(c.dueAt), stoppedAt: c.stoppedAt === undefined ? null : iso(c.stoppedAt),
-    outcome: clockOutcome(c, now), reason: c.stopReason ?? null}
+  return {
+    name: c.name,
+    to: c.to ?? null,
+    startedAt: iso(c.startedAt),
+    dueAt: iso(c.dueAt),
+    stoppedAt: c.stoppedAt === undefined ? null : iso(c.stoppedAt),
+    outcome: clockOutcome(c, now),
+    reason: c.stopReason ?? null,
+  }
 }
 
 export function clocksJson(events: readonly TimelineEvent[], now: number): ClockJson[] {
@@ -332,7 +434,9 @@ export function parseClockTime(text: string, now: number): number | string {
     const ms = parseIsoDuration(ago[1].toUpperCase()) ?? parseDuration(ago[1])
     return ms === undefined ? `"${ago[1]}" is not a duration (e.g. 3h, 2d, PT80H)` : now - ms
   }
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(t)) return 'expected an ISO 8601 time with a zone (2026-05-06T07:40:00Z), "now", or a duration ago ("3h ago")'
+
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(t))
+    return 'expected an ISO 8601 time with a zone (2026-05-06T07:40:00Z), "now", or a duration ago ("3h ago")'
   const at = Date.parse(t)
   if (Number.isNaN(at)) return `"${t}" is not a valid time`
   if (at > now + 60_000) return `${new Date(at).toISOString()} is in the future`
@@ -343,23 +447,48 @@ export function parseClockTime(text: string, now: number): number | string {
 export function clockOutcomeText(c: ClockState, now: number): string {
   const outcome = clockOutcome(c, now)
   switch (outcome) {
-    case 'running': return `running, ${formatDuration(c.dueAt - now)} left`
-    case 'overdue': return `overdue by ${formatDuration(now - c.dueAt)}`
+    case 'running': {
+      return `running, ${formatDuration(c.dueAt - now)} left`
+    }
+
+    case 'overdue': {
+      return `overdue by ${formatDuration(now - c.dueAt)}`
+    }
+
     case 'late': {
       const stopped = c.stoppedAt as number
       const updates = lateUpdates(c)
-      return ['late', stopped > c.dueAt ? `by ${formatDuration(stopped - c.dueAt)}` : '', updates > 0 ? `(${updates} update${updates === 1 ? '' : 's'} after the due time)` : ''].filter(Boolean).join(' ')
+      return [
+        'late',
+        stopped > c.dueAt ? `by ${formatDuration(stopped - c.dueAt)}` : '',
+        updates > 0 ? `(${updates} update${updates === 1 ? '' : 's'} after the due time)` : '',
+      ]
+        .filter(Boolean)
+        .join(' ')
     }
-    default: return outcome
+
+    default: {
+      return outcome
+    }
   }
 }
 
 /** The reasoning and corrections of a clock, as plain text sentences (empty when there are none). */
 export function clockNotesText(c: ClockState): string[] {
-  const iso = (t: number) => new Date(t).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z')
+  const iso = (t: number) =>
+    new Date(t)
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d{3}Z$/, 'Z')
   const out: string[] = []
   if (c.stopReason) out.push(`${c.outcome === 'not_required' ? 'Reasoning' : 'Stopped'}: ${c.stopReason}`)
-  for (const a of c.adjustments) out.push(`${a.field === 'start' ? 'Start' : 'Stop'} corrected from ${iso(a.from)} to ${iso(a.to)} by ${a.actor} (recorded ${iso(a.recordedAt)}): ${a.reason}`)
-  if (c.periods.length > 1) out.push(`Restarted ${c.periods.length - 1} time${c.periods.length === 2 ? '' : 's'}${lateUpdates(c) > 0 ? `, ${lateUpdates(c)} after the due time` : ', each before the due time'}`)
+  for (const a of c.adjustments)
+    out.push(
+      `${a.field === 'start' ? 'Start' : 'Stop'} corrected from ${iso(a.from)} to ${iso(a.to)} by ${a.actor} (recorded ${iso(a.recordedAt)}): ${a.reason}`,
+    )
+  if (c.periods.length > 1)
+    out.push(
+      `Restarted ${c.periods.length - 1} time${c.periods.length === 2 ? '' : 's'}${lateUpdates(c) > 0 ? `, ${lateUpdates(c)} after the due time` : ', each before the due time'}`,
+    )
   return out
 }

@@ -26,12 +26,19 @@ export interface CommandRun {
 export function commandRunOf(data: Record<string, unknown>): CommandRun {
   const output = typeof data.output === 'string' ? data.output : ''
   const outputBytes = typeof data.outputBytes === 'number' ? data.outputBytes : Buffer.byteLength(output)
-  const kept = typeof data.outputKeptBytes === 'number' ? data.outputKeptBytes : Math.min(outputBytes, Buffer.byteLength(output))
+  const kept =
+    typeof data.outputKeptBytes === 'number' ? data.outputKeptBytes : Math.min(outputBytes, Buffer.byteLength(output))
   return {
-    argv: Array.isArray(data.argv) ? data.argv.map(String) : [], exitCode: typeof data.exitCode === 'number' ? data.exitCode : null,
-    signal: typeof data.signal === 'string' ? data.signal : undefined, timedOut: data.timedOut === true,
-    durationMs: typeof data.durationMs === 'number' ? data.durationMs : undefined, error: typeof data.error === 'string' ? data.error : undefined,
-    outputBytes, output, bytesNotKept: Math.max(0, outputBytes - kept), outputSha256: typeof data.outputSha256 === 'string' ? data.outputSha256 : undefined,
+    argv: Array.isArray(data.argv) ? data.argv.map(String) : [],
+    exitCode: typeof data.exitCode === 'number' ? data.exitCode : null,
+    signal: typeof data.signal === 'string' ? data.signal : undefined,
+    timedOut: data.timedOut === true,
+    durationMs: typeof data.durationMs === 'number' ? data.durationMs : undefined,
+    error: typeof data.error === 'string' ? data.error : undefined,
+    outputBytes,
+    output,
+    bytesNotKept: Math.max(0, outputBytes - kept),
+    outputSha256: typeof data.outputSha256 === 'string' ? data.outputSha256 : undefined,
   }
 }
 
@@ -67,10 +74,14 @@ export function outputExcerpt(r: CommandRun, cap: {maxLines: number; maxChars: n
     shown.push(line.length > room ? `${line.slice(0, room)}…` : line)
     chars += Math.min(line.length, room) + 1
   }
+
   const linesCut = lines.length - shown.length
   const parts: string[] = []
   if (linesCut > 0) parts.push(`${linesCut} more line${linesCut === 1 ? '' : 's'} not shown`)
-  if (r.bytesNotKept > 0) parts.push(`the timeline keeps the first ${r.outputBytes - r.bytesNotKept} of ${r.outputBytes} bytes (${r.bytesNotKept} cut; the SHA-256 covers all of them)`)
+  if (r.bytesNotKept > 0)
+    parts.push(
+      `the timeline keeps the first ${r.outputBytes - r.bytesNotKept} of ${r.outputBytes} bytes (${r.bytesNotKept} cut; the SHA-256 covers all of them)`,
+    )
   return {lines: shown, linesCut, cut: parts.length > 0 ? `${parts.join('; ')}.` : undefined}
 }
 

@@ -23,7 +23,8 @@ export function isState(s: string): s is IncidentState {
 
 /** Throws a UserError naming the allowed moves when `from → to` is not one. */
 export function assertTransition(from: string, to: string): void {
-  if (!isState(to)) throw new UserError(`Unknown state "${to}".`, {hint: `States: ${STATES.join(', ')}.`, code: 'E_STATE', exit: 2})
+  if (!isState(to))
+    throw new UserError(`Unknown state "${to}".`, {hint: `States: ${STATES.join(', ')}.`, code: 'E_STATE', exit: 2})
   if (!isState(from)) throw new UserError(`The incident is in an unknown state "${from}".`, {code: 'E_STATE'})
   if (from === to) throw new UserError(`The incident is already ${to}.`, {code: 'E_TRANSITION'})
   const allowed = TRANSITIONS[from]
@@ -39,7 +40,16 @@ export const DEFAULT_SEVERITIES = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const
 
 /** Matches a severity against a scale case-insensitively and returns the scale's spelling. */
 export function normaliseSeverity(value: string, scale: readonly string[] = DEFAULT_SEVERITIES): string {
-  const found = scale.find((s) => s.toLowerCase() === value.trim().toLowerCase() || s.toLowerCase().replace(/[-_ ]/g, '') === value.trim().toLowerCase().replace(/[-_ ]/g, ''))
-  if (!found) throw new UserError(`Unknown severity "${value}".`, {hint: `Use one of: ${scale.join(', ')}.`, code: 'E_SEVERITY', exit: 2})
+  const found = scale.find(
+    (s) =>
+      s.toLowerCase() === value.trim().toLowerCase() ||
+      s.toLowerCase().replaceAll(/[-_ ]/g, '') === value.trim().toLowerCase().replaceAll(/[-_ ]/g, ''),
+  )
+  if (!found)
+    throw new UserError(`Unknown severity "${value}".`, {
+      hint: `Use one of: ${scale.join(', ')}.`,
+      code: 'E_SEVERITY',
+      exit: 2,
+    })
   return found
 }

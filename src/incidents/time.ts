@@ -1,6 +1,6 @@
 /** Europe/London wall time, ISO 8601 durations and England and Wales business days. No I/O. */
 
-import {zonedParts, zoneOffsetMs, zonedToEpoch} from '../util/zoned-time.js'
+import {zonedParts, zonedToEpoch, zoneOffsetMs} from '../util/zoned-time.js'
 
 const LONDON = 'Europe/London'
 
@@ -38,10 +38,13 @@ export function formatLondon(ms: number): string {
 
 /** `2024-05-06 13:03:00Z` */
 export function formatUtc(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z')
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, 'Z')
 }
 
-export const ISO_DURATION_PATTERN = '^P(?!$)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+(\\.\\d+)?S)?)?$'
+export const ISO_DURATION_PATTERN = String.raw`^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$`
 
 /** `PT72H`, `P2D`, `PT30M`, `P1DT12H` into ms (days are 24 h); undefined when malformed. */
 export function parseIsoDuration(text: string): number | undefined {
@@ -55,8 +58,8 @@ export function parseIsoDuration(text: string): number | undefined {
 /** `PT1H30M` from ms (whole seconds). */
 export function toIsoDuration(ms: number): string {
   let s = Math.round(ms / 1000)
-  const d = Math.floor(s / 86400)
-  s -= d * 86400
+  const d = Math.floor(s / 86_400)
+  s -= d * 86_400
   const h = Math.floor(s / 3600)
   s -= h * 3600
   const m = Math.floor(s / 60)
@@ -71,11 +74,56 @@ export function toIsoDuration(ms: number): string {
  * the same rules (see computedBankHolidays).
  */
 export const ENGLAND_WALES_BANK_HOLIDAYS: Readonly<Record<number, readonly string[]>> = {
-  2024: ['2024-01-01', '2024-03-29', '2024-04-01', '2024-05-06', '2024-05-27', '2024-08-26', '2024-12-25', '2024-12-26'],
-  2025: ['2025-01-01', '2025-04-18', '2025-04-21', '2025-05-05', '2025-05-26', '2025-08-25', '2025-12-25', '2025-12-26'],
-  2026: ['2026-01-01', '2026-04-03', '2026-04-06', '2026-05-04', '2026-05-25', '2026-08-31', '2026-12-25', '2026-12-28'],
-  2027: ['2027-01-01', '2027-03-26', '2027-03-29', '2027-05-03', '2027-05-31', '2027-08-30', '2027-12-27', '2027-12-28'],
-  2028: ['2028-01-03', '2028-04-14', '2028-04-17', '2028-05-01', '2028-05-29', '2028-08-28', '2028-12-25', '2028-12-26'],
+  2024: [
+    '2024-01-01',
+    '2024-03-29',
+    '2024-04-01',
+    '2024-05-06',
+    '2024-05-27',
+    '2024-08-26',
+    '2024-12-25',
+    '2024-12-26',
+  ],
+  2025: [
+    '2025-01-01',
+    '2025-04-18',
+    '2025-04-21',
+    '2025-05-05',
+    '2025-05-26',
+    '2025-08-25',
+    '2025-12-25',
+    '2025-12-26',
+  ],
+  2026: [
+    '2026-01-01',
+    '2026-04-03',
+    '2026-04-06',
+    '2026-05-04',
+    '2026-05-25',
+    '2026-08-31',
+    '2026-12-25',
+    '2026-12-28',
+  ],
+  2027: [
+    '2027-01-01',
+    '2027-03-26',
+    '2027-03-29',
+    '2027-05-03',
+    '2027-05-31',
+    '2027-08-30',
+    '2027-12-27',
+    '2027-12-28',
+  ],
+  2028: [
+    '2028-01-03',
+    '2028-04-14',
+    '2028-04-17',
+    '2028-05-01',
+    '2028-05-29',
+    '2028-08-28',
+    '2028-12-25',
+    '2028-12-26',
+  ],
 }
 
 function ymd(y: number, m: number, d: number): string {
@@ -94,9 +142,18 @@ function addDays(y: number, m: number, d: number, n: number): [number, number, n
 
 /** Easter Sunday (Gregorian, anonymous algorithm). */
 function easter(y: number): [number, number] {
-  const a = y % 19, b = Math.floor(y / 100), c = y % 100, d = Math.floor(b / 4), e = b % 4
-  const f = Math.floor((b + 8) / 25), g = Math.floor((b - f + 1) / 3), h = (19 * a + b - d - g + 15) % 30
-  const i = Math.floor(c / 4), k = c % 4, l = (32 + 2 * e + 2 * i - h - k) % 7, m = Math.floor((a + 11 * h + 22 * l) / 451)
+  const a = y % 19
+  const b = Math.floor(y / 100)
+  const c = y % 100
+  const d = Math.floor(b / 4)
+  const e = b % 4
+  const f = Math.floor((b + 8) / 25)
+  const g = Math.floor((b - f + 1) / 3)
+  const h = (19 * a + b - d - g + 15) % 30
+  const i = Math.floor(c / 4)
+  const k = c % 4
+  const l = (32 + 2 * e + 2 * i - h - k) % 7
+  const m = Math.floor((a + 11 * h + 22 * l) / 451)
   const month = Math.floor((h + l - 7 * m + 114) / 31)
   return [month, ((h + l - 7 * m + 114) % 31) + 1]
 }
@@ -109,11 +166,13 @@ export function computedBankHolidays(y: number): string[] {
     while (weekday(y, m, d) !== 1) d++
     return ymd(y, m, d)
   }
+
   const lastMonday = (m: number) => {
     let d = new Date(Date.UTC(y, m, 0)).getUTCDate()
     while (weekday(y, m, d) !== 1) d--
     return ymd(y, m, d)
   }
+
   const jan1 = weekday(y, 1, 1)
   out.push(ymd(y, 1, jan1 === 6 ? 3 : jan1 === 0 ? 2 : 1))
   const [em, ed] = easter(y)
@@ -121,10 +180,27 @@ export function computedBankHolidays(y: number): string[] {
   out.push(firstMonday(5), lastMonday(5), lastMonday(8))
   const xmas = weekday(y, 12, 25)
   // Substitute days: a holiday on a weekend moves to the next weekday not already a holiday.
-  if (xmas === 6) out.push(ymd(y, 12, 27), ymd(y, 12, 28))
-  else if (xmas === 0) out.push(ymd(y, 12, 27), ymd(y, 12, 26))
-  else if (xmas === 5) out.push(ymd(y, 12, 25), ymd(y, 12, 28))
-  else out.push(ymd(y, 12, 25), ymd(y, 12, 26))
+  switch (xmas) {
+    case 6: {
+      out.push(ymd(y, 12, 27), ymd(y, 12, 28))
+      break
+    }
+
+    case 0: {
+      out.push(ymd(y, 12, 27), ymd(y, 12, 26))
+      break
+    }
+
+    case 5: {
+      out.push(ymd(y, 12, 25), ymd(y, 12, 28))
+      break
+    }
+
+    default: {
+      out.push(ymd(y, 12, 25), ymd(y, 12, 26))
+    }
+  }
+
   return out.sort()
 }
 
@@ -136,6 +212,7 @@ export function isBankHoliday(y: number, m: number, d: number): boolean {
     set = new Set(ENGLAND_WALES_BANK_HOLIDAYS[y] ?? computedBankHolidays(y))
     holidayCache.set(y, set)
   }
+
   return set.has(ymd(y, m, d))
 }
 
@@ -156,5 +233,6 @@ export function addBusinessDays(start: number, days: number): number {
     ;[y, m, d] = addDays(y, m, d, 1)
     if (isBusinessDay(y, m, d)) counted++
   }
+
   return fromLondon({...p, year: y, month: m, day: d})
 }

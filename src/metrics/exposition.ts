@@ -1,5 +1,11 @@
 /** Timings keys → blackbox_exporter's HTTP phases, which add up to the total. */
-export const HTTP_PHASES = {dnsMs: 'resolve', connectMs: 'connect', tlsMs: 'tls', processingMs: 'processing', transferMs: 'transfer'} as const
+export const HTTP_PHASES = {
+  dnsMs: 'resolve',
+  connectMs: 'connect',
+  tlsMs: 'tls',
+  processingMs: 'processing',
+  transferMs: 'transfer',
+} as const
 
 /** Milliseconds as seconds at the runner's 0.1 ms precision, without float noise (0.0761, not 0.07610000000000001). */
 export function seconds(ms: number): number {
@@ -11,12 +17,17 @@ export function seconds(ms: number): number {
  * cut to nanoseconds (9 decimals), or 12 significant digits in exponent form.
  */
 export function denoise(text: string): string {
-  return text.replace(/ (-?\d+\.\d{12,}|-?\d\.\d{12,}e[-+]?\d+)$/gm, (_all, v: string) =>
-    ` ${v.includes('e') ? Number(Number(v).toPrecision(12)) : Number(Number(v).toFixed(9))}`)
+  return text.replaceAll(
+    / (-?\d+\.\d{12,}|-?\d\.\d{12,}e[-+]?\d+)$/gm,
+    (_all, v: string) => ` ${v.includes('e') ? Number(Number(v).toPrecision(12)) : Number(Number(v).toFixed(9))}`,
+  )
 }
 
 export function escapeLabel(v: string): string {
-  return v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n')
+  return v
+    .replaceAll('\\', '\\\\')
+    .replaceAll('"', String.raw`\"`)
+    .replaceAll('\n', String.raw`\n`)
 }
 
 export interface Sample {
@@ -35,8 +46,12 @@ export function exposition(samples: readonly Sample[]): string {
     out += `# HELP ${name} ${list[0].help}\n# TYPE ${name} gauge\n`
     for (const s of list) {
       const labels = Object.entries(s.labels ?? {})
-      out += name + (labels.length ? `{${labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}` : '') + ` ${s.value}\n`
+      out +=
+        name +
+        (labels.length > 0 ? `{${labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}` : '') +
+        ` ${s.value}\n`
     }
   }
+
   return out
 }

@@ -5,10 +5,11 @@ import {UserError} from '../errors.js'
 /** Parses `127.0.0.1:9464`, `[::1]:9464`, `:9464` or `9464` (all interfaces need an explicit 0.0.0.0). */
 export function parseListenAddress(addr: string): {host: string; port: number} {
   const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:[\]]*))?:?(\d{1,5})$/.exec(addr.trim())
-  const port = m ? Number(m[3]) : NaN
-  if (!m || port > 65535) {
+  const port = m ? Number(m[3]) : Number.NaN
+  if (!m || port > 65_535) {
     throw new UserError(`--metrics ${addr}: expected host:port, e.g. 127.0.0.1:9464`, {code: 'E_FLAG', exit: 2})
   }
+
   return {host: m[1] ?? (m[2] || '127.0.0.1'), port}
 }
 
@@ -31,27 +32,42 @@ function matches(route: Route, path: string): boolean {
 }
 
 /** Serves GET /metrics (Prometheus text), GET /healthz (JSON) and any extra routes on the address. */
-export async function startMetricsServer(addr: string, handlers: {
-  /** Absent on a listener that serves only its routes (watch --status-listen). */
-  metrics?: () => Promise<{contentType: string; body: string}>
-  health: () => {healthy: boolean; [k: string]: unknown}
-  routes?: readonly Route[]
-}): Promise<MetricsServer> {
+export async function startMetricsServer(
+  addr: string,
+  handlers: {
+    /** Absent on a listener that serves only its routes (watch --status-listen). */
+    metrics?: () => Promise<{contentType: string; body: string}>
+    health: () => {healthy: boolean; [k: string]: unknown}
+    routes?: readonly Route[]
+  },
+): Promise<MetricsServer> {
   const {host, port} = parseListenAddress(addr)
   const {metrics} = handlers
   const routes: Route[] = [
-    ...(metrics ? [{method: 'GET' as const, path: '/metrics', handle: async (_req: http.IncomingMessage, res: http.ServerResponse) => {
-      try {
-        const {contentType, body} = await metrics()
-        res.writeHead(200, {'content-type': contentType}).end(body)
-      } catch (error) {
-        res.writeHead(500, {'content-type': 'text/plain'}).end(`metrics failed: ${(error as Error).message}\n`)
-      }
-    }}] : []),
-    {method: 'GET', path: '/healthz', handle: (_req, res) => {
-      const h = handlers.health()
-      res.writeHead(h.healthy ? 200 : 503, {'content-type': 'application/json'}).end(JSON.stringify(h) + '\n')
-    }},
+    ...(metrics
+      ? [
+          {
+            method: 'GET' as const,
+            path: '/metrics',
+            async handle(_req: http.IncomingMessage, res: http.ServerResponse) {
+              try {
+                const {contentType, body} = await metrics()
+                res.writeHead(200, {'content-type': contentType}).end(body)
+              } catch (error) {
+                res.writeHead(500, {'content-type': 'text/plain'}).end(`metrics failed: ${(error as Error).message}\n`)
+              }
+            },
+          },
+        ]
+      : []),
+    {
+      method: 'GET',
+      path: '/healthz',
+      handle(_req, res) {
+        const h = handlers.health()
+        res.writeHead(h.healthy ? 200 : 503, {'content-type': 'application/json'}).end(JSON.stringify(h) + '\n')
+      },
+    },
     ...(handlers.routes ?? []),
   ]
   const server = http.createServer((req, res) => {
@@ -62,21 +78,30 @@ export async function startMetricsServer(addr: string, handlers: {
       res.writeHead(400, {'content-type': 'text/plain'}).end('bad request\n')
       return
     }
+
     const onPath = routes.filter((r) => matches(r, url.pathname))
     if (onPath.length === 0) {
       res.writeHead(404, {'content-type': 'text/plain'}).end('watchkeeper: try /metrics or /healthz\n')
       return
     }
+
     const method = req.method === 'HEAD' ? 'GET' : req.method
     const route = onPath.find((r) => r.method === method)
     if (!route) {
-      res.writeHead(405, {allow: [...new Set(onPath.map((r) => r.method === 'GET' ? 'GET, HEAD' : r.method))].join(', ')}).end()
+      res
+        .writeHead(405, {
+          allow: [...new Set(onPath.map((r) => (r.method === 'GET' ? 'GET, HEAD' : r.method)))].join(', '),
+        })
+        .end()
       return
     }
-    Promise.resolve().then(() => route.handle(req, res, url)).catch((error: Error) => {
-      if (!res.headersSent) res.writeHead(500, {'content-type': 'text/plain'})
-      res.end(`failed: ${error.message}\n`)
-    })
+
+    Promise.resolve()
+      .then(() => route.handle(req, res, url))
+      .catch((error: Error) => {
+        if (!res.headersSent) res.writeHead(500, {'content-type': 'text/plain'})
+        res.end(`failed: ${error.message}\n`)
+      })
   })
   // Slow or stalled clients are cut off rather than holding sockets open.
   server.headersTimeout = 10_000
@@ -84,15 +109,22 @@ export async function startMetricsServer(addr: string, handlers: {
   server.keepAliveTimeout = 65_000
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new UserError(`Cannot listen on ${host}:${port} for metrics: ${error.code ?? error.message}`, {hint: 'Pick a free port with --metrics HOST:PORT.', code: 'E_LISTEN'})))
+      reject(
+        new UserError(`Cannot listen on ${host}:${port} for metrics: ${error.code ?? error.message}`, {
+          hint: 'Pick a free port with --metrics HOST:PORT.',
+          code: 'E_LISTEN',
+        }),
+      ),
+    )
     server.listen(port, host, () => resolve())
   })
   const a = server.address() as {address: string; port: number}
   return {
     address: {host: a.address, port: a.port},
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }

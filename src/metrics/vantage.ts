@@ -24,34 +24,49 @@ function flagError(flag: string, value: string, expected: string): UserError {
  * The vantage of `--vantage ID[,net=NET][,region=R]`, with `--vantage-net` and `--vantage-region` as
  * separate flags; undefined when no --vantage was given. `usageExit` is the command's exit for bad flags.
  */
-export function vantageFromFlags(flags: {vantage?: string; net?: string; region?: string}, usageExit = 2): Vantage | undefined {
+export function vantageFromFlags(
+  flags: {vantage?: string; net?: string; region?: string},
+  usageExit = 2,
+): Vantage | undefined {
   const fail = (flag: string, value: string, expected: string) => {
     const e = flagError(flag, value, expected)
     return usageExit === 2 ? e : new UserError(e.message, {code: 'E_FLAG', exit: usageExit})
   }
+
   if (flags.vantage === undefined) {
     if (flags.net !== undefined) throw fail('--vantage-net', flags.net, 'needs --vantage ID')
     if (flags.region !== undefined) throw fail('--vantage-region', flags.region, 'needs --vantage ID')
     return undefined
   }
+
   const [id, ...rest] = flags.vantage.split(',')
-  if (!ID.test(id)) throw fail('--vantage', flags.vantage, 'expected an id of letters, digits, . _ - (up to 64), e.g. aws-lon-1,net=internet,region=eu-west-2')
+  if (!ID.test(id))
+    throw fail(
+      '--vantage',
+      flags.vantage,
+      'expected an id of letters, digits, . _ - (up to 64), e.g. aws-lon-1,net=internet,region=eu-west-2',
+    )
   const v: Vantage = {id}
   for (const part of rest) {
     const m = /^(net|region)=(.*)$/.exec(part)
     if (!m) throw fail('--vantage', flags.vantage, `unknown part "${part}" (expected net=NAME or region=NAME)`)
     v[m[1] as 'net' | 'region'] = m[2]
   }
+
   if (flags.net !== undefined) {
     if (v.net !== undefined) throw fail('--vantage-net', flags.net, 'net is already given in --vantage')
     v.net = flags.net
   }
+
   if (flags.region !== undefined) {
     if (v.region !== undefined) throw fail('--vantage-region', flags.region, 'region is already given in --vantage')
     v.region = flags.region
   }
-  if (v.net !== undefined && !NET.test(v.net)) throw fail('--vantage', flags.vantage, `net "${v.net}": expected internet, hscn or another lower-case name`)
-  if (v.region !== undefined && !REGION.test(v.region)) throw fail('--vantage', flags.vantage, `region "${v.region}": expected letters, digits, . _ -`)
+
+  if (v.net !== undefined && !NET.test(v.net))
+    throw fail('--vantage', flags.vantage, `net "${v.net}": expected internet, hscn or another lower-case name`)
+  if (v.region !== undefined && !REGION.test(v.region))
+    throw fail('--vantage', flags.vantage, `region "${v.region}": expected letters, digits, . _ -`)
   return v
 }
 

@@ -1,8 +1,8 @@
 import {collectDefaultMetrics, Counter, Gauge, Histogram, Registry} from 'prom-client'
 
 import type {CheckState} from '../monitor/evaluator.js'
-import {CronSchedule} from '../monitor/scheduler.js'
 import type {WatchedCheck} from '../monitor/watch-config.js'
+import {CronSchedule} from '../monitor/scheduler.js'
 import {type CheckResult, STATUS_CODE} from '../types.js'
 import {denoise, HTTP_PHASES, seconds} from './exposition.js'
 import {type Vantage, vantageLabels} from './vantage.js'
@@ -11,7 +11,11 @@ const CHECK_LABELS = ['check', 'kind', 'service', 'tier'] as const
 const RESULT_LABELS = [...CHECK_LABELS, 'target'] as const
 const STATES: CheckState[] = ['pending', 'ok', 'degraded', 'failing']
 /** prom-client's gauges with a counter's _total suffix, which `promtool check metrics` rejects. */
-const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']
+const MISNAMED_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+]
 
 type Labels = Record<string, string>
 
@@ -38,9 +42,15 @@ class Series {
   private entry: Entry | undefined
   private present = false
 
-  constructor(private readonly gauge: Gauge<string>, readonly labels: Readonly<Labels>) {
+  constructor(
+    private readonly gauge: Gauge<string>,
+    readonly labels: Readonly<Labels>,
+  ) {
     // prom-client's hashMap key: the labels sorted by name, `name:value,` each.
-    this.key = Object.keys(labels).sort().map((k) => `${k}:${labels[k]},`).join('')
+    this.key = Object.keys(labels)
+      .sort()
+      .map((k) => `${k}:${labels[k]},`)
+      .join('')
   }
 
   set(value: number): void {
@@ -50,6 +60,7 @@ class Series {
       this.entry.value = value
       return
     }
+
     this.gauge.set(this.labels, value)
     const e = map[this.key]
     this.entry = e?.labels === this.labels ? e : undefined
@@ -122,53 +133,170 @@ export class WatchMetrics {
   private readonly meta = new Map<string, CheckMeta>()
   private readonly constantLabels: Labels
 
-  constructor(opts: {defaultLabels?: Record<string, string>; vantage?: Vantage; openIncidents?: () => number; clocks?: () => {incident: string; clock: string; secondsLeft: number}[]; queue?: () => number} = {}) {
+  constructor(
+    opts: {
+      defaultLabels?: Record<string, string>
+      vantage?: Vantage
+      openIncidents?: () => number
+      clocks?: () => {incident: string; clock: string; secondsLeft: number}[]
+      queue?: () => number
+    } = {},
+  ) {
     this.constantLabels = opts.defaultLabels ?? {}
     this.setVantage(opts.vantage)
     const r = [this.registry]
     const labelNames = [...RESULT_LABELS]
     const stateLabels = [...CHECK_LABELS]
-    this.success = new Gauge({name: 'probe_success', help: 'Whether the check passed (ok or warn)', labelNames, registers: r})
-    this.duration = new Gauge({name: 'probe_duration_seconds', help: 'How long the check took', labelNames, registers: r})
-    this.httpPhase = new Gauge({name: 'probe_http_duration_seconds', help: 'Duration of HTTP request by phase', labelNames: [...labelNames, 'phase'], registers: r})
-    this.httpStatus = new Gauge({name: 'probe_http_status_code', help: 'HTTP status code of the final response', labelNames, registers: r})
-    this.certExpiry = new Gauge({name: 'probe_ssl_earliest_cert_expiry', help: 'Earliest certificate expiry, Unix seconds', labelNames, registers: r})
-    this.status = new Gauge({name: 'watchkeeper_check_status', help: 'Check status: 0 ok, 1 warn, 2 crit, 3 unknown', labelNames, registers: r})
-    this.timestamp = new Gauge({name: 'watchkeeper_check_timestamp_seconds', help: 'When the last result\'s attempt started, Unix seconds', labelNames, registers: r})
-    this.state = new Gauge({name: 'watchkeeper_check_state', help: 'Monitor state of the check (1 for the current state): pending, ok, degraded, failing', labelNames: [...stateLabels, 'state'], registers: r})
-    this.up = new Gauge({name: 'watchkeeper_check_up', help: 'The check\'s vote: 1 while ok or degraded, 0 while failing; absent while pending', labelNames: stateLabels, registers: r})
-    this.interval = new Gauge({name: 'watchkeeper_check_interval_seconds', help: 'How often the check runs (for a schedule, the gap from its last run to the next)', labelNames: stateLabels, registers: r})
-    this.flapping = new Gauge({name: 'watchkeeper_check_flapping', help: 'Whether the check is flapping (notifications held)', labelNames: stateLabels, registers: r})
-    this.maintenance = new Gauge({name: 'watchkeeper_check_in_maintenance', help: 'Whether the check is in a maintenance window', labelNames: stateLabels, registers: r})
-    this.connectivity = new Gauge({name: 'watchkeeper_probe_connectivity', help: 'Self-check: 1 when the probe has its network, 0 when the canary says it lost it', registers: r})
+    this.success = new Gauge({
+      name: 'probe_success',
+      help: 'Whether the check passed (ok or warn)',
+      labelNames,
+      registers: r,
+    })
+    this.duration = new Gauge({
+      name: 'probe_duration_seconds',
+      help: 'How long the check took',
+      labelNames,
+      registers: r,
+    })
+    this.httpPhase = new Gauge({
+      name: 'probe_http_duration_seconds',
+      help: 'Duration of HTTP request by phase',
+      labelNames: [...labelNames, 'phase'],
+      registers: r,
+    })
+    this.httpStatus = new Gauge({
+      name: 'probe_http_status_code',
+      help: 'HTTP status code of the final response',
+      labelNames,
+      registers: r,
+    })
+    this.certExpiry = new Gauge({
+      name: 'probe_ssl_earliest_cert_expiry',
+      help: 'Earliest certificate expiry, Unix seconds',
+      labelNames,
+      registers: r,
+    })
+    this.status = new Gauge({
+      name: 'watchkeeper_check_status',
+      help: 'Check status: 0 ok, 1 warn, 2 crit, 3 unknown',
+      labelNames,
+      registers: r,
+    })
+    this.timestamp = new Gauge({
+      name: 'watchkeeper_check_timestamp_seconds',
+      help: "When the last result's attempt started, Unix seconds",
+      labelNames,
+      registers: r,
+    })
+    this.state = new Gauge({
+      name: 'watchkeeper_check_state',
+      help: 'Monitor state of the check (1 for the current state): pending, ok, degraded, failing',
+      labelNames: [...stateLabels, 'state'],
+      registers: r,
+    })
+    this.up = new Gauge({
+      name: 'watchkeeper_check_up',
+      help: "The check's vote: 1 while ok or degraded, 0 while failing; absent while pending",
+      labelNames: stateLabels,
+      registers: r,
+    })
+    this.interval = new Gauge({
+      name: 'watchkeeper_check_interval_seconds',
+      help: 'How often the check runs (for a schedule, the gap from its last run to the next)',
+      labelNames: stateLabels,
+      registers: r,
+    })
+    this.flapping = new Gauge({
+      name: 'watchkeeper_check_flapping',
+      help: 'Whether the check is flapping (notifications held)',
+      labelNames: stateLabels,
+      registers: r,
+    })
+    this.maintenance = new Gauge({
+      name: 'watchkeeper_check_in_maintenance',
+      help: 'Whether the check is in a maintenance window',
+      labelNames: stateLabels,
+      registers: r,
+    })
+    this.connectivity = new Gauge({
+      name: 'watchkeeper_probe_connectivity',
+      help: 'Self-check: 1 when the probe has its network, 0 when the canary says it lost it',
+      registers: r,
+    })
     this.connectivity.set(1)
-    this.startLag = new Histogram({name: 'watchkeeper_check_start_lag_seconds', help: 'How late checks start after they are due',
-      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: r})
-    this.results = new Counter({name: 'watchkeeper_results_total', help: 'Check results stored, by status', labelNames: ['status'], registers: r})
-    this.skipped = new Counter({name: 'watchkeeper_runs_skipped_total', help: 'Due runs skipped because the previous run of the check had not finished', registers: r})
-    this.notifications = new Counter({name: 'watchkeeper_notifications_total', help: 'Notifications by notifier and outcome (sent, failed, retrying, expired, suppressed, held)', labelNames: ['notifier', 'outcome'], registers: r})
-    this.writeRetries = new Counter({name: 'watchkeeper_result_write_retries_total', help: 'Result batches retried because the database was locked', registers: r})
-    this.checksWatched = new Gauge({name: 'watchkeeper_checks_watched', help: 'Enabled checks being scheduled', registers: r})
-    const openIncidents = opts.openIncidents
+    this.startLag = new Histogram({
+      name: 'watchkeeper_check_start_lag_seconds',
+      help: 'How late checks start after they are due',
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: r,
+    })
+    this.results = new Counter({
+      name: 'watchkeeper_results_total',
+      help: 'Check results stored, by status',
+      labelNames: ['status'],
+      registers: r,
+    })
+    this.skipped = new Counter({
+      name: 'watchkeeper_runs_skipped_total',
+      help: 'Due runs skipped because the previous run of the check had not finished',
+      registers: r,
+    })
+    this.notifications = new Counter({
+      name: 'watchkeeper_notifications_total',
+      help: 'Notifications by notifier and outcome (sent, failed, retrying, expired, suppressed, held)',
+      labelNames: ['notifier', 'outcome'],
+      registers: r,
+    })
+    this.writeRetries = new Counter({
+      name: 'watchkeeper_result_write_retries_total',
+      help: 'Result batches retried because the database was locked',
+      registers: r,
+    })
+    this.checksWatched = new Gauge({
+      name: 'watchkeeper_checks_watched',
+      help: 'Enabled checks being scheduled',
+      registers: r,
+    })
+    const {openIncidents} = opts
     if (openIncidents) {
-      new Gauge({name: 'watchkeeper_incidents_open', help: 'Incidents not yet resolved', registers: r, collect() {
-        this.set(openIncidents())
-      }})
+      new Gauge({
+        name: 'watchkeeper_incidents_open',
+        help: 'Incidents not yet resolved',
+        registers: r,
+        collect() {
+          this.set(openIncidents())
+        },
+      })
     }
-    const clocks = opts.clocks
+
+    const {clocks} = opts
     if (clocks) {
-      new Gauge({name: 'watchkeeper_incident_clock_seconds_left', help: 'Seconds until a running regulatory clock of an open incident is due (negative when overdue)',
-        labelNames: ['incident', 'clock'], registers: r, collect() {
+      new Gauge({
+        name: 'watchkeeper_incident_clock_seconds_left',
+        help: 'Seconds until a running regulatory clock of an open incident is due (negative when overdue)',
+        labelNames: ['incident', 'clock'],
+        registers: r,
+        collect() {
           this.reset()
-          for (const c of clocks()) this.set({incident: c.incident, clock: c.clock}, Math.round(c.secondsLeft * 1000) / 1000)
-        }})
+          for (const c of clocks())
+            this.set({incident: c.incident, clock: c.clock}, Math.round(c.secondsLeft * 1000) / 1000)
+        },
+      })
     }
-    const queue = opts.queue
+
+    const {queue} = opts
     if (queue) {
-      new Gauge({name: 'watchkeeper_notification_queue', help: 'Notifications waiting to be delivered', registers: r, collect() {
-        this.set(queue())
-      }})
+      new Gauge({
+        name: 'watchkeeper_notification_queue',
+        help: 'Notifications waiting to be delivered',
+        registers: r,
+        collect() {
+          this.set(queue())
+        },
+      })
     }
+
     collectDefaultMetrics({register: this.registry})
     for (const name of MISNAMED_DEFAULTS) this.registry.removeSingleMetric(name)
   }
@@ -191,13 +319,18 @@ export class WatchMetrics {
       if (w.trigger.kind === 'interval') {
         m.everyMs = w.trigger.everyMs
         this.interval.set(labels, seconds(w.trigger.everyMs))
-      } else if (!prev?.cron || prev.cron.expression !== w.trigger.expression || prev.cron.timezone !== w.trigger.timezone) {
+      } else if (
+        !prev?.cron ||
+        prev.cron.expression !== w.trigger.expression ||
+        prev.cron.timezone !== w.trigger.timezone
+      ) {
         m.cron = new CronSchedule(w.trigger.expression, w.trigger.timezone)
         const first = m.cron.next(now)
         this.interval.set(labels, seconds(m.cron.next(first) - first))
       } else {
         m.cron = prev.cron
       }
+
       this.meta.set(w.check.id, m)
     }
   }
@@ -208,14 +341,27 @@ export class WatchMetrics {
 
   private seriesOf(r: CheckResult, m: CheckMeta | undefined): CheckSeries {
     const known = this.known.get(r.checkId)
-    if (known && known.base === m?.labels && known.labels.target === r.target &&
-      (m !== undefined || (known.labels.kind === r.kind && known.labels.service === r.service))) return known
+    if (
+      known &&
+      known.base === m?.labels &&
+      known.labels.target === r.target &&
+      (m !== undefined || (known.labels.kind === r.kind && known.labels.service === r.service))
+    )
+      return known
     if (known) this.forgetResults(r.checkId)
-    const l: Labels = {...(m?.labels ?? checkLabels({id: r.checkId, kind: r.kind, service: r.service})), target: r.target}
+    const l: Labels = {
+      ...(m?.labels ?? checkLabels({id: r.checkId, kind: r.kind, service: r.service})),
+      target: r.target,
+    }
     const s: CheckSeries = {
-      base: m?.labels, labels: l,
-      success: new Series(this.success, l), duration: new Series(this.duration, l), status: new Series(this.status, l),
-      timestamp: new Series(this.timestamp, l), httpStatus: new Series(this.httpStatus, l), certExpiry: new Series(this.certExpiry, l),
+      base: m?.labels,
+      labels: l,
+      success: new Series(this.success, l),
+      duration: new Series(this.duration, l),
+      status: new Series(this.status, l),
+      timestamp: new Series(this.timestamp, l),
+      httpStatus: new Series(this.httpStatus, l),
+      certExpiry: new Series(this.certExpiry, l),
       phases: PHASE_KEYS.map((key) => new Series(this.httpPhase, {...l, phase: HTTP_PHASES[key]})),
     }
     this.known.set(r.checkId, s)
@@ -233,12 +379,13 @@ export class WatchMetrics {
     if (r.metrics.httpStatus !== undefined) s.httpStatus.set(r.metrics.httpStatus)
     if (r.metrics.certNotAfter !== undefined) s.certExpiry.set(r.metrics.certNotAfter)
     if (r.kind === 'http') {
-      PHASE_KEYS.forEach((key, i) => {
+      for (const [i, key] of PHASE_KEYS.entries()) {
         const v = r.timings[key]
         if (v === undefined) s.phases[i].remove()
         else s.phases[i].set(seconds(v))
-      })
+      }
     }
+
     if (m?.cron) this.interval.set(m.labels, seconds(m.cron.next(r.startedAt) - r.startedAt))
     this.results.inc({status: r.status})
   }
@@ -250,13 +397,20 @@ export class WatchMetrics {
       this.forgetStates(checkId)
       s = undefined
     }
+
     if (!s) {
       const l = base ?? {check: checkId}
-      s = {base, states: STATES.map((st) => new Series(this.state, {...l, state: st})), up: new Series(this.up, l),
-        flapping: new Series(this.flapping, l), maintenance: new Series(this.maintenance, l)}
+      s = {
+        base,
+        states: STATES.map((st) => new Series(this.state, {...l, state: st})),
+        up: new Series(this.up, l),
+        flapping: new Series(this.flapping, l),
+        maintenance: new Series(this.maintenance, l),
+      }
       this.stateSeries.set(checkId, s)
     }
-    STATES.forEach((st, i) => s.states[i].set(st === state ? 1 : 0))
+
+    for (const [i, st] of STATES.entries()) s.states[i].set(st === state ? 1 : 0)
     if (state === 'pending') s.up.remove()
     else s.up.set(state === 'failing' ? 0 : 1)
     s.flapping.set(flapping ? 1 : 0)

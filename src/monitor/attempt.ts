@@ -32,8 +32,13 @@ export interface AttemptOptions {
   thread?: 'main' | 'probe'
 }
 
-const empty = (status: Observation['status'], summary: string, totalMs: number): Observation =>
-  ({status, summary, timings: {totalMs}, findings: [], metrics: {}})
+const empty = (status: Observation['status'], summary: string, totalMs: number): Observation => ({
+  status,
+  summary,
+  timings: {totalMs},
+  findings: [],
+  metrics: {},
+})
 
 type Registry = typeof import('../probes/index.js')
 let registry: Registry | undefined
@@ -41,14 +46,15 @@ let registry: Registry | undefined
 /** Runs one attempt in this thread; never throws. */
 export async function attemptHere(req: AttemptRequest, opts: AttemptOptions): Promise<AttemptOutcome> {
   // The probes load on the first attempt (commands that never probe do not pay for them), once.
-  const {probeFor} = registry ??= await import('../probes/index.js')
+  const {probeFor} = (registry ??= await import('../probes/index.js'))
   const thread = opts.thread ?? 'main'
   const probe = probeFor(req.kind)
-  if (!probe) return {obs: empty('unknown', `no probe for kind ${req.kind}`, 0), loopDelayMs: 0, timedOut: false, thread}
+  if (!probe)
+    return {obs: empty('unknown', `no probe for kind ${req.kind}`, 0), loopDelayMs: 0, timedOut: false, thread}
   threadLoop.start()
   // One timer per attempt: the timeout aborts the probe's signal, then waits a grace for a probe that ignores it.
   const ac = new AbortController()
-  const signal = ac.signal
+  const {signal} = ac
   const onOuterAbort = () => ac.abort(opts.signal?.reason)
   if (opts.signal?.aborted) onOuterAbort()
   else opts.signal?.addEventListener('abort', onOuterAbort, {once: true})
@@ -60,7 +66,10 @@ export async function attemptHere(req: AttemptRequest, opts: AttemptOptions): Pr
     timer = setTimeout(() => {
       timedOut = true
       ac.abort(new DOMException(`The operation was aborted due to timeout`, 'TimeoutError'))
-      timer = setTimeout(() => resolve(empty('crit', `timed out after ${req.timeoutMs} ms`, performance.now() - started)), opts.graceMs ?? 1000)
+      timer = setTimeout(
+        () => resolve(empty('crit', `timed out after ${req.timeoutMs} ms`, performance.now() - started)),
+        opts.graceMs ?? 1000,
+      )
       timer.unref()
     }, req.timeoutMs)
     timer.unref()
@@ -68,17 +77,29 @@ export async function attemptHere(req: AttemptRequest, opts: AttemptOptions): Pr
   let obs: Observation
   try {
     obs = await Promise.race([
-      probe.run(req.target, req.spec, {clock: opts.clock, signal, timeoutMs: req.timeoutMs, net: req.net, dispatcher: opts.dispatcher, loopDelay}),
+      probe.run(req.target, req.spec, {
+        clock: opts.clock,
+        signal,
+        timeoutMs: req.timeoutMs,
+        net: req.net,
+        dispatcher: opts.dispatcher,
+        loopDelay,
+      }),
       deadline,
     ])
   } catch (error) {
     obs = timedOut
       ? empty('crit', `timed out after ${req.timeoutMs} ms`, performance.now() - started)
-      : empty('unknown', `probe failed: ${(error as Error).message ?? String(error)}`.split('\n')[0], performance.now() - started)
+      : empty(
+          'unknown',
+          `probe failed: ${(error as Error).message ?? String(error)}`.split('\n')[0],
+          performance.now() - started,
+        )
   } finally {
     clearTimeout(timer)
     opts.signal?.removeEventListener('abort', onOuterAbort)
     threadLoop.stop()
   }
+
   return {obs, loopDelayMs: threadLoop.stalledBetween(started), timedOut: timedOut && obs.status === 'crit', thread}
 }

@@ -2,9 +2,9 @@ import type {Dispatcher} from 'undici'
 
 import type {CheckDefinition} from '../catalogue/load.js'
 import type {DB} from '../store/db.js'
+import type {LoopDelayStats} from './loop-delay.js'
 import {storeRun, type Vantage} from '../store/results.js'
 import {type CheckResult, type Clock, type Status, systemClock} from '../types.js'
-import type {LoopDelayStats} from './loop-delay.js'
 import {loopDelayNow, refreshLoopDelay, resetLoopDelay, runChecks} from './runner.js'
 
 /** The run's own event-loop delay: the main thread's, the probe thread's, and how many results say their timing is suspect. */
@@ -44,7 +44,11 @@ export function summarise(results: readonly CheckResult[]): Record<Status, numbe
  * process holds, up to the connection's lock timeout); the core of `check run`. A run that cannot be
  * stored leaves nothing behind (StoreBusyError).
  */
-export async function executeRun(db: DB, checks: readonly CheckDefinition[], opts: ExecuteOptions = {}): Promise<RunReport> {
+export async function executeRun(
+  db: DB,
+  checks: readonly CheckDefinition[],
+  opts: ExecuteOptions = {},
+): Promise<RunReport> {
   const clock = opts.clock ?? systemClock
   const started = clock.now()
   resetLoopDelay()
@@ -59,7 +63,25 @@ export async function executeRun(db: DB, checks: readonly CheckDefinition[], opt
   const finished = clock.now()
   await refreshLoopDelay()
   const loop = loopDelayNow()
-  const loopDelay: RunLoopDelay = {...loop.main, ...(loop.probeThread ? {probeThread: loop.probeThread} : {}), suspectChecks: results.filter((r) => r.timingSuspect).length}
-  const runId = storeRun(db, {source: opts.source ?? 'check run', startedAt: started, finishedAt: finished, checks, results, vantage: opts.vantage})
-  return {runId, startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), summary: summarise(results), loopDelay, results}
+  const loopDelay: RunLoopDelay = {
+    ...loop.main,
+    ...(loop.probeThread ? {probeThread: loop.probeThread} : {}),
+    suspectChecks: results.filter((r) => r.timingSuspect).length,
+  }
+  const runId = storeRun(db, {
+    source: opts.source ?? 'check run',
+    startedAt: started,
+    finishedAt: finished,
+    checks,
+    results,
+    vantage: opts.vantage,
+  })
+  return {
+    runId,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date(finished).toISOString(),
+    summary: summarise(results),
+    loopDelay,
+    results,
+  }
 }

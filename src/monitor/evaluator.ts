@@ -52,8 +52,23 @@ export interface MonitorState {
 }
 
 export function initialState(checkId: string, now: number): MonitorState {
-  return {checkId, state: 'pending', since: now, badStreak: 0, notOkStreak: 0, okStreak: 0, passStreak: 0, badSince: null,
-    lastStatus: null, lastResultId: null, lastTs: null, alerted: null, alertedAt: null, flapping: false, changes: []}
+  return {
+    checkId,
+    state: 'pending',
+    since: now,
+    badStreak: 0,
+    notOkStreak: 0,
+    okStreak: 0,
+    passStreak: 0,
+    badSince: null,
+    lastStatus: null,
+    lastResultId: null,
+    lastTs: null,
+    alerted: null,
+    alertedAt: null,
+    flapping: false,
+    changes: [],
+  }
 }
 
 export type MonitorEventKind = 'failing' | 'degraded' | 'recovered' | 'reminder' | 'flapping' | 'stable'
@@ -102,10 +117,12 @@ function nextState(st: MonitorState, status: Status, t: Thresholds): CheckState 
     if (st.notOkStreak >= t.failure) return 'degraded'
     return 'pending'
   }
+
   if (cur === 'failing') {
     if (st.passStreak >= t.recovery) return st.okStreak >= t.recovery ? 'ok' : 'degraded'
     return 'failing'
   }
+
   if (st.badStreak >= t.failure) return 'failing'
   if (cur === 'ok' && st.notOkStreak >= t.failure) return 'degraded'
   if (cur === 'degraded' && st.okStreak >= t.recovery) return 'ok'
@@ -133,6 +150,7 @@ export function evaluate(prev: MonitorState, input: EvaluationInput, policy: Eva
     st.since = input.ts
     if (previous !== 'pending') st.changes.push(input.ts)
   }
+
   const events: MonitorEvent[] = []
   const ev = (kind: MonitorEventKind, message: string) =>
     events.push({kind, checkId: st.checkId, state: st.state, previous, at: input.ts, resultId: input.resultId, message})
@@ -142,7 +160,10 @@ export function evaluate(prev: MonitorState, input: EvaluationInput, policy: Eva
   st.changes = st.changes.filter((t) => t > input.ts - f.windowMs)
   if (f.changes > 0 && !st.flapping && st.changes.length >= f.changes) {
     st.flapping = true
-    ev('flapping', `${st.changes.length} state changes in ${Math.round(f.windowMs / 60_000)} min; notifications held until it settles (now ${st.state})`)
+    ev(
+      'flapping',
+      `${st.changes.length} state changes in ${Math.round(f.windowMs / 60_000)} min; notifications held until it settles (now ${st.state})`,
+    )
   } else if (st.flapping && (f.changes === 0 || st.changes.length === 0)) {
     st.flapping = false
     ev('stable', `stopped flapping; ${st.state} for ${Math.round((input.ts - st.since) / 60_000)} min`)
@@ -153,15 +174,28 @@ export function evaluate(prev: MonitorState, input: EvaluationInput, policy: Eva
 }
 
 /** Brings what was announced in line with the state: raise, resolve, or remind. */
-function reconcile(st: MonitorState, input: EvaluationInput, policy: EvaluationPolicy, ev: (kind: MonitorEventKind, message: string) => void): void {
+function reconcile(
+  st: MonitorState,
+  input: EvaluationInput,
+  policy: EvaluationPolicy,
+  ev: (kind: MonitorEventKind, message: string) => void,
+): void {
   const wanted = st.state === 'failing' || st.state === 'degraded' ? st.state : null
   if (wanted === st.alerted) {
-    if (wanted === 'failing' && policy.remindEveryMs && !policy.suppressed && st.alertedAt !== null && input.ts - st.alertedAt >= policy.remindEveryMs) {
+    if (
+      wanted === 'failing' &&
+      policy.remindEveryMs &&
+      !policy.suppressed &&
+      st.alertedAt !== null &&
+      input.ts - st.alertedAt >= policy.remindEveryMs
+    ) {
       st.alertedAt = input.ts
       ev('reminder', `still failing since ${new Date(st.since).toISOString()}: ${input.summary}`)
     }
+
     return
   }
+
   if (wanted === null) {
     // An all-clear is sent even in maintenance: it closes an alert raised before the window.
     if (st.state === 'ok') {
@@ -170,12 +204,17 @@ function reconcile(st: MonitorState, input: EvaluationInput, policy: EvaluationP
       st.alertedAt = null
       ev('recovered', `recovered (was ${was}): ${input.summary}`)
     }
+
     return
   }
+
   if (policy.suppressed) return
   st.alerted = wanted
   st.alertedAt = input.ts
-  ev(wanted, wanted === 'failing'
-    ? `failing after ${st.badStreak} failed result${st.badStreak === 1 ? '' : 's'}: ${input.summary}`
-    : `degraded (warn): ${input.summary}`)
+  ev(
+    wanted,
+    wanted === 'failing'
+      ? `failing after ${st.badStreak} failed result${st.badStreak === 1 ? '' : 's'}: ${input.summary}`
+      : `degraded (warn): ${input.summary}`,
+  )
 }

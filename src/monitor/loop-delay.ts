@@ -58,6 +58,7 @@ export class LoopMonitor {
       this.starts[i] = due
       this.ends[i] = now
     }
+
     this.lastTick = now
   }
 
@@ -71,11 +72,13 @@ export class LoopMonitor {
       if (end <= from) break
       total += Math.max(0, Math.min(end, to) - Math.max(this.starts[i], from))
     }
+
     // A stall the sampler has not seen yet: no tick since lastTick + TICK_MS.
     if (this.timer) {
       const due = this.lastTick + TICK_MS
       if (to - due > SLACK_MS) total += Math.max(0, to - Math.max(due, from))
     }
+
     return total
   }
 

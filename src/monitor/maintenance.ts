@@ -4,7 +4,7 @@
  */
 
 import {globMatch} from '../util/glob.js'
-import {isTimeZone, type ZonedParts, zonedParts, zonedToEpoch} from '../util/zoned-time.js'
+import {type ZonedParts, zonedParts, zonedToEpoch} from '../util/zoned-time.js'
 
 export const DEFAULT_TIMEZONE = 'Europe/London'
 
@@ -25,7 +25,6 @@ export interface MaintenanceWindow {
 /** Wall-clock fields of an instant in a zone. */
 export const localParts = zonedParts
 export type LocalParts = ZonedParts
-export {isTimeZone, zonedToEpoch}
 
 /** Parses `2026-12-01T22:00[:ss][Z|+hh:mm]` as an instant; without an offset the time is local to `tz`. */
 export function parseLocalDateTime(text: string, tz: string): number | undefined {
@@ -34,9 +33,13 @@ export function parseLocalDateTime(text: string, tz: string): number | undefined
   const [y, mo, d, h, mi, s] = m.slice(1, 7).map((x) => Number(x ?? 0))
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return undefined
   if (m[7]) {
-    const off = m[7] === 'Z' ? 0 : (m[7][0] === '-' ? -1 : 1) * (Number(m[7].slice(1, 3)) * 60 + Number(m[7].slice(4, 6))) * 60_000
+    const off =
+      m[7] === 'Z'
+        ? 0
+        : (m[7][0] === '-' ? -1 : 1) * (Number(m[7].slice(1, 3)) * 60 + Number(m[7].slice(4, 6))) * 60_000
     return Date.UTC(y, mo - 1, d, h, mi, s) - off
   }
+
   return zonedToEpoch(y, mo, d, h, mi, s, tz)
 }
 
@@ -55,24 +58,40 @@ export function windowActiveUntil(w: MaintenanceWindow, at: number): number | un
   const daysBack = Math.ceil(r.durationMs / 86_400_000)
   for (let back = 0; back <= daysBack; back++) {
     const p = localParts(at - back * 86_400_000, w.timezone)
-    const start = zonedToEpoch(p.year, p.month, p.day, Math.floor(r.startMinute / 60), r.startMinute % 60, 0, w.timezone)
+    const start = zonedToEpoch(
+      p.year,
+      p.month,
+      p.day,
+      Math.floor(r.startMinute / 60),
+      r.startMinute % 60,
+      0,
+      w.timezone,
+    )
     const dayOfStart = localParts(start, w.timezone).weekday
     if (r.days && !r.days.includes(dayOfStart)) continue
     if (at >= start && at < start + r.durationMs) return start + r.durationMs
   }
+
   return undefined
 }
 
 /** The first active window covering the check at `at`, with when it ends. */
-export function activeMaintenance(windows: readonly MaintenanceWindow[], check: {id: string; tags: readonly string[]}, at: number): {window: MaintenanceWindow; until: number} | undefined {
+export function activeMaintenance(
+  windows: readonly MaintenanceWindow[],
+  check: {id: string; tags: readonly string[]},
+  at: number,
+): {window: MaintenanceWindow; until: number} | undefined {
   for (const w of windows) {
     if (!windowCovers(w, check)) continue
     const until = windowActiveUntil(w, at)
     if (until !== undefined) return {window: w, until}
   }
+
   return undefined
 }
 
 export function weekdayNumber(name: string): number {
   return WEEKDAYS.indexOf(name.toLowerCase() as (typeof WEEKDAYS)[number])
 }
+
+export {isTimeZone, zonedToEpoch} from '../util/zoned-time.js'

@@ -35,7 +35,10 @@ export class ProbeThread {
     this.view[3] = Number.NaN
     const url = new URL(import.meta.url.endsWith('.ts') ? './probe-worker.ts' : './probe-worker.js', import.meta.url)
     const w = url.pathname.endsWith('.ts')
-      ? new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}) })`, {eval: true, workerData: {stats: this.stats}, resourceLimits: PROBE_THREAD_LIMITS})
+      ? new Worker(
+          `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}) })`,
+          {eval: true, workerData: {stats: this.stats}, resourceLimits: PROBE_THREAD_LIMITS},
+        )
       : new Worker(url, {workerData: {stats: this.stats}, resourceLimits: PROBE_THREAD_LIMITS})
     // A new thread puts V8's flags back to their start values (see watch-heap.ts).
     w.once('online', reassertHeapShape)
@@ -47,10 +50,16 @@ export class ProbeThread {
     })
     const fail = (why: string) => {
       if (this.worker === w) this.worker = undefined
-      for (const id of [...this.pending.keys()]) {
-        this.settle(id, {obs: {status: 'unknown', summary: `probe thread stopped: ${why}`, timings: {}, findings: [], metrics: {}}, loopDelayMs: 0, timedOut: false, thread: 'probe'})
+      for (const id of this.pending.keys()) {
+        this.settle(id, {
+          obs: {status: 'unknown', summary: `probe thread stopped: ${why}`, timings: {}, findings: [], metrics: {}},
+          loopDelayMs: 0,
+          timedOut: false,
+          thread: 'probe',
+        })
       }
     }
+
     w.on('error', (error) => fail(error.message))
     w.on('exit', (code) => fail(`exit code ${code}`))
     w.unref()
@@ -74,8 +83,22 @@ export class ProbeThread {
     const id = ++this.seq
     return new Promise<AttemptOutcome>((resolve) => {
       // The thread keeps its own deadline; this one only covers a thread that stopped answering.
-      const timer = setTimeout(() => this.settle(id, {obs: {status: 'unknown', summary: `no answer from the probe thread within ${req.timeoutMs + graceMs + 2000} ms`,
-        timings: {}, findings: [], metrics: {}}, loopDelayMs: 0, timedOut: false, thread: 'probe'}), req.timeoutMs + graceMs + 2000)
+      const timer = setTimeout(
+        () =>
+          this.settle(id, {
+            obs: {
+              status: 'unknown',
+              summary: `no answer from the probe thread within ${req.timeoutMs + graceMs + 2000} ms`,
+              timings: {},
+              findings: [],
+              metrics: {},
+            },
+            loopDelayMs: 0,
+            timedOut: false,
+            thread: 'probe',
+          }),
+        req.timeoutMs + graceMs + 2000,
+      )
       timer.unref()
       const p: Pending = {resolve, timer}
       if (signal) {
@@ -83,6 +106,7 @@ export class ProbeThread {
         p.onAbort = () => w.postMessage({type: 'abort', id})
         signal.addEventListener('abort', p.onAbort, {once: true})
       }
+
       this.pending.set(id, p)
       if (this.pending.size === 1) w.ref()
       w.postMessage({type: 'run', id, req, now})

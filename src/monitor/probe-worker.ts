@@ -1,14 +1,14 @@
+import type {AddressInfo} from 'node:net'
 /**
  * The probe thread: runs attempts sent by probe-thread.ts on an event loop of its own, so that the
  * instants a probe takes are not held up by the main thread's work (posture scoring, database writes,
  * output). Its loop delay goes into a shared buffer the main thread reads at any time.
  */
 import http from 'node:http'
-import type {AddressInfo} from 'node:net'
 import os from 'node:os'
 import {parentPort, workerData} from 'node:worker_threads'
 
-import {type AttemptOutcome, type AttemptRequest, attemptHere} from './attempt.js'
+import {attemptHere, type AttemptOutcome, type AttemptRequest} from './attempt.js'
 import {threadLoop} from './loop-delay.js'
 
 const port = parentPort as NonNullable<typeof parentPort>
@@ -39,6 +39,7 @@ function raisePriority(want: string | undefined): void {
       // Not permitted: the thread keeps the process's priority.
     }
   }
+
   shared[3] = os.getPriority(0)
 }
 
@@ -52,8 +53,16 @@ async function warmUp(): Promise<void> {
   try {
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()))
     const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
-    await attemptHere({kind: 'http', target, spec: {target, expect: {json: [{path: '$.ok', op: '==', value: true}]}}, net: {resolve: []}, timeoutMs: 2000},
-      {clock: {now: () => Date.now()}, thread: 'probe'})
+    await attemptHere(
+      {
+        kind: 'http',
+        target,
+        spec: {target, expect: {json: [{path: '$.ok', op: '==', value: true}]}},
+        net: {resolve: []},
+        timeoutMs: 2000,
+      },
+      {clock: {now: () => Date.now()}, thread: 'probe'},
+    )
   } catch {
     // A thread that cannot listen on loopback still runs checks; only the first one pays for the warm-up.
   } finally {
@@ -68,7 +77,11 @@ setInterval(publish, 250).unref()
 await warmUp()
 threadLoop.reset()
 
-type Message = {type: 'run'; id: number; req: AttemptRequest; now: number} | {type: 'abort'; id: number} | {type: 'reset'} | {type: 'publish'; id: number}
+type Message =
+  | {type: 'run'; id: number; req: AttemptRequest; now: number}
+  | {type: 'abort'; id: number}
+  | {type: 'reset'}
+  | {type: 'publish'; id: number}
 
 /** Results go back in batches, one message per turn of the loop (a message costs more than its content). */
 let batch: {id: number; out: AttemptOutcome}[] = []
@@ -82,7 +95,21 @@ function flush(): void {
       try {
         port.postMessage([r])
       } catch (error) {
-        port.postMessage([{id: r.id, out: {...r.out, obs: {status: 'unknown', summary: `result could not be sent from the probe thread: ${(error as Error).message}`, timings: r.out.obs.timings, findings: [], metrics: {}}}}])
+        port.postMessage([
+          {
+            id: r.id,
+            out: {
+              ...r.out,
+              obs: {
+                status: 'unknown',
+                summary: `result could not be sent from the probe thread: ${(error as Error).message}`,
+                timings: r.out.obs.timings,
+                findings: [],
+                metrics: {},
+              },
+            },
+          },
+        ])
       }
     }
   }
@@ -93,16 +120,19 @@ port.on('message', (m: Message) => {
     controllers.get(m.id)?.abort()
     return
   }
+
   if (m.type === 'reset') {
     threadLoop.reset()
     publish()
     return
   }
+
   if (m.type === 'publish') {
     publish()
     port.postMessage([{id: m.id, out: null}])
     return
   }
+
   const ac = new AbortController()
   controllers.set(m.id, ac)
   // The main thread's clock (possibly a test's), carried across as an offset.

@@ -5,7 +5,7 @@ import type {Observation} from '../types.js'
 import {type CheckResult, type Clock, systemClock} from '../types.js'
 import {redact} from '../util/redact.js'
 import {sleep} from '../util/sleep.js'
-import {type AttemptOutcome, attemptHere} from './attempt.js'
+import {attemptHere, type AttemptOutcome} from './attempt.js'
 import {type LoopDelayStats, SUSPECT_FLOOR_MS, threadLoop, timingSuspect} from './loop-delay.js'
 import {probeThread} from './probe-thread.js'
 
@@ -39,7 +39,10 @@ export {redact} from '../util/redact.js'
  * that the probe thread's loop stays free for the checks whose latency is being measured.
  */
 function isHeavy(check: CheckDefinition): boolean {
-  return check.kind === 'web-security' || (check.kind === 'tls' && check.spec.posture !== undefined && check.spec.posture !== false)
+  return (
+    check.kind === 'web-security' ||
+    (check.kind === 'tls' && check.spec.posture !== undefined && check.spec.posture !== false)
+  )
 }
 
 const threadEnabled = (opts: RunnerOptions) => opts.probeThread ?? process.env.WATCHKEEPER_PROBE_THREAD !== '0'
@@ -55,7 +58,13 @@ export function prestartProbeThread(opts: RunnerOptions = {}): void {
 
 function attempt(check: CheckDefinition, opts: RunnerOptions): Promise<AttemptOutcome> {
   const clock = opts.clock ?? systemClock
-  const req = {kind: check.kind, target: check.spec.target as string, spec: check.spec, net: check.net, timeoutMs: check.timeoutMs}
+  const req = {
+    kind: check.kind,
+    target: check.spec.target as string,
+    spec: check.spec,
+    net: check.net,
+    timeoutMs: check.timeoutMs,
+  }
   if (useProbeThread(check, opts)) return probeThread.run(req, clock.now(), opts.signal, opts.graceMs)
   return attemptHere(req, {clock, signal: opts.signal, dispatcher: opts.dispatcher, graceMs: opts.graceMs})
 }
@@ -92,37 +101,47 @@ export async function runCheck(check: CheckDefinition, opts: RunnerOptions = {})
       i--
       continue
     }
+
     if (out.obs.status === 'ok' || out.obs.status === 'warn') break
   }
+
   const done = out
   if (!done) throw new Error(`check ${check.id} made no attempt`)
   let o: Observation = done.obs
   if (blockedTimeout(done, check.timeoutMs)) {
-    o = {...o, status: 'unknown', summary: `${o.summary}, but the event loop was blocked for ${Math.round(done.loopDelayMs)} ms of it (re-checked once): the network's time is not known`}
+    o = {
+      ...o,
+      status: 'unknown',
+      summary: `${o.summary}, but the event loop was blocked for ${Math.round(done.loopDelayMs)} ms of it (re-checked once): the network's time is not known`,
+    }
   }
+
   const totalMs = o.timings.totalMs ?? 0
   const timings: Record<string, number> = {}
   for (const [k, v] of Object.entries(o.timings)) if (v !== undefined) timings[k] = round1(v)
   timings.totalMs = round1(totalMs)
   const suspect = timingSuspect(done.loopDelayMs, totalMs)
-  return redact({
-    checkId: check.id,
-    kind: check.kind,
-    target: check.target,
-    ...(check.service ? {service: check.service} : {}),
-    status: o.status,
-    summary: o.summary,
-    startedAt,
-    durationMs: round1(totalMs),
-    attempts: tries,
-    timings,
-    ...(done.loopDelayMs >= 1 ? {loopDelayMs: Math.round(done.loopDelayMs)} : {}),
-    ...(suspect ? {timingSuspect: true as const} : {}),
-    findings: o.findings,
-    metrics: o.metrics,
-    ...(o.details && Object.keys(o.details).length > 0 ? {details: o.details} : {}),
-    ...(o.thresholds ? {thresholds: o.thresholds} : {}),
-  }, check.secrets)
+  return redact(
+    {
+      checkId: check.id,
+      kind: check.kind,
+      target: check.target,
+      ...(check.service ? {service: check.service} : {}),
+      status: o.status,
+      summary: o.summary,
+      startedAt,
+      durationMs: round1(totalMs),
+      attempts: tries,
+      timings,
+      ...(done.loopDelayMs >= 1 ? {loopDelayMs: Math.round(done.loopDelayMs)} : {}),
+      ...(suspect ? {timingSuspect: true as const} : {}),
+      findings: o.findings,
+      metrics: o.metrics,
+      ...(o.details && Object.keys(o.details).length > 0 ? {details: o.details} : {}),
+      ...(o.thresholds ? {thresholds: o.thresholds} : {}),
+    },
+    check.secrets,
+  )
 }
 
 /** Event-loop delay of the main thread and, once it has run checks, the probe thread. */
@@ -164,6 +183,7 @@ export async function runChecks(checks: readonly CheckDefinition[], opts: Runner
       opts.onResult?.(result, checks[i])
     }
   }
+
   await Promise.all(Array.from({length: limit}, worker))
   return results.filter(Boolean)
 }

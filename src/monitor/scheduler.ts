@@ -33,12 +33,16 @@ interface TimeMatcher {
 export class CronSchedule {
   private readonly matcher: TimeMatcher
 
-  constructor(readonly expression: string, readonly timezone: string) {
+  constructor(
+    readonly expression: string,
+    readonly timezone: string,
+  ) {
     const task = createTask(expression, () => undefined, {timezone, logger: silentCronLogger})
     // node-cron 4 keeps its matcher on the task; it answers "next match after t" for any t, not only now.
     this.matcher = (task as unknown as {timeMatcher: TimeMatcher}).timeMatcher
     void task.destroy()
-    if (typeof this.matcher?.getNextMatch !== 'function') throw new Error('node-cron has no time matcher (the version is not 4.x)')
+    if (typeof this.matcher?.getNextMatch !== 'function')
+      throw new Error('node-cron has no time matcher (the version is not 4.x)')
   }
 
   /** The first fire time strictly after `after` (epoch ms). */
@@ -133,6 +137,7 @@ export class Scheduler {
         this.jobs.delete(id)
       }
     }
+
     const fresh: JobState[] = []
     for (const job of jobs) {
       const st = this.jobs.get(job.id)
@@ -140,25 +145,29 @@ export class Scheduler {
         st.job = job
         continue
       }
+
       if (st) {
         this.host.clearTimeout(st.timer)
         st.removed = true
       }
+
       const next: JobState = {job, dueAt: 0, dueMono: 0, busy: st?.busy ?? false, removed: false}
       if (job.trigger.kind === 'cron') next.cron = new CronSchedule(job.trigger.expression, job.trigger.timezone)
       this.jobs.set(job.id, next)
       fresh.push(next)
     }
+
     if (this.stopped) return
     const intervals = fresh.filter((s) => s.job.trigger.kind === 'interval')
-    intervals.forEach((st, i) => {
+    for (const [i, st] of intervals.entries()) {
       const every = (st.job.trigger as {everyMs: number}).everyMs
       const spread = Math.min(every, this.opts.staggerMs ?? 60_000)
       const offset = intervals.length > 1 ? Math.floor((i / intervals.length) * spread) : 0
       st.dueMono = this.host.monotonic() + offset
       st.dueAt = this.host.now() + offset
       this.armInterval(st)
-    })
+    }
+
     for (const st of fresh.filter((s) => s.cron)) this.armCron(st)
   }
 
@@ -169,7 +178,10 @@ export class Scheduler {
 
   private armInterval(st: JobState): void {
     const wait = Math.max(0, st.dueMono - this.host.monotonic())
-    st.timer = this.host.setTimeout(() => this.fire(st, st.dueAt, Math.max(0, this.host.monotonic() - st.dueMono)), wait)
+    st.timer = this.host.setTimeout(
+      () => this.fire(st, st.dueAt, Math.max(0, this.host.monotonic() - st.dueMono)),
+      wait,
+    )
   }
 
   private armCron(st: JobState, from = this.host.now()): void {
@@ -179,17 +191,21 @@ export class Scheduler {
 
   private waitCron(st: JobState): void {
     const wait = st.dueAt - this.host.now()
-    st.timer = this.host.setTimeout(() => {
-      if (st.removed || this.stopped) return
-      const now = this.host.now()
-      if (now < st.dueAt) {
-        // Woke early: a slice of a long wait, or the wall clock went back (then an earlier match is next).
-        st.dueAt = Math.min(st.dueAt, st.cron!.next(now))
-        this.waitCron(st)
-        return
-      }
-      this.fire(st, st.dueAt, now - st.dueAt)
-    }, Math.max(0, Math.min(wait, MAX_WAIT_MS)))
+    st.timer = this.host.setTimeout(
+      () => {
+        if (st.removed || this.stopped) return
+        const now = this.host.now()
+        if (now < st.dueAt) {
+          // Woke early: a slice of a long wait, or the wall clock went back (then an earlier match is next).
+          st.dueAt = Math.min(st.dueAt, st.cron!.next(now))
+          this.waitCron(st)
+          return
+        }
+
+        this.fire(st, st.dueAt, now - st.dueAt)
+      },
+      Math.max(0, Math.min(wait, MAX_WAIT_MS)),
+    )
   }
 
   private fire(st: JobState, dueAt: number, lateMs: number): void {
@@ -201,6 +217,7 @@ export class Scheduler {
       this.queue.push({state: st, dueAt, queuedMono: this.host.monotonic(), lateMs})
       this.pump()
     }
+
     this.rearm(st)
   }
 
@@ -210,6 +227,7 @@ export class Scheduler {
       this.armCron(st, Math.max(this.host.now(), st.dueAt))
       return
     }
+
     const every = (st.job.trigger as {everyMs: number}).everyMs
     const mono = this.host.monotonic()
     st.dueMono += every
@@ -227,6 +245,7 @@ export class Scheduler {
         st.busy = false
         continue
       }
+
       this.inFlight++
       const lagMs = item.lateMs + (this.host.monotonic() - item.queuedMono)
       void (async () => {
@@ -238,7 +257,8 @@ export class Scheduler {
           st.busy = false
           this.inFlight--
           if (!this.stopped) this.pump()
-          if (this.inFlight === 0 && (this.queue.length === 0 || this.stopped)) for (const w of this.waiters.splice(0)) w()
+          if (this.inFlight === 0 && (this.queue.length === 0 || this.stopped))
+            for (const w of this.waiters.splice(0)) w()
         }
       })()
     }

@@ -13,7 +13,10 @@ export interface SelfCheckOptions {
   runCanary: () => Promise<{passed: boolean; summary: string}>
   host: TimerHost
   /** Connectivity changed: lost (raise one alert) or ok again after lost (clear it). */
-  onChange: (state: 'lost' | 'restored', detail: {summary: string; failing: number; total: number; since: number}) => void
+  onChange: (
+    state: 'lost' | 'restored',
+    detail: {summary: string; failing: number; total: number; since: number},
+  ) => void
   log?: (level: 'info' | 'warn', message: string) => void
   /** Start in the lost state (it was lost when the previous process stopped). */
   lostSince?: number
@@ -24,8 +27,18 @@ const bad = (s: Status) => s === 'crit' || s === 'unknown'
 /** A canary given as host:port is reached over TCP, with a short timeout. */
 export function canaryCheck(target: string): CheckDefinition {
   return {
-    id: 'watchkeeper.canary', name: 'probe connectivity canary', kind: 'tcp', target, tags: [], enabled: true, timeoutMs: 5000, retries: 1,
-    net: {resolve: []}, spec: {id: 'watchkeeper.canary', kind: 'tcp', target}, secrets: [], source: {file: '(watch.canary)', line: 0, col: 0},
+    id: 'watchkeeper.canary',
+    name: 'probe connectivity canary',
+    kind: 'tcp',
+    target,
+    tags: [],
+    enabled: true,
+    timeoutMs: 5000,
+    retries: 1,
+    net: {resolve: []},
+    spec: {id: 'watchkeeper.canary', kind: 'tcp', target},
+    secrets: [],
+    source: {file: '(watch.canary)', line: 0, col: 0},
   }
 }
 
@@ -81,25 +94,39 @@ export class SelfCheck {
         this.scheduleRetry(0)
         return 'feed'
       }
+
       return 'drop'
     }
+
     if (this.state === 'suspect') {
       if (!isBad) {
         feed()
         return 'feed'
       }
+
       this.held.push(feed)
       return 'hold'
     }
+
     const {failing, total} = this.counts()
     const c = this.opts.canary
-    if (isBad && failing >= (c?.minChecks ?? 3) && failing / Math.max(1, total) >= (c?.ratio ?? 0.5) && this.opts.host.monotonic() >= this.trustUntil) {
+    if (
+      isBad &&
+      failing >= (c?.minChecks ?? 3) &&
+      failing / Math.max(1, total) >= (c?.ratio ?? 0.5) &&
+      this.opts.host.monotonic() >= this.trustUntil
+    ) {
       if (!c) {
-        if (!this.warnedNoCanary) this.opts.log?.('warn', `${failing} of ${total} checks are failing; no watch.canary is set, so watchkeeper cannot tell whether it lost its own network`)
+        if (!this.warnedNoCanary)
+          this.opts.log?.(
+            'warn',
+            `${failing} of ${total} checks are failing; no watch.canary is set, so watchkeeper cannot tell whether it lost its own network`,
+          )
         this.warnedNoCanary = true
         feed()
         return 'feed'
       }
+
       this.state = 'suspect'
       this.since = this.opts.host.now()
       this.held.push(feed)
@@ -107,6 +134,7 @@ export class SelfCheck {
       void this.runCanary()
       return 'hold'
     }
+
     feed()
     return 'feed'
   }
@@ -122,6 +150,7 @@ export class SelfCheck {
     } finally {
       this.canaryRunning = false
     }
+
     if (this.stopped) return
     const {failing, total} = this.counts()
     if (verdict.passed) {
@@ -136,19 +165,22 @@ export class SelfCheck {
       } else {
         this.opts.log?.('info', `canary passed (${verdict.summary}): the failures are real`)
       }
+
       for (const f of held) f()
       return
     }
+
     if (this.state !== 'lost') {
       this.state = 'lost'
       this.held = []
       this.opts.onChange('lost', {summary: verdict.summary, failing, total, since: this.since})
     }
+
     this.scheduleRetry(this.opts.canary?.everyMs ?? 30_000)
   }
 
   private scheduleRetry(ms: number): void {
-    if (this.stopped || this.retryTimer !== undefined && ms > 0) return
+    if (this.stopped || (this.retryTimer !== undefined && ms > 0)) return
     if (this.retryTimer !== undefined) this.opts.host.clearTimeout(this.retryTimer)
     this.retryTimer = this.opts.host.setTimeout(() => {
       this.retryTimer = undefined

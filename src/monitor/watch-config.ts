@@ -2,10 +2,24 @@ import type {Catalogue, CheckDefinition} from '../catalogue/load.js'
 import type {Problem} from '../errors.js'
 import type {Vantage} from '../metrics/vantage.js'
 import {PROVIDERS} from '../notify/providers/index.js'
-import {DEFAULT_MIN_INTERVAL_MS, DEFAULT_NOTIFY_EXPIRE_MS, DEFAULT_NOTIFY_RETRIES, DEFAULT_NOTIFY_TIMEOUT_MS, type NotifierConfig, type NotifyCategory} from '../notify/types.js'
+import {
+  DEFAULT_MIN_INTERVAL_MS,
+  DEFAULT_NOTIFY_EXPIRE_MS,
+  DEFAULT_NOTIFY_RETRIES,
+  DEFAULT_NOTIFY_TIMEOUT_MS,
+  type NotifierConfig,
+  type NotifyCategory,
+} from '../notify/types.js'
 import {durationMs} from '../util/duration.js'
 import {didYouMean} from '../util/suggest.js'
-import {formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, sortProblems} from '../util/yaml-schema.js'
+import {
+  formatPath,
+  type KeyPath,
+  type ParsedYaml,
+  parseYamlFile,
+  positionOf,
+  sortProblems,
+} from '../util/yaml-schema.js'
 import {DEFAULT_FLAPPING, DEFAULT_THRESHOLDS, type FlappingPolicy, type Thresholds} from './evaluator.js'
 import {DEFAULT_TIMEZONE, isTimeZone, type MaintenanceWindow, parseLocalDateTime, weekdayNumber} from './maintenance.js'
 import {cronProblems, type Trigger} from './scheduler.js'
@@ -92,7 +106,8 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 const obj = (v: unknown): Obj => (isObj(v) ? v : {})
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined)
-const strs = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined)
+const strs = (v: unknown): string[] | undefined =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined
 
 function thresholdsOf(v: unknown, base: Thresholds): Thresholds {
   const o = obj(v)
@@ -101,11 +116,17 @@ function thresholdsOf(v: unknown, base: Thresholds): Thresholds {
 
 function flappingOf(v: unknown, base: FlappingPolicy): FlappingPolicy {
   const o = obj(v)
-  return {changes: num(o.changes) ?? base.changes, windowMs: typeof o.window === 'string' ? durationMs(o.window) : base.windowMs}
+  return {
+    changes: num(o.changes) ?? base.changes,
+    windowMs: typeof o.window === 'string' ? durationMs(o.window) : base.windowMs,
+  }
 }
 
 /** The notifiers of the catalogue, URLs resolved from the environment; problems for those that cannot be used. */
-export function loadNotifiers(catalogue: Catalogue, env: NodeJS.ProcessEnv = process.env): {notifiers: Map<string, NotifierConfig>; problems: Problem[]} {
+export function loadNotifiers(
+  catalogue: Catalogue,
+  env: NodeJS.ProcessEnv = process.env,
+): {notifiers: Map<string, NotifierConfig>; problems: Problem[]} {
   const loc = new Locator()
   const notifiers = parseNotifiers(catalogue, env, loc)
   return {notifiers, problems: sortProblems(loc.problems)}
@@ -121,13 +142,20 @@ function parseNotifiers(catalogue: Catalogue, env: NodeJS.ProcessEnv, loc: Locat
         loc.at(file, ['notifiers', name], `notifier "${name}" is already defined in ${notifierFile.get(name)}`, true)
         continue
       }
+
       const provider = PROVIDERS.get(String(o.type))
       if (!provider) continue
-      const settings = provider.parse(o, env, (key, message) => loc.at(file, ['notifiers', name, key], message.replace('this notifier', `notifier "${name}"`)))
+      const settings = provider.parse(o, env, (key, message) =>
+        loc.at(file, ['notifiers', name, key], message.replace('this notifier', `notifier "${name}"`)),
+      )
       if (settings === undefined) continue
       notifierFile.set(name, file)
       notifiers.set(name, {
-        name, type: provider.type, provider, settings, from: provider.from(settings),
+        name,
+        type: provider.type,
+        provider,
+        settings,
+        from: provider.from(settings),
         events: Array.isArray(o.events) ? new Set(o.events as NotifyCategory[]) : null,
         minIntervalMs: typeof o.min_interval === 'string' ? durationMs(o.min_interval) : DEFAULT_MIN_INTERVAL_MS,
         retries: num(o.retries) ?? DEFAULT_NOTIFY_RETRIES,
@@ -137,6 +165,7 @@ function parseNotifiers(catalogue: Catalogue, env: NodeJS.ProcessEnv, loc: Locat
       })
     }
   }
+
   return notifiers
 }
 
@@ -144,34 +173,82 @@ function parseNotifiers(catalogue: Catalogue, env: NodeJS.ProcessEnv, loc: Locat
 function parseMaintenance(catalogue: Catalogue, loc: Locator): MaintenanceWindow[] {
   const maintenance: MaintenanceWindow[] = []
   for (const {file, value} of catalogue.sections.get('maintenance') ?? []) {
-    (Array.isArray(value) ? value : []).map(obj).forEach((w, i) => {
+    for (const [i, w] of (Array.isArray(value) ? value : []).map(obj).entries()) {
       const here: KeyPath = ['maintenance', i]
       const tz = str(w.timezone) ?? DEFAULT_TIMEZONE
-      if (!isTimeZone(tz)) return loc.at(file, [...here, 'timezone'], `unknown time zone "${tz}" (expected an IANA name such as Europe/London)`)
+      if (!isTimeZone(tz)) {
+        loc.at(file, [...here, 'timezone'], `unknown time zone "${tz}" (expected an IANA name such as Europe/London)`)
+        continue
+      }
+
       const start = String(w.start)
       const base = {name: String(w.name), checks: strs(w.checks) ?? [], tags: strs(w.tags) ?? [], timezone: tz}
       if (w.every !== undefined) {
         const hm = /^(\d{2}):(\d{2})$/.exec(start)
-        if (!hm || Number(hm[1]) > 23 || Number(hm[2]) > 59) return loc.at(file, [...here, 'start'], 'a recurring window (with every:) starts at a time of day such as 22:00')
-        if (typeof w.duration !== 'string') return loc.at(file, here, 'a recurring window needs duration: (e.g. 2h)')
-        if (w.end !== undefined) return loc.at(file, [...here, 'end'], 'a recurring window takes duration:, not end:', true)
+        if (!hm || Number(hm[1]) > 23 || Number(hm[2]) > 59) {
+          loc.at(file, [...here, 'start'], 'a recurring window (with every:) starts at a time of day such as 22:00')
+          continue
+        }
+
+        if (typeof w.duration !== 'string') {
+          loc.at(file, here, 'a recurring window needs duration: (e.g. 2h)')
+          continue
+        }
+
+        if (w.end !== undefined) {
+          loc.at(file, [...here, 'end'], 'a recurring window takes duration:, not end:', true)
+          continue
+        }
+
         const dur = durationMs(w.duration)
-        if (dur <= 0 || dur > 7 * 86_400_000) return loc.at(file, [...here, 'duration'], 'duration must be more than 0 and at most 7d')
-        maintenance.push({...base, recurring: {startMinute: Number(hm[1]) * 60 + Number(hm[2]), durationMs: dur,
-          days: w.every === 'day' ? null : (strs(w.every) ?? []).map(weekdayNumber)}})
-        return
+        if (dur <= 0 || dur > 7 * 86_400_000) {
+          loc.at(file, [...here, 'duration'], 'duration must be more than 0 and at most 7d')
+          continue
+        }
+
+        maintenance.push({
+          ...base,
+          recurring: {
+            startMinute: Number(hm[1]) * 60 + Number(hm[2]),
+            durationMs: dur,
+            days: w.every === 'day' ? null : (strs(w.every) ?? []).map(weekdayNumber),
+          },
+        })
+        continue
       }
+
       const from = parseLocalDateTime(start, tz)
-      if (from === undefined) return loc.at(file, [...here, 'start'], 'a one-off window starts at a date and time such as 2026-12-01T22:00 (a time of day alone needs every:)')
+      if (from === undefined) {
+        loc.at(
+          file,
+          [...here, 'start'],
+          'a one-off window starts at a date and time such as 2026-12-01T22:00 (a time of day alone needs every:)',
+        )
+        continue
+      }
+
       let until: number | undefined
-      if (typeof w.end === 'string' && typeof w.duration === 'string') return loc.at(file, [...here, 'duration'], 'give end: or duration:, not both', true)
+      if (typeof w.end === 'string' && typeof w.duration === 'string') {
+        loc.at(file, [...here, 'duration'], 'give end: or duration:, not both', true)
+        continue
+      }
+
       if (typeof w.end === 'string') until = parseLocalDateTime(w.end, tz)
       else if (typeof w.duration === 'string') until = from + durationMs(w.duration)
-      if (until === undefined) return loc.at(file, here, 'a one-off window needs end: (a date and time) or duration:')
-      if (until <= from) return loc.at(file, [...here, w.end ? 'end' : 'duration'], 'the window ends before it starts')
+      if (until === undefined) {
+        loc.at(file, here, 'a one-off window needs end: (a date and time) or duration:')
+        continue
+      }
+
+      if (until <= from) {
+        loc.at(file, [...here, w.end ? 'end' : 'duration'], 'the window ends before it starts')
+        continue
+      }
+
       maintenance.push({...base, once: {start: from, end: until}})
-    })
+    }
   }
+
   return maintenance
 }
 
@@ -195,6 +272,7 @@ function mergeWatchSettings(catalogue: Catalogue, loc: Locator): {watch: Obj; wa
       }
     }
   }
+
   return {watch, watchFrom}
 }
 
@@ -203,15 +281,26 @@ type NotifyNames = (names: unknown, file: string, path: () => KeyPath) => string
 
 function notifyNames(catalogue: Catalogue, loc: Locator): NotifyNames {
   const declared = new Set<string>()
-  for (const {value} of catalogue.sections.get('notifiers') ?? []) for (const n of Object.keys(obj(value))) declared.add(n)
+  for (const {value} of catalogue.sections.get('notifiers') ?? [])
+    for (const n of Object.keys(obj(value))) declared.add(n)
   return (names, file, path) => {
     const list = strs(names) ?? []
-    list.forEach((n, i) => {
+    for (const [i, n] of list.entries()) {
       if (!declared.has(n)) {
         const guess = didYouMean(n, declared)
-        loc.at(file, [...path(), i], `no notifier named "${n}"` + (guess ? `; did you mean "${guess}"?` : declared.size > 0 ? `; notifiers: ${[...declared].join(', ')}` : '; define it under notifiers:'))
+        loc.at(
+          file,
+          [...path(), i],
+          `no notifier named "${n}"` +
+            (guess
+              ? `; did you mean "${guess}"?`
+              : declared.size > 0
+                ? `; notifiers: ${[...declared].join(', ')}`
+                : '; define it under notifiers:'),
+        )
       }
-    })
+    }
+
     return list
   }
 }
@@ -220,9 +309,15 @@ function triggerOf(c: CheckDefinition, loc: Locator, path: () => KeyPath): Trigg
   const s = c.spec
   if (typeof s.schedule === 'string') {
     const tz = str(s.timezone) ?? DEFAULT_TIMEZONE
-    for (const p of cronProblems(s.schedule, tz)) loc.at(c.source.file, [...path(), p.startsWith('unknown time zone') ? 'timezone' : 'schedule'], `${p} (check ${c.id})`)
+    for (const p of cronProblems(s.schedule, tz))
+      loc.at(
+        c.source.file,
+        [...path(), p.startsWith('unknown time zone') ? 'timezone' : 'schedule'],
+        `${p} (check ${c.id})`,
+      )
     return {kind: 'cron', expression: s.schedule, timezone: tz}
   }
+
   const every = typeof s.interval === 'string' ? durationMs(s.interval) : DEFAULT_INTERVAL_MS
   if (every < 1000) loc.at(c.source.file, [...path(), 'interval'], `interval must be at least 1s (check ${c.id})`)
   return {kind: 'interval', everyMs: every}
@@ -255,7 +350,10 @@ function watchedCheck(c: CheckDefinition, d: CheckDefaults, loc: Locator): Watch
   const notify = s.notify === undefined ? d.notify : d.names(s.notify, c.source.file, () => [...path(), 'notify'])
   if (loc.problems.length > before) return undefined
   return {
-    check: c, trigger, notify, incident: incidentOf(s.incident),
+    check: c,
+    trigger,
+    notify,
+    incident: incidentOf(s.incident),
     thresholds: thresholdsOf(s.thresholds, d.thresholds),
     flapping: flappingOf(s.flapping, d.flapping),
     remindEveryMs: typeof s.remind_every === 'string' ? durationMs(s.remind_every) : undefined,
@@ -266,13 +364,27 @@ function watchedCheck(c: CheckDefinition, d: CheckDefaults, loc: Locator): Watch
 function canaryOf(v: unknown, file: string | undefined, catalogue: Catalogue, loc: Locator): CanaryConfig | undefined {
   if (v === undefined || file === undefined) return undefined
   const cn = obj(v)
-  if ((cn.check === undefined) === (cn.target === undefined)) loc.at(file, ['watch', 'canary'], 'give check: (a check id) or target: (host:port), one of them')
+  if ((cn.check === undefined) === (cn.target === undefined))
+    loc.at(file, ['watch', 'canary'], 'give check: (a check id) or target: (host:port), one of them')
   else if (typeof cn.check === 'string' && !catalogue.checks.some((c) => c.id === cn.check)) {
-    const guess = didYouMean(cn.check, catalogue.checks.map((c) => c.id))
-    loc.at(file, ['watch', 'canary', 'check'], `no check with id "${cn.check}"` + (guess ? `; did you mean "${guess}"?` : ''))
+    const guess = didYouMean(
+      cn.check,
+      catalogue.checks.map((c) => c.id),
+    )
+    loc.at(
+      file,
+      ['watch', 'canary', 'check'],
+      `no check with id "${cn.check}"` + (guess ? `; did you mean "${guess}"?` : ''),
+    )
   }
-  return {checkId: str(cn.check), target: str(cn.target), ratio: num(cn.ratio) ?? 0.5,
-    minChecks: num(cn.min_checks) ?? 3, everyMs: typeof cn.every === 'string' ? durationMs(cn.every) : 30_000}
+
+  return {
+    checkId: str(cn.check),
+    target: str(cn.target),
+    ratio: num(cn.ratio) ?? 0.5,
+    minChecks: num(cn.min_checks) ?? 3,
+    everyMs: typeof cn.every === 'string' ? durationMs(cn.every) : 30_000,
+  }
 }
 
 /**
@@ -280,13 +392,19 @@ function canaryOf(v: unknown, file: string | undefined, catalogue: Catalogue, lo
  * environment), maintenance windows and watch settings. Problems the schema cannot see (bad cron
  * expressions, unknown zones and notifier names, clashing settings) come back located in the files.
  */
-export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = process.env): {config?: WatchConfig; problems: Problem[]} {
+export function buildWatchConfig(
+  catalogue: Catalogue,
+  env: NodeJS.ProcessEnv = process.env,
+): {config?: WatchConfig; problems: Problem[]} {
   const loc = new Locator()
   const {watch, watchFrom} = mergeWatchSettings(catalogue, loc)
   const notifiers = parseNotifiers(catalogue, env, loc)
   const names = notifyNames(catalogue, loc)
   const defaults: CheckDefaults = {
-    notify: watch.notify === undefined ? [...notifiers.keys()] : names(watch.notify, watchFrom.get('notify') ?? '', () => ['watch', 'notify']),
+    notify:
+      watch.notify === undefined
+        ? [...notifiers.keys()]
+        : names(watch.notify, watchFrom.get('notify') ?? '', () => ['watch', 'notify']),
     thresholds: thresholdsOf(watch.thresholds, DEFAULT_THRESHOLDS),
     flapping: flappingOf(watch.flapping, DEFAULT_FLAPPING),
     names,
@@ -295,18 +413,24 @@ export function buildWatchConfig(catalogue: Catalogue, env: NodeJS.ProcessEnv = 
   const checks: WatchedCheck[] = []
   const disabled: {id: string; reason: string}[] = []
   for (const c of catalogue.checks) {
-    if (!c.enabled) disabled.push({id: c.id, reason: c.disabledReason ?? 'disabled'})
-    else {
+    if (c.enabled) {
       const w = watchedCheck(c, defaults, loc)
       if (w) checks.push(w)
+    } else {
+      disabled.push({id: c.id, reason: c.disabledReason ?? 'disabled'})
     }
   }
+
   const canary = canaryOf(watch.canary, watchFrom.get('canary'), catalogue, loc)
   if (loc.problems.length > 0) return {problems: sortProblems(loc.problems)}
   return {
     problems: [],
     config: {
-      checks, disabled, notifiers, maintenance, all: catalogue.checks,
+      checks,
+      disabled,
+      notifiers,
+      maintenance,
+      all: catalogue.checks,
       settings: {
         concurrency: num(watch.concurrency) ?? DEFAULT_WATCH_CONCURRENCY,
         staggerMs: typeof watch.stagger === 'string' ? durationMs(watch.stagger) : 60_000,

@@ -43,14 +43,22 @@ const GROWING_FLAG = /^--heap[-_]growing[-_]percent\b/
  * The heap shape from WATCHKEEPER_SEMI_SPACE_MIB and WATCHKEEPER_HEAP_GROWING_PERCENT (0 leaves V8's own);
  * a V8 flag given to node itself wins over both.
  */
-export function watchHeapFromEnv(env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): WatchHeap {
+export function watchHeapFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  execArgv: readonly string[] = process.execArgv,
+): WatchHeap {
   const num = (raw: string | undefined, dflt: number) => {
     const n = raw === undefined || raw.trim() === '' ? dflt : Number(raw)
     return Number.isInteger(n) && n > 0 ? n : undefined
   }
+
   return {
-    semiSpaceMiB: setAtStart(SEMI_SPACE_FLAG, env, execArgv) ? undefined : num(env.WATCHKEEPER_SEMI_SPACE_MIB, DEFAULT_WATCH_HEAP.semiSpaceMiB),
-    growingPercent: setAtStart(GROWING_FLAG, env, execArgv) ? undefined : num(env.WATCHKEEPER_HEAP_GROWING_PERCENT, DEFAULT_WATCH_HEAP.growingPercent),
+    semiSpaceMiB: setAtStart(SEMI_SPACE_FLAG, env, execArgv)
+      ? undefined
+      : num(env.WATCHKEEPER_SEMI_SPACE_MIB, DEFAULT_WATCH_HEAP.semiSpaceMiB),
+    growingPercent: setAtStart(GROWING_FLAG, env, execArgv)
+      ? undefined
+      : num(env.WATCHKEEPER_HEAP_GROWING_PERCENT, DEFAULT_WATCH_HEAP.growingPercent),
   }
 }
 
@@ -69,6 +77,7 @@ export function shapeHeap(shape: WatchHeap): () => void {
     if (shape.growingPercent !== undefined) v8.setFlagsFromString(`--heap-growing-percent=${shape.growingPercent}`)
     if (cap !== undefined) v8.setFlagsFromString(`--semi-space-growth-factor=${newSpaceBytes() >= cap ? 1 : 2}`)
   }
+
   apply()
   active = apply
   const observer = new PerformanceObserver(apply)

@@ -1,17 +1,26 @@
 import os from 'node:os'
 
 import type {CheckDefinition} from '../catalogue/load.js'
-import {type Problem, formatProblem} from '../errors.js'
 import type {Vantage} from '../metrics/vantage.js'
 import type {WatchMetrics} from '../metrics/watch-metrics.js'
-import {NotificationDispatcher} from '../notify/dispatcher.js'
-import {formatOutage} from '../notify/format.js'
 import type {Notification, NotifierConfig} from '../notify/types.js'
 import type {DB} from '../store/db.js'
-import {heldSince, lastHeldEvents} from '../store/outbox.js'
-import {getMeta, insertMonitorEvents, loadMonitorStates, type MonitorEventRecord, saveMonitorStates, setMeta, type StoredMonitorState} from '../store/monitor.js'
-import {finishRun, startRun, upsertChecks} from '../store/results.js'
 import type {CheckResult, Status} from '../types.js'
+import type {WatchConfig, WatchedCheck} from './watch-config.js'
+import {formatProblem, type Problem} from '../errors.js'
+import {NotificationDispatcher} from '../notify/dispatcher.js'
+import {formatOutage} from '../notify/format.js'
+import {
+  getMeta,
+  insertMonitorEvents,
+  loadMonitorStates,
+  type MonitorEventRecord,
+  saveMonitorStates,
+  setMeta,
+  type StoredMonitorState,
+} from '../store/monitor.js'
+import {heldSince, lastHeldEvents} from '../store/outbox.js'
+import {finishRun, startRun, upsertChecks} from '../store/results.js'
 import {Redactor} from '../util/redact.js'
 import {evaluate, initialState, type MonitorEvent} from './evaluator.js'
 import {activeMaintenance, windowActiveUntil, windowCovers} from './maintenance.js'
@@ -19,7 +28,6 @@ import {ResultWriter} from './result-writer.js'
 import {resetLoopDelay, runCheck} from './runner.js'
 import {type Job, Scheduler, silenceCronLogger, systemTimers, type TimerHost} from './scheduler.js'
 import {canaryCheck, SelfCheck} from './selfcheck.js'
-import type {WatchConfig, WatchedCheck} from './watch-config.js'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 
@@ -37,7 +45,9 @@ export type WatchLog = (entry: LogEntry) => void
 export function formatLogLine(e: LogEntry, format: 'human' | 'json'): string {
   if (format === 'json') return JSON.stringify({...e, at: new Date(e.at).toISOString()})
   const {level, at, msg, ...fields} = e
-  const extra = Object.entries(fields).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
+  const extra = Object.entries(fields)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
   return `${new Date(at).toISOString()} ${level.padEnd(5)} ${msg}${extra.length > 0 ? '  ' + extra.join(' ') : ''}`
 }
 
@@ -141,7 +151,12 @@ export class Watcher {
   private lastResultAt: number | undefined
   private lastTick: {wall: number; mono: number} | undefined
   private readonly inFlight = new Set<Promise<unknown>>()
-  private readonly counts = {runs: 0, notifications: 0, skipped: 0, results: {ok: 0, warn: 0, crit: 0, unknown: 0} satisfies Record<Status, number>}
+  private readonly counts = {
+    runs: 0,
+    notifications: 0,
+    skipped: 0,
+    results: {ok: 0, warn: 0, crit: 0, unknown: 0} satisfies Record<Status, number>,
+  }
   readonly instance: string
 
   constructor(private readonly opts: WatchOptions) {
@@ -153,7 +168,8 @@ export class Watcher {
 
   private say(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
     // Error messages from probes and notifiers may quote a target; no spelling of a secret reaches the log.
-    if (!this.redactor || this.redactor.config !== this.config) this.redactor = {config: this.config, r: new Redactor(this.config?.all.flatMap((c) => c.secrets) ?? [])}
+    if (!this.redactor || this.redactor.config !== this.config)
+      this.redactor = {config: this.config, r: new Redactor(this.config?.all.flatMap((c) => c.secrets) ?? [])}
     const {r} = this.redactor
     this.log({level, at: this.host.now(), msg: r.text(msg), ...r.value(fields)})
   }
@@ -164,13 +180,15 @@ export class Watcher {
     const {config, problems} = this.opts.load()
     if (!config) throw new WatchConfigError(problems)
     this.config = config
-    const db = this.opts.db
+    const {db} = this.opts
     this.runId = startRun(db, 'watch', this.host.now())
     // Loop-delay figures from here on (runner.ts loopDelayNow(), for /metrics).
     resetLoopDelay()
     this.states = loadMonitorStates(db)
     this.writer = new ResultWriter(db, this.refs, this.runId, {
-      batchSize: this.opts.batchSize ?? 50, flushMs: this.opts.flushMs ?? 250, keepIds: false,
+      batchSize: this.opts.batchSize ?? 50,
+      flushMs: this.opts.flushMs ?? 250,
+      keepIds: false,
       onWritten: (results, ids) => this.afterWrite(results, ids),
       onBusy: (error, pending) => {
         this.opts.metrics?.writeRetries.inc()
@@ -178,7 +196,9 @@ export class Watcher {
       },
     })
     this.dispatcher = new NotificationDispatcher(db, config.notifiers, {
-      clock: this.host, timers: this.host, backoffMs: this.opts.notifyBackoffMs,
+      clock: this.host,
+      timers: this.host,
+      backoffMs: this.opts.notifyBackoffMs,
       log: (level, message, fields) => this.say(level, message, fields),
       onOutcome: (notifier, outcome) => this.opts.metrics?.notifications.inc({notifier, outcome}),
       onExpired: (notifier, n, reason) => this.undelivered(notifier, n, reason),
@@ -196,33 +216,69 @@ export class Watcher {
       host: this.host,
       lostSince,
       log: (level, message) => this.say(level, message),
-      runCanary: () => this.track((async () => {
-        const c = this.config.settings.canary
-        const def = c?.checkId ? this.config.all.find((x) => x.id === c.checkId) : c?.target ? canaryCheck(c.target) : undefined
-        if (!def) return {passed: false, summary: 'no canary'}
-        const r = await this.run(def)
-        return {passed: r.status === 'ok' || r.status === 'warn', summary: `${def.id}: ${r.summary}`}
-      })()),
+      runCanary: () =>
+        this.track(
+          (async () => {
+            const c = this.config.settings.canary
+            const def = c?.checkId
+              ? this.config.all.find((x) => x.id === c.checkId)
+              : c?.target
+                ? canaryCheck(c.target)
+                : undefined
+            if (!def) return {passed: false, summary: 'no canary'}
+            const r = await this.run(def)
+            return {passed: r.status === 'ok' || r.status === 'warn', summary: `${def.id}: ${r.summary}`}
+          })(),
+        ),
       onChange: (state, d) => this.connectivityChanged(state, d),
     })
   }
 
-  private connectivityChanged(state: 'lost' | 'restored', d: {summary: string; failing: number; total: number; since: number}): void {
+  private connectivityChanged(
+    state: 'lost' | 'restored',
+    d: {summary: string; failing: number; total: number; since: number},
+  ): void {
     const now = this.host.now()
     this.opts.metrics?.connectivity.set(state === 'lost' ? 0 : 1)
     try {
-      setMeta(this.opts.db, CONNECTIVITY_KEY, state === 'lost' ? {state: 'lost', since: now} : {state: 'ok', since: now}, now)
+      setMeta(
+        this.opts.db,
+        CONNECTIVITY_KEY,
+        state === 'lost' ? {state: 'lost', since: now} : {state: 'ok', since: now},
+        now,
+      )
     } catch (error) {
       this.say('warn', `could not store connectivity state: ${messageOf(error)}`)
     }
-    const n: Notification = state === 'lost'
-      ? {event: 'connectivity-lost', severity: 'crit', at: now, instance: this.instance, title: `Probe connectivity lost (${this.instance})`,
-        text: `${d.failing} of ${d.total} checks failed at once and the canary failed too (${d.summary}). Check alerts are held until the canary passes again.`}
-      : {event: 'connectivity-restored', severity: 'ok', at: now, instance: this.instance, title: `Probe connectivity restored (${this.instance})`,
-        text: `The canary passes again (${d.summary}); lost since ${new Date(d.since).toISOString()}. Check alerts resume.`}
+
+    const n: Notification =
+      state === 'lost'
+        ? {
+            event: 'connectivity-lost',
+            severity: 'crit',
+            at: now,
+            instance: this.instance,
+            title: `Probe connectivity lost (${this.instance})`,
+            text: `${d.failing} of ${d.total} checks failed at once and the canary failed too (${d.summary}). Check alerts are held until the canary passes again.`,
+          }
+        : {
+            event: 'connectivity-restored',
+            severity: 'ok',
+            at: now,
+            instance: this.instance,
+            title: `Probe connectivity restored (${this.instance})`,
+            text: `The canary passes again (${d.summary}); lost since ${new Date(d.since).toISOString()}. Check alerts resume.`,
+          }
     this.say(state === 'lost' ? 'error' : 'info', n.title, {canary: d.summary})
-    this.pendingEvents.push({kind: state === 'lost' ? 'connectivity-lost' : 'connectivity-restored', checkId: 'watchkeeper.connectivity',
-      state: null, previous: null, at: now, resultId: null, message: n.text})
+    this.pendingEvents.push({
+      kind: state === 'lost' ? 'connectivity-lost' : 'connectivity-restored',
+      checkId: 'watchkeeper.connectivity',
+      state: null,
+      previous: null,
+      at: now,
+      resultId: null,
+      message: n.text,
+    })
     this.send(n, this.config.settings.canary ? [...this.config.notifiers.keys()] : [])
     this.persist()
   }
@@ -230,7 +286,11 @@ export class Watcher {
   private applyChecks(config: WatchConfig): void {
     const before = new Set(this.checks.keys())
     this.checks = new Map(config.checks.map((w) => [w.check.id, w]))
-    const fresh = upsertChecks(this.opts.db, config.checks.map((w) => w.check), this.host.now())
+    const fresh = upsertChecks(
+      this.opts.db,
+      config.checks.map((w) => w.check),
+      this.host.now(),
+    )
     for (const [id, ref] of fresh) this.refs.set(id, ref)
     const removed = [...before].filter((id) => !this.checks.has(id))
     this.opts.metrics?.forget(removed)
@@ -267,10 +327,13 @@ export class Watcher {
     this.every(10_000, () => this.watchClock())
     this.maintenanceTick()
     const {canary} = this.config.settings
-    this.say('info', `watching ${this.checks.size} check(s), ${concurrency} at a time` +
-      (this.config.disabled.length > 0 ? `; ${this.config.disabled.length} disabled` : '') +
-      `; notifiers: ${[...this.config.notifiers.keys()].join(', ') || 'none'}` +
-      (canary ? `; canary ${canary.checkId ?? canary.target}` : '; no canary'))
+    this.say(
+      'info',
+      `watching ${this.checks.size} check(s), ${concurrency} at a time` +
+        (this.config.disabled.length > 0 ? `; ${this.config.disabled.length} disabled` : '') +
+        `; notifiers: ${[...this.config.notifiers.keys()].join(', ') || 'none'}` +
+        (canary ? `; canary ${canary.checkId ?? canary.target}` : '; no canary'),
+    )
     for (const d of this.config.disabled) this.say('info', `not watching ${d.id}: ${d.reason}`, {check: d.id})
   }
 
@@ -288,9 +351,11 @@ export class Watcher {
       } catch (error) {
         this.say('error', `periodic task failed: ${messageOf(error)}`)
       }
+
       timer = this.host.setTimeout(tick, ms)
       this.timers.add(timer)
     }
+
     timer = this.host.setTimeout(tick, ms)
     this.timers.add(timer)
   }
@@ -320,10 +385,14 @@ export class Watcher {
   private watchClock(): void {
     const now = {wall: this.host.now(), mono: this.host.monotonic()}
     const prev = this.lastTick!
-    const drift = (now.wall - prev.wall) - (now.mono - prev.mono)
+    const drift = now.wall - prev.wall - (now.mono - prev.mono)
     if (Math.abs(drift) > 5000) {
-      this.say('warn', `the wall clock jumped ${drift > 0 ? 'forward' : 'back'} by ${Math.round(Math.abs(drift) / 1000)} s; interval checks keep their pace, cron schedules follow the new time`)
+      this.say(
+        'warn',
+        `the wall clock jumped ${drift > 0 ? 'forward' : 'back'} by ${Math.round(Math.abs(drift) / 1000)} s; interval checks keep their pace, cron schedules follow the new time`,
+      )
     }
+
     this.lastTick = now
   }
 
@@ -356,13 +425,14 @@ export class Watcher {
 
   private async runOne(id: string, lagMs: number): Promise<void> {
     const w = this.checks.get(id)
-    if (!w || this.stopping && this.abort.signal.aborted) return
+    if (!w || (this.stopping && this.abort.signal.aborted)) return
     this.opts.metrics?.startLag.observe(lagMs / 1000)
     const result = await this.run(w.check)
     if (this.abort.signal.aborted) {
       this.say('warn', `check ${id} was cut short by shutdown; its result is not stored`, {check: id})
       return
     }
+
     this.counts.runs++
     this.counts.results[result.status]++
     this.lastResultAt = this.host.now()
@@ -373,14 +443,23 @@ export class Watcher {
 
   /** Results are in the store: move the state machines. */
   private afterWrite(results: CheckResult[], ids: number[]): void {
-    results.forEach((r, i) => {
+    for (const [i, r] of results.entries()) {
       const disposition = this.selfcheck.observe(r.checkId, r.status, () => this.evaluateOne(r, ids[i]))
       if (disposition === 'drop') {
         const st = this.states.get(r.checkId)?.state ?? 'pending'
-        this.pendingEvents.push({kind: 'not-counted', checkId: r.checkId, state: st, previous: st, at: r.startedAt, resultId: ids[i],
-          message: `${r.status} result not counted: probe connectivity lost (${r.summary})`, suppressed: 'connectivity'})
+        this.pendingEvents.push({
+          kind: 'not-counted',
+          checkId: r.checkId,
+          state: st,
+          previous: st,
+          at: r.startedAt,
+          resultId: ids[i],
+          message: `${r.status} result not counted: probe connectivity lost (${r.summary})`,
+          suppressed: 'connectivity',
+        })
       }
-    })
+    }
+
     this.persist()
   }
 
@@ -389,62 +468,154 @@ export class Watcher {
     if (!w) return
     const prev = this.states.get(r.checkId) ?? {...initialState(r.checkId, r.startedAt), incidentId: null}
     const maint = activeMaintenance(this.config.maintenance, w.check, r.startedAt)
-    const ev = evaluate(prev, {status: r.status, ts: r.startedAt, resultId, summary: r.summary},
-      {thresholds: w.thresholds, flapping: w.flapping, suppressed: maint !== undefined, remindEveryMs: w.remindEveryMs})
+    const ev = evaluate(
+      prev,
+      {status: r.status, ts: r.startedAt, resultId, summary: r.summary},
+      {thresholds: w.thresholds, flapping: w.flapping, suppressed: maint !== undefined, remindEveryMs: w.remindEveryMs},
+    )
     const next: StoredMonitorState = {...ev.state, incidentId: prev.incidentId}
     const announced = new Set<string>(ev.events.map((e) => e.kind))
     // Every message about a check in a maintenance window is held (logged, not sent).
     const hold = maint ? `maintenance: ${maint.window.name}` : undefined
-    if (ev.changed && !(prev.state === 'pending' && next.state === 'ok') && !announced.has(next.state === 'ok' ? 'recovered' : next.state)) {
+    if (
+      ev.changed &&
+      !(prev.state === 'pending' && next.state === 'ok') &&
+      !announced.has(next.state === 'ok' ? 'recovered' : next.state)
+    ) {
       const reason = next.flapping ? 'flapping' : maint ? `maintenance: ${maint.window.name}` : null
-      this.pendingEvents.push({kind: 'state', checkId: r.checkId, state: next.state, previous: prev.state, at: r.startedAt, resultId,
-        message: `${prev.state} → ${next.state}${reason ? ` (not announced: ${reason})` : ''}: ${r.summary}`, suppressed: reason})
+      this.pendingEvents.push({
+        kind: 'state',
+        checkId: r.checkId,
+        state: next.state,
+        previous: prev.state,
+        at: r.startedAt,
+        resultId,
+        message: `${prev.state} → ${next.state}${reason ? ` (not announced: ${reason})` : ''}: ${r.summary}`,
+        suppressed: reason,
+      })
     }
+
     for (const e of ev.events) {
       this.pendingEvents.push(e)
-      this.say(e.kind === 'failing' ? 'error' : e.kind === 'recovered' || e.kind === 'stable' ? 'info' : 'warn', `${r.checkId} ${e.kind}: ${e.message}`, {check: r.checkId, state: next.state})
+      this.say(
+        e.kind === 'failing' ? 'error' : e.kind === 'recovered' || e.kind === 'stable' ? 'info' : 'warn',
+        `${r.checkId} ${e.kind}: ${e.message}`,
+        {check: r.checkId, state: next.state},
+      )
       this.send(this.notificationFor(w, e, next, prev), w.notify, hold)
     }
+
     const hook = this.opts.hooks?.incident
     if (hook) {
       try {
-        const out = hook({db: this.opts.db, watched: w, state: next, previous: prev, result: r, resultId, inMaintenance: maint !== undefined, now: this.host.now()})
+        const out = hook({
+          db: this.opts.db,
+          watched: w,
+          state: next,
+          previous: prev,
+          result: r,
+          resultId,
+          inMaintenance: maint !== undefined,
+          now: this.host.now(),
+        })
         if (out) {
           next.incidentId = out.incidentId
           if (out.opened) {
-            this.say('error', `${r.checkId}: opened incident #${out.opened.id} ${out.opened.title}`, {check: r.checkId, incident: out.opened.id})
-            this.pendingEvents.push({kind: 'incident', checkId: r.checkId, state: next.state, previous: prev.state, at: r.startedAt, resultId,
-              message: `opened incident #${out.opened.id}`})
-            this.send({event: 'incident-opened', severity: 'crit', at: r.startedAt, instance: this.instance, title: `Incident #${out.opened.id} opened: ${out.opened.title}`,
-              text: `${w.check.name} has kept failing: ${r.summary}${respondText(out.opened.id, w.runbook)}`, check: this.checkInfo(w, next), incident: out.opened, resultId,
-              ...responseOf(out.opened.id, w.runbook)}, w.notify, hold)
+            this.say('error', `${r.checkId}: opened incident #${out.opened.id} ${out.opened.title}`, {
+              check: r.checkId,
+              incident: out.opened.id,
+            })
+            this.pendingEvents.push({
+              kind: 'incident',
+              checkId: r.checkId,
+              state: next.state,
+              previous: prev.state,
+              at: r.startedAt,
+              resultId,
+              message: `opened incident #${out.opened.id}`,
+            })
+            this.send(
+              {
+                event: 'incident-opened',
+                severity: 'crit',
+                at: r.startedAt,
+                instance: this.instance,
+                title: `Incident #${out.opened.id} opened: ${out.opened.title}`,
+                text: `${w.check.name} has kept failing: ${r.summary}${respondText(out.opened.id, w.runbook)}`,
+                check: this.checkInfo(w, next),
+                incident: out.opened,
+                resultId,
+                ...responseOf(out.opened.id, w.runbook),
+              },
+              w.notify,
+              hold,
+            )
           }
+
           if (out.updated) {
-            this.say('info', `${r.checkId}: incident #${out.updated.id}: ${out.updated.message}`, {check: r.checkId, incident: out.updated.id})
-            this.send({event: 'incident-updated', severity: next.state === 'failing' ? 'crit' : 'info', at: r.startedAt, instance: this.instance,
-              title: `Incident #${out.updated.id}: ${out.updated.message}`, text: `${w.check.name}: ${r.summary}${respondText(out.updated.id, w.runbook)}`,
-              check: this.checkInfo(w, next), incident: {id: out.updated.id, title: out.updated.title}, resultId, ...responseOf(out.updated.id, w.runbook)}, w.notify, hold)
+            this.say('info', `${r.checkId}: incident #${out.updated.id}: ${out.updated.message}`, {
+              check: r.checkId,
+              incident: out.updated.id,
+            })
+            this.send(
+              {
+                event: 'incident-updated',
+                severity: next.state === 'failing' ? 'crit' : 'info',
+                at: r.startedAt,
+                instance: this.instance,
+                title: `Incident #${out.updated.id}: ${out.updated.message}`,
+                text: `${w.check.name}: ${r.summary}${respondText(out.updated.id, w.runbook)}`,
+                check: this.checkInfo(w, next),
+                incident: {id: out.updated.id, title: out.updated.title},
+                resultId,
+                ...responseOf(out.updated.id, w.runbook),
+              },
+              w.notify,
+              hold,
+            )
           }
         }
       } catch (error) {
         this.say('error', `${r.checkId}: incident step failed: ${messageOf(error)}`, {check: r.checkId})
       }
     }
+
     const posture = this.opts.hooks?.postureRegressions
     if (posture && !maint) {
       try {
         const found = posture(this.opts.db, r.checkId, resultId)
         if (found.length > 0) {
           const text = found.map((f) => `${f.severity} ${f.id}: ${f.message}`).join('\n')
-          this.pendingEvents.push({kind: 'posture', checkId: r.checkId, state: next.state, previous: prev.state, at: r.startedAt, resultId, message: text})
+          this.pendingEvents.push({
+            kind: 'posture',
+            checkId: r.checkId,
+            state: next.state,
+            previous: prev.state,
+            at: r.startedAt,
+            resultId,
+            message: text,
+          })
           this.say('warn', `${r.checkId}: ${found.length} new posture finding(s)`, {check: r.checkId})
-          this.send({event: 'posture-regression', severity: found.some((f) => f.severity === 'crit') ? 'crit' : 'warn', at: r.startedAt, instance: this.instance,
-            title: `Security posture regressed: ${w.check.name}`, text, check: this.checkInfo(w, next), resultId, ...(w.runbook ? {runbook: w.runbook} : {})}, w.notify)
+          this.send(
+            {
+              event: 'posture-regression',
+              severity: found.some((f) => f.severity === 'crit') ? 'crit' : 'warn',
+              at: r.startedAt,
+              instance: this.instance,
+              title: `Security posture regressed: ${w.check.name}`,
+              text,
+              check: this.checkInfo(w, next),
+              resultId,
+              ...(w.runbook ? {runbook: w.runbook} : {}),
+            },
+            w.notify,
+          )
         }
       } catch (error) {
         this.say('warn', `${r.checkId}: posture comparison failed: ${messageOf(error)}`, {check: r.checkId})
       }
     }
+
     this.states.set(r.checkId, next)
     this.dirty.add(r.checkId)
     this.opts.metrics?.setState(r.checkId, next.state, next.flapping, maint !== undefined)
@@ -452,20 +623,65 @@ export class Watcher {
 
   private checkInfo(w: WatchedCheck, st: StoredMonitorState, previous?: string): NonNullable<Notification['check']> {
     const c = w.check
-    return {id: c.id, name: c.name, target: c.target, ...(c.service ? {service: c.service} : {}), ...(c.tier ? {tier: c.tier} : {}), state: st.state,
-      ...(previous ? {previous} : {})}
+    return {
+      id: c.id,
+      name: c.name,
+      target: c.target,
+      ...(c.service ? {service: c.service} : {}),
+      ...(c.tier ? {tier: c.tier} : {}),
+      state: st.state,
+      ...(previous ? {previous} : {}),
+    }
   }
 
-  private notificationFor(w: WatchedCheck, e: MonitorEvent, st: StoredMonitorState, prev?: StoredMonitorState): Notification {
+  private notificationFor(
+    w: WatchedCheck,
+    e: MonitorEvent,
+    st: StoredMonitorState,
+    prev?: StoredMonitorState,
+  ): Notification {
     const c = w.check
     // A recovery says how long the check was down: from when it turned failing (or degraded) to now.
-    const outageMs = e.kind === 'recovered' && prev && prev.state !== 'ok' && prev.state !== 'pending' ? Math.max(0, e.at - prev.since) : undefined
-    const text = outageMs === undefined ? e.message : `${e.message}. ${prev!.state[0].toUpperCase()}${prev!.state.slice(1)} for ${formatOutage(outageMs)} (since ${new Date(prev!.since).toISOString()}).`
-    const label = {failing: 'FAILING', degraded: 'DEGRADED', recovered: 'RECOVERED', reminder: 'STILL FAILING', flapping: 'FLAPPING', stable: 'STABLE'}[e.kind]
-    const severity = e.kind === 'recovered' ? 'ok' : e.kind === 'failing' || e.kind === 'reminder' ? 'crit' : e.kind === 'stable' ? (st.state === 'ok' ? 'ok' : st.state === 'failing' ? 'crit' : 'warn') : 'warn'
-    return {event: e.kind, severity, at: e.at, instance: this.instance, title: `${label}: ${c.name}`, text,
-      check: this.checkInfo(w, st, e.previous), ...(e.resultId === null ? {} : {resultId: e.resultId}), ...(outageMs === undefined ? {} : {outageMs}),
-      ...(w.runbook ? {runbook: w.runbook} : {})}
+    const outageMs =
+      e.kind === 'recovered' && prev && prev.state !== 'ok' && prev.state !== 'pending'
+        ? Math.max(0, e.at - prev.since)
+        : undefined
+    const text =
+      outageMs === undefined
+        ? e.message
+        : `${e.message}. ${prev!.state[0].toUpperCase()}${prev!.state.slice(1)} for ${formatOutage(outageMs)} (since ${new Date(prev!.since).toISOString()}).`
+    const label = {
+      failing: 'FAILING',
+      degraded: 'DEGRADED',
+      recovered: 'RECOVERED',
+      reminder: 'STILL FAILING',
+      flapping: 'FLAPPING',
+      stable: 'STABLE',
+    }[e.kind]
+    const severity =
+      e.kind === 'recovered'
+        ? 'ok'
+        : e.kind === 'failing' || e.kind === 'reminder'
+          ? 'crit'
+          : e.kind === 'stable'
+            ? st.state === 'ok'
+              ? 'ok'
+              : st.state === 'failing'
+                ? 'crit'
+                : 'warn'
+            : 'warn'
+    return {
+      event: e.kind,
+      severity,
+      at: e.at,
+      instance: this.instance,
+      title: `${label}: ${c.name}`,
+      text,
+      check: this.checkInfo(w, st, e.previous),
+      ...(e.resultId === null ? {} : {resultId: e.resultId}),
+      ...(outageMs === undefined ? {} : {outageMs}),
+      ...(w.runbook ? {runbook: w.runbook} : {}),
+    }
   }
 
   private send(n: Notification, to: readonly string[], hold?: string): void {
@@ -475,6 +691,7 @@ export class Watcher {
       to = to.filter((name) => ex.channels.includes(name))
       n = {...n, title: n.title.startsWith('EXERCISE') ? n.title : `EXERCISE ${ex.id}: ${n.title}`}
     }
+
     if (to.length === 0) return
     if (hold) this.dispatcher.notify(n, to, {hold})
     else this.counts.notifications += this.dispatcher.notify(n, to)
@@ -484,10 +701,19 @@ export class Watcher {
   private undelivered(notifier: NotifierConfig, n: Notification, reason: string): void {
     if (n.event === 'undelivered' || n.event === 'test') return
     const others = [...this.config.notifiers.keys()].filter((name) => name !== notifier.name)
-    this.send({event: 'undelivered', severity: 'warn', at: this.host.now(), instance: this.instance,
-      title: `Notifier ${notifier.name} (${notifier.type}) could not deliver: ${n.title}`.slice(0, 200),
-      text: `${reason}. Check the receiver and ${notifier.from}; see watchkeeper notify log --notifier ${notifier.name} --status expired.`,
-      ...(n.check ? {check: n.check} : {}), ...(n.incident ? {incident: n.incident} : {})}, others)
+    this.send(
+      {
+        event: 'undelivered',
+        severity: 'warn',
+        at: this.host.now(),
+        instance: this.instance,
+        title: `Notifier ${notifier.name} (${notifier.type}) could not deliver: ${n.title}`.slice(0, 200),
+        text: `${reason}. Check the receiver and ${notifier.from}; see watchkeeper notify log --notifier ${notifier.name} --status expired.`,
+        ...(n.check ? {check: n.check} : {}),
+        ...(n.incident ? {incident: n.incident} : {}),
+      },
+      others,
+    )
   }
 
   /**
@@ -496,7 +722,7 @@ export class Watcher {
    * before the window is closed. Open windows are kept in watch_meta, so a restart announces nothing twice.
    */
   private maintenanceTick(): void {
-    const db = this.opts.db
+    const {db} = this.opts
     const now = this.host.now()
     try {
       const open = getMeta<Record<string, {since: number; until: number}>>(db, MAINTENANCE_KEY) ?? {}
@@ -518,19 +744,26 @@ export class Watcher {
           this.maintenanceNotice('ended', win.name, covered, was)
         }
       }
+
       for (const [name, was] of Object.entries(open)) {
         if (seen.has(name)) continue
         delete open[name]
         changed = true
         this.maintenanceNotice('ended', name, [], was)
       }
+
       if (changed) setMeta(db, MAINTENANCE_KEY, open, now)
     } catch (error) {
       this.say('warn', `maintenance windows: ${messageOf(error)}`)
     }
   }
 
-  private maintenanceNotice(kind: 'started' | 'ended', name: string, covered: WatchedCheck[], window: {since: number; until: number}): void {
+  private maintenanceNotice(
+    kind: 'started' | 'ended',
+    name: string,
+    covered: WatchedCheck[],
+    window: {since: number; until: number},
+  ): void {
     const now = this.host.now()
     const ids = covered.map((w) => w.check.id)
     const list = ids.slice(0, 10).join(', ') + (ids.length > 10 ? ` and ${ids.length - 10} more` : '')
@@ -542,22 +775,60 @@ export class Watcher {
     } else {
       held = heldSince(this.opts.db, ids, window.since)
       const failing = covered.filter((w) => this.states.get(w.check.id)?.state === 'failing').map((w) => w.check.id)
-      text = `${held} message(s) were held during the window (since ${new Date(window.since).toISOString()}); alerts resume.` +
-        (failing.length > 0 ? ` Still failing: ${failing.join(', ')}.` : ids.length > 0 ? ' No covered check is failing.' : '')
+      text =
+        `${held} message(s) were held during the window (since ${new Date(window.since).toISOString()}); alerts resume.` +
+        (failing.length > 0
+          ? ` Still failing: ${failing.join(', ')}.`
+          : ids.length > 0
+            ? ' No covered check is failing.'
+            : '')
     }
+
     const title = `Maintenance ${kind}: ${name}`
     this.say('info', `${title}: ${text}`, {window: name})
-    this.pendingEvents.push({kind: `maintenance-${kind}`, checkId: 'watchkeeper.maintenance', state: null, previous: null, at: now, resultId: null, message: `${name}: ${text}`})
-    this.send({event: `maintenance-${kind}`, severity: 'info', at: now, instance: this.instance, title, text,
-      maintenance: {name, checks: ids, ...(kind === 'started' ? {until: new Date(window.until).toISOString()} : {held})}}, to)
+    this.pendingEvents.push({
+      kind: `maintenance-${kind}`,
+      checkId: 'watchkeeper.maintenance',
+      state: null,
+      previous: null,
+      at: now,
+      resultId: null,
+      message: `${name}: ${text}`,
+    })
+    this.send(
+      {
+        event: `maintenance-${kind}`,
+        severity: 'info',
+        at: now,
+        instance: this.instance,
+        title,
+        text,
+        maintenance: {
+          name,
+          checks: ids,
+          ...(kind === 'started' ? {until: new Date(window.until).toISOString()} : {held}),
+        },
+      },
+      to,
+    )
     if (kind === 'ended') {
       const last = lastHeldEvents(this.opts.db, ids, window.since)
       for (const w of covered) {
         const st = this.states.get(w.check.id)
         if (last.get(w.check.id) !== 'recovered' || st?.state !== 'ok') continue
-        this.send({event: 'recovered', severity: 'ok', at: now, instance: this.instance, title: `RECOVERED: ${w.check.name}`,
-          text: `recovered during maintenance window "${name}"; ok since ${new Date(st.since).toISOString()}`, check: this.checkInfo(w, st),
-          ...(w.runbook ? {runbook: w.runbook} : {})}, w.notify)
+        this.send(
+          {
+            event: 'recovered',
+            severity: 'ok',
+            at: now,
+            instance: this.instance,
+            title: `RECOVERED: ${w.check.name}`,
+            text: `recovered during maintenance window "${name}"; ok since ${new Date(st.since).toISOString()}`,
+            check: this.checkInfo(w, st),
+            ...(w.runbook ? {runbook: w.runbook} : {}),
+          },
+          w.notify,
+        )
       }
     }
   }
@@ -566,7 +837,7 @@ export class Watcher {
   private persist(): void {
     if (this.dirty.size === 0 && this.pendingEvents.length === 0) return
     try {
-      const db = this.opts.db
+      const {db} = this.opts
       const states = [...this.dirty].map((id) => this.states.get(id)!).filter(Boolean)
       const events = this.pendingEvents
       db.transaction(() => {
@@ -588,11 +859,16 @@ export class Watcher {
     } catch (error) {
       loaded = {problems: [{file: '', line: 0, col: 0, path: '', message: messageOf(error)}]}
     }
+
     if (!loaded.config) {
-      this.say('error', `reload refused: ${loaded.problems.length} problem(s) in the catalogue; still watching the previous one`)
+      this.say(
+        'error',
+        `reload refused: ${loaded.problems.length} problem(s) in the catalogue; still watching the previous one`,
+      )
       for (const p of loaded.problems) this.say('error', formatProblem(p))
       return {ok: false, problems: loaded.problems}
     }
+
     const before = new Set(this.checks.keys())
     this.config = loaded.config
     this.applyChecks(loaded.config)
@@ -613,6 +889,7 @@ export class Watcher {
     const worker = async () => {
       while (next < ids.length && !this.abort.signal.aborted) await this.runOne(ids[next++], 0)
     }
+
     await Promise.all(Array.from({length: Math.min(concurrency, ids.length)}, worker))
   }
 
@@ -620,11 +897,12 @@ export class Watcher {
   async settle(): Promise<void> {
     do {
       await this.scheduler?.idle()
-      await Promise.all([...this.inFlight])
+      await Promise.all(this.inFlight)
       // Let verdicts that resolved just now (the canary) release what they hold.
       await new Promise((resolve) => setImmediate(resolve))
       this.writer.flush()
     } while (this.inFlight.size > 0 || (this.scheduler?.running ?? 0) > 0)
+
     this.persist()
   }
 
@@ -667,16 +945,20 @@ export class Watcher {
     this.selfcheck?.stop()
     const idle = this.scheduler ? this.scheduler.idle() : Promise.resolve()
     let graceTimer: NodeJS.Timeout | undefined
-    const inTime = await Promise.race([idle.then(() => true), new Promise<boolean>((resolve) => {
-      graceTimer = setTimeout(() => resolve(false), graceMs)
-    })])
+    const inTime = await Promise.race([
+      idle.then(() => true),
+      new Promise<boolean>((resolve) => {
+        graceTimer = setTimeout(() => resolve(false), graceMs)
+      }),
+    ])
     clearTimeout(graceTimer)
     if (!inTime) {
       this.say('warn', `checks still running after ${Math.round(graceMs / 1000)} s; cutting them short`)
       this.abortRuns()
       await Promise.race([idle, new Promise((resolve) => setTimeout(resolve, 2000))])
     }
-    await Promise.race([Promise.all([...this.inFlight]), new Promise((resolve) => setTimeout(resolve, 2000))])
+
+    await Promise.race([Promise.all(this.inFlight), new Promise((resolve) => setTimeout(resolve, 2000))])
     // Write everything; a database locked by another process gets a few more seconds.
     const deadline = Date.now() + 10_000
     this.writer.flush()
@@ -684,6 +966,7 @@ export class Watcher {
       await new Promise((resolve) => setTimeout(resolve, 250))
       this.writer.flush()
     }
+
     this.persist()
     await this.dispatcher.drain(Math.min(5000, graceMs))
     this.dispatcher.stop()
@@ -692,17 +975,35 @@ export class Watcher {
     } catch (error) {
       this.say('warn', `could not close the run record: ${messageOf(error)}`)
     }
-    if (this.writer.pending > 0) this.say('error', `${this.writer.pending} result(s) could not be written: the database stayed locked`)
+
+    if (this.writer.pending > 0)
+      this.say('error', `${this.writer.pending} result(s) could not be written: the database stayed locked`)
     return {
-      startedAt: new Date(this.startedAt).toISOString(), stoppedAt: new Date(this.host.now()).toISOString(), runs: this.counts.runs,
-      results: this.counts.results, notifications: this.counts.notifications, skipped: this.counts.skipped, unwritten: this.writer.pending,
+      startedAt: new Date(this.startedAt).toISOString(),
+      stoppedAt: new Date(this.host.now()).toISOString(),
+      runs: this.counts.runs,
+      results: this.counts.results,
+      notifications: this.counts.notifications,
+      skipped: this.counts.skipped,
+      unwritten: this.writer.pending,
     }
   }
 
   /** Entries held in the watcher's own structures (tests check they stay bounded over a long watch). */
-  footprint(): Record<'checks' | 'states' | 'refs' | 'timers' | 'runs' | 'tracked' | 'pendingEvents' | 'dirty', number> {
-    return {checks: this.checks.size, states: this.states.size, refs: this.refs.size, timers: this.timers.size, runs: this.runs.size,
-      tracked: this.inFlight.size, pendingEvents: this.pendingEvents.length, dirty: this.dirty.size}
+  footprint(): Record<
+    'checks' | 'states' | 'refs' | 'timers' | 'runs' | 'tracked' | 'pendingEvents' | 'dirty',
+    number
+  > {
+    return {
+      checks: this.checks.size,
+      states: this.states.size,
+      refs: this.refs.size,
+      timers: this.timers.size,
+      runs: this.runs.size,
+      tracked: this.inFlight.size,
+      pendingEvents: this.pendingEvents.length,
+      dirty: this.dirty.size,
+    }
   }
 
   /** The checks being watched (for status output). */
@@ -736,4 +1037,4 @@ export class WatchConfigError extends Error {
   }
 }
 
-export type {CheckDefinition}
+export {type CheckDefinition} from '../catalogue/load.js'

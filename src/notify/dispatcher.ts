@@ -1,6 +1,6 @@
 import type {DB} from '../store/db.js'
-import {deferDelivery, finishDelivery, insertDelivery, lastDelivery, pendingDeliveries} from '../store/outbox.js'
 import type {Clock} from '../types.js'
+import {deferDelivery, finishDelivery, insertDelivery, lastDelivery, pendingDeliveries} from '../store/outbox.js'
 import {formatDuration} from '../util/duration.js'
 import {errorInfo} from './errors.js'
 import {sendNotification} from './send.js'
@@ -51,7 +51,10 @@ interface Channel {
 }
 
 // A Node timer converts to its id (Symbol.toPrimitive), and clearTimeout takes the id.
-const realTimers: Timers = {setTimeout: (fn, ms) => setTimeout(fn, Math.min(ms, 2_147_000_000)), clearTimeout: (h) => clearTimeout(Number(h))}
+const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, Math.min(ms, 2_147_000_000)),
+  clearTimeout: (h) => clearTimeout(Number(h)),
+}
 
 /** The subject a message is about: its check, or a watch-wide topic. Dedup compares messages per subject. */
 export function subjectOf(n: Notification): string {
@@ -83,7 +86,11 @@ export class NotificationDispatcher {
   private readonly settledWaiters: (() => void)[] = []
   private readonly timers: Timers
 
-  constructor(private readonly db: DB, notifiers: Map<string, NotifierConfig>, private readonly opts: DispatcherOptions) {
+  constructor(
+    private readonly db: DB,
+    notifiers: Map<string, NotifierConfig>,
+    private readonly opts: DispatcherOptions,
+  ) {
     this.timers = opts.timers ?? realTimers
     this.setNotifiers(notifiers)
   }
@@ -94,7 +101,9 @@ export class NotificationDispatcher {
       const old = this.channels.get(name)
       next.set(name, old ? Object.assign(old, {config}) : {config, queue: [], busy: false})
     }
-    for (const [name, old] of this.channels) if (!next.has(name) && old.timer !== undefined) this.timers.clearTimeout(old.timer)
+
+    for (const [name, old] of this.channels)
+      if (!next.has(name) && old.timer !== undefined) this.timers.clearTimeout(old.timer)
     this.channels = next
   }
 
@@ -127,21 +136,41 @@ export class NotificationDispatcher {
       const expiresAt = now + ch.config.expireMs
       let deliveryId: number | null = null
       try {
-        const base = {createdAt: now, notifier: name, provider: ch.config.type, event: n.event, checkId: n.check?.id ?? null, subject, dedupKey: key, message: n.title}
+        const base = {
+          createdAt: now,
+          notifier: name,
+          provider: ch.config.type,
+          event: n.event,
+          checkId: n.check?.id ?? null,
+          subject,
+          dedupKey: key,
+          message: n.title,
+        }
         if (opts.hold) {
           insertDelivery(this.db, {...base, status: 'held', error: opts.hold})
           this.opts.onOutcome?.(name, 'held')
           continue
         }
+
         const last = lastDelivery(this.db, name, subject)
         const repeat = last && last.dedupKey === key && now - last.createdAt < ch.config.minIntervalMs
         const full = ch.queue.length >= (this.opts.maxQueue ?? 1000)
-        deliveryId = insertDelivery(this.db, {...base, status: repeat ? 'suppressed' : full ? 'failed' : 'pending', body: JSON.stringify(n), expiresAt,
-          error: repeat ? `repeat within ${Math.round(ch.config.minIntervalMs / 1000)} s` : full ? 'queue full' : undefined})
+        deliveryId = insertDelivery(this.db, {
+          ...base,
+          status: repeat ? 'suppressed' : full ? 'failed' : 'pending',
+          body: JSON.stringify(n),
+          expiresAt,
+          error: repeat
+            ? `repeat within ${Math.round(ch.config.minIntervalMs / 1000)} s`
+            : full
+              ? 'queue full'
+              : undefined,
+        })
         if (repeat) {
           this.opts.onOutcome?.(name, 'suppressed')
           continue
         }
+
         if (full) {
           this.opts.log?.('error', `notifier ${name}: queue full, dropped "${n.title}"`, {notifier: name})
           this.opts.onOutcome?.(name, 'failed')
@@ -150,12 +179,16 @@ export class NotificationDispatcher {
       } catch (error) {
         // The delivery log is best effort (e.g. the database is locked); the message still goes out.
         if (opts.hold) continue
-        this.opts.log?.('warn', `notifier ${name}: could not log delivery: ${errorInfo(error).message}`, {notifier: name})
+        this.opts.log?.('warn', `notifier ${name}: could not log delivery: ${errorInfo(error).message}`, {
+          notifier: name,
+        })
       }
+
       ch.queue.push({deliveryId, notification: n, attempts: 0, notBefore: now, expiresAt})
       queued++
       this.pump(ch)
     }
+
     return queued
   }
 
@@ -166,14 +199,26 @@ export class NotificationDispatcher {
     for (const row of pendingDeliveries(this.db)) {
       const ch = this.channels.get(row.notifier)
       if (!ch || !row.body) {
-        finishDelivery(this.db, row.id, {status: 'failed', attempts: row.attempts, error: ch ? 'no body to resend' : 'notifier no longer configured', at: now})
+        finishDelivery(this.db, row.id, {
+          status: 'failed',
+          attempts: row.attempts,
+          error: ch ? 'no body to resend' : 'notifier no longer configured',
+          at: now,
+        })
         continue
       }
+
       if (ch.queue.some((i) => i.deliveryId === row.id)) continue
-      ch.queue.push({deliveryId: row.id, notification: JSON.parse(row.body) as Notification, attempts: row.attempts,
-        notBefore: now, expiresAt: row.expiresAt ?? now + ch.config.expireMs})
+      ch.queue.push({
+        deliveryId: row.id,
+        notification: JSON.parse(row.body) as Notification,
+        attempts: row.attempts,
+        notBefore: now,
+        expiresAt: row.expiresAt ?? now + ch.config.expireMs,
+      })
       n++
     }
+
     for (const ch of this.channels.values()) this.pump(ch)
     return n
   }
@@ -182,16 +227,31 @@ export class NotificationDispatcher {
     try {
       fn()
     } catch (error) {
-      this.opts.log?.('warn', `notifier ${ch.config.name}: could not log delivery: ${errorInfo(error).message}`, {notifier: ch.config.name})
+      this.opts.log?.('warn', `notifier ${ch.config.name}: could not log delivery: ${errorInfo(error).message}`, {
+        notifier: ch.config.name,
+      })
     }
   }
 
   private expire(ch: Channel, item: Item, now: number): void {
     const age = formatDuration(now - (item.expiresAt - ch.config.expireMs))
     const reason = `not delivered within expire_after (${formatDuration(ch.config.expireMs)}) after ${item.attempts} attempt(s)${item.lastError ? `; last error: ${item.lastError}` : ''}`
-    if (item.deliveryId !== null) this.record(() => finishDelivery(this.db, item.deliveryId!, {status: 'expired', attempts: item.attempts, error: reason, at: now}), ch)
-    this.opts.log?.('error', `notifier ${ch.config.name}: gave up on "${item.notification.title}" (raised ${age} ago): ${reason}`,
-      {notifier: ch.config.name, attempts: item.attempts})
+    if (item.deliveryId !== null)
+      this.record(
+        () =>
+          finishDelivery(this.db, item.deliveryId!, {
+            status: 'expired',
+            attempts: item.attempts,
+            error: reason,
+            at: now,
+          }),
+        ch,
+      )
+    this.opts.log?.(
+      'error',
+      `notifier ${ch.config.name}: gave up on "${item.notification.title}" (raised ${age} ago): ${reason}`,
+      {notifier: ch.config.name, attempts: item.attempts},
+    )
     this.opts.onOutcome?.(ch.config.name, 'expired')
     this.opts.onExpired?.(ch.config, item.notification, reason)
   }
@@ -209,23 +269,56 @@ export class NotificationDispatcher {
           this.pump(ch)
         }, item.notBefore - now)
       }
+
       return this.checkSettled()
     }
+
     ch.busy = true
     void (async () => {
-      const outcome = await sendNotification(ch.config, item.notification, {backoffMs: this.opts.backoffMs, signal: this.abort.signal, now: () => this.opts.clock.now()})
+      const outcome = await sendNotification(ch.config, item.notification, {
+        backoffMs: this.opts.backoffMs,
+        signal: this.abort.signal,
+        now: () => this.opts.clock.now(),
+      })
       const at = this.opts.clock.now()
       item.attempts += outcome.attempts
       item.lastError = outcome.error
       const id = item.deliveryId
-      const name = ch.config.name
+      const {name} = ch.config
       if (!outcome.ok && this.abort.signal.aborted) {
         // Abandoned at shutdown: the row stays pending and the next start sends it.
-        if (id !== null) this.record(() => deferDelivery(this.db, id, {attempts: item.attempts, httpStatus: outcome.httpStatus, error: outcome.error, at, nextAttemptAt: at}), ch)
+        if (id !== null)
+          this.record(
+            () =>
+              deferDelivery(this.db, id, {
+                attempts: item.attempts,
+                httpStatus: outcome.httpStatus,
+                error: outcome.error,
+                at,
+                nextAttemptAt: at,
+              }),
+            ch,
+          )
       } else if (outcome.ok || !outcome.retryable) {
         ch.queue.shift()
-        if (id !== null) this.record(() => finishDelivery(this.db, id, {status: outcome.ok ? 'sent' : 'failed', attempts: item.attempts, httpStatus: outcome.httpStatus, error: outcome.error, at}), ch)
-        if (!outcome.ok) this.opts.log?.('warn', `notifier ${name}: "${item.notification.title}" refused after ${item.attempts} attempt(s): ${outcome.error}`, {notifier: name, httpStatus: outcome.httpStatus})
+        if (id !== null)
+          this.record(
+            () =>
+              finishDelivery(this.db, id, {
+                status: outcome.ok ? 'sent' : 'failed',
+                attempts: item.attempts,
+                httpStatus: outcome.httpStatus,
+                error: outcome.error,
+                at,
+              }),
+            ch,
+          )
+        if (!outcome.ok)
+          this.opts.log?.(
+            'warn',
+            `notifier ${name}: "${item.notification.title}" refused after ${item.attempts} attempt(s): ${outcome.error}`,
+            {notifier: name, httpStatus: outcome.httpStatus},
+          )
         this.opts.onOutcome?.(name, outcome.ok ? 'sent' : 'failed')
       } else if (at >= item.expiresAt) {
         ch.queue.shift()
@@ -233,15 +326,32 @@ export class NotificationDispatcher {
       } else {
         // The same doubling as the quick retries, carried on from the outbox.
         const base = ch.config.backoffMs ?? this.opts.backoffMs ?? 1000
-        let wait = Math.min(this.opts.maxBackoffMs ?? 900_000, base * 2 ** Math.min(30, item.attempts - 1)) * (0.8 + Math.random() * 0.4)
+        let wait =
+          Math.min(this.opts.maxBackoffMs ?? 900_000, base * 2 ** Math.min(30, item.attempts - 1)) *
+          (0.8 + Math.random() * 0.4)
         if (outcome.retryAfterMs !== undefined) wait = Math.max(wait, Math.min(outcome.retryAfterMs, 3_600_000))
         item.notBefore = Math.min(at + Math.round(wait), item.expiresAt)
-        if (id !== null) this.record(() => deferDelivery(this.db, id, {attempts: item.attempts, httpStatus: outcome.httpStatus, error: outcome.error, at, nextAttemptAt: item.notBefore}), ch)
-        this.opts.log?.('warn', `notifier ${name}: "${item.notification.title}" not delivered after ${item.attempts} attempt(s): ${outcome.error}; ` +
-          `next try ${new Date(item.notBefore).toISOString()}, gives up ${new Date(item.expiresAt).toISOString()}`,
-        {notifier: name, attempts: item.attempts, httpStatus: outcome.httpStatus})
+        if (id !== null)
+          this.record(
+            () =>
+              deferDelivery(this.db, id, {
+                attempts: item.attempts,
+                httpStatus: outcome.httpStatus,
+                error: outcome.error,
+                at,
+                nextAttemptAt: item.notBefore,
+              }),
+            ch,
+          )
+        this.opts.log?.(
+          'warn',
+          `notifier ${name}: "${item.notification.title}" not delivered after ${item.attempts} attempt(s): ${outcome.error}; ` +
+            `next try ${new Date(item.notBefore).toISOString()}, gives up ${new Date(item.expiresAt).toISOString()}`,
+          {notifier: name, attempts: item.attempts, httpStatus: outcome.httpStatus},
+        )
         this.opts.onOutcome?.(name, 'retrying')
       }
+
       ch.busy = false
       this.pump(ch)
     })()
@@ -250,7 +360,8 @@ export class NotificationDispatcher {
   /** Nothing being sent and nothing due: every message left waits for a later round. */
   private get settled(): boolean {
     const now = this.opts.clock.now()
-    for (const c of this.channels.values()) if (c.busy || (c.queue.length > 0 && c.queue[0].notBefore <= now && !this.abort.signal.aborted)) return false
+    for (const c of this.channels.values())
+      if (c.busy || (c.queue.length > 0 && c.queue[0].notBefore <= now && !this.abort.signal.aborted)) return false
     return true
   }
 
@@ -279,6 +390,7 @@ export class NotificationDispatcher {
       if (ch.timer !== undefined) this.timers.clearTimeout(ch.timer)
       ch.timer = undefined
     }
+
     this.checkSettled()
   }
 }

@@ -11,6 +11,12 @@ export interface ErrorInfo {
 export function errorInfo(error: unknown): ErrorInfo {
   if (!(error instanceof Error)) return {message: String(error), name: 'Error'}
   const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined
-  const responseCode = 'responseCode' in error && typeof error.responseCode === 'number' ? error.responseCode : undefined
-  return {message: error.message, name: error.name, ...(code === undefined ? {} : {code}), ...(responseCode === undefined ? {} : {responseCode})}
+  const responseCode =
+    'responseCode' in error && typeof error.responseCode === 'number' ? error.responseCode : undefined
+  return {
+    message: error.message,
+    name: error.name,
+    ...(code === undefined ? {} : {code}),
+    ...(responseCode === undefined ? {} : {responseCode}),
+  }
 }

@@ -9,8 +9,13 @@ export function facts(n: Notification): [string, string][] {
     out.push(['Target', n.check.target])
     if (n.check.state) out.push(['State', n.check.previous ? `${n.check.previous} → ${n.check.state}` : n.check.state])
   }
+
   if (n.outageMs !== undefined) out.push(['Outage', formatOutage(n.outageMs)])
-  if (n.incident) out.push(['Incident', `#${n.incident.id} ${n.incident.title}${n.incident.severity ? ` (${n.incident.severity})` : ''}`])
+  if (n.incident)
+    out.push([
+      'Incident',
+      `#${n.incident.id} ${n.incident.title}${n.incident.severity ? ` (${n.incident.severity})` : ''}`,
+    ])
   if (n.respond) out.push(['Respond', n.respond])
   if (n.runbook) out.push(['Runbook', n.runbook])
   out.push(['When', new Date(n.at).toISOString()])
@@ -33,5 +38,7 @@ export function formatOutage(ms: number): string {
 /** The whole message as plain text (email body, and the text of the pager providers' details). */
 export function plainText(n: Notification): string {
   const width = Math.max(...facts(n).map(([k]) => k.length))
-  return `${n.title}\n\n${n.text}\n\n${facts(n).map(([k, v]) => `${(k + ':').padEnd(width + 1)} ${v}`).join('\n')}\n`
+  return `${n.title}\n\n${n.text}\n\n${facts(n)
+    .map(([k, v]) => `${(k + ':').padEnd(width + 1)} ${v}`)
+    .join('\n')}\n`
 }

@@ -18,13 +18,30 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /** Every notifier of the catalogue: those loaded, then those declared that could not be. */
 export function notifierRows(catalogue: Catalogue, loaded: ReadonlyMap<string, NotifierConfig>): NotifierRow[] {
-  const rows: NotifierRow[] = [...loaded.values()].map((n) => ({name: n.name, type: n.type, from: n.from,
-    events: n.events ? [...n.events] : 'all', minIntervalSeconds: n.minIntervalMs / 1000, retries: n.retries, ready: true}))
+  const rows: NotifierRow[] = [...loaded.values()].map((n) => ({
+    name: n.name,
+    type: n.type,
+    from: n.from,
+    events: n.events ? [...n.events] : 'all',
+    minIntervalSeconds: n.minIntervalMs / 1000,
+    retries: n.retries,
+    ready: true,
+  }))
   for (const {value} of catalogue.sections.get('notifiers') ?? []) {
     if (!isRecord(value)) continue
     for (const [name, raw] of Object.entries(value)) {
-      if (!loaded.has(name)) rows.push({name, type: String(isRecord(raw) ? raw.type : undefined), from: '-', events: 'all', minIntervalSeconds: 0, retries: 0, ready: false})
+      if (!loaded.has(name))
+        rows.push({
+          name,
+          type: String(isRecord(raw) ? raw.type : undefined),
+          from: '-',
+          events: 'all',
+          minIntervalSeconds: 0,
+          retries: 0,
+          ready: false,
+        })
     }
   }
+
   return rows
 }

@@ -1,10 +1,10 @@
 import {request} from '../util/undici.js'
 
+import type {AttemptResult, HttpRequest, SendContext} from './providers/provider.js'
+import type {Notification, NotifierConfig} from './types.js'
 import {Redactor} from '../util/redact.js'
 import {sleep} from '../util/sleep.js'
 import {errorInfo} from './errors.js'
-import type {AttemptResult, HttpRequest, SendContext} from './providers/provider.js'
-import type {Notification, NotifierConfig} from './types.js'
 
 export interface DeliveryOutcome {
   ok: boolean
@@ -36,6 +36,7 @@ export function scrubUrl(text: string, url: string): string {
   } catch {
     // not a URL: nothing more to scrub
   }
+
   return out
 }
 
@@ -64,26 +65,41 @@ function attemptSignal(ms: number, parent?: AbortSignal): {signal: AbortSignal; 
   const onAbort = () => c.abort(parent?.reason)
   if (parent?.aborted) c.abort(parent.reason)
   else parent?.addEventListener('abort', onAbort, {once: true})
-  return {signal: c.signal, done: () => {
-    clearTimeout(timer)
-    parent?.removeEventListener('abort', onAbort)
-  }}
+  return {
+    signal: c.signal,
+    done() {
+      clearTimeout(timer)
+      parent?.removeEventListener('abort', onAbort)
+    },
+  }
 }
 
 async function post(req: HttpRequest, ctx: SendContext): Promise<AttemptResult> {
   const {signal, done} = attemptSignal(ctx.timeoutMs, ctx.signal)
   const label = req.label ? `${req.label}: ` : ''
   try {
-    const res = await request(req.url, {method: 'POST', body: req.body, signal,
-      headers: {'content-type': 'application/json', 'user-agent': 'watchkeeper', ...req.headers}})
-    const text = (await res.body.text()).slice(0, 200).replace(/\s+/g, ' ').trim()
+    const res = await request(req.url, {
+      method: 'POST',
+      body: req.body,
+      signal,
+      headers: {'content-type': 'application/json', 'user-agent': 'watchkeeper', ...req.headers},
+    })
+    const text = (await res.body.text()).slice(0, 200).replaceAll(/\s+/g, ' ').trim()
     if (res.statusCode >= 200 && res.statusCode < 300) return {ok: true, retryable: false, httpStatus: res.statusCode}
     const retryable = res.statusCode === 429 || res.statusCode === 408 || res.statusCode >= 500
-    return {ok: false, retryable, httpStatus: res.statusCode, error: `${label}HTTP ${res.statusCode}${text ? `: ${text}` : ''}`,
-      retryAfterMs: retryable ? retryAfterMs(res.headers['retry-after']) : undefined}
+    return {
+      ok: false,
+      retryable,
+      httpStatus: res.statusCode,
+      error: `${label}HTTP ${res.statusCode}${text ? `: ${text}` : ''}`,
+      retryAfterMs: retryable ? retryAfterMs(res.headers['retry-after']) : undefined,
+    }
   } catch (error) {
     const e = errorInfo(error)
-    const reason = e.name === 'TimeoutError' || (e.name === 'AbortError' && !ctx.signal?.aborted) ? `no answer within ${ctx.timeoutMs} ms` : `${e.code ? e.code + ' ' : ''}${e.message}`
+    const reason =
+      e.name === 'TimeoutError' || (e.name === 'AbortError' && !ctx.signal?.aborted)
+        ? `no answer within ${ctx.timeoutMs} ms`
+        : `${e.code ? e.code + ' ' : ''}${e.message}`
     return {ok: false, retryable: !ctx.signal?.aborted, error: label + reason.split('\n')[0]}
   } finally {
     done()
@@ -91,7 +107,11 @@ async function post(req: HttpRequest, ctx: SendContext): Promise<AttemptResult> 
 }
 
 /** One attempt: the provider's requests in order (or its own sender). Never throws; secrets scrubbed. */
-export async function attemptDelivery(notifier: NotifierConfig, n: Notification, ctx: SendContext): Promise<AttemptResult> {
+export async function attemptDelivery(
+  notifier: NotifierConfig,
+  n: Notification,
+  ctx: SendContext,
+): Promise<AttemptResult> {
   const p = notifier.provider
   let out: AttemptResult = {ok: true, retryable: false}
   try {
@@ -105,6 +125,7 @@ export async function attemptDelivery(notifier: NotifierConfig, n: Notification,
   } catch (error) {
     out = {ok: false, retryable: true, error: errorInfo(error).message}
   }
+
   return out.error ? {...out, error: scrubSecrets(out.error, p.secrets(notifier.settings))} : out
 }
 
@@ -112,7 +133,11 @@ export async function attemptDelivery(notifier: NotifierConfig, n: Notification,
  * Delivers a message to one notifier, retrying network errors, 408, 429 and 5xx `retries` times with backoff.
  * Never throws; the outcome never contains a secret. `retryable` tells the outbox to try another round later.
  */
-export async function sendNotification(notifier: NotifierConfig, n: Notification, opts: SendOptions = {}): Promise<DeliveryOutcome> {
+export async function sendNotification(
+  notifier: NotifierConfig,
+  n: Notification,
+  opts: SendOptions = {},
+): Promise<DeliveryOutcome> {
   const base = notifier.backoffMs ?? opts.backoffMs ?? 1000
   const now = opts.now ?? Date.now
   let attempts = 0
@@ -126,7 +151,15 @@ export async function sendNotification(notifier: NotifierConfig, n: Notification
     if (last.retryAfterMs !== undefined) delay = Math.min(60_000, Math.max(delay, last.retryAfterMs))
     if (i < notifier.retries) await sleep(delay, opts.signal)
   }
+
   const {ok, httpStatus, error, retryable, retryAfterMs: after, detail} = last
-  return {ok, attempts, ...(httpStatus === undefined ? {} : {httpStatus}), ...(error ? {error} : {}), ...(ok ? {} : {retryable}),
-    ...(after === undefined ? {} : {retryAfterMs: after}), ...(detail ? {detail} : {})}
+  return {
+    ok,
+    attempts,
+    ...(httpStatus === undefined ? {} : {httpStatus}),
+    ...(error ? {error} : {}),
+    ...(ok ? {} : {retryable}),
+    ...(after === undefined ? {} : {retryAfterMs: after}),
+    ...(detail ? {detail} : {}),
+  }
 }

@@ -5,11 +5,19 @@ import type {NotifierProvider} from './providers/provider.js'
 export type NotifyCategory = (typeof NOTIFY_EVENTS)[number]
 
 export type NotificationEvent =
-  | 'failing' | 'degraded' | 'recovered' | 'reminder' | 'flapping' | 'stable'
-  | 'incident-opened' | 'incident-updated'
-  | 'connectivity-lost' | 'connectivity-restored'
+  | 'failing'
+  | 'degraded'
+  | 'recovered'
+  | 'reminder'
+  | 'flapping'
+  | 'stable'
+  | 'incident-opened'
+  | 'incident-updated'
+  | 'connectivity-lost'
+  | 'connectivity-restored'
   | 'posture-regression'
-  | 'maintenance-started' | 'maintenance-ended'
+  | 'maintenance-started'
+  | 'maintenance-ended'
   | 'undelivered'
   | 'test'
 
@@ -69,29 +77,48 @@ export const DEFAULT_NOTIFY_EXPIRE_MS = 24 * 3_600_000
 export function categoryOf(event: NotificationEvent): NotifyCategory | 'test' {
   switch (event) {
     case 'failing':
-    case 'reminder':
+    case 'reminder': {
       return 'failing'
-    case 'degraded':
+    }
+
+    case 'degraded': {
       return 'degraded'
-    case 'recovered':
+    }
+
+    case 'recovered': {
       return 'recovered'
+    }
+
     case 'flapping':
-    case 'stable':
+    case 'stable': {
       return 'flapping'
+    }
+
     case 'incident-opened':
-    case 'incident-updated':
+    case 'incident-updated': {
       return 'incident'
+    }
+
     case 'connectivity-lost':
-    case 'connectivity-restored':
+    case 'connectivity-restored': {
       return 'connectivity'
-    case 'posture-regression':
+    }
+
+    case 'posture-regression': {
       return 'posture'
+    }
+
     case 'maintenance-started':
-    case 'maintenance-ended':
+    case 'maintenance-ended': {
       return 'maintenance'
-    case 'undelivered':
+    }
+
+    case 'undelivered': {
       return 'undelivered'
-    default:
+    }
+
+    default: {
       return 'test'
+    }
   }
 }

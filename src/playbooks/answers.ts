@@ -1,9 +1,17 @@
 import fs from 'node:fs'
 import {parse} from 'yaml'
 
-import {UserError} from '../errors.js'
 import type {Playbook} from './model.js'
-import type {AskPrompt, ChoosePrompt, CommandRanReport, ConfirmPrompt, PromptContext, Responder, TickPrompt} from './responder.js'
+import type {
+  AskPrompt,
+  ChoosePrompt,
+  CommandRanReport,
+  ConfirmPrompt,
+  PromptContext,
+  Responder,
+  TickPrompt,
+} from './responder.js'
+import {UserError} from '../errors.js'
 import {WalkStop} from './responder.js'
 import {checkAnswers} from './steps/index.js'
 
@@ -32,7 +40,8 @@ export interface Answers {
 
 const KNOWN = new Set(['tick', 'confirm', 'choice', 'vars', 'value'])
 
-const mapping = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v)) : undefined)
+const mapping = (v: unknown): Record<string, unknown> | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v)) : undefined
 
 function normalise(v: unknown): StepAnswer {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return {value: v}
@@ -40,12 +49,33 @@ function normalise(v: unknown): StepAnswer {
   const vars: Record<string, unknown> = {...mapping(Object.fromEntries(Object.entries(v)).vars)}
   for (const [k, val] of Object.entries(v)) {
     // Read as written: the walk says which checklist item a tick of another shape leaves unanswered.
-    if (k === 'tick') out.tick = val as StepAnswer['tick']
-    else if (k === 'confirm') out.confirm = Boolean(val)
-    else if (k === 'choice') out.choice = String(val)
-    else if (k === 'value') out.value = val
-    else if (!KNOWN.has(k)) vars[k] = val
+    switch (k) {
+      case 'tick': {
+        out.tick = val as StepAnswer['tick']
+        break
+      }
+
+      case 'confirm': {
+        out.confirm = Boolean(val)
+        break
+      }
+
+      case 'choice': {
+        out.choice = String(val)
+        break
+      }
+
+      case 'value': {
+        out.value = val
+        break
+      }
+
+      default: {
+        if (!KNOWN.has(k)) vars[k] = val
+      }
+    }
   }
+
   if (Object.keys(vars).length > 0) out.vars = vars
   return out
 }
@@ -56,18 +86,30 @@ export function readAnswers(file: string): Answers {
   try {
     doc = parse(fs.readFileSync(file, 'utf8'))
   } catch (error) {
-    throw new UserError(`Cannot read answers file ${file}: ${error instanceof Error ? error.message : String(error)}`, {code: 'E_ANSWERS', exit: 2})
+    throw new UserError(`Cannot read answers file ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+      code: 'E_ANSWERS',
+      exit: 2,
+    })
   }
+
   const d = mapping(doc)
-  if (!d) throw new UserError(`Answers file ${file} must be a mapping of step ids to answers.`, {code: 'E_ANSWERS', exit: 2})
+  if (!d)
+    throw new UserError(`Answers file ${file} must be a mapping of step ids to answers.`, {code: 'E_ANSWERS', exit: 2})
   return answersFrom(d)
 }
 
 /** Answers from a parsed document (the file's shape). */
 export function answersFrom(d: Record<string, unknown>): Answers {
-  const rawSteps = d.steps && typeof d.steps === 'object' ? Object.fromEntries(Object.entries(d.steps)) : Object.fromEntries(Object.entries(d).filter(([k]) => k !== 'vars'))
+  const rawSteps =
+    d.steps && typeof d.steps === 'object'
+      ? Object.fromEntries(Object.entries(d.steps))
+      : Object.fromEntries(Object.entries(d).filter(([k]) => k !== 'vars'))
   const steps: Answers['steps'] = {}
-  for (const [k, v] of Object.entries(rawSteps)) steps[k] = Array.isArray(v) && v.every((x) => x !== null && typeof x === 'object') && v.length > 0 ? v.map(normalise) : normalise(v)
+  for (const [k, v] of Object.entries(rawSteps))
+    steps[k] =
+      Array.isArray(v) && v.every((x) => x !== null && typeof x === 'object') && v.length > 0
+        ? v.map(normalise)
+        : normalise(v)
   return {steps, vars: mapping(d.vars) ?? {}}
 }
 
@@ -75,9 +117,16 @@ export function answersFrom(d: Record<string, unknown>): Answers {
 export class AnswersResponder implements Responder {
   private firstInv: number | undefined
 
-  constructor(private readonly answers: Answers, private readonly opts: {label?: string; tickAll?: boolean; singleInvocation?: boolean;
-    /** Told each command's result (the CLI shows it on stderr). */
-    onCommandRan?: (p: CommandRanReport) => void} = {}) {}
+  constructor(
+    private readonly answers: Answers,
+    private readonly opts: {
+      label?: string
+      tickAll?: boolean
+      singleInvocation?: boolean
+      /** Told each command's result (the CLI shows it on stderr). */
+      onCommandRan?: (p: CommandRanReport) => void
+    } = {},
+  ) {}
 
   commandRan(p: CommandRanReport): void {
     this.opts.onCommandRan?.(p)
@@ -92,6 +141,7 @@ export class AnswersResponder implements Responder {
       this.firstInv ??= p.inv
       if (p.inv !== this.firstInv) throw new WalkStop(`step ${p.step} is done; the walk moved on`, 'other-step')
     }
+
     const e = this.answers.steps[p.step] ?? this.answers.steps[p.localStep]
     if (e === undefined) return undefined
     if (Array.isArray(e)) return e[p.occurrence - 1]
@@ -133,7 +183,8 @@ export class AnswersResponder implements Responder {
     if (v === undefined) this.missing(p, `variable ${p.variable}`)
     const text = v === null ? '' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)
     const problem = p.validate(text)
-    if (problem) throw new WalkStop(`${this.label}: answer "${text}" for ${p.variable} at step ${p.step}: ${problem}`, 'no-answer')
+    if (problem)
+      throw new WalkStop(`${this.label}: answer "${text}" for ${p.variable} at step ${p.step}: ${problem}`, 'no-answer')
     return text
   }
 
@@ -142,7 +193,11 @@ export class AnswersResponder implements Responder {
     if (v === undefined && p.variable === undefined && p.choices.some((c) => c.value === 'continue')) v = 'continue'
     if (v === undefined) this.missing(p, p.variable ? `variable ${p.variable}` : `"${p.message}"`)
     const text = typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)
-    if (!p.choices.some((c) => c.value === text)) throw new WalkStop(`${this.label}: "${text}" at step ${p.step} is not one of ${p.choices.map((c) => c.value).join(', ')}`, 'no-answer')
+    if (!p.choices.some((c) => c.value === text))
+      throw new WalkStop(
+        `${this.label}: "${text}" at step ${p.step} is not one of ${p.choices.map((c) => c.value).join(', ')}`,
+        'no-answer',
+      )
     return text
   }
 

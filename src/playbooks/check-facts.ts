@@ -28,6 +28,7 @@ export function checkFacts(target: string): Partial<Record<CheckFact, string | n
       return {}
     }
   }
+
   const m = /^\[([0-9a-f:.]+)\]:(\d{1,5})$/i.exec(t) ?? /^([^\s:/]+):(\d{1,5})$/.exec(t)
   if (m) return {host: m[1], port: Number(m[2])}
   return /^[^\s:/]+$/.test(t) ? {host: t} : {}
@@ -45,10 +46,15 @@ export function prefillFromCheck(playbook: Playbook, check: CheckTarget): NewEve
       const v = coerce(def, String(fact))
       if (!v.ok) continue
       seen.add(name)
-      out.push({type: 'variable_recorded', data: {name, value: v.value, from: 'check', checkId: check.checkId, fact: def.from_check}})
+      out.push({
+        type: 'variable_recorded',
+        data: {name, value: v.value, from: 'check', checkId: check.checkId, fact: def.from_check},
+      })
     }
+
     for (const sub of Object.values(p.subs)) visit(sub)
   }
+
   visit(playbook)
   return out
 }

@@ -13,7 +13,10 @@
 import type {Value} from './model.js'
 
 export class ExprError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(message)
     this.name = 'ExprError'
   }
@@ -44,6 +47,7 @@ function tokenize(src: string): Token[] {
       i++
       continue
     }
+
     const at = i
     if (c === '"' || c === "'") {
       let text = ''
@@ -52,37 +56,52 @@ function tokenize(src: string): Token[] {
         if (src[i] === '\\' && i + 1 < src.length) i++
         text += src[i++]
       }
+
       if (i >= src.length) throw new ExprError('unterminated string', at)
       i++
       out.push({kind: 'str', text, value: text, at})
       continue
     }
+
     const num = /^-?\d+(\.\d+)?/.exec(src.slice(i))
-    if (num && (c !== '-' || out.length === 0 || out.at(-1)?.kind === 'op' || out.at(-1)?.text === '(' || out.at(-1)?.text === '[' || out.at(-1)?.text === ',')) {
+    if (
+      num &&
+      (c !== '-' ||
+        out.length === 0 ||
+        out.at(-1)?.kind === 'op' ||
+        out.at(-1)?.text === '(' ||
+        out.at(-1)?.text === '[' ||
+        out.at(-1)?.text === ',')
+    ) {
       out.push({kind: 'num', text: num[0], value: Number(num[0]), at})
       i += num[0].length
       continue
     }
+
     const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i))
     if (word) {
       out.push({kind: 'name', text: word[0], at})
       i += word[0].length
       continue
     }
+
     const op = /^(==|!=|<=|>=|<|>)/.exec(src.slice(i))
     if (op) {
       out.push({kind: 'op', text: op[0], at})
       i += op[0].length
       continue
     }
+
     if ('()[],'.includes(c)) {
       out.push({kind: 'punct', text: c, at})
       i++
       continue
     }
+
     if (c === '=') throw new ExprError('"=" is not an operator; use "==" to compare', at)
     throw new ExprError(`unexpected character "${c}"`, at)
   }
+
   out.push({kind: 'eof', text: '', at: src.length})
   return out
 }
@@ -117,7 +136,8 @@ class Parser {
 
   private expect(text: string): void {
     const t = this.peek()
-    if (t.text !== text || t.kind === 'str') throw new ExprError(`expected "${text}" but found ${describeToken(t)}`, t.at)
+    if (t.text !== text || t.kind === 'str')
+      throw new ExprError(`expected "${text}" but found ${describeToken(t)}`, t.at)
     this.pos++
   }
 
@@ -142,10 +162,12 @@ class Parser {
       this.pos++
       return t.value
     }
+
     if (this.isWord('true') || this.isWord('false')) {
       this.pos++
       return t.text === 'true'
     }
+
     throw new ExprError(`expected a string, number, true or false but found ${describeToken(t)}`, t.at)
   }
 
@@ -159,10 +181,12 @@ class Parser {
         return e
       })
     }
+
     if (t.kind === 'name' && !KEYWORDS.has(t.text)) {
       this.pos++
       return {kind: 'var', name: t.text}
     }
+
     return {kind: 'lit', value: this.literal()}
   }
 
@@ -176,6 +200,7 @@ class Parser {
         values.push(this.literal())
       }
     }
+
     this.expect(']')
     return values
   }
@@ -188,20 +213,23 @@ class Parser {
       const right = this.operand()
       return this.node({kind: 'cmp', op: t.text, left, right}, t.at, left, right)
     }
+
     if (this.isWord('in')) {
       this.pos++
       return this.node({kind: 'in', negate: false, arg: left, list: this.list()}, t.at, left)
     }
+
     if (this.isWord('not') && this.isWord('in', this.tokens[this.pos + 1])) {
       this.pos += 2
       return this.node({kind: 'in', negate: true, arg: left, list: this.list()}, t.at, left)
     }
+
     return left
   }
 
   private unary(): Expr {
     if (!this.isWord('not')) return this.compare()
-    const at = this.peek().at
+    const {at} = this.peek()
     const arg = this.nested(at, () => {
       this.pos++
       return this.unary()
@@ -213,11 +241,12 @@ class Parser {
   private chain(word: 'and' | 'or', operand: () => Expr): Expr {
     let left = operand()
     while (this.isWord(word)) {
-      const at = this.peek().at
+      const {at} = this.peek()
       this.pos++
       const right = operand()
       left = this.node({kind: word, left, right}, at, left, right)
     }
+
     return left
   }
 
@@ -227,8 +256,8 @@ class Parser {
 }
 
 type CompareOp = Extract<Expr, {kind: 'cmp'}>['op']
-const COMPARE_OPS: readonly string[] = ['==', '!=', '<', '<=', '>', '>=']
-const isCompareOp = (op: string): op is CompareOp => COMPARE_OPS.includes(op)
+const COMPARE_OPS: ReadonlySet<string> = new Set(['==', '!=', '<', '<=', '>', '>='])
+const isCompareOp = (op: string): op is CompareOp => COMPARE_OPS.has(op)
 
 /** Parses a condition; throws ExprError with the offset of the first problem. */
 export function parseExpr(src: string): Expr {
@@ -238,11 +267,25 @@ export function parseExpr(src: string): Expr {
 /** Variable names a condition reads. */
 export function variablesOf(e: Expr): string[] {
   switch (e.kind) {
-    case 'var': return [e.name]
-    case 'lit': return []
-    case 'not': return variablesOf(e.arg)
-    case 'in': return variablesOf(e.arg)
-    default: return [...variablesOf(e.left), ...variablesOf(e.right)]
+    case 'var': {
+      return [e.name]
+    }
+
+    case 'lit': {
+      return []
+    }
+
+    case 'not': {
+      return variablesOf(e.arg)
+    }
+
+    case 'in': {
+      return variablesOf(e.arg)
+    }
+
+    default: {
+      return [...variablesOf(e.left), ...variablesOf(e.right)]
+    }
   }
 }
 
@@ -262,9 +305,17 @@ function truthy(v: Value | undefined): boolean {
 
 function value(e: Expr, vars: Vars): Value | undefined {
   switch (e.kind) {
-    case 'lit': return e.value
-    case 'var': return lookup(vars, e.name)
-    default: return evaluate(e, vars)
+    case 'lit': {
+      return e.value
+    }
+
+    case 'var': {
+      return lookup(vars, e.name)
+    }
+
+    default: {
+      return evaluate(e, vars)
+    }
   }
 }
 
@@ -280,6 +331,7 @@ function equal(a: Value | undefined, b: Value | undefined): boolean {
     const x = asBool(a)
     return x !== undefined && x === asBool(b)
   }
+
   if (typeof a === 'number' || typeof b === 'number') return Number(a) === Number(b)
   return a === b
 }
@@ -288,7 +340,15 @@ function order(a: Value | undefined, b: Value | undefined): number | undefined {
   if (a === undefined || b === undefined) return undefined
   const na = Number(a)
   const nb = Number(b)
-  if (typeof a !== 'boolean' && typeof b !== 'boolean' && !Number.isNaN(na) && !Number.isNaN(nb) && String(a).trim() !== '' && String(b).trim() !== '') return na - nb
+  if (
+    typeof a !== 'boolean' &&
+    typeof b !== 'boolean' &&
+    !Number.isNaN(na) &&
+    !Number.isNaN(nb) &&
+    String(a).trim() !== '' &&
+    String(b).trim() !== ''
+  )
+    return na - nb
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0
   return undefined
 }
@@ -296,16 +356,32 @@ function order(a: Value | undefined, b: Value | undefined): number | undefined {
 /** Evaluates a condition over variables. An unset variable equals nothing and orders before nothing. */
 export function evaluate(e: Expr, vars: Vars): boolean {
   switch (e.kind) {
-    case 'lit': return truthy(e.value)
-    case 'var': return truthy(lookup(vars, e.name))
-    case 'not': return !evaluate(e.arg, vars)
-    case 'and': return evaluate(e.left, vars) && evaluate(e.right, vars)
-    case 'or': return evaluate(e.left, vars) || evaluate(e.right, vars)
+    case 'lit': {
+      return truthy(e.value)
+    }
+
+    case 'var': {
+      return truthy(lookup(vars, e.name))
+    }
+
+    case 'not': {
+      return !evaluate(e.arg, vars)
+    }
+
+    case 'and': {
+      return evaluate(e.left, vars) && evaluate(e.right, vars)
+    }
+
+    case 'or': {
+      return evaluate(e.left, vars) || evaluate(e.right, vars)
+    }
+
     case 'in': {
       const v = value(e.arg, vars)
       const found = e.list.some((x) => equal(v, x))
       return e.negate ? !found : found
     }
+
     case 'cmp': {
       const a = value(e.left, vars)
       const b = value(e.right, vars)

@@ -1,17 +1,27 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
+import type {PlaybookFile} from './definition.js'
+import type {FieldShape} from './steps/types.js'
 import {DefinitionError, type Problem, UserError} from '../errors.js'
 import {SHIPPED_PLAYBOOKS} from '../paths.js'
 import {yamlFilesIn} from '../util/files.js'
 import {didYouMean} from '../util/suggest.js'
-import {formatPath, type KeyPath, type ParsedYaml, parseYamlFile, positionOf, readRegularFile, schemaProblems, sortProblems, YAML_LIMITS} from '../util/yaml-schema.js'
 import {schemaValidator} from '../util/validators.js'
-import type {PlaybookFile} from './definition.js'
+import {
+  formatPath,
+  type KeyPath,
+  type ParsedYaml,
+  parseYamlFile,
+  positionOf,
+  readRegularFile,
+  schemaProblems,
+  sortProblems,
+  YAML_LIMITS,
+} from '../util/yaml-schema.js'
 import {checkGraph} from './graph.js'
 import {ORG_TYPES, type Playbook, type Step} from './model.js'
 import {kindNamed, kindOf, STEP_KINDS} from './steps/index.js'
-import type {FieldShape} from './steps/types.js'
 
 const validator = schemaValidator('playbook')
 
@@ -27,6 +37,7 @@ export function playbookFiles(p: string): string[] {
   } catch {
     throw new UserError(`Playbook file or folder not found: ${p}`, {code: 'E_NO_PLAYBOOK', exit: 2})
   }
+
   if (!st.isDirectory()) return [p]
   return yamlFilesIn(p)
 }
@@ -54,15 +65,22 @@ function resolveRef(ref: string, fromFile: string): string | undefined {
     const p = path.resolve(dir, ref)
     return fs.existsSync(p) ? p : undefined
   }
+
   for (const ext of ['.yaml', '.yml']) {
     const p = path.join(dir, ref + ext)
     if (fs.existsSync(p)) return p
   }
-  for (const f of fs.readdirSync(dir).filter((n) => /\.ya?ml$/i.test(n)).sort()) {
+
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((n) => /\.ya?ml$/i.test(n))
+    .sort()) {
     // A FIFO or a huge file among them is skipped here; loading it reports why.
     const text = readRegularFile(path.join(dir, f), YAML_LIMITS.maxBytes).data?.toString('utf8') ?? ''
-    if (new RegExp(`^id:\\s*['"]?${ref.replace(/[-]/g, '\\-')}['"]?\\s*$`, 'm').test(text)) return path.join(dir, f)
+    if (new RegExp(`^id:\\s*['"]?${ref.replaceAll(/[-]/g, String.raw`\-`)}['"]?\\s*$`, 'm').test(text))
+      return path.join(dir, f)
   }
+
   return undefined
 }
 
@@ -75,11 +93,21 @@ function loadOne(file: string, ctx: Ctx): Playbook | undefined {
   if (!parsed) return fail()
   const doc = parsed.value
   if (!isMap(doc)) {
-    ctx.problems.push({file, line: 1, col: 1, path: '', message: 'expected a playbook mapping (format, id, name, steps…)'})
+    ctx.problems.push({
+      file,
+      line: 1,
+      col: 1,
+      path: '',
+      message: 'expected a playbook mapping (format, id, name, steps…)',
+    })
     return fail()
   }
+
   const rawSteps = Array.isArray(doc.steps) ? doc.steps.map((x) => (isMap(x) ? x : {})) : []
-  const labeller = (p: KeyPath) => p[0] === 'steps' && typeof p[1] === 'number' && typeof rawSteps[p[1]]?.id === 'string' ? `step ${String(rawSteps[p[1]].id)}` : undefined
+  const labeller = (p: KeyPath) =>
+    p[0] === 'steps' && typeof p[1] === 'number' && typeof rawSteps[p[1]]?.id === 'string'
+      ? `step ${String(rawSteps[p[1]].id)}`
+      : undefined
   const schemaErrs = schemaProblems(parsed, validator, labeller)
   ctx.problems.push(...schemaErrs)
   const report = (p: KeyPath, message: string, isKey = false) => problemAt(ctx, parsed, p, message, isKey)
@@ -89,11 +117,13 @@ function loadOne(file: string, ctx: Ctx): Playbook | undefined {
     checkGraph(readable.playbook, report, readable.edgesIntact)
     return fail()
   }
+
   const before = ctx.problems.length
   // The generated validator has accepted the document: from here on it is a playbook file.
   const playbook = fromFile(doc as PlaybookFile, abs)
   ctx.cache.set(abs, playbook)
-  for (const kind of new Set(playbook.steps.map(kindOf))) for (const c of kind.declareVariables?.(playbook) ?? []) report(['variables', ...c.key], c.message)
+  for (const kind of new Set(playbook.steps.map(kindOf)))
+    for (const c of kind.declareVariables?.(playbook) ?? []) report(['variables', ...c.key], c.message)
   checkGraph(playbook, report)
   checkMetadata(playbook, parsed, ctx)
   loadSubs(playbook, parsed, ctx)
@@ -103,28 +133,80 @@ function loadOne(file: string, ctx: Ctx): Playbook | undefined {
 
 /** A playbook from a file that passed its schema. */
 function fromFile(doc: PlaybookFile, file: string): Playbook {
-  const {format, id, name, description, version, severities, sources, references, review_by, roles, variables, clocks, start, steps, ...meta} = doc
-  return {format, id, name, description, version: version === undefined ? undefined : String(version), severities, sources, references, review_by,
-    roles: roles ?? {}, variables: variables ?? {}, clocks: clocks ?? {}, start, steps, meta, subs: {}, file}
+  const {
+    format,
+    id,
+    name,
+    description,
+    version,
+    severities,
+    sources,
+    references,
+    review_by,
+    roles,
+    variables,
+    clocks,
+    start,
+    steps,
+    ...meta
+  } = doc
+  return {
+    format,
+    id,
+    name,
+    description,
+    version: version === undefined ? undefined : String(version),
+    severities,
+    sources,
+    references,
+    review_by,
+    roles: roles ?? {},
+    variables: variables ?? {},
+    clocks: clocks ?? {},
+    start,
+    steps,
+    meta,
+    subs: {},
+    file,
+  }
 }
 
 /** Sub-playbooks, each validated in its own file; a cycle is a problem at the step that closes it. */
 function loadSubs(playbook: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
   const abs = playbook.file
   ctx.stack.push(abs)
-  playbook.steps.forEach((s, i) => {
+  for (const [i, s] of playbook.steps.entries()) {
     const inc = kindOf(s).includes?.(s)
-    if (!inc) return
+    if (!inc) continue
     const at: KeyPath = ['steps', i, ...inc.key]
     const target = resolveRef(inc.ref, abs)
-    if (!target) return problemAt(ctx, parsed, at, `no playbook "${inc.ref}" next to ${path.basename(abs)} (an id in the same folder, or a relative path)`)
-    if (ctx.stack.includes(path.resolve(target))) return problemAt(ctx, parsed, at, `playbook ${inc.ref} includes itself (cycle through ${ctx.stack.map((f) => path.basename(f)).join(' → ')})`)
+    if (!target) {
+      problemAt(
+        ctx,
+        parsed,
+        at,
+        `no playbook "${inc.ref}" next to ${path.basename(abs)} (an id in the same folder, or a relative path)`,
+      )
+      continue
+    }
+
+    if (ctx.stack.includes(path.resolve(target))) {
+      problemAt(
+        ctx,
+        parsed,
+        at,
+        `playbook ${inc.ref} includes itself (cycle through ${ctx.stack.map((f) => path.basename(f)).join(' → ')})`,
+      )
+      continue
+    }
+
     const sub = loadOne(target, ctx)
     if (sub) {
       playbook.subs[inc.ref] = sub
       for (const role of Object.keys(sub.roles)) if (!(role in playbook.roles)) playbook.roles[role] = sub.roles[role]
     }
-  })
+  }
+
   ctx.stack.pop()
 }
 
@@ -133,12 +215,28 @@ const isTexts = (v: unknown): v is string[] => Array.isArray(v) && v.every(isTex
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
 
 /** Keys every step may have that the graph checks read, by shape (stops_clock is handled on its own). */
-const COMMON_FIELDS: Record<string, FieldShape | 'names'> = {type: 'text', name: 'text', owner: 'text', next: 'edge', ask: 'names', starts_clock: 'names', restarts_clock: 'names', record: 'texts'}
+const COMMON_FIELDS: Record<string, FieldShape | 'names'> = {
+  type: 'text',
+  name: 'text',
+  owner: 'text',
+  next: 'edge',
+  ask: 'names',
+  starts_clock: 'names',
+  restarts_clock: 'names',
+  record: 'texts',
+}
 /** Every step type's own keys: a step whose type is wrong is still read with them. */
-const FIELDS: [string, FieldShape | 'names'][] = [...Object.entries(COMMON_FIELDS), ...Object.values(STEP_KINDS).flatMap((k) => Object.entries(k.fields))]
+const FIELDS: [string, FieldShape | 'names'][] = [
+  ...Object.entries(COMMON_FIELDS),
+  ...Object.values(STEP_KINDS).flatMap((k) => Object.entries(k.fields)),
+]
 
 const FITS: Record<FieldShape | 'names', (v: unknown) => boolean> = {
-  text: isText, edge: isText, texts: isTexts, edges: isTexts, names: (v) => isText(v) || isTexts(v),
+  text: isText,
+  edge: isText,
+  texts: isTexts,
+  edges: isTexts,
+  names: (v) => isText(v) || isTexts(v),
   cases: (v) => isMap(v) && Object.values(v).every(isText),
 }
 const EDGE_SHAPES = new Set<string>(['edge', 'edges', 'cases'])
@@ -153,11 +251,14 @@ function readableStep(raw: Record<string, unknown>, i: number): {step: Record<st
     if (EDGE_SHAPES.has(shape)) lostEdge = true
     delete step[k]
   }
+
   // stops_clock may also map names to outcomes; entries whose outcome is not text are dropped, the rest kept.
-  if (isMap(step.stops_clock)) step.stops_clock = Object.fromEntries(Object.entries(step.stops_clock).filter(([, o]) => isText(o)))
+  if (isMap(step.stops_clock))
+    step.stops_clock = Object.fromEntries(Object.entries(step.stops_clock).filter(([, o]) => isText(o)))
   else if ('stops_clock' in step && !FITS.names(step.stops_clock)) delete step.stops_clock
   // The lists a type requires, empty when missing, so its checks can read them.
-  for (const [k, shape] of Object.entries(kindNamed(step.type)?.fields ?? {})) if ((shape === 'texts' || shape === 'edges') && !(k in step)) step[k] = []
+  for (const [k, shape] of Object.entries(kindNamed(step.type)?.fields ?? {}))
+    if ((shape === 'texts' || shape === 'edges') && !(k in step)) step[k] = []
   return {step, lostEdge}
 }
 
@@ -176,45 +277,80 @@ function readablePart(doc: Record<string, unknown>, file: string): {playbook: Pl
     // Read for the graph checks only: the values they read have the right shape; the rest may not.
     return read.step as unknown as Step
   })
-  const playbook: Playbook = {format: 'nhs-ir/1', id: isText(doc.id) ? doc.id : '', name: isText(doc.name) ? doc.name : '',
-    roles: maps(doc.roles) as Playbook['roles'], variables: maps(doc.variables) as Playbook['variables'], clocks: maps(doc.clocks) as Playbook['clocks'],
-    start: isText(doc.start) ? doc.start : undefined, steps, meta: {}, subs: {}, file}
+  const playbook: Playbook = {
+    format: 'nhs-ir/1',
+    id: isText(doc.id) ? doc.id : '',
+    name: isText(doc.name) ? doc.name : '',
+    roles: maps(doc.roles) as Playbook['roles'],
+    variables: maps(doc.variables) as Playbook['variables'],
+    clocks: maps(doc.clocks) as Playbook['clocks'],
+    start: isText(doc.start) ? doc.start : undefined,
+    steps,
+    meta: {},
+    subs: {},
+    file,
+  }
   return {playbook, edgesIntact: !lostEdge}
 }
 
 /** review_by must be a real date; once it has passed (UTC), a warning. org_type may only take known organisation types. */
 function checkMetadata(p: Playbook, parsed: ParsedYaml, ctx: Ctx): void {
   const orgValues = p.variables.org_type?.values ?? []
-  orgValues.forEach((v, j) => {
+  for (const [j, v] of orgValues.entries()) {
     if (!(v in ORG_TYPES)) {
       const guess = didYouMean(v, Object.keys(ORG_TYPES))
-      problemAt(ctx, parsed, ['variables', 'org_type', 'values', j], `unknown organisation type "${v}"${guess ? `; did you mean "${guess}"?` : `; one of ${Object.keys(ORG_TYPES).join(', ')}`}`)
+      problemAt(
+        ctx,
+        parsed,
+        ['variables', 'org_type', 'values', j],
+        `unknown organisation type "${v}"${guess ? `; did you mean "${guess}"?` : `; one of ${Object.keys(ORG_TYPES).join(', ')}`}`,
+      )
     }
-  })
+  }
+
   if (p.review_by === undefined) return
   const due = Date.parse(`${p.review_by}T00:00:00Z`)
-  if (Number.isNaN(due) || new Date(due).toISOString().slice(0, 10) !== p.review_by) return problemAt(ctx, parsed, ['review_by'], `review_by "${p.review_by}" is not a calendar date (YYYY-MM-DD)`)
+  if (Number.isNaN(due) || new Date(due).toISOString().slice(0, 10) !== p.review_by)
+    return problemAt(ctx, parsed, ['review_by'], `review_by "${p.review_by}" is not a calendar date (YYYY-MM-DD)`)
   if (due <= ctx.now) {
     const pos = positionOf(parsed, ['review_by'])
-    ctx.warnings.push({file: parsed.file, line: pos.line, col: pos.col, path: 'review_by', message: `review date ${p.review_by} has passed: review playbook ${p.id} and set a new review_by`})
+    ctx.warnings.push({
+      file: parsed.file,
+      line: pos.line,
+      col: pos.col,
+      path: 'review_by',
+      message: `review date ${p.review_by} has passed: review playbook ${p.id} and set a new review_by`,
+    })
   }
 }
 
 /** Validates files and folders, reporting every problem with file:line:col, and warnings (past review dates) beside them. */
-export function validatePlaybooks(paths: readonly string[], now = Date.now()): {playbooks: Playbook[]; files: string[]; problems: Problem[]; warnings: Problem[]} {
+export function validatePlaybooks(
+  paths: readonly string[],
+  now = Date.now(),
+): {playbooks: Playbook[]; files: string[]; problems: Problem[]; warnings: Problem[]} {
   const ctx: Ctx = {problems: [], warnings: [], stack: [], cache: new Map(), now}
   const files = paths.flatMap((p) => playbookFiles(p))
-  if (files.length === 0) throw new UserError(`No playbook files (*.yaml, *.yml) in ${paths.join(', ')}`, {code: 'E_NO_PLAYBOOK', exit: 2})
+  if (files.length === 0)
+    throw new UserError(`No playbook files (*.yaml, *.yml) in ${paths.join(', ')}`, {code: 'E_NO_PLAYBOOK', exit: 2})
   const playbooks: Playbook[] = []
   const ids = new Map<string, string>()
   for (const f of files) {
     const pb = loadOne(f, ctx)
     if (!pb) continue
     const prev = ids.get(pb.id)
-    if (prev && prev !== pb.file) ctx.problems.push({file: f, line: 1, col: 1, path: 'id', message: `duplicate playbook id "${pb.id}" (also in ${prev})`})
+    if (prev && prev !== pb.file)
+      ctx.problems.push({
+        file: f,
+        line: 1,
+        col: 1,
+        path: 'id',
+        message: `duplicate playbook id "${pb.id}" (also in ${prev})`,
+      })
     ids.set(pb.id, pb.file)
     playbooks.push(pb)
   }
+
   const unique = [...new Map(ctx.problems.map((p) => [`${p.file}:${p.line}:${p.col}:${p.message}`, p])).values()]
   return {playbooks, files, problems: sortProblems(unique), warnings: sortProblems(ctx.warnings)}
 }
@@ -229,11 +365,18 @@ export function loadPlaybookRef(ref: string, dir?: string): Playbook {
     const folder = playbookDir(dir)
     file = fs.existsSync(folder) ? resolveRef(ref, path.join(folder, '_')) : undefined
     if (!file) {
-      const known = fs.existsSync(folder) ? playbookFiles(folder).map((f) => path.basename(f).replace(/\.ya?ml$/i, '')) : []
+      const known = fs.existsSync(folder)
+        ? playbookFiles(folder).map((f) => path.basename(f).replace(/\.ya?ml$/i, ''))
+        : []
       const guess = didYouMean(ref, known)
-      throw new UserError(`No playbook "${ref}" in ${folder}.`, {hint: guess ? `Did you mean "${guess}"?` : `See \`watchkeeper playbook list\`.`, code: 'E_NO_PLAYBOOK', exit: 2})
+      throw new UserError(`No playbook "${ref}" in ${folder}.`, {
+        hint: guess ? `Did you mean "${guess}"?` : `See \`watchkeeper playbook list\`.`,
+        code: 'E_NO_PLAYBOOK',
+        exit: 2,
+      })
     }
   }
+
   const ctx: Ctx = {problems: [], warnings: [], stack: [], cache: new Map(), now: Date.now()}
   const pb = loadOne(file, ctx)
   if (!pb || ctx.problems.length > 0) throw new DefinitionError(sortProblems(ctx.problems), 'playbook')

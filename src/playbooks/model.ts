@@ -1,21 +1,19 @@
 /** The shape of a validated playbook (format nhs-ir/1), as loaded from YAML and stored with an incident. */
 
-import type {PlaybookFile, RoleDef, Source, VariableDef} from './definition.js'
+import type {PlaybookFile, RoleDef, VariableDef} from './definition.js'
 import type {Step} from './steps/index.js'
 import type {ClockStopOutcome, StepBase} from './steps/schema-parts.js'
 
-export type {RoleDef, Source, VariableDef}
-export type {Step, StepKind as StepType} from './steps/index.js'
-export type {ManualStep} from './steps/manual.js'
-export type {DecisionStep} from './steps/decision.js'
-export type {CommandStep} from './steps/command.js'
-export type {ParallelStep} from './steps/parallel.js'
-export type {LoopStep} from './steps/loop.js'
-export type {WaitStep} from './steps/wait.js'
-export type {PlaybookStep} from './steps/playbook.js'
-export type {EndStep} from './steps/end.js'
+export {type RoleDef, type Source, type VariableDef} from './definition.js'
 export type {AssessmentStep} from './steps/assessment.js'
-export type {ClockStopOutcome}
+export type {CommandStep} from './steps/command.js'
+export type {DecisionStep} from './steps/decision.js'
+export type {EndStep} from './steps/end.js'
+export type {Step, StepKind as StepType} from './steps/index.js'
+export type {LoopStep} from './steps/loop.js'
+export type {ManualStep} from './steps/manual.js'
+export type {ParallelStep} from './steps/parallel.js'
+export type {PlaybookStep} from './steps/playbook.js'
 
 export type VariableType = VariableDef['type']
 export type Value = string | number | boolean
@@ -43,7 +41,7 @@ export const ORG_TYPES = {
   trust: 'NHS trust or foundation trust',
   icb: 'integrated care board',
   csu: 'commissioning support unit',
-  alb: 'arm\'s length body (NHS England included)',
+  alb: "arm's length body (NHS England included)",
   gp_practice: 'GP practice',
   social_care: 'social care provider',
   supplier: 'supplier to the NHS',
@@ -54,7 +52,20 @@ export type OrgType = keyof typeof ORG_TYPES
 export type OrgReferences = Partial<Record<OrgType | 'default', string>>
 
 /** A loaded playbook: the file's keys (roles, variables and clocks defaulted to none), and what loading adds. */
-export type Playbook = Pick<PlaybookFile, 'format' | 'id' | 'name' | 'description' | 'version' | 'severities' | 'sources' | 'references' | 'review_by' | 'start' | 'steps'> & {
+export type Playbook = Pick<
+  PlaybookFile,
+  | 'format'
+  | 'id'
+  | 'name'
+  | 'description'
+  | 'version'
+  | 'severities'
+  | 'sources'
+  | 'references'
+  | 'review_by'
+  | 'start'
+  | 'steps'
+> & {
   roles: Record<string, RoleDef>
   variables: Record<string, VariableDef>
   clocks: Record<string, ClockDecl>
@@ -73,6 +84,7 @@ export function referencesFor(refs: OrgReferences | undefined, orgType: unknown)
     const found = all.find((r) => r.org === orgType) ?? all.find((r) => r.org === 'default')
     return found === undefined ? [] : [{org: found.org === orgType ? orgType : 'default', text: found.text}]
   }
+
   return all
 }
 
@@ -87,7 +99,8 @@ export function asList(v: string | string[] | undefined): string[] {
 /** The clocks a step stops, each with its outcome (the bare form means notified). */
 export function clockStops(step: Pick<StepBase, 'stops_clock'>): {name: string; outcome: ClockStopOutcome}[] {
   const v = step.stops_clock
-  if (v === undefined || typeof v === 'string' || Array.isArray(v)) return asList(v).map((name) => ({name, outcome: 'notified' as const}))
+  if (v === undefined || typeof v === 'string' || Array.isArray(v))
+    return asList(v).map((name) => ({name, outcome: 'notified' as const}))
   return Object.entries(v).map(([name, outcome]) => ({name, outcome}))
 }
 
@@ -95,9 +108,15 @@ export function clockStops(step: Pick<StepBase, 'stops_clock'>): {name: string; 
 export function playbookClocks(p: Playbook): string[] {
   const out = new Set<string>()
   const visit = (pb: Playbook) => {
-    for (const s of pb.steps) for (const c of [...asList(s.starts_clock), ...clockStops(s).map((x) => x.name), ...asList(s.restarts_clock)]) out.add(c)
+    for (const s of pb.steps)
+      for (const c of [...asList(s.starts_clock), ...clockStops(s).map((x) => x.name), ...asList(s.restarts_clock)])
+        out.add(c)
     for (const sub of Object.values(pb.subs)) visit(sub)
   }
+
   visit(p)
   return [...out]
 }
+
+export {type ClockStopOutcome} from './steps/schema-parts.js'
+export type {WaitStep} from './steps/wait.js'

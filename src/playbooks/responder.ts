@@ -78,13 +78,16 @@ export type WalkErrorCode = WalkStopCode | 'E_WALK_CONFLICT'
 
 /** An error of the playbook engine, with a stable code. */
 export class WalkError extends Error {
-  constructor(message: string, readonly code: WalkErrorCode) {
+  constructor(
+    message: string,
+    readonly code: WalkErrorCode,
+  ) {
     super(message)
     this.name = 'WalkError'
   }
 }
 
-const STOP_CODES = {'quit': 'E_WALK_QUIT', 'no-answer': 'E_WALK_NO_ANSWER', 'other-step': 'E_WALK_MOVED_ON'} as const
+const STOP_CODES = {quit: 'E_WALK_QUIT', 'no-answer': 'E_WALK_NO_ANSWER', 'other-step': 'E_WALK_MOVED_ON'} as const
 
 /**
  * Leave the walk at the current prompt: the responder quit, has no answer for it, or the step asked for is
@@ -92,7 +95,12 @@ const STOP_CODES = {'quit': 'E_WALK_QUIT', 'no-answer': 'E_WALK_NO_ANSWER', 'oth
  */
 export class WalkStop extends WalkError {
   declare readonly code: WalkStopCode
-  constructor(message: string, readonly reason: 'quit' | 'no-answer' | 'other-step' = 'quit', code: WalkStopCode = STOP_CODES[reason]) {
+
+  constructor(
+    message: string,
+    readonly reason: 'quit' | 'no-answer' | 'other-step' = 'quit',
+    code: WalkStopCode = STOP_CODES[reason],
+  ) {
     super(message, code)
     this.name = 'WalkStop'
   }

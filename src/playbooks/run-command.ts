@@ -15,6 +15,7 @@ export function runCommand(argv: string[], opts: {timeoutMs: number; cwd?: strin
       clearTimeout(timer)
       resolve({...o, timedOut, durationMs: performance.now() - started, output: Buffer.concat(chunks)})
     }
+
     const child = spawn(argv[0], argv.slice(1), {shell: false, stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd})
     const timer = setTimeout(() => {
       timedOut = true

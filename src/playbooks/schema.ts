@@ -21,8 +21,12 @@ function plain(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(plain)
   if (v === null || typeof v !== 'object') return v
   const rank = (k: string) => (LEADING.includes(k) ? LEADING.indexOf(k) - LEADING.length : TRAILING.indexOf(k) + 1)
-  const keys = Object.entries(v).map(([k, x], i) => ({k, x, i})).sort((a, b) => rank(a.k) - rank(b.k) || a.i - b.i)
-  return Object.fromEntries(keys.map(({k, x}) => [k, NAMED.has(k) && x !== null && typeof x === 'object' ? named(x) : plain(x)]))
+  const keys = Object.entries(v)
+    .map(([k, x], i) => ({k, x, i}))
+    .sort((a, b) => rank(a.k) - rank(b.k) || a.i - b.i)
+  return Object.fromEntries(
+    keys.map(({k, x}) => [k, NAMED.has(k) && x !== null && typeof x === 'object' ? named(x) : plain(x)]),
+  )
 }
 
 function named(map: object): Record<string, unknown> {

@@ -50,6 +50,7 @@ export function playbookAt(root: Playbook, pb: readonly string[]): Playbook {
     if (!sub) throw new Error(`sub-playbook ${ref} is missing from the stored playbook`)
     p = sub
   }
+
   return p
 }
 
@@ -69,6 +70,7 @@ function defaults(p: Playbook, into: Record<string, Value>): void {
       if (v.ok) into[name] = v.value
     }
   }
+
   for (const sub of Object.values(p.subs)) defaults(sub, into)
 }
 
@@ -96,40 +98,81 @@ function variableRecorded(s: WalkState, f: Flow | undefined, d: Record<string, u
 
 /** Replays the walk events of a timeline into the walk's state. */
 export function reduceWalk(playbook: Playbook, events: readonly TimelineEvent[]): WalkState {
-  const s: WalkState = {started: false, ended: false, flows: new Map(), vars: {}, invCount: 0, occurrences: new Map(), lastSeq: 0, fromCheck: new Set()}
+  const s: WalkState = {
+    started: false,
+    ended: false,
+    flows: new Map(),
+    vars: {},
+    invCount: 0,
+    occurrences: new Map(),
+    lastSeq: 0,
+    fromCheck: new Set(),
+  }
   defaults(playbook, s.vars)
   const newFlow = (id: string, pb: string[], at: string, stops: string[], parent?: string) =>
-    void s.flows.set(id, {id, pb, at, stops, parent, done: false, ticked: new Set(), recorded: new Set(), children: [], iteration: 0})
+    void s.flows.set(id, {
+      id,
+      pb,
+      at,
+      stops,
+      parent,
+      done: false,
+      ticked: new Set(),
+      recorded: new Set(),
+      children: [],
+      iteration: 0,
+    })
   for (const e of events) {
     if (!WALK_EVENT_TYPES.has(e.type)) continue
     s.lastSeq = e.seq
     const d = e.data
     const f = d.flow === undefined ? undefined : s.flows.get(str(d.flow))
     switch (e.type) {
-      case 'walk_started':
+      case 'walk_started': {
         s.started = true
         newFlow('main', [], str(d.step), [])
         break
-      case 'step_started': if (f) stepStarted(s, f, d); break
-      case 'variable_recorded': variableRecorded(s, f, d); break
-      case 'step_completed':
+      }
+
+      case 'step_started': {
+        if (f) stepStarted(s, f, d)
+        break
+      }
+
+      case 'variable_recorded': {
+        variableRecorded(s, f, d)
+        break
+      }
+
+      case 'step_completed': {
         if (f) {
           f.inv = undefined
           f.at = d.next === null || d.next === undefined ? null : str(d.next)
           if (f.at === null) f.done = true
         }
+
         break
-      case 'walk_completed': s.ended = true; break
-      default: stepEvents().get(e.type)?.reduce?.({state: s, flow: f, data: d, event: e, newFlow})
+      }
+
+      case 'walk_completed': {
+        s.ended = true
+        break
+      }
+
+      default: {
+        stepEvents().get(e.type)?.reduce?.({state: s, flow: f, data: d, event: e, newFlow})
+      }
     }
   }
+
   return s
 }
 
 /** Flows waiting for a person or for the engine (not done, not blocked on unfinished children). */
 export function actionableFlows(state: WalkState): Flow[] {
-  return [...state.flows.values()].filter((f) => !f.done && f.at !== null &&
-    !(f.inv !== undefined && f.children.length > 0 && f.children.some((c) => !state.flows.get(c)?.done)))
+  return [...state.flows.values()].filter(
+    (f) => !f.done && f.at !== null && !(f.inv !== undefined && f.children.some((c) => !state.flows.get(c)?.done)),
+  )
 }
 
 /** The steps a walk is at, qualified, for display (empty when no walk has started). */

@@ -11,7 +11,7 @@ export function parseResolveRule(text: string): ResolveRule | undefined {
   const unbracket = (s: string) => s.replace(/^\[(.*)\]$/, '$1')
   const port = Number(m[2])
   const address = unbracket(m[3])
-  if (port < 1 || port > 65535 || net.isIP(address) === 0) return undefined
+  if (port < 1 || port > 65_535 || net.isIP(address) === 0) return undefined
   return {host: unbracket(m[1]).toLowerCase(), port, address}
 }
 
@@ -20,6 +20,6 @@ export function splitHostPort(text: string, fallbackPort?: number): {host: strin
   const m = /^(?:\[([^\]]+)\]|([^:\s/]+))(?::(\d{1,5}))?$/.exec(text)
   if (!m) return undefined
   const port = m[3] === undefined ? fallbackPort : Number(m[3])
-  if (port === undefined || port < 1 || port > 65535) return undefined
+  if (port === undefined || port < 1 || port > 65_535) return undefined
   return {host: m[1] ?? m[2], port}
 }

@@ -1,10 +1,10 @@
 import dns from 'node:dns'
 
 import type {Observation, Status} from '../types.js'
+import type {Probe} from './types.js'
 import {userRegex} from '../util/safe-regex.js'
 import {type DnsOptions, dnsSpec, type DnsType, list} from './dns-spec.js'
 import {makeResolver} from './net.js'
-import type {Probe} from './types.js'
 
 export {DNS_TYPES, type DnsType} from './dns-spec.js'
 
@@ -14,25 +14,52 @@ const norm = (s: string) => s.toLowerCase().replace(/\.$/, '')
 /** Answers in presentation form: addresses, names, "10 mx.example.org", joined TXT strings, `0 issue "ca.example"`. */
 export async function lookup(resolver: dns.promises.Resolver, name: string, type: DnsType): Promise<string[]> {
   switch (type) {
-    case 'A': return resolver.resolve4(name)
-    case 'AAAA': return resolver.resolve6(name)
-    case 'CNAME': return (await resolver.resolveCname(name)).map(norm)
-    case 'NS': return (await resolver.resolveNs(name)).map(norm)
-    case 'MX': return (await resolver.resolveMx(name)).sort((a, b) => a.priority - b.priority).map((m) => `${m.priority} ${norm(m.exchange)}`)
+    case 'A': {
+      return resolver.resolve4(name)
+    }
+
+    case 'AAAA': {
+      return resolver.resolve6(name)
+    }
+
+    case 'CNAME': {
+      return (await resolver.resolveCname(name)).map(norm)
+    }
+
+    case 'NS': {
+      return (await resolver.resolveNs(name)).map(norm)
+    }
+
+    case 'MX': {
+      return (await resolver.resolveMx(name))
+        .sort((a, b) => a.priority - b.priority)
+        .map((m) => `${m.priority} ${norm(m.exchange)}`)
+    }
+
     // A record split into several strings is one value (RFC 7208 section 3.3).
-    case 'TXT': return (await resolver.resolveTxt(name)).map((parts) => parts.join(''))
-    case 'CAA': return (await resolver.resolveCaa(name)).map((c) => {
-      const rec = c as unknown as Record<string, unknown>
-      const tag = ['issue', 'issuewild', 'iodef', 'contactemail', 'contactphone'].find((t) => rec[t] !== undefined) ?? 'unknown'
-      return `${c.critical ?? 0} ${tag} "${String(rec[tag] ?? '')}"`
-    })
+    case 'TXT': {
+      return (await resolver.resolveTxt(name)).map((parts) => parts.join(''))
+    }
+
+    case 'CAA': {
+      return (await resolver.resolveCaa(name)).map((c) => {
+        const rec = c as unknown as Record<string, unknown>
+        const tag =
+          ['issue', 'issuewild', 'iodef', 'contactemail', 'contactphone'].find((t) => rec[t] !== undefined) ?? 'unknown'
+        return `${c.critical ?? 0} ${tag} "${String(rec[tag] ?? '')}"`
+      })
+    }
   }
 }
 
 /** Whether an expected value names an answer: exact text, names in any case, an MX host without its preference. */
 function same(type: DnsType, answer: string, expected: string): boolean {
   if (type === 'TXT') return answer === expected
-  if (type === 'CAA') return answer.toLowerCase() === expected.toLowerCase() || answer.toLowerCase().replace(/^\d+ /, '') === expected.toLowerCase()
+  if (type === 'CAA')
+    return (
+      answer.toLowerCase() === expected.toLowerCase() ||
+      answer.toLowerCase().replace(/^\d+ /, '') === expected.toLowerCase()
+    )
   const a = NAME_TYPES.has(type) ? norm(answer) : answer.toLowerCase()
   const e = NAME_TYPES.has(type) ? norm(expected) : expected.toLowerCase()
   if (a === e) return true
@@ -58,7 +85,9 @@ export const dnsProbe: Probe = {
     const o = options as DnsOptions
     const type = o.type ?? 'A'
     const name = target.replace(/\.$/, '')
-    const resolver = makeResolver(ctx.net.resolver, ctx.timeoutMs) ?? new dns.promises.Resolver({timeout: Math.max(100, Math.min(ctx.timeoutMs, 5000)), tries: 2})
+    const resolver =
+      makeResolver(ctx.net.resolver, ctx.timeoutMs) ??
+      new dns.promises.Resolver({timeout: Math.max(100, Math.min(ctx.timeoutMs, 5000)), tries: 2})
     const started = performance.now()
     const onAbort = () => resolver.cancel()
     ctx.signal.addEventListener('abort', onAbort, {once: true})
@@ -75,39 +104,83 @@ export const dnsProbe: Probe = {
       const ms = performance.now() - started
       const timings = {dnsMs: ms, totalMs: ms}
       const code = (error as {code?: string}).code ?? ''
-      if (ctx.signal.aborted) return {status: 'crit', summary: `${type} ${name}: timed out after ${ctx.timeoutMs} ms${via}`, timings, findings: [], metrics: {lookupMs: ms}}
-      const expectsNothing = o.expect?.min_answers === 0 && (o.expect.exact?.length ?? 0) === 0 && !o.expect.all_of && !o.expect.any_of && !o.expect.matches
+      if (ctx.signal.aborted)
+        return {
+          status: 'crit',
+          summary: `${type} ${name}: timed out after ${ctx.timeoutMs} ms${via}`,
+          timings,
+          findings: [],
+          metrics: {lookupMs: ms},
+        }
+      const expectsNothing =
+        o.expect?.min_answers === 0 &&
+        (o.expect.exact?.length ?? 0) === 0 &&
+        !o.expect.all_of &&
+        !o.expect.any_of &&
+        !o.expect.matches
       if ((code === 'ENODATA' || code === 'ENOTFOUND') && expectsNothing) {
-        return {status: 'ok', summary: `${type} ${name}: no records, as expected`, timings, findings: [], metrics: {answers: 0, lookupMs: ms}}
+        return {
+          status: 'ok',
+          summary: `${type} ${name}: no records, as expected`,
+          timings,
+          findings: [],
+          metrics: {answers: 0, lookupMs: ms},
+        }
       }
+
       const why = DNS_ERRORS[code] ?? ((error as Error).message ?? String(error)).split('\n')[0]
-      return {status: 'crit', summary: `${type} ${name}: ${why}${via}`, timings, findings: [], metrics: {answers: 0, lookupMs: ms}}
+      return {
+        status: 'crit',
+        summary: `${type} ${name}: ${why}${via}`,
+        timings,
+        findings: [],
+        metrics: {answers: 0, lookupMs: ms},
+      }
     } finally {
       ctx.signal.removeEventListener('abort', onAbort)
     }
+
     const ms = answered - started
     const problems: string[] = []
     const min = o.expect?.min_answers ?? 1
-    if (answers.length < min) problems.push(`${answers.length} answer${answers.length === 1 ? '' : 's'}, expected at least ${min}`)
+    if (answers.length < min)
+      problems.push(`${answers.length} answer${answers.length === 1 ? '' : 's'}, expected at least ${min}`)
     const has = (e: string) => answers.some((a) => same(type, a, e))
     if (o.expect?.exact) {
       const missing = o.expect.exact.filter((e) => !has(e))
       const extra = answers.filter((a) => !o.expect?.exact?.some((e) => same(type, a, e)))
       if (missing.length > 0 || extra.length > 0) {
-        problems.push(`answers differ from expected${missing.length ? `; missing ${missing.map((m) => JSON.stringify(m)).join(', ')}` : ''}${extra.length ? `; unexpected ${extra.slice(0, 3).map((m) => JSON.stringify(m)).join(', ')}` : ''}`)
+        problems.push(
+          `answers differ from expected${missing.length > 0 ? `; missing ${missing.map((m) => JSON.stringify(m)).join(', ')}` : ''}${
+            extra.length > 0
+              ? `; unexpected ${extra
+                  .slice(0, 3)
+                  .map((m) => JSON.stringify(m))
+                  .join(', ')}`
+              : ''
+          }`,
+        )
       }
     }
+
     const missingAll = (o.expect?.all_of ?? []).filter((e) => !has(e))
     if (missingAll.length > 0) problems.push(`missing ${missingAll.map((m) => JSON.stringify(m)).join(', ')}`)
-    if (o.expect?.any_of && !o.expect.any_of.some(has)) problems.push(`none of ${o.expect.any_of.map((m) => JSON.stringify(m)).join(', ')}`)
+    if (o.expect?.any_of && !o.expect.any_of.some(has))
+      problems.push(`none of ${o.expect.any_of.map((m) => JSON.stringify(m)).join(', ')}`)
     for (const re of list(o.expect?.matches)) {
       if (!answers.some((a) => userRegex(re).test(a))) problems.push(`no answer matches /${re}/`)
     }
-    const shown = answers.slice(0, 3).map((a) => (a.length > 60 ? a.slice(0, 59) + '…' : a)).join(', ') + (answers.length > 3 ? `, +${answers.length - 3} more` : '')
+
+    const shown =
+      answers
+        .slice(0, 3)
+        .map((a) => (a.length > 60 ? a.slice(0, 59) + '…' : a))
+        .join(', ') + (answers.length > 3 ? `, +${answers.length - 3} more` : '')
     const status: Status = problems.length > 0 ? 'crit' : 'ok'
-    const summary = problems.length > 0
-      ? `${type} ${name}: ${problems.join('; ')} (got ${answers.length ? shown : 'none'})`
-      : `${type} ${name}: ${answers.length} answer${answers.length === 1 ? '' : 's'} in ${Math.round(ms)} ms${answers.length ? ` (${shown})` : ''}`
+    const summary =
+      problems.length > 0
+        ? `${type} ${name}: ${problems.join('; ')} (got ${answers.length > 0 ? shown : 'none'})`
+        : `${type} ${name}: ${answers.length} answer${answers.length === 1 ? '' : 's'} in ${Math.round(ms)} ms${answers.length > 0 ? ` (${shown})` : ''}`
     return {
       status,
       summary,

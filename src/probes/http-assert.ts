@@ -35,11 +35,12 @@ export function parseJsonPath(path: string): PathStep[] {
         steps.push(Number(idx[1]))
         i += idx[0].length
       } else if (quoted) {
-        steps.push((quoted[1] ?? quoted[2]).replace(/\\(.)/g, '$1'))
+        steps.push((quoted[1] ?? quoted[2]).replaceAll(/\\(.)/g, '$1'))
         i += quoted[0].length
       } else throw new Error(`expected [index] or ['name'] at position ${i + 1}`)
     } else throw new Error(`unexpected "${c}" at position ${i + 1}`)
   }
+
   return steps
 }
 
@@ -53,16 +54,18 @@ export function evalJsonPath(doc: unknown, steps: readonly PathStep[]): {found: 
       if (i < 0 || i >= cur.length) return {found: false}
       cur = cur[i]
     } else {
-      if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !Object.hasOwn(cur, step)) return {found: false}
+      if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !Object.hasOwn(cur, step))
+        return {found: false}
       cur = (cur as Record<string, unknown>)[step]
     }
   }
+
   return {found: true, value: cur}
 }
 
 /** Short text of a value for messages. */
 export function show(value: unknown, max = 60): string {
-  const s = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value)
+  const s = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value))
   return s.length > max ? s.slice(0, max - 1) + '…' : s
 }
 
@@ -92,9 +95,18 @@ export function applyOperator(op: Operator, found: boolean, actual: unknown, exp
   if (op === 'absent') return found ? `is present (${show(actual)})` : undefined
   if (!found) return 'is missing'
   switch (op) {
-    case '==': return looselyEqual(actual, expected) ? undefined : `is ${show(actual)}, expected ${show(expected)}`
-    case '!=': return looselyEqual(actual, expected) ? `is ${show(actual)}, expected anything else` : undefined
-    case '<': case '<=': case '>': case '>=': {
+    case '==': {
+      return looselyEqual(actual, expected) ? undefined : `is ${show(actual)}, expected ${show(expected)}`
+    }
+
+    case '!=': {
+      return looselyEqual(actual, expected) ? `is ${show(actual)}, expected anything else` : undefined
+    }
+
+    case '<':
+    case '<=':
+    case '>':
+    case '>=': {
       const a = asNumber(actual)
       const b = asNumber(expected)
       if (a === undefined) return `is ${show(actual)}, not a number`
@@ -102,15 +114,22 @@ export function applyOperator(op: Operator, found: boolean, actual: unknown, exp
       const ok = op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b
       return ok ? undefined : `is ${a}, expected ${op} ${b}`
     }
+
     case 'contains': {
-      if (typeof actual === 'string') return actual.includes(String(expected)) ? undefined : `${show(actual)} does not contain ${show(expected)}`
-      if (Array.isArray(actual)) return actual.some((x) => looselyEqual(x, expected)) ? undefined : `array does not contain ${show(expected)}`
-      if (actual && typeof actual === 'object') return Object.hasOwn(actual, String(expected)) ? undefined : `object has no key ${show(expected)}`
+      if (typeof actual === 'string')
+        return actual.includes(String(expected)) ? undefined : `${show(actual)} does not contain ${show(expected)}`
+      if (Array.isArray(actual))
+        return actual.some((x) => looselyEqual(x, expected)) ? undefined : `array does not contain ${show(expected)}`
+      if (actual && typeof actual === 'object')
+        return Object.hasOwn(actual, String(expected)) ? undefined : `object has no key ${show(expected)}`
       return `is ${show(actual)}, which cannot contain anything`
     }
+
     case 'matches': {
       if (actual !== null && typeof actual === 'object') return `is ${show(actual)}, not text`
-      return userRegex(String(expected)).test(String(actual)) ? undefined : `${show(actual)} does not match /${String(expected)}/`
+      return userRegex(String(expected)).test(String(actual))
+        ? undefined
+        : `${show(actual)} does not match /${String(expected)}/`
     }
   }
 }
@@ -127,6 +146,7 @@ export function parseStatusSpec(spec: unknown): Array<[number, number]> | undefi
       out.push([item, item])
       continue
     }
+
     if (typeof item !== 'string') return undefined
     const s = item.trim()
     let m: RegExpExecArray | null
@@ -139,6 +159,7 @@ export function parseStatusSpec(spec: unknown): Array<[number, number]> | undefi
     } else if ((m = /^([1-5])xx$/i.exec(s))) out.push([Number(m[1]) * 100, Number(m[1]) * 100 + 99])
     else return undefined
   }
+
   return out.length > 0 ? out : undefined
 }
 

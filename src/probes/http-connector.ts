@@ -1,11 +1,11 @@
-import net from 'node:net'
 import type {TLSSocket} from 'node:tls'
+import net from 'node:net'
 
 import {buildConnector, Client} from '../util/undici.js'
 
+import type {NetOptions} from './types.js'
 import {resolveAddress} from './net.js'
 import {secureContext} from './tls-context.js'
-import type {NetOptions} from './types.js'
 
 /**
  * What one new connection cost and what it found. The instants (performance.now(), taken in the
@@ -62,44 +62,51 @@ export function timedConnector(opts: TimedAgentOptions): buildConnector.connecto
     const host = options.hostname.replace(/^\[(.*)\]$/, '$1')
     opts.onPhase?.('dns')
     const dnsStart = performance.now()
-    resolveAddress(host, port, opts.net, opts.signal).then((addr) => {
-      const dnsDone = dnsStart + addr.dnsMs
-      const facts: ConnectionFacts = {host, port, address: addr.address, dnsStart, dnsDone, dnsMs: addr.dnsMs}
-      opts.onPhase?.('connect')
-      const servername = net.isIP(host) ? undefined : host
-      // undici does not abort a request whose connection is still being made: stop the socket here.
-      const onAbort = () => socket.destroy(opts.signal.reason instanceof Error ? opts.signal.reason : new Error('aborted'))
-      const socket = base({...options, hostname: addr.address, port: String(port), servername}, (error, sock) => {
-        const at = performance.now()
-        opts.signal.removeEventListener('abort', onAbort)
-        if (error) {
-          callback(error, null)
-          return
-        }
-        const s = sock as TLSSocket
-        facts.connectDone ??= at
-        facts.connectMs = facts.connectDone - dnsDone
-        if (options.protocol === 'https:') {
-          facts.tlsDone = at
-          facts.tlsMs = at - facts.connectDone
-          facts.tlsProtocol = s.getProtocol?.() ?? undefined
-          facts.cipher = s.getCipher?.()?.standardName
-          const cert = s.getPeerCertificate?.()
-          if (cert?.valid_to) facts.certNotAfter = new Date(cert.valid_to)
-          if (cert?.subject?.CN) facts.certSubject = String(cert.subject.CN)
-        }
-        facts.ready = at
-        opts.onConnection?.(facts)
-        callback(null, sock)
-      }) as unknown as net.Socket // undici's connector returns the socket, though its type says void
-      if (opts.signal.aborted) onAbort()
-      else opts.signal.addEventListener('abort', onAbort, {once: true})
-      socket.once('connect', () => {
-        facts.connectDone = performance.now()
-        if (options.protocol === 'https:') opts.onPhase?.('tls')
-      })
-    }, (error: unknown) => callback(error as Error, null))
+    resolveAddress(host, port, opts.net, opts.signal).then(
+      (addr) => {
+        const dnsDone = dnsStart + addr.dnsMs
+        const facts: ConnectionFacts = {host, port, address: addr.address, dnsStart, dnsDone, dnsMs: addr.dnsMs}
+        opts.onPhase?.('connect')
+        const servername = net.isIP(host) ? undefined : host
+        // undici does not abort a request whose connection is still being made: stop the socket here.
+        const onAbort = () =>
+          socket.destroy(opts.signal.reason instanceof Error ? opts.signal.reason : new Error('aborted'))
+        const socket = base({...options, hostname: addr.address, port: String(port), servername}, (error, sock) => {
+          const at = performance.now()
+          opts.signal.removeEventListener('abort', onAbort)
+          if (error) {
+            callback(error, null)
+            return
+          }
+
+          const s = sock as TLSSocket
+          facts.connectDone ??= at
+          facts.connectMs = facts.connectDone - dnsDone
+          if (options.protocol === 'https:') {
+            facts.tlsDone = at
+            facts.tlsMs = at - facts.connectDone
+            facts.tlsProtocol = s.getProtocol?.() ?? undefined
+            facts.cipher = s.getCipher?.()?.standardName
+            const cert = s.getPeerCertificate?.()
+            if (cert?.valid_to) facts.certNotAfter = new Date(cert.valid_to)
+            if (cert?.subject?.CN) facts.certSubject = String(cert.subject.CN)
+          }
+
+          facts.ready = at
+          opts.onConnection?.(facts)
+          callback(null, sock)
+        }) as unknown as net.Socket // undici's connector returns the socket, though its type says void
+        if (opts.signal.aborted) onAbort()
+        else opts.signal.addEventListener('abort', onAbort, {once: true})
+        socket.once('connect', () => {
+          facts.connectDone = performance.now()
+          if (options.protocol === 'https:') opts.onPhase?.('tls')
+        })
+      },
+      (error: unknown) => callback(error as Error, null),
+    )
   }
+
   return connect
 }
 
@@ -112,6 +119,7 @@ const CHECK_FINISHED = Object.assign(new Error('check finished; connection close
 export class TimedClients {
   private readonly clients = new Map<string, Client>()
   private readonly connect: buildConnector.connector
+
   constructor(opts: TimedAgentOptions) {
     this.connect = timedConnector(opts)
   }
@@ -123,6 +131,7 @@ export class TimedClients {
       c = new Client(origin, {connect: this.connect, headersTimeout: 0, bodyTimeout: 0})
       this.clients.set(origin, c)
     }
+
     return c
   }
 

@@ -1,14 +1,22 @@
 import type {Dispatcher} from 'undici'
 
 import type {Observation, Status, Timings} from '../types.js'
+import type {Probe, ProbeContext} from './types.js'
 import {durationMs} from '../util/duration.js'
 import {userRegex} from '../util/safe-regex.js'
 import {parseHeaders} from '../util/undici.js'
-import {applyOperator, describeStatusSpec, evalJsonPath, parseJsonPath, parseStatusSpec, show, statusMatches} from './http-assert.js'
+import {
+  applyOperator,
+  describeStatusSpec,
+  evalJsonPath,
+  parseJsonPath,
+  parseStatusSpec,
+  show,
+  statusMatches,
+} from './http-assert.js'
 import {type ConnectionFacts, type ConnectPhase, TimedClients} from './http-connector.js'
 import {DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_REDIRECTS, type HttpOptions, httpSpec, opOf} from './http-spec.js'
 import {describeNetError} from './net.js'
-import type {Probe, ProbeContext} from './types.js'
 
 export {DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_REDIRECTS} from './http-spec.js'
 
@@ -37,7 +45,13 @@ function jsonErrorDetail(error: Error): string {
 
 /** What went wrong while waiting, by phase, for timeout messages. */
 type Phase = ConnectPhase | 'headers' | 'body'
-const PHASE_WORDS: Record<Phase, string> = {dns: 'resolving the host name', connect: 'connecting', tls: 'in the TLS handshake', headers: 'waiting for response headers', body: 'reading the body'}
+const PHASE_WORDS: Record<Phase, string> = {
+  dns: 'resolving the host name',
+  connect: 'connecting',
+  tls: 'in the TLS handshake',
+  headers: 'waiting for response headers',
+  body: 'reading the body',
+}
 
 const TLS_REASONS: Record<string, string> = {
   CERT_HAS_EXPIRED: 'certificate has expired',
@@ -72,10 +86,24 @@ const BODY_CAPPED = Object.assign(new Error('body cap reached'), {code: 'WK_BODY
  * that reports it rather than after the promise chain of request(). `cap(status, headers)` says how many
  * body bytes to keep; `keep: false` drains without keeping (a redirect's body).
  */
-function exchange(dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions, signal: AbortSignal, cap: (status: number) => {bytes: number; keep: boolean}): Promise<Exchange> {
+function exchange(
+  dispatcher: Dispatcher,
+  opts: Dispatcher.DispatchOptions,
+  signal: AbortSignal,
+  cap: (status: number) => {bytes: number; keep: boolean},
+): Promise<Exchange> {
   return new Promise<Exchange>((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason)
-    const x = {chunks: [] as Buffer[], bytes: 0, oversize: false, gotConn: 0, firstByte: 0, end: 0, statusCode: 0, headers: {} as Exchange['headers']}
+    const x = {
+      chunks: [] as Buffer[],
+      bytes: 0,
+      oversize: false,
+      gotConn: 0,
+      firstByte: 0,
+      end: 0,
+      statusCode: 0,
+      headers: {} as Exchange['headers'],
+    }
     let abortRequest: ((e?: Error) => void) | undefined
     let settled = false
     let limit = {bytes: Infinity, keep: true}
@@ -86,10 +114,12 @@ function exchange(dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions, sign
       if (error === undefined) resolve(x)
       else reject(error)
     }
+
     const onAbort = () => {
       settle(signal.reason)
       abortRequest?.(signal.reason instanceof Error ? signal.reason : undefined)
     }
+
     signal.addEventListener('abort', onAbort, {once: true})
     dispatcher.dispatch(opts, {
       onConnect(abort) {
@@ -117,6 +147,7 @@ function exchange(dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions, sign
           abortRequest?.(BODY_CAPPED)
           return false
         }
+
         if (limit.keep) x.chunks.push(chunk)
         x.bytes += chunk.length
         return true
@@ -138,9 +169,14 @@ export function describeHttpError(error: unknown, phase: Phase, timeoutMs: numbe
   const e = error as {code?: string; message?: string; reason?: string; cause?: {code?: string; message?: string}}
   const code = e?.code ?? e?.cause?.code
   if (code && TLS_REASONS[code]) return `TLS: ${TLS_REASONS[code]} (${code})`
-  if (code?.startsWith('ERR_SSL_') || code?.startsWith('ERR_TLS_') || /SSL routines|alert/i.test(e?.message ?? '')) return `TLS handshake failed: ${(e.message ?? code ?? '').split('\n')[0]}`
-  if (code?.startsWith('HPE_') || (e as {name?: string})?.name === 'HTTPParserError') return `malformed HTTP response: ${e.message ?? code}${e.reason ? ` (${e.reason})` : ''}`.split('\n')[0]
-  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') return phase === 'body' ? 'connection closed while reading the body' : `connection closed before a response (${e.message ?? code})`
+  if (code?.startsWith('ERR_SSL_') || code?.startsWith('ERR_TLS_') || /SSL routines|alert/i.test(e?.message ?? ''))
+    return `TLS handshake failed: ${(e.message ?? code ?? '').split('\n')[0]}`
+  if (code?.startsWith('HPE_') || (e as {name?: string})?.name === 'HTTPParserError')
+    return `malformed HTTP response: ${e.message ?? code}${e.reason ? ` (${e.reason})` : ''}`.split('\n')[0]
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')
+    return phase === 'body'
+      ? 'connection closed while reading the body'
+      : `connection closed before a response (${e.message ?? code})`
   return describeNetError(error, phase === 'dns' ? 'lookup' : 'connection').split('\n')[0]
 }
 
@@ -163,10 +199,16 @@ function planOf(o: HttpOptions): Plan {
     follow: o.follow_redirects !== false,
     maxRedirects: o.max_redirects ?? DEFAULT_MAX_REDIRECTS,
     maxBody: o.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES,
-    needsBody: e?.contains !== undefined || e?.not_contains !== undefined || e?.matches !== undefined || (e?.json?.length ?? 0) > 0,
+    needsBody:
+      e?.contains !== undefined ||
+      e?.not_contains !== undefined ||
+      e?.matches !== undefined ||
+      (e?.json?.length ?? 0) > 0,
     latencyWarn,
     latencyCrit,
-    ...(latencyWarn !== undefined || latencyCrit !== undefined ? {thresholds: {totalMs: {warn: latencyWarn, crit: latencyCrit}}} : {}),
+    ...(latencyWarn !== undefined || latencyCrit !== undefined
+      ? {thresholds: {totalMs: {warn: latencyWarn, crit: latencyCrit}}}
+      : {}),
   }
 }
 
@@ -203,11 +245,13 @@ class PhaseClock {
       connect += c.connectMs ?? 0
       tls += c.tlsMs ?? 0
     }
+
     if (this.connections.length > 0) {
       t.dnsMs = dns
       t.connectMs = connect
       if (this.connections.some((c) => c.tlsMs !== undefined)) t.tlsMs = tls
     }
+
     t.processingMs = this.processing
     t.transferMs = this.transfer
     t.totalMs = dns + connect + tls + this.processing + this.transfer
@@ -223,12 +267,14 @@ function jsonProblems(o: HttpOptions, text: string): string[] {
   } catch (error) {
     return [`body is not JSON${jsonErrorDetail(error as Error)}`]
   }
+
   const problems: string[] = []
   for (const a of o.expect?.json ?? []) {
     const got = evalJsonPath(doc, parseJsonPath(a.path as string))
     const why = applyOperator(opOf(a), got.found, got.value, a.value)
     if (why) problems.push(`${a.path} ${why}`)
   }
+
   return problems
 }
 
@@ -236,21 +282,25 @@ function jsonProblems(o: HttpOptions, text: string): string[] {
 function responseProblems(o: HttpOptions, plan: Plan, res: Exchange): string[] {
   const problems: string[] = []
   const ranges = statusSpec(o)
-  if (!statusMatches(ranges, res.statusCode)) problems.push(`HTTP ${res.statusCode} (expected ${describeStatusSpec(ranges)})`)
+  if (!statusMatches(ranges, res.statusCode))
+    problems.push(`HTTP ${res.statusCode} (expected ${describeStatusSpec(ranges)})`)
   if (res.oversize) problems.push(`body larger than max_body_bytes (${plan.maxBody}); stopped reading`)
   if (plan.needsBody && !res.oversize) {
     const text = res.chunks.length === 1 ? res.chunks[0].toString('utf8') : Buffer.concat(res.chunks).toString('utf8')
     for (const c of list(o.expect?.contains)) if (!text.includes(c)) problems.push(`body does not contain ${show(c)}`)
     for (const c of list(o.expect?.not_contains)) if (text.includes(c)) problems.push(`body contains ${show(c)}`)
-    if (o.expect?.matches !== undefined && !userRegex(o.expect.matches).test(text)) problems.push(`body does not match /${o.expect.matches}/`)
+    if (o.expect?.matches !== undefined && !userRegex(o.expect.matches).test(text))
+      problems.push(`body does not match /${o.expect.matches}/`)
     if ((o.expect?.json?.length ?? 0) > 0) problems.push(...jsonProblems(o, text))
   }
+
   for (const a of o.expect?.headers ?? []) {
     const raw = res.headers[(a.name as string).toLowerCase()]
     const value = Array.isArray(raw) ? raw.join(', ') : raw
     const why = applyOperator(opOf(a), value !== undefined, value, a.value)
     if (why) problems.push(`header ${a.name} ${why}`)
   }
+
   return problems
 }
 
@@ -258,7 +308,14 @@ function responseProblems(o: HttpOptions, plan: Plan, res: Exchange): string[] {
  * The verdict on the final response: its problems (the first two named), else its latency. A latency
  * verdict stands only if the time stays over the line with the loop's stall taken out.
  */
-function verdict(o: HttpOptions, plan: Plan, res: Exchange, totalMs: number, redirects: number, stalled: number): {status: Status; summary: string} {
+function verdict(
+  o: HttpOptions,
+  plan: Plan,
+  res: Exchange,
+  totalMs: number,
+  redirects: number,
+  stalled: number,
+): {status: Status; summary: string} {
   const head = `HTTP ${res.statusCode} in ${Math.round(totalMs)} ms${redirects > 0 ? ` after ${redirects} redirect${redirects === 1 ? '' : 's'}` : ''}`
   const problems = responseProblems(o, plan, res)
   if (problems.length > 0) {
@@ -266,11 +323,18 @@ function verdict(o: HttpOptions, plan: Plan, res: Exchange, totalMs: number, red
     const text = problems.slice(0, 2).join('; ') + more
     return {status: 'crit', summary: text.startsWith('HTTP ') ? text : `${text}; ${head}`}
   }
+
   const network = Math.max(0, totalMs - stalled)
   const over = (limit: number | undefined): limit is number => limit !== undefined && totalMs > limit
-  if (over(plan.latencyCrit) && network > plan.latencyCrit) return {status: 'crit', summary: `${head}, slower than ${o.latency?.crit}`}
-  if (over(plan.latencyWarn) && network > plan.latencyWarn) return {status: 'warn', summary: `${head}, slower than ${o.latency?.warn}`}
-  if (over(plan.latencyCrit) || over(plan.latencyWarn)) return {status: 'ok', summary: `${head}; latency not judged: the event loop was blocked for ${Math.round(stalled)} ms of it`}
+  if (over(plan.latencyCrit) && network > plan.latencyCrit)
+    return {status: 'crit', summary: `${head}, slower than ${o.latency?.crit}`}
+  if (over(plan.latencyWarn) && network > plan.latencyWarn)
+    return {status: 'warn', summary: `${head}, slower than ${o.latency?.warn}`}
+  if (over(plan.latencyCrit) || over(plan.latencyWarn))
+    return {
+      status: 'ok',
+      summary: `${head}; latency not judged: the event loop was blocked for ${Math.round(stalled)} ms of it`,
+    }
   return {status: 'ok', summary: head}
 }
 
@@ -287,28 +351,39 @@ interface Hop {
 /** Follows a redirect in place; returns why the check fails instead, if it does. */
 function redirect(hop: Hop, statusCode: number, location: string | string[], maxRedirects: number): string | undefined {
   const next = new URL(Array.isArray(location) ? location[0] : location, hop.url)
-  if (next.protocol !== 'http:' && next.protocol !== 'https:') return `HTTP ${statusCode} redirects to unsupported ${next.protocol} URL`
+  if (next.protocol !== 'http:' && next.protocol !== 'https:')
+    return `HTTP ${statusCode} redirects to unsupported ${next.protocol} URL`
   if (statusCode === 303 || ((statusCode === 301 || statusCode === 302) && hop.method === 'POST')) {
     hop.method = 'GET'
     hop.body = undefined
   }
-  if (next.origin !== hop.url.origin) for (const h of Object.keys(hop.headers)) if (CREDENTIAL_HEADERS.has(h)) delete hop.headers[h]
+
+  if (next.origin !== hop.url.origin)
+    for (const h of Object.keys(hop.headers)) if (CREDENTIAL_HEADERS.has(h)) delete hop.headers[h]
   hop.redirects++
-  if (hop.visited.has(`${hop.method} ${next.href}`)) return `redirect loop: ${hop.url.href} → ${next.href} after ${hop.redirects} redirect${hop.redirects === 1 ? '' : 's'}`
+  if (hop.visited.has(`${hop.method} ${next.href}`))
+    return `redirect loop: ${hop.url.href} → ${next.href} after ${hop.redirects} redirect${hop.redirects === 1 ? '' : 's'}`
   if (hop.redirects > maxRedirects) return `too many redirects (more than ${maxRedirects}); last to ${next.href}`
   hop.url = next
   return undefined
 }
 
 /** TLS facts of the connection that served the final URL, into metrics and details. */
-function tlsFacts(clock: PhaseClock, url: URL, now: number, metrics: Record<string, number>, details: Record<string, unknown>): void {
+function tlsFacts(
+  clock: PhaseClock,
+  url: URL,
+  now: number,
+  metrics: Record<string, number>,
+  details: Record<string, unknown>,
+): void {
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
   const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80)
   const last = [...clock.connections].reverse().find((c) => c.host === host && c.port === port)
   if (last?.certNotAfter) {
     metrics.certNotAfter = Math.floor(last.certNotAfter.getTime() / 1000)
-    metrics.certDaysLeft = Math.floor((last.certNotAfter.getTime() - now) / 86_400_000 * 10) / 10
+    metrics.certDaysLeft = Math.floor(((last.certNotAfter.getTime() - now) / 86_400_000) * 10) / 10
   }
+
   if (last?.tlsProtocol) details.tlsProtocol = last.tlsProtocol
 }
 
@@ -317,8 +392,11 @@ function ownClients(ctx: ProbeContext, clock: PhaseClock, onPhase: (p: Phase) =>
   const usesOverrides = ctx.net.resolve.length > 0 || ctx.net.ca !== undefined || ctx.net.resolver !== undefined
   if (ctx.dispatcher && !usesOverrides) return undefined
   return new TimedClients({
-    net: ctx.net, signal: ctx.signal, ca: ctx.net.ca, onPhase,
-    onConnection: (c) => {
+    net: ctx.net,
+    signal: ctx.signal,
+    ca: ctx.net.ca,
+    onPhase,
+    onConnection(c) {
       clock.connections.push(c)
       onPhase('headers')
     },
@@ -335,18 +413,28 @@ async function runHttp(target: string, options: Record<string, unknown>, ctx: Pr
   let phase: Phase = 'dns'
   const attemptStarted = performance.now()
   const finish = (status: Status, summary: string, failed = false): Observation => {
-    const timings = clock.timings
+    const {timings} = clock
     clock.total()
     // A hop that never completed: its time so far is the whole attempt's, not a phase's.
     if (failed) timings.totalMs = Math.max(timings.totalMs ?? 0, performance.now() - attemptStarted)
-    return {status, summary, timings, findings: [], metrics, ...(Object.keys(details).length ? {details} : {}), ...(plan.thresholds ? {thresholds: plan.thresholds} : {})}
+    return {
+      status,
+      summary,
+      timings,
+      findings: [],
+      metrics,
+      ...(Object.keys(details).length > 0 ? {details} : {}),
+      ...(plan.thresholds ? {thresholds: plan.thresholds} : {}),
+    }
   }
+
   let url: URL
   try {
     url = new URL(target)
   } catch {
     return finish('unknown', `bad target ${target}: not a URL`)
   }
+
   const own = ownClients(ctx, clock, (p) => (phase = p))
   const headers: Record<string, string> = {'user-agent': USER_AGENT, accept: '*/*'}
   for (const [k, v] of Object.entries(o.headers ?? {})) headers[k.toLowerCase()] = v
@@ -360,13 +448,23 @@ async function runHttp(target: string, options: Record<string, unknown>, ctx: Pr
       phase = 'headers'
       const dispatcher = own ? own.for(hop.url.origin) : ctx.dispatcher
       if (!dispatcher) throw new Error('no dispatcher')
-      const res = await exchange(dispatcher, {origin: hop.url.origin, path: hop.url.pathname + hop.url.search, method: hop.method as Dispatcher.HttpMethod, headers, body: hop.body},
-        ctx.signal, (status) => {
+      const res = await exchange(
+        dispatcher,
+        {
+          origin: hop.url.origin,
+          path: hop.url.pathname + hop.url.search,
+          method: hop.method as Dispatcher.HttpMethod,
+          headers,
+          body: hop.body,
+        },
+        ctx.signal,
+        (status) => {
           phase = 'body'
           return {bytes: plan.maxBody, keep: !redirecting(status) && plan.needsBody}
-        })
+        },
+      )
       clock.hop(res, hopStarted)
-      const location = res.headers.location
+      const {location} = res.headers
       if (redirecting(res.statusCode) && location !== undefined) {
         const before = hop.redirects
         const failed = redirect(hop, res.statusCode, location, plan.maxRedirects)
@@ -374,6 +472,7 @@ async function runHttp(target: string, options: Record<string, unknown>, ctx: Pr
         if (failed) return finish('crit', failed)
         continue
       }
+
       // The final response. Everything below is judgement, after the last instant was taken.
       metrics.httpStatus = res.statusCode
       metrics.redirects = hop.redirects

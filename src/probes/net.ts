@@ -1,8 +1,8 @@
 import dns from 'node:dns'
 import net from 'node:net'
 
-import {splitHostPort} from './address.js'
 import type {NetOptions, ResolveRule} from './types.js'
+import {splitHostPort} from './address.js'
 
 export {parseResolveRule, splitHostPort} from './address.js'
 
@@ -39,9 +39,9 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
         signal.removeEventListener('abort', onAbort)
         resolve(v)
       },
-      (e) => {
+      (error) => {
         signal.removeEventListener('abort', onAbort)
-        reject(e)
+        reject(error)
       },
     )
   })
@@ -51,7 +51,13 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
  * Resolves host:port to an address: a `resolve:` override first, then a literal IP, then the configured
  * resolver (A, then AAAA) or the system's getaddrinfo.
  */
-export async function resolveAddress(host: string, port: number, opts: NetOptions, signal: AbortSignal, now: () => number = performance.now.bind(performance)): Promise<ResolvedAddress> {
+export async function resolveAddress(
+  host: string,
+  port: number,
+  opts: NetOptions,
+  signal: AbortSignal,
+  now: () => number = performance.now.bind(performance),
+): Promise<ResolvedAddress> {
   const rule = findOverride(opts.resolve, host, port)
   if (rule) return {address: rule.address, family: net.isIPv6(rule.address) ? 6 : 4, dnsMs: 0, overridden: true}
   const bare = host.replace(/^\[(.*)\]$/, '$1')
@@ -59,7 +65,11 @@ export async function resolveAddress(host: string, port: number, opts: NetOption
   if (literal) return {address: bare, family: literal as 4 | 6, dnsMs: 0, overridden: false}
   const started = now()
   // The instant is taken as the lookup settles, before any other await.
-  const stamped = <T>(p: Promise<T>) => abortable(p.then((v) => [v, now()] as const), signal)
+  const stamped = <T>(p: Promise<T>) =>
+    abortable(
+      p.then((v) => [v, now()] as const),
+      signal,
+    )
   const resolver = makeResolver(opts.resolver, 5000)
   try {
     if (resolver) {
@@ -69,10 +79,12 @@ export async function resolveAddress(host: string, port: number, opts: NetOption
       } catch (error) {
         if (signal.aborted) throw error
       }
+
       const [v6, at] = await stamped(resolver.resolve6(bare))
       if (v6.length === 0) throw Object.assign(new Error(`no address for ${bare}`), {code: 'ENOTFOUND'})
       return {address: v6[0], family: 6, dnsMs: at - started, overridden: false}
     }
+
     const [r, at] = await stamped(dns.promises.lookup(bare))
     return {address: r.address, family: r.family as 4 | 6, dnsMs: at - started, overridden: false}
   } finally {
@@ -95,14 +107,37 @@ export function describeNetError(error: unknown, what = 'connection'): string {
   const code = e?.code ?? (e?.cause as {code?: string} | undefined)?.code
   const msg = e?.message ?? String(error)
   switch (code) {
-    case 'ECONNREFUSED': return `${what} refused`
-    case 'ECONNRESET': return `${what} reset by peer`
-    case 'ENOTFOUND': case 'ENODATA': case 'ESERVFAIL': case 'EAI_AGAIN': case 'ENONAME': {
-      const host = (e as {hostname?: string}).hostname
-      return host ? `DNS lookup failed (${code}): ${DNS_WORDS[code] ?? 'no address'} for ${host}` : `DNS lookup failed (${code}): ${msg.replace(/^.*?:\s*/, '')}`
+    case 'ECONNREFUSED': {
+      return `${what} refused`
     }
-    case 'EHOSTUNREACH': case 'ENETUNREACH': return `host unreachable (${code})`
-    case 'ETIMEDOUT': case 'ETIMEOUT': return `${what} timed out (${code})`
-    default: return code ? `${msg} (${code})` : msg
+
+    case 'ECONNRESET': {
+      return `${what} reset by peer`
+    }
+
+    case 'ENOTFOUND':
+    case 'ENODATA':
+    case 'ESERVFAIL':
+    case 'EAI_AGAIN':
+    case 'ENONAME': {
+      const host = (e as {hostname?: string}).hostname
+      return host
+        ? `DNS lookup failed (${code}): ${DNS_WORDS[code] ?? 'no address'} for ${host}`
+        : `DNS lookup failed (${code}): ${msg.replace(/^.*?:\s*/, '')}`
+    }
+
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH': {
+      return `host unreachable (${code})`
+    }
+
+    case 'ETIMEDOUT':
+    case 'ETIMEOUT': {
+      return `${what} timed out (${code})`
+    }
+
+    default: {
+      return code ? `${msg} (${code})` : msg
+    }
   }
 }

@@ -141,7 +141,7 @@ export const GRADES = ['A+', 'A', 'A-', 'B+', 'B', 'B-', 'C+', 'C', 'C-', 'D+', 
 /** Grade order: 0 is the best (A+). */
 export function gradeRank(grade: string): number {
   const i = (GRADES as readonly string[]).indexOf(grade)
-  return i < 0 ? GRADES.length : i
+  return i === -1 ? GRADES.length : i
 }
 
 const HTML_TYPES = new Set(['text/html', 'application/xhtml+xml'])
@@ -152,7 +152,16 @@ function first(headers: HeaderMap | undefined, name: string): string | undefined
 
 // ---------------------------------------------------------------- CSP
 
-const DANGEROUSLY_BROAD = new Set(['ftp:', 'http:', 'https:', '*', 'http://*', 'http://*.*', 'https://*', 'https://*.*'])
+const DANGEROUSLY_BROAD = new Set([
+  'ftp:',
+  'http:',
+  'https:',
+  '*',
+  'http://*',
+  'http://*.*',
+  'https://*',
+  'https://*.*',
+])
 const UNSAFE_INLINE = new Set(["'unsafe-inline'", 'data:'])
 const BROAD_OR_INLINE = new Set([...DANGEROUSLY_BROAD, ...UNSAFE_INLINE])
 const PASSIVE = ['img-src', 'media-src']
@@ -168,7 +177,7 @@ export type CspMap = Map<string, Set<string>>
  * (too short, or a directive repeated within one policy other than report-uri/report-to).
  */
 export function parseCsp(list: readonly string[]): CspMap {
-  const clean = list.map((s) => s.replace(/[\r\n]/g, '').trim())
+  const clean = list.map((s) => s.replaceAll(/[\r\n]/g, '').trim())
   if (clean.length === 0) return new Map()
   for (const s of clean) if (!s || s.length < 6) throw new Error(`invalid policy: ${s}`)
   const csp = new Map<string, {source: string; index: number; keep: boolean}[]>()
@@ -184,9 +193,12 @@ export function parseCsp(list: readonly string[]): CspMap {
         else throw new Error(`duplicate directive ${directive}`)
       } else seen.add(directive)
       const keep = index === 0
-      const values = rawValues.length > 0
-        ? rawValues.map((v) => ({source: v.trim().toLowerCase(), index, keep}))
-        : directive.endsWith('-src') ? [{source: "'none'", index, keep}] : []
+      const values =
+        rawValues.length > 0
+          ? rawValues.map((v) => ({source: v.trim().toLowerCase(), index, keep}))
+          : directive.endsWith('-src')
+            ? [{source: "'none'", index, keep}]
+            : []
       const combined = index === 0 ? [...values] : [...(csp.get(directive) ?? []), ...values]
       combined.sort((a, b) => a.source.localeCompare(b.source, 'en'))
       for (let i = 1; i < combined.length; i++) {
@@ -195,11 +207,21 @@ export function parseCsp(list: readonly string[]): CspMap {
         if (s.index === p.index && s.source.startsWith(p.source)) s.keep = false
         if (s.index !== p.index && pathPartMatch(p.source, s.source)) s.keep = true
       }
-      csp.set(directive, combined.filter((s) => s.keep))
+
+      csp.set(
+        directive,
+        combined.filter((s) => s.keep),
+      )
       if (index === 0 && list.length > 1) for (const s of csp.get(directive) ?? []) s.keep = false
     }
   }
-  const out: CspMap = new Map([...csp.entries()].map(([d, sources]) => [d, sources.length > 0 ? new Set(sources.map((s) => s.source)) : new Set(["'none'"])]))
+
+  const out: CspMap = new Map(
+    [...csp.entries()].map(([d, sources]) => [
+      d,
+      sources.length > 0 ? new Set(sources.map((s) => s.source)) : new Set(["'none'"]),
+    ]),
+  )
   if (dupes.size > 0) out.set(CSP_DUPLICATE_KEY, dupes)
   return out
 }
@@ -220,6 +242,7 @@ function pathPartMatch(a: string, b: string): boolean {
       return s
     }
   }
+
   return la.every((p, i) => dec(p) === dec(lb[i]))
 }
 
@@ -228,8 +251,17 @@ export interface CspAnalysis {
   pass: boolean
   /** Directive → sorted sources, when a policy was found. */
   policy?: Record<string, string[]>
-  flags: {unsafeInline?: boolean; unsafeEval?: boolean; insecureSchemeActive?: boolean; insecureSchemePassive?: boolean;
-    unsafeInlineStyle?: boolean; defaultNone?: boolean; antiClickjacking?: boolean; unsafeObjects?: boolean; strictDynamic?: boolean}
+  flags: {
+    unsafeInline?: boolean
+    unsafeEval?: boolean
+    insecureSchemeActive?: boolean
+    insecureSchemePassive?: boolean
+    unsafeInlineStyle?: boolean
+    defaultNone?: boolean
+    antiClickjacking?: boolean
+    unsafeObjects?: boolean
+    strictDynamic?: boolean
+  }
   /** The header had frame-ancestors (counts only from the HTTP header, not meta). */
   frameAncestors: boolean
 }
@@ -243,12 +275,14 @@ export function analyseCsp(headers: HeaderMap, metaCsp: readonly string[], https
   } catch {
     return {result: 'csp-header-invalid', pass: false, flags, frameAncestors: false}
   }
+
   let headerOnly: CspMap
   try {
     headerOnly = parseCsp(httpCsp)
   } catch {
     headerOnly = new Map()
   }
+
   let meta: CspMap
   try {
     meta = parseCsp(metaCsp)
@@ -256,10 +290,17 @@ export function analyseCsp(headers: HeaderMap, metaCsp: readonly string[], https
   } catch {
     meta = new Map()
   }
+
   if (headerOnly.size + meta.size === 0) {
     const reportOnly = first(headers, 'content-security-policy-report-only')
-    return {result: reportOnly ? 'csp-not-implemented-but-reporting-enabled' : 'csp-not-implemented', pass: false, flags, frameAncestors: false}
+    return {
+      result: reportOnly ? 'csp-not-implemented-but-reporting-enabled' : 'csp-not-implemented',
+      pass: false,
+      flags,
+      frameAncestors: false,
+    }
   }
+
   let result: string | undefined
   const star = () => new Set(['*'])
   const frameAncestors = headerOnly.get('frame-ancestors') ?? star()
@@ -267,16 +308,22 @@ export function analyseCsp(headers: HeaderMap, metaCsp: readonly string[], https
   const scriptSrc = new Set(csp.get('script-src') ?? csp.get('default-src') ?? star())
   const styleSrc = new Set(csp.get('style-src') ?? csp.get('default-src') ?? star())
   const hasNonceHash = (s: Set<string>) => [...s].some((x) => NONCE_HASH.some((n) => x.startsWith(n)))
-  for (const list of [scriptSrc, styleSrc]) if (hasNonceHash(list) && list.has("'unsafe-inline'")) list.delete("'unsafe-inline'")
+  for (const list of [scriptSrc, styleSrc])
+    if (hasNonceHash(list) && list.has("'unsafe-inline'")) list.delete("'unsafe-inline'")
   if (hasNonceHash(scriptSrc) && scriptSrc.has("'strict-dynamic'")) {
-    for (const s of [...scriptSrc]) {
-      if ([...DANGEROUSLY_BROAD].some((b) => s.startsWith(b)) || s === "'self'" || s === "'unsafe-inline'") scriptSrc.delete(s)
+    for (const s of scriptSrc) {
+      if ([...DANGEROUSLY_BROAD].some((b) => s.startsWith(b)) || s === "'self'" || s === "'unsafe-inline'")
+        scriptSrc.delete(s)
     }
+
     flags.strictDynamic = true
   } else if (scriptSrc.has("'strict-dynamic'")) {
     result ??= 'csp-header-invalid'
   }
-  const active = [...csp.entries()].filter(([d]) => !PASSIVE.includes(d) && d !== 'script-src' && d !== CSP_DUPLICATE_KEY).flatMap(([, s]) => [...s])
+
+  const active = [...csp.entries()]
+    .filter(([d]) => !PASSIVE.includes(d) && d !== 'script-src' && d !== CSP_DUPLICATE_KEY)
+    .flatMap(([, s]) => [...s])
   active.push(...scriptSrc)
   const passive = PASSIVE.flatMap((d) => [...(csp.get(d) ?? csp.get('default-src') ?? new Set<string>())])
   const insecure = (s: string) => s.startsWith('http:') || s.startsWith('ftp:')
@@ -284,22 +331,27 @@ export function analyseCsp(headers: HeaderMap, metaCsp: readonly string[], https
     result ??= 'csp-implemented-with-unsafe-inline'
     flags.unsafeInline = true
   }
+
   if (https && active.some(insecure)) {
     result ??= 'csp-implemented-with-insecure-scheme'
     flags.insecureSchemeActive = true
   }
+
   if (scriptSrc.has("'unsafe-eval'") || styleSrc.has("'unsafe-eval'")) {
     result ??= 'csp-implemented-with-unsafe-eval'
     flags.unsafeEval = true
   }
+
   if (https && passive.some(insecure)) {
     result ??= 'csp-implemented-with-insecure-scheme-in-passive-content-only'
     flags.insecureSchemePassive = true
   }
+
   if ([...styleSrc].some((s) => BROAD_OR_INLINE.has(s))) {
     result ??= 'csp-implemented-with-unsafe-inline-in-style-src-only'
     flags.unsafeInlineStyle = true
   }
+
   const def = csp.get('default-src')
   if (def?.has("'none'") && def.size === 1) {
     result ??= 'csp-implemented-with-no-unsafe-default-src-none'
@@ -307,8 +359,12 @@ export function analyseCsp(headers: HeaderMap, metaCsp: readonly string[], https
   } else result ??= 'csp-implemented-with-no-unsafe'
   flags.antiClickjacking = ![...frameAncestors].some((s) => DANGEROUSLY_BROAD.has(s))
   flags.unsafeObjects = [...objectSrc].some((s) => DANGEROUSLY_BROAD.has(s))
-  let pass = ['csp-implemented-with-no-unsafe', 'csp-implemented-with-no-unsafe-default-src-none',
-    'csp-implemented-with-unsafe-inline-in-style-src-only', 'csp-implemented-with-insecure-scheme-in-passive-content-only'].includes(result)
+  let pass = [
+    'csp-implemented-with-no-unsafe',
+    'csp-implemented-with-no-unsafe-default-src-none',
+    'csp-implemented-with-unsafe-inline-in-style-src-only',
+    'csp-implemented-with-insecure-scheme-in-passive-content-only',
+  ].includes(result)
   if (pass && csp.has(CSP_DUPLICATE_KEY)) result = 'csp-implemented-but-duplicate-directives'
   if (result === 'csp-header-invalid') pass = false
   const policy: Record<string, string[]> = {}
@@ -335,7 +391,13 @@ export interface HstsAnalysis {
 const SIX_MONTHS = 15_552_000
 
 export function analyseHsts(https: ObservatoryInput['https']): HstsAnalysis {
-  const out: HstsAnalysis = {result: 'hsts-not-implemented', pass: false, includeSubDomains: false, preload: false, count: 0}
+  const out: HstsAnalysis = {
+    result: 'hsts-not-implemented',
+    pass: false,
+    includeSubDomains: false,
+    preload: false,
+    count: 0,
+  }
   if (!https) return {...out, result: 'hsts-not-implemented-no-https'}
   const values = https.headers.get('strict-transport-security') ?? []
   out.count = values.length
@@ -348,18 +410,24 @@ export function analyseHsts(https: ObservatoryInput['https']): HstsAnalysis {
     out.invalidReason = 'contains a comma (set multiple times, or a comma used instead of ";")'
     return out
   }
+
   for (const p of value.split(';').map((x) => x.trim().toLowerCase())) {
     if (p.startsWith('max-age=')) out.maxAge = Number.parseInt(p.slice(8, 128).replace(/^"(.*)"$/, '$1'), 10)
     else if (p === 'includesubdomains') out.includeSubDomains = true
     else if (p === 'preload') out.preload = true
   }
+
   if (out.maxAge === undefined || Number.isNaN(out.maxAge)) {
     out.result = 'hsts-header-invalid'
     out.invalidReason = 'no max-age directive'
     out.maxAge = undefined
     return out
   }
-  out.result = out.maxAge < SIX_MONTHS ? 'hsts-implemented-max-age-less-than-six-months' : 'hsts-implemented-max-age-at-least-six-months'
+
+  out.result =
+    out.maxAge < SIX_MONTHS
+      ? 'hsts-implemented-max-age-less-than-six-months'
+      : 'hsts-implemented-max-age-at-least-six-months'
   out.pass = out.result === 'hsts-implemented-max-age-at-least-six-months'
   return out
 }
@@ -370,17 +438,35 @@ export function analyseHsts(https: ObservatoryInput['https']): HstsAnalysis {
 export function parseSetCookie(line: string): ObservatoryCookie | undefined {
   const parts = line.split(';')
   const eq = parts[0].indexOf('=')
-  const name = (eq < 0 ? '' : parts[0].slice(0, eq)).trim()
+  const name = (eq === -1 ? '' : parts[0].slice(0, eq)).trim()
   if (!name) return undefined
   const c: ObservatoryCookie = {name, secure: false, httpOnly: false, raw: line}
   for (const attr of parts.slice(1)) {
     const i = attr.indexOf('=')
-    const key = (i < 0 ? attr : attr.slice(0, i)).trim().toLowerCase()
-    const value = i < 0 ? '' : attr.slice(i + 1).trim()
-    if (key === 'secure') c.secure = true
-    else if (key === 'httponly') c.httpOnly = true
-    else if (key === 'samesite') c.sameSite = value
+    const key = (i === -1 ? attr : attr.slice(0, i)).trim().toLowerCase()
+    const value = i === -1 ? '' : attr.slice(i + 1).trim()
+    switch (key) {
+      case 'secure': {
+        c.secure = true
+        break
+      }
+
+      case 'httponly': {
+        c.httpOnly = true
+        break
+      }
+
+      case 'samesite': {
+        {
+          c.sameSite = value
+          // No default
+        }
+
+        break
+      }
+    }
   }
+
   return c
 }
 
@@ -392,15 +478,22 @@ function sameSiteInvalid(raw: string): boolean {
       if (!['lax', 'strict', 'none'].includes(v.trim().toLowerCase())) return true
     }
   }
+
   return false
 }
 
 export const isSessionCookie = (name: string) => /login|sess/i.test(name)
 export const isCsrfCookie = (name: string) => /csrf/i.test(name)
 
-const COOKIE_ORDER = ['cookies-without-secure-flag-but-protected-by-hsts', 'cookies-without-secure-flag',
-  'cookies-session-without-secure-flag-but-protected-by-hsts', 'cookies-samesite-flag-invalid',
-  'cookies-anticsrf-without-samesite-flag', 'cookies-session-without-httponly-flag', 'cookies-session-without-secure-flag']
+const COOKIE_ORDER = [
+  'cookies-without-secure-flag-but-protected-by-hsts',
+  'cookies-without-secure-flag',
+  'cookies-session-without-secure-flag-but-protected-by-hsts',
+  'cookies-samesite-flag-invalid',
+  'cookies-anticsrf-without-samesite-flag',
+  'cookies-session-without-httponly-flag',
+  'cookies-session-without-secure-flag',
+]
 
 function worse(next: string, current: string | undefined, order: readonly string[]): string {
   if (!current) return next
@@ -408,26 +501,43 @@ function worse(next: string, current: string | undefined, order: readonly string
 }
 
 /** Cookies as the Observatory judges them; `autoSetCookies` are the raw lines of the graded response. */
-export function analyseCookies(cookies: readonly ObservatoryCookie[], autoSetCookies: readonly string[], hstsPass: boolean): {result: string; pass: boolean} {
+export function analyseCookies(
+  cookies: readonly ObservatoryCookie[],
+  autoSetCookies: readonly string[],
+  hstsPass: boolean,
+): {result: string; pass: boolean} {
   let result: string | undefined
-  for (const raw of autoSetCookies) if (sameSiteInvalid(raw)) result = worse('cookies-samesite-flag-invalid', result, COOKIE_ORDER)
+  for (const raw of autoSetCookies)
+    if (sameSiteInvalid(raw)) result = worse('cookies-samesite-flag-invalid', result, COOKIE_ORDER)
   const all = cookies.filter((c) => c.name !== 'heroku-session-affinity')
   if (all.length === 0) return {result: 'cookies-not-found', pass: true}
   let missingSameSite = false
   for (const c of all) {
     const session = isSessionCookie(c.name)
     const csrf = isCsrfCookie(c.name)
-    if (!c.secure && c.sameSite?.toLowerCase() === 'none') result = worse('cookies-samesite-flag-invalid', result, COOKIE_ORDER)
+    if (!c.secure && c.sameSite?.toLowerCase() === 'none')
+      result = worse('cookies-samesite-flag-invalid', result, COOKIE_ORDER)
     if (!c.secure && hstsPass) result = worse('cookies-without-secure-flag-but-protected-by-hsts', result, COOKIE_ORDER)
     else if (!c.secure) result = worse('cookies-without-secure-flag', result, COOKIE_ORDER)
     if (csrf && !c.sameSite) result = worse('cookies-anticsrf-without-samesite-flag', result, COOKIE_ORDER)
-    if (session && !c.secure && hstsPass) result = worse('cookies-session-without-secure-flag-but-protected-by-hsts', result, COOKIE_ORDER)
+    if (session && !c.secure && hstsPass)
+      result = worse('cookies-session-without-secure-flag-but-protected-by-hsts', result, COOKIE_ORDER)
     else if (session && !c.secure) result = worse('cookies-session-without-secure-flag', result, COOKIE_ORDER)
     if (session && !c.httpOnly) result = worse('cookies-session-without-httponly-flag', result, COOKIE_ORDER)
     if (!c.sameSite) missingSameSite = true
   }
-  result ??= missingSameSite ? 'cookies-secure-with-httponly-sessions' : 'cookies-secure-with-httponly-sessions-and-samesite'
-  return {result, pass: ['cookies-not-found', 'cookies-secure-with-httponly-sessions-and-samesite', 'cookies-secure-with-httponly-sessions'].includes(result)}
+
+  result ??= missingSameSite
+    ? 'cookies-secure-with-httponly-sessions'
+    : 'cookies-secure-with-httponly-sessions-and-samesite'
+  return {
+    result,
+    pass: [
+      'cookies-not-found',
+      'cookies-secure-with-httponly-sessions-and-samesite',
+      'cookies-secure-with-httponly-sessions',
+    ].includes(result),
+  }
 }
 
 // ---------------------------------------------------------------- HTML (meta and scripts)
@@ -449,10 +559,29 @@ export function parseHttpEquiv(html: string): {csp: string[]; referrer: string[]
       if (equiv === 'content-security-policy' && content) csp.push(content)
     } else if (attr(tag, 'name')?.toLowerCase().trim() === 'referrer' && content) referrer = [content]
   }
+
   return {csp, referrer}
 }
 
-const TWO_LABEL_SUFFIXES = new Set(['co.uk', 'org.uk', 'ac.uk', 'gov.uk', 'ltd.uk', 'plc.uk', 'me.uk', 'net.uk', 'sch.uk', 'police.uk', 'com.au', 'net.au', 'org.au', 'co.nz', 'co.jp', 'com.br', 'co.in'])
+const TWO_LABEL_SUFFIXES = new Set([
+  'co.uk',
+  'org.uk',
+  'ac.uk',
+  'gov.uk',
+  'ltd.uk',
+  'plc.uk',
+  'me.uk',
+  'net.uk',
+  'sch.uk',
+  'police.uk',
+  'com.au',
+  'net.au',
+  'org.au',
+  'co.nz',
+  'co.jp',
+  'com.br',
+  'co.in',
+])
 
 /** Registrable domain, approximately: the last two labels, or three under a known two-label suffix. */
 export function registrableDomain(host: string): string {
@@ -462,9 +591,14 @@ export function registrableDomain(host: string): string {
   return TWO_LABEL_SUFFIXES.has(last2) ? labels.slice(-3).join('.') : last2
 }
 
-const SRI_ORDER = ['sri-implemented-and-all-scripts-loaded-securely', 'sri-implemented-and-external-scripts-loaded-securely',
-  'sri-implemented-but-external-scripts-not-loaded-securely', 'sri-not-implemented-but-external-scripts-loaded-securely',
-  'sri-not-implemented-and-external-scripts-not-loaded-securely', 'sri-not-implemented-response-not-html']
+const SRI_ORDER = [
+  'sri-implemented-and-all-scripts-loaded-securely',
+  'sri-implemented-and-external-scripts-loaded-securely',
+  'sri-implemented-but-external-scripts-not-loaded-securely',
+  'sri-not-implemented-but-external-scripts-loaded-securely',
+  'sri-not-implemented-and-external-scripts-not-loaded-securely',
+  'sri-not-implemented-response-not-html',
+]
 
 export interface SriAnalysis {
   result: string
@@ -473,7 +607,12 @@ export interface SriAnalysis {
   external: {src: string; integrity: boolean; secure: boolean}[]
 }
 
-export function analyseSri(contentType: string | undefined, html: string, hostname: string, pageHttps: boolean): SriAnalysis {
+export function analyseSri(
+  contentType: string | undefined,
+  html: string,
+  hostname: string,
+  pageHttps: boolean,
+): SriAnalysis {
   const mime = (contentType ?? '').split(';')[0].trim().toLowerCase()
   const external: SriAnalysis['external'] = []
   if (!HTML_TYPES.has(mime)) return {result: 'sri-not-implemented-response-not-html', pass: true, external}
@@ -500,6 +639,7 @@ export function analyseSri(contentType: string | undefined, html: string, hostna
       relativeOrigin = true
       sameSite = true
     }
+
     const secureOrigin = relativeOrigin || (sameSite && !relativeProtocol)
     if (!secureOrigin) foreign = true
     let scheme: string | undefined
@@ -510,32 +650,57 @@ export function analyseSri(contentType: string | undefined, html: string, hostna
         scheme = undefined
       }
     }
+
     const secureScheme = scheme === 'https:' || (relativeOrigin && pageHttps)
     if (!secureOrigin) {
       external.push({src, integrity, secure: secureScheme})
-      if (integrity && !secureScheme) result = worse('sri-implemented-but-external-scripts-not-loaded-securely', result, SRI_ORDER)
-      else if (!integrity && secureScheme) result = worse('sri-not-implemented-but-external-scripts-loaded-securely', result, SRI_ORDER)
-      else if (!integrity && !secureScheme) result = worse('sri-not-implemented-and-external-scripts-not-loaded-securely', result, SRI_ORDER)
+      if (integrity && !secureScheme)
+        result = worse('sri-implemented-but-external-scripts-not-loaded-securely', result, SRI_ORDER)
+      else if (!integrity && secureScheme)
+        result = worse('sri-not-implemented-but-external-scripts-loaded-securely', result, SRI_ORDER)
+      else if (!integrity && !secureScheme)
+        result = worse('sri-not-implemented-and-external-scripts-not-loaded-securely', result, SRI_ORDER)
     } else if (integrity && secureScheme && !result) result = 'sri-implemented-and-all-scripts-loaded-securely'
   }
+
   if (scripts.length === 0) result = 'sri-not-implemented-but-no-scripts-loaded'
-  else result ??= foreign ? 'sri-implemented-and-external-scripts-loaded-securely' : 'sri-not-implemented-but-all-scripts-loaded-from-secure-origin'
-  const pass = ['sri-implemented-and-all-scripts-loaded-securely', 'sri-implemented-and-external-scripts-loaded-securely',
-    'sri-not-implemented-response-not-html', 'sri-not-implemented-but-all-scripts-loaded-from-secure-origin',
-    'sri-not-implemented-but-no-scripts-loaded'].includes(result)
+  else
+    result ??= foreign
+      ? 'sri-implemented-and-external-scripts-loaded-securely'
+      : 'sri-not-implemented-but-all-scripts-loaded-from-secure-origin'
+  const pass = [
+    'sri-implemented-and-all-scripts-loaded-securely',
+    'sri-implemented-and-external-scripts-loaded-securely',
+    'sri-not-implemented-response-not-html',
+    'sri-not-implemented-but-all-scripts-loaded-from-secure-origin',
+    'sri-not-implemented-but-no-scripts-loaded',
+  ].includes(result)
   return {result, pass, external}
 }
 
 // ---------------------------------------------------------------- the other header tests
 
-export function analyseReferrer(headers: HeaderMap, metaReferrer: readonly string[]): {result: string; pass: boolean; value?: string} {
+export function analyseReferrer(
+  headers: HeaderMap,
+  metaReferrer: readonly string[],
+): {result: string; pass: boolean; value?: string} {
   const good = ['no-referrer', 'same-origin', 'strict-origin', 'strict-origin-when-cross-origin']
   const bad = ['origin', 'origin-when-cross-origin', 'unsafe-url', 'no-referrer-when-downgrade']
   const values = [...(headers.get('referrer-policy') ?? []), ...metaReferrer]
   if (values.length === 0) return {result: 'referrer-policy-not-implemented', pass: true}
   const value = values.join(', ')
-  const policy = value.split(',').filter((e) => [...good, ...bad].includes(e.toLowerCase().trim())).reverse()[0]?.toLowerCase().trim() ?? ''
-  const result = good.includes(policy) ? 'referrer-policy-private' : bad.includes(policy) ? 'referrer-policy-unsafe' : 'referrer-policy-header-invalid'
+  const policy =
+    value
+      .split(',')
+      .filter((e) => [...good, ...bad].includes(e.toLowerCase().trim()))
+      .reverse()[0]
+      ?.toLowerCase()
+      .trim() ?? ''
+  const result = good.includes(policy)
+    ? 'referrer-policy-private'
+    : bad.includes(policy)
+      ? 'referrer-policy-unsafe'
+      : 'referrer-policy-header-invalid'
   return {result, pass: result === 'referrer-policy-private', value}
 }
 
@@ -551,41 +716,72 @@ export function analyseXfo(headers: HeaderMap, csp: CspAnalysis): {result: strin
   let result = 'x-frame-options-not-implemented'
   if (v) {
     const x = v.slice(0, 1024).trim().toLowerCase()
-    result = x === 'deny' || x === 'sameorigin' ? 'x-frame-options-sameorigin-or-deny'
-      : x.startsWith('allow-from') ? 'x-frame-options-allow-from-origin' : 'x-frame-options-header-invalid'
+    result =
+      x === 'deny' || x === 'sameorigin'
+        ? 'x-frame-options-sameorigin-or-deny'
+        : x.startsWith('allow-from')
+          ? 'x-frame-options-allow-from-origin'
+          : 'x-frame-options-header-invalid'
   }
+
   if (csp.policy?.['frame-ancestors']) result = 'x-frame-options-implemented-via-csp'
-  return {result, pass: ['x-frame-options-sameorigin-or-deny', 'x-frame-options-allow-from-origin', 'x-frame-options-implemented-via-csp'].includes(result), value: v}
+  return {
+    result,
+    pass: [
+      'x-frame-options-sameorigin-or-deny',
+      'x-frame-options-allow-from-origin',
+      'x-frame-options-implemented-via-csp',
+    ].includes(result),
+    value: v,
+  }
 }
 
 export function analyseCorp(headers: HeaderMap): {result: string; pass: boolean; value?: string} {
   const v = first(headers, 'cross-origin-resource-policy')?.slice(0, 256).trim().toLowerCase()
   if (!v) return {result: 'corp-not-implemented', pass: true}
-  const result = v === 'same-site' ? 'corp-implemented-with-same-site'
-    : v === 'same-origin' ? 'corp-implemented-with-same-origin'
-      : v === 'cross-origin' ? 'corp-implemented-with-cross-origin' : 'corp-header-invalid'
+  const result =
+    v === 'same-site'
+      ? 'corp-implemented-with-same-site'
+      : v === 'same-origin'
+        ? 'corp-implemented-with-same-origin'
+        : v === 'cross-origin'
+          ? 'corp-implemented-with-cross-origin'
+          : 'corp-header-invalid'
   return {result, pass: result !== 'corp-header-invalid', value: v}
 }
 
-export function analyseCors(cors: ObservatoryInput['cors']): {result: string; pass: boolean; value?: string; credentials: boolean} {
+export function analyseCors(cors: ObservatoryInput['cors']): {
+  result: string
+  pass: boolean
+  value?: string
+  credentials: boolean
+} {
   const acao = first(cors?.headers, 'access-control-allow-origin')
   const credentials = first(cors?.headers, 'access-control-allow-credentials')?.trim().toLowerCase() === 'true'
   if (!cors || !acao) return {result: 'cross-origin-resource-sharing-not-implemented', pass: true, credentials}
   const v = acao.slice(0, 256).trim().toLowerCase()
-  if (v === '*') return {result: 'cross-origin-resource-sharing-implemented-with-public-access', pass: true, value: v, credentials}
-  if (acao === cors.origin && credentials) return {result: 'cross-origin-resource-sharing-implemented-with-universal-access', pass: false, value: v, credentials}
+  if (v === '*')
+    return {result: 'cross-origin-resource-sharing-implemented-with-public-access', pass: true, value: v, credentials}
+  if (acao === cors.origin && credentials)
+    return {
+      result: 'cross-origin-resource-sharing-implemented-with-universal-access',
+      pass: false,
+      value: v,
+      credentials,
+    }
   return {result: 'cross-origin-resource-sharing-implemented-with-restricted-access', pass: true, value: v, credentials}
 }
 
 export function analyseRedirection(http: ObservatoryInput['http']): {result: string; pass: boolean; route: string[]} {
   if (!http) return {result: 'redirection-not-needed-no-http', pass: true, route: []}
-  const route = http.route
+  const {route} = http
   const out = (result: string) => ({result, pass: result === 'redirection-to-https', route: route.map((u) => u.href)})
   if (!http.verified) return out('redirection-invalid-cert')
   if (route.length <= 1) return out('redirection-missing')
   if (route[route.length - 1].protocol !== 'https:') return out('redirection-not-to-https')
   if (route[1].protocol === 'http:') return out('redirection-not-to-https-on-initial-redirection')
-  if (route[0].protocol === 'http:' && route[1].protocol === 'https:' && route[0].hostname !== route[1].hostname) return out('redirection-off-host-from-http')
+  if (route[0].protocol === 'http:' && route[1].protocol === 'https:' && route[0].hostname !== route[1].hostname)
+    return out('redirection-off-host-from-http')
   return out('redirection-to-https')
 }
 
@@ -606,7 +802,9 @@ export function observatory(input: ObservatoryInput): ObservatoryAnalysis {
   const isHtml = HTML_TYPES.has((first(headers, 'content-type') ?? '').split(';')[0].trim().toLowerCase())
   const equiv = isHtml ? parseHttpEquiv(body) : {csp: [], referrer: []}
   const pageHttps = auto?.url.protocol === 'https:'
-  const csp = auto ? analyseCsp(headers, equiv.csp, pageHttps) : {result: 'csp-not-implemented', pass: false, flags: {}, frameAncestors: false}
+  const csp = auto
+    ? analyseCsp(headers, equiv.csp, pageHttps)
+    : {result: 'csp-not-implemented', pass: false, flags: {}, frameAncestors: false}
   const hsts = analyseHsts(input.https)
   const cookies = analyseCookies(input.cookies, headers.get('set-cookie') ?? [], hsts.pass)
   const cors = analyseCors(input.cors)
@@ -632,18 +830,24 @@ export function observatory(input: ObservatoryInput): ObservatoryAnalysis {
   const scored = scoreTests(tests)
   let abortReason: string | undefined
   if (!auto) abortReason = 'the site seems to be down'
-  else if (auto.status < 200 || (auto.status >= 400 && auto.status !== 401 && auto.status !== 403)) abortReason = `unexpected HTTP status ${auto.status}`
+  else if (auto.status < 200 || (auto.status >= 400 && auto.status !== 401 && auto.status !== 403))
+    abortReason = `unexpected HTTP status ${auto.status}`
   return {...scored, tests, ...(abortReason ? {abortReason} : {}), csp, hsts, sri, cors}
 }
 
 /** The Observatory's arithmetic: bonuses only count when the score without them is 90 or more. */
-export function scoreTests(tests: readonly {modifier: number}[]): {score: number; grade: string; uncurvedScore: number} {
+export function scoreTests(tests: readonly {modifier: number}[]): {
+  score: number
+  grade: string
+  uncurvedScore: number
+} {
   let withExtra = 100
   let uncurved = 100
   for (const t of tests) {
     withExtra += t.modifier
     if (t.modifier < 0) uncurved += t.modifier
   }
+
   const score = Math.max(0, uncurved >= 90 ? withExtra : uncurved)
   return {score, grade: gradeForScore(score), uncurvedScore: uncurved}
 }

@@ -1,5 +1,5 @@
-import {finding} from '../findings.js'
 import type {Finding, Observation, Severity, Status} from '../types.js'
+import {finding} from '../findings.js'
 
 /** Posture status: the worst finding severity (crit → crit, warn → warn, info → ok). */
 export function postureStatus(findings: readonly Finding[]): Status {
@@ -45,7 +45,14 @@ export function findingCounts(findings: readonly Finding[]): string {
 
 /** An `unknown` observation with a reason (the target could not be evaluated). */
 export function unknownObservation(reason: string, startedMs: number, extra: Partial<Observation> = {}): Observation {
-  return {status: 'unknown', summary: reason, timings: {totalMs: performance.now() - startedMs}, findings: [], metrics: {}, ...extra}
+  return {
+    status: 'unknown',
+    summary: reason,
+    timings: {totalMs: performance.now() - startedMs},
+    findings: [],
+    metrics: {},
+    ...extra,
+  }
 }
 
 /** A signal that aborts with the parent or after ms, whichever is first. */

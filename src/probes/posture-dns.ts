@@ -1,7 +1,7 @@
 import dns from 'node:dns'
 
-import {makeResolver} from './net.js'
 import type {NetOptions} from './types.js'
+import {makeResolver} from './net.js'
 
 /** An answer: records, "no such data" (void: NXDOMAIN or NODATA), or a failure with a reason. */
 export interface DnsAnswer<T> {
@@ -18,13 +18,33 @@ const VOID_CODES = new Set(['ENODATA', 'ENOTFOUND', 'NOTFOUND', 'ENONAME'])
 
 function reason(code: string | undefined, message: string): string {
   switch (code) {
-    case 'ESERVFAIL': return 'SERVFAIL'
-    case 'EREFUSED': return 'REFUSED'
-    case 'ETIMEOUT': return 'timed out'
-    case 'EBADRESP': return 'malformed answer'
-    case 'ECONNREFUSED': return 'resolver refused the connection'
-    case 'ECANCELLED': return 'cancelled (check timed out)'
-    default: return code ? `${code}: ${message}` : message
+    case 'ESERVFAIL': {
+      return 'SERVFAIL'
+    }
+
+    case 'EREFUSED': {
+      return 'REFUSED'
+    }
+
+    case 'ETIMEOUT': {
+      return 'timed out'
+    }
+
+    case 'EBADRESP': {
+      return 'malformed answer'
+    }
+
+    case 'ECONNREFUSED': {
+      return 'resolver refused the connection'
+    }
+
+    case 'ECANCELLED': {
+      return 'cancelled (check timed out)'
+    }
+
+    default: {
+      return code ? `${code}: ${message}` : message
+    }
   }
 }
 
@@ -36,7 +56,11 @@ export class PostureDns {
   private readonly resolver: dns.promises.Resolver
   queries = 0
 
-  constructor(netOpts: NetOptions, private readonly signal: AbortSignal, perQueryMs: number) {
+  constructor(
+    netOpts: NetOptions,
+    private readonly signal: AbortSignal,
+    perQueryMs: number,
+  ) {
     const timeout = Math.round(Math.max(200, Math.min(perQueryMs, 5000)))
     this.resolver = makeResolver(netOpts.resolver, timeout) ?? new dns.promises.Resolver({timeout, tries: 2})
     signal.addEventListener('abort', () => this.resolver.cancel(), {once: true})
@@ -50,7 +74,8 @@ export class PostureDns {
       return {records, void: records.length === 0}
     } catch (error) {
       const e = error as {code?: string; message?: string}
-      if (e.code && VOID_CODES.has(e.code)) return {records: [], void: true, ...(e.code === 'ENOTFOUND' ? {nxdomain: true} : {})}
+      if (e.code && VOID_CODES.has(e.code))
+        return {records: [], void: true, ...(e.code === 'ENOTFOUND' ? {nxdomain: true} : {})}
       return {records: [], void: false, error: reason(e.code, e.message ?? String(error))}
     }
   }

@@ -1,11 +1,11 @@
+import type net from 'node:net'
 import http from 'node:http'
 import https from 'node:https'
-import type net from 'node:net'
 import tls from 'node:tls'
 
+import type {NetOptions} from './types.js'
 import {describeNetError, resolveAddress} from './net.js'
 import {secureContext} from './tls-context.js'
-import type {NetOptions} from './types.js'
 
 /**
  * One HTTP(S) exchange for posture probes, hop by hop (no automatic redirects), on node:http(s) so the
@@ -36,7 +36,10 @@ export interface FetchOptions {
 }
 
 export class FetchError extends Error {
-  constructor(message: string, readonly code?: string) {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
     super(message)
     this.name = 'FetchError'
   }
@@ -58,7 +61,9 @@ function describeHttpError(error: unknown): string {
     if (code === 'HPE_HEADER_OVERFLOW') return 'response headers too large (over 16 KiB)'
     return `malformed HTTP response (${code}: ${(error as Error).message})`
   }
-  if (code === 'ECONNRESET' || /socket hang up/.test((error as Error).message ?? '')) return 'connection dropped by the server'
+
+  if (code === 'ECONNRESET' || /socket hang up/.test((error as Error).message ?? ''))
+    return 'connection dropped by the server'
   return describeNetError(error)
 }
 
@@ -73,16 +78,22 @@ export async function fetchOnce(url: URL, opts: FetchOptions): Promise<PostureRe
   } catch (error) {
     throw new FetchError(describeNetError(error, `${url.protocol}//${url.host}`), (error as {code?: string}).code)
   }
+
   const lookup = (_h: string, o: {all?: boolean}, cb: (...args: unknown[]) => void) => {
     if (o?.all) cb(null, [{address: addr.address, family: addr.family}])
     else cb(null, addr.address, addr.family)
   }
+
   const reqOpts: https.RequestOptions = {
     method: opts.method ?? 'GET',
     host,
     port,
     path: `${url.pathname}${url.search}`,
-    headers: {'user-agent': 'watchkeeper-posture/1', accept: 'text/html,application/xhtml+xml,*/*;q=0.8', ...opts.headers},
+    headers: {
+      'user-agent': 'watchkeeper-posture/1',
+      accept: 'text/html,application/xhtml+xml,*/*;q=0.8',
+      ...opts.headers,
+    },
     agent: false,
     lookup: lookup as unknown as net.LookupFunction,
     signal: opts.signal,
@@ -96,8 +107,11 @@ export async function fetchOnce(url: URL, opts: FetchOptions): Promise<PostureRe
       if (settled) return
       settled = true
       req.destroy()
-      reject(error instanceof FetchError ? error : new FetchError(describeHttpError(error), (error as {code?: string}).code))
+      reject(
+        error instanceof FetchError ? error : new FetchError(describeHttpError(error), (error as {code?: string}).code),
+      )
     }
+
     const req = (isHttps ? https : http).request(reqOpts, (res) => {
       timings.ttfbMs = performance.now() - started
       const headers = new Map<string, string[]>()
@@ -108,6 +122,7 @@ export async function fetchOnce(url: URL, opts: FetchOptions): Promise<PostureRe
         list.push(raw[i + 1])
         headers.set(name, list)
       }
+
       const chunks: Buffer[] = []
       let size = 0
       let truncated = false
@@ -115,8 +130,17 @@ export async function fetchOnce(url: URL, opts: FetchOptions): Promise<PostureRe
         if (settled) return
         settled = true
         timings.totalMs = performance.now() - started
-        resolve({url, status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks), truncated, tls: tlsInfo, timings})
+        resolve({
+          url,
+          status: res.statusCode ?? 0,
+          headers,
+          body: Buffer.concat(chunks),
+          truncated,
+          tls: tlsInfo,
+          timings,
+        })
       }
+
       res.on('data', (chunk: Buffer) => {
         if (truncated) return
         const room = opts.maxBody - size
@@ -128,6 +152,7 @@ export async function fetchOnce(url: URL, opts: FetchOptions): Promise<PostureRe
           res.destroy()
           return
         }
+
         chunks.push(chunk)
         size += chunk.length
       })
@@ -147,7 +172,11 @@ export async function fetchOnce(url: URL, opts: FetchOptions): Promise<PostureRe
       socket.once('secureConnect', () => {
         const s = socket as tls.TLSSocket
         timings.tlsMs = performance.now() - started - timings.dnsMs - (timings.connectMs ?? 0)
-        tlsInfo = {authorized: s.authorized, authorizationError: s.authorizationError ? String(s.authorizationError) : undefined, protocol: s.getProtocol()}
+        tlsInfo = {
+          authorized: s.authorized,
+          authorizationError: s.authorizationError ? String(s.authorizationError) : undefined,
+          protocol: s.getProtocol(),
+        }
       })
     })
     req.on('error', fail)
@@ -177,7 +206,10 @@ export interface ChainResult {
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
 
 /** Follows redirects by hand, recording each hop; stops at a loop or after maxHops redirects. */
-export async function followRedirects(start: URL, opts: FetchOptions & {maxHops?: number; keepBody?: boolean}): Promise<ChainResult> {
+export async function followRedirects(
+  start: URL,
+  opts: FetchOptions & {maxHops?: number; keepBody?: boolean},
+): Promise<ChainResult> {
   const out: ChainResult = {hops: [], responses: []}
   const seen = new Set<string>()
   let url = start
@@ -188,6 +220,7 @@ export async function followRedirects(start: URL, opts: FetchOptions & {maxHops?
       out.error = `redirect loop at ${url.href}`
       return out
     }
+
     seen.add(url.href)
     let res: PostureResponse
     try {
@@ -196,22 +229,30 @@ export async function followRedirects(start: URL, opts: FetchOptions & {maxHops?
       out.error = `${url.href}: ${(error as Error).message}`
       return out
     }
+
     out.responses.push(res)
     out.final = res
     const location = header(res, 'location')
-    out.hops.push({url: url.href, status: res.status, ...(location ? {location} : {}), ...(res.tls ? {verified: res.tls.authorized} : {})})
+    out.hops.push({
+      url: url.href,
+      status: res.status,
+      ...(location ? {location} : {}),
+      ...(res.tls ? {verified: res.tls.authorized} : {}),
+    })
     if (!REDIRECTS.has(res.status) || !location) return out
     if (i >= maxHops) {
       out.error = `more than ${maxHops} redirects`
       out.loop = true
       return out
     }
+
     try {
       url = new URL(location, url)
     } catch {
       out.error = `bad Location header "${location.slice(0, 100)}"`
       return out
     }
+
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       out.error = `redirect to unsupported scheme ${url.protocol}`
       return out

@@ -1,9 +1,9 @@
 import net from 'node:net'
 import tls from 'node:tls'
 
+import type {NetOptions} from './types.js'
 import {describeNetError, resolveAddress} from './net.js'
 import {secureContext} from './tls-context.js'
-import type {NetOptions} from './types.js'
 
 /**
  * STARTTLS on one MX host: connect, read the 220 greeting, EHLO, look for STARTTLS, upgrade, and report
@@ -27,6 +27,7 @@ function readReply(socket: net.Socket, signal: AbortSignal): Promise<{code: numb
       socket.off('close', onClose)
       signal.removeEventListener('abort', onAbort)
     }
+
     const onData = (chunk: Buffer) => {
       buf += chunk.toString('latin1')
       if (buf.length > 16_384) {
@@ -34,10 +35,11 @@ function readReply(socket: net.Socket, signal: AbortSignal): Promise<{code: numb
         reject(new Error('SMTP reply longer than 16 KiB'))
         return
       }
+
       const lines = buf.split(/\r?\n/)
       const complete = lines.slice(0, -1)
       const last = complete.findIndex((l) => /^\d{3}(\s|$)/.test(l))
-      if (last >= 0) {
+      if (last !== -1) {
         cleanup()
         const reply = complete.slice(0, last + 1)
         resolve({code: Number(reply[last].slice(0, 3)), lines: reply.map((l) => l.slice(4))})
@@ -46,18 +48,22 @@ function readReply(socket: net.Socket, signal: AbortSignal): Promise<{code: numb
         reject(new Error(`not an SMTP reply: "${complete[0].slice(0, 60)}"`))
       }
     }
+
     const onError = (e: Error) => {
       cleanup()
       reject(e)
     }
+
     const onClose = () => {
       cleanup()
       reject(new Error('connection closed by the server'))
     }
+
     const onAbort = () => {
       cleanup()
       reject(new Error('timed out'))
     }
+
     socket.on('data', onData)
     socket.once('error', onError)
     socket.once('close', onClose)
@@ -65,13 +71,19 @@ function readReply(socket: net.Socket, signal: AbortSignal): Promise<{code: numb
   })
 }
 
-export async function probeStarttls(host: string, port: number, netOpts: NetOptions, signal: AbortSignal): Promise<StarttlsOutcome> {
+export async function probeStarttls(
+  host: string,
+  port: number,
+  netOpts: NetOptions,
+  signal: AbortSignal,
+): Promise<StarttlsOutcome> {
   let address: string
   try {
     address = (await resolveAddress(host, port, netOpts, signal)).address
   } catch (error) {
     return {kind: 'unreachable', reason: describeNetError(error, `${host}:${port}`)}
   }
+
   const socket = new net.Socket()
   socket.on('error', () => {})
   try {
@@ -89,12 +101,14 @@ export async function probeStarttls(host: string, port: number, netOpts: NetOpti
     } catch (error) {
       return {kind: 'unreachable', reason: describeNetError(error, `${host}:${port}`)}
     }
+
     let banner: {code: number; lines: string[]}
     try {
       banner = await readReply(socket, signal)
     } catch (error) {
       return {kind: 'unreachable', reason: `no SMTP greeting: ${(error as Error).message}`}
     }
+
     if (banner.code !== 220) return {kind: 'failed', reason: `greeting ${banner.code} ${banner.lines[0] ?? ''}`.trim()}
     socket.write('EHLO watchkeeper.invalid\r\n')
     const ehlo = await readReply(socket, signal)
@@ -104,6 +118,7 @@ export async function probeStarttls(host: string, port: number, netOpts: NetOpti
       socket.write('QUIT\r\n')
       return {kind: 'no_starttls', banner: banner.lines[0] ?? '', capabilities: caps}
     }
+
     socket.write('STARTTLS\r\n')
     const go = await readReply(socket, signal)
     if (go.code !== 220) return {kind: 'failed', reason: `STARTTLS answered ${go.code} ${go.lines[0] ?? ''}`.trim()}
@@ -118,11 +133,17 @@ export async function probeStarttls(host: string, port: number, netOpts: NetOpti
         t.destroy()
         resolve({kind: 'failed', reason: 'TLS handshake timed out'})
       }
+
       signal.addEventListener('abort', onAbort, {once: true})
       t.once('secureConnect', () => {
         signal.removeEventListener('abort', onAbort)
-        const out: StarttlsOutcome = {kind: 'ok', protocol: t.getProtocol(), cipher: t.getCipher()?.name, authorized: t.authorized,
-          ...(t.authorizationError ? {authorizationError: String(t.authorizationError)} : {})}
+        const out: StarttlsOutcome = {
+          kind: 'ok',
+          protocol: t.getProtocol(),
+          cipher: t.getCipher()?.name,
+          authorized: t.authorized,
+          ...(t.authorizationError ? {authorizationError: String(t.authorizationError)} : {}),
+        }
         t.end('QUIT\r\n')
         t.destroy()
         resolve(out)

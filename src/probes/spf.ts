@@ -56,6 +56,7 @@ export function parseSpf(record: string): Term[] {
       terms.push({qualifier: '', name: mod[1].toLowerCase(), value: mod[2], modifier: true, raw})
       continue
     }
+
     const m = /^([+?~-]?)([A-Za-z][A-Za-z0-9_.-]*)(?::(.*?))?(\/\/?\d+)?(\/\d+)?$/.exec(raw)
     if (!m) throw new Error(`"${raw}" is not a mechanism or modifier`)
     const name = m[2].toLowerCase()
@@ -63,31 +64,40 @@ export function parseSpf(record: string): Term[] {
       // A glued "ip4:1.2.3.4~all" parses as an ip4 value with junk; unknown names land here.
       throw new Error(`unknown mechanism "${raw}"`)
     }
+
     if ((name === 'include' || name === 'exists') && !m[3]) throw new Error(`${name} needs a domain: "${raw}"`)
     if ((name === 'ip4' || name === 'ip6') && !m[3]) throw new Error(`${name} needs an address: "${raw}"`)
     if (name === 'ip4' && !/^\d{1,3}(\.\d{1,3}){3}$/.test(m[3] ?? '')) throw new Error(`bad ip4 address in "${raw}"`)
     if (name === 'all' && m[3]) throw new Error(`all takes no argument: "${raw}"`)
     terms.push({qualifier: m[1] || '+', name, value: m[3], modifier: false, raw})
   }
+
   return terms
 }
 
 /** Evaluates the domain's SPF record and everything it includes. */
-export async function checkSpf(domain: string, rootTxt: {records: string[]; error?: string}, dns: PostureDns): Promise<SpfResult> {
+export async function checkSpf(
+  domain: string,
+  rootTxt: {records: string[]; error?: string},
+  dns: PostureDns,
+): Promise<SpfResult> {
   const out: SpfResult = {lookups: 0, voidLookups: 0, problems: []}
   if (rootTxt.error) {
     out.problems.push({kind: 'lookup_failed', detail: `TXT ${domain}: ${rootTxt.error}`})
     return out
   }
+
   const records = spfRecords(rootTxt.records)
   if (records.length === 0) {
     out.problems.push({kind: 'missing'})
     return out
   }
+
   if (records.length > 1) {
     out.problems.push({kind: 'multiple', count: records.length})
     return out
   }
+
   out.record = records[0]
   const bytes = Buffer.byteLength(out.record)
   if (bytes > 450) out.problems.push({kind: 'too_long', bytes})
@@ -99,21 +109,40 @@ export async function checkSpf(domain: string, rootTxt: {records: string[]; erro
     try {
       terms = parseSpf(record)
     } catch (error) {
-      out.problems.push({kind: 'syntax', detail: root ? (error as Error).message : `in ${name}: ${(error as Error).message}`})
+      out.problems.push({
+        kind: 'syntax',
+        detail: root ? (error as Error).message : `in ${name}: ${(error as Error).message}`,
+      })
       return
     }
+
     const redirects = terms.filter((t) => t.modifier && t.name === 'redirect')
-    if (redirects.length > 1) out.problems.push({kind: 'syntax', detail: `${root ? '' : `in ${name}: `}redirect appears ${redirects.length} times`})
-    if (terms.filter((t) => t.modifier && t.name === 'exp').length > 1) out.problems.push({kind: 'syntax', detail: `${root ? '' : `in ${name}: `}exp appears more than once`})
+    if (redirects.length > 1)
+      out.problems.push({
+        kind: 'syntax',
+        detail: `${root ? '' : `in ${name}: `}redirect appears ${redirects.length} times`,
+      })
+    if (terms.filter((t) => t.modifier && t.name === 'exp').length > 1)
+      out.problems.push({kind: 'syntax', detail: `${root ? '' : `in ${name}: `}exp appears more than once`})
     const allIndex = terms.findIndex((t) => !t.modifier && t.name === 'all')
-    if (allIndex >= 0 && terms.slice(allIndex + 1).some((t) => !t.modifier)) out.problems.push({kind: 'syntax', detail: `${root ? '' : `in ${name}: `}mechanisms after "all" are never evaluated`})
+    if (allIndex !== -1 && terms.slice(allIndex + 1).some((t) => !t.modifier))
+      out.problems.push({
+        kind: 'syntax',
+        detail: `${root ? '' : `in ${name}: `}mechanisms after "all" are never evaluated`,
+      })
     if (root) {
       const all = allIndex >= 0 ? terms[allIndex] : undefined
       out.all = all ? `${all.qualifier}all` : undefined
-      if (!all && redirects.length === 0) out.problems.push({kind: 'all_permissive', detail: 'no "all" term and no redirect (the default result is neutral, ?all)'})
-      else if (all?.qualifier === '+' || all?.qualifier === '?') out.problems.push({kind: 'all_permissive', detail: `the record ends "${all.raw}"`})
+      if (!all && redirects.length === 0)
+        out.problems.push({
+          kind: 'all_permissive',
+          detail: 'no "all" term and no redirect (the default result is neutral, ?all)',
+        })
+      else if (all?.qualifier === '+' || all?.qualifier === '?')
+        out.problems.push({kind: 'all_permissive', detail: `the record ends "${all.raw}"`})
       else if (all?.qualifier === '~') out.problems.push({kind: 'softfail'})
     }
+
     const follow = async (kind: 'include' | 'redirect', target: string) => {
       if (target.includes('%')) return
       const t = target.toLowerCase().replace(/\.$/, '')
@@ -121,24 +150,29 @@ export async function checkSpf(domain: string, rootTxt: {records: string[]; erro
         out.problems.push({kind: 'include_error', detail: `${kind} loop at ${t}`})
         return
       }
+
       visited.add(t)
       const ans = await dns.txt(t)
       if (ans.error) {
         out.problems.push({kind: 'include_error', detail: `${kind}:${t}: lookup failed (${ans.error})`})
         return
       }
+
       const recs = spfRecords(ans.records)
       if (recs.length === 0) {
         out.voidLookups += ans.void ? 1 : 0
         out.problems.push({kind: 'include_error', detail: `${kind}:${t} has no SPF record`})
         return
       }
+
       if (recs.length > 1) {
         out.problems.push({kind: 'include_error', detail: `${kind}:${t} has ${recs.length} SPF records`})
         return
       }
+
       await walk(t, recs[0], false)
     }
+
     for (const term of terms) {
       if (stopped) return
       const counts = (!term.modifier && LOOKUP_TERMS.has(term.name)) || (term.modifier && term.name === 'redirect')
@@ -149,17 +183,35 @@ export async function checkSpf(domain: string, rootTxt: {records: string[]; erro
         stopped = true
         return
       }
+
       const target = (term.value ?? name).replace(/\.$/, '')
-      if (term.name === 'ptr') out.problems.push({kind: 'ptr', domain: name})
-      else if (term.name === 'include') await follow('include', target)
-      else if (term.name === 'redirect') {
-        if (allIndex < 0) await follow('redirect', target)
-      } else if (!target.includes('%')) {
-        const ans = term.name === 'mx' ? await dns.mx(target) : await dns.addresses(target)
-        if (ans.void) out.voidLookups++
+      switch (term.name) {
+        case 'ptr': {
+          out.problems.push({kind: 'ptr', domain: name})
+          break
+        }
+
+        case 'include': {
+          await follow('include', target)
+          break
+        }
+
+        case 'redirect': {
+          if (allIndex < 0) await follow('redirect', target)
+
+          break
+        }
+
+        default: {
+          if (!target.includes('%')) {
+            const ans = term.name === 'mx' ? await dns.mx(target) : await dns.addresses(target)
+            if (ans.void) out.voidLookups++
+          }
+        }
       }
     }
   }
+
   visited.add(domain.toLowerCase())
   await walk(domain, out.record, true)
   if (out.lookups > MAX_LOOKUPS) out.problems.push({kind: 'too_many_lookups', count: out.lookups})

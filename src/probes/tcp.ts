@@ -1,10 +1,10 @@
 import net from 'node:net'
 
 import type {Observation} from '../types.js'
+import type {Probe} from './types.js'
 import {userRegex} from '../util/safe-regex.js'
 import {describeNetError, resolveAddress, splitHostPort} from './net.js'
 import {tcpSpec} from './tcp-spec.js'
-import type {Probe} from './types.js'
 
 interface TcpOptions {
   banner?: string
@@ -21,7 +21,12 @@ export const tcpProbe: Probe = {
     const started = performance.now()
     const timings: Observation['timings'] = {}
     const fail = (status: 'crit' | 'unknown', summary: string): Observation => ({
-      status, summary, timings: {...timings, totalMs: performance.now() - started}, findings: [], metrics: {}})
+      status,
+      summary,
+      timings: {...timings, totalMs: performance.now() - started},
+      findings: [],
+      metrics: {},
+    })
     if (!hp) return fail('unknown', `bad target ${target}: expected host:port`)
     let addr
     try {
@@ -30,6 +35,7 @@ export const tcpProbe: Probe = {
     } catch (error) {
       return fail('crit', describeNetError(error))
     }
+
     const socket = new net.Socket()
     // Instants from the socket's own events: connect done, banner complete. Phases add up to totalMs.
     let connectDone = 0
@@ -42,6 +48,7 @@ export const tcpProbe: Probe = {
           ctx.signal.removeEventListener('abort', onAbort)
           reject(error)
         }
+
         ctx.signal.addEventListener('abort', onAbort, {once: true})
         socket.once('error', onError)
         socket.connect({host: addr.address, port: hp.port}, () => {
@@ -54,9 +61,15 @@ export const tcpProbe: Probe = {
       timings.connectMs = connectDone - connectStarted
       if (!o.banner) {
         if (o.send) await new Promise<void>((resolve) => socket.write(o.send as string, () => resolve()))
-        return {status: 'ok', summary: `connected to ${target} in ${Math.round(timings.connectMs)} ms`,
-          timings: phases(), findings: [], metrics: {connectMs: timings.connectMs}}
+        return {
+          status: 'ok',
+          summary: `connected to ${target} in ${Math.round(timings.connectMs)} ms`,
+          timings: phases(),
+          findings: [],
+          metrics: {connectMs: timings.connectMs},
+        }
       }
+
       if (o.send) socket.write(o.send)
       const max = o.banner_bytes ?? 1024
       const re = userRegex(o.banner)
@@ -68,6 +81,7 @@ export const tcpProbe: Probe = {
           ctx.signal.removeEventListener('abort', onAbort)
           resolve(value)
         }
+
         const onAbort = () => resolve(buf)
         ctx.signal.addEventListener('abort', onAbort, {once: true})
         socket.on('data', (chunk: Buffer) => {
@@ -84,13 +98,31 @@ export const tcpProbe: Probe = {
       })
       const line = banner.split(/\r?\n/)[0].slice(0, 120)
       if (!re.test(banner)) {
-        const why = banner.length === 0 ? (ctx.signal.aborted ? 'no banner before timeout' : 'no banner') : `banner "${line}" does not match /${o.banner}/`
-        return {status: 'crit', summary: why, timings: {...timings, totalMs: performance.now() - started}, findings: [], metrics: {connectMs: timings.connectMs}}
+        const why =
+          banner.length === 0
+            ? ctx.signal.aborted
+              ? 'no banner before timeout'
+              : 'no banner'
+            : `banner "${line}" does not match /${o.banner}/`
+        return {
+          status: 'crit',
+          summary: why,
+          timings: {...timings, totalMs: performance.now() - started},
+          findings: [],
+          metrics: {connectMs: timings.connectMs},
+        }
       }
+
       // processing: connected to the banner read (blackbox_exporter's tcp prober times no phases; this is its query_response wait).
       timings.processingMs = (bannerAt || performance.now()) - connectDone
-      return {status: 'ok', summary: `connected in ${Math.round(timings.connectMs)} ms, banner "${line}"`,
-        timings: phases(timings.processingMs), findings: [], metrics: {connectMs: timings.connectMs}, details: {banner: line}}
+      return {
+        status: 'ok',
+        summary: `connected in ${Math.round(timings.connectMs)} ms, banner "${line}"`,
+        timings: phases(timings.processingMs),
+        findings: [],
+        metrics: {connectMs: timings.connectMs},
+        details: {banner: line},
+      }
     } catch (error) {
       return fail('crit', describeNetError(error))
     } finally {

@@ -27,6 +27,7 @@ export function secureContext(o: ContextOptions): tls.SecureContext {
     cache.set(key, ctx)
     return ctx
   }
+
   ctx = tls.createSecureContext({
     ...(o.ca ? {ca: [...tls.rootCertificates, o.ca]} : {}),
     ...(o.minVersion ? {minVersion: o.minVersion} : {}),

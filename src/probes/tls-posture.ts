@@ -3,13 +3,18 @@ import net from 'node:net'
 import tls from 'node:tls'
 
 import type {Finding} from '../types.js'
-import {describeNetError, resolveAddress} from './net.js'
-import {secureContext} from './tls-context.js'
-import {boundedSignal, Findings} from './posture-common.js'
 import type {TlsPostureOptions} from './tls-posture-spec.js'
 import type {NetOptions, ProbeContext} from './types.js'
+import {describeNetError, resolveAddress} from './net.js'
+import {boundedSignal, Findings} from './posture-common.js'
+import {secureContext} from './tls-context.js'
 
-export {TLS_POSTURE_OBJECT_SCHEMA, TLS_POSTURE_PROPERTIES, type TlsPostureOptions, tlsPostureOptions} from './tls-posture-spec.js'
+export {
+  TLS_POSTURE_OBJECT_SCHEMA,
+  TLS_POSTURE_PROPERTIES,
+  type TlsPostureOptions,
+  tlsPostureOptions,
+} from './tls-posture-spec.js'
 
 /**
  * TLS posture of one host:port: which protocol versions and weak cipher families it accepts (one
@@ -36,10 +41,18 @@ interface HandshakeSpec {
   keep?: boolean
 }
 
-const REFUSAL = /alert|handshake failure|wrong version|unsupported protocol|no protocols available|version too low|no shared cipher|no ciphers|sslv3|tlsv1|inappropriate fallback|EPROTO|ERR_SSL/i
+const REFUSAL =
+  /alert|handshake failure|wrong version|unsupported protocol|no protocols available|version too low|no shared cipher|no ciphers|sslv3|tlsv1|inappropriate fallback|EPROTO|ERR_SSL/i
 
 /** One handshake; never throws. A TLS alert or a reset during the handshake counts as a refusal. */
-async function handshake(address: string, port: number, servername: string | undefined, netOpts: NetOptions, signal: AbortSignal, spec: HandshakeSpec): Promise<HandshakeOutcome> {
+async function handshake(
+  address: string,
+  port: number,
+  servername: string | undefined,
+  netOpts: NetOptions,
+  signal: AbortSignal,
+  spec: HandshakeSpec,
+): Promise<HandshakeOutcome> {
   if (signal.aborted) return {kind: 'error', reason: 'timed out'}
   let socket: tls.TLSSocket
   try {
@@ -48,15 +61,21 @@ async function handshake(address: string, port: number, servername: string | und
       port,
       ...(servername ? {servername} : {}),
       rejectUnauthorized: false,
-      secureContext: secureContext({ca: netOpts.ca, minVersion: spec.minVersion, maxVersion: spec.maxVersion, ciphers: spec.ciphers ?? 'DEFAULT@SECLEVEL=0'}),
+      secureContext: secureContext({
+        ca: netOpts.ca,
+        minVersion: spec.minVersion,
+        maxVersion: spec.maxVersion,
+        ciphers: spec.ciphers ?? 'DEFAULT@SECLEVEL=0',
+      }),
       requestOCSP: spec.requestOCSP ?? false,
     }
     socket = tls.connect(connectOptions)
   } catch (error) {
-    const code = (error as {code?: string}).code
+    const {code} = error as {code?: string}
     if (code === 'ERR_SSL_NO_CIPHER_MATCH') return {kind: 'untestable', reason: 'the local OpenSSL has no such suites'}
     return {kind: 'untestable', reason: (error as Error).message}
   }
+
   return new Promise<HandshakeOutcome>((resolve) => {
     let ocsp: Buffer | null = null
     let done = false
@@ -68,6 +87,7 @@ async function handshake(address: string, port: number, servername: string | und
       if (o.kind !== 'accepted' || !spec.keep) socket.destroy()
       resolve(o)
     }
+
     const onAbort = () => finish({kind: 'error', reason: 'timed out'})
     signal.addEventListener('abort', onAbort, {once: true})
     socket.on('OCSPResponse', (r: Buffer) => {
@@ -86,7 +106,9 @@ async function handshake(address: string, port: number, servername: string | und
       else if (REFUSAL.test(msg) || error.code === 'ECONNRESET') finish({kind: 'refused', reason: error.message})
       else finish({kind: 'error', reason: describeNetError(error)})
     })
-    socket.once('close', () => finish({kind: connected ? 'refused' : 'error', reason: 'connection closed during the handshake'}))
+    socket.once('close', () =>
+      finish({kind: connected ? 'refused' : 'error', reason: 'connection closed during the handshake'}),
+    )
   })
 }
 
@@ -141,6 +163,7 @@ export function signatureOid(der: Buffer): string | undefined {
         v = 0
       }
     }
+
     return parts.join('.')
   } catch {
     return undefined
@@ -167,17 +190,30 @@ export interface CertFacts {
   publicRoot?: true
 }
 
-const EC_BITS: Record<string, number> = {prime256v1: 256, 'P-256': 256, secp384r1: 384, 'P-384': 384, secp521r1: 521, 'P-521': 521, secp224r1: 224, secp192r1: 192, prime192v1: 192}
+const EC_BITS: Record<string, number> = {
+  prime256v1: 256,
+  'P-256': 256,
+  secp384r1: 384,
+  'P-384': 384,
+  secp521r1: 521,
+  'P-521': 521,
+  secp224r1: 224,
+  secp192r1: 192,
+  prime192v1: 192,
+}
 
 /** The OCSP URIs of an `infoAccess` text ("OCSP - URI:http://…" lines; Node 20 gives no structured form). */
 export function ocspUris(infoAccess: string | undefined): string[] {
-  return (infoAccess ?? '').split('\n').map((l) => /^OCSP - URI:(\S+)$/.exec(l.trim())?.[1]).filter((u): u is string => Boolean(u))
+  return (infoAccess ?? '')
+    .split('\n')
+    .map((l) => /^OCSP - URI:(\S+)$/.exec(l.trim())?.[1])
+    .filter((u): u is string => Boolean(u))
 }
 
 let publicRoots: Set<string> | undefined
 /** Whether a certificate is one of Node's bundled public roots: its DER, as base64, against theirs (no parsing). */
 function isPublicRoot(der: Buffer): boolean {
-  publicRoots ??= new Set(tls.rootCertificates.map((pem) => pem.replace(/-----[^-]+-----|\s/g, '')))
+  publicRoots ??= new Set(tls.rootCertificates.map((pem) => pem.replaceAll(/-----[^-]+-----|\s/g, '')))
   return publicRoots.has(der.toString('base64'))
 }
 
@@ -192,8 +228,8 @@ export function certFacts(der: Buffer, position: number, now: number): CertFacts
   return {
     position,
     role: position === 0 ? 'leaf' : selfSigned ? 'root' : 'intermediate',
-    subject: x.subject.replace(/\n/g, ', '),
-    issuer: x.issuer.replace(/\n/g, ', '),
+    subject: x.subject.replaceAll('\n', ', '),
+    issuer: x.issuer.replaceAll('\n', ', '),
     notBefore: new Date(notBefore).toISOString(),
     notAfter: new Date(notAfter).toISOString(),
     daysLeft: Math.floor((notAfter - now) / 86_400_000),
@@ -237,6 +273,7 @@ function peerChain(socket: tls.TLSSocket): Buffer[] {
     out.push(c.raw)
     c = c.issuerCertificate
   }
+
   return out
 }
 
@@ -247,18 +284,35 @@ export function judgeChain(certs: readonly CertFacts[], opts: TlsPostureOptions,
   for (const c of certs) {
     const who = c.role === 'leaf' ? `leaf certificate ${c.subject}` : `${c.role} ${c.subject}`
     if (c.role !== 'root') {
-      if (c.keyType === 'rsa' && c.keyBits !== undefined && c.keyBits < 2048) out.add('tls.key.weak', `${who} has a ${c.keyBits}-bit RSA key (minimum 2048)`)
-      if (c.keyType === 'ec' && c.keyBits !== undefined && c.keyBits < 256) out.add('tls.key.weak', `${who} has a ${c.keyBits}-bit EC key (minimum 256)`)
+      if (c.keyType === 'rsa' && c.keyBits !== undefined && c.keyBits < 2048)
+        out.add('tls.key.weak', `${who} has a ${c.keyBits}-bit RSA key (minimum 2048)`)
+      if (c.keyType === 'ec' && c.keyBits !== undefined && c.keyBits < 256)
+        out.add('tls.key.weak', `${who} has a ${c.keyBits}-bit EC key (minimum 256)`)
       const sig = Object.values(SIG_OIDS).find((s) => s.name === c.signature)
       if (sig?.weak) out.add('tls.sig.sha1', `${who} is signed with ${c.signature}`)
     }
+
     if (c.daysLeft < 0 || Date.parse(c.notBefore) > now) {
-      out.add('tls.chain.expired', c.daysLeft < 0 ? `${who} expired on ${c.notAfter.slice(0, 10)}` : `${who} is not valid until ${c.notBefore.slice(0, 10)}`)
-    } else if (c.daysLeft < critDays) out.add('tls.chain.expiring', `${who} expires in ${c.daysLeft} days (${c.notAfter.slice(0, 10)})`, 'crit')
-    else if (c.daysLeft < warnDays) out.add('tls.chain.expiring', `${who} expires in ${c.daysLeft} days (${c.notAfter.slice(0, 10)})`)
+      out.add(
+        'tls.chain.expired',
+        c.daysLeft < 0
+          ? `${who} expired on ${c.notAfter.slice(0, 10)}`
+          : `${who} is not valid until ${c.notBefore.slice(0, 10)}`,
+      )
+    } else if (c.daysLeft < critDays)
+      out.add('tls.chain.expiring', `${who} expires in ${c.daysLeft} days (${c.notAfter.slice(0, 10)})`, 'crit')
+    else if (c.daysLeft < warnDays)
+      out.add('tls.chain.expiring', `${who} expires in ${c.daysLeft} days (${c.notAfter.slice(0, 10)})`)
   }
+
   const leaf = certs.find((c) => c.role === 'leaf')
-  if (leaf) judgeLifetime(leaf, certs.some((c) => c.publicRoot), opts, out)
+  if (leaf)
+    judgeLifetime(
+      leaf,
+      certs.some((c) => c.publicRoot),
+      opts,
+      out,
+    )
 }
 
 /**
@@ -273,11 +327,26 @@ function judgeLifetime(leaf: CertFacts, publiclyTrusted: boolean, opts: TlsPostu
   const issued = leaf.notBefore.slice(0, 10)
   const line = maxLifetime(notBefore)
   const overLine = lifetimeMs > line.days * DAY_MS
-  const rule = line.from ? `the ${line.days}-day maximum for certificates issued from ${line.from} (CA/B Forum ballot SC-081)` : `the ${line.days}-day maximum for certificates issued before 2026-03-15 (CA/B Forum Baseline Requirements)`
-  if (overLine && publiclyTrusted) out.add('tls.cert.lifetime', `leaf certificate issued ${issued} is valid for ${leaf.lifetimeDays} days, over ${rule}: mis-issued, so its CA must revoke it`, 'crit')
+  const rule = line.from
+    ? `the ${line.days}-day maximum for certificates issued from ${line.from} (CA/B Forum ballot SC-081)`
+    : `the ${line.days}-day maximum for certificates issued before 2026-03-15 (CA/B Forum Baseline Requirements)`
+  if (overLine && publiclyTrusted)
+    out.add(
+      'tls.cert.lifetime',
+      `leaf certificate issued ${issued} is valid for ${leaf.lifetimeDays} days, over ${rule}: mis-issued, so its CA must revoke it`,
+      'crit',
+    )
   else if (opts.max_lifetime_days !== undefined) {
-    if (lifetimeMs > opts.max_lifetime_days * DAY_MS) out.add('tls.cert.lifetime', `leaf certificate issued ${issued} is valid for ${leaf.lifetimeDays} days (over the check's ${opts.max_lifetime_days})`)
-  } else if (overLine) out.add('tls.cert.lifetime', `leaf certificate issued ${issued} is valid for ${leaf.lifetimeDays} days, over ${rule}`)
+    if (lifetimeMs > opts.max_lifetime_days * DAY_MS)
+      out.add(
+        'tls.cert.lifetime',
+        `leaf certificate issued ${issued} is valid for ${leaf.lifetimeDays} days (over the check's ${opts.max_lifetime_days})`,
+      )
+  } else if (overLine)
+    out.add(
+      'tls.cert.lifetime',
+      `leaf certificate issued ${issued} is valid for ${leaf.lifetimeDays} days, over ${rule}`,
+    )
 }
 
 export interface TlsPostureResult {
@@ -310,24 +379,41 @@ const CIPHER_FAMILIES: {name: string; ciphers: string; id: string; label: string
   {name: 'EXPORT', ciphers: 'EXP:@SECLEVEL=0', id: 'tls.cipher.export', label: 'EXPORT'},
   {name: 'RC4', ciphers: 'RC4:@SECLEVEL=0', id: 'tls.cipher.rc4', label: 'RC4'},
   {name: '3DES', ciphers: '3DES:@SECLEVEL=0', id: 'tls.cipher.3des', label: '3DES'},
-  {name: 'CBC-SHA1', ciphers: 'SHA1:!3DES:!RC4:!eNULL:!aNULL:@SECLEVEL=0', id: 'tls.cipher.cbc_sha1', label: 'CBC with SHA-1'},
-  {name: 'static-RSA', ciphers: 'kRSA:!eNULL:!aNULL:@SECLEVEL=0', id: 'tls.cipher.no_forward_secrecy', label: 'static RSA key-exchange (no forward secrecy)'},
+  {
+    name: 'CBC-SHA1',
+    ciphers: 'SHA1:!3DES:!RC4:!eNULL:!aNULL:@SECLEVEL=0',
+    id: 'tls.cipher.cbc_sha1',
+    label: 'CBC with SHA-1',
+  },
+  {
+    name: 'static-RSA',
+    ciphers: 'kRSA:!eNULL:!aNULL:@SECLEVEL=0',
+    id: 'tls.cipher.no_forward_secrecy',
+    label: 'static RSA key-exchange (no forward secrecy)',
+  },
 ]
 
 async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
   const out: T[] = new Array(tasks.length)
   let next = 0
-  await Promise.all(Array.from({length: Math.min(limit, tasks.length)}, async () => {
-    while (next < tasks.length) {
-      const i = next++
-      out[i] = await tasks[i]()
-    }
-  }))
+  await Promise.all(
+    Array.from({length: Math.min(limit, tasks.length)}, async () => {
+      while (next < tasks.length) {
+        const i = next++
+        out[i] = await tasks[i]()
+      }
+    }),
+  )
   return out
 }
 
 /** Assesses the TLS posture of host:port with at most 12 handshakes, 6 at a time. Never throws. */
-export async function tlsPosture(host: string, port: number, ctx: Pick<ProbeContext, 'signal' | 'timeoutMs' | 'net' | 'clock'>, opts: TlsPostureOptions = {}): Promise<TlsPostureResult> {
+export async function tlsPosture(
+  host: string,
+  port: number,
+  ctx: Pick<ProbeContext, 'signal' | 'timeoutMs' | 'net' | 'clock'>,
+  opts: TlsPostureOptions = {},
+): Promise<TlsPostureResult> {
   const found = new Findings()
   const details: TlsPostureResult['details'] = {protocols: {}, ciphers: {}, chain: [], handshakes: 0, errors: []}
   const bare = host.replace(/^\[(.*)\]$/, '$1')
@@ -337,6 +423,7 @@ export async function tlsPosture(host: string, port: number, ctx: Pick<ProbeCont
   } catch (error) {
     return {findings: [], metrics: {}, details, unavailable: describeNetError(error, `${host}:${port}`)}
   }
+
   const servername = net.isIP(bare) ? undefined : bare
   const perHandshake = Math.max(500, Math.min(5000, ctx.timeoutMs / 3))
   const shake = (spec: HandshakeSpec) => {
@@ -354,39 +441,62 @@ export async function tlsPosture(host: string, port: number, ctx: Pick<ProbeCont
       })
     }
   }
+
   if (opts.ciphers !== false) {
     for (const f of CIPHER_FAMILIES) {
       tasks.push(async () => {
         const o = await shake({minVersion: 'TLSv1', maxVersion: 'TLSv1.2', ciphers: f.ciphers})
-        details.ciphers[f.name] = o.kind === 'accepted' ? 'accepted' : o.kind === 'untestable' ? 'untestable' : o.kind === 'refused' ? 'refused' : 'error'
-        if (o.kind === 'accepted') found.add(f.id, `accepts ${f.label} suites (negotiated ${o.cipher} over ${o.protocol})`)
+        details.ciphers[f.name] =
+          o.kind === 'accepted'
+            ? 'accepted'
+            : o.kind === 'untestable'
+              ? 'untestable'
+              : o.kind === 'refused'
+                ? 'refused'
+                : 'error'
+        if (o.kind === 'accepted')
+          found.add(f.id, `accepts ${f.label} suites (negotiated ${o.cipher} over ${o.protocol})`)
         if (o.kind === 'error') details.errors.push(`${f.name}: ${o.reason}`)
       })
     }
   }
+
   // The sweep runs beside the main handshake, whose presented chain is judged.
   const sweep = pool(tasks, 6)
   // The main handshake: best protocol, default suites, OCSP requested; its chain is judged.
   const main = await shake({requestOCSP: true, keep: true, minVersion: 'TLSv1'})
   if (main.kind !== 'accepted') {
     await sweep
-    return {findings: found.list, metrics: {}, details: {...details, errors: [main.reason]}, unavailable: `TLS handshake with ${host}:${port} failed: ${main.reason}`}
+    return {
+      findings: found.list,
+      metrics: {},
+      details: {...details, errors: [main.reason]},
+      unavailable: `TLS handshake with ${host}:${port} failed: ${main.reason}`,
+    }
   }
+
   try {
     const now = ctx.clock.now()
     details.chain = peerChain(main.socket).map((der, i) => certFacts(der, i, now))
     const eph = main.socket.getEphemeralKeyInfo() as {type?: string; name?: string; size?: number} | null
-    details.negotiated = {protocol: main.protocol, cipher: main.cipher, ...(eph && Object.keys(eph).length > 0 ? {ephemeralKey: eph} : {})}
+    details.negotiated = {
+      protocol: main.protocol,
+      cipher: main.cipher,
+      ...(eph && Object.keys(eph).length > 0 ? {ephemeralKey: eph} : {}),
+    }
     details.ocspStapled = Boolean(main.ocsp)
-    if (eph?.type === 'DH' && eph.size !== undefined && eph.size < 2048) found.add('tls.kex.weak_dh', `ephemeral Diffie-Hellman group of ${eph.size} bits (minimum 2048)`)
+    if (eph?.type === 'DH' && eph.size !== undefined && eph.size < 2048)
+      found.add('tls.kex.weak_dh', `ephemeral Diffie-Hellman group of ${eph.size} bits (minimum 2048)`)
   } finally {
     main.socket.destroy()
   }
+
   judgeChain(details.chain, opts, found, ctx.clock.now())
   // OCSP is optional since 2023 and Let's Encrypt has run none since August 2025: a missing staple is
   // only worth saying when the leaf names a responder (testssl.sh's rule).
   const responder = details.chain.find((c) => c.role === 'leaf')?.ocspUris[0]
-  if (!details.ocspStapled && responder) found.add('tls.ocsp.no_staple', `no OCSP response was stapled, though the leaf names the responder ${responder}`)
+  if (!details.ocspStapled && responder)
+    found.add('tls.ocsp.no_staple', `no OCSP response was stapled, though the leaf names the responder ${responder}`)
 
   await sweep
 
@@ -397,15 +507,28 @@ export async function tlsPosture(host: string, port: number, ctx: Pick<ProbeCont
     if (details.protocols['TLSv1.1'] === 'accepted') found.add('tls.protocol.tls1_1', 'TLS 1.1 is accepted')
     const v12 = details.protocols['TLSv1.2']
     const v13 = details.protocols['TLSv1.3']
-    if (v12 === 'refused' && v13 === 'refused') found.add('tls.protocol.no_modern', 'neither TLS 1.2 nor TLS 1.3 is accepted')
+    if (v12 === 'refused' && v13 === 'refused')
+      found.add('tls.protocol.no_modern', 'neither TLS 1.2 nor TLS 1.3 is accepted')
     else if (v13 === 'refused') found.add('tls.protocol.no_tls1_3', 'TLS 1.3 is not accepted')
     found.add('tls.protocol.ssl_untested', 'SSLv2 and SSLv3 were not tested: Node.js cannot offer them')
   }
+
   if (opts.ciphers !== false) {
-    const untestable = Object.entries(details.ciphers).filter(([, v]) => v === 'untestable').map(([k]) => k)
-    if (untestable.length > 0) found.add('tls.cipher.untested', `not tested (the local OpenSSL ${process.versions.openssl} cannot offer them): ${untestable.join(', ')}`)
+    const untestable = Object.entries(details.ciphers)
+      .filter(([, v]) => v === 'untestable')
+      .map(([k]) => k)
+    if (untestable.length > 0)
+      found.add(
+        'tls.cipher.untested',
+        `not tested (the local OpenSSL ${process.versions.openssl} cannot offer them): ${untestable.join(', ')}`,
+      )
   }
-  if (details.errors.length > 0) found.add('tls.posture.incomplete', `${details.errors.length} posture handshake(s) failed: ${details.errors.slice(0, 3).join('; ')}`)
+
+  if (details.errors.length > 0)
+    found.add(
+      'tls.posture.incomplete',
+      `${details.errors.length} posture handshake(s) failed: ${details.errors.slice(0, 3).join('; ')}`,
+    )
 
   const leaf = details.chain.find((c) => c.role === 'leaf')
   const metrics: Record<string, number> = {tlsHandshakes: details.handshakes}

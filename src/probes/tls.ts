@@ -2,13 +2,13 @@ import crypto from 'node:crypto'
 import net from 'node:net'
 import tls from 'node:tls'
 
+import type {NetOptions, Probe} from './types.js'
 import {finding} from '../findings.js'
 import {type Finding, type Observation, type Status, type Timings, worstStatus} from '../types.js'
 import {describeNetError, resolveAddress, splitHostPort} from './net.js'
 import {secureContext} from './tls-context.js'
 import {tlsPosture, tlsPostureOptions} from './tls-posture.js'
 import {DEFAULT_EXPIRY, DEFAULT_MIN_PROTOCOL, type TlsBasicOptions, tlsSpec} from './tls-spec.js'
-import type {NetOptions, OptionProblem, Probe} from './types.js'
 
 const DAY_MS = 86_400_000
 
@@ -65,7 +65,15 @@ export interface HandshakeOptions {
   requestOCSP?: boolean
 }
 
-const EC_BITS: Record<string, number> = {prime256v1: 256, 'P-256': 256, secp384r1: 384, 'P-384': 384, secp521r1: 521, 'P-521': 521, secp256k1: 256}
+const EC_BITS: Record<string, number> = {
+  prime256v1: 256,
+  'P-256': 256,
+  secp384r1: 384,
+  'P-384': 384,
+  secp521r1: 521,
+  'P-521': 521,
+  secp256k1: 256,
+}
 
 function cn(name: string | undefined): string {
   if (!name) return ''
@@ -80,7 +88,9 @@ export function parseCert(raw: Buffer, position: number): ChainCert {
   const details = key.asymmetricKeyDetails ?? {}
   const keyType = key.asymmetricKeyType
   const curve = details.namedCurve
-  const keyBits = details.modulusLength ?? (curve ? EC_BITS[curve] : keyType === 'ed25519' ? 256 : keyType === 'ed448' ? 456 : undefined)
+  const keyBits =
+    details.modulusLength ??
+    (curve ? EC_BITS[curve] : keyType === 'ed25519' ? 256 : keyType === 'ed448' ? 456 : undefined)
   return {
     position,
     subject: cn(x.subject),
@@ -106,6 +116,7 @@ export function peerChain(socket: tls.TLSSocket): ChainCert[] {
     out.push(parseCert(cur.raw, out.length))
     cur = cur.issuerCertificate
   }
+
   return out
 }
 
@@ -126,13 +137,18 @@ export async function tlsHandshake(opts: HandshakeOptions): Promise<TlsHandshake
   const timings: Timings = {dnsMs: addr.dnsMs}
   // Phases from the socket's events: connect (TCP) and tls (to secureConnect); they add up to totalMs.
   const connectStarted = performance.now()
-  return await new Promise<TlsHandshake>((resolve, reject) => {
+  return new Promise<TlsHandshake>((resolve, reject) => {
     if (opts.signal.aborted) return reject(abortError(opts.signal))
     const connectOptions: tls.ConnectionOptions & {requestOCSP?: boolean} = {
       host: addr.address,
       port: opts.port,
       servername,
-      secureContext: secureContext({ca: opts.net.ca, minVersion: opts.minVersion ?? 'TLSv1', maxVersion: opts.maxVersion, ciphers: opts.ciphers ?? 'DEFAULT@SECLEVEL=0'}),
+      secureContext: secureContext({
+        ca: opts.net.ca,
+        minVersion: opts.minVersion ?? 'TLSv1',
+        maxVersion: opts.maxVersion,
+        ciphers: opts.ciphers ?? 'DEFAULT@SECLEVEL=0',
+      }),
       rejectUnauthorized: false,
       // The name is checked separately so that `authorized` means the chain alone.
       checkServerIdentity: () => undefined,
@@ -148,6 +164,7 @@ export async function tlsHandshake(opts: HandshakeOptions): Promise<TlsHandshake
       socket.destroy()
       reject(abortError(opts.signal))
     }
+
     opts.signal.addEventListener('abort', onAbort, {once: true})
     socket.once('connect', () => {
       timings.connectMs = performance.now() - connectStarted
@@ -165,7 +182,8 @@ export async function tlsHandshake(opts: HandshakeOptions): Promise<TlsHandshake
       timings.totalMs = (timings.dnsMs ?? 0) + (timings.connectMs ?? 0) + timings.tlsMs
       try {
         const peer = socket.getPeerCertificate(true)
-        const nameCheck = peer && peer.raw ? tls.checkServerIdentity(servername ?? bare, peer) : new Error('no certificate')
+        const nameCheck =
+          peer && peer.raw ? tls.checkServerIdentity(servername ?? bare, peer) : new Error('no certificate')
         const cipher = socket.getCipher()
         const eph = socket.getEphemeralKeyInfo()
         resolve({
@@ -178,7 +196,11 @@ export async function tlsHandshake(opts: HandshakeOptions): Promise<TlsHandshake
           ...(eph && Object.keys(eph).length > 0 ? {ephemeralKey: eph as TlsHandshake['ephemeralKey']} : {}),
           authorized: socket.authorized,
           authorizationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
-          hostnameError: nameCheck ? ((nameCheck as {code?: string}).code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? nameCheck.message : String(nameCheck.message)) : undefined,
+          hostnameError: nameCheck
+            ? (nameCheck as {code?: string}).code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+              ? nameCheck.message
+              : String(nameCheck.message)
+            : undefined,
           chain: peerChain(socket),
           ...(opts.requestOCSP ? {ocspResponse: ocsp ?? null} : {}),
           timings,
@@ -223,8 +245,16 @@ export function evaluateTls(hs: TlsHandshake, o: TlsBasicOptions, nowMs: number)
   }
   if (hs.ephemeralKey) details.ephemeralKey = hs.ephemeralKey
   if (!leaf) {
-    return {status: 'crit', summary: 'the server presented no certificate', timings: hs.timings, findings: [finding('tls.cert.untrusted', 'the server presented no certificate')], metrics, details}
+    return {
+      status: 'crit',
+      summary: 'the server presented no certificate',
+      timings: hs.timings,
+      findings: [finding('tls.cert.untrusted', 'the server presented no certificate')],
+      metrics,
+      details,
+    }
   }
+
   const daysLeft = (leaf.notAfter.getTime() - nowMs) / DAY_MS
   metrics.certDaysLeft = Math.floor(daysLeft * 10) / 10
   metrics.certNotAfter = Math.floor(leaf.notAfter.getTime() / 1000)
@@ -240,29 +270,68 @@ export function evaluateTls(hs: TlsHandshake, o: TlsBasicOptions, nowMs: number)
   })
   const date = leaf.notAfter.toISOString().slice(0, 10)
 
-  if (leaf.notBefore.getTime() > nowMs) findings.push(finding('tls.cert.not_yet_valid', `certificate is not valid until ${leaf.notBefore.toISOString().slice(0, 10)}`))
-  if (daysLeft < 0) findings.push(finding('tls.cert.expired', `certificate expired on ${date} (${Math.floor(-daysLeft)} days ago)`))
-  else if (daysLeft < critDays) findings.push(finding('tls.cert.expiring', `certificate expires in ${Math.floor(daysLeft)} days (${date}); crit below ${critDays}`, 'crit'))
-  else if (daysLeft < warnDays) findings.push(finding('tls.cert.expiring', `certificate expires in ${Math.floor(daysLeft)} days (${date}); warn below ${warnDays}`, 'warn'))
+  if (leaf.notBefore.getTime() > nowMs)
+    findings.push(
+      finding('tls.cert.not_yet_valid', `certificate is not valid until ${leaf.notBefore.toISOString().slice(0, 10)}`),
+    )
+  if (daysLeft < 0)
+    findings.push(finding('tls.cert.expired', `certificate expired on ${date} (${Math.floor(-daysLeft)} days ago)`))
+  else if (daysLeft < critDays)
+    findings.push(
+      finding(
+        'tls.cert.expiring',
+        `certificate expires in ${Math.floor(daysLeft)} days (${date}); crit below ${critDays}`,
+        'crit',
+      ),
+    )
+  else if (daysLeft < warnDays)
+    findings.push(
+      finding(
+        'tls.cert.expiring',
+        `certificate expires in ${Math.floor(daysLeft)} days (${date}); warn below ${warnDays}`,
+        'warn',
+      ),
+    )
 
   const leafDatesBad = daysLeft < 0 || leaf.notBefore.getTime() > nowMs
   if (!hs.authorized && !(hs.authorizationError && DATE_ERRORS.has(hs.authorizationError) && leafDatesBad)) {
     const code = hs.authorizationError ?? 'UNKNOWN'
-    findings.push(finding('tls.cert.untrusted', `certificate chain not trusted: ${TRUST_WORDS[code] ?? code.toLowerCase().replace(/_/g, ' ')} (${code})`))
+    findings.push(
+      finding(
+        'tls.cert.untrusted',
+        `certificate chain not trusted: ${TRUST_WORDS[code] ?? code.toLowerCase().replaceAll('_', ' ')} (${code})`,
+      ),
+    )
   }
-  if (hs.hostnameError) findings.push(finding('tls.cert.hostname_mismatch', `certificate does not match ${hs.servername ?? hs.host}: ${hs.hostnameError.replace(/^Hostname\/IP does not match certificate's altnames: /, '')}`))
+
+  if (hs.hostnameError)
+    findings.push(
+      finding(
+        'tls.cert.hostname_mismatch',
+        `certificate does not match ${hs.servername ?? hs.host}: ${hs.hostnameError.replace(/^Hostname\/IP does not match certificate's altnames: /, '')}`,
+      ),
+    )
 
   const min = o.min_protocol ?? DEFAULT_MIN_PROTOCOL
   if (hs.protocol && (VERSION_RANK[hs.protocol] ?? 0) < VERSION_RANK[min]) {
     findings.push(finding('tls.protocol.below_minimum', `negotiated ${hs.protocol}, below the minimum ${min}`))
   }
 
-  const status: Status = findings.some((f) => f.severity === 'crit') ? 'crit' : findings.some((f) => f.severity === 'warn') ? 'warn' : 'ok'
+  const status: Status = findings.some((f) => f.severity === 'crit')
+    ? 'crit'
+    : findings.some((f) => f.severity === 'warn')
+      ? 'warn'
+      : 'ok'
   const head = `${hs.protocol} ${hs.cipher.standardName || hs.cipher.name}, certificate valid ${Math.floor(daysLeft)} days (until ${date})`
   const worst = findings.find((f) => f.severity === status) ?? findings[0]
   const summary = worst ? `${worst.message}${findings.length > 1 ? ` (+${findings.length - 1} more)` : ''}` : head
   return {
-    status, summary, timings: hs.timings, findings, metrics, details,
+    status,
+    summary,
+    timings: hs.timings,
+    findings,
+    metrics,
+    details,
     thresholds: {certDaysLeft: {warn: warnDays, crit: critDays, alertBelow: true}},
   }
 }
@@ -274,18 +343,38 @@ export const tlsProbe: Probe = {
     const started = performance.now()
     const o = options as TlsBasicOptions
     const hp = splitHostPort(target, 443)
-    if (!hp) return {status: 'unknown', summary: `bad target ${target}: expected host or host:port`, timings: {}, findings: [], metrics: {}}
+    if (!hp)
+      return {
+        status: 'unknown',
+        summary: `bad target ${target}: expected host or host:port`,
+        timings: {},
+        findings: [],
+        metrics: {},
+      }
     let hs: TlsHandshake
     try {
-      hs = await tlsHandshake({host: hp.host, port: hp.port, servername: o.servername, net: ctx.net, signal: ctx.signal})
+      hs = await tlsHandshake({
+        host: hp.host,
+        port: hp.port,
+        servername: o.servername,
+        net: ctx.net,
+        signal: ctx.signal,
+      })
     } catch (error) {
       const timings = {totalMs: performance.now() - started}
-      if (ctx.signal.aborted) return {status: 'crit', summary: `timed out after ${ctx.timeoutMs} ms`, timings, findings: [], metrics: {}}
+      if (ctx.signal.aborted)
+        return {status: 'crit', summary: `timed out after ${ctx.timeoutMs} ms`, timings, findings: [], metrics: {}}
       const e = error as {code?: string; message?: string}
-      const tlsFailure = e?.code?.startsWith('ERR_SSL_') || e?.code === 'EPROTO' || /alert|handshake|wrong version/i.test(e?.message ?? '')
-      const why = tlsFailure ? `TLS handshake failed: ${(e.message ?? String(error)).split('\n')[0]}` : describeNetError(error)
+      const tlsFailure =
+        e?.code?.startsWith('ERR_SSL_') ||
+        e?.code === 'EPROTO' ||
+        /alert|handshake|wrong version/i.test(e?.message ?? '')
+      const why = tlsFailure
+        ? `TLS handshake failed: ${(e.message ?? String(error)).split('\n')[0]}`
+        : describeNetError(error)
       return {status: 'crit', summary: why, timings, findings: [], metrics: {}}
     }
+
     const obs = evaluateTls(hs, o, ctx.clock.now())
     const postureOpts = tlsPostureOptions(options)
     if (postureOpts) {
@@ -295,13 +384,17 @@ export const tlsProbe: Probe = {
       if (p.unavailable) obs.findings.push(finding('tls.posture.incomplete', p.unavailable))
       obs.metrics = {...p.metrics, ...obs.metrics}
       obs.details = {...obs.details, posture: p.details}
-      const worst = worstStatus([obs.status, ...obs.findings.map((f): Status => (f.severity === 'info' ? 'ok' : f.severity))])
+      const worst = worstStatus([
+        obs.status,
+        ...obs.findings.map((f): Status => (f.severity === 'info' ? 'ok' : f.severity)),
+      ])
       if (worst !== obs.status) {
         const f = obs.findings.find((x) => x.severity === worst)
         obs.status = worst
         if (f) obs.summary = `${f.message} (+${obs.findings.length - 1} more)`
       }
     }
+
     // The check's time is the handshake's (its phases); the judging and any posture sweep are not network time.
     return obs
   },

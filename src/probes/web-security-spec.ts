@@ -1,6 +1,6 @@
+import type {OptionProblem, ProbeSpec} from './types.js'
 import {GRADES} from './observatory-score.js'
 import {TLS_POSTURE_OBJECT_SCHEMA} from './tls-posture-spec.js'
-import type {OptionProblem, ProbeSpec} from './types.js'
 
 /**
  * What the target is. `page` (default) is a document a browser renders; `api` is a JSON/API endpoint, for
@@ -16,17 +16,46 @@ export const DEFAULT_CORS_ORIGIN = 'https://cors-probe.watchkeeper.invalid'
 /** The web-security probe's schema and validation (its run() is in web-security.ts). */
 export const webSecuritySpec: ProbeSpec = {
   kind: 'web-security',
-  description: 'Security posture of an HTTPS origin: redirect, HSTS, CSP and headers, cookies, CORS, security.txt, optional TLS posture; graded as the MDN HTTP Observatory',
-  targetSchema: {type: 'string', pattern: '^https://[^\\s/]+(/\\S*)?$', description: 'https:// URL of the origin (a path is allowed; security.txt is read at the origin root)'},
+  description:
+    'Security posture of an HTTPS origin: redirect, HSTS, CSP and headers, cookies, CORS, security.txt, optional TLS posture; graded as the MDN HTTP Observatory',
+  targetSchema: {
+    type: 'string',
+    pattern: String.raw`^https://[^\s/]+(/\S*)?$`,
+    description: 'https:// URL of the origin (a path is allowed; security.txt is read at the origin root)',
+  },
   properties: {
-    http_port: {type: 'integer', minimum: 1, maximum: 65535, description: 'port of the plain-HTTP listener whose redirect to HTTPS is checked (default 80)'},
+    http_port: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 65_535,
+      description: 'port of the plain-HTTP listener whose redirect to HTTPS is checked (default 80)',
+    },
     redirect: {type: 'boolean', description: 'check the http:// → https:// redirect (default true)'},
     security_txt: {type: 'boolean', description: 'check /.well-known/security.txt (default true)'},
-    cors_origin: {type: 'string', pattern: '^https?://', description: `Origin sent in the CORS preflight (default ${DEFAULT_CORS_ORIGIN})`},
-    max_body: {type: 'integer', minimum: 1024, maximum: 16 * 1024 * 1024, description: 'bytes of a response body read at most (default 1 MiB)'},
-    csp_required: {type: 'boolean', description: 'a missing Content-Security-Policy is crit rather than warn (transactional services)'},
-    profile: {enum: [...PROFILES], description: 'page (default): a document a browser renders; api: a JSON/API endpoint, where CSP, X-Frame-Options/frame-ancestors, Referrer-Policy, Permissions-Policy, COOP and SRI are neither reported nor scored'},
-    tls: {description: 'also assess the TLS posture of the host (true, or the options of the tls probe\'s posture:)', anyOf: [{type: 'boolean'}, TLS_POSTURE_OBJECT_SCHEMA]},
+    cors_origin: {
+      type: 'string',
+      pattern: '^https?://',
+      description: `Origin sent in the CORS preflight (default ${DEFAULT_CORS_ORIGIN})`,
+    },
+    max_body: {
+      type: 'integer',
+      minimum: 1024,
+      maximum: 16 * 1024 * 1024,
+      description: 'bytes of a response body read at most (default 1 MiB)',
+    },
+    csp_required: {
+      type: 'boolean',
+      description: 'a missing Content-Security-Policy is crit rather than warn (transactional services)',
+    },
+    profile: {
+      enum: [...PROFILES],
+      description:
+        'page (default): a document a browser renders; api: a JSON/API endpoint, where CSP, X-Frame-Options/frame-ancestors, Referrer-Policy, Permissions-Policy, COOP and SRI are neither reported nor scored',
+    },
+    tls: {
+      description: "also assess the TLS posture of the host (true, or the options of the tls probe's posture:)",
+      anyOf: [{type: 'boolean'}, TLS_POSTURE_OBJECT_SCHEMA],
+    },
     expect: {
       type: 'object',
       additionalProperties: false,
@@ -47,7 +76,12 @@ export const webSecuritySpec: ProbeSpec = {
         problems.push({path: ['target'], message: `not a URL: ${o.target}`})
       }
     }
-    if (o.profile === 'api' && o.csp_required === true) problems.push({path: ['csp_required'], message: 'csp_required does not apply with profile: api (no Content-Security-Policy is judged on an API)'})
+
+    if (o.profile === 'api' && o.csp_required === true)
+      problems.push({
+        path: ['csp_required'],
+        message: 'csp_required does not apply with profile: api (no Content-Security-Policy is judged on an API)',
+      })
     return problems
   },
 }

@@ -1,10 +1,32 @@
 import type {Observation} from '../types.js'
-import {gradeRank, type HeaderMap, type ObservatoryCookie, observatory, type ObservatoryInput, parseSetCookie, scoreTests} from './observatory-score.js'
-import {boundedSignal, countBySeverity, findingCounts, Findings, postureStatus, unknownObservation} from './posture-common.js'
-import {type ChainResult, fetchOnce, type FetchOptions, followRedirects, header, type PostureResponse} from './posture-http.js'
+import type {Probe, ProbeContext} from './types.js'
+import {
+  gradeRank,
+  type HeaderMap,
+  observatory,
+  type ObservatoryCookie,
+  type ObservatoryInput,
+  parseSetCookie,
+  scoreTests,
+} from './observatory-score.js'
+import {
+  boundedSignal,
+  countBySeverity,
+  findingCounts,
+  Findings,
+  postureStatus,
+  unknownObservation,
+} from './posture-common.js'
+import {
+  type ChainResult,
+  fetchOnce,
+  type FetchOptions,
+  followRedirects,
+  header,
+  type PostureResponse,
+} from './posture-http.js'
 import {judgeSecurityTxt} from './security-txt.js'
 import {tlsPosture, tlsPostureOptions} from './tls-posture.js'
-import type {Probe, ProbeContext} from './types.js'
 import {DEFAULT_CORS_ORIGIN, type Profile, webSecuritySpec} from './web-security-spec.js'
 
 export {DEFAULT_CORS_ORIGIN, PROFILES} from './web-security-spec.js'
@@ -28,15 +50,41 @@ interface WebSecurityOptions {
 }
 
 /** Observatory tests that judge a rendered page only; the api profile scores them 0. */
-export const PAGE_ONLY_TESTS = new Set(['content-security-policy', 'x-frame-options', 'referrer-policy', 'subresource-integrity'])
+export const PAGE_ONLY_TESTS = new Set([
+  'content-security-policy',
+  'x-frame-options',
+  'referrer-policy',
+  'subresource-integrity',
+])
 
 const DEFAULT_MAX_BODY = 1024 * 1024
 
 /** Headers that name a technology; with a digit in the value they leak a version. */
-const LEAKY_HEADERS = ['server', 'x-powered-by', 'x-aspnet-version', 'x-aspnetmvc-version', 'x-generator', 'x-runtime', 'x-version',
-  'x-owa-version', 'x-php-version', 'x-drupal-cache', 'x-varnish-version', 'x-nextjs-version', 'x-envoy-version', 'x-kong-upstream-latency']
+const LEAKY_HEADERS = [
+  'server',
+  'x-powered-by',
+  'x-aspnet-version',
+  'x-aspnetmvc-version',
+  'x-generator',
+  'x-runtime',
+  'x-version',
+  'x-owa-version',
+  'x-php-version',
+  'x-drupal-cache',
+  'x-varnish-version',
+  'x-nextjs-version',
+  'x-envoy-version',
+  'x-kong-upstream-latency',
+]
 /** Of those, the ones that disclose something even without a version (Server alone is fine). */
-const DISCLOSING = new Set(['x-powered-by', 'x-aspnet-version', 'x-aspnetmvc-version', 'x-generator', 'x-owa-version', 'x-php-version'])
+const DISCLOSING = new Set([
+  'x-powered-by',
+  'x-aspnet-version',
+  'x-aspnetmvc-version',
+  'x-generator',
+  'x-owa-version',
+  'x-php-version',
+])
 
 const COOP_VALUES = new Set(['same-origin', 'same-origin-allow-popups', 'noopener-allow-popups', 'unsafe-none'])
 
@@ -48,6 +96,7 @@ function cookiesOf(responses: readonly PostureResponse[]): ObservatoryCookie[] {
       if (c) out.set(c.name, c)
     }
   }
+
   return [...out.values()]
 }
 
@@ -60,7 +109,11 @@ export const webSecurityProbe: Probe = {
   run: runWebSecurity,
 }
 
-async function runWebSecurity(target: string, options: Record<string, unknown>, ctx: ProbeContext): Promise<Observation> {
+async function runWebSecurity(
+  target: string,
+  options: Record<string, unknown>,
+  ctx: ProbeContext,
+): Promise<Observation> {
   const o = options as WebSecurityOptions
   const started = performance.now()
   let url: URL
@@ -69,26 +122,43 @@ async function runWebSecurity(target: string, options: Record<string, unknown>, 
   } catch {
     return unknownObservation(`bad target ${target}: not a URL`, started)
   }
+
   const maxBody = o.max_body ?? DEFAULT_MAX_BODY
   // Each request gets a share of the check's time, so one slow answer cannot starve the others.
   const share = Math.max(500, ctx.timeoutMs * 0.6)
-  const fetchOpts = (extra: Partial<FetchOptions> = {}): FetchOptions => ({maxBody, net: ctx.net, signal: boundedSignal(ctx.signal, share), ...extra})
+  const fetchOpts = (extra: Partial<FetchOptions> = {}): FetchOptions => ({
+    maxBody,
+    net: ctx.net,
+    signal: boundedSignal(ctx.signal, share),
+    ...extra,
+  })
   const origin = new URL(`${url.protocol}//${url.host}`)
   const corsOrigin = o.cors_origin ?? DEFAULT_CORS_ORIGIN
 
-  const httpUrl = new URL(`http://${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${o.http_port ?? 80}/`)
-  const tlsOpts = o.tls === true ? {} : o.tls && typeof o.tls === 'object' ? tlsPostureOptions({posture: o.tls}) : undefined
+  const httpUrl = new URL(
+    `http://${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${o.http_port ?? 80}/`,
+  )
+  const tlsOpts =
+    o.tls === true ? {} : o.tls && typeof o.tls === 'object' ? tlsPostureOptions({posture: o.tls}) : undefined
   const [httpsChain, httpChain, secTxt, tlsResult] = await Promise.all([
     followRedirects(url, fetchOpts()),
     o.redirect === false ? Promise.resolve(undefined) : followRedirects(httpUrl, fetchOpts()),
-    o.security_txt === false ? Promise.resolve(undefined) : followRedirects(new URL('/.well-known/security.txt', origin), {...fetchOpts({maxBody: Math.min(maxBody, 64 * 1024), headers: {accept: 'text/plain'}}), maxHops: 3}),
+    o.security_txt === false
+      ? Promise.resolve(undefined)
+      : followRedirects(new URL('/.well-known/security.txt', origin), {
+          ...fetchOpts({maxBody: Math.min(maxBody, 64 * 1024), headers: {accept: 'text/plain'}}),
+          maxHops: 3,
+        }),
     tlsOpts ? tlsPosture(url.hostname, Number(url.port || 443), ctx, tlsOpts) : Promise.resolve(undefined),
   ])
 
   const first = httpsChain.responses[0]
   if (!first) {
-    return unknownObservation(`HTTPS request failed: ${httpsChain.error ?? 'no response'}`, started, {details: {target}})
+    return unknownObservation(`HTTPS request failed: ${httpsChain.error ?? 'no response'}`, started, {
+      details: {target},
+    })
   }
+
   const final = httpsChain.final as PostureResponse
   const found = new Findings()
   const details: Record<string, unknown> = {url: url.href, finalUrl: final.url.href, status: final.status}
@@ -96,7 +166,14 @@ async function runWebSecurity(target: string, options: Record<string, unknown>, 
   // CORS preflight against the final URL with a foreign Origin.
   let cors: ObservatoryInput['cors']
   try {
-    const pre = await fetchOnce(final.url, fetchOpts({method: 'OPTIONS', headers: {origin: corsOrigin, 'access-control-request-method': 'GET'}, maxBody: 16 * 1024}))
+    const pre = await fetchOnce(
+      final.url,
+      fetchOpts({
+        method: 'OPTIONS',
+        headers: {origin: corsOrigin, 'access-control-request-method': 'GET'},
+        maxBody: 16 * 1024,
+      }),
+    )
     cors = {headers: pre.headers, origin: corsOrigin}
   } catch {
     cors = undefined
@@ -106,7 +183,11 @@ async function runWebSecurity(target: string, options: Record<string, unknown>, 
   let http: ObservatoryInput['http']
   if (httpChain && httpChain.responses.length > 0) {
     const route = httpChain.hops.map((h) => new URL(h.url))
-    http = {route, verified: httpChain.hops.every((h) => h.verified !== false), final: httpChain.final ? {...httpChain.final, body: text(httpChain.final)} : undefined}
+    http = {
+      route,
+      verified: httpChain.hops.every((h) => h.verified !== false),
+      final: httpChain.final ? {...httpChain.final, body: text(httpChain.final)} : undefined,
+    }
     details.httpRedirects = httpChain.hops
   } else if (httpChain) {
     details.httpRedirects = {error: httpChain.error}
@@ -115,7 +196,13 @@ async function runWebSecurity(target: string, options: Record<string, unknown>, 
   const httpsVerified = httpsChain.hops.every((h) => h.verified !== false)
   const input: ObservatoryInput = {
     hostname: url.hostname,
-    https: {verified: httpsVerified, headers: joinedForObservatory(final.headers), status: final.status, url: final.url, body: text(final)},
+    https: {
+      verified: httpsVerified,
+      headers: joinedForObservatory(final.headers),
+      status: final.status,
+      url: final.url,
+      body: text(final),
+    },
     http,
     cors,
     cookies: cookiesOf([...httpsChain.responses, ...(httpChain?.responses ?? [])]),
@@ -127,16 +214,29 @@ async function runWebSecurity(target: string, options: Record<string, unknown>, 
     Object.assign(obs, scoreTests(obs.tests))
     details.profile = 'api'
   }
+
   details.grade = obs.abortReason ? null : obs.grade
   details.score = obs.abortReason ? null : obs.score
   details.uncurvedScore = obs.uncurvedScore
-  details.deductions = obs.tests.map((t) => ({test: t.test, result: t.result, modifier: t.modifier, pass: t.pass, ...(!page && PAGE_ONLY_TESTS.has(t.test) ? {applies: false} : {})}))
+  details.deductions = obs.tests.map((t) => ({
+    test: t.test,
+    result: t.result,
+    modifier: t.modifier,
+    pass: t.pass,
+    ...(!page && PAGE_ONLY_TESTS.has(t.test) ? {applies: false} : {}),
+  }))
   if (obs.abortReason) {
     details.gradeUnavailable = obs.abortReason
     found.add('web.grade.unavailable', `not graded: ${obs.abortReason} from ${final.url.href}`)
   }
 
-  judgeTransport(httpsChain, httpChain, httpsVerified, obs.tests.find((t) => t.test === 'redirection')?.result ?? '', found)
+  judgeTransport(
+    httpsChain,
+    httpChain,
+    httpsVerified,
+    obs.tests.find((t) => t.test === 'redirection')?.result ?? '',
+    found,
+  )
   judgeHeaders(final, obs, o, page, found, details)
   judgeCookies(input.cookies, found)
   judgeCors(obs.cors, corsOrigin, found)
@@ -153,13 +253,26 @@ async function runWebSecurity(target: string, options: Record<string, unknown>, 
     metrics.postureScore = obs.score
     metrics.postureGradeRank = gradeRank(obs.grade)
   }
+
   if (tlsResult) Object.assign(metrics, tlsResult.metrics)
   if (o.expect?.min_score !== undefined && (obs.abortReason || obs.score < o.expect.min_score)) {
-    found.add('web.expectation.unmet', obs.abortReason ? `expected a score of at least ${o.expect.min_score}, got none (${obs.abortReason})` : `score ${obs.score} is below the expected ${o.expect.min_score}`)
+    found.add(
+      'web.expectation.unmet',
+      obs.abortReason
+        ? `expected a score of at least ${o.expect.min_score}, got none (${obs.abortReason})`
+        : `score ${obs.score} is below the expected ${o.expect.min_score}`,
+    )
   }
+
   if (o.expect?.min_grade && (obs.abortReason || gradeRank(obs.grade) > gradeRank(o.expect.min_grade))) {
-    found.add('web.expectation.unmet', obs.abortReason ? `expected grade ${o.expect.min_grade} or better, got none` : `grade ${obs.grade} is below the expected ${o.expect.min_grade}`)
+    found.add(
+      'web.expectation.unmet',
+      obs.abortReason
+        ? `expected grade ${o.expect.min_grade} or better, got none`
+        : `grade ${obs.grade} is below the expected ${o.expect.min_grade}`,
+    )
   }
+
   const counts = countBySeverity(found.list)
   metrics.critFindings = counts.crit
   metrics.warnFindings = counts.warn
@@ -181,29 +294,72 @@ function joinedForObservatory(headers: HeaderMap): HeaderMap {
   return out
 }
 
-function judgeTransport(httpsChain: ChainResult, httpChain: ChainResult | undefined, httpsVerified: boolean, redirection: string, found: Findings): void {
+function judgeTransport(
+  httpsChain: ChainResult,
+  httpChain: ChainResult | undefined,
+  httpsVerified: boolean,
+  redirection: string,
+  found: Findings,
+): void {
   if (!httpsVerified) {
     const bad = httpsChain.responses.find((r) => r.tls && !r.tls.authorized)
-    found.add('web.cert.invalid', `certificate of ${bad?.url.host ?? 'the site'} does not verify: ${bad?.tls?.authorizationError ?? 'unknown reason'}`)
+    found.add(
+      'web.cert.invalid',
+      `certificate of ${bad?.url.host ?? 'the site'} does not verify: ${bad?.tls?.authorizationError ?? 'unknown reason'}`,
+    )
   }
+
   if (httpsChain.loop) found.add('web.redirect.loop', `HTTPS: ${httpsChain.error}`)
-  else if (httpsChain.error) found.add('web.redirect.not_https', `HTTPS redirect chain broke: ${httpsChain.error}`, 'warn')
+  else if (httpsChain.error)
+    found.add('web.redirect.not_https', `HTTPS redirect chain broke: ${httpsChain.error}`, 'warn')
   if (!httpChain) return
   if (httpChain.loop) {
     found.add('web.redirect.loop', `HTTP: ${httpChain.error}`)
     return
   }
+
   const hops = httpChain.hops.map((h) => h.url).join(' → ')
   switch (redirection) {
-    case 'redirection-not-needed-no-http': found.add('web.redirect.no_http', `nothing answers on ${httpChain.error ? httpChain.error.split(':').slice(0, 3).join(':') : 'http://'}`); break
-    case 'redirection-missing': found.add('web.redirect.missing', `http:// answers ${httpChain.hops[0]?.status} without redirecting`); break
-    case 'redirection-not-to-https': found.add('web.redirect.not_https', `http:// redirects end on http: ${hops}`); break
-    case 'redirection-not-to-https-on-initial-redirection': found.add('web.redirect.initial_http', `first redirect stays on http: ${hops}`); break
-    case 'redirection-off-host-from-http': found.add('web.redirect.off_host', `first redirect leaves the host: ${hops}`); break
-    case 'redirection-invalid-cert': found.add('web.cert.invalid', `a certificate on the http:// redirect chain does not verify: ${hops}`); break
-    default: break
+    case 'redirection-not-needed-no-http': {
+      found.add(
+        'web.redirect.no_http',
+        `nothing answers on ${httpChain.error ? httpChain.error.split(':').slice(0, 3).join(':') : 'http://'}`,
+      )
+      break
+    }
+
+    case 'redirection-missing': {
+      found.add('web.redirect.missing', `http:// answers ${httpChain.hops[0]?.status} without redirecting`)
+      break
+    }
+
+    case 'redirection-not-to-https': {
+      found.add('web.redirect.not_https', `http:// redirects end on http: ${hops}`)
+      break
+    }
+
+    case 'redirection-not-to-https-on-initial-redirection': {
+      found.add('web.redirect.initial_http', `first redirect stays on http: ${hops}`)
+      break
+    }
+
+    case 'redirection-off-host-from-http': {
+      found.add('web.redirect.off_host', `first redirect leaves the host: ${hops}`)
+      break
+    }
+
+    case 'redirection-invalid-cert': {
+      found.add('web.cert.invalid', `a certificate on the http:// redirect chain does not verify: ${hops}`)
+      break
+    }
+
+    default: {
+      break
+    }
   }
-  if (httpChain.error && httpChain.responses.length > 0 && !httpChain.loop) found.add('web.redirect.not_https', `http:// redirect chain broke: ${httpChain.error}`)
+
+  if (httpChain.error && httpChain.responses.length > 0 && !httpChain.loop)
+    found.add('web.redirect.not_https', `http:// redirect chain broke: ${httpChain.error}`)
 }
 
 /** Headers that protect any response, a page's or an API's: nosniff, CORP, no version leaks. */
@@ -211,11 +367,20 @@ function judgeResourceHeaders(final: PostureResponse, obs: ReturnType<typeof obs
   const h = final.headers
   const t = (name: string) => obs.tests.find((x) => x.test === name)?.result
   const xcto = t('x-content-type-options')
-  if (xcto === 'x-content-type-options-not-implemented') found.add('web.xcto.missing', 'no X-Content-Type-Options: nosniff')
-  else if (xcto === 'x-content-type-options-header-invalid') found.add('web.xcto.invalid', `X-Content-Type-Options is "${header(final, 'x-content-type-options')?.slice(0, 60)}", not nosniff`)
+  if (xcto === 'x-content-type-options-not-implemented')
+    found.add('web.xcto.missing', 'no X-Content-Type-Options: nosniff')
+  else if (xcto === 'x-content-type-options-header-invalid')
+    found.add(
+      'web.xcto.invalid',
+      `X-Content-Type-Options is "${header(final, 'x-content-type-options')?.slice(0, 60)}", not nosniff`,
+    )
   const corp = t('cross-origin-resource-policy')
   if (corp === 'corp-not-implemented') found.add('web.corp.missing', 'no Cross-Origin-Resource-Policy')
-  else if (corp === 'corp-header-invalid') found.add('web.corp.invalid', `Cross-Origin-Resource-Policy "${header(final, 'cross-origin-resource-policy')?.slice(0, 60)}" is invalid`)
+  else if (corp === 'corp-header-invalid')
+    found.add(
+      'web.corp.invalid',
+      `Cross-Origin-Resource-Policy "${header(final, 'cross-origin-resource-policy')?.slice(0, 60)}" is invalid`,
+    )
   // Version leaks.
   for (const name of LEAKY_HEADERS) {
     for (const v of h.get(name) ?? []) {
@@ -225,75 +390,162 @@ function judgeResourceHeaders(final: PostureResponse, obs: ReturnType<typeof obs
   }
 }
 
-function judgeHeaders(final: PostureResponse, obs: ReturnType<typeof observatory>, o: WebSecurityOptions, page: boolean, found: Findings, details: Record<string, unknown>): void {
+function judgeHeaders(
+  final: PostureResponse,
+  obs: ReturnType<typeof observatory>,
+  o: WebSecurityOptions,
+  page: boolean,
+  found: Findings,
+  details: Record<string, unknown>,
+): void {
   const h = final.headers
   // HSTS, from the raw header list (duplicates visible).
   const sts = h.get('strict-transport-security') ?? []
   details.hsts = sts
   if (obs.hsts.result !== 'hsts-invalid-cert') {
     if (sts.length === 0) found.add('web.hsts.missing', `no Strict-Transport-Security on ${final.url.href}`)
-    else if (sts.length > 1) found.add('web.hsts.duplicate', `${sts.length} Strict-Transport-Security fields: ${sts.map((v) => `"${v.slice(0, 80)}"`).join(', ')}`)
+    else if (sts.length > 1)
+      found.add(
+        'web.hsts.duplicate',
+        `${sts.length} Strict-Transport-Security fields: ${sts.map((v) => `"${v.slice(0, 80)}"`).join(', ')}`,
+      )
     else {
       const only = analyseHstsValue(sts[0])
       if (only.invalid) found.add('web.hsts.invalid', `"${sts[0].slice(0, 120)}": ${only.invalid}`)
       else {
-        if (only.maxAge !== undefined && only.maxAge < 31_536_000) found.add('web.hsts.short', `max-age=${only.maxAge} is under one year (31536000)`)
+        if (only.maxAge !== undefined && only.maxAge < 31_536_000)
+          found.add('web.hsts.short', `max-age=${only.maxAge} is under one year (31536000)`)
         if (!only.includeSubDomains) found.add('web.hsts.no_include_subdomains', 'HSTS without includeSubDomains')
-        if (only.preload && (!only.includeSubDomains || (only.maxAge ?? 0) < 31_536_000)) found.add('web.hsts.preload_ineligible', 'preload is set but the list requires includeSubDomains and max-age of at least 31536000')
+        if (only.preload && (!only.includeSubDomains || (only.maxAge ?? 0) < 31_536_000))
+          found.add(
+            'web.hsts.preload_ineligible',
+            'preload is set but the list requires includeSubDomains and max-age of at least 31536000',
+          )
       }
     }
   }
+
   judgeResourceHeaders(final, obs, found)
   if (!page) return
   // What follows protects a rendered document only (the api profile skips it).
-  const csp = obs.csp
+  const {csp} = obs
   details.csp = csp.policy ?? null
   switch (csp.result) {
-    case 'csp-not-implemented': found.add('web.csp.missing', 'no Content-Security-Policy', o.csp_required ? 'crit' : undefined); break
-    case 'csp-not-implemented-but-reporting-enabled': found.add('web.csp.report_only', 'only Content-Security-Policy-Report-Only is sent (nothing is enforced)'); break
-    case 'csp-header-invalid': found.add('web.csp.invalid', `the policy cannot be parsed: "${(h.get('content-security-policy') ?? []).join(' | ').slice(0, 160)}"`); break
-    default: break
+    case 'csp-not-implemented': {
+      found.add('web.csp.missing', 'no Content-Security-Policy', o.csp_required ? 'crit' : undefined)
+      break
+    }
+
+    case 'csp-not-implemented-but-reporting-enabled': {
+      found.add('web.csp.report_only', 'only Content-Security-Policy-Report-Only is sent (nothing is enforced)')
+      break
+    }
+
+    case 'csp-header-invalid': {
+      found.add(
+        'web.csp.invalid',
+        `the policy cannot be parsed: "${(h.get('content-security-policy') ?? []).join(' | ').slice(0, 160)}"`,
+      )
+      break
+    }
+
+    default: {
+      break
+    }
   }
+
   if (csp.policy) {
     const p = csp.policy
     const script = p['script-src'] ?? p['default-src']
     if (csp.flags.unsafeInline) {
-      const bad = (script ?? ['*']).filter((s) => ["'unsafe-inline'", 'data:', '*', 'http:', 'https:', 'ftp:', 'http://*', 'https://*'].includes(s))
+      const bad = (script ?? ['*']).filter((s) =>
+        ["'unsafe-inline'", 'data:', '*', 'http:', 'https:', 'ftp:', 'http://*', 'https://*'].includes(s),
+      )
       const objectOpen = !p['object-src'] && !p['default-src']
-      found.add('web.csp.unsafe_inline', bad.length > 0 ? `script-src allows ${bad.join(' ')}` : !script ? 'no script-src or default-src: scripts are unrestricted' : objectOpen ? 'object-src is unrestricted' : 'object-src allows an over-broad source')
+      found.add(
+        'web.csp.unsafe_inline',
+        bad.length > 0
+          ? `script-src allows ${bad.join(' ')}`
+          : script
+            ? objectOpen
+              ? 'object-src is unrestricted'
+              : 'object-src allows an over-broad source'
+            : 'no script-src or default-src: scripts are unrestricted',
+      )
     }
+
     if (csp.flags.unsafeEval) found.add('web.csp.unsafe_eval', "the policy allows 'unsafe-eval'")
-    if (csp.flags.insecureSchemeActive || csp.flags.insecureSchemePassive) found.add('web.csp.insecure_scheme', `the policy allows http: or ftp: sources${csp.flags.insecureSchemeActive ? '' : ' (images/media only)'}`)
+    if (csp.flags.insecureSchemeActive || csp.flags.insecureSchemePassive)
+      found.add(
+        'web.csp.insecure_scheme',
+        `the policy allows http: or ftp: sources${csp.flags.insecureSchemeActive ? '' : ' (images/media only)'}`,
+      )
     if (!p['default-src']) found.add('web.csp.no_default_src', 'the policy has no default-src')
-    if (!p['object-src'] && !p['default-src']) found.add('web.csp.no_object_src', 'neither object-src nor default-src is set (plugins unrestricted)')
+    if (!p['object-src'] && !p['default-src'])
+      found.add('web.csp.no_object_src', 'neither object-src nor default-src is set (plugins unrestricted)')
   }
+
   // Framing, referrer, permissions, opener.
   const t = (name: string) => obs.tests.find((x) => x.test === name)?.result
   const xfo = t('x-frame-options')
-  if (xfo === 'x-frame-options-not-implemented') found.add('web.xfo.missing', 'neither X-Frame-Options nor CSP frame-ancestors (page can be framed)')
-  else if (xfo === 'x-frame-options-header-invalid') found.add('web.xfo.invalid', `X-Frame-Options "${header(final, 'x-frame-options')?.slice(0, 60)}" is not DENY or SAMEORIGIN`)
+  if (xfo === 'x-frame-options-not-implemented')
+    found.add('web.xfo.missing', 'neither X-Frame-Options nor CSP frame-ancestors (page can be framed)')
+  else if (xfo === 'x-frame-options-header-invalid')
+    found.add(
+      'web.xfo.invalid',
+      `X-Frame-Options "${header(final, 'x-frame-options')?.slice(0, 60)}" is not DENY or SAMEORIGIN`,
+    )
   const ref = t('referrer-policy')
   if (ref === 'referrer-policy-not-implemented') found.add('web.referrer.missing', 'no Referrer-Policy')
-  else if (ref === 'referrer-policy-unsafe' || ref === 'referrer-policy-header-invalid') found.add('web.referrer.unsafe', `Referrer-Policy "${(h.get('referrer-policy') ?? []).join(', ').slice(0, 80)}" ${ref.endsWith('invalid') ? 'is invalid' : 'leaks the full URL or origin'}`)
+  else if (ref === 'referrer-policy-unsafe' || ref === 'referrer-policy-header-invalid')
+    found.add(
+      'web.referrer.unsafe',
+      `Referrer-Policy "${(h.get('referrer-policy') ?? []).join(', ').slice(0, 80)}" ${ref.endsWith('invalid') ? 'is invalid' : 'leaks the full URL or origin'}`,
+    )
   if (!h.has('permissions-policy')) found.add('web.permissions_policy.missing', 'no Permissions-Policy')
   const coop = header(final, 'cross-origin-opener-policy')?.trim().toLowerCase()
   if (!coop) found.add('web.coop.missing', 'no Cross-Origin-Opener-Policy')
-  else if (!COOP_VALUES.has(coop.split(';')[0].trim())) found.add('web.coop.invalid', `Cross-Origin-Opener-Policy "${coop.slice(0, 60)}" is not a known value`)
+  else if (!COOP_VALUES.has(coop.split(';')[0].trim()))
+    found.add('web.coop.invalid', `Cross-Origin-Opener-Policy "${coop.slice(0, 60)}" is not a known value`)
   // Subresource integrity.
-  const sri = obs.sri
+  const {sri} = obs
   const insecure = sri.external.filter((s) => !s.secure)
   const unprotected = sri.external.filter((s) => s.secure && !s.integrity)
-  if (insecure.length > 0) found.add('web.sri.insecure', `scripts from other sites over http: ${insecure.slice(0, 3).map((s) => s.src).join(', ')}`)
-  if (unprotected.length > 0) found.add('web.sri.missing', `scripts from other sites without integrity: ${unprotected.slice(0, 3).map((s) => s.src).join(', ')}`)
+  if (insecure.length > 0)
+    found.add(
+      'web.sri.insecure',
+      `scripts from other sites over http: ${insecure
+        .slice(0, 3)
+        .map((s) => s.src)
+        .join(', ')}`,
+    )
+  if (unprotected.length > 0)
+    found.add(
+      'web.sri.missing',
+      `scripts from other sites without integrity: ${unprotected
+        .slice(0, 3)
+        .map((s) => s.src)
+        .join(', ')}`,
+    )
 }
 
 /** Our own reading of one HSTS value (stricter thresholds than the Observatory's, same syntax rules). */
-export function analyseHstsValue(value: string): {maxAge?: number; includeSubDomains: boolean; preload: boolean; invalid?: string} {
-  const out: {maxAge?: number; includeSubDomains: boolean; preload: boolean; invalid?: string} = {includeSubDomains: false, preload: false}
+export function analyseHstsValue(value: string): {
+  maxAge?: number
+  includeSubDomains: boolean
+  preload: boolean
+  invalid?: string
+} {
+  const out: {maxAge?: number; includeSubDomains: boolean; preload: boolean; invalid?: string} = {
+    includeSubDomains: false,
+    preload: false,
+  }
   if (value.includes(',')) {
-    out.invalid = 'contains a comma: directives are separated by ";" (the GOV.UK example "max-age=31536000, includeSubDomains; preload;" is invalid)'
+    out.invalid =
+      'contains a comma: directives are separated by ";" (the GOV.UK example "max-age=31536000, includeSubDomains; preload;" is invalid)'
     return out
   }
+
   const seen = new Set<string>()
   for (const raw of value.split(';')) {
     const p = raw.trim()
@@ -304,17 +556,40 @@ export function analyseHstsValue(value: string): {maxAge?: number; includeSubDom
       out.invalid = `directive ${key} appears twice`
       return out
     }
+
     seen.add(key)
-    if (key === 'max-age') {
-      const v = rest.join('=').trim().replace(/^"(.*)"$/, '$1')
-      if (!/^\d+$/.test(v)) {
-        out.invalid = `max-age "${v.slice(0, 20)}" is not a number`
-        return out
+    switch (key) {
+      case 'max-age': {
+        const v = rest
+          .join('=')
+          .trim()
+          .replace(/^"(.*)"$/, '$1')
+        if (!/^\d+$/.test(v)) {
+          out.invalid = `max-age "${v.slice(0, 20)}" is not a number`
+          return out
+        }
+
+        out.maxAge = Number(v)
+
+        break
       }
-      out.maxAge = Number(v)
-    } else if (key === 'includesubdomains') out.includeSubDomains = true
-    else if (key === 'preload') out.preload = true
+
+      case 'includesubdomains': {
+        out.includeSubDomains = true
+        break
+      }
+
+      case 'preload': {
+        {
+          out.preload = true
+          // No default
+        }
+
+        break
+      }
+    }
   }
+
   if (out.maxAge === undefined) out.invalid = 'no max-age directive'
   return out
 }
@@ -323,24 +598,40 @@ function judgeCookies(cookies: readonly ObservatoryCookie[], found: Findings): v
   const noSameSite: string[] = []
   for (const c of cookies) {
     const session = /login|sess/i.test(c.name)
-    if (!c.secure) found.add(session ? 'web.cookie.session_no_secure' : 'web.cookie.no_secure', `cookie ${c.name} has no Secure attribute`)
-    if (session && !c.httpOnly) found.add('web.cookie.session_no_httponly', `session cookie ${c.name} has no HttpOnly attribute`)
+    if (!c.secure)
+      found.add(
+        session ? 'web.cookie.session_no_secure' : 'web.cookie.no_secure',
+        `cookie ${c.name} has no Secure attribute`,
+      )
+    if (session && !c.httpOnly)
+      found.add('web.cookie.session_no_httponly', `session cookie ${c.name} has no HttpOnly attribute`)
     const ss = c.sameSite?.trim().toLowerCase()
-    if (c.sameSite !== undefined && !['lax', 'strict', 'none'].includes(ss ?? '')) found.add('web.cookie.samesite_invalid', `cookie ${c.name} has SameSite="${c.sameSite}"`)
-    else if (ss === 'none' && !c.secure) found.add('web.cookie.samesite_invalid', `cookie ${c.name} has SameSite=None without Secure`)
+    if (c.sameSite !== undefined && !['lax', 'strict', 'none'].includes(ss ?? ''))
+      found.add('web.cookie.samesite_invalid', `cookie ${c.name} has SameSite="${c.sameSite}"`)
+    else if (ss === 'none' && !c.secure)
+      found.add('web.cookie.samesite_invalid', `cookie ${c.name} has SameSite=None without Secure`)
     if (c.sameSite === undefined) {
-      if (/csrf/i.test(c.name)) found.add('web.cookie.csrf_no_samesite', `anti-CSRF cookie ${c.name} has no SameSite attribute`)
+      if (/csrf/i.test(c.name))
+        found.add('web.cookie.csrf_no_samesite', `anti-CSRF cookie ${c.name} has no SameSite attribute`)
       else noSameSite.push(c.name)
     }
   }
-  if (noSameSite.length > 0) found.add('web.cookie.no_samesite', `cookies without SameSite: ${noSameSite.slice(0, 5).join(', ')}`)
+
+  if (noSameSite.length > 0)
+    found.add('web.cookie.no_samesite', `cookies without SameSite: ${noSameSite.slice(0, 5).join(', ')}`)
 }
 
 function judgeCors(cors: ReturnType<typeof observatory>['cors'], sentOrigin: string, found: Findings): void {
   if (cors.result === 'cross-origin-resource-sharing-implemented-with-universal-access') {
-    found.add('web.cors.reflected_credentials', `an arbitrary Origin is echoed in Access-Control-Allow-Origin with credentials allowed`)
+    found.add(
+      'web.cors.reflected_credentials',
+      `an arbitrary Origin is echoed in Access-Control-Allow-Origin with credentials allowed`,
+    )
   } else if (cors.result === 'cross-origin-resource-sharing-implemented-with-public-access') {
-    found.add('web.cors.wildcard', `Access-Control-Allow-Origin: *${cors.credentials ? ' (credentials flag ignored by browsers)' : ''}`)
+    found.add(
+      'web.cors.wildcard',
+      `Access-Control-Allow-Origin: *${cors.credentials ? ' (credentials flag ignored by browsers)' : ''}`,
+    )
   } else if (cors.value && cors.value !== 'null' && cors.value === sentOrigin.toLowerCase()) {
     found.add('web.cors.reflected', 'an arbitrary Origin is echoed in Access-Control-Allow-Origin')
   }
@@ -353,30 +644,75 @@ function judgeSecTxt(chain: ChainResult, now: number, found: Findings, details: 
     details.securityTxt = {error: chain.error}
     return
   }
+
   if (r.status !== 200) {
     found.add('securitytxt.missing', `/.well-known/security.txt answered ${r.status}`)
     details.securityTxt = {status: r.status}
     return
   }
+
   if (r.url.protocol !== 'https:') {
     found.add('securitytxt.missing', `/.well-known/security.txt redirects to ${r.url.href} (must be served over https)`)
     return
   }
+
   const judged = judgeSecurityTxt(r.body, header(r, 'content-type'), now)
-  details.securityTxt = {url: r.url.href, contacts: judged.parsed?.contacts ?? [], expires: judged.parsed?.expires ?? [], signed: judged.parsed?.signed ?? false,
-    problems: judged.problems.map((p) => p.kind)}
+  details.securityTxt = {
+    url: r.url.href,
+    contacts: judged.parsed?.contacts ?? [],
+    expires: judged.parsed?.expires ?? [],
+    signed: judged.parsed?.signed ?? false,
+    problems: judged.problems.map((p) => p.kind),
+  }
   for (const p of judged.problems) {
     switch (p.kind) {
-      case 'invalid_media': case 'invalid_charset': case 'not_text': found.add('securitytxt.invalid_media', `security.txt: ${p.detail}`); break
-      case 'no_contact': found.add('securitytxt.no_contact', 'security.txt has no Contact field'); break
-      case 'no_expire': found.add('securitytxt.no_expires', 'security.txt has no Expires field'); break
-      case 'multi_expire': found.add('securitytxt.no_expires', 'security.txt has more than one Expires field'); break
-      case 'invalid_expiry': found.add('securitytxt.no_expires', `security.txt: ${p.detail}`); break
-      case 'expired': found.add('securitytxt.expired', `security.txt ${p.detail}`); break
-      case 'expiring': found.add('securitytxt.expiring', `security.txt expires in ${p.days} days`); break
-      case 'long_expiry': found.add('securitytxt.long_expiry', `security.txt Expires is ${p.days} days ahead (keep it under a year)`); break
-      case 'invalid_line': case 'insecure_uri': found.add('securitytxt.invalid', `security.txt: ${p.detail}`); break
+      case 'invalid_media':
+      case 'invalid_charset':
+      case 'not_text': {
+        found.add('securitytxt.invalid_media', `security.txt: ${p.detail}`)
+        break
+      }
+
+      case 'no_contact': {
+        found.add('securitytxt.no_contact', 'security.txt has no Contact field')
+        break
+      }
+
+      case 'no_expire': {
+        found.add('securitytxt.no_expires', 'security.txt has no Expires field')
+        break
+      }
+
+      case 'multi_expire': {
+        found.add('securitytxt.no_expires', 'security.txt has more than one Expires field')
+        break
+      }
+
+      case 'invalid_expiry': {
+        found.add('securitytxt.no_expires', `security.txt: ${p.detail}`)
+        break
+      }
+
+      case 'expired': {
+        found.add('securitytxt.expired', `security.txt ${p.detail}`)
+        break
+      }
+
+      case 'expiring': {
+        found.add('securitytxt.expiring', `security.txt expires in ${p.days} days`)
+        break
+      }
+
+      case 'long_expiry': {
+        found.add('securitytxt.long_expiry', `security.txt Expires is ${p.days} days ahead (keep it under a year)`)
+        break
+      }
+
+      case 'invalid_line':
+      case 'insecure_uri': {
+        found.add('securitytxt.invalid', `security.txt: ${p.detail}`)
+        break
+      }
     }
   }
 }
-

@@ -1,5 +1,5 @@
-import {UserError} from '../errors.js'
 import type {DB} from '../store/db.js'
+import {UserError} from '../errors.js'
 import {type Aggregate, emptyAggregate, HOUR_MS, mergeAggregate, ROLLUP_TIME_ZONE} from '../store/rollups.js'
 import {aggregateWindow, type ReportFilter, selectCheckRows} from './uptime.js'
 
@@ -66,8 +66,13 @@ export interface SloReport {
 
 export function validateObjective(objective: number): number {
   if (!Number.isFinite(objective) || objective <= 0 || objective >= 100) {
-    throw new UserError(`The objective must be a percentage between 0 and 100, exclusive (got ${objective}).`, {hint: 'For example --objective 99.9', code: 'E_USAGE', exit: 2})
+    throw new UserError(`The objective must be a percentage between 0 and 100, exclusive (got ${objective}).`, {
+      hint: 'For example --objective 99.9',
+      code: 'E_USAGE',
+      exit: 2,
+    })
   }
+
   return objective
 }
 
@@ -86,30 +91,57 @@ export function sloReport(db: DB, opts: SloOptions, filter: ReportFilter = {}): 
   const objective = validateObjective(opts.objective)
   const allowed = 1 - objective / 100
   const since = opts.until - opts.windowMs
-  const thresholds = {fastBurn: round(0.02 * opts.windowMs / HOUR_MS), slowBurn: round(0.05 * opts.windowMs / (6 * HOUR_MS))}
+  const thresholds = {
+    fastBurn: round((0.02 * opts.windowMs) / HOUR_MS),
+    slowBurn: round((0.05 * opts.windowMs) / (6 * HOUR_MS)),
+  }
   const v = {vantageRef: filter.vantageRef}
   const whole = aggregateWindow(db, since, opts.until, v)
   const h1 = aggregateWindow(db, opts.until - HOUR_MS, opts.until, v).byCheck
   const h6 = aggregateWindow(db, opts.until - 6 * HOUR_MS, opts.until, v).byCheck
 
-  const build = (scope: SloRow['scope'], id: string, name: string | null, service: string | null, checks: number,
-    a: Aggregate, a1: Aggregate | undefined, a6: Aggregate | undefined): SloRow => {
+  const build = (
+    scope: SloRow['scope'],
+    id: string,
+    name: string | null,
+    service: string | null,
+    checks: number,
+    a: Aggregate,
+    a1: Aggregate | undefined,
+    a6: Aggregate | undefined,
+  ): SloRow => {
     const eligible = a.ok + a.warn + a.crit
     const total = allowed * eligible
     const left = total - a.crit
     const burnRate = {window: burn(a, allowed), last1h: burn(a1, allowed), last6h: burn(a6, allowed)}
-    const alert = burnRate.last1h !== null && burnRate.last1h >= thresholds.fastBurn ? 'fast-burn'
-      : burnRate.last6h !== null && burnRate.last6h >= thresholds.slowBurn ? 'slow-burn' : null
+    const alert =
+      burnRate.last1h !== null && burnRate.last1h >= thresholds.fastBurn
+        ? 'fast-burn'
+        : burnRate.last6h !== null && burnRate.last6h >= thresholds.slowBurn
+          ? 'slow-burn'
+          : null
     const totalMs = Math.round(allowed * opts.windowMs)
     return {
-      scope, id, name, service, checks, objective, eligible, bad: a.crit, unknown: a.unknown,
+      scope,
+      id,
+      name,
+      service,
+      checks,
+      objective,
+      eligible,
+      bad: a.crit,
+      unknown: a.unknown,
       availability: eligible === 0 ? null : round(((a.ok + a.warn) / eligible) * 100),
       budget: {
-        total: round(total), used: a.crit, left: round(left),
+        total: round(total),
+        used: a.crit,
+        left: round(left),
         leftPct: total > 0 ? round((left / total) * 100, 2) : null,
-        totalMs, leftMs: total > 0 ? Math.round((left / total) * totalMs) : null,
+        totalMs,
+        leftMs: total > 0 ? Math.round((left / total) * totalMs) : null,
       },
-      burnRate, alert,
+      burnRate,
+      alert,
     }
   }
 
@@ -122,14 +154,17 @@ export function sloReport(db: DB, opts: SloOptions, filter: ReportFilter = {}): 
     checks.push(build('check', c.checkId, c.name, c.service, 1, a, h1.get(c.ref), h6.get(c.ref)))
     if (c.service !== null) {
       let s = services.get(c.service)
-      if (!s) services.set(c.service, (s = {a: emptyAggregate(), a1: emptyAggregate(), a6: emptyAggregate(), checks: 0}))
+      if (!s)
+        services.set(c.service, (s = {a: emptyAggregate(), a1: emptyAggregate(), a6: emptyAggregate(), checks: 0}))
       mergeAggregate(s.a, a)
       if (h1.has(c.ref)) mergeAggregate(s.a1, h1.get(c.ref)!)
       if (h6.has(c.ref)) mergeAggregate(s.a6, h6.get(c.ref)!)
       s.checks++
     }
   }
-  const serviceRows = [...services.entries()].sort(([x], [y]) => x.localeCompare(y))
+
+  const serviceRows = [...services.entries()]
+    .sort(([x], [y]) => x.localeCompare(y))
     .map(([name, s]) => build('service', name, null, name, s.checks, s.a, s.a1, s.a6))
   return {
     since: new Date(since).toISOString(),

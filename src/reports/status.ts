@@ -1,15 +1,15 @@
+import type {CheckState} from '../monitor/evaluator.js'
+import type {DB} from '../store/db.js'
+import type {Status} from '../types.js'
 import {cataloguePaths, validateCatalogue} from '../catalogue/load.js'
 import {formatProblem} from '../errors.js'
-import {globRegExp} from '../util/glob.js'
 import {OPEN_STATES} from '../incidents/lifecycle.js'
-import type {CheckState} from '../monitor/evaluator.js'
 import {activeMaintenance, type MaintenanceWindow} from '../monitor/maintenance.js'
 import {maintenanceWindows} from '../monitor/watch-config.js'
-import type {DB} from '../store/db.js'
 import {loadMonitorStates} from '../store/monitor.js'
 import {lastResults, recentResults, statusSince, type StoredResult} from '../store/results.js'
 import {alertsOfCheck, openIncidentsByCheck} from '../store/status.js'
-import type {Status} from '../types.js'
+import {globRegExp} from '../util/glob.js'
 
 /** `unwatched`: results from `check run` only, no `watch` state yet. */
 export type WatchState = CheckState | 'unwatched'
@@ -33,7 +33,11 @@ export interface StatusRow {
   /** What the notifiers were last told is wrong (failing, degraded), or null when all clear. */
   alerted: 'failing' | 'degraded' | null
   /** The messages about the check since its current state began (else the newest) and what became of each. */
-  lastAlert: {events: string[]; at: string; deliveries: {notifier: string; event: string; status: string; error: string | null}[]} | null
+  lastAlert: {
+    events: string[]
+    at: string
+    deliveries: {notifier: string; event: string; status: string; error: string | null}[]
+  } | null
   /** An open incident (triage, active, mitigated) linked to the check, the newest when several. */
   incident: {id: number; title: string; severity: string; state: string; openedAt: string} | null
   /** The maintenance window covering the check now. */
@@ -70,13 +74,24 @@ export interface StatusOptions {
 const iso = (ms: number) => new Date(ms).toISOString()
 
 /** Maintenance windows from the catalogue files (best effort: a broken catalogue is reported, not fatal). */
-export function catalogueMaintenance(paths: readonly string[] = cataloguePaths(undefined)): NonNullable<StatusOptions['maintenance']> {
+export function catalogueMaintenance(
+  paths: readonly string[] = cataloguePaths(undefined),
+): NonNullable<StatusOptions['maintenance']> {
   try {
     const {catalogue, problems} = validateCatalogue(paths)
-    if (!catalogue) return {windows: [], tags: new Map(), error: `catalogue has ${problems.length} problem(s), first: ${problems[0] ? formatProblem(problems[0]) : 'unknown'}`}
+    if (!catalogue)
+      return {
+        windows: [],
+        tags: new Map(),
+        error: `catalogue has ${problems.length} problem(s), first: ${problems[0] ? formatProblem(problems[0]) : 'unknown'}`,
+      }
     const m = maintenanceWindows(catalogue)
     const tags = new Map(catalogue.checks.map((c) => [c.id, c.tags]))
-    return {windows: m.windows, tags, ...(m.problems.length > 0 ? {error: `maintenance: ${formatProblem(m.problems[0])}`} : {})}
+    return {
+      windows: m.windows,
+      tags,
+      ...(m.problems.length > 0 ? {error: `maintenance: ${formatProblem(m.problems[0])}`} : {}),
+    }
   } catch (error) {
     return {windows: [], tags: new Map(), error: (error as Error).message}
   }
@@ -98,16 +113,33 @@ export function statusReport(db: DB, opts: StatusOptions): StatusReport {
     const st = states.get(r.checkId)
     const inc = incidents.get(r.checkId)?.[0]
     const alert = alertsOfCheck(db, r.checkId, st?.since ?? null)
-    const maint = activeMaintenance(windows, {id: r.checkId, tags: opts.maintenance?.tags.get(r.checkId) ?? []}, opts.now)
+    const maint = activeMaintenance(
+      windows,
+      {id: r.checkId, tags: opts.maintenance?.tags.get(r.checkId) ?? []},
+      opts.now,
+    )
     const row: StatusRow = {
-      checkId: r.checkId, kind: r.kind, target: r.target, service: r.service, status: r.status,
-      since: iso(statusSince(db, r.checkId, r.status, v) ?? r.ts), lastRun: iso(r.ts), lastLatencyMs: r.durationMs, summary: r.summary,
-      state: st?.state ?? 'unwatched', stateSince: st ? iso(st.since) : null, flapping: st?.flapping ?? false, alerted: st?.alerted ?? null,
+      checkId: r.checkId,
+      kind: r.kind,
+      target: r.target,
+      service: r.service,
+      status: r.status,
+      since: iso(statusSince(db, r.checkId, r.status, v) ?? r.ts),
+      lastRun: iso(r.ts),
+      lastLatencyMs: r.durationMs,
+      summary: r.summary,
+      state: st?.state ?? 'unwatched',
+      stateSince: st ? iso(st.since) : null,
+      flapping: st?.flapping ?? false,
+      alerted: st?.alerted ?? null,
       lastAlert: alert ? {events: alert.events, at: iso(alert.createdAt), deliveries: alert.deliveries} : null,
-      incident: inc ? {id: inc.id, title: inc.title, severity: inc.severity, state: inc.state, openedAt: iso(inc.openedAt)} : null,
+      incident: inc
+        ? {id: inc.id, title: inc.title, severity: inc.severity, state: inc.state, openedAt: iso(inc.openedAt)}
+        : null,
       maintenance: maint ? {window: maint.window.name, until: iso(maint.until)} : null,
       attention: [],
-      recentLatencyMs: recent.map((x) => x.durationMs), recentStatuses: recent.map((x) => x.status),
+      recentLatencyMs: recent.map((x) => x.durationMs),
+      recentStatuses: recent.map((x) => x.status),
     }
     row.attention = attentionOf(row)
     return row
@@ -130,7 +162,10 @@ function attentionOf(r: StatusRow): string[] {
   const out: string[] = []
   if (r.incident) out.push(`incident #${r.incident.id} is ${r.incident.state}`)
   const failed = r.lastAlert?.deliveries.filter((d) => d.status === 'failed' || d.status === 'expired') ?? []
-  if (failed.length > 0) out.push(`the ${[...new Set(failed.map((d) => d.event))].join(', ')} alert could not be delivered to ${[...new Set(failed.map((d) => d.notifier))].join(', ')}`)
+  if (failed.length > 0)
+    out.push(
+      `the ${[...new Set(failed.map((d) => d.event))].join(', ')} alert could not be delivered to ${[...new Set(failed.map((d) => d.notifier))].join(', ')}`,
+    )
   if (r.maintenance) return out
   if (r.state === 'failing') out.push(`failing since ${r.stateSince}`)
   if (r.flapping) out.push('flapping')

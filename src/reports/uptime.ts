@@ -1,8 +1,23 @@
-import {UserError} from '../errors.js'
 import type {DB} from '../store/db.js'
+import {UserError} from '../errors.js'
 import {
-  addRaw, addRollups, type Aggregate, checkRows, type CheckRow, emptyAggregate, HOUR_MS, hourStart, mergeAggregate,
-  nextZonedDay, outagesOverlapping, percentile, retentionMarks, ROLLUP_TIME_ZONE, zonedDayStart, zonedMidnight, zonedParts,
+  addRaw,
+  addRollups,
+  type Aggregate,
+  type CheckRow,
+  checkRows,
+  emptyAggregate,
+  HOUR_MS,
+  hourStart,
+  mergeAggregate,
+  nextZonedDay,
+  outagesOverlapping,
+  percentile,
+  retentionMarks,
+  ROLLUP_TIME_ZONE,
+  zonedDayStart,
+  zonedMidnight,
+  zonedParts,
 } from '../store/rollups.js'
 import {parseDuration} from '../util/duration.js'
 import {globMatch} from '../util/glob.js'
@@ -50,6 +65,7 @@ export function resolveWindow(opts: {since?: string; until?: string; period?: st
   if (opts.period && (opts.since || opts.until)) {
     throw new UserError('--period cannot be combined with --since or --until.', {code: 'E_USAGE', exit: 2})
   }
+
   if (opts.period === 'month') return previousMonth(now)
   if (opts.since || opts.until) {
     const until = opts.until ? parseInstant(opts.until, now, '--until') : now
@@ -57,9 +73,15 @@ export function resolveWindow(opts: {since?: string; until?: string; period?: st
     if (since >= until) throw new UserError('--since must be before --until.', {code: 'E_USAGE', exit: 2})
     return {since, until, label: `${new Date(since).toISOString()} .. ${new Date(until).toISOString()}`}
   }
+
   const period = opts.period ?? '30d'
   const ms = parseDuration(period)
-  if (ms === undefined || ms <= 0) throw new UserError(`Unknown period "${period}".`, {hint: `Use one of ${PERIODS.join(', ')}.`, code: 'E_USAGE', exit: 2})
+  if (ms === undefined || ms <= 0)
+    throw new UserError(`Unknown period "${period}".`, {
+      hint: `Use one of ${PERIODS.join(', ')}.`,
+      code: 'E_USAGE',
+      exit: 2,
+    })
   return {since: now - ms, until: now, label: period}
 }
 
@@ -77,13 +99,20 @@ export interface WindowAggregate {
  * from hourly rollups, and raw results only for the partial hours at the two edges. Where the raw results
  * of an edge have been pruned, the edge widens to its whole hour (or day, when hourly rows are gone too).
  */
-export function aggregateWindow(db: DB, since: number, until: number, opts: {vantageRef?: number} = {}): WindowAggregate {
+export function aggregateWindow(
+  db: DB,
+  since: number,
+  until: number,
+  opts: {vantageRef?: number} = {},
+): WindowAggregate {
   const marks = retentionMarks(db)
   let from = since
   let to = until
-  if (from < marks.raw && from % HOUR_MS !== 0) from = hourStart(from) >= marks.hourly ? hourStart(from) : zonedDayStart(from)
+  if (from < marks.raw && from % HOUR_MS !== 0)
+    from = hourStart(from) >= marks.hourly ? hourStart(from) : zonedDayStart(from)
   else if (from < marks.hourly && from !== zonedDayStart(from)) from = zonedDayStart(from)
-  if (hourStart(to) < marks.raw && to % HOUR_MS !== 0) to = hourStart(to) >= marks.hourly ? hourStart(to) + HOUR_MS : nextZonedDay(zonedDayStart(to))
+  if (hourStart(to) < marks.raw && to % HOUR_MS !== 0)
+    to = hourStart(to) >= marks.hourly ? hourStart(to) + HOUR_MS : nextZonedDay(zonedDayStart(to))
   else if (zonedDayStart(to) < marks.hourly && to !== zonedDayStart(to)) to = nextZonedDay(zonedDayStart(to))
 
   const byCheck = new Map<number, Aggregate>()
@@ -103,9 +132,11 @@ export function aggregateWindow(db: DB, since: number, until: number, opts: {van
     } else {
       rows.hourly += addRollups(db, 'hourly', hs, he, byCheck, opts)
     }
+
     rows.raw += addRaw(db, from, hs, byCheck, opts)
     rows.raw += addRaw(db, he, to, byCheck, opts)
   }
+
   return {byCheck, coveredSince: from, coveredUntil: to, rows}
 }
 
@@ -170,12 +201,13 @@ export interface ReportFilter {
   vantageRef?: number
 }
 
-
 /** The checks a report covers, and how many posture checks matched but were left out. */
 export function selectCheckRows(db: DB, filter: ReportFilter): {rows: CheckRow[]; postureLeftOut: number} {
-  const matched = checkRows(db).filter((c) =>
-    (!filter.checks?.length || filter.checks.some((p) => globMatch(p, c.checkId))) &&
-    (!filter.services?.length || (c.service !== null && filter.services.includes(c.service))))
+  const matched = checkRows(db).filter(
+    (c) =>
+      (!filter.checks?.length || filter.checks.some((p) => globMatch(p, c.checkId))) &&
+      (!filter.services?.length || (c.service !== null && filter.services.includes(c.service))),
+  )
   if (filter.includePosture) return {rows: matched, postureLeftOut: 0}
   const rows = matched.filter((c) => !c.posture)
   return {rows, postureLeftOut: matched.length - rows.length}
@@ -215,21 +247,52 @@ function summariseOutages(spans: readonly OutageSpan[], since: number, until: nu
     const inside = Math.min(o.endedAt ?? until, until) - Math.max(o.startedAt, since)
     downtimeMs += Math.max(0, inside)
     if (!longest || inside > longest.durationMs) {
-      longest = {checkId: o.checkId, durationMs: inside, startedAt: new Date(o.startedAt).toISOString(), endedAt: o.endedAt === null ? null : new Date(o.endedAt).toISOString()}
+      longest = {
+        checkId: o.checkId,
+        durationMs: inside,
+        startedAt: new Date(o.startedAt).toISOString(),
+        endedAt: o.endedAt === null ? null : new Date(o.endedAt).toISOString(),
+      }
     }
+
     if (o.endedAt !== null && o.endedAt > since && o.endedAt <= until) {
       recovered++
       recoveredMs += o.endedAt - o.startedAt
     }
   }
-  return {count: spans.length, downtimeMs, longest, recovered, mttrMs: recovered === 0 ? null : Math.round(recoveredMs / recovered)}
+
+  return {
+    count: spans.length,
+    downtimeMs,
+    longest,
+    recovered,
+    mttrMs: recovered === 0 ? null : Math.round(recoveredMs / recovered),
+  }
 }
 
-function row(scope: UptimeRow['scope'], id: string, name: string | null, service: string | null, checks: number, a: Aggregate, outages: OutageSummary): UptimeRow {
+function row(
+  scope: UptimeRow['scope'],
+  id: string,
+  name: string | null,
+  service: string | null,
+  checks: number,
+  a: Aggregate,
+  outages: OutageSummary,
+): UptimeRow {
   return {
-    scope, id, name, service, checks, results: a.ok + a.warn + a.crit + a.unknown,
-    ok: a.ok, warn: a.warn, crit: a.crit, unknown: a.unknown,
-    availability: availabilityOf(a), latency: latencyOf(a), outages,
+    scope,
+    id,
+    name,
+    service,
+    checks,
+    results: a.ok + a.warn + a.crit + a.unknown,
+    ok: a.ok,
+    warn: a.warn,
+    crit: a.crit,
+    unknown: a.unknown,
+    availability: availabilityOf(a),
+    latency: latencyOf(a),
+    outages,
   }
 }
 
@@ -246,6 +309,7 @@ export function uptimeReport(db: DB, window: ReportWindow, filter: ReportFilter 
     if (!list) spansByRef.set(o.checkRef, (list = []))
     list.push({checkId, startedAt: o.startedAt, endedAt: o.endedAt})
   }
+
   const checkRowsOut: UptimeRow[] = []
   const services = new Map<string, {agg: Aggregate; spans: OutageSpan[]; checks: number}>()
   for (const c of checks) {
@@ -253,7 +317,9 @@ export function uptimeReport(db: DB, window: ReportWindow, filter: ReportFilter 
     const spans = spansByRef.get(c.ref) ?? []
     if (!a && spans.length === 0) continue
     const aggregate = a ?? emptyAggregate()
-    checkRowsOut.push(row('check', c.checkId, c.name, c.service, 1, aggregate, summariseOutages(spans, window.since, window.until)))
+    checkRowsOut.push(
+      row('check', c.checkId, c.name, c.service, 1, aggregate, summariseOutages(spans, window.since, window.until)),
+    )
     if (c.service !== null) {
       let s = services.get(c.service)
       if (!s) services.set(c.service, (s = {agg: emptyAggregate(), spans: [], checks: 0}))
@@ -262,8 +328,12 @@ export function uptimeReport(db: DB, window: ReportWindow, filter: ReportFilter 
       s.checks++
     }
   }
-  const serviceRows = [...services.entries()].sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, s]) => row('service', name, null, name, s.checks, s.agg, summariseOutages(s.spans, window.since, window.until)))
+
+  const serviceRows = [...services.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, s]) =>
+      row('service', name, null, name, s.checks, s.agg, summariseOutages(s.spans, window.since, window.until)),
+    )
   return {
     since: new Date(window.since).toISOString(),
     until: new Date(window.until).toISOString(),

@@ -5,15 +5,16 @@ import path from 'node:path'
 
 import {UserError} from '../errors.js'
 import {BUSY_SLICE_MS, DEFAULT_LOCK_TIMEOUT_MS, type LockWaitEvent, setLockPolicy, withLockWait} from './lock.js'
-import {MIGRATIONS, type Migration} from './migrations/index.js'
+import {type Migration, MIGRATIONS} from './migrations/index.js'
 
 export type DB = Database.Database
 
 /** Default database: $XDG_DATA_HOME/watchkeeper/watchkeeper.db (~/.local/share when unset). */
 export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME)
-    ? env.XDG_DATA_HOME
-    : path.join(os.homedir(), '.local', 'share')
+  const base =
+    env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME)
+      ? env.XDG_DATA_HOME
+      : path.join(os.homedir(), '.local', 'share')
   return path.join(base, 'watchkeeper', 'watchkeeper.db')
 }
 
@@ -44,6 +45,7 @@ function makeDirs(dir: string): void {
     if (!fs.statSync(dir).isDirectory()) throw new Error(`${dir} is not a folder`)
     return
   }
+
   const parent = path.dirname(dir)
   if (parent !== dir) makeDirs(parent)
   try {
@@ -65,15 +67,19 @@ function createFile(file: string): void {
 
 /** Why this user cannot write the database (or the folder SQLite needs for its -wal and -shm files); undefined when it can. */
 function cannotWrite(file: string): string | undefined {
-  for (const [target, what] of [[file, 'the file'], [path.dirname(path.resolve(file)), 'its folder']] as const) {
+  for (const [target, what] of [
+    [file, 'the file'],
+    [path.dirname(path.resolve(file)), 'its folder'],
+  ] as const) {
     try {
       fs.accessSync(target, fs.constants.W_OK)
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
+      const {code} = error as NodeJS.ErrnoException
       if (what === 'its folder' && fs.existsSync(`${file}-wal`) && fs.existsSync(`${file}-shm`)) continue
       return code === 'EROFS' ? 'it is on a read-only file system' : `you cannot write ${what} (${code})`
     }
   }
+
   return undefined
 }
 
@@ -94,6 +100,7 @@ function openReadOnly(file: string, why: string): DB {
   } catch (error) {
     throw new UserError(`Cannot open database ${file}: ${(error as Error).message}`, {code: 'E_DB_OPEN'})
   }
+
   const walSize = fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0
   if (walSize === 0 && size <= WAL_SNAPSHOT_LIMIT) {
     const image = fs.readFileSync(file)
@@ -104,6 +111,7 @@ function openReadOnly(file: string, why: string): DB {
       return labelled(db, file, why)
     }
   }
+
   try {
     const db = new Database(file, {readonly: true, fileMustExist: true})
     db.pragma('busy_timeout = 5000')
@@ -111,11 +119,16 @@ function openReadOnly(file: string, why: string): DB {
     return labelled(db, file, why)
   } catch (error) {
     const code = (error as {code?: string}).code ?? ''
-    const detail = walSize > 0
-      ? `${file}-wal holds changes not yet in the file, and SQLite needs ${file}-shm to read them${fs.existsSync(`${file}-shm`) ? '' : ', which it cannot create here'}`
-      : size > WAL_SNAPSHOT_LIMIT ? `it is over ${WAL_SNAPSHOT_LIMIT / 1_048_576} MiB, too large to read into memory, and SQLite cannot read it in place here` : (error as Error).message
-    throw new UserError(`Cannot read database ${file} read-only (${why}): ${detail}${code ? ` [${code}]` : ''}.`,
-      {hint: `Copy ${file} (with any -wal and -shm files beside it) to a folder you can write, and pass --db COPY.`, code: 'E_DB_OPEN'})
+    const detail =
+      walSize > 0
+        ? `${file}-wal holds changes not yet in the file, and SQLite needs ${file}-shm to read them${fs.existsSync(`${file}-shm`) ? '' : ', which it cannot create here'}`
+        : size > WAL_SNAPSHOT_LIMIT
+          ? `it is over ${WAL_SNAPSHOT_LIMIT / 1_048_576} MiB, too large to read into memory, and SQLite cannot read it in place here`
+          : (error as Error).message
+    throw new UserError(`Cannot read database ${file} read-only (${why}): ${detail}${code ? ` [${code}]` : ''}.`, {
+      hint: `Copy ${file} (with any -wal and -shm files beside it) to a folder you can write, and pass --db COPY.`,
+      code: 'E_DB_OPEN',
+    })
   }
 }
 
@@ -147,7 +160,8 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
   const hint = 'Pass --db PATH (or set WATCHKEEPER_DB) to a file in a writable folder.'
   // Opening (the WAL switch, migrations) always waits for the lock; afterwards writes follow busyTimeoutMs when given.
   const opening = {timeoutMs: opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, retry: true, onWait: opts.onLockWait}
-  const policy = opts.busyTimeoutMs === undefined ? opening : {timeoutMs: opts.busyTimeoutMs, retry: false, onWait: opts.onLockWait}
+  const policy =
+    opts.busyTimeoutMs === undefined ? opening : {timeoutMs: opts.busyTimeoutMs, retry: false, onWait: opts.onLockWait}
   let readOnly: string | undefined = opts.readonly ? 'asked for read-only' : undefined
   if (file !== ':memory:' && !readOnly && opts.reader && fs.existsSync(file)) readOnly = cannotWrite(file)
   if (readOnly) {
@@ -159,8 +173,10 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
       db.close()
       throw error
     }
+
     return db
   }
+
   if (file !== ':memory:') {
     try {
       makeDirs(path.dirname(path.resolve(file)))
@@ -170,6 +186,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
       throw new UserError(`Cannot open database ${file}: ${(error as Error).message}`, {hint, code: 'E_DB_OPEN'})
     }
   }
+
   let db: DB
   try {
     db = new Database(file)
@@ -178,6 +195,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
   } catch (error) {
     throw new UserError(`Cannot open database ${file}: ${(error as Error).message}`, {hint, code: 'E_DB_OPEN'})
   }
+
   try {
     // A new file's first opener switches it to WAL (which takes the lock briefly); the mode then sticks.
     if (file !== ':memory:') {
@@ -187,6 +205,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
         if (mode !== 'wal') throw Object.assign(new Error(`journal_mode stayed ${String(mode)}`), {code: 'SQLITE_BUSY'})
       })
     }
+
     db.pragma('synchronous = NORMAL')
     db.pragma('foreign_keys = ON')
   } catch (error) {
@@ -194,16 +213,19 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
     if (error instanceof UserError) throw error
     throw new UserError(`Cannot open database ${file}: ${(error as Error).message}`, {hint, code: 'E_DB_OPEN'})
   }
+
   try {
     migrate(db, migrations, file)
   } catch (error) {
     db.close()
     throw error
   }
+
   if (policy !== opening) {
     db.pragma(`busy_timeout = ${policy.timeoutMs}`)
     setLockPolicy(db, policy, file)
   }
+
   return db
 }
 
@@ -222,10 +244,14 @@ function schemaState(db: DB, migrations: readonly Migration[], label: string): S
       {hint: 'Upgrade watchkeeper, or point --db at another file.', code: 'E_DB_NEWER'},
     )
   }
-  const tracked = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined
-  const applied = new Set<number>(tracked
-    ? (db.prepare('SELECT version FROM schema_migrations').all() as {version: number}[]).map((r) => r.version)
-    : migrations.filter((m) => m.version <= current).map((m) => m.version))
+
+  const tracked =
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined
+  const applied = new Set<number>(
+    tracked
+      ? (db.prepare('SELECT version FROM schema_migrations').all() as {version: number}[]).map((r) => r.version)
+      : migrations.filter((m) => m.version <= current).map((m) => m.version),
+  )
   const pending = [...migrations].filter((m) => !applied.has(m.version)).sort((a, b) => a.version - b.version)
   return {current, tracked, pending}
 }
@@ -246,29 +272,47 @@ export function migrate(db: DB, migrations: readonly Migration[], label = 'datab
     throw new UserError(
       `${label} is read-only (${why}) and its schema is version ${first.current}; this watchkeeper needs ${latest} ` +
         `(pending: ${first.pending.map((m) => `${m.version} ${m.name}`).join(', ')}), and migrating would write to it.`,
-      {hint: `Copy it to a folder you can write and open the copy once to migrate it (e.g. cp ${label} /tmp/wk-copy.db; watchkeeper status --db /tmp/wk-copy.db).`, code: 'E_DB_OLD'},
+      {
+        hint: `Copy it to a folder you can write and open the copy once to migrate it (e.g. cp ${label} /tmp/wk-copy.db; watchkeeper status --db /tmp/wk-copy.db).`,
+        code: 'E_DB_OLD',
+      },
     )
   }
+
   let version = first.current
   for (;;) {
-    const done = withLockWait(db, () => db.transaction(() => {
-      const st = schemaState(db, migrations, label)
-      version = st.current
-      if (!st.tracked) {
-        db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
-        const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
-        const pending = new Set(st.pending.map((m) => m.version))
-        for (const m of migrations) if (!pending.has(m.version)) record.run(m.version, m.name, Date.now())
-      }
-      const m = st.pending[0]
-      if (m === undefined) return true
-      if (typeof m.up === 'string') db.exec(m.up)
-      else m.up(db)
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now())
-      version = Math.max(version, m.version)
-      db.pragma(`user_version = ${version}`)
-      return false
-    }).immediate(), 'the database was not created or migrated')
+    const done = withLockWait(
+      db,
+      () =>
+        db
+          .transaction(() => {
+            const st = schemaState(db, migrations, label)
+            version = st.current
+            if (!st.tracked) {
+              db.exec(
+                'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+              )
+              const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+              const pending = new Set(st.pending.map((m) => m.version))
+              for (const m of migrations) if (!pending.has(m.version)) record.run(m.version, m.name, Date.now())
+            }
+
+            const m = st.pending[0]
+            if (m === undefined) return true
+            if (typeof m.up === 'string') db.exec(m.up)
+            else m.up(db)
+            db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+              m.version,
+              m.name,
+              Date.now(),
+            )
+            version = Math.max(version, m.version)
+            db.pragma(`user_version = ${version}`)
+            return false
+          })
+          .immediate(),
+      'the database was not created or migrated',
+    )
     if (done) return version
   }
 }

@@ -31,13 +31,42 @@ interface RawExercise {
 }
 
 function toRow(r: RawExercise): ExerciseRow {
-  return {id: r.id, scenarioId: r.scenario_id, title: r.title, scenarioJson: r.scenario_json, scenarioSha256: r.scenario_sha256, compression: r.compression,
-    state: r.state, startedAt: r.started_at, endedAt: r.ended_at, incidentId: r.incident_id, releaseRequests: r.release_requests}
+  return {
+    id: r.id,
+    scenarioId: r.scenario_id,
+    title: r.title,
+    scenarioJson: r.scenario_json,
+    scenarioSha256: r.scenario_sha256,
+    compression: r.compression,
+    state: r.state,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    incidentId: r.incident_id,
+    releaseRequests: r.release_requests,
+  }
 }
 
-export function insertExercise(db: DB, e: {scenarioId: string; title: string; scenarioJson: string; scenarioSha256: string; compression: number; startedAt: number}): number {
-  return writeTx(db, () => Number(db.prepare(`INSERT INTO exercises (scenario_id, title, scenario_json, scenario_sha256, compression, state, started_at)
-    VALUES (?, ?, ?, ?, ?, 'running', ?)`).run(e.scenarioId, e.title, e.scenarioJson, e.scenarioSha256, e.compression, e.startedAt).lastInsertRowid))
+export function insertExercise(
+  db: DB,
+  e: {
+    scenarioId: string
+    title: string
+    scenarioJson: string
+    scenarioSha256: string
+    compression: number
+    startedAt: number
+  },
+): number {
+  return writeTx(db, () =>
+    Number(
+      db
+        .prepare(
+          `INSERT INTO exercises (scenario_id, title, scenario_json, scenario_sha256, compression, state, started_at)
+    VALUES (?, ?, ?, ?, ?, 'running', ?)`,
+        )
+        .run(e.scenarioId, e.title, e.scenarioJson, e.scenarioSha256, e.compression, e.startedAt).lastInsertRowid,
+    ),
+  )
 }
 
 export function getExercise(db: DB, id: number): ExerciseRow | undefined {
@@ -54,7 +83,9 @@ export function setExerciseIncident(db: DB, id: number, incidentId: number): voi
 }
 
 export function endExercise(db: DB, id: number, at: number): void {
-  writeTx(db, () => db.prepare(`UPDATE exercises SET state = 'ended', ended_at = ? WHERE id = ? AND state = 'running'`).run(at, id))
+  writeTx(db, () =>
+    db.prepare(`UPDATE exercises SET state = 'ended', ended_at = ? WHERE id = ? AND state = 'running'`).run(at, id),
+  )
 }
 
 /** Asks a running exercise to release its next inject (the runner polls for it). */
@@ -76,14 +107,20 @@ export interface ExerciseLogEntry {
 
 export function appendExerciseLog(db: DB, id: number, e: Omit<ExerciseLogEntry, 'seq'>): void {
   writeTx(db, () => {
-    const last = db.prepare<[number], {s: number | null}>('SELECT MAX(seq) AS s FROM exercise_log WHERE exercise_id = ?').get(id)
-    db.prepare('INSERT INTO exercise_log (exercise_id, seq, occurred_at, actor, type, data) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(id, (last?.s ?? 0) + 1, e.occurredAt, e.actor, e.type, JSON.stringify(e.data))
+    const last = db
+      .prepare<[number], {s: number | null}>('SELECT MAX(seq) AS s FROM exercise_log WHERE exercise_id = ?')
+      .get(id)
+    db.prepare(
+      'INSERT INTO exercise_log (exercise_id, seq, occurred_at, actor, type, data) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(id, (last?.s ?? 0) + 1, e.occurredAt, e.actor, e.type, JSON.stringify(e.data))
   })
 }
 
 export function exerciseLog(db: DB, id: number): ExerciseLogEntry[] {
-  return db.prepare<[number], {seq: number; occurredAt: number; actor: string; type: string; data: string}>(
-    'SELECT seq, occurred_at AS occurredAt, actor, type, data FROM exercise_log WHERE exercise_id = ? ORDER BY seq').all(id)
+  return db
+    .prepare<[number], {seq: number; occurredAt: number; actor: string; type: string; data: string}>(
+      'SELECT seq, occurred_at AS occurredAt, actor, type, data FROM exercise_log WHERE exercise_id = ? ORDER BY seq',
+    )
+    .all(id)
     .map((r) => ({...r, data: JSON.parse(r.data) as Record<string, unknown>}))
 }

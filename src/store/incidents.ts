@@ -1,5 +1,5 @@
-import {canonicalJson, eventHash, SEAL_TYPE, type Sealer, type TimelineEvent} from '../incidents/chain.js'
 import type {DB} from './db.js'
+import {canonicalJson, eventHash, SEAL_TYPE, type Sealer, type TimelineEvent} from '../incidents/chain.js'
 import {writeTx} from './lock.js'
 
 /** One row of the incidents table: the current summary, kept in step with the timeline. */
@@ -38,9 +38,19 @@ interface RawIncident {
 
 function toRow(r: RawIncident): IncidentRow {
   return {
-    id: r.id, title: r.title, severity: r.severity, state: r.state, service: r.service, openedAt: r.opened_at,
-    updatedAt: r.updated_at, resolvedAt: r.resolved_at, closedAt: r.closed_at, playbookId: r.playbook_id,
-    playbookJson: r.playbook_json, playbookSha256: r.playbook_sha256, exerciseId: r.exercise_id ?? null,
+    id: r.id,
+    title: r.title,
+    severity: r.severity,
+    state: r.state,
+    service: r.service,
+    openedAt: r.opened_at,
+    updatedAt: r.updated_at,
+    resolvedAt: r.resolved_at,
+    closedAt: r.closed_at,
+    playbookId: r.playbook_id,
+    playbookJson: r.playbook_json,
+    playbookSha256: r.playbook_sha256,
+    exerciseId: r.exercise_id ?? null,
   }
 }
 
@@ -51,11 +61,15 @@ function toRow(r: RawIncident): IncidentRow {
 export function immediate<T>(db: DB, fn: () => T, what?: string): T {
   if (db.inTransaction) return fn()
   try {
-    return writeTx(db, () => {
-      const out = fn()
-      sealTouched(db)
-      return out
-    }, what)
+    return writeTx(
+      db,
+      () => {
+        const out = fn()
+        sealTouched(db)
+        return out
+      },
+      what,
+    )
   } finally {
     touched.get(db)?.clear()
   }
@@ -76,27 +90,52 @@ function sealTouched(db: DB): void {
   const ids = touched.get(db)
   if (!sealer || !ids || ids.size === 0) return
   for (const id of [...ids].sort((a, b) => a - b)) {
-    const last = db.prepare<[number], {seq: number; hash: string; type: string; recordedAt: number}>(
-      'SELECT seq, hash, type, recorded_at AS recordedAt FROM timeline_events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1').get(id)
+    const last = db
+      .prepare<[number], {seq: number; hash: string; type: string; recordedAt: number}>(
+        'SELECT seq, hash, type, recorded_at AS recordedAt FROM timeline_events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1',
+      )
+      .get(id)
     if (!last || last.type === SEAL_TYPE) continue
     // A seal on an exercise incident says so too, like every other event of it.
     const exercise = exerciseOfIncident(db, id)
-    const data = JSON.parse(canonicalJson({...sealer.seal(id, last.seq, last.hash), ...(exercise === null ? {} : {exercise})})) as Record<string, unknown>
-    const e: Omit<TimelineEvent, 'hash'> = {incidentId: id, seq: last.seq + 1, occurredAt: last.recordedAt, recordedAt: last.recordedAt,
-      actor: 'watchkeeper', type: SEAL_TYPE, data, prevHash: last.hash}
+    const data = JSON.parse(
+      canonicalJson({...sealer.seal(id, last.seq, last.hash), ...(exercise === null ? {} : {exercise})}),
+    ) as Record<string, unknown>
+    const e: Omit<TimelineEvent, 'hash'> = {
+      incidentId: id,
+      seq: last.seq + 1,
+      occurredAt: last.recordedAt,
+      recordedAt: last.recordedAt,
+      actor: 'watchkeeper',
+      type: SEAL_TYPE,
+      data,
+      prevHash: last.hash,
+    }
     insertEvent(db, {...e, hash: eventHash(e)}, canonicalJson(data))
   }
+
   ids.clear()
 }
 
-export function insertIncident(db: DB, i: {title: string; severity: string; state: string; service?: string; openedAt: number; exerciseId?: number}): number {
-  return Number(db.prepare(`INSERT INTO incidents (title, severity, state, service, opened_at, updated_at, exercise_id) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-    .run(i.title, i.severity, i.state, i.service ?? null, i.openedAt, i.openedAt, i.exerciseId ?? null).lastInsertRowid)
+export function insertIncident(
+  db: DB,
+  i: {title: string; severity: string; state: string; service?: string; openedAt: number; exerciseId?: number},
+): number {
+  return Number(
+    db
+      .prepare(
+        `INSERT INTO incidents (title, severity, state, service, opened_at, updated_at, exercise_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(i.title, i.severity, i.state, i.service ?? null, i.openedAt, i.openedAt, i.exerciseId ?? null)
+      .lastInsertRowid,
+  )
 }
 
 /** The exercise an incident belongs to, or null for a real one. */
 export function exerciseOfIncident(db: DB, incidentId: number): number | null {
-  const r = db.prepare<[number], {e: number | null}>('SELECT exercise_id AS e FROM incidents WHERE id = ?').get(incidentId)
+  const r = db
+    .prepare<[number], {e: number | null}>('SELECT exercise_id AS e FROM incidents WHERE id = ?')
+    .get(incidentId)
   return r?.e ?? null
 }
 
@@ -105,11 +144,31 @@ export function getIncident(db: DB, id: number): IncidentRow | undefined {
   return r ? toRow(r) : undefined
 }
 
-export type IncidentUpdate = Partial<Pick<IncidentRow, 'title' | 'severity' | 'state' | 'service' | 'resolvedAt' | 'closedAt' | 'playbookId' | 'playbookJson' | 'playbookSha256'>>
+export type IncidentUpdate = Partial<
+  Pick<
+    IncidentRow,
+    | 'title'
+    | 'severity'
+    | 'state'
+    | 'service'
+    | 'resolvedAt'
+    | 'closedAt'
+    | 'playbookId'
+    | 'playbookJson'
+    | 'playbookSha256'
+  >
+>
 
 const COLUMNS: Record<keyof IncidentUpdate, string> = {
-  title: 'title', severity: 'severity', state: 'state', service: 'service', resolvedAt: 'resolved_at', closedAt: 'closed_at',
-  playbookId: 'playbook_id', playbookJson: 'playbook_json', playbookSha256: 'playbook_sha256',
+  title: 'title',
+  severity: 'severity',
+  state: 'state',
+  service: 'service',
+  resolvedAt: 'resolved_at',
+  closedAt: 'closed_at',
+  playbookId: 'playbook_id',
+  playbookJson: 'playbook_json',
+  playbookSha256: 'playbook_sha256',
 }
 
 export function updateIncident(db: DB, id: number, changes: IncidentUpdate, at: number): void {
@@ -121,6 +180,7 @@ export function updateIncident(db: DB, id: number, changes: IncidentUpdate, at: 
     sets.push(`${col} = @${k}`)
     params[k] = v
   }
+
   db.prepare(`UPDATE incidents SET ${sets.join(', ')} WHERE id = @id`).run(params)
 }
 
@@ -138,27 +198,36 @@ export function listIncidentRows(db: DB, f: IncidentFilter = {}): IncidentRow[] 
   const params: Record<string, unknown> = {}
   if (f.states && f.states.length > 0) {
     where.push(`state IN (${f.states.map((_, i) => `@s${i}`).join(', ')})`)
-    f.states.forEach((s, i) => (params[`s${i}`] = s))
+    for (const [i, s] of f.states.entries()) params[`s${i}`] = s
   }
+
   if (f.service) {
     where.push('lower(service) = lower(@service)')
     params.service = f.service
   }
+
   if (f.severity) {
     where.push('upper(severity) = upper(@severity)')
     params.severity = f.severity
   }
+
   if (f.since !== undefined) {
     where.push('opened_at >= @since')
     params.since = f.since
   }
+
   if (f.exercise === 'real') where.push('exercise_id IS NULL')
   else if (f.exercise === 'exercise') where.push('exercise_id IS NOT NULL')
   else if (typeof f.exercise === 'number') {
     where.push('exercise_id = @exercise')
     params.exercise = f.exercise
   }
-  const rows = db.prepare<[Record<string, unknown>], RawIncident>(`SELECT * FROM incidents ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY opened_at DESC, id DESC`).all(params)
+
+  const rows = db
+    .prepare<[Record<string, unknown>], RawIncident>(
+      `SELECT * FROM incidents ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY opened_at DESC, id DESC`,
+    )
+    .all(params)
   return rows.map(toRow)
 }
 
@@ -168,7 +237,12 @@ export function linkChecks(db: DB, incidentId: number, checkIds: readonly string
 }
 
 export function incidentCheckIds(db: DB, incidentId: number): string[] {
-  return db.prepare<[number], {check_id: string}>('SELECT check_id FROM incident_checks WHERE incident_id = ? ORDER BY check_id').all(incidentId).map((r) => r.check_id)
+  return db
+    .prepare<[number], {check_id: string}>(
+      'SELECT check_id FROM incident_checks WHERE incident_id = ? ORDER BY check_id',
+    )
+    .all(incidentId)
+    .map((r) => r.check_id)
 }
 
 interface RawEvent {
@@ -192,26 +266,50 @@ function toEvent(r: RawEvent): TimelineEvent {
     // A hand-edited row that is no longer JSON still has to reach verify, which reports it.
     data = {unparseable: r.data}
   }
-  return {incidentId: r.incident_id, seq: r.seq, occurredAt: r.occurred_at, recordedAt: r.recorded_at, actor: r.actor, type: r.type,
-    data, prevHash: r.prev_hash, hash: r.hash}
+
+  return {
+    incidentId: r.incident_id,
+    seq: r.seq,
+    occurredAt: r.occurred_at,
+    recordedAt: r.recorded_at,
+    actor: r.actor,
+    type: r.type,
+    data,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  }
 }
 
 export function lastEventOf(db: DB, incidentId: number): {seq: number; hash: string} | undefined {
-  return db.prepare<[number], {seq: number; hash: string}>('SELECT seq, hash FROM timeline_events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1').get(incidentId)
+  return db
+    .prepare<[number], {seq: number; hash: string}>(
+      'SELECT seq, hash FROM timeline_events WHERE incident_id = ? ORDER BY seq DESC LIMIT 1',
+    )
+    .get(incidentId)
 }
 
 /** Stores one event; `data` is written as given (the caller serialises it canonically). */
 export function insertEvent(db: DB, e: TimelineEvent, dataText: string): void {
   if (e.type !== SEAL_TYPE) touched.get(db)?.add(e.incidentId)
-  db.prepare(`INSERT INTO timeline_events (incident_id, seq, occurred_at, recorded_at, actor, type, data, prev_hash, hash)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(e.incidentId, e.seq, e.occurredAt, e.recordedAt, e.actor, e.type, dataText, e.prevHash, e.hash)
+  db.prepare(
+    `INSERT INTO timeline_events (incident_id, seq, occurred_at, recorded_at, actor, type, data, prev_hash, hash)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(e.incidentId, e.seq, e.occurredAt, e.recordedAt, e.actor, e.type, dataText, e.prevHash, e.hash)
 }
 
 export function eventsOf(db: DB, incidentId: number): TimelineEvent[] {
-  return db.prepare<[number], RawEvent>('SELECT * FROM timeline_events WHERE incident_id = ? ORDER BY seq').all(incidentId).map(toEvent)
+  return db
+    .prepare<[number], RawEvent>('SELECT * FROM timeline_events WHERE incident_id = ? ORDER BY seq')
+    .all(incidentId)
+    .map(toEvent)
 }
 
 /** Ids of incidents not yet closed, declined or merged. */
 export function activeIncidentIds(db: DB): number[] {
-  return db.prepare<[], {id: number}>(`SELECT id FROM incidents WHERE state NOT IN ('closed', 'declined', 'merged') ORDER BY id`).all().map((r) => r.id)
+  return db
+    .prepare<[], {id: number}>(
+      `SELECT id FROM incidents WHERE state NOT IN ('closed', 'declined', 'merged') ORDER BY id`,
+    )
+    .all()
+    .map((r) => r.id)
 }

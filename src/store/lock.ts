@@ -39,7 +39,10 @@ export class StoreBusyError extends UserError {
       gaveUp
         ? `The database ${file} stayed locked by another process for ${formatDuration(waitedMs)}; gave up without writing anything${what ? ` (${what})` : ''}.`
         : `The database ${file} is locked by another process (waited ${formatDuration(waitedMs)}); nothing was written.`,
-      {code: 'E_DB_LOCKED', hint: 'Another process holds the write lock (a long `db vacuum`, a backup tool?). Wait for it, or raise --lock-timeout (WATCHKEEPER_LOCK_TIMEOUT).'},
+      {
+        code: 'E_DB_LOCKED',
+        hint: 'Another process holds the write lock (a long `db vacuum`, a backup tool?). Wait for it, or raise --lock-timeout (WATCHKEEPER_LOCK_TIMEOUT).',
+      },
     )
     this.name = 'StoreBusyError'
     this.waitedMs = waitedMs
@@ -91,21 +94,32 @@ export function withLockWait<T>(db: DB, fn: () => T, what?: string): T {
     for (;;) {
       try {
         const out = fn()
-        if (announced) policy.onWait?.({phase: 'acquired', file: policy.label, waitedMs: Date.now() - started, timeoutMs: policy.timeoutMs, what})
+        if (announced)
+          policy.onWait?.({
+            phase: 'acquired',
+            file: policy.label,
+            waitedMs: Date.now() - started,
+            timeoutMs: policy.timeoutMs,
+            what,
+          })
         return out
       } catch (error) {
-        const code = (error as {code?: unknown}).code
-        if (typeof code === 'string' && code.startsWith('SQLITE_READONLY')) throw new StoreReadOnlyError(policy.label, (error as Error).message)
+        const {code} = error as {code?: unknown}
+        if (typeof code === 'string' && code.startsWith('SQLITE_READONLY'))
+          throw new StoreReadOnlyError(policy.label, (error as Error).message)
         if (!isBusy(error)) throw error
         const waited = Date.now() - started
         if (!policy.retry || waited >= policy.timeoutMs) {
-          if (announced) policy.onWait?.({phase: 'gave-up', file: policy.label, waitedMs: waited, timeoutMs: policy.timeoutMs, what})
+          if (announced)
+            policy.onWait?.({phase: 'gave-up', file: policy.label, waitedMs: waited, timeoutMs: policy.timeoutMs, what})
           throw new StoreBusyError(policy.label, waited, what, policy.retry)
         }
+
         if (!announced) {
           announced = true
           policy.onWait?.({phase: 'waiting', file: policy.label, waitedMs: waited, timeoutMs: policy.timeoutMs, what})
         }
+
         sleepSync(Math.min(pause, policy.timeoutMs - waited))
         pause = Math.min(pause * 2, 500)
         // The next try's own wait inside SQLite ends by the deadline.

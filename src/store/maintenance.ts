@@ -8,7 +8,7 @@ import {formatDuration, parseDuration} from '../util/duration.js'
 import {databaseFile, type DB} from './db.js'
 import {withLockWait, writeTx} from './lock.js'
 import {resultSpan} from './results.js'
-import {DAY_MS, retentionMarks, type RetentionLevel, setRetentionMark} from './rollups.js'
+import {DAY_MS, type RetentionLevel, retentionMarks, setRetentionMark} from './rollups.js'
 
 /** How long each level of data is kept, in ms. */
 export interface RetentionPolicy {
@@ -24,8 +24,12 @@ export function parseRetention(text: string, what: string): number {
   const m = /^(\d+)y$/.exec(text)
   const ms = m ? Number(m[1]) * 365 * DAY_MS : parseDuration(text)
   if (ms === undefined || ms < DAY_MS) {
-    throw new UserError(`${what} must be a duration of at least one day, such as 30d, 13w or 2y (got "${text}").`, {code: 'E_USAGE', exit: 2})
+    throw new UserError(`${what} must be a duration of at least one day, such as 30d, 13w or 2y (got "${text}").`, {
+      code: 'E_USAGE',
+      exit: 2,
+    })
   }
+
   return ms
 }
 
@@ -43,7 +47,17 @@ export interface PruneReport {
   /** Rows older than these times (epoch ms) are deleted. */
   cutoffs: Record<RetentionLevel, number>
   /** Rows deleted (or, with dryRun, that would be). */
-  deleted: {results: number; resultTexts: number; posture: number; runs: number; monitorEvents: number; notifications: number; rollupHourly: number; rollupDaily: number; outages: number}
+  deleted: {
+    results: number
+    resultTexts: number
+    posture: number
+    runs: number
+    monitorEvents: number
+    notifications: number
+    rollupHourly: number
+    rollupDaily: number
+    outages: number
+  }
   batches: number
   elapsedMs: number
 }
@@ -56,12 +70,24 @@ const TARGETS = [
   // Posture rows of results that are gone (their findings go with them).
   {key: 'posture', level: 'raw', table: 'posture', where: 'ts < ?', hour: false},
   // A run goes when it is over and older than the cutoff; one never finished, when no block holds its results.
-  {key: 'runs', level: 'raw', table: 'runs', hour: false, where: `coalesce(finished_at, started_at) < ? AND (finished_at IS NOT NULL
-    OR NOT EXISTS (SELECT 1 FROM result_blocks b WHERE b.run_lo <= runs.id AND b.run_hi >= runs.id))`},
+  {
+    key: 'runs',
+    level: 'raw',
+    table: 'runs',
+    hour: false,
+    where: `coalesce(finished_at, started_at) < ? AND (finished_at IS NOT NULL
+    OR NOT EXISTS (SELECT 1 FROM result_blocks b WHERE b.run_lo <= runs.id AND b.run_hi >= runs.id))`,
+  },
   // The state machine's event log grows by one row a failed result during a connectivity loss.
   {key: 'monitorEvents', level: 'raw', table: 'monitor_events', where: 'ts < ?', hour: false},
   // Settled notifications (sent, failed, expired, suppressed); pending and held ones stay until settled.
-  {key: 'notifications', level: 'raw', table: 'notifications', where: "created_at < ? AND status NOT IN ('pending', 'held')", hour: false},
+  {
+    key: 'notifications',
+    level: 'raw',
+    table: 'notifications',
+    where: "created_at < ? AND status NOT IN ('pending', 'held')",
+    hour: false,
+  },
   {key: 'rollupHourly', level: 'hourly', table: 'rollup_hourly', where: 'hour_start < ?', hour: false},
   {key: 'rollupDaily', level: 'daily', table: 'rollup_daily', where: 'day_start < ?', hour: false},
   {key: 'outages', level: 'daily', table: 'outages', where: 'ended_at < ?', hour: false},
@@ -74,33 +100,63 @@ const TARGETS = [
  * long. Rollups are never touched by raw pruning: reports over old periods keep working. Safe to call
  * periodically (the `watch` scheduler does); a call with nothing to delete costs a few index probes.
  */
-export async function pruneOnce(db: DB, now: number, policy: RetentionPolicy = DEFAULT_RETENTION, opts: PruneOptions = {}): Promise<PruneReport> {
+export async function pruneOnce(
+  db: DB,
+  now: number,
+  policy: RetentionPolicy = DEFAULT_RETENTION,
+  opts: PruneOptions = {},
+): Promise<PruneReport> {
   const started = Date.now()
   const batchSize = opts.batchSize ?? 5000
   const pauseMs = opts.pauseMs ?? 5
   // Raw results are kept in hourly blocks: the raw cutoff is the start of its UTC hour.
   const rawCut = Math.floor((now - policy.raw) / 3_600_000) * 3_600_000
   const cutoffs: Record<RetentionLevel, number> = {raw: rawCut, hourly: now - policy.hourly, daily: now - policy.daily}
-  const cutoffOf = (t: (typeof TARGETS)[number]) => (t.hour ? Math.floor(cutoffs[t.level] / 3_600_000) : cutoffs[t.level])
-  const deleted = {results: 0, resultTexts: 0, posture: 0, runs: 0, monitorEvents: 0, notifications: 0, rollupHourly: 0, rollupDaily: 0, outages: 0}
+  const cutoffOf = (t: (typeof TARGETS)[number]) =>
+    t.hour ? Math.floor(cutoffs[t.level] / 3_600_000) : cutoffs[t.level]
+  const deleted = {
+    results: 0,
+    resultTexts: 0,
+    posture: 0,
+    runs: 0,
+    monitorEvents: 0,
+    notifications: 0,
+    rollupHourly: 0,
+    rollupDaily: 0,
+    outages: 0,
+  }
   let batches = 0
   if (opts.dryRun) {
     for (const t of TARGETS) {
       const what = t.key === 'results' ? 'coalesce(sum(n), 0)' : 'count(*)'
-      deleted[t.key] = (db.prepare(`SELECT ${what} AS n FROM ${t.table} WHERE ${t.where}`).get(cutoffOf(t)) as {n: number}).n
+      deleted[t.key] = (
+        db.prepare(`SELECT ${what} AS n FROM ${t.table} WHERE ${t.where}`).get(cutoffOf(t)) as {n: number}
+      ).n
     }
+
     return {dryRun: true, cutoffs, deleted, batches, elapsedMs: Date.now() - started}
   }
+
   // Marks first: from now on reports do not read rows that are about to go.
   writeTx(db, () => {
     for (const level of ['raw', 'hourly', 'daily'] as const) setRetentionMark(db, level, cutoffs[level])
   })
   for (const t of TARGETS) {
     // Rollup tables have no rowid: their key is (start, check_ref).
-    const key = t.table === 'rollup_hourly' ? 'hour_start, check_ref' : t.table === 'rollup_daily' ? 'day_start, check_ref' : 'rowid'
-    const del = db.prepare(`DELETE FROM ${t.table} WHERE (${key}) IN (SELECT ${key} FROM ${t.table} WHERE ${t.where} LIMIT ?)`)
+    const key =
+      t.table === 'rollup_hourly'
+        ? 'hour_start, check_ref'
+        : t.table === 'rollup_daily'
+          ? 'day_start, check_ref'
+          : 'rowid'
+    const del = db.prepare(
+      `DELETE FROM ${t.table} WHERE (${key}) IN (SELECT ${key} FROM ${t.table} WHERE ${t.where} LIMIT ?)`,
+    )
     // Results are counted, not blocks: each batch sums the blocks it deletes.
-    const count = t.key === 'results' ? db.prepare(`SELECT coalesce(sum(n), 0) FROM (SELECT n FROM ${t.table} WHERE ${t.where} LIMIT ?)`).pluck() : undefined
+    const count =
+      t.key === 'results'
+        ? db.prepare(`SELECT coalesce(sum(n), 0) FROM (SELECT n FROM ${t.table} WHERE ${t.where} LIMIT ?)`).pluck()
+        : undefined
     for (;;) {
       opts.signal?.throwIfAborted()
       let results = 0
@@ -114,6 +170,7 @@ export async function pruneOnce(db: DB, now: number, policy: RetentionPolicy = D
       await sleep(pauseMs)
     }
   }
+
   return {dryRun: false, cutoffs, deleted, batches, elapsedMs: Date.now() - started}
 }
 
@@ -133,6 +190,7 @@ function fileBytes(file: string): number {
       // absent
     }
   }
+
   return n
 }
 
@@ -161,20 +219,31 @@ export async function backupDatabase(db: DB, file: string, opts: {force?: boolea
   const started = Date.now()
   const dest = path.resolve(file)
   if (dest === path.resolve(databaseFile(db))) {
-    throw new UserError('The backup file is the database itself.', {hint: 'Name another file.', code: 'E_USAGE', exit: 2})
+    throw new UserError('The backup file is the database itself.', {
+      hint: 'Name another file.',
+      code: 'E_USAGE',
+      exit: 2,
+    })
   }
+
   if (fs.existsSync(dest) && !opts.force) {
-    throw new UserError(`${file} already exists.`, {hint: 'Pass --force to overwrite it, or name another file.', code: 'E_EXISTS'})
+    throw new UserError(`${file} already exists.`, {
+      hint: 'Pass --force to overwrite it, or name another file.',
+      code: 'E_EXISTS',
+    })
   }
+
   const dir = path.dirname(dest)
   if (!fs.existsSync(dir)) throw new UserError(`Folder ${dir} does not exist.`, {code: 'E_NO_DIR'})
   const tmp = path.join(dir, `.${path.basename(dest)}.${process.pid}.tmp`)
   let pages = 0
   try {
-    const result = await db.backup(tmp, {progress: ({totalPages}) => {
-      pages = totalPages
-      return 1000
-    }})
+    const result = await db.backup(tmp, {
+      progress({totalPages}) {
+        pages = totalPages
+        return 1000
+      },
+    })
     pages = result.totalPages
     fs.chmodSync(tmp, 0o600)
     fs.renameSync(tmp, dest)
@@ -182,6 +251,7 @@ export async function backupDatabase(db: DB, file: string, opts: {force?: boolea
     fs.rmSync(tmp, {force: true})
     throw new UserError(`Backup to ${file} failed: ${(error as Error).message}`, {code: 'E_BACKUP'})
   }
+
   return {file: dest, bytes: fs.statSync(dest).size, pages, elapsedMs: Date.now() - started}
 }
 
@@ -216,26 +286,36 @@ const iso = (ts: number | null): string | null => (ts === null ? null : new Date
 /** Sizes, row counts and time spans of the database (reads every page once, for the per-table sizes). */
 export function databaseStats(db: DB): DbStats {
   const bytesByTable = new Map<string, number>()
-  for (const row of db.prepare(`SELECT coalesce(s.tbl_name, d.name) AS tbl, sum(d.pgsize) AS bytes
-      FROM dbstat d LEFT JOIN sqlite_schema s ON s.name = d.name GROUP BY tbl`).all() as {tbl: string; bytes: number}[]) {
+  for (const row of db
+    .prepare(
+      `SELECT coalesce(s.tbl_name, d.name) AS tbl, sum(d.pgsize) AS bytes
+      FROM dbstat d LEFT JOIN sqlite_schema s ON s.name = d.name GROUP BY tbl`,
+    )
+    .all() as {tbl: string; bytes: number}[]) {
     bytesByTable.set(row.tbl, row.bytes)
   }
-  const tables = (db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as {name: string}[])
-    .map(({name}) => ({
-      name,
-      rows: (db.prepare(`SELECT count(*) AS n FROM "${name.replace(/"/g, '""')}"`).get() as {n: number}).n,
-      bytes: bytesByTable.get(name) ?? 0,
-    }))
+
+  const tables = (
+    db
+      .prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+      .all() as {name: string}[]
+  ).map(({name}) => ({
+    name,
+    rows: (db.prepare(`SELECT count(*) AS n FROM "${name.replaceAll('"', '""')}"`).get() as {n: number}).n,
+    bytes: bytesByTable.get(name) ?? 0,
+  }))
   const rowsOf = (name: string) => tables.find((t) => t.name === name)?.rows ?? 0
   const bytesOf = (name: string) => bytesByTable.get(name) ?? 0
-  const per = (name: string) => (rowsOf(name) > 0 ? Math.round((bytesByTable.get(name) ?? 0) / rowsOf(name) * 10) / 10 : null)
+  const per = (name: string) =>
+    rowsOf(name) > 0 ? Math.round(((bytesByTable.get(name) ?? 0) / rowsOf(name)) * 10) / 10 : null
   const span = (sql: string) => db.prepare(sql).get() as {lo: number | null; hi: number | null}
   const raw = resultSpan(db)
   const hourly = span('SELECT min(hour_start) AS lo, max(hour_start) AS hi FROM rollup_hourly')
   const daily = span('SELECT min(day_start) AS lo, max(day_start) AS hi FROM rollup_daily')
   const marks = retentionMarks(db)
   const prunedBefore: Partial<Record<RetentionLevel, string>> = {}
-  for (const level of ['raw', 'hourly', 'daily'] as const) if (Number.isFinite(marks[level])) prunedBefore[level] = new Date(marks[level]).toISOString()
+  for (const level of ['raw', 'hourly', 'daily'] as const)
+    if (Number.isFinite(marks[level])) prunedBefore[level] = new Date(marks[level]).toISOString()
   const file = databaseFile(db)
   return {
     file,
@@ -246,13 +326,31 @@ export function databaseStats(db: DB): DbStats {
     freePages: db.pragma('freelist_count', {simple: true}) as number,
     schemaVersion: db.pragma('user_version', {simple: true}) as number,
     tables,
-    results: {rows: raw.rows, oldest: iso(raw.oldest), newest: iso(raw.newest),
-      bytesPerResult: raw.rows > 0 ? Math.round((bytesOf('result_blocks') + bytesOf('result_texts')) / raw.rows * 10) / 10 : null},
-    rollups: {
-      hourly: {rows: rowsOf('rollup_hourly'), oldest: iso(hourly.lo), newest: iso(hourly.hi), bytesPerRow: per('rollup_hourly')},
-      daily: {rows: rowsOf('rollup_daily'), oldest: iso(daily.lo), newest: iso(daily.hi), bytesPerRow: per('rollup_daily')},
+    results: {
+      rows: raw.rows,
+      oldest: iso(raw.oldest),
+      newest: iso(raw.newest),
+      bytesPerResult:
+        raw.rows > 0 ? Math.round(((bytesOf('result_blocks') + bytesOf('result_texts')) / raw.rows) * 10) / 10 : null,
     },
-    outages: {rows: rowsOf('outages'), open: (db.prepare('SELECT count(*) AS n FROM outages WHERE ended_at IS NULL').get() as {n: number}).n},
+    rollups: {
+      hourly: {
+        rows: rowsOf('rollup_hourly'),
+        oldest: iso(hourly.lo),
+        newest: iso(hourly.hi),
+        bytesPerRow: per('rollup_hourly'),
+      },
+      daily: {
+        rows: rowsOf('rollup_daily'),
+        oldest: iso(daily.lo),
+        newest: iso(daily.hi),
+        bytesPerRow: per('rollup_daily'),
+      },
+    },
+    outages: {
+      rows: rowsOf('outages'),
+      open: (db.prepare('SELECT count(*) AS n FROM outages WHERE ended_at IS NULL').get() as {n: number}).n,
+    },
     prunedBefore,
   }
 }
@@ -262,8 +360,13 @@ export function verifyDatabaseFile(file: string): {ok: boolean; integrity: strin
   const db = new Database(file, {readonly: true, fileMustExist: true})
   try {
     const integrity = db.pragma('quick_check', {simple: true}) as string
-    const blocks = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'result_blocks'").get() !== undefined
-    const results = (db.prepare(blocks ? 'SELECT coalesce(sum(n), 0) AS n FROM result_blocks' : 'SELECT count(*) AS n FROM results').get() as {n: number}).n
+    const blocks =
+      db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'result_blocks'").get() !== undefined
+    const results = (
+      db
+        .prepare(blocks ? 'SELECT coalesce(sum(n), 0) AS n FROM result_blocks' : 'SELECT count(*) AS n FROM results')
+        .get() as {n: number}
+    ).n
     return {ok: integrity === 'ok', integrity, results}
   } finally {
     db.close()

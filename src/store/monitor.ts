@@ -1,6 +1,6 @@
 import type {CheckState, MonitorEvent, MonitorState} from '../monitor/evaluator.js'
-import {STATUS_CODE, type Status, statusFromCode} from '../types.js'
 import type {DB} from './db.js'
+import {type Status, STATUS_CODE, statusFromCode} from '../types.js'
 import {writeTx} from './lock.js'
 import {recentResultIds} from './results.js'
 
@@ -30,11 +30,22 @@ export interface StoredMonitorState extends MonitorState {
 
 function fromRow(r: StateRow): StoredMonitorState {
   return {
-    checkId: r.check_id, state: r.state as CheckState, since: r.since, badStreak: r.bad_streak, notOkStreak: r.not_ok_streak,
-    okStreak: r.ok_streak, passStreak: r.pass_streak, badSince: r.bad_since,
-    lastStatus: r.last_status === null ? null : statusFromCode(r.last_status), lastResultId: r.last_result_id, lastTs: r.last_ts,
-    alerted: r.alerted as MonitorState['alerted'], alertedAt: r.alerted_at, flapping: r.flapping === 1,
-    changes: JSON.parse(r.changes) as number[], incidentId: r.incident_id,
+    checkId: r.check_id,
+    state: r.state as CheckState,
+    since: r.since,
+    badStreak: r.bad_streak,
+    notOkStreak: r.not_ok_streak,
+    okStreak: r.ok_streak,
+    passStreak: r.pass_streak,
+    badSince: r.bad_since,
+    lastStatus: r.last_status === null ? null : statusFromCode(r.last_status),
+    lastResultId: r.last_result_id,
+    lastTs: r.last_ts,
+    alerted: r.alerted as MonitorState['alerted'],
+    alertedAt: r.alerted_at,
+    flapping: r.flapping === 1,
+    changes: JSON.parse(r.changes) as number[],
+    incidentId: r.incident_id,
   }
 }
 
@@ -63,8 +74,13 @@ export function saveMonitorStates(db: DB, states: readonly StoredMonitorState[],
       changes = excluded.changes, incident_id = excluded.incident_id, updated_at = excluded.updated_at`)
   writeTx(db, () => {
     for (const s of states) {
-      upsert.run({...s, lastStatus: s.lastStatus === null ? null : STATUS_CODE[s.lastStatus as Status], flapping: s.flapping ? 1 : 0,
-        changes: JSON.stringify(s.changes), at})
+      upsert.run({
+        ...s,
+        lastStatus: s.lastStatus === null ? null : STATUS_CODE[s.lastStatus as Status],
+        flapping: s.flapping ? 1 : 0,
+        changes: JSON.stringify(s.changes),
+        at,
+      })
     }
   })
 }
@@ -79,7 +95,16 @@ export function deleteMonitorStates(db: DB, checkIds: readonly string[]): void {
 
 /** A row of monitor_events: an announced event of the state machine, or a change not announced (with why). */
 export interface MonitorEventRecord {
-  kind: MonitorEvent['kind'] | 'state' | 'incident' | 'posture' | 'connectivity-lost' | 'connectivity-restored' | 'not-counted' | 'maintenance-started' | 'maintenance-ended'
+  kind:
+    | MonitorEvent['kind']
+    | 'state'
+    | 'incident'
+    | 'posture'
+    | 'connectivity-lost'
+    | 'connectivity-restored'
+    | 'not-counted'
+    | 'maintenance-started'
+    | 'maintenance-ended'
   checkId: string
   state: string | null
   previous: string | null
@@ -91,10 +116,12 @@ export interface MonitorEventRecord {
 
 /** Appends monitor events. */
 export function insertMonitorEvents(db: DB, events: readonly MonitorEventRecord[]): void {
-  const insert = db.prepare(`INSERT INTO monitor_events (check_id, ts, kind, state, previous, result_id, message, suppressed)
+  const insert =
+    db.prepare(`INSERT INTO monitor_events (check_id, ts, kind, state, previous, result_id, message, suppressed)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
   writeTx(db, () => {
-    for (const e of events) insert.run(e.checkId, e.at, e.kind, e.state, e.previous, e.resultId, e.message, e.suppressed ?? null)
+    for (const e of events)
+      insert.run(e.checkId, e.at, e.kind, e.state, e.previous, e.resultId, e.message, e.suppressed ?? null)
   })
 }
 
@@ -110,9 +137,15 @@ export interface StoredMonitorEvent {
   suppressed: string | null
 }
 
-export function monitorEvents(db: DB, opts: {checkId?: string; since?: number; limit?: number} = {}): StoredMonitorEvent[] {
-  const rows = db.prepare(`SELECT id, check_id AS checkId, ts, kind, state, previous, result_id AS resultId, message, suppressed
-    FROM monitor_events WHERE (@checkId IS NULL OR check_id = @checkId) AND ts >= @since ORDER BY ts, id LIMIT @limit`)
+export function monitorEvents(
+  db: DB,
+  opts: {checkId?: string; since?: number; limit?: number} = {},
+): StoredMonitorEvent[] {
+  const rows = db
+    .prepare(
+      `SELECT id, check_id AS checkId, ts, kind, state, previous, result_id AS resultId, message, suppressed
+    FROM monitor_events WHERE (@checkId IS NULL OR check_id = @checkId) AND ts >= @since ORDER BY ts, id LIMIT @limit`,
+    )
     .all({checkId: opts.checkId ?? null, since: opts.since ?? 0, limit: opts.limit ?? 10_000}) as StoredMonitorEvent[]
   return rows
 }
@@ -123,7 +156,15 @@ export function recentFailedResultIds(db: DB, checkId: string, limit: number): n
 }
 
 // Notification deliveries live in outbox.ts.
-export {type DeliveryRecord, type DeliveryStatus, deliveries, finishDelivery, insertDelivery, lastDelivery, pendingDeliveries} from './outbox.js'
+export {
+  deliveries,
+  type DeliveryRecord,
+  type DeliveryStatus,
+  finishDelivery,
+  insertDelivery,
+  lastDelivery,
+  pendingDeliveries,
+} from './outbox.js'
 
 // Watch-wide facts.
 
@@ -133,6 +174,12 @@ export function getMeta<T>(db: DB, key: string): T | undefined {
 }
 
 export function setMeta(db: DB, key: string, value: unknown, at: number): void {
-  writeTx(db, () => db.prepare(`INSERT INTO watch_meta (key, value, updated_at) VALUES (?, ?, ?)
-    ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`).run(key, JSON.stringify(value), at))
+  writeTx(db, () =>
+    db
+      .prepare(
+        `INSERT INTO watch_meta (key, value, updated_at) VALUES (?, ?, ?)
+    ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      )
+      .run(key, JSON.stringify(value), at),
+  )
 }

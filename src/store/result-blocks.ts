@@ -68,7 +68,18 @@ export interface BlockState {
 }
 
 export function emptyState(hour: number): BlockState {
-  return {n: 0, prevTs: hour * BLOCK_HOUR_MS, prevDelta: 0, shape: -1, text: -1, extra: 0, run: 0, prevDuration: 0, prev: new Map(), nums: new Map()}
+  return {
+    n: 0,
+    prevTs: hour * BLOCK_HOUR_MS,
+    prevDelta: 0,
+    shape: -1,
+    text: -1,
+    extra: 0,
+    run: 0,
+    prevDuration: 0,
+    prev: new Map(),
+    nums: new Map(),
+  }
 }
 
 /** The dictionary: ids of texts, looked up (or added) by the writer, read by the decoder. */
@@ -84,16 +95,19 @@ export interface Dictionary {
 class Out {
   private buf = Buffer.allocUnsafe(256)
   length = 0
+
   private room(n: number): void {
     if (this.length + n <= this.buf.length) return
     const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n))
     this.buf.copy(bigger, 0, 0, this.length)
     this.buf = bigger
   }
+
   byte(b: number): void {
     this.room(1)
     this.buf[this.length++] = b
   }
+
   u(v: number): void {
     this.room(8)
     let n = v
@@ -101,16 +115,20 @@ class Out {
       this.buf[this.length++] = (n % 128) | 128
       n = Math.floor(n / 128)
     }
+
     this.buf[this.length++] = n
   }
+
   s(v: number): void {
     this.u(v >= 0 ? v * 2 : -v * 2 - 1)
   }
+
   f(v: number): void {
     this.room(8)
     this.buf.writeDoubleLE(v, this.length)
     this.length += 8
   }
+
   /** The bytes written, in a buffer of their own. */
   take(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.length))
@@ -119,7 +137,9 @@ class Out {
 
 class In {
   at = 0
+
   constructor(readonly buf: Uint8Array) {}
+
   u(): number {
     let n = 0
     let scale = 1
@@ -131,15 +151,18 @@ class In {
       scale *= 128
     }
   }
+
   s(): number {
     const z = this.u()
     return z % 2 === 0 ? z / 2 : -(z + 1) / 2
   }
+
   f(): number {
     const v = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.at, 8).readDoubleLE(0)
     this.at += 8
     return v
   }
+
   get done(): boolean {
     return this.at >= this.buf.length
   }
@@ -156,10 +179,12 @@ const SLOT = '\u0001'
 export function splitSummary(summary: string): {template: string; numbers: number[]} {
   if (summary.includes(SLOT)) return {template: 'L' + summary, numbers: []}
   const numbers: number[] = []
-  const template = 'T' + summary.replace(NUMBER, (m) => {
-    numbers.push(Number(m))
-    return SLOT
-  })
+  const template =
+    'T' +
+    summary.replaceAll(NUMBER, (m) => {
+      numbers.push(Number(m))
+      return SLOT
+    })
   return {template, numbers}
 }
 
@@ -173,13 +198,14 @@ function splitCached(summary: string): {template: string; numbers: number[]} {
     s = splitSummary(summary)
     splits.set(summary, s)
   }
+
   return s
 }
 
 function joinSummary(template: string, numbers: readonly number[]): string {
   if (template[0] === 'L') return template.slice(1)
   let i = 0
-  return template.slice(1).replace(/\u0001/g, () => String(numbers[i++]))
+  return template.slice(1).replaceAll('', () => String(numbers[i++]))
 }
 
 function slots(template: string): number {
@@ -231,6 +257,7 @@ function shapeOfEntry(e: BlockEntry): Shaped {
     sig += k + '\u0000i\u0000'
     values.push(v)
   }
+
   for (const k in e.metrics) {
     if (!Object.hasOwn(e.metrics, k)) continue
     const v = e.metrics[k]
@@ -238,6 +265,7 @@ function shapeOfEntry(e: BlockEntry): Shaped {
     sig += '#' + k + '\u0000' + codeOf(v) + '\u0000'
     values.push(v)
   }
+
   let known = shapeTexts.get(sig)
   if (!known) {
     const fields: ShapeField[] = []
@@ -247,6 +275,7 @@ function shapeOfEntry(e: BlockEntry): Shaped {
     known = {fields, text: 'S' + JSON.stringify(fields)}
     shapeTexts.set(sig, known)
   }
+
   return {fields: known.fields, text: known.text, values}
 }
 
@@ -277,17 +306,18 @@ export function encodeEntries(st: BlockState, entries: readonly BlockEntry[], di
     if (!(flags & SAME_RUN)) out.s(run - st.run)
     out.s(e.durationMs - st.prevDuration)
     st.prevDuration = e.durationMs
-    for (let i = 0; i < fields.length; i++) {
-      const [k, code] = fields[i]
+    for (const [i, [k, code]] of fields.entries()) {
       const v = values[i]
       if (code === 'f') {
         out.f(v)
         continue
       }
+
       const n = code === 't' ? Math.round(v * 10) : v
       out.s(n - (st.prev.get(k) ?? 0))
       st.prev.set(k, n)
     }
+
     if (!(flags & SAME_TEXT)) out.u(text)
     const before = st.nums.get(text)
     for (let i = 0; i < numbers.length; i++) out.s(numbers[i] - (before?.[i] ?? 0))
@@ -299,6 +329,7 @@ export function encodeEntries(st: BlockState, entries: readonly BlockEntry[], di
     st.run = run
     st.n++
   }
+
   return out.take()
 }
 
@@ -311,6 +342,7 @@ function shapeOf(text: string): ShapeField[] {
     s = JSON.parse(text.slice(1)) as ShapeField[]
     shapes.set(text, s)
   }
+
   return s
 }
 
@@ -322,7 +354,12 @@ const TIMING_SET = new Set<string>(TIMING_FIELDS)
  * only from that position on. Returns the entries and
  * the state after the last one.
  */
-export function decodeBlock(data: Uint8Array, hour: number, dict: Dictionary, opts: {upTo?: number; light?: boolean; textsFrom?: number} = {}): {entries: BlockEntry[]; state: BlockState} {
+export function decodeBlock(
+  data: Uint8Array,
+  hour: number,
+  dict: Dictionary,
+  opts: {upTo?: number; light?: boolean; textsFrom?: number} = {},
+): {entries: BlockEntry[]; state: BlockState} {
   const st = emptyState(hour)
   const input = new In(data)
   const entries: BlockEntry[] = []
@@ -339,6 +376,7 @@ export function decodeBlock(data: Uint8Array, hour: number, dict: Dictionary, op
       st.shape = input.u()
       fields = shapeOf(dict.text(st.shape))
     }
+
     const attempts = flags & ONE_ATTEMPT ? 1 : input.u()
     if (!(flags & SAME_RUN)) st.run += input.s()
     st.prevDuration += input.s()
@@ -352,32 +390,50 @@ export function decodeBlock(data: Uint8Array, hour: number, dict: Dictionary, op
         st.prev.set(k, n)
         v = code === 't' ? n / 10 : n
       }
+
       if (TIMING_SET.has(k)) timings[k as TimingField] = v
       else metrics[k.slice(1)] = v
     }
+
     if (!(flags & SAME_TEXT)) {
       st.text = input.u()
       template = dict.text(st.text)
     }
+
     const before = st.nums.get(st.text)
     const numbers: number[] = []
     for (let i = 0, n = slots(template); i < n; i++) numbers.push((before?.[i] ?? 0) + input.s())
     st.nums.set(st.text, numbers)
     if (!(flags & SAME_EXTRA)) st.extra = input.u()
     st.n++
-    const entry: BlockEntry = {ts: st.prevTs, status: flags & 3, durationMs: st.prevDuration, timings, attempts, runId: st.run === 0 ? null : st.run,
-      summary: '', metrics, findings: []}
+    const entry: BlockEntry = {
+      ts: st.prevTs,
+      status: flags & 3,
+      durationMs: st.prevDuration,
+      timings,
+      attempts,
+      runId: st.run === 0 ? null : st.run,
+      summary: '',
+      metrics,
+      findings: [],
+    }
     if (!opts.light && st.n > (opts.textsFrom ?? 0)) {
       entry.summary = joinSummary(template, numbers)
       if (st.extra !== 0) {
         let x = extras.get(st.extra)
-        if (!x) extras.set(st.extra, (x = JSON.parse(dict.text(st.extra).slice(1)) as {findings?: Finding[]; details?: Record<string, unknown>}))
+        if (!x)
+          extras.set(
+            st.extra,
+            (x = JSON.parse(dict.text(st.extra).slice(1)) as {findings?: Finding[]; details?: Record<string, unknown>}),
+          )
         if (x.findings) entry.findings = structuredClone(x.findings)
         if (x.details) entry.details = structuredClone(x.details)
       }
     }
+
     entries.push(entry)
   }
+
   return {entries, state: st}
 }
 
@@ -395,6 +451,7 @@ export function blockState(data: Uint8Array, hour: number, dict: Dictionary): Bl
       st.shape = input.u()
       fields = shapeOf(dict.text(st.shape))
     }
+
     if (!(flags & ONE_ATTEMPT)) input.u()
     if (!(flags & SAME_RUN)) st.run += input.s()
     st.prevDuration += input.s()
@@ -402,19 +459,23 @@ export function blockState(data: Uint8Array, hour: number, dict: Dictionary): Bl
       if (code === 'f') input.at += 8
       else st.prev.set(k, (st.prev.get(k) ?? 0) + input.s())
     }
+
     if (!(flags & SAME_TEXT)) {
       st.text = input.u()
       slotCount = slots(dict.text(st.text))
     }
+
     if (slotCount > 0 || !st.nums.has(st.text)) {
       const before = st.nums.get(st.text)
       const numbers: number[] = new Array(slotCount)
       for (let i = 0; i < slotCount; i++) numbers[i] = (before?.[i] ?? 0) + input.s()
       st.nums.set(st.text, numbers)
     }
+
     if (!(flags & SAME_EXTRA)) st.extra = input.u()
     st.n++
   }
+
   if (input.at > data.length) throw new Error('result block truncated')
   return st
 }

@@ -1,12 +1,25 @@
-import {UserError} from '../errors.js'
 import type {CheckResult, Finding, Status, Timings} from '../types.js'
-import {STATUS_CODE, statusFromCode} from '../types.js'
 import type {DB} from './db.js'
+import {UserError} from '../errors.js'
+import {STATUS_CODE, statusFromCode} from '../types.js'
 import {writeTx} from './lock.js'
-import {recordPosture} from './posture.js'
 import {writeRows} from './multi-row.js'
-import {BLOCK_CAPACITY, BLOCK_HOUR_MS, type BlockEntry, blockState, type BlockState, copyState, decodeBlock, type Dictionary, emptyState, encodeEntries, textHash, TIMING_FIELDS} from './result-blocks.js'
-import {type RollupInput, updateRollups} from './rollups.js'
+import {recordPosture} from './posture.js'
+import {
+  BLOCK_CAPACITY,
+  BLOCK_HOUR_MS,
+  type BlockEntry,
+  blockState,
+  type BlockState,
+  copyState,
+  decodeBlock,
+  type Dictionary,
+  emptyState,
+  encodeEntries,
+  textHash,
+  TIMING_FIELDS,
+} from './result-blocks.js'
+import {updateRollups} from './rollups.js'
 import {prepared} from './status-page.js'
 
 /** What the store needs to know of a check to file its results. */
@@ -20,7 +33,9 @@ export interface CheckIdentity {
 }
 
 export function startRun(db: DB, source: string, at: number): number {
-  return writeTx(db, () => Number(db.prepare('INSERT INTO runs (source, started_at) VALUES (?, ?)').run(source, at).lastInsertRowid))
+  return writeTx(db, () =>
+    Number(db.prepare('INSERT INTO runs (source, started_at) VALUES (?, ?)').run(source, at).lastInsertRowid),
+  )
 }
 
 export function finishRun(db: DB, runId: number, at: number): void {
@@ -31,13 +46,19 @@ export function finishRun(db: DB, runId: number, at: number): void {
 export function upsertChecks(db: DB, checks: readonly CheckIdentity[], at: number): Map<string, number> {
   const refs = new Map<string, number>()
   writeTx(db, () => {
-    writeRows<CheckIdentity, {id: number; check_id: string}>(db, {
-      head: 'INSERT INTO checks (check_id, kind, target, name, service, tier, first_seen, last_seen)',
-      width: 8,
-      tail: `ON CONFLICT(check_id) DO UPDATE SET kind = excluded.kind, target = excluded.target, name = excluded.name,
+    writeRows<CheckIdentity, {id: number; check_id: string}>(
+      db,
+      {
+        head: 'INSERT INTO checks (check_id, kind, target, name, service, tier, first_seen, last_seen)',
+        width: 8,
+        tail: `ON CONFLICT(check_id) DO UPDATE SET kind = excluded.kind, target = excluded.target, name = excluded.name,
         service = excluded.service, tier = excluded.tier, last_seen = excluded.last_seen
       RETURNING id, check_id`,
-    }, checks, (c) => [c.id, c.kind, c.target, c.name ?? null, c.service ?? null, c.tier ?? null, at, at], (row) => refs.set(row.check_id, row.id))
+      },
+      checks,
+      (c) => [c.id, c.kind, c.target, c.name ?? null, c.service ?? null, c.tier ?? null, at, at],
+      (row) => refs.set(row.check_id, row.id),
+    )
   })
   return refs
 }
@@ -56,9 +77,13 @@ export interface Vantage {
 /** The row id of a vantage (registered or refreshed), 0 for none. */
 export function vantageRef(db: DB, v: Vantage | undefined, at: number): number {
   if (!v) return 0
-  const row = db.prepare<unknown[], {id: number}>(`INSERT INTO vantages (vantage_id, net, region, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
+  const row = db
+    .prepare<unknown[], {id: number}>(
+      `INSERT INTO vantages (vantage_id, net, region, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT(vantage_id) DO UPDATE SET net = excluded.net, region = excluded.region, last_seen = max(last_seen, excluded.last_seen)
-    RETURNING id`).get(v.id, v.net ?? null, v.region ?? null, at, at)
+    RETURNING id`,
+    )
+    .get(v.id, v.net ?? null, v.region ?? null, at, at)
   if (!row) throw new Error(`vantage ${v.id} was not stored`)
   return row.id
 }
@@ -68,9 +93,17 @@ export function findVantage(db: DB, id: string | undefined): number | undefined 
   if (id === undefined) return undefined
   const row = db.prepare('SELECT id FROM vantages WHERE vantage_id = ?').get(id) as {id: number} | undefined
   if (row) return row.id
-  const known = (db.prepare('SELECT vantage_id FROM vantages ORDER BY vantage_id').all() as {vantage_id: string}[]).map((r) => r.vantage_id)
-  throw new UserError(`No results from vantage "${id}".`, {code: 'E_USAGE', exit: 2,
-    hint: known.length > 0 ? `Vantages with results: ${known.join(', ')}.` : 'No result in this database carries a vantage.'})
+  const known = (db.prepare('SELECT vantage_id FROM vantages ORDER BY vantage_id').all() as {vantage_id: string}[]).map(
+    (r) => r.vantage_id,
+  )
+  throw new UserError(`No results from vantage "${id}".`, {
+    code: 'E_USAGE',
+    exit: 2,
+    hint:
+      known.length > 0
+        ? `Vantages with results: ${known.join(', ')}.`
+        : 'No result in this database carries a vantage.',
+  })
 }
 
 /** Dictionary of a writing transaction: texts looked up by hash, added when new, marked used this hour. */
@@ -87,8 +120,10 @@ function writerDictionary(db: DB, hour: () => number): Dictionary {
           touch.run(h, known.id)
           known.hour = h
         }
+
         return known.id
       }
+
       const hash = textHash(text)
       let id: number | undefined
       for (const row of find.all(hash)) {
@@ -97,6 +132,7 @@ function writerDictionary(db: DB, hour: () => number): Dictionary {
         if (row.last_hour < h) touch.run(h, id)
         break
       }
+
       if (id === undefined) id = Number(add.run(hash, h, text).lastInsertRowid)
       ids.set(text, {id, hour: h})
       return id
@@ -120,6 +156,7 @@ function readerDictionary(db: DB): Dictionary {
         if (t === undefined) throw new Error(`result text ${id} is missing`)
         texts.set(id, t)
       }
+
       return t
     },
   }
@@ -131,8 +168,19 @@ function entryOf(r: CheckResult, runId: number | null): BlockEntry {
     const v = ms(r.timings[k])
     if (v !== undefined) timings[k] = v
   }
-  return {ts: r.startedAt, status: STATUS_CODE[r.status], durationMs: Math.round(r.durationMs), timings, attempts: r.attempts, runId,
-    summary: r.summary, metrics: r.metrics, findings: r.findings, ...(r.details ? {details: r.details} : {})}
+
+  return {
+    ts: r.startedAt,
+    status: STATUS_CODE[r.status],
+    durationMs: Math.round(r.durationMs),
+    timings,
+    attempts: r.attempts,
+    runId,
+    summary: r.summary,
+    metrics: r.metrics,
+    findings: r.findings,
+    ...(r.details ? {details: r.details} : {}),
+  }
 }
 
 type TextRow = {id: number; last_hour: number; text: string}
@@ -141,12 +189,20 @@ const writeCache = new WeakMap<DB, ReturnType<typeof prepareWrites>>()
 
 function prepareWrites(db: DB) {
   return {
-    tails: db.prepare<[number, number, string], {check_ref: number; id: number; n: number; len: number}>(`SELECT check_ref, max(id) AS id, n, length(data) AS len
+    tails: db.prepare<
+      [number, number, string],
+      {check_ref: number; id: number; n: number; len: number}
+    >(`SELECT check_ref, max(id) AS id, n, length(data) AS len
       FROM result_blocks WHERE hour = ? AND vantage_ref = ? AND check_ref IN (SELECT value FROM json_each(?)) GROUP BY check_ref`),
     data: db.prepare<[number], Buffer>('SELECT data FROM result_blocks WHERE id = ?').pluck(),
-    open: db.prepare<[number, number, number, number, number, number | null, number | null, Buffer], {id: number}>(`INSERT INTO result_blocks
+    open: db.prepare<
+      [number, number, number, number, number, number | null, number | null, Buffer],
+      {id: number}
+    >(`INSERT INTO result_blocks
       (check_ref, vantage_ref, hour, n, statuses, run_lo, run_hi, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-    append: db.prepare<[number, number, number | null, number | null, number | null, number | null, Buffer, number]>(`UPDATE result_blocks SET n = n + ?,
+    append: db.prepare<
+      [number, number, number | null, number | null, number | null, number | null, Buffer, number]
+    >(`UPDATE result_blocks SET n = n + ?,
       statuses = statuses | ?, run_lo = min(coalesce(run_lo, ?), ?), run_hi = max(coalesce(run_hi, ?), ?), data = CAST(data || ? AS BLOB) WHERE id = ?`),
     find: db.prepare<[number], TextRow>('SELECT id, last_hour, text FROM result_texts WHERE hash = ?'),
     add: db.prepare<[number, number, string]>('INSERT INTO result_texts (hash, last_hour, text) VALUES (?, ?, ?)'),
@@ -193,9 +249,12 @@ interface NewBlock {
 }
 
 /** Results of a batch by check and hour, in the order they came. */
-function groupByBlock(refs: Map<string, number>, results: readonly CheckResult[]): Map<string, {ref: number; hour: number; at: number[]}> {
+function groupByBlock(
+  refs: Map<string, number>,
+  results: readonly CheckResult[],
+): Map<string, {ref: number; hour: number; at: number[]}> {
   const groups = new Map<string, {ref: number; hour: number; at: number[]}>()
-  results.forEach((r, i) => {
+  for (const [i, r] of results.entries()) {
     const ref = refs.get(r.checkId)
     if (ref === undefined) throw new Error(`check ${r.checkId} is not registered`)
     const hour = Math.floor(r.startedAt / BLOCK_HOUR_MS)
@@ -203,12 +262,18 @@ function groupByBlock(refs: Map<string, number>, results: readonly CheckResult[]
     let g = groups.get(key)
     if (!g) groups.set(key, (g = {ref, hour, at: []}))
     g.at.push(i)
-  })
+  }
+
   return groups
 }
 
 /** The newest block of each (check, hour) of the batch that has room, with its state; one query per hour. */
-function openBlocks(db: DB, groups: Iterable<{ref: number; hour: number}>, vref: number, dict: Dictionary): Map<string, OpenBlock> {
+function openBlocks(
+  db: DB,
+  groups: Iterable<{ref: number; hour: number}>,
+  vref: number,
+  dict: Dictionary,
+): Map<string, OpenBlock> {
   const w = writeStatements(db)
   const cached = tailCache.get(db)
   const byHour = new Map<number, number[]>()
@@ -217,20 +282,31 @@ function openBlocks(db: DB, groups: Iterable<{ref: number; hour: number}>, vref:
     if (list) list.push(g.ref)
     else byHour.set(g.hour, [g.ref])
   }
+
   const out = new Map<string, OpenBlock>()
   for (const [hour, checkRefs] of byHour) {
     for (const t of w.tails.all(hour, vref, JSON.stringify(checkRefs))) {
       if (t.n >= BLOCK_CAPACITY) continue
       const c = cached?.get(`${t.check_ref}:${vref}`)
-      const state = c && c.id === t.id && c.n === t.n && c.len === t.len ? copyState(c.state) : blockState(w.data.get(t.id) ?? Buffer.alloc(0), hour, dict)
+      const state =
+        c && c.id === t.id && c.n === t.n && c.len === t.len
+          ? copyState(c.state)
+          : blockState(w.data.get(t.id) ?? Buffer.alloc(0), hour, dict)
       out.set(`${t.check_ref}:${hour}`, {id: t.id, len: t.len, state})
     }
   }
+
   return out
 }
 
 /** Writes a batch of results in one transaction and returns their ids (in the order given). */
-export function insertResults(db: DB, refs: Map<string, number>, runId: number | null, results: readonly CheckResult[], opts: {vantage?: Vantage} = {}): number[] {
+export function insertResults(
+  db: DB,
+  refs: Map<string, number>,
+  runId: number | null,
+  results: readonly CheckResult[],
+  opts: {vantage?: Vantage} = {},
+): number[] {
   const ids: number[] = new Array(results.length)
   // Tail states are kept only for a transaction of our own, known committed when this returns.
   const outer = !db.inTransaction
@@ -260,29 +336,48 @@ export function insertResults(db: DB, refs: Map<string, number>, runId: number |
         if (block?.id === undefined) {
           fresh.push({ref: g.ref, hour: g.hour, n: take.length, statuses, data, at: take, state})
         } else {
-          const id = block.id
+          const {id} = block
           w.append.run(take.length, statuses, run, run, run, run, data, id)
-          take.forEach((k, j) => (ids[k] = id * BLOCK_CAPACITY + first + j))
+          for (const [j, k] of take.entries()) ids[k] = id * BLOCK_CAPACITY + first + j
           tails.push({ref: g.ref, id, n: state.n, len: block.len + data.length, state})
         }
+
         i += take.length
         block = undefined
       }
     }
+
     insertBlocks(db, fresh, vref, run, ids, tails)
     // Hourly/daily rollups and outages move in the same transaction as the results.
-    updateRollups(db, results.map((r) => ({checkRef: refs.get(r.checkId) ?? 0, vantageRef: vref, ts: r.startedAt, status: r.status, durationMs: r.durationMs})))
+    updateRollups(
+      db,
+      results.map((r) => ({
+        checkRef: refs.get(r.checkId) ?? 0,
+        vantageRef: vref,
+        ts: r.startedAt,
+        status: r.status,
+        durationMs: r.durationMs,
+      })),
+    )
   })
   if (outer) rememberTails(db, tails, vref)
   return ids
 }
 
 /** Inserts new blocks, many to a statement when each (check, hour) opens one; sets their results' ids. */
-function insertBlocks(db: DB, fresh: readonly NewBlock[], vref: number, run: number | null, ids: number[], tails: Tail[]): void {
+function insertBlocks(
+  db: DB,
+  fresh: readonly NewBlock[],
+  vref: number,
+  run: number | null,
+  ids: number[],
+  tails: Tail[],
+): void {
   const placed = (b: NewBlock, id: number) => {
-    b.at.forEach((k, j) => (ids[k] = id * BLOCK_CAPACITY + j))
+    for (const [j, k] of b.at.entries()) ids[k] = id * BLOCK_CAPACITY + j
     tails.push({ref: b.ref, id, n: b.n, len: b.data.length, state: b.state})
   }
+
   const keys = new Set(fresh.map((b) => `${b.ref}:${b.hour}`))
   if (keys.size < fresh.length) {
     // More than a block's worth for one check and hour: in order, one at a time.
@@ -292,18 +387,26 @@ function insertBlocks(db: DB, fresh: readonly NewBlock[], vref: number, run: num
       if (!row) throw new Error('a result block was not stored')
       placed(b, row.id)
     }
+
     return
   }
+
   const byKey = new Map(fresh.map((b) => [`${b.ref}:${b.hour}`, b]))
-  writeRows<NewBlock, {id: number; check_ref: number; hour: number}>(db, {
-    head: 'INSERT INTO result_blocks (check_ref, vantage_ref, hour, n, statuses, run_lo, run_hi, data)',
-    width: 8,
-    tail: 'RETURNING id, check_ref, hour',
-  }, fresh, (b) => [b.ref, vref, b.hour, b.n, b.statuses, run, run, b.data], (row) => {
-    const b = byKey.get(`${row.check_ref}:${row.hour}`)
-    if (!b) throw new Error(`result block for check ${row.check_ref}, hour ${row.hour} came back unasked`)
-    placed(b, row.id)
-  })
+  writeRows<NewBlock, {id: number; check_ref: number; hour: number}>(
+    db,
+    {
+      head: 'INSERT INTO result_blocks (check_ref, vantage_ref, hour, n, statuses, run_lo, run_hi, data)',
+      width: 8,
+      tail: 'RETURNING id, check_ref, hour',
+    },
+    fresh,
+    (b) => [b.ref, vref, b.hour, b.n, b.statuses, run, run, b.data],
+    (row) => {
+      const b = byKey.get(`${row.check_ref}:${row.hour}`)
+      if (!b) throw new Error(`result block for check ${row.check_ref}, hour ${row.hour} came back unasked`)
+      placed(b, row.id)
+    },
+  )
 }
 
 /** Keeps the newest block's state per series, replacing the one before (bounded by the number of series). */
@@ -322,16 +425,30 @@ function rememberTails(db: DB, tails: readonly Tail[], vref: number): void {
  * Stores one whole run (the run row, its checks, results, rollups and posture) in one transaction, so it
  * is all there or none of it is: a lock held past the lock timeout stores nothing and says so.
  */
-export function storeRun(db: DB, run: {source: string; startedAt: number; finishedAt: number; checks: readonly CheckIdentity[]; results: readonly CheckResult[]; vantage?: Vantage}): number {
+export function storeRun(
+  db: DB,
+  run: {
+    source: string
+    startedAt: number
+    finishedAt: number
+    checks: readonly CheckIdentity[]
+    results: readonly CheckResult[]
+    vantage?: Vantage
+  },
+): number {
   const n = run.results.length
-  return writeTx(db, () => {
-    const runId = startRun(db, run.source, run.startedAt)
-    const refs = upsertChecks(db, run.checks, run.startedAt)
-    const ids = insertResults(db, refs, runId, run.results, {vantage: run.vantage})
-    recordPosture(db, refs, runId, run.results, ids)
-    finishRun(db, runId, run.finishedAt)
-    return runId
-  }, `the ${n} result${n === 1 ? '' : 's'} of this run were not stored`)
+  return writeTx(
+    db,
+    () => {
+      const runId = startRun(db, run.source, run.startedAt)
+      const refs = upsertChecks(db, run.checks, run.startedAt)
+      const ids = insertResults(db, refs, runId, run.results, {vantage: run.vantage})
+      recordPosture(db, refs, runId, run.results, ids)
+      finishRun(db, runId, run.finishedAt)
+      return runId
+    },
+    `the ${n} result${n === 1 ? '' : 's'} of this run were not stored`,
+  )
 }
 
 /** A stored result as read back. */
@@ -377,6 +494,7 @@ class BlockReader {
   private readonly dict: Dictionary
   private readonly checks = new Map<number, CheckInfo>()
   private readonly vantages = new Map<number, string>()
+
   constructor(private readonly db: DB) {
     this.dict = readerDictionary(db)
   }
@@ -384,7 +502,9 @@ class BlockReader {
   results(row: BlockRow, opts: {upTo?: number; textsFrom?: number} = {}): StoredResult[] {
     const c = this.check(row.check_ref)
     const vantage = row.vantage_ref === 0 ? undefined : this.vantage(row.vantage_ref)
-    return decodeBlock(row.data, row.hour, this.dict, opts).entries.map((e, pos) => toStored(row.id * BLOCK_CAPACITY + pos, c, e, vantage))
+    return decodeBlock(row.data, row.hour, this.dict, opts).entries.map((e, pos) =>
+      toStored(row.id * BLOCK_CAPACITY + pos, c, e, vantage),
+    )
   }
 
   light(row: BlockRow): BlockEntry[] {
@@ -393,13 +513,25 @@ class BlockReader {
 
   private check(ref: number): CheckInfo {
     let c = this.checks.get(ref)
-    if (!c) this.checks.set(ref, (c = this.db.prepare('SELECT check_id, kind, target, name, service FROM checks WHERE id = ?').get(ref) as CheckInfo))
+    if (!c)
+      this.checks.set(
+        ref,
+        (c = this.db
+          .prepare('SELECT check_id, kind, target, name, service FROM checks WHERE id = ?')
+          .get(ref) as CheckInfo),
+      )
     return c
   }
 
   private vantage(ref: number): string {
     let v = this.vantages.get(ref)
-    if (v === undefined) this.vantages.set(ref, (v = (this.db.prepare('SELECT vantage_id FROM vantages WHERE id = ?').pluck().get(ref) as string | undefined) ?? String(ref)))
+    if (v === undefined)
+      this.vantages.set(
+        ref,
+        (v =
+          (this.db.prepare('SELECT vantage_id FROM vantages WHERE id = ?').pluck().get(ref) as string | undefined) ??
+          String(ref)),
+      )
     return v
   }
 }
@@ -408,10 +540,23 @@ function toStored(resultId: number, c: CheckInfo, e: BlockEntry, vantage: string
   const timings: Timings = {totalMs: e.durationMs}
   for (const k of TIMING_FIELDS) if (e.timings[k] !== undefined) timings[k] = e.timings[k]
   return {
-    resultId, runId: e.runId, checkId: c.check_id, kind: c.kind, target: c.target, name: c.name,
-    service: c.service, ts: e.ts, status: statusFromCode(e.status), durationMs: e.durationMs, timings,
-    attempts: e.attempts, summary: e.summary, findings: e.findings, metrics: e.metrics,
-    ...(e.details ? {details: e.details} : {}), ...(vantage === undefined ? {} : {vantage}),
+    resultId,
+    runId: e.runId,
+    checkId: c.check_id,
+    kind: c.kind,
+    target: c.target,
+    name: c.name,
+    service: c.service,
+    ts: e.ts,
+    status: statusFromCode(e.status),
+    durationMs: e.durationMs,
+    timings,
+    attempts: e.attempts,
+    summary: e.summary,
+    findings: e.findings,
+    metrics: e.metrics,
+    ...(e.details ? {details: e.details} : {}),
+    ...(vantage === undefined ? {} : {vantage}),
   }
 }
 
@@ -449,30 +594,46 @@ interface NewestBlock {
 }
 
 /** The last result of every known check (optionally only these ids, or one vantage's), sorted by check id. */
-export function lastResults(db: DB, checkIds?: readonly string[], opts: {vantageRef?: number; cache?: LastResultCache} = {}): StoredResult[] {
+export function lastResults(
+  db: DB,
+  checkIds?: readonly string[],
+  opts: {vantageRef?: number; cache?: LastResultCache} = {},
+): StoredResult[] {
   const v = vantageClause(opts.vantageRef)
   const cache = opts.cache && opts.cache.vantageRef === opts.vantageRef ? opts.cache : undefined
   if (opts.cache && !cache) Object.assign(opts.cache, {vantageRef: opts.vantageRef, byCheck: new Map()})
-  const checks = prepared<[], CheckInfo & {id: number}>(db, 'SELECT id, check_id, kind, target, name, service FROM checks ORDER BY check_id').all()
+  const checks = prepared<[], CheckInfo & {id: number}>(
+    db,
+    'SELECT id, check_id, kind, target, name, service FROM checks ORDER BY check_id',
+  ).all()
   // Every check's blocks of its newest hour in one statement (two index seeks a check); their bytes only when nothing is cached.
   const vx = opts.vantageRef === undefined ? '' : ' AND x.vantage_ref = ?'
-  const blocks = prepared<number[], NewestBlock>(db, `SELECT b.check_ref, b.id, b.vantage_ref, b.hour, b.n${cache ? '' : ', b.data'} FROM checks c
-    JOIN result_blocks b ON b.check_ref = c.id AND b.hour = (SELECT max(x.hour) FROM result_blocks x WHERE x.check_ref = c.id${vx})${v.sql}`).all(...v.args, ...v.args)
+  const blocks = prepared<number[], NewestBlock>(
+    db,
+    `SELECT b.check_ref, b.id, b.vantage_ref, b.hour, b.n${cache ? '' : ', b.data'} FROM checks c
+    JOIN result_blocks b ON b.check_ref = c.id AND b.hour = (SELECT max(x.hour) FROM result_blocks x WHERE x.check_ref = c.id${vx})${v.sql}`,
+  ).all(...v.args, ...v.args)
   const byCheck = new Map<number, NewestBlock[]>()
   for (const b of blocks) {
     const list = byCheck.get(b.check_ref)
     if (list) list.push(b)
     else byCheck.set(b.check_ref, [b])
   }
+
   const wanted = checkIds ? new Set(checkIds) : undefined
   const dict = readerDictionary(db)
   const dataOf = prepared<[number], Buffer>(db, 'SELECT data FROM result_blocks WHERE id = ?').pluck()
   const vantages = new Map<number, string | undefined>()
   const vantageName = (ref: number) => {
     if (ref === 0) return undefined
-    if (!vantages.has(ref)) vantages.set(ref, db.prepare<[number], string>('SELECT vantage_id FROM vantages WHERE id = ?').pluck().get(ref) ?? String(ref))
+    if (!vantages.has(ref))
+      vantages.set(
+        ref,
+        db.prepare<[number], string>('SELECT vantage_id FROM vantages WHERE id = ?').pluck().get(ref) ?? String(ref),
+      )
     return vantages.get(ref)
   }
+
   const out: StoredResult[] = []
   for (const c of checks) {
     if (wanted && !wanted.has(c.check_id)) continue
@@ -481,6 +642,7 @@ export function lastResults(db: DB, checkIds?: readonly string[], opts: {vantage
       cache?.byCheck.delete(c.id)
       continue
     }
+
     const key = list.map((b) => `${b.id}:${b.n}`).join(',')
     let hit = cache?.byCheck.get(c.id)
     if (!hit || hit.blocks !== key) {
@@ -488,8 +650,10 @@ export function lastResults(db: DB, checkIds?: readonly string[], opts: {vantage
       if (!hit) continue
       cache?.byCheck.set(c.id, hit)
     }
+
     out.push(toStored(hit.resultId, c, hit.entry, vantageName(hit.vantageRef)))
   }
+
   if (cache) for (const ref of cache.byCheck.keys()) if (!byCheck.has(ref)) cache.byCheck.delete(ref)
   return out
 }
@@ -503,35 +667,62 @@ function newestOf(list: readonly NewestBlock[], dict: Dictionary, dataOf: (id: n
   for (const block of list) {
     const data = block.data ?? dataOf(block.id)
     const {entries} = decodeBlock(data, block.hour, dict, {textsFrom: block.n - 1})
-    for (let pos = 0; pos < entries.length; pos++) {
-      const e = entries[pos]
-      if (!best || e.ts > best.entry.ts || (e.ts === best.entry.ts && block.id * BLOCK_CAPACITY + pos > best.block.id * BLOCK_CAPACITY + best.pos)) best = {block, data, pos, entry: e}
+    for (const [pos, e] of entries.entries()) {
+      if (
+        !best ||
+        e.ts > best.entry.ts ||
+        (e.ts === best.entry.ts && block.id * BLOCK_CAPACITY + pos > best.block.id * BLOCK_CAPACITY + best.pos)
+      )
+        best = {block, data, pos, entry: e}
     }
   }
+
   if (!best) return undefined
   const b = best
-  const entry = b.pos === b.block.n - 1 ? b.entry : decodeBlock(b.data, b.block.hour, dict, {upTo: b.pos + 1, textsFrom: b.pos}).entries[b.pos]
+  const entry =
+    b.pos === b.block.n - 1
+      ? b.entry
+      : decodeBlock(b.data, b.block.hour, dict, {upTo: b.pos + 1, textsFrom: b.pos}).entries[b.pos]
   return {blocks: key, resultId: b.block.id * BLOCK_CAPACITY + b.pos, vantageRef: b.block.vantage_ref, entry}
 }
 
-/** Blocks of a check from the newest hour back, a whole hour at a time, within [fromHour, toHour]. */
-function* hoursBack(db: DB, checkRef: number, fromHour: number, toHour: number, opts: {vantageRef?: number; statusMask?: number} = {}): Generator<BlockRow[]> {
+/**
+ * Blocks of a check from the newest hour back, a whole hour at a time, within [fromHour, toHour].
+ * @yields the check's blocks of one hour at a time, newest hour first
+ */
+function* hoursBack(
+  db: DB,
+  checkRef: number,
+  fromHour: number,
+  toHour: number,
+  opts: {vantageRef?: number; statusMask?: number} = {},
+): Generator<BlockRow[]> {
   const v = vantageClause(opts.vantageRef)
   const mask = opts.statusMask === undefined ? '' : ` AND (b.statuses & ${opts.statusMask}) != 0`
-  const hours = db.prepare(`SELECT DISTINCT b.hour FROM result_blocks b WHERE b.check_ref = ? AND b.hour >= ? AND b.hour <= ?${v.sql}${mask}
-    ORDER BY b.hour DESC`).pluck()
-  const inHour = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.check_ref = ? AND b.hour = ?${v.sql}${mask} ORDER BY b.id DESC`)
+  const hours = db
+    .prepare(
+      `SELECT DISTINCT b.hour FROM result_blocks b WHERE b.check_ref = ? AND b.hour >= ? AND b.hour <= ?${v.sql}${mask}
+    ORDER BY b.hour DESC`,
+    )
+    .pluck()
+  const inHour = db.prepare(
+    `SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.check_ref = ? AND b.hour = ?${v.sql}${mask} ORDER BY b.id DESC`,
+  )
   for (const hour of hours.iterate(checkRef, fromHour, toHour, ...v.args) as IterableIterator<number>) {
     yield inHour.all(checkRef, hour, ...v.args) as BlockRow[]
   }
 }
 
 function checkRefOf(db: DB, checkId: string): number | undefined {
-  return (db.prepare('SELECT id FROM checks WHERE check_id = ?').pluck().get(checkId) as number | undefined)
+  return db.prepare('SELECT id FROM checks WHERE check_id = ?').pluck().get(checkId) as number | undefined
 }
 
 /** Recent results of one check (optionally one vantage's), newest first. */
-export function recentResults(db: DB, checkId: string, opts: {limit?: number; since?: number; until?: number; vantageRef?: number} = {}): StoredResult[] {
+export function recentResults(
+  db: DB,
+  checkId: string,
+  opts: {limit?: number; since?: number; until?: number; vantageRef?: number} = {},
+): StoredResult[] {
   const ref = checkRefOf(db, checkId)
   if (ref === undefined) return []
   const since = opts.since ?? 0
@@ -539,10 +730,17 @@ export function recentResults(db: DB, checkId: string, opts: {limit?: number; si
   const limit = opts.limit ?? 50
   const reader = new BlockReader(db)
   const out: StoredResult[] = []
-  for (const hour of hoursBack(db, ref, Math.floor(since / BLOCK_HOUR_MS), Math.floor(Math.min(until, 8.64e15) / BLOCK_HOUR_MS), {vantageRef: opts.vantageRef})) {
+  for (const hour of hoursBack(
+    db,
+    ref,
+    Math.floor(since / BLOCK_HOUR_MS),
+    Math.floor(Math.min(until, 8.64e15) / BLOCK_HOUR_MS),
+    {vantageRef: opts.vantageRef},
+  )) {
     for (const row of hour) for (const r of reader.results(row)) if (r.ts >= since && r.ts <= until) out.push(r)
     if (out.length >= limit) break
   }
+
   return out.sort(newestFirst).slice(0, limit)
 }
 
@@ -556,13 +754,18 @@ export function recentResultIds(db: DB, checkId: string, statuses: readonly Stat
   const out: {id: number; ts: number}[] = []
   for (const hour of hoursBack(db, ref, -1e15, 1e15, {statusMask})) {
     for (const row of hour) {
-      reader.light(row).forEach((e, pos) => {
+      for (const [pos, e] of reader.light(row).entries()) {
         if (codes.has(e.status)) out.push({id: row.id * BLOCK_CAPACITY + pos, ts: e.ts})
-      })
+      }
     }
+
     if (out.length >= limit) break
   }
-  return out.sort((a, b) => b.ts - a.ts || b.id - a.id).slice(0, limit).map((r) => r.id)
+
+  return out
+    .sort((a, b) => b.ts - a.ts || b.id - a.id)
+    .slice(0, limit)
+    .map((r) => r.id)
 }
 
 /** When the check entered its current status: the first result after the last one with another status. */
@@ -573,40 +776,69 @@ export function statusSince(db: DB, checkId: string, status: Status, opts: {vant
   const code = STATUS_CODE[status]
   const reader = new BlockReader(db)
   const otherMask = 15 & ~(1 << code)
-  const lastOtherHour = db.prepare(`SELECT max(b.hour) FROM result_blocks b WHERE b.check_ref = ? AND (b.statuses & ?) != 0${v.sql}`)
-    .pluck().get(ref, otherMask, ...v.args) as number | null
+  const lastOtherHour = db
+    .prepare(`SELECT max(b.hour) FROM result_blocks b WHERE b.check_ref = ? AND (b.statuses & ?) != 0${v.sql}`)
+    .pluck()
+    .get(ref, otherMask, ...v.args) as number | null
   let lastOther = -1
   if (lastOtherHour !== null) {
-    const rows = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.check_ref = ? AND b.hour = ? AND (b.statuses & ?) != 0${v.sql}`)
+    const rows = db
+      .prepare(
+        `SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.check_ref = ? AND b.hour = ? AND (b.statuses & ?) != 0${v.sql}`,
+      )
       .all(ref, lastOtherHour, otherMask, ...v.args) as BlockRow[]
-    for (const row of rows) for (const e of reader.light(row)) if (e.status !== code && e.ts > lastOther) lastOther = e.ts
+    for (const row of rows)
+      for (const e of reader.light(row)) if (e.status !== code && e.ts > lastOther) lastOther = e.ts
   }
+
   const fromHour = lastOther < 0 ? -Infinity : Math.floor(lastOther / BLOCK_HOUR_MS)
-  const hours = db.prepare(`SELECT DISTINCT b.hour FROM result_blocks b WHERE b.check_ref = ? AND b.hour >= ?${v.sql} ORDER BY b.hour`).pluck()
+  const hours = db
+    .prepare(
+      `SELECT DISTINCT b.hour FROM result_blocks b WHERE b.check_ref = ? AND b.hour >= ?${v.sql} ORDER BY b.hour`,
+    )
+    .pluck()
   const inHour = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.check_ref = ? AND b.hour = ?${v.sql}`)
-  for (const hour of hours.iterate(ref, Number.isFinite(fromHour) ? fromHour : -1e15, ...v.args) as IterableIterator<number>) {
+  for (const hour of hours.iterate(
+    ref,
+    Number.isFinite(fromHour) ? fromHour : -1e15,
+    ...v.args,
+  ) as IterableIterator<number>) {
     let since: number | null = null
     for (const row of inHour.all(ref, hour, ...v.args) as BlockRow[]) {
       for (const e of reader.light(row)) if (e.ts > lastOther && (since === null || e.ts < since)) since = e.ts
     }
+
     if (since !== null) return since
   }
+
   return null
 }
 
 /** Every raw result with ts in [from, to) as (check ref, ts, status, duration), block by block. */
-export function scanRaw(db: DB, from: number, to: number, each: (checkRef: number, e: BlockEntry) => void, opts: {vantageRef?: number} = {}): void {
+export function scanRaw(
+  db: DB,
+  from: number,
+  to: number,
+  each: (checkRef: number, e: BlockEntry) => void,
+  opts: {vantageRef?: number} = {},
+): void {
   const v = vantageClause(opts.vantageRef)
   const reader = new BlockReader(db)
   const rows = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.hour >= ? AND b.hour <= ?${v.sql}`)
-  for (const row of rows.all(Math.floor(from / BLOCK_HOUR_MS), Math.floor((to - 1) / BLOCK_HOUR_MS), ...v.args) as BlockRow[]) {
+  for (const row of rows.all(
+    Math.floor(from / BLOCK_HOUR_MS),
+    Math.floor((to - 1) / BLOCK_HOUR_MS),
+    ...v.args,
+  ) as BlockRow[]) {
     for (const e of reader.light(row)) if (e.ts >= from && e.ts < to) each(row.check_ref, e)
   }
 }
 
 /** Number of stored results, and the first and last result time (for db stats). */
 export function resultSpan(db: DB): {rows: number; oldest: number | null; newest: number | null} {
-  const agg = db.prepare('SELECT coalesce(sum(n), 0) AS rows, min(hour) AS lo, max(hour) AS hi FROM result_blocks').get() as {rows: number; lo: number | null; hi: number | null}
+  const agg = db
+    .prepare('SELECT coalesce(sum(n), 0) AS rows, min(hour) AS lo, max(hour) AS hi FROM result_blocks')
+    .get() as {rows: number; lo: number | null; hi: number | null}
   if (agg.lo === null || agg.hi === null) return {rows: agg.rows, oldest: null, newest: null}
   const reader = new BlockReader(db)
   const at = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.hour = ?`)
@@ -620,16 +852,21 @@ export function knownCheck(db: DB, checkId: string): boolean {
 
 /** A result by id (an id from before the block layout is looked up in result_aliases). */
 export function resultById(db: DB, resultId: number): StoredResult | undefined {
-  const alias = db.prepare('SELECT new_id FROM result_aliases WHERE old_id = ?').pluck().get(resultId) as number | undefined
+  const alias = db.prepare('SELECT new_id FROM result_aliases WHERE old_id = ?').pluck().get(resultId) as
+    number | undefined
   const id = alias ?? resultId
-  const row = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.id = ?`).get(Math.floor(id / BLOCK_CAPACITY)) as BlockRow | undefined
+  const row = db
+    .prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.id = ?`)
+    .get(Math.floor(id / BLOCK_CAPACITY)) as BlockRow | undefined
   if (!row) return undefined
   const pos = id % BLOCK_CAPACITY
   return new BlockReader(db).results(row, {upTo: pos + 1, textsFrom: pos})[pos]
 }
 
 export function knownCheckIds(db: DB): string[] {
-  return (db.prepare('SELECT check_id FROM checks ORDER BY check_id').all() as {check_id: string}[]).map((r) => r.check_id)
+  return (db.prepare('SELECT check_id FROM checks ORDER BY check_id').all() as {check_id: string}[]).map(
+    (r) => r.check_id,
+  )
 }
 
 /** Number of stored results. */

@@ -2,10 +2,10 @@ import type Database from 'better-sqlite3'
 
 import type {Status} from '../types.js'
 import type {DB} from './db.js'
+import {zonedParts as wallClock, zonedToEpoch} from '../util/zoned-time.js'
 import {writeRows} from './multi-row.js'
 import {POSTURE_KINDS} from './posture.js'
 import {scanRaw} from './results.js'
-import {zonedParts as wallClock, zonedToEpoch} from '../util/zoned-time.js'
 
 /*
  * Hourly and daily rollups of results per check, an outage table, and the latency histogram they carry.
@@ -72,6 +72,7 @@ function readBucket(blob: Uint8Array, at: number): [number, number, number] {
     if (b < 128 || i >= blob.length) break
     scale *= 128
   }
+
   return [k, n, i]
 }
 
@@ -83,6 +84,7 @@ function pushBucket(bytes: number[], k: number, count: number): void {
     bytes.push((n % 128) | 128)
     n = Math.floor(n / 128)
   }
+
   bytes.push(n)
 }
 
@@ -95,6 +97,7 @@ export function mergeEncoded(blob: Uint8Array | null | undefined, into: Histogra
     i = next
     if (k < into.length) into[k] += n
   }
+
   return into
 }
 
@@ -113,8 +116,8 @@ export function percentile(h: Histogram, p: number, maxMs?: number): number | un
   if (total === 0) return undefined
   const rank = Math.max(1, Math.ceil((p / 100) * total))
   let seen = 0
-  for (let k = 0; k < h.length; k++) {
-    seen += h[k]
+  for (const [k, element] of h.entries()) {
+    seen += element
     if (seen < rank) continue
     let value: number
     if (k === 0) value = HIST_MIN_MS / 2
@@ -122,6 +125,7 @@ export function percentile(h: Histogram, p: number, maxMs?: number): number | un
     else value = HIST_MIN_MS * 2 ** ((k - 0.5) / HIST_PER_DOUBLING)
     return maxMs === undefined ? value : Math.min(value, maxMs)
   }
+
   return undefined
 }
 
@@ -134,13 +138,24 @@ export function hourStart(ts: number): number {
 }
 
 /** Calendar fields of an instant in a time zone (month 1..12). */
-export function zonedParts(ts: number, timeZone: string): {year: number; month: number; day: number; hour: number; minute: number; second: number} {
+export function zonedParts(
+  ts: number,
+  timeZone: string,
+): {year: number; month: number; day: number; hour: number; minute: number; second: number} {
   const {year, month, day, hour, minute, second} = wallClock(ts, timeZone)
   return {year, month, day, hour, minute, second}
 }
 
 /** The instant of a local wall-clock time (month 1..12; overflowing fields roll over; DST rule in util/zoned-time). */
-export function zonedTime(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, timeZone = ROLLUP_TIME_ZONE): number {
+export function zonedTime(
+  year: number,
+  month: number,
+  day: number,
+  hour = 0,
+  minute = 0,
+  second = 0,
+  timeZone = ROLLUP_TIME_ZONE,
+): number {
   return zonedToEpoch(year, month, day, hour, minute, second, timeZone)
 }
 
@@ -171,6 +186,7 @@ export function dayStartOfHour(hour: number): number {
     d = zonedDayStart(hour)
     dayOfHour.set(hour, d)
   }
+
   return d
 }
 
@@ -290,6 +306,7 @@ export function mergeEncodedPair(a: Uint8Array, b: Uint8Array): Buffer {
       y = j < b.length ? read(b, j) : undefined
     }
   }
+
   return Buffer.from(out)
 }
 
@@ -307,7 +324,8 @@ function prepared(db: DB): Statements {
   if (s && s.version.get() === s.schema) return s
   const version = s?.version ?? db.prepare<[], number>('PRAGMA schema_version').pluck()
   const schema = version.get() ?? 0
-  const v = (db.prepare("SELECT 1 FROM pragma_table_info('rollup_cursor') WHERE name = 'vantage_ref'").get()) !== undefined
+  const v =
+    db.prepare("SELECT 1 FROM pragma_table_info('rollup_cursor') WHERE name = 'vantage_ref'").get() !== undefined
   const vCol = v ? ', vantage_ref' : ''
   // Adds a delta row into the stored one in a single statement; histograms merge in wk_hist_merge.
   db.function('wk_hist_merge', {deterministic: true}, (x: unknown, y: unknown) => mergeEncodedPair(blob(x), blob(y)))
@@ -327,9 +345,17 @@ function prepared(db: DB): Statements {
     cursors: db.prepare(`SELECT x.value AS ref, c.last_ts, o.id AS outage FROM json_each(?) x
       LEFT JOIN rollup_cursor c ON c.check_ref = x.value AND ${v ? 'c.vantage_ref = ?' : '? IS NOT NULL'}
       LEFT JOIN outages o ON o.check_ref = x.value AND ${v ? 'o.vantage_ref = ?' : '? IS NOT NULL'} AND o.ended_at IS NULL`),
-    putCursor: {head: `INSERT INTO rollup_cursor (check_ref${vCol}, last_ts)`, width: v ? 3 : 2, tail: `ON CONFLICT(check_ref${vCol}) DO UPDATE SET last_ts = excluded.last_ts`},
-    startOutage: db.prepare(`INSERT INTO outages (check_ref${vCol}, started_at, last_down_at, down_results) VALUES (?${v ? ', ?' : ''}, ?, ?, ?)`),
-    extendOutage: db.prepare('UPDATE outages SET last_down_at = max(last_down_at, ?), down_results = down_results + ? WHERE id = ?'),
+    putCursor: {
+      head: `INSERT INTO rollup_cursor (check_ref${vCol}, last_ts)`,
+      width: v ? 3 : 2,
+      tail: `ON CONFLICT(check_ref${vCol}) DO UPDATE SET last_ts = excluded.last_ts`,
+    },
+    startOutage: db.prepare(
+      `INSERT INTO outages (check_ref${vCol}, started_at, last_down_at, down_results) VALUES (?${v ? ', ?' : ''}, ?, ?, ?)`,
+    ),
+    extendOutage: db.prepare(
+      'UPDATE outages SET last_down_at = max(last_down_at, ?), down_results = down_results + ? WHERE id = ?',
+    ),
     endOutage: db.prepare('UPDATE outages SET ended_at = ? WHERE id = ?'),
   }
   statements.set(db, s)
@@ -370,8 +396,20 @@ function encodeBuckets(buckets: Map<number, number>): Buffer {
 
 function writeDeltas(db: DB, s: Statements, put: Statements['putHour'], deltas: Iterable<Delta>): void {
   const list = [...deltas]
-  if (!s.vantage && list.some((d) => d.vantageRef !== 0)) throw new Error('results with a vantage need schema version 7')
-  writeRows(db, put, list, (d) => [d.start, d.checkRef, ...(s.vantage ? [d.vantageRef] : []), d.ok, d.warn, d.crit, d.unknown, d.sumMs, d.maxMs, encodeBuckets(d.buckets)])
+  if (!s.vantage && list.some((d) => d.vantageRef !== 0))
+    throw new Error('results with a vantage need schema version 7')
+  writeRows(db, put, list, (d) => [
+    d.start,
+    d.checkRef,
+    ...(s.vantage ? [d.vantageRef] : []),
+    d.ok,
+    d.warn,
+    d.crit,
+    d.unknown,
+    d.sumMs,
+    d.maxMs,
+    encodeBuckets(d.buckets),
+  ])
 }
 
 /** One check's results of a batch (one vantage), for the outage bookkeeping. */
@@ -399,9 +437,25 @@ export function updateRollups(db: DB, inputs: readonly RollupInput[]): void {
   const delta = (map: Map<string, Delta>, start: number, checkRef: number, vantageRef: number): Delta => {
     const key = `${checkRef}:${vantageRef}:${start}`
     let d = map.get(key)
-    if (!d) map.set(key, (d = {start, checkRef, vantageRef, ok: 0, warn: 0, crit: 0, unknown: 0, sumMs: 0, maxMs: 0, buckets: new Map()}))
+    if (!d)
+      map.set(
+        key,
+        (d = {
+          start,
+          checkRef,
+          vantageRef,
+          ok: 0,
+          warn: 0,
+          crit: 0,
+          unknown: 0,
+          sumMs: 0,
+          maxMs: 0,
+          buckets: new Map(),
+        }),
+      )
     return d
   }
+
   for (const r of inputs) {
     const h = hourStart(r.ts)
     const vref = r.vantageRef ?? 0
@@ -412,6 +466,7 @@ export function updateRollups(db: DB, inputs: readonly RollupInput[]): void {
     if (series) series.results.push(r)
     else bySeries.set(key, {checkRef: r.checkRef, vantageRef: vref, results: [r]})
   }
+
   writeDeltas(db, s, s.putHour, hours.values())
   writeDeltas(db, s, s.putDay, days.values())
   moveOutages(db, s, [...bySeries.values()])
@@ -425,6 +480,7 @@ function moveOutages(db: DB, s: Statements, all: readonly Series[]): void {
     if (list) list.push(x)
     else byVantage.set(x.vantageRef, [x])
   }
+
   const cursors: {checkRef: number; vantageRef: number; last: number}[] = []
   for (const [vref, list] of byVantage) {
     const known = new Map<number, {last_ts: number | null; outage: number | null}>()
@@ -434,11 +490,16 @@ function moveOutages(db: DB, s: Statements, all: readonly Series[]): void {
       if (Number.isFinite(last)) cursors.push({checkRef: x.checkRef, vantageRef: vref, last})
     }
   }
+
   writeRows(db, s.putCursor, cursors, (c) => (s.vantage ? [c.checkRef, c.vantageRef, c.last] : [c.checkRef, c.last]))
 }
 
 /** Moves one check's outages through its results in time order; returns the newest time seen. */
-function seriesOutages(s: Statements, x: Series, state: {last_ts: number | null; outage: number | null} | undefined): number {
+function seriesOutages(
+  s: Statements,
+  x: Series,
+  state: {last_ts: number | null; outage: number | null} | undefined,
+): number {
   const series = s.vantage ? [x.checkRef, x.vantageRef] : [x.checkRef]
   const list = x.results
   if (list.length > 1) list.sort((a, b) => a.ts - b.ts)
@@ -463,6 +524,7 @@ function seriesOutages(s: Statements, x: Series, state: {last_ts: number | null;
       open = null
     }
   }
+
   if (downs > 0 && open !== null) s.extendOutage.run(lastDown, downs, open)
   return last
 }
@@ -474,37 +536,71 @@ function seriesOutages(s: Statements, x: Series, state: {last_ts: number | null;
 export type RollupLevel = 'hourly' | 'daily'
 
 /** Rollup rows with start in [from, to), added per check into `into`. */
-export function addRollups(db: DB, level: RollupLevel, from: number, to: number, into: Map<number, Aggregate>, opts: {vantageRef?: number} = {}): number {
+export function addRollups(
+  db: DB,
+  level: RollupLevel,
+  from: number,
+  to: number,
+  into: Map<number, Aggregate>,
+  opts: {vantageRef?: number} = {},
+): number {
   if (to <= from) return 0
   const [table, col] = level === 'hourly' ? ['rollup_hourly', 'hour_start'] : ['rollup_daily', 'day_start']
   // Summed per check inside SQLite. Encoded histograms are self-delimiting (bucket, count) pairs, so
   // their concatenation decodes to the sum. "+check_ref" keeps the planner on the primary-key range.
-  const stmt = db.prepare(`SELECT check_ref, count(*), sum(ok), sum(warn), sum(crit), sum(unknown), sum(sum_ms), max(max_ms),
+  const stmt = db
+    .prepare(
+      `SELECT check_ref, count(*), sum(ok), sum(warn), sum(crit), sum(unknown), sum(sum_ms), max(max_ms),
       CAST(group_concat(hist, x'') AS BLOB)
-    FROM ${table} WHERE ${col} >= ? AND ${col} < ?${opts.vantageRef === undefined ? '' : ' AND vantage_ref = ?'} GROUP BY +check_ref`).raw(true)
+    FROM ${table} WHERE ${col} >= ? AND ${col} < ?${opts.vantageRef === undefined ? '' : ' AND vantage_ref = ?'} GROUP BY +check_ref`,
+    )
+    .raw(true)
   let n = 0
   const args = opts.vantageRef === undefined ? [from, to] : [from, to, opts.vantageRef]
-  for (const [ref, rows, ok, warn, crit, unknown, sumMs, maxMs, hist] of stmt.all(...args) as [number, number, number, number, number, number, number, number, Buffer | null][]) {
+  for (const [ref, rows, ok, warn, crit, unknown, sumMs, maxMs, hist] of stmt.all(...args) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    Buffer | null,
+  ][]) {
     let a = into.get(ref)
     if (!a) into.set(ref, (a = emptyAggregate()))
     addRow(a, {ok, warn, crit, unknown, sum_ms: sumMs, max_ms: maxMs, hist: hist ?? Buffer.alloc(0)})
     n += rows
   }
+
   return n
 }
 
 const STATUS_OF_CODE: Status[] = ['ok', 'warn', 'crit', 'unknown']
 
 /** Raw results with ts in [from, to), added per check into `into` (optionally one vantage's). */
-export function addRaw(db: DB, from: number, to: number, into: Map<number, Aggregate>, opts: {vantageRef?: number} = {}): number {
+export function addRaw(
+  db: DB,
+  from: number,
+  to: number,
+  into: Map<number, Aggregate>,
+  opts: {vantageRef?: number} = {},
+): number {
   if (to <= from) return 0
   let n = 0
-  scanRaw(db, from, to, (ref, e) => {
-    let a = into.get(ref)
-    if (!a) into.set(ref, (a = emptyAggregate()))
-    addResult(a, STATUS_OF_CODE[e.status] ?? 'unknown', e.durationMs)
-    n++
-  }, opts)
+  scanRaw(
+    db,
+    from,
+    to,
+    (ref, e) => {
+      let a = into.get(ref)
+      if (!a) into.set(ref, (a = emptyAggregate()))
+      addResult(a, STATUS_OF_CODE[e.status] ?? 'unknown', e.durationMs)
+      n++
+    },
+    opts,
+  )
   return n
 }
 
@@ -513,15 +609,21 @@ export type RetentionLevel = 'raw' | 'hourly' | 'daily'
 
 export function retentionMarks(db: DB): Record<RetentionLevel, number> {
   const out: Record<RetentionLevel, number> = {raw: -Infinity, hourly: -Infinity, daily: -Infinity}
-  for (const row of db.prepare('SELECT level, pruned_before FROM retention_marks').all() as {level: RetentionLevel; pruned_before: number}[]) {
+  for (const row of db.prepare('SELECT level, pruned_before FROM retention_marks').all() as {
+    level: RetentionLevel
+    pruned_before: number
+  }[]) {
     out[row.level] = row.pruned_before
   }
+
   return out
 }
 
 export function setRetentionMark(db: DB, level: RetentionLevel, before: number): void {
-  db.prepare(`INSERT INTO retention_marks (level, pruned_before) VALUES (?, ?)
-    ON CONFLICT(level) DO UPDATE SET pruned_before = max(pruned_before, excluded.pruned_before)`).run(level, before)
+  db.prepare(
+    `INSERT INTO retention_marks (level, pruned_before) VALUES (?, ?)
+    ON CONFLICT(level) DO UPDATE SET pruned_before = max(pruned_before, excluded.pruned_before)`,
+  ).run(level, before)
 }
 
 export interface CheckRow {
@@ -535,10 +637,15 @@ export interface CheckRow {
 
 export function checkRows(db: DB): CheckRow[] {
   const kinds = [...POSTURE_KINDS].map((k) => `'${k}'`).join(', ')
-  return (db.prepare(`SELECT c.id, c.check_id, c.name, c.service,
+  return (
+    db
+      .prepare(
+        `SELECT c.id, c.check_id, c.name, c.service,
       (c.kind IN (${kinds}) OR EXISTS (SELECT 1 FROM posture p WHERE p.check_ref = c.id)) AS posture
-    FROM checks c ORDER BY c.check_id`).all() as {id: number; check_id: string; name: string | null; service: string | null; posture: number}[])
-    .map((r) => ({ref: r.id, checkId: r.check_id, name: r.name, service: r.service, posture: r.posture === 1}))
+    FROM checks c ORDER BY c.check_id`,
+      )
+      .all() as {id: number; check_id: string; name: string | null; service: string | null; posture: number}[]
+  ).map((r) => ({ref: r.id, checkId: r.check_id, name: r.name, service: r.service, posture: r.posture === 1}))
 }
 
 export interface OutageRow {
@@ -552,11 +659,27 @@ export interface OutageRow {
 
 /** Outages that overlap [from, to): started before `to` and not ended by `from`. */
 export function outagesOverlapping(db: DB, from: number, to: number, opts: {vantageRef?: number} = {}): OutageRow[] {
-  type Row = {check_ref: number; started_at: number; last_down_at: number; ended_at: number | null; down_results: number}
+  type Row = {
+    check_ref: number
+    started_at: number
+    last_down_at: number
+    ended_at: number | null
+    down_results: number
+  }
   const v = opts.vantageRef === undefined ? {sql: '', args: []} : {sql: ' AND vantage_ref = ?', args: [opts.vantageRef]}
   const rows = [
-    ...(db.prepare(`SELECT * FROM outages WHERE ended_at > ? AND started_at < ?${v.sql}`).all(from, to, ...v.args) as Row[]),
-    ...(db.prepare(`SELECT * FROM outages WHERE ended_at IS NULL AND started_at < ?${v.sql}`).all(to, ...v.args) as Row[]),
+    ...(db
+      .prepare(`SELECT * FROM outages WHERE ended_at > ? AND started_at < ?${v.sql}`)
+      .all(from, to, ...v.args) as Row[]),
+    ...(db
+      .prepare(`SELECT * FROM outages WHERE ended_at IS NULL AND started_at < ?${v.sql}`)
+      .all(to, ...v.args) as Row[]),
   ]
-  return rows.map((r) => ({checkRef: r.check_ref, startedAt: r.started_at, lastDownAt: r.last_down_at, endedAt: r.ended_at, downResults: r.down_results}))
+  return rows.map((r) => ({
+    checkRef: r.check_ref,
+    startedAt: r.started_at,
+    lastDownAt: r.last_down_at,
+    endedAt: r.ended_at,
+    downResults: r.down_results,
+  }))
 }

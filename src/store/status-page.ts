@@ -32,8 +32,11 @@ export interface PageCheck {
 }
 
 export function pageChecks(db: DB): PageCheck[] {
-  return prepared<[], {id: number; check_id: string; kind: string; name: string | null; service: string | null; tier: string | null}>(db,
-    'SELECT id, check_id, kind, name, service, tier FROM checks ORDER BY check_id').all()
+  return prepared<
+    [],
+    {id: number; check_id: string; kind: string; name: string | null; service: string | null; tier: string | null}
+  >(db, 'SELECT id, check_id, kind, name, service, tier FROM checks ORDER BY check_id')
+    .all()
     .map((r) => ({ref: r.id, checkId: r.check_id, kind: r.kind, name: r.name, service: r.service, tier: r.tier}))
 }
 
@@ -52,10 +55,18 @@ export interface BucketCounts {
 }
 
 /** One check's hourly or daily rollup counts with a start in [from, to), oldest first. */
-export function rollupCounts(db: DB, level: 'hourly' | 'daily', checkRef: number, from: number, to: number): BucketCounts[] {
+export function rollupCounts(
+  db: DB,
+  level: 'hourly' | 'daily',
+  checkRef: number,
+  from: number,
+  to: number,
+): BucketCounts[] {
   const [table, col] = level === 'hourly' ? ['rollup_hourly', 'hour_start'] : ['rollup_daily', 'day_start']
-  return prepared<[number, number, number], BucketCounts>(db, `SELECT ${col} AS start, ok, warn, crit, unknown FROM ${table} WHERE check_ref = ? AND ${col} >= ? AND ${col} < ? ORDER BY ${col}`)
-    .all(checkRef, from, to)
+  return prepared<[number, number, number], BucketCounts>(
+    db,
+    `SELECT ${col} AS start, ok, warn, crit, unknown FROM ${table} WHERE check_ref = ? AND ${col} >= ? AND ${col} < ? ORDER BY ${col}`,
+  ).all(checkRef, from, to)
 }
 
 export interface CheckOutage {
@@ -67,8 +78,11 @@ export interface CheckOutage {
 
 /** A check's outages, newest first. */
 export function recentOutages(db: DB, checkRef: number, limit: number): CheckOutage[] {
-  return prepared<[number, number], CheckOutage>(db, `SELECT started_at AS startedAt, last_down_at AS lastDownAt, ended_at AS endedAt, down_results AS downResults
-    FROM outages WHERE check_ref = ? ORDER BY started_at DESC LIMIT ?`).all(checkRef, limit)
+  return prepared<[number, number], CheckOutage>(
+    db,
+    `SELECT started_at AS startedAt, last_down_at AS lastDownAt, ended_at AS endedAt, down_results AS downResults
+    FROM outages WHERE check_ref = ? ORDER BY started_at DESC LIMIT ?`,
+  ).all(checkRef, limit)
 }
 
 export interface PageIncident {
@@ -97,8 +111,13 @@ const toIncident = (r: IncidentSql): PageIncident => {
 
 /** Incidents in one of `states`, newest first, with their linked check ids. */
 export function incidentsInStates(db: DB, states: readonly string[]): PageIncident[] {
-  return prepared<[string], IncidentSql>(db, `SELECT ${INCIDENT_COLUMNS} FROM incidents i WHERE i.state IN (SELECT value FROM json_each(?))
-    ORDER BY i.opened_at DESC, i.id DESC`).all(JSON.stringify(states)).map(toIncident)
+  return prepared<[string], IncidentSql>(
+    db,
+    `SELECT ${INCIDENT_COLUMNS} FROM incidents i WHERE i.state IN (SELECT value FROM json_each(?))
+    ORDER BY i.opened_at DESC, i.id DESC`,
+  )
+    .all(JSON.stringify(states))
+    .map(toIncident)
 }
 
 export function incidentById(db: DB, id: number): PageIncident | undefined {
@@ -113,7 +132,15 @@ export interface CountSums {
   unknown: number
 }
 
-export type HourlyRow = [checkRef: number, ok: number, warn: number, crit: number, unknown: number, hist: Buffer | null, maxMs: number | null]
+export type HourlyRow = [
+  checkRef: number,
+  ok: number,
+  warn: number,
+  crit: number,
+  unknown: number,
+  hist: Buffer | null,
+  maxMs: number | null,
+]
 
 /**
  * Hourly rollups starting in [from, to), summed per check inside SQLite: counts, the latency histograms of
@@ -121,14 +148,23 @@ export type HourlyRow = [checkRef: number, ok: number, warn: number, crit: numbe
  * to their sum) and the largest of their maxima. "+check_ref" keeps the planner on the primary-key range.
  */
 export function hourlyRows(db: DB, from: number, to = Number.MAX_SAFE_INTEGER): HourlyRow[] {
-  return prepared<[number, number], HourlyRow>(db, `SELECT check_ref, sum(ok), sum(warn), sum(crit), sum(unknown), CAST(group_concat(CASE WHEN ok + warn > 0 THEN hist END, x'') AS BLOB),
-    max(CASE WHEN ok + warn > 0 THEN max_ms END) FROM rollup_hourly WHERE hour_start >= ? AND hour_start < ? GROUP BY +check_ref`).raw(true).all(from, to)
+  return prepared<[number, number], HourlyRow>(
+    db,
+    `SELECT check_ref, sum(ok), sum(warn), sum(crit), sum(unknown), CAST(group_concat(CASE WHEN ok + warn > 0 THEN hist END, x'') AS BLOB),
+    max(CASE WHEN ok + warn > 0 THEN max_ms END) FROM rollup_hourly WHERE hour_start >= ? AND hour_start < ? GROUP BY +check_ref`,
+  )
+    .raw(true)
+    .all(from, to)
 }
 
 /** Result counts per check (by row id) summed over the daily rollups starting in [from, to). */
 export function dailySums(db: DB, from: number, to = Number.MAX_SAFE_INTEGER): Map<number, CountSums> {
-  const rows = prepared<[number, number], [number, number, number, number, number]>(db, 'SELECT check_ref, sum(ok), sum(warn), sum(crit), sum(unknown) FROM rollup_daily WHERE day_start >= ? AND day_start < ? GROUP BY +check_ref')
-    .raw(true).all(from, to)
+  const rows = prepared<[number, number], [number, number, number, number, number]>(
+    db,
+    'SELECT check_ref, sum(ok), sum(warn), sum(crit), sum(unknown) FROM rollup_daily WHERE day_start >= ? AND day_start < ? GROUP BY +check_ref',
+  )
+    .raw(true)
+    .all(from, to)
   return new Map(rows.map(([ref, ok, warn, crit, unknown]) => [ref, {ok, warn, crit, unknown}]))
 }
 
@@ -142,9 +178,15 @@ export interface PageCheckState {
 
 /** What the page shows of watch's check states (the evaluator's counters are not read), by check id. */
 export function pageStates(db: DB): Map<string, PageCheckState> {
-  const rows = prepared<[], [string, string, number, number]>(db, 'SELECT check_id, state, since, flapping FROM monitor_state').raw(true).all()
+  const rows = prepared<[], [string, string, number, number]>(
+    db,
+    'SELECT check_id, state, since, flapping FROM monitor_state',
+  )
+    .raw(true)
+    .all()
   const out = new Map<string, PageCheckState>()
-  for (const [id, state, since, flapping] of rows) if (isCheckState(state)) out.set(id, {state, since, flapping: flapping === 1})
+  for (const [id, state, since, flapping] of rows)
+    if (isCheckState(state)) out.set(id, {state, since, flapping: flapping === 1})
   return out
 }
 

@@ -6,7 +6,7 @@ import {guardStyled} from './terminal-text.js'
 const ANSI = /\u001B\[[0-9;]*m/g
 
 export function visibleLength(s: string): number {
-  return s.replace(ANSI, '').length
+  return s.replaceAll(ANSI, '').length
 }
 
 /**
@@ -17,20 +17,33 @@ export function renderTable(head: string[], rawRows: string[][], opts: {align?: 
   const rows = rawRows.map((r) => r.map((c) => guardStyled(c ?? '')))
   const widths = head.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))))
   const line = (cells: string[]) =>
-    cells.map((c, i) => {
-      const pad = ' '.repeat(Math.max(0, widths[i] - visibleLength(c ?? '')))
-      if (i === cells.length - 1 && opts.align?.[i] !== 'right') return c ?? ''
-      return opts.align?.[i] === 'right' ? pad + c : (c ?? '') + pad
-    }).join('  ')
+    cells
+      .map((c, i) => {
+        const pad = ' '.repeat(Math.max(0, widths[i] - visibleLength(c ?? '')))
+        if (i === cells.length - 1 && opts.align?.[i] !== 'right') return c ?? ''
+        return opts.align?.[i] === 'right' ? pad + c : (c ?? '') + pad
+      })
+      .join('  ')
   return [chalk.dim(line(head)), ...rows.map(line)].join('\n')
 }
 
 export function colourStatus(status: Status): string {
   switch (status) {
-    case 'ok': return chalk.green('ok')
-    case 'warn': return chalk.yellow('warn')
-    case 'crit': return chalk.red('crit')
-    default: return chalk.magenta('unknown')
+    case 'ok': {
+      return chalk.green('ok')
+    }
+
+    case 'warn': {
+      return chalk.yellow('warn')
+    }
+
+    case 'crit': {
+      return chalk.red('crit')
+    }
+
+    default: {
+      return chalk.magenta('unknown')
+    }
   }
 }
 
@@ -53,11 +66,13 @@ export function sparkline(values: readonly (number | undefined)[]): string {
   if (nums.length === 0) return ''
   const min = Math.min(...nums)
   const max = Math.max(...nums)
-  return values.map((v) => {
-    if (v === undefined || !Number.isFinite(v)) return ' '
-    if (max === min) return BARS[3]
-    return BARS[Math.min(BARS.length - 1, Math.floor(((v - min) / (max - min)) * BARS.length))]
-  }).join('')
+  return values
+    .map((v) => {
+      if (v === undefined || !Number.isFinite(v)) return ' '
+      if (max === min) return BARS[3]
+      return BARS[Math.min(BARS.length - 1, Math.floor(((v - min) / (max - min)) * BARS.length))]
+    })
+    .join('')
 }
 
 /** "3m ago", "2h 5m ago" from a past epoch ms. */

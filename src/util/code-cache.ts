@@ -24,7 +24,8 @@ const pending = new Map<string, vm.Script>()
 
 function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.WATCHKEEPER_CODE_CACHE === 'off') return undefined
-  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache')
+  const base =
+    env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache')
   return path.join(base, 'watchkeeper', 'v8')
 }
 
@@ -39,12 +40,17 @@ export function requireCached(file: string): unknown {
   const dir = cacheDir()
   if (!dir) return createRequire(file)(file)
   const source = fs.readFileSync(file, 'utf8')
-  const key = crypto.createHash('sha256').update(`${process.version}\0${process.arch}\0${file}\0`).update(source).digest('hex')
+  const key = crypto
+    .createHash('sha256')
+    .update(`${process.version}\0${process.arch}\0${file}\0`)
+    .update(source)
+    .digest('hex')
   const entry = path.join(dir, `${key}.bin`)
   let cachedData: Buffer | undefined
   try {
     cachedData = fs.readFileSync(entry)
   } catch {}
+
   const script = new vm.Script(internal.wrap(source), {filename: file, cachedData})
   const mod = new Module(file)
   mod.filename = file
@@ -57,12 +63,14 @@ export function requireCached(file: string): unknown {
     delete internal._cache[file]
     throw error
   }
+
   mod.loaded = true
   if (cachedData === undefined || script.cachedDataRejected) {
     // Written at exit, so that the entry holds every function the run compiled, not only the top level.
     if (pending.size === 0) process.once('exit', () => writeEntries(dir))
     pending.set(entry, script)
   }
+
   return mod.exports
 }
 

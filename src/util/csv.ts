@@ -10,5 +10,5 @@ export function csvField(value: unknown): string {
   // Controls are shown visibly, as on a terminal; line breaks stay inside the quoted field.
   let s = termText(value, {multiline: true})
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
 }

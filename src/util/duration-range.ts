@@ -24,6 +24,7 @@ export function withDurationRanges(schema: unknown): unknown {
   if (!schema || typeof schema !== 'object') return schema
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(schema)) out[k] = withDurationRanges(v)
-  if (typeof out.pattern === 'string' && out.pattern in DURATION_PARSERS && out.durationRange === undefined) out.durationRange = [0, DURATION_MAX_MS]
+  if (typeof out.pattern === 'string' && out.pattern in DURATION_PARSERS && out.durationRange === undefined)
+    out.durationRange = [0, DURATION_MAX_MS]
   return out
 }

@@ -1,7 +1,7 @@
 const UNITS: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000}
 
 /** Regex (as a string, for JSON Schema) of a duration such as `500ms`, `10s`, `5m`, `1h30m`, `7d`. */
-export const DURATION_PATTERN = '^(\\d+(\\.\\d+)?(ms|s|m|h|d|w))+$'
+export const DURATION_PATTERN = String.raw`^(\d+(\.\d+)?(ms|s|m|h|d|w))+$`
 
 /**
  * Range of a duration that arms a timer (check, notifier and command timeouts): 1 ms to 24 days. Node's
@@ -33,11 +33,17 @@ export function formatDuration(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`
   const parts: string[] = []
   let rest = Math.round(ms / 1000)
-  for (const [unit, secs] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, secs] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     const n = Math.floor(rest / secs)
     if (n > 0) parts.push(`${n}${unit}`)
     rest -= n * secs
     if (parts.length === 2) break
   }
+
   return parts.join('')
 }

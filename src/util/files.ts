@@ -14,10 +14,12 @@ export function yamlFilesIn(dir: string): string[] {
       try {
         folder = fs.statSync(full).isDirectory()
       } catch {}
+
       if (folder) walk(full)
       else if (/\.ya?ml$/i.test(name)) out.push(full)
     }
   }
+
   walk(dir)
   return out
 }

@@ -1,6 +1,13 @@
 /** The one id glob: `*` matches any text (including none); every other character is literal. */
 export function globRegExp(glob: string): RegExp {
-  return new RegExp('^' + glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$')
+  return new RegExp(
+    '^' +
+      glob
+        .split('*')
+        .map((s) => s.replaceAll(/[.+?^${}()|[\]\\]/g, String.raw`\$&`))
+        .join('.*') +
+      '$',
+  )
 }
 
 /** Whether an id matches a glob. */

@@ -19,8 +19,24 @@ export function jsonTimes<T>(value: T, keys: ReadonlySet<string>): unknown {
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     out[k] = typeof v === 'number' && keys.has(k) ? isoTime(v) : jsonTimes(v, keys)
   }
+
   return out
 }
 
 /** Time fields of incidents, their timeline events and clocks. */
-export const INCIDENT_TIMES: ReadonlySet<string> = new Set(['openedAt', 'updatedAt', 'resolvedAt', 'closedAt', 'occurredAt', 'recordedAt', 'startedAt', 'dueAt', 'stoppedAt', 'previousDueAt', 'from', 'to', 'until', 'at'])
+export const INCIDENT_TIMES: ReadonlySet<string> = new Set([
+  'openedAt',
+  'updatedAt',
+  'resolvedAt',
+  'closedAt',
+  'occurredAt',
+  'recordedAt',
+  'startedAt',
+  'dueAt',
+  'stoppedAt',
+  'previousDueAt',
+  'from',
+  'to',
+  'until',
+  'at',
+])

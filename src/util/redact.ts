@@ -14,7 +14,7 @@ const MIN_SECRET = 3
 const MIN_FRAGMENT = 6
 
 function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')
+  return s.replaceAll(/[.*+?^${}()|[\]\\/-]/g, String.raw`\$&`)
 }
 
 function tryForm(f: () => string): string[] {
@@ -33,18 +33,20 @@ function base64Cores(secret: string): string[] {
     const b64 = Buffer.concat([Buffer.alloc(pad), bytes]).toString('base64')
     // Characters whose 6 bits all come from the secret's bytes.
     const core = b64.slice(Math.ceil((8 * pad) / 6), Math.floor((8 * (pad + bytes.length)) / 6))
-    if (core.length >= MIN_FRAGMENT) out.push(core, core.replace(/\+/g, '-').replace(/\//g, '_'))
+    if (core.length >= MIN_FRAGMENT) out.push(core, core.replaceAll('+', '-').replaceAll('/', '_'))
   }
+
   return out
 }
 
 /** Every spelling of a secret this module knows, longest first. */
 export function secretForms(secret: string): string[] {
   const json = JSON.stringify(secret).slice(1, -1)
-  const ascii = (upper: boolean) => json.replace(/[\u0080-\uffff]/g, (c) => {
-    const hex = c.charCodeAt(0).toString(16).padStart(4, '0')
-    return '\\u' + (upper ? hex.toUpperCase() : hex)
-  })
+  const ascii = (upper: boolean) =>
+    json.replaceAll(/[\u0080-\uFFFF]/g, (c) => {
+      const hex = c.charCodeAt(0).toString(16).padStart(4, '0')
+      return String.raw`\u` + (upper ? hex.toUpperCase() : hex)
+    })
   const percent = [
     encodeURIComponent(secret),
     ...tryForm(() => encodeURI(secret)),
@@ -54,10 +56,14 @@ export function secretForms(secret: string): string[] {
     new URLSearchParams({k: secret}).toString().slice(2),
   ]
   const forms = [
-    secret, json, ascii(false), ascii(true),
+    secret,
+    json,
+    ascii(false),
+    ascii(true),
     // Quoted again, as when a JSON-escaped value is shown inside another JSON string.
     ...[json, ascii(false), ascii(true)].map((j) => JSON.stringify(j).slice(1, -1)),
-    ...percent, ...percent.map((p) => p.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())),
+    ...percent,
+    ...percent.map((p) => p.replaceAll(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())),
     ...base64Cores(secret),
   ]
   return [...new Set(forms)].filter((f) => f.length >= MIN_SECRET).sort((a, b) => b.length - a.length)
@@ -66,7 +72,10 @@ export function secretForms(secret: string): string[] {
 /** `abcdef(?:g(?:h)?)?`: the form cut short after at least MIN_FRAGMENT characters (the whole form is matched before). */
 function prefixPattern(form: string): string {
   const chars = [...form]
-  return chars.slice(0, MIN_FRAGMENT).map(escapeRegExp).join('') + chars.slice(MIN_FRAGMENT).reduceRight((rest, c) => `(?:${escapeRegExp(c)}${rest})?`, '')
+  return (
+    chars.slice(0, MIN_FRAGMENT).map(escapeRegExp).join('') +
+    chars.slice(MIN_FRAGMENT).reduceRight((rest, c) => `(?:${escapeRegExp(c)}${rest})?`, '')
+  )
 }
 
 function suffixPattern(form: string): string {
@@ -88,7 +97,10 @@ export class Redactor {
     const long = this.forms.filter((f) => [...f].length > MIN_FRAGMENT)
     if (long.length > 0) {
       // A form cut off where a message truncates it: before "...", "…" or the end; after them or the start.
-      const cut = long.flatMap((f) => [`(?:${prefixPattern(f)})(?=${CUT}|$)`, `(?:(?<=^|${CUT})(?:${suffixPattern(f)}))`])
+      const cut = long.flatMap((f) => [
+        `(?:${prefixPattern(f)})(?=${CUT}|$)`,
+        `(?:(?<=^|${CUT})(?:${suffixPattern(f)}))`,
+      ])
       this.fragments = new RegExp(cut.join('|'), 'g')
     }
   }
@@ -110,9 +122,11 @@ export class Redactor {
     const walk = (x: unknown): unknown => {
       if (typeof x === 'string') return this.text(x)
       if (Array.isArray(x)) return x.map(walk)
-      if (x && typeof x === 'object' && !(x instanceof Date) && !Buffer.isBuffer(x)) return Object.fromEntries(Object.entries(x).map(([k, y]) => [this.text(k), walk(y)]))
+      if (x && typeof x === 'object' && !(x instanceof Date) && !Buffer.isBuffer(x))
+        return Object.fromEntries(Object.entries(x).map(([k, y]) => [this.text(k), walk(y)]))
       return x
     }
+
     return walk(v) as T
   }
 }

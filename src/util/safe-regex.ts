@@ -24,7 +24,10 @@ export interface UserRegex {
 }
 
 export class RegexSyntaxError extends Error {
-  constructor(message: string, readonly unsupported = false) {
+  constructor(
+    message: string,
+    readonly unsupported = false,
+  ) {
     super(message)
   }
 }
@@ -40,15 +43,18 @@ function unsupported(pattern: string): string | undefined {
     if (c === '\\') {
       const n = pattern[i + 1] ?? ''
       if (!inClass && /[1-9]/.test(n)) return `backreference \\${n} ${at} ${UNSUPPORTED} backreferences`
-      if (!inClass && n === 'k' && pattern[i + 2] === '<') return `named backreference ${at} ${UNSUPPORTED} backreferences`
+      if (!inClass && n === 'k' && pattern[i + 2] === '<')
+        return `named backreference ${at} ${UNSUPPORTED} backreferences`
       if (inClass && n === 'b') return `[\\b] ${at} is not supported: write \\x08 for a backspace`
       i++
       continue
     }
+
     if (inClass) {
       if (c === ']') inClass = false
       continue
     }
+
     if (c === '[') {
       inClass = true
       // A leading "]" or "^]" is a literal member, as in JavaScript.
@@ -56,12 +62,15 @@ function unsupported(pattern: string): string | undefined {
       if (pattern[i + 1] === ']') i++
       continue
     }
+
     if (c === '(' && pattern[i + 1] === '?') {
       const ahead = pattern.slice(i + 2, i + 4)
-      if (ahead.startsWith('=') || ahead.startsWith('!')) return `lookahead (?${ahead[0]} ${at} ${UNSUPPORTED} lookaround`
+      if (ahead.startsWith('=') || ahead.startsWith('!'))
+        return `lookahead (?${ahead[0]} ${at} ${UNSUPPORTED} lookaround`
       if (ahead === '<=' || ahead === '<!') return `lookbehind (?${ahead} ${at} ${UNSUPPORTED} lookaround`
     }
   }
+
   return undefined
 }
 
@@ -95,7 +104,10 @@ export function regexProblem(pattern: string): string | undefined {
     userRegex(pattern)
     return undefined
   } catch (error) {
-    if (error instanceof RegexSyntaxError) return error.unsupported ? `regular expression: ${error.message}` : `not a valid regular expression: ${error.message}`
+    if (error instanceof RegexSyntaxError)
+      return error.unsupported
+        ? `regular expression: ${error.message}`
+        : `not a valid regular expression: ${error.message}`
     throw error
   }
 }

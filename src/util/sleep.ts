@@ -6,6 +6,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       clearTimeout(t)
       resolve()
     }
+
     const t = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort)
       resolve()

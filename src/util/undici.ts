@@ -15,6 +15,8 @@ function undici(): typeof Undici {
 export function buildConnector(options: buildConnector.BuildOptions): buildConnector.connector {
   return undici().buildConnector(options)
 }
+
+// eslint-disable-next-line @typescript-eslint/no-namespace -- merges with the function's declaration, as undici's types do
 export declare namespace buildConnector {
   type BuildOptions = Undici.buildConnector.BuildOptions
   type connector = Undici.buildConnector.connector

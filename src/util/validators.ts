@@ -18,7 +18,11 @@ export function schemaValidator(name: keyof typeof VALIDATOR_IDS): SchemaValidat
     id: VALIDATOR_IDS[name],
     validate() {
       // Hundreds of KB of generated code: compiled through V8's code cache.
-      fn ??= (requireCached(fileURLToPath(new URL(`../generated/validate-${name}.cjs`, import.meta.url))) as (d: typeof durationInRange) => ValidateFunction)(durationInRange)
+      fn ??= (
+        requireCached(fileURLToPath(new URL(`../generated/validate-${name}.cjs`, import.meta.url))) as (
+          d: typeof durationInRange,
+        ) => ValidateFunction
+      )(durationInRange)
       return fn
     },
   }

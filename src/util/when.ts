@@ -14,7 +14,8 @@ import {zonedToEpoch} from './zoned-time.js'
 export const WHEN_TIME_ZONE = 'Europe/London'
 
 /** Appended to each time flag's --help. */
-export const WHEN_HELP = 'now, an age (90m, 7d, "2h ago"), a date (2026-10-01: London midnight), 2026-10-01T09:00 (London time) or an ISO time with a zone'
+export const WHEN_HELP =
+  'now, an age (90m, 7d, "2h ago"), a date (2026-10-01: London midnight), 2026-10-01T09:00 (London time) or an ISO time with a zone'
 
 /** The instant a time flag names, or undefined when it does not follow the grammar. */
 export function readWhen(text: string, now: number, timeZone = WHEN_TIME_ZONE): number | undefined {
@@ -27,15 +28,20 @@ export function readWhen(text: string, now: number, timeZone = WHEN_TIME_ZONE): 
     const [y, mo, d] = m.slice(1, 4).map(Number)
     return validDate(y, mo, d) ? zonedToEpoch(y, mo, d, 0, 0, 0, timeZone) : undefined
   }
+
   m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(s)
   if (m) {
     const [y, mo, d, h, mi, sec] = m.slice(1, 7).map((x) => Number(x ?? 0))
-    return validDate(y, mo, d) && h <= 23 && mi <= 59 && sec <= 59 ? zonedToEpoch(y, mo, d, h, mi, sec, timeZone) : undefined
+    return validDate(y, mo, d) && h <= 23 && mi <= 59 && sec <= 59
+      ? zonedToEpoch(y, mo, d, h, mi, sec, timeZone)
+      : undefined
   }
+
   if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(s)) {
     const t = Date.parse(s.replace(' ', 'T'))
     if (!Number.isNaN(t)) return t
   }
+
   return undefined
 }
 
@@ -46,6 +52,7 @@ function validDate(y: number, mo: number, d: number): boolean {
 /** readWhen for a flag; throws the usage error naming it. */
 export function parseWhen(text: string, now: number, flag: string): number {
   const t = readWhen(text, now)
-  if (t === undefined) throw new UserError(`${flag} ${text}: not a time.`, {hint: `Use ${WHEN_HELP}.`, code: 'E_USAGE', exit: 2})
+  if (t === undefined)
+    throw new UserError(`${flag} ${text}: not a time.`, {hint: `Use ${WHEN_HELP}.`, code: 'E_USAGE', exit: 2})
   return t
 }

@@ -1,17 +1,17 @@
 import type {ErrorObject} from 'ajv'
+import type {Document, LineCounter, Node} from 'yaml'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import {createRequire} from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import type {Document, LineCounter, Node} from 'yaml'
 
 import type {Problem} from '../errors.js'
+import type {SchemaValidator} from './validators.js'
 import {requireCached} from './code-cache.js'
 import {formatDuration} from './duration.js'
 import {didYouMean} from './suggest.js'
-import type {SchemaValidator} from './validators.js'
 
 export type KeyPath = (string | number)[]
 
@@ -49,6 +49,7 @@ function bundledYaml(): YamlModule | undefined {
   } catch {
     return undefined
   }
+
   return requireCached(bundle) as YamlModule
 }
 
@@ -121,24 +122,39 @@ function lineColAt(text: string, index: number): {line: number; col: number} {
 
 /** Decodes UTF-8 (a UTF-8 byte-order mark is dropped); UTF-16/32, NUL bytes and invalid UTF-8 are located problems. */
 export function decodeYamlText(file: string, data: Buffer): {text?: string; problem?: Problem} {
-  const at = (pos: {line: number; col: number}, message: string): {problem: Problem} => ({problem: {file, ...pos, path: '', message}})
+  const at = (pos: {line: number; col: number}, message: string): {problem: Problem} => ({
+    problem: {file, ...pos, path: '', message},
+  })
   for (const [bom, name, iconv] of BOMS) {
-    if (bom.every((b, i) => data[i] === b)) return at({line: 1, col: 1}, `the file is ${name} (it starts with a ${name} byte-order mark); save it as UTF-8, e.g. iconv -f ${iconv} -t UTF-8`)
+    if (bom.every((b, i) => data[i] === b))
+      return at(
+        {line: 1, col: 1},
+        `the file is ${name} (it starts with a ${name} byte-order mark); save it as UTF-8, e.g. iconv -f ${iconv} -t UTF-8`,
+      )
   }
+
   const start = data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf ? 3 : 0
   const text = data.toString('utf8', start)
   const nul = text.indexOf('\0')
-  if (nul >= 0) {
-    const wide = data.length >= 4 && (data[1] === 0 || data[0] === 0) ? '; it looks like UTF-16 or UTF-32 without a byte-order mark: save it as UTF-8' : ''
+  if (nul !== -1) {
+    const wide =
+      data.length >= 4 && (data[1] === 0 || data[0] === 0)
+        ? '; it looks like UTF-16 or UTF-32 without a byte-order mark: save it as UTF-8'
+        : ''
     return at(lineColAt(text, nul), `the file holds a NUL byte${wide || '; YAML definitions are UTF-8 text'}`)
   }
+
   // U+FFFD in the decoded text is either written in the file or stands for bytes that are not UTF-8.
   for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) {
     const offset = start + Buffer.byteLength(text.slice(0, i))
     if (!(data[offset] === 0xef && data[offset + 1] === 0xbf && data[offset + 2] === 0xbd)) {
-      return at(lineColAt(text, i), `not UTF-8: byte 0x${data[offset].toString(16).padStart(2, '0')} at offset ${offset} (is the file Latin-1 or Windows-1252? save it as UTF-8)`)
+      return at(
+        lineColAt(text, i),
+        `not UTF-8: byte 0x${data[offset].toString(16).padStart(2, '0')} at offset ${offset} (is the file Latin-1 or Windows-1252? save it as UTF-8)`,
+      )
     }
   }
+
   return {text}
 }
 
@@ -157,6 +173,7 @@ function tooDeep(doc: Document, max: number): Node | undefined {
       } else stack.push([item, depth + 1])
     }
   }
+
   return undefined
 }
 
@@ -175,25 +192,36 @@ function aliasProblems(parsed: {file: string; doc: Document; lines: LineCounter}
     const pos = parsed.lines.linePos(node.range?.[0] ?? 0)
     problems.push({file: parsed.file, line: pos.line, col: pos.col, path: '', message})
   }
+
   // Depth is bounded before this runs, so the recursion is shallow.
   const size = (node: unknown): number => {
     if (problems.length > 0 || node === null || node === undefined) return 0
     if (isAlias(node)) {
       const target = anchors.get(node.source)
       if (!target) {
-        problem(node, `unknown alias *${node.source}: no anchor &${node.source} comes before it` +
-          ' (a value starting with * is a YAML alias; quote a glob such as "*-ping")')
+        problem(
+          node,
+          `unknown alias *${node.source}: no anchor &${node.source} comes before it` +
+            ' (a value starting with * is a YAML alias; quote a glob such as "*-ping")',
+        )
         return 0
       }
+
       if (open.has(target)) {
         problem(node, `alias *${node.source} is inside the node it names, which would make the value endless`)
         return 0
       }
+
       const n = sizes.get(target) ?? 1
       expanded += n
-      if (expanded > maxValues) problem(node, `aliases expand to more than ${maxValues} values here (an alias bomb?); write the values out or use fewer nested aliases`)
+      if (expanded > maxValues)
+        problem(
+          node,
+          `aliases expand to more than ${maxValues} values here (an alias bomb?); write the values out or use fewer nested aliases`,
+        )
       return n
     }
+
     const n = node as Node
     if (n.anchor) anchors.set(n.anchor, n)
     let total = 1
@@ -202,9 +230,11 @@ function aliasProblems(parsed: {file: string; doc: Document; lines: LineCounter}
       for (const item of n.items as unknown[]) total += isPair(item) ? size(item.key) + size(item.value) : size(item)
       open.delete(n)
     }
+
     sizes.set(n, total)
     return total
   }
+
   size(parsed.doc.contents)
   return problems
 }
@@ -215,14 +245,16 @@ function aliasProblems(parsed: {file: string; doc: Document; lines: LineCounter}
  */
 export function parseYamlFile(file: string, text?: string): {parsed?: ParsedYaml; problems: Problem[]} {
   let src: string
-  if (text !== undefined) src = text
-  else {
+  if (text === undefined) {
     const read = readRegularFile(file, YAML_LIMITS.maxBytes)
     if (!read.data) return {problems: [{file, line: 1, col: 1, path: '', message: `cannot read file: ${read.error}`}]}
     const decoded = decodeYamlText(file, read.data)
     if (decoded.problem) return {problems: [decoded.problem]}
     src = decoded.text as string
+  } else {
+    src = text
   }
+
   const cache = cacheKey(src)
   const hit = cache ? readCache(file, src, cache) : undefined
   if (hit) return {parsed: hit, problems: []}
@@ -234,23 +266,34 @@ export function parseYamlFile(file: string, text?: string): {parsed?: ParsedYaml
     const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0])
     // The parser runs out of stack on very deep nesting; say what the file did.
     if (e.code === 'RESOURCE_EXHAUSTION') return {file, line: pos.line, col: pos.col, path: '', message: `YAML ${deep}`}
-    return {file, line: pos.line, col: pos.col, path: '', message: `YAML ${e.code === 'DUPLICATE_KEY' ? 'duplicate key' : 'syntax error'}: ${e.message.split('\n')[0]}`}
+    return {
+      file,
+      line: pos.line,
+      col: pos.col,
+      path: '',
+      message: `YAML ${e.code === 'DUPLICATE_KEY' ? 'duplicate key' : 'syntax error'}: ${e.message.split('\n')[0]}`,
+    }
   })
   if (problems.length > 0) {
     const first = problems.findIndex((p) => p.message.endsWith(deep))
     return {problems: problems.filter((p, i) => i === first || !p.message.endsWith(deep))}
   }
+
   const node = tooDeep(doc, YAML_LIMITS.maxDepth)
   if (node) {
     const pos = lines.linePos(node.range?.[0] ?? 0)
     return {problems: [{file, line: pos.line, col: pos.col, path: '', message: `YAML ${deep}`}]}
   }
+
   const aliases = aliasProblems({file, doc, lines}, YAML_LIMITS.maxAliasValues)
   if (aliases.length > 0) return {problems: aliases}
   try {
     // Aliases were bounded above; the library's own count is stricter than needed for plain reuse.
     const value = doc.toJS({maxAliasCount: -1})
-    return {parsed: {file, doc, lines, value, ...(cache && jsonSafe(value) ? {cache: {key: cache, valid: []}} : {})}, problems: []}
+    return {
+      parsed: {file, doc, lines, value, ...(cache && jsonSafe(value) ? {cache: {key: cache, valid: []}} : {})},
+      problems: [],
+    }
   } catch (error) {
     return {problems: [{file, line: 1, col: 1, path: '', message: `YAML cannot be read: ${(error as Error).message}`}]}
   }
@@ -280,6 +323,7 @@ export function positionOf(parsed: ParsedYaml, path: KeyPath, key = false): {lin
     } else break
     if (node) deepest = node
   }
+
   const target = (key && keyNode ? keyNode : (node ?? keyNode ?? deepest)) as Node | undefined
   const offset = target?.range?.[0] ?? 0
   return lines.linePos(offset)
@@ -290,8 +334,14 @@ function documentOf(parsed: ParsedYaml): {doc: Document; lines: LineCounter} {
   if (!parsed.doc || !parsed.lines) {
     const {LineCounter, parseDocument} = yaml()
     parsed.lines = new LineCounter()
-    parsed.doc = parseDocument(parsed.text ?? '', {lineCounter: parsed.lines, prettyErrors: false, uniqueKeys: true, strict: true})
+    parsed.doc = parseDocument(parsed.text ?? '', {
+      lineCounter: parsed.lines,
+      prettyErrors: false,
+      uniqueKeys: true,
+      strict: true,
+    })
   }
+
   return {doc: parsed.doc, lines: parsed.lines}
 }
 
@@ -301,10 +351,13 @@ function positionKey(path: KeyPath, key: boolean): string {
 
 function pointerToPath(pointer: string): KeyPath {
   if (pointer === '') return []
-  return pointer.slice(1).split('/').map((s) => {
-    const t = s.replace(/~1/g, '/').replace(/~0/g, '~')
-    return /^\d+$/.test(t) ? Number(t) : t
-  })
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => {
+      const t = s.replaceAll('~1', '/').replaceAll('~0', '~')
+      return /^\d+$/.test(t) ? Number(t) : t
+    })
 }
 
 function typeName(v: unknown): string {
@@ -345,45 +398,66 @@ function describeError(e: ErrorObject): {at: KeyPath; key: boolean; message: str
       const guess = didYouMean(name, allowed)
       at = [...path, name]
       key = true
-      message = `unknown key "${name}"` + (guess ? `; did you mean "${guess}"?` : allowed.length > 0 ? `; allowed keys: ${allowed.join(', ')}` : '')
+      message =
+        `unknown key "${name}"` +
+        (guess ? `; did you mean "${guess}"?` : allowed.length > 0 ? `; allowed keys: ${allowed.join(', ')}` : '')
       break
     }
-    case 'required':
+
+    case 'required': {
       message = `missing required key "${(e.params as {missingProperty: string}).missingProperty}"`
       break
-    case 'type':
+    }
+
+    case 'type': {
       message = `expected ${(e.params as {type: string}).type}${typeof parent?.description === 'string' ? ` (${parent.description})` : ''}, got ${typeName(e.data)}`
       break
+    }
+
     case 'enum': {
       const allowed = (e.params as {allowedValues: unknown[]}).allowedValues
       const guess = typeof e.data === 'string' ? didYouMean(e.data, allowed.map(String)) : undefined
-      message = `expected one of ${allowed.map((x) => JSON.stringify(x)).join(', ')}, got ${typeName(e.data)}` + (guess ? `; did you mean "${guess}"?` : '')
+      message =
+        `expected one of ${allowed.map((x) => JSON.stringify(x)).join(', ')}, got ${typeName(e.data)}` +
+        (guess ? `; did you mean "${guess}"?` : '')
       break
     }
-    case 'discriminator':
+
+    case 'discriminator': {
       // An unknown or missing kind is already reported by the enum/required error beside it.
       return undefined
-    case 'pattern':
+    }
+
+    case 'pattern': {
       // `${env:NAME}` is filled in after validation; its shape cannot be judged here.
       if (typeof e.data === 'string' && e.data.includes('${env:')) return undefined
       message = `expected ${describeSchema(parent) ?? 'a value matching ' + (e.params as {pattern: string}).pattern}, got ${typeName(e.data)}`
       break
+    }
+
     case 'oneOf':
-    case 'anyOf':
+    case 'anyOf': {
       message = `expected ${describeSchema(parent) ?? 'one of the allowed forms'}, got ${typeName(e.data)}`
       break
+    }
+
     case 'durationRange': {
       const range = e.schema as [number, number]
       const timer = range[1] < 2 ** 31 ? " (Node's timers hold at most 24.8 days)" : ''
       message = `expected a duration ${describeRange(range)}${timer}, got ${typeName(e.data)}`
       break
     }
-    case 'const':
+
+    case 'const': {
       message = `expected ${JSON.stringify((e.params as {allowedValue: unknown}).allowedValue)}, got ${typeName(e.data)}`
       break
-    default:
+    }
+
+    default: {
       message = e.message ?? `invalid (${e.keyword})`
+    }
   }
+
   return {at, key, message}
 }
 
@@ -399,11 +473,20 @@ export function schemaProblems(parsed: ParsedYaml, validator: SchemaValidator, l
     markValid(parsed, id)
     return []
   }
+
   const errors = (validate.errors ?? []) as ErrorObject[]
   // Where a oneOf/anyOf failed, its branches' errors at the same place are noise: keep the oneOf's own.
-  const alternatives = errors.filter((e) => (e.keyword === 'oneOf' || e.keyword === 'anyOf') && !(e.parentSchema as Record<string, unknown>)?.discriminator)
+  const alternatives = errors.filter(
+    (e) =>
+      (e.keyword === 'oneOf' || e.keyword === 'anyOf') && !(e.parentSchema as Record<string, unknown>)?.discriminator,
+  )
   const isBranchNoise = (e: ErrorObject) =>
-    alternatives.some((a) => a !== e && e.schemaPath.startsWith(a.schemaPath.replace(/\/(oneOf|anyOf)$/, '/$1/')) && e.instancePath === a.instancePath)
+    alternatives.some(
+      (a) =>
+        a !== e &&
+        e.schemaPath.startsWith(a.schemaPath.replace(/\/(oneOf|anyOf)$/, '/$1/')) &&
+        e.instancePath === a.instancePath,
+    )
   const problems: Problem[] = []
   const seen = new Set<string>()
   for (const e of errors) {
@@ -422,6 +505,7 @@ export function schemaProblems(parsed: ParsedYaml, validator: SchemaValidator, l
       problems.push(problem)
     }
   }
+
   return problems
 }
 
@@ -452,7 +536,8 @@ const CACHE_MAX_ENTRIES = 500
 
 function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.WATCHKEEPER_YAML_CACHE === 'off') return undefined
-  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache')
+  const base =
+    env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache')
   return path.join(base, 'watchkeeper', 'yaml')
 }
 
@@ -475,10 +560,23 @@ function readCache(file: string, text: string, key: string): ParsedYaml | undefi
   } catch {
     return undefined
   }
-  if (entry?.format !== CACHE_FORMAT || !Array.isArray(entry.positions) || !Array.isArray(entry.valid) || !('value' in entry)) return undefined
+
+  if (
+    entry?.format !== CACHE_FORMAT ||
+    !Array.isArray(entry.positions) ||
+    !Array.isArray(entry.valid) ||
+    !('value' in entry)
+  )
+    return undefined
   const positions = new Map<string, {line: number; col: number}>()
   for (const [k, line, col] of entry.positions as [string, number, number][]) positions.set(k, {line, col})
-  return {file, value: entry.value, text, positions, cache: {key, valid: entry.valid.filter((v): v is string => typeof v === 'string')}}
+  return {
+    file,
+    value: entry.value,
+    text,
+    positions,
+    cache: {key, valid: entry.valid.filter((v): v is string => typeof v === 'string')},
+  }
 }
 
 function writeCache(parsed: ParsedYaml): void {
@@ -490,8 +588,16 @@ function writeCache(parsed: ParsedYaml): void {
     fs.mkdirSync(dir, {recursive: true, mode: 0o700})
     const file = path.join(dir, `${parsed.cache.key}.json`)
     const tmp = `${file}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, JSON.stringify({format: CACHE_FORMAT, value: parsed.value, valid: parsed.cache.valid,
-      positions: [...positions].map(([k, p]) => [k, p.line, p.col])}), {mode: 0o600})
+    fs.writeFileSync(
+      tmp,
+      JSON.stringify({
+        format: CACHE_FORMAT,
+        value: parsed.value,
+        valid: parsed.cache.valid,
+        positions: [...positions].map(([k, p]) => [k, p.line, p.col]),
+      }),
+      {mode: 0o600},
+    )
     fs.renameSync(tmp, file)
     pruneCache(dir)
   } catch {
@@ -513,12 +619,15 @@ function shallowPositions(parsed: ParsedYaml): Map<string, {line: number; col: n
   const add = (p: KeyPath) => {
     for (const key of [false, true]) out.set(positionKey(p, key), positionOf(parsed, p, key))
   }
-  const children = (v: unknown): KeyPath => Array.isArray(v) ? v.map((_, i) => i) : v && typeof v === 'object' ? Object.keys(v) : []
+
+  const children = (v: unknown): KeyPath =>
+    Array.isArray(v) ? v.map((_, i) => i) : v && typeof v === 'object' ? Object.keys(v) : []
   add([])
   for (const a of children(parsed.value)) {
     add([a])
     for (const b of children((parsed.value as Record<string | number, unknown>)[a])) add([a, b])
   }
+
   return out
 }
 
@@ -532,11 +641,13 @@ function jsonSafe(value: unknown): boolean {
       if (!Number.isFinite(v) || Object.is(v, -0)) return false
       continue
     }
+
     if (Array.isArray(v)) for (const x of v) stack.push(x)
     else if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
       if (Object.hasOwn(v, '__proto__')) return false
       for (const x of Object.values(v)) stack.push(x)
     } else return false
   }
+
   return true
 }

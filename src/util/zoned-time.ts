@@ -25,10 +25,20 @@ const formatters = new Map<string, Intl.DateTimeFormat>()
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone)
   if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', {timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
-      hour: '2-digit', minute: '2-digit', second: '2-digit', weekday: 'long'})
+    f = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      weekday: 'long',
+    })
     formatters.set(timeZone, f)
   }
+
   return f
 }
 
@@ -47,8 +57,12 @@ export function zonedParts(ms: number, tz: string): ZonedParts {
   const parts: Record<string, string> = {}
   for (const p of formatter(tz).formatToParts(new Date(ms))) parts[p.type] = p.value
   return {
-    year: Number(parts.year), month: Number(parts.month), day: Number(parts.day),
-    hour: Number(parts.hour), minute: Number(parts.minute), second: Number(parts.second),
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+    second: Number(parts.second),
     weekday: WEEKDAYS.indexOf(parts.weekday.toLowerCase() as (typeof WEEKDAYS)[number]),
   }
 }
@@ -63,7 +77,15 @@ export function zoneOffsetMs(ms: number, tz: string): number {
  * The instant of a local wall-clock time in a zone (month 1..12; overflowing fields roll over, as in
  * Date.UTC). Repeated and skipped times follow the DST rule at the top of this file.
  */
-export function zonedToEpoch(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, tz: string): number {
+export function zonedToEpoch(
+  year: number,
+  month: number,
+  day: number,
+  hour = 0,
+  minute = 0,
+  second = 0,
+  tz: string,
+): number {
   const local = Date.UTC(year, month - 1, day, hour, minute, second)
   const before = zoneOffsetMs(local - 43_200_000, tz)
   const after = zoneOffsetMs(local + 43_200_000, tz)

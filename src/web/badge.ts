@@ -5,14 +5,19 @@
 
 export function xmlEscape(s: string): string {
   // Characters XML 1.0 does not allow are dropped rather than written.
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
-    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+
+  return s
+    .replaceAll(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&apos;')
 }
 
 // Widths of Verdana 11 px (what shields.io measures with), by class of character; others take the wide value.
-const NARROW = new Set([...'fijlrt!|.,:;\'()[] '])
-const WIDE = new Set([...'mwMW%@'])
+const NARROW = new Set("fijlrt!|.,:;'()[] ")
+const WIDE = new Set('mwMW%@')
 function width(text: string): number {
   let w = 0
   for (const ch of text) w += NARROW.has(ch) ? 3.9 : WIDE.has(ch) ? 10.5 : /[A-Z0-9]/.test(ch) ? 7.6 : 6.9
@@ -21,7 +26,13 @@ function width(text: string): number {
 
 /** Colours with at least 4.5:1 contrast against white text. */
 export const BADGE_COLOURS = {
-  ok: '#1d7a35', degraded: '#8a5a00', failing: '#b3261e', maintenance: '#3f51b5', pending: '#5f6b73', unknown: '#6a1b9a', info: '#005eb8',
+  ok: '#1d7a35',
+  degraded: '#8a5a00',
+  failing: '#b3261e',
+  maintenance: '#3f51b5',
+  pending: '#5f6b73',
+  unknown: '#6a1b9a',
+  info: '#005eb8',
 } as const
 export type BadgeColour = keyof typeof BADGE_COLOURS
 
@@ -33,7 +44,8 @@ export function badgeSvg(label: string, message: string, colour: BadgeColour): s
   const mw = width(m) + 10
   const total = lw + mw
   const title = xmlEscape(`${l}: ${m}`)
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${total}" height="20" role="img" aria-label="${title}" viewBox="0 0 ${total} 20">` +
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${total}" height="20" role="img" aria-label="${title}" viewBox="0 0 ${total} 20">` +
     `<title>${title}</title>` +
     `<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>` +
     `<clipPath id="r"><rect width="${total}" height="20" rx="3" fill="#fff"/></clipPath>` +
@@ -42,6 +54,7 @@ export function badgeSvg(label: string, message: string, colour: BadgeColour): s
     `<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11">` +
     `<text x="${lw / 2}" y="14" textLength="${lw - 10}" lengthAdjust="spacingAndGlyphs">${xmlEscape(l)}</text>` +
     `<text x="${lw + mw / 2}" y="14" textLength="${mw - 10}" lengthAdjust="spacingAndGlyphs">${xmlEscape(m)}</text></g></svg>\n`
+  )
 }
 
 /** A badge label: the name cut to 48 characters (with …), then what the badge says of it. */

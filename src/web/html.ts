@@ -2,7 +2,16 @@ import {esc} from '../exporters/html.js'
 import {londonOffsetMs, londonParts} from '../incidents/time.js'
 import {formatDuration} from '../util/duration.js'
 import {BADGE_COLOURS, formatMs, formatPercent, uptimeColour} from './badge.js'
-import {type CheckDetail, type CheckView, CHECK_ID_RE, type HistoryBar, type Latency, type PageState, type StatusModel, UPTIME_PERIODS} from './model.js'
+import {
+  CHECK_ID_RE,
+  type CheckDetail,
+  type CheckView,
+  type HistoryBar,
+  type Latency,
+  type PageState,
+  type StatusModel,
+  UPTIME_PERIODS,
+} from './model.js'
 
 /*
  * Server-rendered status pages: no scripts, no external assets (a CSP says so), every stored string escaped.
@@ -27,6 +36,7 @@ function londonOffset(t: number): number {
     if (offsets.size >= 50_000) offsets.clear()
     offsets.set(hour, (o = londonOffsetMs(hour * HOUR)))
   }
+
   return o
 }
 
@@ -43,9 +53,23 @@ export function timeHtml(iso: string | null, opts: {date?: boolean} = {}): strin
   return `<time datetime="${esc(iso)}">${london}</time> <span class="utc">(${utc})</span>`
 }
 
-const STATE_TEXT: Record<PageState, string> = {ok: 'ok', degraded: 'degraded', failing: 'failing', pending: 'pending', maintenance: 'maintenance', unknown: 'unknown'}
+const STATE_TEXT: Record<PageState, string> = {
+  ok: 'ok',
+  degraded: 'degraded',
+  failing: 'failing',
+  pending: 'pending',
+  maintenance: 'maintenance',
+  unknown: 'unknown',
+}
 /** A glyph beside the word, so the state reads without colour (hidden from screen readers, which read the word). */
-const STATE_GLYPH: Record<PageState, string> = {ok: '✓', degraded: '!', failing: '✕', pending: '…', maintenance: '⚒', unknown: '?'}
+const STATE_GLYPH: Record<PageState, string> = {
+  ok: '✓',
+  degraded: '!',
+  failing: '✕',
+  pending: '…',
+  maintenance: '⚒',
+  unknown: '?',
+}
 
 function statePill(s: PageState): string {
   return `<span class="st st-${s}"><span aria-hidden="true">${STATE_GLYPH[s]}</span> ${STATE_TEXT[s]}</span>`
@@ -141,11 +165,14 @@ function checkRow(c: CheckView, base: string): string {
   if (c.maintenance) notes.push(`in maintenance (${esc(c.maintenance.window)}) until ${timeHtml(c.maintenance.until)}`)
   if (c.incidents.length > 0) notes.push(`incident ${c.incidents.map((i) => `#${i}`).join(', ')}`)
   let uptime = ''
-  for (const p of UPTIME_PERIODS) uptime += `<td>${c.posture ? '<span class="none">posture</span>' : uptimeCell(c.uptime[p])}</td>`
-  return `<tr id="check-${esc(c.id)}">
+  for (const p of UPTIME_PERIODS)
+    uptime += `<td>${c.posture ? '<span class="none">posture</span>' : uptimeCell(c.uptime[p])}</td>`
+  return (
+    `<tr id="check-${esc(c.id)}">
 <td>${name}<div class="summary">${esc(c.id)}${c.summary ? ` · ${esc(c.summary)}` : ''}</div>${notes.length > 0 ? `<div class="summary">${notes.join('; ')}</div>` : ''}</td>` +
     `<td>${statePill(c.state)}</td><td>${timeHtml(c.since)}</td>${uptime}<td>${latencyText(c.latency)}</td>` +
     `<td>${c.posture ? `grade ${esc(c.posture.grade ?? '–')}` : '<span class="none">–</span>'}</td></tr>`
+  )
 }
 
 const CHECK_HEAD = `<colgroup><col class="c-check"><col class="c-state"><col class="c-since">${UPTIME_PERIODS.map(() => '<col class="c-up">').join('')}<col class="c-lat"><col class="c-posture"></colgroup><thead><tr><th scope="col">Check</th><th scope="col">State</th><th scope="col">Since</th>${UPTIME_PERIODS.map((p) => `<th scope="col">${p}<span class="vh"> uptime</span></th>`).join('')}<th scope="col">Latency p50 / p95</th><th scope="col">Posture</th></tr></thead>`
@@ -154,21 +181,38 @@ const CHECK_HEAD = `<colgroup><col class="c-check"><col class="c-state"><col cla
 export function overviewHtml(m: StatusModel, opts: PageOptions): string {
   const base = ''
   const s = m.summary
-  const counts = (['failing', 'degraded', 'unknown', 'maintenance', 'pending', 'ok'] as const).filter((k) => s[k] > 0).map((k) => `${s[k]} ${k}`).join(', ')
-  const incidents = m.incidents.length === 0 ? '<p>No open incidents.</p>' : `<table class="rows"><thead><tr><th scope="col">Incident</th><th scope="col">Severity</th><th scope="col">State</th><th scope="col">Opened</th><th scope="col">Checks</th></tr></thead><tbody>
+  const counts = (['failing', 'degraded', 'unknown', 'maintenance', 'pending', 'ok'] as const)
+    .filter((k) => s[k] > 0)
+    .map((k) => `${s[k]} ${k}`)
+    .join(', ')
+  const incidents =
+    m.incidents.length === 0
+      ? '<p>No open incidents.</p>'
+      : `<table class="rows"><thead><tr><th scope="col">Incident</th><th scope="col">Severity</th><th scope="col">State</th><th scope="col">Opened</th><th scope="col">Checks</th></tr></thead><tbody>
 ${m.incidents.map((i) => `<tr><td data-label="Incident">#${i.id} ${esc(i.title)}</td><td data-label="Severity">${esc(i.severity)}</td><td data-label="State">${esc(i.state)}</td><td data-label="Opened">${timeHtml(i.openedAt)}</td><td data-label="Checks">${i.checks.map(esc).join(', ') || '–'}</td></tr>`).join('\n')}
 </tbody></table>`
-  const maintenance = m.maintenance.length === 0 ? '<p>No maintenance open now or in the next 7 days.</p>' : `<ul>
+  const maintenance =
+    m.maintenance.length === 0
+      ? '<p>No maintenance open now or in the next 7 days.</p>'
+      : `<ul>
 ${m.maintenance.map((w) => `<li><strong>${esc(w.name)}</strong>: ${w.until ? `open until ${timeHtml(w.until)}` : `next opens ${timeHtml(w.next)}`}; ${w.checks.length} check${w.checks.length === 1 ? '' : 's'}</li>`).join('\n')}
 </ul>`
-  const services = m.services.map((svc) => `<section aria-labelledby="svc-${svc.slug}">
+  const services = m.services
+    .map(
+      (svc) => `<section aria-labelledby="svc-${svc.slug}">
 <h2 id="svc-${svc.slug}">${esc(svc.name)} ${statePill(svc.state)}</h2>
 ${svc.uptime['30d'] !== null || svc.latency ? `<p class="meta">Service uptime: ${UPTIME_PERIODS.map((p) => `${p} ${formatPercent(svc.uptime[p])}`).join(' · ')}; latency p50 / p95 ${latencyText(svc.latency)}</p>` : ''}
-${svc.tiers.map((t) => `<h3>${t.tier ? `Tier: ${esc(t.tier)}` : 'No tier'}</h3>
+${svc.tiers
+  .map(
+    (t) => `<h3>${t.tier ? `Tier: ${esc(t.tier)}` : 'No tier'}</h3>
 <table class="rows checks">${CHECK_HEAD}<tbody>
 ${t.checks.map((c) => checkRow(c, base)).join('\n')}
-</tbody></table>`).join('\n')}
-</section>`).join('\n')
+</tbody></table>`,
+  )
+  .join('\n')}
+</section>`,
+    )
+    .join('\n')
   const body = `<header role="banner">
 <h1>${esc(m.title)}</h1>
 <p class="meta">Overall: ${statePill(m.state)} ${s.checks} check${s.checks === 1 ? '' : 's'}${counts ? ` (${counts})` : ''}. Updated ${timeHtml(m.generatedAt)}.</p>
@@ -188,7 +232,8 @@ ${services || '<p>No checks have run yet.</p>'}
 
 function strip(bars: readonly HistoryBar[], label: (b: HistoryBar) => string, name: string): string {
   const cls = (b: HistoryBar) => (b.availability === null ? 'b-none' : `b-${uptimeColour(b.availability)}`)
-  const text = (b: HistoryBar) => `${label(b)}: ${b.availability === null ? 'no results' : `${formatPercent(b.availability)} up (${b.up} up, ${b.down} down)`}`
+  const text = (b: HistoryBar) =>
+    `${label(b)}: ${b.availability === null ? 'no results' : `${formatPercent(b.availability)} up (${b.up} up, ${b.down} down)`}`
   return `<ol class="strip" aria-label="${esc(name)}">${bars.map((b) => `<li class="${cls(b)}" title="${esc(text(b))}"><span class="vh">${esc(text(b))}</span></li>`).join('')}</ol>`
 }
 
@@ -202,7 +247,10 @@ export function checkHtml(d: CheckDetail, title: string, opts: PageOptions): str
   const base = '../'
   const c = d.check
   const facts: [string, string][] = [
-    ['State', `${statePill(c.state)}${c.state === 'maintenance' ? ` (watch says ${STATE_TEXT[c.watchState]})` : ''}${c.flapping ? ' flapping' : ''}`],
+    [
+      'State',
+      `${statePill(c.state)}${c.state === 'maintenance' ? ` (watch says ${STATE_TEXT[c.watchState]})` : ''}${c.flapping ? ' flapping' : ''}`,
+    ],
     ['Since', timeHtml(c.since)],
     ['Service', c.service ? esc(c.service) : '–'],
     ['Tier', c.tier ? esc(c.tier) : '–'],
@@ -212,13 +260,23 @@ export function checkHtml(d: CheckDetail, title: string, opts: PageOptions): str
     ['Uptime', UPTIME_PERIODS.map((p) => `${p} ${formatPercent(c.uptime[p])}`).join(' · ')],
     ['Latency p50 / p95 (24 h)', latencyText(c.latency)],
   ]
-  if (c.posture) facts.push(['Posture grade', `${esc(c.posture.grade ?? '–')}${c.posture.score === null ? '' : ` (score ${c.posture.score})`}, checked ${timeHtml(c.posture.checkedAt)}`])
+  if (c.posture)
+    facts.push([
+      'Posture grade',
+      `${esc(c.posture.grade ?? '–')}${c.posture.score === null ? '' : ` (score ${c.posture.score})`}, checked ${timeHtml(c.posture.checkedAt)}`,
+    ])
   if (c.incidents.length > 0) facts.push(['Open incidents', c.incidents.map((i) => `#${i}`).join(', ')])
   if (c.maintenance) facts.push(['Maintenance', `${esc(c.maintenance.window)} until ${timeHtml(c.maintenance.until)}`])
-  const outages = d.outages.length === 0 ? '<p>No outages recorded.</p>' : `<table class="rows"><thead><tr><th scope="col">Started</th><th scope="col">Ended</th><th scope="col">Length</th><th scope="col">Down results</th></tr></thead><tbody>
+  const outages =
+    d.outages.length === 0
+      ? '<p>No outages recorded.</p>'
+      : `<table class="rows"><thead><tr><th scope="col">Started</th><th scope="col">Ended</th><th scope="col">Length</th><th scope="col">Down results</th></tr></thead><tbody>
 ${d.outages.map((o) => `<tr><td data-label="Started">${timeHtml(o.startedAt)}</td><td data-label="Ended">${o.endedAt ? timeHtml(o.endedAt) : '<strong>ongoing</strong>'}</td><td data-label="Length">${formatDuration(o.durationMs)}</td><td data-label="Down results">${o.downResults}</td></tr>`).join('\n')}
 </tbody></table>`
-  const recent = d.recent.length === 0 ? '<p>No results yet.</p>' : `<table class="rows"><thead><tr><th scope="col">Time</th><th scope="col">Status</th><th scope="col">Duration</th><th scope="col">Summary</th></tr></thead><tbody>
+  const recent =
+    d.recent.length === 0
+      ? '<p>No results yet.</p>'
+      : `<table class="rows"><thead><tr><th scope="col">Time</th><th scope="col">Status</th><th scope="col">Duration</th><th scope="col">Summary</th></tr></thead><tbody>
 ${d.recent.map((r) => `<tr><td data-label="Time">${timeHtml(r.at)}</td><td data-label="Status">${esc(r.status)}</td><td data-label="Duration">${formatMs(r.durationMs)}</td><td data-label="Summary">${esc(r.summary)}</td></tr>`).join('\n')}
 </tbody></table>`
   const body = `<header role="banner">
@@ -231,7 +289,7 @@ ${d.recent.map((r) => `<tr><td data-label="Time">${timeHtml(r.at)}</td><td data-
 <dl class="facts">${facts.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>
 </section>
 <section aria-labelledby="hours"><h2 id="hours">Last 24 hours</h2>
-${strip(d.hourly, (b) => `${timeHtml(b.start).replace(/<[^>]+>/g, '')}`, 'Uptime per hour, the last 24 hours, oldest first')}
+${strip(d.hourly, (b) => `${timeHtml(b.start).replaceAll(/<[^>]+>/g, '')}`, 'Uptime per hour, the last 24 hours, oldest first')}
 <p class="legend">One bar an hour, oldest first: green 99.9 % or more up, amber 99 % or more, red below, grey no results. Each bar has its figures as text.</p>
 </section>
 <section aria-labelledby="days"><h2 id="days">Last 30 days</h2>
@@ -250,5 +308,10 @@ ${recent}
 
 /** A plain page for 404s and errors, in the same look. */
 export function messageHtml(title: string, message: string): string {
-  return page(title, {refreshSeconds: 0}, `<header role="banner"><h1>${esc(title)}</h1></header>\n<main id="main"><p>${esc(message)}</p><p><a href="/index.html">Overview</a></p></main>`, '/')
+  return page(
+    title,
+    {refreshSeconds: 0},
+    `<header role="banner"><h1>${esc(title)}</h1></header>\n<main id="main"><p>${esc(message)}</p><p><a href="/index.html">Overview</a></p></main>`,
+    '/',
+  )
 }

@@ -1,13 +1,38 @@
+import type {DB} from '../store/db.js'
+import type {Status} from '../types.js'
 import {OPEN_STATES} from '../incidents/lifecycle.js'
 import {activeMaintenance, type MaintenanceWindow, windowActiveUntil, windowCovers} from '../monitor/maintenance.js'
 import {postureReport} from '../reports/posture.js'
-import type {DB} from '../store/db.js'
 import {eventsOf} from '../store/incidents.js'
 import {POSTURE_KINDS} from '../store/posture.js'
-import {lastResultCache, lastResults, type LastResultCache, recentResults, statusSince} from '../store/results.js'
-import {DAY_MS, emptyHistogram, type Histogram, HOUR_MS, hourStart, mergeEncoded, mergeHistogram, nextZonedDay, percentile, ROLLUP_TIME_ZONE, zonedDayStart} from '../store/rollups.js'
-import {type CountSums, dailySums, hourlyRows, type HourlyRow, incidentById, incidentsInStates, pageCheckRef, pageChecks, pageStates, type PageIncident, recentOutages, rollupCounts} from '../store/status-page.js'
-import type {Status} from '../types.js'
+import {lastResultCache, type LastResultCache, lastResults, recentResults, statusSince} from '../store/results.js'
+import {
+  DAY_MS,
+  emptyHistogram,
+  type Histogram,
+  HOUR_MS,
+  hourStart,
+  mergeEncoded,
+  mergeHistogram,
+  nextZonedDay,
+  percentile,
+  ROLLUP_TIME_ZONE,
+  zonedDayStart,
+} from '../store/rollups.js'
+import {
+  type CountSums,
+  dailySums,
+  type HourlyRow,
+  hourlyRows,
+  incidentById,
+  incidentsInStates,
+  pageCheckRef,
+  pageChecks,
+  type PageIncident,
+  pageStates,
+  recentOutages,
+  rollupCounts,
+} from '../store/status-page.js'
 import {isoTime} from '../util/json-time.js'
 
 /*
@@ -32,7 +57,14 @@ export const CHECK_ID_RE = /^[a-z0-9][a-z0-9._-]{0,99}$/
 
 /** A service name as a path segment and file name: lower-case letters and digits joined by single hyphens. */
 export function serviceSlug(name: string): string {
-  return name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'service'
+  return (
+    name
+      .toLowerCase()
+      .normalize('NFKD')
+      .replaceAll(/[^a-z0-9]+/g, '-')
+      .replaceAll(/^-+|-+$/g, '')
+      .slice(0, 80) || 'service'
+  )
 }
 
 export interface Latency {
@@ -138,6 +170,7 @@ function lastDays(now: number, n: number): number[] {
     while (days.length < 30) days.unshift(zonedDayStart(days[0] - 1))
     dayMemo = {from: days[29], to: nextZonedDay(days[29]), days}
   }
+
   return dayMemo.days.slice(30 - n)
 }
 
@@ -183,6 +216,7 @@ function foldHours(rows: readonly HourlyRow[]): Map<number, HourFigures> {
       if (maxMs !== null && maxMs > f.maxMs) f.maxMs = maxMs
     }
   }
+
   return by
 }
 
@@ -191,7 +225,7 @@ function joinHours(a: HourFigures | undefined, b: HourFigures | undefined): Hour
   if (!a || !b) return a ?? b
   const sums = {...a.sums}
   addSums(sums, b.sums)
-  const hist = a.hist && b.hist ? mergeHistogram(Float64Array.from(a.hist), b.hist) : a.hist ?? b.hist
+  const hist = a.hist && b.hist ? mergeHistogram(Float64Array.from(a.hist), b.hist) : (a.hist ?? b.hist)
   return {sums, hist, maxMs: Math.max(a.maxMs, b.maxMs)}
 }
 
@@ -218,16 +252,29 @@ function rollupFigures(db: DB, now: number, cache?: ModelCache) {
   if (!cache) {
     const hours = foldHours(hourlyRows(db, h0))
     const [s30, s7] = [dailySums(db, d30), dailySums(db, d7)]
-    return {hours: (ref: number) => hours.get(ref), d30: (ref: number) => s30.get(ref), d7: (ref: number) => s7.get(ref)}
+    return {
+      hours: (ref: number) => hours.get(ref),
+      d30: (ref: number) => s30.get(ref),
+      d7: (ref: number) => s7.get(ref),
+    }
   }
+
   // Finished hours and days come from the cache, read again when the window moves; for LATE_MS after an hour
   // (or day) closes it is read live with the running one, so results that land just after it closed count.
   const liveHour = now - current < LATE_MS ? current - HOUR_MS : current
   const liveDay = now - days[29] < LATE_MS ? days[28] : days[29]
-  if (cache.hours?.from !== h0 || cache.hours.until !== liveHour) cache.hours = {from: h0, until: liveHour, byRef: foldHours(hourlyRows(db, h0, liveHour))}
+  if (cache.hours?.from !== h0 || cache.hours.until !== liveHour)
+    cache.hours = {from: h0, until: liveHour, byRef: foldHours(hourlyRows(db, h0, liveHour))}
   if (cache.days?.from !== d30 || cache.days.until !== liveDay || cache.days.split !== d7) {
-    cache.days = {from: d30, split: d7, until: liveDay, d30: dailySums(db, d30, liveDay), d7: dailySums(db, d7, liveDay)}
+    cache.days = {
+      from: d30,
+      split: d7,
+      until: liveDay,
+      d30: dailySums(db, d30, liveDay),
+      d7: dailySums(db, d7, liveDay),
+    }
   }
+
   const hoursLive = foldHours(hourlyRows(db, liveHour))
   const daysLive = dailySums(db, liveDay)
   const {hours: h, days: d} = cache
@@ -254,7 +301,9 @@ export function statusModel(db: DB, opts: ModelOptions): StatusModel {
   const figures = rollupFigures(db, now, opts.cache)
   const posture = new Map(postureReport(db, {now}).targets.map((t) => [t.checkId, t]))
   // Posture checks: of a posture kind, or with posture stored (as `report uptime` tells them apart).
-  const postureRefs = new Set(checks.filter((c) => POSTURE_KINDS.has(c.kind) || posture.has(c.checkId)).map((c) => c.ref))
+  const postureRefs = new Set(
+    checks.filter((c) => POSTURE_KINDS.has(c.kind) || posture.has(c.checkId)).map((c) => c.ref),
+  )
   const windows = opts.maintenance?.windows ?? []
 
   // Per check (posture checks left out): counts per period and the 24 hours' latency, for its row and its service's.
@@ -264,20 +313,34 @@ export function statusModel(db: DB, opts: ModelOptions): StatusModel {
     const hours = figures.hours(c.ref)
     health.set(c.checkId, {sums: {'24h': hours?.sums, '7d': figures.d7(c.ref), '30d': figures.d30(c.ref)}, hours})
   }
+
   const views: CheckView[] = checks.map((c) => {
     const r = last.get(c.checkId)
     const st = states.get(c.checkId)
     const watchState: PageState = st ? st.state : stateOfStatus(r?.status ?? null)
-    const since = st ? st.since : r ? statusSince(db, c.checkId, r.status) ?? r.ts : null
-    const maint = windows.length === 0 ? undefined : activeMaintenance(windows, {id: c.checkId, tags: opts.maintenance?.tags.get(c.checkId) ?? []}, now)
+    const since = st ? st.since : r ? (statusSince(db, c.checkId, r.status) ?? r.ts) : null
+    const maint =
+      windows.length === 0
+        ? undefined
+        : activeMaintenance(windows, {id: c.checkId, tags: opts.maintenance?.tags.get(c.checkId) ?? []}, now)
     const p = posture.get(c.checkId)
     const h = health.get(c.checkId)
     return {
-      id: c.checkId, name: c.name ?? c.checkId, service: c.service, tier: c.tier, kind: c.kind,
-      state: maint ? 'maintenance' : watchState, watchState,
-      since: since === null ? null : isoTime(since), lastRun: r ? isoTime(r.ts) : null, status: r?.status ?? null, summary: r?.summary ?? null,
+      id: c.checkId,
+      name: c.name ?? c.checkId,
+      service: c.service,
+      tier: c.tier,
+      kind: c.kind,
+      state: maint ? 'maintenance' : watchState,
+      watchState,
+      since: since === null ? null : isoTime(since),
+      lastRun: r ? isoTime(r.ts) : null,
+      status: r?.status ?? null,
+      summary: r?.summary ?? null,
       flapping: st?.flapping ?? false,
-      uptime: h ? {'24h': availability(h.sums['24h']), '7d': availability(h.sums['7d']), '30d': availability(h.sums['30d'])} : {'24h': null, '7d': null, '30d': null},
+      uptime: h
+        ? {'24h': availability(h.sums['24h']), '7d': availability(h.sums['7d']), '30d': availability(h.sums['30d'])}
+        : {'24h': null, '7d': null, '30d': null},
       latency: latencyOf(h?.hours),
       posture: p ? {grade: p.grade, score: p.score, checkedAt: p.checkedAt} : null,
       incidents: incidentsByCheck.get(c.checkId) ?? [],
@@ -287,36 +350,53 @@ export function statusModel(db: DB, opts: ModelOptions): StatusModel {
 
   const groups = new Map<string, CheckView[]>()
   for (const v of views) push(groups, v.service ?? '', v)
-  const services: ServiceView[] = [...groups.entries()].sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b))).map(([name, list]) => {
-    const tiers = new Map<string, CheckView[]>()
-    for (const v of list) push(tiers, v.tier ?? '', v)
-    const members = name ? list.flatMap((v) => health.get(v.id) ?? []) : []
-    const total = (per: UptimePeriod) => {
-      if (members.length === 0) return null
-      const t: CountSums = {ok: 0, warn: 0, crit: 0, unknown: 0}
-      for (const m of members) addSums(t, m.sums[per])
-      return availability(t)
-    }
-    const lat = {hist: emptyHistogram(), maxMs: 0}
-    for (const m of members) {
-      if (!m.hours?.hist) continue
-      mergeHistogram(lat.hist, m.hours.hist)
-      lat.maxMs = Math.max(lat.maxMs, m.hours.maxMs)
-    }
-    return {
-      name: name || 'Other checks', slug: name ? serviceSlug(name) : 'other', state: worstState(list.map((v) => v.state)),
-      uptime: {'24h': total('24h'), '7d': total('7d'), '30d': total('30d')}, latency: latencyOf(lat),
-      tiers: [...tiers.entries()].sort(([a], [b]) => tierRank(a) - tierRank(b) || a.localeCompare(b)).map(([tier, cs]) => ({tier: tier || null, checks: cs})),
-    }
-  })
+  const services: ServiceView[] = [...groups.entries()]
+    .sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)))
+    .map(([name, list]) => {
+      const tiers = new Map<string, CheckView[]>()
+      for (const v of list) push(tiers, v.tier ?? '', v)
+      const members = name ? list.flatMap((v) => health.get(v.id) ?? []) : []
+      const total = (per: UptimePeriod) => {
+        if (members.length === 0) return null
+        const t: CountSums = {ok: 0, warn: 0, crit: 0, unknown: 0}
+        for (const m of members) addSums(t, m.sums[per])
+        return availability(t)
+      }
+
+      const lat = {hist: emptyHistogram(), maxMs: 0}
+      for (const m of members) {
+        if (!m.hours?.hist) continue
+        mergeHistogram(lat.hist, m.hours.hist)
+        lat.maxMs = Math.max(lat.maxMs, m.hours.maxMs)
+      }
+
+      return {
+        name: name || 'Other checks',
+        slug: name ? serviceSlug(name) : 'other',
+        state: worstState(list.map((v) => v.state)),
+        uptime: {'24h': total('24h'), '7d': total('7d'), '30d': total('30d')},
+        latency: latencyOf(lat),
+        tiers: [...tiers.entries()]
+          .sort(([a], [b]) => tierRank(a) - tierRank(b) || a.localeCompare(b))
+          .map(([tier, cs]) => ({tier: tier || null, checks: cs})),
+      }
+    })
 
   const summary = {checks: views.length, ok: 0, degraded: 0, failing: 0, pending: 0, maintenance: 0, unknown: 0}
   for (const v of views) summary[v.state]++
   return {
-    generatedAt: isoTime(now), timeZone: ROLLUP_TIME_ZONE, title: opts.title ?? 'Service status',
-    summary, state: worstState(views.map((v) => v.state)), services,
+    generatedAt: isoTime(now),
+    timeZone: ROLLUP_TIME_ZONE,
+    title: opts.title ?? 'Service status',
+    summary,
+    state: worstState(views.map((v) => v.state)),
+    services,
     incidents: incidents.map(publicIncident),
-    maintenance: maintenanceViews(windows, checks.map((c) => ({id: c.checkId, tags: opts.maintenance?.tags.get(c.checkId) ?? []})), now),
+    maintenance: maintenanceViews(
+      windows,
+      checks.map((c) => ({id: c.checkId, tags: opts.maintenance?.tags.get(c.checkId) ?? []})),
+      now,
+    ),
   }
 }
 
@@ -329,15 +409,26 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 const TIER_ORDER = ['platinum', 'gold', 'silver', 'bronze']
 function tierRank(t: string): number {
   const i = TIER_ORDER.indexOf(t.toLowerCase())
-  return t === '' ? 99 : i < 0 ? 50 : i
+  return t === '' ? 99 : i === -1 ? 50 : i
 }
 
 function publicIncident(i: PageIncident): PublicIncident {
-  return {id: i.id, title: i.title, severity: i.severity, state: i.state, openedAt: isoTime(i.openedAt), checks: i.checks}
+  return {
+    id: i.id,
+    title: i.title,
+    severity: i.severity,
+    state: i.state,
+    openedAt: isoTime(i.openedAt),
+    checks: i.checks,
+  }
 }
 
 /** Windows open now, and those that open within a week (found by stepping through it a quarter-hour at a time). */
-function maintenanceViews(windows: readonly MaintenanceWindow[], checks: {id: string; tags: readonly string[]}[], now: number): MaintenanceView[] {
+function maintenanceViews(
+  windows: readonly MaintenanceWindow[],
+  checks: {id: string; tags: readonly string[]}[],
+  now: number,
+): MaintenanceView[] {
   const out: MaintenanceView[] = []
   const seen = new Set<string>()
   for (const w of windows) {
@@ -349,14 +440,19 @@ function maintenanceViews(windows: readonly MaintenanceWindow[], checks: {id: st
       out.push({name: w.name, until: isoTime(until), next: null, checks: covered})
       continue
     }
+
     let next: number | undefined
     if (w.once) next = w.once.start > now && w.once.start - now <= 7 * DAY_MS ? w.once.start : undefined
-    else for (let t = Math.ceil(now / 900_000) * 900_000; t <= now + 7 * DAY_MS; t += 900_000) if (windowActiveUntil(w, t) !== undefined) {
-      next = t
-      break
-    }
+    else
+      for (let t = Math.ceil(now / 900_000) * 900_000; t <= now + 7 * DAY_MS; t += 900_000)
+        if (windowActiveUntil(w, t) !== undefined) {
+          next = t
+          break
+        }
+
     if (next !== undefined) out.push({name: w.name, until: null, next: isoTime(next), checks: covered})
   }
+
   return out
 }
 
@@ -382,18 +478,33 @@ export interface CheckDetail {
   daily: HistoryBar[]
 }
 
-function bars(rows: {start: number; ok: number; warn: number; crit: number; unknown: number}[], starts: number[]): HistoryBar[] {
+function bars(
+  rows: {start: number; ok: number; warn: number; crit: number; unknown: number}[],
+  starts: number[],
+): HistoryBar[] {
   const by = new Map(rows.map((r) => [r.start, r]))
   return starts.map((s) => {
     const r = by.get(s)
     const up = r ? r.ok + r.warn : 0
     const down = r?.crit ?? 0
-    return {start: isoTime(s), up, down, unknown: r?.unknown ?? 0, availability: up + down === 0 ? null : round((up / (up + down)) * 100)}
+    return {
+      start: isoTime(s),
+      up,
+      down,
+      unknown: r?.unknown ?? 0,
+      availability: up + down === 0 ? null : round((up / (up + down)) * 100),
+    }
   })
 }
 
 /** One check's page: its view, recent results, outages and per-hour and per-day bars. */
-export function checkDetail(db: DB, model: StatusModel, checkId: string, now: number, recent = 50): CheckDetail | undefined {
+export function checkDetail(
+  db: DB,
+  model: StatusModel,
+  checkId: string,
+  now: number,
+  recent = 50,
+): CheckDetail | undefined {
   const view = model.services.flatMap((s) => s.tiers.flatMap((t) => t.checks)).find((c) => c.id === checkId)
   const ref = pageCheckRef(db, checkId)
   if (!view || ref === undefined) return undefined
@@ -401,10 +512,21 @@ export function checkDetail(db: DB, model: StatusModel, checkId: string, now: nu
   const hours = Array.from({length: 24}, (_, i) => h0 + i * HOUR_MS)
   const days = lastDays(now, 30)
   return {
-    generatedAt: isoTime(now), timeZone: ROLLUP_TIME_ZONE, check: view,
-    recent: recentResults(db, checkId, {limit: recent, until: now}).map((r) => ({at: isoTime(r.ts), status: r.status, durationMs: r.durationMs, summary: r.summary})),
-    outages: recentOutages(db, ref, 20).map((o) => ({startedAt: isoTime(o.startedAt), endedAt: o.endedAt === null ? null : isoTime(o.endedAt),
-      durationMs: (o.endedAt ?? now) - o.startedAt, downResults: o.downResults})),
+    generatedAt: isoTime(now),
+    timeZone: ROLLUP_TIME_ZONE,
+    check: view,
+    recent: recentResults(db, checkId, {limit: recent, until: now}).map((r) => ({
+      at: isoTime(r.ts),
+      status: r.status,
+      durationMs: r.durationMs,
+      summary: r.summary,
+    })),
+    outages: recentOutages(db, ref, 20).map((o) => ({
+      startedAt: isoTime(o.startedAt),
+      endedAt: o.endedAt === null ? null : isoTime(o.endedAt),
+      durationMs: (o.endedAt ?? now) - o.startedAt,
+      downResults: o.downResults,
+    })),
     hourly: bars(rollupCounts(db, 'hourly', ref, hours[0], hours[23] + HOUR_MS), hours),
     daily: bars(rollupCounts(db, 'daily', ref, days[0], nextZonedDay(days[29])), days),
   }
@@ -427,10 +549,19 @@ export function incidentDetail(db: DB, id: number, withNotes: boolean): Incident
   if (!i) return undefined
   const events = eventsOf(db, id)
   return {
-    ...publicIncident(i), service: i.service, updatedAt: isoTime(i.updatedAt),
-    resolvedAt: i.resolvedAt === null ? null : isoTime(i.resolvedAt), closedAt: i.closedAt === null ? null : isoTime(i.closedAt),
+    ...publicIncident(i),
+    service: i.service,
+    updatedAt: isoTime(i.updatedAt),
+    resolvedAt: i.resolvedAt === null ? null : isoTime(i.resolvedAt),
+    closedAt: i.closedAt === null ? null : isoTime(i.closedAt),
     timeline: events.map((e) => ({seq: e.seq, occurredAt: isoTime(e.occurredAt), type: e.type})),
-    ...(withNotes ? {notes: events.filter((e) => e.type === 'note').map((e) => ({occurredAt: isoTime(e.occurredAt), text: String(e.data.text ?? '')}))} : {}),
+    ...(withNotes
+      ? {
+          notes: events
+            .filter((e) => e.type === 'note')
+            .map((e) => ({occurredAt: isoTime(e.occurredAt), text: String(e.data.text ?? '')})),
+        }
+      : {}),
   }
 }
 
@@ -438,4 +569,3 @@ export function incidentDetail(db: DB, id: number, withNotes: boolean): Incident
 export function allChecks(model: StatusModel): CheckView[] {
   return model.services.flatMap((s) => s.tiers.flatMap((t) => t.checks))
 }
-

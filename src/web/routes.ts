@@ -7,7 +7,12 @@ import {bearerMatches, CONTENT, etagOf, type SiteResponse, type StatusSite} from
 export class RateLimiter {
   private readonly buckets = new Map<string, {tokens: number; at: number}>()
 
-  constructor(private readonly rate: number, private readonly burst: number, private readonly now: () => number = Date.now, private readonly maxClients = 10_000) {}
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    private readonly now: () => number = Date.now,
+    private readonly maxClients = 10_000,
+  ) {}
 
   /** 0 when the request may go ahead, else the seconds until a token is there. */
   take(client: string): number {
@@ -18,6 +23,7 @@ export class RateLimiter {
       b = {tokens: this.burst, at: now}
       if (this.buckets.size >= this.maxClients) this.buckets.delete(this.buckets.keys().next().value as string)
     }
+
     b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.rate)
     b.at = now
     this.buckets.set(client, b)
@@ -25,6 +31,7 @@ export class RateLimiter {
       b.tokens -= 1
       return 0
     }
+
     return Math.max(1, Math.ceil((1 - b.tokens) / this.rate))
   }
 }
@@ -44,13 +51,16 @@ export const MAX_URL = 2048
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
 }
 
 function send(req: http.IncomingMessage, res: http.ServerResponse, r: SiteResponse): void {
   const etag = (r.etag ??= etagOf(r.body))
   const headers: Record<string, string> = {
-    ...SECURITY_HEADERS, 'content-type': r.type, etag,
+    ...SECURITY_HEADERS,
+    'content-type': r.type,
+    etag,
     'cache-control': r.maxAge > 0 ? `${r.public ? 'public' : 'private'}, max-age=${r.maxAge}` : 'no-store',
     ...(r.public ? {'access-control-allow-origin': '*'} : {}),
     ...r.headers,
@@ -59,6 +69,7 @@ function send(req: http.IncomingMessage, res: http.ServerResponse, r: SiteRespon
     res.writeHead(304, headers).end()
     return
   }
+
   res.writeHead(r.status, {...headers, 'content-length': String(Buffer.byteLength(r.body))}).end(r.body)
 }
 
@@ -67,13 +78,17 @@ export function statusRoutes(site: StatusSite, opts: StatusRouteOptions): Route[
   const limiter = new RateLimiter(opts.rate, opts.burst, opts.now)
   const handle = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
     const text = (status: number, body: string, extra: Record<string, string> = {}) =>
-      void res.writeHead(status, {...SECURITY_HEADERS, 'content-type': CONTENT.text, 'cache-control': 'no-store', ...extra}).end(body)
+      void res
+        .writeHead(status, {...SECURITY_HEADERS, 'content-type': CONTENT.text, 'cache-control': 'no-store', ...extra})
+        .end(body)
     const wait = limiter.take(req.socket.remoteAddress ?? 'unknown')
     if (wait > 0) return text(429, 'too many requests\n', {'retry-after': String(wait)})
     if ((req.url ?? '').length > MAX_URL) return text(414, 'request target too long\n')
     // Nothing here takes a body; one is refused rather than read.
-    if (Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding']) return text(413, 'no request body is accepted\n', {connection: 'close'})
+    if (Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'])
+      return text(413, 'no request body is accepted\n', {connection: 'close'})
     send(req, res, site.answer(url.pathname, bearerMatches(req.headers.authorization, opts.token)))
   }
+
   return ['/', '/index.html', '/checks/', '/badge/', '/api/v1/'].map((path) => ({method: 'GET' as const, path, handle}))
 }

@@ -2,8 +2,8 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 
-import {UserError} from '../errors.js'
 import type {StatusSite} from './site.js'
+import {UserError} from '../errors.js'
 
 export interface SiteWriteResult {
   out: string
@@ -25,7 +25,12 @@ function safeMkdir(root: string, dir: string): void {
       fs.mkdirSync(at)
       continue
     }
-    if (st.isSymbolicLink() || !st.isDirectory()) throw new UserError(`Refusing to write through ${at}: it is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}.`, {code: 'E_UNSAFE_PATH'})
+
+    if (st.isSymbolicLink() || !st.isDirectory())
+      throw new UserError(
+        `Refusing to write through ${at}: it is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}.`,
+        {code: 'E_UNSAFE_PATH'},
+      )
   }
 }
 
@@ -46,13 +51,16 @@ export function writeStatusSite(site: StatusSite, outDir: string): SiteWriteResu
     const r = site.answer(p, false)
     if (r.status !== 200) continue
     const file = path.resolve(root, '.' + p)
-    if (!file.startsWith(root + path.sep)) throw new UserError(`Refusing to write ${p}: it falls outside ${root}.`, {code: 'E_UNSAFE_PATH'})
+    if (!file.startsWith(root + path.sep))
+      throw new UserError(`Refusing to write ${p}: it falls outside ${root}.`, {code: 'E_UNSAFE_PATH'})
     safeMkdir(root, path.dirname(file))
     try {
-      if (fs.lstatSync(file).isSymbolicLink()) throw new UserError(`Refusing to replace ${file}: it is a symbolic link.`, {code: 'E_UNSAFE_PATH'})
+      if (fs.lstatSync(file).isSymbolicLink())
+        throw new UserError(`Refusing to replace ${file}: it is a symbolic link.`, {code: 'E_UNSAFE_PATH'})
     } catch (error) {
       if (error instanceof UserError) throw error
     }
+
     const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`
     try {
       fs.writeFileSync(tmp, r.body, {flag: 'wx', mode: 0o644})
@@ -61,8 +69,10 @@ export function writeStatusSite(site: StatusSite, outDir: string): SiteWriteResu
       fs.rmSync(tmp, {force: true})
       throw error
     }
+
     bytes += Buffer.byteLength(r.body)
     files++
   }
+
   return {out: root, generatedAt: model.generatedAt, files, bytes}
 }

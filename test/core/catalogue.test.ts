@@ -22,21 +22,24 @@ function write(name: string, text: string): string {
 
 describe('catalogue validation', () => {
   it('names file, line, column and key path for each problem, all at once', () => {
-    const file = write('a.yaml', [
-      'checks:',
-      '  - id: one',
-      '    kind: tcp',
-      '    target: 127.0.0.1:25',
-      '    timout: 5s',
-      '  - id: two',
-      '    kind: tcp',
-      '    target: 127.0.0.1:25',
-      '    retries: lots',
-      '  - id: three',
-      '    kind: tpc',
-      '    target: 127.0.0.1:25',
-      '',
-    ].join('\n'))
+    const file = write(
+      'a.yaml',
+      [
+        'checks:',
+        '  - id: one',
+        '    kind: tcp',
+        '    target: 127.0.0.1:25',
+        '    timout: 5s',
+        '  - id: two',
+        '    kind: tcp',
+        '    target: 127.0.0.1:25',
+        '    retries: lots',
+        '  - id: three',
+        '    kind: tpc',
+        '    target: 127.0.0.1:25',
+        '',
+      ].join('\n'),
+    )
     const {catalogue, problems} = validateCatalogue([file])
     expect(catalogue).toBeUndefined()
     expect(problems.map((p) => `${p.line}:${p.col} ${p.path}`)).toEqual([
@@ -53,7 +56,10 @@ describe('catalogue validation', () => {
 
   it('rejects a duplicate id across files, pointing at both places', () => {
     const a = write('cat/a.yaml', 'checks:\n  - id: same\n    kind: tcp\n    target: localhost:1\n')
-    write('cat/b.yaml', 'checks:\n  - {id: other, kind: tcp, target: "localhost:2"}\n  - id: same\n    kind: tcp\n    target: localhost:3\n')
+    write(
+      'cat/b.yaml',
+      'checks:\n  - {id: other, kind: tcp, target: "localhost:2"}\n  - id: same\n    kind: tcp\n    target: localhost:3\n',
+    )
     const {problems} = validateCatalogue([path.join(dir, 'cat')])
     expect(problems).toHaveLength(1)
     expect(problems[0]).toMatchObject({file: path.join(dir, 'cat/b.yaml'), line: 3, col: 9, path: 'checks[1].id'})
@@ -79,7 +85,10 @@ describe('catalogue validation', () => {
   })
 
   it('merges defaults, unions tags and parses durations', () => {
-    const file = write('d.yaml', 'defaults:\n  timeout: 1500ms\n  retries: 2\n  tags: [national]\n  tier: gold\nchecks:\n  - id: x\n    kind: tcp\n    target: h:1\n    tags: [smtp]\n  - id: y\n    kind: tcp\n    target: h:2\n    timeout: 1m\n    retries: 0\n')
+    const file = write(
+      'd.yaml',
+      'defaults:\n  timeout: 1500ms\n  retries: 2\n  tags: [national]\n  tier: gold\nchecks:\n  - id: x\n    kind: tcp\n    target: h:1\n    tags: [smtp]\n  - id: y\n    kind: tcp\n    target: h:2\n    timeout: 1m\n    retries: 0\n',
+    )
     const cat = loadCatalogue([file])
     const [x, y] = cat.checks
     expect(x).toMatchObject({timeoutMs: 1500, retries: 2, tier: 'gold', tags: ['smtp', 'national']})
@@ -89,7 +98,10 @@ describe('catalogue validation', () => {
   })
 
   it('interpolates ${env:NAME}, keeps the raw target, and collects secrets', () => {
-    const file = write('e.yaml', 'checks:\n  - id: x\n    kind: tcp\n    target: "${env:WK_HOST}:25"\n    send: "AUTH ${env:WK_TOKEN}"\n')
+    const file = write(
+      'e.yaml',
+      'checks:\n  - id: x\n    kind: tcp\n    target: "${env:WK_HOST}:25"\n    send: "AUTH ${env:WK_TOKEN}"\n',
+    )
     const cat = loadCatalogue([file], {env: {WK_HOST: '127.0.0.1', WK_TOKEN: 's3cret-token'}})
     expect(cat.checks[0].target).toBe('${env:WK_HOST}:25')
     expect(cat.checks[0].spec.target).toBe('127.0.0.1:25')
@@ -98,7 +110,10 @@ describe('catalogue validation', () => {
   })
 
   it('names the check and key of an unset variable', () => {
-    const file = write('f.yaml', 'checks:\n  - id: needs-key\n    kind: tcp\n    target: h:1\n    send: "${env:WK_UNSET_VAR}"\n')
+    const file = write(
+      'f.yaml',
+      'checks:\n  - id: needs-key\n    kind: tcp\n    target: h:1\n    send: "${env:WK_UNSET_VAR}"\n',
+    )
     const {problems} = validateCatalogue([file], {env: {}})
     expect(problems).toHaveLength(1)
     expect(problems[0]).toMatchObject({line: 5, col: 11, path: 'checks[0].send'})
@@ -107,7 +122,10 @@ describe('catalogue validation', () => {
   })
 
   it('disables a check whose requires_env is unset instead of failing', () => {
-    const file = write('g.yaml', 'checks:\n  - id: status\n    kind: tcp\n    target: h:1\n    requires_env: [WK_KEY]\n    send: "${env:WK_KEY}"\n')
+    const file = write(
+      'g.yaml',
+      'checks:\n  - id: status\n    kind: tcp\n    target: h:1\n    requires_env: [WK_KEY]\n    send: "${env:WK_KEY}"\n',
+    )
     const off = loadCatalogue([file], {env: {}}).checks[0]
     expect(off.enabled).toBe(false)
     expect(off.disabledReason).toContain('WK_KEY')
@@ -117,7 +135,10 @@ describe('catalogue validation', () => {
   })
 
   it('parses resolve overrides and refuses a bad one', () => {
-    const file = write('h.yaml', 'checks:\n  - id: x\n    kind: tcp\n    target: www.nhs.uk:443\n    resolve: ["www.nhs.uk:443:127.0.0.1", "[::1]:80:::1"]\n')
+    const file = write(
+      'h.yaml',
+      'checks:\n  - id: x\n    kind: tcp\n    target: www.nhs.uk:443\n    resolve: ["www.nhs.uk:443:127.0.0.1", "[::1]:80:::1"]\n',
+    )
     expect(loadCatalogue([file]).checks[0].net.resolve).toEqual([
       {host: 'www.nhs.uk', port: 443, address: '127.0.0.1'},
       {host: '::1', port: 80, address: '::1'},
@@ -130,14 +151,17 @@ describe('catalogue validation', () => {
 
   it('reads a ca file relative to the catalogue and rejects a missing one', () => {
     write('ca.pem', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n')
-    const file = write('j.yaml', 'checks:\n  - id: x\n    kind: tcp\n    target: a:1\n    ca: ca.pem\n  - id: y\n    kind: tcp\n    target: a:1\n    ca: missing.pem\n')
+    const file = write(
+      'j.yaml',
+      'checks:\n  - id: x\n    kind: tcp\n    target: a:1\n    ca: ca.pem\n  - id: y\n    kind: tcp\n    target: a:1\n    ca: missing.pem\n',
+    )
     const {problems} = validateCatalogue([file])
     expect(problems).toHaveLength(1)
     expect(problems[0].path).toBe('checks[1].ca')
     expect(problems[0].message).toContain('cannot read CA file')
   })
 
-  it('reports a bad regular expression from the probe\'s own validation', () => {
+  it("reports a bad regular expression from the probe's own validation", () => {
     const file = write('k.yaml', 'checks:\n  - id: x\n    kind: tcp\n    target: a:1\n    banner: "^220 (unclosed"\n')
     const {problems} = validateCatalogue([file])
     expect(problems[0]).toMatchObject({line: 5, path: 'checks[0].banner'})

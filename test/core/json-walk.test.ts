@@ -16,7 +16,8 @@ import {type Site, startSite} from '../posture/site.js'
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 /** Keys that hold a time (an instant), by name. Durations end in Ms/Seconds and are numbers. */
-const TIME_KEY = /(At|^at|^ts|Ts|^since|^until|^lastRun|Since|Until|^date|Date|^time|Time|^when|^due|Due|^deadline|Deadline|^started|^finished|^opened|^closed|^resolved|^expires|Expires)$/
+const TIME_KEY =
+  /(At|^at|^ts|Ts|^since|^until|^lastRun|Since|Until|^date|Date|^time|Time|^when|^due|Due|^deadline|Deadline|^started|^finished|^opened|^closed|^resolved|^expires|Expires)$/
 const DURATION_KEY = /(Ms|Seconds|Minutes|Hours|Days|Bytes|Rank|Bits)$/
 
 interface Violation {
@@ -34,11 +35,21 @@ function timeViolations(value: unknown, at = '$'): Violation[] {
     // metrics are named numbers by contract (certNotAfter is Unix seconds there, as Prometheus has it).
     if (k === 'metrics') continue
     if (typeof v === 'number' && TIME_KEY.test(k) && !DURATION_KEY.test(k)) out.push({path: here, value: v})
-    else if (typeof v === 'number' && v > 1.5e12 && v < 2.5e12 && !DURATION_KEY.test(k)) out.push({path: here, value: v})
-    else if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v) && !ISO_MS.test(v)) out.push({path: here, value: v})
-    else if (typeof v === 'string' && TIME_KEY.test(k) && /^\d{4}-\d{2}-\d{2}/.test(v) && !ISO_MS.test(v) && !/^\d{4}-\d{2}-\d{2}$/.test(v)) out.push({path: here, value: v})
+    else if (typeof v === 'number' && v > 1.5e12 && v < 2.5e12 && !DURATION_KEY.test(k))
+      out.push({path: here, value: v})
+    else if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v) && !ISO_MS.test(v))
+      out.push({path: here, value: v})
+    else if (
+      typeof v === 'string' &&
+      TIME_KEY.test(k) &&
+      /^\d{4}-\d{2}-\d{2}/.test(v) &&
+      !ISO_MS.test(v) &&
+      !/^\d{4}-\d{2}-\d{2}$/.test(v)
+    )
+      out.push({path: here, value: v})
     else out.push(...timeViolations(v, here))
   }
+
   return out
 }
 
@@ -73,7 +84,18 @@ const RECIPES: Record<string, Recipe> = {
   'db:prune': {args: ['--dry-run']},
   'posture:diff': {args: ['--since', '1d']},
   'report:status-site': {args: ['--out', '{dir}/status-site', '--checks', '{file}']},
-  'incident:open': {args: ['--title', 'Patient API outage', '--severity', 'SEV2', '--playbook', 'ddos-national-endpoint', '--check', 'api']},
+  'incident:open': {
+    args: [
+      '--title',
+      'Patient API outage',
+      '--severity',
+      'SEV2',
+      '--playbook',
+      'ddos-national-endpoint',
+      '--check',
+      'api',
+    ],
+  },
   'incident:show': {args: ['1'], late: 4.5},
   'incident:export': {args: ['1', '--format', 'md'], late: 4.6},
   'incident:report': {args: ['1', '--for', 'ico'], late: 4.7},
@@ -99,8 +121,15 @@ const RECIPES: Record<string, Recipe> = {
 }
 
 function manifestCommands(): {id: string; requiredArgs: string[]}[] {
-  const m = JSON.parse(fs.readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {args?: Record<string, {required?: boolean}>}>}
-  return Object.entries(m.commands).map(([id, c]) => ({id, requiredArgs: Object.entries(c.args ?? {}).filter(([, a]) => a.required).map(([k]) => k)}))
+  const m = JSON.parse(fs.readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
+    commands: Record<string, {args?: Record<string, {required?: boolean}>}>
+  }
+  return Object.entries(m.commands).map(([id, c]) => ({
+    id,
+    requiredArgs: Object.entries(c.args ?? {})
+      .filter(([, a]) => a.required)
+      .map(([k]) => k),
+  }))
 }
 
 beforeAll(async () => {
@@ -111,14 +140,17 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(tmp.dir, 'ca.pem'), site.ca)
   db = path.join(tmp.dir, 'wk.db')
   file = path.join(tmp.dir, 'checks.yaml')
-  fs.writeFileSync(file, `
+  fs.writeFileSync(
+    file,
+    `
 defaults: {timeout: 2s}
 checks:
   - {id: api, name: Patient API, kind: http, target: "${api.url}/", service: PDS, thresholds: {failure: 1}}
   - {id: site-posture, kind: web-security, target: "${site.url}", http_port: ${site.http.port}, ca: ca.pem, timeout: 10s, resolve: [${site.resolve.map((r) => `"${r}"`).join(', ')}]}
 notifiers:
   ops: {type: webhook, url: "\${env:HOOK_URL}"}
-`)
+`,
+  )
   fs.writeFileSync(path.join(tmp.dir, 'answers.yaml'), 'declare: {checklist: [true, true]}\n')
   env = {HOOK_URL: `${hook.url}/hook`, WATCHKEEPER_DB: db}
 }, 30_000)
@@ -138,8 +170,17 @@ describe('--json on every command', () => {
     const commands = manifestCommands()
     // Fill the database first: results, watch state, an incident.
     const first = ['check:run', 'watch', 'incident:open']
-    const order = [...first, ...commands.map((c) => c.id).filter((id) => !first.includes(id) && !RECIPES[id]?.late).sort(),
-      ...commands.map((c) => c.id).filter((id) => RECIPES[id]?.late).sort((a, b) => RECIPES[a].late! - RECIPES[b].late!)]
+    const order = [
+      ...first,
+      ...commands
+        .map((c) => c.id)
+        .filter((id) => !first.includes(id) && !RECIPES[id]?.late)
+        .sort(),
+      ...commands
+        .map((c) => c.id)
+        .filter((id) => RECIPES[id]?.late)
+        .sort((a, b) => RECIPES[a].late! - RECIPES[b].late!),
+    ]
     const failures: string[] = []
     for (const id of order) {
       const recipe = RECIPES[id] ?? {args: []}
@@ -149,18 +190,33 @@ describe('--json on every command', () => {
       try {
         doc = JSON.parse(res.stdout)
       } catch {
-        failures.push(`${id}: stdout is not one JSON document: ${JSON.stringify(res.stdout.slice(0, 200))} (stderr ${res.stderr.slice(0, 200)})`)
+        failures.push(
+          `${id}: stdout is not one JSON document: ${JSON.stringify(res.stdout.slice(0, 200))} (stderr ${res.stderr.slice(0, 200)})`,
+        )
         continue
       }
+
       const expected = recipe.exit ?? (id === 'check:run' ? 2 : 0)
-      if (res.code !== expected) failures.push(`${id}: exit ${res.code}, expected ${expected}: ${res.stdout.slice(0, 300)}`)
-      for (const v of timeViolations(doc)) failures.push(`${id}: ${v.path} = ${JSON.stringify(v.value)} is not an ISO 8601 UTC time with milliseconds`)
+      if (res.code !== expected)
+        failures.push(`${id}: exit ${res.code}, expected ${expected}: ${res.stdout.slice(0, 300)}`)
+      for (const v of timeViolations(doc))
+        failures.push(`${id}: ${v.path} = ${JSON.stringify(v.value)} is not an ISO 8601 UTC time with milliseconds`)
     }
+
     expect(failures).toEqual([])
   }, 240_000)
 
   it('the checker itself finds epoch numbers and second-precision strings', () => {
-    expect(timeViolations({startedAt: 1795597200000, a: [{ts: '2026-11-25T09:00:00Z'}], ok: {at: '2026-11-25T09:00:00.000Z', durationMs: 12}, metrics: {certNotAfter: 1797886547}}))
-      .toEqual([{path: '$.startedAt', value: 1795597200000}, {path: '$.a[0].ts', value: '2026-11-25T09:00:00Z'}])
+    expect(
+      timeViolations({
+        startedAt: 1_795_597_200_000,
+        a: [{ts: '2026-11-25T09:00:00Z'}],
+        ok: {at: '2026-11-25T09:00:00.000Z', durationMs: 12},
+        metrics: {certNotAfter: 1_797_886_547},
+      }),
+    ).toEqual([
+      {path: '$.startedAt', value: 1_795_597_200_000},
+      {path: '$.a[0].ts', value: '2026-11-25T09:00:00Z'},
+    ])
   })
 })

@@ -1,5 +1,5 @@
-import fs from 'node:fs'
 import type http from 'node:http'
+import fs from 'node:fs'
 import path from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -57,7 +57,7 @@ function parseRange(s: string, what: string): Range | undefined {
   const m = /^(@?)(?:(~|[^:]*):)?([^:]*)$/.exec(s)
   if (!m) throw new Error(`${what} "${s}" is not a range`)
   const start = m[2] === undefined || m[2] === '' ? 0 : m[2] === '~' ? -Infinity : parseNumber(m[2], `${what} start`)
-  const end = m[3] === '' ? (m[2] === undefined ? NaN : Infinity) : parseNumber(m[3], `${what} end`)
+  const end = m[3] === '' ? (m[2] === undefined ? Number.NaN : Infinity) : parseNumber(m[3], `${what} end`)
   if (Number.isNaN(end)) throw new Error(`${what} "${s}" is empty`)
   if (start > end) throw new Error(`${what} "${s}" starts after it ends`)
   return {inside: m[1] === '@', start, end}
@@ -79,7 +79,7 @@ function parsePerfdata(s: string): Perf[] {
     const m = item.exec(rest)
     if (!m) throw new Error(`cannot read perfdata at "${rest}"`)
     rest = rest.slice(item.lastIndex).trimStart()
-    const label = m[1].startsWith("'") ? m[1].slice(1, -1).replace(/''/g, "'") : m[1]
+    const label = m[1].startsWith("'") ? m[1].slice(1, -1).replaceAll("''", "'") : m[1]
     if (label.includes('=')) throw new Error(`label ${label} has an =`)
     const fields = m[2].split(';')
     if (fields.length > 5) throw new Error(`perfdata ${m[0]} has more than 5 fields`)
@@ -87,12 +87,16 @@ function parsePerfdata(s: string): Perf[] {
     if (!vm) throw new Error(`perfdata ${m[0]} has no value`)
     if (!UOMS.has(vm[2])) throw new Error(`perfdata ${m[0]}: UOM "${vm[2]}" is not one the guidelines allow`)
     out.push({
-      label, value: parseNumber(vm[1], `value of ${label}`), uom: vm[2],
-      warn: parseRange(fields[1] ?? '', `warn of ${label}`), crit: parseRange(fields[2] ?? '', `crit of ${label}`),
+      label,
+      value: parseNumber(vm[1], `value of ${label}`),
+      uom: vm[2],
+      warn: parseRange(fields[1] ?? '', `warn of ${label}`),
+      crit: parseRange(fields[2] ?? '', `crit of ${label}`),
       ...(fields[3] ? {min: parseNumber(fields[3], `min of ${label}`)} : {}),
       ...(fields[4] ? {max: parseNumber(fields[4], `max of ${label}`)} : {}),
     })
   }
+
   return out
 }
 
@@ -109,10 +113,12 @@ function parsePluginOutput(stdout: string): PluginOutput {
       long.push(lines[i])
       continue
     }
+
     if (bar > 0) long.push(lines[i].slice(0, bar).trimEnd())
     perf.push(...parsePerfdata(lines[i].slice(bar + 1)))
     break
   }
+
   for (i++; i < lines.length; i++) perf.push(...parsePerfdata(lines[i]))
   const labels = perf.map((p) => p.label)
   if (new Set(labels).size !== labels.length) throw new Error(`duplicate labels: ${labels.join(' ')}`)
@@ -142,15 +148,18 @@ describe('check run --format nagios follows the plugin guidelines (real CLI agai
     await closed.close()
     servers.push(web, tlsSite)
     file = path.join(tmp.dir, 'nagios.yaml')
-    fs.writeFileSync(file, [
-      'defaults: {timeout: 3s}',
-      'checks:',
-      `  - {id: site, kind: http, target: "${web.url}/", latency: {warn: 800ms, crit: 3s}}`,
-      `  - {id: slow, kind: http, target: "${web.url}/slow", latency: {warn: 50ms, crit: 2s}}`,
-      `  - {id: cert, kind: tls, target: "digital.nhs.uk:${tlsSite.port}", ca: ca.pem, resolve: ["digital.nhs.uk:${tlsSite.port}:127.0.0.1"]}`,
-      `  - {id: mail.closed, kind: tcp, target: "${closed.url}"}`,
-      '',
-    ].join('\n'))
+    fs.writeFileSync(
+      file,
+      [
+        'defaults: {timeout: 3s}',
+        'checks:',
+        `  - {id: site, kind: http, target: "${web.url}/", latency: {warn: 800ms, crit: 3s}}`,
+        `  - {id: slow, kind: http, target: "${web.url}/slow", latency: {warn: 50ms, crit: 2s}}`,
+        `  - {id: cert, kind: tls, target: "digital.nhs.uk:${tlsSite.port}", ca: ca.pem, resolve: ["digital.nhs.uk:${tlsSite.port}:127.0.0.1"]}`,
+        `  - {id: mail.closed, kind: tcp, target: "${closed.url}"}`,
+        '',
+      ].join('\n'),
+    )
     db = path.join(tmp.dir, 'n.db')
   })
   afterAll(async () => {
@@ -187,12 +196,17 @@ describe('check run --format nagios follows the plugin guidelines (real CLI agai
     const {out} = await run('--id', 'site')
     expect(out).toMatchObject({service: 'site', status: 'OK', long: []})
     const byLabel = Object.fromEntries(out.perf.map((p) => [p.label, p]))
-    expect(byLabel.time).toMatchObject({uom: 's', warn: {inside: false, start: 0, end: 0.8}, crit: {inside: false, start: 0, end: 3}, min: 0})
+    expect(byLabel.time).toMatchObject({
+      uom: 's',
+      warn: {inside: false, start: 0, end: 0.8},
+      crit: {inside: false, start: 0, end: 3},
+      min: 0,
+    })
     expect(byLabel.time.value).toBeLessThan(0.8)
     expect(alerts(byLabel.time.warn, byLabel.time.value)).toBe(false)
     expect(byLabel.size).toMatchObject({value: 2048, uom: 'B', min: 0})
     expect(byLabel.httpStatus).toMatchObject({value: 200, uom: ''})
-    expect(Object.keys(byLabel).filter((l) => /Ms$/.test(l))).toEqual([])
+    expect(Object.keys(byLabel).filter((l) => l.endsWith('Ms'))).toEqual([])
   })
 
   it('a slow page warns and its time is outside the warn range', async () => {
@@ -206,9 +220,18 @@ describe('check run --format nagios follows the plugin guidelines (real CLI agai
   it('several checks: counts on the first line, one long line per check worst first, all perfdata readable', async () => {
     const {res, out} = await run()
     expect(res.code).toBe(2)
-    expect(out).toMatchObject({service: 'WATCHKEEPER', status: 'CRITICAL', text: '4 checks: 1 critical, 2 warning, 0 unknown, 1 ok'})
+    expect(out).toMatchObject({
+      service: 'WATCHKEEPER',
+      status: 'CRITICAL',
+      text: '4 checks: 1 critical, 2 warning, 0 unknown, 1 ok',
+    })
     const checkLines = out.long.filter((l) => !l.startsWith('  '))
-    expect(checkLines.map((l) => l.split(':')[0])).toEqual(['CRITICAL mail.closed', 'WARNING slow', 'WARNING cert', 'OK site'])
+    expect(checkLines.map((l) => l.split(':')[0])).toEqual([
+      'CRITICAL mail.closed',
+      'WARNING slow',
+      'WARNING cert',
+      'OK site',
+    ])
     expect(out.long).toContainEqual(expect.stringMatching(/^ {2}warn tls\.cert\.expiring: /))
     const labels = out.perf.map((p) => p.label)
     expect(labels.slice(0, 4)).toEqual(['site_time', 'slow_time', 'cert_time', 'mail.closed_time'])
@@ -218,13 +241,33 @@ describe('check run --format nagios follows the plugin guidelines (real CLI agai
   })
 
   it('anything that stops the run is an UNKNOWN line on stdout and exit 3', async () => {
-    const missing = await runCli(['check', 'run', '--checks', path.join(tmp.dir, 'absent.yaml'), '--format', 'nagios', '--db', db])
+    const missing = await runCli([
+      'check',
+      'run',
+      '--checks',
+      path.join(tmp.dir, 'absent.yaml'),
+      '--format',
+      'nagios',
+      '--db',
+      db,
+    ])
     expect(missing.code).toBe(3)
     const out = parsePluginOutput(missing.stdout)
     expect(out).toMatchObject({service: 'WATCHKEEPER', status: 'UNKNOWN', perf: []})
     expect(out.text).toContain('Check catalogue not found')
 
-    const badFlag = await runCli(['check', 'run', '--checks', file, '-f', 'nagios', '--concurrency', 'many', '--db', db])
+    const badFlag = await runCli([
+      'check',
+      'run',
+      '--checks',
+      file,
+      '-f',
+      'nagios',
+      '--concurrency',
+      'many',
+      '--db',
+      db,
+    ])
     expect(badFlag.code).toBe(3)
     expect(parsePluginOutput(badFlag.stdout)).toMatchObject({status: 'UNKNOWN'})
 

@@ -16,10 +16,28 @@ async function listen(onConn: (s: net.Socket) => void): Promise<number> {
   return (server.address() as net.AddressInfo).port
 }
 
-function tcpCheck(id: string, port: number, extra: Partial<CheckDefinition> = {}, spec: Record<string, unknown> = {}): CheckDefinition {
+function tcpCheck(
+  id: string,
+  port: number,
+  extra: Partial<CheckDefinition> = {},
+  spec: Record<string, unknown> = {},
+): CheckDefinition {
   const target = `127.0.0.1:${port}`
-  return {id, name: id, kind: 'tcp', target, tags: [], enabled: true, timeoutMs: 2000, retries: 0, net: {resolve: []},
-    spec: {id, kind: 'tcp', target, ...spec}, secrets: [], source: {file: 'x', line: 1, col: 1}, ...extra}
+  return {
+    id,
+    name: id,
+    kind: 'tcp',
+    target,
+    tags: [],
+    enabled: true,
+    timeoutMs: 2000,
+    retries: 0,
+    net: {resolve: []},
+    spec: {id, kind: 'tcp', target, ...spec},
+    secrets: [],
+    source: {file: 'x', line: 1, col: 1},
+    ...extra,
+  }
 }
 
 describe('runner', () => {
@@ -36,7 +54,7 @@ describe('runner', () => {
     })
     const checks = Array.from({length: 12}, (_, i) => tcpCheck(`c${i}`, port, {}, {banner: '^220'}))
     const results = await runChecks(checks, {concurrency: 3})
-    expect(results.map((r) => r.status)).toEqual(Array(12).fill('ok'))
+    expect(results.map((r) => r.status)).toEqual(new Array(12).fill('ok'))
     expect(results.map((r) => r.checkId)).toEqual(checks.map((c) => c.id))
     expect(peak).toBeLessThanOrEqual(3)
     expect(peak).toBeGreaterThan(1)
@@ -78,7 +96,10 @@ describe('runner', () => {
   })
 
   it('redacts secrets from everything a result carries', () => {
-    const out = redact({summary: 'GET https://hooks.example/T0K3N failed', findings: [{message: 'T0K3N leaked'}], n: 3}, ['T0K3N'])
+    const out = redact(
+      {summary: 'GET https://hooks.example/T0K3N failed', findings: [{message: 'T0K3N leaked'}], n: 3},
+      ['T0K3N'],
+    )
     expect(JSON.stringify(out)).not.toContain('T0K3N')
     expect(out.summary).toBe('GET https://hooks.example/*** failed')
   })

@@ -2,13 +2,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {catalogueSchema} from '../../src/catalogue/schema.js'
 import {validateCatalogue} from '../../src/catalogue/load.js'
+import {catalogueSchema} from '../../src/catalogue/schema.js'
 import {PROBE_CHECKS_ID} from '../../src/generated/validator-ids.js'
-import {PROBES} from '../../src/probes/index.js'
-import {PROBE_SPECS} from '../../src/probes/specs.js'
 import {clocksSchema} from '../../src/incidents/clock-schema.js'
 import {playbookSchema} from '../../src/playbooks/schema.js'
+import {PROBES} from '../../src/probes/index.js'
+import {PROBE_SPECS} from '../../src/probes/specs.js'
 import {compileSchema} from '../../src/util/schema-compile.js'
 import {schemaValidator} from '../../src/util/validators.js'
 import {parseYamlFile, positionOf} from '../../src/util/yaml-schema.js'
@@ -23,25 +23,40 @@ let cleanup: () => void
 beforeEach(() => ({dir, cleanup} = tmpDir('wk-startup-')))
 afterEach(() => cleanup())
 
-async function traced(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{code: number | null; stdout: string; modules: string[]; builtins: string[]}> {
+async function traced(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{code: number | null; stdout: string; modules: string[]; builtins: string[]}> {
   const file = path.join(dir, `trace-${Math.random().toString(36).slice(2)}.json`)
-  const r = await runCli(args, {env: {XDG_CACHE_HOME: path.join(dir, 'cache'), ...env, MODULE_TRACE_FILE: file,
-    NODE_OPTIONS: `--require ${path.join(ROOT, 'test/helpers/module-trace.cjs')}`}})
+  const r = await runCli(args, {
+    env: {
+      XDG_CACHE_HOME: path.join(dir, 'cache'),
+      ...env,
+      MODULE_TRACE_FILE: file,
+      NODE_OPTIONS: `--require ${path.join(ROOT, 'test/helpers/module-trace.cjs')}`,
+    },
+  })
   expect(r.stderr).toBe('')
   const {modules, builtins} = JSON.parse(fs.readFileSync(file, 'utf8')) as {modules: string[]; builtins: string[]}
   const esm = fs.existsSync(`${file}.esm`) ? fs.readFileSync(`${file}.esm`, 'utf8').split('\n').filter(Boolean) : []
   return {code: r.code, stdout: r.stdout, modules: [...new Set([...modules, ...esm])], builtins}
 }
 
-const loaded = (modules: string[], pkg: string) => modules.filter((m) => m.includes(`${path.sep}node_modules${path.sep}${pkg}${path.sep}`))
+const loaded = (modules: string[], pkg: string) =>
+  modules.filter((m) => m.includes(`${path.sep}node_modules${path.sep}${pkg}${path.sep}`))
 
 describe('start-up loads only what the command uses', () => {
   it('--version: not oclif, the same line oclif printed', async () => {
     const r = await traced(['--version'])
     expect(r.code).toBe(0)
     expect(loaded(r.modules, '@oclif/core')).toEqual([])
-    const pjson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {name: string; version: string}
-    expect(r.stdout).toBe(`${pjson.name}/${pjson.version} ${process.platform}-${process.arch === 'ia32' ? 'x86' : process.arch} node-${process.version}\n`)
+    const pjson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      name: string
+      version: string
+    }
+    expect(r.stdout).toBe(
+      `${pjson.name}/${pjson.version} ${process.platform}-${process.arch === 'ia32' ? 'x86' : process.arch} node-${process.version}\n`,
+    )
   })
 
   it('--help: oclif in one file; no probe, store or YAML library', async () => {
@@ -49,19 +64,32 @@ describe('start-up loads only what the command uses', () => {
     expect(r.code).toBe(0)
     // oclif comes from the build's bundle (scripts/oclif-pack.mjs), installed under @oclif/core's own path.
     expect(r.modules.some((m) => m.endsWith(path.join('dist', 'vendor', 'oclif-core.cjs')))).toBe(true)
-    expect(loaded(r.modules, '@oclif/core').map((m) => path.relative(path.join(ROOT, 'node_modules', '@oclif', 'core'), m)).sort()).toEqual(['lib/index.js', 'package.json'])
-    for (const pkg of ['undici', 'better-sqlite3', 'yaml', 'ajv', 'nodemailer', 'prom-client']) expect(loaded(r.modules, pkg), pkg).toEqual([])
+    expect(
+      loaded(r.modules, '@oclif/core')
+        .map((m) => path.relative(path.join(ROOT, 'node_modules', '@oclif', 'core'), m))
+        .sort(),
+    ).toEqual(['lib/index.js', 'package.json'])
+    for (const pkg of ['undici', 'better-sqlite3', 'yaml', 'ajv', 'nodemailer', 'prom-client'])
+      expect(loaded(r.modules, pkg), pkg).toEqual([])
     // Of our own build: the stdout guard, the code cache, the bundle and the init hook; no command.
-    expect(r.modules.filter((m) => m.startsWith(path.join(ROOT, 'dist') + path.sep)).map((m) => path.relative(path.join(ROOT, 'dist'), m)).sort())
-      .toEqual(['hooks/watch-heap.js', 'stdout-guard.js', 'util/code-cache.js', 'vendor/oclif-core.cjs'])
+    expect(
+      r.modules
+        .filter((m) => m.startsWith(path.join(ROOT, 'dist') + path.sep))
+        .map((m) => path.relative(path.join(ROOT, 'dist'), m))
+        .sort(),
+    ).toEqual(['hooks/watch-heap.js', 'stdout-guard.js', 'util/code-cache.js', 'vendor/oclif-core.cjs'])
   })
 
-  for (const cmd of [['check', 'list'], ['check', 'validate']]) {
+  for (const cmd of [
+    ['check', 'list'],
+    ['check', 'validate'],
+  ]) {
     it(`${cmd.join(' ')}: no undici, no database, no schema compiler; from the parse cache, no YAML parser or validator`, async () => {
       const first = await traced(cmd)
       expect(first.code).toBe(0)
       // check validate reads the notifiers' settings, whose module loads nodemailer (src/notify/providers/email.ts).
-      for (const pkg of ['undici', 'better-sqlite3', 'prom-client', ...(cmd[1] === 'list' ? ['nodemailer'] : [])]) expect(loaded(first.modules, pkg), pkg).toEqual([])
+      for (const pkg of ['undici', 'better-sqlite3', 'prom-client', ...(cmd[1] === 'list' ? ['nodemailer'] : [])])
+        expect(loaded(first.modules, pkg), pkg).toEqual([])
       expect(first.modules.filter((m) => m.endsWith('.node'))).toEqual([])
       // The generated validator runs; Ajv's compiler never loads. YAML is parsed by the build's one-file copy.
       expect(first.modules.some((m) => m.endsWith('validate-catalogue.cjs'))).toBe(true)
@@ -70,10 +98,25 @@ describe('start-up loads only what the command uses', () => {
       expect(loaded(first.modules, 'ajv').filter((m) => !m.includes(`${path.sep}runtime${path.sep}`))).toEqual([])
 
       // No network module: the probes' specs (schema, validation) are apart from their run().
-      if (cmd[1] === 'list') for (const b of ['tls', 'dns', 'http', 'https', '_http_client']) expect(first.builtins, b).not.toContain(b)
-      const probes = first.modules.filter((m) => m.startsWith(path.join(ROOT, 'dist', 'probes') + path.sep)).map((m) => path.basename(m)).sort()
-      expect(probes).toEqual(['address.js', 'dns-spec.js', 'email-security-spec.js', 'http-assert.js', 'http-spec.js', 'observatory-score.js',
-        'specs.js', 'tcp-spec.js', 'tls-posture-spec.js', 'tls-spec.js', 'web-security-spec.js'])
+      if (cmd[1] === 'list')
+        for (const b of ['tls', 'dns', 'http', 'https', '_http_client']) expect(first.builtins, b).not.toContain(b)
+      const probes = first.modules
+        .filter((m) => m.startsWith(path.join(ROOT, 'dist', 'probes') + path.sep))
+        .map((m) => path.basename(m))
+        .sort()
+      expect(probes).toEqual([
+        'address.js',
+        'dns-spec.js',
+        'email-security-spec.js',
+        'http-assert.js',
+        'http-spec.js',
+        'observatory-score.js',
+        'specs.js',
+        'tcp-spec.js',
+        'tls-posture-spec.js',
+        'tls-spec.js',
+        'web-security-spec.js',
+      ])
 
       const again = await traced(cmd)
       expect(again.stdout).toBe(first.stdout)
@@ -89,7 +132,7 @@ describe('start-up loads only what the command uses', () => {
     const first = await traced(['--help'])
     const [entry] = fs.readdirSync(v8)
     expect(entry).toMatch(/^[0-9a-f]{64}\.bin$/)
-    const size = fs.statSync(path.join(v8, entry)).size
+    const {size} = fs.statSync(path.join(v8, entry))
     expect(size).toBeGreaterThan(10_000)
     fs.writeFileSync(path.join(v8, entry), 'not a code cache')
     const again = await traced(['--help'])
@@ -101,7 +144,9 @@ describe('start-up loads only what the command uses', () => {
     expect(list.code).toBe(0)
     expect(fs.readdirSync(v8)).toHaveLength(3)
     expect(fs.readdirSync(v8)).toContain(entry)
-    const off = await runCli(['check', 'list', '--json'], {env: {XDG_CACHE_HOME: path.join(dir, 'off'), WATCHKEEPER_CODE_CACHE: 'off'}})
+    const off = await runCli(['check', 'list', '--json'], {
+      env: {XDG_CACHE_HOME: path.join(dir, 'off'), WATCHKEEPER_CODE_CACHE: 'off'},
+    })
     expect(off.stdout).toBe(list.stdout)
     expect(fs.existsSync(path.join(dir, 'off', 'watchkeeper', 'v8'))).toBe(false)
   })
@@ -130,7 +175,10 @@ describe('the parse cache', () => {
 
   it('gives the same value and positions as a parse; deeper positions parse the text again', () => {
     const file = path.join(dir, 'a.yaml')
-    fs.writeFileSync(file, 'checks:\n  - id: one\n    kind: tcp\n    target: "127.0.0.1:25"\n  - {id: two, kind: tcp, target: "127.0.0.1:26", tags: [a, b]}\n')
+    fs.writeFileSync(
+      file,
+      'checks:\n  - id: one\n    kind: tcp\n    target: "127.0.0.1:25"\n  - {id: two, kind: tcp, target: "127.0.0.1:26", tags: [a, b]}\n',
+    )
     const first = validateCatalogue([file])
     expect(first.problems).toEqual([])
     expect(entries()).toHaveLength(1)
@@ -140,11 +188,13 @@ describe('the parse cache', () => {
     const again = validateCatalogue([file])
     expect(again.catalogue?.checks).toEqual(first.catalogue?.checks)
     process.env.WATCHKEEPER_YAML_CACHE = 'off'
-    const parsed = parseYamlFile(file).parsed
+    const {parsed} = parseYamlFile(file)
     delete process.env.WATCHKEEPER_YAML_CACHE
     for (const p of [[], ['checks'], ['checks', 1], ['checks', 1, 'tags', 1], ['checks', 0, 'nope'], ['nope']]) {
-      for (const key of [false, true]) expect(positionOf(fresh!, p, key), `${JSON.stringify(p)} ${key}`).toEqual(positionOf(parsed!, p, key))
+      for (const key of [false, true])
+        expect(positionOf(fresh!, p, key), `${JSON.stringify(p)} ${key}`).toEqual(positionOf(parsed!, p, key))
     }
+
     expect(fresh?.doc).toBeDefined()
   })
 
@@ -152,7 +202,9 @@ describe('the parse cache', () => {
     const file = path.join(dir, 'b.yaml')
     fs.writeFileSync(file, 'checks:\n  - id: one\n    kind: tcp\n    target: "127.0.0.1:25"\n    timout: 5s\n')
     const first = validateCatalogue([file]).problems
-    expect(first.map((p) => `${p.line}:${p.col} ${p.message}`)).toEqual(['5:5 unknown key "timout"; did you mean "timeout"? (check one)'])
+    expect(first.map((p) => `${p.line}:${p.col} ${p.message}`)).toEqual([
+      '5:5 unknown key "timout"; did you mean "timeout"? (check one)',
+    ])
     expect(validateCatalogue([file]).problems).toEqual(first)
     expect(fs.existsSync(path.join(dir, 'cache'))).toBe(false)
     fs.writeFileSync(file, 'checks:\n  - id: one\n    kind: tcp\n    target: "127.0.0.1:25"\n    timeout: 5s\n')
@@ -185,6 +237,7 @@ describe("the probes' own validation in the parse cache", () => {
     fs.writeFileSync(file, text)
     return file
   }
+
   const passed = (file: string) => parseYamlFile(file).parsed?.cache?.valid.includes(PROBE_CHECKS_ID)
 
   it('records a file whose checks passed, never one with a bad pattern', () => {
@@ -194,26 +247,35 @@ describe("the probes' own validation in the parse cache", () => {
     expect(validateCatalogue([good]).catalogue?.checks.map((c) => c.id)).toEqual(['a'])
     const bad = write('bad.yaml', 'checks:\n  - {id: b, kind: tcp, target: "127.0.0.1:25", banner: "(a)\\\\1"}\n')
     for (let i = 0; i < 2; i++) {
-      expect(validateCatalogue([bad]).problems.map((p) => `${p.line}:${p.col} ${p.message}`))
-        .toEqual(['2:56 regular expression: backreference \\1 at character 4 is not supported: patterns run on RE2, in linear time, which has no backreferences (check b)'])
+      expect(validateCatalogue([bad]).problems.map((p) => `${p.line}:${p.col} ${p.message}`)).toEqual([
+        String.raw`2:56 regular expression: backreference \1 at character 4 is not supported: patterns run on RE2, in linear time, which has no backreferences (check b)`,
+      ])
     }
+
     expect(passed(bad)).toBeFalsy()
   })
 
   it('validates again a check that takes values from the environment', () => {
-    const file = write('env.yaml', 'checks:\n  - {id: c, kind: http, target: "https://127.0.0.1/", expect: {matches: "${env:WK_PATTERN}"}}\n')
+    const file = write(
+      'env.yaml',
+      'checks:\n  - {id: c, kind: http, target: "https://127.0.0.1/", expect: {matches: "${env:WK_PATTERN}"}}\n',
+    )
     expect(validateCatalogue([file], {env: {WK_PATTERN: '^ok$'}}).problems).toEqual([])
     expect(passed(file)).toBeFalsy()
-    expect(validateCatalogue([file], {env: {WK_PATTERN: '(?=x)'}}).problems.map((p) => p.message))
-      .toEqual(['regular expression: lookahead (?= at character 1 is not supported: patterns run on RE2, in linear time, which has no lookaround (check c)'])
+    expect(validateCatalogue([file], {env: {WK_PATTERN: '(?=x)'}}).problems.map((p) => p.message)).toEqual([
+      'regular expression: lookahead (?= at character 1 is not supported: patterns run on RE2, in linear time, which has no lookaround (check c)',
+    ])
   })
 
   it('skips nothing for a check that interpolates, in a file recorded while its variables were unset', () => {
-    const text = 'checks:\n  - {id: d, kind: tcp, target: "127.0.0.1:25", banner: "^220"}\n  - {id: e, kind: tcp, target: "127.0.0.1:25", requires_env: [WK_BANNER], banner: "${env:WK_BANNER}"}\n'
+    const text =
+      'checks:\n  - {id: d, kind: tcp, target: "127.0.0.1:25", banner: "^220"}\n  - {id: e, kind: tcp, target: "127.0.0.1:25", requires_env: [WK_BANNER], banner: "${env:WK_BANNER}"}\n'
     const file = write('mixed.yaml', text)
     expect(validateCatalogue([file], {env: {}}).problems).toEqual([])
     expect(passed(file)).toBe(true)
-    expect(validateCatalogue([file], {env: {WK_BANNER: '(?<=a)b'}}).problems.map((p) => `${p.line} ${p.path}`)).toEqual(['3 checks[1].banner'])
+    expect(validateCatalogue([file], {env: {WK_BANNER: '(?<=a)b'}}).problems.map((p) => `${p.line} ${p.path}`)).toEqual(
+      ['3 checks[1].banner'],
+    )
   })
 })
 
@@ -232,10 +294,20 @@ describe('the probe registries', () => {
 
 describe('the generated validators', () => {
   const invalid: [string, () => Record<string, unknown>, unknown[]][] = [
-    ['catalogue', catalogueSchema, [
-      {checks: [{id: 'a', kind: 'http', target: 'http://x', timout: '5s', expect: {status: 'two hundred'}}, {id: 'B', kind: 'tpc'}, {kind: 'dns', target: 1, timeout: '30d'}]},
-      {defaults: {retries: 'lots', tier: 'gold-ish'}, checks: 'none', extra: 1},
-    ]],
+    [
+      'catalogue',
+      catalogueSchema,
+      [
+        {
+          checks: [
+            {id: 'a', kind: 'http', target: 'http://x', timout: '5s', expect: {status: 'two hundred'}},
+            {id: 'B', kind: 'tpc'},
+            {kind: 'dns', target: 1, timeout: '30d'},
+          ],
+        },
+        {defaults: {retries: 'lots', tier: 'gold-ish'}, checks: 'none', extra: 1},
+      ],
+    ],
     ['playbook', playbookSchema, [{format: 2, id: 'X', steps: [{id: 'a', next: 'b', ask: [], starts_clock: 7}]}, {}]],
     ['clocks', clocksSchema, [{clocks: [{name: 'a', duration: 'P1', business_days: 0}]}, {clocks: []}]],
   ]

@@ -30,7 +30,9 @@ describe('a mistyped command or flag', () => {
   it('names the closest flag of the command (exit 2, a usage error)', async () => {
     const r = await runCli(['status', '--problem', '--db', path.join(tmp.dir, 'x.db')])
     expect(r.code).toBe(2)
-    expect(r.stderr).toBe('Error: Nonexistent flag: --problem\nHint: Did you mean --problems? See: watchkeeper status --help\n')
+    expect(r.stderr).toBe(
+      'Error: Nonexistent flag: --problem\nHint: Did you mean --problems? See: watchkeeper status --help\n',
+    )
     const json = await runCli(['report', 'uptime', '--jsno'])
     expect(json.stderr).toContain('Did you mean --json?')
   })
@@ -47,9 +49,13 @@ describe('shell completion', () => {
     expect(script.stdout).toContain(path.join(tmp.dir, 'cache', 'watchkeeper', 'autocomplete', 'bash_setup'))
     const complete = async (...words: string[]) => {
       const line = words.join(' ')
-      const {stdout} = await promisify(execFile)('bash', ['-c', `source "${fn}"; COMP_WORDS=(${words.map((w) => `"${w}"`).join(' ')}); COMP_CWORD=${words.length - 1}; COMP_LINE="${line}"; _watchkeeper_autocomplete; printf '%s\\n' "\${COMPREPLY[@]}"`])
+      const {stdout} = await promisify(execFile)('bash', [
+        '-c',
+        `source "${fn}"; COMP_WORDS=(${words.map((w) => `"${w}"`).join(' ')}); COMP_CWORD=${words.length - 1}; COMP_LINE="${line}"; _watchkeeper_autocomplete; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ])
       return [...new Set(stdout.split('\n').filter(Boolean))]
     }
+
     expect(await complete('watchkeeper', 'status', '--pro')).toEqual(['--problems'])
     expect(await complete('watchkeeper', 'report', 'u')).toEqual(['uptime'])
     expect(await complete('watchkeeper', 'check', 'run', '--for')).toEqual(['--format'])

@@ -53,8 +53,10 @@ function shellWords(line: string): string[] {
       if (last !== -1) words.push(word)
       word = text
     }
+
     last = m.index + m[0].length
   }
+
   if (last !== -1) words.push(word)
   return words
 }
@@ -62,17 +64,18 @@ function shellWords(line: string): string[] {
 function shipped() {
   const {catalogue, problems} = validateCatalogue([SHIPPED_CHECKS], {env: {}})
   expect(problems).toEqual([])
-  const checks = catalogue!.checks
+  const {checks} = (catalogue!)
   const {playbooks} = validatePlaybooks([SHIPPED_PLAYBOOKS])
   const stepIds = new Set<string>()
   const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk)
+    if (Array.isArray(v)) for (const x of v) walk(x)
     else if (v && typeof v === 'object') {
       const o = v as Record<string, unknown>
       if (typeof o.id === 'string' && typeof o.type === 'string') stepIds.add(o.id)
       for (const child of Object.values(o)) walk(child)
     }
   }
+
   for (const p of playbooks) walk(p.steps)
   return {
     check: checks.map((c) => c.id),
@@ -93,9 +96,10 @@ function exists(kind: Kind, value: string, known: ReturnType<typeof shipped>): b
     if (!/^(\.\/)?(checks|playbooks|schemas|clocks)(\/|$)/.test(value)) return true
     return fs.existsSync(path.join(ROOT, value))
   }
+
   const list = known[kind]
   if (!value.includes('*')) return list.includes(value)
-  const re = new RegExp(`^${value.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`)
+  const re = new RegExp(`^${value.split('*').map((s) => s.replaceAll(/[.+?^${}()|[\]\\]/g, String.raw`\$&`)).join('.*')}$`)
   return list.some((v) => re.test(v))
 }
 
@@ -118,6 +122,7 @@ function examples(): {commands: Record<string, ManifestCommand>; list: Example[]
       list.push({command, line, words: all.slice(1 + idWords.length)})
     }
   }
+
   return {commands, list}
 }
 
@@ -141,6 +146,7 @@ describe('--help examples', () => {
             wrong.push(`${line}: ${command.replaceAll(':', ' ')} has no --${name}`)
             continue
           }
+
           const takesValue = flag?.type === 'option' || (!flag && name === 'db')
           const value = inline ?? (takesValue ? words[++i] : undefined)
           const kind = FLAG_REFS[name]
@@ -148,8 +154,10 @@ describe('--help examples', () => {
             checked++
             if (!exists(kind, value, known)) wrong.push(`${line}: --${name} ${value} is not a shipped ${kind}`)
           }
+
           continue
         }
+
         const kind = ARG_REFS[command]?.[argNames[positional++]]
         if (kind) {
           checked++
@@ -157,6 +165,7 @@ describe('--help examples', () => {
         }
       }
     }
+
     expect(wrong).toEqual([])
     expect(checked).toBeGreaterThan(15)
   })

@@ -31,7 +31,7 @@ function exportedNames(): Set<string> {
 }
 
 /** Grafana's variables replaced by values PromQL accepts, as Grafana would at query time. */
-const expand = (expr: string) => expr.replace(/\$__range\b/g, '1d').replace(/\$__rate_interval\b/g, '5m').replace(/\$__interval\b/g, '1m').replace(/\$\{?(vantage|service|check)\}?/g, '.*')
+const expand = (expr: string) => expr.replaceAll(/\$__range\b/g, '1d').replaceAll(/\$__rate_interval\b/g, '5m').replaceAll(/\$__interval\b/g, '1m').replaceAll(/\$\{?(vantage|service|check)\}?/g, '.*')
 
 describe('deploy/grafana/watchkeeper.json', () => {
   const panels = dash.panels.filter((p) => p.type !== 'row')
@@ -54,12 +54,14 @@ describe('deploy/grafana/watchkeeper.json', () => {
         expect(t.datasource).toEqual(p.datasource)
       }
     }
+
     for (const p of dash.panels) {
       const g = p.gridPos
       for (const v of [g.x, g.y, g.w, g.h]) expect(Number.isInteger(v), p.title).toBe(true)
       expect(g.x + g.w, p.title).toBeLessThanOrEqual(24)
       expect(g.w * g.h).toBeGreaterThan(0)
     }
+
     for (let i = 0; i < dash.panels.length; i++) {
       for (let j = i + 1; j < dash.panels.length; j++) {
         const a = dash.panels[i].gridPos
@@ -95,6 +97,7 @@ describe('deploy/grafana/watchkeeper.json', () => {
         expect(q).toMatch(/^label_values\((.*), *[a-z_]+\)$/)
         exprs.push(expand(m![1]))
       }
+
       const rules = {groups: [{name: 'grafana-dashboard', rules: exprs.map((expr, i) => ({record: `dashboard:expr_${i}`, expr}))}]}
       const file = path.join(tmp.dir, 'rules.json')
       fs.writeFileSync(file, JSON.stringify(rules))

@@ -72,7 +72,7 @@ describe('watchkeeper init', () => {
       const out = path.join(inside, 'mine.yaml')
       const res = await runCli(['init', '--url', `${api.url}/`, '--out', out])
       expect(res.code).toBe(0)
-      expect(fs.readFileSync(out, 'utf8')).toMatch(new RegExp(`^# yaml-language-server: \\$schema=\\.\\./\\.\\./schemas/checks\\.schema\\.json$`, 'm'))
+      expect(fs.readFileSync(out, 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\.\/\.\.\/schemas\/checks\.schema\.json$/m)
     } finally {
       fs.rmSync(inside, {recursive: true, force: true})
       cleanup()
@@ -122,7 +122,7 @@ describe('watchkeeper init', () => {
     const out = file('empty-name.yaml')
     const res = await runCli(['init', '--url', `${api.url}/`, '--name', '', '--service', 'Booking', '--out', out])
     expect(res.code).toBe(2)
-    expect(res.stderr).toMatch(new RegExp(`1 problem in starter catalogue \\(nothing written\\) files:\\n  ${out.replaceAll('.', '\\.')}:\\d+:\\d+ checks\\[0\\]\\.name: must NOT have fewer than 1 characters \\(check 127\\.0\\.0\\.1\\)\\n$`))
+    expect(res.stderr).toMatch(new RegExp(`1 problem in starter catalogue \\(nothing written\\) files:\\n  ${out.replaceAll('.', String.raw`\.`)}:\\d+:\\d+ checks\\[0\\]\\.name: must NOT have fewer than 1 characters \\(check 127\\.0\\.0\\.1\\)\\n$`))
     expect(fs.readdirSync(tmp.dir).filter((f) => f.includes('empty-name'))).toEqual([])
   })
 })

@@ -63,6 +63,7 @@ function stageCheckout(to: string): void {
     fs.mkdirSync(path.dirname(path.join(to, f)), {recursive: true})
     fs.copyFileSync(from, path.join(to, f))
   }
+
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(to, 'node_modules'))
 }
 
@@ -123,6 +124,7 @@ describe('npm pack and a global install from the tarball', () => {
       expect(shipped.length).toBeGreaterThan(0)
       for (const f of shipped) expect(files).toContain(f)
     }
+
     if (fs.existsSync(path.join(ROOT, 'LICENSE'))) expect(files).toContain('LICENSE')
     expect(files.filter((f) => /^(src|test|bench|scripts|node_modules|\.ci)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([])
     // bin/dev.js runs src/ through tsx, neither of which is installed.

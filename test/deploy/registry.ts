@@ -42,12 +42,13 @@ export async function startLockfileRegistry(lockFile: string, cacheDir: string):
   const byName = new Map<string, Map<string, LockEntry>>()
   for (const [key, entry] of Object.entries(lock.packages)) {
     const at = key.lastIndexOf('node_modules/')
-    if (at < 0 || entry.link || !entry.version || !entry.integrity) continue
+    if (at === -1 || entry.link || !entry.version || !entry.integrity) continue
     const name = key.slice(at + 'node_modules/'.length)
     const versions = byName.get(name) ?? new Map<string, LockEntry>()
     versions.set(entry.version, entry)
     byName.set(name, versions)
   }
+
   const misses: string[] = []
   let base = ''
   const server = await startHttp((req, res) => {
@@ -61,16 +62,19 @@ export async function startLockfileRegistry(lockFile: string, cacheDir: string):
         res.writeHead(404).end()
         return
       }
+
       res.writeHead(200, {'content-type': 'application/octet-stream'})
       fs.createReadStream(file).pipe(res)
       return
     }
+
     const versions = byName.get(url)
     if (!versions) {
       misses.push(url)
       res.writeHead(404, {'content-type': 'application/json'}).end('{"error":"not found"}')
       return
     }
+
     const manifests: Record<string, unknown> = {}
     for (const [version, e] of versions) {
       manifests[version] = {
@@ -81,6 +85,7 @@ export async function startLockfileRegistry(lockFile: string, cacheDir: string):
         dist: {tarball: `${base}/-/tarball/${url}/${version}.tgz`, integrity: e.integrity},
       }
     }
+
     const latest = [...versions.keys()].sort((a, b) => a.localeCompare(b, 'en', {numeric: true})).at(-1)
     res.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({name: url, 'dist-tags': {latest}, versions: manifests}))
   })

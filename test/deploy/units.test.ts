@@ -30,6 +30,7 @@ function stageUnits(edit: (name: string, text: string) => string = (_n, t) => t)
     const text = fs.readFileSync(path.join(DEPLOY, name), 'utf8').replaceAll(INSTALLED_BIN, BIN)
     fs.writeFileSync(path.join(dir, name), edit(name, text))
   }
+
   return dir
 }
 
@@ -52,12 +53,14 @@ function directives(name: string, section: string): Map<string, string[]> {
       current = head[1]
       continue
     }
+
     if (current !== section) continue
     const i = line.indexOf('=')
     const list = out.get(line.slice(0, i)) ?? []
     list.push(line.slice(i + 1))
     out.set(line.slice(0, i), list)
   }
+
   return out
 }
 
@@ -86,6 +89,7 @@ function commandLines(): {where: string; words: string[]}[] {
       out.push({where: `${name} ExecStart`, words: words.slice(1)})
     }
   }
+
   // Cron entries, the commented-out alternatives too: they are there to be used.
   for (const line of fs.readFileSync(path.join(DEPLOY, 'crontab.example'), 'utf8').split('\n')) {
     const entry = /^#?\s*(?:[\d*/,-]+\s+){5}(.*)$/.exec(line)
@@ -94,6 +98,7 @@ function commandLines(): {where: string; words: string[]}[] {
       out.push({where: `crontab.example: ${line.trim().slice(0, 50)}…`, words: m[1].trim().split(/\s+/)})
     }
   }
+
   return out
 }
 
@@ -138,6 +143,7 @@ describe('deploy/ systemd units', () => {
       expect(d.get('Environment')).toContain('WATCHKEEPER_DB=/var/lib/watchkeeper/watchkeeper.db')
       expect(d.has('MemoryDenyWriteExecute')).toBe(false)
     }
+
     expect(directives('watchkeeper-check.service', 'Service').get('Type')).toEqual(['oneshot'])
     expect(directives('watchkeeper-check.service', 'Unit').get('Conflicts')).toEqual(['watchkeeper.service'])
     expect(directives('watchkeeper-check.timer', 'Timer').get('OnCalendar')).toEqual(['*:0/5'])
@@ -156,8 +162,10 @@ describe('deploy/ systemd units', () => {
         wrong.push(`${where}: no command "${id.replaceAll(':', ' ')}"`)
         continue
       }
+
       for (const f of flags) if (!cmd.flags[f]) wrong.push(`${where}: ${id.replaceAll(':', ' ')} has no --${f}`)
     }
+
     expect(wrong).toEqual([])
   })
 

@@ -21,9 +21,17 @@ afterEach(() => tmp.cleanup())
 
 describe('the simulated estate', () => {
   it('the DNS server answers A, MX and TXT, NXDOMAIN for unknown names, NODATA for a missing type', async () => {
-    const server = await startExerciseDns((name) => name === 'example.nhs.uk'
-      ? [{type: 'MX', data: {preference: 10, exchange: 'mail.example.nhs.uk'}}, {type: 'TXT', data: 'v=spf1 -all'}, {type: 'A', data: '127.0.0.1'}]
-      : name === 'long.example.nhs.uk' ? [{type: 'TXT', data: 'x'.repeat(300)}] : undefined)
+    const server = await startExerciseDns((name) =>
+      name === 'example.nhs.uk'
+        ? [
+            {type: 'MX', data: {preference: 10, exchange: 'mail.example.nhs.uk'}},
+            {type: 'TXT', data: 'v=spf1 -all'},
+            {type: 'A', data: '127.0.0.1'},
+          ]
+        : name === 'long.example.nhs.uk'
+          ? [{type: 'TXT', data: 'x'.repeat(300)}]
+          : undefined,
+    )
     try {
       const r = new dns.promises.Resolver({timeout: 1000, tries: 1})
       r.setServers([server.server])
@@ -52,35 +60,74 @@ describe('the simulated estate', () => {
   })
 
   it('fails and recovers as told, and the real checks see each fault', async () => {
-    const estate = await Estate.start([
-      {id: 'pds', kind: 'api', name: 'PDS FHIR API', host: 'api.service.nhs.uk', base_path: 'personal-demographics/FHIR/R4'},
-      {id: 'site', kind: 'website', name: 'Trust website', host: 'www.example-trust.nhs.uk'},
-      {id: 'mail', kind: 'mail-domain', name: 'Trust mail', domain: 'example-trust.nhs.uk'},
-    ], path.join(tmp.dir, 'estate'), 'test')
+    const estate = await Estate.start(
+      [
+        {
+          id: 'pds',
+          kind: 'api',
+          name: 'PDS FHIR API',
+          host: 'api.service.nhs.uk',
+          base_path: 'personal-demographics/FHIR/R4',
+        },
+        {id: 'site', kind: 'website', name: 'Trust website', host: 'www.example-trust.nhs.uk'},
+        {id: 'mail', kind: 'mail-domain', name: 'Trust mail', domain: 'example-trust.nhs.uk'},
+      ],
+      path.join(tmp.dir, 'estate'),
+      'test',
+    )
     try {
-      const file = estate.writeCatalogue({intervalMs: 1000, timeoutMs: 1500, failures: 2}, {playbook: 'ddos-national-endpoint', title: 'Drill'})
+      const file = estate.writeCatalogue(
+        {intervalMs: 1000, timeoutMs: 1500, failures: 2},
+        {playbook: 'ddos-national-endpoint', title: 'Drill'},
+      )
       const {catalogue, problems} = validateCatalogue([file])
       expect(problems).toEqual([])
-      const run = async () => Object.fromEntries(await Promise.all(catalogue!.checks.map(async (c) => {
-        const r = await runCheck(c, {})
-        return [c.id, `${r.status} ${r.summary}`] as const
-      })))
+      const run = async () =>
+        Object.fromEntries(
+          await Promise.all(
+            catalogue!.checks.map(async (c) => {
+              const r = await runCheck(c, {})
+              return [c.id, `${r.status} ${r.summary}`] as const
+            }),
+          ),
+        )
       const ok = await run()
       for (const [id, v] of Object.entries(ok)) expect(v, id).toMatch(/^ok /)
       // The _status endpoint wants the key, as the platform's does, and says so in an OperationOutcome.
       const ping = new URL(estate.endpoints().find((e) => e.id === 'pds')!.url)
       const ca = fs.readFileSync(path.join(tmp.dir, 'estate', 'exercise-ca.pem'))
-      const get = (p: string, headers: Record<string, string> = {}) => new Promise<{status: number; body: Record<string, unknown>}>((resolve, reject) => {
-        https.get({host: '127.0.0.1', port: Number(ping.port), path: p, servername: ping.hostname, ca, headers: {host: ping.host, ...headers}}, (res) => {
-          let text = ''
-          res.on('data', (d) => (text += d))
-          res.on('end', () => resolve({status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown>}))
-        }).on('error', reject)
-      })
+      const get = (p: string, headers: Record<string, string> = {}) =>
+        new Promise<{status: number; body: Record<string, unknown>}>((resolve, reject) => {
+          https
+            .get(
+              {
+                host: '127.0.0.1',
+                port: Number(ping.port),
+                path: p,
+                servername: ping.hostname,
+                ca,
+                headers: {host: ping.host, ...headers},
+              },
+              (res) => {
+                let text = ''
+                res.on('data', (d) => (text += d))
+                res.on('end', () =>
+                  resolve({status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown>}),
+                )
+              },
+            )
+            .on('error', reject)
+        })
       const status = ping.pathname.replace('/_ping', '/_status')
       expect(await get(ping.pathname)).toMatchObject({status: 200, body: {revision: '1'}})
-      expect(await get(status)).toMatchObject({status: 401, body: {resourceType: 'OperationOutcome', issue: [{code: 'forbidden', diagnostics: 'Invalid Api Key'}]}})
-      expect(await get(status, {apikey: EXERCISE_STATUS_KEY})).toMatchObject({status: 200, body: {status: 'pass', checks: {'backend:status': [{status: 'pass', timeout: 'false'}]}}})
+      expect(await get(status)).toMatchObject({
+        status: 401,
+        body: {resourceType: 'OperationOutcome', issue: [{code: 'forbidden', diagnostics: 'Invalid Api Key'}]},
+      })
+      expect(await get(status, {apikey: EXERCISE_STATUS_KEY})).toMatchObject({
+        status: 200,
+        body: {status: 'pass', checks: {'backend:status': [{status: 'pass', timeout: 'false'}]}},
+      })
 
       estate.fault('pds', '5xx')
       estate.fault('site', 'expired-certificate')

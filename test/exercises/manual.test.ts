@@ -32,7 +32,9 @@ injects:
 function released(db: string): string[] {
   const d = openDatabase(db, {readonly: true})
   try {
-    return (d.prepare(`SELECT data FROM exercise_log WHERE type = 'inject_released' ORDER BY seq`).all() as {data: string}[]).map((r) => String(JSON.parse(r.data).inject))
+    return (
+      d.prepare(`SELECT data FROM exercise_log WHERE type = 'inject_released' ORDER BY seq`).all() as {data: string}[]
+    ).map((r) => String(JSON.parse(r.data).inject))
   } finally {
     d.close()
   }
@@ -52,7 +54,11 @@ describe('exercise run --manual', () => {
     fs.writeFileSync(file, SCENARIO)
     const db = path.join(tmp.dir, 'drill.db')
     const env = {...process.env, NO_COLOR: '1', WATCHKEEPER_CHECKS: '', WATCHKEEPER_DB: db}
-    const child = spawn(process.execPath, [BIN, 'exercise', 'run', file, '--manual', '--dir', path.join(tmp.dir, 'estate')], {cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe']})
+    const child = spawn(
+      process.execPath,
+      [BIN, 'exercise', 'run', file, '--manual', '--dir', path.join(tmp.dir, 'estate')],
+      {cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe']},
+    )
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     child.stderr.on('data', (d) => (out += d))
@@ -70,7 +76,10 @@ describe('exercise run --manual', () => {
       expect(ok.code, ok.stderr).toBe(0)
       expect(JSON.parse(ok.stdout)).toMatchObject({exercise: 1, inject: 'second'})
       await until(() => released(db).length === 2)
-      const answer = await runCli(['exercise', 'answer', '1', 'second', '--text', 'Reached the director in 4 minutes', '--actor', 'Casey Comms'], {env})
+      const answer = await runCli(
+        ['exercise', 'answer', '1', 'second', '--text', 'Reached the director in 4 minutes', '--actor', 'Casey Comms'],
+        {env},
+      )
       expect(answer.code, answer.stderr).toBe(0)
       child.stdin.write('\n')
       await until(() => released(db).length === 3)
@@ -80,13 +89,16 @@ describe('exercise run --manual', () => {
     } finally {
       child.kill('SIGKILL')
     }
+
     expect(out).toContain('QUESTION second → comms: Who did you reach')
     expect(out).toContain('stopped by the facilitator')
     // Nothing failed, so the facilitator declared the incident at the end; the answer went with the rest onto its timeline.
     const rep = await runCli(['exercise', 'report', '1', '--format', 'json'], {env})
     const pack = JSON.parse(rep.stdout).exercise
     expect(pack.exercise.exerciseType).toBe('communications')
-    expect(pack.injects.find((i: {id: string}) => i.id === 'second').responses).toMatchObject([{actor: 'Casey Comms', role: 'comms', text: 'Reached the director in 4 minutes'}])
+    expect(pack.injects.find((i: {id: string}) => i.id === 'second').responses).toMatchObject([
+      {actor: 'Casey Comms', role: 'comms', text: 'Reached the director in 4 minutes'},
+    ])
     expect(pack.detection).toMatchObject({realMs: null, met: null})
   }, 60_000)
 })

@@ -24,7 +24,11 @@ describe('exercise scenarios', () => {
   it('every shipped scenario validates, cites its sources and names a known EPRR type', () => {
     const {scenarios, problems} = validateExercises([SHIPPED_EXERCISES])
     expect(problems).toEqual([])
-    expect(scenarios.map((s) => s.scenario.id).sort()).toEqual(['cyber-alert-48h', 'national-endpoint-ddos', 'pathology-supplier-ransomware'])
+    expect(scenarios.map((s) => s.scenario.id).sort()).toEqual([
+      'cyber-alert-48h',
+      'national-endpoint-ddos',
+      'pathology-supplier-ransomware',
+    ])
     for (const {scenario} of scenarios) {
       expect(scenario.sources.length).toBeGreaterThan(0)
       for (const s of scenario.sources) expect(s.url).toMatch(/^https:\/\//)
@@ -37,23 +41,29 @@ describe('exercise scenarios', () => {
   })
 
   it('names every mistake at file:line:col with its key path, and a did-you-mean where one fits', () => {
-    const bad = SHIPPED
-      .replace('  failures: 2\n', '  failures: 2\n  intervall: 1s\n')
-      .replace('fault: hang', 'fault: hangg')
+    const bad = SHIPPED.replace('  failures: 2\n', '  failures: 2\n  intervall: 1s\n').replace(
+      'fault: hang',
+      'fault: hangg',
+    )
     const file = write(bad)
     const {problems} = validateExercises([file])
     const lines = bad.split('\n')
     const at = (needle: string) => lines.findIndex((l) => l.includes(needle)) + 1
     expect(problems.map((p) => [p.line, p.path, p.message])).toEqual([
       [at('intervall'), 'watch.intervall', 'unknown key "intervall"; did you mean "interval"?'],
-      [at('fault: hangg'), 'injects[2].fault', expect.stringMatching(/^expected one of "5xx", "hang".*got string "hangg"; did you mean "hang"\? \(inject down\)$/)],
+      [
+        at('fault: hangg'),
+        'injects[2].fault',
+        expect.stringMatching(
+          /^expected one of "5xx", "hang".*got string "hangg"; did you mean "hang"\? \(inject down\)$/,
+        ),
+      ],
     ])
     for (const p of problems) expect(p.file).toBe(file)
   })
 
   it('checks what the schema cannot: services, faults, roles, clocks and offsets', () => {
-    const bad = SHIPPED
-      .replace('role: comms}', 'role: coms}')
+    const bad = SHIPPED.replace('role: comms}', 'role: coms}')
       .replace('target: pds-api\n    fault: 5xx', 'target: pds-apj\n    fault: 5xx')
       .replace('fault: latency\n    delay: 1500ms', 'fault: dmarc-removed')
       .replace('at: PT4H', 'at: PT7H')
@@ -69,7 +79,9 @@ describe('exercise scenarios', () => {
   })
 
   it('a playbook that does not exist is named at playbook:', () => {
-    const {problems} = validateExercises([write(SHIPPED.replace('playbook: ddos-national-endpoint', 'playbook: ddos-national-endpiont'))])
+    const {problems} = validateExercises([
+      write(SHIPPED.replace('playbook: ddos-national-endpoint', 'playbook: ddos-national-endpiont')),
+    ])
     expect(problems).toHaveLength(1)
     expect(problems[0].path).toBe('playbook')
     expect(problems[0].message).toContain('Did you mean "ddos-national-endpoint"?')
@@ -86,8 +98,13 @@ describe('exercise scenarios', () => {
     expect(JSON.parse(j.stdout).error.code).toBe('E_DEFINITION')
     const list = await runCli(['exercise', 'list', '--json'])
     expect(list.code).toBe(0)
-    expect((JSON.parse(list.stdout) as {scenarios: {id: string; type: string}[]}).scenarios.map((s) => [s.id, s.type])).toEqual([
-      ['cyber-alert-48h', 'table-top'], ['national-endpoint-ddos', 'live'], ['pathology-supplier-ransomware', 'table-top']])
+    expect(
+      (JSON.parse(list.stdout) as {scenarios: {id: string; type: string}[]}).scenarios.map((s) => [s.id, s.type]),
+    ).toEqual([
+      ['cyber-alert-48h', 'table-top'],
+      ['national-endpoint-ddos', 'live'],
+      ['pathology-supplier-ransomware', 'table-top'],
+    ])
     const schema = await runCli(['exercise', 'schema'])
     expect(JSON.parse(schema.stdout).$id).toBe('https://watchkeeper.dev/schemas/exercise.schema.json')
   })

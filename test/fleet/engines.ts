@@ -16,7 +16,10 @@ export function engine(name: 'prometheus' | 'promtool' | 'prometheus-alertmanage
       // next
     }
   }
-  throw new Error(`${name} is not installed (Debian: ${name.includes('alertmanager') || name === 'amtool' ? 'prometheus-alertmanager' : 'prometheus'}); run scripts/deps.sh test`)
+
+  throw new Error(
+    `${name} is not installed (Debian: ${name.includes('alertmanager') || name === 'amtool' ? 'prometheus-alertmanager' : 'prometheus'}); run scripts/deps.sh test`,
+  )
 }
 
 export interface ToolResult {
@@ -26,10 +29,18 @@ export interface ToolResult {
 }
 
 /** Runs a tool to completion; never throws on a non-zero exit. */
-export function runTool(file: string, args: string[], opts: {cwd?: string; timeoutMs?: number} = {}): Promise<ToolResult> {
+export function runTool(
+  file: string,
+  args: string[],
+  opts: {cwd?: string; timeoutMs?: number} = {},
+): Promise<ToolResult> {
   return new Promise((resolve) => {
     execFile(file, args, {cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000}, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as {code?: unknown}).code === 'number' ? (error as {code: number}).code : 1) : 0
+      const code = error
+        ? typeof (error as {code?: unknown}).code === 'number'
+          ? (error as {code: number}).code
+          : 1
+        : 0
       resolve({code, stdout: String(stdout), stderr: String(stderr)})
     })
   })

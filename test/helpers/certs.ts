@@ -24,7 +24,7 @@ import './reflect-metadata.js'
 import * as x509 from '@peculiar/x509'
 
 x509.cryptoProvider.set(crypto.webcrypto)
-const subtle = crypto.webcrypto.subtle
+const {subtle} = crypto.webcrypto
 
 export type KeyType = 'rsa1024' | 'rsa2048' | 'rsa4096' | 'ec256' | 'ec384'
 export type SignatureHash = 'SHA-1' | 'SHA-256' | 'SHA-384'
@@ -93,9 +93,22 @@ const keyCache = new Map<string, Promise<webcrypto.CryptoKeyPair>>()
 
 function keyAlgorithm(type: KeyType): webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams {
   switch (type) {
-    case 'ec256': return {name: 'ECDSA', namedCurve: 'P-256'}
-    case 'ec384': return {name: 'ECDSA', namedCurve: 'P-384'}
-    default: return {name: 'RSASSA-PKCS1-v1_5', modulusLength: Number(type.slice(3)), publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256'}
+    case 'ec256': {
+      return {name: 'ECDSA', namedCurve: 'P-256'}
+    }
+
+    case 'ec384': {
+      return {name: 'ECDSA', namedCurve: 'P-384'}
+    }
+
+    default: {
+      return {
+        name: 'RSASSA-PKCS1-v1_5',
+        modulusLength: Number(type.slice(3)),
+        publicExponent: new Uint8Array([1, 0, 1]),
+        hash: 'SHA-256',
+      }
+    }
   }
 }
 
@@ -107,12 +120,17 @@ export function keyPair(type: KeyType, role: string): Promise<webcrypto.CryptoKe
     p = subtle.generateKey(keyAlgorithm(type), true, ['sign', 'verify']) as Promise<webcrypto.CryptoKeyPair>
     keyCache.set(k, p)
   }
+
   return p
 }
 
 /** The issuer's private key as WebCrypto needs it to sign with `hash`, and the matching algorithm. */
-async function signer(keys: webcrypto.CryptoKeyPair, hash: SignatureHash): Promise<{key: webcrypto.CryptoKey; alg: webcrypto.Algorithm | webcrypto.EcdsaParams}> {
-  if (keys.privateKey.algorithm.name === 'ECDSA') return {key: keys.privateKey, alg: {name: 'ECDSA', hash} as webcrypto.EcdsaParams}
+async function signer(
+  keys: webcrypto.CryptoKeyPair,
+  hash: SignatureHash,
+): Promise<{key: webcrypto.CryptoKey; alg: webcrypto.Algorithm | webcrypto.EcdsaParams}> {
+  if (keys.privateKey.algorithm.name === 'ECDSA')
+    return {key: keys.privateKey, alg: {name: 'ECDSA', hash} as webcrypto.EcdsaParams}
   // RSASSA-PKCS1-v1_5 signs with the hash bound to the key: re-import it with the wanted hash.
   const pkcs8 = await subtle.exportKey('pkcs8', keys.privateKey)
   const key = await subtle.importKey('pkcs8', pkcs8, {name: 'RSASSA-PKCS1-v1_5', hash}, false, ['sign'])
@@ -121,7 +139,10 @@ async function signer(keys: webcrypto.CryptoKeyPair, hash: SignatureHash): Promi
 
 async function pkcs8Pem(key: webcrypto.CryptoKey): Promise<string> {
   const der = Buffer.from(await subtle.exportKey('pkcs8', key))
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')
+  const b64 = der
+    .toString('base64')
+    .replaceAll(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')
   return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`
 }
 
@@ -133,10 +154,18 @@ function serial(): string {
 }
 
 function pem(c: x509.X509Certificate): string {
-  return c.toString('pem').replace(/\r\n/g, '\n').trimEnd() + '\n'
+  return c.toString('pem').replaceAll('\r\n', '\n').trimEnd() + '\n'
 }
 
-async function makeCA(opts: {name: string; keyType?: KeyType; issuer?: CertAuthority; notBefore?: Date; notAfter?: Date; hash?: SignatureHash; role: string}): Promise<CertAuthority> {
+async function makeCA(opts: {
+  name: string
+  keyType?: KeyType
+  issuer?: CertAuthority
+  notBefore?: Date
+  notAfter?: Date
+  hash?: SignatureHash
+  role: string
+}): Promise<CertAuthority> {
   const keyType = opts.keyType ?? 'rsa2048'
   const keys = await keyPair(keyType, opts.role)
   const notBefore = opts.notBefore ?? new Date(Date.now() - 2 * DAY)
@@ -144,7 +173,10 @@ async function makeCA(opts: {name: string; keyType?: KeyType; issuer?: CertAutho
   const subject = `CN=${opts.name}, O=watchkeeper tests`
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(true, opts.issuer ? 0 : undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+    new x509.KeyUsagesExtension(
+      x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+      true,
+    ),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
   ]
   let cert: x509.X509Certificate
@@ -152,15 +184,29 @@ async function makeCA(opts: {name: string; keyType?: KeyType; issuer?: CertAutho
     extensions.push(await x509.AuthorityKeyIdentifierExtension.create(opts.issuer.x509))
     const s = await signer(opts.issuer.keys, opts.hash ?? 'SHA-256')
     cert = await x509.X509CertificateGenerator.create({
-      serialNumber: serial(), subject, issuer: opts.issuer.x509.subject, notBefore, notAfter,
-      publicKey: keys.publicKey, signingKey: s.key, signingAlgorithm: s.alg, extensions,
+      serialNumber: serial(),
+      subject,
+      issuer: opts.issuer.x509.subject,
+      notBefore,
+      notAfter,
+      publicKey: keys.publicKey,
+      signingKey: s.key,
+      signingAlgorithm: s.alg,
+      extensions,
     })
   } else {
     const s = await signer(keys, opts.hash ?? 'SHA-256')
     cert = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: serial(), name: subject, notBefore, notAfter, keys: {publicKey: keys.publicKey, privateKey: s.key}, signingAlgorithm: s.alg, extensions,
+      serialNumber: serial(),
+      name: subject,
+      notBefore,
+      notAfter,
+      keys: {publicKey: keys.publicKey, privateKey: s.key},
+      signingAlgorithm: s.alg,
+      extensions,
     })
   }
+
   const certPem = pem(cert)
   return {
     cert: certPem,
@@ -182,6 +228,7 @@ function cachedCA(k: string, make: () => Promise<CertAuthority>): Promise<CertAu
     p = make()
     caCache.set(k, p)
   }
+
   return p
 }
 
@@ -192,17 +239,21 @@ export function rootCA(): Promise<CertAuthority> {
 
 /** An intermediate signed by the test root; `expired` makes one whose validity ended yesterday. */
 export function intermediateCA(opts: {expired?: boolean} = {}): Promise<CertAuthority> {
-  return cachedCA(opts.expired ? 'intermediate-expired' : 'intermediate', async () => makeCA({
-    name: opts.expired ? 'watchkeeper expired intermediate CA' : 'watchkeeper test intermediate CA',
-    role: 'intermediate',
-    issuer: await rootCA(),
-    ...(opts.expired ? {notBefore: new Date(Date.now() - 400 * DAY), notAfter: new Date(Date.now() - DAY)} : {}),
-  }))
+  return cachedCA(opts.expired ? 'intermediate-expired' : 'intermediate', async () =>
+    makeCA({
+      name: opts.expired ? 'watchkeeper expired intermediate CA' : 'watchkeeper test intermediate CA',
+      role: 'intermediate',
+      issuer: await rootCA(),
+      ...(opts.expired ? {notBefore: new Date(Date.now() - 400 * DAY), notAfter: new Date(Date.now() - DAY)} : {}),
+    }),
+  )
 }
 
 /** Another root CA, unrelated to the shared one (cached by name). */
 export function createCA(name: string, opts: {keyType?: KeyType} = {}): Promise<CertAuthority> {
-  return cachedCA(`other:${name}:${opts.keyType ?? 'rsa2048'}`, () => makeCA({name, keyType: opts.keyType, role: `other-${name}`}))
+  return cachedCA(`other:${name}:${opts.keyType ?? 'rsa2048'}`, () =>
+    makeCA({name, keyType: opts.keyType, role: `other-${name}`}),
+  )
 }
 
 /** Issues a leaf (server) certificate. */
@@ -211,15 +262,22 @@ export async function issueCert(opts: IssueOptions = {}): Promise<IssuedCert> {
   const keyType = opts.key ?? 'ec256'
   const keys = await keyPair(keyType, 'leaf')
   const notBefore = opts.notBefore ?? new Date(Date.now() - DAY)
-  const notAfter = opts.notAfter ?? (opts.days === undefined ? new Date(notBefore.getTime() + 90 * DAY) : new Date(Date.now() + opts.days * DAY))
+  const notAfter =
+    opts.notAfter ??
+    (opts.days === undefined ? new Date(notBefore.getTime() + 90 * DAY) : new Date(Date.now() + opts.days * DAY))
   const cn = opts.commonName ?? hosts[0] ?? 'watchkeeper test'
   const subject = `CN=${cn}, O=watchkeeper tests`
   const isRsa = keyType.startsWith('rsa')
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | (isRsa ? x509.KeyUsageFlags.keyEncipherment : 0), true),
+    new x509.KeyUsagesExtension(
+      x509.KeyUsageFlags.digitalSignature | (isRsa ? x509.KeyUsageFlags.keyEncipherment : 0),
+      true,
+    ),
     new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-    new x509.SubjectAlternativeNameExtension(hosts.map((h) => ({type: net.isIP(h) ? 'ip' as const : 'dns' as const, value: h}))),
+    new x509.SubjectAlternativeNameExtension(
+      hosts.map((h) => ({type: net.isIP(h) ? ('ip' as const) : ('dns' as const), value: h})),
+    ),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ...(opts.extensions ?? []),
   ]
@@ -229,20 +287,38 @@ export async function issueCert(opts: IssueOptions = {}): Promise<IssuedCert> {
   if (opts.issuer === 'self') {
     const s = await signer(keys, hash)
     cert = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: serial(), name: subject, notBefore, notAfter, keys: {publicKey: keys.publicKey, privateKey: s.key}, signingAlgorithm: s.alg, extensions,
+      serialNumber: serial(),
+      name: subject,
+      notBefore,
+      notAfter,
+      keys: {publicKey: keys.publicKey, privateKey: s.key},
+      signingAlgorithm: s.alg,
+      extensions,
     })
   } else {
-    issuer = typeof opts.issuer === 'object' ? opts.issuer
-      : opts.issuer === 'intermediate' ? await intermediateCA()
-        : opts.issuer === 'expired-intermediate' ? await intermediateCA({expired: true})
-          : await rootCA()
+    issuer =
+      typeof opts.issuer === 'object'
+        ? opts.issuer
+        : opts.issuer === 'intermediate'
+          ? await intermediateCA()
+          : opts.issuer === 'expired-intermediate'
+            ? await intermediateCA({expired: true})
+            : await rootCA()
     extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuer.x509))
     const s = await signer(issuer.keys, hash)
     cert = await x509.X509CertificateGenerator.create({
-      serialNumber: serial(), subject, issuer: issuer.x509.subject, notBefore, notAfter,
-      publicKey: keys.publicKey, signingKey: s.key, signingAlgorithm: s.alg, extensions,
+      serialNumber: serial(),
+      subject,
+      issuer: issuer.x509.subject,
+      notBefore,
+      notAfter,
+      publicKey: keys.publicKey,
+      signingKey: s.key,
+      signingAlgorithm: s.alg,
+      extensions,
     })
   }
+
   const leaf = pem(cert)
   // A root is not sent by the server; intermediates are.
   const chain = issuer ? (issuer.root === issuer.cert ? '' : issuer.cert + issuer.chain.replace(issuer.root, '')) : ''

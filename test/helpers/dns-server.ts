@@ -50,12 +50,20 @@ const RCODE = {NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5} as const
 const norm = (name: string) => name.toLowerCase().replace(/\.$/, '')
 
 function toAnswers(name: string, records: ZoneRecord[], type: string): dnsPacket.Answer[] {
-  return records.filter((r) => r.type === type).map((r) => {
-    const base = {name, ttl: r.ttl ?? 60, class: 'IN' as const}
-    if (r.type === 'TXT') return {...base, type: 'TXT', data: Array.isArray(r.data) ? r.data : [r.data]} as dnsPacket.Answer
-    if (r.type === 'CAA') return {...base, type: 'CAA', data: {flags: r.data.flags ?? 0, tag: r.data.tag, value: r.data.value}} as dnsPacket.Answer
-    return {...base, type: r.type, data: r.data} as dnsPacket.Answer
-  })
+  return records
+    .filter((r) => r.type === type)
+    .map((r) => {
+      const base = {name, ttl: r.ttl ?? 60, class: 'IN' as const}
+      if (r.type === 'TXT')
+        return {...base, type: 'TXT', data: Array.isArray(r.data) ? r.data : [r.data]} as dnsPacket.Answer
+      if (r.type === 'CAA')
+        return {
+          ...base,
+          type: 'CAA',
+          data: {flags: r.data.flags ?? 0, tag: r.data.tag, value: r.data.value},
+        } as dnsPacket.Answer
+      return {...base, type: r.type, data: r.data} as dnsPacket.Answer
+    })
 }
 
 export async function startDnsServer(initial: Zone = {}): Promise<DnsServer> {
@@ -65,6 +73,7 @@ export async function startDnsServer(initial: Zone = {}): Promise<DnsServer> {
   const setRecords = (z: Zone) => {
     zone = new Map(Object.entries(z).map(([k, v]) => [norm(k), v]))
   }
+
   setRecords(initial)
 
   /** The reply to a query, or undefined for no reply. */
@@ -75,43 +84,74 @@ export async function startDnsServer(initial: Zone = {}): Promise<DnsServer> {
     } catch {
       return undefined
     }
+
     const q = query.questions?.[0]
     if (!q) return undefined
     const name = norm(q.name)
     queries.push({name, type: q.type, transport})
     const fault = faults.get(name) ?? faults.get('*')
-    const reply = (rcode: number, answers: dnsPacket.Answer[] = [], extraFlags = 0) => dnsPacket.encode({
-      type: 'response',
-      id: query.id,
-      flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | dnsPacket.AUTHORITATIVE_ANSWER | extraFlags | rcode,
-      questions: [q],
-      answers,
-    })
+    const reply = (rcode: number, answers: dnsPacket.Answer[] = [], extraFlags = 0) =>
+      dnsPacket.encode({
+        type: 'response',
+        id: query.id,
+        flags:
+          dnsPacket.RECURSION_DESIRED |
+          dnsPacket.RECURSION_AVAILABLE |
+          dnsPacket.AUTHORITATIVE_ANSWER |
+          extraFlags |
+          rcode,
+        questions: [q],
+        answers,
+      })
     switch (fault) {
-      case 'drop': return undefined
-      case 'servfail': return reply(RCODE.SERVFAIL)
-      case 'refused': return reply(RCODE.REFUSED)
-      case 'noanswer': return reply(RCODE.NOERROR)
+      case 'drop': {
+        return undefined
+      }
+
+      case 'servfail': {
+        return reply(RCODE.SERVFAIL)
+      }
+
+      case 'refused': {
+        return reply(RCODE.REFUSED)
+      }
+
+      case 'noanswer': {
+        return reply(RCODE.NOERROR)
+      }
+
       case 'malformed': {
         // The right id and a header promising one answer, then bytes that are not a record.
         const bad = Buffer.alloc(20, 0xff)
         bad.writeUInt16BE(query.id ?? 0, 0)
-        bad.writeUInt16BE(0x8180, 2)
+        bad.writeUInt16BE(0x81_80, 2)
         bad.writeUInt16BE(1, 4)
         bad.writeUInt16BE(1, 6)
         return bad
       }
-      case 'truncated': if (transport === 'udp') return reply(RCODE.NOERROR, [], dnsPacket.TRUNCATED_RESPONSE); break
-      default: break
+
+      case 'truncated': {
+        if (transport === 'udp') return reply(RCODE.NOERROR, [], dnsPacket.TRUNCATED_RESPONSE)
+        break
+      }
+
+      default: {
+        break
+      }
     }
+
     const records = zone.get(name)
     if (!records) return reply(RCODE.NXDOMAIN)
     const cname = records.find((r) => r.type === 'CNAME')
     if (cname && q.type !== 'CNAME') {
       const target = norm(cname.data as string)
       const followed = zone.get(target)
-      return reply(RCODE.NOERROR, [...toAnswers(q.name, [cname], 'CNAME'), ...(followed ? toAnswers(target, followed, q.type) : [])])
+      return reply(RCODE.NOERROR, [
+        ...toAnswers(q.name, [cname], 'CNAME'),
+        ...(followed ? toAnswers(target, followed, q.type) : []),
+      ])
     }
+
     return reply(RCODE.NOERROR, toAnswers(q.name, records, q.type))
   }
 
@@ -168,6 +208,7 @@ export async function startDnsServer(initial: Zone = {}): Promise<DnsServer> {
       if (i >= 20) throw new Error('could not bind the test DNS server on UDP and TCP')
     }
   }
+
   const bound = udp
 
   return {

@@ -23,12 +23,14 @@ export function decodePng(buf: Buffer): Png {
     if (type === 'IHDR') {
       width = data.readUInt32BE(0)
       height = data.readUInt32BE(4)
-      if (data[8] !== 8 || data[12] !== 0) throw new Error(`unsupported PNG: bit depth ${data[8]}, interlace ${data[12]}`)
+      if (data[8] !== 8 || data[12] !== 0)
+        throw new Error(`unsupported PNG: bit depth ${data[8]}, interlace ${data[12]}`)
       colourType = data[9]
     } else if (type === 'IDAT') idat.push(data)
     else if (type === 'IEND') break
     off += 12 + len
   }
+
   const channels = ({0: 1, 2: 3, 4: 2, 6: 4} as Record<number, number>)[colourType]
   if (!channels) throw new Error(`unsupported PNG colour type ${colourType}`)
   const raw = zlib.inflateSync(Buffer.concat(idat))
@@ -42,24 +44,56 @@ export function decodePng(buf: Buffer): Png {
       const b = y > 0 ? px[(y - 1) * stride + i] : 0
       const c = i >= channels && y > 0 ? px[(y - 1) * stride + i - channels] : 0
       let v = line[i]
-      if (filter === 1) v += a
-      else if (filter === 2) v += b
-      else if (filter === 3) v += (a + b) >> 1
-      else if (filter === 4) {
-        const p = a + b - c
-        const pa = Math.abs(p - a)
-        const pb = Math.abs(p - b)
-        const pc = Math.abs(p - c)
-        v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c
+      switch (filter) {
+        case 1: {
+          v += a
+          break
+        }
+
+        case 2: {
+          v += b
+          break
+        }
+
+        case 3: {
+          v += (a + b) >> 1
+          break
+        }
+
+        case 4: {
+          const p = a + b - c
+          const pa = Math.abs(p - a)
+          const pb = Math.abs(p - b)
+          const pc = Math.abs(p - c)
+          v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c
+
+          break
+        }
+        // No default
       }
+
       px[y * stride + i] = v & 0xff
     }
   }
+
   const rgba = new Uint8Array(width * height * 4)
   for (let p = 0; p < width * height; p++) {
     const s = px.subarray(p * channels, p * channels + channels)
-    const [r, g, b, a] = channels === 1 ? [s[0], s[0], s[0], 255] : channels === 2 ? [s[0], s[0], s[0], s[1]] : channels === 3 ? [s[0], s[1], s[2], 255] : [s[0], s[1], s[2], s[3]]
+    const [r, g, b, a] =
+      channels === 1
+        ? [s[0], s[0], s[0], 255]
+        : channels === 2
+          ? [s[0], s[0], s[0], s[1]]
+          : channels === 3
+            ? [s[0], s[1], s[2], 255]
+            : [s[0], s[1], s[2], s[3]]
     rgba.set([r, g, b, a], p * 4)
   }
-  return {width, height, rgba, at: (x, y) => [...rgba.subarray((y * width + x) * 4, (y * width + x) * 4 + 4)] as [number, number, number, number]}
+
+  return {
+    width,
+    height,
+    rgba,
+    at: (x, y) => [...rgba.subarray((y * width + x) * 4, (y * width + x) * 4 + 4)] as [number, number, number, number],
+  }
 }

@@ -2,7 +2,9 @@ import type {NetOptions, ProbeContext} from '../../src/probes/types.js'
 import {systemClock} from '../../src/types.js'
 
 /** A probe context as the runner builds it: a real clock and a timeout signal. */
-export function probeContext(opts: {timeoutMs?: number; net?: Partial<NetOptions>; dispatcher?: ProbeContext['dispatcher']} = {}): ProbeContext {
+export function probeContext(
+  opts: {timeoutMs?: number; net?: Partial<NetOptions>; dispatcher?: ProbeContext['dispatcher']} = {},
+): ProbeContext {
   const timeoutMs = opts.timeoutMs ?? 5000
   return {
     clock: systemClock,

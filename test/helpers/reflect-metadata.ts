@@ -12,11 +12,13 @@ function table(target: Target, prop: string | symbol | undefined, create: boolea
     byProp = new Map()
     store.set(target, byProp)
   }
+
   let t = byProp.get(prop)
   if (!t && create) {
     t = new Map()
     byProp.set(prop, t)
   }
+
   return t
 }
 
@@ -25,12 +27,14 @@ if (typeof R.getMetadata !== 'function') {
   R.defineMetadata = (key: unknown, value: unknown, target: Target, prop?: string | symbol) => {
     table(target, prop, true)!.set(key, value)
   }
+
   R.getOwnMetadata = (key: unknown, target: Target, prop?: string | symbol) => table(target, prop, false)?.get(key)
   R.getMetadata = (key: unknown, target: Target, prop?: string | symbol): unknown => {
     for (let t: Target | null = target; t; t = Object.getPrototypeOf(t)) {
       const m = table(t, prop, false)
       if (m?.has(key)) return m.get(key)
     }
+
     return undefined
   }
 }

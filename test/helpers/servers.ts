@@ -33,15 +33,16 @@ async function listen<S extends net.Server>(server: S, scheme: string): Promise<
       resolve()
     })
   })
-  const port = (server.address() as net.AddressInfo).port
+  const {port} = server.address() as net.AddressInfo
   return {
     server,
     port,
     url: scheme ? `${scheme}://127.0.0.1:${port}` : `127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy()
-      server.close(() => resolve())
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy()
+        server.close(() => resolve())
+      }),
   }
 }
 
@@ -59,14 +60,20 @@ export function startHttps(options: https.ServerOptions, handler: Handler): Prom
 
 /** A raw TCP server; `onConnection` gets each socket (errors on it are swallowed). */
 export function startTcp(onConnection: (socket: net.Socket) => void): Promise<RunningServer<net.Server>> {
-  return listen(net.createServer((socket) => {
-    socket.on('error', () => socket.destroy())
-    onConnection(socket)
-  }), '')
+  return listen(
+    net.createServer((socket) => {
+      socket.on('error', () => socket.destroy())
+      onConnection(socket)
+    }),
+    '',
+  )
 }
 
 /** A TLS server (no HTTP on top); `onConnection` gets each secure socket. */
-export function startTls(options: tls.TlsOptions, onConnection: (socket: tls.TLSSocket) => void = (s) => s.end()): Promise<RunningServer<tls.Server>> {
+export function startTls(
+  options: tls.TlsOptions,
+  onConnection: (socket: tls.TLSSocket) => void = (s) => s.end(),
+): Promise<RunningServer<tls.Server>> {
   const server = tls.createServer(options, (socket) => {
     socket.on('error', () => socket.destroy())
     onConnection(socket)
@@ -80,7 +87,7 @@ export function startTls(options: tls.TlsOptions, onConnection: (socket: tls.TLS
 export async function closedPort(): Promise<number> {
   const s = net.createServer()
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const port = (s.address() as net.AddressInfo).port
+  const {port} = s.address() as net.AddressInfo
   await new Promise<void>((resolve) => s.close(() => resolve()))
   return port
 }

@@ -24,15 +24,22 @@ export interface SmtpReceiver {
  * A real SMTP server on 127.0.0.1 (smtp-server) with STARTTLS on a generated certificate and AUTH PLAIN/LOGIN
  * for `user`/`password`. `starttls: false` disables the STARTTLS command (a relay without TLS).
  */
-export async function smtpReceiver(opts: {user?: string; password?: string; starttls?: boolean; reply?: () => Error | undefined} = {}): Promise<SmtpReceiver> {
+export async function smtpReceiver(
+  opts: {user?: string; password?: string; starttls?: boolean; reply?: () => Error | undefined} = {},
+): Promise<SmtpReceiver> {
   const leaf = await issueCert({hosts: ['localhost', '127.0.0.1']})
   const mails: ReceivedMail[] = []
   const auths: {user: string; secure: boolean}[] = []
   const starttls = opts.starttls ?? true
   const options: SMTPServerOptions = {
-    key: leaf.key, cert: leaf.fullchain, logger: false, banner: 'watchkeeper test relay',
+    key: leaf.key,
+    cert: leaf.fullchain,
+    logger: false,
+    banner: 'watchkeeper test relay',
     disabledCommands: starttls ? [] : ['STARTTLS'],
-    authOptional: !opts.user, allowInsecureAuth: !starttls, authMethods: ['PLAIN', 'LOGIN'],
+    authOptional: !opts.user,
+    allowInsecureAuth: !starttls,
+    authMethods: ['PLAIN', 'LOGIN'],
     onAuth(auth, session, cb) {
       auths.push({user: auth.username ?? '', secure: session.secure})
       if (auth.username === opts.user && auth.password === opts.password) return cb(null, {user: auth.username})
@@ -44,8 +51,13 @@ export async function smtpReceiver(opts: {user?: string; password?: string; star
       stream.on('end', () => {
         const refuse = opts.reply?.()
         if (refuse) return cb(refuse)
-        mails.push({from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'), secure: session.secure, user: session.user as string | undefined})
+        mails.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString('utf8'),
+          secure: session.secure,
+          user: session.user as string | undefined,
+        })
         cb()
       })
     },
@@ -56,5 +68,11 @@ export async function smtpReceiver(opts: {user?: string; password?: string; star
     server.listen(0, '127.0.0.1', () => resolve())
   })
   const address = (server as unknown as {server: {address(): {port: number}}}).server.address()
-  return {port: address.port, ca: leaf.ca, mails, auths, close: () => new Promise((resolve) => server.close(() => resolve()))}
+  return {
+    port: address.port,
+    ca: leaf.ca,
+    mails,
+    auths,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
 }

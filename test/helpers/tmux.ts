@@ -14,6 +14,7 @@ export function privateTmux(name: string, opts: {join?: boolean} = {}) {
       if (pattern.test(screen)) return screen
       await new Promise((r) => setTimeout(r, 250))
     }
+
     throw new Error(`timed out waiting for ${pattern} on the screen:\n${screen}`)
   }
 

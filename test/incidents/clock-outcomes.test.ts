@@ -24,16 +24,40 @@ describe('clock outcomes from a walk (fake clock, real SQLite)', () => {
   let n = 0
   const fresh = (playbook: string): {db: DB; id: number} => {
     const db = openDatabase(path.join(tmp.dir, `o${++n}.sqlite`))
-    const {id} = openIncident({db, actor: 'ig', now: T0 - 90 * H}, {title: 'Breach', playbook: loadPlaybookRef(playbook)})
+    const {id} = openIncident(
+      {db, actor: 'ig', now: T0 - 90 * H},
+      {title: 'Breach', playbook: loadPlaybookRef(playbook)},
+    )
     return {db, id}
   }
+
   const breach = async (awareAgo: number, likelihood: number) => {
     const {db, id} = fresh('personal-data-breach')
     const answers = answersFrom({
-      aware: {aware_at: iso(T0 - awareAgo), what_happened: 'discharge letters emailed to the wrong GP practice', aware_reason: 'the practice phoned'},
-      contain: {}, report: {dspt_ref: 'DSPT-4471'}, 'not-reportable': {},
-      assess: {dspt_likelihood: likelihood, dspt_impact: 3, assessment_reasoning: 'recipient is a GP practice bound by confidentiality; letters deleted and confirmed in writing'},
-      vars: {breach_nature: '', data_subject_categories: '', data_subjects_approx: null, record_categories: '', records_approx: null, dpo_contact: '', likely_consequences: '', measures_taken: ''},
+      aware: {
+        aware_at: iso(T0 - awareAgo),
+        what_happened: 'discharge letters emailed to the wrong GP practice',
+        aware_reason: 'the practice phoned',
+      },
+      contain: {},
+      report: {dspt_ref: 'DSPT-4471'},
+      'not-reportable': {},
+      assess: {
+        dspt_likelihood: likelihood,
+        dspt_impact: 3,
+        assessment_reasoning:
+          'recipient is a GP practice bound by confidentiality; letters deleted and confirmed in writing',
+      },
+      vars: {
+        breach_nature: '',
+        data_subject_categories: '',
+        data_subjects_approx: null,
+        record_categories: '',
+        records_approx: null,
+        dpo_contact: '',
+        likely_consequences: '',
+        measures_taken: '',
+      },
     })
     await respond(db, id, {actor: 'ig', responder: new AnswersResponder(answers), now: () => T0})
     return {db, id, events: eventsOf(db, id)}
@@ -45,7 +69,14 @@ describe('clock outcomes from a walk (fake clock, real SQLite)', () => {
     expect(started.occurredAt).toBe(T0 - 80 * H)
     expect(started.recordedAt).toBe(T0)
     expect(started.data).toMatchObject({startsFrom: 'aware', dueAt: T0 - 8 * H, source: 'step aware'})
-    expect(clockSummaries(events, T0)).toEqual([expect.objectContaining({name: 'ico_72h', outcome: 'late', stoppedAt: T0, reason: 'step report (dspt_ref: DSPT-4471)'})])
+    expect(clockSummaries(events, T0)).toEqual([
+      expect.objectContaining({
+        name: 'ico_72h',
+        outcome: 'late',
+        stoppedAt: T0,
+        reason: 'step report (dspt_ref: DSPT-4471)',
+      }),
+    ])
     expect(verifyChain(events, id).ok).toBe(true)
     db.close()
   })
@@ -56,32 +87,43 @@ describe('clock outcomes from a walk (fake clock, real SQLite)', () => {
     db.close()
   })
 
-  it('not notifiable is not_required, with the step\'s recorded reasoning, even after the due time', async () => {
+  it("not notifiable is not_required, with the step's recorded reasoning, even after the due time", async () => {
     const {db, events} = await breach(80 * H, 1)
     const [c] = clockSummaries(events, T0)
-    expect(c).toMatchObject({outcome: 'not_required', reason: expect.stringContaining('reasoning recorded at step assess: recipient is a GP practice bound by confidentiality; letters deleted and confirmed in writing')})
+    expect(c).toMatchObject({
+      outcome: 'not_required',
+      reason: expect.stringContaining(
+        'reasoning recorded at step assess: recipient is a GP practice bound by confidentiality; letters deleted and confirmed in writing',
+      ),
+    })
     db.close()
   })
 
   it('asks for the reasoning when a not_required step records none, and will not stop without it', async () => {
     // The shipped playbooks decide notifiability in assessment steps, which record their reasoning; this one does not.
     const file = path.join(tmp.dir, 'no-reasoning.yaml')
-    fs.writeFileSync(file, `format: nhs-ir/1
+    fs.writeFileSync(
+      file,
+      `format: nhs-ir/1
 id: no-reasoning
 name: A not_required stop that records no reasoning
 steps:
   - {id: aware, type: manual, starts_clock: ico_72h, checklist: [Became aware]}
   - {id: record-not-reportable, type: manual, checklist: [Decided not to notify], stops_clock: {ico_72h: not_required}}
   - {id: done, type: end}
-`)
+`,
+    )
     const {db, id} = fresh(file)
     const base = {aware: {aware_at: iso(T0 - 5 * H)}}
-    const ran = async (extra: Record<string, unknown>) => respond(db, id, {actor: 'ig', responder: new AnswersResponder(answersFrom({...base, ...extra})), now: () => T0})
+    const ran = async (extra: Record<string, unknown>) =>
+      respond(db, id, {actor: 'ig', responder: new AnswersResponder(answersFrom({...base, ...extra})), now: () => T0})
     const stopped = await ran({'record-not-reportable': {}})
     expect(stopped).toMatchObject({status: 'stopped', at: ['record-not-reportable']})
     expect(stopped.reason).toMatch(/no answer for variable reason/)
     expect(clocksFromEvents(eventsOf(db, id)).get('ico_72h')?.stoppedAt).toBeUndefined()
-    await ran({'record-not-reportable': {reason: 'only encrypted copies of rota spreadsheets; no personal data in scope'}})
+    await ran({
+      'record-not-reportable': {reason: 'only encrypted copies of rota spreadsheets; no personal data in scope'},
+    })
     const ico = clocksFromEvents(eventsOf(db, id)).get('ico_72h')!
     expect(clockOutcome(ico, T0)).toBe('not_required')
     expect(ico.stopReason).toBe('only encrypted copies of rota spreadsheets; no personal data in scope')
@@ -93,10 +135,15 @@ steps:
     for (const firstUpdate of [2 * D, 3.5 * D]) {
       const {db, id} = fresh('cyber-alert-high-severity')
       const step = async (at: number, name: string, answer: Record<string, unknown> = {}) => {
-        const r = await respond(db, id, {actor: 'lead', prefer: name, now: () => at,
-          responder: new AnswersResponder(answersFrom({[name]: answer}), {singleInvocation: true})})
+        const r = await respond(db, id, {
+          actor: 'lead',
+          prefer: name,
+          now: () => at,
+          responder: new AnswersResponder(answersFrom({[name]: answer}), {singleInvocation: true}),
+        })
         expect(r.reason ?? '', `${name}: ${r.reason}`).not.toMatch(/no answer|not open/)
       }
+
       const update = () => clocksFromEvents(eventsOf(db, id)).get('nhs_alert_update_3d')!
       await step(T0, 'receive', {issued_at: iso(T0 - 6 * H), alert_ref: 'cc-4686'})
       await step(T0, 'acknowledge')
@@ -112,9 +159,11 @@ steps:
           recordDueClockEvents(db, look)
           outcomes.push(clockOutcome(update(), look))
         }
+
         await step(at, 'remediate', {remediated: i === updates.length - 1 ? 'yes' : 'no'})
         outcomes.push(clockOutcome(update(), at + 60_000))
       }
+
       await step(updates[2] + H, 'close')
       const c = update()
       expect(c.periods).toHaveLength(4)
@@ -122,15 +171,28 @@ steps:
       const events = eventsOf(db, id)
       expect(events.filter((e) => e.type === 'clock_restarted').map((e) => e.occurredAt)).toEqual(updates)
       if (firstUpdate <= 3 * D) {
-        expect(outcomes.every((o) => o === 'running'), outcomes.join(' ')).toBe(true)
+        expect(
+          outcomes.every((o) => o === 'running'),
+          outcomes.join(' '),
+        ).toBe(true)
         expect(clockOutcome(c, updates[2] + 2 * D)).toBe('on_time')
         expect(events.some((e) => e.type === 'clock_breached')).toBe(false)
       } else {
         // Control: the first update came half a day after its due time.
-        expect(outcomes.join(' '), JSON.stringify(c.periods.map((p) => [(p.start - T0) / H, (p.dueAt - T0) / H, p.end === undefined ? null : (p.end - T0) / H]))).toMatch(/^overdue overdue/)
+        expect(
+          outcomes.join(' '),
+          JSON.stringify(
+            c.periods.map((p) => [
+              (p.start - T0) / H,
+              (p.dueAt - T0) / H,
+              p.end === undefined ? null : (p.end - T0) / H,
+            ]),
+          ),
+        ).toMatch(/^overdue overdue/)
         expect(clockOutcome(c, updates[2] + 2 * D)).toBe('late')
         expect(events.filter((e) => e.type === 'clock_breached').map((e) => e.data.dueAt)).toEqual([T0 + 3 * D])
       }
+
       expect(verifyChain(events, id).ok).toBe(true)
       db.close()
     }
@@ -148,7 +210,11 @@ describe('hand clocks: adjust keeps the original, bad input writes nothing', () 
     startClock(a, id, 'ico_72h', T0 - 10 * H)
     stopClock(a, id, 'ico_72h', {outcome: 'notified', reason: 'DSPT-1'})
     expect(clockOutcome(clocksFromEvents(eventsOf(db, id)).get('ico_72h')!, T0)).toBe('on_time')
-    const adj = adjustClock({...a, now: T0 + H}, id, 'ico_72h', {field: 'start', at: T0 - 80 * H, reason: 'the ward reported the loss three days earlier'})
+    const adj = adjustClock({...a, now: T0 + H}, id, 'ico_72h', {
+      field: 'start',
+      at: T0 - 80 * H,
+      reason: 'the ward reported the loss three days earlier',
+    })
     expect(adj.data).toMatchObject({field: 'start', from: T0 - 10 * H, to: T0 - 80 * H, dueAt: T0 - 8 * H})
     const events = eventsOf(db, id)
     const original = events.find((e) => e.type === 'clock_started')!
@@ -156,10 +222,20 @@ describe('hand clocks: adjust keeps the original, bad input writes nothing', () 
     expect(original.data.dueAt).toBe(T0 + 62 * H)
     const c = clocksFromEvents(events).get('ico_72h')!
     expect([c.startedAt, c.dueAt, clockOutcome(c, T0 + H)]).toEqual([T0 - 80 * H, T0 - 8 * H, 'late'])
-    expect(c.adjustments).toEqual([expect.objectContaining({field: 'start', from: T0 - 10 * H, to: T0 - 80 * H, actor: 'ig'})])
-    adjustClock({...a, now: T0 + 2 * H}, id, 'ico_72h', {field: 'stop', at: T0 - 9 * H, reason: 'the DSPT form was submitted at 00:30'})
+    expect(c.adjustments).toEqual([
+      expect.objectContaining({field: 'start', from: T0 - 10 * H, to: T0 - 80 * H, actor: 'ig'}),
+    ])
+    adjustClock({...a, now: T0 + 2 * H}, id, 'ico_72h', {
+      field: 'stop',
+      at: T0 - 9 * H,
+      reason: 'the DSPT form was submitted at 00:30',
+    })
     expect(clockOutcome(clocksFromEvents(eventsOf(db, id)).get('ico_72h')!, T0 + 2 * H)).toBe('on_time')
-    expect(eventsOf(db, id).filter((e) => e.type === 'clock_stopped').map((e) => e.occurredAt)).toEqual([T0])
+    expect(
+      eventsOf(db, id)
+        .filter((e) => e.type === 'clock_stopped')
+        .map((e) => e.occurredAt),
+    ).toEqual([T0])
     expect(verifyChain(eventsOf(db, id), id).ok).toBe(true)
     db.close()
   })
@@ -177,8 +253,10 @@ describe('hand clocks: adjust keeps the original, bad input writes nothing', () 
       } catch (error) {
         expect((error as {exit?: number}).exit).toBe(2)
       }
+
       expect(eventsOf(db, id)).toHaveLength(before)
     }
+
     refuses(() => stopClock(a, id, 'ico_72h', {outcome: 'not_required'}), /needs the reasoning/)
     refuses(() => stopClock(a, id, 'ico_72h', {outcome: 'not_required', reason: '   '}), /needs the reasoning/)
     refuses(() => stopClock(a, id, 'ico_72h', {outcome: 'notified', at: T0 - 11 * H}), /cannot stop before it starts/)
@@ -188,7 +266,9 @@ describe('hand clocks: adjust keeps the original, bad input writes nothing', () 
     refuses(() => startClock(a, id, 'ico_72h', T0 + D), /in the future/)
     stopClock(a, id, 'ico_72h', {outcome: 'notified'})
     const stopped = eventsOf(db, id).length
-    expect(() => adjustClock(a, id, 'ico_72h', {field: 'start', at: T0 + 30_000, reason: 'typo'})).toThrow(/cannot start after its stop/)
+    expect(() => adjustClock(a, id, 'ico_72h', {field: 'start', at: T0 + 30_000, reason: 'typo'})).toThrow(
+      /cannot start after its stop/,
+    )
     expect(eventsOf(db, id)).toHaveLength(stopped)
     db.close()
   })
@@ -197,11 +277,22 @@ describe('hand clocks: adjust keeps the original, bad input writes nothing', () 
 describe('clock definitions', () => {
   it('ships every contract clock, the proposed regimes disabled and labelled not in force', () => {
     const defs = clockRegistry([])
-    expect([...defs.keys()].sort()).toEqual(['ca_revocation_24h', 'ca_revocation_5d', 'csrb_full_72h', 'csrb_initial_24h', 'ico_72h', 'nhs_alert_48h',
-      'nhs_alert_update_3d', 'nis_72h', 'pir_5bd', 'ransomware_report'])
+    expect([...defs.keys()].sort()).toEqual([
+      'ca_revocation_24h',
+      'ca_revocation_5d',
+      'csrb_full_72h',
+      'csrb_initial_24h',
+      'ico_72h',
+      'nhs_alert_48h',
+      'nhs_alert_update_3d',
+      'nis_72h',
+      'pir_5bd',
+      'ransomware_report',
+    ])
     for (const n of ['csrb_initial_24h', 'csrb_full_72h', 'ransomware_report']) {
       expect(defs.get(n)).toMatchObject({enabled: false, note: expect.stringMatching(/^not in force/)})
     }
+
     expect(defs.get('ico_72h')).toMatchObject({durationMs: 72 * H, startsFrom: 'aware'})
     expect(defs.get('nis_72h')).toMatchObject({durationMs: 72 * H, startsFrom: 'aware'})
     expect(defs.get('nhs_alert_48h')).toMatchObject({durationMs: 48 * H, startsFrom: 'issued'})
@@ -213,11 +304,21 @@ describe('clock definitions', () => {
     expect(defs.get('csrb_full_72h')).toMatchObject({durationMs: 72 * H})
   })
 
-  it('adds a user\'s clock file and reports an unknown key with its position and a did-you-mean', () => {
+  it("adds a user's clock file and reports an unknown key with its position and a did-you-mean", () => {
     const dir = path.join(ROOT, 'test', 'fixtures', 'clocks')
-    expect(clockRegistry([path.join(dir, 'board.yaml')]).get('trust_board_24h')).toMatchObject({durationMs: 24 * H, startsFrom: 'declared'})
+    expect(clockRegistry([path.join(dir, 'board.yaml')]).get('trust_board_24h')).toMatchObject({
+      durationMs: 24 * H,
+      startsFrom: 'declared',
+    })
     const {problems} = validateClocks([path.join(dir, 'unknown-key.yaml')])
-    expect(problems).toContainEqual(expect.objectContaining({line: 4, col: 5, path: 'clocks[0].duraton', message: expect.stringMatching(/unknown key "duraton"; did you mean "duration"\?.*clock trust_board_24h/)}))
+    expect(problems).toContainEqual(
+      expect.objectContaining({
+        line: 4,
+        col: 5,
+        path: 'clocks[0].duraton',
+        message: expect.stringMatching(/unknown key "duraton"; did you mean "duration"\?.*clock trust_board_24h/),
+      }),
+    )
   })
 
   it('reads the start time a responder gives', () => {

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
-import {sealerFromPem, SEAL_TYPE} from '../../src/incidents/chain.js'
+import {SEAL_TYPE, sealerFromPem} from '../../src/incidents/chain.js'
 import {adjustClock, openIncident, restartClock, startClock, stopClock} from '../../src/incidents/service.js'
 import {openDatabase} from '../../src/store/db.js'
 import {eventsOf, setSealer} from '../../src/store/incidents.js'
@@ -25,8 +25,15 @@ describe('clock changes on a sealed timeline', () => {
       const started = startClock({...a, now: t0 + 1000}, id, 'nhs_alert_update_3d')
       expect(started).toMatchObject({type: 'clock_started', data: {name: 'nhs_alert_update_3d'}})
       const restarted = restartClock({...a, now: t0 + 60_000}, id, 'nhs_alert_update_3d', 'update sent')
-      expect(restarted).toMatchObject({type: 'clock_restarted', data: {name: 'nhs_alert_update_3d', dueAt: t0 + 60_000 + 3 * 86_400_000}})
-      const adjusted = adjustClock({...a, now: t0 + 120_000}, id, 'nhs_alert_update_3d', {field: 'start', at: t0 - 60_000, reason: 'issued earlier'})
+      expect(restarted).toMatchObject({
+        type: 'clock_restarted',
+        data: {name: 'nhs_alert_update_3d', dueAt: t0 + 60_000 + 3 * 86_400_000},
+      })
+      const adjusted = adjustClock({...a, now: t0 + 120_000}, id, 'nhs_alert_update_3d', {
+        field: 'start',
+        at: t0 - 60_000,
+        reason: 'issued earlier',
+      })
       expect(adjusted).toMatchObject({type: 'clock_adjusted', data: {from: t0 + 1000, to: t0 - 60_000}})
       const stopped = stopClock({...a, now: t0 + 180_000}, id, 'nhs_alert_update_3d', {outcome: 'notified'})
       expect(stopped).toMatchObject({type: 'clock_stopped', data: {outcome: 'notified'}})

@@ -51,7 +51,9 @@ describe('two writers on one incident', () => {
     const verify = await runCli(['incident', 'verify', String(id), '--db', db, '--json'])
     expect(verify.code, verify.stdout).toBe(0)
     expect(JSON.parse(verify.stdout)).toMatchObject({ok: true, count: 2 * N + 3})
-    const show = JSON.parse((await runCli(['incident', 'show', String(id), '--db', db, '--json'])).stdout) as {events: {seq: number; data: {text?: string}}[]}
+    const show = JSON.parse((await runCli(['incident', 'show', String(id), '--db', db, '--json'])).stdout) as {
+      events: {seq: number; data: {text?: string}}[]
+    }
     expect(show.events.map((e) => e.seq)).toEqual(Array.from({length: 2 * N + 3}, (_, i) => i + 1))
     const texts = show.events.map((e) => e.data.text).filter(Boolean)
     expect(new Set(texts).size).toBe(2 * N + 2)

@@ -5,7 +5,15 @@ import {afterAll, describe, expect, it} from 'vitest'
 import {EXPORT_FORMAT, serialiseExport, verifyExportText} from '../../src/exporters/json.js'
 import {canonicalJson, eventHash, GENESIS_HASH, sha256Hex, type TimelineEvent} from '../../src/incidents/chain.js'
 import {clocksFromEvents, clocksJson} from '../../src/incidents/clocks.js'
-import {decodeEnvelope, decodeEvent, decodeTimeline, EVENT_FIELDS, EventDecodeError, firstOf, ofType} from '../../src/incidents/events.js'
+import {
+  decodeEnvelope,
+  decodeEvent,
+  decodeTimeline,
+  EVENT_FIELDS,
+  EventDecodeError,
+  firstOf,
+  ofType,
+} from '../../src/incidents/events.js'
 import {stepEvents} from '../../src/playbooks/steps/index.js'
 import {runCli, tmpDir} from '../helpers/cli.js'
 
@@ -15,29 +23,65 @@ const T0 = Date.UTC(2026, 4, 6, 7, 40)
 function timeline(items: [string, Record<string, unknown>][]): TimelineEvent[] {
   const out: TimelineEvent[] = []
   let prev = GENESIS_HASH
-  items.forEach(([type, data], i) => {
-    const e = {incidentId: 7, seq: i + 1, occurredAt: T0 + i * 60_000, recordedAt: T0 + i * 60_000, actor: 'tester', type, data, prevHash: prev}
+  for (const [i, [type, data]] of items.entries()) {
+    const e = {
+      incidentId: 7,
+      seq: i + 1,
+      occurredAt: T0 + i * 60_000,
+      recordedAt: T0 + i * 60_000,
+      actor: 'tester',
+      type,
+      data,
+      prevHash: prev,
+    }
     const hash = eventHash(e)
     out.push({...e, hash})
     prev = hash
-  })
+  }
+
   return out
 }
 
-const OPENED: [string, Record<string, unknown>] = ['incident_opened', {title: 'EPR down', severity: 'SEV2', state: 'triage', checks: []}]
+const OPENED: [string, Record<string, unknown>] = [
+  'incident_opened',
+  {title: 'EPR down', severity: 'SEV2', state: 'triage', checks: []},
+]
 
 /** An export document of these events, digest and all, as `incident export --format json` writes one. */
 function exportOf(events: TimelineEvent[]): string {
   const head = events.at(-1)?.hash ?? GENESIS_HASH
-  const body = {format: EXPORT_FORMAT, exportedAt: new Date(T0 + 3_600_000).toISOString(),
-    incident: {id: 7, title: 'EPR down', severity: 'SEV2', state: 'triage', service: null, openedAt: T0, resolvedAt: null, closedAt: null, checks: [], roles: {}, playbook: null},
-    clocks: clocksJson(events, T0 + 3_600_000), events, chain: {algorithm: 'sha256' as const, count: events.length, head}}
+  const body = {
+    format: EXPORT_FORMAT,
+    exportedAt: new Date(T0 + 3_600_000).toISOString(),
+    incident: {
+      id: 7,
+      title: 'EPR down',
+      severity: 'SEV2',
+      state: 'triage',
+      service: null,
+      openedAt: T0,
+      resolvedAt: null,
+      closedAt: null,
+      checks: [],
+      roles: {},
+      playbook: null,
+    },
+    clocks: clocksJson(events, T0 + 3_600_000),
+    events,
+    chain: {algorithm: 'sha256' as const, count: events.length, head},
+  }
   return serialiseExport({...body, digest: sha256Hex(canonicalJson(body))})
 }
 
 describe('the timeline event decoder', () => {
   it('types a known event and keeps its data object as stored (fields outside the vocabulary pass through)', () => {
-    const [opened, started] = timeline([OPENED, ['clock_started', {name: 'ico_72h', dueAt: T0 + 72 * 3_600_000, warnBeforeMs: [3_600_000], exercise: 3, extra: 'kept'}]])
+    const [opened, started] = timeline([
+      OPENED,
+      [
+        'clock_started',
+        {name: 'ico_72h', dueAt: T0 + 72 * 3_600_000, warnBeforeMs: [3_600_000], exercise: 3, extra: 'kept'},
+      ],
+    ])
     const e = decodeEvent(started)
     expect(e.data).toBe(started.data)
     if (e.type !== 'clock_started') throw new Error(`decoded as ${e.type}`)
@@ -49,8 +93,13 @@ describe('the timeline event decoder', () => {
   })
 
   it('names the event and the field of a malformed or unknown event', () => {
-    const events = timeline([OPENED, ['clock_started', {name: 'ico_72h', dueAt: 'soon'}], ['clock_warned', {name: 'ico_72h', dueAt: T0}],
-      ['teleported', {to: 'mars'}], ['note', {text: ['a', 'list']}]])
+    const events = timeline([
+      OPENED,
+      ['clock_started', {name: 'ico_72h', dueAt: 'soon'}],
+      ['clock_warned', {name: 'ico_72h', dueAt: T0}],
+      ['teleported', {to: 'mars'}],
+      ['note', {text: ['a', 'list']}],
+    ])
     const problems = decodeTimeline(events).problems.map((p) => p.message)
     expect(problems).toEqual([
       'event 2 (clock_started): data.dueAt must be a number, found string "soon"',
@@ -70,7 +119,9 @@ describe('the timeline event decoder', () => {
     const {hash: _, ...noHash} = e
     expect(() => decodeEnvelope(noHash, 4)).toThrow('event 1 (incident_opened): hash is missing')
     expect(() => decodeEnvelope([e], 2)).toThrow('event #3: expected an object, found an array')
-    expect(() => decodeEnvelope({...e, data: 'x'}, 0)).toThrow('event 1 (incident_opened): data must be an object, found string "x"')
+    expect(() => decodeEnvelope({...e, data: 'x'}, 0)).toThrow(
+      'event 1 (incident_opened): data must be an object, found string "x"',
+    )
   })
 
   it('knows every type describeEvent describes: its own cases and the events of every step type', () => {
@@ -88,8 +139,15 @@ describe('verify of an export with an event the decoder refuses', () => {
 
   it('an export whose chain holds but one event is malformed fails verify, naming the event and field', () => {
     const text = exportOf(timeline([OPENED, ['clock_started', {name: 'ico_72h', dueAt: 'soon'}]]))
-    expect(verifyExportText(text)).toMatchObject({ok: false, count: 2, problems: ['event 2 (clock_started): data.dueAt must be a number, found string "soon"']})
-    expect(verifyExportText(exportOf(timeline([OPENED, ['note', {text: 'fine'}]])))).toMatchObject({ok: true, problems: []})
+    expect(verifyExportText(text)).toMatchObject({
+      ok: false,
+      count: 2,
+      problems: ['event 2 (clock_started): data.dueAt must be a number, found string "soon"'],
+    })
+    expect(verifyExportText(exportOf(timeline([OPENED, ['note', {text: 'fine'}]])))).toMatchObject({
+      ok: true,
+      problems: [],
+    })
   })
 
   it('incident verify --file says which event is malformed, in one line, and exits 1', async () => {
@@ -104,6 +162,8 @@ describe('verify of an export with an event the decoder refuses', () => {
     fs.writeFileSync(unknown, exportOf(timeline([OPENED, ['teleported', {to: 'mars'}]])))
     const j = await runCli(['incident', 'verify', '--file', unknown, '--json'])
     expect(j.code).toBe(1)
-    expect((JSON.parse(j.stdout) as {problems: string[]}).problems).toEqual(['event 2 (teleported): unknown event type "teleported"'])
+    expect((JSON.parse(j.stdout) as {problems: string[]}).problems).toEqual([
+      'event 2 (teleported): unknown event type "teleported"',
+    ])
   })
 })

@@ -26,7 +26,13 @@ describe('an export and a database written by an earlier watchkeeper', () => {
     const text = fs.readFileSync(EXPORT, 'utf8')
     expect(verifyExportText(text)).toEqual({ok: true, incidentId: 1, count: 301, head: HEAD, problems: []})
     const events = exportEvents(text)
-    expect(verifySeals(events, KEY)).toMatchObject({ok: true, seals: 143, sealedThrough: 300, unsealed: 0, problems: []})
+    expect(verifySeals(events, KEY)).toMatchObject({
+      ok: true,
+      seals: 143,
+      sealedThrough: 300,
+      unsealed: 0,
+      problems: [],
+    })
     const decoded = decodeTimeline(events)
     expect(decoded.problems.map((p) => p.message)).toEqual([])
     expect(new Set(decoded.events.map((e) => e.type)).size).toBe(24)
@@ -39,7 +45,13 @@ describe('an export and a database written by an earlier watchkeeper', () => {
     try {
       expect(verifyIncident(db, 1)).toMatchObject({ok: true, count: 301, head: HEAD, mismatches: []})
       expect(verifySeals(eventsOf(db, 1), KEY).ok).toBe(true)
-      const old = JSON.parse(fs.readFileSync(EXPORT, 'utf8')) as {exportedAt: string; incident: unknown; clocks: unknown; events: unknown; chain: unknown}
+      const old = JSON.parse(fs.readFileSync(EXPORT, 'utf8')) as {
+        exportedAt: string
+        incident: unknown
+        clocks: unknown
+        events: unknown
+        chain: unknown
+      }
       const now = Date.parse(old.exportedAt)
       const text = jsonExport(gatherExport(db, 1, now))
       expect(text).toBe(fs.readFileSync(EXPORT, 'utf8'))

@@ -20,7 +20,17 @@ describe('interactive walk in a real terminal', () => {
   }
 
   it('can be interrupted with Ctrl-C and resumes at the same step, losing nothing answered', async () => {
-    const open = await runCli(['incident', 'open', '--title', 'Ransomware drill', '--playbook', 'ransomware-nhs-trust', '--db', db, '--json'])
+    const open = await runCli([
+      'incident',
+      'open',
+      '--title',
+      'Ransomware drill',
+      '--playbook',
+      'ransomware-nhs-trust',
+      '--db',
+      db,
+      '--json',
+    ])
     expect(open.code, open.stderr).toBe(0)
     const {id} = JSON.parse(open.stdout) as {id: number}
 
@@ -43,7 +53,10 @@ describe('interactive walk in a real terminal', () => {
     expect(screen).toMatch(/Stopped at declare/)
     expect(screen).toContain('EXIT=130')
 
-    const shown = JSON.parse((await runCli(['incident', 'show', String(id), '--db', db, '--json'])).stdout) as {currentSteps: string[]; events: {type: string; actor: string; data: Record<string, unknown>}[]}
+    const shown = JSON.parse((await runCli(['incident', 'show', String(id), '--db', db, '--json'])).stdout) as {
+      currentSteps: string[]
+      events: {type: string; actor: string; data: Record<string, unknown>}[]
+    }
     expect(shown.currentSteps).toEqual(['declare'])
     const ticks = shown.events.filter((e) => e.type === 'checklist_ticked').map((e) => e.data.done)
     expect(ticks).toEqual([true, true, false])
@@ -60,16 +73,33 @@ describe('interactive walk in a real terminal', () => {
     await waitForScreen('second', /Affected hostnames/)
     tmux('send-keys', '-t', 'second', 'C-c')
     await waitForScreen('second', /EXIT=130/)
-    const after = JSON.parse((await runCli(['incident', 'show', String(id), '--db', db, '--json'])).stdout) as {events: {type: string; actor: string; data: Record<string, unknown>}[]}
-    const recorded = after.events.filter((e) => e.type === 'variable_recorded').map((e) => [e.actor, e.data.name, e.data.value])
-    expect(recorded).toEqual([['first', 'detected_how', 'EDR alert on FS01'], ['second', 'codename', 'BLUE HERON']])
+    const after = JSON.parse((await runCli(['incident', 'show', String(id), '--db', db, '--json'])).stdout) as {
+      events: {type: string; actor: string; data: Record<string, unknown>}[]
+    }
+    const recorded = after.events
+      .filter((e) => e.type === 'variable_recorded')
+      .map((e) => [e.actor, e.data.name, e.data.value])
+    expect(recorded).toEqual([
+      ['first', 'detected_how', 'EDR alert on FS01'],
+      ['second', 'codename', 'BLUE HERON'],
+    ])
     const verify = await runCli(['incident', 'verify', String(id), '--db', db])
     expect(verify.code).toBe(0)
   }, 300_000)
 
-  it('shows a command step\'s exit code and output, control bytes as escapes, the rest said to be cut', async () => {
+  it("shows a command step's exit code and output, control bytes as escapes, the rest said to be cut", async () => {
     const playbook = path.join(ROOT, 'test', 'fixtures', 'playbooks', 'views', 'command-output.yaml')
-    const open = await runCli(['incident', 'open', '--title', 'Command drill', '--playbook', playbook, '--db', db, '--json'])
+    const open = await runCli([
+      'incident',
+      'open',
+      '--title',
+      'Command drill',
+      '--playbook',
+      playbook,
+      '--db',
+      db,
+      '--json',
+    ])
     expect(open.code, open.stderr).toBe(0)
     const {id} = JSON.parse(open.stdout) as {id: number}
     start('cmd', id)

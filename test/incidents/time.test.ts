@@ -1,12 +1,21 @@
 import {describe, expect, it} from 'vitest'
 
+import type {TimelineEvent} from '../../src/incidents/chain.js'
 import {clockRegistry} from '../../src/incidents/clock-load.js'
 import {clockOutcome, clocksFromEvents, dueClockCrossings} from '../../src/incidents/clocks.js'
-import type {TimelineEvent} from '../../src/incidents/chain.js'
-import {addBusinessDays, computedBankHolidays, ENGLAND_WALES_BANK_HOLIDAYS, formatLondon, fromLondon, isBusinessDay,
-  parseIsoDuration, toIsoDuration} from '../../src/incidents/time.js'
+import {
+  addBusinessDays,
+  computedBankHolidays,
+  ENGLAND_WALES_BANK_HOLIDAYS,
+  formatLondon,
+  fromLondon,
+  isBusinessDay,
+  parseIsoDuration,
+  toIsoDuration,
+} from '../../src/incidents/time.js'
 
-const london = (y: number, m: number, d: number, h = 10) => fromLondon({year: y, month: m, day: d, hour: h, minute: 0, second: 0})
+const london = (y: number, m: number, d: number, h = 10) =>
+  fromLondon({year: y, month: m, day: d, hour: h, minute: 0, second: 0})
 
 describe('England and Wales bank holidays', () => {
   it('covers 2024 to 2028 with eight days a year, agreeing with the standing rules', () => {
@@ -49,24 +58,45 @@ describe('ISO 8601 durations', () => {
 })
 
 describe('clock crossings', () => {
-  const ev = (seq: number, type: string, occurredAt: number, data: Record<string, unknown>): TimelineEvent =>
-    ({incidentId: 1, seq, occurredAt, recordedAt: occurredAt, actor: 't', type, data, prevHash: '', hash: ''})
+  const ev = (seq: number, type: string, occurredAt: number, data: Record<string, unknown>): TimelineEvent => ({
+    incidentId: 1,
+    seq,
+    occurredAt,
+    recordedAt: occurredAt,
+    actor: 't',
+    type,
+    data,
+    prevHash: '',
+    hash: '',
+  })
   const H = 3_600_000
   const start = Date.UTC(2026, 0, 5, 9)
   const ico = clockRegistry([]).get('ico_72h')!
-  const started = ev(1, 'clock_started', start, {name: 'ico_72h', dueAt: start + 72 * H, warnBeforeMs: ico.warnBeforeMs})
+  const started = ev(1, 'clock_started', start, {
+    name: 'ico_72h',
+    dueAt: start + 72 * H,
+    warnBeforeMs: ico.warnBeforeMs,
+  })
 
   it('yields each warning point and the breach once, at the time they happened', () => {
     const clocks = clocksFromEvents([started])
     const due = dueClockCrossings(clocks.values(), start + 80 * H)
-    expect(due.map((d) => [d.type, (d.at - start) / H])).toEqual([['clock_warned', 24], ['clock_warned', 48], ['clock_warned', 66], ['clock_breached', 72]])
+    expect(due.map((d) => [d.type, (d.at - start) / H])).toEqual([
+      ['clock_warned', 24],
+      ['clock_warned', 48],
+      ['clock_warned', 66],
+      ['clock_breached', 72],
+    ])
     const after = clocksFromEvents([started, ...due.map((d, i) => ev(i + 2, d.type, d.at, d.data))])
     expect(dueClockCrossings(after.values(), start + 90 * H)).toEqual([])
     expect(clockOutcome(after.get('ico_72h')!, start + 90 * H)).toBe('overdue')
   })
 
   it('records nothing after a clock stopped in time, and calls it on_time', () => {
-    const clocks = clocksFromEvents([started, ev(2, 'clock_stopped', start + 10 * H, {name: 'ico_72h', outcome: 'notified', reason: 'reported'})])
+    const clocks = clocksFromEvents([
+      started,
+      ev(2, 'clock_stopped', start + 10 * H, {name: 'ico_72h', outcome: 'notified', reason: 'reported'}),
+    ])
     expect(dueClockCrossings(clocks.values(), start + 100 * H)).toEqual([])
     expect(clockOutcome(clocks.get('ico_72h')!, start + 100 * H)).toBe('on_time')
   })

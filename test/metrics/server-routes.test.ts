@@ -17,7 +17,13 @@ describe('watch listener routes', () => {
         {method: 'GET', path: '/sd', handle: (_req, res) => void res.writeHead(200).end('sd')},
         {method: 'GET', path: '/badge/', handle: (_req, res, url) => void res.writeHead(200).end(url.pathname)},
         {method: 'POST', path: '/hook', handle: (_req, res) => void res.writeHead(202).end()},
-        {method: 'GET', path: '/boom', handle: () => { throw new Error('broken') }},
+        {
+          method: 'GET',
+          path: '/boom',
+          handle() {
+            throw new Error('broken')
+          },
+        },
       ],
     })
     const base = `http://127.0.0.1:${server.address.port}`

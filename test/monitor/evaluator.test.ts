@@ -1,18 +1,25 @@
 import {describe, expect, it} from 'vitest'
 
-import {DEFAULT_FLAPPING, evaluate, type EvaluationPolicy, initialState, type MonitorState} from '../../src/monitor/evaluator.js'
 import type {Status} from '../../src/types.js'
+import {
+  DEFAULT_FLAPPING,
+  evaluate,
+  type EvaluationPolicy,
+  initialState,
+  type MonitorState,
+} from '../../src/monitor/evaluator.js'
 
 const policy: EvaluationPolicy = {thresholds: {failure: 3, recovery: 2}, flapping: DEFAULT_FLAPPING, suppressed: false}
 
 function feed(statuses: Status[], p: Partial<EvaluationPolicy> = {}, start: MonitorState = initialState('c', 0)) {
   let st = start
   const out: string[] = []
-  statuses.forEach((s, i) => {
+  for (const [i, s] of statuses.entries()) {
     const r = evaluate(st, {status: s, ts: (i + 1) * 60_000, resultId: i + 1, summary: s}, {...policy, ...p})
     st = r.state
     out.push(...r.events.map((e) => e.kind))
-  })
+  }
+
   return {state: st, events: out}
 }
 

@@ -16,7 +16,6 @@ export class FakeClock implements TimerHost {
   private mono = 1_000_000
   private timers: Timer[] = []
   private nextId = 1
-
   private settle: () => Promise<void> = async () => {}
 
   constructor(start = Date.UTC(2026, 10, 25, 9, 0, 0)) {
@@ -62,6 +61,7 @@ export class FakeClock implements TimerHost {
       t.fn()
       await this.settle()
     }
+
     this.wall += end - this.mono
     this.mono = end
     await this.settle()

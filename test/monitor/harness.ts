@@ -4,9 +4,9 @@ import path from 'node:path'
 import {validateCatalogue} from '../../src/catalogue/load.js'
 import {WatchMetrics} from '../../src/metrics/watch-metrics.js'
 import {buildWatchConfig} from '../../src/monitor/watch-config.js'
-import {type LogEntry, type WatchHooks, Watcher} from '../../src/monitor/watch.js'
+import {type LogEntry, Watcher, type WatchHooks} from '../../src/monitor/watch.js'
 import {type DB, openDatabase} from '../../src/store/db.js'
-import {type DeliveryRecord, deliveries, monitorEvents, type StoredMonitorEvent} from '../../src/store/monitor.js'
+import {deliveries, type DeliveryRecord, monitorEvents, type StoredMonitorEvent} from '../../src/store/monitor.js'
 import {type RunningServer, startHttp} from '../helpers/servers.js'
 import {FakeClock} from './fake-clock.js'
 
@@ -18,14 +18,32 @@ export async function toggleServer(): Promise<RunningServer & {mode: Mode; hits:
   const srv = await startHttp((req, res) => {
     state.hits++
     switch (state.mode) {
-      case 'fail': res.writeHead(500).end('down'); break
-      case 'slow': setTimeout(() => res.end('slow'), 120); break
-      case 'hang': break
-      default: res.end('ok')
+      case 'fail': {
+        res.writeHead(500).end('down')
+        break
+      }
+
+      case 'slow': {
+        setTimeout(() => res.end('slow'), 120)
+        break
+      }
+
+      case 'hang': {
+        break
+      }
+
+      default: {
+        res.end('ok')
+      }
     }
   })
   return Object.defineProperties(srv, {
-    mode: {get: () => state.mode, set: (m: Mode) => (state.mode = m)},
+    mode: {
+      get: () => state.mode,
+      set(m: Mode) {
+        state.mode = m
+      },
+    },
     hits: {get: () => state.hits},
   }) as unknown as RunningServer & {mode: Mode; hits: number}
 }
@@ -36,7 +54,9 @@ export interface Received {
 }
 
 /** A loopback webhook receiver; `statuses` are answered in turn (then 200). */
-export async function webhookReceiver(statuses: number[] = []): Promise<RunningServer & {received: Received[]; attempts: number}> {
+export async function webhookReceiver(
+  statuses: number[] = [],
+): Promise<RunningServer & {received: Received[]; attempts: number}> {
   const received: Received[] = []
   const queue = [...statuses]
   let attempts = 0
@@ -50,7 +70,10 @@ export async function webhookReceiver(statuses: number[] = []): Promise<RunningS
       res.writeHead(status).end(status === 200 ? 'ok' : 'try later')
     })
   })
-  return Object.defineProperties(srv, {received: {value: received}, attempts: {get: () => attempts}}) as unknown as RunningServer & {received: Received[]; attempts: number}
+  return Object.defineProperties(srv, {
+    received: {value: received},
+    attempts: {get: () => attempts},
+  }) as unknown as RunningServer & {received: Received[]; attempts: number}
 }
 
 export interface Harness {
@@ -75,15 +98,27 @@ export function writeCatalogue(dir: string, yaml: string): string {
 }
 
 /** A watcher over a catalogue file and a database in `dir`, driven by a fake clock. */
-export function makeHarness(dir: string, file: string, env: NodeJS.ProcessEnv, opts: {start?: number; hooks?: WatchHooks; busyTimeoutMs?: number} = {}): Harness {
+export function makeHarness(
+  dir: string,
+  file: string,
+  env: NodeJS.ProcessEnv,
+  opts: {start?: number; hooks?: WatchHooks; busyTimeoutMs?: number} = {},
+): Harness {
   const db = openDatabase(path.join(dir, 'wk.db'), {busyTimeoutMs: opts.busyTimeoutMs})
   const clock = new FakeClock(opts.start)
   const logs: LogEntry[] = []
   const metrics = new WatchMetrics()
   const watcher = new Watcher({
-    db, host: clock, metrics, hooks: opts.hooks, instance: 'test-probe', batchSize: 1000, notifyBackoffMs: 20, clocksEveryMs: 60_000,
+    db,
+    host: clock,
+    metrics,
+    hooks: opts.hooks,
+    instance: 'test-probe',
+    batchSize: 1000,
+    notifyBackoffMs: 20,
+    clocksEveryMs: 60_000,
     log: (e) => logs.push(e),
-    load: () => {
+    load() {
       const {catalogue, problems} = validateCatalogue([file], {env})
       return catalogue ? buildWatchConfig(catalogue, env) : {problems}
     },
@@ -92,9 +127,18 @@ export function makeHarness(dir: string, file: string, env: NodeJS.ProcessEnv, o
   watcher.init()
   watcher.start()
   const h: Harness = {
-    db, clock, watcher, logs, metrics, file,
+    db,
+    clock,
+    watcher,
+    logs,
+    metrics,
+    file,
     deliveries: () => deliveries(db),
-    sent: () => deliveries(db).map((d) => `${d.event} ${d.checkId ?? '-'}${d.status === 'suppressed' || d.status === 'held' ? ` (${d.status})` : ''}`),
+    sent: () =>
+      deliveries(db).map(
+        (d) =>
+          `${d.event} ${d.checkId ?? '-'}${d.status === 'suppressed' || d.status === 'held' ? ` (${d.status})` : ''}`,
+      ),
     events: (checkId) => monitorEvents(db, {checkId}),
     restart: (at) => makeHarness(dir, file, env, {...opts, start: at ?? clock.now() + 60_000}),
   }

@@ -1,6 +1,12 @@
 import {describe, expect, it} from 'vitest'
 
-import {activeMaintenance, type MaintenanceWindow, parseLocalDateTime, windowActiveUntil, zonedToEpoch} from '../../src/monitor/maintenance.js'
+import {
+  activeMaintenance,
+  type MaintenanceWindow,
+  parseLocalDateTime,
+  windowActiveUntil,
+  zonedToEpoch,
+} from '../../src/monitor/maintenance.js'
 
 const LONDON = 'Europe/London'
 
@@ -19,8 +25,13 @@ describe('zoned times', () => {
 })
 
 describe('maintenance windows', () => {
-  const nightly: MaintenanceWindow = {name: 'nightly', checks: ['pds-*'], tags: [], timezone: LONDON,
-    recurring: {startMinute: 23 * 60 + 30, durationMs: 60 * 60_000, days: null}}
+  const nightly: MaintenanceWindow = {
+    name: 'nightly',
+    checks: ['pds-*'],
+    tags: [],
+    timezone: LONDON,
+    recurring: {startMinute: 23 * 60 + 30, durationMs: 60 * 60_000, days: null},
+  }
 
   it('covers a recurring window that spans midnight, in local time on both sides of DST', () => {
     // Winter: 23:30 GMT to 00:30 GMT.
@@ -33,19 +44,32 @@ describe('maintenance windows', () => {
   })
 
   it('honours weekdays (of the day the window starts) and id globs or tags', () => {
-    const sundays: MaintenanceWindow = {name: 'sunday patching', checks: [], tags: ['patching'], timezone: LONDON,
-      recurring: {startMinute: 22 * 60, durationMs: 4 * 3_600_000, days: [0]}}
+    const sundays: MaintenanceWindow = {
+      name: 'sunday patching',
+      checks: [],
+      tags: ['patching'],
+      timezone: LONDON,
+      recurring: {startMinute: 22 * 60, durationMs: 4 * 3_600_000, days: [0]},
+    }
     // Sunday 22 November 2026 22:00 GMT to Monday 02:00.
     const check = {id: 'nhs-app', tags: ['patching']}
     expect(activeMaintenance([sundays], check, Date.UTC(2026, 10, 23, 1, 0))?.until).toBe(Date.UTC(2026, 10, 23, 2, 0))
     expect(activeMaintenance([sundays], check, Date.UTC(2026, 10, 24, 1, 0))).toBeUndefined() // Tuesday 01:00
     expect(activeMaintenance([sundays], {id: 'nhs-app', tags: []}, Date.UTC(2026, 10, 23, 1, 0))).toBeUndefined()
-    expect(activeMaintenance([nightly], {id: 'pds-fhir', tags: []}, Date.UTC(2026, 0, 10, 23, 45))?.window.name).toBe('nightly')
+    expect(activeMaintenance([nightly], {id: 'pds-fhir', tags: []}, Date.UTC(2026, 0, 10, 23, 45))?.window.name).toBe(
+      'nightly',
+    )
     expect(activeMaintenance([nightly], {id: 'nhs-login', tags: []}, Date.UTC(2026, 0, 10, 23, 45))).toBeUndefined()
   })
 
   it('covers a one-off window from its start (inclusive) to its end (exclusive)', () => {
-    const once: MaintenanceWindow = {name: 'upgrade', checks: [], tags: [], timezone: LONDON, once: {start: 1000, end: 2000}}
+    const once: MaintenanceWindow = {
+      name: 'upgrade',
+      checks: [],
+      tags: [],
+      timezone: LONDON,
+      once: {start: 1000, end: 2000},
+    }
     expect(windowActiveUntil(once, 999)).toBeUndefined()
     expect(windowActiveUntil(once, 1000)).toBe(2000)
     expect(windowActiveUntil(once, 2000)).toBeUndefined()

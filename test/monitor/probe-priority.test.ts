@@ -43,7 +43,13 @@ function probeNice(env: Record<string, string>): Seen {
   const file = path.join(dir, 'run.mjs')
   fs.writeFileSync(file, script)
   try {
-    return JSON.parse(execFileSync(process.execPath, [file], {encoding: 'utf8', timeout: 120_000, env: {...process.env, ...env}}).trim()) as Seen
+    return JSON.parse(
+      execFileSync(process.execPath, [file], {
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: {...process.env, ...env},
+      }).trim(),
+    ) as Seen
   } finally {
     fs.rmSync(dir, {recursive: true, force: true})
   }
@@ -57,7 +63,7 @@ describe.skipIf(process.platform !== 'linux')('probe thread priority', {timeout:
     expect(seen.threadNices.filter((n) => n === 19)).toHaveLength(1)
   })
 
-  it('by default runs 10 below the process when allowed, else at the process\'s own priority', () => {
+  it("by default runs 10 below the process when allowed, else at the process's own priority", () => {
     const seen = probeNice({WATCHKEEPER_PROBE_THREAD_NICE: ''})
     const want = seen.mayRaise ? Math.max(-20, seen.own - 10) : seen.own
     expect(seen.reported).toBe(want)

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {CronSchedule, cronProblems, Scheduler} from '../../src/monitor/scheduler.js'
+import {cronProblems, CronSchedule, Scheduler} from '../../src/monitor/scheduler.js'
 import {FakeClock} from './fake-clock.js'
 
 /** A run that stays in flight until the test releases it (a check that hangs until its timeout). */
@@ -8,7 +8,7 @@ function gate() {
   const open: (() => void)[] = []
   return {
     run: () => new Promise<void>((resolve) => open.push(resolve)),
-    release: () => {
+    release() {
       for (const r of open.splice(0)) r()
     },
     get waiting() {
@@ -23,12 +23,26 @@ describe('Scheduler', () => {
   it('spreads first runs over the stagger and then keeps each interval', async () => {
     const clock = new FakeClock()
     const runs: [string, number][] = []
-    const s = new Scheduler({host: clock, concurrency: 10, staggerMs: 10_000, run: async (id) => {
-      runs.push([id, clock.monotonic() - 1_000_000])
-    }})
+    const s = new Scheduler({
+      host: clock,
+      concurrency: 10,
+      staggerMs: 10_000,
+      async run(id) {
+        runs.push([id, clock.monotonic() - 1_000_000])
+      },
+    })
     s.setJobs(['a', 'b', 'c', 'd'].map((id) => ({id, trigger: {kind: 'interval', everyMs: 20_000}})))
     await clock.advance(30_000)
-    expect(runs).toEqual([['a', 0], ['b', 2500], ['c', 5000], ['d', 7500], ['a', 20_000], ['b', 22_500], ['c', 25_000], ['d', 27_500]])
+    expect(runs).toEqual([
+      ['a', 0],
+      ['b', 2500],
+      ['c', 5000],
+      ['d', 7500],
+      ['a', 20_000],
+      ['b', 22_500],
+      ['c', 25_000],
+      ['d', 27_500],
+    ])
     s.stop()
   })
 
@@ -38,12 +52,18 @@ describe('Scheduler', () => {
     const skipped: string[] = []
     let max = 0
     let running = 0
-    const s = new Scheduler({host: clock, concurrency: 2, staggerMs: 0, onSkip: (id) => skipped.push(id), run: async () => {
-      running++
-      max = Math.max(max, running)
-      await g.run()
-      running--
-    }})
+    const s = new Scheduler({
+      host: clock,
+      concurrency: 2,
+      staggerMs: 0,
+      onSkip: (id) => skipped.push(id),
+      async run() {
+        running++
+        max = Math.max(max, running)
+        await g.run()
+        running--
+      },
+    })
     s.setJobs(['a', 'b', 'c'].map((id) => ({id, trigger: {kind: 'interval', everyMs: 1000}})))
     await clock.advance(0)
     await tick()
@@ -66,11 +86,19 @@ describe('Scheduler', () => {
     const clock = new FakeClock()
     const lags: number[] = []
     const g = gate()
-    const s = new Scheduler({host: clock, concurrency: 1, staggerMs: 0, run: async (_id, info) => {
-      lags.push(info.lagMs)
-      await g.run()
-    }})
-    s.setJobs([{id: 'a', trigger: {kind: 'interval', everyMs: 60_000}}, {id: 'b', trigger: {kind: 'interval', everyMs: 60_000}}])
+    const s = new Scheduler({
+      host: clock,
+      concurrency: 1,
+      staggerMs: 0,
+      async run(_id, info) {
+        lags.push(info.lagMs)
+        await g.run()
+      },
+    })
+    s.setJobs([
+      {id: 'a', trigger: {kind: 'interval', everyMs: 60_000}},
+      {id: 'b', trigger: {kind: 'interval', everyMs: 60_000}},
+    ])
     await clock.advance(0)
     await clock.advance(0)
     // b waits behind a for 5 s of fake time.
@@ -89,9 +117,13 @@ describe('Scheduler', () => {
     // 2026-03-29 is the spring DST change in London: 01:00 GMT becomes 02:00 BST.
     const clock = new FakeClock(Date.UTC(2026, 2, 28, 23, 59, 0))
     const at: string[] = []
-    const s = new Scheduler({host: clock, concurrency: 4, run: async () => {
-      at.push(new Date(clock.now()).toISOString())
-    }})
+    const s = new Scheduler({
+      host: clock,
+      concurrency: 4,
+      async run() {
+        at.push(new Date(clock.now()).toISOString())
+      },
+    })
     s.setJobs([{id: 'nightly', trigger: {kind: 'cron', expression: '30 2 * * *', timezone: 'Europe/London'}}])
     await clock.advance(2 * 86_400_000)
     // From the change on, 02:30 in London is 01:30 UTC (it was 02:30 UTC the day before).
@@ -104,10 +136,17 @@ describe('Scheduler', () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 25, 10, 0, 5))
     const cron: number[] = []
     const every: number[] = []
-    const s = new Scheduler({host: clock, concurrency: 4, run: async (id) => {
-      ;(id === 'cron' ? cron : every).push(clock.now())
-    }})
-    s.setJobs([{id: 'cron', trigger: {kind: 'cron', expression: '0 * * * * *', timezone: 'UTC'}}, {id: 'every', trigger: {kind: 'interval', everyMs: 30_000}}])
+    const s = new Scheduler({
+      host: clock,
+      concurrency: 4,
+      async run(id) {
+        ;(id === 'cron' ? cron : every).push(clock.now())
+      },
+    })
+    s.setJobs([
+      {id: 'cron', trigger: {kind: 'cron', expression: '0 * * * * *', timezone: 'UTC'}},
+      {id: 'every', trigger: {kind: 'interval', everyMs: 30_000}},
+    ])
     await clock.advance(120_000)
     expect(cron.length).toBe(2)
     clock.jumpWall(-3_600_000)
@@ -122,12 +161,23 @@ describe('Scheduler', () => {
   it('adds, removes and re-arms jobs when the job list changes', async () => {
     const clock = new FakeClock()
     const runs: string[] = []
-    const s = new Scheduler({host: clock, concurrency: 4, staggerMs: 0, run: async (id) => {
-      runs.push(id)
-    }})
-    s.setJobs([{id: 'a', trigger: {kind: 'interval', everyMs: 10_000}}, {id: 'b', trigger: {kind: 'interval', everyMs: 10_000}}])
-    await clock.advance(5_000)
-    s.setJobs([{id: 'a', trigger: {kind: 'interval', everyMs: 10_000}}, {id: 'c', trigger: {kind: 'interval', everyMs: 10_000}}])
+    const s = new Scheduler({
+      host: clock,
+      concurrency: 4,
+      staggerMs: 0,
+      async run(id) {
+        runs.push(id)
+      },
+    })
+    s.setJobs([
+      {id: 'a', trigger: {kind: 'interval', everyMs: 10_000}},
+      {id: 'b', trigger: {kind: 'interval', everyMs: 10_000}},
+    ])
+    await clock.advance(5000)
+    s.setJobs([
+      {id: 'a', trigger: {kind: 'interval', everyMs: 10_000}},
+      {id: 'c', trigger: {kind: 'interval', everyMs: 10_000}},
+    ])
     await clock.advance(10_000)
     expect(runs).toEqual(['a', 'b', 'c', 'a', 'c']) // c starts when added (5 s), b is gone
     s.stop()

@@ -24,7 +24,9 @@ afterEach(async () => {
 })
 
 function file(): string {
-  return writeCatalogue(tmp.dir, `
+  return writeCatalogue(
+    tmp.dir,
+    `
 defaults:
   interval: 10s
   timeout: 2s
@@ -35,7 +37,8 @@ notifiers:
   ops: {type: webhook, url: "\${env:HOOK_URL}"}
 watch:
   canary: {check: upstream-dns, ratio: 0.5, min_checks: 3, every: 20s}
-`)
+`,
+  )
 }
 
 describe('self-check', () => {
@@ -55,7 +58,10 @@ describe('self-check', () => {
     await h.clock.advance(60_000)
     expect(h.sent()).toEqual(['connectivity-lost -', 'connectivity-restored -'])
     expect(await h.watcher.drainNotifications(5000)).toBe(true)
-    expect(hook.received.map((r) => r.body.title)).toEqual(['Probe connectivity lost (test-probe)', 'Probe connectivity restored (test-probe)'])
+    expect(hook.received.map((r) => r.body.title)).toEqual([
+      'Probe connectivity lost (test-probe)',
+      'Probe connectivity restored (test-probe)',
+    ])
     await h.watcher.stop(1000)
   })
 

@@ -20,7 +20,8 @@ const BLOCK_MS = 500
  * inside the block. `delays` gives the delay of each request in turn (the last repeats).
  */
 async function serverThread(): Promise<{url: string; worker: Worker; close: () => Promise<number>}> {
-  const worker = new Worker(`
+  const worker = new Worker(
+    `
     const http = require('node:http')
     const {parentPort, workerData} = require('node:worker_threads')
     let n = 0
@@ -36,7 +37,9 @@ async function serverThread(): Promise<{url: string; worker: Worker; close: () =
     })
     server.keepAliveTimeout = 100
     server.listen(0, '127.0.0.1', () => parentPort.postMessage({type: 'listening', port: server.address().port}))
-  `, {eval: true})
+  `,
+    {eval: true},
+  )
   const port = await new Promise<number>((resolve) => worker.once('message', (m: {port: number}) => resolve(m.port)))
   return {url: `http://127.0.0.1:${port}/`, worker, close: () => worker.terminate()}
 }
@@ -53,13 +56,31 @@ function blockOnRequest(worker: Worker): void {
   })
 }
 
-function httpCheck(url: string, spec: Record<string, unknown> = {}, extra: Partial<CheckDefinition> = {}): CheckDefinition {
+function httpCheck(
+  url: string,
+  spec: Record<string, unknown> = {},
+  extra: Partial<CheckDefinition> = {},
+): CheckDefinition {
   const id = 'timed'
-  return {id, name: id, kind: 'http', target: url, tags: [], enabled: true, timeoutMs: 5000, retries: 0, net: {resolve: []},
-    spec: {id, kind: 'http', target: url, ...spec}, secrets: [], source: {file: 'x', line: 1, col: 1}, ...extra}
+  return {
+    id,
+    name: id,
+    kind: 'http',
+    target: url,
+    tags: [],
+    enabled: true,
+    timeoutMs: 5000,
+    retries: 0,
+    net: {resolve: []},
+    spec: {id, kind: 'http', target: url, ...spec},
+    secrets: [],
+    source: {file: 'x', line: 1, col: 1},
+    ...extra,
+  }
 }
 
-const phaseSum = (t: Record<string, number | undefined>) => ['dnsMs', 'connectMs', 'tlsMs', 'processingMs', 'transferMs'].reduce((a, k) => a + (t[k] ?? 0), 0)
+const phaseSum = (t: Record<string, number | undefined>) =>
+  ['dnsMs', 'connectMs', 'tlsMs', 'processingMs', 'transferMs'].reduce((a, k) => a + (t[k] ?? 0), 0)
 
 const servers: {close: () => Promise<number>}[] = []
 afterEach(async () => {
@@ -71,13 +92,15 @@ afterAll(async () => {
 })
 
 describe('timings while the event loop is blocked', () => {
-  it('on the probe thread: the phases exclude the main thread\'s block, and the run reports the block', async () => {
+  it("on the probe thread: the phases exclude the main thread's block, and the run reports the block", async () => {
     const s = await serverThread()
     servers.push(s)
     blockOnRequest(s.worker)
     resetLoopDelay()
     const started = performance.now()
-    const [r] = await runChecks([httpCheck(s.url, {headers: {'x-gate': 'all', 'x-delays': `[${DELAY_MS}]`}, latency: {crit: '300ms'}})])
+    const [r] = await runChecks([
+      httpCheck(s.url, {headers: {'x-gate': 'all', 'x-delays': `[${DELAY_MS}]`}, latency: {crit: '300ms'}}),
+    ])
     const wall = performance.now() - started
     expect(wall).toBeGreaterThanOrEqual(BLOCK_MS)
     expect(r.status).toBe('ok')
@@ -94,7 +117,13 @@ describe('timings while the event loop is blocked', () => {
     const s = await serverThread()
     servers.push(s)
     blockOnRequest(s.worker)
-    const r = await runCheck(httpCheck(s.url, {headers: {'x-gate': 'all', 'x-delays': `[${DELAY_MS}]`}, latency: {warn: '100ms', crit: '300ms'}}), {probeThread: false})
+    const r = await runCheck(
+      httpCheck(s.url, {
+        headers: {'x-gate': 'all', 'x-delays': `[${DELAY_MS}]`},
+        latency: {warn: '100ms', crit: '300ms'},
+      }),
+      {probeThread: false},
+    )
     expect(r.timings.totalMs).toBeGreaterThanOrEqual(BLOCK_MS * 0.8)
     expect(r.loopDelayMs).toBeGreaterThanOrEqual(BLOCK_MS * 0.8)
     expect(r.timingSuspect).toBe(true)
@@ -107,7 +136,10 @@ describe('timings while the event loop is blocked', () => {
     servers.push(s)
     blockOnRequest(s.worker)
     // The server waits 700 ms after the block starts: 200 ms of it fall after the block.
-    const r = await runCheck(httpCheck(s.url, {headers: {'x-gate': 'all', 'x-delays': '[700]'}, latency: {crit: '100ms'}}), {probeThread: false})
+    const r = await runCheck(
+      httpCheck(s.url, {headers: {'x-gate': 'all', 'x-delays': '[700]'}, latency: {crit: '100ms'}}),
+      {probeThread: false},
+    )
     expect(r.timingSuspect).toBe(true)
     expect(r.status).toBe('crit')
     expect(r.summary).toMatch(/slower than 100ms/)
@@ -128,7 +160,9 @@ describe('timings while the event loop is blocked', () => {
     const s = await serverThread()
     servers.push(s)
     blockOnRequest(s.worker)
-    const r = await runCheck(httpCheck(s.url, {headers: {'x-gate': 'all', 'x-delays': '[2000]'}}, {timeoutMs: 300}), {probeThread: false})
+    const r = await runCheck(httpCheck(s.url, {headers: {'x-gate': 'all', 'x-delays': '[2000]'}}, {timeoutMs: 300}), {
+      probeThread: false,
+    })
     expect(r.status).toBe('unknown')
     expect(r.attempts).toBe(2)
     expect(r.summary).toMatch(/timed out after 300 ms.*event loop was blocked for \d+ ms of it \(re-checked once\)/)
@@ -145,7 +179,8 @@ describe('phase timings', () => {
       expect(r.status).toBe('ok')
       expect(r.metrics.redirects).toBe(1)
       const t = r.timings as Record<string, number>
-      for (const k of ['dnsMs', 'connectMs', 'processingMs', 'transferMs', 'ttfbMs', 'totalMs']) expect(t[k], k).toBeGreaterThanOrEqual(0)
+      for (const k of ['dnsMs', 'connectMs', 'processingMs', 'transferMs', 'ttfbMs', 'totalMs'])
+        expect(t[k], k).toBeGreaterThanOrEqual(0)
       expect(t.processingMs).toBeGreaterThanOrEqual(15)
       // Each figure is rounded to 0.1 ms on its own.
       expect(Math.abs(phaseSum(t) - t.totalMs)).toBeLessThanOrEqual(0.3)
@@ -167,19 +202,35 @@ describe('check run reports its own event-loop delay (bin/run.js)', () => {
     const tmp = tmpDir('wk-timing-')
     try {
       const file = path.join(tmp.dir, 'checks.yaml')
-      fs.writeFileSync(file, ['checks:', ...[1, 2, 3].flatMap((i) => [`  - id: t${i}`, '    kind: http', `    target: ${s.url}r`])].join('\n') + '\n')
+      fs.writeFileSync(
+        file,
+        ['checks:', ...[1, 2, 3].flatMap((i) => [`  - id: t${i}`, '    kind: http', `    target: ${s.url}r`])].join(
+          '\n',
+        ) + '\n',
+      )
       const db = path.join(tmp.dir, 'wk.db')
       const res = await runCli(['check', 'run', '--checks', file, '--json', '--db', db])
       expect(res.code, res.stderr).toBe(0)
-      const doc = JSON.parse(res.stdout) as {loopDelay: Record<string, unknown>; results: {timings: Record<string, number>; durationMs: number}[]}
-      expect(doc.loopDelay).toMatchObject({p99Ms: expect.any(Number), maxMs: expect.any(Number), meanMs: expect.any(Number), suspectChecks: expect.any(Number)})
+      const doc = JSON.parse(res.stdout) as {
+        loopDelay: Record<string, unknown>
+        results: {timings: Record<string, number>; durationMs: number}[]
+      }
+      expect(doc.loopDelay).toMatchObject({
+        p99Ms: expect.any(Number),
+        maxMs: expect.any(Number),
+        meanMs: expect.any(Number),
+        suspectChecks: expect.any(Number),
+      })
       expect(doc.loopDelay.probeThread).toMatchObject({p99Ms: expect.any(Number), maxMs: expect.any(Number)})
       for (const r of doc.results) {
         expect(Math.abs(phaseSum(r.timings) - r.timings.totalMs)).toBeLessThanOrEqual(0.3)
         expect(r.durationMs).toBe(r.timings.totalMs)
       }
+
       const table = await runCli(['check', 'run', '--checks', file, '--db', db])
-      expect(table.stdout).toMatch(/^event-loop delay: p99 [\d.]+ ms, max [\d.]+ ms; probe thread p99 [\d.]+ ms, max [\d.]+ ms$/m)
+      expect(table.stdout).toMatch(
+        /^event-loop delay: p99 [\d.]+ ms, max [\d.]+ ms; probe thread p99 [\d.]+ ms, max [\d.]+ ms$/m,
+      )
     } finally {
       tmp.cleanup()
     }

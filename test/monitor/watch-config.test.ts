@@ -21,7 +21,8 @@ function build(yaml: string, env: NodeJS.ProcessEnv = {}) {
 
 describe('watch configuration from the catalogue', () => {
   it('takes triggers, thresholds and notifiers from defaults, checks and watch:', () => {
-    const {config, problems} = build(`
+    const {config, problems} = build(
+      `
 defaults:
   interval: 30s
   thresholds: {failure: 5}
@@ -36,7 +37,9 @@ watch:
   concurrency: 8
   thresholds: {recovery: 3}
   canary: {target: "10.0.0.1:443"}
-`, {SLACK: 'https://hooks.example/T/B/secret', TEAMS: 'https://example.logic.azure.com/workflows/x'})
+`,
+      {SLACK: 'https://hooks.example/T/B/secret', TEAMS: 'https://example.logic.azure.com/workflows/x'},
+    )
     expect(problems).toEqual([])
     const [a, b, c] = config!.checks
     expect(a.trigger).toEqual({kind: 'interval', everyMs: 30_000})
@@ -48,7 +51,12 @@ watch:
     expect(c.incident?.afterFailures).toBe(4)
     // A check's thresholds: replaces the defaults' as a whole; keys it leaves out come from watch.thresholds.
     expect(c.thresholds).toEqual({failure: 3, recovery: 4})
-    expect(config!.notifiers.get('pager')).toMatchObject({type: 'teams', from: '${env:TEAMS}', minIntervalMs: 600_000, events: new Set(['failing', 'recovered'])})
+    expect(config!.notifiers.get('pager')).toMatchObject({
+      type: 'teams',
+      from: '${env:TEAMS}',
+      minIntervalMs: 600_000,
+      events: new Set(['failing', 'recovered']),
+    })
     expect(config!.settings).toMatchObject({concurrency: 8, canary: {target: '10.0.0.1:443', ratio: 0.5, minChecks: 3}})
   })
 
@@ -85,6 +93,8 @@ notifiers:
   chat: {type: slack, url: "https://hooks.slack.com/services/T/B/secret"}
 `)
     expect(problems.length).toBe(1)
-    expect(problems[0]).toMatch(/^5:\d+ notifiers\.chat\.url: expected the incoming-webhook URL, only as \$\{env:NAME\}/)
+    expect(problems[0]).toMatch(
+      /^5:\d+ notifiers\.chat\.url: expected the incoming-webhook URL, only as \$\{env:NAME\}/,
+    )
   })
 })

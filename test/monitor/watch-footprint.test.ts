@@ -19,8 +19,14 @@ afterEach(async () => {
 })
 
 function catalogue(n: number): string {
-  const checks = Array.from({length: n}, (_, i) => `  - {id: c${i}, kind: http, service: svc${i % 3}, target: "${api.url}/c/${i}"}`)
-  return writeCatalogue(tmp.dir, `defaults:\n  interval: 10s\n  timeout: 2s\nwatch:\n  stagger: 10s\nchecks:\n${checks.join('\n')}\n`)
+  const checks = Array.from(
+    {length: n},
+    (_, i) => `  - {id: c${i}, kind: http, service: svc${i % 3}, target: "${api.url}/c/${i}"}`,
+  )
+  return writeCatalogue(
+    tmp.dir,
+    `defaults:\n  interval: 10s\n  timeout: 2s\nwatch:\n  stagger: 10s\nchecks:\n${checks.join('\n')}\n`,
+  )
 }
 
 /** Composite signals Node keeps on a signal for AbortSignal.any (a WeakRef each). */
@@ -36,19 +42,30 @@ function seriesCounts(text: string): Record<string, number> {
     const m = /^(probe_[a-z_]+|watchkeeper_check_[a-z_]+)\{/.exec(line)
     if (m) out[m[1]] = (out[m[1]] ?? 0) + 1
   }
+
   return out
 }
 
 describe('a long watch holds a bounded footprint (fake clock, loopback server)', () => {
   it('keeps the same number of entries, series and timers from round 5 to round 30', async () => {
     const h = makeHarness(tmp.dir, catalogue(6), {})
-    const abort = (h.watcher as unknown as {abort: AbortController}).abort
+    const {abort} = h.watcher as unknown as {abort: AbortController}
     await h.clock.advance(50_000)
-    const early = {footprint: h.watcher.footprint(), series: seriesCounts(await h.metrics.text()), tracked: h.metrics.trackedChecks, timers: h.clock.pending}
+    const early = {
+      footprint: h.watcher.footprint(),
+      series: seriesCounts(await h.metrics.text()),
+      tracked: h.metrics.trackedChecks,
+      timers: h.clock.pending,
+    }
     expect(early.footprint).toMatchObject({checks: 6, states: 6, runs: 0, tracked: 0, pendingEvents: 0, dirty: 0})
     expect(early.series.probe_success).toBe(6)
     await h.clock.advance(250_000) // 25 more rounds
-    const late = {footprint: h.watcher.footprint(), series: seriesCounts(await h.metrics.text()), tracked: h.metrics.trackedChecks, timers: h.clock.pending}
+    const late = {
+      footprint: h.watcher.footprint(),
+      series: seriesCounts(await h.metrics.text()),
+      tracked: h.metrics.trackedChecks,
+      timers: h.clock.pending,
+    }
     expect(late).toEqual(early)
     expect(h.events().length).toBe(0)
     // Every run had its own signal: nothing piles up on the watcher's lifelong one.
@@ -67,7 +84,12 @@ describe('a long watch holds a bounded footprint (fake clock, loopback server)',
     expect(h.watcher.reload().ok).toBe(true)
     const text = await h.metrics.text()
     expect(h.metrics.trackedChecks).toEqual({results: 2, states: 2})
-    expect(seriesCounts(text)).toMatchObject({probe_success: 2, probe_duration_seconds: 2, watchkeeper_check_state: 8, watchkeeper_check_flapping: 2})
+    expect(seriesCounts(text)).toMatchObject({
+      probe_success: 2,
+      probe_duration_seconds: 2,
+      watchkeeper_check_state: 8,
+      watchkeeper_check_flapping: 2,
+    })
     expect(text).not.toMatch(/check="c[2-5]"/)
     await h.clock.advance(20_000)
     expect(seriesCounts(await h.metrics.text()).probe_success).toBe(2)

@@ -10,11 +10,21 @@ import {watchHeapFromEnv} from '../../src/monitor/watch-heap.js'
 
 describe('watch heap shape', () => {
   it('reads the environment, and leaves alone what node was given itself', () => {
-    expect(watchHeapFromEnv({WATCHKEEPER_SEMI_SPACE_MIB: '8', WATCHKEEPER_HEAP_GROWING_PERCENT: '25'}, [])).toEqual({semiSpaceMiB: 8, growingPercent: 25})
-    expect(watchHeapFromEnv({WATCHKEEPER_SEMI_SPACE_MIB: '0', WATCHKEEPER_HEAP_GROWING_PERCENT: '0'}, [])).toEqual({semiSpaceMiB: undefined, growingPercent: undefined})
+    expect(watchHeapFromEnv({WATCHKEEPER_SEMI_SPACE_MIB: '8', WATCHKEEPER_HEAP_GROWING_PERCENT: '25'}, [])).toEqual({
+      semiSpaceMiB: 8,
+      growingPercent: 25,
+    })
+    expect(watchHeapFromEnv({WATCHKEEPER_SEMI_SPACE_MIB: '0', WATCHKEEPER_HEAP_GROWING_PERCENT: '0'}, [])).toEqual({
+      semiSpaceMiB: undefined,
+      growingPercent: undefined,
+    })
     expect(watchHeapFromEnv({WATCHKEEPER_SEMI_SPACE_MIB: 'lots'}, []).semiSpaceMiB).toBeUndefined()
-    expect(watchHeapFromEnv({NODE_OPTIONS: '--max-semi-space-size=2', WATCHKEEPER_SEMI_SPACE_MIB: '8'}, []).semiSpaceMiB).toBeUndefined()
-    expect(watchHeapFromEnv({WATCHKEEPER_HEAP_GROWING_PERCENT: '25'}, ['--heap-growing-percent=50']).growingPercent).toBeUndefined()
+    expect(
+      watchHeapFromEnv({NODE_OPTIONS: '--max-semi-space-size=2', WATCHKEEPER_SEMI_SPACE_MIB: '8'}, []).semiSpaceMiB,
+    ).toBeUndefined()
+    expect(
+      watchHeapFromEnv({WATCHKEEPER_HEAP_GROWING_PERCENT: '25'}, ['--heap-growing-percent=50']).growingPercent,
+    ).toBeUndefined()
   })
 
   it('holds the new space at the cap in a process that allocates hard between turns of the event loop', () => {
@@ -31,16 +41,20 @@ describe('watch heap shape', () => {
       const mib = await measure()
       undo()
       console.log(mib)`
-    const run = (mode: string) => Number(execFileSync(process.execPath, ['--input-type=module', '-e', script, mode], {encoding: 'utf8'}).trim())
+    const run = (mode: string) =>
+      Number(execFileSync(process.execPath, ['--input-type=module', '-e', script, mode], {encoding: 'utf8'}).trim())
     expect(run('cap')).toBeLessThanOrEqual(8)
     expect(run('none')).toBeGreaterThan(8)
   })
 })
 
 describe('watch heap shape beside the probe thread', () => {
-  it('keeps the new space at the cap after the probe thread starts (a new isolate resets the growth factor)', {timeout: 150_000}, () => {
-    const dist = (f: string) => JSON.stringify(pathToFileURL(path.resolve('dist/monitor', f)).href)
-    const script = `
+  it(
+    'keeps the new space at the cap after the probe thread starts (a new isolate resets the growth factor)',
+    {timeout: 150_000},
+    () => {
+      const dist = (f: string) => JSON.stringify(pathToFileURL(path.resolve('dist/monitor', f)).href)
+      const script = `
       const {shapeHeap, newSpaceBytes} = await import(${dist('watch-heap.js')})
       const {probeThread} = await import(${dist('probe-thread.js')})
       const alloc = async (n) => {
@@ -55,16 +69,21 @@ describe('watch heap shape beside the probe thread', () => {
       await alloc(4e6)
       console.log(JSON.stringify({before, after: newSpaceBytes() / 2 ** 20}))
       await probeThread.close()`
-    // A file, not -e: a worker inherits node's -e and would run the script again.
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wk-heap-')), 'run.mjs')
-    fs.writeFileSync(file, script)
-    let out: {before: number; after: number}
-    try {
-      out = JSON.parse(execFileSync(process.execPath, [file], {encoding: 'utf8', timeout: 120_000}).trim()) as {before: number; after: number}
-    } finally {
-      fs.rmSync(path.dirname(file), {recursive: true, force: true})
-    }
-    expect(out.before).toBeLessThanOrEqual(8)
-    expect(out.after).toBeLessThanOrEqual(8)
-  })
+      // A file, not -e: a worker inherits node's -e and would run the script again.
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wk-heap-')), 'run.mjs')
+      fs.writeFileSync(file, script)
+      let out: {before: number; after: number}
+      try {
+        out = JSON.parse(execFileSync(process.execPath, [file], {encoding: 'utf8', timeout: 120_000}).trim()) as {
+          before: number
+          after: number
+        }
+      } finally {
+        fs.rmSync(path.dirname(file), {recursive: true, force: true})
+      }
+
+      expect(out.before).toBeLessThanOrEqual(8)
+      expect(out.after).toBeLessThanOrEqual(8)
+    },
+  )
 })

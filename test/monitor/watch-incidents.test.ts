@@ -23,7 +23,9 @@ afterEach(async () => {
 })
 
 function file(incident: string): string {
-  return writeCatalogue(tmp.dir, `
+  return writeCatalogue(
+    tmp.dir,
+    `
 checks:
   - id: pds
     name: PDS FHIR API
@@ -34,7 +36,8 @@ checks:
     incident: ${incident}
 notifiers:
   ops: {type: webhook, url: "\${env:HOOK_URL}"}
-`)
+`,
+  )
 }
 
 const env = () => ({HOOK_URL: `${hook.url}/h`})
@@ -43,7 +46,7 @@ const hooks = () => watchHooks({})
 describe('incidents from checks', () => {
   it('opens one incident after a sustained failure, with evidence, and records recovery and re-failure without resolving it', async () => {
     const h = makeHarness(tmp.dir, file('{after: 40s, severity: SEV2}'), env(), {hooks: hooks()})
-    await h.clock.advance(5_000)
+    await h.clock.advance(5000)
     api.mode = 'fail'
     await h.clock.advance(40_000) // failures at 10, 20, 30, 40 s: failing at the 3rd, 30 s failing at the 4th
     expect(h.sent()).toEqual(['failing pds'])
@@ -54,7 +57,15 @@ describe('incidents from checks', () => {
     expect(inc).toMatchObject({title: 'PDS FHIR API failing', severity: 'SEV2', state: 'triage', service: 'PDS'})
     expect(incidentCheckIds(h.db, inc.id)).toEqual(['pds'])
     const opened = eventsOf(h.db, inc.id)
-    expect(opened.map((e) => e.type)).toEqual(['incident_opened', 'evidence_attached', 'evidence_attached', 'evidence_attached', 'evidence_attached', 'evidence_attached', 'note'])
+    expect(opened.map((e) => e.type)).toEqual([
+      'incident_opened',
+      'evidence_attached',
+      'evidence_attached',
+      'evidence_attached',
+      'evidence_attached',
+      'evidence_attached',
+      'note',
+    ])
     expect(opened[1].data).toMatchObject({kind: 'check_result', checkId: 'pds', status: 'crit'})
     expect(getMonitorState(h.db, 'pds')?.incidentId).toBe(inc.id)
 
@@ -71,8 +82,19 @@ describe('incidents from checks', () => {
     api.mode = 'fail'
     await again.clock.advance(80_000)
     expect(listIncidentRows(again.db).length).toBe(1)
-    expect(again.sent()).toEqual(['failing pds', 'incident-opened pds', 'recovered pds', 'incident-updated pds', 'failing pds', 'incident-updated pds'])
-    expect(eventsOf(again.db, inc.id).map((e) => e.type).slice(-2)).toEqual(['check_failing_again', 'evidence_attached'])
+    expect(again.sent()).toEqual([
+      'failing pds',
+      'incident-opened pds',
+      'recovered pds',
+      'incident-updated pds',
+      'failing pds',
+      'incident-updated pds',
+    ])
+    expect(
+      eventsOf(again.db, inc.id)
+        .map((e) => e.type)
+        .slice(-2),
+    ).toEqual(['check_failing_again', 'evidence_attached'])
 
     // Once a person has resolved it, a new sustained failure opens a new incident.
     const actor = {db: again.db, actor: 'duty manager', now: again.clock.now()}
@@ -85,13 +107,21 @@ describe('incidents from checks', () => {
   })
 
   it('counts consecutive failures with after: N, and opens nothing in a maintenance window', async () => {
-    const h = makeHarness(tmp.dir, writeCatalogue(tmp.dir, `
+    const h = makeHarness(
+      tmp.dir,
+      writeCatalogue(
+        tmp.dir,
+        `
 checks:
   - {id: pds, name: PDS, kind: http, target: "${api.url}/", interval: 10s, incident: {after: 2, severity: SEV1}, tags: [pds]}
   - {id: ers, name: e-RS, kind: http, target: "${api.url}/ers", interval: 10s, incident: {after: 2}}
 maintenance:
   - {name: PDS release, tags: [pds], start: "2026-11-25T08:00", duration: 3h}
-`), {}, {hooks: hooks()})
+`,
+      ),
+      {},
+      {hooks: hooks()},
+    )
     api.mode = 'fail'
     await h.clock.advance(15_000)
     const rows = listIncidentRows(h.db)

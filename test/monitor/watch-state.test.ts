@@ -27,7 +27,9 @@ afterEach(async () => {
 })
 
 function catalogue(extra = '', checkExtra = ''): string {
-  return writeCatalogue(tmp.dir, `
+  return writeCatalogue(
+    tmp.dir,
+    `
 defaults:
   interval: 10s
   timeout: 2s
@@ -42,7 +44,8 @@ notifiers:
     type: webhook
     url: \${env:HOOK_URL}
     min_interval: 1m
-${extra}`)
+${extra}`,
+  )
 }
 
 describe('watch state machine (fake clock, loopback servers)', () => {
@@ -66,20 +69,27 @@ describe('watch state machine (fake clock, loopback servers)', () => {
     expect(h.events('api').map((e) => e.kind)).toEqual(['failing', 'recovered'])
     expect(await h.watcher.drainNotifications(5000)).toBe(true)
     expect(hook.received.map((r) => (r.body as {event: string}).event)).toEqual(['failing', 'recovered'])
-    expect(hook.received[0].body).toMatchObject({source: 'watchkeeper', severity: 'crit', check: {id: 'api', state: 'failing', previous: 'ok'}})
+    expect(hook.received[0].body).toMatchObject({
+      source: 'watchkeeper',
+      severity: 'crit',
+      check: {id: 'api', state: 'failing', previous: 'ok'},
+    })
     const results = h.db.prepare('SELECT coalesce(sum(n), 0) AS n FROM result_blocks').get() as {n: number}
     expect(results.n).toBe(11)
     await h.watcher.stop(1000)
   })
 
   it('honours per-check thresholds and treats warn as degraded', async () => {
-    const file = catalogue('', `
+    const file = catalogue(
+      '',
+      `
   - id: web
     kind: http
     target: ${web.url}/
     latency: {warn: 60ms}
     thresholds: {failure: 2, recovery: 3}
-`)
+`,
+    )
     const h = makeHarness(tmp.dir, file, env)
     await h.clock.advance(15_000)
     web.mode = 'slow'
@@ -102,11 +112,12 @@ describe('watch state machine (fake clock, loopback servers)', () => {
   it('marks a flapping check, holds its notifications, and says when it settles', async () => {
     const file = catalogue('', '    thresholds: {failure: 1, recovery: 1}\n    flapping: {changes: 4, window: 5m}\n')
     const h = makeHarness(tmp.dir, file, env)
-    await h.clock.advance(5_000) // ok
+    await h.clock.advance(5000) // ok
     for (let i = 0; i < 6; i++) {
       api.mode = i % 2 === 0 ? 'fail' : 'ok'
       await h.clock.advance(10_000)
     }
+
     // Changes 1-3 are announced; the 4th within 5 min marks it flapping; it and the rest are held.
     expect(h.sent()).toEqual(['failing api', 'recovered api', 'failing api', 'flapping api'])
     const held = h.events('api').filter((e) => e.kind === 'state')

@@ -42,7 +42,9 @@ interface Watch {
 function watch(file: string, db: string, env: NodeJS.ProcessEnv): Watch {
   let stderr = ''
   const child = spawn(process.execPath, [BIN, 'watch', '--checks', file, '--db', db, '--keep-raw', '0'], {
-    cwd: ROOT, env: {...process.env, NO_COLOR: '1', ...env}, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env: {...process.env, NO_COLOR: '1', ...env},
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
   children.push(child)
   child.stderr!.on('data', (d) => (stderr += d))
@@ -51,7 +53,10 @@ function watch(file: string, db: string, env: NodeJS.ProcessEnv): Watch {
 }
 
 /** A receiver on a fixed port, started when the test says (the "receiver comes back"). */
-function receiverOn(port: number, status = 200): Promise<{bodies: Record<string, unknown>[]; hits: number; close: () => Promise<void>}> {
+function receiverOn(
+  port: number,
+  status = 200,
+): Promise<{bodies: Record<string, unknown>[]; hits: number; close: () => Promise<void>}> {
   const state = {bodies: [] as Record<string, unknown>[], hits: 0}
   const srv = http.createServer((req, res) => {
     let raw = ''
@@ -62,29 +67,44 @@ function receiverOn(port: number, status = 200): Promise<{bodies: Record<string,
       res.writeHead(status).end()
     })
   })
-  return new Promise((resolve) => srv.listen(port, '127.0.0.1', () => resolve(Object.assign(state, {
-    close: () => new Promise<void>((r) => srv.close(() => r())),
-  }))))
+  return new Promise((resolve) =>
+    srv.listen(port, '127.0.0.1', () =>
+      resolve(
+        Object.assign(state, {
+          close: () => new Promise<void>((r) => srv.close(() => r())),
+        }),
+      ),
+    ),
+  )
 }
 
 describe('the outbox across a SIGKILL (real watch process)', () => {
   it('delivers a message raised while the receiver was down exactly once after a restart', async () => {
     const deadPort = await closedPort()
     const hookPort = await closedPort()
-    const file = writeCatalogue(tmp.dir, `
+    const file = writeCatalogue(
+      tmp.dir,
+      `
 checks:
   - {id: gone, name: Gone service, kind: tcp, target: "127.0.0.1:${deadPort}", interval: 1s, timeout: 1s, thresholds: {failure: 1}}
 notifiers:
   ops: {type: webhook, url: "\${env:HOOK_URL}", retries: 1, backoff: 100ms, timeout: 1s}
-`)
+`,
+    )
     const db = path.join(tmp.dir, 'wk.db')
     const env = {HOOK_URL: `http://127.0.0.1:${hookPort}/hook`}
     const first = watch(file, db, env)
-    await until('a failed delivery put off', () => /"FAILING: Gone service" not delivered after 2 attempt\(s\).*ECONNREFUSED.*next try/.test(first.stderr()))
+    await until('a failed delivery put off', () =>
+      /"FAILING: Gone service" not delivered after 2 attempt\(s\).*ECONNREFUSED.*next try/.test(first.stderr()),
+    )
     first.child.kill('SIGKILL')
     await first.exited
     const pending = await runCli(['notify', 'log', '--db', db, '--json'])
-    const [row] = (JSON.parse(pending.stdout) as {deliveries: {status: string; attempts: number; nextAttemptAt: string; expiresAt: string; at: string}[]}).deliveries
+    const [row] = (
+      JSON.parse(pending.stdout) as {
+        deliveries: {status: string; attempts: number; nextAttemptAt: string; expiresAt: string; at: string}[]
+      }
+    ).deliveries
     expect(row).toMatchObject({status: 'pending'})
     expect(row.attempts).toBeGreaterThanOrEqual(2)
     expect(row.at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
@@ -95,7 +115,10 @@ notifiers:
     const second = watch(file, db, env)
     await until('the delivery', () => rx.bodies.length > 0)
     // Let the second process run a few more turns of the still-failing check: nothing more is sent.
-    await until('more turns', () => (second.stderr().match(/resending 1 notification/g) ?? []).length === 1 && Date.now())
+    await until(
+      'more turns',
+      () => (second.stderr().match(/resending 1 notification/g) ?? []).length === 1 && Date.now(),
+    )
     await new Promise((resolve) => setTimeout(resolve, 2500))
     second.child.kill('SIGTERM')
     expect(await second.exited).toBe(0)
@@ -117,15 +140,22 @@ notifiers:
       req.on('end', () => res.writeHead(503).end('busy'))
     })
     closers.push(() => busy.close())
-    const checks = Array.from({length: 4}, (_, i) => `  - {id: c${i}, kind: tcp, target: "127.0.0.1:${deadPort}", interval: 1s, timeout: 1s, retries: 3, thresholds: {failure: 1}}`).join('\n')
-    const file = writeCatalogue(tmp.dir, `
+    const checks = Array.from(
+      {length: 4},
+      (_, i) =>
+        `  - {id: c${i}, kind: tcp, target: "127.0.0.1:${deadPort}", interval: 1s, timeout: 1s, retries: 3, thresholds: {failure: 1}}`,
+    ).join('\n')
+    const file = writeCatalogue(
+      tmp.dir,
+      `
 watch: {stagger: 1s}
 checks:
 ${checks}
 notifiers:
   ops: {type: webhook, url: "\${env:HOOK_URL}", retries: 10, backoff: 1ms, timeout: 1s}
   chat: {type: slack, url: "\${env:HOOK_URL}", retries: 10, backoff: 1ms, timeout: 1s}
-`)
+`,
+    )
     const w = watch(file, path.join(tmp.dir, 'wk.db'), {HOOK_URL: `${busy.url}/hook`})
     // 11 attempts a round per notifier (10 sleeps each on the dispatcher's signal), and the outbox rounds after.
     await until('many attempts', () => hits >= 30, 60_000)
@@ -152,7 +182,9 @@ describe('notify test for every provider (real CLI)', () => {
     closers.push(smtp.close)
     const ca = path.join(tmp.dir, 'relay-ca.pem')
     fs.writeFileSync(ca, smtp.ca)
-    const file = writeCatalogue(tmp.dir, `
+    const file = writeCatalogue(
+      tmp.dir,
+      `
 checks:
   - {id: a, kind: tcp, target: "127.0.0.1:1"}
 notifiers:
@@ -168,9 +200,16 @@ notifiers:
     from: watchkeeper@trust.nhs.net
     to: [oncall@trust.nhs.net]
     ca_file: ${ca}
-`)
-    const env = {PD_KEY: 'pd-routing-key-123', OG_KEY: 'og-api-key-456', HOOK_URL: `${api.url}/hook`, HOOK_SECRET: 'hook-secret-789',
-      SMTP_USER: 'relay-user', SMTP_PASSWORD: 'relay-password-1'}
+`,
+    )
+    const env = {
+      PD_KEY: 'pd-routing-key-123',
+      OG_KEY: 'og-api-key-456',
+      HOOK_URL: `${api.url}/hook`,
+      HOOK_SECRET: 'hook-secret-789',
+      SMTP_USER: 'relay-user',
+      SMTP_PASSWORD: 'relay-password-1',
+    }
     const db = path.join(tmp.dir, 'wk.db')
     const out: Record<string, {from: string; ok: boolean; httpStatus?: number; detail?: string}> = {}
     for (const name of ['pd', 'og', 'hook', 'mail']) {
@@ -179,13 +218,22 @@ notifiers:
       out[name] = JSON.parse(r.stdout)
       expect(r.stdout + r.stderr).not.toMatch(/pd-routing-key-123|og-api-key-456|hook-secret-789|relay-password-1/)
     }
+
     expect(out.pd).toMatchObject({from: '${env:PD_KEY}', ok: true, httpStatus: 202})
     expect(out.og).toMatchObject({from: '${env:OG_KEY}', ok: true, httpStatus: 202})
     expect(out.hook).toMatchObject({from: '${env:HOOK_URL} ${env:HOOK_SECRET}', ok: true})
-    expect(out.mail).toMatchObject({from: `smtp://localhost:${smtp.port} as \${env:SMTP_USER}/\${env:SMTP_PASSWORD}`, ok: true})
+    expect(out.mail).toMatchObject({
+      from: `smtp://localhost:${smtp.port} as \${env:SMTP_USER}/\${env:SMTP_PASSWORD}`,
+      ok: true,
+    })
     expect(out.mail.detail).toMatch(/^250/)
     expect(hits.map((h) => `${h.path} ${String(h.body.event_action ?? h.body.event ?? '')}`)).toEqual([
-      '/v2/enqueue trigger', '/v2/enqueue resolve', '/v2/alerts ', `/v2/alerts/${encodeURIComponent(String(hits[2].body.alias))}/close?identifierType=alias `, '/hook test'])
+      '/v2/enqueue trigger',
+      '/v2/enqueue resolve',
+      '/v2/alerts ',
+      `/v2/alerts/${encodeURIComponent(String(hits[2].body.alias))}/close?identifierType=alias `,
+      '/hook test',
+    ])
     expect(hits[4].headers['x-watchkeeper-signature']).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/)
     expect(smtp.mails.length).toBe(1)
     const log = await runCli(['notify', 'log', '--db', db, '--json'])

@@ -1,9 +1,9 @@
 import {describe, expect, it} from 'vitest'
 
-import {ExprError, parseExpr, test as check, variablesOf} from '../../src/playbooks/expr.js'
+import {test as check, ExprError, parseExpr, variablesOf} from '../../src/playbooks/expr.js'
 
 describe('condition language', () => {
-  const vars = {personal_data: 'yes', contained: false, likelihood: 3, impact: 2, name: 'O\'Brien'}
+  const vars = {personal_data: 'yes', contained: false, likelihood: 3, impact: 2, name: "O'Brien"}
 
   it('compares, combines and negates', () => {
     expect(check('personal_data == "yes"', vars)).toBe(true)
@@ -29,14 +29,23 @@ describe('condition language', () => {
   })
 
   it('rejects what is not in the language, with the offset', () => {
-    const bad: [string, number][] = [['a = 1', 2], ['a == ', 5], ['(a == 1', 7], ['a == 1)', 6], ['process.exit()', 7], ['"open', 0], ['', 0]]
+    const bad: [string, number][] = [
+      ['a = 1', 2],
+      ['a == ', 5],
+      ['(a == 1', 7],
+      ['a == 1)', 6],
+      ['process.exit()', 7],
+      ['"open', 0],
+      ['', 0],
+    ]
     for (const [src, at] of bad) {
       let error: unknown
       try {
         parseExpr(src)
-      } catch (e) {
-        error = e
+      } catch (error_) {
+        error = error_
       }
+
       expect(error, src).toBeInstanceOf(ExprError)
       expect((error as ExprError).offset, src).toBe(at)
     }

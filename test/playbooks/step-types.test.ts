@@ -12,17 +12,49 @@ import {ROOT, runCli} from '../helpers/cli.js'
  * Every registered step type carries its own schema, is documented in the step-type table of
  * docs/incidents.md with each of its own keys, is walked by a test fixture, and describes its own events.
  */
-const COMMON = ['id', 'type', 'name', 'description', 'owner', 'next', 'ask', 'record', 'starts_clock', 'stops_clock', 'restarts_clock', 'references']
-const schema = playbookSchema() as {properties: {steps: {items: {oneOf: {title: string; properties: Record<string, {const?: string}>}[]; properties: {type: {enum: string[]}}}}}}
+const COMMON = new Set([
+  'id',
+  'type',
+  'name',
+  'description',
+  'owner',
+  'next',
+  'ask',
+  'record',
+  'starts_clock',
+  'stops_clock',
+  'restarts_clock',
+  'references',
+])
+const schema = playbookSchema() as {
+  properties: {
+    steps: {
+      items: {
+        oneOf: {title: string; properties: Record<string, {const?: string}>}[]
+        properties: {type: {enum: string[]}}
+      }
+    }
+  }
+}
 const stepSchemas = schema.properties.steps.items.oneOf
 const docs = fs.readFileSync(path.join(ROOT, 'docs', 'incidents.md'), 'utf8')
 const fixtures = path.join(ROOT, 'test', 'fixtures', 'playbooks')
 // The fixtures that load (some are broken on purpose, for the validation tests).
 const walked = validatePlaybooks([fixtures], Date.parse('2026-12-01T00:00:00Z'))
-const event = (type: string, data: Record<string, unknown>) => ({incidentId: 1, seq: 1, occurredAt: 0, recordedAt: 0, actor: 'a', type, data, prevHash: '', hash: ''})
+const event = (type: string, data: Record<string, unknown>) => ({
+  incidentId: 1,
+  seq: 1,
+  occurredAt: 0,
+  recordedAt: 0,
+  actor: 'a',
+  type,
+  data,
+  prevHash: '',
+  hash: '',
+})
 
 describe('the step-type registry', () => {
-  it('registers each type under its own name, in the schema\'s order', () => {
+  it("registers each type under its own name, in the schema's order", () => {
     expect(Object.entries(STEP_KINDS).map(([name, k]) => [name, k.type])).toEqual(STEP_TYPE_NAMES.map((n) => [n, n]))
     expect(schema.properties.steps.items.properties.type.enum).toEqual([...STEP_TYPE_NAMES])
     expect(stepSchemas.map((s) => s.properties.type.const)).toEqual([...STEP_TYPE_NAMES])
@@ -30,7 +62,9 @@ describe('the step-type registry', () => {
 
   for (const [name, kind] of Object.entries(STEP_KINDS)) {
     describe(name, () => {
-      const own = Object.keys(stepSchemas.find((s) => s.properties.type.const === name)?.properties ?? {}).filter((k) => !COMMON.includes(k))
+      const own = Object.keys(stepSchemas.find((s) => s.properties.type.const === name)?.properties ?? {}).filter(
+        (k) => !COMMON.has(k),
+      )
 
       it('has its schema in the published playbook schema', () => {
         expect(stepSchemas.find((s) => s.properties.type.const === name)?.title).toBe(`${name} step`)
@@ -46,12 +80,21 @@ describe('the step-type registry', () => {
       })
 
       it('is walked by a test fixture playbook', () => {
-        const users = walked.playbooks.filter((p) => [p, ...Object.values(p.subs)].some((x) => x.steps.some((s) => s.type === name)))
-        expect(users.map((p) => path.relative(fixtures, p.file)).length, `no fixture under test/fixtures/playbooks has a ${name} step`).toBeGreaterThan(0)
+        const users = walked.playbooks.filter((p) =>
+          [p, ...Object.values(p.subs)].some((x) => x.steps.some((s) => s.type === name)),
+        )
+        expect(
+          users.map((p) => path.relative(fixtures, p.file)).length,
+          `no fixture under test/fixtures/playbooks has a ${name} step`,
+        ).toBeGreaterThan(0)
       })
 
       it('describes each event it writes in its own words', () => {
-        for (const type of Object.keys(kind.events ?? {})) expect(describeEvent(event(type, {step: 'x', until: 0, argv: ['true'], branches: [{at: 'x'}], iterations: 1})), type).not.toMatch(new RegExp(`^${type} `))
+        for (const type of Object.keys(kind.events ?? {}))
+          expect(
+            describeEvent(event(type, {step: 'x', until: 0, argv: ['true'], branches: [{at: 'x'}], iterations: 1})),
+            type,
+          ).not.toMatch(new RegExp(`^${type} `))
       })
     })
   }

@@ -13,8 +13,13 @@ describe('playbook validate', () => {
     expect(r.code, r.stderr + r.stdout).toBe(0)
     const out = JSON.parse(r.stdout) as {playbooks: {id: string}[]}
     expect(out.playbooks.map((p) => p.id).sort()).toEqual([
-      'cyber-alert-high-severity', 'ddos-national-endpoint', 'email-spoofing-dmarc', 'personal-data-breach', 'ransomware-nhs-trust',
-      'supplier-compromise', 'tls-certificate-incident',
+      'cyber-alert-high-severity',
+      'ddos-national-endpoint',
+      'email-spoofing-dmarc',
+      'personal-data-breach',
+      'ransomware-nhs-trust',
+      'supplier-compromise',
+      'tls-certificate-incident',
     ])
   })
 
@@ -51,7 +56,10 @@ describe('playbook validate', () => {
     const file = path.join(BROKEN, 'schema-and-graph.yaml')
     const r = await runCli(['playbook', 'validate', file])
     expect(r.code).toBe(2)
-    const lines = r.stderr.split('\n').filter((l) => l.includes(file)).map((l) => l.trim().slice(file.length + 1))
+    const lines = r.stderr
+      .split('\n')
+      .filter((l) => l.includes(file))
+      .map((l) => l.trim().slice(file.length + 1))
     expect(lines).toEqual([
       '7:5 steps[0].checklst: unknown key "checklst"; did you mean "checklist"? (step first)',
       '8:11 steps[0].next: unknown step id "finsh"; did you mean "finish"? (step first)',
@@ -61,14 +69,22 @@ describe('playbook validate', () => {
     ])
     const json = await runCli(['playbook', 'validate', file, '--json'])
     expect(json.code).toBe(2)
-    const detail = (JSON.parse(json.stdout) as {error: {detail: {line: number; col: number; path: string}[]}}).error.detail
-    expect(detail.map((p) => `${p.line}:${p.col} ${p.path}`)).toEqual(['7:5 steps[0].checklst', '8:11 steps[0].next', '9:9 steps[1].id', '11:12 steps[1].owner', '12:9 steps[2].id'])
+    const {detail} = (JSON.parse(json.stdout) as {error: {detail: {line: number; col: number; path: string}[]}}).error
+    expect(detail.map((p) => `${p.line}:${p.col} ${p.path}`)).toEqual([
+      '7:5 steps[0].checklst',
+      '8:11 steps[0].next',
+      '9:9 steps[1].id',
+      '11:12 steps[1].owner',
+      '12:9 steps[2].id',
+    ])
   })
 
   it('rejects steps the walk could never leave: a self-loop on any edge, and a closed cycle', async () => {
     const tmp = tmpDir()
     const file = path.join(tmp.dir, 'cycles.yaml')
-    fs.writeFileSync(file, `format: nhs-ir/1
+    fs.writeFileSync(
+      file,
+      `format: nhs-ir/1
 id: cycles
 name: Cycles
 variables:
@@ -96,10 +112,11 @@ steps:
     else: repeat
   - id: done
     type: end
-`)
+`,
+    )
     const r = await runCli(['playbook', 'validate', file, '--json'])
     expect(r.code).toBe(2)
-    const detail = (JSON.parse(r.stdout) as {error: {detail: {line: number; col: number; message: string}[]}}).error.detail
+    const {detail} = (JSON.parse(r.stdout) as {error: {detail: {line: number; col: number; message: string}[]}}).error
     const at = (line: number) => detail.filter((p) => p.line === line).map((p) => p.message)
     expect(at(11)).toEqual([expect.stringMatching(/^step "check" can only loop to itself/)])
     // ping and pong are unreachable from check, and would trap the walk if reached; repeat has a way out.
@@ -108,7 +125,9 @@ steps:
     // Reached from the start, a two-step cycle is named as one problem.
     const tmp2 = tmpDir()
     const file2 = path.join(tmp2.dir, 'ping-pong.yaml')
-    fs.writeFileSync(file2, `format: nhs-ir/1
+    fs.writeFileSync(
+      file2,
+      `format: nhs-ir/1
 id: ping-pong
 name: Ping pong
 steps:
@@ -120,10 +139,13 @@ steps:
     next: ping
   - id: done
     type: end
-`)
+`,
+    )
     // Inside a parallel branch and a loop body too.
     const file3 = path.join(tmp2.dir, 'nested.yaml')
-    fs.writeFileSync(file3, `format: nhs-ir/1
+    fs.writeFileSync(
+      file3,
+      `format: nhs-ir/1
 id: nested
 name: Nested
 variables:
@@ -151,7 +173,8 @@ steps:
     next: body
   - id: done
     type: end
-`)
+`,
+    )
     const r3 = await runCli(['playbook', 'validate', file3])
     expect(r3.code).toBe(2)
     expect(r3.stderr).toContain(`${file3}:13:11 steps[1].next: step "left" can only loop to itself`)
@@ -166,7 +189,9 @@ steps:
   it('does not guess what is reachable when an edge itself is unreadable, and never crashes on odd shapes', async () => {
     const tmp = tmpDir()
     const file = path.join(tmp.dir, 'odd.yaml')
-    fs.writeFileSync(file, `format: nhs-ir/1
+    fs.writeFileSync(
+      file,
+      `format: nhs-ir/1
 id: odd
 name: Odd shapes
 steps:
@@ -181,10 +206,11 @@ steps:
   - hello
   - id: done
     type: end
-`)
+`,
+    )
     const r = await runCli(['playbook', 'validate', file, '--json'])
     expect(r.code).toBe(2)
-    const detail = (JSON.parse(r.stdout) as {error: {detail: {line: number; col: number; message: string}[]}}).error.detail
+    const {detail} = (JSON.parse(r.stdout) as {error: {detail: {line: number; col: number; message: string}[]}}).error
     expect(detail.map((p) => `${p.line}:${p.col}`)).toEqual(['7:15', '8:11', '11:18', '11:28', '12:10', '13:5'])
     expect(detail.some((p) => /unreachable|never stopped|no step stops/.test(p.message))).toBe(false)
     tmp.cleanup()
@@ -193,7 +219,16 @@ steps:
   it('refuses to open an incident with a broken playbook (never half-run)', async () => {
     const tmp = tmpDir()
     const db = path.join(tmp.dir, 'db.sqlite')
-    const r = await runCli(['incident', 'open', '--title', 'x', '--playbook', path.join(BROKEN, 'unknown-step.yaml'), '--db', db])
+    const r = await runCli([
+      'incident',
+      'open',
+      '--title',
+      'x',
+      '--playbook',
+      path.join(BROKEN, 'unknown-step.yaml'),
+      '--db',
+      db,
+    ])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('unknown-step.yaml:7:11')
     const list = await runCli(['incident', 'list', '--json', '--db', db])
@@ -205,22 +240,36 @@ steps:
     const tmp = tmpDir()
     const write = (name: string, head: string) => {
       const file = path.join(tmp.dir, name)
-      fs.writeFileSync(file, `format: nhs-ir/1\nid: ${name.replace('.yaml', '')}\nname: Review test\n${head}\nsteps:\n  - id: work\n    type: manual\n    references: {trust: CAF D1.b, default: DSPT 6.1.1}\n    checklist: [Do it]\n  - id: done\n    type: end\n`)
+      fs.writeFileSync(
+        file,
+        `format: nhs-ir/1\nid: ${name.replace('.yaml', '')}\nname: Review test\n${head}\nsteps:\n  - id: work\n    type: manual\n    references: {trust: CAF D1.b, default: DSPT 6.1.1}\n    checklist: [Do it]\n  - id: done\n    type: end\n`,
+      )
       return file
     }
+
     afterAll(() => tmp.cleanup())
 
     it('warns about a review date that has passed, with its position, and still exits 0', async () => {
-      const file = write('stale.yaml', 'review_by: "2020-01-31"\nsources:\n  - {title: NCSC, url: "https://www.ncsc.gov.uk"}')
+      const file = write(
+        'stale.yaml',
+        'review_by: "2020-01-31"\nsources:\n  - {title: NCSC, url: "https://www.ncsc.gov.uk"}',
+      )
       const r = await runCli(['playbook', 'validate', file])
       expect(r.code, r.stderr).toBe(0)
-      expect(r.stderr).toContain(`warning: ${file}:4:12 review_by: review date 2020-01-31 has passed: review playbook stale and set a new review_by`)
+      expect(r.stderr).toContain(
+        `warning: ${file}:4:12 review_by: review date 2020-01-31 has passed: review playbook stale and set a new review_by`,
+      )
       expect(r.stdout).toContain('ok stale')
       const j = await runCli(['playbook', 'validate', file, '--json'])
       expect(j.code).toBe(0)
-      const out = JSON.parse(j.stdout) as {playbooks: {reviewBy: string}[]; warnings: {line: number; col: number; path: string; message: string}[]}
+      const out = JSON.parse(j.stdout) as {
+        playbooks: {reviewBy: string}[]
+        warnings: {line: number; col: number; path: string; message: string}[]
+      }
       expect(out.playbooks[0].reviewBy).toBe('2020-01-31')
-      expect(out.warnings).toEqual([expect.objectContaining({line: 4, col: 12, path: 'review_by', message: expect.stringContaining('has passed')})])
+      expect(out.warnings).toEqual([
+        expect.objectContaining({line: 4, col: 12, path: 'review_by', message: expect.stringContaining('has passed')}),
+      ])
       expect(j.stderr).toBe('')
     })
 
@@ -238,27 +287,48 @@ steps:
       expect(r.stdout).toMatch(/fresh .*2999-12-31(?! \(past\))/)
       const j = await runCli(['playbook', 'list', '--playbooks', tmp.dir, '--json'])
       const rows = JSON.parse(j.stdout).playbooks as {id: string; reviewBy: string | null; reviewDue: boolean}[]
-      expect(rows.map((x) => [x.id, x.reviewBy, x.reviewDue])).toEqual([['fresh', '2999-12-31', false], ['stale', '2020-01-31', true]])
-      const shipped = JSON.parse((await runCli(['playbook', 'list', '--json'])).stdout).playbooks as {reviewBy: string | null}[]
+      expect(rows.map((x) => [x.id, x.reviewBy, x.reviewDue])).toEqual([
+        ['fresh', '2999-12-31', false],
+        ['stale', '2020-01-31', true],
+      ])
+      const shipped = JSON.parse((await runCli(['playbook', 'list', '--json'])).stdout).playbooks as {
+        reviewBy: string | null
+      }[]
       for (const p of shipped) expect(p.reviewBy).toMatch(/^\d{4}-\d{2}-\d{2}$/)
     })
 
     it('rejects a review date that is not a calendar date, the old references list, and unknown organisation types', async () => {
       const bad = path.join(tmp.dir, 'bad')
       fs.mkdirSync(bad)
-      fs.writeFileSync(path.join(bad, 'a.yaml'), 'format: nhs-ir/1\nid: a\nname: A\nreview_by: "2027-02-30"\nsteps:\n  - id: done\n    type: end\n')
-      fs.writeFileSync(path.join(bad, 'b.yaml'), 'format: nhs-ir/1\nid: b\nname: B\nreferences:\n  - {name: NCSC, url: "https://www.ncsc.gov.uk"}\nsteps:\n  - id: done\n    type: end\n    references: {gp_practise: DSPT 6.1.1}\n')
-      fs.writeFileSync(path.join(bad, 'c.yaml'), 'format: nhs-ir/1\nid: c\nname: C\nvariables:\n  org_type: {type: string, values: [trust, hospice]}\nsteps:\n  - id: done\n    type: end\n')
+      fs.writeFileSync(
+        path.join(bad, 'a.yaml'),
+        'format: nhs-ir/1\nid: a\nname: A\nreview_by: "2027-02-30"\nsteps:\n  - id: done\n    type: end\n',
+      )
+      fs.writeFileSync(
+        path.join(bad, 'b.yaml'),
+        'format: nhs-ir/1\nid: b\nname: B\nreferences:\n  - {name: NCSC, url: "https://www.ncsc.gov.uk"}\nsteps:\n  - id: done\n    type: end\n    references: {gp_practise: DSPT 6.1.1}\n',
+      )
+      fs.writeFileSync(
+        path.join(bad, 'c.yaml'),
+        'format: nhs-ir/1\nid: c\nname: C\nvariables:\n  org_type: {type: string, values: [trust, hospice]}\nsteps:\n  - id: done\n    type: end\n',
+      )
       const r = await runCli(['playbook', 'validate', bad])
       expect(r.code).toBe(2)
       expect(r.stderr).toContain('a.yaml:4:12 review_by: review_by "2027-02-30" is not a calendar date (YYYY-MM-DD)')
-      expect(r.stderr).toMatch(/b\.yaml:5:3 references: expected object .*a list of \{title, url\} belongs under sources:/)
-      expect(r.stderr).toContain('b.yaml:9:18 steps[0].references.gp_practise: unknown key "gp_practise"; did you mean "gp_practice"? (step done)')
+      expect(r.stderr).toMatch(
+        /b\.yaml:5:3 references: expected object .*a list of \{title, url\} belongs under sources:/,
+      )
+      expect(r.stderr).toContain(
+        'b.yaml:9:18 steps[0].references.gp_practise: unknown key "gp_practise"; did you mean "gp_practice"? (step done)',
+      )
       expect(r.stderr).toMatch(/c\.yaml:5:44 variables\.org_type\.values\[1\]: unknown organisation type "hospice"/)
     })
 
-    it('playbook show gives the references for --org-type, else for the playbook\'s org_type, else all', async () => {
-      const file = write('orgs.yaml', 'variables:\n  org_type: {type: string, values: [trust, gp_practice], value: gp_practice, external: true}')
+    it("playbook show gives the references for --org-type, else for the playbook's org_type, else all", async () => {
+      const file = write(
+        'orgs.yaml',
+        'variables:\n  org_type: {type: string, values: [trust, gp_practice], value: gp_practice, external: true}',
+      )
       const own = await runCli(['playbook', 'show', file, '--no-color'])
       expect(own.stdout).toContain('Reference (default): DSPT 6.1.1')
       expect(own.stdout).not.toContain('CAF D1.b')
@@ -268,7 +338,14 @@ steps:
       const all = await runCli(['playbook', 'show', write('noorg.yaml', ''), '--no-color'])
       expect(all.stdout).toContain('Reference (trust): CAF D1.b')
       expect(all.stdout).toContain('Reference (default): DSPT 6.1.1')
-      const ransomware = await runCli(['playbook', 'show', 'ransomware-nhs-trust', '--org-type', 'gp_practice', '--no-color'])
+      const ransomware = await runCli([
+        'playbook',
+        'show',
+        'ransomware-nhs-trust',
+        '--org-type',
+        'gp_practice',
+        '--no-color',
+      ])
       expect(ransomware.stdout).toMatch(/Reference \(default\): DSPT standard 6/)
       expect(ransomware.stdout).toContain('Sources')
       expect(ransomware.stdout).toContain('https://www.reportfraud.police.uk')

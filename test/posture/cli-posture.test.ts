@@ -19,19 +19,22 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(tmp.dir, 'ca.pem'), site.ca)
   catalogue = path.join(tmp.dir, 'posture.yaml')
   db = path.join(tmp.dir, 'wk.db')
-  fs.writeFileSync(catalogue, [
-    'checks:',
-    '  - id: site-posture',
-    '    kind: web-security',
-    `    target: ${site.url}`,
-    `    http_port: ${site.http.port}`,
-    '    ca: ca.pem',
-    '    timeout: 10s',
-    '    resolve:',
-    ...site.resolve.map((r) => `      - "${r}"`),
-    '    expect: {min_grade: A}',
-    '',
-  ].join('\n'))
+  fs.writeFileSync(
+    catalogue,
+    [
+      'checks:',
+      '  - id: site-posture',
+      '    kind: web-security',
+      `    target: ${site.url}`,
+      `    http_port: ${site.http.port}`,
+      '    ca: ca.pem',
+      '    timeout: 10s',
+      '    resolve:',
+      ...site.resolve.map((r) => `      - "${r}"`),
+      '    expect: {min_grade: A}',
+      '',
+    ].join('\n'),
+  )
 })
 afterAll(async () => {
   await site.close()
@@ -52,14 +55,23 @@ describe('posture over time through the real CLI', () => {
     expect(report.code).toBe(0)
     let posture = JSON.parse(report.stdout)
     expect(posture.targets).toHaveLength(1)
-    expect(posture.targets[0]).toMatchObject({checkId: 'site-posture', grade: 'A+', score: 130, status: 'ok', findings: [], counts: {crit: 0, warn: 0, info: 0}})
+    expect(posture.targets[0]).toMatchObject({
+      checkId: 'site-posture',
+      grade: 'A+',
+      score: 130,
+      status: 'ok',
+      findings: [],
+      counts: {crit: 0, warn: 0, info: 0},
+    })
 
     // Last night's deploy drops HSTS.
     delete site.config.headers['strict-transport-security']
     const second = await runCli(['check', 'run', '--checks', catalogue, '--db', db, '--json'])
     expect(second.code).toBe(2)
     const run2 = JSON.parse(second.stdout)
-    expect(run2.results[0].findings.map((f: {id: string}) => f.id)).toEqual(expect.arrayContaining(['web.hsts.missing', 'web.expectation.unmet']))
+    expect(run2.results[0].findings.map((f: {id: string}) => f.id)).toEqual(
+      expect.arrayContaining(['web.hsts.missing', 'web.expectation.unmet']),
+    )
 
     report = await runCli(['report', 'posture', '--db', db, '--json'])
     posture = JSON.parse(report.stdout)
@@ -71,7 +83,10 @@ describe('posture over time through the real CLI', () => {
     const d = JSON.parse(diff.stdout)
     expect(d.since).toEqual({runId: run1.runId})
     expect(d.summary).toMatchObject({targets: 1, changed: 1, fixes: 0})
-    expect(d.changes[0].appeared.map((f: {id: string}) => f.id).sort()).toEqual(['web.expectation.unmet', 'web.hsts.missing'])
+    expect(d.changes[0].appeared.map((f: {id: string}) => f.id).sort()).toEqual([
+      'web.expectation.unmet',
+      'web.hsts.missing',
+    ])
     expect(d.changes[0].before).toMatchObject({grade: 'A+', score: 130})
     expect(d.changes[0].after).toMatchObject({grade: 'B+', score: 80})
 
@@ -83,7 +98,11 @@ describe('posture over time through the real CLI', () => {
     const handle = openDatabase(db)
     try {
       const latest = latestPosture(handle)[0]
-      expect(postureRegressions(handle, 'site-posture', latest.resultId).map((f) => f.id).sort()).toEqual(['web.expectation.unmet', 'web.hsts.missing'])
+      expect(
+        postureRegressions(handle, 'site-posture', latest.resultId)
+          .map((f) => f.id)
+          .sort(),
+      ).toEqual(['web.expectation.unmet', 'web.hsts.missing'])
     } finally {
       handle.close()
     }
@@ -92,8 +111,13 @@ describe('posture over time through the real CLI', () => {
     site.config = goodConfig()
     const third = await runCli(['check', 'run', '--checks', catalogue, '--db', db, '--json'])
     expect(third.code).toBe(0)
-    const fixed = JSON.parse((await runCli(['posture', 'diff', '--since', String(run2.runId), '--db', db, '--json'])).stdout)
-    expect(fixed.changes[0].fixed.map((f: {id: string}) => f.id).sort()).toEqual(['web.expectation.unmet', 'web.hsts.missing'])
+    const fixed = JSON.parse(
+      (await runCli(['posture', 'diff', '--since', String(run2.runId), '--db', db, '--json'])).stdout,
+    )
+    expect(fixed.changes[0].fixed.map((f: {id: string}) => f.id).sort()).toEqual([
+      'web.expectation.unmet',
+      'web.hsts.missing',
+    ])
     expect(fixed.changes[0].appeared).toEqual([])
   }, 240_000)
 

@@ -1,9 +1,11 @@
-import {parseResolveRule} from '../../src/probes/net.js'
 import type {ProbeContext, ResolveRule} from '../../src/probes/types.js'
+import {parseResolveRule} from '../../src/probes/net.js'
 import {systemClock} from '../../src/types.js'
 
 /** A probe context for posture tests: extra CA, curl-style resolve rules, optional DNS server. */
-export function probeCtx(opts: {ca?: string; resolve?: string[]; resolver?: string; timeoutMs?: number; now?: number} = {}): ProbeContext {
+export function probeCtx(
+  opts: {ca?: string; resolve?: string[]; resolver?: string; timeoutMs?: number; now?: number} = {},
+): ProbeContext {
   const timeoutMs = opts.timeoutMs ?? 8000
   const rules = (opts.resolve ?? []).map((r) => parseResolveRule(r)).filter((r): r is ResolveRule => Boolean(r))
   return {

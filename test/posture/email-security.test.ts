@@ -52,14 +52,27 @@ function goodZone(): Zone {
   }
 }
 
-const GOOD_POLICY = 'version: STSv1\r\nmode: enforce\r\nmx: mx1.good.test\r\nmx: *.backup.good.test\r\nmax_age: 1209600\r\n'
+const GOOD_POLICY =
+  'version: STSv1\r\nmode: enforce\r\nmx: mx1.good.test\r\nmx: *.backup.good.test\r\nmax_age: 1209600\r\n'
 
 function ctx(extra: {timeoutMs?: number; resolve?: string[]} = {}) {
-  return probeCtx({ca, resolver: dns.server, timeoutMs: extra.timeoutMs ?? 8000,
-    resolve: [`mta-sts.good.test:${policy.port}:127.0.0.1`, `mta-sts.bad.test:${policy.port}:127.0.0.1`, ...(extra.resolve ?? [])]})
+  return probeCtx({
+    ca,
+    resolver: dns.server,
+    timeoutMs: extra.timeoutMs ?? 8000,
+    resolve: [
+      `mta-sts.good.test:${policy.port}:127.0.0.1`,
+      `mta-sts.bad.test:${policy.port}:127.0.0.1`,
+      ...(extra.resolve ?? []),
+    ],
+  })
 }
 
-async function scan(domain: string, options: Record<string, unknown> = {}, extra: {timeoutMs?: number; resolve?: string[]} = {}) {
+async function scan(
+  domain: string,
+  options: Record<string, unknown> = {},
+  extra: {timeoutMs?: number; resolve?: string[]} = {},
+) {
   return emailSecurityProbe.run(domain, {target: domain, mta_sts_port: policy.port, ...options}, ctx(extra))
 }
 
@@ -69,7 +82,9 @@ beforeAll(async () => {
   const leaf = await issueCert({hosts: ['mta-sts.good.test', 'mta-sts.bad.test']})
   policy = await startHttps({key: leaf.key, cert: leaf.fullchain}, (req, res) => {
     if (req.url !== '/.well-known/mta-sts.txt') return void res.writeHead(404).end()
-    const body = req.headers.host?.startsWith('mta-sts.bad.test') ? 'version: STSv1\nmode: testing\nmx: *.other.test\nmax_age: 86400\n' : policyBody
+    const body = req.headers.host?.startsWith('mta-sts.bad.test')
+      ? 'version: STSv1\nmode: testing\nmx: *.other.test\nmax_age: 86400\n'
+      : policyBody
     res.writeHead(200, {'content-type': policyType}).end(body)
   })
 })
@@ -81,33 +96,57 @@ describe('email-security against a loopback DNS server', () => {
   it('finds nothing wrong with a well-configured domain', async () => {
     policyBody = GOOD_POLICY
     policyType = 'text/plain; charset=utf-8'
-    const obs = await scan('good.test', {dkim_selectors: ['sel1'], expect: {dmarc_policy: 'reject', spf_all: '-all', mta_sts_mode: 'enforce'}})
+    const obs = await scan('good.test', {
+      dkim_selectors: ['sel1'],
+      expect: {dmarc_policy: 'reject', spf_all: '-all', mta_sts_mode: 'enforce'},
+    })
     expect(obs.findings).toEqual([])
     expect(obs.status).toBe('ok')
     expect(obs.summary).toBe('MX 1, SPF -all, DMARC reject, MTA-STS enforce; no findings')
-    expect(obs.metrics).toMatchObject({mxCount: 1, spfLookups: 1, dkimMinBits: 2048, mtaStsMaxAge: 1209600})
+    expect(obs.metrics).toMatchObject({mxCount: 1, spfLookups: 1, dkimMinBits: 2048, mtaStsMaxAge: 1_209_600})
   })
 
   it('reports a weak domain: SPF lookups, void lookups, ?all, ptr; weak DMARC; MTA-STS testing and mx mismatch; TLS-RPT, CAA, DKIM', async () => {
     const obs = await scan('bad.test', {dkim_selectors: ['sel1', 'sel2', 'sel3'], expect: {dmarc_policy: 'reject'}})
     const found = ids(obs)
-    expect(found).toEqual(expect.arrayContaining([
-      'email.mx.unresolvable', 'email.spf.too_many_lookups', 'email.spf.void_lookups', 'email.spf.all_permissive', 'email.spf.ptr',
-      'email.dmarc.p_none', 'email.dmarc.sp_none', 'email.dmarc.pct', 'email.dmarc.no_rua',
-      'email.mtasts.testing', 'email.mtasts.mx_mismatch', 'email.tlsrpt.missing',
-      'email.dkim.short_key', 'email.dkim.missing', 'email.dkim.revoked', 'dns.caa.missing', 'email.expectation.unmet',
-    ]))
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'email.mx.unresolvable',
+        'email.spf.too_many_lookups',
+        'email.spf.void_lookups',
+        'email.spf.all_permissive',
+        'email.spf.ptr',
+        'email.dmarc.p_none',
+        'email.dmarc.sp_none',
+        'email.dmarc.pct',
+        'email.dmarc.no_rua',
+        'email.mtasts.testing',
+        'email.mtasts.mx_mismatch',
+        'email.tlsrpt.missing',
+        'email.dkim.short_key',
+        'email.dkim.missing',
+        'email.dkim.revoked',
+        'dns.caa.missing',
+        'email.expectation.unmet',
+      ]),
+    )
     expect(obs.findings.find((f) => f.id === 'email.mtasts.mx_mismatch')?.severity).toBe('warn')
-    expect(obs.findings.find((f) => f.id === 'email.expectation.unmet')?.message).toBe('DMARC p=none, expected p=reject')
+    expect(obs.findings.find((f) => f.id === 'email.expectation.unmet')?.message).toBe(
+      'DMARC p=none, expected p=reject',
+    )
     expect(obs.metrics.spfLookups).toBe(11)
     expect(obs.status).toBe('crit')
   })
 
   it('counts exactly ten lookups as a warning and eleven as an error', async () => {
     const zone = goodZone()
-    zone['ten.test'] = [{type: 'TXT', data: `v=spf1 ${Array.from({length: 10}, (_, i) => `include:n${i}.ten.test`).join(' ')} -all`}]
+    zone['ten.test'] = [
+      {type: 'TXT', data: `v=spf1 ${Array.from({length: 10}, (_, i) => `include:n${i}.ten.test`).join(' ')} -all`},
+    ]
     for (let i = 0; i < 11; i++) zone[`n${i}.ten.test`] = [{type: 'TXT', data: 'v=spf1 ip4:192.0.2.1 -all'}]
-    zone['eleven.test'] = [{type: 'TXT', data: `v=spf1 ${Array.from({length: 11}, (_, i) => `include:n${i}.ten.test`).join(' ')} -all`}]
+    zone['eleven.test'] = [
+      {type: 'TXT', data: `v=spf1 ${Array.from({length: 11}, (_, i) => `include:n${i}.ten.test`).join(' ')} -all`},
+    ]
     dns.setRecords(zone)
     try {
       const ten = await scan('ten.test', {mta_sts: false, caa: false})
@@ -122,15 +161,25 @@ describe('email-security against a loopback DNS server', () => {
 
   it('reports DMARC, SPF and MTA-STS problems a check expects otherwise', async () => {
     const zone = goodZone()
-    zone['good.test'] = zone['good.test'].map((r) => (r.type === 'TXT' && String(r.data).startsWith('v=spf1') ? {type: 'TXT', data: 'v=spf1 mx ~all'} : r))
+    zone['good.test'] = zone['good.test'].map((r) =>
+      r.type === 'TXT' && String(r.data).startsWith('v=spf1') ? {type: 'TXT', data: 'v=spf1 mx ~all'} : r,
+    )
     zone['_dmarc.good.test'] = [{type: 'TXT', data: 'v=DMARC1; p=quarantine; rua=https://example.test/r'}]
     dns.setRecords(zone)
     policyBody = GOOD_POLICY.replace('enforce', 'testing')
     try {
       const obs = await scan('good.test', {expect: {dmarc_policy: 'reject', spf_all: '-all', mta_sts_mode: 'enforce'}})
       const unmet = obs.findings.filter((f) => f.id === 'email.expectation.unmet').map((f) => f.message)
-      expect(unmet).toEqual(expect.arrayContaining(['SPF ends ~all, expected -all', 'DMARC p=quarantine, expected p=reject', 'MTA-STS mode testing, expected enforce']))
-      expect(ids(obs)).toEqual(expect.arrayContaining(['email.spf.softfail', 'email.dmarc.rua_invalid', 'email.mtasts.testing']))
+      expect(unmet).toEqual(
+        expect.arrayContaining([
+          'SPF ends ~all, expected -all',
+          'DMARC p=quarantine, expected p=reject',
+          'MTA-STS mode testing, expected enforce',
+        ]),
+      )
+      expect(ids(obs)).toEqual(
+        expect.arrayContaining(['email.spf.softfail', 'email.dmarc.rua_invalid', 'email.mtasts.testing']),
+      )
     } finally {
       dns.setRecords(goodZone())
       policyBody = GOOD_POLICY
@@ -139,12 +188,17 @@ describe('email-security against a loopback DNS server', () => {
 
   it('reports a missing SPF, several SPF records and a missing DMARC', async () => {
     const zone = goodZone()
-    zone['two.test'] = [{type: 'TXT', data: 'v=spf1 -all'}, {type: 'TXT', data: 'v=spf1 mx -all'}]
+    zone['two.test'] = [
+      {type: 'TXT', data: 'v=spf1 -all'},
+      {type: 'TXT', data: 'v=spf1 mx -all'},
+    ]
     zone['none.test'] = [{type: 'MX', data: {preference: 0, exchange: '.'}}]
     dns.setRecords(zone)
     try {
       const two = await scan('two.test', {mta_sts: false})
-      expect(ids(two)).toEqual(expect.arrayContaining(['email.spf.multiple', 'email.dmarc.missing', 'email.mx.missing']))
+      expect(ids(two)).toEqual(
+        expect.arrayContaining(['email.spf.multiple', 'email.dmarc.missing', 'email.mx.missing']),
+      )
       const none = await scan('none.test', {mta_sts: false})
       expect(ids(none)).toEqual(expect.arrayContaining(['email.mx.null', 'email.spf.missing']))
     } finally {
@@ -162,9 +216,15 @@ describe('email-security against a loopback DNS server', () => {
       policyBody = GOOD_POLICY
       policyType = 'text/plain'
     }
-    const untrusting = await emailSecurityProbe.run('good.test', {target: 'good.test', mta_sts_port: policy.port},
-      probeCtx({resolver: dns.server, resolve: [`mta-sts.good.test:${policy.port}:127.0.0.1`]}))
-    expect(untrusting.findings.find((f) => f.id === 'email.mtasts.policy_unavailable')?.message).toMatch(/certificate does not verify/)
+
+    const untrusting = await emailSecurityProbe.run(
+      'good.test',
+      {target: 'good.test', mta_sts_port: policy.port},
+      probeCtx({resolver: dns.server, resolve: [`mta-sts.good.test:${policy.port}:127.0.0.1`]}),
+    )
+    expect(untrusting.findings.find((f) => f.id === 'email.mtasts.policy_unavailable')?.message).toMatch(
+      /certificate does not verify/,
+    )
   })
 })
 
@@ -180,14 +240,16 @@ describe('email-security DNS faults', () => {
     }
   })
 
-  it('gives unknown, not missing records, when the domain\'s own MX and TXT lookups fail and its subnames answer NXDOMAIN', async () => {
+  it("gives unknown, not missing records, when the domain's own MX and TXT lookups fail and its subnames answer NXDOMAIN", async () => {
     // A resolver that times out on the apex but answers NXDOMAIN for _dmarc, _mta-sts and _smtp._tls.
     dns.setFault('drop', 'good.test')
     dns.setRecords(Object.fromEntries(Object.entries(goodZone()).filter(([name]) => !name.startsWith('_'))))
     try {
       const obs = await scan('good.test', {}, {timeoutMs: 1500})
       expect(obs.status).toBe('unknown')
-      expect(obs.summary).toMatch(/^DNS lookups of good\.test itself failed \(MX and TXT: (timed out|cancelled)[^)]*\); its records cannot be judged$/)
+      expect(obs.summary).toMatch(
+        /^DNS lookups of good\.test itself failed \(MX and TXT: (timed out|cancelled)[^)]*\); its records cannot be judged$/,
+      )
       expect(obs.findings).toEqual([])
       expect(dns.queries.some((q) => q.name === '_mta-sts.good.test')).toBe(true)
     } finally {
@@ -225,7 +287,9 @@ describe('email-security DNS faults', () => {
       const t0 = performance.now()
       const obs = await scan('good.test', {}, {timeoutMs: 2000})
       expect(performance.now() - t0).toBeLessThan(3000)
-      expect(obs.findings.find((f) => f.id === 'dns.lookup.failed')?.message).toMatch(/_smtp\._tls\.good\.test: (timed out|cancelled)/)
+      expect(obs.findings.find((f) => f.id === 'dns.lookup.failed')?.message).toMatch(
+        /_smtp\._tls\.good\.test: (timed out|cancelled)/,
+      )
     } finally {
       dns.setFault(undefined, '_smtp._tls.good.test')
     }
@@ -241,7 +305,9 @@ describe('email-security STARTTLS', () => {
     try {
       let obs = await scan('good.test', {starttls: true, smtp_port: good.port})
       expect(obs.findings).toEqual([])
-      expect((obs.details?.starttls as Record<string, {kind: string; protocol: string}>)['mx1.good.test']).toMatchObject({kind: 'ok', protocol: 'TLSv1.3'})
+      expect(
+        (obs.details?.starttls as Record<string, {kind: string; protocol: string}>)['mx1.good.test'],
+      ).toMatchObject({kind: 'ok', protocol: 'TLSv1.3'})
       obs = await scan('good.test', {starttls: true, smtp_port: plain.port})
       expect(obs.findings.map((f) => [f.id, f.severity])).toEqual([['email.starttls.missing', 'crit']])
       obs = await scan('good.test', {starttls: true, smtp_port: closed})
@@ -255,7 +321,9 @@ describe('email-security STARTTLS', () => {
 
 describe('email-security parsers', () => {
   it('parses SPF terms and rejects unknown mechanisms and glued all', () => {
-    expect(parseSpf('v=spf1 ip4:192.0.2.0/24 include:_spf.example.org redirect=x.example.org').map((t) => t.name)).toEqual(['ip4', 'include', 'redirect'])
+    expect(
+      parseSpf('v=spf1 ip4:192.0.2.0/24 include:_spf.example.org redirect=x.example.org').map((t) => t.name),
+    ).toEqual(['ip4', 'include', 'redirect'])
     expect(() => parseSpf('v=spf1 ipv4:192.0.2.1 -all')).toThrow(/unknown mechanism/)
     expect(() => parseSpf('v=spf1 ip4:192.0.2.1~all')).toThrow(/bad ip4/)
   })
@@ -265,6 +333,11 @@ describe('email-security parsers', () => {
     expect(mxMatches('a.mx1.example.org', '*.example.org')).toBe(false)
     expect(mxMatches('example.org', '*.example.org')).toBe(false)
     expect(mxMatches('MX1.Example.org.', 'mx1.example.org')).toBe(true)
-    expect(parseStsPolicy('version: STSv1\nmode: enforce\nmx: a.b\nmax_age: 604800\n')).toMatchObject({version: 'STSv1', mode: 'enforce', maxAge: 604800, mx: ['a.b']})
+    expect(parseStsPolicy('version: STSv1\nmode: enforce\nmx: a.b\nmax_age: 604800\n')).toMatchObject({
+      version: 'STSv1',
+      mode: 'enforce',
+      maxAge: 604_800,
+      mx: ['a.b'],
+    })
   })
 })

@@ -23,7 +23,8 @@ const YEAR_AHEAD = () => new Date(Date.now() + 200 * 86_400_000).toISOString().r
 export const GOOD_HEADERS: Record<string, string> = {
   'content-type': 'text/html; charset=utf-8',
   'strict-transport-security': 'max-age=63072000; includeSubDomains',
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
@@ -37,7 +38,11 @@ export function goodConfig(): SiteConfig {
     headers: {...GOOD_HEADERS},
     body: '<!doctype html><html><head><title>ok</title><script src="/app.js"></script></head><body>hello</body></html>',
     http: 'redirect',
-    securityTxt: {status: 200, body: `Contact: mailto:security@site.test\nExpires: ${YEAR_AHEAD()}\nPreferred-Languages: en\n`, contentType: 'text/plain; charset=utf-8'},
+    securityTxt: {
+      status: 200,
+      body: `Contact: mailto:security@site.test\nExpires: ${YEAR_AHEAD()}\nPreferred-Languages: en\n`,
+      contentType: 'text/plain; charset=utf-8',
+    },
     cors: 'none',
   }
 }
@@ -61,17 +66,23 @@ export async function startSite(config: SiteConfig = goodConfig(), host = 'site.
   site.https = await startHttps({key: leaf.key, cert: leaf.fullchain}, (req, res) => {
     const c = site.config
     if (req.method === 'OPTIONS') {
-      const origin = req.headers.origin
-      if (c.cors === 'reflect-credentials' && origin) res.setHeader('access-control-allow-origin', origin), res.setHeader('access-control-allow-credentials', 'true')
+      const {origin} = req.headers
+      if (c.cors === 'reflect-credentials' && origin) {
+        res.setHeader('access-control-allow-origin', origin)
+        res.setHeader('access-control-allow-credentials', 'true')
+      }
+
       if (c.cors === 'reflect' && origin) res.setHeader('access-control-allow-origin', origin)
       if (c.cors === 'wildcard') res.setHeader('access-control-allow-origin', '*')
       res.writeHead(204).end()
       return
     }
+
     if (req.url === '/.well-known/security.txt') {
       res.writeHead(c.securityTxt.status, {'content-type': c.securityTxt.contentType}).end(c.securityTxt.body)
       return
     }
+
     for (const [k, v] of Object.entries(c.headers)) res.setHeader(k, v)
     if (c.hugeBody) {
       res.writeHead(200)
@@ -82,26 +93,50 @@ export async function startSite(config: SiteConfig = goodConfig(), host = 'site.
           sent += chunk.length
           if (!res.write(chunk)) return res.once('drain', pump)
         }
+
         res.end()
       }
+
       res.on('error', () => {})
       pump()
       return
     }
+
     res.writeHead(200).end(c.body)
   })
   site.http = await startHttp((req, res) => {
     const c = site.config
-    if (c.http === 'redirect') res.writeHead(301, {location: `https://${host}:${site.https.port}${req.url}`}).end()
-    else if (c.http === 'off-host') res.writeHead(301, {location: `https://other.test:${site.https.port}/`}).end()
-    else if (c.http === 'loop') res.writeHead(302, {location: `http://${host}:${site.http.port}/a${req.url === '/' ? '' : ''}`}).end()
-    else res.writeHead(200, {'content-type': 'text/html'}).end('plain')
+    switch (c.http) {
+      case 'redirect': {
+        res.writeHead(301, {location: `https://${host}:${site.https.port}${req.url}`}).end()
+        break
+      }
+
+      case 'off-host': {
+        res.writeHead(301, {location: `https://other.test:${site.https.port}/`}).end()
+        break
+      }
+
+      case 'loop': {
+        res.writeHead(302, {location: `http://${host}:${site.http.port}/a${req.url === '/' ? '' : ''}`}).end()
+        break
+      }
+
+      default: {
+        res.writeHead(200, {'content-type': 'text/html'}).end('plain')
+      }
+    }
   })
   site.url = `https://${host}:${site.https.port}/`
   site.ca = ca
-  site.resolve = [`${host}:${site.https.port}:127.0.0.1`, `${host}:${site.http.port}:127.0.0.1`, `other.test:${site.https.port}:127.0.0.1`]
+  site.resolve = [
+    `${host}:${site.https.port}:127.0.0.1`,
+    `${host}:${site.http.port}:127.0.0.1`,
+    `other.test:${site.https.port}:127.0.0.1`,
+  ]
   site.close = async () => {
     await Promise.all([site.https.close(), site.http.close()])
   }
+
   return site
 }

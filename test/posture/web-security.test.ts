@@ -4,8 +4,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {validateCatalogue} from '../../src/catalogue/load.js'
 import {webSecurityProbe} from '../../src/probes/web-security.js'
-import {tmpDir} from '../helpers/cli.js'
 import {issueCert, rootCA} from '../helpers/certs.js'
+import {tmpDir} from '../helpers/cli.js'
 import {startTcp, startTls} from '../helpers/servers.js'
 import {ids, probeCtx} from './ctx.js'
 import {goodConfig, type Site, startSite} from './site.js'
@@ -44,7 +44,9 @@ describe('web-security against a loopback site', () => {
     const obs = await scan()
     expect(obs.status).toBe('crit')
     expect(ids(obs)).toContain('web.hsts.missing')
-    const d = (obs.details?.deductions as {test: string; result: string; modifier: number}[]).find((t) => t.test === 'strict-transport-security')
+    const d = (obs.details?.deductions as {test: string; result: string; modifier: number}[]).find(
+      (t) => t.test === 'strict-transport-security',
+    )
     expect(d).toMatchObject({result: 'hsts-not-implemented', modifier: -20})
   })
 
@@ -53,9 +55,13 @@ describe('web-security against a loopback site', () => {
     site.config.headers['strict-transport-security'] = ['max-age=63072000', 'max-age=63072000; includeSubDomains']
     const obs = await scan()
     expect(ids(obs)).toContain('web.hsts.duplicate')
-    expect(obs.findings.find((f) => f.id === 'web.hsts.duplicate')?.message).toMatch(/2 Strict-Transport-Security fields/)
+    expect(obs.findings.find((f) => f.id === 'web.hsts.duplicate')?.message).toMatch(
+      /2 Strict-Transport-Security fields/,
+    )
     // Node joins the two fields with a comma, which the Observatory reads as "set multiple times".
-    const d = (obs.details?.deductions as {test: string; result: string}[]).find((t) => t.test === 'strict-transport-security')
+    const d = (obs.details?.deductions as {test: string; result: string}[]).find(
+      (t) => t.test === 'strict-transport-security',
+    )
     expect(d?.result).toBe('hsts-header-invalid')
   })
 
@@ -73,11 +79,14 @@ describe('web-security against a loopback site', () => {
 
   it('reports unsafe CSP sources', async () => {
     site.config = goodConfig()
-    site.config.headers['content-security-policy'] = "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; object-src 'none'"
+    site.config.headers['content-security-policy'] =
+      "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; object-src 'none'"
     const obs = await scan()
     expect(ids(obs)).toEqual(expect.arrayContaining(['web.csp.unsafe_inline', 'web.csp.unsafe_eval']))
     expect(obs.findings.find((f) => f.id === 'web.csp.unsafe_inline')?.message).toMatch(/'unsafe-inline'/)
-    const d = (obs.details?.deductions as {test: string; result: string; modifier: number}[]).find((t) => t.test === 'content-security-policy')
+    const d = (obs.details?.deductions as {test: string; result: string; modifier: number}[]).find(
+      (t) => t.test === 'content-security-policy',
+    )
     expect(d).toMatchObject({result: 'csp-implemented-with-unsafe-inline', modifier: -20})
   })
 
@@ -99,17 +108,37 @@ describe('web-security against a loopback site', () => {
     site.config.headers['x-aspnet-version'] = '4.0.30319'
     const obs = await scan()
     const leaks = obs.findings.filter((f) => f.id === 'web.leak.version').map((f) => f.message)
-    expect(leaks).toEqual(expect.arrayContaining([expect.stringMatching(/^server: Apache\/2\.4\.41/), expect.stringMatching(/^x-powered-by: PHP/), expect.stringMatching(/^x-aspnet-version/)]))
+    expect(leaks).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^server: Apache\/2\.4\.41/),
+        expect.stringMatching(/^x-powered-by: PHP/),
+        expect.stringMatching(/^x-aspnet-version/),
+      ]),
+    )
     expect(obs.status).toBe('warn')
   })
 
   it('reports insecure cookies', async () => {
     site.config = goodConfig()
-    site.config.headers['set-cookie'] = ['sessionid=abc; Path=/', 'prefs=dark; Path=/; Secure', 'csrftoken=x; Secure; HttpOnly', 'track=1; Secure; SameSite=Bogus']
+    site.config.headers['set-cookie'] = [
+      'sessionid=abc; Path=/',
+      'prefs=dark; Path=/; Secure',
+      'csrftoken=x; Secure; HttpOnly',
+      'track=1; Secure; SameSite=Bogus',
+    ]
     const obs = await scan()
-    expect(ids(obs)).toEqual(expect.arrayContaining(['web.cookie.session_no_secure', 'web.cookie.session_no_httponly', 'web.cookie.csrf_no_samesite', 'web.cookie.samesite_invalid']))
+    expect(ids(obs)).toEqual(
+      expect.arrayContaining([
+        'web.cookie.session_no_secure',
+        'web.cookie.session_no_httponly',
+        'web.cookie.csrf_no_samesite',
+        'web.cookie.samesite_invalid',
+      ]),
+    )
     expect(obs.status).toBe('crit')
-    const d = (obs.details?.deductions as {test: string; result: string; modifier: number}[]).find((t) => t.test === 'cookies')
+    const d = (obs.details?.deductions as {test: string; result: string; modifier: number}[]).find(
+      (t) => t.test === 'cookies',
+    )
     // With HSTS in place the Observatory's worst cookie outcome is a session cookie without HttpOnly (-30).
     expect(d).toMatchObject({result: 'cookies-session-without-httponly-flag', modifier: -30})
   })
@@ -133,11 +162,19 @@ describe('web-security against a loopback site', () => {
     site.config.securityTxt = {status: 404, body: 'not found', contentType: 'text/plain'}
     let obs = await scan()
     expect(ids(obs)).toContain('securitytxt.missing')
-    site.config.securityTxt = {status: 200, body: 'Contact: mailto:a@site.test\nExpires: 2020-01-01T00:00:00Z\n', contentType: 'text/plain; charset=utf-8'}
+    site.config.securityTxt = {
+      status: 200,
+      body: 'Contact: mailto:a@site.test\nExpires: 2020-01-01T00:00:00Z\n',
+      contentType: 'text/plain; charset=utf-8',
+    }
     obs = await scan()
     expect(ids(obs)).toContain('securitytxt.expired')
     expect(obs.status).toBe('crit')
-    site.config.securityTxt = {status: 200, body: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0xff, 0xfe]), contentType: 'image/png'}
+    site.config.securityTxt = {
+      status: 200,
+      body: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0xff, 0xfe]),
+      contentType: 'image/png',
+    }
     obs = await scan()
     expect(obs.findings.filter((f) => f.id === 'securitytxt.invalid_media').length).toBeGreaterThanOrEqual(2)
     expect(ids(obs)).not.toContain('securitytxt.no_contact')
@@ -185,7 +222,11 @@ describe('the api profile (JSON/API endpoints)', () => {
   /** A JSON API as a platform proxy answers: no page headers, a one-day HSTS, a versioned Server. */
   function jsonApi() {
     const c = goodConfig()
-    c.headers = {'content-type': 'application/json', 'strict-transport-security': 'max-age=86400', server: 'envoy 1.29.1'}
+    c.headers = {
+      'content-type': 'application/json',
+      'strict-transport-security': 'max-age=86400',
+      server: 'envoy 1.29.1',
+    }
     c.body = '{"status":"pass","version":"1.2.3"}'
     return c
   }
@@ -194,15 +235,34 @@ describe('the api profile (JSON/API endpoints)', () => {
     site.config = jsonApi()
     const asPage = await scan()
     // The page profile judges it as a document: CSP, framing, referrer, permissions and opener findings.
-    expect(ids(asPage)).toEqual(expect.arrayContaining(['web.csp.missing', 'web.xfo.missing', 'web.referrer.missing', 'web.permissions_policy.missing', 'web.coop.missing']))
+    expect(ids(asPage)).toEqual(
+      expect.arrayContaining([
+        'web.csp.missing',
+        'web.xfo.missing',
+        'web.referrer.missing',
+        'web.permissions_policy.missing',
+        'web.coop.missing',
+      ]),
+    )
     const api = await scan({profile: 'api'})
     expect(ids(api).filter((id) => PAGE_ONLY.test(id))).toEqual([])
-    expect(ids(api)).toEqual(['web.hsts.short', 'web.hsts.no_include_subdomains', 'web.xcto.missing', 'web.corp.missing', 'web.leak.version'])
+    expect(ids(api)).toEqual([
+      'web.hsts.short',
+      'web.hsts.no_include_subdomains',
+      'web.xcto.missing',
+      'web.corp.missing',
+      'web.leak.version',
+    ])
     expect(api.status).toBe('warn')
     expect(api.details?.profile).toBe('api')
     // Page-only tests are kept in the details but score 0: 100 - 10 (HSTS under six months) - 5 (nosniff).
     const deductions = api.details?.deductions as {test: string; modifier: number; applies?: boolean}[]
-    expect(deductions.filter((d) => d.applies === false).map((d) => d.test).sort()).toEqual(['content-security-policy', 'referrer-policy', 'subresource-integrity', 'x-frame-options'])
+    expect(
+      deductions
+        .filter((d) => d.applies === false)
+        .map((d) => d.test)
+        .sort(),
+    ).toEqual(['content-security-policy', 'referrer-policy', 'subresource-integrity', 'x-frame-options'])
     expect(deductions.filter((d) => d.applies === false).every((d) => d.modifier === 0)).toBe(true)
     expect(api.details?.score).toBe(85)
     expect(api.details?.grade).toBe('A-')
@@ -216,13 +276,21 @@ describe('the api profile (JSON/API endpoints)', () => {
     site.config.cors = 'reflect-credentials'
     const api = await scan({profile: 'api'})
     expect(api.status).toBe('crit')
-    expect(ids(api)).toEqual(expect.arrayContaining(['web.hsts.missing', 'web.cookie.session_no_secure', 'web.cors.reflected_credentials']))
+    expect(ids(api)).toEqual(
+      expect.arrayContaining(['web.hsts.missing', 'web.cookie.session_no_secure', 'web.cors.reflected_credentials']),
+    )
     expect(ids(api).filter((id) => PAGE_ONLY.test(id))).toEqual([])
   })
 
   it('refuses csp_required with profile api, naming the key', () => {
-    const problems = webSecurityProbe.validate?.({target: 'https://api.test/_ping', profile: 'api', csp_required: true}) ?? []
-    expect(problems).toEqual([{path: ['csp_required'], message: 'csp_required does not apply with profile: api (no Content-Security-Policy is judged on an API)'}])
+    const problems =
+      webSecurityProbe.validate?.({target: 'https://api.test/_ping', profile: 'api', csp_required: true}) ?? []
+    expect(problems).toEqual([
+      {
+        path: ['csp_required'],
+        message: 'csp_required does not apply with profile: api (no Content-Security-Policy is judged on an API)',
+      },
+    ])
     expect(webSecurityProbe.validate?.({target: 'https://api.test/_ping', profile: 'api'})).toEqual([])
   })
 
@@ -230,10 +298,27 @@ describe('the api profile (JSON/API endpoints)', () => {
     const tmp = tmpDir()
     try {
       const file = path.join(tmp.dir, 'api.yaml')
-      fs.writeFileSync(file, ['checks:', '  - id: a', '    kind: web-security', '    target: https://api.test/_ping', '    profile: api', '    csp_required: true',
-        '  - id: b', '    kind: web-security', '    target: https://api.test/_ping', '    profile: apii', ''].join('\n'))
+      fs.writeFileSync(
+        file,
+        [
+          'checks:',
+          '  - id: a',
+          '    kind: web-security',
+          '    target: https://api.test/_ping',
+          '    profile: api',
+          '    csp_required: true',
+          '  - id: b',
+          '    kind: web-security',
+          '    target: https://api.test/_ping',
+          '    profile: apii',
+          '',
+        ].join('\n'),
+      )
       const {problems} = validateCatalogue([file], {env: {}})
-      expect(problems.map((p) => `${p.line}:${p.col} ${p.path}`)).toEqual(['6:19 checks[0].csp_required', '10:14 checks[1].profile'])
+      expect(problems.map((p) => `${p.line}:${p.col} ${p.path}`)).toEqual([
+        '6:19 checks[0].csp_required',
+        '10:14 checks[1].profile',
+      ])
       expect(problems[1].message).toContain('did you mean "api"?')
     } finally {
       tmp.cleanup()
@@ -246,7 +331,11 @@ describe('web-security faults', () => {
     const srv = await startTcp((s) => s.once('data', () => s.destroy()))
     try {
       const url = `https://drop.test:${srv.port}/`
-      const obs = await webSecurityProbe.run(url, {target: url, redirect: false, security_txt: false}, probeCtx({resolve: [`drop.test:${srv.port}:127.0.0.1`], timeoutMs: 3000}))
+      const obs = await webSecurityProbe.run(
+        url,
+        {target: url, redirect: false, security_txt: false},
+        probeCtx({resolve: [`drop.test:${srv.port}:127.0.0.1`], timeoutMs: 3000}),
+      )
       expect(obs.status).toBe('unknown')
       expect(obs.summary).toMatch(/HTTPS request failed/)
     } finally {
@@ -261,7 +350,11 @@ describe('web-security faults', () => {
     })
     try {
       const url = `https://bad.test:${srv.port}/`
-      const obs = await webSecurityProbe.run(url, {target: url, redirect: false, security_txt: false}, probeCtx({ca: (await rootCA()).cert, resolve: [`bad.test:${srv.port}:127.0.0.1`], timeoutMs: 3000}))
+      const obs = await webSecurityProbe.run(
+        url,
+        {target: url, redirect: false, security_txt: false},
+        probeCtx({ca: (await rootCA()).cert, resolve: [`bad.test:${srv.port}:127.0.0.1`], timeoutMs: 3000}),
+      )
       expect(obs.status).toBe('unknown')
       expect(obs.summary).toMatch(/malformed HTTP response/)
     } finally {
@@ -271,7 +364,11 @@ describe('web-security faults', () => {
 
   it('reports an untrusted certificate as a finding, not a failure to scan', async () => {
     site.config = goodConfig()
-    const obs = await webSecurityProbe.run(site.url, {target: site.url, http_port: site.http.port}, probeCtx({resolve: site.resolve}))
+    const obs = await webSecurityProbe.run(
+      site.url,
+      {target: site.url, http_port: site.http.port},
+      probeCtx({resolve: site.resolve}),
+    )
     expect(ids(obs)).toContain('web.cert.invalid')
     expect(obs.status).toBe('crit')
   })
@@ -282,7 +379,11 @@ describe('web-security faults', () => {
     try {
       const url = `https://slow.test:${srv.port}/`
       const t0 = performance.now()
-      const obs = await webSecurityProbe.run(url, {target: url, redirect: false}, probeCtx({ca: (await rootCA()).cert, resolve: [`slow.test:${srv.port}:127.0.0.1`], timeoutMs: 1500}))
+      const obs = await webSecurityProbe.run(
+        url,
+        {target: url, redirect: false},
+        probeCtx({ca: (await rootCA()).cert, resolve: [`slow.test:${srv.port}:127.0.0.1`], timeoutMs: 1500}),
+      )
       expect(performance.now() - t0).toBeLessThan(2500)
       expect(obs.status).toBe('unknown')
       expect(obs.summary).toMatch(/timed out/)

@@ -9,10 +9,13 @@ describe('dns probe against a loopback DNS server', () => {
   beforeAll(async () => {
     server = await startDnsServer({
       'nhs.example.test': [
-        {type: 'A', data: '192.0.2.10'}, {type: 'A', data: '192.0.2.11'},
+        {type: 'A', data: '192.0.2.10'},
+        {type: 'A', data: '192.0.2.11'},
         {type: 'AAAA', data: '2001:db8::10'},
-        {type: 'MX', data: {preference: 20, exchange: 'mx2.nhs.example.test'}}, {type: 'MX', data: {preference: 10, exchange: 'MX1.nhs.example.test'}},
-        {type: 'TXT', data: ['v=spf1 include:_spf.nhs.example.test ', '-all']}, {type: 'TXT', data: 'google-site-verification=abc'},
+        {type: 'MX', data: {preference: 20, exchange: 'mx2.nhs.example.test'}},
+        {type: 'MX', data: {preference: 10, exchange: 'MX1.nhs.example.test'}},
+        {type: 'TXT', data: ['v=spf1 include:_spf.nhs.example.test ', '-all']},
+        {type: 'TXT', data: 'google-site-verification=abc'},
         {type: 'NS', data: 'ns1.example.test'},
         {type: 'CAA', data: {tag: 'issue', value: 'letsencrypt.org'}},
       ],
@@ -34,10 +37,14 @@ describe('dns probe against a loopback DNS server', () => {
   })
 
   it('checks exact, all_of and any_of values', async () => {
-    expect((await run('nhs.example.test', {type: 'A', expect: {exact: ['192.0.2.11', '192.0.2.10']}})).status).toBe('ok')
+    expect((await run('nhs.example.test', {type: 'A', expect: {exact: ['192.0.2.11', '192.0.2.10']}})).status).toBe(
+      'ok',
+    )
     const wrong = await run('nhs.example.test', {type: 'A', expect: {exact: ['192.0.2.10']}})
     expect(wrong.status).toBe('crit')
-    expect(wrong.summary).toBe('A nhs.example.test: answers differ from expected; unexpected "192.0.2.11" (got 192.0.2.10, 192.0.2.11)')
+    expect(wrong.summary).toBe(
+      'A nhs.example.test: answers differ from expected; unexpected "192.0.2.11" (got 192.0.2.10, 192.0.2.11)',
+    )
     expect((await run('nhs.example.test', {type: 'AAAA', expect: {all_of: ['2001:DB8::10']}})).status).toBe('ok')
     const anyOf = await run('nhs.example.test', {type: 'A', expect: {any_of: ['198.51.100.1', '198.51.100.2']}})
     expect(anyOf.status).toBe('crit')
@@ -45,13 +52,19 @@ describe('dns probe against a loopback DNS server', () => {
   })
 
   it('orders MX by preference and matches exchanges with or without it', async () => {
-    const obs = await run('nhs.example.test', {type: 'MX', expect: {all_of: ['mx1.nhs.example.test', '20 mx2.nhs.example.test']}})
+    const obs = await run('nhs.example.test', {
+      type: 'MX',
+      expect: {all_of: ['mx1.nhs.example.test', '20 mx2.nhs.example.test']},
+    })
     expect(obs.status).toBe('ok')
     expect(obs.details?.answers).toEqual(['10 mx1.nhs.example.test', '20 mx2.nhs.example.test'])
   })
 
   it('joins multi-string TXT records and matches patterns', async () => {
-    const obs = await run('nhs.example.test', {type: 'TXT', expect: {matches: ['^v=spf1 .* -all$', '^google-site-verification=']}})
+    const obs = await run('nhs.example.test', {
+      type: 'TXT',
+      expect: {matches: ['^v=spf1 .* -all$', '^google-site-verification=']},
+    })
     expect(obs.status).toBe('ok')
     expect(obs.details?.answers).toContain('v=spf1 include:_spf.nhs.example.test -all')
     const bad = await run('nhs.example.test', {type: 'TXT', expect: {matches: '^v=DMARC1'}})
@@ -60,7 +73,9 @@ describe('dns probe against a loopback DNS server', () => {
   })
 
   it('looks up CNAME, NS and CAA', async () => {
-    expect((await run('www.nhs.example.test', {type: 'CNAME', expect: {exact: ['nhs.example.test']}})).status).toBe('ok')
+    expect((await run('www.nhs.example.test', {type: 'CNAME', expect: {exact: ['nhs.example.test']}})).status).toBe(
+      'ok',
+    )
     expect((await run('nhs.example.test', {type: 'NS', expect: {exact: ['ns1.example.test.']}})).status).toBe('ok')
     const caa = await run('nhs.example.test', {type: 'CAA', expect: {exact: ['issue "letsencrypt.org"']}})
     expect(caa.details?.answers).toEqual(['0 issue "letsencrypt.org"'])
@@ -80,7 +95,9 @@ describe('dns probe against a loopback DNS server', () => {
   it('reports SERVFAIL, refusal and malformed answers as crit', async () => {
     server.setFault('servfail', 'nhs.example.test')
     try {
-      expect((await run('nhs.example.test', {type: 'A'})).summary).toBe(`A nhs.example.test: SERVFAIL from the resolver via ${server.server}`)
+      expect((await run('nhs.example.test', {type: 'A'})).summary).toBe(
+        `A nhs.example.test: SERVFAIL from the resolver via ${server.server}`,
+      )
       server.setFault('refused', 'nhs.example.test')
       expect((await run('nhs.example.test', {type: 'A'})).summary).toMatch(/the resolver refused the query/)
       server.setFault('malformed', 'nhs.example.test')
@@ -116,6 +133,8 @@ describe('dns probe against a loopback DNS server', () => {
   })
 
   it('validates patterns', () => {
-    expect(dnsProbe.validate?.({target: 'x.test', type: 'TXT', expect: {matches: ['ok', '(']}})?.map((p) => p.path)).toEqual([['expect', 'matches', 1]])
+    expect(
+      dnsProbe.validate?.({target: 'x.test', type: 'TXT', expect: {matches: ['ok', '(']}})?.map((p) => p.path),
+    ).toEqual([['expect', 'matches', 1]])
   })
 })

@@ -19,10 +19,13 @@ describe('test certificates', () => {
     const srv = await startTls({key: leaf.key, cert: leaf.fullchain})
     try {
       const res = await new Promise<{authorized: boolean; error: string | null}>((resolve, reject) => {
-        const s = tls.connect({host: '127.0.0.1', port: srv.port, servername: 'www.example.test', ca: [root.cert]}, () => {
-          resolve({authorized: s.authorized, error: s.authorizationError ? String(s.authorizationError) : null})
-          s.destroy()
-        })
+        const s = tls.connect(
+          {host: '127.0.0.1', port: srv.port, servername: 'www.example.test', ca: [root.cert]},
+          () => {
+            resolve({authorized: s.authorized, error: s.authorizationError ? String(s.authorizationError) : null})
+            s.destroy()
+          },
+        )
         s.on('error', reject)
       })
       expect(res).toEqual({authorized: true, error: null})
@@ -49,9 +52,15 @@ describe('test DNS server', () => {
   const resolver = new dns.promises.Resolver({timeout: 500, tries: 1})
   beforeAll(async () => {
     server = await startDnsServer({
-      'a.test': [{type: 'A', data: '192.0.2.1'}, {type: 'TXT', data: ['v=spf1 ', 'include:x -all']}],
+      'a.test': [
+        {type: 'A', data: '192.0.2.1'},
+        {type: 'TXT', data: ['v=spf1 ', 'include:x -all']},
+      ],
       'alias.test': [{type: 'CNAME', data: 'a.test'}],
-      'mail.test': [{type: 'MX', data: {preference: 10, exchange: 'mx1.mail.test'}}, {type: 'CAA', data: {tag: 'issue', value: 'letsencrypt.org'}}],
+      'mail.test': [
+        {type: 'MX', data: {preference: 10, exchange: 'mx1.mail.test'}},
+        {type: 'CAA', data: {tag: 'issue', value: 'letsencrypt.org'}},
+      ],
     })
     resolver.setServers([server.server])
   })
@@ -74,7 +83,7 @@ describe('test DNS server', () => {
     await expect(resolver.resolve4('a.test')).rejects.toMatchObject({code: 'ETIMEOUT'})
     server.setFault('truncated', 'a.test')
     expect(await resolver.resolve4('a.test')).toEqual(['192.0.2.1'])
-    expect(server.queries.filter((q) => q.name === 'a.test').at(-1)?.transport).toBe('tcp')
+    expect(server.queries.findLast((q) => q.name === 'a.test')?.transport).toBe('tcp')
     server.setFault(undefined, 'a.test')
   })
 })

@@ -10,7 +10,8 @@ import {type DnsServer, startDnsServer} from '../helpers/dns-server.js'
 import {probeContext} from '../helpers/probe-context.js'
 import {closedPort, type RunningServer, startHttp, startHttps, startTcp} from '../helpers/servers.js'
 
-const run = (target: string, options: Record<string, unknown> = {}, ctx = probeContext()) => httpProbe.run(target, {kind: 'http', target, ...options}, ctx)
+const run = (target: string, options: Record<string, unknown> = {}, ctx = probeContext()) =>
+  httpProbe.run(target, {kind: 'http', target, ...options}, ctx)
 
 describe('http probe against a loopback HTTP server', () => {
   let srv: RunningServer<http.Server>
@@ -31,16 +32,28 @@ describe('http probe against a loopback HTTP server', () => {
           res.statusCode = Number(u.searchParams.get('code'))
           return res.end('status page')
         }
+
         if (p.startsWith('/hop/')) {
           const n = Number(p.slice(5))
           res.statusCode = 302
           res.setHeader('location', n > 0 ? `/hop/${n - 1}` : '/ok')
           return res.end()
         }
+
         if (p === '/loop/a') return res.writeHead(301, {location: '/loop/b'}).end()
         if (p === '/loop/b') return res.writeHead(301, {location: '/loop/a'}).end()
-        if (p === '/json') return res.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({status: 'pass', revision: '42', count: 3, checks: {'spine:status': [{status: 'pass', timeout: 'false'}]}, tags: ['a', 'b']}))
-        if (p === '/headers') return res.writeHead(200, {'x-frame-options': 'DENY', 'cache-control': 'no-store, max-age=0'}).end('h')
+        if (p === '/json')
+          return res.writeHead(200, {'content-type': 'application/json'}).end(
+            JSON.stringify({
+              status: 'pass',
+              revision: '42',
+              count: 3,
+              checks: {'spine:status': [{status: 'pass', timeout: 'false'}]},
+              tags: ['a', 'b'],
+            }),
+          )
+        if (p === '/headers')
+          return res.writeHead(200, {'x-frame-options': 'DENY', 'cache-control': 'no-store, max-age=0'}).end('h')
         if (p === '/slow') return setTimeout(() => res.end('late'), Number(u.searchParams.get('ms')))
         if (p === '/hang') return undefined
         if (p === '/echo') return res.writeHead(201, {'content-type': 'text/plain'}).end(`${req.method} ${body}`)
@@ -49,6 +62,7 @@ describe('http probe against a loopback HTTP server', () => {
           res.write('x'.repeat(1000))
           return setTimeout(() => req.socket.destroy(), 20)
         }
+
         if (p === '/big') {
           // 50 MB, written with backpressure: the server only gets ahead by what the client reads.
           res.writeHead(200, {'content-type': 'application/octet-stream'})
@@ -59,11 +73,14 @@ describe('http probe against a loopback HTTP server', () => {
               bigStreamed += chunk.length
               if (!res.write(chunk)) return void res.once('drain', pump)
             }
+
             res.end()
           }
+
           res.on('close', () => (bigClosedAt = bigStreamed))
           return pump()
         }
+
         res.statusCode = 404
         res.end('not found')
       })
@@ -120,7 +137,13 @@ describe('http probe against a loopback HTTP server', () => {
   })
 
   it('asserts on body text: contains, not_contains, matches', async () => {
-    expect((await run(`${srv.url}/ok`, {expect: {contains: ['hello', 'well'], not_contains: 'error', matches: 'all is \\w+'}})).status).toBe('ok')
+    expect(
+      (
+        await run(`${srv.url}/ok`, {
+          expect: {contains: ['hello', 'well'], not_contains: 'error', matches: String.raw`all is \w+`},
+        })
+      ).status,
+    ).toBe('ok')
     const missing = await run(`${srv.url}/ok`, {expect: {contains: 'goodbye'}})
     expect(missing.status).toBe('crit')
     expect(missing.summary).toMatch(/^body does not contain "goodbye"; HTTP 200 in/)
@@ -130,23 +153,37 @@ describe('http probe against a loopback HTTP server', () => {
   })
 
   it('asserts on JSON paths with each operator', async () => {
-    const pass = await run(`${srv.url}/json`, {expect: {json: [
-      {path: '$.status', op: '==', value: 'pass'},
-      {path: '$.revision', value: 42},
-      {path: "$.checks['spine:status'][0].timeout", value: false},
-      {path: '$.count', op: '>=', value: 3},
-      {path: '$.count', op: '<', value: 4},
-      {path: '$.tags', op: 'contains', value: 'b'},
-      {path: '$.tags[-1]', op: 'matches', value: '^[ab]$'},
-      {path: '$.checks', op: 'exists'},
-      {path: '$.error', op: 'absent'},
-      {path: '$.status', op: '!=', value: 'fail'},
-    ]}})
+    const pass = await run(`${srv.url}/json`, {
+      expect: {
+        json: [
+          {path: '$.status', op: '==', value: 'pass'},
+          {path: '$.revision', value: 42},
+          {path: "$.checks['spine:status'][0].timeout", value: false},
+          {path: '$.count', op: '>=', value: 3},
+          {path: '$.count', op: '<', value: 4},
+          {path: '$.tags', op: 'contains', value: 'b'},
+          {path: '$.tags[-1]', op: 'matches', value: '^[ab]$'},
+          {path: '$.checks', op: 'exists'},
+          {path: '$.error', op: 'absent'},
+          {path: '$.status', op: '!=', value: 'fail'},
+        ],
+      },
+    })
     expect(pass.summary).toMatch(/^HTTP 200/)
     expect(pass.status).toBe('ok')
-    const fail = await run(`${srv.url}/json`, {expect: {json: [{path: '$.status', value: 'fail'}, {path: '$.nope.deeper', op: 'exists'}, {path: '$.count', op: '>', value: 10}]}})
+    const fail = await run(`${srv.url}/json`, {
+      expect: {
+        json: [
+          {path: '$.status', value: 'fail'},
+          {path: '$.nope.deeper', op: 'exists'},
+          {path: '$.count', op: '>', value: 10},
+        ],
+      },
+    })
     expect(fail.status).toBe('crit')
-    expect(fail.summary).toBe(`$.status is "pass", expected "fail"; $.nope.deeper is missing (+1 more); HTTP 200 in ${/in (\d+) ms/.exec(fail.summary)?.[1]} ms`)
+    expect(fail.summary).toBe(
+      `$.status is "pass", expected "fail"; $.nope.deeper is missing (+1 more); HTTP 200 in ${/in (\d+) ms/.exec(fail.summary)?.[1]} ms`,
+    )
   })
 
   it('reports a non-JSON body as crit when JSON assertions are set', async () => {
@@ -156,20 +193,31 @@ describe('http probe against a loopback HTTP server', () => {
   })
 
   it('asserts on response headers', async () => {
-    const ok = await run(`${srv.url}/headers`, {expect: {headers: [
-      {name: 'X-Frame-Options', value: 'DENY'},
-      {name: 'cache-control', op: 'contains', value: 'no-store'},
-      {name: 'date', op: 'exists'},
-      {name: 'server', op: 'absent'},
-    ]}})
+    const ok = await run(`${srv.url}/headers`, {
+      expect: {
+        headers: [
+          {name: 'X-Frame-Options', value: 'DENY'},
+          {name: 'cache-control', op: 'contains', value: 'no-store'},
+          {name: 'date', op: 'exists'},
+          {name: 'server', op: 'absent'},
+        ],
+      },
+    })
     expect(ok.status).toBe('ok')
-    const bad = await run(`${srv.url}/headers`, {expect: {headers: [{name: 'strict-transport-security', op: 'exists'}]}})
+    const bad = await run(`${srv.url}/headers`, {
+      expect: {headers: [{name: 'strict-transport-security', op: 'exists'}]},
+    })
     expect(bad.status).toBe('crit')
     expect(bad.summary).toMatch(/^header strict-transport-security is missing/)
   })
 
   it('sends method, headers and body', async () => {
-    const obs = await run(`${srv.url}/echo`, {method: 'POST', headers: {'X-Request-ID': 'abc-123', 'content-type': 'application/json'}, body: '{"a":1}', expect: {status: 201, contains: 'POST {"a":1}'}})
+    const obs = await run(`${srv.url}/echo`, {
+      method: 'POST',
+      headers: {'X-Request-ID': 'abc-123', 'content-type': 'application/json'},
+      body: '{"a":1}',
+      expect: {status: 201, contains: 'POST {"a":1}'},
+    })
     expect(obs.status).toBe('ok')
     const req = seen.findLast((s) => s.url === '/echo')
     expect(req?.headers['x-request-id']).toBe('abc-123')
@@ -224,17 +272,26 @@ describe('http probe against a loopback HTTP server', () => {
   it('uses a shared dispatcher when the check has no connection overrides', async () => {
     let connects = 0
     const base = buildConnector({})
-    const shared = new Agent({connect: (o, cb) => {
-      connects++
-      base(o, cb)
-    }})
+    const shared = new Agent({
+      connect(o, cb) {
+        connects++
+        base(o, cb)
+      },
+    })
     try {
       expect((await run(`${srv.url}/ok`, {}, probeContext({dispatcher: shared}))).status).toBe('ok')
       expect((await run(`${srv.url}/ok`, {}, probeContext({dispatcher: shared}))).status).toBe('ok')
       const used = connects
       expect(used).toBeGreaterThan(0)
       // With an override, the probe makes its own connections.
-      const obs = await run(`http://checked.test:${srv.port}/ok`, {}, probeContext({dispatcher: shared, net: {resolve: [{host: 'checked.test', port: srv.port, address: '127.0.0.1'}]}}))
+      const obs = await run(
+        `http://checked.test:${srv.port}/ok`,
+        {},
+        probeContext({
+          dispatcher: shared,
+          net: {resolve: [{host: 'checked.test', port: srv.port, address: '127.0.0.1'}]},
+        }),
+      )
       expect(obs.status).toBe('ok')
       expect(connects).toBe(used)
       expect(seen.at(-1)?.headers.host).toBe(`checked.test:${srv.port}`)
@@ -281,6 +338,7 @@ describe('http probe over HTTPS with test certificates', () => {
     servers.push(s)
     return s
   }
+
   beforeAll(async () => {
     ca = (await rootCA()).cert
   })
@@ -291,21 +349,29 @@ describe('http probe over HTTPS with test certificates', () => {
 
   it('trusts a certificate from the test CA and keeps the real host name for SNI and Host', async () => {
     const s = await start({hosts: ['www.nhs.uk'], issuer: 'intermediate', days: 60})
-    const obs = await run(`https://www.nhs.uk:${s.port}/`, {expect: {contains: `host=www.nhs.uk:${s.port}`}}, over('www.nhs.uk', s.port))
+    const obs = await run(
+      `https://www.nhs.uk:${s.port}/`,
+      {expect: {contains: `host=www.nhs.uk:${s.port}`}},
+      over('www.nhs.uk', s.port),
+    )
     expect(obs.summary).toMatch(/^HTTP 200/)
     expect(obs.status).toBe('ok')
     expect(sni.at(-1)).toBe('www.nhs.uk')
     expect(obs.timings.tlsMs).toBeGreaterThan(0)
     expect(obs.metrics.certDaysLeft).toBeGreaterThan(59)
     expect(obs.metrics.certDaysLeft).toBeLessThanOrEqual(60)
-    expect(Math.abs(obs.metrics.certNotAfter - (Date.now() / 1000 + 60 * 86400))).toBeLessThan(120)
+    expect(Math.abs(obs.metrics.certNotAfter - (Date.now() / 1000 + 60 * 86_400))).toBeLessThan(120)
     expect(obs.details?.tlsProtocol).toBe('TLSv1.3')
   })
 
   it('still trusts the public roots when a CA is added (a test CA does not replace them)', async () => {
     const s = await start({hosts: ['www.nhs.uk']})
     // No ca: the test CA is not trusted.
-    const obs = await run(`https://www.nhs.uk:${s.port}/`, {}, probeContext({net: {resolve: [{host: 'www.nhs.uk', port: s.port, address: '127.0.0.1'}]}}))
+    const obs = await run(
+      `https://www.nhs.uk:${s.port}/`,
+      {},
+      probeContext({net: {resolve: [{host: 'www.nhs.uk', port: s.port, address: '127.0.0.1'}]}}),
+    )
     expect(obs.status).toBe('crit')
     expect(obs.summary).toMatch(/^TLS: certificate (issuer )?not trusted/)
   })
@@ -342,8 +408,19 @@ describe('http probe over HTTPS with test certificates', () => {
     const s = await start({hosts: ['www.nhs.uk']})
     const plain = await startHttp((req, res) => res.writeHead(301, {location: `https://www.nhs.uk:${s.port}/`}).end())
     try {
-      const obs = await run(`http://www.nhs.uk:${plain.port}/`, {expect: {contains: `host=www.nhs.uk:${s.port}`}}, probeContext({net: {ca, resolve: [
-        {host: 'www.nhs.uk', port: plain.port, address: '127.0.0.1'}, {host: 'www.nhs.uk', port: s.port, address: '127.0.0.1'}]}}))
+      const obs = await run(
+        `http://www.nhs.uk:${plain.port}/`,
+        {expect: {contains: `host=www.nhs.uk:${s.port}`}},
+        probeContext({
+          net: {
+            ca,
+            resolve: [
+              {host: 'www.nhs.uk', port: plain.port, address: '127.0.0.1'},
+              {host: 'www.nhs.uk', port: s.port, address: '127.0.0.1'},
+            ],
+          },
+        }),
+      )
       expect(obs.summary).toMatch(/^HTTP 200 in \d+ ms after 1 redirect$/)
       expect(obs.details?.finalUrl).toBe(`https://www.nhs.uk:${s.port}/`)
       expect(obs.metrics.certDaysLeft).toBeGreaterThan(80)
@@ -356,7 +433,14 @@ describe('http probe over HTTPS with test certificates', () => {
   it('names the TLS handshake as the phase that timed out', async () => {
     const silent = await startTcp(() => {})
     try {
-      const obs = await run(`https://www.nhs.uk:${silent.port}/`, {}, probeContext({timeoutMs: 300, net: {ca, resolve: [{host: 'www.nhs.uk', port: silent.port, address: '127.0.0.1'}]}}))
+      const obs = await run(
+        `https://www.nhs.uk:${silent.port}/`,
+        {},
+        probeContext({
+          timeoutMs: 300,
+          net: {ca, resolve: [{host: 'www.nhs.uk', port: silent.port, address: '127.0.0.1'}]},
+        }),
+      )
       expect(obs.status).toBe('crit')
       expect(obs.summary).toBe('timed out after 300 ms in the TLS handshake')
     } finally {
@@ -365,10 +449,15 @@ describe('http probe over HTTPS with test certificates', () => {
   })
 
   it('drops credential headers when a redirect leaves the origin', async () => {
-    const target = await startHttp((req, res) => res.end(`apikey=${req.headers.apikey ?? 'none'} x=${req.headers['x-kept'] ?? 'none'}`))
+    const target = await startHttp((req, res) =>
+      res.end(`apikey=${req.headers.apikey ?? 'none'} x=${req.headers['x-kept'] ?? 'none'}`),
+    )
     const first = await startHttp((req, res) => res.writeHead(302, {location: `${target.url}/next`}).end())
     try {
-      const obs = await run(`${first.url}/`, {headers: {apikey: 'sekrit', 'x-kept': 'yes'}, expect: {contains: 'apikey=none x=yes'}})
+      const obs = await run(`${first.url}/`, {
+        headers: {apikey: 'sekrit', 'x-kept': 'yes'},
+        expect: {contains: 'apikey=none x=yes'},
+      })
       expect(obs.summary).toMatch(/^HTTP 200/)
       expect(obs.status).toBe('ok')
     } finally {
@@ -406,7 +495,11 @@ describe('http probe with a DNS resolver', () => {
   it('reports a resolver that never answers as a timeout while resolving', async () => {
     dns.setFault('drop')
     try {
-      const obs = await run(`http://app.example.test:${srv.port}/`, {}, probeContext({timeoutMs: 400, net: {resolver: dns.server}}))
+      const obs = await run(
+        `http://app.example.test:${srv.port}/`,
+        {},
+        probeContext({timeoutMs: 400, net: {resolver: dns.server}}),
+      )
       expect(obs.status).toBe('crit')
       expect(obs.summary).toBe('timed out after 400 ms resolving the host name')
     } finally {
@@ -416,16 +509,39 @@ describe('http probe with a DNS resolver', () => {
 })
 
 describe('http option validation', () => {
-  const problems = (o: Record<string, unknown>) => httpProbe.validate?.({kind: 'http', target: 'https://x.test/', ...o}) ?? []
+  const problems = (o: Record<string, unknown>) =>
+    httpProbe.validate?.({kind: 'http', target: 'https://x.test/', ...o}) ?? []
   it('accepts a well-formed check', () => {
-    expect(problems({expect: {status: ['200-299', 404], json: [{path: "$.a['b'][0]", value: 1}], matches: 'a+'}, latency: {warn: '1s', crit: '2s'}})).toEqual([])
+    expect(
+      problems({
+        expect: {status: ['200-299', 404], json: [{path: "$.a['b'][0]", value: 1}], matches: 'a+'},
+        latency: {warn: '1s', crit: '2s'},
+      }),
+    ).toEqual([])
   })
   it('names each bad option by path', () => {
     const p = problems({
-      expect: {status: '299-200', matches: '(', json: [{path: 'status', value: 1}, {path: '$.a', op: '=='}], headers: [{name: 'x', op: 'exists', value: 1}]},
+      expect: {
+        status: '299-200',
+        matches: '(',
+        json: [
+          {path: 'status', value: 1},
+          {path: '$.a', op: '=='},
+        ],
+        headers: [{name: 'x', op: 'exists', value: 1}],
+      },
       latency: {warn: '3s', crit: '1s'},
-      method: 'GET', body: 'x',
+      method: 'GET',
+      body: 'x',
     })
-    expect(p.map((x) => x.path.join('.'))).toEqual(['expect.status', 'expect.matches', 'expect.json.0.path', 'expect.json.1', 'expect.headers.0.value', 'latency.warn', 'body'])
+    expect(p.map((x) => x.path.join('.'))).toEqual([
+      'expect.status',
+      'expect.matches',
+      'expect.json.0.path',
+      'expect.json.1',
+      'expect.headers.0.value',
+      'latency.warn',
+      'body',
+    ])
   })
 })

@@ -4,7 +4,8 @@ import {tcpProbe} from '../../src/probes/tcp.js'
 import {probeContext} from '../helpers/probe-context.js'
 import {closedPort, startTcp} from '../helpers/servers.js'
 
-const run = (target: string, options: Record<string, unknown> = {}, ctx = probeContext()) => tcpProbe.run(target, {kind: 'tcp', target, ...options}, ctx)
+const run = (target: string, options: Record<string, unknown> = {}, ctx = probeContext()) =>
+  tcpProbe.run(target, {kind: 'tcp', target, ...options}, ctx)
 
 describe('tcp probe', () => {
   it('connects and times the connection', async () => {
@@ -24,9 +25,9 @@ describe('tcp probe', () => {
       const ok = await run(srv.url, {banner: '^220 '})
       expect(ok.status).toBe('ok')
       expect(ok.summary).toMatch(/^connected in \d+ ms, banner "220 mail\.example\.test ESMTP ready"$/)
-      const bad = await run(srv.url, {banner: '^SSH-2\\.0'})
+      const bad = await run(srv.url, {banner: String.raw`^SSH-2\.0`})
       expect(bad.status).toBe('crit')
-      expect(bad.summary).toBe('banner "220 mail.example.test ESMTP ready" does not match /^SSH-2\\.0/')
+      expect(bad.summary).toBe(String.raw`banner "220 mail.example.test ESMTP ready" does not match /^SSH-2\.0/`)
     } finally {
       await srv.close()
     }
@@ -35,7 +36,7 @@ describe('tcp probe', () => {
   it('sends text before reading the reply', async () => {
     const srv = await startTcp((s) => s.on('data', (d) => s.write(`+PONG ${d.toString().trim()}\r\n`)))
     try {
-      expect((await run(srv.url, {send: 'PING\r\n', banner: '^\\+PONG PING'})).status).toBe('ok')
+      expect((await run(srv.url, {send: 'PING\r\n', banner: String.raw`^\+PONG PING`})).status).toBe('ok')
     } finally {
       await srv.close()
     }
@@ -61,7 +62,11 @@ describe('tcp probe', () => {
     expect(refused.summary).toBe('connection refused')
     const srv = await startTcp((s) => s.end('220 hi\r\n'))
     try {
-      const obs = await run(`smtp.nhs.example.test:${srv.port}`, {banner: '^220'}, probeContext({net: {resolve: [{host: 'smtp.nhs.example.test', port: srv.port, address: '127.0.0.1'}]}}))
+      const obs = await run(
+        `smtp.nhs.example.test:${srv.port}`,
+        {banner: '^220'},
+        probeContext({net: {resolve: [{host: 'smtp.nhs.example.test', port: srv.port, address: '127.0.0.1'}]}}),
+      )
       expect(obs.status).toBe('ok')
     } finally {
       await srv.close()

@@ -26,9 +26,13 @@ describe('tls probe against loopback TLS servers', () => {
     servers.push(s)
     return s.port
   }
+
   const probe = (port: number, options: Record<string, unknown> = {}, trustCa = true, timeoutMs = 5000) =>
-    tlsProbe.run(`${HOST}:${port}`, {kind: 'tls', target: `${HOST}:${port}`, ...options},
-      probeContext({timeoutMs, net: {...(trustCa ? {ca} : {}), resolve: [{host: HOST, port, address: '127.0.0.1'}]}}))
+    tlsProbe.run(
+      `${HOST}:${port}`,
+      {kind: 'tls', target: `${HOST}:${port}`, ...options},
+      probeContext({timeoutMs, net: {...(trustCa ? {ca} : {}), resolve: [{host: HOST, port, address: '127.0.0.1'}]}}),
+    )
   const ids = (obs: {findings: {id: string; severity: string}[]}) => obs.findings.map((f) => `${f.id}:${f.severity}`)
 
   it('passes a valid certificate from the test CA and reports protocol, cipher, key and expiry', async () => {
@@ -41,7 +45,14 @@ describe('tls probe against loopback TLS servers', () => {
     expect(obs.metrics.certDaysLeft).toBeLessThanOrEqual(90)
     expect(Math.abs(obs.metrics.certNotAfter - (Date.now() + 90 * DAY) / 1000)).toBeLessThan(120)
     expect(obs.metrics.keyBits).toBe(256)
-    expect(obs.details).toMatchObject({protocol: 'TLSv1.3', keyType: 'ec', curve: 'prime256v1', subject: HOST, issuer: 'watchkeeper test intermediate CA', address: '127.0.0.1'})
+    expect(obs.details).toMatchObject({
+      protocol: 'TLSv1.3',
+      keyType: 'ec',
+      curve: 'prime256v1',
+      subject: HOST,
+      issuer: 'watchkeeper test intermediate CA',
+      address: '127.0.0.1',
+    })
     expect(obs.timings.connectMs).toBeGreaterThan(0)
     expect(obs.timings.tlsMs).toBeGreaterThan(0)
     expect(obs.thresholds).toEqual({certDaysLeft: {warn: 30, crit: 14, alertBelow: true}})
@@ -76,7 +87,9 @@ describe('tls probe against loopback TLS servers', () => {
   })
 
   it('reports a certificate that is not yet valid', async () => {
-    const obs = await probe(await serve({notBefore: new Date(Date.now() + 3 * DAY), notAfter: new Date(Date.now() + 90 * DAY)}))
+    const obs = await probe(
+      await serve({notBefore: new Date(Date.now() + 3 * DAY), notAfter: new Date(Date.now() + 90 * DAY)}),
+    )
     expect(obs.status).toBe('crit')
     expect(ids(obs)).toEqual(['tls.cert.not_yet_valid:crit'])
   })
@@ -85,7 +98,9 @@ describe('tls probe against loopback TLS servers', () => {
     const obs = await probe(await serve({hosts: ['digital.nhs.uk']}))
     expect(obs.status).toBe('crit')
     expect(ids(obs)).toEqual(['tls.cert.hostname_mismatch:crit'])
-    expect(obs.summary).toBe('certificate does not match www.nhs.uk: Host: www.nhs.uk. is not in the cert\'s altnames: DNS:digital.nhs.uk')
+    expect(obs.summary).toBe(
+      "certificate does not match www.nhs.uk: Host: www.nhs.uk. is not in the cert's altnames: DNS:digital.nhs.uk",
+    )
   })
 
   it('reports a self-signed certificate as untrusted', async () => {
@@ -133,13 +148,23 @@ describe('tls probe against loopback TLS servers', () => {
     const deep = await probe(port, {posture: {ciphers: false}})
     expect(deep.status).toBe('crit')
     expect(deep.findings.map((f) => f.id)).toContain('tls.protocol.tls1_1')
-    expect((deep.details?.posture as {protocols: Record<string, string>}).protocols).toMatchObject({'TLSv1.1': 'accepted', 'TLSv1.2': 'accepted', 'TLSv1.3': 'accepted'})
+    expect((deep.details?.posture as {protocols: Record<string, string>}).protocols).toMatchObject({
+      'TLSv1.1': 'accepted',
+      'TLSv1.2': 'accepted',
+      'TLSv1.3': 'accepted',
+    })
     expect(deep.metrics.certDaysLeft).toBe(plain.metrics.certDaysLeft)
   })
 
   it('gives the parsed chain to other probes through tlsHandshake', async () => {
     const port = await serve({issuer: 'intermediate', key: 'rsa2048'})
-    const hs = await tlsHandshake({host: HOST, port, net: {ca, resolve: [{host: HOST, port, address: '127.0.0.1'}]}, signal: AbortSignal.timeout(5000), requestOCSP: true})
+    const hs = await tlsHandshake({
+      host: HOST,
+      port,
+      net: {ca, resolve: [{host: HOST, port, address: '127.0.0.1'}]},
+      signal: AbortSignal.timeout(5000),
+      requestOCSP: true,
+    })
     expect(hs.authorized).toBe(true)
     expect(hs.servername).toBe(HOST)
     expect(hs.chain[0].subject).toBe(HOST)
@@ -173,7 +198,9 @@ describe('tls probe against loopback TLS servers', () => {
 
 describe('tls option validation', () => {
   it('rejects crit above warn and bad targets', () => {
-    expect(tlsProbe.validate?.({target: 'www.nhs.uk', expiry: {warn: 10, crit: 20}})).toEqual([{path: ['expiry', 'crit'], message: 'crit (20 days) is above warn (10 days)'}])
+    expect(tlsProbe.validate?.({target: 'www.nhs.uk', expiry: {warn: 10, crit: 20}})).toEqual([
+      {path: ['expiry', 'crit'], message: 'crit (20 days) is above warn (10 days)'},
+    ])
     expect(tlsProbe.validate?.({target: 'www.nhs.uk:443', expiry: {warn: 60}})).toEqual([])
     expect(tlsProbe.validate?.({target: 'www.nhs.uk:0'})?.[0]?.path).toEqual(['target'])
   })

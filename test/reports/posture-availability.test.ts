@@ -4,7 +4,7 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {runCli, tmpDir} from '../helpers/cli.js'
-import {goodConfig, type Site, startSite} from '../posture/site.js'
+import {type Site, startSite} from '../posture/site.js'
 
 /*
  * A web-security check graded D next to a healthy health check of the same service, both run for real by
@@ -17,19 +17,36 @@ let db: string
 
 beforeAll(async () => {
   site = await startSite()
-  for (const h of ['strict-transport-security', 'content-security-policy', 'x-content-type-options', 'x-frame-options']) delete site.config.headers[h]
+  for (const h of ['strict-transport-security', 'content-security-policy', 'x-content-type-options', 'x-frame-options'])
+    delete site.config.headers[h]
   tmp = tmpDir('wk-posture-avail-')
   fs.writeFileSync(path.join(tmp.dir, 'ca.pem'), site.ca)
   const catalogue = path.join(tmp.dir, 'site.yaml')
   db = path.join(tmp.dir, 'wk.db')
-  const common = ['    service: NHS website', '    ca: ca.pem', '    timeout: 10s', '    resolve:', ...site.resolve.map((r) => `      - "${r}"`)]
-  fs.writeFileSync(catalogue, [
-    'checks:',
-    '  - id: site-health', '    kind: http', `    target: ${site.url}`, ...common,
-    '  - id: site-posture', '    kind: web-security', `    target: ${site.url}`, `    http_port: ${site.http.port}`, ...common,
-    '    expect: {min_grade: B}',
-    '',
-  ].join('\n'))
+  const common = [
+    '    service: NHS website',
+    '    ca: ca.pem',
+    '    timeout: 10s',
+    '    resolve:',
+    ...site.resolve.map((r) => `      - "${r}"`),
+  ]
+  fs.writeFileSync(
+    catalogue,
+    [
+      'checks:',
+      '  - id: site-health',
+      '    kind: http',
+      `    target: ${site.url}`,
+      ...common,
+      '  - id: site-posture',
+      '    kind: web-security',
+      `    target: ${site.url}`,
+      `    http_port: ${site.http.port}`,
+      ...common,
+      '    expect: {min_grade: B}',
+      '',
+    ].join('\n'),
+  )
   for (let i = 0; i < 3; i++) {
     const run = await runCli(['check', 'run', '--checks', catalogue, '--db', db, '--json'])
     expect(run.code).toBe(2)
@@ -55,7 +72,15 @@ describe('posture is not availability', () => {
     const r = await json('report', 'uptime', '--period', '24h')
     expect(r).toMatchObject({includePosture: false, postureChecksLeftOut: 1})
     expect(r.checks.map((c: {id: string}) => c.id)).toEqual(['site-health'])
-    expect(r.services).toEqual([expect.objectContaining({id: 'NHS website', checks: 1, availability: 100, crit: 0, outages: expect.objectContaining({count: 0, downtimeMs: 0})})])
+    expect(r.services).toEqual([
+      expect.objectContaining({
+        id: 'NHS website',
+        checks: 1,
+        availability: 100,
+        crit: 0,
+        outages: expect.objectContaining({count: 0, downtimeMs: 0}),
+      }),
+    ])
 
     const text = await runCli(['report', 'uptime', '--period', '24h', '--db', db])
     expect(text.stdout).toContain('1 posture check left out')
@@ -74,7 +99,12 @@ describe('posture is not availability', () => {
     const r = await json('report', 'slo', '--objective', '99.9')
     expect(r.postureChecksLeftOut).toBe(1)
     expect(r.checks.map((c: {id: string}) => c.id)).toEqual(['site-health'])
-    expect(r.services[0]).toMatchObject({id: 'NHS website', bad: 0, budget: expect.objectContaining({used: 0}), alert: null})
+    expect(r.services[0]).toMatchObject({
+      id: 'NHS website',
+      bad: 0,
+      budget: expect.objectContaining({used: 0}),
+      alert: null,
+    })
 
     const all = await json('report', 'slo', '--objective', '99.9', '--include-posture')
     const web = all.checks.find((c: {id: string}) => c.id === 'site-posture')
@@ -84,6 +114,8 @@ describe('posture is not availability', () => {
 
   it('report posture is where the grade shows', async () => {
     const r = await json('report', 'posture')
-    expect(r.targets).toEqual([expect.objectContaining({checkId: 'site-posture', status: 'crit', grade: expect.stringMatching(/^D/)})])
+    expect(r.targets).toEqual([
+      expect.objectContaining({checkId: 'site-posture', status: 'crit', grade: expect.stringMatching(/^D/)}),
+    ])
   })
 })

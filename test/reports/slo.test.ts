@@ -1,9 +1,9 @@
 import {afterEach, describe, expect, it} from 'vitest'
 
+import type {CheckResult, Status} from '../../src/types.js'
 import {UserError} from '../../src/errors.js'
 import {renderSlo} from '../../src/reports/render.js'
 import {sloReport} from '../../src/reports/slo.js'
-import type {CheckResult, Status} from '../../src/types.js'
 import {DAY, freshDb, HOUR, MINUTE, result, store} from '../store/seed.js'
 
 const cleanups: (() => void)[] = []
@@ -79,14 +79,23 @@ describe('report slo', () => {
 
   it('rejects objectives outside (0, 100)', () => {
     const {db} = seed()
-    for (const objective of [0, 100, 120, Number.NaN]) expect(() => sloReport(db, {objective, windowMs: DAY, until: UNTIL})).toThrow(UserError)
+    for (const objective of [0, 100, 120, Number.NaN])
+      expect(() => sloReport(db, {objective, windowMs: DAY, until: UNTIL})).toThrow(UserError)
   })
 
   it('renders CSV with one row per check and service', () => {
     const {db} = seed()
-    const csv = renderSlo(sloReport(db, {objective: 99, windowMs: DAY, until: UNTIL}), 'csv').trimEnd().split('\r\n')
-    expect(csv[0]).toBe('scope,id,service,objective_pct,eligible,bad,availability_pct,budget_total,budget_used,budget_left,budget_left_pct,budget_left_s,burn_window,burn_1h,burn_6h,alert')
-    expect(csv.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(['check,pds', 'check,spine', 'service,Spine'])
+    const csv = renderSlo(sloReport(db, {objective: 99, windowMs: DAY, until: UNTIL}), 'csv')
+      .trimEnd()
+      .split('\r\n')
+    expect(csv[0]).toBe(
+      'scope,id,service,objective_pct,eligible,bad,availability_pct,budget_total,budget_used,budget_left,budget_left_pct,budget_left_s,burn_window,burn_1h,burn_6h,alert',
+    )
+    expect(csv.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual([
+      'check,pds',
+      'check,spine',
+      'service,Spine',
+    ])
     expect(csv[1].split(',').at(-1)).toBe('fast-burn')
     expect(csv[2].split(',').at(-1)).toBe('')
   })

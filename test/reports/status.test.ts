@@ -31,7 +31,9 @@ beforeAll(async () => {
   hook = await webhookReceiver()
   db = path.join(tmp.dir, 'wk.db')
   file = path.join(tmp.dir, 'checks.yaml')
-  fs.writeFileSync(file, `
+  fs.writeFileSync(
+    file,
+    `
 defaults:
   timeout: 2s
 checks:
@@ -43,8 +45,11 @@ maintenance:
   - {name: payments release, checks: [pay], start: "${minute(-60)}", end: "${minute(60)}"}
 notifiers:
   ops: {type: webhook, url: "\${env:HOOK_URL}"}
-`)
-  const watch = await runCli(['watch', '--once', '--checks', file, '--db', db, '--json'], {env: {HOOK_URL: `${hook.url}/hook`}})
+`,
+  )
+  const watch = await runCli(['watch', '--once', '--checks', file, '--db', db, '--json'], {
+    env: {HOOK_URL: `${hook.url}/hook`},
+  })
   expect(watch.code).toBe(0)
   const solo = path.join(tmp.dir, 'solo.yaml')
   fs.writeFileSync(solo, `checks:\n  - {id: solo, kind: http, target: "${down.url}/", timeout: 2s}\n`)
@@ -68,25 +73,57 @@ describe('status shows the state you can act on', () => {
     const byId = Object.fromEntries(doc.checks.map((c: {checkId: string}) => [c.checkId, c]))
     expect(Object.keys(byId).sort()).toEqual(['api', 'blip', 'pay', 'solo', 'web'])
 
-    expect(byId.web).toMatchObject({status: 'ok', state: 'ok', flapping: false, alerted: null, incident: null, maintenance: null, attention: []})
-    expect(byId.api).toMatchObject({status: 'crit', state: 'failing', alerted: 'failing',
-      incident: {id: 1, severity: 'SEV2', state: 'triage', title: expect.any(String)}, maintenance: null})
+    expect(byId.web).toMatchObject({
+      status: 'ok',
+      state: 'ok',
+      flapping: false,
+      alerted: null,
+      incident: null,
+      maintenance: null,
+      attention: [],
+    })
+    expect(byId.api).toMatchObject({
+      status: 'crit',
+      state: 'failing',
+      alerted: 'failing',
+      incident: {id: 1, severity: 'SEV2', state: 'triage', title: expect.any(String)},
+      maintenance: null,
+    })
     expect(byId.api.lastAlert.deliveries.every((d: {status: string}) => d.status === 'sent')).toBe(true)
     expect(byId.api.attention).toEqual(['incident #1 is triage', `failing since ${byId.api.stateSince}`])
     // In its window: failing, but held, and nothing for a person to do.
-    expect(byId.pay).toMatchObject({state: 'failing', maintenance: {window: 'payments release', until: expect.any(String)}, attention: []})
+    expect(byId.pay).toMatchObject({
+      state: 'failing',
+      maintenance: {window: 'payments release', until: expect.any(String)},
+      attention: [],
+    })
     expect(byId.pay.lastAlert?.deliveries.some((d: {status: string}) => d.status === 'sent') ?? false).toBe(false)
     // One failed result under a threshold of 3 is not an alert.
     expect(byId.blip).toMatchObject({status: 'crit', state: 'pending', alerted: null, attention: []})
     // Never watched: its last check run result is all there is.
-    expect(byId.solo).toMatchObject({status: 'crit', state: 'unwatched', stateSince: null, attention: ['last result crit (not watched)']})
+    expect(byId.solo).toMatchObject({
+      status: 'crit',
+      state: 'unwatched',
+      stateSince: null,
+      attention: ['last result crit (not watched)'],
+    })
 
     for (const c of doc.checks) {
-      for (const t of [c.since, c.lastRun, c.stateSince, c.lastAlert?.at, c.incident?.openedAt, c.maintenance?.until].filter(Boolean)) {
+      for (const t of [
+        c.since,
+        c.lastRun,
+        c.stateSince,
+        c.lastAlert?.at,
+        c.incident?.openedAt,
+        c.maintenance?.until,
+      ].filter(Boolean)) {
         expect(t).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
       }
     }
-    expect(hook.received.map((r) => (r.body as {event?: string}).event)).toEqual(expect.arrayContaining(['failing', 'incident-opened']))
+
+    expect(hook.received.map((r) => (r.body as {event?: string}).event)).toEqual(
+      expect.arrayContaining(['failing', 'incident-opened']),
+    )
   })
 
   it('--problems lists only what needs a person, as a table and as JSON', async () => {
@@ -109,12 +146,25 @@ describe('status shows the state you can act on', () => {
     const d = openDatabase(db)
     try {
       const at = Date.now()
-      const id = insertDelivery(d, {createdAt: at, notifier: 'ops', provider: 'webhook', event: 'degraded', checkId: 'web', subject: 'web',
-        dedupKey: 'web:degraded', status: 'pending', message: 'DEGRADED: web', body: '{}'})
+      const id = insertDelivery(d, {
+        createdAt: at,
+        notifier: 'ops',
+        provider: 'webhook',
+        event: 'degraded',
+        checkId: 'web',
+        subject: 'web',
+        dedupKey: 'web:degraded',
+        status: 'pending',
+        message: 'DEGRADED: web',
+        body: '{}',
+      })
       finishDelivery(d, id, {status: 'failed', attempts: 5, httpStatus: 502, error: 'HTTP 502', at: at + 1000})
       const report = statusReport(d, {now: at + 2000, problemsOnly: true})
       const web = report.checks.find((c) => c.checkId === 'web')!
-      expect(web.lastAlert).toMatchObject({events: ['degraded'], deliveries: [{notifier: 'ops', event: 'degraded', status: 'failed', error: 'HTTP 502'}]})
+      expect(web.lastAlert).toMatchObject({
+        events: ['degraded'],
+        deliveries: [{notifier: 'ops', event: 'degraded', status: 'failed', error: 'HTTP 502'}],
+      })
       expect(web.attention).toEqual(['the degraded alert could not be delivered to ops'])
     } finally {
       d.close()

@@ -5,10 +5,10 @@ import path from 'node:path'
 import ts from 'typescript'
 import {afterEach, describe, expect, it} from 'vitest'
 
+import type {Status} from '../../src/types.js'
 import {type DB, openDatabase} from '../../src/store/db.js'
 import {MIGRATIONS} from '../../src/store/migrations/index.js'
 import {type RollupInput, updateRollups} from '../../src/store/rollups.js'
-import type {Status} from '../../src/types.js'
 
 const MIGRATIONS_DIR = path.resolve(__dirname, '../../src/store/migrations')
 const BUILTINS = new Set(builtinModules)
@@ -27,14 +27,22 @@ function liveImports(file: string, text: string): string[] {
       const target = path.resolve(path.dirname(file), spec)
       if (path.dirname(target) === MIGRATIONS_DIR) return
     }
+
     const {line} = source.getLineAndCharacterOfPosition(node.getStart())
     out.push(`${path.basename(file)}:${line + 1} imports ${spec}`)
   }
+
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
       const clause = node.importClause
-      const typeOnly = clause !== undefined && (clause.isTypeOnly || (clause.name === undefined && clause.namedBindings !== undefined &&
-        ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((e) => e.isTypeOnly)))
+      const typeOnly =
+        clause !== undefined &&
+        (clause.isTypeOnly ||
+          (clause.name === undefined &&
+            clause.namedBindings !== undefined &&
+            ts.isNamedImports(clause.namedBindings) &&
+            clause.namedBindings.elements.length > 0 &&
+            clause.namedBindings.elements.every((e) => e.isTypeOnly)))
       if (!typeOnly) check(node.moduleSpecifier.text, node)
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       if (!node.isTypeOnly) check(node.moduleSpecifier.text, node)
@@ -46,8 +54,10 @@ function liveImports(file: string, text: string): string[] {
       const [arg] = node.arguments
       if (arg && ts.isStringLiteral(arg)) check(arg.text, node)
     }
+
     ts.forEachChild(node, visit)
   }
+
   visit(source)
   return out
 }
@@ -56,7 +66,9 @@ describe('frozen migrations', () => {
   it('no file under src/store/migrations imports live code', () => {
     const files = fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.ts'))
     expect(files.length).toBeGreaterThanOrEqual(MIGRATIONS.length + 1)
-    const found = files.flatMap((f) => liveImports(path.join(MIGRATIONS_DIR, f), fs.readFileSync(path.join(MIGRATIONS_DIR, f), 'utf8')))
+    const found = files.flatMap((f) =>
+      liveImports(path.join(MIGRATIONS_DIR, f), fs.readFileSync(path.join(MIGRATIONS_DIR, f), 'utf8')),
+    )
     expect(found).toEqual([])
   })
 
@@ -101,12 +113,16 @@ describe('migration 3 (frozen rollup fold)', () => {
   }
 
   const CODES: Record<Status, number> = {ok: 0, warn: 1, crit: 2, unknown: 3}
-  const STATUS_AT = (i: number): Status => (i % 37 < 4 ? 'crit' : i % 53 === 1 ? 'warn' : i % 61 === 2 ? 'unknown' : 'ok')
+  const STATUS_AT = (i: number): Status =>
+    i % 37 < 4 ? 'crit' : i % 53 === 1 ? 'warn' : i % 61 === 2 ? 'unknown' : 'ok'
   // Two checks across the London spring change (30 March 2025, 01:00Z), a result every 7 minutes, some out of order.
-  const inputs = (refs: number[]): RollupInput[] => Array.from({length: 1200}, (_, i) => ({
-    checkRef: refs[i % 2], ts: Date.UTC(2025, 2, 28) + i * 7 * 60_000 - (i % 29 === 0 ? 25 * 60_000 : 0), status: STATUS_AT(i),
-    durationMs: (i * 7919) % 1000 < 900 ? 20 + (i % 180) + 0.37 : 1500 + (i % 400),
-  }))
+  const inputs = (refs: number[]): RollupInput[] =>
+    Array.from({length: 1200}, (_, i) => ({
+      checkRef: refs[i % 2],
+      ts: Date.UTC(2025, 2, 28) + i * 7 * 60_000 - (i % 29 === 0 ? 25 * 60_000 : 0),
+      status: STATUS_AT(i),
+      durationMs: (i * 7919) % 1000 < 900 ? 20 + (i % 180) + 0.37 : 1500 + (i % 400),
+    }))
 
   function tables(db: DB): Record<string, unknown[]> {
     const q = (sql: string) => db.prepare(sql).all()
@@ -119,7 +135,9 @@ describe('migration 3 (frozen rollup fold)', () => {
   }
 
   function addChecks(db: DB): number[] {
-    const add = db.prepare(`INSERT INTO checks (check_id, kind, target, first_seen, last_seen) VALUES (?, 'tcp', 'x:1', 0, 0)`)
+    const add = db.prepare(
+      `INSERT INTO checks (check_id, kind, target, first_seen, last_seen) VALUES (?, 'tcp', 'x:1', 0, 0)`,
+    )
     return ['api', 'web'].map((id) => Number(add.run(id).lastInsertRowid))
   }
 
@@ -127,7 +145,9 @@ describe('migration 3 (frozen rollup fold)', () => {
     const old = openAt(2, 'old.db')
     const refs = addChecks(old)
     const rows = inputs(refs)
-    const insert = old.prepare('INSERT INTO results (check_ref, ts, status, duration_ms, summary) VALUES (?, ?, ?, ?, ?)')
+    const insert = old.prepare(
+      'INSERT INTO results (check_ref, ts, status, duration_ms, summary) VALUES (?, ?, ?, ?, ?)',
+    )
     old.transaction(() => {
       for (const r of rows) insert.run(r.checkRef, r.ts, CODES[r.status], r.durationMs, 'x')
     })()
@@ -141,7 +161,9 @@ describe('migration 3 (frozen rollup fold)', () => {
     const liveRefs = addChecks(live)
     expect(liveRefs).toEqual(refs)
     // Migration 3 reads the results in (check, time, id) order; the live fold gets them in that order too.
-    const ordered = rows.map((r, i) => ({...r, i})).sort((a, b) => a.checkRef - b.checkRef || a.ts - b.ts || a.i - b.i)
+    const ordered = rows
+      .map((r, i) => ({...r, i}))
+      .sort((a, b) => a.checkRef - b.checkRef || a.ts - b.ts || a.i - b.i)
       .map(({i: _, ...r}) => r)
     live.transaction(() => updateRollups(live, ordered))()
 

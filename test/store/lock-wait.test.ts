@@ -1,7 +1,7 @@
+import type http from 'node:http'
 import Database from 'better-sqlite3'
 import {type ChildProcess, spawn} from 'node:child_process'
 import fs from 'node:fs'
-import type http from 'node:http'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
@@ -64,12 +64,15 @@ describe('a write lock held by another process', () => {
   beforeAll(async () => {
     web = await startHttp((req, res) => res.end('ok'))
     catalogue = path.join(tmp.dir, 'checks.yaml')
-    fs.writeFileSync(catalogue, [
-      'checks:',
-      `  - {id: web-a, kind: http, target: "${web.url}/a"}`,
-      `  - {id: web-b, kind: http, target: "${web.url}/b"}`,
-      `  - {id: port, kind: tcp, target: "${web.url.replace('http://', '')}"}`,
-    ].join('\n'))
+    fs.writeFileSync(
+      catalogue,
+      [
+        'checks:',
+        `  - {id: web-a, kind: http, target: "${web.url}/a"}`,
+        `  - {id: web-b, kind: http, target: "${web.url}/b"}`,
+        `  - {id: port, kind: tcp, target: "${web.url.replace('http://', '')}"}`,
+      ].join('\n'),
+    )
     script = path.join(tmp.dir, 'hold.mjs')
     fs.writeFileSync(script, HOLDER)
     db = path.join(tmp.dir, 'wk.db')
@@ -89,7 +92,9 @@ describe('a write lock held by another process', () => {
     const finished = Date.now()
     const releasedAt = await holder.released
     expect(run.code, run.stderr).toBe(0)
-    expect(run.stderr).toMatch(/The database .*wk\.db is locked by another process; waiting up to 30s for it \(--lock-timeout\)/)
+    expect(run.stderr).toMatch(
+      /The database .*wk\.db is locked by another process; waiting up to 30s for it \(--lock-timeout\)/,
+    )
     expect(run.stderr).toMatch(/Got the database lock after \d+(\.\d)?s\./)
     // It finished only after the lock was let go, having waited most of the 10 s.
     expect(releasedAt).toBeGreaterThan(0)
@@ -108,7 +113,9 @@ describe('a write lock held by another process', () => {
     expect(run.code, run.stderr).toBe(3)
     expect(run.stdout).toBe('')
     expect(run.stderr).toMatch(/waiting up to 2\.0s for it/)
-    expect(run.stderr).toMatch(/Error: The database .*wk\.db stayed locked by another process for 2\.\ds; gave up without writing anything \(the 3 results of this run were not stored\)\./)
+    expect(run.stderr).toMatch(
+      /Error: The database .*wk\.db stayed locked by another process for 2\.\ds; gave up without writing anything \(the 3 results of this run were not stored\)\./,
+    )
     expect(run.stderr).toMatch(/Hint: .*raise --lock-timeout \(WATCHKEEPER_LOCK_TIMEOUT\)/)
     expect(run.stderr).not.toMatch(/at .*\.js:\d+/)
     expect(counts(db)).toEqual(before)
@@ -125,7 +132,9 @@ describe('a write lock held by another process', () => {
     expect(JSON.parse(gaveUp.stdout).error).toMatchObject({code: 'E_DB_LOCKED', exit: 1})
     expect(waited.code, waited.stderr).toBe(0)
     expect(waited.stderr).toMatch(/waiting up to 30s/)
-    const list = JSON.parse((await runCli(['incident', 'list', '--db', db, '--json'])).stdout) as {incidents: {title: string}[]}
+    const list = JSON.parse((await runCli(['incident', 'list', '--db', db, '--json'])).stdout) as {
+      incidents: {title: string}[]
+    }
     expect(list.incidents.map((i) => i.title)).toEqual(['Waited'])
   }, 30_000)
 

@@ -3,15 +3,31 @@ import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {afterEach, describe, expect, it} from 'vitest'
 
+import type {CheckResult} from '../../src/types.js'
+import {UserError} from '../../src/errors.js'
 import {uptimeReport} from '../../src/reports/uptime.js'
 import {openDatabase} from '../../src/store/db.js'
-import {backupDatabase, databaseStats, DEFAULT_RETENTION, parseRetention, pruneOnce, vacuum, verifyDatabaseFile} from '../../src/store/maintenance.js'
-import {insertDelivery, type DeliveryStatus} from '../../src/store/outbox.js'
+import {
+  backupDatabase,
+  databaseStats,
+  DEFAULT_RETENTION,
+  parseRetention,
+  pruneOnce,
+  vacuum,
+  verifyDatabaseFile,
+} from '../../src/store/maintenance.js'
+import {type DeliveryStatus, insertDelivery} from '../../src/store/outbox.js'
 import {latestPosture} from '../../src/store/posture.js'
-import {finishRun, insertResults, lastResults, resultById, resultCount, startRun, storeRun} from '../../src/store/results.js'
+import {
+  finishRun,
+  insertResults,
+  lastResults,
+  resultById,
+  resultCount,
+  startRun,
+  storeRun,
+} from '../../src/store/results.js'
 import {addRollups, type Aggregate, HOUR_MS, retentionMarks, zonedDayStart} from '../../src/store/rollups.js'
-import {UserError} from '../../src/errors.js'
-import type {CheckResult} from '../../src/types.js'
 import {runCli} from '../helpers/cli.js'
 import {DAY, freshDb, HOUR, MINUTE, result, store} from './seed.js'
 
@@ -27,7 +43,8 @@ function seed() {
   const f = freshDb('wk-prune-')
   cleanups.push(f.cleanup)
   const results: CheckResult[] = []
-  for (let t = NOW - 120 * DAY; t < NOW; t += 10 * MINUTE) results.push(result('web', t, t % (5 * HOUR) < 20 * MINUTE ? 'crit' : 'ok', 40))
+  for (let t = NOW - 120 * DAY; t < NOW; t += 10 * MINUTE)
+    results.push(result('web', t, t % (5 * HOUR) < 20 * MINUTE ? 'crit' : 'ok', 40))
   const refs = store(f.db, {web: 'Web'}, results, 1000)
   const run = startRun(f.db, 'check run', NOW - 100 * DAY)
   insertResults(f.db, refs, run, [result('web', NOW - 100 * DAY + 1, 'ok', 40)])
@@ -36,7 +53,8 @@ function seed() {
   return {...f, results, refs}
 }
 
-const count = (db: ReturnType<typeof openDatabase>, table: string) => table === 'results' ? resultCount(db) : (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as {n: number}).n
+const count = (db: ReturnType<typeof openDatabase>, table: string) =>
+  table === 'results' ? resultCount(db) : (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as {n: number}).n
 
 describe('db prune', () => {
   it('dry run counts and deletes nothing; a real run deletes only rows past retention, in batches, keeping rollups', async () => {
@@ -44,15 +62,31 @@ describe('db prune', () => {
     // Raw results are pruned by whole hours: the cutoff is the start of its hour.
     const rawCut = Math.floor((NOW - 30 * DAY) / HOUR) * HOUR
     const oldRaw = results.filter((r) => r.startedAt < rawCut).length
-    const before = {results: count(db, 'results'), hourly: count(db, 'rollup_hourly'), daily: count(db, 'rollup_daily'), outages: count(db, 'outages')}
+    const before = {
+      results: count(db, 'results'),
+      hourly: count(db, 'rollup_hourly'),
+      daily: count(db, 'rollup_daily'),
+      outages: count(db, 'outages'),
+    }
     expect(before.results).toBe(results.length)
 
     const event = db.prepare("INSERT INTO monitor_events (check_id, ts, kind, message) VALUES ('c', ?, 'state', 'x')")
     event.run(rawCut - DAY)
     event.run(rawCut + DAY)
     // The outbox: settled deliveries older than the cutoff go, pending ones stay whatever their age.
-    const note = (status: DeliveryStatus, at: number) => insertDelivery(db, {createdAt: at, notifier: 'ops', provider: 'webhook', event: 'failing', checkId: 'web',
-      subject: 'web', dedupKey: `k${at}`, status, message: 'web failing', body: '{}'})
+    const note = (status: DeliveryStatus, at: number) =>
+      insertDelivery(db, {
+        createdAt: at,
+        notifier: 'ops',
+        provider: 'webhook',
+        event: 'failing',
+        checkId: 'web',
+        subject: 'web',
+        dedupKey: `k${at}`,
+        status,
+        message: 'web failing',
+        body: '{}',
+      })
     note('sent', rawCut - DAY)
     note('pending', rawCut - DAY)
     note('sent', rawCut + DAY)
@@ -73,13 +107,23 @@ describe('db prune', () => {
     expect(real.deleted.rollupDaily).toBe(0)
     expect(real.deleted.outages).toBe(0)
     expect(real.deleted.monitorEvents).toBe(1)
-    expect((db.prepare('SELECT ts FROM monitor_events').all() as {ts: number}[]).map((r) => r.ts)).toEqual([rawCut + DAY])
-    expect(db.prepare('SELECT status, created_at FROM notifications ORDER BY id').all()).toEqual([{status: 'pending', created_at: rawCut - DAY}, {status: 'sent', created_at: rawCut + DAY}])
+    expect((db.prepare('SELECT ts FROM monitor_events').all() as {ts: number}[]).map((r) => r.ts)).toEqual([
+      rawCut + DAY,
+    ])
+    expect(db.prepare('SELECT status, created_at FROM notifications ORDER BY id').all()).toEqual([
+      {status: 'pending', created_at: rawCut - DAY},
+      {status: 'sent', created_at: rawCut + DAY},
+    ])
     expect(real.deleted.notifications).toBe(1)
     // The dictionary keeps only texts used since the cutoff's hour.
-    expect(db.prepare('SELECT count(*) FROM result_texts WHERE last_hour < ?').pluck().get(rawCut / HOUR)).toBe(0)
+    expect(
+      db
+        .prepare('SELECT count(*) FROM result_texts WHERE last_hour < ?')
+        .pluck()
+        .get(rawCut / HOUR),
+    ).toBe(0)
     // One block per hour: 90 days of blocks in batches of 1000.
-    expect(real.batches).toBeGreaterThanOrEqual(Math.ceil(90 * 24 / 1000))
+    expect(real.batches).toBeGreaterThanOrEqual(Math.ceil((90 * 24) / 1000))
     expect(count(db, 'results')).toBe(results.length - oldRaw)
     expect(count(db, 'rollup_daily')).toBe(before.daily)
     expect(count(db, 'outages')).toBe(before.outages)
@@ -88,13 +132,24 @@ describe('db prune', () => {
 
     // A second run finds nothing more.
     const again = await pruneOnce(db, NOW, DEFAULT_RETENTION)
-    expect(again.deleted).toEqual({results: 0, resultTexts: 0, posture: 0, runs: 0, monitorEvents: 0, notifications: 0, rollupHourly: 0, rollupDaily: 0, outages: 0})
+    expect(again.deleted).toEqual({
+      results: 0,
+      resultTexts: 0,
+      posture: 0,
+      runs: 0,
+      monitorEvents: 0,
+      notifications: 0,
+      rollupHourly: 0,
+      rollupDaily: 0,
+      outages: 0,
+    })
   })
 
   it('keeps reports working past raw retention, widening pruned edges to the hour or day and saying so', async () => {
     const {db, results} = seed()
     await pruneOnce(db, NOW, DEFAULT_RETENTION)
-    const total = (since: number, until: number) => results.filter((r) => r.startedAt >= since && r.startedAt < until).length
+    const total = (since: number, until: number) =>
+      results.filter((r) => r.startedAt >= since && r.startedAt < until).length
 
     const recent = uptimeReport(db, {since: NOW - 7 * DAY, until: NOW, label: '7d'})
     expect(recent.approximate).toBe(false)
@@ -112,23 +167,46 @@ describe('db prune', () => {
     const oldFrom = zonedDayStart(NOW - 110 * DAY)
     expect(old.coveredSince).toBe(new Date(oldFrom).toISOString())
     expect(old.checks[0].results).toBe(total(oldFrom, NOW))
-    expect(old.checks[0].crit).toBe(results.filter((r) => r.startedAt >= oldFrom && r.startedAt < NOW && r.status === 'crit').length)
+    expect(old.checks[0].crit).toBe(
+      results.filter((r) => r.startedAt >= oldFrom && r.startedAt < NOW && r.status === 'crit').length,
+    )
   })
 
   it('prunes posture rows (and their findings) with the raw results they came from', async () => {
     const f = freshDb('wk-prune-posture-')
     cleanups.push(f.cleanup)
-    const posture = (at: number): CheckResult => ({checkId: 'web', kind: 'web-security', target: 'https://w.test/', status: 'warn', summary: 'grade B', startedAt: at,
-      durationMs: 300, attempts: 1, timings: {totalMs: 300}, findings: [{id: 'web.csp.missing', severity: 'warn', message: 'no CSP'}], metrics: {}, details: {grade: 'B', score: 80}})
+    const posture = (at: number): CheckResult => ({
+      checkId: 'web',
+      kind: 'web-security',
+      target: 'https://w.test/',
+      status: 'warn',
+      summary: 'grade B',
+      startedAt: at,
+      durationMs: 300,
+      attempts: 1,
+      timings: {totalMs: 300},
+      findings: [{id: 'web.csp.missing', severity: 'warn', message: 'no CSP'}],
+      metrics: {},
+      details: {grade: 'B', score: 80},
+    })
     for (const at of [NOW - 40 * DAY, NOW - DAY]) {
-      storeRun(f.db, {source: 'check run', startedAt: at, finishedAt: at + 1000, checks: [{id: 'web', kind: 'web-security', target: 'https://w.test/'}], results: [posture(at)]})
+      storeRun(f.db, {
+        source: 'check run',
+        startedAt: at,
+        finishedAt: at + 1000,
+        checks: [{id: 'web', kind: 'web-security', target: 'https://w.test/'}],
+        results: [posture(at)],
+      })
     }
+
     const real = await pruneOnce(f.db, NOW, DEFAULT_RETENTION)
     expect(real.deleted).toMatchObject({results: 1, posture: 1, runs: 1})
     expect(f.db.prepare('SELECT ts FROM posture').pluck().all()).toEqual([NOW - DAY])
     expect(f.db.prepare('SELECT count(*) FROM posture_findings').pluck().get()).toBe(1)
     expect(latestPosture(f.db)[0]).toMatchObject({ts: NOW - DAY, grade: 'B'})
-    expect(resultById(f.db, latestPosture(f.db)[0].resultId)?.findings).toEqual([{id: 'web.csp.missing', severity: 'warn', message: 'no CSP'}])
+    expect(resultById(f.db, latestPosture(f.db)[0].resultId)?.findings).toEqual([
+      {id: 'web.csp.missing', severity: 'warn', message: 'no CSP'},
+    ])
   })
 
   it('parses retention durations and refuses less than a day', () => {
@@ -160,6 +238,7 @@ describe('db prune', () => {
       writes++
       await sleep(2)
     }
+
     const out = await child
     expect(out.code).toBe(0)
     const report = JSON.parse(out.stdout)

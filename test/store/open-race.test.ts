@@ -17,25 +17,40 @@ describe('many processes opening one new database at once', () => {
   const tmp = tmpDir('wk-open-race-')
   afterAll(() => tmp.cleanup())
 
-  it(`${PROCESSES} real CLI processes x ${ROUNDS} rounds on a new file in a new folder: every one succeeds, schema applied once`, async () => {
-    const latest = Math.max(...MIGRATIONS.map((m) => m.version))
-    const failures: string[] = []
-    for (let round = 0; round < ROUNDS; round++) {
-      // A new folder each round, so the folder's creation races as well as the file's.
-      const file = path.join(tmp.dir, `round-${round}`, 'data', 'wk.db')
-      const outs = await Promise.all(Array.from({length: PROCESSES}, () => runCli(['incident', 'list', '--db', file, '--json'], {timeoutMs: 120_000})))
-      for (const o of outs) {
-        if (o.code !== 0 || !/"incidents": \[\]/.test(o.stdout)) failures.push(`round ${round}: exit ${o.code} ${o.stderr.trim()} ${o.stdout.trim()}`)
+  it(
+    `${PROCESSES} real CLI processes x ${ROUNDS} rounds on a new file in a new folder: every one succeeds, schema applied once`,
+    async () => {
+      const latest = Math.max(...MIGRATIONS.map((m) => m.version))
+      const failures: string[] = []
+      for (let round = 0; round < ROUNDS; round++) {
+        // A new folder each round, so the folder's creation races as well as the file's.
+        const file = path.join(tmp.dir, `round-${round}`, 'data', 'wk.db')
+        const outs = await Promise.all(
+          Array.from({length: PROCESSES}, () =>
+            runCli(['incident', 'list', '--db', file, '--json'], {timeoutMs: 120_000}),
+          ),
+        )
+        for (const o of outs) {
+          if (o.code !== 0 || !/"incidents": \[\]/.test(o.stdout))
+            failures.push(`round ${round}: exit ${o.code} ${o.stderr.trim()} ${o.stdout.trim()}`)
+        }
+
+        const db = new Database(file, {readonly: true})
+        expect(db.pragma('user_version', {simple: true})).toBe(latest)
+        expect(db.pragma('journal_mode', {simple: true})).toBe('wal')
+        const applied = db
+          .prepare('SELECT version, count(*) AS n FROM schema_migrations GROUP BY version ORDER BY version')
+          .all() as {version: number; n: number}[]
+        expect(applied).toEqual(
+          MIGRATIONS.map((m) => ({version: m.version, n: 1})).sort((a, b) => a.version - b.version),
+        )
+        expect(db.pragma('quick_check', {simple: true})).toBe('ok')
+        db.close()
+        expect(fs.statSync(file).mode & 0o777).toBe(0o600)
       }
-      const db = new Database(file, {readonly: true})
-      expect(db.pragma('user_version', {simple: true})).toBe(latest)
-      expect(db.pragma('journal_mode', {simple: true})).toBe('wal')
-      const applied = db.prepare('SELECT version, count(*) AS n FROM schema_migrations GROUP BY version ORDER BY version').all() as {version: number; n: number}[]
-      expect(applied).toEqual(MIGRATIONS.map((m) => ({version: m.version, n: 1})).sort((a, b) => a.version - b.version))
-      expect(db.pragma('quick_check', {simple: true})).toBe('ok')
-      db.close()
-      expect(fs.statSync(file).mode & 0o777).toBe(0o600)
-    }
-    expect(failures).toEqual([])
-  }, 60_000 + ROUNDS * 60_000)
+
+      expect(failures).toEqual([])
+    },
+    60_000 + ROUNDS * 60_000,
+  )
 })

@@ -1,13 +1,25 @@
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
+import type {Status} from '../../src/types.js'
 import {openDatabase} from '../../src/store/db.js'
 import {resultsMigration} from '../../src/store/migrations/001-results.js'
 import {
-  addRaw, addRollups, type Aggregate, bucketBounds, bucketOf, emptyHistogram, encodeHistogram, HIST_BUCKETS, HIST_RELATIVE_ERROR, mergeEncoded, mergeEncodedPair,
-  outagesOverlapping, percentile, zonedDayStart,
+  addRaw,
+  addRollups,
+  type Aggregate,
+  bucketBounds,
+  bucketOf,
+  emptyHistogram,
+  encodeHistogram,
+  HIST_BUCKETS,
+  HIST_RELATIVE_ERROR,
+  mergeEncoded,
+  mergeEncodedPair,
+  outagesOverlapping,
+  percentile,
+  zonedDayStart,
 } from '../../src/store/rollups.js'
-import type {Status} from '../../src/types.js'
 import {exactPercentile, freshDb, HOUR, MINUTE, result, store} from './seed.js'
 
 const cleanups: (() => void)[] = []
@@ -79,10 +91,12 @@ describe('latency histogram', () => {
         if ((k * seed) % 7 === 0) a[k] = (k * seed * 31) % 300
         if ((k + seed) % 5 === 0) b[k] = (k * 17 + seed * 1000) % 20_000
       }
+
       const sum = emptyHistogram()
       for (let k = 0; k < HIST_BUCKETS; k++) sum[k] = a[k] + b[k]
       expect([...mergeEncoded(mergeEncodedPair(encodeHistogram(a), encodeHistogram(b)))]).toEqual([...sum])
     }
+
     expect([...mergeEncodedPair(Buffer.alloc(0), encodeHistogram(emptyHistogram()))]).toEqual([])
   })
 
@@ -98,6 +112,7 @@ describe('latency histogram', () => {
       expect(Math.abs(est - exact) / exact).toBeLessThanOrEqual(HIST_RELATIVE_ERROR + 1e-12)
       expect(est).toBeLessThanOrEqual(max)
     }
+
     expect(percentile(emptyHistogram(), 50)).toBeUndefined()
   })
 })
@@ -119,11 +134,17 @@ describe('rollups maintained by insertResults', () => {
     const inDay = results.filter((r) => r.startedAt >= longDay && r.startedAt < longDay + 25 * HOUR)
     expect(inDay.length).toBe(1500)
     const count = (s: Status) => inDay.filter((r) => r.status === s).length
-    expect({ok: day.ok, warn: day.warn, crit: day.crit, unknown: day.unknown}).toEqual({ok: count('ok'), warn: count('warn'), crit: count('crit'), unknown: count('unknown')})
+    expect({ok: day.ok, warn: day.warn, crit: day.crit, unknown: day.unknown}).toEqual({
+      ok: count('ok'),
+      warn: count('warn'),
+      crit: count('crit'),
+      unknown: count('unknown'),
+    })
     const up = inDay.filter((r) => r.status === 'ok' || r.status === 'warn').map((r) => r.durationMs)
     expect(day.sumMs).toBe(up.reduce((a, b) => a + b, 0))
     expect(day.maxMs).toBe(Math.max(...up))
-    for (const p of [50, 95, 99]) expect(bucketOf(percentile(day.hist, p, day.maxMs)!)).toBe(bucketOf(exactPercentile(up, p)))
+    for (const p of [50, 95, 99])
+      expect(bucketOf(percentile(day.hist, p, day.maxMs)!)).toBe(bucketOf(exactPercentile(up, p)))
 
     const hourMap = new Map<number, Aggregate>()
     const h = Date.UTC(2026, 9, 25, 1)
@@ -144,7 +165,9 @@ describe('rollups maintained by insertResults', () => {
   it('sums raw results in SQL exactly as the rollups hold them (same buckets, counts, sum and max)', () => {
     const {db: d} = db()
     // Integer durations across the whole histogram range, as raw results store them.
-    const spread = Array.from({length: 3000}, (_, i) => result('api', start + i * 4000, statusAt(i), i % 3 === 0 ? i * 47 : i % 200))
+    const spread = Array.from({length: 3000}, (_, i) =>
+      result('api', start + i * 4000, statusAt(i), i % 3 === 0 ? i * 47 : i % 200),
+    )
     store(d, {api: undefined}, spread)
     const from = Math.ceil(start / HOUR) * HOUR
     const raw = new Map<number, Aggregate>()
@@ -177,7 +200,12 @@ describe('rollups maintained by insertResults', () => {
     const {db: d} = db()
     const t = Date.UTC(2026, 5, 1, 9)
     const seq: Status[] = ['ok', 'crit', 'crit', 'unknown', 'crit', 'ok', 'ok', 'crit', 'warn', 'unknown', 'crit']
-    store(d, {web: undefined}, seq.map((s, i) => result('web', t + i * MINUTE, s, 50)), 3)
+    store(
+      d,
+      {web: undefined},
+      seq.map((s, i) => result('web', t + i * MINUTE, s, 50)),
+      3,
+    )
     const outages = outagesOverlapping(d, 0, Date.UTC(2030, 0))
     outages.sort((x, y) => x.startedAt - y.startedAt)
     expect(outages.map((o) => [o.startedAt - t, o.endedAt === null ? null : o.endedAt - t, o.downResults])).toEqual([
@@ -203,9 +231,17 @@ describe('rollups maintained by insertResults', () => {
     // A database at schema 1 with results written by an older watchkeeper.
     const old = openDatabase(file, {migrations: [resultsMigration]})
     const refs = new Map<string, number>()
-    const ref = Number(old.prepare(`INSERT INTO checks (check_id, kind, target, first_seen, last_seen) VALUES ('api', 'tcp', 'x:1', 0, 0)`).run().lastInsertRowid)
+    const ref = Number(
+      old
+        .prepare(
+          `INSERT INTO checks (check_id, kind, target, first_seen, last_seen) VALUES ('api', 'tcp', 'x:1', 0, 0)`,
+        )
+        .run().lastInsertRowid,
+    )
     refs.set('api', ref)
-    const insert = old.prepare('INSERT INTO results (check_ref, ts, status, duration_ms, summary) VALUES (?, ?, ?, ?, ?)')
+    const insert = old.prepare(
+      'INSERT INTO results (check_ref, ts, status, duration_ms, summary) VALUES (?, ?, ?, ?, ?)',
+    )
     const codes: Record<Status, number> = {ok: 0, warn: 1, crit: 2, unknown: 3}
     old.transaction(() => {
       for (const r of results) insert.run(ref, r.startedAt, codes[r.status], r.durationMs, r.summary)
@@ -224,7 +260,10 @@ describe('rollups maintained by insertResults', () => {
       const y = one(mb)
       expect({...x, hist: [...x.hist]}).toEqual({...y, hist: [...y.hist]})
     }
-    expect(outagesOverlapping(migrated, 0, Date.UTC(2030, 0)).length).toBe(outagesOverlapping(fresh, 0, Date.UTC(2030, 0)).length)
+
+    expect(outagesOverlapping(migrated, 0, Date.UTC(2030, 0)).length).toBe(
+      outagesOverlapping(fresh, 0, Date.UTC(2030, 0)).length,
+    )
     expect(outagesOverlapping(migrated, 0, Date.UTC(2030, 0)).length).toBeGreaterThan(5)
   })
 })

@@ -32,9 +32,18 @@ describe('the time-flag grammar', () => {
   })
 
   it('rejects anything else with one usage error naming the flag', () => {
-    for (const bad of ['yesterday', '2026-13-01', '2026-02-30', '2026-07-01T25:00', '7x', '', '2026-07-01T09:00:00+2']) {
+    for (const bad of [
+      'yesterday',
+      '2026-13-01',
+      '2026-02-30',
+      '2026-07-01T25:00',
+      '7x',
+      '',
+      '2026-07-01T09:00:00+2',
+    ]) {
       expect(readWhen(bad, NOW), bad).toBeUndefined()
     }
+
     try {
       parseWhen('yesterday', NOW, '--since')
       expect.unreachable()

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {fromLondon} from '../../src/incidents/time.js'
-import {parseLocalDateTime, zonedToEpoch as maintenanceToEpoch} from '../../src/monitor/maintenance.js'
+import {zonedToEpoch as maintenanceToEpoch, parseLocalDateTime} from '../../src/monitor/maintenance.js'
 import {parseInstant} from '../../src/reports/uptime.js'
 import {zonedTime} from '../../src/store/rollups.js'
 import {zonedToEpoch} from '../../src/util/zoned-time.js'
@@ -13,7 +13,8 @@ const iso = (ms: number) => new Date(ms).toISOString()
 const callers: Record<string, (y: number, m: number, d: number) => number> = {
   'util/zoned-time': (y, m, d) => zonedToEpoch(y, m, d, 1, 30, 0, LONDON),
   'maintenance zonedToEpoch': (y, m, d) => maintenanceToEpoch(y, m, d, 1, 30, 0, LONDON),
-  'maintenance parseLocalDateTime': (y, m, d) => parseLocalDateTime(`${y}-${String(m).padStart(2, '0')}-${d}T01:30`, LONDON)!,
+  'maintenance parseLocalDateTime': (y, m, d) =>
+    parseLocalDateTime(`${y}-${String(m).padStart(2, '0')}-${d}T01:30`, LONDON)!,
   'incidents fromLondon': (y, m, d) => fromLondon({year: y, month: m, day: d, hour: 1, minute: 30, second: 0}),
   'rollups zonedTime': (y, m, d) => zonedTime(y, m, d, 1, 30, 0, LONDON),
   'report parseInstant': (y, m, d) => parseInstant(`${y}-${String(m).padStart(2, '0')}-${d}T01:30`, 0),

@@ -1,14 +1,14 @@
+import {Ajv2020} from 'ajv/dist/2020.js'
 import {type ChildProcess, spawn} from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import {Ajv2020} from 'ajv/dist/2020.js'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import type {CheckResult, Status} from '../../src/types.js'
 import {openDatabase} from '../../src/store/db.js'
 import {storeRun} from '../../src/store/results.js'
-import type {CheckResult, Status} from '../../src/types.js'
-import {type CdpPage, launchPage} from '../helpers/cdp.js'
+import {launchPage} from '../helpers/cdp.js'
 import {BIN, ROOT, runCli, tmpDir} from '../helpers/cli.js'
 import {decodePng} from '../helpers/png.js'
 import {closedPort, type RunningServer, startHttp} from '../helpers/servers.js'
@@ -27,7 +27,11 @@ let stderr = ''
 let base = ''
 let db = ''
 
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 30_000): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 30_000,
+): Promise<T> {
   const end = Date.now() + ms
   for (;;) {
     const v = await fn()
@@ -37,25 +41,73 @@ async function until<T>(what: string, fn: () => T | undefined | false | Promise<
   }
 }
 
-function result(checkId: string, kind: string, startedAt: number, status: Status, durationMs: number, summary: string, details?: Record<string, unknown>): CheckResult {
-  return {checkId, kind, target: `${checkId}.test:443`, status, summary, timings: {totalMs: durationMs}, findings: [], metrics: {}, startedAt, durationMs, attempts: 1,
-    ...(details ? {details} : {})}
+function result(
+  checkId: string,
+  kind: string,
+  startedAt: number,
+  status: Status,
+  durationMs: number,
+  summary: string,
+  details?: Record<string, unknown>,
+): CheckResult {
+  return {
+    checkId,
+    kind,
+    target: `${checkId}.test:443`,
+    status,
+    summary,
+    timings: {totalMs: durationMs},
+    findings: [],
+    metrics: {},
+    startedAt,
+    durationMs,
+    attempts: 1,
+    ...(details ? {details} : {}),
+  }
 }
 
 /** Results that `check run` left before watch started: a feed with an outage three days ago and a hostile summary, and a posture grade. */
 function seed(file: string): void {
   const store = openDatabase(file)
   const now = Date.now()
-  const feed = {id: 'legacy-feed', kind: 'tcp', target: 'legacy-feed.test:443', name: 'Legacy feed', service: HOSTILE_SERVICE, tier: 'silver'}
+  const feed = {
+    id: 'legacy-feed',
+    kind: 'tcp',
+    target: 'legacy-feed.test:443',
+    name: 'Legacy feed',
+    service: HOSTILE_SERVICE,
+    tier: 'silver',
+  }
   const results: CheckResult[] = []
   for (let h = 72; h >= 1; h--) {
     const status: Status = h >= 60 && h < 63 ? 'crit' : 'ok'
-    results.push(result(feed.id, 'tcp', now - h * HOUR, status, 40 + (h % 7) * 5, h === 1 ? HOSTILE_SUMMARY : status === 'crit' ? 'connection refused' : 'connected'))
+    results.push(
+      result(
+        feed.id,
+        'tcp',
+        now - h * HOUR,
+        status,
+        40 + (h % 7) * 5,
+        h === 1 ? HOSTILE_SUMMARY : status === 'crit' ? 'connection refused' : 'connected',
+      ),
+    )
   }
+
   storeRun(store, {source: 'check run', startedAt: now - 72 * HOUR, finishedAt: now - HOUR, checks: [feed], results})
-  const web = {id: 'posture-web', kind: 'web-security', target: 'https://posture.test/', name: 'Website headers', service: HOSTILE_SERVICE}
-  storeRun(store, {source: 'check run', startedAt: now - 2 * HOUR, finishedAt: now - 2 * HOUR, checks: [web],
-    results: [result(web.id, 'web-security', now - 2 * HOUR, 'warn', 120, 'grade B', {grade: 'B', score: 72})]})
+  const web = {
+    id: 'posture-web',
+    kind: 'web-security',
+    target: 'https://posture.test/',
+    name: 'Website headers',
+    service: HOSTILE_SERVICE,
+  }
+  storeRun(store, {
+    source: 'check run',
+    startedAt: now - 2 * HOUR,
+    finishedAt: now - 2 * HOUR,
+    checks: [web],
+    results: [result(web.id, 'web-security', now - 2 * HOUR, 'warn', 120, 'grade B', {grade: 'B', score: 72})],
+  })
   store.close()
 }
 
@@ -77,7 +129,11 @@ function rawRequest(port: number, text: string, ms = 5000): Promise<string> {
   })
 }
 
-const openapi = JSON.parse(fs.readFileSync(path.join(ROOT, 'schemas', 'status-api.openapi.json'), 'utf8')) as {openapi: string; components: {schemas: Record<string, unknown>}; paths: Record<string, unknown>}
+const openapi = JSON.parse(fs.readFileSync(path.join(ROOT, 'schemas', 'status-api.openapi.json'), 'utf8')) as {
+  openapi: string
+  components: {schemas: Record<string, unknown>}
+  paths: Record<string, unknown>
+}
 const ajv = new Ajv2020({allErrors: true, strict: false, validateFormats: false})
 ajv.addSchema({$id: 'https://watchkeeper.invalid/status-api', components: openapi.components}, 'api')
 function validate(schema: string, value: unknown): void {
@@ -87,10 +143,11 @@ function validate(schema: string, value: unknown): void {
 
 /** Every time-like string is ISO 8601 UTC with milliseconds (the JSON convention). */
 function expectIsoTimes(value: unknown, where = '$'): void {
-  if (Array.isArray(value)) value.forEach((v, i) => expectIsoTimes(v, `${where}[${i}]`))
+  if (Array.isArray(value)) for (const [i, v] of value.entries()) expectIsoTimes(v, `${where}[${i}]`)
   else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      if (/(At|since|lastRun|until|next|start)$/.test(k) && v !== null) expect(v, `${where}.${k}`).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+      if (/(At|since|lastRun|until|next|start)$/.test(k) && v !== null)
+        expect(v, `${where}.${k}`).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
       expectIsoTimes(v, `${where}.${k}`)
     }
   }
@@ -119,13 +176,15 @@ beforeAll(async () => {
     else setTimeout(() => res.end('ok'), 5)
   })
   const file = path.join(tmp.dir, 'checks.yaml')
-  fs.writeFileSync(file, `
+  fs.writeFileSync(
+    file,
+    `
 defaults:
   interval: 1s
   timeout: 2s
 checks:
   - id: api-good
-    name: '${HOSTILE_NAME.replace(/'/g, "''")}'
+    name: '${HOSTILE_NAME.replaceAll("'", "''")}'
     kind: http
     target: ${upstream.url}/ok
     service: '${HOSTILE_SERVICE}'
@@ -142,15 +201,62 @@ maintenance:
     checks: [legacy-*]
     start: '2020-01-01T00:00Z'
     end: '2099-01-01T00:00Z'
-`)
-  const inc = await runCli(['incident', 'open', '--title', HOSTILE_TITLE, '--severity', 'SEV2', '--check', 'api-bad', '--db', db, '--actor', 'Dr Jane Example'])
+`,
+  )
+  const inc = await runCli([
+    'incident',
+    'open',
+    '--title',
+    HOSTILE_TITLE,
+    '--severity',
+    'SEV2',
+    '--check',
+    'api-bad',
+    '--db',
+    db,
+    '--actor',
+    'Dr Jane Example',
+  ])
   expect(inc.code, inc.stderr).toBe(0)
-  const note = await runCli(['incident', 'note', '1', 'Called the supplier <b>on-call</b>', '--db', db, '--actor', 'Dr Jane Example'])
+  const note = await runCli([
+    'incident',
+    'note',
+    '1',
+    'Called the supplier <b>on-call</b>',
+    '--db',
+    db,
+    '--actor',
+    'Dr Jane Example',
+  ])
   expect(note.code, note.stderr).toBe(0)
   const port = await closedPort()
   base = `http://127.0.0.1:${port}`
-  child = spawn(process.execPath, [BIN, 'watch', '--checks', file, '--db', db, '--metrics', `127.0.0.1:${port}`, '--status-page', '--status-notes', '--status-rate', '40',
-    '--status-refresh', '30s', '--status-title', 'NHS <Integration> status'], {cwd: ROOT, env: {...process.env, NO_COLOR: '1', WATCHKEEPER_STATUS_TOKEN: TOKEN}, stdio: ['ignore', 'ignore', 'pipe']})
+  child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'watch',
+      '--checks',
+      file,
+      '--db',
+      db,
+      '--metrics',
+      `127.0.0.1:${port}`,
+      '--status-page',
+      '--status-notes',
+      '--status-rate',
+      '40',
+      '--status-refresh',
+      '30s',
+      '--status-title',
+      'NHS <Integration> status',
+    ],
+    {
+      cwd: ROOT,
+      env: {...process.env, NO_COLOR: '1', WATCHKEEPER_STATUS_TOKEN: TOKEN},
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  )
   child.stderr!.on('data', (d) => (stderr += d))
   await until('the status page', async () => {
     try {
@@ -172,6 +278,7 @@ afterAll(async () => {
     child.kill('SIGTERM')
     await exited
   }
+
   await upstream?.close()
   tmp?.cleanup()
 })
@@ -195,18 +302,24 @@ describe('watch --status-page (real process on loopback)', () => {
     expect(html).not.toContain('Called the supplier')
     expect(html).not.toContain(upstream.url)
     // State is a word beside the colour; tiers are ordered platinum, gold, silver.
-    expect(html).toMatch(/<tr id="check-api-bad">[\s\S]*?<span class="st st-failing"><span aria-hidden="true">✕<\/span> failing<\/span>/)
+    expect(html).toMatch(
+      /<tr id="check-api-bad">[\s\S]*?<span class="st st-failing"><span aria-hidden="true">✕<\/span> failing<\/span>/,
+    )
     expect(html).toMatch(/<tr id="check-api-good">[\s\S]*?st-ok/)
     const pds = html.slice(html.indexOf('<h2 id="svc-pds-b-bold-b-co">'))
     expect(pds.indexOf('Tier: gold')).toBeLessThan(pds.indexOf('Tier: silver'))
     // The feed's outage three days ago shows in 7d/30d, not in 24h; its maintenance window is open; posture grade B.
-    expect(html).toMatch(/<tr id="check-legacy-feed">[\s\S]*?st-maintenance[\s\S]*?<td><i class="f-ok" style="--w:100\.0%"><\/i>100%<\/td><td><i class="f-failing" style="--w:95\.8%"><\/i>95\.83%<\/td>/)
+    expect(html).toMatch(
+      /<tr id="check-legacy-feed">[\s\S]*?st-maintenance[\s\S]*?<td><i class="f-ok" style="--w:100\.0%"><\/i>100%<\/td><td><i class="f-failing" style="--w:95\.8%"><\/i>95\.83%<\/td>/,
+    )
     // The period's heading says what the figures are, for screen readers, once per table rather than per cell.
     expect(html).toContain('<th scope="col">24h<span class="vh"> uptime</span></th>')
     expect(html).toMatch(/Tuesday patching &lt;b&gt;<\/strong>: open until <time datetime="[^"]+Z">/)
     expect(html).toMatch(/<tr id="check-posture-web">[\s\S]*?grade B/)
     // Times: London with UTC beside.
-    expect(html).toMatch(/<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">\d{4}-\d\d-\d\d \d\d:\d\d (GMT|BST)<\/time> <span class="utc">\(\d\d:\d\d UTC\)<\/span>/)
+    expect(html).toMatch(
+      /<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">\d{4}-\d\d-\d\d \d\d:\d\d (GMT|BST)<\/time> <span class="utc">\(\d\d:\d\d UTC\)<\/span>/,
+    )
     expect(await (await get('/index.html')).text()).toContain('<h1>NHS &lt;Integration&gt; status</h1>')
   })
 
@@ -223,10 +336,15 @@ describe('watch --status-page (real process on loopback)', () => {
       expect(strips[1][2].match(/<li /g)).toHaveLength(30)
       expect(strips[1][2].match(/<span class="vh">/g)).toHaveLength(30)
     }
+
     const feed = await (await get('/checks/legacy-feed.html')).text()
     expect(feed).toContain('&lt;img src=x onerror=alert(1)&gt;')
-    expect(feed).toMatch(/<h2 id="outages">Outages<\/h2>\n<table class="rows">[\s\S]*?<td data-label="Length">3h<\/td><td data-label="Down results">3<\/td>/)
-    expect(feed).toMatch(/class="b-failing" title="\d{4}-\d\d-\d\d: 8\d\.\d+% up \(\d+ up, [123] down\)"|class="b-failing" title="[^"]+: 0\.0% up \(0 up, 1 down\)"/)
+    expect(feed).toMatch(
+      /<h2 id="outages">Outages<\/h2>\n<table class="rows">[\s\S]*?<td data-label="Length">3h<\/td><td data-label="Down results">3<\/td>/,
+    )
+    expect(feed).toMatch(
+      /class="b-failing" title="\d{4}-\d\d-\d\d: 8\d\.\d+% up \(\d+ up, [123] down\)"|class="b-failing" title="[^"]+: 0\.0% up \(0 up, 1 down\)"/,
+    )
     const bad = await (await get('/checks/api-bad.html')).text()
     expect(bad).toContain('Open incidents</dt><dd>#1')
     expect(bad).toContain('HTTP 500')
@@ -236,8 +354,16 @@ describe('watch --status-page (real process on loopback)', () => {
     const page = await launchPage(path.join(tmp.dir, 'profile-xml'))
     try {
       const paths = [
-        ...['api-good', 'api-bad', 'legacy-feed'].flatMap((id) => [`/badge/check/${id}/state.svg`, `/badge/check/${id}/latency.svg`, ...['24h', '7d', '30d'].map((p) => `/badge/check/${id}/uptime/${p}.svg`)]),
-        '/badge/service/nhs-login/state.svg', '/badge/service/pds-b-bold-b-co/uptime/24h.svg', '/badge/service/nhs-login/uptime/30d.svg', '/badge/service/NHS%20login/latency.svg', '/badge/service/pds-b-bold-b-co/state.svg',
+        ...['api-good', 'api-bad', 'legacy-feed'].flatMap((id) => [
+          `/badge/check/${id}/state.svg`,
+          `/badge/check/${id}/latency.svg`,
+          ...['24h', '7d', '30d'].map((p) => `/badge/check/${id}/uptime/${p}.svg`),
+        ]),
+        '/badge/service/nhs-login/state.svg',
+        '/badge/service/pds-b-bold-b-co/uptime/24h.svg',
+        '/badge/service/nhs-login/uptime/30d.svg',
+        '/badge/service/NHS%20login/latency.svg',
+        '/badge/service/pds-b-bold-b-co/state.svg',
       ]
       const texts: Record<string, string> = {}
       for (const p of paths) {
@@ -248,8 +374,11 @@ describe('watch --status-page (real process on loopback)', () => {
         expect(r.headers.get('etag')).toMatch(/^"[\w-]{27}"$/)
         texts[p] = await r.text()
       }
+
       await page.open('about:blank', {width: 800, height: 600})
-      const parsed = await page.evaluate<{p: string; ok: boolean; label: string}[]>(`(${JSON.stringify(texts)} && Object.entries(${JSON.stringify(texts)}).map(([p, t]) => {
+      const parsed = await page.evaluate<
+        {p: string; ok: boolean; label: string}[]
+      >(`(${JSON.stringify(texts)} && Object.entries(${JSON.stringify(texts)}).map(([p, t]) => {
         const d = new DOMParser().parseFromString(t, 'image/svg+xml')
         return {p, ok: !d.querySelector('parsererror') && d.documentElement.localName === 'svg', label: d.documentElement.getAttribute('aria-label')}
       }))`)
@@ -257,7 +386,9 @@ describe('watch --status-page (real process on loopback)', () => {
       const label = (p: string) => parsed.find((x) => x.p === p)!.label
       expect(label('/badge/check/api-bad/state.svg')).toBe('Broken API: failing')
       expect(label('/badge/check/api-good/state.svg')).toBe(`${HOSTILE_NAME}: ok`)
-      expect(texts['/badge/check/api-good/state.svg']).toContain('A &lt;script&gt;document.body.dataset.pwned=1&lt;/script&gt;')
+      expect(texts['/badge/check/api-good/state.svg']).toContain(
+        'A &lt;script&gt;document.body.dataset.pwned=1&lt;/script&gt;',
+      )
       expect(label('/badge/service/pds-b-bold-b-co/uptime/24h.svg')).toBe(`${HOSTILE_SERVICE} 24h: 100%`)
       expect(texts['/badge/check/api-good/state.svg']).not.toContain('<script')
       expect(label('/badge/check/legacy-feed/uptime/7d.svg')).toBe('Legacy feed 7d: 95.83%')
@@ -278,14 +409,22 @@ describe('watch --status-page (real process on loopback)', () => {
 
   it('serves the read API as JSON that matches the OpenAPI 3.1 document, with ISO times and escaped text', async () => {
     expect(openapi.openapi).toBe('3.1.0')
-    expect(Object.keys(openapi.paths).sort()).toEqual(['/api/v1/checks/{id}', '/api/v1/incidents', '/api/v1/incidents/{id}', '/api/v1/status'])
+    expect(Object.keys(openapi.paths).sort()).toEqual([
+      '/api/v1/checks/{id}',
+      '/api/v1/incidents',
+      '/api/v1/incidents/{id}',
+      '/api/v1/status',
+    ])
     const r = await get('/api/v1/status')
     expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8')
     expect(r.headers.get('access-control-allow-origin')).toBe('*')
     const text = await r.text()
     expect(text).not.toMatch(/[<>]/)
-    expect(text).toContain('\\u003cscript\\u003e')
-    const status = JSON.parse(text) as {services: {name: string; tiers: {checks: {id: string}[]}[]}[]; incidents: {title: string}[]}
+    expect(text).toContain(String.raw`\u003cscript\u003e`)
+    const status = JSON.parse(text) as {
+      services: {name: string; tiers: {checks: {id: string}[]}[]}[]
+      incidents: {title: string}[]
+    }
     validate('Status', status)
     expectIsoTimes(status)
     expect(status.incidents[0].title).toBe(HOSTILE_TITLE)
@@ -302,10 +441,18 @@ describe('watch --status-page (real process on loopback)', () => {
         expectIsoTimes(body)
       }
     }
-    const incidents = await (await get('/api/v1/incidents.json')).json() as {incidents: unknown[]}
+
+    const incidents = (await (await get('/api/v1/incidents.json')).json()) as {incidents: unknown[]}
     validate('Incidents', incidents)
     expect(incidents.incidents).toHaveLength(1)
-    expect(Object.keys(incidents.incidents[0] as object).sort()).toEqual(['checks', 'id', 'openedAt', 'severity', 'state', 'title'])
+    expect(Object.keys(incidents.incidents[0] as object).sort()).toEqual([
+      'checks',
+      'id',
+      'openedAt',
+      'severity',
+      'state',
+      'title',
+    ])
     const doc = await (await get('/api/v1/openapi.json')).json()
     expect(doc).toEqual(openapi)
   })
@@ -315,7 +462,9 @@ describe('watch --status-page (real process on loopback)', () => {
     expect(none.status).toBe(401)
     expect(none.headers.get('www-authenticate')).toBe('Bearer realm="watchkeeper"')
     validate('Error', await none.json())
-    expect((await get('/api/v1/incidents/1', {headers: {authorization: 'Bearer wrong-token-0123456789'}})).status).toBe(401)
+    expect((await get('/api/v1/incidents/1', {headers: {authorization: 'Bearer wrong-token-0123456789'}})).status).toBe(
+      401,
+    )
     const ok = await get('/api/v1/incidents/1', {headers: {authorization: `Bearer ${TOKEN}`}})
     expect(ok.status).toBe(200)
     expect(ok.headers.get('cache-control')).toBe('no-store')
@@ -334,16 +483,30 @@ describe('watch --status-page (real process on loopback)', () => {
 
   it('validates path parameters, answers unknown routes 404, exposes nothing writable, and bounds requests', async () => {
     const cases: [string, number][] = [
-      ['/checks/..%2F..%2Fetc%2Fpasswd.html', 400], ['/checks/API-BAD.html', 400], ['/checks/nope.html', 404], ['/checks/api-bad', 404],
-      ['/badge/check/api-bad/uptime/1y.svg', 400], ['/badge/check/%E0%A4%A/state.svg', 400], ['/badge/check/nope/state.svg', 404], ['/badge/service/nope/state.svg', 404],
-      ['/badge/check/api-bad/colour.svg', 404], ['/api/v1/checks/a%2Fb', 400], ['/api/v1/checks/%2E%2E', 404], ['/api/v1/checks/nope', 404], ['/api/v2/status', 404], ['/nowhere', 404], ['/api/v1/', 404],
+      ['/checks/..%2F..%2Fetc%2Fpasswd.html', 400],
+      ['/checks/API-BAD.html', 400],
+      ['/checks/nope.html', 404],
+      ['/checks/api-bad', 404],
+      ['/badge/check/api-bad/uptime/1y.svg', 400],
+      ['/badge/check/%E0%A4%A/state.svg', 400],
+      ['/badge/check/nope/state.svg', 404],
+      ['/badge/service/nope/state.svg', 404],
+      ['/badge/check/api-bad/colour.svg', 404],
+      ['/api/v1/checks/a%2Fb', 400],
+      ['/api/v1/checks/%2E%2E', 404],
+      ['/api/v1/checks/nope', 404],
+      ['/api/v2/status', 404],
+      ['/nowhere', 404],
+      ['/api/v1/', 404],
     ]
     for (const [p, code] of cases) {
       const r = await get(p)
       expect(r.status, p).toBe(code)
       const body = await r.text()
-      if (p.startsWith('/api/') && code !== 404) expect(JSON.parse(body), p).toMatchObject({error: {code: 'E_BAD_PATH'}})
+      if (p.startsWith('/api/') && code !== 404)
+        expect(JSON.parse(body), p).toMatchObject({error: {code: 'E_BAD_PATH'}})
     }
+
     const nf = await (await get('/checks/nope.html')).text()
     expectSafeHtml(nf, false)
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
@@ -351,15 +514,22 @@ describe('watch --status-page (real process on loopback)', () => {
       expect(r.status, method).toBe(405)
       expect(r.headers.get('allow')).toBe('GET, HEAD')
     }
+
     const head = await get('/', {method: 'HEAD'})
     expect(head.status).toBe(200)
     expect(Number(head.headers.get('content-length'))).toBeGreaterThan(1000)
     expect(await head.text()).toBe('')
     const port = Number(new URL(base).port)
     // A GET with a body, an over-long target, and oversized headers.
-    expect(await rawRequest(port, 'GET /api/v1/status HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello')).toMatch(/^HTTP\/1\.1 413/)
-    expect(await rawRequest(port, `GET /checks/${'a'.repeat(3000)}.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 414/)
-    expect(await rawRequest(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431/)
+    expect(await rawRequest(port, 'GET /api/v1/status HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello')).toMatch(
+      /^HTTP\/1\.1 413/,
+    )
+    expect(
+      await rawRequest(port, `GET /checks/${'a'.repeat(3000)}.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+    ).toMatch(/^HTTP\/1\.1 414/)
+    expect(await rawRequest(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`)).toMatch(
+      /^HTTP\/1\.1 431/,
+    )
     // A client that sends half its headers and stalls holds nothing up.
     const stalled = net.connect(port, '127.0.0.1')
     stalled.write('GET / HTTP/1.1\r\nHost: x\r\n')
@@ -378,7 +548,16 @@ describe('watch --status-page (real process on loopback)', () => {
           for (const scheme of ['light', 'dark'] as const) {
             const where = `${p} at ${width} px, ${scheme}`
             await page.open(`${base}${p}`, {width, height: 900, scheme})
-            const m = await page.evaluate<{scroll: number; inner: number; pwned: boolean; h1: number; main: number; bg: string; scripts: number; landmarks: string[]}>(`({
+            const m = await page.evaluate<{
+              scroll: number
+              inner: number
+              pwned: boolean
+              h1: number
+              main: number
+              bg: string
+              scripts: number
+              landmarks: string[]
+            }>(`({
               scroll: document.documentElement.scrollWidth, inner: window.innerWidth, pwned: document.body.dataset.pwned === '1',
               h1: document.querySelectorAll('h1').length, main: document.querySelectorAll('main').length, scripts: document.scripts.length,
               bg: getComputedStyle(document.body).backgroundColor,
@@ -395,20 +574,28 @@ describe('watch --status-page (real process on loopback)', () => {
             // The failing state shows as its colour somewhere on the overview (beside its word).
             if (p === '/') {
               let red = 0
-              for (let y = 0; y < png.height; y += 2) for (let x = 0; x < png.width; x += 2) {
-                const [r, g, b] = png.at(x, y)
-                if (Math.abs(r - 0xb3) + Math.abs(g - 0x26) + Math.abs(b - 0x1e) < 30) red++
-              }
+              for (let y = 0; y < png.height; y += 2)
+                for (let x = 0; x < png.width; x += 2) {
+                  const [r, g, b] = png.at(x, y)
+                  if (Math.abs(r - 0xb3) + Math.abs(g - 0x26) + Math.abs(b - 0x1e) < 30) red++
+                }
+
               expect(red, where).toBeGreaterThan(10)
             }
-            const file = path.join(tmp.dir, `status-${p === '/' ? 'overview' : path.basename(p, '.html')}-${width}-${scheme}.png`)
+
+            const file = path.join(
+              tmp.dir,
+              `status-${p === '/' ? 'overview' : path.basename(p, '.html')}-${width}-${scheme}.png`,
+            )
             fs.writeFileSync(file, await page.screenshot(true))
             shots.push(file)
           }
         }
       }
+
       expect(page.errors).toEqual([])
-      if (process.env.WK_KEEP_SCREENSHOTS) for (const f of shots) fs.copyFileSync(f, path.join(process.env.WK_KEEP_SCREENSHOTS, path.basename(f)))
+      if (process.env.WK_KEEP_SCREENSHOTS)
+        for (const f of shots) fs.copyFileSync(f, path.join(process.env.WK_KEEP_SCREENSHOTS, path.basename(f)))
     } finally {
       await page.close()
     }
@@ -417,7 +604,15 @@ describe('watch --status-page (real process on loopback)', () => {
   it('limits each client address with a token bucket: 429 with Retry-After, then serves again', async () => {
     // --status-rate 40: bursts of 120, then 40 a second.
     const t0 = Date.now()
-    const statuses = await Promise.all(Array.from({length: 300}, () => get('/badge/check/api-bad/state.svg').then(async (r) => ({status: r.status, retry: r.headers.get('retry-after'), body: await r.text()}))))
+    const statuses = await Promise.all(
+      Array.from({length: 300}, () =>
+        get('/badge/check/api-bad/state.svg').then(async (r) => ({
+          status: r.status,
+          retry: r.headers.get('retry-after'),
+          body: await r.text(),
+        })),
+      ),
+    )
     const seconds = (Date.now() - t0) / 1000
     const limited = statuses.filter((s) => s.status === 429)
     const served = statuses.filter((s) => s.status === 200).length
@@ -436,7 +631,11 @@ describe('watch --status-listen and bad status flags', () => {
   it('serves the status routes on their own listener, without /metrics there', async () => {
     const port = await closedPort()
     const file = path.join(tmp.dir, 'checks.yaml')
-    const c = spawn(process.execPath, [BIN, 'watch', '--checks', file, '--db', path.join(tmp.dir, 'other.db'), '--status-listen', `127.0.0.1:${port}`], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'ignore', 'pipe']})
+    const c = spawn(
+      process.execPath,
+      [BIN, 'watch', '--checks', file, '--db', path.join(tmp.dir, 'other.db'), '--status-listen', `127.0.0.1:${port}`],
+      {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'ignore', 'pipe']},
+    )
     let err = ''
     c.stderr!.on('data', (d) => (err += d))
     try {
@@ -468,7 +667,9 @@ describe('watch --status-listen and bad status flags', () => {
     const b = await runCli(['watch', '--checks', file, '--db', other, '--status-listen', 'nowhere'])
     expect(b.code).toBe(2)
     expect(b.stderr).toContain('--status-listen nowhere: expected host:port')
-    const t = await runCli(['watch', '--checks', file, '--db', other, '--status-listen', '127.0.0.1:0'], {env: {WATCHKEEPER_STATUS_TOKEN: 'short'}})
+    const t = await runCli(['watch', '--checks', file, '--db', other, '--status-listen', '127.0.0.1:0'], {
+      env: {WATCHKEEPER_STATUS_TOKEN: 'short'},
+    })
     expect(t.code).toBe(2)
     expect(t.stderr).toContain('WATCHKEEPER_STATUS_TOKEN is too short')
     expect(`${a.stderr}${b.stderr}${t.stderr}`).not.toMatch(/\n\s+at /)
@@ -480,11 +681,28 @@ describe('report status-site (real CLI)', () => {
     // A check id the catalogue would never allow, stored anyway: it must not become a path.
     const store = openDatabase(db)
     const now = Date.now()
-    storeRun(store, {source: 'check run', startedAt: now, finishedAt: now, checks: [{id: '../../escaped', kind: 'tcp', target: 'x.test:1', name: 'Escaper'}],
-      results: [result('../../escaped', 'tcp', now, 'ok', 10, 'connected')]})
+    storeRun(store, {
+      source: 'check run',
+      startedAt: now,
+      finishedAt: now,
+      checks: [{id: '../../escaped', kind: 'tcp', target: 'x.test:1', name: 'Escaper'}],
+      results: [result('../../escaped', 'tcp', now, 'ok', 10, 'connected')],
+    })
     store.close()
     const out = path.join(tmp.dir, 'site', 'public')
-    const r = await runCli(['report', 'status-site', '--out', out, '--db', db, '--checks', path.join(tmp.dir, 'checks.yaml'), '--title', 'Published <status>', '--json'])
+    const r = await runCli([
+      'report',
+      'status-site',
+      '--out',
+      out,
+      '--db',
+      db,
+      '--checks',
+      path.join(tmp.dir, 'checks.yaml'),
+      '--title',
+      'Published <status>',
+      '--json',
+    ])
     expect(r.code, r.stderr).toBe(0)
     const summary = JSON.parse(r.stdout) as {out: string; files: number; bytes: number; generatedAt: string}
     expect(summary.out).toBe(fs.realpathSync(out))
@@ -495,13 +713,30 @@ describe('report status-site (real CLI)', () => {
         else files.push(path.relative(out, path.join(d, e.name)))
       }
     }
+
     walk(out)
     expect(files.length).toBe(summary.files)
     expect(files.filter((f) => f.includes('.tmp-'))).toEqual([])
     for (const id of ['api-good', 'api-bad', 'legacy-feed', 'posture-web']) {
-      for (const f of [`checks/${id}.html`, `api/v1/checks/${id}.json`, `badge/check/${id}/state.svg`, `badge/check/${id}/latency.svg`, `badge/check/${id}/uptime/30d.svg`]) expect(files, f).toContain(f)
+      for (const f of [
+        `checks/${id}.html`,
+        `api/v1/checks/${id}.json`,
+        `badge/check/${id}/state.svg`,
+        `badge/check/${id}/latency.svg`,
+        `badge/check/${id}/uptime/30d.svg`,
+      ])
+        expect(files, f).toContain(f)
     }
-    for (const f of ['index.html', 'api/v1/status.json', 'api/v1/incidents.json', 'api/v1/openapi.json', 'badge/service/nhs-login/uptime/7d.svg', 'badge/service/other/state.svg']) expect(files, f).toContain(f)
+
+    for (const f of [
+      'index.html',
+      'api/v1/status.json',
+      'api/v1/incidents.json',
+      'api/v1/openapi.json',
+      'badge/service/nhs-login/uptime/7d.svg',
+      'badge/service/other/state.svg',
+    ])
+      expect(files, f).toContain(f)
     expect(files.some((f) => f.includes('incidents/'))).toBe(false)
     expect(fs.existsSync(path.join(tmp.dir, 'escaped'))).toBe(false)
     expect(files.some((f) => f.includes('escaped'))).toBe(false)
@@ -514,16 +749,37 @@ describe('report status-site (real CLI)', () => {
     expect(index).toMatch(/<tr id="check-\.\.\/\.\.\/escaped">\n<td>Escaper<div/)
     validate('Status', JSON.parse(fs.readFileSync(path.join(out, 'api/v1/status.json'), 'utf8')))
     validate('CheckDetail', JSON.parse(fs.readFileSync(path.join(out, 'api/v1/checks/api-bad.json'), 'utf8')))
-    expect(fs.readFileSync(path.join(out, 'badge/check/api-bad/state.svg'), 'utf8')).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*aria-label="Broken API: failing"/)
+    expect(fs.readFileSync(path.join(out, 'badge/check/api-bad/state.svg'), 'utf8')).toMatch(
+      /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*aria-label="Broken API: failing"/,
+    )
 
     // Written again over itself: the same set of files; a folder swapped for a link to elsewhere is refused.
-    const again = await runCli(['report', 'status-site', '--out', out, '--db', db, '--checks', path.join(tmp.dir, 'checks.yaml'), '--json'])
+    const again = await runCli([
+      'report',
+      'status-site',
+      '--out',
+      out,
+      '--db',
+      db,
+      '--checks',
+      path.join(tmp.dir, 'checks.yaml'),
+      '--json',
+    ])
     expect(again.code, again.stderr).toBe(0)
     const elsewhere = path.join(tmp.dir, 'elsewhere')
     fs.mkdirSync(elsewhere)
     fs.rmSync(path.join(out, 'checks'), {recursive: true})
     fs.symlinkSync(elsewhere, path.join(out, 'checks'))
-    const refused = await runCli(['report', 'status-site', '--out', out, '--db', db, '--checks', path.join(tmp.dir, 'checks.yaml')])
+    const refused = await runCli([
+      'report',
+      'status-site',
+      '--out',
+      out,
+      '--db',
+      db,
+      '--checks',
+      path.join(tmp.dir, 'checks.yaml'),
+    ])
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain('Refusing to write through')
     expect(refused.stderr).toContain('symbolic link')

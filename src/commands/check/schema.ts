@@ -4,7 +4,8 @@ import {catalogueSchema} from '../../catalogue/schema.js'
 export default class CheckSchema extends BaseCommand<typeof CheckSchema> {
   static override summary = 'Print the JSON Schema of check catalogue files'
   static override usesDatabase = false
-  static override description = 'The same schema is published as schemas/checks.schema.json; point yaml-language-server at it with a first line such as\n# yaml-language-server: $schema=../schemas/checks.schema.json'
+  static override description =
+    'The same schema is published as schemas/checks.schema.json; point yaml-language-server at it with a first line such as\n# yaml-language-server: $schema=../schemas/checks.schema.json'
 
   async run(): Promise<object> {
     // The schema is JSON already: --json prints the same document.

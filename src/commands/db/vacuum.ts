@@ -10,8 +10,11 @@ export default class DbVacuum extends BaseCommand<typeof DbVacuum> {
     const report = vacuum(this.openDb())
     if (!this.jsonEnabled()) {
       const mb = (n: number) => (n / 1_048_576).toFixed(1) + ' MB'
-      this.log(`Vacuumed: ${mb(report.beforeBytes)} -> ${mb(report.afterBytes)} (database and WAL) in ${report.elapsedMs} ms.`)
+      this.log(
+        `Vacuumed: ${mb(report.beforeBytes)} -> ${mb(report.afterBytes)} (database and WAL) in ${report.elapsedMs} ms.`,
+      )
     }
+
     return report
   }
 }

@@ -5,8 +5,11 @@ import {parseExerciseId, recordAction} from '../../exercises/service.js'
 import {actorFlag, actorName} from '../../incidents/terminal/flags.js'
 
 export default class ExerciseAction extends BaseCommand<typeof ExerciseAction> {
-  static override summary = 'Record a lessons-learned action from the debrief: what, who owns it, when it is due (CAF D2.b)'
-  static override examples = ['<%= config.bin %> exercise action 2 --text "Add the DSPT status to the watched catalogue" --owner "Priya Engineer" --due 2027-01-31']
+  static override summary =
+    'Record a lessons-learned action from the debrief: what, who owns it, when it is due (CAF D2.b)'
+  static override examples = [
+    '<%= config.bin %> exercise action 2 --text "Add the DSPT status to the watched catalogue" --owner "Priya Engineer" --due 2027-01-31',
+  ]
   static override args = {id: Args.string({description: 'exercise id', required: true})}
   static override flags = {
     text: Flags.string({char: 't', description: 'the action', required: true}),

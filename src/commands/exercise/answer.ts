@@ -5,9 +5,15 @@ import {answerInject, parseExerciseId} from '../../exercises/service.js'
 import {actorFlag, actorName} from '../../incidents/terminal/flags.js'
 
 export default class ExerciseAnswer extends BaseCommand<typeof ExerciseAnswer> {
-  static override summary = 'Answer an inject of an exercise (a question, or a response to any inject), recorded with who and when'
-  static override examples = ['<%= config.bin %> exercise answer 2 press --text "Holding statement issued via the status page" --actor "Casey Comms"']
-  static override args = {id: Args.string({description: 'exercise id', required: true}), inject: Args.string({description: 'inject id', required: true})}
+  static override summary =
+    'Answer an inject of an exercise (a question, or a response to any inject), recorded with who and when'
+  static override examples = [
+    '<%= config.bin %> exercise answer 2 press --text "Holding statement issued via the status page" --actor "Casey Comms"',
+  ]
+  static override args = {
+    id: Args.string({description: 'exercise id', required: true}),
+    inject: Args.string({description: 'inject id', required: true}),
+  }
   static override flags = {text: Flags.string({char: 't', description: 'the answer', required: true}), actor: actorFlag}
 
   async run(): Promise<{exercise: number; inject: string}> {

@@ -1,13 +1,13 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {WHEN_HELP} from '../../util/when.js'
 import {UserError} from '../../errors.js'
 import {clockRegistry, userClockPaths} from '../../incidents/clock-load.js'
 import {STOP_OUTCOMES, type StopOutcome} from '../../incidents/clocks.js'
 import {adjustClock, parseIncidentId, restartClock, startClock, stopClock} from '../../incidents/service.js'
 import {actorFlag, actorName, clocksFlag, parseWhen} from '../../incidents/terminal/flags.js'
 import {INCIDENT_TIMES, jsonTimes} from '../../util/json-time.js'
+import {WHEN_HELP} from '../../util/when.js'
 
 export default class IncidentClock extends BaseCommand<typeof IncidentClock> {
   static override summary = 'Start, stop, restart or correct a regulatory clock by hand'
@@ -25,14 +25,22 @@ adjust: corrects the start (or, with --field stop, the stop) time to --at; --rea
   ]
   static override args = {
     id: Args.string({description: 'incident id', required: true}),
-    action: Args.string({description: 'start, stop, restart or adjust', required: true, options: ['start', 'stop', 'restart', 'adjust']}),
+    action: Args.string({
+      description: 'start, stop, restart or adjust',
+      required: true,
+      options: ['start', 'stop', 'restart', 'adjust'],
+    }),
     name: Args.string({description: 'clock name', required: true}),
   }
   static override flags = {
     at: Flags.string({description: 'when: ' + WHEN_HELP + '; start/stop default now; adjust needs it'}),
     outcome: Flags.string({description: 'with stop: how the clock stopped', options: [...STOP_OUTCOMES]}),
     reason: Flags.string({description: 'why: required for adjust and for a not_required stop'}),
-    field: Flags.string({description: 'with adjust: which time to correct', options: ['start', 'stop'], default: 'start'}),
+    field: Flags.string({
+      description: 'with adjust: which time to correct',
+      options: ['start', 'stop'],
+      default: 'start',
+    }),
     clocks: clocksFlag,
     actor: actorFlag,
   }
@@ -53,25 +61,37 @@ adjust: corrects the start (or, with --field stop, the stop) time to --at; --rea
         event = e
         break
       }
+
       case 'stop': {
-        if (!flags.outcome) throw new UserError('stop needs --outcome notified, not_required or superseded.', {code: 'E_USAGE', exit: 2})
+        if (!flags.outcome)
+          throw new UserError('stop needs --outcome notified, not_required or superseded.', {code: 'E_USAGE', exit: 2})
         event = stopClock(a, id, args.name, {outcome: flags.outcome as StopOutcome, reason: flags.reason, at})
         this.note(`Clock ${args.name} stopped on incident ${id}: ${flags.outcome}.`)
         break
       }
+
       case 'restart': {
         const e = restartClock(a, id, args.name, flags.reason, registry)
         this.note(`Clock ${args.name} restarted on incident ${id}; next due ${iso(e.data.dueAt)}.`)
         event = e
         break
       }
+
       default: {
-        if (at === undefined) throw new UserError('adjust needs --at TIME (the corrected time).', {code: 'E_USAGE', exit: 2})
-        const e = adjustClock(a, id, args.name, {field: flags.field as 'start' | 'stop', at, reason: flags.reason ?? ''})
-        this.note(`Clock ${args.name} ${flags.field} corrected on incident ${id}: ${iso(e.data.from)} → ${iso(e.data.to)}${e.data.dueAt === undefined ? '' : `; due ${iso(e.data.dueAt)}`}.`)
+        if (at === undefined)
+          throw new UserError('adjust needs --at TIME (the corrected time).', {code: 'E_USAGE', exit: 2})
+        const e = adjustClock(a, id, args.name, {
+          field: flags.field as 'start' | 'stop',
+          at,
+          reason: flags.reason ?? '',
+        })
+        this.note(
+          `Clock ${args.name} ${flags.field} corrected on incident ${id}: ${iso(e.data.from)} → ${iso(e.data.to)}${e.data.dueAt === undefined ? '' : `; due ${iso(e.data.dueAt)}`}.`,
+        )
         event = e
       }
     }
+
     return jsonTimes({id, clock: args.name, action: args.action, event}, INCIDENT_TIMES)
   }
 }

@@ -12,7 +12,12 @@ export default class IncidentClose extends BaseCommand<typeof IncidentClose> {
 
   async run(): Promise<{id: number; state: string}> {
     const id = parseIncidentId(this.args.id)
-    changeState({db: this.openDb(), actor: actorName(this.flags.actor), now: Date.now()}, id, 'closed', this.flags.reason)
+    changeState(
+      {db: this.openDb(), actor: actorName(this.flags.actor), now: Date.now()},
+      id,
+      'closed',
+      this.flags.reason,
+    )
     this.note(`Incident ${id} is now closed.`)
     return {id, state: 'closed'}
   }

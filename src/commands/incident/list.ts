@@ -1,5 +1,5 @@
-import {WHEN_HELP} from '../../util/when.js'
 import {Flags} from '@oclif/core'
+import {WHEN_HELP} from '../../util/when.js'
 
 import {BaseCommand} from '../../base-command.js'
 import {clockJson} from '../../incidents/clocks.js'
@@ -10,14 +10,19 @@ import {INCIDENT_TIMES, jsonTimes} from '../../util/json-time.js'
 
 export default class IncidentList extends BaseCommand<typeof IncidentList> {
   static override summary = 'List incidents, newest first, with their most urgent clock'
-  static override examples = ['<%= config.bin %> incident list --open', '<%= config.bin %> incident list --service "NHS login" --since 7d --json']
-
+  static override examples = [
+    '<%= config.bin %> incident list --open',
+    '<%= config.bin %> incident list --service "NHS login" --since 7d --json',
+  ]
   static override flags = {
     open: Flags.boolean({description: 'only incidents in triage, active or mitigated'}),
     service: Flags.string({description: 'only this service'}),
     severity: Flags.string({description: 'only this severity'}),
     since: Flags.string({description: 'only incidents opened since: ' + WHEN_HELP}),
-    exercise: Flags.boolean({description: 'only EXERCISE incidents (opened by `exercise run`), which are hidden otherwise', exclusive: ['all']}),
+    exercise: Flags.boolean({
+      description: 'only EXERCISE incidents (opened by `exercise run`), which are hidden otherwise',
+      exclusive: ['all'],
+    }),
     all: Flags.boolean({description: 'real and EXERCISE incidents together'}),
   }
 
@@ -26,9 +31,19 @@ export default class IncidentList extends BaseCommand<typeof IncidentList> {
     const now = Date.now()
     const db = this.openDb({reader: true})
     recordDueClockEvents(db, now)
-    const list = listIncidents(db, {open: flags.open, service: flags.service, severity: flags.severity,
-      since: flags.since ? parseWhen(flags.since, now, '--since') : undefined, exercise: flags.exercise ? 'exercise' : flags.all ? 'all' : 'real'})
+    const list = listIncidents(db, {
+      open: flags.open,
+      service: flags.service,
+      severity: flags.severity,
+      since: flags.since ? parseWhen(flags.since, now, '--since') : undefined,
+      exercise: flags.exercise ? 'exercise' : flags.all ? 'all' : 'real',
+    })
     if (!this.jsonEnabled()) this.log(list.length > 0 ? incidentTable(list, now) : 'No incidents.')
-    return {incidents: jsonTimes(list.map(({playbookJson: _p, clocks, ...rest}) => ({...rest, clocks: clocks.map((c) => clockJson(c, now))})), INCIDENT_TIMES)}
+    return {
+      incidents: jsonTimes(
+        list.map(({playbookJson: _p, clocks, ...rest}) => ({...rest, clocks: clocks.map((c) => clockJson(c, now))})),
+        INCIDENT_TIMES,
+      ),
+    }
   }
 }

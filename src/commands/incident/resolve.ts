@@ -12,7 +12,12 @@ export default class IncidentResolve extends BaseCommand<typeof IncidentResolve>
 
   async run(): Promise<{id: number; state: string}> {
     const id = parseIncidentId(this.args.id)
-    changeState({db: this.openDb(), actor: actorName(this.flags.actor), now: Date.now()}, id, 'resolved', this.flags.reason)
+    changeState(
+      {db: this.openDb(), actor: actorName(this.flags.actor), now: Date.now()},
+      id,
+      'resolved',
+      this.flags.reason,
+    )
     this.note(`Incident ${id} is now resolved.`)
     return {id, state: 'resolved'}
   }

@@ -10,7 +10,11 @@ import {renderTable} from '../../ui/table.js'
 export default class NotifyList extends BaseCommand<typeof NotifyList> {
   static override summary = 'List the notifiers of the catalogue (never their URLs or keys)'
   static override flags = {
-    checks: Flags.string({char: 'c', description: 'catalogue file or folder (repeatable) [env: WATCHKEEPER_CHECKS; default: the shipped checks/]', multiple: true}),
+    checks: Flags.string({
+      char: 'c',
+      description: 'catalogue file or folder (repeatable) [env: WATCHKEEPER_CHECKS; default: the shipped checks/]',
+      multiple: true,
+    }),
   }
 
   async run(): Promise<{notifiers: NotifierRow[]}> {
@@ -18,7 +22,19 @@ export default class NotifyList extends BaseCommand<typeof NotifyList> {
     const {notifiers, problems} = loadNotifiers(catalogue)
     const rows = notifierRows(catalogue, notifiers)
     if (rows.length === 0) this.note('No notifiers: define them under notifiers: in the catalogue.')
-    else this.log(renderTable(['NAME', 'TYPE', 'SECRETS FROM', 'EVENTS', 'READY'], rows.map((r) => [r.name, r.type, r.from, r.events === 'all' ? 'all' : r.events.join(','), r.ready ? 'yes' : 'no'])))
+    else
+      this.log(
+        renderTable(
+          ['NAME', 'TYPE', 'SECRETS FROM', 'EVENTS', 'READY'],
+          rows.map((r) => [
+            r.name,
+            r.type,
+            r.from,
+            r.events === 'all' ? 'all' : r.events.join(','),
+            r.ready ? 'yes' : 'no',
+          ]),
+        ),
+      )
     for (const p of problems) this.note(formatProblem(p))
     return {notifiers: rows}
   }

@@ -19,10 +19,13 @@ const NXDOMAIN = 3
 const norm = (n: string) => n.toLowerCase().replace(/\.$/, '')
 
 function encodeName(name: string): Buffer {
-  const parts = norm(name).split('.').filter(Boolean).map((l) => {
-    const b = Buffer.from(l)
-    return Buffer.concat([Buffer.from([b.length]), b])
-  })
+  const parts = norm(name)
+    .split('.')
+    .filter(Boolean)
+    .map((l) => {
+      const b = Buffer.from(l)
+      return Buffer.concat([Buffer.from([b.length]), b])
+    })
   return Buffer.concat([...parts, Buffer.from([0])])
 }
 
@@ -37,20 +40,26 @@ function readName(msg: Buffer, offset: number): {name: string; next: number} {
     if (n === 0) {
       return {name: labels.join('.'), next: next === -1 ? at + 1 : next}
     }
+
     if ((n & 0xc0) === 0xc0) {
       if (next === -1) next = at + 2
       at = ((n & 0x3f) << 8) | msg[at + 1]
       continue
     }
+
     labels.push(msg.toString('latin1', at + 1, at + 1 + n))
     at += 1 + n
   }
+
   throw new Error('name too long')
 }
 
 function rdata(r: DnsRecord): Buffer {
   switch (r.type) {
-    case 'A': return Buffer.from(r.data.split('.').map(Number))
+    case 'A': {
+      return Buffer.from(r.data.split('.').map(Number))
+    }
+
     case 'TXT': {
       const chunks: Buffer[] = []
       const b = Buffer.from(r.data)
@@ -59,14 +68,19 @@ function rdata(r: DnsRecord): Buffer {
         chunks.push(Buffer.from([part.length]), part)
         if (b.length === 0) break
       }
+
       return Buffer.concat(chunks)
     }
+
     case 'MX': {
       const pref = Buffer.alloc(2)
       pref.writeUInt16BE(r.data.preference)
       return Buffer.concat([pref, encodeName(r.data.exchange)])
     }
-    default: return encodeName(r.data)
+
+    default: {
+      return encodeName(r.data)
+    }
   }
 }
 
@@ -94,6 +108,7 @@ export function reply(msg: Buffer, lookup: (name: string) => DnsRecord[] | undef
     h.writeUInt16BE(an, 6)
     return h
   }
+
   if (msg.readUInt16BE(4) !== 1) return header(FORMERR, 0, 0)
   let q: {name: string; next: number}
   try {
@@ -101,6 +116,7 @@ export function reply(msg: Buffer, lookup: (name: string) => DnsRecord[] | undef
   } catch {
     return header(FORMERR, 0, 0)
   }
+
   if (q.next + 4 > msg.length) return header(FORMERR, 0, 0)
   const qtype = msg.readUInt16BE(q.next)
   const question = msg.subarray(12, q.next + 4)
@@ -133,6 +149,6 @@ export async function startExerciseDns(lookup: (name: string) => DnsRecord[] | u
       resolve()
     })
   })
-  const port = sock.address().port
+  const {port} = sock.address()
   return {server: `127.0.0.1:${port}`, port, close: () => new Promise<void>((resolve) => sock.close(() => resolve()))}
 }

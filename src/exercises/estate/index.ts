@@ -1,3 +1,4 @@
+import type net from 'node:net'
 /**
  * The simulated estate: loopback services named like the real ones (NHS API Platform proxies with their
  * _ping and _status bodies, HTTPS websites, a mail domain in a DNS zone), each able to fail and recover as a
@@ -6,13 +7,12 @@
  */
 import fs from 'node:fs'
 import https from 'node:https'
-import type net from 'node:net'
 import path from 'node:path'
 import {stringify} from 'yaml'
 
+import type {FaultKind} from '../schema.js'
 import {durationMs} from '../../util/duration.js'
 import {checkIdsOf, type EstateService} from '../model.js'
-import type {FaultKind} from '../schema.js'
 import {type Authority, exerciseAuthority, issueLeaf, type Leaf} from './cert.js'
 import {type DnsRecord, type ExerciseDns, startExerciseDns} from './dns.js'
 
@@ -30,8 +30,21 @@ interface Running {
 }
 
 function operationOutcome(code: string, spine: string, display: string, diagnostics: string): string {
-  return JSON.stringify({resourceType: 'OperationOutcome', issue: [{severity: 'error', code,
-    details: {coding: [{system: 'https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode', version: '1', code: spine, display}]}, diagnostics}]})
+  return JSON.stringify({
+    resourceType: 'OperationOutcome',
+    issue: [
+      {
+        severity: 'error',
+        code,
+        details: {
+          coding: [
+            {system: 'https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode', version: '1', code: spine, display},
+          ],
+        },
+        diagnostics,
+      },
+    ],
+  })
 }
 
 export interface WatchTuning {
@@ -61,6 +74,7 @@ export class Estate {
       await estate.close()
       throw error
     }
+
     return estate
   }
 
@@ -93,9 +107,17 @@ export class Estate {
       if (res.destroyed) return
       if (r.fault === '5xx') {
         res.writeHead(503, {'content-type': 'application/fhir+json', 'retry-after': '5'})
-        res.end(operationOutcome('timeout', 'SERVICE_UNAVAILABLE', 'Service unavailable', 'The downstream service has not responded within the configured timeout period. Retry the request using the same X-Request-ID.'))
+        res.end(
+          operationOutcome(
+            'timeout',
+            'SERVICE_UNAVAILABLE',
+            'Service unavailable',
+            'The downstream service has not responded within the configured timeout period. Retry the request using the same X-Request-ID.',
+          ),
+        )
         return
       }
+
       const url = new URL(req.url ?? '/', 'https://estate')
       const release = {version: 'exercise', revision: '1', releaseId: `exercise-${r.def.id}`, commitId: '0'.repeat(40)}
       if (r.def.kind === 'api') {
@@ -107,20 +129,42 @@ export class Estate {
             res.end(operationOutcome('forbidden', 'ACCESS_DENIED', 'Access Denied - Unauthorised', 'Invalid Api Key'))
             return
           }
-          return json(200, {status: 'pass', ...release, checks: {'backend:status': [{status: 'pass', timeout: 'false', responseCode: 200, outcome: 'OK',
-            links: {self: `https://backend.exercise/${r.def.id}/healthcheck`}}]}})
+
+          return json(200, {
+            status: 'pass',
+            ...release,
+            checks: {
+              'backend:status': [
+                {
+                  status: 'pass',
+                  timeout: 'false',
+                  responseCode: 200,
+                  outcome: 'OK',
+                  links: {self: `https://backend.exercise/${r.def.id}/healthcheck`},
+                },
+              ],
+            },
+          })
         }
+
         res.writeHead(404, {'content-type': 'application/fhir+json'})
-        res.end(operationOutcome('not-found', 'RESOURCE_NOT_FOUND', 'Resource not found', `No such path ${url.pathname}`))
+        res.end(
+          operationOutcome('not-found', 'RESOURCE_NOT_FOUND', 'Resource not found', `No such path ${url.pathname}`),
+        )
         return
       }
+
       res.writeHead(200, {'content-type': 'text/html; charset=utf-8'})
-      res.end(`<!doctype html><html lang="en"><title>${r.def.name}</title><h1>${r.def.name}</h1><p>Simulated for a watchkeeper exercise.</p></html>`)
+      res.end(
+        `<!doctype html><html lang="en"><title>${r.def.name}</title><h1>${r.def.name}</h1><p>Simulated for a watchkeeper exercise.</p></html>`,
+      )
     }
+
     const json = (status: number, body: unknown) => {
       res.writeHead(status, {'content-type': 'application/json'})
       res.end(JSON.stringify(body))
     }
+
     if (r.fault === 'latency') setTimeout(answer, r.delayMs ?? 0).unref()
     else answer()
   }
@@ -131,7 +175,10 @@ export class Estate {
       const d = r.def.domain?.toLowerCase()
       if (r.def.kind !== 'mail-domain' || !d || (name !== d && !name.endsWith(`.${d}`))) continue
       const zone: Record<string, DnsRecord[]> = {
-        [d]: [{type: 'MX', data: {preference: 10, exchange: `mail.${d}`}}, {type: 'TXT', data: `v=spf1 include:_spf.nhs.net -all`}],
+        [d]: [
+          {type: 'MX', data: {preference: 10, exchange: `mail.${d}`}},
+          {type: 'TXT', data: `v=spf1 include:_spf.nhs.net -all`},
+        ],
         [`mail.${d}`]: [{type: 'A', data: '127.0.0.1'}],
         [`_dmarc.${d}`]: [{type: 'TXT', data: `v=DMARC1; p=reject; rua=mailto:dmarc@${d}`}],
       }
@@ -140,6 +187,7 @@ export class Estate {
       if (!found) return undefined
       return r.fault === 'dns-gone' ? [] : found
     }
+
     return undefined
   }
 
@@ -149,13 +197,15 @@ export class Estate {
     this.recover(id)
     r.fault = fault
     r.delayMs = delay ? durationMs(delay) : undefined
-    if (fault === 'expired-certificate' && r.server && r.expired) r.server.setSecureContext({key: r.expired.key, cert: r.expired.cert})
+    if (fault === 'expired-certificate' && r.server && r.expired)
+      r.server.setSecureContext({key: r.expired.key, cert: r.expired.cert})
   }
 
   /** The service works again: right certificate, answers at once, records back. Connections held open by a hang are closed. */
   recover(id: string): void {
     const r = this.require(id)
-    if (r.fault === 'expired-certificate' && r.server && r.leaf) r.server.setSecureContext({key: r.leaf.key, cert: r.leaf.cert})
+    if (r.fault === 'expired-certificate' && r.server && r.leaf)
+      r.server.setSecureContext({key: r.leaf.key, cert: r.leaf.cert})
     if (r.fault === 'hang') r.server?.closeAllConnections()
     r.fault = undefined
     r.delayMs = undefined
@@ -173,8 +223,14 @@ export class Estate {
 
   /** Where each service listens, for the facilitator. */
   endpoints(): {id: string; kind: string; url: string}[] {
-    return [...this.services.values()].map((r) => ({id: r.def.id, kind: r.def.kind,
-      url: r.def.kind === 'mail-domain' ? `dns://${this.dns?.server}/${r.def.domain}` : `https://${r.def.host}:${r.port}/${r.def.kind === 'api' ? `${r.def.base_path}/_ping` : ''}`}))
+    return [...this.services.values()].map((r) => ({
+      id: r.def.id,
+      kind: r.def.kind,
+      url:
+        r.def.kind === 'mail-domain'
+          ? `dns://${this.dns?.server}/${r.def.domain}`
+          : `https://${r.def.host}:${r.port}/${r.def.kind === 'api' ? `${r.def.base_path}/_ping` : ''}`,
+    }))
   }
 
   /**
@@ -187,33 +243,97 @@ export class Estate {
     const checks: Record<string, unknown>[] = []
     for (const r of this.services.values()) {
       const d = r.def
-      const base = {service: d.service ?? d.name, tags: ['exercise'], interval, timeout, retries: 0, thresholds: {failure: tuning.failures, recovery: 1},
-        ...(d.opens_incident === false ? {} : {incident: {after: tuning.failures, playbook: incident.playbook, title: `${incident.title}: ${d.name}`, ...(incident.severity ? {severity: incident.severity} : {})}})}
+      const base = {
+        service: d.service ?? d.name,
+        tags: ['exercise'],
+        interval,
+        timeout,
+        retries: 0,
+        thresholds: {failure: tuning.failures, recovery: 1},
+        ...(d.opens_incident === false
+          ? {}
+          : {
+              incident: {
+                after: tuning.failures,
+                playbook: incident.playbook,
+                title: `${incident.title}: ${d.name}`,
+                ...(incident.severity ? {severity: incident.severity} : {}),
+              },
+            }),
+      }
       const [first, second] = checkIdsOf(d)
       if (d.kind === 'mail-domain') {
         const net = {resolver: this.dns?.server}
-        checks.push({id: first, name: `${d.name}: DMARC record`, kind: 'dns', target: `_dmarc.${d.domain}`, type: 'TXT', expect: {matches: '^v=DMARC1'}, ...net, ...base})
-        checks.push({id: second, name: `${d.name}: MX records`, kind: 'dns', target: d.domain, type: 'MX', expect: {min_answers: 1}, ...net, ...base})
+        checks.push(
+          {
+            id: first,
+            name: `${d.name}: DMARC record`,
+            kind: 'dns',
+            target: `_dmarc.${d.domain}`,
+            type: 'TXT',
+            expect: {matches: '^v=DMARC1'},
+            ...net,
+            ...base,
+          },
+          {
+            id: second,
+            name: `${d.name}: MX records`,
+            kind: 'dns',
+            target: d.domain,
+            type: 'MX',
+            expect: {min_answers: 1},
+            ...net,
+            ...base,
+          },
+        )
         continue
       }
+
       const conn = {ca: 'exercise-ca.pem', resolve: [`${d.host}:${r.port}:127.0.0.1`]}
       const latency = {crit: `${Math.max(1, Math.floor(tuning.timeoutMs / 2))}ms`}
       if (d.kind === 'api') {
-        checks.push({id: first, name: `${d.name} _ping`, kind: 'http', target: `https://${d.host}:${r.port}/${d.base_path}/_ping`, ...conn, latency,
-          expect: {status: '200-299', json: [{path: '$.revision', op: 'exists'}]}, ...base})
+        checks.push({
+          id: first,
+          name: `${d.name} _ping`,
+          kind: 'http',
+          target: `https://${d.host}:${r.port}/${d.base_path}/_ping`,
+          ...conn,
+          latency,
+          expect: {status: '200-299', json: [{path: '$.revision', op: 'exists'}]},
+          ...base,
+        })
       } else {
-        checks.push({id: first, name: d.name, kind: 'http', target: `https://${d.host}:${r.port}/`, ...conn, latency, expect: {status: 200}, ...base})
-        checks.push({id: second, name: `${d.name} certificate`, kind: 'tls', target: `${d.host}:${r.port}`, ...conn, ...base})
+        checks.push(
+          {
+            id: first,
+            name: d.name,
+            kind: 'http',
+            target: `https://${d.host}:${r.port}/`,
+            ...conn,
+            latency,
+            expect: {status: 200},
+            ...base,
+          },
+          {id: second, name: `${d.name} certificate`, kind: 'tls', target: `${d.host}:${r.port}`, ...conn, ...base},
+        )
       }
     }
+
     const file = path.join(this.dir, 'exercise-checks.yaml')
-    fs.writeFileSync(file, '# Written by watchkeeper exercise run: the checks that watch the simulated estate.\n' + stringify({checks}))
+    fs.writeFileSync(
+      file,
+      '# Written by watchkeeper exercise run: the checks that watch the simulated estate.\n' + stringify({checks}),
+    )
     return file
   }
 
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy()
-    await Promise.all([...this.services.values()].map((r) => r.server ? new Promise<void>((resolve) => r.server!.close(() => resolve())) : undefined))
+    await Promise.all(
+      [...this.services.values()].map((r) =>
+        r.server ? new Promise<void>((resolve) => r.server!.close(() => resolve())) : undefined,
+      ),
+    )
     await this.dns?.close()
   }
 }

@@ -2,9 +2,9 @@
 import {Flags} from '@oclif/core'
 import os from 'node:os'
 
-import {UserError} from '../../errors.js'
-
-export const actorFlag = Flags.string({description: 'who is acting, recorded on every event [default: $WATCHKEEPER_ACTOR or the OS user name]'})
+export const actorFlag = Flags.string({
+  description: 'who is acting, recorded on every event [default: $WATCHKEEPER_ACTOR or the OS user name]',
+})
 
 export function actorName(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   if (flag && flag.trim()) return flag.trim()
@@ -18,4 +18,8 @@ export function actorName(flag: string | undefined, env: NodeJS.ProcessEnv = pro
 
 export {parseWhen} from '../../util/when.js'
 
-export const clocksFlag = Flags.string({description: 'your own clock definition file or folder, beside the shipped clocks/ (repeatable) [env: WATCHKEEPER_CLOCKS]', multiple: true})
+export const clocksFlag = Flags.string({
+  description:
+    'your own clock definition file or folder, beside the shipped clocks/ (repeatable) [env: WATCHKEEPER_CLOCKS]',
+  multiple: true,
+})

@@ -22,30 +22,53 @@ export function alertActions(n: Notification, dedup: Dedup): AlertAction[] {
     case 'failing':
     case 'degraded':
     case 'reminder':
-    case 'flapping':
+    case 'flapping': {
       return checkKey ? [{action: 'trigger', key: checkKey}] : []
-    case 'recovered':
+    }
+
+    case 'recovered': {
       return checkKey ? [{action: 'resolve', key: checkKey}] : []
-    case 'stable':
+    }
+
+    case 'stable': {
       return checkKey ? [{action: n.check?.state === 'ok' ? 'resolve' : 'trigger', key: checkKey}] : []
+    }
+
     case 'incident-opened':
     case 'incident-updated': {
       // An incident's "recovered" note must not reopen the check's alert its recovery just resolved.
       if (n.event === 'incident-updated' && n.check?.state !== 'failing' && dedup === 'check') return []
-      return [{action: 'trigger', key: dedup === 'check' && checkKey ? checkKey : `watchkeeper:incident:${n.incident?.id ?? 0}`}]
+      return [
+        {
+          action: 'trigger',
+          key: dedup === 'check' && checkKey ? checkKey : `watchkeeper:incident:${n.incident?.id ?? 0}`,
+        },
+      ]
     }
-    case 'connectivity-lost':
+
+    case 'connectivity-lost': {
       return [{action: 'trigger', key: `watchkeeper:connectivity:${instance}`}]
-    case 'connectivity-restored':
+    }
+
+    case 'connectivity-restored': {
       return [{action: 'resolve', key: `watchkeeper:connectivity:${instance}`}]
-    case 'posture-regression':
+    }
+
+    case 'posture-regression': {
       return n.check ? [{action: 'trigger', key: `watchkeeper:posture:${n.check.id}`}] : []
+    }
+
     case 'test': {
       const key = `watchkeeper:test:${instance}:${n.at}`
-      return [{action: 'trigger', key}, {action: 'resolve', key}]
+      return [
+        {action: 'trigger', key},
+        {action: 'resolve', key},
+      ]
     }
-    default:
+
+    default: {
       return []
+    }
   }
 }
 

@@ -4,7 +4,8 @@ import path from 'node:path'
 import {PROVIDERS} from './index.js'
 
 /** Where the provider docs go in docs/watch.md, between these two lines. */
-export const DOCS_START = '<!-- notifier-providers:start (generated from src/notify/providers/*/docs.md by scripts/update-docs.sh) -->'
+export const DOCS_START =
+  '<!-- notifier-providers:start (generated from src/notify/providers/*/docs.md by scripts/update-docs.sh) -->'
 export const DOCS_END = '<!-- notifier-providers:end -->'
 
 /** The docs entry of each registered provider (`<type>/docs.md` in the source tree), in registry order. */
@@ -19,7 +20,9 @@ export function providerDocs(root: string): {type: string; file: string; text: s
 export function withProviderDocs(markdown: string, root: string): string {
   const start = markdown.indexOf(DOCS_START)
   const end = markdown.indexOf(DOCS_END)
-  if (start < 0 || end < start) throw new Error(`no ${DOCS_START} … ${DOCS_END} block`)
-  const body = providerDocs(root).map((d) => d.text).join('\n')
+  if (start === -1 || end < start) throw new Error(`no ${DOCS_START} … ${DOCS_END} block`)
+  const body = providerDocs(root)
+    .map((d) => d.text)
+    .join('\n')
   return `${markdown.slice(0, start)}${DOCS_START}\n\n${body}\n${markdown.slice(end)}`
 }

@@ -71,17 +71,25 @@ export interface NotifierProvider<C = unknown, S = unknown> {
 export type AnyProvider = NotifierProvider<unknown, unknown>
 
 /** Reads an `${env:NAME}` key: the value, or a complaint naming the variable. */
-export function envValue(raw: string, key: string, env: NodeJS.ProcessEnv, complain: Complain, what: string): {value: string; name: string} | undefined {
+export function envValue(
+  raw: string,
+  key: string,
+  env: NodeJS.ProcessEnv,
+  complain: Complain,
+  what: string,
+): {value: string; name: string} | undefined {
   const m = ENV_REF.exec(raw)
   if (!m) {
     complain(key, `${key} must be \${env:NAME} (${what} never sits in a file)`)
     return undefined
   }
+
   const value = env[m[1]]
   if (!value) {
     complain(key, `environment variable ${m[1]} is not set (${what})`)
     return undefined
   }
+
   return {value, name: m[1]}
 }
 
@@ -93,16 +101,25 @@ export function httpUrl(value: string, key: string, complain: Complain, source: 
   } catch {
     // reported below
   }
+
   complain(key, `${source} does not hold an http(s) URL`)
   return undefined
 }
 
 /** A webhook URL from `url: ${env:…}` (the webhook, Slack and Teams providers). */
-export function envUrl(url: string, env: NodeJS.ProcessEnv, complain: Complain): {url: string; urlEnv: string} | undefined {
+export function envUrl(
+  url: string,
+  env: NodeJS.ProcessEnv,
+  complain: Complain,
+): {url: string; urlEnv: string} | undefined {
   const v = envValue(url, 'url', env, complain, 'the URL of this notifier')
   if (!v || !httpUrl(v.value, 'url', complain, `environment variable ${v.name}`)) return undefined
   return {url: v.value, urlEnv: v.name}
 }
 
 /** `${env:NAME}` for each variable, as `from` shows them. */
-export const envRefs = (...names: (string | undefined)[]): string => names.filter((n) => n !== undefined).map((n) => `\${env:${n}}`).join(' ')
+export const envRefs = (...names: (string | undefined)[]): string =>
+  names
+    .filter((n) => n !== undefined)
+    .map((n) => `\${env:${n}}`)
+    .join(' ')

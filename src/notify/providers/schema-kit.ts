@@ -5,7 +5,7 @@ import {type SchemaOptions, type TObject, type TString, type TUnsafe, Type} from
 
 import type {JsonSchema} from '../../probes/types.js'
 
-export const ENV_REF_PATTERN = '^\\$\\{env:[A-Za-z_][A-Za-z0-9_]*\\}$'
+export const ENV_REF_PATTERN = String.raw`^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$`
 
 /** The catalogue keys of one provider, besides `type` and the keys every notifier has. */
 export interface ProviderSchema {
@@ -15,7 +15,8 @@ export interface ProviderSchema {
 }
 
 /** A key holding a secret: only `${env:NAME}`. */
-export const EnvRef = (description: string): TString => Type.String({pattern: ENV_REF_PATTERN, description: `${description}, only as \${env:NAME}`})
+export const EnvRef = (description: string): TString =>
+  Type.String({pattern: ENV_REF_PATTERN, description: `${description}, only as \${env:NAME}`})
 
 /** One of a few words, typed as their union (TypeBox's Union of Literals would publish anyOf/const). */
 export function StringEnum<const T extends readonly string[]>(values: T, options: SchemaOptions): TUnsafe<T[number]> {
@@ -36,11 +37,14 @@ export function plainSchema(schema: Record<string, unknown>): JsonSchema {
     const v = out[k]
     if (isSchema(v)) out[k] = plainSchema(v)
   }
+
   const props = out.properties
-  if (isSchema(props)) out.properties = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, isSchema(v) ? plainSchema(v) : v]))
+  if (isSchema(props))
+    out.properties = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, isSchema(v) ? plainSchema(v) : v]))
   for (const k of ['anyOf', 'oneOf', 'allOf']) {
     const list = out[k]
     if (Array.isArray(list)) out[k] = list.map((v: unknown) => (isSchema(v) ? plainSchema(v) : v))
   }
+
   return out
 }

@@ -6,8 +6,9 @@ import {PROVIDERS} from './index.js'
 import {plainSchema, type ProviderSchema} from './schema-kit.js'
 
 /** Each provider's type and schema, in registry order. */
-export const PROVIDER_SCHEMAS: readonly (ProviderSchema & {type: string})[] =
-  await Promise.all([...PROVIDERS.values()].map(async (p) => ({type: p.type, ...(await p.schema()).default})))
+export const PROVIDER_SCHEMAS: readonly (ProviderSchema & {type: string})[] = await Promise.all(
+  [...PROVIDERS.values()].map(async (p) => ({type: p.type, ...(await p.schema()).default})),
+)
 
 /** One notifier of each provider: its own keys, then those every notifier has (`common`). */
 function providerNotifier(p: ProviderSchema & {type: string}, common: Record<string, JsonSchema>): JsonSchema {
@@ -27,7 +28,12 @@ export function notifierSchema(common: Record<string, JsonSchema>): JsonSchema {
   return {
     type: 'object',
     required: ['type'],
-    properties: {type: {enum: PROVIDER_SCHEMAS.map((p) => p.type), description: PROVIDER_SCHEMAS.map((p) => `${p.type}: ${p.description}`).join('; ')}},
+    properties: {
+      type: {
+        enum: PROVIDER_SCHEMAS.map((p) => p.type),
+        description: PROVIDER_SCHEMAS.map((p) => `${p.type}: ${p.description}`).join('; '),
+      },
+    },
     discriminator: {propertyName: 'type'},
     oneOf: PROVIDER_SCHEMAS.map((p) => providerNotifier(p, common)),
   }

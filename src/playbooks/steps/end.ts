@@ -1,8 +1,8 @@
 /** `end`: the walk (or the sub-playbook) ends here. */
 import type {Static} from '@sinclair/typebox'
 
-import {type Builder, stepSchema} from './schema-parts.js'
 import type {StepType} from './types.js'
+import {type Builder, stepSchema} from './schema-parts.js'
 
 const schema = (T: Builder) => stepSchema(T, 'end', 'the walk (or sub-playbook) ends here', {})
 

@@ -14,12 +14,20 @@ export function nextEdge(step: Pick<StepBase, 'next'>, implicitNext: string | un
 }
 
 /** `cases` (value → step) as edges, then `default`, else next. */
-export function caseEdges(step: Pick<StepBase, 'next'> & {cases?: Record<string, string>; default?: string}, implicitNext: string | undefined): Edge[] {
-  return [...Object.entries(step.cases ?? {}).map(([k, to]): Edge => ({to, key: ['cases', k], kind: 'flow'})),
-    ...(step.default ? flowEdge(step.default, ['default']) : nextEdge(step, implicitNext))]
+export function caseEdges(
+  step: Pick<StepBase, 'next'> & {cases?: Record<string, string>; default?: string},
+  implicitNext: string | undefined,
+): Edge[] {
+  return [
+    ...Object.entries(step.cases ?? {}).map(([k, to]): Edge => ({to, key: ['cases', k], kind: 'flow'})),
+    ...(step.default ? flowEdge(step.default, ['default']) : nextEdge(step, implicitNext)),
+  ]
 }
 
 /** cases → step ids in CACAO form. */
-export function cacaoCases(cases: Record<string, string>, ref: (id: string) => string | undefined): Record<string, string | undefined> {
+export function cacaoCases(
+  cases: Record<string, string>,
+  ref: (id: string) => string | undefined,
+): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(cases).map(([k, v]) => [k, ref(v)]))
 }

@@ -1,6 +1,7 @@
 /** The step types, one line each. A new type is one file beside this one and one line here. */
 import type {Answers} from '../answers.js'
 import type {Playbook} from '../model.js'
+import type {StepEvent, StepType} from './types.js'
 import {assessment} from './assessment.js'
 import {command} from './command.js'
 import {decision} from './decision.js'
@@ -9,21 +10,38 @@ import {loop} from './loop.js'
 import {manual} from './manual.js'
 import {parallel} from './parallel.js'
 import {playbook} from './playbook.js'
-import type {StepEvent, StepType} from './types.js'
 import {wait} from './wait.js'
 
 // Getters: the registry reads no type before it is used, so any type's file may be imported first (the
 // assessment's rules import the registry to walk sub-playbooks).
 export const STEP_KINDS = {
-  get manual() { return manual },
-  get decision() { return decision },
-  get command() { return command },
-  get parallel() { return parallel },
-  get loop() { return loop },
-  get wait() { return wait },
-  get playbook() { return playbook },
-  get end() { return end },
-  get assessment() { return assessment },
+  get manual() {
+    return manual
+  },
+  get decision() {
+    return decision
+  },
+  get command() {
+    return command
+  },
+  get parallel() {
+    return parallel
+  },
+  get loop() {
+    return loop
+  },
+  get wait() {
+    return wait
+  },
+  get playbook() {
+    return playbook
+  },
+  get end() {
+    return end
+  },
+  get assessment() {
+    return assessment
+  },
 }
 
 type Kinds = typeof STEP_KINDS
@@ -56,7 +74,9 @@ export function kindNamed(type: unknown): StepType<Step> | undefined {
 
 /** The events step types write, by event type. */
 export function stepEvents(): ReadonlyMap<string, StepEvent> {
-  return (events ??= new Map(Object.values(STEP_KINDS).flatMap((k): [string, StepEvent][] => Object.entries(k.events ?? {}))))
+  return (events ??= new Map(
+    Object.values(STEP_KINDS).flatMap((k): [string, StepEvent][] => Object.entries(k.events ?? {})),
+  ))
 }
 
 /** Every step of a playbook and of the playbooks it runs, with its qualified id (sub-playbook steps as parent/step). */
@@ -71,5 +91,10 @@ export function qualifiedSteps(p: Playbook, prefix: string[] = []): {qualified: 
 /** Checks answers given up front against every step type (each sees its own steps, perhaps none); throws UserError. */
 export function checkAnswers(p: Playbook, answers: Answers, label: string): void {
   const all = qualifiedSteps(p)
-  for (const kind of registry().values()) kind.checkAnswers?.(all.filter((s) => s.step.type === kind.type), answers, label)
+  for (const kind of registry().values())
+    kind.checkAnswers?.(
+      all.filter((s) => s.step.type === kind.type),
+      answers,
+      label,
+    )
 }

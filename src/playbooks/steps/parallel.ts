@@ -1,15 +1,20 @@
 /** `parallel`: start several branches; continue at join once every branch has ended. */
 import type {Static} from '@sinclair/typebox'
 
+import type {StepType} from './types.js'
 import {records, str, strings} from '../values.js'
 import {flowEdge} from './flow.js'
 import {type Builder, ID, stepId, stepSchema} from './schema-parts.js'
-import type {StepType} from './types.js'
 
-const schema = (T: Builder) => stepSchema(T, 'parallel', 'start several branches; continue at join once every branch has ended', {
-  branches: T.Array(T.String({pattern: ID}), {minItems: 2, uniqueItems: true, description: 'the first step of each branch'}),
-  join: stepId(T, 'the step after every branch has ended'),
-})
+const schema = (T: Builder) =>
+  stepSchema(T, 'parallel', 'start several branches; continue at join once every branch has ended', {
+    branches: T.Array(T.String({pattern: ID}), {
+      minItems: 2,
+      uniqueItems: true,
+      description: 'the first step of each branch',
+    }),
+    join: stepId(T, 'the step after every branch has ended'),
+  })
 
 export type ParallelStep = Static<ReturnType<typeof schema>>
 
@@ -20,7 +25,10 @@ export const parallel: StepType<ParallelStep> = {
   type: 'parallel',
   schema,
   fields: {branches: 'edges', join: 'edge'},
-  edges: (s) => [...s.branches.map((to, i) => ({to, key: ['branches', i], kind: 'branch' as const})), ...flowEdge(s.join, ['join'])],
+  edges: (s) => [
+    ...s.branches.map((to, i) => ({to, key: ['branches', i], kind: 'branch' as const})),
+    ...flowEdge(s.join, ['join']),
+  ],
   subflows: (s) => s.branches.map((from) => ({from, stops: stopsOf(s, from), context: 'branch' as const})),
   async advance(step, run) {
     const {flow} = run
@@ -30,6 +38,7 @@ export const parallel: StepType<ParallelStep> = {
       for (const b of branches) stops[b.flow] = stopsOf(step, b.at)
       return run.append([{type: 'branches_started', data: {...run.base, branches, stops}}])
     }
+
     await run.finish(run.nextOr(step.join))
   },
   show: (s) => [`branches ${s.branches.join(', ')} → join ${s.join}`],
@@ -39,7 +48,10 @@ export const parallel: StepType<ParallelStep> = {
   },
   events: {
     branches_started: {
-      describe: (d) => `Parallel branches started: ${records(d.branches).map((b) => str(b.at)).join(', ')}`,
+      describe: (d) =>
+        `Parallel branches started: ${records(d.branches)
+          .map((b) => str(b.at))
+          .join(', ')}`,
       reduce({flow, data, newFlow}) {
         const stops = records([data.stops])[0]
         for (const b of records(data.branches)) {

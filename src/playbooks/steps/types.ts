@@ -94,8 +94,13 @@ export interface CacaoContext {
 /** A timeline event a type writes: its one line of text, and what it changes in the walk's state on replay. */
 export interface StepEvent {
   describe(data: Record<string, unknown>, event: TimelineEvent): string
-  reduce?(r: {state: WalkState; flow: Flow | undefined; data: Record<string, unknown>; event: TimelineEvent;
-    newFlow(id: string, pb: string[], at: string, stops: string[], parent?: string): void}): void
+  reduce?(r: {
+    state: WalkState
+    flow: Flow | undefined
+    data: Record<string, unknown>
+    event: TimelineEvent
+    newFlow(id: string, pb: string[], at: string, stops: string[], parent?: string): void
+  }): void
   /** Listed among the decisions of a review. */
   decision?: true
 }

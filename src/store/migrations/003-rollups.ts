@@ -1,5 +1,5 @@
-import {foldResults, prepareFold, STATUS_OF_CODE} from './frozen-rollups-3.js'
 import type {Migration} from './index.js'
+import {foldResults, prepareFold, STATUS_OF_CODE} from './frozen-rollups-3.js'
 
 /**
  * Hourly and daily rollups per check, outages, and retention marks. Results stored before this
@@ -63,14 +63,27 @@ export const rollupsMigration: Migration = {
       );
     `)
     // Paged by key: a statement cannot write while another one is still iterating.
-    const page = db.prepare<[number, number, number], [number, number, number, number, number]>(`SELECT check_ref, ts, id, status, duration_ms FROM results
-      WHERE (check_ref, ts, id) > (?, ?, ?) ORDER BY check_ref, ts, id LIMIT 10000`).raw(true)
+    const page = db
+      .prepare<[number, number, number], [number, number, number, number, number]>(
+        `SELECT check_ref, ts, id, status, duration_ms FROM results
+      WHERE (check_ref, ts, id) > (?, ?, ?) ORDER BY check_ref, ts, id LIMIT 10000`,
+      )
+      .raw(true)
     const fold = prepareFold(db)
     let key: [number, number, number] = [-1, -1, -1]
     for (;;) {
       const rows = page.all(...key)
       if (rows.length === 0) break
-      foldResults(db, rows.map(([checkRef, ts, , status, durationMs]) => ({checkRef, ts, status: STATUS_OF_CODE[status] ?? 'unknown', durationMs})), fold)
+      foldResults(
+        db,
+        rows.map(([checkRef, ts, , status, durationMs]) => ({
+          checkRef,
+          ts,
+          status: STATUS_OF_CODE[status] ?? 'unknown',
+          durationMs,
+        })),
+        fold,
+      )
       const last = rows[rows.length - 1]
       key = [last[0], last[1], last[2]]
     }

@@ -15,21 +15,30 @@ import type {Migration} from './index.js'
 
 const CAPACITY = 4096
 const HOUR = 3_600_000
-const TIMINGS = [['dnsMs', 'dns_ms'], ['connectMs', 'connect_ms'], ['tlsMs', 'tls_ms'], ['ttfbMs', 'ttfb_ms']] as const
+const TIMINGS = [
+  ['dnsMs', 'dns_ms'],
+  ['connectMs', 'connect_ms'],
+  ['tlsMs', 'tls_ms'],
+  ['ttfbMs', 'ttfb_ms'],
+] as const
 
 class Out {
   bytes: number[] = []
+
   u(v: number): void {
     let n = v
     while (n >= 128) {
       this.bytes.push((n % 128) | 128)
       n = Math.floor(n / 128)
     }
+
     this.bytes.push(n)
   }
+
   s(v: number): void {
     this.u(v >= 0 ? v * 2 : -v * 2 - 1)
   }
+
   f(v: number): void {
     const b = Buffer.alloc(8)
     b.writeDoubleLE(v)
@@ -55,8 +64,22 @@ interface State {
 }
 
 function fresh(hour: number): State {
-  return {n: 0, prevTs: hour * HOUR, prevDelta: 0, shape: -1, text: -1, extra: 0, run: 0, prevDuration: 0, prev: new Map(), nums: new Map(),
-    statuses: 0, runLo: null, runHi: null, out: new Out()}
+  return {
+    n: 0,
+    prevTs: hour * HOUR,
+    prevDelta: 0,
+    shape: -1,
+    text: -1,
+    extra: 0,
+    run: 0,
+    prevDuration: 0,
+    prev: new Map(),
+    nums: new Map(),
+    statuses: 0,
+    runLo: null,
+    runHi: null,
+    out: new Out(),
+  }
 }
 
 function codeOf(v: number): 'i' | 't' | 'f' {
@@ -83,7 +106,13 @@ interface OldRow {
 }
 
 function encode(st: State, r: OldRow, dict: (text: string) => number): void {
-  const extra = r.details ? (JSON.parse(r.details) as {findings?: unknown[]; metrics?: Record<string, number>; details?: Record<string, unknown>}) : {}
+  const extra = r.details
+    ? (JSON.parse(r.details) as {
+        findings?: unknown[]
+        metrics?: Record<string, number>
+        details?: Record<string, unknown>
+      })
+    : {}
   const fields: [string, string][] = []
   const values: number[] = []
   for (const [name, col] of TIMINGS) {
@@ -92,24 +121,29 @@ function encode(st: State, r: OldRow, dict: (text: string) => number): void {
     fields.push([name, 'i'])
     values.push(v)
   }
+
   for (const [k, v] of Object.entries(extra.metrics ?? {})) {
     if (typeof v !== 'number') continue
     fields.push(['#' + k, codeOf(v)])
     values.push(v)
   }
+
   const shape = dict('S' + JSON.stringify(fields))
   const numbers: number[] = []
-  const template = r.summary.includes('\u0001') ? 'L' + r.summary : 'T' + r.summary.replace(/(?<!\d)(?:0|[1-9]\d{0,14})(?!\d)/g, (m) => {
-    numbers.push(Number(m))
-    return '\u0001'
-  })
+  const template = r.summary.includes('\u0001')
+    ? 'L' + r.summary
+    : 'T' +
+      r.summary.replaceAll(/(?<!\d)(?:0|[1-9]\d{0,14})(?!\d)/g, (m) => {
+        numbers.push(Number(m))
+        return '\u0001'
+      })
   const text = dict(template)
   const x: {findings?: unknown[]; details?: Record<string, unknown>} = {}
   if (extra.findings && extra.findings.length > 0) x.findings = extra.findings
   if (extra.details && Object.keys(extra.details).length > 0) x.details = extra.details
   const extraId = x.findings || x.details ? dict('X' + JSON.stringify(x)) : 0
   const run = r.run_id ?? 0
-  const out = st.out
+  const {out} = st
   let flags = r.status & 3
   if (shape === st.shape) flags |= 4
   if (text === st.text) flags |= 8
@@ -126,16 +160,21 @@ function encode(st: State, r: OldRow, dict: (text: string) => number): void {
   if (!(flags & 32)) out.s(run - st.run)
   out.s(r.duration_ms - st.prevDuration)
   st.prevDuration = r.duration_ms
-  fields.forEach(([k, code], i) => {
+  for (const [i, [k, code]] of fields.entries()) {
     const v = values[i]
-    if (code === 'f') return out.f(v)
+    if (code === 'f') {
+      out.f(v)
+      continue
+    }
+
     const n = code === 't' ? Math.round(v * 10) : v
     out.s(n - (st.prev.get(k) ?? 0))
     st.prev.set(k, n)
-  })
+  }
+
   if (!(flags & 8)) out.u(text)
   const before = st.nums.get(text)
-  numbers.forEach((n, i) => out.s(n - (before?.[i] ?? 0)))
+  for (const [i, n] of numbers.entries()) out.s(n - (before?.[i] ?? 0))
   st.nums.set(text, numbers)
   if (!(flags & 16)) out.u(extraId)
   st.shape = shape
@@ -298,13 +337,19 @@ function referencedIds(db: Database.Database, tables: ReadonlySet<string>): Set<
   const referenced = new Set<number>()
   const collect = (sql: string) => {
     if (!tables.has(/FROM (\w+)/.exec(sql)?.[1] ?? '')) return
-    for (const v of db.prepare<[], unknown>(sql).pluck().all()) if (typeof v === 'number' && Number.isSafeInteger(v)) referenced.add(v)
+    for (const v of db.prepare<[], unknown>(sql).pluck().all())
+      if (typeof v === 'number' && Number.isSafeInteger(v)) referenced.add(v)
   }
+
   collect('SELECT result_id FROM posture')
   collect('SELECT last_result_id FROM monitor_state WHERE last_result_id IS NOT NULL')
   collect('SELECT result_id FROM monitor_events WHERE result_id IS NOT NULL')
-  collect(`SELECT json_extract(data, '$.resultId') FROM timeline_events WHERE json_valid(data) AND json_extract(data, '$.resultId') IS NOT NULL`)
-  collect(`SELECT json_extract(body, '$.resultId') FROM notifications WHERE body IS NOT NULL AND json_valid(body) AND json_extract(body, '$.resultId') IS NOT NULL`)
+  collect(
+    `SELECT json_extract(data, '$.resultId') FROM timeline_events WHERE json_valid(data) AND json_extract(data, '$.resultId') IS NOT NULL`,
+  )
+  collect(
+    `SELECT json_extract(body, '$.resultId') FROM notifications WHERE body IS NOT NULL AND json_valid(body) AND json_extract(body, '$.resultId') IS NOT NULL`,
+  )
   return referenced
 }
 
@@ -324,7 +369,10 @@ class TextDictionary {
       if (this.hour > t.hour) t.hour = this.hour
       return t.id
     }
-    const id = Number(this.add.run(createHash('sha1').update(text).digest().readUIntBE(0, 6), this.hour, text).lastInsertRowid)
+
+    const id = Number(
+      this.add.run(createHash('sha1').update(text).digest().readUIntBE(0, 6), this.hour, text).lastInsertRowid,
+    )
     this.texts.set(text, {id, hour: this.hour, stored: this.hour})
     return id
   }
@@ -336,20 +384,39 @@ class TextDictionary {
 }
 
 /** Packs every old result row into blocks; returns the new id of each referenced old one. */
-function packResults(db: Database.Database, referenced: ReadonlySet<number>, texts: TextDictionary): Map<number, number> {
+function packResults(
+  db: Database.Database,
+  referenced: ReadonlySet<number>,
+  texts: TextDictionary,
+): Map<number, number> {
   const maxOld = db.prepare<[], number>('SELECT coalesce(max(id), 0) FROM results').pluck().get() ?? 0
   let nextBlock = Math.floor(maxOld / CAPACITY) + 1
-  const putBlock = db.prepare<[number, number, number, number, number, number | null, number | null, Buffer]>(`INSERT INTO result_blocks (id, check_ref, vantage_ref, hour, n, statuses, run_lo, run_hi, data)
+  const putBlock = db.prepare<
+    [number, number, number, number, number, number | null, number | null, Buffer]
+  >(`INSERT INTO result_blocks (id, check_ref, vantage_ref, hour, n, statuses, run_lo, run_hi, data)
       VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?)`)
   const moved = new Map<number, number>()
   const dict = (text: string) => texts.id(text)
   let cur: {ref: number; hour: number; id: number; st: State} | undefined
   const flush = () => {
     if (!cur || cur.st.n === 0) return
-    putBlock.run(cur.id, cur.ref, cur.hour, cur.st.n, cur.st.statuses, cur.st.runLo, cur.st.runHi, Buffer.from(cur.st.out.bytes))
+    putBlock.run(
+      cur.id,
+      cur.ref,
+      cur.hour,
+      cur.st.n,
+      cur.st.statuses,
+      cur.st.runLo,
+      cur.st.runHi,
+      Buffer.from(cur.st.out.bytes),
+    )
   }
+
   // Paged by key: a statement cannot write while another one is still iterating.
-  const page = db.prepare<[number, number, number], OldRow>(`SELECT id, check_ref, run_id, ts, status, duration_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, attempts, summary, details
+  const page = db.prepare<
+    [number, number, number],
+    OldRow
+  >(`SELECT id, check_ref, run_id, ts, status, duration_ms, dns_ms, connect_ms, tls_ms, ttfb_ms, attempts, summary, details
       FROM results WHERE (check_ref, ts, id) > (?, ?, ?) ORDER BY check_ref, ts, id LIMIT 10000`)
   let key: [number, number, number] = [-1, -Number.MAX_SAFE_INTEGER, -1]
   for (;;) {
@@ -361,13 +428,16 @@ function packResults(db: Database.Database, referenced: ReadonlySet<number>, tex
         flush()
         cur = {ref: r.check_ref, hour: h, id: nextBlock++, st: fresh(h)}
       }
+
       texts.hour = h
       if (referenced.has(r.id)) moved.set(r.id, cur.id * CAPACITY + cur.st.n)
       encode(cur.st, r, dict)
     }
+
     const last = rows[rows.length - 1]
     key = [last.check_ref, last.ts, last.id]
   }
+
   flush()
   return moved
 }

@@ -43,6 +43,7 @@ function readBucket(blob: Uint8Array, at: number): [number, number, number] {
     if (b < 128 || i >= blob.length) break
     scale *= 128
   }
+
   return [k, n, i]
 }
 
@@ -53,6 +54,7 @@ function pushBucket(bytes: number[], k: number, count: number): void {
     bytes.push((n % 128) | 128)
     n = Math.floor(n / 128)
   }
+
   bytes.push(n)
 }
 
@@ -63,7 +65,8 @@ function mergeEncodedPair(a: Uint8Array, b: Uint8Array): Buffer {
   const out: number[] = []
   let x: [number, number, number] | undefined = readBucket(a, 0)
   let y: [number, number, number] | undefined = readBucket(b, 0)
-  const next = (blob: Uint8Array, p: [number, number, number]) => (p[2] < blob.length ? readBucket(blob, p[2]) : undefined)
+  const next = (blob: Uint8Array, p: [number, number, number]) =>
+    p[2] < blob.length ? readBucket(blob, p[2]) : undefined
   while (x || y) {
     if (x && (!y || x[0] < y[0])) {
       pushBucket(out, x[0], x[1])
@@ -77,22 +80,45 @@ function mergeEncodedPair(a: Uint8Array, b: Uint8Array): Buffer {
       y = next(b, y)
     }
   }
+
   return Buffer.from(out)
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>()
 
-function londonParts(ms: number): {year: number; month: number; day: number; hour: number; minute: number; second: number} {
+function londonParts(ms: number): {
+  year: number
+  month: number
+  day: number
+  hour: number
+  minute: number
+  second: number
+} {
   let f = formatters.get(TIME_ZONE)
   if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', {timeZone: TIME_ZONE, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
-      hour: '2-digit', minute: '2-digit', second: '2-digit'})
+    f = new Intl.DateTimeFormat('en-GB', {
+      timeZone: TIME_ZONE,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
     formatters.set(TIME_ZONE, f)
   }
+
   const parts: Record<string, string> = {}
   for (const p of f.formatToParts(new Date(ms))) parts[p.type] = p.value
-  return {year: Number(parts.year), month: Number(parts.month), day: Number(parts.day), hour: Number(parts.hour), minute: Number(parts.minute),
-    second: Number(parts.second)}
+  return {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+    second: Number(parts.second),
+  }
 }
 
 function offsetMs(ms: number): number {
@@ -120,6 +146,7 @@ function dayStartOfHour(hour: number): number {
     d = londonMidnight(p.year, p.month, p.day)
     dayOfHour.set(hour, d)
   }
+
   return d
 }
 
@@ -169,8 +196,10 @@ interface Statements {
 
 function prepare(db: Database.Database): Statements {
   db.function('wk_m3_hist_merge', {deterministic: true}, (x: unknown, y: unknown) =>
-    mergeEncodedPair(x instanceof Uint8Array ? x : new Uint8Array(), y instanceof Uint8Array ? y : new Uint8Array()))
-  const put = (table: string, col: string) => db.prepare<unknown[]>(`
+    mergeEncodedPair(x instanceof Uint8Array ? x : new Uint8Array(), y instanceof Uint8Array ? y : new Uint8Array()),
+  )
+  const put = (table: string, col: string) =>
+    db.prepare<unknown[]>(`
     INSERT INTO ${table} (${col}, check_ref, ok, warn, crit, unknown, sum_ms, max_ms, hist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT(${col}, check_ref) DO UPDATE SET ok = ok + excluded.ok, warn = warn + excluded.warn, crit = crit + excluded.crit,
       unknown = unknown + excluded.unknown, sum_ms = sum_ms + excluded.sum_ms, max_ms = max(max_ms, excluded.max_ms),
@@ -180,9 +209,15 @@ function prepare(db: Database.Database): Statements {
     putDay: put('rollup_daily', 'day_start'),
     cursor: db.prepare<[number], CursorRow>(`SELECT c.last_ts, o.id AS outage FROM (SELECT ? AS ref) x
       LEFT JOIN rollup_cursor c ON c.check_ref = x.ref LEFT JOIN outages o ON o.check_ref = x.ref AND o.ended_at IS NULL`),
-    putCursor: db.prepare<[number, number]>('INSERT INTO rollup_cursor (check_ref, last_ts) VALUES (?, ?) ON CONFLICT(check_ref) DO UPDATE SET last_ts = excluded.last_ts'),
-    startOutage: db.prepare<[number, number, number, number]>('INSERT INTO outages (check_ref, started_at, last_down_at, down_results) VALUES (?, ?, ?, ?)'),
-    extendOutage: db.prepare<[number, number, number]>('UPDATE outages SET last_down_at = max(last_down_at, ?), down_results = down_results + ? WHERE id = ?'),
+    putCursor: db.prepare<[number, number]>(
+      'INSERT INTO rollup_cursor (check_ref, last_ts) VALUES (?, ?) ON CONFLICT(check_ref) DO UPDATE SET last_ts = excluded.last_ts',
+    ),
+    startOutage: db.prepare<[number, number, number, number]>(
+      'INSERT INTO outages (check_ref, started_at, last_down_at, down_results) VALUES (?, ?, ?, ?)',
+    ),
+    extendOutage: db.prepare<[number, number, number]>(
+      'UPDATE outages SET last_down_at = max(last_down_at, ?), down_results = down_results + ? WHERE id = ?',
+    ),
     endOutage: db.prepare<[number, number]>('UPDATE outages SET ended_at = ? WHERE id = ?'),
   }
 }
@@ -211,6 +246,7 @@ function foldOutages(s: Statements, checkRef: number, list: FoldInput[]): void {
       open = null
     }
   }
+
   if (downs > 0 && open !== null) s.extendOutage.run(lastDown, downs, open)
   if (Number.isFinite(last)) s.putCursor.run(checkRef, last)
 }
@@ -224,9 +260,11 @@ export function foldResults(db: Database.Database, inputs: readonly FoldInput[],
   const delta = (map: Map<string, Delta>, start: number, checkRef: number): Delta => {
     const key = `${checkRef}:0:${start}`
     let d = map.get(key)
-    if (!d) map.set(key, (d = {start, checkRef, ok: 0, warn: 0, crit: 0, unknown: 0, sumMs: 0, maxMs: 0, buckets: new Map()}))
+    if (!d)
+      map.set(key, (d = {start, checkRef, ok: 0, warn: 0, crit: 0, unknown: 0, sumMs: 0, maxMs: 0, buckets: new Map()}))
     return d
   }
+
   for (const r of inputs) {
     const h = Math.floor(r.ts / HOUR_MS) * HOUR_MS
     addToDelta(delta(hours, h, r.checkRef), r.status, r.durationMs)
@@ -235,10 +273,13 @@ export function foldResults(db: Database.Database, inputs: readonly FoldInput[],
     if (!list) byCheck.set(r.checkRef, (list = []))
     list.push(r)
   }
-  const write = (put: Statements['putHour'], d: Delta) => put.run(d.start, d.checkRef, d.ok, d.warn, d.crit, d.unknown, d.sumMs, d.maxMs, encodeBuckets(d.buckets))
+
+  const write = (put: Statements['putHour'], d: Delta) =>
+    put.run(d.start, d.checkRef, d.ok, d.warn, d.crit, d.unknown, d.sumMs, d.maxMs, encodeBuckets(d.buckets))
   for (const d of hours.values()) write(s.putHour, d)
   for (const d of days.values()) write(s.putDay, d)
-  for (const [checkRef, list] of byCheck) foldOutages(s, checkRef, list.length > 1 ? list.sort((a, b) => a.ts - b.ts) : list)
+  for (const [checkRef, list] of byCheck)
+    foldOutages(s, checkRef, list.length > 1 ? list.sort((a, b) => a.ts - b.ts) : list)
 }
 
 /** The statements foldResults uses, prepared once for a run of batches. */

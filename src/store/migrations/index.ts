@@ -21,5 +21,14 @@ export interface Migration {
  * retention, 4 posture, 5 monitor state and notifications, 6 the notification outbox, 7 results in blocks and
  * vantages, 8 exercises, 9 fleet alert groups. New ones take the next free number.
  */
-export const MIGRATIONS: readonly Migration[] = [resultsMigration, incidentsMigration, rollupsMigration, postureMigration, monitorMigration, outboxMigration,
-  resultBlocksMigration, exercisesMigration, fleetMigration]
+export const MIGRATIONS: readonly Migration[] = [
+  resultsMigration,
+  incidentsMigration,
+  rollupsMigration,
+  postureMigration,
+  monitorMigration,
+  outboxMigration,
+  resultBlocksMigration,
+  exercisesMigration,
+  fleetMigration,
+]

@@ -2,8 +2,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {sendNotification} from '../../../src/notify/send.js'
 import type {NotifierConfig} from '../../../src/notify/types.js'
+import {sendNotification} from '../../../src/notify/send.js'
 import {smtpReceiver} from '../../helpers/smtp.js'
 import {failing, incident, providerHarness} from './helpers.js'
 
@@ -13,9 +13,11 @@ describe('email over SMTP', () => {
   function emailNotifier(port: number, ca: string, extra = ''): NotifierConfig {
     const caFile = path.join(dir(), 'relay-ca.pem')
     fs.writeFileSync(caFile, ca)
-    return one(`  mail:\n    type: email\n    host: localhost\n    port: ${port}\n    username: "\${env:SMTP_USER}"\n    password: "\${env:SMTP_PASSWORD}"\n` +
-      `    from: watchkeeper@trust.nhs.net\n    to: [oncall@trust.nhs.net, duty@trust.nhs.net]\n    ca_file: ${caFile}\n    retries: 0\n${extra}`,
-    {SMTP_USER: 'wk-relay', SMTP_PASSWORD: 'S3cret-relay-pw'})
+    return one(
+      `  mail:\n    type: email\n    host: localhost\n    port: ${port}\n    username: "\${env:SMTP_USER}"\n    password: "\${env:SMTP_PASSWORD}"\n` +
+        `    from: watchkeeper@trust.nhs.net\n    to: [oncall@trust.nhs.net, duty@trust.nhs.net]\n    ca_file: ${caFile}\n    retries: 0\n${extra}`,
+      {SMTP_USER: 'wk-relay', SMTP_PASSWORD: 'S3cret-relay-pw'},
+    )
   }
 
   it('upgrades with STARTTLS, authenticates, and sends plain-text and HTML parts with a clear subject', async () => {
@@ -28,9 +30,16 @@ describe('email over SMTP', () => {
     expect(out.detail).toMatch(/^250/)
     expect(smtp.auths).toEqual([{user: 'wk-relay', secure: true}])
     const [mail] = smtp.mails
-    expect(mail).toMatchObject({from: 'watchkeeper@trust.nhs.net', to: ['oncall@trust.nhs.net', 'duty@trust.nhs.net'], secure: true, user: 'wk-relay'})
-    const raw = mail.raw.replace(/=\r?\n/g, '').replace(/\r?\n /g, ' ')
-    expect(raw).toMatch(/^Subject: \[watchkeeper\] CRIT Incident #7 opened: NHS login authorize failing \(probe-leeds\)\r?$/m)
+    expect(mail).toMatchObject({
+      from: 'watchkeeper@trust.nhs.net',
+      to: ['oncall@trust.nhs.net', 'duty@trust.nhs.net'],
+      secure: true,
+      user: 'wk-relay',
+    })
+    const raw = mail.raw.replaceAll(/=\r?\n/g, '').replaceAll(/\r?\n /g, ' ')
+    expect(raw).toMatch(
+      /^Subject: \[watchkeeper\] CRIT Incident #7 opened: NHS login authorize failing \(probe-leeds\)\r?$/m,
+    )
     expect(raw).toMatch(/Content-Type: multipart\/alternative/)
     expect(raw).toMatch(/Content-Type: text\/plain/)
     expect(raw).toMatch(/Content-Type: text\/html/)
@@ -52,7 +61,10 @@ describe('email over SMTP', () => {
     servers.push(plain)
     const caFile = path.join(dir(), 'ca.pem')
     fs.writeFileSync(caFile, plain.ca)
-    const n = one(`  relay: {type: email, host: 127.0.0.1, port: ${plain.port}, tls: optional, from: wk@trust.nhs.net, to: [ops@trust.nhs.net]}\n`, {})
+    const n = one(
+      `  relay: {type: email, host: 127.0.0.1, port: ${plain.port}, tls: optional, from: wk@trust.nhs.net, to: [ops@trust.nhs.net]}\n`,
+      {},
+    )
     expect(await sendNotification(n, failing)).toMatchObject({ok: true})
     expect(plain.mails[0].secure).toBe(false)
   })
@@ -65,7 +77,11 @@ describe('email over SMTP', () => {
     expect(out.error).toMatch(/EAUTH/)
     expect(out.error).not.toContain('S3cret-relay-pw')
     let busy = 1
-    const flaky = await smtpReceiver({user: 'wk-relay', password: 'S3cret-relay-pw', reply: () => busy-- > 0 ? Object.assign(new Error('Try again later'), {responseCode: 451}) : undefined})
+    const flaky = await smtpReceiver({
+      user: 'wk-relay',
+      password: 'S3cret-relay-pw',
+      reply: () => (busy-- > 0 ? Object.assign(new Error('Try again later'), {responseCode: 451}) : undefined),
+    })
     servers.push(flaky)
     const n = emailNotifier(flaky.port, flaky.ca, '')
     expect(await sendNotification({...n, retries: 1}, failing, {backoffMs: 5})).toMatchObject({ok: true, attempts: 2})

@@ -14,9 +14,14 @@ const {load} = providerHarness()
 const providersDir = path.join(ROOT, 'src', 'notify', 'providers')
 const types = [...PROVIDERS.keys()]
 /** A value import (not `import type`) of TypeBox or of a schema module. */
-const RUNTIME_SCHEMA_IMPORT = /^import (?!type )[^\n]*from '(\.\/schema(-kit)?\.js|\.\.\/schema-kit\.js|@sinclair\/typebox[^']*)'/m
+const RUNTIME_SCHEMA_IMPORT =
+  /^import (?!type )[^\n]*from '(\.\/schema(-kit)?\.js|\.\.\/schema-kit\.js|@sinclair\/typebox[^']*)'/m
 
-interface Branch {title: string; properties: Record<string, unknown>; required: string[]}
+interface Branch {
+  title: string
+  properties: Record<string, unknown>
+  required: string[]
+}
 const branches = (): Branch[] => {
   const schema = catalogueSchema() as {properties: {notifiers: {additionalProperties: {oneOf: Branch[]}}}}
   return schema.properties.notifiers.additionalProperties.oneOf
@@ -34,14 +39,21 @@ describe('the provider registry', () => {
 
   it('names the unset variable and the notifier', () => {
     expect(load('  og: {type: opsgenie, api_key: "${env:OG_KEY}"}\n', {}).problems).toEqual([
-      '4:33 notifiers.og.api_key: environment variable OG_KEY is not set (the API key of notifier "og")'])
+      '4:33 notifiers.og.api_key: environment variable OG_KEY is not set (the API key of notifier "og")',
+    ])
   })
 
   it('lays every provider out in its own folder: the provider, schema.ts, docs.md', () => {
-    const folders = fs.readdirSync(providersDir, {withFileTypes: true}).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+    const folders = fs
+      .readdirSync(providersDir, {withFileTypes: true})
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort()
     expect(folders).toEqual([...types].sort())
     for (const type of types) {
-      expect(fs.readdirSync(path.join(providersDir, type)).sort(), type).toEqual(expect.arrayContaining(['docs.md', 'schema.ts', `${type}.ts`]))
+      expect(fs.readdirSync(path.join(providersDir, type)).sort(), type).toEqual(
+        expect.arrayContaining(['docs.md', 'schema.ts', `${type}.ts`]),
+      )
     }
   })
 
@@ -52,7 +64,8 @@ describe('the provider registry', () => {
       expect(p.description, p.type).toMatch(/^\S.{10,}/)
       const b = bs.find((x) => x.title === `${p.type} notifier`)!
       expect(b.properties.type, p.type).toEqual({const: p.type})
-      for (const key of Object.keys(p.keys.properties)) expect(Object.keys(b.properties), `${p.type}.${key}`).toContain(key)
+      for (const key of Object.keys(p.keys.properties))
+        expect(Object.keys(b.properties), `${p.type}.${key}`).toContain(key)
       expect(b.required, p.type).toEqual(['type', ...(p.keys.required ?? [])])
     }
   })
@@ -64,7 +77,9 @@ describe('the provider registry', () => {
       expect(text, type).not.toMatch(RUNTIME_SCHEMA_IMPORT)
       expect(text, type).toContain("schema: () => import('./schema.js')")
     }
-    for (const file of ['index.ts', 'provider.ts', 'alerting.ts']) expect(fs.readFileSync(path.join(providersDir, file), 'utf8'), file).not.toMatch(RUNTIME_SCHEMA_IMPORT)
+
+    for (const file of ['index.ts', 'provider.ts', 'alerting.ts'])
+      expect(fs.readFileSync(path.join(providersDir, file), 'utf8'), file).not.toMatch(RUNTIME_SCHEMA_IMPORT)
   })
 
   it('keeps TypeBox out of the real CLI but where the catalogue schema is built (module resolutions traced)', async () => {
@@ -72,16 +87,35 @@ describe('the provider registry', () => {
     try {
       // An ESM resolve hook (the CommonJS trace of test/core/startup.test.ts cannot see .mjs modules) writes every URL resolved.
       const log = path.join(dir, 'resolved.txt')
-      fs.writeFileSync(path.join(dir, 'hooks.mjs'), `import fs from 'node:fs'\nexport async function resolve(s, c, next) {\n  const r = await next(s, c)\n  fs.appendFileSync(${JSON.stringify(log)}, r.url + '\\n')\n  return r\n}\n`)
-      fs.writeFileSync(path.join(dir, 'register.mjs'), `import {register} from 'node:module'\nregister(${JSON.stringify('file://' + path.join(dir, 'hooks.mjs'))})\n`)
+      fs.writeFileSync(
+        path.join(dir, 'hooks.mjs'),
+        `import fs from 'node:fs'\nexport async function resolve(s, c, next) {\n  const r = await next(s, c)\n  fs.appendFileSync(${JSON.stringify(log)}, r.url + '\\n')\n  return r\n}\n`,
+      )
+      fs.writeFileSync(
+        path.join(dir, 'register.mjs'),
+        `import {register} from 'node:module'\nregister(${JSON.stringify('file://' + path.join(dir, 'hooks.mjs'))})\n`,
+      )
       const catalogue = path.join(dir, 'checks.yaml')
-      fs.writeFileSync(catalogue, 'checks:\n  - {id: a, kind: tcp, target: "127.0.0.1:1"}\nnotifiers:\n  ops: {type: slack, url: "${env:SLACK_URL}"}\n')
+      fs.writeFileSync(
+        catalogue,
+        'checks:\n  - {id: a, kind: tcp, target: "127.0.0.1:1"}\nnotifiers:\n  ops: {type: slack, url: "${env:SLACK_URL}"}\n',
+      )
       const typebox = async (args: string[]): Promise<number> => {
         fs.writeFileSync(log, '')
-        const r = await runCli(args, {env: {SLACK_URL: 'http://127.0.0.1:1/x', WATCHKEEPER_YAML_CACHE: 'off', NODE_OPTIONS: `--import ${path.join(dir, 'register.mjs')}`}})
+        const r = await runCli(args, {
+          env: {
+            SLACK_URL: 'http://127.0.0.1:1/x',
+            WATCHKEEPER_YAML_CACHE: 'off',
+            NODE_OPTIONS: `--import ${path.join(dir, 'register.mjs')}`,
+          },
+        })
         expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
-        return fs.readFileSync(log, 'utf8').split('\n').filter((u) => u.includes('/@sinclair/typebox/')).length
+        return fs
+          .readFileSync(log, 'utf8')
+          .split('\n')
+          .filter((u) => u.includes('/@sinclair/typebox/')).length
       }
+
       expect(await typebox(['check', 'validate', '--checks', catalogue])).toBe(0)
       expect(await typebox(['notify', 'list', '--checks', catalogue])).toBe(0)
       expect(await typebox(['check', 'schema'])).toBeGreaterThan(100)
@@ -97,6 +131,7 @@ describe('the provider registry', () => {
       const keys = Object.keys(PROVIDER_SCHEMAS.find((p) => p.type === d.type)!.keys.properties)
       for (const key of keys) expect(d.text, `${d.type}.${key}`).toMatch(new RegExp(`\\b${key}:`))
     }
+
     const watch = fs.readFileSync(path.join(ROOT, 'docs', 'watch.md'), 'utf8')
     expect(watch).toContain(DOCS_START)
     expect(watch).toContain(DOCS_END)

@@ -15,7 +15,10 @@ describe('Slack incoming webhook', () => {
     expect(n.from).toBe('${env:SLACK_URL}')
     expect(await sendNotification(n, failing)).toEqual({ok: true, attempts: 1, httpStatus: 200})
     expect(rx.hits[0].path).toBe(SECRET_PATH)
-    const body = rx.hits[0].body as {text: string; blocks: {type: string; text?: {type: string; text: string}; fields?: {text: string}[]}[]}
+    const body = rx.hits[0].body as {
+      text: string
+      blocks: {type: string; text?: {type: string; text: string}; fields?: {text: string}[]}[]
+    }
     expect(body.text).toBe(':red_circle: FAILING: NHS login authorize')
     expect(body.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section'])
     expect(body.blocks[0].text).toEqual({type: 'plain_text', text: 'FAILING: NHS login authorize', emoji: true})
@@ -24,9 +27,12 @@ describe('Slack incoming webhook', () => {
   })
 
   it('takes the URL only from the environment, and only an http(s) one', () => {
-    expect(load('  s: {type: slack, url: "https://hooks.slack.com/services/T/B/x"}\n', {}).problems.join('\n')).toMatch(/notifiers\.s\.url/)
-    expect(load('  s: {type: slack, url: "${env:SLACK_URL}"}\n', {SLACK_URL: 'ftp://example.nhs.uk/'}).problems).toEqual([
-      '4:25 notifiers.s.url: environment variable SLACK_URL does not hold an http(s) URL'])
+    expect(load('  s: {type: slack, url: "https://hooks.slack.com/services/T/B/x"}\n', {}).problems.join('\n')).toMatch(
+      /notifiers\.s\.url/,
+    )
+    expect(
+      load('  s: {type: slack, url: "${env:SLACK_URL}"}\n', {SLACK_URL: 'ftp://example.nhs.uk/'}).problems,
+    ).toEqual(['4:25 notifiers.s.url: environment variable SLACK_URL does not hold an http(s) URL'])
   })
 
   it('never puts the URL in an error', async () => {

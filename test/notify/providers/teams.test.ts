@@ -5,13 +5,26 @@ import {failing, providerHarness, receiver, recovered} from './helpers.js'
 
 const {servers, one} = providerHarness()
 
-interface Card {type: string; attachments: {contentType: string; contentUrl: null; content: {type: string; version: string; body: {type: string; text?: string; color?: string; facts?: {title: string; value: string}[]}[]}}[]}
+interface Card {
+  type: string
+  attachments: {
+    contentType: string
+    contentUrl: null
+    content: {
+      type: string
+      version: string
+      body: {type: string; text?: string; color?: string; facts?: {title: string; value: string}[]}[]
+    }
+  }[]
+}
 
 describe('Microsoft Teams Workflows webhook', () => {
   it('posts a message with one Adaptive Card, coloured by severity', async () => {
     const rx = await receiver(202)
     servers.push(rx)
-    const n = one('  teams: {type: teams, url: "${env:TEAMS_URL}"}\n', {TEAMS_URL: `${rx.url}/workflows/abc/triggers/manual/paths/invoke?sig=s3cr3t-sig`})
+    const n = one('  teams: {type: teams, url: "${env:TEAMS_URL}"}\n', {
+      TEAMS_URL: `${rx.url}/workflows/abc/triggers/manual/paths/invoke?sig=s3cr3t-sig`,
+    })
     expect(n.from).toBe('${env:TEAMS_URL}')
     expect(await sendNotification(n, failing)).toEqual({ok: true, attempts: 1, httpStatus: 202})
     expect(await sendNotification(n, recovered)).toMatchObject({ok: true})

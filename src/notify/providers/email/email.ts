@@ -1,10 +1,10 @@
 import fs from 'node:fs'
 
+import type {Notification} from '../../types.js'
+import type {EmailConfig} from './schema.js'
 import {errorInfo} from '../../errors.js'
 import {facts, plainText} from '../../format.js'
-import type {Notification} from '../../types.js'
 import {type AttemptResult, type Complain, envRefs, envValue, type NotifierProvider} from '../provider.js'
-import type {EmailConfig} from './schema.js'
 
 /** `tls:`: starttls, plain connection upgraded with STARTTLS, refused without it; tls, TLS from the first byte (465); optional, STARTTLS when offered. */
 export const TLS_MODES = ['starttls', 'tls', 'optional'] as const
@@ -30,37 +30,63 @@ const SUBJECT_LABEL: Record<Notification['severity'], string> = {crit: 'CRIT', w
 /** "[watchkeeper] CRIT FAILING: NHS login authorize (probe-leeds)": severity first so mail rules can sort on it. */
 export function emailSubject(s: Pick<EmailSettings, 'subjectPrefix'>, n: Notification): string {
   const subject = `${s.subjectPrefix ? s.subjectPrefix + ' ' : ''}${SUBJECT_LABEL[n.severity]} ${n.title}${n.instance ? ` (${n.instance})` : ''}`
-  return subject.replace(/[\r\n]+/g, ' ').slice(0, 200)
+  return subject.replaceAll(/[\r\n]+/g, ' ').slice(0, 200)
 }
 
 function html(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+  return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
 }
 
-const COLOUR: Record<Notification['severity'], string> = {crit: '#d5281b', warn: '#ffb81c', ok: '#007f3b', info: '#005eb8'}
+const COLOUR: Record<Notification['severity'], string> = {
+  crit: '#d5281b',
+  warn: '#ffb81c',
+  ok: '#007f3b',
+  info: '#005eb8',
+}
 
 /** The HTML part: the title, the text and a table of facts; links for http(s) values only. */
 export function emailHtml(n: Notification): string {
-  const rows = facts(n).map(([k, v]) => `<tr><th align="left" style="padding:2px 12px 2px 0">${html(k)}</th><td>${/^https?:\/\/\S+$/.test(v) ? `<a href="${html(v)}">${html(v)}</a>` : html(v)}</td></tr>`)
-  return `<!doctype html><html><body style="font-family:Arial,sans-serif">` +
+  const rows = facts(n).map(
+    ([k, v]) =>
+      `<tr><th align="left" style="padding:2px 12px 2px 0">${html(k)}</th><td>${/^https?:\/\/\S+$/.test(v) ? `<a href="${html(v)}">${html(v)}</a>` : html(v)}</td></tr>`,
+  )
+  return (
+    `<!doctype html><html><body style="font-family:Arial,sans-serif">` +
     `<h2 style="border-left:6px solid ${COLOUR[n.severity]};padding-left:8px">${html(n.title)}</h2>` +
-    `<p>${html(n.text).replace(/\n/g, '<br>')}</p><table>${rows.join('')}</table>` +
+    `<p>${html(n.text).replaceAll('\n', '<br>')}</p><table>${rows.join('')}</table>` +
     `<p style="color:#4c6272;font-size:12px">Sent by watchkeeper${n.instance ? ` on ${html(n.instance)}` : ''}.</p></body></html>`
+  )
 }
 
 // SMTP failures that will not go away by waiting: refused credentials, addresses, message, TLS.
 const PERMANENT = new Set(['EAUTH', 'ENOAUTH', 'EENVELOPE', 'EMESSAGE', 'ETLS', 'EOAUTH2'])
 
 /** SMTP AUTH credentials: `username` and `password` together, both from the environment, or neither. */
-function credentials(config: EmailConfig, env: NodeJS.ProcessEnv, complain: Complain): Pick<EmailSettings, 'user' | 'userEnv' | 'password' | 'passwordEnv'> | undefined {
-  const user = config.username === undefined ? undefined : envValue(config.username, 'username', env, complain, 'the SMTP user name of this notifier')
-  const password = config.password === undefined ? undefined : envValue(config.password, 'password', env, complain, 'the SMTP password of this notifier')
+function credentials(
+  config: EmailConfig,
+  env: NodeJS.ProcessEnv,
+  complain: Complain,
+): Pick<EmailSettings, 'user' | 'userEnv' | 'password' | 'passwordEnv'> | undefined {
+  const user =
+    config.username === undefined
+      ? undefined
+      : envValue(config.username, 'username', env, complain, 'the SMTP user name of this notifier')
+  const password =
+    config.password === undefined
+      ? undefined
+      : envValue(config.password, 'password', env, complain, 'the SMTP password of this notifier')
   if ((config.username === undefined) !== (config.password === undefined)) {
-    complain(config.username === undefined ? 'password' : 'username', 'give username and password together (SMTP AUTH), or neither')
+    complain(
+      config.username === undefined ? 'password' : 'username',
+      'give username and password together (SMTP AUTH), or neither',
+    )
     return undefined
   }
+
   if ((config.username !== undefined && !user) || (config.password !== undefined && !password)) return undefined
-  return user && password ? {user: user.value, userEnv: user.name, password: password.value, passwordEnv: password.name} : {}
+  return user && password
+    ? {user: user.value, userEnv: user.name, password: password.value, passwordEnv: password.name}
+    : {}
 }
 
 /** The PEM bundle of `ca_file:`, or a complaint. */
@@ -84,8 +110,13 @@ export const emailProvider: NotifierProvider<EmailConfig, EmailSettings> = {
     if (!auth || (config.ca_file !== undefined && ca === undefined)) return undefined
     const tls = config.tls ?? 'starttls'
     return {
-      host: config.host, port: config.port ?? (tls === 'tls' ? 465 : 587), tls, ...auth,
-      from: config.from, to: config.to, subjectPrefix: config.subject_prefix ?? '[watchkeeper]',
+      host: config.host,
+      port: config.port ?? (tls === 'tls' ? 465 : 587),
+      tls,
+      ...auth,
+      from: config.from,
+      to: config.to,
+      subjectPrefix: config.subject_prefix ?? '[watchkeeper]',
       ...(ca && config.ca_file ? {ca, caFile: config.ca_file} : {}),
     }
   },
@@ -95,23 +126,40 @@ export const emailProvider: NotifierProvider<EmailConfig, EmailSettings> = {
     // Loaded on first use: nothing else needs nodemailer, and `check validate` reads this file.
     const {default: nodemailer} = await import('nodemailer')
     const transport = nodemailer.createTransport({
-      host: s.host, port: s.port, secure: s.tls === 'tls', requireTLS: s.tls === 'starttls', opportunisticTLS: s.tls === 'optional',
+      host: s.host,
+      port: s.port,
+      secure: s.tls === 'tls',
+      requireTLS: s.tls === 'starttls',
+      opportunisticTLS: s.tls === 'optional',
       ...(s.user ? {auth: {user: s.user, pass: s.password}} : {}),
       tls: {minVersion: 'TLSv1.2', ...(s.ca ? {ca: s.ca} : {})},
-      connectionTimeout: ctx.timeoutMs, greetingTimeout: ctx.timeoutMs, socketTimeout: ctx.timeoutMs,
+      connectionTimeout: ctx.timeoutMs,
+      greetingTimeout: ctx.timeoutMs,
+      socketTimeout: ctx.timeoutMs,
     })
     const onAbort = () => transport.close()
     ctx.signal?.addEventListener('abort', onAbort, {once: true})
     try {
-      const info = await transport.sendMail({from: s.from, to: s.to, subject: emailSubject(s, n), text: plainText(n), html: emailHtml(n),
-        headers: {'X-Watchkeeper-Event': n.event}})
+      const info = await transport.sendMail({
+        from: s.from,
+        to: s.to,
+        subject: emailSubject(s, n),
+        text: plainText(n),
+        html: emailHtml(n),
+        headers: {'X-Watchkeeper-Event': n.event},
+      })
       const refused = (info.rejected ?? []).length
       if (refused > 0) return {ok: false, retryable: false, error: `${refused} recipient(s) refused: ${info.response}`}
       return {ok: true, retryable: false, detail: String(info.response ?? '')}
     } catch (error) {
       const e = errorInfo(error)
-      const temporary = e.responseCode !== undefined ? e.responseCode >= 400 && e.responseCode < 500 : !PERMANENT.has(e.code ?? '')
-      return {ok: false, retryable: temporary && !ctx.signal?.aborted, error: `${e.code ? e.code + ' ' : ''}${e.message.split('\n')[0]}`}
+      const temporary =
+        e.responseCode === undefined ? !PERMANENT.has(e.code ?? '') : e.responseCode >= 400 && e.responseCode < 500
+      return {
+        ok: false,
+        retryable: temporary && !ctx.signal?.aborted,
+        error: `${e.code ? e.code + ' ' : ''}${e.message.split('\n')[0]}`,
+      }
     } finally {
       ctx.signal?.removeEventListener('abort', onAbort)
       transport.close()

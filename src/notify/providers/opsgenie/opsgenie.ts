@@ -1,8 +1,8 @@
-import {plainText} from '../../format.js'
 import type {Notification} from '../../types.js'
+import type {OpsgenieConfig} from './schema.js'
+import {plainText} from '../../format.js'
 import {alertActions, type Dedup, pagerAccepts} from '../alerting.js'
 import {envRefs, envValue, httpUrl, type NotifierProvider} from '../provider.js'
-import type {OpsgenieConfig} from './schema.js'
 
 export interface OpsgenieSettings {
   apiKey: string
@@ -29,7 +29,13 @@ export function opsgeniePriority(n: Notification): string {
 /** Create Alert body (https://docs.opsgenie.com/docs/alert-api#create-alert); Opsgenie dedups on `alias`. */
 export function opsgenieAlert(s: OpsgenieSettings, n: Notification, alias: string): Record<string, unknown> {
   const details: Record<string, string> = {event: n.event}
-  if (n.check) Object.assign(details, {check: n.check.id, target: n.check.target, ...(n.check.state ? {state: n.check.state} : {}), ...(n.check.tier ? {tier: n.check.tier} : {})})
+  if (n.check)
+    Object.assign(details, {
+      check: n.check.id,
+      target: n.check.target,
+      ...(n.check.state ? {state: n.check.state} : {}),
+      ...(n.check.tier ? {tier: n.check.tier} : {}),
+    })
   if (n.incident) details.incident = `#${n.incident.id}`
   if (n.respond) details.respond = n.respond
   if (n.runbook) details.runbook = n.runbook
@@ -40,7 +46,10 @@ export function opsgenieAlert(s: OpsgenieSettings, n: Notification, alias: strin
     priority: opsgeniePriority(n),
     source: n.instance ?? 'watchkeeper',
     ...(n.check ? {entity: n.check.id} : {}),
-    tags: [...new Set(['watchkeeper', n.event, ...(n.check?.service ? [n.check.service] : []), ...s.tags])].slice(0, 20),
+    tags: [...new Set(['watchkeeper', n.event, ...(n.check?.service ? [n.check.service] : []), ...s.tags])].slice(
+      0,
+      20,
+    ),
     details,
   }
 }
@@ -53,14 +62,26 @@ export const opsgenieProvider: NotifierProvider<OpsgenieConfig, OpsgenieSettings
     const key = envValue(config.api_key, 'api_key', env, complain, 'the API key of this notifier')
     const api = config.api_url ?? OPSGENIE_API
     if (!httpUrl(api, 'api_url', complain, 'api_url') || !key) return undefined
-    return {apiKey: key.value, keyEnv: key.name, apiUrl: api.replace(/\/+$/, ''), dedup: config.dedup ?? 'check', tags: config.tags ?? []}
+    return {
+      apiKey: key.value,
+      keyEnv: key.name,
+      apiUrl: api.replace(/\/+$/, ''),
+      dedup: config.dedup ?? 'check',
+      tags: config.tags ?? [],
+    }
   },
   from: (s) => envRefs(s.keyEnv),
   secrets: (s) => [s.apiKey],
-  requests: (s, n) => alertActions(n, s.dedup).map(({action, key}) => {
-    const headers = {authorization: `GenieKey ${s.apiKey}`}
-    if (action === 'trigger') return {url: `${s.apiUrl}/v2/alerts`, headers, label: 'create', body: JSON.stringify(opsgenieAlert(s, n, key))}
-    return {url: `${s.apiUrl}/v2/alerts/${encodeURIComponent(key)}/close?identifierType=alias`, headers, label: 'close',
-      body: JSON.stringify({source: n.instance ?? 'watchkeeper', note: n.title.slice(0, 25_000)})}
-  }),
+  requests: (s, n) =>
+    alertActions(n, s.dedup).map(({action, key}) => {
+      const headers = {authorization: `GenieKey ${s.apiKey}`}
+      if (action === 'trigger')
+        return {url: `${s.apiUrl}/v2/alerts`, headers, label: 'create', body: JSON.stringify(opsgenieAlert(s, n, key))}
+      return {
+        url: `${s.apiUrl}/v2/alerts/${encodeURIComponent(key)}/close?identifierType=alias`,
+        headers,
+        label: 'close',
+        body: JSON.stringify({source: n.instance ?? 'watchkeeper', note: n.title.slice(0, 25_000)}),
+      }
+    }),
 }

@@ -1,8 +1,8 @@
-import {plainText} from '../../format.js'
 import type {Notification} from '../../types.js'
+import type {PagerDutyConfig} from './schema.js'
+import {plainText} from '../../format.js'
 import {alertActions, type Dedup, pagerAccepts} from '../alerting.js'
 import {envRefs, envValue, httpUrl, type NotifierProvider} from '../provider.js'
-import type {PagerDutyConfig} from './schema.js'
 
 export interface PagerDutySettings {
   routingKey: string
@@ -15,13 +15,29 @@ export interface PagerDutySettings {
 export const PAGERDUTY_API = 'https://events.pagerduty.com'
 
 /** PagerDuty's four severities (Events API v2 `payload.severity`). */
-const SEVERITY: Record<Notification['severity'], 'critical' | 'error' | 'warning' | 'info'> = {crit: 'critical', warn: 'warning', ok: 'info', info: 'info'}
+const SEVERITY: Record<Notification['severity'], 'critical' | 'error' | 'warning' | 'info'> = {
+  crit: 'critical',
+  warn: 'warning',
+  ok: 'info',
+  info: 'info',
+}
 
 /** One Events API v2 event (https://developer.pagerduty.com/docs/events-api-v2/trigger-events/). */
-export function pagerDutyEvent(s: PagerDutySettings, n: Notification, action: 'trigger' | 'resolve', key: string): Record<string, unknown> {
+export function pagerDutyEvent(
+  s: PagerDutySettings,
+  n: Notification,
+  action: 'trigger' | 'resolve',
+  key: string,
+): Record<string, unknown> {
   if (action === 'resolve') return {routing_key: s.routingKey, event_action: 'resolve', dedup_key: key}
   const details: Record<string, unknown> = {event: n.event, text: n.text}
-  if (n.check) Object.assign(details, {check: n.check.id, target: n.check.target, state: n.check.state, ...(n.check.tier ? {tier: n.check.tier} : {})})
+  if (n.check)
+    Object.assign(details, {
+      check: n.check.id,
+      target: n.check.target,
+      state: n.check.state,
+      ...(n.check.tier ? {tier: n.check.tier} : {}),
+    })
   if (n.incident) details.incident = `#${n.incident.id} ${n.incident.title}`
   if (n.respond) details.respond = n.respond
   if (n.resultId !== undefined) details.result_id = n.resultId
@@ -57,7 +73,11 @@ export const pagerDutyProvider: NotifierProvider<PagerDutyConfig, PagerDutySetti
   },
   from: (s) => envRefs(s.keyEnv),
   secrets: (s) => [s.routingKey],
-  requests: (s, n) => alertActions(n, s.dedup).map(({action, key}) => ({
-    url: `${s.apiUrl}/v2/enqueue`, headers: {}, label: action, body: JSON.stringify(pagerDutyEvent(s, n, action, key)),
-  })),
+  requests: (s, n) =>
+    alertActions(n, s.dedup).map(({action, key}) => ({
+      url: `${s.apiUrl}/v2/enqueue`,
+      headers: {},
+      label: action,
+      body: JSON.stringify(pagerDutyEvent(s, n, action, key)),
+    })),
 }

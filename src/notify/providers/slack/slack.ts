@@ -1,12 +1,17 @@
-import {facts} from '../../format.js'
 import type {Notification} from '../../types.js'
-import {envRefs, envUrl, type NotifierProvider} from '../provider.js'
 import type {SlackConfig} from './schema.js'
+import {facts} from '../../format.js'
+import {envRefs, envUrl, type NotifierProvider} from '../provider.js'
 
-const SLACK_EMOJI: Record<Notification['severity'], string> = {crit: ':red_circle:', warn: ':large_orange_circle:', ok: ':large_green_circle:', info: ':information_source:'}
+const SLACK_EMOJI: Record<Notification['severity'], string> = {
+  crit: ':red_circle:',
+  warn: ':large_orange_circle:',
+  ok: ':large_green_circle:',
+  info: ':information_source:',
+}
 
 function slackEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
 }
 
 /** Slack incoming webhook: `text` as the fallback, Block Kit blocks for the layout. */
@@ -16,7 +21,12 @@ export function slackPayload(n: Notification): Record<string, unknown> {
     blocks: [
       {type: 'header', text: {type: 'plain_text', text: n.title.slice(0, 150), emoji: true}},
       {type: 'section', text: {type: 'mrkdwn', text: slackEscape(n.text).slice(0, 3000)}},
-      {type: 'section', fields: facts(n).slice(0, 10).map(([k, v]) => ({type: 'mrkdwn', text: `*${k}*\n${slackEscape(v)}`}))},
+      {
+        type: 'section',
+        fields: facts(n)
+          .slice(0, 10)
+          .map(([k, v]) => ({type: 'mrkdwn', text: `*${k}*\n${slackEscape(v)}`})),
+      },
     ],
   }
 }

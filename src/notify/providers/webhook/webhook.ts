@@ -1,8 +1,8 @@
 import {createHmac} from 'node:crypto'
 
 import type {Notification} from '../../types.js'
-import {ENV_REF, type Complain, envRefs, envUrl, envValue, type NotifierProvider} from '../provider.js'
 import type {WebhookConfig} from './schema.js'
+import {type Complain, ENV_REF, envRefs, envUrl, envValue, type NotifierProvider} from '../provider.js'
 
 export interface WebhookSettings {
   url: string
@@ -48,10 +48,21 @@ export function signature(secret: string, body: string, now: number): string {
 }
 
 // Headers a notifier may not set: the transport and the signature own them.
-const RESERVED = new Set(['content-length', 'content-type', 'host', 'transfer-encoding', 'connection', SIGNATURE_HEADER])
+const RESERVED = new Set([
+  'content-length',
+  'content-type',
+  'host',
+  'transfer-encoding',
+  'connection',
+  SIGNATURE_HEADER,
+])
 
 /** The `headers:` of a webhook: text as it is, `${env:NAME}` resolved (and kept as a secret). */
-function resolveHeaders(raw: Record<string, string>, env: NodeJS.ProcessEnv, complain: Complain): Pick<WebhookSettings, 'headers' | 'headerEnv' | 'headerSecrets'> | undefined {
+function resolveHeaders(
+  raw: Record<string, string>,
+  env: NodeJS.ProcessEnv,
+  complain: Complain,
+): Pick<WebhookSettings, 'headers' | 'headerEnv' | 'headerSecrets'> | undefined {
   const headers: Record<string, string> = {}
   const headerEnv: string[] = []
   const headerSecrets: string[] = []
@@ -62,17 +73,19 @@ function resolveHeaders(raw: Record<string, string>, env: NodeJS.ProcessEnv, com
       ok = false
     } else if (ENV_REF.test(value)) {
       const v = envValue(value, 'headers', env, complain, `header ${name} of this notifier`)
-      if (!v) ok = false
-      else {
+      if (v) {
         headers[name] = v.value
         headerEnv.push(v.name)
         headerSecrets.push(v.value)
+      } else {
+        ok = false
       }
     } else if (/[\r\n]/.test(value)) {
       complain('headers', `header ${name} holds a line break`)
       ok = false
     } else headers[name] = value
   }
+
   return ok ? {headers, headerEnv, headerSecrets} : undefined
 }
 
@@ -82,7 +95,10 @@ export const webhookProvider: NotifierProvider<WebhookConfig, WebhookSettings> =
   parse(config, env, complain) {
     const u = envUrl(config.url, env, complain)
     const headers = resolveHeaders(config.headers ?? {}, env, complain)
-    const secret = config.secret === undefined ? undefined : envValue(config.secret, 'secret', env, complain, 'the signing key of this notifier')
+    const secret =
+      config.secret === undefined
+        ? undefined
+        : envValue(config.secret, 'secret', env, complain, 'the signing key of this notifier')
     if (!u || !headers || (config.secret !== undefined && !secret)) return undefined
     return {...u, ...headers, ...(secret ? {secret: secret.value, secretEnv: secret.name} : {})}
   },
@@ -90,6 +106,12 @@ export const webhookProvider: NotifierProvider<WebhookConfig, WebhookSettings> =
   secrets: (s) => [s.url, ...s.headerSecrets, ...(s.secret ? [s.secret] : [])],
   requests(s, n, ctx) {
     const body = JSON.stringify(genericPayload(n))
-    return [{url: s.url, body, headers: {...s.headers, ...(s.secret ? {'X-Watchkeeper-Signature': signature(s.secret, body, ctx.now)} : {})}}]
+    return [
+      {
+        url: s.url,
+        body,
+        headers: {...s.headers, ...(s.secret ? {'X-Watchkeeper-Signature': signature(s.secret, body, ctx.now)} : {})},
+      },
+    ]
   },
 }
