@@ -31,19 +31,18 @@ function matches(route: Route, path: string): boolean {
   return route.path.endsWith('/') && route.path.length > 1 ? path.startsWith(route.path) : path === route.path
 }
 
-/** Serves GET /metrics (Prometheus text), GET /healthz (JSON) and any extra routes on the address. */
-export async function startMetricsServer(
-  addr: string,
-  handlers: {
-    /** Absent on a listener that serves only its routes (watch --status-listen). */
-    metrics?: () => Promise<{contentType: string; body: string}>
-    health: () => {healthy: boolean; [k: string]: unknown}
-    routes?: readonly Route[]
-  },
-): Promise<MetricsServer> {
-  const {host, port} = parseListenAddress(addr)
+/** What the server serves: metrics (absent on a listener that serves only its routes), health and extra routes. */
+interface ServerHandlers {
+  /** Absent on a listener that serves only its routes (watch --status-listen). */
+  metrics?: () => Promise<{contentType: string; body: string}>
+  health: () => {healthy: boolean; [k: string]: unknown}
+  routes?: readonly Route[]
+}
+
+/** GET /metrics (when there are metrics), GET /healthz, then the extra routes. */
+function serverRoutes(handlers: ServerHandlers): Route[] {
   const {metrics} = handlers
-  const routes: Route[] = [
+  return [
     ...(metrics
       ? [
           {
@@ -54,7 +53,8 @@ export async function startMetricsServer(
                 const {contentType, body} = await metrics()
                 res.writeHead(200, {'content-type': contentType}).end(body)
               } catch (error) {
-                res.writeHead(500, {'content-type': 'text/plain'}).end(`metrics failed: ${(error as Error).message}\n`)
+                const message = error instanceof Error ? error.message : String(error)
+                res.writeHead(500, {'content-type': 'text/plain'}).end(`metrics failed: ${message}\n`)
               }
             },
           },
@@ -70,7 +70,11 @@ export async function startMetricsServer(
     },
     ...(handlers.routes ?? []),
   ]
-  const server = http.createServer((req, res) => {
+}
+
+/** A request listener that sends each request to its route: 400 on a bad URL, 404 off every path, 405 on a wrong method. */
+function dispatch(routes: readonly Route[]): http.RequestListener {
+  return (req, res) => {
     let url: URL
     try {
       url = new URL(req.url ?? '/', 'http://watchkeeper.invalid')
@@ -102,11 +106,11 @@ export async function startMetricsServer(
         if (!res.headersSent) res.writeHead(500, {'content-type': 'text/plain'})
         res.end(`failed: ${error.message}\n`)
       })
-  })
-  // Slow or stalled clients are cut off rather than holding sockets open.
-  server.headersTimeout = 10_000
-  server.requestTimeout = 30_000
-  server.keepAliveTimeout = 65_000
+  }
+}
+
+/** Listens on host:port; a failure is a UserError naming the address. Resolves to the address bound. */
+async function listen(server: http.Server, host: string, port: number): Promise<{host: string; port: number}> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
@@ -118,9 +122,22 @@ export async function startMetricsServer(
     )
     server.listen(port, host, () => resolve())
   })
-  const a = server.address() as {address: string; port: number}
+  const a = server.address()
+  if (a === null || typeof a === 'string') throw new Error(`metrics server is not on a TCP address: ${a}`)
+  return {host: a.address, port: a.port}
+}
+
+/** Serves GET /metrics (Prometheus text), GET /healthz (JSON) and any extra routes on the address. */
+export async function startMetricsServer(addr: string, handlers: ServerHandlers): Promise<MetricsServer> {
+  const {host, port} = parseListenAddress(addr)
+  const server = http.createServer(dispatch(serverRoutes(handlers)))
+  // Slow or stalled clients are cut off rather than holding sockets open.
+  server.headersTimeout = 10_000
+  server.requestTimeout = 30_000
+  server.keepAliveTimeout = 65_000
+  const address = await listen(server, host, port)
   return {
-    address: {host: a.address, port: a.port},
+    address,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections()

@@ -8,6 +8,19 @@ export interface Vantage {
   region?: string
 }
 
+/** Whether `x` has a vantage's shape: a string id, and net and region strings when present. */
+export function isVantage(x: unknown): x is Vantage {
+  if (typeof x !== 'object' || x === null) return false
+  const id = 'id' in x ? x.id : undefined
+  const net = 'net' in x ? x.net : undefined
+  const region = 'region' in x ? x.region : undefined
+  return (
+    typeof id === 'string' &&
+    (net === undefined || typeof net === 'string') &&
+    (region === undefined || typeof region === 'string')
+  )
+}
+
 export const VANTAGE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
 export const VANTAGE_NET_PATTERN = '^[a-z][a-z0-9_-]{0,31}$'
 export const VANTAGE_REGION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
@@ -50,7 +63,8 @@ export function vantageFromFlags(
   for (const part of rest) {
     const m = /^(net|region)=(.*)$/.exec(part)
     if (!m) throw fail('--vantage', flags.vantage, `unknown part "${part}" (expected net=NAME or region=NAME)`)
-    v[m[1] as 'net' | 'region'] = m[2]
+    if (m[1] === 'net') v.net = m[2]
+    else v.region = m[2]
   }
 
   if (flags.net !== undefined) {

@@ -31,6 +31,18 @@ interface CheckMeta {
 }
 
 type Entry = {value: number; labels: object}
+type EntryMap = Record<string, Entry | undefined>
+
+function isEntryMap(x: unknown): x is EntryMap {
+  return typeof x === 'object' && x !== null
+}
+
+/** prom-client's entries of a gauge by label key (its `hashMap`, not in its types; replaced on reset). */
+function entriesOf(gauge: Gauge<string>): EntryMap {
+  const map = 'hashMap' in gauge ? gauge.hashMap : undefined
+  if (!isEntryMap(map)) throw new Error('prom-client Gauge has no hashMap')
+  return map
+}
 
 /**
  * One series of a gauge with its labels object, built once. After the first set, prom-client's entry for it
@@ -55,7 +67,7 @@ class Series {
 
   set(value: number): void {
     this.present = true
-    const map = (this.gauge as unknown as {hashMap: Record<string, Entry | undefined>}).hashMap
+    const map = entriesOf(this.gauge)
     if (this.entry !== undefined && map[this.key] === this.entry) {
       this.entry.value = value
       return
@@ -97,7 +109,75 @@ interface StateSeries {
   maintenance: Series
 }
 
-const PHASE_KEYS = Object.keys(HTTP_PHASES) as (keyof typeof HTTP_PHASES)[]
+const PHASE_KEYS = [
+  'dnsMs',
+  'connectMs',
+  'tlsMs',
+  'processingMs',
+  'transferMs',
+] as const satisfies readonly (keyof typeof HTTP_PHASES)[]
+
+/** A metric's name, help and label names. */
+type MetricConfig = {help: string; labelNames?: readonly string[]; name: string}
+
+/** A gauge registered on `registry`. */
+function gauge(registry: Registry, config: MetricConfig): Gauge<string> {
+  return new Gauge({...config, registers: [registry]})
+}
+
+/** A counter registered on `registry`. */
+function counter(registry: Registry, config: MetricConfig): Counter<string> {
+  return new Counter({...config, registers: [registry]})
+}
+
+/** Callbacks the gauges read at scrape time, each optional. */
+interface CollectedSources {
+  clocks?: () => {clock: string; incident: string; secondsLeft: number}[]
+  openIncidents?: () => number
+  queue?: () => number
+}
+
+/** Gauges set at scrape time from `opts`'s callbacks: open incidents, regulatory clocks, the notification queue. */
+function registerCollected(registry: Registry, opts: CollectedSources): void {
+  const {openIncidents} = opts
+  if (openIncidents) {
+    new Gauge({
+      name: 'watchkeeper_incidents_open',
+      help: 'Incidents not yet resolved',
+      registers: [registry],
+      collect() {
+        this.set(openIncidents())
+      },
+    })
+  }
+
+  const {clocks} = opts
+  if (clocks) {
+    new Gauge({
+      name: 'watchkeeper_incident_clock_seconds_left',
+      help: 'Seconds until a running regulatory clock of an open incident is due (negative when overdue)',
+      labelNames: ['incident', 'clock'],
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const c of clocks())
+          this.set({incident: c.incident, clock: c.clock}, Math.round(c.secondsLeft * 1000) / 1000)
+      },
+    })
+  }
+
+  const {queue} = opts
+  if (queue) {
+    new Gauge({
+      name: 'watchkeeper_notification_queue',
+      help: 'Notifications waiting to be delivered',
+      registers: [registry],
+      collect() {
+        this.set(queue())
+      },
+    })
+  }
+}
 
 /**
  * The Prometheus metrics of `watch`: blackbox_exporter's probe_* names and labels for the last result of
@@ -108,195 +188,109 @@ const PHASE_KEYS = Object.keys(HTTP_PHASES) as (keyof typeof HTTP_PHASES)[]
  */
 export class WatchMetrics {
   readonly registry = new Registry()
-  private readonly success: Gauge<string>
-  private readonly duration: Gauge<string>
-  private readonly httpPhase: Gauge<string>
-  private readonly httpStatus: Gauge<string>
-  private readonly certExpiry: Gauge<string>
-  private readonly status: Gauge<string>
-  private readonly timestamp: Gauge<string>
-  private readonly state: Gauge<string>
-  private readonly up: Gauge<string>
-  private readonly interval: Gauge<string>
-  private readonly flapping: Gauge<string>
-  private readonly maintenance: Gauge<string>
-  readonly connectivity: Gauge<string>
-  readonly startLag: Histogram<string>
-  readonly results: Counter<string>
-  readonly skipped: Counter<string>
-  readonly notifications: Counter<string>
-  readonly writeRetries: Counter<string>
-  readonly checksWatched: Gauge<string>
+  private readonly success = gauge(this.registry, {
+    name: 'probe_success',
+    help: 'Whether the check passed (ok or warn)',
+    labelNames: RESULT_LABELS,
+  })
+  private readonly duration = gauge(this.registry, {
+    name: 'probe_duration_seconds',
+    help: 'How long the check took',
+    labelNames: RESULT_LABELS,
+  })
+  private readonly httpPhase = gauge(this.registry, {
+    name: 'probe_http_duration_seconds',
+    help: 'Duration of HTTP request by phase',
+    labelNames: [...RESULT_LABELS, 'phase'],
+  })
+  private readonly httpStatus = gauge(this.registry, {
+    name: 'probe_http_status_code',
+    help: 'HTTP status code of the final response',
+    labelNames: RESULT_LABELS,
+  })
+  private readonly certExpiry = gauge(this.registry, {
+    name: 'probe_ssl_earliest_cert_expiry',
+    help: 'Earliest certificate expiry, Unix seconds',
+    labelNames: RESULT_LABELS,
+  })
+  private readonly status = gauge(this.registry, {
+    name: 'watchkeeper_check_status',
+    help: 'Check status: 0 ok, 1 warn, 2 crit, 3 unknown',
+    labelNames: RESULT_LABELS,
+  })
+  private readonly timestamp = gauge(this.registry, {
+    name: 'watchkeeper_check_timestamp_seconds',
+    help: "When the last result's attempt started, Unix seconds",
+    labelNames: RESULT_LABELS,
+  })
+  private readonly state = gauge(this.registry, {
+    name: 'watchkeeper_check_state',
+    help: 'Monitor state of the check (1 for the current state): pending, ok, degraded, failing',
+    labelNames: [...CHECK_LABELS, 'state'],
+  })
+  private readonly up = gauge(this.registry, {
+    name: 'watchkeeper_check_up',
+    help: "The check's vote: 1 while ok or degraded, 0 while failing; absent while pending",
+    labelNames: CHECK_LABELS,
+  })
+  private readonly interval = gauge(this.registry, {
+    name: 'watchkeeper_check_interval_seconds',
+    help: 'How often the check runs (for a schedule, the gap from its last run to the next)',
+    labelNames: CHECK_LABELS,
+  })
+  private readonly flapping = gauge(this.registry, {
+    name: 'watchkeeper_check_flapping',
+    help: 'Whether the check is flapping (notifications held)',
+    labelNames: CHECK_LABELS,
+  })
+  private readonly maintenance = gauge(this.registry, {
+    name: 'watchkeeper_check_in_maintenance',
+    help: 'Whether the check is in a maintenance window',
+    labelNames: CHECK_LABELS,
+  })
+  readonly connectivity = gauge(this.registry, {
+    name: 'watchkeeper_probe_connectivity',
+    help: 'Self-check: 1 when the probe has its network, 0 when the canary says it lost it',
+  })
+  readonly startLag = new Histogram({
+    name: 'watchkeeper_check_start_lag_seconds',
+    help: 'How late checks start after they are due',
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  })
+  readonly results = counter(this.registry, {
+    name: 'watchkeeper_results_total',
+    help: 'Check results stored, by status',
+    labelNames: ['status'],
+  })
+  readonly skipped = counter(this.registry, {
+    name: 'watchkeeper_runs_skipped_total',
+    help: 'Due runs skipped because the previous run of the check had not finished',
+  })
+  readonly notifications = counter(this.registry, {
+    name: 'watchkeeper_notifications_total',
+    help: 'Notifications by notifier and outcome (sent, failed, retrying, expired, suppressed, held)',
+    labelNames: ['notifier', 'outcome'],
+  })
+  readonly writeRetries = counter(this.registry, {
+    name: 'watchkeeper_result_write_retries_total',
+    help: 'Result batches retried because the database was locked',
+  })
+  readonly checksWatched = gauge(this.registry, {
+    name: 'watchkeeper_checks_watched',
+    help: 'Enabled checks being scheduled',
+  })
   /** Result series by check, built once per label set. */
   private readonly known = new Map<string, CheckSeries>()
   private readonly stateSeries = new Map<string, StateSeries>()
   private readonly meta = new Map<string, CheckMeta>()
   private readonly constantLabels: Labels
 
-  constructor(
-    opts: {
-      defaultLabels?: Record<string, string>
-      vantage?: Vantage
-      openIncidents?: () => number
-      clocks?: () => {incident: string; clock: string; secondsLeft: number}[]
-      queue?: () => number
-    } = {},
-  ) {
+  constructor(opts: CollectedSources & {defaultLabels?: Record<string, string>; vantage?: Vantage} = {}) {
     this.constantLabels = opts.defaultLabels ?? {}
     this.setVantage(opts.vantage)
-    const r = [this.registry]
-    const labelNames = [...RESULT_LABELS]
-    const stateLabels = [...CHECK_LABELS]
-    this.success = new Gauge({
-      name: 'probe_success',
-      help: 'Whether the check passed (ok or warn)',
-      labelNames,
-      registers: r,
-    })
-    this.duration = new Gauge({
-      name: 'probe_duration_seconds',
-      help: 'How long the check took',
-      labelNames,
-      registers: r,
-    })
-    this.httpPhase = new Gauge({
-      name: 'probe_http_duration_seconds',
-      help: 'Duration of HTTP request by phase',
-      labelNames: [...labelNames, 'phase'],
-      registers: r,
-    })
-    this.httpStatus = new Gauge({
-      name: 'probe_http_status_code',
-      help: 'HTTP status code of the final response',
-      labelNames,
-      registers: r,
-    })
-    this.certExpiry = new Gauge({
-      name: 'probe_ssl_earliest_cert_expiry',
-      help: 'Earliest certificate expiry, Unix seconds',
-      labelNames,
-      registers: r,
-    })
-    this.status = new Gauge({
-      name: 'watchkeeper_check_status',
-      help: 'Check status: 0 ok, 1 warn, 2 crit, 3 unknown',
-      labelNames,
-      registers: r,
-    })
-    this.timestamp = new Gauge({
-      name: 'watchkeeper_check_timestamp_seconds',
-      help: "When the last result's attempt started, Unix seconds",
-      labelNames,
-      registers: r,
-    })
-    this.state = new Gauge({
-      name: 'watchkeeper_check_state',
-      help: 'Monitor state of the check (1 for the current state): pending, ok, degraded, failing',
-      labelNames: [...stateLabels, 'state'],
-      registers: r,
-    })
-    this.up = new Gauge({
-      name: 'watchkeeper_check_up',
-      help: "The check's vote: 1 while ok or degraded, 0 while failing; absent while pending",
-      labelNames: stateLabels,
-      registers: r,
-    })
-    this.interval = new Gauge({
-      name: 'watchkeeper_check_interval_seconds',
-      help: 'How often the check runs (for a schedule, the gap from its last run to the next)',
-      labelNames: stateLabels,
-      registers: r,
-    })
-    this.flapping = new Gauge({
-      name: 'watchkeeper_check_flapping',
-      help: 'Whether the check is flapping (notifications held)',
-      labelNames: stateLabels,
-      registers: r,
-    })
-    this.maintenance = new Gauge({
-      name: 'watchkeeper_check_in_maintenance',
-      help: 'Whether the check is in a maintenance window',
-      labelNames: stateLabels,
-      registers: r,
-    })
-    this.connectivity = new Gauge({
-      name: 'watchkeeper_probe_connectivity',
-      help: 'Self-check: 1 when the probe has its network, 0 when the canary says it lost it',
-      registers: r,
-    })
     this.connectivity.set(1)
-    this.startLag = new Histogram({
-      name: 'watchkeeper_check_start_lag_seconds',
-      help: 'How late checks start after they are due',
-      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: r,
-    })
-    this.results = new Counter({
-      name: 'watchkeeper_results_total',
-      help: 'Check results stored, by status',
-      labelNames: ['status'],
-      registers: r,
-    })
-    this.skipped = new Counter({
-      name: 'watchkeeper_runs_skipped_total',
-      help: 'Due runs skipped because the previous run of the check had not finished',
-      registers: r,
-    })
-    this.notifications = new Counter({
-      name: 'watchkeeper_notifications_total',
-      help: 'Notifications by notifier and outcome (sent, failed, retrying, expired, suppressed, held)',
-      labelNames: ['notifier', 'outcome'],
-      registers: r,
-    })
-    this.writeRetries = new Counter({
-      name: 'watchkeeper_result_write_retries_total',
-      help: 'Result batches retried because the database was locked',
-      registers: r,
-    })
-    this.checksWatched = new Gauge({
-      name: 'watchkeeper_checks_watched',
-      help: 'Enabled checks being scheduled',
-      registers: r,
-    })
-    const {openIncidents} = opts
-    if (openIncidents) {
-      new Gauge({
-        name: 'watchkeeper_incidents_open',
-        help: 'Incidents not yet resolved',
-        registers: r,
-        collect() {
-          this.set(openIncidents())
-        },
-      })
-    }
-
-    const {clocks} = opts
-    if (clocks) {
-      new Gauge({
-        name: 'watchkeeper_incident_clock_seconds_left',
-        help: 'Seconds until a running regulatory clock of an open incident is due (negative when overdue)',
-        labelNames: ['incident', 'clock'],
-        registers: r,
-        collect() {
-          this.reset()
-          for (const c of clocks())
-            this.set({incident: c.incident, clock: c.clock}, Math.round(c.secondsLeft * 1000) / 1000)
-        },
-      })
-    }
-
-    const {queue} = opts
-    if (queue) {
-      new Gauge({
-        name: 'watchkeeper_notification_queue',
-        help: 'Notifications waiting to be delivered',
-        registers: r,
-        collect() {
-          this.set(queue())
-        },
-      })
-    }
-
+    registerCollected(this.registry, opts)
     collectDefaultMetrics({register: this.registry})
     for (const name of MISNAMED_DEFAULTS) this.registry.removeSingleMetric(name)
   }

@@ -91,7 +91,8 @@ export function activeMaintenance(
 }
 
 export function weekdayNumber(name: string): number {
-  return WEEKDAYS.indexOf(name.toLowerCase() as (typeof WEEKDAYS)[number])
+  const days: readonly string[] = WEEKDAYS
+  return days.indexOf(name.toLowerCase())
 }
 
 export {isTimeZone, zonedToEpoch} from '../util/zoned-time.js'

@@ -146,7 +146,7 @@ export class SelfCheck {
     try {
       verdict = await this.opts.runCanary()
     } catch (error) {
-      verdict = {passed: false, summary: (error as Error).message}
+      verdict = {passed: false, summary: error instanceof Error ? error.message : String(error)}
     } finally {
       this.canaryRunning = false
     }

@@ -1,6 +1,6 @@
 import type {Catalogue, CheckDefinition} from '../catalogue/load.js'
 import type {Problem} from '../errors.js'
-import type {Vantage} from '../metrics/vantage.js'
+import {isVantage, type Vantage} from '../metrics/vantage.js'
 import {PROVIDERS} from '../notify/providers/index.js'
 import {
   DEFAULT_MIN_INTERVAL_MS,
@@ -20,6 +20,7 @@ import {
   positionOf,
   sortProblems,
 } from '../util/yaml-schema.js'
+import {NOTIFY_EVENTS} from './catalogue-schema.js'
 import {DEFAULT_FLAPPING, DEFAULT_THRESHOLDS, type FlappingPolicy, type Thresholds} from './evaluator.js'
 import {DEFAULT_TIMEZONE, isTimeZone, type MaintenanceWindow, parseLocalDateTime, weekdayNumber} from './maintenance.js'
 import {cronProblems, type Trigger} from './scheduler.js'
@@ -93,13 +94,15 @@ class Locator {
   /** Key path of a check inside its file. */
   checkPath(c: CheckDefinition): KeyPath {
     if (!this.parsed.has(c.source.file)) this.parsed.set(c.source.file, parseYamlFile(c.source.file).parsed)
-    const doc = this.parsed.get(c.source.file)?.value as {checks?: {id?: string}[]} | undefined
-    const index = doc?.checks?.findIndex((x) => x?.id === c.id) ?? -1
+    const {checks} = obj(this.parsed.get(c.source.file)?.value)
+    const index = Array.isArray(checks) ? checks.findIndex((x) => obj(x).id === c.id) : -1
     return index >= 0 ? ['checks', index] : ['checks']
   }
 }
 
 type Obj = Record<string, unknown>
+
+const isNotifyCategory = (v: unknown): v is NotifyCategory => NOTIFY_EVENTS.some((e) => e === v)
 
 // Readers of values the schema has already checked: the type, or undefined when absent.
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v)
@@ -156,7 +159,7 @@ function parseNotifiers(catalogue: Catalogue, env: NodeJS.ProcessEnv, loc: Locat
         provider,
         settings,
         from: provider.from(settings),
-        events: Array.isArray(o.events) ? new Set(o.events as NotifyCategory[]) : null,
+        events: Array.isArray(o.events) ? new Set(o.events.filter((e) => isNotifyCategory(e))) : null,
         minIntervalMs: typeof o.min_interval === 'string' ? durationMs(o.min_interval) : DEFAULT_MIN_INTERVAL_MS,
         retries: num(o.retries) ?? DEFAULT_NOTIFY_RETRIES,
         timeoutMs: typeof o.timeout === 'string' ? durationMs(o.timeout) : DEFAULT_NOTIFY_TIMEOUT_MS,
@@ -167,6 +170,83 @@ function parseNotifiers(catalogue: Catalogue, env: NodeJS.ProcessEnv, loc: Locat
   }
 
   return notifiers
+}
+
+/** Where a maintenance window is in the catalogue, for its problems. */
+interface WindowSite {
+  file: string
+  here: KeyPath
+  loc: Locator
+}
+
+type WindowBase = Pick<MaintenanceWindow, 'checks' | 'name' | 'tags' | 'timezone'>
+
+/** A recurring window (with every:), or undefined after reporting why it is not one. */
+function recurringWindow(w: Obj, base: WindowBase, {file, here, loc}: WindowSite): MaintenanceWindow | undefined {
+  const hm = /^(\d{2}):(\d{2})$/.exec(String(w.start))
+  if (!hm || Number(hm[1]) > 23 || Number(hm[2]) > 59) {
+    loc.at(file, [...here, 'start'], 'a recurring window (with every:) starts at a time of day such as 22:00')
+    return undefined
+  }
+
+  if (typeof w.duration !== 'string') {
+    loc.at(file, here, 'a recurring window needs duration: (e.g. 2h)')
+    return undefined
+  }
+
+  if (w.end !== undefined) {
+    loc.at(file, [...here, 'end'], 'a recurring window takes duration:, not end:', true)
+    return undefined
+  }
+
+  const dur = durationMs(w.duration)
+  if (dur <= 0 || dur > 7 * 86_400_000) {
+    loc.at(file, [...here, 'duration'], 'duration must be more than 0 and at most 7d')
+    return undefined
+  }
+
+  return {
+    ...base,
+    recurring: {
+      startMinute: Number(hm[1]) * 60 + Number(hm[2]),
+      durationMs: dur,
+      days: w.every === 'day' ? null : (strs(w.every) ?? []).map(weekdayNumber),
+    },
+  }
+}
+
+/** A one-off window (a start date and time), or undefined after reporting why it is not one. */
+function oneOffWindow(w: Obj, base: WindowBase, {file, here, loc}: WindowSite): MaintenanceWindow | undefined {
+  const tz = base.timezone
+  const from = parseLocalDateTime(String(w.start), tz)
+  if (from === undefined) {
+    loc.at(
+      file,
+      [...here, 'start'],
+      'a one-off window starts at a date and time such as 2026-12-01T22:00 (a time of day alone needs every:)',
+    )
+    return undefined
+  }
+
+  let until: number | undefined
+  if (typeof w.end === 'string' && typeof w.duration === 'string') {
+    loc.at(file, [...here, 'duration'], 'give end: or duration:, not both', true)
+    return undefined
+  }
+
+  if (typeof w.end === 'string') until = parseLocalDateTime(w.end, tz)
+  else if (typeof w.duration === 'string') until = from + durationMs(w.duration)
+  if (until === undefined) {
+    loc.at(file, here, 'a one-off window needs end: (a date and time) or duration:')
+    return undefined
+  }
+
+  if (until <= from) {
+    loc.at(file, [...here, w.end ? 'end' : 'duration'], 'the window ends before it starts')
+    return undefined
+  }
+
+  return {...base, once: {start: from, end: until}}
 }
 
 /** The maintenance: windows of a validated catalogue; problems go to `loc`. */
@@ -181,71 +261,10 @@ function parseMaintenance(catalogue: Catalogue, loc: Locator): MaintenanceWindow
         continue
       }
 
-      const start = String(w.start)
       const base = {name: String(w.name), checks: strs(w.checks) ?? [], tags: strs(w.tags) ?? [], timezone: tz}
-      if (w.every !== undefined) {
-        const hm = /^(\d{2}):(\d{2})$/.exec(start)
-        if (!hm || Number(hm[1]) > 23 || Number(hm[2]) > 59) {
-          loc.at(file, [...here, 'start'], 'a recurring window (with every:) starts at a time of day such as 22:00')
-          continue
-        }
-
-        if (typeof w.duration !== 'string') {
-          loc.at(file, here, 'a recurring window needs duration: (e.g. 2h)')
-          continue
-        }
-
-        if (w.end !== undefined) {
-          loc.at(file, [...here, 'end'], 'a recurring window takes duration:, not end:', true)
-          continue
-        }
-
-        const dur = durationMs(w.duration)
-        if (dur <= 0 || dur > 7 * 86_400_000) {
-          loc.at(file, [...here, 'duration'], 'duration must be more than 0 and at most 7d')
-          continue
-        }
-
-        maintenance.push({
-          ...base,
-          recurring: {
-            startMinute: Number(hm[1]) * 60 + Number(hm[2]),
-            durationMs: dur,
-            days: w.every === 'day' ? null : (strs(w.every) ?? []).map(weekdayNumber),
-          },
-        })
-        continue
-      }
-
-      const from = parseLocalDateTime(start, tz)
-      if (from === undefined) {
-        loc.at(
-          file,
-          [...here, 'start'],
-          'a one-off window starts at a date and time such as 2026-12-01T22:00 (a time of day alone needs every:)',
-        )
-        continue
-      }
-
-      let until: number | undefined
-      if (typeof w.end === 'string' && typeof w.duration === 'string') {
-        loc.at(file, [...here, 'duration'], 'give end: or duration:, not both', true)
-        continue
-      }
-
-      if (typeof w.end === 'string') until = parseLocalDateTime(w.end, tz)
-      else if (typeof w.duration === 'string') until = from + durationMs(w.duration)
-      if (until === undefined) {
-        loc.at(file, here, 'a one-off window needs end: (a date and time) or duration:')
-        continue
-      }
-
-      if (until <= from) {
-        loc.at(file, [...here, w.end ? 'end' : 'duration'], 'the window ends before it starts')
-        continue
-      }
-
-      maintenance.push({...base, once: {start: from, end: until}})
+      const site = {file, here, loc}
+      const window = w.every === undefined ? oneOffWindow(w, base, site) : recurringWindow(w, base, site)
+      if (window) maintenance.push(window)
     }
   }
 
@@ -436,7 +455,7 @@ export function buildWatchConfig(
         staggerMs: typeof watch.stagger === 'string' ? durationMs(watch.stagger) : 60_000,
         shutdownGraceMs: typeof watch.shutdown_grace === 'string' ? durationMs(watch.shutdown_grace) : 15_000,
         canary,
-        ...(watch.vantage ? {vantage: watch.vantage as Vantage} : {}),
+        ...(isVantage(watch.vantage) ? {vantage: watch.vantage} : {}),
       },
     },
   }
