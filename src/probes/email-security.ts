@@ -3,6 +3,7 @@ import crypto from 'node:crypto'
 import type {Observation} from '../types.js'
 import type {Probe, ProbeContext} from './types.js'
 import {DOMAIN, emailSecuritySpec} from './email-security-spec.js'
+import {errorMessage} from './errors.js'
 import {
   boundedSignal,
   countBySeverity,
@@ -469,7 +470,7 @@ async function judgeMtaSts(
       headers: {accept: 'text/plain'},
     })
   } catch (error) {
-    found.add('email.mtasts.policy_unavailable', `${url.href}: ${(error as Error).message}`)
+    found.add('email.mtasts.policy_unavailable', `${url.href}: ${errorMessage(error)}`)
     return
   }
 
@@ -600,7 +601,7 @@ function judgeDkim(
     return {state: 'ok', keyType: key.asymmetricKeyType, ...(bits ? {bits} : {})}
   } catch (error) {
     if (k === 'ed25519' && Buffer.from(p, 'base64').length === 32) return {state: 'ok', keyType: 'ed25519'}
-    found.add('email.dkim.invalid', `${name}: the key cannot be read (${(error as Error).message.split('\n')[0]})`)
+    found.add('email.dkim.invalid', `${name}: the key cannot be read (${errorMessage(error).split('\n')[0]})`)
     return {state: 'invalid'}
   }
 }

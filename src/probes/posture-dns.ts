@@ -1,6 +1,7 @@
 import dns from 'node:dns'
 
 import type {NetOptions} from './types.js'
+import {errorField, errorMessage} from './errors.js'
 import {makeResolver} from './net.js'
 
 /** An answer: records, "no such data" (void: NXDOMAIN or NODATA), or a failure with a reason. */
@@ -73,10 +74,10 @@ export class PostureDns {
       const records = await fn()
       return {records, void: records.length === 0}
     } catch (error) {
-      const e = error as {code?: string; message?: string}
-      if (e.code && VOID_CODES.has(e.code))
-        return {records: [], void: true, ...(e.code === 'ENOTFOUND' ? {nxdomain: true} : {})}
-      return {records: [], void: false, error: reason(e.code, e.message ?? String(error))}
+      const code = errorField(error, 'code')
+      if (code && VOID_CODES.has(code))
+        return {records: [], void: true, ...(code === 'ENOTFOUND' ? {nxdomain: true} : {})}
+      return {records: [], void: false, error: reason(code, errorMessage(error))}
     }
   }
 

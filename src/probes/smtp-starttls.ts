@@ -2,6 +2,7 @@ import net from 'node:net'
 import tls from 'node:tls'
 
 import type {NetOptions} from './types.js'
+import {errorMessage} from './errors.js'
 import {describeNetError, resolveAddress} from './net.js'
 import {secureContext} from './tls-context.js'
 
@@ -71,6 +72,84 @@ function readReply(socket: net.Socket, signal: AbortSignal): Promise<{code: numb
   })
 }
 
+function connect(socket: net.Socket, address: string, port: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(new Error('connection timed out'))
+    signal.addEventListener('abort', onAbort, {once: true})
+    socket.once('error', reject)
+    socket.connect({host: address, port}, () => {
+      signal.removeEventListener('abort', onAbort)
+      socket.off('error', reject)
+      resolve()
+    })
+  })
+}
+
+/** The TLS handshake over the connection once the server said 220 to STARTTLS. */
+function upgrade(socket: net.Socket, host: string, netOpts: NetOptions, signal: AbortSignal): Promise<StarttlsOutcome> {
+  return new Promise<StarttlsOutcome>((resolve) => {
+    const t = tls.connect({
+      socket,
+      servername: net.isIP(host) ? undefined : host,
+      rejectUnauthorized: false,
+      ...(netOpts.ca ? {secureContext: secureContext({ca: netOpts.ca})} : {}),
+    })
+    const onAbort = () => {
+      t.destroy()
+      resolve({kind: 'failed', reason: 'TLS handshake timed out'})
+    }
+
+    signal.addEventListener('abort', onAbort, {once: true})
+    t.once('secureConnect', () => {
+      signal.removeEventListener('abort', onAbort)
+      const out: StarttlsOutcome = {
+        kind: 'ok',
+        protocol: t.getProtocol(),
+        cipher: t.getCipher()?.name,
+        authorized: t.authorized,
+        ...(t.authorizationError ? {authorizationError: String(t.authorizationError)} : {}),
+      }
+      t.end('QUIT\r\n')
+      t.destroy()
+      resolve(out)
+    })
+    t.once('error', (e) => {
+      signal.removeEventListener('abort', onAbort)
+      resolve({kind: 'failed', reason: `TLS handshake failed: ${e.message}`})
+    })
+  })
+}
+
+/** Greeting, EHLO and STARTTLS on a connected socket, then the upgrade. */
+async function converse(
+  socket: net.Socket,
+  host: string,
+  netOpts: NetOptions,
+  signal: AbortSignal,
+): Promise<StarttlsOutcome> {
+  let banner: {code: number; lines: string[]}
+  try {
+    banner = await readReply(socket, signal)
+  } catch (error) {
+    return {kind: 'unreachable', reason: `no SMTP greeting: ${errorMessage(error)}`}
+  }
+
+  if (banner.code !== 220) return {kind: 'failed', reason: `greeting ${banner.code} ${banner.lines[0] ?? ''}`.trim()}
+  socket.write('EHLO watchkeeper.invalid\r\n')
+  const ehlo = await readReply(socket, signal)
+  if (ehlo.code !== 250) return {kind: 'failed', reason: `EHLO answered ${ehlo.code}`}
+  const caps = ehlo.lines.slice(1).map((l) => l.trim().toUpperCase())
+  if (!caps.some((c) => c === 'STARTTLS' || c.startsWith('STARTTLS '))) {
+    socket.write('QUIT\r\n')
+    return {kind: 'no_starttls', banner: banner.lines[0] ?? '', capabilities: caps}
+  }
+
+  socket.write('STARTTLS\r\n')
+  const go = await readReply(socket, signal)
+  if (go.code !== 220) return {kind: 'failed', reason: `STARTTLS answered ${go.code} ${go.lines[0] ?? ''}`.trim()}
+  return upgrade(socket, host, netOpts, signal)
+}
+
 export async function probeStarttls(
   host: string,
   port: number,
@@ -88,74 +167,14 @@ export async function probeStarttls(
   socket.on('error', () => {})
   try {
     try {
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = () => reject(new Error('connection timed out'))
-        signal.addEventListener('abort', onAbort, {once: true})
-        socket.once('error', reject)
-        socket.connect({host: address, port}, () => {
-          signal.removeEventListener('abort', onAbort)
-          socket.off('error', reject)
-          resolve()
-        })
-      })
+      await connect(socket, address, port, signal)
     } catch (error) {
       return {kind: 'unreachable', reason: describeNetError(error, `${host}:${port}`)}
     }
 
-    let banner: {code: number; lines: string[]}
-    try {
-      banner = await readReply(socket, signal)
-    } catch (error) {
-      return {kind: 'unreachable', reason: `no SMTP greeting: ${(error as Error).message}`}
-    }
-
-    if (banner.code !== 220) return {kind: 'failed', reason: `greeting ${banner.code} ${banner.lines[0] ?? ''}`.trim()}
-    socket.write('EHLO watchkeeper.invalid\r\n')
-    const ehlo = await readReply(socket, signal)
-    if (ehlo.code !== 250) return {kind: 'failed', reason: `EHLO answered ${ehlo.code}`}
-    const caps = ehlo.lines.slice(1).map((l) => l.trim().toUpperCase())
-    if (!caps.some((c) => c === 'STARTTLS' || c.startsWith('STARTTLS '))) {
-      socket.write('QUIT\r\n')
-      return {kind: 'no_starttls', banner: banner.lines[0] ?? '', capabilities: caps}
-    }
-
-    socket.write('STARTTLS\r\n')
-    const go = await readReply(socket, signal)
-    if (go.code !== 220) return {kind: 'failed', reason: `STARTTLS answered ${go.code} ${go.lines[0] ?? ''}`.trim()}
-    const secure = await new Promise<StarttlsOutcome>((resolve) => {
-      const t = tls.connect({
-        socket,
-        servername: net.isIP(host) ? undefined : host,
-        rejectUnauthorized: false,
-        ...(netOpts.ca ? {secureContext: secureContext({ca: netOpts.ca})} : {}),
-      })
-      const onAbort = () => {
-        t.destroy()
-        resolve({kind: 'failed', reason: 'TLS handshake timed out'})
-      }
-
-      signal.addEventListener('abort', onAbort, {once: true})
-      t.once('secureConnect', () => {
-        signal.removeEventListener('abort', onAbort)
-        const out: StarttlsOutcome = {
-          kind: 'ok',
-          protocol: t.getProtocol(),
-          cipher: t.getCipher()?.name,
-          authorized: t.authorized,
-          ...(t.authorizationError ? {authorizationError: String(t.authorizationError)} : {}),
-        }
-        t.end('QUIT\r\n')
-        t.destroy()
-        resolve(out)
-      })
-      t.once('error', (e) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve({kind: 'failed', reason: `TLS handshake failed: ${e.message}`})
-      })
-    })
-    return secure
+    return await converse(socket, host, netOpts, signal)
   } catch (error) {
-    return {kind: 'failed', reason: (error as Error).message}
+    return {kind: 'failed', reason: errorMessage(error)}
   } finally {
     socket.destroy()
   }

@@ -1,5 +1,7 @@
 import type {PostureDns} from './posture-dns.js'
 
+import {errorMessage} from './errors.js'
+
 /**
  * SPF (RFC 7208) record checks: one record, syntax, the `all` qualifier, and the DNS-lookup budget
  * (at most 10 terms that query DNS, includes and redirects followed; at most 2 void lookups).
@@ -111,7 +113,7 @@ export async function checkSpf(
     } catch (error) {
       out.problems.push({
         kind: 'syntax',
-        detail: root ? (error as Error).message : `in ${name}: ${(error as Error).message}`,
+        detail: root ? errorMessage(error) : `in ${name}: ${errorMessage(error)}`,
       })
       return
     }
