@@ -44,3 +44,15 @@ export interface Problem {
 export function formatProblem(p: Problem): string {
   return `${p.file}:${p.line}:${p.col} ${p.path ? p.path + ': ' : ''}${p.message}`
 }
+
+/** The message of a caught value (an Error's message, anything else as text). */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** The `code` of a caught error (a Node errno code such as ENOENT, or SQLite's SQLITE_BUSY), if it has one. */
+export function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined
+}

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {UserError} from '../errors.js'
+import {errorCode, errorMessage, UserError} from '../errors.js'
 import {BUSY_SLICE_MS, DEFAULT_LOCK_TIMEOUT_MS, type LockWaitEvent, setLockPolicy, withLockWait} from './lock.js'
 import {type Migration, MIGRATIONS} from './migrations/index.js'
 
@@ -52,7 +52,7 @@ function makeDirs(dir: string): void {
     fs.mkdirSync(dir, {mode: 0o700})
   } catch (error) {
     // Another process made it first.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !fs.statSync(dir).isDirectory()) throw error
+    if (errorCode(error) !== 'EEXIST' || !fs.statSync(dir).isDirectory()) throw error
   }
 }
 
@@ -61,7 +61,7 @@ function createFile(file: string): void {
   try {
     fs.closeSync(fs.openSync(file, 'wx', 0o600))
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    if (errorCode(error) !== 'EEXIST') throw error
   }
 }
 
@@ -74,7 +74,7 @@ function cannotWrite(file: string): string | undefined {
     try {
       fs.accessSync(target, fs.constants.W_OK)
     } catch (error) {
-      const {code} = error as NodeJS.ErrnoException
+      const code = errorCode(error)
       if (what === 'its folder' && fs.existsSync(`${file}-wal`) && fs.existsSync(`${file}-shm`)) continue
       return code === 'EROFS' ? 'it is on a read-only file system' : `you cannot write ${what} (${code})`
     }
@@ -92,13 +92,25 @@ const WAL_SNAPSHOT_LIMIT = 1024 * 1024 * 1024
  * rollback-journal, which is what makes it readable); otherwise SQLite reads it in place, with the
  * -wal and -shm files that are already there.
  */
+/** A pragma whose value is a number (page_size, user_version...), read with {simple: true}. */
+export function pragmaNumber(db: DB, pragma: string): number {
+  const value = db.pragma(pragma, {simple: true})
+  if (typeof value !== 'number') throw new TypeError(`pragma ${pragma} returned ${String(value)}, not a number`)
+  return value
+}
+
+/** A pragma whose value is text (journal_mode, quick_check...), read with {simple: true}. */
+export function pragmaText(db: DB, pragma: string): string {
+  return String(db.pragma(pragma, {simple: true}))
+}
+
 function openReadOnly(file: string, why: string): DB {
   let size: number
   try {
     size = fs.statSync(file).size
     fs.accessSync(file, fs.constants.R_OK)
   } catch (error) {
-    throw new UserError(`Cannot open database ${file}: ${(error as Error).message}`, {code: 'E_DB_OPEN'})
+    throw new UserError(`Cannot open database ${file}: ${errorMessage(error)}`, {code: 'E_DB_OPEN'})
   }
 
   const walSize = fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0
@@ -118,13 +130,13 @@ function openReadOnly(file: string, why: string): DB {
     db.pragma('user_version')
     return labelled(db, file, why)
   } catch (error) {
-    const code = (error as {code?: string}).code ?? ''
+    const code = errorCode(error) ?? ''
     const detail =
       walSize > 0
         ? `${file}-wal holds changes not yet in the file, and SQLite needs ${file}-shm to read them${fs.existsSync(`${file}-shm`) ? '' : ', which it cannot create here'}`
         : size > WAL_SNAPSHOT_LIMIT
           ? `it is over ${WAL_SNAPSHOT_LIMIT / 1_048_576} MiB, too large to read into memory, and SQLite cannot read it in place here`
-          : (error as Error).message
+          : errorMessage(error)
     throw new UserError(`Cannot read database ${file} read-only (${why}): ${detail}${code ? ` [${code}]` : ''}.`, {
       hint: `Copy ${file} (with any -wal and -shm files beside it) to a folder you can write, and pass --db COPY.`,
       code: 'E_DB_OPEN',
@@ -183,7 +195,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
       createFile(file)
       fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK)
     } catch (error) {
-      throw new UserError(`Cannot open database ${file}: ${(error as Error).message}`, {hint, code: 'E_DB_OPEN'})
+      throw new UserError(`Cannot open database ${file}: ${errorMessage(error)}`, {hint, code: 'E_DB_OPEN'})
     }
   }
 
@@ -193,7 +205,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
     db.pragma(`busy_timeout = ${Math.min(BUSY_SLICE_MS, opening.timeoutMs)}`)
     setLockPolicy(db, opening, file)
   } catch (error) {
-    throw new UserError(`Cannot open database ${file}: ${(error as Error).message}`, {hint, code: 'E_DB_OPEN'})
+    throw new UserError(`Cannot open database ${file}: ${errorMessage(error)}`, {hint, code: 'E_DB_OPEN'})
   }
 
   try {
@@ -211,7 +223,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
   } catch (error) {
     db.close()
     if (error instanceof UserError) throw error
-    throw new UserError(`Cannot open database ${file}: ${(error as Error).message}`, {hint, code: 'E_DB_OPEN'})
+    throw new UserError(`Cannot open database ${file}: ${errorMessage(error)}`, {hint, code: 'E_DB_OPEN'})
   }
 
   try {
@@ -236,7 +248,7 @@ interface SchemaState {
 }
 
 function schemaState(db: DB, migrations: readonly Migration[], label: string): SchemaState {
-  const current = db.pragma('user_version', {simple: true}) as number
+  const current = pragmaNumber(db, 'user_version')
   const latest = migrations.reduce((m, x) => Math.max(m, x.version), 0)
   if (current > latest) {
     throw new UserError(
@@ -249,7 +261,7 @@ function schemaState(db: DB, migrations: readonly Migration[], label: string): S
     db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined
   const applied = new Set<number>(
     tracked
-      ? (db.prepare('SELECT version FROM schema_migrations').all() as {version: number}[]).map((r) => r.version)
+      ? db.prepare<[], number>('SELECT version FROM schema_migrations').pluck().all()
       : migrations.filter((m) => m.version <= current).map((m) => m.version),
   )
   const pending = [...migrations].filter((m) => !applied.has(m.version)).sort((a, b) => a.version - b.version)

@@ -47,8 +47,8 @@ function toRow(r: RawGroup): FleetGroupRow {
 /** The newest row of an alert group, if it was ever seen. */
 export function latestFleetGroup(db: DB, groupKey: string): FleetGroupRow | undefined {
   const r = db
-    .prepare('SELECT * FROM fleet_alert_groups WHERE group_key = ? ORDER BY id DESC LIMIT 1')
-    .get(groupKey) as RawGroup | undefined
+    .prepare<[string], RawGroup>('SELECT * FROM fleet_alert_groups WHERE group_key = ? ORDER BY id DESC LIMIT 1')
+    .get(groupKey)
   return r ? toRow(r) : undefined
 }
 
@@ -85,7 +85,8 @@ export function recordFleetDelivery(
 
 /** Every group row of an incident, oldest first. */
 export function fleetGroupsOfIncident(db: DB, incidentId: number): FleetGroupRow[] {
-  return (
-    db.prepare('SELECT * FROM fleet_alert_groups WHERE incident_id = ? ORDER BY id').all(incidentId) as RawGroup[]
-  ).map(toRow)
+  return db
+    .prepare<[number], RawGroup>('SELECT * FROM fleet_alert_groups WHERE incident_id = ? ORDER BY id')
+    .all(incidentId)
+    .map(toRow)
 }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 
-import {UserError} from '../errors.js'
+import {errorCode, errorMessage, UserError} from '../errors.js'
 import {formatDuration} from '../util/duration.js'
 
 type DB = Database.Database
@@ -65,7 +65,7 @@ export function setLockPolicy(db: DB, policy: LockPolicy, label = db.name): void
 
 /** SQLITE_BUSY and SQLITE_LOCKED with any extended code (BUSY_SNAPSHOT, BUSY_RECOVERY …). */
 export function isBusy(error: unknown): boolean {
-  const code = (error as {code?: unknown})?.code
+  const code = errorCode(error)
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
 }
 
@@ -104,9 +104,8 @@ export function withLockWait<T>(db: DB, fn: () => T, what?: string): T {
           })
         return out
       } catch (error) {
-        const {code} = error as {code?: unknown}
-        if (typeof code === 'string' && code.startsWith('SQLITE_READONLY'))
-          throw new StoreReadOnlyError(policy.label, (error as Error).message)
+        if (errorCode(error)?.startsWith('SQLITE_READONLY'))
+          throw new StoreReadOnlyError(policy.label, errorMessage(error))
         if (!isBusy(error)) throw error
         const waited = Date.now() - started
         if (!policy.retry || waited >= policy.timeoutMs) {

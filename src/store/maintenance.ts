@@ -3,9 +3,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {UserError} from '../errors.js'
+import {errorMessage, UserError} from '../errors.js'
 import {formatDuration, parseDuration} from '../util/duration.js'
-import {databaseFile, type DB} from './db.js'
+import {databaseFile, type DB, pragmaNumber, pragmaText} from './db.js'
 import {withLockWait, writeTx} from './lock.js'
 import {resultSpan} from './results.js'
 import {DAY_MS, type RetentionLevel, retentionMarks, setRetentionMark} from './rollups.js'
@@ -129,9 +129,7 @@ export async function pruneOnce(
   if (opts.dryRun) {
     for (const t of TARGETS) {
       const what = t.key === 'results' ? 'coalesce(sum(n), 0)' : 'count(*)'
-      deleted[t.key] = (
-        db.prepare(`SELECT ${what} AS n FROM ${t.table} WHERE ${t.where}`).get(cutoffOf(t)) as {n: number}
-      ).n
+      deleted[t.key] = countOf(db, `SELECT ${what} FROM ${t.table} WHERE ${t.where}`, cutoffOf(t))
     }
 
     return {dryRun: true, cutoffs, deleted, batches, elapsedMs: Date.now() - started}
@@ -155,13 +153,18 @@ export async function pruneOnce(
     // Results are counted, not blocks: each batch sums the blocks it deletes.
     const count =
       t.key === 'results'
-        ? db.prepare(`SELECT coalesce(sum(n), 0) FROM (SELECT n FROM ${t.table} WHERE ${t.where} LIMIT ?)`).pluck()
+        ? db
+            .prepare<
+              [number, number],
+              number
+            >(`SELECT coalesce(sum(n), 0) FROM (SELECT n FROM ${t.table} WHERE ${t.where} LIMIT ?)`)
+            .pluck()
         : undefined
     for (;;) {
       opts.signal?.throwIfAborted()
       let results = 0
       const n = writeTx(db, () => {
-        if (count) results = count.get(cutoffOf(t), batchSize) as number
+        if (count) results = count.get(cutoffOf(t), batchSize) ?? 0
         return del.run(cutoffOf(t), batchSize).changes
       })
       batches++
@@ -249,7 +252,7 @@ export async function backupDatabase(db: DB, file: string, opts: {force?: boolea
     fs.renameSync(tmp, dest)
   } catch (error) {
     fs.rmSync(tmp, {force: true})
-    throw new UserError(`Backup to ${file} failed: ${(error as Error).message}`, {code: 'E_BACKUP'})
+    throw new UserError(`Backup to ${file} failed: ${errorMessage(error)}`, {code: 'E_BACKUP'})
   }
 
   return {file: dest, bytes: fs.statSync(dest).size, pages, elapsedMs: Date.now() - started}
@@ -287,28 +290,28 @@ const iso = (ts: number | null): string | null => (ts === null ? null : new Date
 export function databaseStats(db: DB): DbStats {
   const bytesByTable = new Map<string, number>()
   for (const row of db
-    .prepare(
+    .prepare<[], {tbl: string; bytes: number}>(
       `SELECT coalesce(s.tbl_name, d.name) AS tbl, sum(d.pgsize) AS bytes
       FROM dbstat d LEFT JOIN sqlite_schema s ON s.name = d.name GROUP BY tbl`,
     )
-    .all() as {tbl: string; bytes: number}[]) {
+    .all()) {
     bytesByTable.set(row.tbl, row.bytes)
   }
 
-  const tables = (
-    db
-      .prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-      .all() as {name: string}[]
-  ).map(({name}) => ({
+  const tables = db
+    .prepare<[], string>(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+    .pluck()
+    .all()
+    .map((name) => ({
     name,
-    rows: (db.prepare(`SELECT count(*) AS n FROM "${name.replaceAll('"', '""')}"`).get() as {n: number}).n,
+    rows: countOf(db, `SELECT count(*) FROM "${name.replaceAll('"', '""')}"`),
     bytes: bytesByTable.get(name) ?? 0,
   }))
   const rowsOf = (name: string) => tables.find((t) => t.name === name)?.rows ?? 0
   const bytesOf = (name: string) => bytesByTable.get(name) ?? 0
   const per = (name: string) =>
     rowsOf(name) > 0 ? Math.round(((bytesByTable.get(name) ?? 0) / rowsOf(name)) * 10) / 10 : null
-  const span = (sql: string) => db.prepare(sql).get() as {lo: number | null; hi: number | null}
+  const span = (sql: string) => db.prepare<[], {lo: number | null; hi: number | null}>(sql).get() ?? {lo: null, hi: null}
   const raw = resultSpan(db)
   const hourly = span('SELECT min(hour_start) AS lo, max(hour_start) AS hi FROM rollup_hourly')
   const daily = span('SELECT min(day_start) AS lo, max(day_start) AS hi FROM rollup_daily')
@@ -321,10 +324,10 @@ export function databaseStats(db: DB): DbStats {
     file,
     fileBytes: fs.statSync(file).size,
     walBytes: fs.existsSync(file + '-wal') ? fs.statSync(file + '-wal').size : 0,
-    pageSize: db.pragma('page_size', {simple: true}) as number,
-    pages: db.pragma('page_count', {simple: true}) as number,
-    freePages: db.pragma('freelist_count', {simple: true}) as number,
-    schemaVersion: db.pragma('user_version', {simple: true}) as number,
+    pageSize: pragmaNumber(db, 'page_size'),
+    pages: pragmaNumber(db, 'page_count'),
+    freePages: pragmaNumber(db, 'freelist_count'),
+    schemaVersion: pragmaNumber(db, 'user_version'),
     tables,
     results: {
       rows: raw.rows,
@@ -349,24 +352,25 @@ export function databaseStats(db: DB): DbStats {
     },
     outages: {
       rows: rowsOf('outages'),
-      open: (db.prepare('SELECT count(*) AS n FROM outages WHERE ended_at IS NULL').get() as {n: number}).n,
+      open: countOf(db, 'SELECT count(*) FROM outages WHERE ended_at IS NULL'),
     },
     prunedBefore,
   }
+}
+
+/** The one number a count or sum query returns. */
+function countOf(db: DB, sql: string, ...params: number[]): number {
+  return db.prepare<number[], number>(sql).pluck().get(...params) ?? 0
 }
 
 /** Opens a backup (or any database file) read-only to check it: integrity and row counts. */
 export function verifyDatabaseFile(file: string): {ok: boolean; integrity: string; results: number} {
   const db = new Database(file, {readonly: true, fileMustExist: true})
   try {
-    const integrity = db.pragma('quick_check', {simple: true}) as string
+    const integrity = pragmaText(db, 'quick_check')
     const blocks =
       db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'result_blocks'").get() !== undefined
-    const results = (
-      db
-        .prepare(blocks ? 'SELECT coalesce(sum(n), 0) AS n FROM result_blocks' : 'SELECT count(*) AS n FROM results')
-        .get() as {n: number}
-    ).n
+    const results = countOf(db, blocks ? 'SELECT coalesce(sum(n), 0) FROM result_blocks' : 'SELECT count(*) FROM results')
     return {ok: integrity === 'ok', integrity, results}
   } finally {
     db.close()

@@ -1,12 +1,13 @@
 import type {CheckState, MonitorEvent, MonitorState} from '../monitor/evaluator.js'
 import type {DB} from './db.js'
-import {type Status, STATUS_CODE, statusFromCode} from '../types.js'
+import {STATUS_CODE, statusFromCode} from '../types.js'
 import {writeTx} from './lock.js'
 import {recentResultIds} from './results.js'
 
+/** A monitor_state row; only saveMonitorStates writes the table, so state and alerted hold its values. */
 interface StateRow {
   check_id: string
-  state: string
+  state: CheckState
   since: number
   bad_streak: number
   not_ok_streak: number
@@ -16,7 +17,7 @@ interface StateRow {
   last_status: number | null
   last_result_id: number | null
   last_ts: number | null
-  alerted: string | null
+  alerted: MonitorState['alerted']
   alerted_at: number | null
   flapping: number
   changes: string
@@ -31,7 +32,7 @@ export interface StoredMonitorState extends MonitorState {
 function fromRow(r: StateRow): StoredMonitorState {
   return {
     checkId: r.check_id,
-    state: r.state as CheckState,
+    state: r.state,
     since: r.since,
     badStreak: r.bad_streak,
     notOkStreak: r.not_ok_streak,
@@ -41,22 +42,28 @@ function fromRow(r: StateRow): StoredMonitorState {
     lastStatus: r.last_status === null ? null : statusFromCode(r.last_status),
     lastResultId: r.last_result_id,
     lastTs: r.last_ts,
-    alerted: r.alerted as MonitorState['alerted'],
+    alerted: r.alerted,
     alertedAt: r.alerted_at,
     flapping: r.flapping === 1,
-    changes: JSON.parse(r.changes) as number[],
+    changes: changeTimes(r.changes),
     incidentId: r.incident_id,
   }
 }
 
+/** The stored `changes` column: a JSON array of state change times. */
+function changeTimes(json: string): number[] {
+  const value: unknown = JSON.parse(json)
+  return Array.isArray(value) ? value.filter((t): t is number => typeof t === 'number') : []
+}
+
 /** Every stored check state, by check id. */
 export function loadMonitorStates(db: DB): Map<string, StoredMonitorState> {
-  const rows = db.prepare('SELECT * FROM monitor_state').all() as StateRow[]
+  const rows = db.prepare<[], StateRow>('SELECT * FROM monitor_state').all()
   return new Map(rows.map((r) => [r.check_id, fromRow(r)]))
 }
 
 export function getMonitorState(db: DB, checkId: string): StoredMonitorState | undefined {
-  const row = db.prepare('SELECT * FROM monitor_state WHERE check_id = ?').get(checkId) as StateRow | undefined
+  const row = db.prepare<[string], StateRow>('SELECT * FROM monitor_state WHERE check_id = ?').get(checkId)
   return row ? fromRow(row) : undefined
 }
 
@@ -76,7 +83,7 @@ export function saveMonitorStates(db: DB, states: readonly StoredMonitorState[],
     for (const s of states) {
       upsert.run({
         ...s,
-        lastStatus: s.lastStatus === null ? null : STATUS_CODE[s.lastStatus as Status],
+        lastStatus: s.lastStatus === null ? null : STATUS_CODE[s.lastStatus],
         flapping: s.flapping ? 1 : 0,
         changes: JSON.stringify(s.changes),
         at,
@@ -142,11 +149,11 @@ export function monitorEvents(
   opts: {checkId?: string; since?: number; limit?: number} = {},
 ): StoredMonitorEvent[] {
   const rows = db
-    .prepare(
+    .prepare<{checkId: string | null; since: number; limit: number}, StoredMonitorEvent>(
       `SELECT id, check_id AS checkId, ts, kind, state, previous, result_id AS resultId, message, suppressed
     FROM monitor_events WHERE (@checkId IS NULL OR check_id = @checkId) AND ts >= @since ORDER BY ts, id LIMIT @limit`,
     )
-    .all({checkId: opts.checkId ?? null, since: opts.since ?? 0, limit: opts.limit ?? 10_000}) as StoredMonitorEvent[]
+    .all({checkId: opts.checkId ?? null, since: opts.since ?? 0, limit: opts.limit ?? 10_000})
   return rows
 }
 
@@ -169,8 +176,9 @@ export {
 // Watch-wide facts.
 
 export function getMeta<T>(db: DB, key: string): T | undefined {
-  const row = db.prepare('SELECT value FROM watch_meta WHERE key = ?').get(key) as {value: string} | undefined
-  return row ? (JSON.parse(row.value) as T) : undefined
+  const row = db.prepare<[string], string>('SELECT value FROM watch_meta WHERE key = ?').pluck().get(key)
+  // Values are our own JSON, written by setMeta with the caller's type.
+  return row === undefined ? undefined : (JSON.parse(row) as T)
 }
 
 export function setMeta(db: DB, key: string, value: unknown, at: number): void {

@@ -11,7 +11,7 @@ export function isPostureResult(r: Pick<CheckResult, 'kind' | 'details'>): boole
 }
 
 function gradeOf(r: CheckResult): {grade: string | null; score: number | null} {
-  const d = r.details as {grade?: unknown; score?: unknown} | undefined
+  const d = r.details
   return {
     grade: typeof d?.grade === 'string' ? d.grade : null,
     score: typeof d?.score === 'number' ? Math.round(d.score) : null,
@@ -87,8 +87,11 @@ const COLUMNS =
 
 function findingsOf(db: DB, postureId: number): Finding[] {
   return db
-    .prepare('SELECT finding_id AS id, severity, message FROM posture_findings WHERE posture_id = ? ORDER BY rowid')
-    .all(postureId) as Finding[]
+    .prepare<
+      [number],
+      Finding
+    >('SELECT finding_id AS id, severity, message FROM posture_findings WHERE posture_id = ? ORDER BY rowid')
+    .all(postureId)
 }
 
 function toSnapshot(db: DB, row: Row): PostureSnapshot {
@@ -111,12 +114,12 @@ function toSnapshot(db: DB, row: Row): PostureSnapshot {
 /** Each posture check's latest row (evaluated or not), sorted by check id; optionally only some checks. */
 export function latestPosture(db: DB, checkIds?: readonly string[]): PostureSnapshot[] {
   const rows = db
-    .prepare(
+    .prepare<[], Row>(
       `SELECT ${COLUMNS} FROM checks c
     JOIN posture p ON p.id = (SELECT id FROM posture WHERE check_ref = c.id ORDER BY ts DESC, id DESC LIMIT 1)
     ORDER BY c.check_id`,
     )
-    .all() as Row[]
+    .all()
   return rows.filter((r) => !checkIds || checkIds.includes(r.check_id)).map((r) => toSnapshot(db, r))
 }
 
@@ -128,28 +131,28 @@ function evaluatedRow(
 ): Row | undefined {
   if (opts.runId !== undefined) {
     return db
-      .prepare(
+      .prepare<[number, number], Row>(
         `SELECT ${COLUMNS} FROM posture p JOIN checks c ON c.id = p.check_ref
       WHERE p.check_ref = ? AND p.evaluated = 1 AND p.run_id IS NOT NULL AND p.run_id <= ? ORDER BY p.run_id DESC, p.ts DESC, p.id DESC LIMIT 1`,
       )
-      .get(checkRef, opts.runId) as Row | undefined
+      .get(checkRef, opts.runId)
   }
 
   if (opts.beforeResultId !== undefined) {
     return db
-      .prepare(
+      .prepare<[number, number], Row>(
         `SELECT ${COLUMNS} FROM posture p JOIN checks c ON c.id = p.check_ref
       WHERE p.check_ref = ? AND p.evaluated = 1 AND p.result_id < ? ORDER BY p.ts DESC, p.id DESC LIMIT 1`,
       )
-      .get(checkRef, opts.beforeResultId) as Row | undefined
+      .get(checkRef, opts.beforeResultId)
   }
 
   return db
-    .prepare(
+    .prepare<[number, number], Row>(
       `SELECT ${COLUMNS} FROM posture p JOIN checks c ON c.id = p.check_ref
     WHERE p.check_ref = ? AND p.evaluated = 1 AND p.ts <= ? ORDER BY p.ts DESC, p.id DESC LIMIT 1`,
     )
-    .get(checkRef, opts.until ?? Number.MAX_SAFE_INTEGER) as Row | undefined
+    .get(checkRef, opts.until ?? Number.MAX_SAFE_INTEGER)
 }
 
 export interface FindingChange {
@@ -208,10 +211,10 @@ export function postureDiff(
   checkIds?: readonly string[],
 ): PostureChange[] {
   const checks = db
-    .prepare(
+    .prepare<[], {ref: number; check_id: string}>(
       `SELECT DISTINCT c.id AS ref, c.check_id FROM checks c JOIN posture p ON p.check_ref = c.id ORDER BY c.check_id`,
     )
-    .all() as {ref: number; check_id: string}[]
+    .all()
   const out: PostureChange[] = []
   for (const c of checks) {
     if (checkIds && !checkIds.includes(c.check_id)) continue
@@ -241,11 +244,11 @@ export function postureDiff(
  */
 export function postureRegressions(db: DB, checkId: string, resultId: number): Finding[] {
   const current = db
-    .prepare(
+    .prepare<[string, number], {id: number; check_ref: number; evaluated: number}>(
       `SELECT p.id, p.check_ref, p.evaluated FROM posture p JOIN checks c ON c.id = p.check_ref
     WHERE c.check_id = ? AND p.result_id = ?`,
     )
-    .get(checkId, resultId) as {id: number; check_ref: number; evaluated: number} | undefined
+    .get(checkId, resultId)
   if (!current || current.evaluated === 0) return []
   const previous = evaluatedRow(db, current.check_ref, {beforeResultId: resultId})
   if (!previous) return []

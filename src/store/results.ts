@@ -91,11 +91,12 @@ export function vantageRef(db: DB, v: Vantage | undefined, at: number): number {
 /** The ref of a vantage id for filtering: undefined when not given; throws a UserError when unknown. */
 export function findVantage(db: DB, id: string | undefined): number | undefined {
   if (id === undefined) return undefined
-  const row = db.prepare('SELECT id FROM vantages WHERE vantage_id = ?').get(id) as {id: number} | undefined
+  const row = db.prepare<[string], {id: number}>('SELECT id FROM vantages WHERE vantage_id = ?').get(id)
   if (row) return row.id
-  const known = (db.prepare('SELECT vantage_id FROM vantages ORDER BY vantage_id').all() as {vantage_id: string}[]).map(
-    (r) => r.vantage_id,
-  )
+  const known = db
+    .prepare<[], string>('SELECT vantage_id FROM vantages ORDER BY vantage_id')
+    .pluck()
+    .all()
   throw new UserError(`No results from vantage "${id}".`, {
     code: 'E_USAGE',
     exit: 2,
@@ -143,7 +144,7 @@ function writerDictionary(db: DB, hour: () => number): Dictionary {
 
 /** Dictionary for reading: each text fetched once per call. */
 function readerDictionary(db: DB): Dictionary {
-  const get = db.prepare('SELECT text FROM result_texts WHERE id = ?').pluck()
+  const get = db.prepare<[number], string>('SELECT text FROM result_texts WHERE id = ?').pluck()
   const texts = new Map<number, string>()
   return {
     id() {
@@ -152,7 +153,7 @@ function readerDictionary(db: DB): Dictionary {
     text(id) {
       let t = texts.get(id)
       if (t === undefined) {
-        t = get.get(id) as string | undefined
+        t = get.get(id)
         if (t === undefined) throw new Error(`result text ${id} is missing`)
         texts.set(id, t)
       }
@@ -513,13 +514,14 @@ class BlockReader {
 
   private check(ref: number): CheckInfo {
     let c = this.checks.get(ref)
-    if (!c)
-      this.checks.set(
-        ref,
-        (c = this.db
-          .prepare('SELECT check_id, kind, target, name, service FROM checks WHERE id = ?')
-          .get(ref) as CheckInfo),
-      )
+    if (!c) {
+      c = this.db
+        .prepare<[number], CheckInfo>('SELECT check_id, kind, target, name, service FROM checks WHERE id = ?')
+        .get(ref)
+      if (!c) throw new Error(`check ${ref} is missing`)
+      this.checks.set(ref, c)
+    }
+
     return c
   }
 
@@ -529,7 +531,7 @@ class BlockReader {
       this.vantages.set(
         ref,
         (v =
-          (this.db.prepare('SELECT vantage_id FROM vantages WHERE id = ?').pluck().get(ref) as string | undefined) ??
+          this.db.prepare<[number], string>('SELECT vantage_id FROM vantages WHERE id = ?').pluck().get(ref) ??
           String(ref)),
       )
     return v
@@ -700,21 +702,21 @@ function* hoursBack(
   const v = vantageClause(opts.vantageRef)
   const mask = opts.statusMask === undefined ? '' : ` AND (b.statuses & ${opts.statusMask}) != 0`
   const hours = db
-    .prepare(
+    .prepare<number[], number>(
       `SELECT DISTINCT b.hour FROM result_blocks b WHERE b.check_ref = ? AND b.hour >= ? AND b.hour <= ?${v.sql}${mask}
     ORDER BY b.hour DESC`,
     )
     .pluck()
-  const inHour = db.prepare(
+  const inHour = db.prepare<number[], BlockRow>(
     `SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.check_ref = ? AND b.hour = ?${v.sql}${mask} ORDER BY b.id DESC`,
   )
-  for (const hour of hours.iterate(checkRef, fromHour, toHour, ...v.args) as IterableIterator<number>) {
-    yield inHour.all(checkRef, hour, ...v.args) as BlockRow[]
+  for (const hour of hours.iterate(checkRef, fromHour, toHour, ...v.args)) {
+    yield inHour.all(checkRef, hour, ...v.args)
   }
 }
 
 function checkRefOf(db: DB, checkId: string): number | undefined {
-  return db.prepare('SELECT id FROM checks WHERE check_id = ?').pluck().get(checkId) as number | undefined
+  return db.prepare<[string], number>('SELECT id FROM checks WHERE check_id = ?').pluck().get(checkId)
 }
 
 /** Recent results of one check (optionally one vantage's), newest first. */
@@ -776,35 +778,40 @@ export function statusSince(db: DB, checkId: string, status: Status, opts: {vant
   const code = STATUS_CODE[status]
   const reader = new BlockReader(db)
   const otherMask = 15 & ~(1 << code)
-  const lastOtherHour = db
-    .prepare(`SELECT max(b.hour) FROM result_blocks b WHERE b.check_ref = ? AND (b.statuses & ?) != 0${v.sql}`)
-    .pluck()
-    .get(ref, otherMask, ...v.args) as number | null
+  const lastOtherHour =
+    db
+      .prepare<number[], number | null>(
+        `SELECT max(b.hour) FROM result_blocks b WHERE b.check_ref = ? AND (b.statuses & ?) != 0${v.sql}`,
+      )
+      .pluck()
+      .get(ref, otherMask, ...v.args) ?? null
   let lastOther = -1
   if (lastOtherHour !== null) {
     const rows = db
-      .prepare(
+      .prepare<number[], BlockRow>(
         `SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.check_ref = ? AND b.hour = ? AND (b.statuses & ?) != 0${v.sql}`,
       )
-      .all(ref, lastOtherHour, otherMask, ...v.args) as BlockRow[]
+      .all(ref, lastOtherHour, otherMask, ...v.args)
     for (const row of rows)
       for (const e of reader.light(row)) if (e.status !== code && e.ts > lastOther) lastOther = e.ts
   }
 
   const fromHour = lastOther < 0 ? -Infinity : Math.floor(lastOther / BLOCK_HOUR_MS)
   const hours = db
-    .prepare(
+    .prepare<number[], number>(
       `SELECT DISTINCT b.hour FROM result_blocks b WHERE b.check_ref = ? AND b.hour >= ?${v.sql} ORDER BY b.hour`,
     )
     .pluck()
-  const inHour = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.check_ref = ? AND b.hour = ?${v.sql}`)
+  const inHour = db.prepare<number[], BlockRow>(
+    `SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.check_ref = ? AND b.hour = ?${v.sql}`,
+  )
   for (const hour of hours.iterate(
     ref,
     Number.isFinite(fromHour) ? fromHour : -1e15,
     ...v.args,
-  ) as IterableIterator<number>) {
+  )) {
     let since: number | null = null
-    for (const row of inHour.all(ref, hour, ...v.args) as BlockRow[]) {
+    for (const row of inHour.all(ref, hour, ...v.args)) {
       for (const e of reader.light(row)) if (e.ts > lastOther && (since === null || e.ts < since)) since = e.ts
     }
 
@@ -824,12 +831,14 @@ export function scanRaw(
 ): void {
   const v = vantageClause(opts.vantageRef)
   const reader = new BlockReader(db)
-  const rows = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.hour >= ? AND b.hour <= ?${v.sql}`)
+  const rows = db.prepare<number[], BlockRow>(
+    `SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.hour >= ? AND b.hour <= ?${v.sql}`,
+  )
   for (const row of rows.all(
     Math.floor(from / BLOCK_HOUR_MS),
     Math.floor((to - 1) / BLOCK_HOUR_MS),
     ...v.args,
-  ) as BlockRow[]) {
+  )) {
     for (const e of reader.light(row)) if (e.ts >= from && e.ts < to) each(row.check_ref, e)
   }
 }
@@ -837,12 +846,14 @@ export function scanRaw(
 /** Number of stored results, and the first and last result time (for db stats). */
 export function resultSpan(db: DB): {rows: number; oldest: number | null; newest: number | null} {
   const agg = db
-    .prepare('SELECT coalesce(sum(n), 0) AS rows, min(hour) AS lo, max(hour) AS hi FROM result_blocks')
-    .get() as {rows: number; lo: number | null; hi: number | null}
-  if (agg.lo === null || agg.hi === null) return {rows: agg.rows, oldest: null, newest: null}
+    .prepare<[], {rows: number; lo: number | null; hi: number | null}>(
+      'SELECT coalesce(sum(n), 0) AS rows, min(hour) AS lo, max(hour) AS hi FROM result_blocks',
+    )
+    .get()
+  if (!agg || agg.lo === null || agg.hi === null) return {rows: agg?.rows ?? 0, oldest: null, newest: null}
   const reader = new BlockReader(db)
-  const at = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.hour = ?`)
-  const times = (hour: number) => (at.all(hour) as BlockRow[]).flatMap((r) => reader.light(r).map((e) => e.ts))
+  const at = db.prepare<[number], BlockRow>(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.hour = ?`)
+  const times = (hour: number) => at.all(hour).flatMap((r) => reader.light(r).map((e) => e.ts))
   return {rows: agg.rows, oldest: Math.min(...times(agg.lo)), newest: Math.max(...times(agg.hi))}
 }
 
@@ -852,24 +863,24 @@ export function knownCheck(db: DB, checkId: string): boolean {
 
 /** A result by id (an id from before the block layout is looked up in result_aliases). */
 export function resultById(db: DB, resultId: number): StoredResult | undefined {
-  const alias = db.prepare('SELECT new_id FROM result_aliases WHERE old_id = ?').pluck().get(resultId) as
-    number | undefined
+  const alias = db
+    .prepare<[number], number>('SELECT new_id FROM result_aliases WHERE old_id = ?')
+    .pluck()
+    .get(resultId)
   const id = alias ?? resultId
   const row = db
-    .prepare(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.id = ?`)
-    .get(Math.floor(id / BLOCK_CAPACITY)) as BlockRow | undefined
+    .prepare<[number], BlockRow>(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.id = ?`)
+    .get(Math.floor(id / BLOCK_CAPACITY))
   if (!row) return undefined
   const pos = id % BLOCK_CAPACITY
   return new BlockReader(db).results(row, {upTo: pos + 1, textsFrom: pos})[pos]
 }
 
 export function knownCheckIds(db: DB): string[] {
-  return (db.prepare('SELECT check_id FROM checks ORDER BY check_id').all() as {check_id: string}[]).map(
-    (r) => r.check_id,
-  )
+  return db.prepare<[], string>('SELECT check_id FROM checks ORDER BY check_id').pluck().all()
 }
 
 /** Number of stored results. */
 export function resultCount(db: DB): number {
-  return db.prepare('SELECT coalesce(sum(n), 0) FROM result_blocks').pluck().get() as number
+  return db.prepare<[], number>('SELECT coalesce(sum(n), 0) FROM result_blocks').pluck().get() ?? 0
 }

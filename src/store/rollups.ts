@@ -548,8 +548,10 @@ export function addRollups(
   const [table, col] = level === 'hourly' ? ['rollup_hourly', 'hour_start'] : ['rollup_daily', 'day_start']
   // Summed per check inside SQLite. Encoded histograms are self-delimiting (bucket, count) pairs, so
   // their concatenation decodes to the sum. "+check_ref" keeps the planner on the primary-key range.
+  // A raw row: check_ref, rows, ok, warn, crit, unknown, sum_ms, max_ms, hist.
+  type Summed = [number, number, number, number, number, number, number, number, Buffer | null]
   const stmt = db
-    .prepare(
+    .prepare<number[], Summed>(
       `SELECT check_ref, count(*), sum(ok), sum(warn), sum(crit), sum(unknown), sum(sum_ms), max(max_ms),
       CAST(group_concat(hist, x'') AS BLOB)
     FROM ${table} WHERE ${col} >= ? AND ${col} < ?${opts.vantageRef === undefined ? '' : ' AND vantage_ref = ?'} GROUP BY +check_ref`,
@@ -557,17 +559,7 @@ export function addRollups(
     .raw(true)
   let n = 0
   const args = opts.vantageRef === undefined ? [from, to] : [from, to, opts.vantageRef]
-  for (const [ref, rows, ok, warn, crit, unknown, sumMs, maxMs, hist] of stmt.all(...args) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    Buffer | null,
-  ][]) {
+  for (const [ref, rows, ok, warn, crit, unknown, sumMs, maxMs, hist] of stmt.all(...args)) {
     let a = into.get(ref)
     if (!a) into.set(ref, (a = emptyAggregate()))
     addRow(a, {ok, warn, crit, unknown, sum_ms: sumMs, max_ms: maxMs, hist: hist ?? Buffer.alloc(0)})
@@ -609,10 +601,9 @@ export type RetentionLevel = 'raw' | 'hourly' | 'daily'
 
 export function retentionMarks(db: DB): Record<RetentionLevel, number> {
   const out: Record<RetentionLevel, number> = {raw: -Infinity, hourly: -Infinity, daily: -Infinity}
-  for (const row of db.prepare('SELECT level, pruned_before FROM retention_marks').all() as {
-    level: RetentionLevel
-    pruned_before: number
-  }[]) {
+  for (const row of db
+    .prepare<[], {level: RetentionLevel; pruned_before: number}>('SELECT level, pruned_before FROM retention_marks')
+    .all()) {
     out[row.level] = row.pruned_before
   }
 
@@ -637,15 +628,14 @@ export interface CheckRow {
 
 export function checkRows(db: DB): CheckRow[] {
   const kinds = [...POSTURE_KINDS].map((k) => `'${k}'`).join(', ')
-  return (
-    db
-      .prepare(
-        `SELECT c.id, c.check_id, c.name, c.service,
+  return db
+    .prepare<[], {id: number; check_id: string; name: string | null; service: string | null; posture: number}>(
+      `SELECT c.id, c.check_id, c.name, c.service,
       (c.kind IN (${kinds}) OR EXISTS (SELECT 1 FROM posture p WHERE p.check_ref = c.id)) AS posture
     FROM checks c ORDER BY c.check_id`,
-      )
-      .all() as {id: number; check_id: string; name: string | null; service: string | null; posture: number}[]
-  ).map((r) => ({ref: r.id, checkId: r.check_id, name: r.name, service: r.service, posture: r.posture === 1}))
+    )
+    .all()
+    .map((r) => ({ref: r.id, checkId: r.check_id, name: r.name, service: r.service, posture: r.posture === 1}))
 }
 
 export interface OutageRow {
@@ -668,12 +658,12 @@ export function outagesOverlapping(db: DB, from: number, to: number, opts: {vant
   }
   const v = opts.vantageRef === undefined ? {sql: '', args: []} : {sql: ' AND vantage_ref = ?', args: [opts.vantageRef]}
   const rows = [
-    ...(db
-      .prepare(`SELECT * FROM outages WHERE ended_at > ? AND started_at < ?${v.sql}`)
-      .all(from, to, ...v.args) as Row[]),
-    ...(db
-      .prepare(`SELECT * FROM outages WHERE ended_at IS NULL AND started_at < ?${v.sql}`)
-      .all(to, ...v.args) as Row[]),
+    ...db
+      .prepare<number[], Row>(`SELECT * FROM outages WHERE ended_at > ? AND started_at < ?${v.sql}`)
+      .all(from, to, ...v.args),
+    ...db
+      .prepare<number[], Row>(`SELECT * FROM outages WHERE ended_at IS NULL AND started_at < ?${v.sql}`)
+      .all(to, ...v.args),
   ]
   return rows.map((r) => ({
     checkRef: r.check_ref,
