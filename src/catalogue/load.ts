@@ -144,6 +144,37 @@ export interface LoadOptions {
   resolver?: string
 }
 
+/** Parses the --resolve flags; a malformed one is a usage error. */
+function parseCliRules(flags: readonly string[]): ResolveRule[] {
+  const rules: ResolveRule[] = []
+  for (const r of flags) {
+    const rule = parseResolveRule(r)
+    if (!rule)
+      throw new UserError(`--resolve ${r}: expected host:port:address, e.g. www.nhs.uk:443:127.0.0.1`, {
+        code: 'E_FLAG',
+        exit: 2,
+      })
+    rules.push(rule)
+  }
+
+  return rules
+}
+
+/** What validating every file gathers: checks, other sections, problems, and where each id was first seen. */
+interface Gathered {
+  checks: CheckDefinition[]
+  sections: Map<string, {file: string; value: unknown}[]>
+  problems: Problem[]
+  firstSeen: Map<string, {file: string; line: number; col: number}>
+}
+
+/** The settings every file is validated with. */
+interface Run {
+  env: NodeJS.ProcessEnv
+  cliRules: ResolveRule[]
+  resolver?: string
+}
+
 /**
  * Loads and validates every file, reporting all problems at once. Returns the catalogue only when there
  * are no problems, so nothing runs from a half-valid definition.
@@ -152,109 +183,114 @@ export function validateCatalogue(
   paths: readonly string[],
   opts: LoadOptions = {},
 ): {catalogue?: Catalogue; problems: Problem[]} {
-  const env = opts.env ?? process.env
   const files = catalogueFiles(paths)
-  const problems: Problem[] = []
-  const checks: CheckDefinition[] = []
-  const sections = new Map<string, {file: string; value: unknown}[]>()
-  const firstSeen = new Map<string, {file: string; line: number; col: number}>()
-  const cliRules: ResolveRule[] = []
-  for (const r of opts.resolve ?? []) {
-    const rule = parseResolveRule(r)
-    if (!rule)
-      throw new UserError(`--resolve ${r}: expected host:port:address, e.g. www.nhs.uk:443:127.0.0.1`, {
-        code: 'E_FLAG',
-        exit: 2,
-      })
-    cliRules.push(rule)
-  }
-
+  const run: Run = {env: opts.env ?? process.env, cliRules: parseCliRules(opts.resolve ?? []), resolver: opts.resolver}
   if (files.length === 0) {
     throw new UserError(`No catalogue files (*.yaml, *.yml) in ${paths.join(', ')}`, {code: 'E_NO_CATALOGUE', exit: 2})
   }
 
-  for (const file of files) {
-    const {parsed, problems: syntax} = parseYamlFile(file)
-    problems.push(...syntax)
-    if (!parsed) continue
-    if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
-      problems.push({
-        file,
-        line: 1,
-        col: 1,
-        path: '',
-        message: 'expected a mapping with a "checks:" list (and optionally "defaults:")',
-      })
-      continue
-    }
-
-    const doc = parsed.value as Record<string, unknown>
-    const rawChecks = Array.isArray(doc.checks) ? (doc.checks as unknown[]) : []
-    const labeller = (p: KeyPath) => {
-      if (p[0] !== 'checks' || typeof p[1] !== 'number') return undefined
-      const c = rawChecks[p[1]] as {id?: unknown} | undefined
-      return typeof c?.id === 'string' ? `check ${c.id}` : undefined
-    }
-
-    const before = problems.length
-    const schemaErrs = schemaProblems(parsed, validator, labeller)
-    problems.push(...schemaErrs)
-    // The probes' own validation (patterns compile, ranges ordered…) of a check that interpolates no
-    // environment variable depends on the file alone: the parse cache records a file whose checks all
-    // passed while none of them interpolated one, and later runs skip it for the checks that interpolate none.
-    const probesPassed = knownValid(parsed, PROBE_CHECKS_ID)
-    let interpolated = false
-
-    for (const [key, value] of Object.entries(doc)) {
-      if (key === 'defaults' || key === 'checks') continue
-      const list = sections.get(key) ?? []
-      list.push({file, value})
-      sections.set(key, list)
-    }
-
-    const defaults = (doc.defaults && typeof doc.defaults === 'object' ? doc.defaults : {}) as Record<string, unknown>
-    for (const [index, raw] of rawChecks.entries()) {
-      if (!raw || typeof raw !== 'object') continue
-      const check = raw as Record<string, unknown>
-      const base: KeyPath = ['checks', index]
-      const here = positionOf(parsed, base)
-      if (typeof check.id === 'string') {
-        const prev = firstSeen.get(check.id)
-        if (prev) {
-          const pos = positionOf(parsed, [...base, 'id'])
-          problems.push({
-            file,
-            line: pos.line,
-            col: pos.col,
-            path: formatPath([...base, 'id']),
-            message: `duplicate check id "${check.id}" (first defined at ${prev.file}:${prev.line}:${prev.col})`,
-          })
-        } else firstSeen.set(check.id, {file, ...here})
-      }
-
-      // Definitions that failed the schema are not built further; their problems are already listed.
-      if (
-        schemaErrs.some(
-          (p) =>
-            p.path === formatPath(base) ||
-            p.path.startsWith(formatPath(base) + '.') ||
-            p.path.startsWith(formatPath(base) + '['),
-        )
-      )
-        continue
-      if (schemaErrs.some((p) => p.path === 'defaults' || p.path.startsWith('defaults.'))) continue
-      const merged = mergeDefaults(defaults, check)
-      const fromEnv = interpolates(merged, env)
-      interpolated ||= fromEnv
-      const def = buildCheck(parsed, base, merged, env, cliRules, opts.resolver, problems, !probesPassed || fromEnv)
-      if (def) checks.push(def)
-    }
-
-    if (!probesPassed && !interpolated && problems.length === before) markValid(parsed, PROBE_CHECKS_ID)
-  }
-
+  const g: Gathered = {checks: [], sections: new Map(), problems: [], firstSeen: new Map()}
+  for (const file of files) validateFile(file, run, g)
+  const {checks, problems, sections} = g
   if (problems.length > 0) return {problems: sortProblems(problems)}
   return {catalogue: {files, checks, sections}, problems: []}
+}
+
+/** Validates one catalogue file and builds its checks into `g`. */
+function validateFile(file: string, run: Run, g: Gathered): void {
+  const {problems} = g
+  const {parsed, problems: syntax} = parseYamlFile(file)
+  problems.push(...syntax)
+  if (!parsed) return
+  if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
+    problems.push({
+      file,
+      line: 1,
+      col: 1,
+      path: '',
+      message: 'expected a mapping with a "checks:" list (and optionally "defaults:")',
+    })
+    return
+  }
+
+  const doc = parsed.value as Record<string, unknown>
+  const rawChecks = Array.isArray(doc.checks) ? (doc.checks as unknown[]) : []
+  const labeller = (p: KeyPath) => {
+    if (p[0] !== 'checks' || typeof p[1] !== 'number') return undefined
+    const c = rawChecks[p[1]] as {id?: unknown} | undefined
+    return typeof c?.id === 'string' ? `check ${c.id}` : undefined
+  }
+
+  const before = problems.length
+  const schemaErrs = schemaProblems(parsed, validator, labeller)
+  problems.push(...schemaErrs)
+  // The probes' own validation (patterns compile, ranges ordered…) of a check that interpolates no
+  // environment variable depends on the file alone: the parse cache records a file whose checks all
+  // passed while none of them interpolated one, and later runs skip it for the checks that interpolate none.
+  const probesPassed = knownValid(parsed, PROBE_CHECKS_ID)
+  let interpolated = false
+  collectSections(file, doc, g.sections)
+
+  const defaults = (doc.defaults && typeof doc.defaults === 'object' ? doc.defaults : {}) as Record<string, unknown>
+  for (const [index, raw] of rawChecks.entries()) {
+    if (!raw || typeof raw !== 'object') continue
+    const check = raw as Record<string, unknown>
+    const base: KeyPath = ['checks', index]
+    noteId(parsed, base, check, g)
+    // Definitions that failed the schema are not built further; their problems are already listed.
+    if (failedSchema(schemaErrs, base)) continue
+    const merged = mergeDefaults(defaults, check)
+    const fromEnv = interpolates(merged, run.env)
+    interpolated ||= fromEnv
+    const def = buildCheck(parsed, base, merged, run, problems, !probesPassed || fromEnv)
+    if (def) g.checks.push(def)
+  }
+
+  if (!probesPassed && !interpolated && problems.length === before) markValid(parsed, PROBE_CHECKS_ID)
+}
+
+/** Records the file's top-level sections other than defaults and checks. */
+function collectSections(
+  file: string,
+  doc: Record<string, unknown>,
+  sections: Map<string, {file: string; value: unknown}[]>,
+): void {
+  for (const [key, value] of Object.entries(doc)) {
+    if (key === 'defaults' || key === 'checks') continue
+    const list = sections.get(key) ?? []
+    list.push({file, value})
+    sections.set(key, list)
+  }
+}
+
+/** Remembers where a check id was first defined and reports a later duplicate. */
+function noteId(parsed: ParsedYaml, base: KeyPath, check: Record<string, unknown>, g: Gathered): void {
+  if (typeof check.id !== 'string') return
+  const {file} = parsed
+  const prev = g.firstSeen.get(check.id)
+  if (prev) {
+    const pos = positionOf(parsed, [...base, 'id'])
+    g.problems.push({
+      file,
+      line: pos.line,
+      col: pos.col,
+      path: formatPath([...base, 'id']),
+      message: `duplicate check id "${check.id}" (first defined at ${prev.file}:${prev.line}:${prev.col})`,
+    })
+  } else g.firstSeen.set(check.id, {file, ...positionOf(parsed, base)})
+}
+
+/** Whether the schema rejected this check or the file's defaults. */
+function failedSchema(schemaErrs: readonly Problem[], base: KeyPath): boolean {
+  const at = formatPath(base)
+  return schemaErrs.some(
+    (p) =>
+      p.path === at ||
+      p.path.startsWith(at + '.') ||
+      p.path.startsWith(at + '[') ||
+      p.path === 'defaults' ||
+      p.path.startsWith('defaults.'),
+  )
 }
 
 /** Names in `requires_env` that are unset: such a check is disabled and its `${env:…}` left as written. */
@@ -267,13 +303,53 @@ function interpolates(merged: Record<string, unknown>, env: NodeJS.ProcessEnv): 
   return unsetRequired(merged, env).length === 0 && JSON.stringify(merged).includes('${env:')
 }
 
+type At = (p: KeyPath, message: string) => void
+
+/** Whether the check runs, and why not: disabled in the catalogue, or a required variable unset. */
+function enablement(
+  merged: Record<string, unknown>,
+  unset: readonly string[],
+): {enabled: boolean; disabledReason?: string} {
+  if (unset.length > 0) return {enabled: false, disabledReason: `needs ${unset.join(', ')} set in the environment`}
+  if (merged.enabled === false) return {enabled: false, disabledReason: 'disabled in the catalogue'}
+  return {enabled: true, disabledReason: undefined}
+}
+
+/** Reads the check's `ca:` file (relative to its catalogue file), reporting one that is unreadable or holds no PEM. */
+function readCa(file: string, spec: Record<string, unknown>, at: At): string | undefined {
+  if (typeof spec.ca !== 'string') return undefined
+  const caPath = path.resolve(path.dirname(file), spec.ca)
+  const read = readRegularFile(caPath, CA_MAX_BYTES)
+  if (!read.data) {
+    at(
+      ['ca'],
+      `cannot read CA file ${caPath}: ${read.error}${read.error?.startsWith('too large') ? ' (a CA bundle is a few hundred KiB)' : ''}`,
+    )
+    return undefined
+  }
+
+  const ca = read.data.toString('utf8')
+  if (!ca.includes('-----BEGIN CERTIFICATE-----')) at(['ca'], `${caPath} holds no PEM certificate`)
+  return ca
+}
+
+/** The command line's address overrides followed by the check's own `resolve:` rules. */
+function resolveRules(spec: Record<string, unknown>, cliRules: readonly ResolveRule[], at: At): ResolveRule[] {
+  const rules: ResolveRule[] = [...cliRules]
+  for (const [i, r] of ((spec.resolve as string[] | undefined) ?? []).entries()) {
+    const rule = parseResolveRule(r)
+    if (rule) rules.push(rule)
+    else at(['resolve', i], `expected host:port:address with an IP address, got "${r}"`)
+  }
+
+  return rules
+}
+
 function buildCheck(
   parsed: ParsedYaml,
   base: KeyPath,
   merged: Record<string, unknown>,
-  env: NodeJS.ProcessEnv,
-  cliRules: ResolveRule[],
-  cliResolver: string | undefined,
+  run: Run,
   problems: Problem[],
   probeValidation = true,
 ): CheckDefinition | undefined {
@@ -284,7 +360,7 @@ function buildCheck(
   if (!probe) return undefined
   const secrets = new Set<string>()
   // Messages may quote interpolated values (a probe's "not a URL: …"); they never show a secret.
-  const at = (p: KeyPath, message: string) => {
+  const at: At = (p, message) => {
     const pos = positionOf(parsed, [...base, ...p], false)
     problems.push({
       file,
@@ -296,42 +372,16 @@ function buildCheck(
   }
 
   const before = problems.length
-
-  const unset = unsetRequired(merged, env)
-  let enabled = merged.enabled !== false
-  let disabledReason = merged.enabled === false ? 'disabled in the catalogue' : undefined
-  if (unset.length > 0) {
-    enabled = false
-    disabledReason = `needs ${unset.join(', ')} set in the environment`
-  }
-
+  const unset = unsetRequired(merged, run.env)
   const missing: {path: KeyPath; name: string}[] = []
-  const spec = (unset.length > 0 ? merged : interpolate(merged, [], env, missing, secrets)) as Record<string, unknown>
+  const spec = (unset.length > 0 ? merged : interpolate(merged, [], run.env, missing, secrets)) as Record<
+    string,
+    unknown
+  >
   for (const m of missing) at(m.path, `environment variable ${m.name} is not set (used in ${formatPath(m.path)})`)
-
   if (probeValidation) for (const p of probe.validate?.(spec) ?? []) at(p.path, p.message)
-
-  let ca: string | undefined
-  if (typeof spec.ca === 'string') {
-    const caPath = path.resolve(path.dirname(file), spec.ca)
-    const read = readRegularFile(caPath, CA_MAX_BYTES)
-    if (read.data) {
-      ca = read.data.toString('utf8')
-      if (!ca.includes('-----BEGIN CERTIFICATE-----')) at(['ca'], `${caPath} holds no PEM certificate`)
-    } else
-      at(
-        ['ca'],
-        `cannot read CA file ${caPath}: ${read.error}${read.error?.startsWith('too large') ? ' (a CA bundle is a few hundred KiB)' : ''}`,
-      )
-  }
-
-  const rules: ResolveRule[] = [...cliRules]
-  for (const [i, r] of ((spec.resolve as string[] | undefined) ?? []).entries()) {
-    const rule = parseResolveRule(r)
-    if (rule) rules.push(rule)
-    else at(['resolve', i], `expected host:port:address with an IP address, got "${r}"`)
-  }
-
+  const ca = readCa(file, spec, at)
+  const rules = resolveRules(spec, run.cliRules, at)
   if (problems.length > before) return undefined
 
   const pos = positionOf(parsed, base)
@@ -344,11 +394,10 @@ function buildCheck(
     tier: merged.tier as string | undefined,
     tags: (merged.tags as string[] | undefined) ?? [],
     description: merged.description as string | undefined,
-    enabled,
-    disabledReason,
+    ...enablement(merged, unset),
     timeoutMs: typeof merged.timeout === 'string' ? durationMs(merged.timeout) : DEFAULT_TIMEOUT_MS,
     retries: (merged.retries as number | undefined) ?? DEFAULT_RETRIES,
-    net: {ca, resolve: rules, resolver: (spec.resolver as string | undefined) ?? cliResolver},
+    net: {ca, resolve: rules, resolver: (spec.resolver as string | undefined) ?? run.resolver},
     spec,
     secrets: [...secrets],
     source: {file, line: pos.line, col: pos.col},

@@ -2,8 +2,9 @@ import type {JsonSchema} from '../probes/types.js'
 import {monitorCheckProperties, monitorFileSections} from '../monitor/catalogue-schema.js'
 import {PROBE_SPECS} from '../probes/specs.js'
 import {DURATION_PATTERN, TIMEOUT_RANGE} from '../util/duration.js'
+import {TIERS} from './tiers.js'
 
-export const TIERS = ['bronze', 'silver', 'gold', 'platinum'] as const
+export {TIERS} from './tiers.js'
 
 const duration = (description: string): JsonSchema => ({
   type: 'string',

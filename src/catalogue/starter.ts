@@ -6,7 +6,7 @@ import {buildWatchConfig} from '../monitor/watch-config.js'
 import {PACKAGE_ROOT} from '../paths.js'
 import {sortProblems} from '../util/yaml-schema.js'
 import {validateCatalogue} from './load.js'
-import {TIERS} from './schema.js'
+import {TIERS} from './tiers.js'
 
 /** What `watchkeeper init` asks for: one service of your own, by its URL. */
 export interface StarterOptions {

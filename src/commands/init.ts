@@ -2,8 +2,8 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 
 import {BaseCommand} from '../base-command.js'
-import {TIERS} from '../catalogue/schema.js'
 import {type StarterOptions, type StarterResult, writeStarter} from '../catalogue/starter.js'
+import {TIERS} from '../catalogue/tiers.js'
 
 export default class Init extends BaseCommand<typeof Init> {
   static override summary = 'Write a starter catalogue that checks your own service'

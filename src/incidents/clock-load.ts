@@ -70,6 +70,12 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v)
 }
 
+/** What validating the clock files gathers; a user's clock (group 1) replaces a shipped one of its name. */
+interface Gathered {
+  defs: Map<string, ClockDef>
+  problems: Problem[]
+}
+
 /**
  * Loads and validates clock files, reporting every problem at once. The shipped clocks/ come first; a user's
  * clock of the same name replaces the shipped one; a name twice among the user's (or the shipped) files is an error.
@@ -78,89 +84,101 @@ export function validateClocks(
   userPaths: readonly string[] = [],
   shipped: string = SHIPPED_CLOCKS,
 ): {defs: Map<string, ClockDef>; files: string[]; problems: Problem[]} {
-  const problems: Problem[] = []
-  const defs = new Map<string, ClockDef>()
+  const g: Gathered = {defs: new Map(), problems: []}
   const files: string[] = []
   const groups = [fs.existsSync(shipped) ? filesOf(shipped) : [], [...new Set(userPaths.flatMap(filesOf))]]
   for (const [gi, group] of groups.entries()) {
     const firstSeen = new Map<string, string>()
     for (const file of group) {
       files.push(file)
-      const {parsed, problems: syntax} = parseYamlFile(file)
-      problems.push(...syntax)
-      if (!parsed) continue
-      if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
-        problems.push({file, line: 1, col: 1, path: '', message: 'expected a mapping with a "clocks:" list'})
-        continue
-      }
-
-      const list: unknown = 'clocks' in parsed.value ? parsed.value.clocks : undefined
-      const raws: unknown[] = Array.isArray(list) ? list : []
-      const nameAt = (i: unknown) => {
-        const r = typeof i === 'number' ? raws[i] : undefined
-        return isRecord(r) && typeof r.name === 'string' ? r.name : undefined
-      }
-
-      const labeller = (p: KeyPath) =>
-        p[0] === 'clocks' && nameAt(p[1]) !== undefined ? `clock ${nameAt(p[1])}` : undefined
-      const errs = schemaProblems(parsed, validator, labeller)
-      problems.push(...errs)
-      for (const [i, raw] of raws.entries()) {
-        const base: KeyPath = ['clocks', i]
-        const prefix = formatPath(base)
-        if (
-          !isRecord(raw) ||
-          errs.some((p) => p.path === prefix || p.path.startsWith(prefix + '.') || p.path.startsWith(prefix + '['))
-        )
-          continue
-        // The schema has accepted this entry (no problem under its path): it is a ClockEntry.
-        const entry = raw as ClockEntry
-        const at = (key: KeyPath, message: string) => {
-          const pos = positionOf(parsed, [...base, ...key])
-          problems.push({
-            file,
-            line: pos.line,
-            col: pos.col,
-            path: formatPath([...base, ...key]),
-            message: `${message} (clock ${String(raw.name)})`,
-          })
-        }
-
-        const {name} = entry
-        const pos = positionOf(parsed, base)
-        const where = `${file}:${pos.line}:${pos.col}`
-        const prev = firstSeen.get(name)
-        if (prev) {
-          at(['name'], `duplicate clock name "${name}" (first defined at ${prev})`)
-          continue
-        }
-
-        firstSeen.set(name, where)
-        if (
-          entry.effective_from !== undefined &&
-          entry.effective_until !== undefined &&
-          entry.effective_until < entry.effective_from
-        ) {
-          at(
-            ['effective_until'],
-            `effective_until ${entry.effective_until} is before effective_from ${entry.effective_from}`,
-          )
-          continue
-        }
-
-        const def: ClockDef = {warnBeforeMs: [], ...clockDefFrom(name, entry), definedAt: where}
-        const length = def.durationMs ?? Infinity
-        if ((def.warnBeforeMs ?? []).some((w) => w >= length)) {
-          at(['warn_when_remaining'], 'a warning point is not shorter than the clock itself')
-          continue
-        }
-
-        if (gi === 1 || !defs.has(name)) defs.set(name, def)
-      }
+      validateClockFile(file, gi === 1, firstSeen, g)
     }
   }
 
-  return {defs, files, problems: sortProblems(problems)}
+  return {defs: g.defs, files, problems: sortProblems(g.problems)}
+}
+
+/** Validates one clock file, adding its clocks to `g`; `firstSeen` holds the names of its group so far. */
+function validateClockFile(file: string, user: boolean, firstSeen: Map<string, string>, g: Gathered): void {
+  const {problems} = g
+  const {parsed, problems: syntax} = parseYamlFile(file)
+  problems.push(...syntax)
+  if (!parsed) return
+  if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
+    problems.push({file, line: 1, col: 1, path: '', message: 'expected a mapping with a "clocks:" list'})
+    return
+  }
+
+  const list: unknown = 'clocks' in parsed.value ? parsed.value.clocks : undefined
+  const raws: unknown[] = Array.isArray(list) ? list : []
+  const nameAt = (i: unknown) => {
+    const r = typeof i === 'number' ? raws[i] : undefined
+    return isRecord(r) && typeof r.name === 'string' ? r.name : undefined
+  }
+
+  const labeller = (p: KeyPath) =>
+    p[0] === 'clocks' && nameAt(p[1]) !== undefined ? `clock ${nameAt(p[1])}` : undefined
+  const errs = schemaProblems(parsed, validator, labeller)
+  problems.push(...errs)
+  for (const [i, raw] of raws.entries()) {
+    const base: KeyPath = ['clocks', i]
+    const prefix = formatPath(base)
+    if (
+      !isRecord(raw) ||
+      errs.some((p) => p.path === prefix || p.path.startsWith(prefix + '.') || p.path.startsWith(prefix + '['))
+    )
+      continue
+    // The schema has accepted this entry (no problem under its path): it is a ClockEntry.
+    const entry = raw as ClockEntry
+    const at = (key: KeyPath, message: string) => {
+      const pos = positionOf(parsed, [...base, ...key])
+      problems.push({
+        file,
+        line: pos.line,
+        col: pos.col,
+        path: formatPath([...base, ...key]),
+        message: `${message} (clock ${String(raw.name)})`,
+      })
+    }
+
+    const pos = positionOf(parsed, base)
+    const def = clockEntryDef(entry, `${file}:${pos.line}:${pos.col}`, firstSeen, at)
+    if (def && (user || !g.defs.has(def.name))) g.defs.set(def.name, def)
+  }
+}
+
+/** One schema-valid clock entry as a definition, or undefined after reporting a duplicate or inconsistent one. */
+function clockEntryDef(
+  entry: ClockEntry,
+  where: string,
+  firstSeen: Map<string, string>,
+  at: (key: KeyPath, message: string) => void,
+): ClockDef | undefined {
+  const {name} = entry
+  const prev = firstSeen.get(name)
+  if (prev) {
+    at(['name'], `duplicate clock name "${name}" (first defined at ${prev})`)
+    return undefined
+  }
+
+  firstSeen.set(name, where)
+  if (
+    entry.effective_from !== undefined &&
+    entry.effective_until !== undefined &&
+    entry.effective_until < entry.effective_from
+  ) {
+    at(['effective_until'], `effective_until ${entry.effective_until} is before effective_from ${entry.effective_from}`)
+    return undefined
+  }
+
+  const def: ClockDef = {warnBeforeMs: [], ...clockDefFrom(name, entry), definedAt: where}
+  const length = def.durationMs ?? Infinity
+  if ((def.warnBeforeMs ?? []).some((w) => w >= length)) {
+    at(['warn_when_remaining'], 'a warning point is not shorter than the clock itself')
+    return undefined
+  }
+
+  return def
 }
 
 const cache = new Map<string, Map<string, ClockDef>>()

@@ -1,6 +1,6 @@
 import type {NewEvent, TimelineEvent} from './chain.js'
 import {formatDuration, parseDuration} from '../util/duration.js'
-import {type IncidentEvent, readable} from './events.js'
+import {type EventOf, type IncidentEvent, readable} from './events.js'
 import {addBusinessDays, parseIsoDuration, toIsoDuration} from './time.js'
 
 /** What a clock's start is measured from; aware and issued are asked for when a step starts the clock. */
@@ -180,6 +180,61 @@ function isStopOutcome(v: unknown): v is StopOutcome {
   return STOP_OUTCOMES.some((x) => x === v)
 }
 
+/** A clock from its clock_started event. */
+function startedClock(e: EventOf<'clock_started'>): ClockState {
+  const d = e.data
+  return {
+    name: d.name,
+    to: d.to,
+    basis: d.basis,
+    citation: d.citation,
+    startsFrom: isStartsFrom(d.startsFrom) ? d.startsFrom : undefined,
+    startedAt: e.occurredAt,
+    startRecordedAt: e.recordedAt,
+    dueAt: d.dueAt,
+    durationMs: d.durationMs,
+    businessDays: d.businessDays,
+    warnBeforeMs: d.warnBeforeMs ?? [],
+    warned: [],
+    breachedRecorded: false,
+    periods: [{start: e.occurredAt, dueAt: d.dueAt}],
+    adjustments: [],
+    crossings: {},
+  }
+}
+
+/** A running clock restarted: the current period ends and a new one begins. */
+function restartClock(c: ClockState, e: EventOf<'clock_restarted'>): void {
+  if (c.stoppedAt !== undefined) return
+  const last = c.periods[c.periods.length - 1]
+  last.end = e.occurredAt
+  const dueAt = e.data.dueAt ?? dueAtOf(c, e.occurredAt)
+  c.periods.push({start: e.occurredAt, dueAt})
+  c.dueAt = dueAt
+}
+
+/** A correction of the clock's start (which moves its first due time) or of its stop. */
+function adjustClock(c: ClockState, e: EventOf<'clock_adjusted'>): void {
+  const d = e.data
+  const field = d.field === 'stop' ? 'stop' : 'start'
+  c.adjustments.push({field, from: d.from, to: d.to, reason: d.reason ?? '', recordedAt: e.recordedAt, actor: e.actor})
+  if (field === 'start') {
+    c.startedAt = d.to
+    const first = c.periods[0]
+    first.start = d.to
+    first.dueAt = d.dueAt ?? dueAtOf(c, d.to)
+    if (c.periods.length === 1) c.dueAt = first.dueAt
+  } else if (c.stoppedAt !== undefined) c.stoppedAt = d.to
+}
+
+/** A running clock stopped, with its outcome (notified unless the event says otherwise). */
+function stopClock(c: ClockState, e: EventOf<'clock_stopped'>): void {
+  if (c.stoppedAt !== undefined) return
+  c.stoppedAt = e.occurredAt
+  c.outcome = isStopOutcome(e.data.outcome) ? e.data.outcome : 'notified'
+  c.stopReason = e.data.reason
+}
+
 /** Applies one clock_* event to the clocks read so far. */
 function applyClockEvent(clocks: Map<string, ClockState>, e: IncidentEvent): void {
   if (!e.type.startsWith('clock_')) return
@@ -190,26 +245,7 @@ function applyClockEvent(clocks: Map<string, ClockState>, e: IncidentEvent): voi
 
   switch (e.type) {
     case 'clock_started': {
-      const d = e.data
-      if (c) break
-      clocks.set(d.name, {
-        name: d.name,
-        to: d.to,
-        basis: d.basis,
-        citation: d.citation,
-        startsFrom: isStartsFrom(d.startsFrom) ? d.startsFrom : undefined,
-        startedAt: e.occurredAt,
-        startRecordedAt: e.recordedAt,
-        dueAt: d.dueAt,
-        durationMs: d.durationMs,
-        businessDays: d.businessDays,
-        warnBeforeMs: d.warnBeforeMs ?? [],
-        warned: [],
-        breachedRecorded: false,
-        periods: [{start: e.occurredAt, dueAt: d.dueAt}],
-        adjustments: [],
-        crossings: {},
-      })
+      if (!c) clocks.set(e.data.name, startedClock(e))
       break
     }
 
@@ -224,48 +260,17 @@ function applyClockEvent(clocks: Map<string, ClockState>, e: IncidentEvent): voi
     }
 
     case 'clock_restarted': {
-      if (c && c.stoppedAt === undefined) {
-        const last = c.periods[c.periods.length - 1]
-        last.end = e.occurredAt
-        const dueAt = e.data.dueAt ?? dueAtOf(c, e.occurredAt)
-        c.periods.push({start: e.occurredAt, dueAt})
-        c.dueAt = dueAt
-      }
-
+      if (c) restartClock(c, e)
       break
     }
 
     case 'clock_adjusted': {
-      if (c) {
-        const d = e.data
-        const field = d.field === 'stop' ? 'stop' : 'start'
-        c.adjustments.push({
-          field,
-          from: d.from,
-          to: d.to,
-          reason: d.reason ?? '',
-          recordedAt: e.recordedAt,
-          actor: e.actor,
-        })
-        if (field === 'start') {
-          c.startedAt = d.to
-          const first = c.periods[0]
-          first.start = d.to
-          first.dueAt = d.dueAt ?? dueAtOf(c, d.to)
-          if (c.periods.length === 1) c.dueAt = first.dueAt
-        } else if (c.stoppedAt !== undefined) c.stoppedAt = d.to
-      }
-
+      if (c) adjustClock(c, e)
       break
     }
 
     case 'clock_stopped': {
-      if (c && c.stoppedAt === undefined) {
-        c.stoppedAt = e.occurredAt
-        c.outcome = isStopOutcome(e.data.outcome) ? e.data.outcome : 'notified'
-        c.stopReason = e.data.reason
-      }
-
+      if (c) stopClock(c, e)
       break
     }
   }

@@ -11,9 +11,21 @@ function fleetVantages(d: Record<string, unknown>): string {
 
 /** One line of plain text for a timeline event (no colour, no markup). */
 export function describeEvent(e: TimelineEvent): string {
-  const d = e.data
   const own = stepEvents().get(e.type)
-  if (own) return own.describe(d, e)
+  if (own) return own.describe(e.data, e)
+  return (
+    describeIncident(e) ??
+    describeSignal(e) ??
+    describeClock(e) ??
+    describeWalk(e) ??
+    describeExercise(e) ??
+    `${e.type} ${str(e.data)}`
+  )
+}
+
+/** The incident itself: opening, playbook, state, severity, roles, notes, seal. */
+function describeIncident(e: TimelineEvent): string | undefined {
+  const d = e.data
   switch (e.type) {
     case 'incident_opened': {
       return `Incident opened: "${str(d.title)}" (${str(d.severity)}${d.service ? `, ${str(d.service)}` : ''})`
@@ -23,6 +35,36 @@ export function describeEvent(e: TimelineEvent): string {
       return `Playbook attached: ${str(d.name)} (${str(d.id)})`
     }
 
+    case 'state_changed': {
+      return `State ${str(d.from)} → ${str(d.to)}${d.reason ? ` (${str(d.reason)})` : ''}`
+    }
+
+    case 'severity_changed': {
+      return `Severity ${str(d.from)} → ${str(d.to)}`
+    }
+
+    case 'role_assigned': {
+      return `${str(d.role)}: ${str(d.person)}${d.previous ? ` (was ${str(d.previous)})` : ''}`
+    }
+
+    case 'note': {
+      return str(d.text)
+    }
+
+    case 'seal': {
+      return `Sealed: event ${str(d.seq)} (head ${str(d.head).slice(0, 12)}…) signed by ${str(d.key).slice(0, 19)}…`
+    }
+
+    default: {
+      return undefined
+    }
+  }
+}
+
+/** Evidence from checks and Alertmanager, and what became of it. */
+function describeSignal(e: TimelineEvent): string | undefined {
+  const d = e.data
+  switch (e.type) {
     case 'evidence_attached': {
       return d.kind === 'fleet_alert'
         ? `Alert ${str(d.alertname)} ${str(d.status)}${fleetVantages(d)}: ${str(d.summary)}`
@@ -53,22 +95,16 @@ export function describeEvent(e: TimelineEvent): string {
       return `Check ${str(d.checkId)} is failing again (${str(d.status)}): ${str(d.summary)}`
     }
 
-    case 'state_changed': {
-      return `State ${str(d.from)} → ${str(d.to)}${d.reason ? ` (${str(d.reason)})` : ''}`
+    default: {
+      return undefined
     }
+  }
+}
 
-    case 'severity_changed': {
-      return `Severity ${str(d.from)} → ${str(d.to)}`
-    }
-
-    case 'role_assigned': {
-      return `${str(d.role)}: ${str(d.person)}${d.previous ? ` (was ${str(d.previous)})` : ''}`
-    }
-
-    case 'note': {
-      return str(d.text)
-    }
-
+/** Notification clocks. */
+function describeClock(e: TimelineEvent): string | undefined {
+  const d = e.data
+  switch (e.type) {
     case 'clock_started': {
       return `Clock ${str(d.name)} started; due ${formatUtc(Number(d.dueAt))}${d.to ? ` (${str(d.to)})` : ''}`
     }
@@ -93,6 +129,16 @@ export function describeEvent(e: TimelineEvent): string {
       return `Clock ${str(d.name)} ${str(d.field)} corrected from ${formatUtc(Number(d.from))} to ${formatUtc(Number(d.to))}${d.dueAt === undefined ? '' : `; due ${formatUtc(Number(d.dueAt))}`}: ${str(d.reason)}`
     }
 
+    default: {
+      return undefined
+    }
+  }
+}
+
+/** Playbook walks. */
+function describeWalk(e: TimelineEvent): string | undefined {
+  const d = e.data
+  switch (e.type) {
     case 'walk_started': {
       return `Playbook walk started at ${str(d.step)}`
     }
@@ -113,6 +159,16 @@ export function describeEvent(e: TimelineEvent): string {
       return `${str(d.name)} = ${d.value === null ? '(not known yet)' : str(d.value)}${d.from === 'check' ? ` (the ${str(d.fact)} of check ${str(d.checkId)})` : ''}`
     }
 
+    default: {
+      return undefined
+    }
+  }
+}
+
+/** Exercises. */
+function describeExercise(e: TimelineEvent): string | undefined {
+  const d = e.data
+  switch (e.type) {
     case 'exercise_started': {
       return `Exercise ${str(d.exerciseId)} started: ${str(d.title)} (scenario ${str(d.scenario)}, compression ${str(d.compression)}×)`
     }
@@ -137,12 +193,8 @@ export function describeEvent(e: TimelineEvent): string {
       return `Exercise ${str(d.exerciseId)} ended${d.reason ? ` (${str(d.reason)})` : ''}`
     }
 
-    case 'seal': {
-      return `Sealed: event ${str(d.seq)} (head ${str(d.head).slice(0, 12)}…) signed by ${str(d.key).slice(0, 19)}…`
-    }
-
     default: {
-      return `${e.type} ${str(d)}`
+      return undefined
     }
   }
 }
