@@ -106,7 +106,8 @@ export function cacaoPlaybook(p: Playbook, now: string, clockDefs: ClockDef[] = 
       uuid: (name) => uuidV5(name),
       add: (id, step) => void (workflow[id] = JSON.parse(JSON.stringify(step))),
     })
-    workflow[ids.get(s.id) as string] = JSON.parse(JSON.stringify({...common, ...out}))
+    const id = ids.get(s.id)
+    if (id !== undefined) workflow[id] = JSON.parse(JSON.stringify({...common, ...out}))
   }
 
   const extId = `extension-definition--${uuidV5('watchkeeper/clocks')}`

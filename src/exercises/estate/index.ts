@@ -81,9 +81,9 @@ export class Estate {
   private async startOne(def: EstateService): Promise<void> {
     const r: Running = {def}
     this.services.set(def.id, r)
-    if (def.kind === 'mail-domain') return
-    r.leaf = issueLeaf(this.ca, [def.host as string])
-    r.expired = issueLeaf(this.ca, [def.host as string], {expired: true})
+    if (def.kind === 'mail-domain' || def.host === undefined) return
+    r.leaf = issueLeaf(this.ca, [def.host])
+    r.expired = issueLeaf(this.ca, [def.host], {expired: true})
     const server = https.createServer({key: r.leaf.key, cert: r.leaf.cert}, (req, res) => this.handle(r, req, res))
     server.on('connection', (s: net.Socket) => {
       this.sockets.add(s)
@@ -98,7 +98,9 @@ export class Estate {
       })
     })
     r.server = server
-    r.port = (server.address() as net.AddressInfo).port
+    const address = server.address()
+    if (address === null || typeof address === 'string') throw new Error('the exercise service has no TCP address')
+    r.port = address.port
   }
 
   private handle(r: Running, req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
