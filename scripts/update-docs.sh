@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the published schemas and the README's finding table from the source.
+# Regenerates the published schemas, the README's finding table and notifier list from the source.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run build >/dev/null

@@ -1,9 +1,10 @@
 import type {ExportInput} from '../exporters/input.js'
 import {
   EXPORT_FORMAT,
+  exportBody,
+  exportDocument,
   type ExportVerifyReport,
-  type IncidentExport,
-  jsonExport,
+  isRecord,
   serialiseExport,
   verifyExportText,
 } from '../exporters/json.js'
@@ -431,11 +432,9 @@ export type PackFormat = (typeof PACK_FORMATS)[number]
  * pack beside it under `exercise`, inside the same digest.
  */
 export function packJson(input: ExportInput): string {
-  const doc = JSON.parse(jsonExport(input)) as Record<string, unknown>
-  delete doc.digest
-  doc.exercise = buildPack(input.events, input.summary, input.now)
-  doc.digest = sha256Hex(canonicalJson(doc))
-  return serialiseExport(doc as unknown as IncidentExport)
+  const body = {...exportBody(input), exercise: buildPack(input.events, input.summary, input.now)}
+  const doc = {...body, digest: sha256Hex(canonicalJson(body))}
+  return serialiseExport(doc)
 }
 
 export interface PackVerifyReport extends ExportVerifyReport {
@@ -443,23 +442,33 @@ export interface PackVerifyReport extends ExportVerifyReport {
   packMatches: boolean
 }
 
+function parseOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
+  }
+}
+
 /** Verifies a pack offline: the export (chain, digest, bytes) and the pack against the timeline it carries. */
 export function verifyPackText(text: string): PackVerifyReport {
   const r = verifyExportText(text)
   let packMatches = false
-  try {
-    const doc = JSON.parse(text) as IncidentExport & {exercise?: ExercisePack}
-    if (doc.format === EXPORT_FORMAT && doc.exercise) {
+  // What does not read (not JSON, null, malformed events) verifyExportText has already said.
+  const doc = parseOrNull(text)
+  if (doc !== null) {
+    const read = isRecord(doc) && doc.format === EXPORT_FORMAT && doc.exercise ? exportDocument(text) : undefined
+    if (read === undefined) r.problems.push('the file carries no exercise pack')
+    else if (typeof read !== 'string') {
+      const inc = isRecord(read.doc.incident) ? read.doc.incident : {}
       const again = buildPack(
-        doc.events,
-        {id: Number(doc.incident.id), title: String(doc.incident.title)},
-        Date.parse(doc.exportedAt),
+        read.events,
+        {id: Number(inc.id), title: String(inc.title)},
+        Date.parse(String(read.doc.exportedAt)),
       )
-      packMatches = canonicalJson(again) === canonicalJson(doc.exercise)
+      packMatches = canonicalJson(again) === canonicalJson(read.doc.exercise)
       if (!packMatches) r.problems.push('the exercise pack does not match what its timeline gives')
-    } else r.problems.push('the file carries no exercise pack')
-  } catch {
-    // verifyExportText has said why it cannot be read
+    }
   }
 
   return {...r, ok: r.ok && packMatches, packMatches}

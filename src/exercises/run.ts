@@ -201,7 +201,9 @@ export class ExerciseRun {
     try {
       await this.prepare()
     } catch (error) {
-      await this.finish(`could not start: ${(error as Error).message}`, false).catch(() => undefined)
+      await this.finish(`could not start: ${error instanceof Error ? error.message : String(error)}`, false).catch(
+        () => undefined,
+      )
       throw error
     }
 
@@ -361,7 +363,10 @@ export class ExerciseRun {
           ])
       }
     } catch (error) {
-      this.o.onEvent?.({kind: 'log', entry: {level: 'error', at, msg: `inject ${inj.id}: ${(error as Error).message}`}})
+      this.o.onEvent?.({
+        kind: 'log',
+        entry: {level: 'error', at, msg: `inject ${inj.id}: ${error instanceof Error ? error.message : String(error)}`},
+      })
     }
 
     this.o.onEvent?.({

@@ -1,4 +1,3 @@
-import type {TimelineEvent} from '../incidents/chain.js'
 import type {DB} from '../store/db.js'
 import type {Scenario} from './model.js'
 /** What the exercise commands do besides running one: release, answer, record actions, report, list. */
@@ -175,8 +174,7 @@ export function exerciseReport(
   const pack = buildPack(input.events, input.summary, now)
   const {head} = verifyChain(input.events, row.incidentId)
   return {
-    text:
-      format === 'md' ? packMarkdown(pack, input.events as TimelineEvent[], head) : packHtml(pack, input.events, head),
+    text: format === 'md' ? packMarkdown(pack, input.events, head) : packHtml(pack, input.events, head),
     incidentId: row.incidentId,
   }
 }

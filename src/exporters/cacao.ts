@@ -66,6 +66,32 @@ export function cacaoExport(input: ExportInput): string {
   return JSON.stringify(cacaoPlaybook(p, new Date(input.now).toISOString(), input.clockDefs), null, 2) + '\n'
 }
 
+/** What every CACAO step carries whatever its type: name, agent, out_args and the clock extension. */
+function commonStepFields(p: Playbook, s: Playbook['steps'][number]): Record<string, unknown> {
+  return {
+    name: s.name ?? s.id,
+    description: s.description,
+    ...(s.owner ? {agent: `individual--${uuidV5(`${p.id}/role/${s.owner}`)}`} : {}),
+    ...(asList(s.ask).length + (s.record?.length ?? 0) > 0
+      ? {out_args: [...asList(s.ask), ...(s.record ?? [])].map((v) => `__${v}__`)}
+      : {}),
+    ...(s.starts_clock || s.stops_clock || s.restarts_clock
+      ? {
+          step_extensions: {
+            'x-watchkeeper-clocks': {
+              starts: asList(s.starts_clock),
+              stops: clockStops(s).map((x) => x.name),
+              ...(clockStops(s).some((x) => x.outcome !== 'notified')
+                ? {outcomes: Object.fromEntries(clockStops(s).map((x) => [x.name, x.outcome]))}
+                : {}),
+              ...(s.restarts_clock ? {restarts: asList(s.restarts_clock)} : {}),
+            },
+          },
+        }
+      : {}),
+  }
+}
+
 export function cacaoPlaybook(p: Playbook, now: string, clockDefs: ClockDef[] = []): Record<string, unknown> {
   const ids = new Map<string, string>()
   for (const s of p.steps) ids.set(s.id, `${kindOf(s).cacao.type(s)}--${uuidV5(`${p.id}/${s.id}`)}`)
@@ -74,28 +100,7 @@ export function cacaoPlaybook(p: Playbook, now: string, clockDefs: ClockDef[] = 
   const workflow: Record<string, unknown> = {[startId]: {type: 'start', on_completion: ref(p.start ?? p.steps[0].id)}}
   for (const [i, s] of p.steps.entries()) {
     const implicit = p.steps[i + 1]?.id
-    const common: Record<string, unknown> = {
-      name: s.name ?? s.id,
-      description: s.description,
-      ...(s.owner ? {agent: `individual--${uuidV5(`${p.id}/role/${s.owner}`)}`} : {}),
-      ...(asList(s.ask).length + (s.record?.length ?? 0) > 0
-        ? {out_args: [...asList(s.ask), ...(s.record ?? [])].map((v) => `__${v}__`)}
-        : {}),
-      ...(s.starts_clock || s.stops_clock || s.restarts_clock
-        ? {
-            step_extensions: {
-              'x-watchkeeper-clocks': {
-                starts: asList(s.starts_clock),
-                stops: clockStops(s).map((x) => x.name),
-                ...(clockStops(s).some((x) => x.outcome !== 'notified')
-                  ? {outcomes: Object.fromEntries(clockStops(s).map((x) => [x.name, x.outcome]))}
-                  : {}),
-                ...(s.restarts_clock ? {restarts: asList(s.restarts_clock)} : {}),
-              },
-            },
-          }
-        : {}),
-    }
+    const common = commonStepFields(p, s)
     // Each step type gives its CACAO step (steps/); JSON drops the keys left undefined.
     const out = kindOf(s).cacao.step(s, {
       playbook: p,
@@ -106,7 +111,8 @@ export function cacaoPlaybook(p: Playbook, now: string, clockDefs: ClockDef[] = 
       uuid: (name) => uuidV5(name),
       add: (id, step) => void (workflow[id] = JSON.parse(JSON.stringify(step))),
     })
-    workflow[ids.get(s.id) as string] = JSON.parse(JSON.stringify({...common, ...out}))
+    const id = ids.get(s.id)
+    if (id !== undefined) workflow[id] = JSON.parse(JSON.stringify({...common, ...out}))
   }
 
   const extId = `extension-definition--${uuidV5('watchkeeper/clocks')}`

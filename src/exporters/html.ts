@@ -88,7 +88,7 @@ export function timeTicks(from: number, to: number, px: number, size: number, ga
 export function latencyTicks(max: number, most = 4): number[] {
   const raw = Math.max(1, max / most)
   const mag = 10 ** Math.floor(Math.log10(raw))
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw && Number.isInteger(s)) as number
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw && Number.isInteger(s)) ?? 10 * mag
   const ticks = [0]
   while (ticks.at(-1)! < max) ticks.push(ticks.at(-1)! + step)
   if (ticks.length === 1) ticks.push(step)
@@ -159,7 +159,7 @@ export function statusChart(input: ExportInput): string {
     const bottom = top + plotH
     const rs: StoredResult[] = input.results.filter((r) => r.checkId === c && r.ts >= from && r.ts <= to)
     const ticks = latencyTicks(Math.max(0, ...rs.map((r) => r.durationMs)))
-    const yMax = ticks.at(-1) as number
+    const yMax = Math.max(...ticks)
     const y = (ms: number) => bottom - (ms / yMax) * plotH
     parts.push(`<g class="check" data-check="${esc(c)}">`)
     parts.push(

@@ -23,6 +23,12 @@ export function serialiseExport(doc: IncidentExport): string {
 }
 
 export function jsonExport(input: ExportInput): string {
+  const body = exportBody(input)
+  return serialiseExport({...body, digest: sha256Hex(canonicalJson(body))})
+}
+
+/** The export document without its digest. */
+export function exportBody(input: ExportInput): Omit<IncidentExport, 'digest'> {
   const {summary: s, events} = input
   const chain = verifyChain(events, s.id)
   const body: Omit<IncidentExport, 'digest'> = {
@@ -45,7 +51,7 @@ export function jsonExport(input: ExportInput): string {
     events: [...events],
     chain: {algorithm: 'sha256', count: events.length, head: chain.head},
   }
-  return serialiseExport({...body, digest: sha256Hex(canonicalJson(body))})
+  return body
 }
 
 export interface ExportVerifyReport {
@@ -72,12 +78,12 @@ function clocksMatch(clocks: unknown, events: TimelineEvent[], exportedAt: numbe
   return canonicalJson(recorded) === canonicalJson([...clocksFromEvents(events).values()].map(times))
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v)
 }
 
 /** The parts of an export document verification reads, checked; a message when it is not an export at all. */
-function exportDocument(text: string): {doc: Record<string, unknown>; events: TimelineEvent[]} | string {
+export function exportDocument(text: string): {doc: Record<string, unknown>; events: TimelineEvent[]} | string {
   let doc: unknown
   try {
     doc = JSON.parse(text)

@@ -90,7 +90,7 @@ export const WEBHOOK_SCHEMA = {
   },
 } as const
 
-const validate = new Ajv({allErrors: false, strict: false}).compile(WEBHOOK_SCHEMA)
+const validate = new Ajv({allErrors: false, strict: false}).compile<WebhookMessage>(WEBHOOK_SCHEMA)
 
 /** Checks a parsed body against the version 4 schema; the error names the JSON path. */
 export function parseWebhookMessage(body: unknown): WebhookMessage {
@@ -103,7 +103,7 @@ export function parseWebhookMessage(body: unknown): WebhookMessage {
     )
   }
 
-  const msg = body as unknown as WebhookMessage
+  const msg = body
   for (const [i, a] of msg.alerts.entries()) {
     if (Number.isNaN(Date.parse(a.startsAt)))
       throw new UserError(`/alerts/${i}/startsAt is not an RFC 3339 time`, {code: 'E_ALERTMANAGER_SCHEMA'})
@@ -197,7 +197,7 @@ function evidence(msg: WebhookMessage, a: WebhookAlert, change: string): NewEven
 
 function isOpen(db: DB, incidentId: number): boolean {
   const row = getIncident(db, incidentId)
-  return row !== undefined && (OPEN_STATES as readonly string[]).includes(row.state)
+  return row !== undefined && OPEN_STATES.some((s) => s === row.state)
 }
 
 function vantageList(msg: WebhookMessage): string[] {
@@ -342,7 +342,9 @@ export function receiveAlertGroup(ctx: ReceiveContext, msg: WebhookMessage): Rec
           try {
             playbook = ctx.playbook(ref)
           } catch (error) {
-            problems.push(`${from} names playbook "${ref}", which could not be loaded: ${(error as Error).message}`)
+            problems.push(
+              `${from} names playbook "${ref}", which could not be loaded: ${error instanceof Error ? error.message : String(error)}`,
+            )
           }
         }
 
@@ -485,7 +487,12 @@ export function alertmanagerRoute(o: AlertmanagerRouteOptions): Route {
       try {
         msg = parseWebhookMessage(JSON.parse(body.toString('utf8')))
       } catch (error) {
-        const text = error instanceof SyntaxError ? `the body is not JSON: ${error.message}` : (error as Error).message
+        const text =
+          error instanceof SyntaxError
+            ? `the body is not JSON: ${error.message}`
+            : error instanceof Error
+              ? error.message
+              : String(error)
         o.log?.('warn', `POST /alertmanager rejected: ${text}`)
         reply(res, 400, {error: text})
         return

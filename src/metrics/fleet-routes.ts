@@ -94,8 +94,9 @@ export function probeSamples(r: CheckResult, timeoutMs: number): Sample[] {
       value: seconds(r.timings.dnsMs),
     })
   if (r.kind === 'http') {
+    const timings = new Map(Object.entries(r.timings))
     for (const [key, phase] of Object.entries(HTTP_PHASES)) {
-      const v = r.timings[key as keyof typeof HTTP_PHASES]
+      const v = timings.get(key)
       if (v !== undefined)
         out.push({
           name: 'probe_http_duration_seconds',
@@ -160,7 +161,7 @@ function single(url: URL, name: string): string | undefined {
 
 function adhocCheck(target: string, module: string | undefined, net: NetOptions): CheckDefinition {
   if (module === undefined) throw new BadRequest(400, `target needs module (one of ${PROBE_MODULES.join(', ')})`)
-  if (!(PROBE_MODULES as readonly string[]).includes(module))
+  if (!PROBE_MODULES.some((m) => m === module))
     throw new BadRequest(400, `module: unknown module "${module}" (known: ${PROBE_MODULES.join(', ')})`)
   let url: URL
   try {

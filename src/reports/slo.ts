@@ -87,6 +87,54 @@ function burn(a: Aggregate | undefined, allowed: number): number | null {
   return eligible === 0 ? null : round(a.crit / eligible / allowed)
 }
 
+/** The objective a report measures against: the error budget's share and the burn-rate alert thresholds. */
+interface BudgetTerms {
+  objective: number
+  allowed: number
+  windowMs: number
+  thresholds: {fastBurn: number; slowBurn: number}
+}
+
+/** One row of the report: availability, error budget and burn rates of a check or a service's checks together. */
+function sloRow(
+  t: BudgetTerms,
+  who: Pick<SloRow, 'scope' | 'id' | 'name' | 'service' | 'checks'>,
+  a: Aggregate,
+  a1: Aggregate | undefined,
+  a6: Aggregate | undefined,
+): SloRow {
+  const {allowed, thresholds} = t
+  const eligible = a.ok + a.warn + a.crit
+  const total = allowed * eligible
+  const left = total - a.crit
+  const burnRate = {window: burn(a, allowed), last1h: burn(a1, allowed), last6h: burn(a6, allowed)}
+  const alert =
+    burnRate.last1h !== null && burnRate.last1h >= thresholds.fastBurn
+      ? 'fast-burn'
+      : burnRate.last6h !== null && burnRate.last6h >= thresholds.slowBurn
+        ? 'slow-burn'
+        : null
+  const totalMs = Math.round(allowed * t.windowMs)
+  return {
+    ...who,
+    objective: t.objective,
+    eligible,
+    bad: a.crit,
+    unknown: a.unknown,
+    availability: eligible === 0 ? null : round(((a.ok + a.warn) / eligible) * 100),
+    budget: {
+      total: round(total),
+      used: a.crit,
+      left: round(left),
+      leftPct: total > 0 ? round((left / total) * 100, 2) : null,
+      totalMs,
+      leftMs: total > 0 ? Math.round((left / total) * totalMs) : null,
+    },
+    burnRate,
+    alert,
+  }
+}
+
 export function sloReport(db: DB, opts: SloOptions, filter: ReportFilter = {}): SloReport {
   const objective = validateObjective(opts.objective)
   const allowed = 1 - objective / 100
@@ -100,6 +148,7 @@ export function sloReport(db: DB, opts: SloOptions, filter: ReportFilter = {}): 
   const h1 = aggregateWindow(db, opts.until - HOUR_MS, opts.until, v).byCheck
   const h6 = aggregateWindow(db, opts.until - 6 * HOUR_MS, opts.until, v).byCheck
 
+  const terms: BudgetTerms = {objective, allowed, windowMs: opts.windowMs, thresholds}
   const build = (
     scope: SloRow['scope'],
     id: string,
@@ -109,41 +158,7 @@ export function sloReport(db: DB, opts: SloOptions, filter: ReportFilter = {}): 
     a: Aggregate,
     a1: Aggregate | undefined,
     a6: Aggregate | undefined,
-  ): SloRow => {
-    const eligible = a.ok + a.warn + a.crit
-    const total = allowed * eligible
-    const left = total - a.crit
-    const burnRate = {window: burn(a, allowed), last1h: burn(a1, allowed), last6h: burn(a6, allowed)}
-    const alert =
-      burnRate.last1h !== null && burnRate.last1h >= thresholds.fastBurn
-        ? 'fast-burn'
-        : burnRate.last6h !== null && burnRate.last6h >= thresholds.slowBurn
-          ? 'slow-burn'
-          : null
-    const totalMs = Math.round(allowed * opts.windowMs)
-    return {
-      scope,
-      id,
-      name,
-      service,
-      checks,
-      objective,
-      eligible,
-      bad: a.crit,
-      unknown: a.unknown,
-      availability: eligible === 0 ? null : round(((a.ok + a.warn) / eligible) * 100),
-      budget: {
-        total: round(total),
-        used: a.crit,
-        left: round(left),
-        leftPct: total > 0 ? round((left / total) * 100, 2) : null,
-        totalMs,
-        leftMs: total > 0 ? Math.round((left / total) * totalMs) : null,
-      },
-      burnRate,
-      alert,
-    }
-  }
+  ): SloRow => sloRow(terms, {scope, id, name, service, checks}, a, a1, a6)
 
   const checks: SloRow[] = []
   const services = new Map<string, {a: Aggregate; a1: Aggregate; a6: Aggregate; checks: number}>()

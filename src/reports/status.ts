@@ -93,7 +93,7 @@ export function catalogueMaintenance(
       ...(m.problems.length > 0 ? {error: `maintenance: ${formatProblem(m.problems[0])}`} : {}),
     }
   } catch (error) {
-    return {windows: [], tags: new Map(), error: (error as Error).message}
+    return {windows: [], tags: new Map(), error: error instanceof Error ? error.message : String(error)}
   }
 }
 

@@ -21,7 +21,10 @@ export class RateLimiter {
     if (b) this.buckets.delete(client)
     else {
       b = {tokens: this.burst, at: now}
-      if (this.buckets.size >= this.maxClients) this.buckets.delete(this.buckets.keys().next().value as string)
+      if (this.buckets.size >= this.maxClients) {
+        const oldest = this.buckets.keys().next()
+        if (!oldest.done) this.buckets.delete(oldest.value)
+      }
     }
 
     b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.rate)

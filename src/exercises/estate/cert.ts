@@ -163,5 +163,5 @@ export function issueLeaf(ca: Authority, hosts: string[], opts: {expired?: boole
       ext('2.5.29.35', false, seq(tlv(0x80, ca.id))),
     ],
   })
-  return {cert: pem(signed(tbs, ca.key)), key: privateKey.export({type: 'pkcs8', format: 'pem'}) as string, notAfter}
+  return {cert: pem(signed(tbs, ca.key)), key: privateKey.export({type: 'pkcs8', format: 'pem'}).toString(), notAfter}
 }

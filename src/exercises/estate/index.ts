@@ -81,9 +81,9 @@ export class Estate {
   private async startOne(def: EstateService): Promise<void> {
     const r: Running = {def}
     this.services.set(def.id, r)
-    if (def.kind === 'mail-domain') return
-    r.leaf = issueLeaf(this.ca, [def.host as string])
-    r.expired = issueLeaf(this.ca, [def.host as string], {expired: true})
+    if (def.kind === 'mail-domain' || def.host === undefined) return
+    r.leaf = issueLeaf(this.ca, [def.host])
+    r.expired = issueLeaf(this.ca, [def.host], {expired: true})
     const server = https.createServer({key: r.leaf.key, cert: r.leaf.cert}, (req, res) => this.handle(r, req, res))
     server.on('connection', (s: net.Socket) => {
       this.sockets.add(s)
@@ -98,7 +98,9 @@ export class Estate {
       })
     })
     r.server = server
-    r.port = (server.address() as net.AddressInfo).port
+    const address = server.address()
+    if (address === null || typeof address === 'string') throw new Error('the exercise service has no TCP address')
+    r.port = address.port
   }
 
   private handle(r: Running, req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
@@ -238,85 +240,10 @@ export class Estate {
    * services by resolve: rules, the exercise resolver and the exercise CA. Returns its path.
    */
   writeCatalogue(tuning: WatchTuning, incident: {playbook: string; severity?: string; title: string}): string {
-    const interval = `${tuning.intervalMs}ms`
-    const timeout = `${tuning.timeoutMs}ms`
     const checks: Record<string, unknown>[] = []
     for (const r of this.services.values()) {
-      const d = r.def
-      const base = {
-        service: d.service ?? d.name,
-        tags: ['exercise'],
-        interval,
-        timeout,
-        retries: 0,
-        thresholds: {failure: tuning.failures, recovery: 1},
-        ...(d.opens_incident === false
-          ? {}
-          : {
-              incident: {
-                after: tuning.failures,
-                playbook: incident.playbook,
-                title: `${incident.title}: ${d.name}`,
-                ...(incident.severity ? {severity: incident.severity} : {}),
-              },
-            }),
-      }
-      const [first, second] = checkIdsOf(d)
-      if (d.kind === 'mail-domain') {
-        const net = {resolver: this.dns?.server}
-        checks.push(
-          {
-            id: first,
-            name: `${d.name}: DMARC record`,
-            kind: 'dns',
-            target: `_dmarc.${d.domain}`,
-            type: 'TXT',
-            expect: {matches: '^v=DMARC1'},
-            ...net,
-            ...base,
-          },
-          {
-            id: second,
-            name: `${d.name}: MX records`,
-            kind: 'dns',
-            target: d.domain,
-            type: 'MX',
-            expect: {min_answers: 1},
-            ...net,
-            ...base,
-          },
-        )
-        continue
-      }
-
-      const conn = {ca: 'exercise-ca.pem', resolve: [`${d.host}:${r.port}:127.0.0.1`]}
-      const latency = {crit: `${Math.max(1, Math.floor(tuning.timeoutMs / 2))}ms`}
-      if (d.kind === 'api') {
-        checks.push({
-          id: first,
-          name: `${d.name} _ping`,
-          kind: 'http',
-          target: `https://${d.host}:${r.port}/${d.base_path}/_ping`,
-          ...conn,
-          latency,
-          expect: {status: '200-299', json: [{path: '$.revision', op: 'exists'}]},
-          ...base,
-        })
-      } else {
-        checks.push(
-          {
-            id: first,
-            name: d.name,
-            kind: 'http',
-            target: `https://${d.host}:${r.port}/`,
-            ...conn,
-            latency,
-            expect: {status: 200},
-            ...base,
-          },
-          {id: second, name: `${d.name} certificate`, kind: 'tls', target: `${d.host}:${r.port}`, ...conn, ...base},
-        )
-      }
+      const base = checkBase(r.def, tuning, incident)
+      checks.push(...(r.def.kind === 'mail-domain' ? this.mailChecks(r.def, base) : webChecks(r, base, tuning)))
     }
 
     const file = path.join(this.dir, 'exercise-checks.yaml')
@@ -325,6 +252,34 @@ export class Estate {
       '# Written by watchkeeper exercise run: the checks that watch the simulated estate.\n' + stringify({checks}),
     )
     return file
+  }
+
+  /** The DMARC and MX checks of a mail domain, asked of the exercise resolver. */
+  private mailChecks(d: EstateService, base: Record<string, unknown>): Record<string, unknown>[] {
+    const [first, second] = checkIdsOf(d)
+    const net = {resolver: this.dns?.server}
+    return [
+      {
+        id: first,
+        name: `${d.name}: DMARC record`,
+        kind: 'dns',
+        target: `_dmarc.${d.domain}`,
+        type: 'TXT',
+        expect: {matches: '^v=DMARC1'},
+        ...net,
+        ...base,
+      },
+      {
+        id: second,
+        name: `${d.name}: MX records`,
+        kind: 'dns',
+        target: d.domain,
+        type: 'MX',
+        expect: {min_answers: 1},
+        ...net,
+        ...base,
+      },
+    ]
   }
 
   async close(): Promise<void> {
@@ -336,4 +291,64 @@ export class Estate {
     )
     await this.dns?.close()
   }
+}
+
+/** What every check of an estate service shares: service, tags, timing, thresholds and the incident it opens. */
+function checkBase(
+  d: EstateService,
+  tuning: WatchTuning,
+  incident: {playbook: string; severity?: string; title: string},
+): Record<string, unknown> {
+  return {
+    service: d.service ?? d.name,
+    tags: ['exercise'],
+    interval: `${tuning.intervalMs}ms`,
+    timeout: `${tuning.timeoutMs}ms`,
+    retries: 0,
+    thresholds: {failure: tuning.failures, recovery: 1},
+    ...(d.opens_incident === false
+      ? {}
+      : {
+          incident: {
+            after: tuning.failures,
+            playbook: incident.playbook,
+            title: `${incident.title}: ${d.name}`,
+            ...(incident.severity ? {severity: incident.severity} : {}),
+          },
+        }),
+  }
+}
+
+/** The https checks of a website or API (and a website's certificate), through the exercise CA and resolve rules. */
+function webChecks(r: Running, base: Record<string, unknown>, tuning: WatchTuning): Record<string, unknown>[] {
+  const d = r.def
+  const [first, second] = checkIdsOf(d)
+  const conn = {ca: 'exercise-ca.pem', resolve: [`${d.host}:${r.port}:127.0.0.1`]}
+  const latency = {crit: `${Math.max(1, Math.floor(tuning.timeoutMs / 2))}ms`}
+  if (d.kind === 'api')
+    return [
+      {
+        id: first,
+        name: `${d.name} _ping`,
+        kind: 'http',
+        target: `https://${d.host}:${r.port}/${d.base_path}/_ping`,
+        ...conn,
+        latency,
+        expect: {status: '200-299', json: [{path: '$.revision', op: 'exists'}]},
+        ...base,
+      },
+    ]
+  return [
+    {
+      id: first,
+      name: d.name,
+      kind: 'http',
+      target: `https://${d.host}:${r.port}/`,
+      ...conn,
+      latency,
+      expect: {status: 200},
+      ...base,
+    },
+    {id: second, name: `${d.name} certificate`, kind: 'tls', target: `${d.host}:${r.port}`, ...conn, ...base},
+  ]
 }

@@ -3,7 +3,14 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {catalogueSchema} from '../../../src/catalogue/schema.js'
-import {DOCS_END, DOCS_START, providerDocs, withProviderDocs} from '../../../src/notify/providers/docs.js'
+import {
+  DOCS_END,
+  DOCS_START,
+  providerDocs,
+  providerNames,
+  withProviderDocs,
+  withProviderList,
+} from '../../../src/notify/providers/docs.js'
 import {PROVIDERS} from '../../../src/notify/providers/index.js'
 import {PROVIDER_SCHEMAS} from '../../../src/notify/providers/schemas.js'
 import {ROOT, runCli, tmpDir} from '../../helpers/cli.js'
@@ -137,6 +144,13 @@ describe('the provider registry', () => {
     expect(watch).toContain(DOCS_END)
     // Run `bash scripts/update-docs.sh` (or `node --import tsx scripts/notifier-docs.ts`) after editing a docs.md.
     expect(withProviderDocs(watch, ROOT)).toBe(watch)
+  })
+
+  it("names every provider in the README's list, as the registry gives them", () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+    // Run `bash scripts/update-docs.sh` (or `node --import tsx scripts/notifier-docs.ts`) after adding a provider.
+    expect(withProviderList(readme, ROOT)).toBe(readme)
+    expect(providerNames(ROOT)).toHaveLength(types.length)
   })
 
   it('tests every provider in its own file, against a real loopback server', () => {
