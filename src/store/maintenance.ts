@@ -154,10 +154,9 @@ export async function pruneOnce(
     const count =
       t.key === 'results'
         ? db
-            .prepare<
-              [number, number],
-              number
-            >(`SELECT coalesce(sum(n), 0) FROM (SELECT n FROM ${t.table} WHERE ${t.where} LIMIT ?)`)
+            .prepare<[number, number], number>(
+              `SELECT coalesce(sum(n), 0) FROM (SELECT n FROM ${t.table} WHERE ${t.where} LIMIT ?)`,
+            )
             .pluck()
         : undefined
     for (;;) {
@@ -299,19 +298,22 @@ export function databaseStats(db: DB): DbStats {
   }
 
   const tables = db
-    .prepare<[], string>(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+    .prepare<[], string>(
+      `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
+    )
     .pluck()
     .all()
     .map((name) => ({
-    name,
-    rows: countOf(db, `SELECT count(*) FROM "${name.replaceAll('"', '""')}"`),
-    bytes: bytesByTable.get(name) ?? 0,
-  }))
+      name,
+      rows: countOf(db, `SELECT count(*) FROM "${name.replaceAll('"', '""')}"`),
+      bytes: bytesByTable.get(name) ?? 0,
+    }))
   const rowsOf = (name: string) => tables.find((t) => t.name === name)?.rows ?? 0
   const bytesOf = (name: string) => bytesByTable.get(name) ?? 0
   const per = (name: string) =>
     rowsOf(name) > 0 ? Math.round(((bytesByTable.get(name) ?? 0) / rowsOf(name)) * 10) / 10 : null
-  const span = (sql: string) => db.prepare<[], {lo: number | null; hi: number | null}>(sql).get() ?? {lo: null, hi: null}
+  const span = (sql: string) =>
+    db.prepare<[], {lo: number | null; hi: number | null}>(sql).get() ?? {lo: null, hi: null}
   const raw = resultSpan(db)
   const hourly = span('SELECT min(hour_start) AS lo, max(hour_start) AS hi FROM rollup_hourly')
   const daily = span('SELECT min(day_start) AS lo, max(day_start) AS hi FROM rollup_daily')
@@ -360,7 +362,12 @@ export function databaseStats(db: DB): DbStats {
 
 /** The one number a count or sum query returns. */
 function countOf(db: DB, sql: string, ...params: number[]): number {
-  return db.prepare<number[], number>(sql).pluck().get(...params) ?? 0
+  return (
+    db
+      .prepare<number[], number>(sql)
+      .pluck()
+      .get(...params) ?? 0
+  )
 }
 
 /** Opens a backup (or any database file) read-only to check it: integrity and row counts. */
@@ -370,7 +377,10 @@ export function verifyDatabaseFile(file: string): {ok: boolean; integrity: strin
     const integrity = pragmaText(db, 'quick_check')
     const blocks =
       db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'result_blocks'").get() !== undefined
-    const results = countOf(db, blocks ? 'SELECT coalesce(sum(n), 0) FROM result_blocks' : 'SELECT count(*) FROM results')
+    const results = countOf(
+      db,
+      blocks ? 'SELECT coalesce(sum(n), 0) FROM result_blocks' : 'SELECT count(*) FROM results',
+    )
     return {ok: integrity === 'ok', integrity, results}
   } finally {
     db.close()

@@ -87,10 +87,9 @@ const COLUMNS =
 
 function findingsOf(db: DB, postureId: number): Finding[] {
   return db
-    .prepare<
-      [number],
-      Finding
-    >('SELECT finding_id AS id, severity, message FROM posture_findings WHERE posture_id = ? ORDER BY rowid')
+    .prepare<[number], Finding>(
+      'SELECT finding_id AS id, severity, message FROM posture_findings WHERE posture_id = ? ORDER BY rowid',
+    )
     .all(postureId)
 }
 

@@ -93,10 +93,7 @@ export function findVantage(db: DB, id: string | undefined): number | undefined 
   if (id === undefined) return undefined
   const row = db.prepare<[string], {id: number}>('SELECT id FROM vantages WHERE vantage_id = ?').get(id)
   if (row) return row.id
-  const known = db
-    .prepare<[], string>('SELECT vantage_id FROM vantages ORDER BY vantage_id')
-    .pluck()
-    .all()
+  const known = db.prepare<[], string>('SELECT vantage_id FROM vantages ORDER BY vantage_id').pluck().all()
   throw new UserError(`No results from vantage "${id}".`, {
     code: 'E_USAGE',
     exit: 2,
@@ -805,11 +802,7 @@ export function statusSince(db: DB, checkId: string, status: Status, opts: {vant
   const inHour = db.prepare<number[], BlockRow>(
     `SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.check_ref = ? AND b.hour = ?${v.sql}`,
   )
-  for (const hour of hours.iterate(
-    ref,
-    Number.isFinite(fromHour) ? fromHour : -1e15,
-    ...v.args,
-  )) {
+  for (const hour of hours.iterate(ref, Number.isFinite(fromHour) ? fromHour : -1e15, ...v.args)) {
     let since: number | null = null
     for (const row of inHour.all(ref, hour, ...v.args)) {
       for (const e of reader.light(row)) if (e.ts > lastOther && (since === null || e.ts < since)) since = e.ts
@@ -834,11 +827,7 @@ export function scanRaw(
   const rows = db.prepare<number[], BlockRow>(
     `SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.hour >= ? AND b.hour <= ?${v.sql}`,
   )
-  for (const row of rows.all(
-    Math.floor(from / BLOCK_HOUR_MS),
-    Math.floor((to - 1) / BLOCK_HOUR_MS),
-    ...v.args,
-  )) {
+  for (const row of rows.all(Math.floor(from / BLOCK_HOUR_MS), Math.floor((to - 1) / BLOCK_HOUR_MS), ...v.args)) {
     for (const e of reader.light(row)) if (e.ts >= from && e.ts < to) each(row.check_ref, e)
   }
 }
@@ -863,10 +852,7 @@ export function knownCheck(db: DB, checkId: string): boolean {
 
 /** A result by id (an id from before the block layout is looked up in result_aliases). */
 export function resultById(db: DB, resultId: number): StoredResult | undefined {
-  const alias = db
-    .prepare<[number], number>('SELECT new_id FROM result_aliases WHERE old_id = ?')
-    .pluck()
-    .get(resultId)
+  const alias = db.prepare<[number], number>('SELECT new_id FROM result_aliases WHERE old_id = ?').pluck().get(resultId)
   const id = alias ?? resultId
   const row = db
     .prepare<[number], BlockRow>(`SELECT ${BLOCK_COLUMNS} FROM result_blocks b WHERE b.id = ?`)
