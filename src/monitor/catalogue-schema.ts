@@ -1,6 +1,7 @@
 import type {JsonSchema} from '../probes/types.js'
 import {VANTAGE_ID_PATTERN, VANTAGE_NET_PATTERN, VANTAGE_REGION_PATTERN} from '../metrics/vantage.js'
 import {notifierSchema as providerNotifierSchema} from '../notify/providers/schemas.js'
+import {NOTIFY_EVENTS} from '../notify/types.js'
 import {DURATION_PATTERN, TIMEOUT_RANGE} from '../util/duration.js'
 
 const duration = (description: string): JsonSchema => ({
@@ -8,19 +9,6 @@ const duration = (description: string): JsonSchema => ({
   pattern: DURATION_PATTERN,
   description: `${description} (a duration such as 30s, 5m, 1h)`,
 })
-
-/** Events a notifier can be limited to. */
-export const NOTIFY_EVENTS = [
-  'failing',
-  'degraded',
-  'recovered',
-  'flapping',
-  'incident',
-  'connectivity',
-  'posture',
-  'maintenance',
-  'undelivered',
-] as const
 
 const thresholdsSchema: JsonSchema = {
   type: 'object',

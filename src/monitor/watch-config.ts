@@ -8,6 +8,7 @@ import {
   DEFAULT_NOTIFY_RETRIES,
   DEFAULT_NOTIFY_TIMEOUT_MS,
   type NotifierConfig,
+  NOTIFY_EVENTS,
   type NotifyCategory,
 } from '../notify/types.js'
 import {durationMs} from '../util/duration.js'
@@ -20,7 +21,6 @@ import {
   positionOf,
   sortProblems,
 } from '../util/yaml-schema.js'
-import {NOTIFY_EVENTS} from './catalogue-schema.js'
 import {DEFAULT_FLAPPING, DEFAULT_THRESHOLDS, type FlappingPolicy, type Thresholds} from './evaluator.js'
 import {DEFAULT_TIMEZONE, isTimeZone, type MaintenanceWindow, parseLocalDateTime, weekdayNumber} from './maintenance.js'
 import {cronProblems, type Trigger} from './scheduler.js'

@@ -1,5 +1,17 @@
-import type {NOTIFY_EVENTS} from '../monitor/catalogue-schema.js'
 import type {NotifierProvider} from './providers/provider.js'
+
+/** Events a notifier can be limited to. */
+export const NOTIFY_EVENTS = [
+  'failing',
+  'degraded',
+  'recovered',
+  'flapping',
+  'incident',
+  'connectivity',
+  'posture',
+  'maintenance',
+  'undelivered',
+] as const
 
 /** The event groups a notifier can be limited to (`events:` in a notifier). */
 export type NotifyCategory = (typeof NOTIFY_EVENTS)[number]
