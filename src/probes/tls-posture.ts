@@ -5,6 +5,7 @@ import tls from 'node:tls'
 import type {Finding} from '../types.js'
 import type {TlsPostureOptions} from './tls-posture-spec.js'
 import type {NetOptions, ProbeContext} from './types.js'
+import {errorField, errorMessage} from './errors.js'
 import {describeNetError, resolveAddress} from './net.js'
 import {boundedSignal, Findings} from './posture-common.js'
 import {secureContext} from './tls-context.js'
@@ -71,9 +72,9 @@ async function handshake(
     }
     socket = tls.connect(connectOptions)
   } catch (error) {
-    const {code} = error as {code?: string}
-    if (code === 'ERR_SSL_NO_CIPHER_MATCH') return {kind: 'untestable', reason: 'the local OpenSSL has no such suites'}
-    return {kind: 'untestable', reason: (error as Error).message}
+    if (errorField(error, 'code') === 'ERR_SSL_NO_CIPHER_MATCH')
+      return {kind: 'untestable', reason: 'the local OpenSSL has no such suites'}
+    return {kind: 'untestable', reason: errorMessage(error)}
   }
 
   return new Promise<HandshakeOutcome>((resolve) => {
