@@ -1,6 +1,7 @@
 import type {JsonSchema, OptionProblem, ProbeSpec} from './types.js'
 import {DURATION_PATTERN, durationMs} from '../util/duration.js'
 import {regexProblem} from '../util/safe-regex.js'
+import {errorMessage} from './errors.js'
 import {type Operator, OPERATORS, parseJsonPath, parseStatusSpec, UNARY_OPERATORS} from './http-assert.js'
 
 export const DEFAULT_MAX_REDIRECTS = 5
@@ -83,7 +84,7 @@ function validateHttp(options: Record<string, unknown>): OptionProblem[] {
         } catch (error) {
           problems.push({
             path: ['expect', key, i, 'path'],
-            message: `not a supported JSON path (${(error as Error).message}); use $.a.b, $.a[0] or $['a-b']`,
+            message: `not a supported JSON path (${errorMessage(error)}); use $.a.b, $.a[0] or $['a-b']`,
           })
         }
       }

@@ -5,6 +5,7 @@ import type {Probe, ProbeContext} from './types.js'
 import {durationMs} from '../util/duration.js'
 import {userRegex} from '../util/safe-regex.js'
 import {parseHeaders} from '../util/undici.js'
+import {errorMessage} from './errors.js'
 import {
   applyOperator,
   describeStatusSpec,
@@ -37,10 +38,10 @@ function list(v: string | string[] | undefined): string[] {
 }
 
 /** Why JSON.parse failed, without the start of the body V8 quotes (a body may echo a key). */
-function jsonErrorDetail(error: Error): string {
-  const at = /at position (\d+)/.exec(error.message)
+function jsonErrorDetail(message: string): string {
+  const at = /at position (\d+)/.exec(message)
   if (at) return ` (at position ${at[1]})`
-  return /end of JSON input/.test(error.message) ? ' (it ends too early)' : ''
+  return /end of JSON input/.test(message) ? ' (it ends too early)' : ''
 }
 
 /** What went wrong while waiting, by phase, for timeout messages. */
@@ -265,7 +266,7 @@ function jsonProblems(o: HttpOptions, text: string): string[] {
   try {
     doc = JSON.parse(text)
   } catch (error) {
-    return [`body is not JSON${jsonErrorDetail(error as Error)}`]
+    return [`body is not JSON${jsonErrorDetail(errorMessage(error))}`]
   }
 
   const problems: string[] = []

@@ -3,6 +3,7 @@ import net from 'node:net'
 
 import type {NetOptions, ResolveRule} from './types.js'
 import {splitHostPort} from './address.js'
+import {errorField} from './errors.js'
 
 export {parseResolveRule, splitHostPort} from './address.js'
 
@@ -120,7 +121,7 @@ export function describeNetError(error: unknown, what = 'connection'): string {
     case 'ESERVFAIL':
     case 'EAI_AGAIN':
     case 'ENONAME': {
-      const host = (e as {hostname?: string}).hostname
+      const host = errorField(error, 'hostname')
       return host
         ? `DNS lookup failed (${code}): ${DNS_WORDS[code] ?? 'no address'} for ${host}`
         : `DNS lookup failed (${code}): ${msg.replace(/^.*?:\s*/, '')}`

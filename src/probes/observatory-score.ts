@@ -140,7 +140,8 @@ export const GRADES = ['A+', 'A', 'A-', 'B+', 'B', 'B-', 'C+', 'C', 'C-', 'D+', 
 
 /** Grade order: 0 is the best (A+). */
 export function gradeRank(grade: string): number {
-  const i = (GRADES as readonly string[]).indexOf(grade)
+  const ranked: readonly string[] = GRADES
+  const i = ranked.indexOf(grade)
   return i === -1 ? GRADES.length : i
 }
 
@@ -267,13 +268,48 @@ export interface CspAnalysis {
 }
 
 export function analyseCsp(headers: HeaderMap, metaCsp: readonly string[], https: boolean): CspAnalysis {
-  const httpCsp = headers.get('content-security-policy') ?? []
   const flags: CspAnalysis['flags'] = {}
+  const parsed = parsePolicies(headers, metaCsp)
+  if (!parsed) return {result: 'csp-header-invalid', pass: false, flags, frameAncestors: false}
+  const {csp, headerOnly, meta} = parsed
+  if (headerOnly.size + meta.size === 0) {
+    const reportOnly = first(headers, 'content-security-policy-report-only')
+    return {
+      result: reportOnly ? 'csp-not-implemented-but-reporting-enabled' : 'csp-not-implemented',
+      pass: false,
+      flags,
+      frameAncestors: false,
+    }
+  }
+
+  let result = cspResult(csp, headerOnly, https, flags)
+  let pass = [
+    'csp-implemented-with-no-unsafe',
+    'csp-implemented-with-no-unsafe-default-src-none',
+    'csp-implemented-with-unsafe-inline-in-style-src-only',
+    'csp-implemented-with-insecure-scheme-in-passive-content-only',
+  ].includes(result)
+  if (pass && csp.has(CSP_DUPLICATE_KEY)) result = 'csp-implemented-but-duplicate-directives'
+  if (result === 'csp-header-invalid') pass = false
+  const policy: Record<string, string[]> = {}
+  for (const [k, v] of csp) if (k !== CSP_DUPLICATE_KEY) policy[k] = [...v].sort()
+  return {result, pass, policy, flags, frameAncestors: headerOnly.has('frame-ancestors')}
+}
+
+/**
+ * The header and meta policies together, the header's alone, and the meta's without the directives a
+ * meta element cannot set; undefined when the combined policies do not parse.
+ */
+function parsePolicies(
+  headers: HeaderMap,
+  metaCsp: readonly string[],
+): {csp: CspMap; headerOnly: CspMap; meta: CspMap} | undefined {
+  const httpCsp = headers.get('content-security-policy') ?? []
   let csp: CspMap
   try {
     csp = parseCsp([...httpCsp, ...metaCsp])
   } catch {
-    return {result: 'csp-header-invalid', pass: false, flags, frameAncestors: false}
+    return undefined
   }
 
   let headerOnly: CspMap
@@ -291,16 +327,11 @@ export function analyseCsp(headers: HeaderMap, metaCsp: readonly string[], https
     meta = new Map()
   }
 
-  if (headerOnly.size + meta.size === 0) {
-    const reportOnly = first(headers, 'content-security-policy-report-only')
-    return {
-      result: reportOnly ? 'csp-not-implemented-but-reporting-enabled' : 'csp-not-implemented',
-      pass: false,
-      flags,
-      frameAncestors: false,
-    }
-  }
+  return {csp, headerOnly, meta}
+}
 
+/** The Observatory's result for a parsed policy: its first failing rule, in their order; sets the flags. */
+function cspResult(csp: CspMap, headerOnly: CspMap, https: boolean, flags: CspAnalysis['flags']): string {
   let result: string | undefined
   const star = () => new Set(['*'])
   const frameAncestors = headerOnly.get('frame-ancestors') ?? star()
@@ -359,17 +390,7 @@ export function analyseCsp(headers: HeaderMap, metaCsp: readonly string[], https
   } else result ??= 'csp-implemented-with-no-unsafe'
   flags.antiClickjacking = ![...frameAncestors].some((s) => DANGEROUSLY_BROAD.has(s))
   flags.unsafeObjects = [...objectSrc].some((s) => DANGEROUSLY_BROAD.has(s))
-  let pass = [
-    'csp-implemented-with-no-unsafe',
-    'csp-implemented-with-no-unsafe-default-src-none',
-    'csp-implemented-with-unsafe-inline-in-style-src-only',
-    'csp-implemented-with-insecure-scheme-in-passive-content-only',
-  ].includes(result)
-  if (pass && csp.has(CSP_DUPLICATE_KEY)) result = 'csp-implemented-but-duplicate-directives'
-  if (result === 'csp-header-invalid') pass = false
-  const policy: Record<string, string[]> = {}
-  for (const [k, v] of csp) if (k !== CSP_DUPLICATE_KEY) policy[k] = [...v].sort()
-  return {result, pass, policy, flags, frameAncestors: headerOnly.has('frame-ancestors')}
+  return result
 }
 
 // ---------------------------------------------------------------- HSTS

@@ -4,6 +4,7 @@ import https from 'node:https'
 import tls from 'node:tls'
 
 import type {NetOptions} from './types.js'
+import {errorField, errorMessage} from './errors.js'
 import {describeNetError, resolveAddress} from './net.js'
 import {secureContext} from './tls-context.js'
 
@@ -56,13 +57,13 @@ function trusted(netOpts: NetOptions): {secureContext?: tls.SecureContext} {
 }
 
 function describeHttpError(error: unknown): string {
-  const code = (error as {code?: string}).code ?? ''
+  const code = errorField(error, 'code') ?? ''
   if (code.startsWith('HPE_')) {
     if (code === 'HPE_HEADER_OVERFLOW') return 'response headers too large (over 16 KiB)'
-    return `malformed HTTP response (${code}: ${(error as Error).message})`
+    return `malformed HTTP response (${code}: ${errorMessage(error)})`
   }
 
-  if (code === 'ECONNRESET' || /socket hang up/.test((error as Error).message ?? ''))
+  if (code === 'ECONNRESET' || /socket hang up/.test(errorField(error, 'message') ?? ''))
     return 'connection dropped by the server'
   return describeNetError(error)
 }
@@ -226,7 +227,7 @@ export async function followRedirects(
     try {
       res = await fetchOnce(url, opts)
     } catch (error) {
-      out.error = `${url.href}: ${(error as Error).message}`
+      out.error = `${url.href}: ${errorMessage(error)}`
       return out
     }
 

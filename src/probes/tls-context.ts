@@ -34,7 +34,8 @@ export function secureContext(o: ContextOptions): tls.SecureContext {
     ...(o.maxVersion ? {maxVersion: o.maxVersion} : {}),
     ...(o.ciphers ? {ciphers: o.ciphers} : {}),
   })
-  if (cache.size >= MAX) cache.delete(cache.keys().next().value as string)
+  const oldest = cache.keys().next()
+  if (cache.size >= MAX && !oldest.done) cache.delete(oldest.value)
   cache.set(key, ctx)
   return ctx
 }

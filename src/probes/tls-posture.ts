@@ -5,6 +5,7 @@ import tls from 'node:tls'
 import type {Finding} from '../types.js'
 import type {TlsPostureOptions} from './tls-posture-spec.js'
 import type {NetOptions, ProbeContext} from './types.js'
+import {errorField, errorMessage} from './errors.js'
 import {describeNetError, resolveAddress} from './net.js'
 import {boundedSignal, Findings} from './posture-common.js'
 import {secureContext} from './tls-context.js'
@@ -71,9 +72,9 @@ async function handshake(
     }
     socket = tls.connect(connectOptions)
   } catch (error) {
-    const {code} = error as {code?: string}
-    if (code === 'ERR_SSL_NO_CIPHER_MATCH') return {kind: 'untestable', reason: 'the local OpenSSL has no such suites'}
-    return {kind: 'untestable', reason: (error as Error).message}
+    if (errorField(error, 'code') === 'ERR_SSL_NO_CIPHER_MATCH')
+      return {kind: 'untestable', reason: 'the local OpenSSL has no such suites'}
+    return {kind: 'untestable', reason: errorMessage(error)}
   }
 
   return new Promise<HandshakeOutcome>((resolve) => {
@@ -267,7 +268,7 @@ export function maxLifetime(notBefore: number): {days: number; from?: string} {
 function peerChain(socket: tls.TLSSocket): Buffer[] {
   const out: Buffer[] = []
   const seen = new Set<string>()
-  let c = socket.getPeerCertificate(true) as tls.DetailedPeerCertificate | Record<string, never>
+  let c: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true)
   while (c && 'raw' in c && c.raw && !seen.has(c.fingerprint256)) {
     seen.add(c.fingerprint256)
     out.push(c.raw)
@@ -407,6 +408,9 @@ async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]>
   return out
 }
 
+type PostureDetails = TlsPostureResult['details']
+type Shake = (spec: HandshakeSpec) => Promise<HandshakeOutcome>
+
 /** Assesses the TLS posture of host:port with at most 12 handshakes, 6 at a time. Never throws. */
 export async function tlsPosture(
   host: string,
@@ -415,7 +419,7 @@ export async function tlsPosture(
   opts: TlsPostureOptions = {},
 ): Promise<TlsPostureResult> {
   const found = new Findings()
-  const details: TlsPostureResult['details'] = {protocols: {}, ciphers: {}, chain: [], handshakes: 0, errors: []}
+  const details: PostureDetails = {protocols: {}, ciphers: {}, chain: [], handshakes: 0, errors: []}
   const bare = host.replace(/^\[(.*)\]$/, '$1')
   let address: string
   try {
@@ -426,11 +430,50 @@ export async function tlsPosture(
 
   const servername = net.isIP(bare) ? undefined : bare
   const perHandshake = Math.max(500, Math.min(5000, ctx.timeoutMs / 3))
-  const shake = (spec: HandshakeSpec) => {
+  const shake: Shake = (spec) => {
     details.handshakes++
     return handshake(address, port, servername, ctx.net, boundedSignal(ctx.signal, perHandshake), spec)
   }
 
+  // The sweep runs beside the main handshake, whose presented chain is judged.
+  const sweep = pool(sweepTasks(opts, shake, details, found), 6)
+  // The main handshake: best protocol, default suites, OCSP requested; its chain is judged.
+  const main = await shake({requestOCSP: true, keep: true, minVersion: 'TLSv1'})
+  if (main.kind !== 'accepted') {
+    await sweep
+    return {
+      findings: found.list,
+      metrics: {},
+      details: {...details, errors: [main.reason]},
+      unavailable: `TLS handshake with ${host}:${port} failed: ${main.reason}`,
+    }
+  }
+
+  try {
+    readMainHandshake(main, details, found, ctx.clock.now())
+  } finally {
+    main.socket.destroy()
+  }
+
+  judgeChain(details.chain, opts, found, ctx.clock.now())
+  // OCSP is optional since 2023 and Let's Encrypt has run none since August 2025: a missing staple is
+  // only worth saying when the leaf names a responder (testssl.sh's rule).
+  const responder = details.chain.find((c) => c.role === 'leaf')?.ocspUris[0]
+  if (!details.ocspStapled && responder)
+    found.add('tls.ocsp.no_staple', `no OCSP response was stapled, though the leaf names the responder ${responder}`)
+
+  await sweep
+  judgeSweep(opts, details, found)
+  return {findings: found.list, metrics: postureMetrics(details), details}
+}
+
+/** One handshake per protocol version and one per weak cipher family; each records its verdict in details. */
+function sweepTasks(
+  opts: TlsPostureOptions,
+  shake: Shake,
+  details: PostureDetails,
+  found: Findings,
+): (() => Promise<void>)[] {
   const tasks: (() => Promise<void>)[] = []
   if (opts.protocols !== false) {
     for (const p of PROTOCOLS) {
@@ -461,45 +504,36 @@ export async function tlsPosture(
     }
   }
 
-  // The sweep runs beside the main handshake, whose presented chain is judged.
-  const sweep = pool(tasks, 6)
-  // The main handshake: best protocol, default suites, OCSP requested; its chain is judged.
-  const main = await shake({requestOCSP: true, keep: true, minVersion: 'TLSv1'})
-  if (main.kind !== 'accepted') {
-    await sweep
-    return {
-      findings: found.list,
-      metrics: {},
-      details: {...details, errors: [main.reason]},
-      unavailable: `TLS handshake with ${host}:${port} failed: ${main.reason}`,
-    }
+  return tasks
+}
+
+/** The main handshake's chain, negotiated parameters and OCSP staple; a weak DH group is a finding. */
+function readMainHandshake(
+  main: Extract<HandshakeOutcome, {kind: 'accepted'}>,
+  details: PostureDetails,
+  found: Findings,
+  now: number,
+): void {
+  details.chain = peerChain(main.socket).map((der, i) => certFacts(der, i, now))
+  const info = main.socket.getEphemeralKeyInfo()
+  const eph = isEphemeralKeyInfo(info) ? info : undefined
+  details.negotiated = {
+    protocol: main.protocol,
+    cipher: main.cipher,
+    ...(eph ? {ephemeralKey: eph} : {}),
   }
+  details.ocspStapled = Boolean(main.ocsp)
+  if (eph?.type === 'DH' && eph.size !== undefined && eph.size < 2048)
+    found.add('tls.kex.weak_dh', `ephemeral Diffie-Hellman group of ${eph.size} bits (minimum 2048)`)
+}
 
-  try {
-    const now = ctx.clock.now()
-    details.chain = peerChain(main.socket).map((der, i) => certFacts(der, i, now))
-    const eph = main.socket.getEphemeralKeyInfo() as {type?: string; name?: string; size?: number} | null
-    details.negotiated = {
-      protocol: main.protocol,
-      cipher: main.cipher,
-      ...(eph && Object.keys(eph).length > 0 ? {ephemeralKey: eph} : {}),
-    }
-    details.ocspStapled = Boolean(main.ocsp)
-    if (eph?.type === 'DH' && eph.size !== undefined && eph.size < 2048)
-      found.add('tls.kex.weak_dh', `ephemeral Diffie-Hellman group of ${eph.size} bits (minimum 2048)`)
-  } finally {
-    main.socket.destroy()
-  }
+/** Node gives an empty object when the key exchange had no ephemeral key. */
+function isEphemeralKeyInfo(info: tls.EphemeralKeyInfo | object | null): info is tls.EphemeralKeyInfo {
+  return info !== null && 'type' in info
+}
 
-  judgeChain(details.chain, opts, found, ctx.clock.now())
-  // OCSP is optional since 2023 and Let's Encrypt has run none since August 2025: a missing staple is
-  // only worth saying when the leaf names a responder (testssl.sh's rule).
-  const responder = details.chain.find((c) => c.role === 'leaf')?.ocspUris[0]
-  if (!details.ocspStapled && responder)
-    found.add('tls.ocsp.no_staple', `no OCSP response was stapled, though the leaf names the responder ${responder}`)
-
-  await sweep
-
+/** Findings from the protocol and cipher sweep, and from posture handshakes that failed. */
+function judgeSweep(opts: TlsPostureOptions, details: PostureDetails, found: Findings): void {
   if (opts.protocols !== false) {
     details.protocols.SSLv3 = 'not tested'
     details.protocols.SSLv2 = 'not tested'
@@ -529,12 +563,14 @@ export async function tlsPosture(
       'tls.posture.incomplete',
       `${details.errors.length} posture handshake(s) failed: ${details.errors.slice(0, 3).join('; ')}`,
     )
+}
 
+function postureMetrics(details: PostureDetails): Record<string, number> {
   const leaf = details.chain.find((c) => c.role === 'leaf')
   const metrics: Record<string, number> = {tlsHandshakes: details.handshakes}
   if (leaf) metrics.certDaysLeft = leaf.daysLeft
   const minDays = Math.min(...details.chain.filter((c) => c.role !== 'root').map((c) => c.daysLeft))
   if (Number.isFinite(minDays)) metrics.chainMinDaysLeft = minDays
   if (leaf?.keyBits) metrics.certKeyBits = leaf.keyBits
-  return {findings: found.list, metrics, details}
+  return metrics
 }

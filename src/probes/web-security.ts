@@ -4,6 +4,7 @@ import {
   gradeRank,
   type HeaderMap,
   observatory,
+  type ObservatoryAnalysis,
   type ObservatoryCookie,
   type ObservatoryInput,
   parseSetCookie,
@@ -26,7 +27,7 @@ import {
   type PostureResponse,
 } from './posture-http.js'
 import {judgeSecurityTxt} from './security-txt.js'
-import {tlsPosture, tlsPostureOptions} from './tls-posture.js'
+import {tlsPosture, tlsPostureOptions, type TlsPostureResult} from './tls-posture.js'
 import {DEFAULT_CORS_ORIGIN, type Profile, webSecuritySpec} from './web-security-spec.js'
 
 export {DEFAULT_CORS_ORIGIN, PROFILES} from './web-security-spec.js'
@@ -132,67 +133,20 @@ async function runWebSecurity(
     signal: boundedSignal(ctx.signal, share),
     ...extra,
   })
-  const origin = new URL(`${url.protocol}//${url.host}`)
   const corsOrigin = o.cors_origin ?? DEFAULT_CORS_ORIGIN
-
-  const httpUrl = new URL(
-    `http://${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${o.http_port ?? 80}/`,
-  )
-  const tlsOpts =
-    o.tls === true ? {} : o.tls && typeof o.tls === 'object' ? tlsPostureOptions({posture: o.tls}) : undefined
-  const [httpsChain, httpChain, secTxt, tlsResult] = await Promise.all([
-    followRedirects(url, fetchOpts()),
-    o.redirect === false ? Promise.resolve(undefined) : followRedirects(httpUrl, fetchOpts()),
-    o.security_txt === false
-      ? Promise.resolve(undefined)
-      : followRedirects(new URL('/.well-known/security.txt', origin), {
-          ...fetchOpts({maxBody: Math.min(maxBody, 64 * 1024), headers: {accept: 'text/plain'}}),
-          maxHops: 3,
-        }),
-    tlsOpts ? tlsPosture(url.hostname, Number(url.port || 443), ctx, tlsOpts) : Promise.resolve(undefined),
-  ])
+  const {httpsChain, httpChain, secTxt, tlsResult} = await gather(url, o, ctx, maxBody, fetchOpts)
 
   const first = httpsChain.responses[0]
-  if (!first) {
+  const {final} = httpsChain
+  if (!first || !final) {
     return unknownObservation(`HTTPS request failed: ${httpsChain.error ?? 'no response'}`, started, {
       details: {target},
     })
   }
 
-  const final = httpsChain.final as PostureResponse
   const found = new Findings()
   const details: Record<string, unknown> = {url: url.href, finalUrl: final.url.href, status: final.status}
-
-  // CORS preflight against the final URL with a foreign Origin.
-  let cors: ObservatoryInput['cors']
-  try {
-    const pre = await fetchOnce(
-      final.url,
-      fetchOpts({
-        method: 'OPTIONS',
-        headers: {origin: corsOrigin, 'access-control-request-method': 'GET'},
-        maxBody: 16 * 1024,
-      }),
-    )
-    cors = {headers: pre.headers, origin: corsOrigin}
-  } catch {
-    cors = undefined
-  }
-
-  // The HTTP side: no listener (refused, unreachable) counts as "no redirect needed".
-  let http: ObservatoryInput['http']
-  if (httpChain && httpChain.responses.length > 0) {
-    const route = httpChain.hops.map((h) => new URL(h.url))
-    http = {
-      route,
-      verified: httpChain.hops.every((h) => h.verified !== false),
-      final: httpChain.final ? {...httpChain.final, body: text(httpChain.final)} : undefined,
-    }
-    details.httpRedirects = httpChain.hops
-  } else if (httpChain) {
-    details.httpRedirects = {error: httpChain.error}
-  }
-
+  const cors = await corsPreflight(final.url, corsOrigin, fetchOpts)
   const httpsVerified = httpsChain.hops.every((h) => h.verified !== false)
   const input: ObservatoryInput = {
     hostname: url.hostname,
@@ -203,32 +157,13 @@ async function runWebSecurity(
       url: final.url,
       body: text(final),
     },
-    http,
+    http: httpSide(httpChain, details),
     cors,
     cookies: cookiesOf([...httpsChain.responses, ...(httpChain?.responses ?? [])]),
   }
   const page = o.profile !== 'api'
-  const obs = observatory(input)
-  if (!page) {
-    for (const t of obs.tests) if (PAGE_ONLY_TESTS.has(t.test)) t.modifier = 0
-    Object.assign(obs, scoreTests(obs.tests))
-    details.profile = 'api'
-  }
-
-  details.grade = obs.abortReason ? null : obs.grade
-  details.score = obs.abortReason ? null : obs.score
-  details.uncurvedScore = obs.uncurvedScore
-  details.deductions = obs.tests.map((t) => ({
-    test: t.test,
-    result: t.result,
-    modifier: t.modifier,
-    pass: t.pass,
-    ...(!page && PAGE_ONLY_TESTS.has(t.test) ? {applies: false} : {}),
-  }))
-  if (obs.abortReason) {
-    details.gradeUnavailable = obs.abortReason
-    found.add('web.grade.unavailable', `not graded: ${obs.abortReason} from ${final.url.href}`)
-  }
+  const obs = grade(input, page, details)
+  if (obs.abortReason) found.add('web.grade.unavailable', `not graded: ${obs.abortReason} from ${final.url.href}`)
 
   judgeTransport(
     httpsChain,
@@ -255,24 +190,7 @@ async function runWebSecurity(
   }
 
   if (tlsResult) Object.assign(metrics, tlsResult.metrics)
-  if (o.expect?.min_score !== undefined && (obs.abortReason || obs.score < o.expect.min_score)) {
-    found.add(
-      'web.expectation.unmet',
-      obs.abortReason
-        ? `expected a score of at least ${o.expect.min_score}, got none (${obs.abortReason})`
-        : `score ${obs.score} is below the expected ${o.expect.min_score}`,
-    )
-  }
-
-  if (o.expect?.min_grade && (obs.abortReason || gradeRank(obs.grade) > gradeRank(o.expect.min_grade))) {
-    found.add(
-      'web.expectation.unmet',
-      obs.abortReason
-        ? `expected grade ${o.expect.min_grade} or better, got none`
-        : `grade ${obs.grade} is below the expected ${o.expect.min_grade}`,
-    )
-  }
-
+  judgeExpectations(o.expect, obs, found)
   const counts = countBySeverity(found.list)
   metrics.critFindings = counts.crit
   metrics.warnFindings = counts.warn
@@ -284,6 +202,119 @@ async function runWebSecurity(
     findings: found.list,
     metrics,
     details,
+  }
+}
+
+/** The four fetches of one check, in parallel: the HTTPS chain, the HTTP chain, security.txt, the TLS posture. */
+async function gather(
+  url: URL,
+  o: WebSecurityOptions,
+  ctx: ProbeContext,
+  maxBody: number,
+  fetchOpts: (extra?: Partial<FetchOptions>) => FetchOptions,
+): Promise<{
+  httpsChain: ChainResult
+  httpChain: ChainResult | undefined
+  secTxt: ChainResult | undefined
+  tlsResult: TlsPostureResult | undefined
+}> {
+  const origin = new URL(`${url.protocol}//${url.host}`)
+  const httpUrl = new URL(
+    `http://${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${o.http_port ?? 80}/`,
+  )
+  const tlsOpts =
+    o.tls === true ? {} : o.tls && typeof o.tls === 'object' ? tlsPostureOptions({posture: o.tls}) : undefined
+  const [httpsChain, httpChain, secTxt, tlsResult] = await Promise.all([
+    followRedirects(url, fetchOpts()),
+    o.redirect === false ? Promise.resolve(undefined) : followRedirects(httpUrl, fetchOpts()),
+    o.security_txt === false
+      ? Promise.resolve(undefined)
+      : followRedirects(new URL('/.well-known/security.txt', origin), {
+          ...fetchOpts({maxBody: Math.min(maxBody, 64 * 1024), headers: {accept: 'text/plain'}}),
+          maxHops: 3,
+        }),
+    tlsOpts ? tlsPosture(url.hostname, Number(url.port || 443), ctx, tlsOpts) : Promise.resolve(undefined),
+  ])
+  return {httpsChain, httpChain, secTxt, tlsResult}
+}
+
+/** CORS preflight against the final URL with a foreign Origin; undefined when it fails. */
+async function corsPreflight(
+  url: URL,
+  corsOrigin: string,
+  fetchOpts: (extra?: Partial<FetchOptions>) => FetchOptions,
+): Promise<ObservatoryInput['cors']> {
+  try {
+    const pre = await fetchOnce(
+      url,
+      fetchOpts({
+        method: 'OPTIONS',
+        headers: {origin: corsOrigin, 'access-control-request-method': 'GET'},
+        maxBody: 16 * 1024,
+      }),
+    )
+    return {headers: pre.headers, origin: corsOrigin}
+  } catch {
+    return undefined
+  }
+}
+
+/** The HTTP side: no listener (refused, unreachable) counts as "no redirect needed". */
+function httpSide(httpChain: ChainResult | undefined, details: Record<string, unknown>): ObservatoryInput['http'] {
+  if (httpChain && httpChain.responses.length > 0) {
+    details.httpRedirects = httpChain.hops
+    return {
+      route: httpChain.hops.map((h) => new URL(h.url)),
+      verified: httpChain.hops.every((h) => h.verified !== false),
+      final: httpChain.final ? {...httpChain.final, body: text(httpChain.final)} : undefined,
+    }
+  }
+
+  if (httpChain) details.httpRedirects = {error: httpChain.error}
+  return undefined
+}
+
+/** The Observatory's grade, with the page-only tests scored 0 under the api profile; recorded in details. */
+function grade(input: ObservatoryInput, page: boolean, details: Record<string, unknown>): ObservatoryAnalysis {
+  const obs = observatory(input)
+  if (!page) {
+    for (const t of obs.tests) if (PAGE_ONLY_TESTS.has(t.test)) t.modifier = 0
+    Object.assign(obs, scoreTests(obs.tests))
+    details.profile = 'api'
+  }
+
+  details.grade = obs.abortReason ? null : obs.grade
+  details.score = obs.abortReason ? null : obs.score
+  details.uncurvedScore = obs.uncurvedScore
+  details.deductions = obs.tests.map((t) => ({
+    test: t.test,
+    result: t.result,
+    modifier: t.modifier,
+    pass: t.pass,
+    ...(!page && PAGE_ONLY_TESTS.has(t.test) ? {applies: false} : {}),
+  }))
+  if (obs.abortReason) details.gradeUnavailable = obs.abortReason
+  return obs
+}
+
+/** The check's `expect:` floors on score and grade. */
+function judgeExpectations(expect: WebSecurityOptions['expect'], obs: ObservatoryAnalysis, found: Findings): void {
+  if (expect?.min_score !== undefined && (obs.abortReason || obs.score < expect.min_score)) {
+    found.add(
+      'web.expectation.unmet',
+      obs.abortReason
+        ? `expected a score of at least ${expect.min_score}, got none (${obs.abortReason})`
+        : `score ${obs.score} is below the expected ${expect.min_score}`,
+    )
+  }
+
+  if (expect?.min_grade && (obs.abortReason || gradeRank(obs.grade) > gradeRank(expect.min_grade))) {
+    found.add(
+      'web.expectation.unmet',
+      obs.abortReason
+        ? `expected grade ${expect.min_grade} or better, got none`
+        : `grade ${obs.grade} is below the expected ${expect.min_grade}`,
+    )
   }
 }
 
@@ -392,14 +423,29 @@ function judgeResourceHeaders(final: PostureResponse, obs: ReturnType<typeof obs
 
 function judgeHeaders(
   final: PostureResponse,
-  obs: ReturnType<typeof observatory>,
+  obs: ObservatoryAnalysis,
   o: WebSecurityOptions,
   page: boolean,
   found: Findings,
   details: Record<string, unknown>,
 ): void {
+  judgeHsts(final, obs, found, details)
+  judgeResourceHeaders(final, obs, found)
+  if (!page) return
+  // What follows protects a rendered document only (the api profile skips it).
+  judgeCsp(final, obs, o.csp_required, found, details)
+  judgeDocumentHeaders(final, obs, found)
+  judgeSri(obs, found)
+}
+
+/** HSTS, from the raw header list (duplicates visible). */
+function judgeHsts(
+  final: PostureResponse,
+  obs: ObservatoryAnalysis,
+  found: Findings,
+  details: Record<string, unknown>,
+): void {
   const h = final.headers
-  // HSTS, from the raw header list (duplicates visible).
   const sts = h.get('strict-transport-security') ?? []
   details.hsts = sts
   if (obs.hsts.result !== 'hsts-invalid-cert') {
@@ -424,15 +470,21 @@ function judgeHeaders(
       }
     }
   }
+}
 
-  judgeResourceHeaders(final, obs, found)
-  if (!page) return
-  // What follows protects a rendered document only (the api profile skips it).
+function judgeCsp(
+  final: PostureResponse,
+  obs: ObservatoryAnalysis,
+  cspRequired: boolean | undefined,
+  found: Findings,
+  details: Record<string, unknown>,
+): void {
+  const h = final.headers
   const {csp} = obs
   details.csp = csp.policy ?? null
   switch (csp.result) {
     case 'csp-not-implemented': {
-      found.add('web.csp.missing', 'no Content-Security-Policy', o.csp_required ? 'crit' : undefined)
+      found.add('web.csp.missing', 'no Content-Security-Policy', cspRequired ? 'crit' : undefined)
       break
     }
 
@@ -484,8 +536,11 @@ function judgeHeaders(
     if (!p['object-src'] && !p['default-src'])
       found.add('web.csp.no_object_src', 'neither object-src nor default-src is set (plugins unrestricted)')
   }
+}
 
-  // Framing, referrer, permissions, opener.
+/** Framing, referrer, permissions, opener. */
+function judgeDocumentHeaders(final: PostureResponse, obs: ObservatoryAnalysis, found: Findings): void {
+  const h = final.headers
   const t = (name: string) => obs.tests.find((x) => x.test === name)?.result
   const xfo = t('x-frame-options')
   if (xfo === 'x-frame-options-not-implemented')
@@ -507,7 +562,10 @@ function judgeHeaders(
   if (!coop) found.add('web.coop.missing', 'no Cross-Origin-Opener-Policy')
   else if (!COOP_VALUES.has(coop.split(';')[0].trim()))
     found.add('web.coop.invalid', `Cross-Origin-Opener-Policy "${coop.slice(0, 60)}" is not a known value`)
-  // Subresource integrity.
+}
+
+/** Subresource integrity of scripts from other sites. */
+function judgeSri(obs: ObservatoryAnalysis, found: Findings): void {
   const {sri} = obs
   const insecure = sri.external.filter((s) => !s.secure)
   const unprotected = sri.external.filter((s) => s.secure && !s.integrity)
