@@ -2,6 +2,7 @@ import type {Dispatcher} from 'undici'
 
 import type {NetOptions} from '../probes/types.js'
 import type {Clock, Observation} from '../types.js'
+import {loadProbe} from '../probes/load.js'
 import {threadLoop} from './loop-delay.js'
 
 /** What one attempt needs: plain data, so that it can be sent to a probe thread. */
@@ -40,15 +41,17 @@ const empty = (status: Observation['status'], summary: string, totalMs: number):
   metrics: {},
 })
 
-type Registry = typeof import('../probes/index.js')
-let registry: Registry | undefined
+function messageOf(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'message' in error && error.message !== undefined)
+    return String(error.message)
+  return String(error)
+}
 
 /** Runs one attempt in this thread; never throws. */
 export async function attemptHere(req: AttemptRequest, opts: AttemptOptions): Promise<AttemptOutcome> {
-  // The probes load on the first attempt (commands that never probe do not pay for them), once.
-  const {probeFor} = (registry ??= await import('../probes/index.js'))
+  // A kind's probe loads on its first attempt (commands that never probe, and kinds never run, cost nothing).
   const thread = opts.thread ?? 'main'
-  const probe = probeFor(req.kind)
+  const probe = await loadProbe(req.kind)
   if (!probe)
     return {obs: empty('unknown', `no probe for kind ${req.kind}`, 0), loopDelayMs: 0, timedOut: false, thread}
   threadLoop.start()
@@ -90,11 +93,7 @@ export async function attemptHere(req: AttemptRequest, opts: AttemptOptions): Pr
   } catch (error) {
     obs = timedOut
       ? empty('crit', `timed out after ${req.timeoutMs} ms`, performance.now() - started)
-      : empty(
-          'unknown',
-          `probe failed: ${(error as Error).message ?? String(error)}`.split('\n')[0],
-          performance.now() - started,
-        )
+      : empty('unknown', `probe failed: ${messageOf(error)}`.split('\n')[0], performance.now() - started)
   } finally {
     clearTimeout(timer)
     opts.signal?.removeEventListener('abort', onOuterAbort)

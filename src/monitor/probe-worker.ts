@@ -1,4 +1,3 @@
-import type {AddressInfo} from 'node:net'
 /**
  * The probe thread: runs attempts sent by probe-thread.ts on an event loop of its own, so that the
  * instants a probe takes are not held up by the main thread's work (posture scoring, database writes,
@@ -11,9 +10,17 @@ import {parentPort, workerData} from 'node:worker_threads'
 import {attemptHere, type AttemptOutcome, type AttemptRequest} from './attempt.js'
 import {threadLoop} from './loop-delay.js'
 
-const port = parentPort as NonNullable<typeof parentPort>
-const shared = new Float64Array((workerData as {stats: SharedArrayBuffer}).stats)
+if (!parentPort) throw new Error('probe-worker.ts runs as a worker thread (probe-thread.ts starts it)')
+const port = parentPort
+const shared = new Float64Array(statsBuffer(workerData))
 const controllers = new Map<number, AbortController>()
+
+/** The shared loop-delay buffer probe-thread.ts passes as workerData.stats. */
+function statsBuffer(data: unknown): SharedArrayBuffer {
+  if (typeof data === 'object' && data !== null && 'stats' in data && data.stats instanceof SharedArrayBuffer)
+    return data.stats
+  throw new Error('probe thread started without its stats buffer')
+}
 
 function publish(): void {
   const s = threadLoop.stats()
@@ -52,7 +59,9 @@ async function warmUp(): Promise<void> {
   const server = http.createServer((_req, res) => res.end('{"ok":true}'))
   try {
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()))
-    const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+    const address = server.address()
+    if (address === null || typeof address === 'string') return
+    const target = `http://127.0.0.1:${address.port}/`
     await attemptHere(
       {
         kind: 'http',
@@ -102,7 +111,7 @@ function flush(): void {
               ...r.out,
               obs: {
                 status: 'unknown',
-                summary: `result could not be sent from the probe thread: ${(error as Error).message}`,
+                summary: `result could not be sent from the probe thread: ${error instanceof Error ? error.message : String(error)}`,
                 timings: r.out.obs.timings,
                 findings: [],
                 metrics: {},

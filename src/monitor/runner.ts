@@ -7,7 +7,7 @@ import {redact} from '../util/redact.js'
 import {sleep} from '../util/sleep.js'
 import {attemptHere, type AttemptOutcome} from './attempt.js'
 import {type LoopDelayStats, SUSPECT_FLOOR_MS, threadLoop, timingSuspect} from './loop-delay.js'
-import {probeThread} from './probe-thread.js'
+import {ONE_SHOT_LIMITS, PROBE_THREAD_LIMITS, probeThread} from './probe-thread.js'
 
 export interface RunnerOptions {
   /** Checks in flight at once (default 16). */
@@ -51,9 +51,12 @@ function useProbeThread(check: CheckDefinition, opts: RunnerOptions): boolean {
   return !opts.dispatcher && !isHeavy(check) && threadEnabled(opts)
 }
 
-/** Starts the probe thread now, so that its start-up overlaps the caller's (loading the catalogue). */
-export function prestartProbeThread(opts: RunnerOptions = {}): void {
-  if (threadEnabled(opts)) probeThread.prestart()
+/**
+ * Starts the probe thread now, so that its start-up overlaps the caller's (loading the catalogue). `oneShot`
+ * (check run) gives it V8's default young generation instead of watch's small one.
+ */
+export function prestartProbeThread(opts: RunnerOptions = {}, oneShot = false): void {
+  if (threadEnabled(opts)) probeThread.prestart(oneShot ? ONE_SHOT_LIMITS : PROBE_THREAD_LIMITS)
 }
 
 function attempt(check: CheckDefinition, opts: RunnerOptions): Promise<AttemptOutcome> {

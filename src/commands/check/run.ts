@@ -75,7 +75,7 @@ export default class CheckRun extends BaseCommand<typeof CheckRun> {
   async run(): Promise<unknown> {
     const {flags} = this
     // The probe thread starts first; the modules of the run load while it starts up.
-    prestartProbeThread()
+    prestartProbeThread({}, true)
     const [
       {cataloguePaths, loadCatalogue, selectChecks},
       {vantageFromFlags, vantageLabels},
