@@ -51,7 +51,10 @@ describe('watch heap shape', () => {
 describe('watch heap shape beside the probe thread', () => {
   it(
     'keeps the new space at the cap after the probe thread starts (a new isolate resets the growth factor)',
-    {timeout: 150_000},
+    // A scavenge in the window between the worker's isolate set-up and the 'online' handler can double the new
+    // space once (seen in 1 of 18 runs on the 2-core machine, and once in CI): retried, so a cap that never
+    // holds still fails.
+    {timeout: 150_000, retry: 2},
     () => {
       const dist = (f: string) => JSON.stringify(pathToFileURL(path.resolve('dist/monitor', f)).href)
       const script = `
