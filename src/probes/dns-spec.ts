@@ -1,4 +1,4 @@
-import type {OptionsFrom} from './schema-type.js'
+import type {FromSchema} from '../util/schema-type.js'
 import type {OptionProblem, ProbeSpec} from './types.js'
 import {regexProblem} from '../util/safe-regex.js'
 
@@ -37,7 +37,11 @@ const properties = {
 const required = ['type'] as const
 
 /** The dns probe's own keys, as its schema describes them. */
-export type DnsOptions = OptionsFrom<typeof properties, (typeof required)[number]>
+export type DnsOptions = FromSchema<{
+  readonly type: 'object'
+  readonly properties: typeof properties
+  readonly required: typeof required
+}>
 
 export function list(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v]

@@ -1,4 +1,4 @@
-import type {OptionsFrom} from './schema-type.js'
+import type {FromSchema} from '../util/schema-type.js'
 import type {ProbeSpec} from './types.js'
 import {regexProblem} from '../util/safe-regex.js'
 
@@ -14,7 +14,7 @@ const properties = {
 } as const
 
 /** The tcp probe's own keys, as its schema describes them. */
-export type TcpOptions = OptionsFrom<typeof properties>
+export type TcpOptions = FromSchema<{readonly type: 'object'; readonly properties: typeof properties}>
 
 /** The tcp probe's schema and validation (its run() is in tcp.ts). */
 export const tcpSpec: ProbeSpec = {
