@@ -335,18 +335,148 @@ export function encodeEntries(st: BlockState, entries: readonly BlockEntry[], di
 
 const shapes = new Map<string, ShapeField[]>()
 
+function isShapeField(v: unknown): v is ShapeField {
+  return (
+    Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && (v[1] === 'i' || v[1] === 't' || v[1] === 'f')
+  )
+}
+
+/** The fields of a shape text (S + JSON of the fields). */
 function shapeOf(text: string): ShapeField[] {
   let s = shapes.get(text)
   if (!s) {
+    const parsed: unknown = JSON.parse(text.slice(1))
+    if (!Array.isArray(parsed) || !parsed.every((f) => isShapeField(f))) throw new Error('result shape malformed')
     if (shapes.size > 10_000) shapes.clear()
-    s = JSON.parse(text.slice(1)) as ShapeField[]
+    s = parsed
     shapes.set(text, s)
   }
 
   return s
 }
 
+/** An extra text's findings and details. */
+interface Extra {
+  findings?: Finding[]
+  details?: Record<string, unknown>
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function isFinding(v: unknown): v is Finding {
+  return (
+    isRecord(v) &&
+    typeof v.id === 'string' &&
+    (v.severity === 'info' || v.severity === 'warn' || v.severity === 'crit') &&
+    typeof v.message === 'string'
+  )
+}
+
+/** The findings and details of an extra text (X + JSON of {findings, details}). */
+function extraOf(text: string): Extra {
+  const parsed: unknown = JSON.parse(text.slice(1))
+  if (!isRecord(parsed)) throw new Error('result extra malformed')
+  const {findings, details} = parsed
+  const extra: Extra = {}
+  if (findings !== undefined) {
+    if (!Array.isArray(findings) || !findings.every((f) => isFinding(f))) throw new Error('result findings malformed')
+    extra.findings = findings
+  }
+
+  if (details !== undefined) {
+    if (!isRecord(details)) throw new Error('result details malformed')
+    extra.details = details
+  }
+
+  return extra
+}
+
 const TIMING_SET = new Set<string>(TIMING_FIELDS)
+
+function isTimingField(k: string): k is TimingField {
+  return TIMING_SET.has(k)
+}
+
+/** What decoding carries from one entry to the next besides the block state. */
+interface Cursor {
+  fields: ShapeField[]
+  template: string
+  numbers: number[]
+}
+
+/** Reads an entry's shape fields into its timings and metrics. */
+function readFields(input: In, st: BlockState, fields: readonly ShapeField[], entry: BlockEntry): void {
+  for (const [k, code] of fields) {
+    let v: number
+    if (code === 'f') v = input.f()
+    else {
+      const n = (st.prev.get(k) ?? 0) + input.s()
+      st.prev.set(k, n)
+      v = code === 't' ? n / 10 : n
+    }
+
+    if (isTimingField(k)) entry.timings[k] = v
+    else entry.metrics[k.slice(1)] = v
+  }
+}
+
+/** Reads the numbers of an entry's summary template (into `cur.numbers`). */
+function readNumbers(input: In, st: BlockState, cur: Cursor): void {
+  const before = st.nums.get(st.text)
+  const numbers: number[] = []
+  for (let i = 0, n = slots(cur.template); i < n; i++) numbers.push((before?.[i] ?? 0) + input.s())
+  st.nums.set(st.text, numbers)
+  cur.numbers = numbers
+}
+
+/** Decodes the next entry, without its texts (summary, findings, details); updates `st` and `cur`. */
+function decodeEntry(input: In, st: BlockState, cur: Cursor, dict: Dictionary): BlockEntry {
+  const flags = input.buf[input.at++]
+  const delta = st.prevDelta + input.s()
+  st.prevDelta = delta
+  st.prevTs += delta
+  if (!(flags & SAME_SHAPE)) {
+    st.shape = input.u()
+    cur.fields = shapeOf(dict.text(st.shape))
+  }
+
+  const attempts = flags & ONE_ATTEMPT ? 1 : input.u()
+  if (!(flags & SAME_RUN)) st.run += input.s()
+  st.prevDuration += input.s()
+  const entry: BlockEntry = {
+    ts: st.prevTs,
+    status: flags & 3,
+    durationMs: st.prevDuration,
+    timings: {},
+    attempts,
+    runId: st.run === 0 ? null : st.run,
+    summary: '',
+    metrics: {},
+    findings: [],
+  }
+  readFields(input, st, cur.fields, entry)
+  if (!(flags & SAME_TEXT)) {
+    st.text = input.u()
+    cur.template = dict.text(st.text)
+  }
+
+  readNumbers(input, st, cur)
+  if (!(flags & SAME_EXTRA)) st.extra = input.u()
+  st.n++
+  return entry
+}
+
+/** Sets an entry's summary, findings and details; `extras` caches the block's parsed extra texts by id. */
+function addTexts(entry: BlockEntry, st: BlockState, cur: Cursor, dict: Dictionary, extras: Map<number, Extra>): void {
+  entry.summary = joinSummary(cur.template, cur.numbers)
+  if (st.extra === 0) return
+  let x = extras.get(st.extra)
+  if (!x) extras.set(st.extra, (x = extraOf(dict.text(st.extra))))
+  if (x.findings) entry.findings = structuredClone(x.findings)
+  if (x.details) entry.details = structuredClone(x.details)
+}
 
 /**
  * Decodes a block. `upTo` stops after that many entries; `light` skips building texts (summary,
@@ -364,73 +494,12 @@ export function decodeBlock(
   const input = new In(data)
   const entries: BlockEntry[] = []
   const limit = opts.upTo ?? Infinity
-  let fields: ShapeField[] = []
-  let template = ''
-  const extras = new Map<number, {findings?: Finding[]; details?: Record<string, unknown>}>()
+  const textsFrom = opts.textsFrom ?? 0
+  const cur: Cursor = {fields: [], template: '', numbers: []}
+  const extras = new Map<number, Extra>()
   while (!input.done && st.n < limit) {
-    const flags = input.buf[input.at++]
-    const delta = st.prevDelta + input.s()
-    st.prevDelta = delta
-    st.prevTs += delta
-    if (!(flags & SAME_SHAPE)) {
-      st.shape = input.u()
-      fields = shapeOf(dict.text(st.shape))
-    }
-
-    const attempts = flags & ONE_ATTEMPT ? 1 : input.u()
-    if (!(flags & SAME_RUN)) st.run += input.s()
-    st.prevDuration += input.s()
-    const timings: Partial<Record<TimingField, number>> = {}
-    const metrics: Record<string, number> = {}
-    for (const [k, code] of fields) {
-      let v: number
-      if (code === 'f') v = input.f()
-      else {
-        const n = (st.prev.get(k) ?? 0) + input.s()
-        st.prev.set(k, n)
-        v = code === 't' ? n / 10 : n
-      }
-
-      if (TIMING_SET.has(k)) timings[k as TimingField] = v
-      else metrics[k.slice(1)] = v
-    }
-
-    if (!(flags & SAME_TEXT)) {
-      st.text = input.u()
-      template = dict.text(st.text)
-    }
-
-    const before = st.nums.get(st.text)
-    const numbers: number[] = []
-    for (let i = 0, n = slots(template); i < n; i++) numbers.push((before?.[i] ?? 0) + input.s())
-    st.nums.set(st.text, numbers)
-    if (!(flags & SAME_EXTRA)) st.extra = input.u()
-    st.n++
-    const entry: BlockEntry = {
-      ts: st.prevTs,
-      status: flags & 3,
-      durationMs: st.prevDuration,
-      timings,
-      attempts,
-      runId: st.run === 0 ? null : st.run,
-      summary: '',
-      metrics,
-      findings: [],
-    }
-    if (!opts.light && st.n > (opts.textsFrom ?? 0)) {
-      entry.summary = joinSummary(template, numbers)
-      if (st.extra !== 0) {
-        let x = extras.get(st.extra)
-        if (!x)
-          extras.set(
-            st.extra,
-            (x = JSON.parse(dict.text(st.extra).slice(1)) as {findings?: Finding[]; details?: Record<string, unknown>}),
-          )
-        if (x.findings) entry.findings = structuredClone(x.findings)
-        if (x.details) entry.details = structuredClone(x.details)
-      }
-    }
-
+    const entry = decodeEntry(input, st, cur, dict)
+    if (!opts.light && st.n > textsFrom) addTexts(entry, st, cur, dict, extras)
     entries.push(entry)
   }
 

@@ -105,14 +105,30 @@ interface OldRow {
   details: string | null
 }
 
-function encode(st: State, r: OldRow, dict: (text: string) => number): void {
-  const extra = r.details
-    ? (JSON.parse(r.details) as {
-        findings?: unknown[]
-        metrics?: Record<string, number>
-        details?: Record<string, unknown>
-      })
-    : {}
+/** An old row's details column: findings, metrics and details as JSON. */
+interface OldExtra {
+  findings?: unknown[]
+  metrics?: Record<string, unknown>
+  details?: Record<string, unknown>
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null
+}
+
+function oldExtra(details: string | null): OldExtra {
+  if (!details) return {}
+  const parsed: unknown = JSON.parse(details)
+  const extra: OldExtra = {}
+  if (!isObject(parsed)) return extra
+  if (Array.isArray(parsed.findings)) extra.findings = parsed.findings
+  if (isObject(parsed.metrics)) extra.metrics = parsed.metrics
+  if (isObject(parsed.details)) extra.details = parsed.details
+  return extra
+}
+
+/** The shape fields of a row (its timings, then its numeric metrics) and their values in order. */
+function shapeOf(r: OldRow, extra: OldExtra): {fields: [string, string][]; values: number[]} {
   const fields: [string, string][] = []
   const values: number[] = []
   for (const [name, col] of TIMINGS) {
@@ -128,26 +144,48 @@ function encode(st: State, r: OldRow, dict: (text: string) => number): void {
     values.push(v)
   }
 
-  const shape = dict('S' + JSON.stringify(fields))
+  return {fields, values}
+}
+
+/** A summary as its template and numbers (one holding the slot character is kept whole). */
+function splitSummary(summary: string): {template: string; numbers: number[]} {
   const numbers: number[] = []
-  const template = r.summary.includes('\u0001')
-    ? 'L' + r.summary
+  const template = summary.includes('\u0001')
+    ? 'L' + summary
     : 'T' +
-      r.summary.replaceAll(/(?<!\d)(?:0|[1-9]\d{0,14})(?!\d)/g, (m) => {
+      summary.replaceAll(/(?<!\d)(?:0|[1-9]\d{0,14})(?!\d)/g, (m) => {
         numbers.push(Number(m))
         return '\u0001'
       })
-  const text = dict(template)
+  return {template, numbers}
+}
+
+/** The dictionary text of a row's findings and details, if it has any. */
+function extraText(extra: OldExtra): string | undefined {
   const x: {findings?: unknown[]; details?: Record<string, unknown>} = {}
   if (extra.findings && extra.findings.length > 0) x.findings = extra.findings
   if (extra.details && Object.keys(extra.details).length > 0) x.details = extra.details
-  const extraId = x.findings || x.details ? dict('X' + JSON.stringify(x)) : 0
+  return x.findings || x.details ? 'X' + JSON.stringify(x) : undefined
+}
+
+/** One encoded row: its dictionary ids and what is written of it besides them. */
+interface Coded {
+  shape: number
+  text: number
+  extra: number
+  fields: [string, string][]
+  values: number[]
+  numbers: number[]
+}
+
+/** Writes a row's bytes to the block and moves the state on to it. */
+function write(st: State, r: OldRow, c: Coded): void {
   const run = r.run_id ?? 0
   const {out} = st
   let flags = r.status & 3
-  if (shape === st.shape) flags |= 4
-  if (text === st.text) flags |= 8
-  if (extraId === st.extra) flags |= 16
+  if (c.shape === st.shape) flags |= 4
+  if (c.text === st.text) flags |= 8
+  if (c.extra === st.extra) flags |= 16
   if (run === st.run) flags |= 32
   if (r.attempts === 1) flags |= 64
   out.bytes.push(flags)
@@ -155,13 +193,13 @@ function encode(st: State, r: OldRow, dict: (text: string) => number): void {
   out.s(delta - st.prevDelta)
   st.prevDelta = delta
   st.prevTs = r.ts
-  if (!(flags & 4)) out.u(shape)
+  if (!(flags & 4)) out.u(c.shape)
   if (!(flags & 64)) out.u(r.attempts)
   if (!(flags & 32)) out.s(run - st.run)
   out.s(r.duration_ms - st.prevDuration)
   st.prevDuration = r.duration_ms
-  for (const [i, [k, code]] of fields.entries()) {
-    const v = values[i]
+  for (const [i, [k, code]] of c.fields.entries()) {
+    const v = c.values[i]
     if (code === 'f') {
       out.f(v)
       continue
@@ -172,21 +210,37 @@ function encode(st: State, r: OldRow, dict: (text: string) => number): void {
     st.prev.set(k, n)
   }
 
-  if (!(flags & 8)) out.u(text)
-  const before = st.nums.get(text)
-  for (const [i, n] of numbers.entries()) out.s(n - (before?.[i] ?? 0))
-  st.nums.set(text, numbers)
-  if (!(flags & 16)) out.u(extraId)
-  st.shape = shape
-  st.text = text
-  st.extra = extraId
+  if (!(flags & 8)) out.u(c.text)
+  const before = st.nums.get(c.text)
+  for (const [i, n] of c.numbers.entries()) out.s(n - (before?.[i] ?? 0))
+  st.nums.set(c.text, c.numbers)
+  if (!(flags & 16)) out.u(c.extra)
+  st.shape = c.shape
+  st.text = c.text
+  st.extra = c.extra
   st.run = run
   st.n++
+}
+
+/** Records a row's status and run id in the block's statuses and run bounds. */
+function tally(st: State, r: OldRow): void {
   st.statuses |= 1 << (r.status & 3)
   if (r.run_id !== null) {
     st.runLo = st.runLo === null ? r.run_id : Math.min(st.runLo, r.run_id)
     st.runHi = st.runHi === null ? r.run_id : Math.max(st.runHi, r.run_id)
   }
+}
+
+function encode(st: State, r: OldRow, dict: (text: string) => number): void {
+  const extra = oldExtra(r.details)
+  const {fields, values} = shapeOf(r, extra)
+  const shape = dict('S' + JSON.stringify(fields))
+  const {template, numbers} = splitSummary(r.summary)
+  const text = dict(template)
+  const x = extraText(extra)
+  const extraId = x === undefined ? 0 : dict(x)
+  write(st, r, {shape, text, extra: extraId, fields, values, numbers})
+  tally(st, r)
 }
 
 /** New tables: vantages, the text dictionary, the blocks and the aliases of old result ids. */
