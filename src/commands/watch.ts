@@ -1,9 +1,10 @@
 import {Flags} from '@oclif/core'
 
 import type {Playbook} from '../playbooks/model.js'
-import {BaseCommand} from '../base-command.js'
+import type {DB} from '../store/db.js'
+import {BaseCommand, type BaseFlags} from '../base-command.js'
 import {cataloguePaths, validateCatalogue} from '../catalogue/load.js'
-import {DefinitionError, UserError} from '../errors.js'
+import {DefinitionError, type Problem, UserError} from '../errors.js'
 import {alertmanagerRoute, alertmanagerToken, watchReceiver} from '../fleet/alertmanager.js'
 import {fleetRoutes} from '../metrics/fleet-routes.js'
 import {type MetricsServer, startMetricsServer} from '../metrics/server.js'
@@ -86,23 +87,9 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
 
   async run(): Promise<WatchSummary> {
     const {flags} = this
-    const format = flags['log-format'] as 'human' | 'json'
+    const format = logFormatOf(flags['log-format'])
     const log = (e: LogEntry) => process.stderr.write(formatLogLine(e, format) + '\n')
-    const paths = cataloguePaths(flags.checks)
-    let playbooks = new Map<string, Playbook>()
-    let current: WatchConfig | undefined
-    const load = () => {
-      const {catalogue, problems} = validateCatalogue(paths, {resolve: flags.resolve, resolver: flags.resolver})
-      if (!catalogue) return {problems}
-      const built = buildWatchConfig(catalogue)
-      if (!built.config) return built
-      const pb = loadIncidentPlaybooks(built.config, flags.playbooks)
-      if (pb.problems.length > 0) return {problems: pb.problems}
-      playbooks = pb.playbooks
-      current = built.config
-      return built
-    }
-
+    const catalogue = new CatalogueLoader(cataloguePaths(flags.checks), flags)
     const vantage = vantageFromFlags({
       vantage: flags.vantage,
       net: flags['vantage-net'],
@@ -110,30 +97,16 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
     })
     const labels = metricLabels(flags['metrics-label'])
     const graceMs = graceOf(flags.grace)
-    const retention =
-      flags['keep-raw'] === '0'
-        ? undefined
-        : {
-            raw: parseRetention(flags['keep-raw'], '--keep-raw'),
-            hourly: parseRetention(flags['keep-hourly'], '--keep-hourly'),
-            daily: parseRetention(flags['keep-daily'], '--keep-daily'),
-          }
-
-    const alertmanager = flags['alertmanager-token-env'] !== undefined || flags['alertmanager-no-token']
-    const amToken = alertmanager
-      ? alertmanagerToken(
-          {tokenEnv: flags['alertmanager-token-env'], noToken: flags['alertmanager-no-token'], listen: flags.metrics},
-          process.env,
-        )
-      : undefined
+    const retention = retentionOf(flags)
+    const alertmanager = alertmanagerOf(flags)
 
     const db = this.openDb({lockWait: false})
-    const status = flags.once ? undefined : statusRoutesFromFlags(db, flags, () => current)
-    const hooks = watchHooks({retention, playbooks: () => playbooks})
+    const status = flags.once ? undefined : statusRoutesFromFlags(db, flags, () => catalogue.current)
+    const hooks = watchHooks({retention, playbooks: () => catalogue.playbooks})
     const metrics = flags.metrics ? new WatchMetrics({defaultLabels: labels, ...hooks.metricSources(db)}) : undefined
     const watcher = new Watcher({
       db,
-      load,
+      load: () => catalogue.load(),
       log,
       metrics,
       hooks,
@@ -141,12 +114,7 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
       instance: flags.instance,
       vantage,
     })
-    try {
-      watcher.init()
-    } catch (error) {
-      if (error instanceof WatchConfigError) throw new DefinitionError(error.problems, 'catalogue')
-      throw error
-    }
+    initWatcher(watcher)
 
     if (flags.once) {
       await watcher.runOnce()
@@ -154,62 +122,160 @@ Logs go to stderr: readable lines by default, one JSON object a line with --log-
       return watcher.stop(graceMs)
     }
 
-    // eslint-disable-next-line prefer-const -- read by a closure made before it is assigned
-    let server: MetricsServer | undefined
-    const routes = fleetRoutes({
-      checks: () => current?.checks.map((w) => w.check) ?? [],
-      vantage: () => watcher.vantage,
-      address: () => server?.address,
-      net: {resolve: (flags.resolve ?? []).flatMap((r) => parseResolveRule(r) ?? []), resolver: flags.resolver},
-    })
-    server =
-      metrics && flags.metrics
-        ? await startMetricsServer(flags.metrics, {
-            metrics: async () => ({contentType: metrics.registry.contentType, body: await metrics.text()}),
-            health: () => watcher.health(),
-            routes: [
-              ...routes,
-              ...(alertmanager
-                ? [
-                    alertmanagerRoute({
-                      token: amToken,
-                      log: (level, msg) => log({level, at: Date.now(), msg}),
-                      receive: watchReceiver(db, {
-                        config: () => current,
-                        playbooks: () => playbooks,
-                        playbookDir: flags.playbooks,
-                      }),
-                    }),
-                  ]
-                : []),
-              ...(flags['status-listen'] ? [] : (status ?? [])),
-            ],
-          })
-        : undefined
-    const hostPort = (a: {host: string; port: number}) => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`
-    if (server) log({level: 'info', at: Date.now(), msg: `metrics on http://${hostPort(server.address)}/metrics`})
-    const statusServer =
-      status && flags['status-listen']
-        ? await startMetricsServer(flags['status-listen'], {health: () => watcher.health(), routes: status})
-        : undefined
-    const statusAt = statusServer ?? (status ? server : undefined)
-    if (statusAt) log({level: 'info', at: Date.now(), msg: `status page on http://${hostPort(statusAt.address)}/`})
-
-    watcher.start()
-    const stopSignal = await untilStopped(watcher, log)
-    log({level: 'info', at: Date.now(), msg: `${stopSignal}: stopping; letting checks in flight finish`})
-    const summary = await watcher.stop(graceMs)
-    await server?.close()
-    await statusServer?.close()
-    log({
-      level: 'info',
-      at: Date.now(),
-      msg: `stopped after ${summary.runs} run(s); ${summary.notifications} notification(s) queued`,
-      unwritten: summary.unwritten,
-    })
-    if (summary.unwritten > 0) process.exitCode = 1
-    return summary
+    const servers = await startServers({flags, db, watcher, catalogue, metrics, status, alertmanager, log})
+    return serveUntilStopped(watcher, servers, graceMs, log)
   }
+}
+
+type WatchFlags = BaseFlags<typeof Watch>
+type Log = (e: LogEntry) => void
+
+/** --log-format, whose options oclif has already checked. */
+function logFormatOf(value: string): 'human' | 'json' {
+  return value === 'json' ? 'json' : 'human'
+}
+
+/** Loads the catalogue (at start and on SIGHUP) and keeps the last valid one and its incident playbooks. */
+class CatalogueLoader {
+  current: WatchConfig | undefined
+  playbooks = new Map<string, Playbook>()
+
+  constructor(
+    private readonly paths: string[],
+    private readonly flags: Pick<WatchFlags, 'playbooks' | 'resolve' | 'resolver'>,
+  ) {}
+
+  load(): {config?: WatchConfig; problems: Problem[]} {
+    const {flags} = this
+    const {catalogue, problems} = validateCatalogue(this.paths, {resolve: flags.resolve, resolver: flags.resolver})
+    if (!catalogue) return {problems}
+    const built = buildWatchConfig(catalogue)
+    if (!built.config) return built
+    const pb = loadIncidentPlaybooks(built.config, flags.playbooks)
+    if (pb.problems.length > 0) return {problems: pb.problems}
+    this.playbooks = pb.playbooks
+    this.current = built.config
+    return built
+  }
+}
+
+/** --keep-raw, --keep-hourly and --keep-daily; none when --keep-raw is 0. */
+function retentionOf(flags: WatchFlags) {
+  return flags['keep-raw'] === '0'
+    ? undefined
+    : {
+        raw: parseRetention(flags['keep-raw'], '--keep-raw'),
+        hourly: parseRetention(flags['keep-hourly'], '--keep-hourly'),
+        daily: parseRetention(flags['keep-daily'], '--keep-daily'),
+      }
+}
+
+/** Whether to serve POST /alertmanager, and the token it expects. */
+function alertmanagerOf(flags: WatchFlags): {enabled: boolean; token: string | undefined} {
+  const enabled = flags['alertmanager-token-env'] !== undefined || flags['alertmanager-no-token']
+  const token = enabled
+    ? alertmanagerToken(
+        {tokenEnv: flags['alertmanager-token-env'], noToken: flags['alertmanager-no-token'], listen: flags.metrics},
+        process.env,
+      )
+    : undefined
+  return {enabled, token}
+}
+
+/** Loads the catalogue into the watcher; an invalid one is reported as a definition error. */
+function initWatcher(watcher: Watcher): void {
+  try {
+    watcher.init()
+  } catch (error) {
+    if (error instanceof WatchConfigError) throw new DefinitionError(error.problems, 'catalogue')
+    throw error
+  }
+}
+
+interface Servers {
+  server: MetricsServer | undefined
+  statusServer: MetricsServer | undefined
+}
+
+/** Starts the --metrics listener (metrics, fleet routes, Alertmanager, status page) and the --status-listen one. */
+async function startServers(o: {
+  flags: WatchFlags
+  db: DB
+  watcher: Watcher
+  catalogue: CatalogueLoader
+  metrics: WatchMetrics | undefined
+  status: ReturnType<typeof statusRoutesFromFlags>
+  alertmanager: ReturnType<typeof alertmanagerOf>
+  log: Log
+}): Promise<Servers> {
+  const {flags, db, watcher, catalogue, metrics, status, log} = o
+  // eslint-disable-next-line prefer-const -- read by a closure made before it is assigned
+  let server: MetricsServer | undefined
+  const routes = fleetRoutes({
+    checks: () => catalogue.current?.checks.map((w) => w.check) ?? [],
+    vantage: () => watcher.vantage,
+    address: () => server?.address,
+    net: {resolve: (flags.resolve ?? []).flatMap((r) => parseResolveRule(r) ?? []), resolver: flags.resolver},
+  })
+  server =
+    metrics && flags.metrics
+      ? await startMetricsServer(flags.metrics, {
+          metrics: async () => ({contentType: metrics.registry.contentType, body: await metrics.text()}),
+          health: () => watcher.health(),
+          routes: [
+            ...routes,
+            ...(o.alertmanager.enabled
+              ? [
+                  alertmanagerRoute({
+                    token: o.alertmanager.token,
+                    log: (level, msg) => log({level, at: Date.now(), msg}),
+                    receive: watchReceiver(db, {
+                      config: () => catalogue.current,
+                      playbooks: () => catalogue.playbooks,
+                      playbookDir: flags.playbooks,
+                    }),
+                  }),
+                ]
+              : []),
+            ...(flags['status-listen'] ? [] : (status ?? [])),
+          ],
+        })
+      : undefined
+  if (server) log({level: 'info', at: Date.now(), msg: `metrics on http://${hostPort(server.address)}/metrics`})
+  const statusServer =
+    status && flags['status-listen']
+      ? await startMetricsServer(flags['status-listen'], {health: () => watcher.health(), routes: status})
+      : undefined
+  const statusAt = statusServer ?? (status ? server : undefined)
+  if (statusAt) log({level: 'info', at: Date.now(), msg: `status page on http://${hostPort(statusAt.address)}/`})
+  return {server, statusServer}
+}
+
+function hostPort(a: {host: string; port: number}): string {
+  return `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`
+}
+
+/** Watches until SIGTERM or SIGINT, then stops within the grace and closes the listeners. */
+async function serveUntilStopped(
+  watcher: Watcher,
+  {server, statusServer}: Servers,
+  graceMs: number | undefined,
+  log: Log,
+): Promise<WatchSummary> {
+  watcher.start()
+  const stopSignal = await untilStopped(watcher, log)
+  log({level: 'info', at: Date.now(), msg: `${stopSignal}: stopping; letting checks in flight finish`})
+  const summary = await watcher.stop(graceMs)
+  await server?.close()
+  await statusServer?.close()
+  log({
+    level: 'info',
+    at: Date.now(),
+    msg: `stopped after ${summary.runs} run(s); ${summary.notifications} notification(s) queued`,
+    unwritten: summary.unwritten,
+  })
+  if (summary.unwritten > 0) process.exitCode = 1
+  return summary
 }
 
 /** --metrics-label name=value pairs (instance, job and __ names are Prometheus's own). */

@@ -117,6 +117,22 @@ export interface WatchSummary {
   unwritten: number
 }
 
+/** What evaluating one stored result works on: the check, its result, and its state before and after. */
+interface EvaluationStep {
+  w: WatchedCheck
+  r: CheckResult
+  resultId: number
+  prev: StoredMonitorState
+  next: StoredMonitorState
+  /** The maintenance window covering the result, if any. */
+  maint: ReturnType<typeof activeMaintenance>
+}
+
+/** Every message about a check in a maintenance window is held (logged, not sent). */
+function holdOf({maint}: EvaluationStep): string | undefined {
+  return maint ? `maintenance: ${maint.window.name}` : undefined
+}
+
 const CONNECTIVITY_KEY = 'connectivity'
 /** Maintenance windows announced as open: name → when it opened and when it ends. */
 const MAINTENANCE_KEY = 'maintenance'
@@ -474,151 +490,173 @@ export class Watcher {
       {thresholds: w.thresholds, flapping: w.flapping, suppressed: maint !== undefined, remindEveryMs: w.remindEveryMs},
     )
     const next: StoredMonitorState = {...ev.state, incidentId: prev.incidentId}
-    const announced = new Set<string>(ev.events.map((e) => e.kind))
-    // Every message about a check in a maintenance window is held (logged, not sent).
-    const hold = maint ? `maintenance: ${maint.window.name}` : undefined
-    if (
-      ev.changed &&
-      !(prev.state === 'pending' && next.state === 'ok') &&
-      !announced.has(next.state === 'ok' ? 'recovered' : next.state)
-    ) {
-      const reason = next.flapping ? 'flapping' : maint ? `maintenance: ${maint.window.name}` : null
-      this.pendingEvents.push({
-        kind: 'state',
-        checkId: r.checkId,
-        state: next.state,
-        previous: prev.state,
-        at: r.startedAt,
-        resultId,
-        message: `${prev.state} → ${next.state}${reason ? ` (not announced: ${reason})` : ''}: ${r.summary}`,
-        suppressed: reason,
-      })
-    }
+    const step: EvaluationStep = {w, r, resultId, prev, next, maint}
+    this.recordQuietChange(step, ev.changed, ev.events)
+    this.announceEvents(step, ev.events)
+    this.runIncidentHook(step)
+    this.checkPosture(step)
+    this.states.set(r.checkId, next)
+    this.dirty.add(r.checkId)
+    this.opts.metrics?.setState(r.checkId, next.state, next.flapping, maint !== undefined)
+  }
 
-    for (const e of ev.events) {
+  /** Records a state change no event announces (the first ok, or one flapping or maintenance holds back). */
+  private recordQuietChange(
+    {r, resultId, prev, next, maint}: EvaluationStep,
+    changed: boolean,
+    events: MonitorEvent[],
+  ): void {
+    const announced = new Set<string>(events.map((e) => e.kind))
+    if (
+      !changed ||
+      (prev.state === 'pending' && next.state === 'ok') ||
+      announced.has(next.state === 'ok' ? 'recovered' : next.state)
+    )
+      return
+    const reason = next.flapping ? 'flapping' : maint ? `maintenance: ${maint.window.name}` : null
+    this.pendingEvents.push({
+      kind: 'state',
+      checkId: r.checkId,
+      state: next.state,
+      previous: prev.state,
+      at: r.startedAt,
+      resultId,
+      message: `${prev.state} → ${next.state}${reason ? ` (not announced: ${reason})` : ''}: ${r.summary}`,
+      suppressed: reason,
+    })
+  }
+
+  /** Logs and notifies each event of the state machine. */
+  private announceEvents(step: EvaluationStep, events: MonitorEvent[]): void {
+    const {w, r, prev, next} = step
+    for (const e of events) {
       this.pendingEvents.push(e)
       this.say(
         e.kind === 'failing' ? 'error' : e.kind === 'recovered' || e.kind === 'stable' ? 'info' : 'warn',
         `${r.checkId} ${e.kind}: ${e.message}`,
         {check: r.checkId, state: next.state},
       )
-      this.send(this.notificationFor(w, e, next, prev), w.notify, hold)
+      this.send(this.notificationFor(w, e, next, prev), w.notify, holdOf(step))
     }
+  }
 
+  /** Lets the incident wing open or update an incident, and announces what it did. */
+  private runIncidentHook(step: EvaluationStep): void {
     const hook = this.opts.hooks?.incident
-    if (hook) {
-      try {
-        const out = hook({
-          db: this.opts.db,
-          watched: w,
-          state: next,
-          previous: prev,
-          result: r,
-          resultId,
-          inMaintenance: maint !== undefined,
-          now: this.host.now(),
-        })
-        if (out) {
-          next.incidentId = out.incidentId
-          if (out.opened) {
-            this.say('error', `${r.checkId}: opened incident #${out.opened.id} ${out.opened.title}`, {
-              check: r.checkId,
-              incident: out.opened.id,
-            })
-            this.pendingEvents.push({
-              kind: 'incident',
-              checkId: r.checkId,
-              state: next.state,
-              previous: prev.state,
-              at: r.startedAt,
-              resultId,
-              message: `opened incident #${out.opened.id}`,
-            })
-            this.send(
-              {
-                event: 'incident-opened',
-                severity: 'crit',
-                at: r.startedAt,
-                instance: this.instance,
-                title: `Incident #${out.opened.id} opened: ${out.opened.title}`,
-                text: `${w.check.name} has kept failing: ${r.summary}${respondText(out.opened.id, w.runbook)}`,
-                check: this.checkInfo(w, next),
-                incident: out.opened,
-                resultId,
-                ...responseOf(out.opened.id, w.runbook),
-              },
-              w.notify,
-              hold,
-            )
-          }
-
-          if (out.updated) {
-            this.say('info', `${r.checkId}: incident #${out.updated.id}: ${out.updated.message}`, {
-              check: r.checkId,
-              incident: out.updated.id,
-            })
-            this.send(
-              {
-                event: 'incident-updated',
-                severity: next.state === 'failing' ? 'crit' : 'info',
-                at: r.startedAt,
-                instance: this.instance,
-                title: `Incident #${out.updated.id}: ${out.updated.message}`,
-                text: `${w.check.name}: ${r.summary}${respondText(out.updated.id, w.runbook)}`,
-                check: this.checkInfo(w, next),
-                incident: {id: out.updated.id, title: out.updated.title},
-                resultId,
-                ...responseOf(out.updated.id, w.runbook),
-              },
-              w.notify,
-              hold,
-            )
-          }
-        }
-      } catch (error) {
-        this.say('error', `${r.checkId}: incident step failed: ${messageOf(error)}`, {check: r.checkId})
-      }
+    if (!hook) return
+    const {w, r, resultId, prev, next, maint} = step
+    try {
+      const out = hook({
+        db: this.opts.db,
+        watched: w,
+        state: next,
+        previous: prev,
+        result: r,
+        resultId,
+        inMaintenance: maint !== undefined,
+        now: this.host.now(),
+      })
+      if (!out) return
+      next.incidentId = out.incidentId
+      if (out.opened) this.incidentOpened(step, out.opened)
+      if (out.updated) this.incidentUpdated(step, out.updated)
+    } catch (error) {
+      this.say('error', `${r.checkId}: incident step failed: ${messageOf(error)}`, {check: r.checkId})
     }
+  }
 
+  private incidentOpened(step: EvaluationStep, opened: NonNullable<IncidentOutcome['opened']>): void {
+    const {w, r, resultId, prev, next} = step
+    this.say('error', `${r.checkId}: opened incident #${opened.id} ${opened.title}`, {
+      check: r.checkId,
+      incident: opened.id,
+    })
+    this.pendingEvents.push({
+      kind: 'incident',
+      checkId: r.checkId,
+      state: next.state,
+      previous: prev.state,
+      at: r.startedAt,
+      resultId,
+      message: `opened incident #${opened.id}`,
+    })
+    this.send(
+      {
+        event: 'incident-opened',
+        severity: 'crit',
+        at: r.startedAt,
+        instance: this.instance,
+        title: `Incident #${opened.id} opened: ${opened.title}`,
+        text: `${w.check.name} has kept failing: ${r.summary}${respondText(opened.id, w.runbook)}`,
+        check: this.checkInfo(w, next),
+        incident: opened,
+        resultId,
+        ...responseOf(opened.id, w.runbook),
+      },
+      w.notify,
+      holdOf(step),
+    )
+  }
+
+  private incidentUpdated(step: EvaluationStep, updated: NonNullable<IncidentOutcome['updated']>): void {
+    const {w, r, resultId, next} = step
+    this.say('info', `${r.checkId}: incident #${updated.id}: ${updated.message}`, {
+      check: r.checkId,
+      incident: updated.id,
+    })
+    this.send(
+      {
+        event: 'incident-updated',
+        severity: next.state === 'failing' ? 'crit' : 'info',
+        at: r.startedAt,
+        instance: this.instance,
+        title: `Incident #${updated.id}: ${updated.message}`,
+        text: `${w.check.name}: ${r.summary}${respondText(updated.id, w.runbook)}`,
+        check: this.checkInfo(w, next),
+        incident: {id: updated.id, title: updated.title},
+        resultId,
+        ...responseOf(updated.id, w.runbook),
+      },
+      w.notify,
+      holdOf(step),
+    )
+  }
+
+  /** Announces new posture findings of the stored result (never in maintenance). */
+  private checkPosture({w, r, resultId, prev, next, maint}: EvaluationStep): void {
     const posture = this.opts.hooks?.postureRegressions
-    if (posture && !maint) {
-      try {
-        const found = posture(this.opts.db, r.checkId, resultId)
-        if (found.length > 0) {
-          const text = found.map((f) => `${f.severity} ${f.id}: ${f.message}`).join('\n')
-          this.pendingEvents.push({
-            kind: 'posture',
-            checkId: r.checkId,
-            state: next.state,
-            previous: prev.state,
-            at: r.startedAt,
-            resultId,
-            message: text,
-          })
-          this.say('warn', `${r.checkId}: ${found.length} new posture finding(s)`, {check: r.checkId})
-          this.send(
-            {
-              event: 'posture-regression',
-              severity: found.some((f) => f.severity === 'crit') ? 'crit' : 'warn',
-              at: r.startedAt,
-              instance: this.instance,
-              title: `Security posture regressed: ${w.check.name}`,
-              text,
-              check: this.checkInfo(w, next),
-              resultId,
-              ...(w.runbook ? {runbook: w.runbook} : {}),
-            },
-            w.notify,
-          )
-        }
-      } catch (error) {
-        this.say('warn', `${r.checkId}: posture comparison failed: ${messageOf(error)}`, {check: r.checkId})
-      }
+    if (!posture || maint) return
+    try {
+      const found = posture(this.opts.db, r.checkId, resultId)
+      if (found.length === 0) return
+      const text = found.map((f) => `${f.severity} ${f.id}: ${f.message}`).join('\n')
+      this.pendingEvents.push({
+        kind: 'posture',
+        checkId: r.checkId,
+        state: next.state,
+        previous: prev.state,
+        at: r.startedAt,
+        resultId,
+        message: text,
+      })
+      this.say('warn', `${r.checkId}: ${found.length} new posture finding(s)`, {check: r.checkId})
+      this.send(
+        {
+          event: 'posture-regression',
+          severity: found.some((f) => f.severity === 'crit') ? 'crit' : 'warn',
+          at: r.startedAt,
+          instance: this.instance,
+          title: `Security posture regressed: ${w.check.name}`,
+          text,
+          check: this.checkInfo(w, next),
+          resultId,
+          ...(w.runbook ? {runbook: w.runbook} : {}),
+        },
+        w.notify,
+      )
+    } catch (error) {
+      this.say('warn', `${r.checkId}: posture comparison failed: ${messageOf(error)}`, {check: r.checkId})
     }
-
-    this.states.set(r.checkId, next)
-    this.dirty.add(r.checkId)
-    this.opts.metrics?.setState(r.checkId, next.state, next.flapping, maint !== undefined)
   }
 
   private checkInfo(w: WatchedCheck, st: StoredMonitorState, previous?: string): NonNullable<Notification['check']> {

@@ -3,7 +3,7 @@ import type {Clock} from '../types.js'
 import {deferDelivery, finishDelivery, insertDelivery, lastDelivery, pendingDeliveries} from '../store/outbox.js'
 import {formatDuration} from '../util/duration.js'
 import {errorInfo} from './errors.js'
-import {sendNotification} from './send.js'
+import {type DeliveryOutcome, sendNotification} from './send.js'
 import {categoryOf, type Notification, type NotifierConfig} from './types.js'
 
 export type DispatchLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void
@@ -211,7 +211,7 @@ export class NotificationDispatcher {
       if (ch.queue.some((i) => i.deliveryId === row.id)) continue
       ch.queue.push({
         deliveryId: row.id,
-        notification: JSON.parse(row.body) as Notification,
+        notification: storedNotification(row.body),
         attempts: row.attempts,
         notBefore: now,
         expiresAt: row.expiresAt ?? now + ch.config.expireMs,
@@ -274,87 +274,102 @@ export class NotificationDispatcher {
     }
 
     ch.busy = true
-    void (async () => {
-      const outcome = await sendNotification(ch.config, item.notification, {
-        backoffMs: this.opts.backoffMs,
-        signal: this.abort.signal,
-        now: () => this.opts.clock.now(),
-      })
-      const at = this.opts.clock.now()
-      item.attempts += outcome.attempts
-      item.lastError = outcome.error
-      const id = item.deliveryId
-      const {name} = ch.config
-      if (!outcome.ok && this.abort.signal.aborted) {
-        // Abandoned at shutdown: the row stays pending and the next start sends it.
-        if (id !== null)
-          this.record(
-            () =>
-              deferDelivery(this.db, id, {
-                attempts: item.attempts,
-                httpStatus: outcome.httpStatus,
-                error: outcome.error,
-                at,
-                nextAttemptAt: at,
-              }),
-            ch,
-          )
-      } else if (outcome.ok || !outcome.retryable) {
-        ch.queue.shift()
-        if (id !== null)
-          this.record(
-            () =>
-              finishDelivery(this.db, id, {
-                status: outcome.ok ? 'sent' : 'failed',
-                attempts: item.attempts,
-                httpStatus: outcome.httpStatus,
-                error: outcome.error,
-                at,
-              }),
-            ch,
-          )
-        if (!outcome.ok)
-          this.opts.log?.(
-            'warn',
-            `notifier ${name}: "${item.notification.title}" refused after ${item.attempts} attempt(s): ${outcome.error}`,
-            {notifier: name, httpStatus: outcome.httpStatus},
-          )
-        this.opts.onOutcome?.(name, outcome.ok ? 'sent' : 'failed')
-      } else if (at >= item.expiresAt) {
-        ch.queue.shift()
-        this.expire(ch, item, at)
-      } else {
-        // The same doubling as the quick retries, carried on from the outbox.
-        const base = ch.config.backoffMs ?? this.opts.backoffMs ?? 1000
-        let wait =
-          Math.min(this.opts.maxBackoffMs ?? 900_000, base * 2 ** Math.min(30, item.attempts - 1)) *
-          (0.8 + Math.random() * 0.4)
-        if (outcome.retryAfterMs !== undefined) wait = Math.max(wait, Math.min(outcome.retryAfterMs, 3_600_000))
-        item.notBefore = Math.min(at + Math.round(wait), item.expiresAt)
-        if (id !== null)
-          this.record(
-            () =>
-              deferDelivery(this.db, id, {
-                attempts: item.attempts,
-                httpStatus: outcome.httpStatus,
-                error: outcome.error,
-                at,
-                nextAttemptAt: item.notBefore,
-              }),
-            ch,
-          )
-        this.opts.log?.(
-          'warn',
-          `notifier ${name}: "${item.notification.title}" not delivered after ${item.attempts} attempt(s): ${outcome.error}; ` +
-            `next try ${new Date(item.notBefore).toISOString()}, gives up ${new Date(item.expiresAt).toISOString()}`,
-          {notifier: name, attempts: item.attempts, httpStatus: outcome.httpStatus},
-        )
-        this.opts.onOutcome?.(name, 'retrying')
-      }
+    void this.deliver(ch, item)
+  }
 
-      ch.busy = false
-      this.pump(ch)
-    })()
+  /** Sends the head of the queue, records what came of it, and pumps the channel again. */
+  private async deliver(ch: Channel, item: Item): Promise<void> {
+    const outcome = await sendNotification(ch.config, item.notification, {
+      backoffMs: this.opts.backoffMs,
+      signal: this.abort.signal,
+      now: () => this.opts.clock.now(),
+    })
+    const at = this.opts.clock.now()
+    item.attempts += outcome.attempts
+    item.lastError = outcome.error
+    if (!outcome.ok && this.abort.signal.aborted) this.abandoned(ch, item, outcome, at)
+    else if (outcome.ok || !outcome.retryable) this.finished(ch, item, outcome, at)
+    else if (at >= item.expiresAt) {
+      ch.queue.shift()
+      this.expire(ch, item, at)
+    } else this.retryLater(ch, item, outcome, at)
+    ch.busy = false
+    this.pump(ch)
+  }
+
+  /** Abandoned at shutdown: the row stays pending and the next start sends it. */
+  private abandoned(ch: Channel, item: Item, outcome: DeliveryOutcome, at: number): void {
+    const id = item.deliveryId
+    if (id !== null)
+      this.record(
+        () =>
+          deferDelivery(this.db, id, {
+            attempts: item.attempts,
+            httpStatus: outcome.httpStatus,
+            error: outcome.error,
+            at,
+            nextAttemptAt: at,
+          }),
+        ch,
+      )
+  }
+
+  /** Sent, or refused for good: off the queue, and the outbox row closed. */
+  private finished(ch: Channel, item: Item, outcome: DeliveryOutcome, at: number): void {
+    const id = item.deliveryId
+    const {name} = ch.config
+    ch.queue.shift()
+    if (id !== null)
+      this.record(
+        () =>
+          finishDelivery(this.db, id, {
+            status: outcome.ok ? 'sent' : 'failed',
+            attempts: item.attempts,
+            httpStatus: outcome.httpStatus,
+            error: outcome.error,
+            at,
+          }),
+        ch,
+      )
+    if (!outcome.ok)
+      this.opts.log?.(
+        'warn',
+        `notifier ${name}: "${item.notification.title}" refused after ${item.attempts} attempt(s): ${outcome.error}`,
+        {notifier: name, httpStatus: outcome.httpStatus},
+      )
+    this.opts.onOutcome?.(name, outcome.ok ? 'sent' : 'failed')
+  }
+
+  /** Not delivered yet: puts the message off for a later round, up to its expiry. */
+  private retryLater(ch: Channel, item: Item, outcome: DeliveryOutcome, at: number): void {
+    const id = item.deliveryId
+    const {name} = ch.config
+    // The same doubling as the quick retries, carried on from the outbox.
+    const base = ch.config.backoffMs ?? this.opts.backoffMs ?? 1000
+    let wait =
+      Math.min(this.opts.maxBackoffMs ?? 900_000, base * 2 ** Math.min(30, item.attempts - 1)) *
+      (0.8 + Math.random() * 0.4)
+    if (outcome.retryAfterMs !== undefined) wait = Math.max(wait, Math.min(outcome.retryAfterMs, 3_600_000))
+    item.notBefore = Math.min(at + Math.round(wait), item.expiresAt)
+    if (id !== null)
+      this.record(
+        () =>
+          deferDelivery(this.db, id, {
+            attempts: item.attempts,
+            httpStatus: outcome.httpStatus,
+            error: outcome.error,
+            at,
+            nextAttemptAt: item.notBefore,
+          }),
+        ch,
+      )
+    this.opts.log?.(
+      'warn',
+      `notifier ${name}: "${item.notification.title}" not delivered after ${item.attempts} attempt(s): ${outcome.error}; ` +
+        `next try ${new Date(item.notBefore).toISOString()}, gives up ${new Date(item.expiresAt).toISOString()}`,
+      {notifier: name, attempts: item.attempts, httpStatus: outcome.httpStatus},
+    )
+    this.opts.onOutcome?.(name, 'retrying')
   }
 
   /** Nothing being sent and nothing due: every message left waits for a later round. */
@@ -393,4 +408,9 @@ export class NotificationDispatcher {
 
     this.checkSettled()
   }
+}
+
+/** A notification body from our own outbox, written by JSON.stringify of a Notification when it was queued. */
+function storedNotification(body: string): Notification {
+  return JSON.parse(body) as Notification
 }
