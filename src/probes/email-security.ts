@@ -1,5 +1,6 @@
 import crypto from 'node:crypto'
 
+import type {MxRecord} from 'node:dns'
 import type {Observation} from '../types.js'
 import type {Probe, ProbeContext} from './types.js'
 import {DOMAIN, emailSecuritySpec} from './email-security-spec.js'
@@ -12,6 +13,7 @@ import {
   postureStatus,
   unknownObservation,
 } from './posture-common.js'
+
 import {type DnsAnswer, PostureDns} from './posture-dns.js'
 import {fetchOnce, header} from './posture-http.js'
 import {probeStarttls} from './smtp-starttls.js'
@@ -40,9 +42,39 @@ interface EmailOptions {
 
 type Policy = 'none' | 'quarantine' | 'reject'
 const POLICY_RANK: Record<Policy, number> = {none: 0, quarantine: 1, reject: 2}
+/** A DMARC p= or sp= value this probe ranks. */
+function isPolicy(value: string): value is Policy {
+  return value in POLICY_RANK
+}
+
 export const emailSecurityProbe: Probe = {
   ...emailSecuritySpec,
   run: runEmailSecurity,
+}
+
+/** The options as the probe's schema has already validated them (email-security-spec.ts). */
+function emailOptions(options: Record<string, unknown>): EmailOptions {
+  return options as EmailOptions
+}
+
+/** What every judging step of one run shares: the target, its options, and where results go. */
+interface EmailRun {
+  domain: string
+  o: EmailOptions
+  ctx: ProbeContext
+  dns: PostureDns
+  found: Findings
+  details: Record<string, unknown>
+  metrics: Record<string, number>
+}
+
+/** The first lookups of a run, made together. stsTxt is undefined when MTA-STS is not checked. */
+interface CoreAnswers {
+  mx: DnsAnswer<MxRecord>
+  rootTxt: DnsAnswer<string>
+  dmarcTxt: DnsAnswer<string>
+  stsTxt?: DnsAnswer<string>
+  rptTxt: DnsAnswer<string>
 }
 
 async function runEmailSecurity(
@@ -50,15 +82,66 @@ async function runEmailSecurity(
   options: Record<string, unknown>,
   ctx: ProbeContext,
 ): Promise<Observation> {
-  const o = options as EmailOptions
+  const o = emailOptions(options)
   const started = performance.now()
   const domain = target.trim().toLowerCase().replace(/\.$/, '')
   if (!new RegExp(DOMAIN).test(domain)) return unknownObservation(`bad target ${target}: not a domain name`, started)
   const dns = new PostureDns(ctx.net, ctx.signal, Math.max(300, ctx.timeoutMs / 4))
-  const found = new Findings()
-  const details: Record<string, unknown> = {domain}
-  const metrics: Record<string, number> = {}
+  const run: EmailRun = {domain, o, ctx, dns, found: new Findings(), details: {domain}, metrics: {}}
+  const answers = await lookupCore(run)
+  const early = unjudgeable(run, answers, started)
+  if (early) return early
 
+  const {found, details, metrics} = run
+  const {rootTxt, dmarcTxt, stsTxt, rptTxt} = answers
+  const mxHosts = await judgeMx(run, answers.mx)
+
+  // SPF
+  const spf = await checkSpf(domain, rootTxt, dns)
+  judgeSpf(spf, o, found)
+  details.spf = {record: spf.record ?? null, all: spf.all ?? null, lookups: spf.lookups, voidLookups: spf.voidLookups}
+  metrics.spfLookups = spf.lookups
+
+  // DMARC
+  const dmarcPolicy = lookupFailed(run, `TXT _dmarc.${domain}`, dmarcTxt)
+    ? undefined
+    : judgeDmarc(dmarcTxt.records, o, found, details, metrics)
+
+  // MTA-STS
+  const stsMode =
+    stsTxt && !lookupFailed(run, `TXT _mta-sts.${domain}`, stsTxt)
+      ? await judgeMtaSts(run, stsTxt.records, mxHosts)
+      : undefined
+
+  // TLS-RPT
+  if (!lookupFailed(run, `TXT _smtp._tls.${domain}`, rptTxt)) judgeTlsRpt(rptTxt.records, found, details)
+
+  if (o.dkim_selectors?.length) await judgeDkimSelectors(run, o.dkim_selectors)
+  // CAA: the closest name up the tree that has records.
+  if (o.caa !== false) await judgeCaa(domain, dns, found, details)
+  if (o.starttls && mxHosts.length > 0) await judgeStarttls(run, mxHosts)
+
+  const counts = countBySeverity(found.list)
+  metrics.critFindings = counts.crit
+  metrics.warnFindings = counts.warn
+  metrics.dnsQueries = dns.queries
+  const bits = [
+    `MX ${mxHosts.length}`,
+    `SPF ${spf.all ?? (spf.record ? 'no all' : 'none')}`,
+    `DMARC ${dmarcPolicy ?? 'none'}`,
+    ...(stsTxt ? [`MTA-STS ${stsMode ?? 'none'}`] : []),
+  ]
+  return {
+    status: postureStatus(found.list),
+    summary: `${bits.join(', ')}; ${findingCounts(found.list)}`,
+    timings: {totalMs: performance.now() - started},
+    findings: found.list,
+    metrics,
+    details,
+  }
+}
+
+async function lookupCore({domain, o, dns}: EmailRun): Promise<CoreAnswers> {
   const [mx, rootTxt, dmarcTxt, stsTxt, rptTxt] = await Promise.all([
     dns.mx(domain),
     dns.txt(domain),
@@ -66,6 +149,13 @@ async function runEmailSecurity(
     o.mta_sts === false ? Promise.resolve(undefined) : dns.txt(`_mta-sts.${domain}`),
     dns.txt(`_smtp._tls.${domain}`),
   ])
+  return {mx, rootTxt, dmarcTxt, stsTxt, rptTxt}
+}
+
+/** The observation to return at once when the first lookups leave nothing to judge, else undefined. */
+function unjudgeable(run: EmailRun, answers: CoreAnswers, started: number): Observation | undefined {
+  const {domain, found, details, metrics} = run
+  const {mx, rootTxt, dmarcTxt, stsTxt, rptTxt} = answers
   const core = [mx, rootTxt, dmarcTxt, rptTxt, ...(stsTxt ? [stsTxt] : [])]
   if (core.every((a) => a.error)) {
     return unknownObservation(
@@ -98,19 +188,25 @@ async function runEmailSecurity(
     }
   }
 
-  const failed = (what: string, a: DnsAnswer<unknown>) => {
-    if (a.error) found.add('dns.lookup.failed', `${what}: ${a.error}`)
-    return Boolean(a.error)
-  }
+  return undefined
+}
 
-  // MX
+/** Records a failed lookup as a finding; true when it failed. */
+function lookupFailed({found}: EmailRun, what: string, a: DnsAnswer<unknown>): boolean {
+  if (a.error) found.add('dns.lookup.failed', `${what}: ${a.error}`)
+  return Boolean(a.error)
+}
+
+/** Judges the MX set and that its first hosts resolve; returns the hosts in priority order. */
+async function judgeMx(run: EmailRun, mx: DnsAnswer<MxRecord>): Promise<string[]> {
+  const {domain, ctx, dns, found, details, metrics} = run
   const mxHosts = mx.records
     .filter((r) => r.exchange && r.exchange !== '.')
     .sort((a, b) => a.priority - b.priority)
     .map((r) => r.exchange.toLowerCase().replace(/\.$/, ''))
   details.mx = mx.records.map((r) => ({priority: r.priority, exchange: r.exchange}))
   metrics.mxCount = mxHosts.length
-  if (!failed(`MX ${domain}`, mx)) {
+  if (!lookupFailed(run, `MX ${domain}`, mx)) {
     if (mx.records.length > 0 && mxHosts.length === 0)
       found.add('email.mx.null', `${domain} publishes a null MX: it accepts no mail`)
     else if (mxHosts.length === 0) found.add('email.mx.missing', `${domain} has no MX records`)
@@ -123,97 +219,59 @@ async function runEmailSecurity(
     }
   }
 
-  // SPF
-  const spf = await checkSpf(domain, rootTxt, dns)
-  judgeSpf(spf, o, found)
-  details.spf = {record: spf.record ?? null, all: spf.all ?? null, lookups: spf.lookups, voidLookups: spf.voidLookups}
-  metrics.spfLookups = spf.lookups
+  return mxHosts
+}
 
-  // DMARC
-  if (!failed(`TXT _dmarc.${domain}`, dmarcTxt)) judgeDmarc(dmarcTxt.records, o, found, details, metrics)
+async function judgeDkimSelectors(run: EmailRun, selectors: string[]): Promise<void> {
+  const {domain, dns, found, details, metrics} = run
+  const answers = await Promise.all(selectors.map(async (s) => ({s, a: await dns.txt(`${s}._domainkey.${domain}`)})))
+  const dkim: Record<string, DkimKey> = {}
+  for (const {s, a} of answers)
+    if (!lookupFailed(run, `TXT ${s}._domainkey.${domain}`, a)) dkim[s] = judgeDkim(s, domain, a.records, found)
+  details.dkim = dkim
+  const bits = Object.values(dkim)
+    .map((d) => d.bits)
+    .filter((b): b is number => b !== undefined)
+  if (bits.length > 0) metrics.dkimMinBits = Math.min(...bits)
+}
 
-  // MTA-STS
-  if (stsTxt && !failed(`TXT _mta-sts.${domain}`, stsTxt))
-    await judgeMtaSts(domain, stsTxt.records, mxHosts, o, ctx, found, details, metrics)
+/** STARTTLS on the first five MX hosts, each within its share of the time budget. */
+async function judgeStarttls({o, ctx, found, details}: EmailRun, mxHosts: string[]): Promise<void> {
+  const port = o.smtp_port ?? 25
+  const hosts = mxHosts.slice(0, 5)
+  const share = Math.max(500, ctx.timeoutMs / 2)
+  const outcomes = await Promise.all(
+    hosts.map(async (h) => ({h, r: await probeStarttls(h, port, ctx.net, boundedSignal(ctx.signal, share))})),
+  )
+  details.starttls = Object.fromEntries(outcomes.map(({h, r}) => [h, r]))
+  for (const {h, r} of outcomes) {
+    switch (r.kind) {
+      case 'unreachable': {
+        found.add('email.starttls.inconclusive', `${h}:${port}: ${r.reason}`)
+        break
+      }
 
-  // TLS-RPT
-  if (!failed(`TXT _smtp._tls.${domain}`, rptTxt)) judgeTlsRpt(rptTxt.records, found, details)
+      case 'no_starttls': {
+        found.add('email.starttls.missing', `${h} does not offer STARTTLS`)
+        break
+      }
 
-  // DKIM
-  if (o.dkim_selectors?.length) {
-    const answers = await Promise.all(
-      o.dkim_selectors.map(async (s) => ({s, a: await dns.txt(`${s}._domainkey.${domain}`)})),
-    )
-    const dkim: Record<string, unknown> = {}
-    for (const {s, a} of answers)
-      if (!failed(`TXT ${s}._domainkey.${domain}`, a)) dkim[s] = judgeDkim(s, domain, a.records, found)
-    details.dkim = dkim
-    const bits = Object.values(dkim)
-      .map((d) => (d as {bits?: number}).bits)
-      .filter((b): b is number => b !== undefined)
-    if (bits.length > 0) metrics.dkimMinBits = Math.min(...bits)
-  }
+      case 'failed': {
+        found.add('email.starttls.failed', `${h}: ${r.reason}`)
+        break
+      }
 
-  // CAA: the closest name up the tree that has records.
-  if (o.caa !== false) await judgeCaa(domain, dns, found, details)
-
-  // STARTTLS
-  if (o.starttls && mxHosts.length > 0) {
-    const port = o.smtp_port ?? 25
-    const hosts = mxHosts.slice(0, 5)
-    const share = Math.max(500, ctx.timeoutMs / 2)
-    const outcomes = await Promise.all(
-      hosts.map(async (h) => ({h, r: await probeStarttls(h, port, ctx.net, boundedSignal(ctx.signal, share))})),
-    )
-    details.starttls = Object.fromEntries(outcomes.map(({h, r}) => [h, r]))
-    for (const {h, r} of outcomes) {
-      switch (r.kind) {
-        case 'unreachable': {
-          found.add('email.starttls.inconclusive', `${h}:${port}: ${r.reason}`)
-          break
-        }
-
-        case 'no_starttls': {
-          found.add('email.starttls.missing', `${h} does not offer STARTTLS`)
-          break
-        }
-
-        case 'failed': {
-          found.add('email.starttls.failed', `${h}: ${r.reason}`)
-          break
-        }
-
-        case 'ok': {
-          if (r.protocol && ['TLSv1', 'TLSv1.1', 'SSLv3'].includes(r.protocol))
-            found.add('email.starttls.legacy', `${h} negotiated ${r.protocol}`)
-          if (!r.authorized)
-            found.add(
-              'email.starttls.cert_invalid',
-              `${h}: certificate does not verify (${r.authorizationError ?? 'unknown'})`,
-            )
-          break
-        }
+      case 'ok': {
+        if (r.protocol && ['TLSv1', 'TLSv1.1', 'SSLv3'].includes(r.protocol))
+          found.add('email.starttls.legacy', `${h} negotiated ${r.protocol}`)
+        if (!r.authorized)
+          found.add(
+            'email.starttls.cert_invalid',
+            `${h}: certificate does not verify (${r.authorizationError ?? 'unknown'})`,
+          )
+        break
       }
     }
-  }
-
-  const counts = countBySeverity(found.list)
-  metrics.critFindings = counts.crit
-  metrics.warnFindings = counts.warn
-  metrics.dnsQueries = dns.queries
-  const bits = [
-    `MX ${mxHosts.length}`,
-    `SPF ${spf.all ?? (spf.record ? 'no all' : 'none')}`,
-    `DMARC ${(details.dmarc as {p?: string} | undefined)?.p ?? 'none'}`,
-    ...(stsTxt ? [`MTA-STS ${(details.mtaSts as {mode?: string} | undefined)?.mode ?? 'none'}`] : []),
-  ]
-  return {
-    status: postureStatus(found.list),
-    summary: `${bits.join(', ')}; ${findingCounts(found.list)}`,
-    timings: {totalMs: performance.now() - started},
-    findings: found.list,
-    metrics,
-    details,
   }
 }
 
@@ -294,12 +352,9 @@ export function parseTags(record: string): [string, string][] {
     .split(';')
     .map((t) => t.trim())
     .filter(Boolean)
-    .map((t) => {
+    .map((t): [string, string] => {
       const i = t.indexOf('=')
-      return (i === -1 ? [t.toLowerCase(), ''] : [t.slice(0, i).trim().toLowerCase(), t.slice(i + 1).trim()]) as [
-        string,
-        string,
-      ]
+      return i === -1 ? [t.toLowerCase(), ''] : [t.slice(0, i).trim().toLowerCase(), t.slice(i + 1).trim()]
     })
 }
 
@@ -309,18 +364,18 @@ function judgeDmarc(
   found: Findings,
   details: Record<string, unknown>,
   metrics: Record<string, number>,
-): void {
+): Policy | undefined {
   const candidates = txt.filter((t) => /v\s*=\s*DMARC1/i.test(t))
   if (candidates.length === 0) {
     found.add('email.dmarc.missing', 'no DMARC record at _dmarc')
     if (o.expect?.dmarc_policy)
       found.add('email.expectation.unmet', `no DMARC record, expected p=${o.expect.dmarc_policy}`)
-    return
+    return undefined
   }
 
   if (candidates.length > 1) {
     found.add('email.dmarc.multiple', `${candidates.length} DMARC records (receivers ignore them all)`)
-    return
+    return undefined
   }
 
   const record = candidates[0]
@@ -329,20 +384,20 @@ function judgeDmarc(
   const map = new Map(tags)
   if (tags[0]?.[0] !== 'v' || tags[0][1] !== 'DMARC1') {
     found.add('email.dmarc.invalid', 'v=DMARC1 must be the first tag')
-    return
+    return undefined
   }
 
   const p = map.get('p')?.toLowerCase()
-  if (!p || !(p in POLICY_RANK)) {
+  if (!p || !isPolicy(p)) {
     found.add('email.dmarc.invalid', p ? `unknown policy p=${p}` : 'no p= tag')
-    return
+    return undefined
   }
 
   const sp = map.get('sp')?.toLowerCase()
-  if (sp !== undefined && !(sp in POLICY_RANK)) found.add('email.dmarc.invalid', `unknown subdomain policy sp=${sp}`)
+  if (sp !== undefined && !isPolicy(sp)) found.add('email.dmarc.invalid', `unknown subdomain policy sp=${sp}`)
   const pct = map.has('pct') ? Number(map.get('pct')) : 100
   details.dmarc = {record, p, ...(sp ? {sp} : {}), pct, rua: map.get('rua') ?? null}
-  metrics.dmarcPolicyRank = POLICY_RANK[p as Policy]
+  metrics.dmarcPolicyRank = POLICY_RANK[p]
   if (p === 'none')
     found.add('email.dmarc.p_none', 'p=none: failing mail is delivered; progress to quarantine or reject')
   if (sp === 'none') found.add('email.dmarc.sp_none', 'sp=none: subdomains are not protected')
@@ -364,23 +419,26 @@ function judgeDmarc(
   }
 
   const want = o.expect?.dmarc_policy
-  if (want && POLICY_RANK[p as Policy] < POLICY_RANK[want])
+  if (want && POLICY_RANK[p] < POLICY_RANK[want])
     found.add('email.expectation.unmet', `DMARC p=${p}, expected p=${want}`)
   const wantSp = o.expect?.dmarc_subdomain_policy
-  const effectiveSp = (sp && sp in POLICY_RANK ? sp : p) as Policy
+  const effectiveSp = sp && isPolicy(sp) ? sp : p
   if (wantSp && POLICY_RANK[effectiveSp] < POLICY_RANK[wantSp])
     found.add('email.expectation.unmet', `DMARC subdomain policy ${effectiveSp}, expected ${wantSp}`)
+  return p
 }
 
-/** Parses an MTA-STS policy file (RFC 8461 section 3.2). */
-export function parseStsPolicy(text: string): {
+interface StsPolicy {
   version?: string
   mode?: string
   maxAge?: number
   mx: string[]
   errors: string[]
-} {
-  const out: {version?: string; mode?: string; maxAge?: number; mx: string[]; errors: string[]} = {mx: [], errors: []}
+}
+
+/** Parses an MTA-STS policy file (RFC 8461 section 3.2). */
+export function parseStsPolicy(text: string): StsPolicy {
+  const out: StsPolicy = {mx: [], errors: []}
   for (const line of text.split(/\r?\n/)) {
     if (!line.trim()) continue
     const m = /^([A-Za-z0-9_]+)\s*:\s*(.*?)\s*$/.exec(line)
@@ -431,22 +489,19 @@ export function mxMatches(host: string, pattern: string): boolean {
   return h === pattern
 }
 
+/** Judges the MTA-STS record and its policy file; returns the policy's mode once the file is read. */
 async function judgeMtaSts(
-  domain: string,
+  run: EmailRun,
   txt: readonly string[],
   mxHosts: readonly string[],
-  o: EmailOptions,
-  ctx: ProbeContext,
-  found: Findings,
-  details: Record<string, unknown>,
-  metrics: Record<string, number>,
-): Promise<void> {
+): Promise<string | undefined> {
+  const {domain, o, found, details} = run
   const recs = txt.filter((t) => /^v=STSv1(;|\s|$)/i.test(t.trim()))
   const wantMode = o.expect?.mta_sts_mode
   if (recs.length === 0) {
     found.add('email.mtasts.missing', 'no MTA-STS record (_mta-sts TXT v=STSv1); first step: publish a testing policy')
     if (wantMode) found.add('email.expectation.unmet', `no MTA-STS, expected mode ${wantMode}`)
-    return
+    return undefined
   }
 
   if (recs.length > 1) found.add('email.mtasts.invalid_record', `${recs.length} MTA-STS records`)
@@ -461,6 +516,16 @@ async function judgeMtaSts(
   const url = new URL(`https://mta-sts.${domain}${port === 443 ? '' : `:${port}`}/.well-known/mta-sts.txt`)
   const info: Record<string, unknown> = {record: recs[0], policyUrl: url.href}
   details.mtaSts = info
+  const text = await fetchStsPolicy(run, url)
+  if (text === undefined) return undefined
+  const policy = parseStsPolicy(text)
+  Object.assign(info, {mode: policy.mode ?? null, maxAge: policy.maxAge ?? null, mx: policy.mx})
+  judgeStsPolicy(run, policy, mxHosts)
+  return policy.mode
+}
+
+/** The policy file's text, or undefined after a finding on why it cannot be used (RFC 8461 section 3.3). */
+async function fetchStsPolicy({ctx, found}: EmailRun, url: URL): Promise<string | undefined> {
   let res
   try {
     res = await fetchOnce(url, {
@@ -471,7 +536,7 @@ async function judgeMtaSts(
     })
   } catch (error) {
     found.add('email.mtasts.policy_unavailable', `${url.href}: ${errorMessage(error)}`)
-    return
+    return undefined
   }
 
   if (res.tls && !res.tls.authorized) {
@@ -479,7 +544,7 @@ async function judgeMtaSts(
       'email.mtasts.policy_unavailable',
       `${url.href}: certificate does not verify (${res.tls.authorizationError})`,
     )
-    return
+    return undefined
   }
 
   if (res.status !== 200) {
@@ -487,7 +552,7 @@ async function judgeMtaSts(
       'email.mtasts.policy_unavailable',
       `${url.href} answered ${res.status}${res.status >= 300 && res.status < 400 ? ' (redirects must not be followed)' : ''}`,
     )
-    return
+    return undefined
   }
 
   const ct = header(res, 'content-type') ?? ''
@@ -495,13 +560,17 @@ async function judgeMtaSts(
   const text = new TextDecoder('utf-8').decode(body)
   if (body.includes(0) || text.includes('\uFFFD')) {
     found.add('email.mtasts.policy_invalid', `the policy is not text (Content-Type ${ct || 'none'})`)
-    return
+    return undefined
   }
 
   if (ct.split(';')[0].trim().toLowerCase() !== 'text/plain')
     found.add('email.mtasts.policy_invalid', `Content-Type is "${ct || 'none'}", not text/plain`, 'warn')
-  const policy = parseStsPolicy(text)
-  Object.assign(info, {mode: policy.mode ?? null, maxAge: policy.maxAge ?? null, mx: policy.mx})
+  return text
+}
+
+/** Judges a parsed policy: its fields, its mode and max_age, and whether its mx patterns cover the MX hosts. */
+function judgeStsPolicy({o, found, metrics}: EmailRun, policy: StsPolicy, mxHosts: readonly string[]): void {
+  const wantMode = o.expect?.mta_sts_mode
   const problems = [...policy.errors]
   if (policy.version !== 'STSv1') problems.push(`version is ${policy.version ?? 'missing'}, not STSv1`)
   if (!policy.mode || !['enforce', 'testing', 'none'].includes(policy.mode))
@@ -564,12 +633,14 @@ function judgeTlsRpt(txt: readonly string[], found: Findings, details: Record<st
   if (bad.length > 0) found.add('email.tlsrpt.invalid', `rua URIs must be mailto: or https: (${bad.join(', ')})`)
 }
 
-function judgeDkim(
-  selector: string,
-  domain: string,
-  txt: readonly string[],
-  found: Findings,
-): {bits?: number; keyType?: string; state: string} {
+/** One DKIM selector's key as judged; bits for RSA keys the runtime can read. */
+interface DkimKey {
+  bits?: number
+  keyType?: string
+  state: string
+}
+
+function judgeDkim(selector: string, domain: string, txt: readonly string[], found: Findings): DkimKey {
   const name = `${selector}._domainkey.${domain}`
   const recs = txt.filter((t) => /(^|;)\s*p\s*=/.test(t) || /^v=DKIM1/i.test(t.trim()))
   if (recs.length === 0) {
@@ -622,7 +693,7 @@ async function judgeCaa(
     }
 
     if (a.records.length === 0) continue
-    const recs = a.records as unknown as Record<string, string | number>[]
+    const recs = a.records
     details.caa = {name, records: recs}
     if (!recs.some((r) => typeof r.issue === 'string')) found.add('dns.caa.invalid', `CAA at ${name} has no issue tag`)
     for (const r of recs) {

@@ -77,6 +77,16 @@ export function parseSpf(record: string): Term[] {
   return terms
 }
 
+/** The state one SPF evaluation shares across the records it follows. */
+interface SpfWalk {
+  dns: PostureDns
+  out: SpfResult
+  /** Domains already evaluated, for loop detection. */
+  visited: Set<string>
+  /** Set once the lookup budget is spent: no further terms are queried. */
+  stopped: boolean
+}
+
 /** Evaluates the domain's SPF record and everything it includes. */
 export async function checkSpf(
   domain: string,
@@ -84,140 +94,160 @@ export async function checkSpf(
   dns: PostureDns,
 ): Promise<SpfResult> {
   const out: SpfResult = {lookups: 0, voidLookups: 0, problems: []}
+  const record = rootRecord(domain, rootTxt, out)
+  if (record === undefined) return out
+
+  out.record = record
+  const bytes = Buffer.byteLength(record)
+  if (bytes > 450) out.problems.push({kind: 'too_long', bytes})
+  const walk: SpfWalk = {dns, out, visited: new Set([domain.toLowerCase()]), stopped: false}
+  await walkRecord(walk, domain, record, true)
+  if (out.lookups > MAX_LOOKUPS) out.problems.push({kind: 'too_many_lookups', count: out.lookups})
+  else if (out.lookups === MAX_LOOKUPS) out.problems.push({kind: 'lookups_at_limit'})
+  if (out.voidLookups > MAX_VOID) out.problems.push({kind: 'void_lookups', count: out.voidLookups})
+  return out
+}
+
+/** The domain's single SPF record, or undefined after recording why there is none to evaluate. */
+function rootRecord(domain: string, rootTxt: {records: string[]; error?: string}, out: SpfResult): string | undefined {
   if (rootTxt.error) {
     out.problems.push({kind: 'lookup_failed', detail: `TXT ${domain}: ${rootTxt.error}`})
-    return out
+    return undefined
   }
 
   const records = spfRecords(rootTxt.records)
   if (records.length === 0) {
     out.problems.push({kind: 'missing'})
-    return out
+    return undefined
   }
 
   if (records.length > 1) {
     out.problems.push({kind: 'multiple', count: records.length})
-    return out
+    return undefined
   }
 
-  out.record = records[0]
-  const bytes = Buffer.byteLength(out.record)
-  if (bytes > 450) out.problems.push({kind: 'too_long', bytes})
-  const visited = new Set<string>()
-  let stopped = false
+  return records[0]
+}
 
-  const walk = async (name: string, record: string, root: boolean): Promise<void> => {
-    let terms: Term[]
-    try {
-      terms = parseSpf(record)
-    } catch (error) {
-      out.problems.push({
-        kind: 'syntax',
-        detail: root ? errorMessage(error) : `in ${name}: ${errorMessage(error)}`,
-      })
+/** Checks one record (the root or one followed by include/redirect) and queries its DNS terms. */
+async function walkRecord(walk: SpfWalk, name: string, record: string, root: boolean): Promise<void> {
+  let terms: Term[]
+  try {
+    terms = parseSpf(record)
+  } catch (error) {
+    walk.out.problems.push({
+      kind: 'syntax',
+      detail: root ? errorMessage(error) : `in ${name}: ${errorMessage(error)}`,
+    })
+    return
+  }
+
+  const {allIndex, redirects} = checkTermOrder(terms, name, root, walk.out)
+  if (root) judgeAll(allIndex >= 0 ? terms[allIndex] : undefined, redirects, walk.out)
+  for (const term of terms) {
+    if (walk.stopped) return
+    const counts = (!term.modifier && LOOKUP_TERMS.has(term.name)) || (term.modifier && term.name === 'redirect')
+    if (!counts) continue
+    // RFC 7208 4.6.4: evaluation stops with permerror past 10; stop querying there too.
+    walk.out.lookups++
+    if (walk.out.lookups > MAX_LOOKUPS) {
+      walk.stopped = true
       return
     }
 
-    const redirects = terms.filter((t) => t.modifier && t.name === 'redirect')
-    if (redirects.length > 1)
-      out.problems.push({
-        kind: 'syntax',
-        detail: `${root ? '' : `in ${name}: `}redirect appears ${redirects.length} times`,
-      })
-    if (terms.filter((t) => t.modifier && t.name === 'exp').length > 1)
-      out.problems.push({kind: 'syntax', detail: `${root ? '' : `in ${name}: `}exp appears more than once`})
-    const allIndex = terms.findIndex((t) => !t.modifier && t.name === 'all')
-    if (allIndex !== -1 && terms.slice(allIndex + 1).some((t) => !t.modifier))
-      out.problems.push({
-        kind: 'syntax',
-        detail: `${root ? '' : `in ${name}: `}mechanisms after "all" are never evaluated`,
-      })
-    if (root) {
-      const all = allIndex >= 0 ? terms[allIndex] : undefined
-      out.all = all ? `${all.qualifier}all` : undefined
-      if (!all && redirects.length === 0)
-        out.problems.push({
-          kind: 'all_permissive',
-          detail: 'no "all" term and no redirect (the default result is neutral, ?all)',
-        })
-      else if (all?.qualifier === '+' || all?.qualifier === '?')
-        out.problems.push({kind: 'all_permissive', detail: `the record ends "${all.raw}"`})
-      else if (all?.qualifier === '~') out.problems.push({kind: 'softfail'})
+    await queryTerm(walk, term, name, allIndex >= 0)
+  }
+}
+
+/** Syntax problems of term order and repetition: repeated redirect/exp, mechanisms after "all". */
+function checkTermOrder(
+  terms: Term[],
+  name: string,
+  root: boolean,
+  out: SpfResult,
+): {allIndex: number; redirects: Term[]} {
+  const where = root ? '' : `in ${name}: `
+  const redirects = terms.filter((t) => t.modifier && t.name === 'redirect')
+  if (redirects.length > 1)
+    out.problems.push({kind: 'syntax', detail: `${where}redirect appears ${redirects.length} times`})
+  if (terms.filter((t) => t.modifier && t.name === 'exp').length > 1)
+    out.problems.push({kind: 'syntax', detail: `${where}exp appears more than once`})
+  const allIndex = terms.findIndex((t) => !t.modifier && t.name === 'all')
+  if (allIndex !== -1 && terms.slice(allIndex + 1).some((t) => !t.modifier))
+    out.problems.push({kind: 'syntax', detail: `${where}mechanisms after "all" are never evaluated`})
+  return {allIndex, redirects}
+}
+
+/** The root record's default result: its "all" term, or a redirect standing in for one. */
+function judgeAll(all: Term | undefined, redirects: Term[], out: SpfResult): void {
+  out.all = all ? `${all.qualifier}all` : undefined
+  if (!all && redirects.length === 0)
+    out.problems.push({
+      kind: 'all_permissive',
+      detail: 'no "all" term and no redirect (the default result is neutral, ?all)',
+    })
+  else if (all?.qualifier === '+' || all?.qualifier === '?')
+    out.problems.push({kind: 'all_permissive', detail: `the record ends "${all.raw}"`})
+  else if (all?.qualifier === '~') out.problems.push({kind: 'softfail'})
+}
+
+/** Performs the DNS work of one term that counts against the lookup budget. */
+async function queryTerm(walk: SpfWalk, term: Term, name: string, hasAll: boolean): Promise<void> {
+  const target = (term.value ?? name).replace(/\.$/, '')
+  switch (term.name) {
+    case 'ptr': {
+      walk.out.problems.push({kind: 'ptr', domain: name})
+      break
     }
 
-    const follow = async (kind: 'include' | 'redirect', target: string) => {
-      if (target.includes('%')) return
-      const t = target.toLowerCase().replace(/\.$/, '')
-      if (visited.has(t)) {
-        out.problems.push({kind: 'include_error', detail: `${kind} loop at ${t}`})
-        return
-      }
-
-      visited.add(t)
-      const ans = await dns.txt(t)
-      if (ans.error) {
-        out.problems.push({kind: 'include_error', detail: `${kind}:${t}: lookup failed (${ans.error})`})
-        return
-      }
-
-      const recs = spfRecords(ans.records)
-      if (recs.length === 0) {
-        out.voidLookups += ans.void ? 1 : 0
-        out.problems.push({kind: 'include_error', detail: `${kind}:${t} has no SPF record`})
-        return
-      }
-
-      if (recs.length > 1) {
-        out.problems.push({kind: 'include_error', detail: `${kind}:${t} has ${recs.length} SPF records`})
-        return
-      }
-
-      await walk(t, recs[0], false)
+    case 'include': {
+      await follow(walk, 'include', target)
+      break
     }
 
-    for (const term of terms) {
-      if (stopped) return
-      const counts = (!term.modifier && LOOKUP_TERMS.has(term.name)) || (term.modifier && term.name === 'redirect')
-      if (!counts) continue
-      // RFC 7208 4.6.4: evaluation stops with permerror past 10; stop querying there too.
-      out.lookups++
-      if (out.lookups > MAX_LOOKUPS) {
-        stopped = true
-        return
-      }
+    case 'redirect': {
+      if (!hasAll) await follow(walk, 'redirect', target)
 
-      const target = (term.value ?? name).replace(/\.$/, '')
-      switch (term.name) {
-        case 'ptr': {
-          out.problems.push({kind: 'ptr', domain: name})
-          break
-        }
+      break
+    }
 
-        case 'include': {
-          await follow('include', target)
-          break
-        }
-
-        case 'redirect': {
-          if (allIndex < 0) await follow('redirect', target)
-
-          break
-        }
-
-        default: {
-          if (!target.includes('%')) {
-            const ans = term.name === 'mx' ? await dns.mx(target) : await dns.addresses(target)
-            if (ans.void) out.voidLookups++
-          }
-        }
+    default: {
+      if (!target.includes('%')) {
+        const ans = term.name === 'mx' ? await walk.dns.mx(target) : await walk.dns.addresses(target)
+        if (ans.void) walk.out.voidLookups++
       }
     }
   }
+}
 
-  visited.add(domain.toLowerCase())
-  await walk(domain, out.record, true)
-  if (out.lookups > MAX_LOOKUPS) out.problems.push({kind: 'too_many_lookups', count: out.lookups})
-  else if (out.lookups === MAX_LOOKUPS) out.problems.push({kind: 'lookups_at_limit'})
-  if (out.voidLookups > MAX_VOID) out.problems.push({kind: 'void_lookups', count: out.voidLookups})
-  return out
+/** Fetches an included or redirected domain's SPF record and walks it. Macro targets are not expanded. */
+async function follow(walk: SpfWalk, kind: 'include' | 'redirect', target: string): Promise<void> {
+  if (target.includes('%')) return
+  const t = target.toLowerCase().replace(/\.$/, '')
+  const {out} = walk
+  if (walk.visited.has(t)) {
+    out.problems.push({kind: 'include_error', detail: `${kind} loop at ${t}`})
+    return
+  }
+
+  walk.visited.add(t)
+  const ans = await walk.dns.txt(t)
+  if (ans.error) {
+    out.problems.push({kind: 'include_error', detail: `${kind}:${t}: lookup failed (${ans.error})`})
+    return
+  }
+
+  const recs = spfRecords(ans.records)
+  if (recs.length === 0) {
+    out.voidLookups += ans.void ? 1 : 0
+    out.problems.push({kind: 'include_error', detail: `${kind}:${t} has no SPF record`})
+    return
+  }
+
+  if (recs.length > 1) {
+    out.problems.push({kind: 'include_error', detail: `${kind}:${t} has ${recs.length} SPF records`})
+    return
+  }
+
+  await walkRecord(walk, t, recs[0], false)
 }
