@@ -1,7 +1,7 @@
 import type {JsonSchema, OptionProblem, ProbeSpec} from './types.js'
+import {errorMessage} from '../errors.js'
 import {DURATION_PATTERN, durationMs} from '../util/duration.js'
 import {regexProblem} from '../util/safe-regex.js'
-import {errorMessage} from './errors.js'
 import {type Operator, OPERATORS, parseJsonPath, parseStatusSpec, UNARY_OPERATORS} from './http-assert.js'
 
 export const DEFAULT_MAX_REDIRECTS = 5
