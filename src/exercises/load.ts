@@ -60,18 +60,11 @@ function filesOf(p: string): string[] {
   return st.isDirectory() ? yamlFilesIn(p) : [p]
 }
 
-/** The problems a schema cannot see: references between the scenario, its estate, its playbook and its clocks. */
-function crossCheck(
-  parsed: ParsedYaml,
-  s: Scenario,
-  playbooksDir: string | undefined,
-  problems: Problem[],
-): Playbook | undefined {
-  const at = (p: KeyPath, message: string, key = false) => {
-    const pos = positionOf(parsed, p, key)
-    problems.push({file: parsed.file, line: pos.line, col: pos.col, path: formatPath(p), message})
-  }
+/** Records a problem at a key path of the scenario file (at the key itself when key is true). */
+type Report = (p: KeyPath, message: string, key?: boolean) => void
 
+/** Services by id; each has the fields its kind needs and none of another kind's. */
+function checkEstate(s: Scenario, at: Report): Map<string, EstateService> {
   const services = new Map<string, EstateService>()
   for (const [i, e] of s.estate.entries()) {
     if (services.has(e.id)) {
@@ -89,10 +82,38 @@ function crossCheck(
       if (Object.hasOwn(e, k)) at(['estate', i, k], `a ${e.kind} service takes no ${k}: (service ${e.id})`, true)
   }
 
+  return services
+}
+
+/** A fault or recover inject names an estate service, and a fault one that applies to its kind. */
+function checkTarget(inj: Inject, i: number, services: Map<string, EstateService>, at: Report): void {
+  if (inj.kind !== 'fault' && inj.kind !== 'recover') return
+  const target = services.get(inj.target)
+  if (!target) {
+    const guess = didYouMean(inj.target, [...services.keys()])
+    at(
+      ['injects', i, 'target'],
+      `no estate service "${inj.target}"${guess ? `; did you mean "${guess}"?` : `; services: ${[...services.keys()].join(', ')}`}`,
+    )
+    return
+  }
+
+  if (inj.kind !== 'fault') return
+  if (!FAULT_KINDS[inj.fault].includes(target.kind))
+    at(
+      ['injects', i, 'fault'],
+      `fault ${inj.fault} does not apply to a ${target.kind} service (${target.id}); it applies to ${FAULT_KINDS[inj.fault].join(', ')}`,
+    )
+  if (inj.fault === 'latency' && !inj.delay) at(['injects', i], `a latency fault needs delay: (inject ${inj.id})`)
+  if (inj.fault !== 'latency' && inj.delay)
+    at(['injects', i, 'delay'], `delay: belongs to a latency fault (inject ${inj.id})`, true)
+}
+
+/** Inject ids are unique, every inject comes before the end of the exercise, and targets exist. */
+function checkInjects(s: Scenario, services: Map<string, EstateService>, at: Report): void {
   const durationMs = parseIsoDuration(s.duration) ?? 0
   const ids = new Set<string>()
-  // eslint-disable-next-line unicorn/no-array-for-each -- the callback returns early per inject
-  s.injects.forEach((inj: Inject, i) => {
+  for (const [i, inj] of s.injects.entries()) {
     if (ids.has(inj.id)) at(['injects', i, 'id'], `duplicate inject id "${inj.id}"`)
     ids.add(inj.id)
     if ((parseIsoDuration(inj.at) ?? 0) > durationMs)
@@ -100,35 +121,23 @@ function crossCheck(
         ['injects', i, 'at'],
         `inject ${inj.id} at ${inj.at} comes after the end of the exercise (duration ${s.duration})`,
       )
-    if (inj.kind === 'fault' || inj.kind === 'recover') {
-      const target = services.get(inj.target)
-      if (!target) {
-        const guess = didYouMean(inj.target, [...services.keys()])
-        return at(
-          ['injects', i, 'target'],
-          `no estate service "${inj.target}"${guess ? `; did you mean "${guess}"?` : `; services: ${[...services.keys()].join(', ')}`}`,
-        )
-      }
+    checkTarget(inj, i, services, at)
+  }
+}
 
-      if (inj.kind === 'fault') {
-        if (!FAULT_KINDS[inj.fault].includes(target.kind))
-          at(
-            ['injects', i, 'fault'],
-            `fault ${inj.fault} does not apply to a ${target.kind} service (${target.id}); it applies to ${FAULT_KINDS[inj.fault].join(', ')}`,
-          )
-        if (inj.fault === 'latency' && !inj.delay) at(['injects', i], `a latency fault needs delay: (inject ${inj.id})`)
-        if (inj.fault !== 'latency' && inj.delay)
-          at(['injects', i, 'delay'], `delay: belongs to a latency fault (inject ${inj.id})`, true)
-      }
-    }
-  })
-  let playbook: Playbook | undefined
+/** The playbook the scenario names (an id, or a path relative to the scenario file); a problem if it will not load. */
+function scenarioPlaybook(
+  parsed: ParsedYaml,
+  s: Scenario,
+  playbooksDir: string | undefined,
+  at: Report,
+): Playbook | undefined {
   try {
     const ref =
       /\.ya?ml$/i.test(s.playbook) || s.playbook.includes('/')
         ? path.resolve(path.dirname(parsed.file), s.playbook)
         : s.playbook
-    playbook = loadPlaybookRef(ref, playbooksDir)
+    return loadPlaybookRef(ref, playbooksDir)
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     const hint =
@@ -138,20 +147,27 @@ function crossCheck(
     at(['playbook'], `${message.split('\n')[0]}${hint ? ` ${hint}` : ''}`)
     return undefined
   }
+}
 
+/** Participants and inject audiences name roles of the playbook or the exercise's own roles. */
+function checkRoles(s: Scenario, playbook: Playbook, at: Report): void {
   const roles = [...new Set([...Object.keys(playbook.roles), ...EXERCISE_ROLES])]
   const role = (p: KeyPath, r: string) => {
     if (roles.includes(r)) return
     const guess = didYouMean(r, roles)
     at(
       p,
-      `playbook ${playbook!.id} has no role "${r}"${guess ? `; did you mean "${guess}"?` : `; roles: ${roles.join(', ')}`}`,
+      `playbook ${playbook.id} has no role "${r}"${guess ? `; did you mean "${guess}"?` : `; roles: ${roles.join(', ')}`}`,
     )
   }
 
   for (const [i, p] of s.participants.entries()) role(['participants', i, 'role'], p.role)
   for (const [i, inj] of s.injects.entries())
     for (const [j, r] of (inj.to ?? []).entries()) role(['injects', i, 'to', j], r)
+}
+
+/** Alerts start, and expect: names, clocks the playbook defines. */
+function checkClocks(s: Scenario, playbook: Playbook, at: Report): void {
   let clocks: string[] = []
   try {
     clocks = [...clockDefsFor(playbook).keys()]
@@ -171,7 +187,35 @@ function crossCheck(
   for (const [i, inj] of s.injects.entries())
     inj.kind === 'alert' && inj.starts_clock && clock(['injects', i, 'starts_clock'], inj.starts_clock)
   for (const name of Object.keys(s.expect?.clocks ?? {})) clock(['expect', 'clocks', name], name)
+}
+
+/** The problems a schema cannot see: references between the scenario, its estate, its playbook and its clocks. */
+function crossCheck(
+  parsed: ParsedYaml,
+  s: Scenario,
+  playbooksDir: string | undefined,
+  problems: Problem[],
+): Playbook | undefined {
+  const at: Report = (p, message, key = false) => {
+    const pos = positionOf(parsed, p, key)
+    problems.push({file: parsed.file, line: pos.line, col: pos.col, path: formatPath(p), message})
+  }
+
+  const services = checkEstate(s, at)
+  checkInjects(s, services, at)
+  const playbook = scenarioPlaybook(parsed, s, playbooksDir, at)
+  if (!playbook) return undefined
+  checkRoles(s, playbook, at)
+  checkClocks(s, playbook, at)
   return playbook
+}
+
+/**
+ * What schemaProblems reporting nothing means: the generated exercise validator accepted this value (now, or
+ * when the parse cache recorded the file as passing it), so it has the shape of a ScenarioFile.
+ */
+function acceptedAsScenario(raw: object, schemaErrors: readonly Problem[]): raw is ScenarioFile {
+  return schemaErrors.length === 0
 }
 
 /** Loads and validates scenario files, every problem at once (file:line:col, key path, did-you-mean). */
@@ -209,9 +253,8 @@ export function validateExercises(
       p[0] === 'injects' && idAt(p[1]) !== undefined ? `inject ${idAt(p[1])}` : undefined
     const errs = schemaProblems(parsed, validator(), labeller)
     problems.push(...errs)
-    if (errs.length > 0) continue
-    // The schema has accepted the whole file: it is a ScenarioFile.
-    const scenario: Scenario = {...(raw as ScenarioFile), file}
+    if (!acceptedAsScenario(raw, errs)) continue
+    const scenario: Scenario = {...raw, file}
     const prev = firstSeen.get(scenario.id)
     if (prev) {
       const pos = positionOf(parsed, ['id'])

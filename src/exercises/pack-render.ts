@@ -20,35 +20,104 @@ interface Table {
   rows: unknown[][]
 }
 
-function sections(p: ExercisePack): {title: string; text?: string[]; table?: Table}[] {
+interface Section {
+  title: string
+  text?: string[]
+  table?: Table
+}
+
+/** The exercise at a glance: scenario, scale, when it ran, its incident and the two headline measures. */
+function summary(p: ExercisePack): Section {
   const e = p.exercise
-  return [
-    {
-      title: 'Summary',
-      table: {
-        head: ['', ''],
-        rows: [
-          ['Scenario', `${e.title} (${e.scenario}, SHA-256 ${e.scenarioSha256.slice(0, 16)}…)`],
-          ['Exercise type (NHS EPRR)', `${e.exerciseType}: ${e.eprr}`],
-          ['Playbook', e.playbook],
-          [
-            'Compression',
-            `${e.compression}× (72 h of clock ran in ${formatDuration(Math.round((72 * 3_600_000) / e.compression))})`,
-          ],
-          ['Ran', `${at(e.startedAt)} to ${at(e.endedAt)}${e.endReason ? ` (${e.endReason})` : ''}`],
-          [
-            'Exercise incident',
-            `${p.incident.id}: ${p.incident.title}, opened ${at(p.incident.openedAt)} by ${p.incident.openedBy}`,
-          ],
-          ['Time to detect', `${measure(p.detection)}${p.detection.checkId ? ` (check ${p.detection.checkId})` : ''}`],
-          [
-            'Time to declare',
-            `${measure(p.declaration)}${p.declaration.by ? ` (${p.declaration.by}: ${p.declaration.how})` : ''}`,
-          ],
-          ['Test channels', e.testChannels.length > 0 ? e.testChannels.join(', ') : 'none (every notifier blocked)'],
+  return {
+    title: 'Summary',
+    table: {
+      head: ['', ''],
+      rows: [
+        ['Scenario', `${e.title} (${e.scenario}, SHA-256 ${e.scenarioSha256.slice(0, 16)}…)`],
+        ['Exercise type (NHS EPRR)', `${e.exerciseType}: ${e.eprr}`],
+        ['Playbook', e.playbook],
+        [
+          'Compression',
+          `${e.compression}× (72 h of clock ran in ${formatDuration(Math.round((72 * 3_600_000) / e.compression))})`,
         ],
-      },
+        ['Ran', `${at(e.startedAt)} to ${at(e.endedAt)}${e.endReason ? ` (${e.endReason})` : ''}`],
+        [
+          'Exercise incident',
+          `${p.incident.id}: ${p.incident.title}, opened ${at(p.incident.openedAt)} by ${p.incident.openedBy}`,
+        ],
+        ['Time to detect', `${measure(p.detection)}${p.detection.checkId ? ` (check ${p.detection.checkId})` : ''}`],
+        [
+          'Time to declare',
+          `${measure(p.declaration)}${p.declaration.by ? ` (${p.declaration.by}: ${p.declaration.how})` : ''}`,
+        ],
+        ['Test channels', e.testChannels.length > 0 ? e.testChannels.join(', ') : 'none (every notifier blocked)'],
+      ],
     },
+  }
+}
+
+/** Each clock at both scales: the compressed exercise length and what it stands for in real time. */
+function clocks(p: ExercisePack): Section {
+  return {
+    title: 'Clocks (compressed and real scale)',
+    table: {
+      head: [
+        'Clock',
+        'To',
+        'Outcome',
+        'Length (exercise)',
+        'Length (real)',
+        'Used (exercise)',
+        'Used (real scale)',
+        'Started',
+        'Due',
+        'Stopped',
+        'Expected',
+      ],
+      rows: p.clocks.map((c) => [
+        c.name,
+        c.to ?? '',
+        c.outcome,
+        dur(c.durationMs),
+        dur(c.realDurationMs),
+        dur(c.usedMs),
+        dur(c.usedRealScaleMs),
+        at(c.startedAt),
+        at(c.dueAt),
+        at(c.stoppedAt),
+        c.expected ? `${c.expected}: ${met(c.met)}` : met(c.met),
+      ]),
+    },
+  }
+}
+
+/** Every inject, when it was released, and the responses it drew (with what a good answer covers). */
+function injects(p: ExercisePack): Section {
+  return {
+    title: 'Injects and responses',
+    table: {
+      head: ['Inject', 'Kind', 'At', 'Released (UTC)', 'Text', 'For', 'Responses'],
+      rows: p.injects.map((i) => [
+        i.id,
+        i.kind + (i.fault ? ` (${i.fault} on ${i.target})` : i.target ? ` (${i.target})` : ''),
+        i.at,
+        at(i.releasedAt),
+        i.text ?? 'not released',
+        i.to.join(', '),
+        [
+          ...i.responses.map((r) => `${r.actor}${r.role ? ` (${r.role})` : ''} at ${at(r.at)}: ${r.text}`),
+          ...(i.expects ? [`A good answer covers: ${i.expects}`] : []),
+        ].join(' / '),
+      ]),
+    },
+  }
+}
+
+/** The pack's sections in order, shared by the Markdown and the HTML. */
+function sections(p: ExercisePack): Section[] {
+  return [
+    summary(p),
     {
       title: 'Participants and roles',
       table: {
@@ -63,37 +132,7 @@ function sections(p: ExercisePack): {title: string; text?: string[]; table?: Tab
         rows: p.expectations.map((x) => [x.what, x.expected, x.actual, met(x.met)]),
       },
     },
-    {
-      title: 'Clocks (compressed and real scale)',
-      table: {
-        head: [
-          'Clock',
-          'To',
-          'Outcome',
-          'Length (exercise)',
-          'Length (real)',
-          'Used (exercise)',
-          'Used (real scale)',
-          'Started',
-          'Due',
-          'Stopped',
-          'Expected',
-        ],
-        rows: p.clocks.map((c) => [
-          c.name,
-          c.to ?? '',
-          c.outcome,
-          dur(c.durationMs),
-          dur(c.realDurationMs),
-          dur(c.usedMs),
-          dur(c.usedRealScaleMs),
-          at(c.startedAt),
-          at(c.dueAt),
-          at(c.stoppedAt),
-          c.expected ? `${c.expected}: ${met(c.met)}` : met(c.met),
-        ]),
-      },
-    },
+    clocks(p),
     {
       title: 'Decisions',
       table: {
@@ -101,24 +140,7 @@ function sections(p: ExercisePack): {title: string; text?: string[]; table?: Tab
         rows: p.decisions.map((x) => [x.seq, at(x.at), x.offset, x.actor, x.role ?? '', x.text]),
       },
     },
-    {
-      title: 'Injects and responses',
-      table: {
-        head: ['Inject', 'Kind', 'At', 'Released (UTC)', 'Text', 'For', 'Responses'],
-        rows: p.injects.map((i) => [
-          i.id,
-          i.kind + (i.fault ? ` (${i.fault} on ${i.target})` : i.target ? ` (${i.target})` : ''),
-          i.at,
-          at(i.releasedAt),
-          i.text ?? 'not released',
-          i.to.join(', '),
-          [
-            ...i.responses.map((r) => `${r.actor}${r.role ? ` (${r.role})` : ''} at ${at(r.at)}: ${r.text}`),
-            ...(i.expects ? [`A good answer covers: ${i.expects}`] : []),
-          ].join(' / '),
-        ]),
-      },
-    },
+    injects(p),
     {
       title: 'Lessons-learned actions',
       table: {
@@ -133,7 +155,7 @@ function sections(p: ExercisePack): {title: string; text?: string[]; table?: Tab
         rows: p.assurance.map((a) => [a.framework, a.ref, a.title, a.evidence]),
       },
     },
-    {title: 'Sources of the scenario', text: e.sources.map((s) => `${s.title}: ${s.url}`)},
+    {title: 'Sources of the scenario', text: p.exercise.sources.map((s) => `${s.title}: ${s.url}`)},
   ]
 }
 

@@ -6,7 +6,7 @@ type JsonSchema = Record<string, unknown>
 
 /** The keys of a constant table, as the literal union they are (Object.keys says string[]). */
 function keysOf<T extends object>(o: T): (keyof T & string)[] {
-  return Object.keys(o) as (keyof T & string)[]
+  return Object.keys(o).filter((k): k is keyof T & string => Object.hasOwn(o, k))
 }
 
 export const EXERCISE_FORMAT = 'watchkeeper-exercise/1'
@@ -169,6 +169,103 @@ const SERVICE = {
   additionalProperties: false,
 } as const
 
+/** What the scenario is: its id and title, EPRR type, playbook, and how scenario time runs. */
+const SCENARIO_PROPERTIES = {
+  format: {const: EXERCISE_FORMAT, description: 'format version'},
+  id: {type: 'string', pattern: ID, description: 'scenario id: lower-case letters, digits, - and _'},
+  title: {type: 'string', minLength: 1},
+  description: {type: 'string'},
+  exercise_type: {
+    enum: keysOf(EXERCISE_TYPES),
+    description: `the NHS EPRR exercise type: ${Object.entries(EXERCISE_TYPES)
+      .map(([k, v]) => `${k}, a ${v}`)
+      .join('; ')}`,
+  },
+  playbook: {
+    type: 'string',
+    minLength: 1,
+    description: 'the playbook the participants walk: an id in the playbooks folder, or a path relative to this file',
+  },
+  severity: {
+    type: 'string',
+    pattern: '^[A-Za-z0-9_-]+$',
+    description: "severity of the exercise incident (default the playbook's second)",
+  },
+  compression: {
+    type: 'number',
+    minimum: 1,
+    maximum: 100_000,
+    description:
+      'scenario time runs this many times faster than real time (60: 72 h become 72 min); recorded with every clock',
+  },
+  duration: offset('the exercise ends this long after its start at the latest, in scenario time'),
+} as const
+
+const SOURCE = {
+  type: 'object',
+  properties: {
+    title: {type: 'string', minLength: 1},
+    url: {type: 'string', pattern: '^https?://', description: 'an http(s) URL'},
+  },
+  required: ['title', 'url'],
+  additionalProperties: false,
+} as const
+
+const PARTICIPANT = {
+  type: 'object',
+  properties: {
+    name: {type: 'string', minLength: 1, description: 'as they will give it to --actor'},
+    role: {type: 'string', pattern: ID},
+    organisation: {type: 'string', minLength: 1},
+  },
+  required: ['name', 'role'],
+  additionalProperties: false,
+} as const
+
+const WATCH = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'how the real checks watch the simulated estate (real time)',
+  properties: {
+    interval: realDuration('how often each check runs (default 1s)'),
+    timeout: realDuration('how long one attempt may take (default 2s)'),
+    failures: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 20,
+      description: 'failed results in a row before a check is failing and opens the incident (default 2)',
+    },
+  },
+} as const
+
+/** One inject of the timeline: one of INJECT_SCHEMAS, chosen by its kind. */
+const INJECT = {
+  type: 'object',
+  required: ['kind'],
+  properties: {kind: {enum: keysOf(INJECT_KINDS), description: 'inject kind'}},
+  discriminator: {propertyName: 'kind'},
+  oneOf: INJECT_SCHEMAS,
+} as const
+
+const EXPECT = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'what a good response achieves; the evidence pack marks each met or missed',
+  properties: {
+    detect_within: realDuration(
+      'from the first fault to the real checks failing, in real time (checks run at real speed)',
+    ),
+    declare_within: offset('from the first fault (or the alert) to the incident being declared, in scenario time'),
+    clocks: {
+      type: 'object',
+      propertyNames: {pattern: ID},
+      additionalProperties: {enum: ['on_time', 'not_required']},
+      minProperties: 1,
+      description: 'clock name: the outcome expected at the end (on_time or not_required)',
+    },
+  },
+} as const
+
 /** The JSON Schema of an exercise scenario file; published as schemas/exercise.schema.json. */
 export function exerciseSchema() {
   return {
@@ -177,63 +274,13 @@ export function exerciseSchema() {
     title: 'watchkeeper exercise scenario',
     type: 'object',
     properties: {
-      format: {const: EXERCISE_FORMAT, description: 'format version'},
-      id: {type: 'string', pattern: ID, description: 'scenario id: lower-case letters, digits, - and _'},
-      title: {type: 'string', minLength: 1},
-      description: {type: 'string'},
-      exercise_type: {
-        enum: keysOf(EXERCISE_TYPES),
-        description: `the NHS EPRR exercise type: ${Object.entries(EXERCISE_TYPES)
-          .map(([k, v]) => `${k}, a ${v}`)
-          .join('; ')}`,
-      },
-      playbook: {
-        type: 'string',
-        minLength: 1,
-        description:
-          'the playbook the participants walk: an id in the playbooks folder, or a path relative to this file',
-      },
-      severity: {
-        type: 'string',
-        pattern: '^[A-Za-z0-9_-]+$',
-        description: "severity of the exercise incident (default the playbook's second)",
-      },
-      compression: {
-        type: 'number',
-        minimum: 1,
-        maximum: 100_000,
-        description:
-          'scenario time runs this many times faster than real time (60: 72 h become 72 min); recorded with every clock',
-      },
-      duration: offset('the exercise ends this long after its start at the latest, in scenario time'),
-      sources: {
-        type: 'array',
-        minItems: 1,
-        description: 'the public reports the scenario follows',
-        items: {
-          type: 'object',
-          properties: {
-            title: {type: 'string', minLength: 1},
-            url: {type: 'string', pattern: '^https?://', description: 'an http(s) URL'},
-          },
-          required: ['title', 'url'],
-          additionalProperties: false,
-        },
-      },
+      ...SCENARIO_PROPERTIES,
+      sources: {type: 'array', minItems: 1, description: 'the public reports the scenario follows', items: SOURCE},
       participants: {
         type: 'array',
         minItems: 1,
         description: 'who takes part, and in which role (a role of the playbook, or facilitator / observer)',
-        items: {
-          type: 'object',
-          properties: {
-            name: {type: 'string', minLength: 1, description: 'as they will give it to --actor'},
-            role: {type: 'string', pattern: ID},
-            organisation: {type: 'string', minLength: 1},
-          },
-          required: ['name', 'role'],
-          additionalProperties: false,
-        },
+        items: PARTICIPANT,
       },
       notify: {
         type: 'array',
@@ -242,54 +289,10 @@ export function exerciseSchema() {
         description:
           "test channels: notifiers (from --checks) that may receive the exercise's messages; every other notifier is blocked",
       },
-      watch: {
-        type: 'object',
-        additionalProperties: false,
-        description: 'how the real checks watch the simulated estate (real time)',
-        properties: {
-          interval: realDuration('how often each check runs (default 1s)'),
-          timeout: realDuration('how long one attempt may take (default 2s)'),
-          failures: {
-            type: 'integer',
-            minimum: 1,
-            maximum: 20,
-            description: 'failed results in a row before a check is failing and opens the incident (default 2)',
-          },
-        },
-      },
+      watch: WATCH,
       estate: {type: 'array', minItems: 1, items: SERVICE, description: 'the simulated services the real checks watch'},
-      injects: {
-        type: 'array',
-        minItems: 1,
-        description: 'the timeline, released in order of at',
-        items: {
-          type: 'object',
-          required: ['kind'],
-          properties: {kind: {enum: keysOf(INJECT_KINDS), description: 'inject kind'}},
-          discriminator: {propertyName: 'kind'},
-          oneOf: INJECT_SCHEMAS,
-        },
-      },
-      expect: {
-        type: 'object',
-        additionalProperties: false,
-        description: 'what a good response achieves; the evidence pack marks each met or missed',
-        properties: {
-          detect_within: realDuration(
-            'from the first fault to the real checks failing, in real time (checks run at real speed)',
-          ),
-          declare_within: offset(
-            'from the first fault (or the alert) to the incident being declared, in scenario time',
-          ),
-          clocks: {
-            type: 'object',
-            propertyNames: {pattern: ID},
-            additionalProperties: {enum: ['on_time', 'not_required']},
-            minProperties: 1,
-            description: 'clock name: the outcome expected at the end (on_time or not_required)',
-          },
-        },
-      },
+      injects: {type: 'array', minItems: 1, description: 'the timeline, released in order of at', items: INJECT},
+      expect: EXPECT,
     },
     required: [
       'format',
