@@ -5,7 +5,7 @@ import type {Probe, ProbeContext} from './types.js'
 import {durationMs} from '../util/duration.js'
 import {userRegex} from '../util/safe-regex.js'
 import {parseHeaders} from '../util/undici.js'
-import {errorMessage} from './errors.js'
+import {errorField, errorMessage} from './errors.js'
 import {
   applyOperator,
   describeStatusSpec,
@@ -95,15 +95,15 @@ function exchange(
 ): Promise<Exchange> {
   return new Promise<Exchange>((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason)
-    const x = {
-      chunks: [] as Buffer[],
+    const x: Exchange = {
+      chunks: [],
       bytes: 0,
       oversize: false,
       gotConn: 0,
       firstByte: 0,
       end: 0,
       statusCode: 0,
-      headers: {} as Exchange['headers'],
+      headers: {},
     }
     let abortRequest: ((e?: Error) => void) | undefined
     let settled = false
@@ -134,7 +134,7 @@ function exchange(
       onHeaders(statusCode, raw) {
         if (x.firstByte === 0) x.firstByte = performance.now()
         x.statusCode = statusCode
-        x.headers = parseHeaders(raw) as Exchange['headers']
+        x.headers = parseHeaders(raw)
         limit = cap(statusCode)
         return true
       },
@@ -164,20 +164,28 @@ function exchange(
   })
 }
 
+/** The `cause` a wrapped error carries (undici's fetch-style errors), if any. */
+function causeOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null && 'cause' in error ? error.cause : undefined
+}
+
 /** One line for a request failure, naming TLS and HTTP parser problems plainly. */
 export function describeHttpError(error: unknown, phase: Phase, timeoutMs: number, aborted: boolean): string {
   if (aborted) return `timed out after ${timeoutMs} ms ${PHASE_WORDS[phase]}`
-  const e = error as {code?: string; message?: string; reason?: string; cause?: {code?: string; message?: string}}
-  const code = e?.code ?? e?.cause?.code
+  const code = errorField(error, 'code') ?? errorField(causeOf(error), 'code')
+  const message = errorField(error, 'message')
   if (code && TLS_REASONS[code]) return `TLS: ${TLS_REASONS[code]} (${code})`
-  if (code?.startsWith('ERR_SSL_') || code?.startsWith('ERR_TLS_') || /SSL routines|alert/i.test(e?.message ?? ''))
-    return `TLS handshake failed: ${(e.message ?? code ?? '').split('\n')[0]}`
-  if (code?.startsWith('HPE_') || (e as {name?: string})?.name === 'HTTPParserError')
-    return `malformed HTTP response: ${e.message ?? code}${e.reason ? ` (${e.reason})` : ''}`.split('\n')[0]
+  if (code?.startsWith('ERR_SSL_') || code?.startsWith('ERR_TLS_') || /SSL routines|alert/i.test(message ?? ''))
+    return `TLS handshake failed: ${(message ?? code ?? '').split('\n')[0]}`
+  if (code?.startsWith('HPE_') || errorField(error, 'name') === 'HTTPParserError') {
+    const reason = errorField(error, 'reason')
+    return `malformed HTTP response: ${message ?? code}${reason ? ` (${reason})` : ''}`.split('\n')[0]
+  }
+
   if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')
     return phase === 'body'
       ? 'connection closed while reading the body'
-      : `connection closed before a response (${e.message ?? code})`
+      : `connection closed before a response (${message ?? code})`
   return describeNetError(error, phase === 'dns' ? 'lookup' : 'connection').split('\n')[0]
 }
 
@@ -271,7 +279,7 @@ function jsonProblems(o: HttpOptions, text: string): string[] {
 
   const problems: string[] = []
   for (const a of o.expect?.json ?? []) {
-    const got = evalJsonPath(doc, parseJsonPath(a.path as string))
+    const got = evalJsonPath(doc, parseJsonPath(a.path ?? ''))
     const why = applyOperator(opOf(a), got.found, got.value, a.value)
     if (why) problems.push(`${a.path} ${why}`)
   }
@@ -296,7 +304,7 @@ function responseProblems(o: HttpOptions, plan: Plan, res: Exchange): string[] {
   }
 
   for (const a of o.expect?.headers ?? []) {
-    const raw = res.headers[(a.name as string).toLowerCase()]
+    const raw = res.headers[(a.name ?? '').toLowerCase()]
     const value = Array.isArray(raw) ? raw.join(', ') : raw
     const why = applyOperator(opOf(a), value !== undefined, value, a.value)
     if (why) problems.push(`header ${a.name} ${why}`)
@@ -404,6 +412,58 @@ function ownClients(ctx: ProbeContext, clock: PhaseClock, onPhase: (p: Phase) =>
   })
 }
 
+/** The default request headers with the check's own over them (names lower-cased). */
+function requestHeaders(o: HttpOptions): Record<string, string> {
+  const headers: Record<string, string> = {'user-agent': USER_AGENT, accept: '*/*'}
+  for (const [k, v] of Object.entries(o.headers ?? {})) headers[k.toLowerCase()] = v
+  return headers
+}
+
+/**
+ * The attempt's observation with its phase timings. `failedSince`: the attempt's start when a hop never
+ * completed; its time so far is then the whole attempt's, not a phase's.
+ */
+function observation(
+  clock: PhaseClock,
+  plan: Plan,
+  r: {status: Status; summary: string; metrics: Record<string, number>; details: Record<string, unknown>},
+  failedSince: number | undefined,
+): Observation {
+  const {timings} = clock
+  clock.total()
+  if (failedSince !== undefined) timings.totalMs = Math.max(timings.totalMs ?? 0, performance.now() - failedSince)
+  return {
+    status: r.status,
+    summary: r.summary,
+    timings,
+    findings: [],
+    metrics: r.metrics,
+    ...(Object.keys(r.details).length > 0 ? {details: r.details} : {}),
+    ...(plan.thresholds ? {thresholds: plan.thresholds} : {}),
+  }
+}
+
+/** The final response's metrics, timings and verdict: all judgement, after the last instant was taken. */
+function judgeFinal(
+  o: HttpOptions,
+  plan: Plan,
+  clock: PhaseClock,
+  hop: Hop,
+  res: Exchange,
+  ctx: ProbeContext,
+  metrics: Record<string, number>,
+  details: Record<string, unknown>,
+): {status: Status; summary: string} {
+  metrics.httpStatus = res.statusCode
+  metrics.redirects = hop.redirects
+  if (hop.redirects > 0) details.finalUrl = hop.url.href
+  metrics.bodyBytes = res.bytes
+  const totalMs = clock.total()
+  clock.timings.ttfbMs = totalMs - clock.lastTransfer
+  tlsFacts(clock, hop.url, ctx.clock.now(), metrics, details)
+  return verdict(o, plan, res, totalMs, hop.redirects, ctx.loopDelay?.() ?? 0)
+}
+
 /** One attempt: requests (following redirects), the phase timings, then the verdict on the final response. */
 async function runHttp(target: string, options: Record<string, unknown>, ctx: ProbeContext): Promise<Observation> {
   const o = options as HttpOptions
@@ -413,21 +473,8 @@ async function runHttp(target: string, options: Record<string, unknown>, ctx: Pr
   const details: Record<string, unknown> = {}
   let phase: Phase = 'dns'
   const attemptStarted = performance.now()
-  const finish = (status: Status, summary: string, failed = false): Observation => {
-    const {timings} = clock
-    clock.total()
-    // A hop that never completed: its time so far is the whole attempt's, not a phase's.
-    if (failed) timings.totalMs = Math.max(timings.totalMs ?? 0, performance.now() - attemptStarted)
-    return {
-      status,
-      summary,
-      timings,
-      findings: [],
-      metrics,
-      ...(Object.keys(details).length > 0 ? {details} : {}),
-      ...(plan.thresholds ? {thresholds: plan.thresholds} : {}),
-    }
-  }
+  const finish = (status: Status, summary: string, failed = false): Observation =>
+    observation(clock, plan, {status, summary, metrics, details}, failed ? attemptStarted : undefined)
 
   let url: URL
   try {
@@ -437,8 +484,7 @@ async function runHttp(target: string, options: Record<string, unknown>, ctx: Pr
   }
 
   const own = ownClients(ctx, clock, (p) => (phase = p))
-  const headers: Record<string, string> = {'user-agent': USER_AGENT, accept: '*/*'}
-  for (const [k, v] of Object.entries(o.headers ?? {})) headers[k.toLowerCase()] = v
+  const headers = requestHeaders(o)
   const hop: Hop = {url, method: o.method ?? 'GET', body: o.body, headers, redirects: 0, visited: new Set()}
   const redirecting = (status: number) => plan.follow && status >= 300 && status < 400
   try {
@@ -454,7 +500,7 @@ async function runHttp(target: string, options: Record<string, unknown>, ctx: Pr
         {
           origin: hop.url.origin,
           path: hop.url.pathname + hop.url.search,
-          method: hop.method as Dispatcher.HttpMethod,
+          method: hop.method,
           headers,
           body: hop.body,
         },
@@ -474,15 +520,7 @@ async function runHttp(target: string, options: Record<string, unknown>, ctx: Pr
         continue
       }
 
-      // The final response. Everything below is judgement, after the last instant was taken.
-      metrics.httpStatus = res.statusCode
-      metrics.redirects = hop.redirects
-      if (hop.redirects > 0) details.finalUrl = hop.url.href
-      metrics.bodyBytes = res.bytes
-      const totalMs = clock.total()
-      clock.timings.ttfbMs = totalMs - clock.lastTransfer
-      tlsFacts(clock, hop.url, ctx.clock.now(), metrics, details)
-      const v = verdict(o, plan, res, totalMs, hop.redirects, ctx.loopDelay?.() ?? 0)
+      const v = judgeFinal(o, plan, clock, hop, res, ctx, metrics, details)
       return finish(v.status, v.summary)
     }
   } catch (error) {

@@ -5,7 +5,7 @@ import tls from 'node:tls'
 
 import type {NetOptions} from './types.js'
 import {errorField, errorMessage} from './errors.js'
-import {describeNetError, resolveAddress} from './net.js'
+import {describeNetError, resolveAddress, type ResolvedAddress} from './net.js'
 import {secureContext} from './tls-context.js'
 
 /**
@@ -68,24 +68,31 @@ function describeHttpError(error: unknown): string {
   return describeNetError(error)
 }
 
-export async function fetchOnce(url: URL, opts: FetchOptions): Promise<PostureResponse> {
-  const started = performance.now()
-  const isHttps = url.protocol === 'https:'
-  const port = Number(url.port || (isHttps ? 443 : 80))
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
-  let addr
+/** The address to connect to, with a resolution failure as a FetchError naming the origin. */
+async function resolveFor(url: URL, host: string, port: number, opts: FetchOptions): Promise<ResolvedAddress> {
   try {
-    addr = await resolveAddress(host, port, opts.net, opts.signal)
+    return await resolveAddress(host, port, opts.net, opts.signal)
   } catch (error) {
-    throw new FetchError(describeNetError(error, `${url.protocol}//${url.host}`), (error as {code?: string}).code)
+    throw new FetchError(describeNetError(error, `${url.protocol}//${url.host}`), errorField(error, 'code'))
   }
+}
 
-  const lookup = (_h: string, o: {all?: boolean}, cb: (...args: unknown[]) => void) => {
+/** A lookup that answers every query with the address already resolved. */
+function pinnedLookup(addr: ResolvedAddress): net.LookupFunction {
+  return (_h, o, cb) => {
     if (o?.all) cb(null, [{address: addr.address, family: addr.family}])
     else cb(null, addr.address, addr.family)
   }
+}
 
-  const reqOpts: https.RequestOptions = {
+function requestOptions(
+  url: URL,
+  host: string,
+  port: number,
+  addr: ResolvedAddress,
+  opts: FetchOptions,
+): https.RequestOptions {
+  return {
     method: opts.method ?? 'GET',
     host,
     port,
@@ -96,10 +103,91 @@ export async function fetchOnce(url: URL, opts: FetchOptions): Promise<PostureRe
       ...opts.headers,
     },
     agent: false,
-    lookup: lookup as unknown as net.LookupFunction,
+    lookup: pinnedLookup(addr),
     signal: opts.signal,
-    ...(isHttps ? {rejectUnauthorized: false, ...trusted(opts.net), servername: host} : {}),
+    ...(url.protocol === 'https:' ? {rejectUnauthorized: false, ...trusted(opts.net), servername: host} : {}),
   }
+}
+
+/** Lower-case header name → every value in order, from node's flat raw list. */
+function headerMap(raw: string[]): Map<string, string[]> {
+  const headers = new Map<string, string[]>()
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toLowerCase()
+    const list = headers.get(name) ?? []
+    list.push(raw[i + 1])
+    headers.set(name, list)
+  }
+
+  return headers
+}
+
+/**
+ * Reads the body up to maxBody bytes. `finish` gets what was kept (when the cap is reached, before the
+ * response is destroyed); `fail` gets a read error before any byte or a connection dropped mid-body.
+ * Both may be called more than once: the caller keeps only the first outcome.
+ */
+function readBody(
+  res: http.IncomingMessage,
+  maxBody: number,
+  finish: (chunks: Buffer[], truncated: boolean) => void,
+  fail: (error: unknown) => void,
+): void {
+  const chunks: Buffer[] = []
+  let size = 0
+  let truncated = false
+  const done = () => finish(chunks, truncated)
+  res.on('data', (chunk: Buffer) => {
+    if (truncated) return
+    const room = maxBody - size
+    if (chunk.length >= room) {
+      chunks.push(chunk.subarray(0, Math.max(0, room)))
+      size = maxBody
+      truncated = chunk.length > room || res.readableLength > 0 || !res.complete
+      done()
+      res.destroy()
+      return
+    }
+
+    chunks.push(chunk)
+    size += chunk.length
+  })
+  res.on('end', done)
+  res.on('error', (e) => (size > 0 ? done() : fail(e)))
+  res.on('close', () => {
+    if (res.complete) done()
+    else fail(new FetchError('connection dropped while reading the body', 'ECONNRESET'))
+  })
+}
+
+/** Times the socket's connect and TLS phases; hands over the TLS verdict at secureConnect. */
+function timeSocket(
+  socket: net.Socket,
+  started: number,
+  timings: PostureResponse['timings'],
+  onTls: (info: PostureResponse['tls']) => void,
+): void {
+  socket.once('connect', () => {
+    timings.connectMs = performance.now() - started - timings.dnsMs
+  })
+  socket.once('secureConnect', () => {
+    timings.tlsMs = performance.now() - started - timings.dnsMs - (timings.connectMs ?? 0)
+    if (socket instanceof tls.TLSSocket)
+      onTls({
+        authorized: socket.authorized,
+        authorizationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
+        protocol: socket.getProtocol(),
+      })
+  })
+}
+
+export async function fetchOnce(url: URL, opts: FetchOptions): Promise<PostureResponse> {
+  const started = performance.now()
+  const isHttps = url.protocol === 'https:'
+  const port = Number(url.port || (isHttps ? 443 : 80))
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+  const addr = await resolveFor(url, host, port, opts)
+  const reqOpts = requestOptions(url, host, port, addr, opts)
   const timings: PostureResponse['timings'] = {dnsMs: addr.dnsMs, totalMs: 0}
   return new Promise<PostureResponse>((resolve, reject) => {
     let tlsInfo: PostureResponse['tls']
@@ -108,26 +196,13 @@ export async function fetchOnce(url: URL, opts: FetchOptions): Promise<PostureRe
       if (settled) return
       settled = true
       req.destroy()
-      reject(
-        error instanceof FetchError ? error : new FetchError(describeHttpError(error), (error as {code?: string}).code),
-      )
+      reject(error instanceof FetchError ? error : new FetchError(describeHttpError(error), errorField(error, 'code')))
     }
 
     const req = (isHttps ? https : http).request(reqOpts, (res) => {
       timings.ttfbMs = performance.now() - started
-      const headers = new Map<string, string[]>()
-      const raw = res.rawHeaders
-      for (let i = 0; i + 1 < raw.length; i += 2) {
-        const name = raw[i].toLowerCase()
-        const list = headers.get(name) ?? []
-        list.push(raw[i + 1])
-        headers.set(name, list)
-      }
-
-      const chunks: Buffer[] = []
-      let size = 0
-      let truncated = false
-      const finish = () => {
+      const headers = headerMap(res.rawHeaders)
+      const finish = (chunks: Buffer[], truncated: boolean) => {
         if (settled) return
         settled = true
         timings.totalMs = performance.now() - started
@@ -142,44 +217,9 @@ export async function fetchOnce(url: URL, opts: FetchOptions): Promise<PostureRe
         })
       }
 
-      res.on('data', (chunk: Buffer) => {
-        if (truncated) return
-        const room = opts.maxBody - size
-        if (chunk.length >= room) {
-          chunks.push(chunk.subarray(0, Math.max(0, room)))
-          size = opts.maxBody
-          truncated = chunk.length > room || res.readableLength > 0 || !res.complete
-          finish()
-          res.destroy()
-          return
-        }
-
-        chunks.push(chunk)
-        size += chunk.length
-      })
-      res.on('end', finish)
-      res.on('error', (e) => (size > 0 ? finish() : fail(e)))
-      res.on('close', () => {
-        if (!settled) {
-          if (res.complete) finish()
-          else fail(new FetchError('connection dropped while reading the body', 'ECONNRESET'))
-        }
-      })
+      readBody(res, opts.maxBody, finish, fail)
     })
-    req.on('socket', (socket: net.Socket) => {
-      socket.once('connect', () => {
-        timings.connectMs = performance.now() - started - timings.dnsMs
-      })
-      socket.once('secureConnect', () => {
-        const s = socket as tls.TLSSocket
-        timings.tlsMs = performance.now() - started - timings.dnsMs - (timings.connectMs ?? 0)
-        tlsInfo = {
-          authorized: s.authorized,
-          authorizationError: s.authorizationError ? String(s.authorizationError) : undefined,
-          protocol: s.getProtocol(),
-        }
-      })
-    })
+    req.on('socket', (socket: net.Socket) => timeSocket(socket, started, timings, (info) => (tlsInfo = info)))
     req.on('error', fail)
     req.end()
   })

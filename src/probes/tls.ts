@@ -5,6 +5,7 @@ import tls from 'node:tls'
 import type {NetOptions, Probe} from './types.js'
 import {finding} from '../findings.js'
 import {type Finding, type Observation, type Status, type Timings, worstStatus} from '../types.js'
+import {errorField, errorMessage} from './errors.js'
 import {describeNetError, resolveAddress, splitHostPort} from './net.js'
 import {secureContext} from './tls-context.js'
 import {tlsPosture, tlsPostureOptions} from './tls-posture.js'
@@ -124,6 +125,64 @@ function abortError(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : Object.assign(new Error('aborted'), {name: 'AbortError'})
 }
 
+function connectOptions(
+  opts: HandshakeOptions,
+  address: string,
+  servername: string | undefined,
+): tls.ConnectionOptions & {requestOCSP?: boolean} {
+  return {
+    host: address,
+    port: opts.port,
+    servername,
+    secureContext: secureContext({
+      ca: opts.net.ca,
+      minVersion: opts.minVersion ?? 'TLSv1',
+      maxVersion: opts.maxVersion,
+      ciphers: opts.ciphers ?? 'DEFAULT@SECLEVEL=0',
+    }),
+    rejectUnauthorized: false,
+    // The name is checked separately so that `authorized` means the chain alone.
+    checkServerIdentity: () => undefined,
+    minVersion: opts.minVersion ?? 'TLSv1',
+    maxVersion: opts.maxVersion,
+    ciphers: opts.ciphers ?? 'DEFAULT@SECLEVEL=0',
+    requestOCSP: opts.requestOCSP,
+    ALPNProtocols: ['http/1.1'],
+  }
+}
+
+/** getEphemeralKeyInfo() gives an empty object when there is no ephemeral key (and for TLS 1.3 resumption). */
+function isKeyInfo(eph: object | null): eph is tls.EphemeralKeyInfo {
+  return eph !== null && Object.keys(eph).length > 0
+}
+
+/** What the established socket says: protocol, cipher, key, trust verdicts and the chain. */
+function handshakeFacts(
+  socket: tls.TLSSocket,
+  opts: HandshakeOptions,
+  bare: string,
+  address: string,
+  servername: string | undefined,
+): Omit<TlsHandshake, 'ocspResponse' | 'timings'> {
+  const peer = socket.getPeerCertificate(true)
+  const nameCheck = peer && peer.raw ? tls.checkServerIdentity(servername ?? bare, peer) : new Error('no certificate')
+  const cipher = socket.getCipher()
+  const eph = socket.getEphemeralKeyInfo()
+  return {
+    host: bare,
+    port: opts.port,
+    address,
+    servername,
+    protocol: socket.getProtocol(),
+    cipher: {name: cipher.name, standardName: cipher.standardName, version: cipher.version},
+    ...(isKeyInfo(eph) ? {ephemeralKey: eph} : {}),
+    authorized: socket.authorized,
+    authorizationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
+    hostnameError: nameCheck ? nameCheck.message : undefined,
+    chain: peerChain(socket),
+  }
+}
+
 /**
  * One TLS handshake to host:port with SNI, through `resolve:` overrides and the configured resolver,
  * trusting the default roots plus `ca`. Certificate problems do not abort it: they are reported in the
@@ -139,26 +198,7 @@ export async function tlsHandshake(opts: HandshakeOptions): Promise<TlsHandshake
   const connectStarted = performance.now()
   return new Promise<TlsHandshake>((resolve, reject) => {
     if (opts.signal.aborted) return reject(abortError(opts.signal))
-    const connectOptions: tls.ConnectionOptions & {requestOCSP?: boolean} = {
-      host: addr.address,
-      port: opts.port,
-      servername,
-      secureContext: secureContext({
-        ca: opts.net.ca,
-        minVersion: opts.minVersion ?? 'TLSv1',
-        maxVersion: opts.maxVersion,
-        ciphers: opts.ciphers ?? 'DEFAULT@SECLEVEL=0',
-      }),
-      rejectUnauthorized: false,
-      // The name is checked separately so that `authorized` means the chain alone.
-      checkServerIdentity: () => undefined,
-      minVersion: opts.minVersion ?? 'TLSv1',
-      maxVersion: opts.maxVersion,
-      ciphers: opts.ciphers ?? 'DEFAULT@SECLEVEL=0',
-      requestOCSP: opts.requestOCSP,
-      ALPNProtocols: ['http/1.1'],
-    }
-    const socket = tls.connect(connectOptions)
+    const socket = tls.connect(connectOptions(opts, addr.address, servername))
     let ocsp: Buffer | null | undefined
     const onAbort = () => {
       socket.destroy()
@@ -181,27 +221,8 @@ export async function tlsHandshake(opts: HandshakeOptions): Promise<TlsHandshake
       timings.tlsMs = now - connectStarted - (timings.connectMs ?? 0)
       timings.totalMs = (timings.dnsMs ?? 0) + (timings.connectMs ?? 0) + timings.tlsMs
       try {
-        const peer = socket.getPeerCertificate(true)
-        const nameCheck =
-          peer && peer.raw ? tls.checkServerIdentity(servername ?? bare, peer) : new Error('no certificate')
-        const cipher = socket.getCipher()
-        const eph = socket.getEphemeralKeyInfo()
         resolve({
-          host: bare,
-          port: opts.port,
-          address: addr.address,
-          servername,
-          protocol: socket.getProtocol(),
-          cipher: {name: cipher.name, standardName: cipher.standardName, version: cipher.version},
-          ...(eph && Object.keys(eph).length > 0 ? {ephemeralKey: eph as TlsHandshake['ephemeralKey']} : {}),
-          authorized: socket.authorized,
-          authorizationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
-          hostnameError: nameCheck
-            ? (nameCheck as {code?: string}).code === 'ERR_TLS_CERT_ALTNAME_INVALID'
-              ? nameCheck.message
-              : String(nameCheck.message)
-            : undefined,
-          chain: peerChain(socket),
+          ...handshakeFacts(socket, opts, bare, addr.address, servername),
           ...(opts.requestOCSP ? {ocspResponse: ocsp ?? null} : {}),
           timings,
         })
@@ -231,31 +252,14 @@ const TRUST_WORDS: Record<string, string> = {
   CERT_REVOKED: 'certificate revoked',
 }
 
-/** The basic judgement of a handshake: expiry, trust, name, protocol floor. Plain values in, plain values out. */
-export function evaluateTls(hs: TlsHandshake, o: TlsBasicOptions, nowMs: number): Observation {
-  const findings: Finding[] = []
-  const leaf = hs.chain[0]
-  const warnDays = o.expiry?.warn ?? DEFAULT_EXPIRY.warn
-  const critDays = o.expiry?.crit ?? DEFAULT_EXPIRY.crit
-  const metrics: Record<string, number> = {}
-  const details: Record<string, unknown> = {
-    protocol: hs.protocol,
-    cipher: hs.cipher.standardName || hs.cipher.name,
-    address: hs.address,
-  }
-  if (hs.ephemeralKey) details.ephemeralKey = hs.ephemeralKey
-  if (!leaf) {
-    return {
-      status: 'crit',
-      summary: 'the server presented no certificate',
-      timings: hs.timings,
-      findings: [finding('tls.cert.untrusted', 'the server presented no certificate')],
-      metrics,
-      details,
-    }
-  }
-
-  const daysLeft = (leaf.notAfter.getTime() - nowMs) / DAY_MS
+/** The leaf's facts into metrics and details. */
+function describeLeaf(
+  hs: TlsHandshake,
+  leaf: ChainCert,
+  daysLeft: number,
+  metrics: Record<string, number>,
+  details: Record<string, unknown>,
+): void {
   metrics.certDaysLeft = Math.floor(daysLeft * 10) / 10
   metrics.certNotAfter = Math.floor(leaf.notAfter.getTime() / 1000)
   if (leaf.keyBits !== undefined) metrics.keyBits = leaf.keyBits
@@ -268,8 +272,18 @@ export function evaluateTls(hs: TlsHandshake, o: TlsBasicOptions, nowMs: number)
     fingerprint256: leaf.fingerprint256,
     chainLength: hs.chain.length,
   })
-  const date = leaf.notAfter.toISOString().slice(0, 10)
+}
 
+/** Not yet valid, expired, or expiring within the warn or crit window. */
+function expiryFindings(
+  leaf: ChainCert,
+  daysLeft: number,
+  date: string,
+  nowMs: number,
+  warnDays: number,
+  critDays: number,
+): Finding[] {
+  const findings: Finding[] = []
   if (leaf.notBefore.getTime() > nowMs)
     findings.push(
       finding('tls.cert.not_yet_valid', `certificate is not valid until ${leaf.notBefore.toISOString().slice(0, 10)}`),
@@ -292,8 +306,12 @@ export function evaluateTls(hs: TlsHandshake, o: TlsBasicOptions, nowMs: number)
         'warn',
       ),
     )
+  return findings
+}
 
-  const leafDatesBad = daysLeft < 0 || leaf.notBefore.getTime() > nowMs
+/** Chain trust (unless the leaf's own dates already explain it), the host name, the protocol floor. */
+function trustFindings(hs: TlsHandshake, o: TlsBasicOptions, leafDatesBad: boolean): Finding[] {
+  const findings: Finding[] = []
   if (!hs.authorized && !(hs.authorizationError && DATE_ERRORS.has(hs.authorizationError) && leafDatesBad)) {
     const code = hs.authorizationError ?? 'UNKNOWN'
     findings.push(
@@ -317,6 +335,39 @@ export function evaluateTls(hs: TlsHandshake, o: TlsBasicOptions, nowMs: number)
     findings.push(finding('tls.protocol.below_minimum', `negotiated ${hs.protocol}, below the minimum ${min}`))
   }
 
+  return findings
+}
+
+/** The basic judgement of a handshake: expiry, trust, name, protocol floor. Plain values in, plain values out. */
+export function evaluateTls(hs: TlsHandshake, o: TlsBasicOptions, nowMs: number): Observation {
+  const leaf = hs.chain[0]
+  const warnDays = o.expiry?.warn ?? DEFAULT_EXPIRY.warn
+  const critDays = o.expiry?.crit ?? DEFAULT_EXPIRY.crit
+  const metrics: Record<string, number> = {}
+  const details: Record<string, unknown> = {
+    protocol: hs.protocol,
+    cipher: hs.cipher.standardName || hs.cipher.name,
+    address: hs.address,
+  }
+  if (hs.ephemeralKey) details.ephemeralKey = hs.ephemeralKey
+  if (!leaf) {
+    return {
+      status: 'crit',
+      summary: 'the server presented no certificate',
+      timings: hs.timings,
+      findings: [finding('tls.cert.untrusted', 'the server presented no certificate')],
+      metrics,
+      details,
+    }
+  }
+
+  const daysLeft = (leaf.notAfter.getTime() - nowMs) / DAY_MS
+  describeLeaf(hs, leaf, daysLeft, metrics, details)
+  const date = leaf.notAfter.toISOString().slice(0, 10)
+  const findings = [
+    ...expiryFindings(leaf, daysLeft, date, nowMs, warnDays, critDays),
+    ...trustFindings(hs, o, daysLeft < 0 || leaf.notBefore.getTime() > nowMs),
+  ]
   const status: Status = findings.some((f) => f.severity === 'crit')
     ? 'crit'
     : findings.some((f) => f.severity === 'warn')
@@ -364,14 +415,12 @@ export const tlsProbe: Probe = {
       const timings = {totalMs: performance.now() - started}
       if (ctx.signal.aborted)
         return {status: 'crit', summary: `timed out after ${ctx.timeoutMs} ms`, timings, findings: [], metrics: {}}
-      const e = error as {code?: string; message?: string}
+      const code = errorField(error, 'code')
       const tlsFailure =
-        e?.code?.startsWith('ERR_SSL_') ||
-        e?.code === 'EPROTO' ||
-        /alert|handshake|wrong version/i.test(e?.message ?? '')
-      const why = tlsFailure
-        ? `TLS handshake failed: ${(e.message ?? String(error)).split('\n')[0]}`
-        : describeNetError(error)
+        code?.startsWith('ERR_SSL_') ||
+        code === 'EPROTO' ||
+        /alert|handshake|wrong version/i.test(errorField(error, 'message') ?? '')
+      const why = tlsFailure ? `TLS handshake failed: ${errorMessage(error).split('\n')[0]}` : describeNetError(error)
       return {status: 'crit', summary: why, timings, findings: [], metrics: {}}
     }
 

@@ -148,19 +148,7 @@ async function runWebSecurity(
   const details: Record<string, unknown> = {url: url.href, finalUrl: final.url.href, status: final.status}
   const cors = await corsPreflight(final.url, corsOrigin, fetchOpts)
   const httpsVerified = httpsChain.hops.every((h) => h.verified !== false)
-  const input: ObservatoryInput = {
-    hostname: url.hostname,
-    https: {
-      verified: httpsVerified,
-      headers: joinedForObservatory(final.headers),
-      status: final.status,
-      url: final.url,
-      body: text(final),
-    },
-    http: httpSide(httpChain, details),
-    cors,
-    cookies: cookiesOf([...httpsChain.responses, ...(httpChain?.responses ?? [])]),
-  }
+  const input = observatoryInput(url, final, httpsVerified, httpsChain, httpChain, cors, details)
   const page = o.profile !== 'api'
   const obs = grade(input, page, details)
   if (obs.abortReason) found.add('web.grade.unavailable', `not graded: ${obs.abortReason} from ${final.url.href}`)
@@ -183,13 +171,7 @@ async function runWebSecurity(
     details.tls = tlsResult.details
   }
 
-  const metrics: Record<string, number> = {}
-  if (!obs.abortReason) {
-    metrics.postureScore = obs.score
-    metrics.postureGradeRank = gradeRank(obs.grade)
-  }
-
-  if (tlsResult) Object.assign(metrics, tlsResult.metrics)
+  const metrics = gradeMetrics(obs, tlsResult)
   judgeExpectations(o.expect, obs, found)
   const counts = countBySeverity(found.list)
   metrics.critFindings = counts.crit
@@ -203,6 +185,43 @@ async function runWebSecurity(
     metrics,
     details,
   }
+}
+
+/** What the Observatory grades: the final HTTPS response, the HTTP side, CORS and every cookie set on the way. */
+function observatoryInput(
+  url: URL,
+  final: PostureResponse,
+  httpsVerified: boolean,
+  httpsChain: ChainResult,
+  httpChain: ChainResult | undefined,
+  cors: ObservatoryInput['cors'],
+  details: Record<string, unknown>,
+): ObservatoryInput {
+  return {
+    hostname: url.hostname,
+    https: {
+      verified: httpsVerified,
+      headers: joinedForObservatory(final.headers),
+      status: final.status,
+      url: final.url,
+      body: text(final),
+    },
+    http: httpSide(httpChain, details),
+    cors,
+    cookies: cookiesOf([...httpsChain.responses, ...(httpChain?.responses ?? [])]),
+  }
+}
+
+/** The grade's score and rank (when graded) and the TLS posture's metrics. */
+function gradeMetrics(obs: ObservatoryAnalysis, tlsResult: TlsPostureResult | undefined): Record<string, number> {
+  const metrics: Record<string, number> = {}
+  if (!obs.abortReason) {
+    metrics.postureScore = obs.score
+    metrics.postureGradeRank = gradeRank(obs.grade)
+  }
+
+  if (tlsResult) Object.assign(metrics, tlsResult.metrics)
+  return metrics
 }
 
 /** The four fetches of one check, in parallel: the HTTPS chain, the HTTP chain, security.txt, the TLS posture. */
