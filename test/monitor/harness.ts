@@ -24,7 +24,7 @@ export async function toggleServer(): Promise<RunningServer & {mode: Mode; hits:
       }
 
       case 'slow': {
-        setTimeout(() => res.end('slow'), 120)
+        setTimeout(() => res.end('slow'), 400)
         break
       }
 

@@ -86,7 +86,7 @@ describe('watch state machine (fake clock, loopback servers)', () => {
   - id: web
     kind: http
     target: ${web.url}/
-    latency: {warn: 60ms}
+    latency: {warn: 200ms}
     thresholds: {failure: 2, recovery: 3}
 `,
     )
