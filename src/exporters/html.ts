@@ -116,6 +116,101 @@ function laneLabels(
     })
 }
 
+/** The chart's frame: its width, margins, font size, time scale and where the panels and the time axis sit. */
+interface ChartFrame {
+  W: number
+  left: number
+  right: number
+  font: number
+  from: number
+  to: number
+  x: (t: number) => number
+  fx: (t: number) => string
+  /** Height of the incident moments' label lanes above the panels. */
+  head: number
+  axisY: number
+}
+
+const PANEL_H = 140
+const PLOT_H = 80
+
+/** One check's panel: its latency over a labelled scale and a band of status ticks, one per result. */
+function checkPanel(f: ChartFrame, results: readonly StoredResult[], c: string, i: number): string[] {
+  const {W, left, right, font, from, to, x, fx} = f
+  const top = f.head + i * PANEL_H + 22
+  const bottom = top + PLOT_H
+  const rs: StoredResult[] = results.filter((r) => r.checkId === c && r.ts >= from && r.ts <= to)
+  const ticks = latencyTicks(Math.max(0, ...rs.map((r) => r.durationMs)))
+  const yMax = Math.max(...ticks)
+  const y = (ms: number) => bottom - (ms / yMax) * PLOT_H
+  const parts: string[] = [`<g class="check" data-check="${esc(c)}">`]
+  parts.push(
+    `<text class="check-name" x="${left}" y="${top - 8}" font-size="${font + 1}" font-weight="bold">${esc(c)}</text>`,
+    `<rect class="plot" x="${left}" y="${top}" width="${W - left - right}" height="${PLOT_H}" fill="#fafbfb" stroke="#d8dde0"/>`,
+    `<g class="y-axis">`,
+  )
+  for (const v of ticks) {
+    parts.push(
+      `<line x1="${left - 4}" y1="${y(v).toFixed(1)}" x2="${W - right}" y2="${y(v).toFixed(1)}" stroke="${v === 0 ? '#888' : '#e6e9eb'}"/>`,
+    )
+    parts.push(
+      `<text class="y-label" x="${left - 7}" y="${(y(v) + 4).toFixed(1)}" font-size="${font - 1}" text-anchor="end" fill="#444">${v}</text>`,
+    )
+  }
+
+  parts.push(
+    `<text class="y-title" x="${left - 7}" y="${top - 8}" font-size="${font - 1}" text-anchor="end" fill="#444">ms</text>`,
+    '</g>',
+  )
+  if (rs.length === 0)
+    parts.push(
+      `<text x="${left + 10}" y="${top + PLOT_H / 2}" font-size="${font}" fill="#777">no results in the window</text>`,
+    )
+  if (rs.length > 1)
+    parts.push(
+      `<polyline class="latency" fill="none" stroke="#1565c0" stroke-width="1.5" points="${rs.map((r) => `${fx(r.ts)},${y(r.durationMs).toFixed(1)}`).join(' ')}"/>`,
+    )
+  if (rs.length === 1)
+    parts.push(
+      `<circle class="latency" cx="${fx(rs[0].ts)}" cy="${y(rs[0].durationMs).toFixed(1)}" r="2.5" fill="#1565c0"/>`,
+    )
+  for (const r of rs) {
+    parts.push(
+      `<rect class="status" x="${(x(r.ts) - 2).toFixed(1)}" y="${bottom + 6}" width="4" height="14" fill="${STATUS_COLOUR[r.status]}"><title>${esc(`${formatUtc(r.ts)} ${r.status} ${Math.round(r.durationMs)} ms: ${r.summary}`)}</title></rect>`,
+    )
+  }
+
+  parts.push('</g>')
+  return parts
+}
+
+/** The UTC time axis under all panels, its title, and the status colours' legend. */
+function timeAxis(f: ChartFrame): string[] {
+  const {W, left, right, font, from, to, fx, axisY} = f
+  const parts = [`<g class="x-axis"><line x1="${left}" y1="${axisY}" x2="${W - right}" y2="${axisY}" stroke="#444"/>`]
+  for (const t of timeTicks(from, to, W - left - right, font - 1)) {
+    parts.push(`<line x1="${fx(t.t)}" y1="${axisY}" x2="${fx(t.t)}" y2="${axisY + 5}" stroke="#444"/>`)
+    parts.push(
+      `<text class="tick-label" x="${fx(t.t)}" y="${axisY + 18}" font-size="${font - 1}" text-anchor="middle" fill="#444">${esc(t.label)}</text>`,
+    )
+  }
+
+  parts.push(
+    `<text class="axis-title" x="${left}" y="${axisY + 38}" font-size="${font - 1}" fill="#444">${esc(`time (UTC), ${formatUtc(from)} to ${formatUtc(to)}`)}</text>`,
+  )
+  const legend = Object.entries(STATUS_COLOUR)
+  let lx = W - right - legend.reduce((n, [k]) => n + 20 + textWidth(k, font - 1), 0)
+  for (const [k, colour] of legend) {
+    parts.push(
+      `<rect class="legend" x="${lx.toFixed(1)}" y="${axisY + 29}" width="10" height="10" fill="${colour}"/><text class="legend-label" x="${(lx + 14).toFixed(1)}" y="${axisY + 38}" font-size="${font - 1}" fill="#444">${k}</text>`,
+    )
+    lx += 20 + textWidth(k, font - 1)
+  }
+
+  parts.push('</g>')
+  return parts
+}
+
 /**
  * An inline SVG of each linked check over the incident window: latency as a line against a labelled scale,
  * status as a band of coloured ticks, one UTC time axis under them all, and the incident's moments (opened,
@@ -145,83 +240,16 @@ export function statusChart(input: ExportInput): string {
   )
   const lanes = Math.max(1, ...labels.map((l) => l.lane + 1))
   const head = lanes * (font + 5) + 6
-  const panelH = 140
-  const plotTop = (i: number) => head + i * panelH + 22
-  const plotH = 80
-  const axisY = head + checks.length * panelH + 4
+  const axisY = head + checks.length * PANEL_H + 4
   const H = axisY + 60
+  const frame: ChartFrame = {W, left, right, font, from, to, x, fx, head, axisY}
   const parts: string[] = [
     `<svg id="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" font-family="system-ui, Arial, sans-serif" role="img" ` +
       `aria-label="Latency and status of the linked checks from ${esc(formatUtc(from))} to ${esc(formatUtc(to))}" data-from="${from}" data-to="${to}">`,
+    ...checks.flatMap((c, i) => checkPanel(frame, input.results, c, i)),
+    ...timeAxis(frame),
   ]
-  for (const [i, c] of checks.entries()) {
-    const top = plotTop(i)
-    const bottom = top + plotH
-    const rs: StoredResult[] = input.results.filter((r) => r.checkId === c && r.ts >= from && r.ts <= to)
-    const ticks = latencyTicks(Math.max(0, ...rs.map((r) => r.durationMs)))
-    const yMax = Math.max(...ticks)
-    const y = (ms: number) => bottom - (ms / yMax) * plotH
-    parts.push(`<g class="check" data-check="${esc(c)}">`)
-    parts.push(
-      `<text class="check-name" x="${left}" y="${top - 8}" font-size="${font + 1}" font-weight="bold">${esc(c)}</text>`,
-      `<rect class="plot" x="${left}" y="${top}" width="${W - left - right}" height="${plotH}" fill="#fafbfb" stroke="#d8dde0"/>`,
-      `<g class="y-axis">`,
-    )
-    for (const v of ticks) {
-      parts.push(
-        `<line x1="${left - 4}" y1="${y(v).toFixed(1)}" x2="${W - right}" y2="${y(v).toFixed(1)}" stroke="${v === 0 ? '#888' : '#e6e9eb'}"/>`,
-      )
-      parts.push(
-        `<text class="y-label" x="${left - 7}" y="${(y(v) + 4).toFixed(1)}" font-size="${font - 1}" text-anchor="end" fill="#444">${v}</text>`,
-      )
-    }
-
-    parts.push(
-      `<text class="y-title" x="${left - 7}" y="${top - 8}" font-size="${font - 1}" text-anchor="end" fill="#444">ms</text>`,
-      '</g>',
-    )
-    if (rs.length === 0)
-      parts.push(
-        `<text x="${left + 10}" y="${top + plotH / 2}" font-size="${font}" fill="#777">no results in the window</text>`,
-      )
-    if (rs.length > 1)
-      parts.push(
-        `<polyline class="latency" fill="none" stroke="#1565c0" stroke-width="1.5" points="${rs.map((r) => `${fx(r.ts)},${y(r.durationMs).toFixed(1)}`).join(' ')}"/>`,
-      )
-    if (rs.length === 1)
-      parts.push(
-        `<circle class="latency" cx="${fx(rs[0].ts)}" cy="${y(rs[0].durationMs).toFixed(1)}" r="2.5" fill="#1565c0"/>`,
-      )
-    for (const r of rs) {
-      parts.push(
-        `<rect class="status" x="${(x(r.ts) - 2).toFixed(1)}" y="${bottom + 6}" width="4" height="14" fill="${STATUS_COLOUR[r.status]}"><title>${esc(`${formatUtc(r.ts)} ${r.status} ${Math.round(r.durationMs)} ms: ${r.summary}`)}</title></rect>`,
-      )
-    }
-
-    parts.push('</g>')
-  }
-
-  parts.push(`<g class="x-axis"><line x1="${left}" y1="${axisY}" x2="${W - right}" y2="${axisY}" stroke="#444"/>`)
-  for (const t of timeTicks(from, to, W - left - right, font - 1)) {
-    parts.push(`<line x1="${fx(t.t)}" y1="${axisY}" x2="${fx(t.t)}" y2="${axisY + 5}" stroke="#444"/>`)
-    parts.push(
-      `<text class="tick-label" x="${fx(t.t)}" y="${axisY + 18}" font-size="${font - 1}" text-anchor="middle" fill="#444">${esc(t.label)}</text>`,
-    )
-  }
-
-  parts.push(
-    `<text class="axis-title" x="${left}" y="${axisY + 38}" font-size="${font - 1}" fill="#444">${esc(`time (UTC), ${formatUtc(from)} to ${formatUtc(to)}`)}</text>`,
-  )
-  const legend = Object.entries(STATUS_COLOUR)
-  let lx = W - right - legend.reduce((n, [k]) => n + 20 + textWidth(k, font - 1), 0)
-  for (const [k, colour] of legend) {
-    parts.push(
-      `<rect class="legend" x="${lx.toFixed(1)}" y="${axisY + 29}" width="10" height="10" fill="${colour}"/><text class="legend-label" x="${(lx + 14).toFixed(1)}" y="${axisY + 38}" font-size="${font - 1}" fill="#444">${k}</text>`,
-    )
-    lx += 20 + textWidth(k, font - 1)
-  }
-
-  parts.push('</g>', '<g class="marks">')
+  parts.push('<g class="marks">')
   for (const [t] of marks)
     if (t >= from && t <= to)
       parts.push(

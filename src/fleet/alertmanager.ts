@@ -244,19 +244,7 @@ function deliveryEvents(msg: WebhookMessage, row: FleetGroupRow, seen: Record<st
     )
   }
 
-  if (events.length === 0) {
-    events.push({
-      type: 'fleet_alert_repeated',
-      data: {
-        groupKey: msg.groupKey,
-        receiver: msg.receiver,
-        status: msg.status,
-        deliveries: row.deliveries + 1,
-        firing: msg.alerts.filter((a) => a.status === 'firing').length,
-        vantages: vantageList(msg),
-      },
-    })
-  }
+  if (events.length === 0) events.push(repeatedEvent(msg, row))
 
   return events
 }
@@ -266,6 +254,141 @@ function openIncidentForCheck(db: DB, checkId: string): number | undefined {
   for (const row of listIncidentRows(db, {states: OPEN_STATES, exercise: 'real'}))
     if (incidentCheckIds(db, row.id).includes(checkId)) return row.id
   return undefined
+}
+
+/** A delivery that changed nothing the incident does not already know: a redelivery of the group. */
+function repeatedEvent(msg: WebhookMessage, row: FleetGroupRow): NewEvent {
+  return {
+    type: 'fleet_alert_repeated',
+    data: {
+      groupKey: msg.groupKey,
+      receiver: msg.receiver,
+      status: msg.status,
+      deliveries: row.deliveries + 1,
+      firing: msg.alerts.filter((a) => a.status === 'firing').length,
+      vantages: vantageList(msg),
+    },
+  }
+}
+
+/** A delivery to a group whose incident is still open: its changes (or the repeat) go on that incident's timeline. */
+function appendToGroup(ctx: ReceiveContext, msg: WebhookMessage, row: FleetGroupRow, digest: string): ReceiveOutcome {
+  const {db, now} = ctx
+  const seen = {...row.alerts}
+  const events = row.digest === digest ? [repeatedEvent(msg, row)] : deliveryEvents(msg, row, seen)
+  appendEvents(db, row.incidentId, ACTOR, now, events)
+  recordFleetDelivery(db, row.id, now, {status: msg.status, digest, alerts: seen})
+  return {
+    action: events[0].type === 'fleet_alert_repeated' ? 'repeated' : 'appended',
+    incidentId: row.incidentId,
+    events: events.length,
+  }
+}
+
+/** The playbook of a new incident: the alert's route label, else the check's incident.playbook; why any failed to load. */
+function choosePlaybook(
+  ctx: ReceiveContext,
+  route: string | undefined,
+  check: KnownCheck | undefined,
+  checkId: string | undefined,
+): {playbook: Playbook | undefined; problems: string[]} {
+  let playbook: Playbook | undefined
+  const problems: string[] = []
+  for (const [ref, from] of [
+    [route, "the alert's route label"],
+    [check?.playbook, `check ${checkId}'s incident.playbook`],
+  ] as const) {
+    if (!ref || playbook) continue
+    try {
+      playbook = ctx.playbook(ref)
+    } catch (error) {
+      problems.push(
+        `${from} names playbook "${ref}", which could not be loaded: ${error instanceof Error ? error.message : String(error)}`,
+      )
+    }
+  }
+
+  return {playbook, problems}
+}
+
+/** Opens the incident of a group that fires with no open incident of its check; notes what could not be honoured. */
+function openGroupIncident(
+  ctx: ReceiveContext,
+  msg: WebhookMessage,
+  first: WebhookAlert,
+  checkId: string | undefined,
+  check: KnownCheck | undefined,
+): {incidentId: number; notes: NewEvent[]} {
+  const {db, now} = ctx
+  const {playbook, problems} = choosePlaybook(ctx, msg.commonLabels.route ?? first.labels.route, check, checkId)
+  const title = first.annotations.summary ?? `${first.labels.alertname}${checkId ? `: ${checkId}` : ''}`
+  const severity = check?.severity
+  const service = check?.service ?? msg.commonLabels.service
+  let incidentId: number
+  try {
+    incidentId = openIncident(
+      {db, actor: ACTOR, now},
+      {title: title.slice(0, 500), severity, service, checks: checkId ? [checkId] : [], playbook},
+    ).id
+  } catch (error) {
+    // The check's severity is not on the playbook's scale: open with the playbook's default and say so.
+    if (!(error instanceof UserError) || error.code !== 'E_SEVERITY') throw error
+    problems.push(`severity ${severity} is not on the playbook's scale; the default was used`)
+    incidentId = openIncident(
+      {db, actor: ACTOR, now},
+      {title: title.slice(0, 500), service, checks: checkId ? [checkId] : [], playbook},
+    ).id
+  }
+
+  return {incidentId, notes: problems.map((p) => ({type: 'note', data: {text: p}}))}
+}
+
+/** The note that says where an opened or joined incident came from. */
+function arrivalNote(
+  msg: WebhookMessage,
+  action: ReceiveAction,
+  first: WebhookAlert,
+  checkId: string | undefined,
+  firing: number,
+): NewEvent {
+  const vantages = vantageList(msg)
+  return {
+    type: 'note',
+    data: {
+      text:
+        `${action === 'opened' ? 'Opened' : 'Joined'} from Alertmanager (receiver ${msg.receiver}): ` +
+        `${first.labels.alertname}${checkId ? ` for ${checkId}` : ''}, ${firing} alert(s) firing` +
+        `${vantages.length > 0 ? `; failing vantages: ${vantages.join(', ')}` : ''}${msg.truncatedAlerts ? `; ${msg.truncatedAlerts} more alert(s) truncated by Alertmanager` : ''}.`,
+    },
+  }
+}
+
+/** A firing group with no open incident: joins the open incident of its check, or opens one, and records the group. */
+function startGroup(ctx: ReceiveContext, msg: WebhookMessage, firing: WebhookAlert[], digest: string): ReceiveOutcome {
+  const {db, now} = ctx
+  const first = firing[0]
+  const checkId = msg.commonLabels.check ?? first.labels.check
+  const check = checkId ? ctx.check(checkId) : undefined
+  const linked = checkId ? openIncidentForCheck(db, checkId) : undefined
+  const action: ReceiveAction = linked === undefined ? 'opened' : 'attached'
+  const {incidentId, notes} =
+    linked === undefined ? openGroupIncident(ctx, msg, first, checkId, check) : {incidentId: linked, notes: []}
+  const events: NewEvent[] = [
+    ...notes,
+    ...msg.alerts.map((a) => evidence(msg, a, 'new')),
+    arrivalNote(msg, action, first, checkId, firing.length),
+  ]
+  appendEvents(db, incidentId, ACTOR, now, events)
+  insertFleetGroup(db, {
+    groupKey: msg.groupKey,
+    incidentId,
+    receiver: msg.receiver,
+    status: msg.status,
+    firstSeenAt: now,
+    digest,
+    alerts: Object.fromEntries(msg.alerts.map((a) => [alertKey(a), alertState(a)])),
+  })
+  return {action, incidentId, events: events.length}
 }
 
 /**
@@ -281,121 +404,20 @@ export function receiveAlertGroup(ctx: ReceiveContext, msg: WebhookMessage): Rec
     db,
     () => {
       const row = latestFleetGroup(db, msg.groupKey)
-      if (row && isOpen(db, row.incidentId)) {
-        const seen = {...row.alerts}
-        const events =
-          row.digest === digest
-            ? [
-                {
-                  type: 'fleet_alert_repeated',
-                  data: {
-                    groupKey: msg.groupKey,
-                    receiver: msg.receiver,
-                    status: msg.status,
-                    deliveries: row.deliveries + 1,
-                    firing: msg.alerts.filter((a) => a.status === 'firing').length,
-                    vantages: vantageList(msg),
-                  },
-                },
-              ]
-            : deliveryEvents(msg, row, seen)
-        appendEvents(db, row.incidentId, ACTOR, now, events)
-        recordFleetDelivery(db, row.id, now, {status: msg.status, digest, alerts: seen})
-        return {
-          action: events[0].type === 'fleet_alert_repeated' ? 'repeated' : 'appended',
-          incidentId: row.incidentId,
-          events: events.length,
-        }
-      }
-
+      if (row && isOpen(db, row.incidentId)) return appendToGroup(ctx, msg, row, digest)
       const firing = msg.alerts.filter((a) => a.status === 'firing')
       if (msg.status === 'resolved' || firing.length === 0) {
         if (row) recordFleetDelivery(db, row.id, now, {status: msg.status, digest, alerts: row.alerts})
         return {action: 'ignored', ...(row ? {incidentId: row.incidentId} : {}), events: 0}
       }
 
-      const seen = Object.fromEntries(msg.alerts.map((a) => [alertKey(a), alertState(a)]))
-      if (
-        row && // The incident of this group was ended by a person while Alertmanager still fires the same alerts.
-        firing.every((a) => row.alerts[alertKey(a)] !== undefined)
-      ) {
+      // The incident of this group was ended by a person while Alertmanager still fires the same alerts.
+      if (row && firing.every((a) => row.alerts[alertKey(a)] !== undefined)) {
         recordFleetDelivery(db, row.id, now, {status: msg.status, digest, alerts: row.alerts})
         return {action: 'ignored', incidentId: row.incidentId, events: 0}
       }
 
-      const first = firing[0]
-      const checkId = msg.commonLabels.check ?? first.labels.check
-      const check = checkId ? ctx.check(checkId) : undefined
-      const events: NewEvent[] = []
-      const linked = checkId ? openIncidentForCheck(db, checkId) : undefined
-      let incidentId: number
-      let action: ReceiveAction
-      if (linked === undefined) {
-        const route = msg.commonLabels.route ?? first.labels.route
-        let playbook: Playbook | undefined
-        const problems: string[] = []
-        for (const [ref, from] of [
-          [route, "the alert's route label"],
-          [check?.playbook, `check ${checkId}'s incident.playbook`],
-        ] as const) {
-          if (!ref || playbook) continue
-          try {
-            playbook = ctx.playbook(ref)
-          } catch (error) {
-            problems.push(
-              `${from} names playbook "${ref}", which could not be loaded: ${error instanceof Error ? error.message : String(error)}`,
-            )
-          }
-        }
-
-        const title = first.annotations.summary ?? `${first.labels.alertname}${checkId ? `: ${checkId}` : ''}`
-        let severity = check?.severity
-        const service = check?.service ?? msg.commonLabels.service
-        try {
-          incidentId = openIncident(
-            {db, actor: ACTOR, now},
-            {title: title.slice(0, 500), severity, service, checks: checkId ? [checkId] : [], playbook},
-          ).id
-        } catch (error) {
-          // The check's severity is not on the playbook's scale: open with the playbook's default and say so.
-          if (!(error instanceof UserError) || error.code !== 'E_SEVERITY') throw error
-          problems.push(`severity ${severity} is not on the playbook's scale; the default was used`)
-          severity = undefined
-          incidentId = openIncident(
-            {db, actor: ACTOR, now},
-            {title: title.slice(0, 500), service, checks: checkId ? [checkId] : [], playbook},
-          ).id
-        }
-
-        action = 'opened'
-        for (const p of problems) events.push({type: 'note', data: {text: p}})
-      } else {
-        incidentId = linked
-        action = 'attached'
-      }
-
-      for (const a of msg.alerts) events.push(evidence(msg, a, 'new'))
-      const vantages = vantageList(msg)
-      events.push({
-        type: 'note',
-        data: {
-          text:
-            `${action === 'opened' ? 'Opened' : 'Joined'} from Alertmanager (receiver ${msg.receiver}): ` +
-            `${first.labels.alertname}${checkId ? ` for ${checkId}` : ''}, ${firing.length} alert(s) firing` +
-            `${vantages.length > 0 ? `; failing vantages: ${vantages.join(', ')}` : ''}${msg.truncatedAlerts ? `; ${msg.truncatedAlerts} more alert(s) truncated by Alertmanager` : ''}.`,
-        },
-      })
-      appendEvents(db, incidentId, ACTOR, now, events)
-      insertFleetGroup(db, {
-        groupKey: msg.groupKey,
-        incidentId,
-        receiver: msg.receiver,
-        status: msg.status,
-        firstSeenAt: now,
-        digest,
-        alerts: seen,
-      })
-      return {action, incidentId, events: events.length}
+      return startGroup(ctx, msg, firing, digest)
     },
     'recording an Alertmanager notification',
   )

@@ -223,6 +223,111 @@ function selfAddress(req: http.IncomingMessage, fallback: {host: string; port: n
   return `${host.includes(':') ? `[${host}]` : host}:${fallback.port}`
 }
 
+type SdGroup = {targets: string[]; labels: Record<string, string>}
+
+/** The target groups GET /sd answers with: the blackbox ones for for=blackbox, else this listener's /probe per check. */
+function sdGroups(opts: FleetRouteOptions, req: http.IncomingMessage, url: URL): SdGroup[] {
+  for (const name of new Set(url.searchParams.keys())) {
+    if (name !== 'for' && name !== 'module')
+      throw new BadRequest(400, `unknown parameter "${name}" (expected for=blackbox, optionally with module=NAME)`)
+  }
+
+  const forWhom = single(url, 'for')
+  const module = single(url, 'module')
+  if (forWhom !== undefined && forWhom !== 'blackbox')
+    throw new BadRequest(400, `for: unknown consumer "${forWhom}" (expected blackbox)`)
+  if (module !== undefined && forWhom === undefined) throw new BadRequest(400, 'module goes with for=blackbox')
+  if (module !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(module))
+    throw new BadRequest(400, 'module: expected a blackbox_exporter module name such as http_2xx')
+  const vantage = vantageLabels(opts.vantage())
+  return forWhom === 'blackbox'
+    ? blackboxTargets(opts.checks(), module).map(([c, target, mod]) => ({
+        targets: [target],
+        labels: {__param_module: mod, ...checkLabels(c), ...vantage},
+      }))
+    : opts.checks().map((c) => ({
+        targets: [selfAddress(req, opts.address())],
+        labels: {__metrics_path__: '/probe', __param_check: c.id, ...checkLabels(c), ...vantage},
+      }))
+}
+
+/** The check a GET /probe names: a watched one by check=ID, or an ad-hoc http one by target=URL&module=NAME. */
+function probedCheck(opts: FleetRouteOptions, url: URL, net: NetOptions): CheckDefinition {
+  for (const name of new Set(url.searchParams.keys())) {
+    if (!['check', 'target', 'module'].includes(name))
+      throw new BadRequest(
+        400,
+        `unknown parameter "${name}" (expected check=ID, or target=URL&module=${PROBE_MODULES[0]})`,
+      )
+  }
+
+  const id = single(url, 'check')
+  const target = single(url, 'target')
+  const module = single(url, 'module')
+  if ((id === undefined) === (target === undefined))
+    throw new BadRequest(400, 'give check=ID, or target=URL&module=' + PROBE_MODULES[0] + ', one of them')
+  if (target !== undefined) return adhocCheck(target, module, net)
+  if (module !== undefined) throw new BadRequest(400, 'module goes with target=, not with check=')
+  const found = opts.checks().find((c) => c.id === id)
+  if (!found) throw new BadRequest(404, `no enabled check with id "${id}" in the catalogue being watched`)
+  return found
+}
+
+/** Answers a BadRequest with its status and message; anything else is rethrown. */
+function sendBadRequest(res: http.ServerResponse, error: unknown): void {
+  if (error instanceof BadRequest) return sendText(res, error.status, error.message)
+  throw error
+}
+
+interface ProbeRunner {
+  slots: Slots
+  size: number
+  run: (check: CheckDefinition, signal: AbortSignal) => Promise<CheckResult>
+}
+
+/**
+ * Runs one check for /probe once a slot is free (503 when none comes free in time or the queue is full) and
+ * answers with its series; the client hanging up aborts it.
+ */
+async function probeAndReply(
+  p: ProbeRunner,
+  res: http.ServerResponse,
+  check: CheckDefinition,
+  timeoutMs: number,
+): Promise<void> {
+  const started = performance.now()
+  const abort = new AbortController()
+  // The probe's own timeout ends it; this is the backstop (and the client hanging up).
+  const timer = setTimeout(() => abort.abort(), timeoutMs + 200)
+  const gone = () => abort.abort()
+  res.once('close', gone)
+  try {
+    const wait = AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)])
+    const release = await p.slots.acquire(wait)
+    if (!release) {
+      const why = wait.aborted
+        ? `no probe slot came free within the ${seconds(timeoutMs)} s timeout`
+        : `too many probes in flight (${p.size} running, ${p.size} waiting)`
+      if (!res.destroyed)
+        res.writeHead(503, {'content-type': 'text/plain; charset=utf-8', 'retry-after': '1'}).end(why + '\n')
+      return
+    }
+
+    try {
+      // Time spent waiting for a slot comes out of the scrape's budget.
+      const left = Math.max(1, Math.floor(timeoutMs - (performance.now() - started)))
+      const result = await p.run({...check, timeoutMs: left, retries: 0}, abort.signal)
+      if (!res.destroyed)
+        res.writeHead(200, {'content-type': EXPOSITION}).end(exposition(probeSamples(result, timeoutMs)))
+    } finally {
+      release()
+    }
+  } finally {
+    clearTimeout(timer)
+    res.off('close', gone)
+  }
+}
+
 /**
  * The Prometheus entry points of watch's listener: GET /sd (HTTP service discovery of the catalogue, each
  * target being this listener's /probe?check=ID) and GET /probe (one check now, in blackbox_exporter's
@@ -230,45 +335,22 @@ function selfAddress(req: http.IncomingMessage, fallback: {host: string; port: n
  */
 export function fleetRoutes(opts: FleetRouteOptions): Route[] {
   const size = opts.concurrency ?? DEFAULT_PROBE_CONCURRENCY
-  const slots = new Slots(size, size)
-  const run = opts.run ?? ((check, signal) => runCheck(check, {signal, graceMs: 100}))
+  const runner: ProbeRunner = {
+    slots: new Slots(size, size),
+    size,
+    run: opts.run ?? ((check, signal) => runCheck(check, {signal, graceMs: 100})),
+  }
   const net = opts.net ?? {resolve: []}
 
   const sd: Route = {
     method: 'GET',
     path: '/sd',
     handle(req, res, url) {
-      let groups: {targets: string[]; labels: Record<string, string>}[]
+      let groups: SdGroup[]
       try {
-        for (const name of new Set(url.searchParams.keys())) {
-          if (name !== 'for' && name !== 'module')
-            throw new BadRequest(
-              400,
-              `unknown parameter "${name}" (expected for=blackbox, optionally with module=NAME)`,
-            )
-        }
-
-        const forWhom = single(url, 'for')
-        const module = single(url, 'module')
-        if (forWhom !== undefined && forWhom !== 'blackbox')
-          throw new BadRequest(400, `for: unknown consumer "${forWhom}" (expected blackbox)`)
-        if (module !== undefined && forWhom === undefined) throw new BadRequest(400, 'module goes with for=blackbox')
-        if (module !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(module))
-          throw new BadRequest(400, 'module: expected a blackbox_exporter module name such as http_2xx')
-        const vantage = vantageLabels(opts.vantage())
-        groups =
-          forWhom === 'blackbox'
-            ? blackboxTargets(opts.checks(), module).map(([c, target, mod]) => ({
-                targets: [target],
-                labels: {__param_module: mod, ...checkLabels(c), ...vantage},
-              }))
-            : opts.checks().map((c) => ({
-                targets: [selfAddress(req, opts.address())],
-                labels: {__metrics_path__: '/probe', __param_check: c.id, ...checkLabels(c), ...vantage},
-              }))
+        groups = sdGroups(opts, req, url)
       } catch (error) {
-        if (error instanceof BadRequest) return sendText(res, error.status, error.message)
-        throw error
+        return sendBadRequest(res, error)
       }
 
       res.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify(groups) + '\n')
@@ -282,65 +364,13 @@ export function fleetRoutes(opts: FleetRouteOptions): Route[] {
       let check: CheckDefinition
       let timeoutMs: number
       try {
-        for (const name of new Set(url.searchParams.keys())) {
-          if (!['check', 'target', 'module'].includes(name))
-            throw new BadRequest(
-              400,
-              `unknown parameter "${name}" (expected check=ID, or target=URL&module=${PROBE_MODULES[0]})`,
-            )
-        }
-
-        const id = single(url, 'check')
-        const target = single(url, 'target')
-        const module = single(url, 'module')
-        if ((id === undefined) === (target === undefined))
-          throw new BadRequest(400, 'give check=ID, or target=URL&module=' + PROBE_MODULES[0] + ', one of them')
-        if (id === undefined) {
-          check = adhocCheck(target!, module, net)
-        } else {
-          if (module !== undefined) throw new BadRequest(400, 'module goes with target=, not with check=')
-          const found = opts.checks().find((c) => c.id === id)
-          if (!found) throw new BadRequest(404, `no enabled check with id "${id}" in the catalogue being watched`)
-          check = found
-        }
-
+        check = probedCheck(opts, url, net)
         timeoutMs = probeTimeoutMs(req.headers['x-prometheus-scrape-timeout-seconds'], check.timeoutMs)
       } catch (error) {
-        if (error instanceof BadRequest) return sendText(res, error.status, error.message)
-        throw error
+        return sendBadRequest(res, error)
       }
 
-      const started = performance.now()
-      const abort = new AbortController()
-      // The probe's own timeout ends it; this is the backstop (and the client hanging up).
-      const timer = setTimeout(() => abort.abort(), timeoutMs + 200)
-      const gone = () => abort.abort()
-      res.once('close', gone)
-      try {
-        const wait = AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)])
-        const release = await slots.acquire(wait)
-        if (!release) {
-          const why = wait.aborted
-            ? `no probe slot came free within the ${seconds(timeoutMs)} s timeout`
-            : `too many probes in flight (${size} running, ${size} waiting)`
-          if (!res.destroyed)
-            res.writeHead(503, {'content-type': 'text/plain; charset=utf-8', 'retry-after': '1'}).end(why + '\n')
-          return
-        }
-
-        try {
-          // Time spent waiting for a slot comes out of the scrape's budget.
-          const left = Math.max(1, Math.floor(timeoutMs - (performance.now() - started)))
-          const result = await run({...check, timeoutMs: left, retries: 0}, abort.signal)
-          if (!res.destroyed)
-            res.writeHead(200, {'content-type': EXPOSITION}).end(exposition(probeSamples(result, timeoutMs)))
-        } finally {
-          release()
-        }
-      } finally {
-        clearTimeout(timer)
-        res.off('close', gone)
-      }
+      await probeAndReply(runner, res, check, timeoutMs)
     },
   }
 

@@ -2,10 +2,17 @@ import type {DB} from '../store/db.js'
 import type {Status} from '../types.js'
 import {OPEN_STATES} from '../incidents/lifecycle.js'
 import {activeMaintenance, type MaintenanceWindow, windowActiveUntil, windowCovers} from '../monitor/maintenance.js'
-import {postureReport} from '../reports/posture.js'
+import {type PostureReport, postureReport} from '../reports/posture.js'
 import {eventsOf} from '../store/incidents.js'
 import {POSTURE_KINDS} from '../store/posture.js'
-import {lastResultCache, type LastResultCache, lastResults, recentResults, statusSince} from '../store/results.js'
+import {
+  lastResultCache,
+  type LastResultCache,
+  lastResults,
+  recentResults,
+  statusSince,
+  type StoredResult,
+} from '../store/results.js'
 import {
   DAY_MS,
   emptyHistogram,
@@ -26,8 +33,10 @@ import {
   hourlyRows,
   incidentById,
   incidentsInStates,
+  type PageCheck,
   pageCheckRef,
   pageChecks,
+  type PageCheckState,
   type PageIncident,
   pageStates,
   recentOutages,
@@ -289,6 +298,113 @@ function stateOfStatus(s: Status | null): PageState {
   return s === null ? 'pending' : s === 'ok' ? 'ok' : s === 'warn' ? 'degraded' : s === 'crit' ? 'failing' : 'unknown'
 }
 
+/** One check's counts per period and its 24 hours' latency, for its row and its service's (posture checks have none). */
+interface CheckHealth {
+  sums: Record<UptimePeriod, CountSums | undefined>
+  hours: HourFigures | undefined
+}
+
+/** What a check's row is made of, read once for all of them. */
+interface ViewSources {
+  last: Map<string, StoredResult>
+  states: Map<string, PageCheckState>
+  incidentsByCheck: Map<string, number[]>
+  posture: Map<string, PostureReport['targets'][number]>
+  health: Map<string, CheckHealth>
+}
+
+function checkHealth(
+  checks: readonly PageCheck[],
+  postureRefs: ReadonlySet<number>,
+  figures: ReturnType<typeof rollupFigures>,
+): Map<string, CheckHealth> {
+  const health = new Map<string, CheckHealth>()
+  for (const c of checks) {
+    if (postureRefs.has(c.ref)) continue
+    const hours = figures.hours(c.ref)
+    health.set(c.checkId, {sums: {'24h': hours?.sums, '7d': figures.d7(c.ref), '30d': figures.d30(c.ref)}, hours})
+  }
+
+  return health
+}
+
+/** A check's row: watch's state (or maintenance over it), its last result, uptime, latency, posture and incidents. */
+function checkView(db: DB, opts: ModelOptions, c: PageCheck, src: ViewSources): CheckView {
+  const {now} = opts
+  const windows = opts.maintenance?.windows ?? []
+  const r = src.last.get(c.checkId)
+  const st = src.states.get(c.checkId)
+  const watchState: PageState = st ? st.state : stateOfStatus(r?.status ?? null)
+  const since = st ? st.since : r ? (statusSince(db, c.checkId, r.status) ?? r.ts) : null
+  const maint =
+    windows.length === 0
+      ? undefined
+      : activeMaintenance(windows, {id: c.checkId, tags: opts.maintenance?.tags.get(c.checkId) ?? []}, now)
+  const p = src.posture.get(c.checkId)
+  const h = src.health.get(c.checkId)
+  return {
+    id: c.checkId,
+    name: c.name ?? c.checkId,
+    service: c.service,
+    tier: c.tier,
+    kind: c.kind,
+    state: maint ? 'maintenance' : watchState,
+    watchState,
+    since: since === null ? null : isoTime(since),
+    lastRun: r ? isoTime(r.ts) : null,
+    status: r?.status ?? null,
+    summary: r?.summary ?? null,
+    flapping: st?.flapping ?? false,
+    uptime: h
+      ? {'24h': availability(h.sums['24h']), '7d': availability(h.sums['7d']), '30d': availability(h.sums['30d'])}
+      : {'24h': null, '7d': null, '30d': null},
+    latency: latencyOf(h?.hours),
+    posture: p ? {grade: p.grade, score: p.score, checkedAt: p.checkedAt} : null,
+    incidents: src.incidentsByCheck.get(c.checkId) ?? [],
+    maintenance: maint ? {window: maint.window.name, until: isoTime(maint.until)} : null,
+  }
+}
+
+/** A service's card: its worst state, uptime and latency over its non-posture checks, and its checks by tier. */
+function serviceView(name: string, list: CheckView[], health: ReadonlyMap<string, CheckHealth>): ServiceView {
+  const tiers = new Map<string, CheckView[]>()
+  for (const v of list) push(tiers, v.tier ?? '', v)
+  const members = name ? list.flatMap((v) => health.get(v.id) ?? []) : []
+  const total = (per: UptimePeriod) => {
+    if (members.length === 0) return null
+    const t: CountSums = {ok: 0, warn: 0, crit: 0, unknown: 0}
+    for (const m of members) addSums(t, m.sums[per])
+    return availability(t)
+  }
+
+  const lat = {hist: emptyHistogram(), maxMs: 0}
+  for (const m of members) {
+    if (!m.hours?.hist) continue
+    mergeHistogram(lat.hist, m.hours.hist)
+    lat.maxMs = Math.max(lat.maxMs, m.hours.maxMs)
+  }
+
+  return {
+    name: name || 'Other checks',
+    slug: name ? serviceSlug(name) : 'other',
+    state: worstState(list.map((v) => v.state)),
+    uptime: {'24h': total('24h'), '7d': total('7d'), '30d': total('30d')},
+    latency: latencyOf(lat),
+    tiers: [...tiers.entries()]
+      .sort(([a], [b]) => tierRank(a) - tierRank(b) || a.localeCompare(b))
+      .map(([tier, cs]) => ({tier: tier || null, checks: cs})),
+  }
+}
+
+/** Checks grouped by service, services by name, the checks of none last. */
+function serviceViews(views: readonly CheckView[], health: ReadonlyMap<string, CheckHealth>): ServiceView[] {
+  const groups = new Map<string, CheckView[]>()
+  for (const v of views) push(groups, v.service ?? '', v)
+  return [...groups.entries()]
+    .sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)))
+    .map(([name, list]) => serviceView(name, list, health))
+}
+
 /** Every known check with its state, uptime and latency, grouped by service and tier; open incidents; maintenance. */
 export function statusModel(db: DB, opts: ModelOptions): StatusModel {
   const {now} = opts
@@ -304,84 +420,8 @@ export function statusModel(db: DB, opts: ModelOptions): StatusModel {
   const postureRefs = new Set(
     checks.filter((c) => POSTURE_KINDS.has(c.kind) || posture.has(c.checkId)).map((c) => c.ref),
   )
-  const windows = opts.maintenance?.windows ?? []
-
-  // Per check (posture checks left out): counts per period and the 24 hours' latency, for its row and its service's.
-  const health = new Map<string, {sums: Record<UptimePeriod, CountSums | undefined>; hours: HourFigures | undefined}>()
-  for (const c of checks) {
-    if (postureRefs.has(c.ref)) continue
-    const hours = figures.hours(c.ref)
-    health.set(c.checkId, {sums: {'24h': hours?.sums, '7d': figures.d7(c.ref), '30d': figures.d30(c.ref)}, hours})
-  }
-
-  const views: CheckView[] = checks.map((c) => {
-    const r = last.get(c.checkId)
-    const st = states.get(c.checkId)
-    const watchState: PageState = st ? st.state : stateOfStatus(r?.status ?? null)
-    const since = st ? st.since : r ? (statusSince(db, c.checkId, r.status) ?? r.ts) : null
-    const maint =
-      windows.length === 0
-        ? undefined
-        : activeMaintenance(windows, {id: c.checkId, tags: opts.maintenance?.tags.get(c.checkId) ?? []}, now)
-    const p = posture.get(c.checkId)
-    const h = health.get(c.checkId)
-    return {
-      id: c.checkId,
-      name: c.name ?? c.checkId,
-      service: c.service,
-      tier: c.tier,
-      kind: c.kind,
-      state: maint ? 'maintenance' : watchState,
-      watchState,
-      since: since === null ? null : isoTime(since),
-      lastRun: r ? isoTime(r.ts) : null,
-      status: r?.status ?? null,
-      summary: r?.summary ?? null,
-      flapping: st?.flapping ?? false,
-      uptime: h
-        ? {'24h': availability(h.sums['24h']), '7d': availability(h.sums['7d']), '30d': availability(h.sums['30d'])}
-        : {'24h': null, '7d': null, '30d': null},
-      latency: latencyOf(h?.hours),
-      posture: p ? {grade: p.grade, score: p.score, checkedAt: p.checkedAt} : null,
-      incidents: incidentsByCheck.get(c.checkId) ?? [],
-      maintenance: maint ? {window: maint.window.name, until: isoTime(maint.until)} : null,
-    }
-  })
-
-  const groups = new Map<string, CheckView[]>()
-  for (const v of views) push(groups, v.service ?? '', v)
-  const services: ServiceView[] = [...groups.entries()]
-    .sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)))
-    .map(([name, list]) => {
-      const tiers = new Map<string, CheckView[]>()
-      for (const v of list) push(tiers, v.tier ?? '', v)
-      const members = name ? list.flatMap((v) => health.get(v.id) ?? []) : []
-      const total = (per: UptimePeriod) => {
-        if (members.length === 0) return null
-        const t: CountSums = {ok: 0, warn: 0, crit: 0, unknown: 0}
-        for (const m of members) addSums(t, m.sums[per])
-        return availability(t)
-      }
-
-      const lat = {hist: emptyHistogram(), maxMs: 0}
-      for (const m of members) {
-        if (!m.hours?.hist) continue
-        mergeHistogram(lat.hist, m.hours.hist)
-        lat.maxMs = Math.max(lat.maxMs, m.hours.maxMs)
-      }
-
-      return {
-        name: name || 'Other checks',
-        slug: name ? serviceSlug(name) : 'other',
-        state: worstState(list.map((v) => v.state)),
-        uptime: {'24h': total('24h'), '7d': total('7d'), '30d': total('30d')},
-        latency: latencyOf(lat),
-        tiers: [...tiers.entries()]
-          .sort(([a], [b]) => tierRank(a) - tierRank(b) || a.localeCompare(b))
-          .map(([tier, cs]) => ({tier: tier || null, checks: cs})),
-      }
-    })
-
+  const health = checkHealth(checks, postureRefs, figures)
+  const views = checks.map((c) => checkView(db, opts, c, {last, states, incidentsByCheck, posture, health}))
   const summary = {checks: views.length, ok: 0, degraded: 0, failing: 0, pending: 0, maintenance: 0, unknown: 0}
   for (const v of views) summary[v.state]++
   return {
@@ -390,10 +430,10 @@ export function statusModel(db: DB, opts: ModelOptions): StatusModel {
     title: opts.title ?? 'Service status',
     summary,
     state: worstState(views.map((v) => v.state)),
-    services,
+    services: serviceViews(views, health),
     incidents: incidents.map(publicIncident),
     maintenance: maintenanceViews(
-      windows,
+      opts.maintenance?.windows ?? [],
       checks.map((c) => ({id: c.checkId, tags: opts.maintenance?.tags.get(c.checkId) ?? []})),
       now,
     ),
