@@ -299,6 +299,11 @@ export class NotificationDispatcher {
 
   /** Abandoned at shutdown: the row stays pending and the next start sends it. */
   private abandoned(ch: Channel, item: Item, outcome: DeliveryOutcome, at: number): void {
+    this.defer(ch, item, outcome, at, at)
+  }
+
+  /** Keeps the outbox row pending, to be tried again from `nextAttemptAt`. */
+  private defer(ch: Channel, item: Item, outcome: DeliveryOutcome, at: number, nextAttemptAt: number): void {
     const id = item.deliveryId
     if (id !== null)
       this.record(
@@ -308,7 +313,7 @@ export class NotificationDispatcher {
             httpStatus: outcome.httpStatus,
             error: outcome.error,
             at,
-            nextAttemptAt: at,
+            nextAttemptAt,
           }),
         ch,
       )
@@ -342,7 +347,6 @@ export class NotificationDispatcher {
 
   /** Not delivered yet: puts the message off for a later round, up to its expiry. */
   private retryLater(ch: Channel, item: Item, outcome: DeliveryOutcome, at: number): void {
-    const id = item.deliveryId
     const {name} = ch.config
     // The same doubling as the quick retries, carried on from the outbox.
     const base = ch.config.backoffMs ?? this.opts.backoffMs ?? 1000
@@ -351,18 +355,7 @@ export class NotificationDispatcher {
       (0.8 + Math.random() * 0.4)
     if (outcome.retryAfterMs !== undefined) wait = Math.max(wait, Math.min(outcome.retryAfterMs, 3_600_000))
     item.notBefore = Math.min(at + Math.round(wait), item.expiresAt)
-    if (id !== null)
-      this.record(
-        () =>
-          deferDelivery(this.db, id, {
-            attempts: item.attempts,
-            httpStatus: outcome.httpStatus,
-            error: outcome.error,
-            at,
-            nextAttemptAt: item.notBefore,
-          }),
-        ch,
-      )
+    this.defer(ch, item, outcome, at, item.notBefore)
     this.opts.log?.(
       'warn',
       `notifier ${name}: "${item.notification.title}" not delivered after ${item.attempts} attempt(s): ${outcome.error}; ` +
