@@ -13,12 +13,12 @@ export function seconds(ms: number): number {
 }
 
 /**
- * Sample values written with more digits than were measured (0.07610000000000001, sums of float additions)
- * cut to nanoseconds (9 decimals), or 12 significant digits in exponent form.
+ * Sample values written with more digits than were measured (0.07610000000000001, sums of float additions, a
+ * mean of nanoseconds such as 0.0102916096) cut to nanoseconds (9 decimals), or 12 significant digits in exponent form.
  */
 export function denoise(text: string): string {
   return text.replaceAll(
-    / (-?\d+\.\d{12,}|-?\d\.\d{12,}e[-+]?\d+)$/gm,
+    / (-?\d+\.\d{10,}|-?\d\.\d{12,}e[-+]?\d+)$/gm,
     (_all, v: string) => ` ${v.includes('e') ? Number(Number(v).toPrecision(12)) : Number(Number(v).toFixed(9))}`,
   )
 }
