@@ -60,22 +60,23 @@ else console.warn('scripts/oclif-pack.mjs: findMatchingDependencies not found in
 fs.writeFileSync(out, code)
 fs.writeFileSync(out.replace(/\.cjs$/, '.json'), JSON.stringify({version}) + '\n')
 
-// The yaml package (about 70 modules) the same way: dist/vendor/yaml.cjs, which src/util/yaml-schema.ts loads
-// through V8's code cache when its version is the installed one, else the package itself.
-const yamlOut = path.join(root, 'dist', 'vendor', 'yaml.cjs')
-fs.rmSync(yamlOut, {force: true})
-fs.rmSync(yamlOut.replace(/\.cjs$/, '.json'), {force: true})
-esbuild.buildSync({
-  entryPoints: [require.resolve('yaml')],
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  outfile: yamlOut,
-  logLevel: 'warning',
-  banner: {js: `// yaml ${require('yaml/package.json').version} bundled by scripts/oclif-pack.mjs; do not edit.`},
-})
-fs.writeFileSync(
-  yamlOut.replace(/\.cjs$/, '.json'),
-  JSON.stringify({version: require('yaml/package.json').version}) + '\n',
-)
+// The yaml package (about 70 modules) and undici (about 110) the same way: dist/vendor/<name>.cjs, which
+// src/util/code-cache.ts (requireBundle) loads through V8's code cache when its version is the installed one,
+// else the package itself.
+for (const name of ['yaml', 'undici']) {
+  const bundleOut = path.join(root, 'dist', 'vendor', `${name}.cjs`)
+  fs.rmSync(bundleOut, {force: true})
+  fs.rmSync(bundleOut.replace(/\.cjs$/, '.json'), {force: true})
+  const bundledVersion = require(`${name}/package.json`).version
+  esbuild.buildSync({
+    entryPoints: [require.resolve(name)],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: bundleOut,
+    logLevel: 'warning',
+    banner: {js: `// ${name} ${bundledVersion} bundled by scripts/oclif-pack.mjs; do not edit.`},
+  })
+  fs.writeFileSync(bundleOut.replace(/\.cjs$/, '.json'), JSON.stringify({version: bundledVersion}) + '\n')
+}

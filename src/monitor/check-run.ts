@@ -3,9 +3,9 @@ import type {Dispatcher} from 'undici'
 import type {CheckDefinition} from '../catalogue/load.js'
 import type {DB} from '../store/db.js'
 import type {LoopDelayStats} from './loop-delay.js'
-import {storeRun, type Vantage} from '../store/results.js'
+import {prepareStore, storeRun, type Vantage} from '../store/results.js'
 import {type CheckResult, type Clock, type Status, systemClock} from '../types.js'
-import {loopDelayNow, refreshLoopDelay, resetLoopDelay, runChecks} from './runner.js'
+import {loopDelayNow, refreshLoopDelay, resetLoopDelay, runChecks, useProbeThread} from './runner.js'
 
 /** The run's own event-loop delay: the main thread's, the probe thread's, and how many results say their timing is suspect. */
 export interface RunLoopDelay extends LoopDelayStats {
@@ -53,13 +53,25 @@ export async function executeRun(
   const started = clock.now()
   resetLoopDelay()
   let done = 0
-  const results = await runChecks(checks, {
+  const running = runChecks(checks, {
     concurrency: opts.concurrency,
     clock,
     dispatcher: opts.dispatcher,
     signal: opts.signal,
     onResult: (r) => opts.onResult?.(r, ++done, checks.length),
   })
+  // When every check is timed on the probe thread, this thread readies the store while they run (not when
+  // some are timed here: that work would hold them up).
+  const ready = checks.every((c) => useProbeThread(c, {dispatcher: opts.dispatcher}))
+    ? setTimeout(() => {
+        try {
+          prepareStore(db)
+        } catch {
+          // Only a head start: storeRun prepares what it needs and reports what fails.
+        }
+      }, 0)
+    : undefined
+  const results = await running.finally(() => clearTimeout(ready))
   const finished = clock.now()
   await refreshLoopDelay()
   const loop = loopDelayNow()

@@ -177,3 +177,15 @@ export class ProbeThread {
 
 /** The process's probe thread. */
 export const probeThread = new ProbeThread()
+
+/** False when WATCHKEEPER_PROBE_THREAD=0 has every check run on the main thread. */
+export const probeThreadAllowed = (env: NodeJS.ProcessEnv = process.env): boolean =>
+  env.WATCHKEEPER_PROBE_THREAD !== '0'
+
+/**
+ * `check run`'s probe thread, started by bin/run.js before oclif loads: the thread's start-up (its modules,
+ * undici, the warm-up request) is otherwise the longest wait before the first check.
+ */
+export function prestartOneShot(): void {
+  if (probeThreadAllowed()) probeThread.prestart(ONE_SHOT_LIMITS)
+}

@@ -7,6 +7,7 @@ import http from 'node:http'
 import os from 'node:os'
 import {parentPort, workerData} from 'node:worker_threads'
 
+import {writeCodeCache} from '../util/code-cache.js'
 import {attemptHere, type AttemptOutcome, type AttemptRequest} from './attempt.js'
 import {threadLoop} from './loop-delay.js'
 
@@ -84,6 +85,8 @@ raisePriority(process.env.WATCHKEEPER_PROBE_THREAD_NICE)
 threadLoop.start()
 setInterval(publish, 250).unref()
 await warmUp()
+// The code cache entries of what the warm-up compiled (undici): a worker's exit handlers do not run when the process ends.
+writeCodeCache()
 threadLoop.reset()
 
 type Message =

@@ -7,7 +7,7 @@ import {redact} from '../util/redact.js'
 import {sleep} from '../util/sleep.js'
 import {attemptHere, type AttemptOutcome} from './attempt.js'
 import {type LoopDelayStats, SUSPECT_FLOOR_MS, threadLoop, timingSuspect} from './loop-delay.js'
-import {ONE_SHOT_LIMITS, PROBE_THREAD_LIMITS, probeThread} from './probe-thread.js'
+import {ONE_SHOT_LIMITS, PROBE_THREAD_LIMITS, probeThread, probeThreadAllowed} from './probe-thread.js'
 
 export interface RunnerOptions {
   /** Checks in flight at once (default 16). */
@@ -45,9 +45,10 @@ function isHeavy(check: CheckDefinition): boolean {
   )
 }
 
-const threadEnabled = (opts: RunnerOptions) => opts.probeThread ?? process.env.WATCHKEEPER_PROBE_THREAD !== '0'
+const threadEnabled = (opts: RunnerOptions) => opts.probeThread ?? probeThreadAllowed()
 
-function useProbeThread(check: CheckDefinition, opts: RunnerOptions): boolean {
+/** True when the check's attempts run on the probe thread, false when on the calling (main) thread. */
+export function useProbeThread(check: CheckDefinition, opts: RunnerOptions): boolean {
   return !opts.dispatcher && !isHeavy(check) && threadEnabled(opts)
 }
 

@@ -19,7 +19,7 @@ import {
   textHash,
   TIMING_FIELDS,
 } from './result-blocks.js'
-import {updateRollups} from './rollups.js'
+import {prepareRollups, updateRollups} from './rollups.js'
 import {prepared} from './status-page.js'
 
 /** What the store needs to know of a check to file its results. */
@@ -423,6 +423,15 @@ function rememberTails(db: DB, tails: readonly Tail[], vref: number): void {
  * Stores one whole run (the run row, its checks, results, rollups and posture) in one transaction, so it
  * is all there or none of it is: a lock held past the lock timeout stores nothing and says so.
  */
+/**
+ * Readies what storing a run needs (statements, the rollup zone's rules), so that a caller with time to
+ * spare (the main thread while the probe thread works) spends it now rather than after the checks.
+ */
+export function prepareStore(db: DB): void {
+  writeStatements(db)
+  prepareRollups(db)
+}
+
 export function storeRun(
   db: DB,
   run: {

@@ -428,6 +428,12 @@ interface Series {
  * time. Unknown results neither open nor end an outage. A result older than the newest one already
  * seen for its check (out of order) still counts in the rollups but does not move outages.
  */
+/** Readies what updateRollups needs (its statements, the rollup zone's rules) ahead of a write. */
+export function prepareRollups(db: DB): void {
+  prepared(db)
+  dayStartOfHour(hourStart(Date.now()))
+}
+
 export function updateRollups(db: DB, inputs: readonly RollupInput[]): void {
   if (inputs.length === 0) return
   const s = prepared(db)

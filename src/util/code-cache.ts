@@ -4,6 +4,7 @@ import Module, {createRequire} from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import vm from 'node:vm'
+import {threadId} from 'node:worker_threads'
 
 /*
  * V8's code cache for the few large CommonJS files every start compiles (the bundled @oclif/core, the
@@ -74,15 +75,47 @@ export function requireCached(file: string): unknown {
   return mod.exports
 }
 
+/**
+ * A package's one-file copy that the build made (scripts/oclif-pack.mjs writes `<bundle>.cjs` and its version
+ * in `<bundle>.json`), loaded through the code cache; undefined when it is missing or the installed package
+ * is another version, and the caller loads the package itself.
+ */
+export function requireBundle(bundle: string, packageName: string): unknown {
+  try {
+    const info: unknown = JSON.parse(fs.readFileSync(bundle.replace(/\.cjs$/, '.json'), 'utf8'))
+    const installed: unknown = createRequire(bundle)(`${packageName}/package.json`)
+    if (!hasVersion(info) || !hasVersion(installed) || info.version !== installed.version) return undefined
+  } catch {
+    return undefined
+  }
+
+  return requireCached(bundle)
+}
+
+function hasVersion(v: unknown): v is {version: string} {
+  return typeof v === 'object' && v !== null && 'version' in v && typeof v.version === 'string'
+}
+
+/**
+ * Writes the entries this thread has pending now rather than at exit. A worker thread calls it: the process
+ * ending stops a worker without running its exit handlers.
+ */
+export function writeCodeCache(): void {
+  const dir = cacheDir()
+  if (dir && pending.size > 0) writeEntries(dir)
+}
+
 function writeEntries(dir: string): void {
   try {
     fs.mkdirSync(dir, {recursive: true, mode: 0o700})
     for (const [entry, script] of pending) {
-      const tmp = `${entry}.${process.pid}.tmp`
+      const tmp = `${entry}.${process.pid}.${threadId}.tmp`
       fs.writeFileSync(tmp, script.createCachedData(), {mode: 0o600})
       fs.renameSync(tmp, entry)
     }
   } catch {
     // The cache only saves time: one that cannot be written is skipped.
   }
+
+  pending.clear()
 }

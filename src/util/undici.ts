@@ -1,14 +1,19 @@
 import {createRequire} from 'node:module'
+import {fileURLToPath} from 'node:url'
 
 import type * as Undici from 'undici'
 
+import {requireBundle} from './code-cache.js'
+
 /**
  * undici loaded on first use: about 110 modules that commands which never make a request (check list,
- * check validate, …) should not pay for at start-up. Import these instead of 'undici'.
+ * check validate, …) should not pay for at start-up. Import these instead of 'undici'. The build's one-file
+ * copy (scripts/oclif-pack.mjs) goes through V8's code cache when it is the installed version.
  */
 let loaded: typeof Undici | undefined
 function undici(): typeof Undici {
-  loaded ??= createRequire(import.meta.url)('undici') as typeof Undici
+  loaded ??= (requireBundle(fileURLToPath(new URL('../vendor/undici.cjs', import.meta.url)), 'undici') ??
+    createRequire(import.meta.url)('undici')) as typeof Undici
   return loaded
 }
 

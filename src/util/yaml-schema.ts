@@ -9,7 +9,7 @@ import {fileURLToPath} from 'node:url'
 
 import type {Problem} from '../errors.js'
 import type {SchemaValidator} from './validators.js'
-import {requireCached} from './code-cache.js'
+import {requireBundle} from './code-cache.js'
 import {formatDuration} from './duration.js'
 import {didYouMean} from './suggest.js'
 
@@ -42,15 +42,7 @@ function yaml(): YamlModule {
 }
 
 function bundledYaml(): YamlModule | undefined {
-  const bundle = fileURLToPath(new URL('../vendor/yaml.cjs', import.meta.url))
-  try {
-    const info: unknown = JSON.parse(fs.readFileSync(bundle.replace(/\.cjs$/, '.json'), 'utf8'))
-    if (!(info && typeof info === 'object' && 'version' in info && info.version === yamlVersion())) return undefined
-  } catch {
-    return undefined
-  }
-
-  return requireCached(bundle) as YamlModule
+  return requireBundle(fileURLToPath(new URL('../vendor/yaml.cjs', import.meta.url)), 'yaml') as YamlModule | undefined
 }
 
 let installedYaml: string | undefined
