@@ -1,4 +1,7 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
+import http from 'node:http'
+import type {AddressInfo} from 'node:net'
 import path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
@@ -149,6 +152,36 @@ describe('start-up loads only what the command uses', () => {
     })
     expect(off.stdout).toBe(list.stdout)
     expect(fs.existsSync(path.join(dir, 'off', 'watchkeeper', 'v8'))).toBe(false)
+  })
+
+  it('check run loads undici from the bundle in the probe thread, which writes its code cache entry', async () => {
+    const server = http.createServer((_req, res) => res.end('{"status":"pass"}'))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const {port} = server.address() as AddressInfo
+      const file = path.join(dir, 'one.yaml')
+      fs.writeFileSync(file, `checks:\n  - {id: one, kind: http, target: "http://127.0.0.1:${port}/"}\n`)
+      const bundle = path.join(ROOT, 'dist', 'vendor', 'undici.cjs')
+      const key = crypto
+        .createHash('sha256')
+        .update(`${process.version}\0${process.arch}\0${bundle}\0`)
+        .update(fs.readFileSync(bundle, 'utf8'))
+        .digest('hex')
+      const entry = path.join(dir, 'cache', 'watchkeeper', 'v8', `${key}.bin`)
+      const args = ['check', 'run', '--checks', file, '--json', '--db', path.join(dir, 'run.db')]
+      const env = {XDG_CACHE_HOME: path.join(dir, 'cache')}
+      const first = await runCli(args, {env})
+      expect(first.code).toBe(0)
+      expect(JSON.parse(first.stdout).results[0].status).toBe('ok')
+      // Written by the probe thread after its warm-up (a worker's exit handlers do not run at process exit).
+      expect(fs.statSync(entry).size).toBeGreaterThan(10_000)
+      const again = await runCli(args, {env})
+      expect(again.code).toBe(0)
+      expect(JSON.parse(again.stdout).results[0].status).toBe('ok')
+    } finally {
+      server.closeAllConnections()
+      server.close()
+    }
   })
 
   it('check list --json is the same with the parse cache off, cold and warm', async () => {
