@@ -18,7 +18,7 @@ import {
   knownValid,
   markValid,
   type ParsedYaml,
-  parseYamlFile,
+  parseYamlMapping,
   positionOf,
   readRegularFile,
   schemaProblems,
@@ -199,21 +199,13 @@ export function validateCatalogue(
 /** Validates one catalogue file and builds its checks into `g`. */
 function validateFile(file: string, run: Run, g: Gathered): void {
   const {problems} = g
-  const {parsed, problems: syntax} = parseYamlFile(file)
-  problems.push(...syntax)
-  if (!parsed) return
-  if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
-    problems.push({
-      file,
-      line: 1,
-      col: 1,
-      path: '',
-      message: 'expected a mapping with a "checks:" list (and optionally "defaults:")',
-    })
-    return
-  }
-
-  const doc = parsed.value as Record<string, unknown>
+  const {
+    parsed,
+    doc,
+    problems: read,
+  } = parseYamlMapping(file, 'a mapping with a "checks:" list (and optionally "defaults:")')
+  problems.push(...read)
+  if (!parsed || !doc) return
   const rawChecks = Array.isArray(doc.checks) ? (doc.checks as unknown[]) : []
   const labeller = (p: KeyPath) => {
     if (p[0] !== 'checks' || typeof p[1] !== 'number') return undefined

@@ -15,7 +15,7 @@ import {
   formatPath,
   type KeyPath,
   type ParsedYaml,
-  parseYamlFile,
+  parseYamlMapping,
   positionOf,
   schemaProblems,
   sortProblems,
@@ -228,21 +228,13 @@ export function validateExercises(
   const scenarios: LoadedScenario[] = []
   const firstSeen = new Map<string, string>()
   for (const file of files) {
-    const {parsed, problems: syntax} = parseYamlFile(file)
-    problems.push(...syntax)
-    if (!parsed) continue
-    if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
-      problems.push({
-        file,
-        line: 1,
-        col: 1,
-        path: '',
-        message: 'expected an exercise scenario mapping (format, id, title, playbook, estate, injects…)',
-      })
-      continue
-    }
-
-    const raw = parsed.value
+    const {
+      parsed,
+      doc: raw,
+      problems: read,
+    } = parseYamlMapping(file, 'an exercise scenario mapping (format, id, title, playbook, estate, injects…)')
+    problems.push(...read)
+    if (!parsed || !raw) continue
     const injects: unknown[] = 'injects' in raw && Array.isArray(raw.injects) ? raw.injects : []
     const idAt = (i: unknown) => {
       const inj: unknown = typeof i === 'number' ? injects[i] : undefined

@@ -8,7 +8,14 @@ import {DefinitionError, type Problem, UserError} from '../errors.js'
 import {SHIPPED_CLOCKS} from '../paths.js'
 import {yamlFilesIn} from '../util/files.js'
 import {schemaValidator} from '../util/validators.js'
-import {formatPath, type KeyPath, parseYamlFile, positionOf, schemaProblems, sortProblems} from '../util/yaml-schema.js'
+import {
+  formatPath,
+  type KeyPath,
+  parseYamlMapping,
+  positionOf,
+  schemaProblems,
+  sortProblems,
+} from '../util/yaml-schema.js'
 import {parseIsoDuration} from './time.js'
 
 const validator = schemaValidator('clocks')
@@ -101,15 +108,10 @@ export function validateClocks(
 /** Validates one clock file, adding its clocks to `g`; `firstSeen` holds the names of its group so far. */
 function validateClockFile(file: string, user: boolean, firstSeen: Map<string, string>, g: Gathered): void {
   const {problems} = g
-  const {parsed, problems: syntax} = parseYamlFile(file)
-  problems.push(...syntax)
-  if (!parsed) return
-  if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
-    problems.push({file, line: 1, col: 1, path: '', message: 'expected a mapping with a "clocks:" list'})
-    return
-  }
-
-  const list: unknown = 'clocks' in parsed.value ? parsed.value.clocks : undefined
+  const {parsed, doc, problems: read} = parseYamlMapping(file, 'a mapping with a "clocks:" list')
+  problems.push(...read)
+  if (!parsed || !doc) return
+  const list: unknown = 'clocks' in doc ? doc.clocks : undefined
   const raws: unknown[] = Array.isArray(list) ? list : []
   const nameAt = (i: unknown) => {
     const r = typeof i === 'number' ? raws[i] : undefined

@@ -12,7 +12,7 @@ import {
   formatPath,
   type KeyPath,
   type ParsedYaml,
-  parseYamlFile,
+  parseYamlMapping,
   positionOf,
   readRegularFile,
   schemaProblems,
@@ -88,20 +88,9 @@ function loadOne(file: string, ctx: Ctx): Playbook | undefined {
   const abs = path.resolve(file)
   if (ctx.cache.has(abs)) return ctx.cache.get(abs) ?? undefined
   const fail = () => void ctx.cache.set(abs, null)
-  const {parsed, problems: syntax} = parseYamlFile(file)
-  ctx.problems.push(...syntax)
-  if (!parsed) return fail()
-  const doc = parsed.value
-  if (!isMap(doc)) {
-    ctx.problems.push({
-      file,
-      line: 1,
-      col: 1,
-      path: '',
-      message: 'expected a playbook mapping (format, id, name, steps…)',
-    })
-    return fail()
-  }
+  const {parsed, doc, problems: read} = parseYamlMapping(file, 'a playbook mapping (format, id, name, steps…)')
+  ctx.problems.push(...read)
+  if (!parsed || !doc) return fail()
 
   const rawSteps = Array.isArray(doc.steps) ? doc.steps.map((x) => (isMap(x) ? x : {})) : []
   const labeller = (p: KeyPath) =>

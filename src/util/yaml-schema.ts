@@ -232,6 +232,22 @@ function aliasProblems(parsed: {file: string; doc: Document; lines: LineCounter}
 }
 
 /**
+ * A YAML file whose top level must be a mapping: its parse, or the problems that stop it (syntax, or a top
+ * level of another type, reported at 1:1 as "expected …" with `expected` saying what the file should hold).
+ */
+export function parseYamlMapping(
+  file: string,
+  expected: string,
+): {parsed?: ParsedYaml; doc?: Record<string, unknown>; problems: Problem[]} {
+  const {parsed, problems} = parseYamlFile(file)
+  if (!parsed) return {problems}
+  const {value} = parsed
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return {problems: [...problems, {file, line: 1, col: 1, path: '', message: `expected ${expected}`}]}
+  return {parsed, doc: value as Record<string, unknown>, problems}
+}
+
+/**
  * Reads and parses one YAML file. Syntax errors, duplicate keys, wrong encodings, files that are not
  * regular or too large, nesting past the limit and bad aliases all come back as located problems.
  */
