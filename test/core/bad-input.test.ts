@@ -12,6 +12,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Problem} from '../../src/errors.js'
 import {validateCatalogue} from '../../src/catalogue/load.js'
 import {ExprError, MAX_EXPR_DEPTH, parseExpr} from '../../src/playbooks/expr.js'
+import {validateExercises} from '../../src/exercises/load.js'
+import {validateClocks} from '../../src/incidents/clock-load.js'
 import {validatePlaybooks} from '../../src/playbooks/load.js'
 import {parseYamlFile, YAML_LIMITS} from '../../src/util/yaml-schema.js'
 import {runCli, tmpDir} from '../helpers/cli.js'
@@ -107,6 +109,32 @@ describe('YAML that cannot be read as values', () => {
     const stack = only(write('deep-stack.yaml', 'checks: ' + '['.repeat(100_000) + ']'.repeat(100_000) + '\n'))
     expect(stack).toMatchObject({line: 1, message: `YAML nested more than ${YAML_LIMITS.maxDepth} levels deep`})
     expect(stack.col).toBeGreaterThan(1)
+  })
+})
+
+describe('a file whose top level is not a mapping', () => {
+  const emptyDir = () => {
+    const d = path.join(tmp.dir, 'no-shipped-clocks')
+    fs.mkdirSync(d, {recursive: true})
+    return d
+  }
+
+  it('each loader names the file at 1:1 and what it should hold', () => {
+    const cases: [string, (file: string) => Problem[], string][] = [
+      ['checks', (f) => validateCatalogue([f]).problems, 'expected a mapping with a "checks:" list'],
+      ['playbook', (f) => validatePlaybooks([f]).problems, 'expected a playbook mapping'],
+      ['clocks', (f) => validateClocks([f], emptyDir()).problems, 'expected a mapping with a "clocks:" list'],
+      ['scenario', (f) => validateExercises([f]).problems, 'expected an exercise scenario mapping'],
+    ]
+    for (const [name, validate, message] of cases) {
+      for (const [i, text] of ['- one\n- two\n', 'just text\n', '42\n'].entries()) {
+        const file = write(path.join('top', `${name}-${i}.yaml`), text)
+        const problems = validate(file).filter((p) => p.file === file)
+        expect(problems, `${name} ${JSON.stringify(text)}`).toHaveLength(1)
+        expect(problems[0]).toMatchObject({file, line: 1, col: 1, path: ''})
+        expect(problems[0].message.startsWith(message), problems[0].message).toBe(true)
+      }
+    }
   })
 })
 
