@@ -1,7 +1,7 @@
+import type {AddressInfo} from 'node:net'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import http from 'node:http'
-import type {AddressInfo} from 'node:net'
 import path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
